@@ -1,0 +1,257 @@
+"""Load and validate ``site.yaml`` and ``topics.yaml`` into frozen dataclasses.
+
+Every problem is collected and reported at once, each naming the file and the
+key at fault, before the build starts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+from digest.errors import ConfigError, ConfigErrors
+
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+OTHER_TOPIC = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    title: str
+    base_url: str  #: absolute, ends with "/"
+    description: str = ""
+    author: str = ""
+    author_email: str = ""
+    language: str = "en"
+    feed_items: int = 30  #: list days in the site-wide feeds
+    topic_feed_items: int = 50  #: papers in each topic feed
+    excerpt_chars: int = 280  #: length of abstract excerpts in feeds
+
+    def url(self, path: str) -> str:
+        """The absolute URL of a site path such as ``dates/2026-01-19/``."""
+        return self.base_url + path.lstrip("/")
+
+
+@dataclass(frozen=True, slots=True)
+class TopicRule:
+    """One way a paper can match a topic: a phrase or a regular expression."""
+
+    label: str  #: as written in topics.yaml
+    pattern: re.Pattern[str]
+    weight: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class TopicConfig:
+    slug: str
+    title: str
+    description: str
+    rules: tuple[TopicRule, ...]
+    min_score: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    site: SiteConfig
+    topics: tuple[TopicConfig, ...]
+
+
+def load_yaml(path: Path) -> Any:
+    """Parse a YAML file; syntax errors name the line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError("file not found", path) from None
+    except UnicodeDecodeError:
+        raise ConfigError("not UTF-8 text", path) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or "invalid YAML"
+        raise ConfigError(f"invalid YAML: {problem}", path, mark.line + 1 if mark else None) from None
+
+
+class _Checker:
+    """Collects problems for one file so that all of them are reported together."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.errors: list[ConfigError] = []
+
+    def fail(self, key: str, message: str) -> None:
+        self.errors.append(ConfigError(f"{key}: {message}", self.path))
+
+    def text(self, data: dict, key: str, where: str, *, required: bool = False, default: str = "") -> str:
+        value = data.get(key, None)
+        if value is None:
+            if required:
+                self.fail(f"{where}{key}", "is required")
+            return default
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            self.fail(f"{where}{key}", f"must be text, not {type(value).__name__}")
+            return default
+        return str(value).strip()
+
+    def number(self, data: dict, key: str, where: str, default, *, minimum, integer: bool = True):
+        value = data.get(key, default)
+        kinds = (int,) if integer else (int, float)
+        if isinstance(value, bool) or not isinstance(value, kinds):
+            self.fail(f"{where}{key}", f"must be a {'whole ' if integer else ''}number, not {value!r}")
+            return default
+        if value < minimum:
+            self.fail(f"{where}{key}", f"must be at least {minimum}, not {value!r}")
+            return default
+        return value
+
+    def unknown_keys(self, data: dict, allowed: set[str], where: str) -> None:
+        for key in sorted(set(map(str, data)) - allowed):
+            self.fail(f"{where}{key}", f"unknown key (expected one of: {', '.join(sorted(allowed))})")
+
+
+SITE_KEYS = {"title", "base_url", "description", "author", "author_email", "language",
+             "feed_items", "topic_feed_items", "excerpt_chars"}
+
+
+def parse_site_config(data: Any, path: Path) -> SiteConfig:
+    check = _Checker(path)
+    if not isinstance(data, dict):
+        raise ConfigError("must be a mapping of settings (key: value)", path)
+    check.unknown_keys(data, SITE_KEYS, "")
+    title = check.text(data, "title", "", required=True)
+    base_url = check.text(data, "base_url", "", required=True)
+    if base_url:
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            check.fail("base_url", f"must be an absolute http(s) URL such as https://example.org/digest/, not {base_url!r}")
+        base_url = base_url.rstrip("/") + "/"
+    language = check.text(data, "language", "", default="en")
+    if not re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*", language):
+        check.fail("language", f"must be a language tag such as 'en' or 'en-GB', not {language!r}")
+    email = check.text(data, "author_email", "")
+    if email and not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", email):
+        check.fail("author_email", f"is not an e-mail address: {email!r}")
+    site = SiteConfig(
+        title=title,
+        base_url=base_url,
+        description=check.text(data, "description", ""),
+        author=check.text(data, "author", ""),
+        author_email=email,
+        language=language,
+        feed_items=check.number(data, "feed_items", "", 30, minimum=1),
+        topic_feed_items=check.number(data, "topic_feed_items", "", 50, minimum=1),
+        excerpt_chars=check.number(data, "excerpt_chars", "", 280, minimum=40),
+    )
+    if check.errors:
+        raise ConfigErrors(check.errors)
+    return site
+
+
+TOPIC_KEYS = {"slug", "title", "description", "rules", "min_score"}
+RULE_KEYS = {"phrase", "regex", "weight"}
+
+
+def phrase_pattern(phrase: str) -> re.Pattern[str]:
+    """A case-insensitive whole-word pattern for a phrase.
+
+    Words may be separated by spaces or hyphens, and the last word may take a
+    plural ending, so "mixture of experts" also finds "Mixture-of-Experts" and
+    "kernel" finds "kernels".
+    """
+    words = [re.escape(word) for word in phrase.split()]
+    body = r"[\s\-]+".join(words)
+    return re.compile(rf"(?<![\w]){body}(?:e?s)?(?![\w])", re.IGNORECASE)
+
+
+def parse_topics_config(data: Any, path: Path) -> tuple[TopicConfig, ...]:
+    check = _Checker(path)
+    if isinstance(data, dict) and set(data) == {"topics"}:
+        data = data["topics"]
+    if not isinstance(data, list):
+        raise ConfigError("must hold a list 'topics:' of topics", path)
+    topics: list[TopicConfig] = []
+    seen: set[str] = set()
+    for i, item in enumerate(data):
+        where = f"topics[{i}]."
+        if not isinstance(item, dict):
+            check.fail(f"topics[{i}]", "must be a mapping with slug, title and rules")
+            continue
+        check.unknown_keys(item, TOPIC_KEYS, where)
+        slug = check.text(item, "slug", where, required=True)
+        if slug and not SLUG_RE.match(slug):
+            check.fail(f"{where}slug", f"{slug!r} is not a slug (lowercase letters, digits and single hyphens)")
+        elif slug == OTHER_TOPIC:
+            check.fail(f"{where}slug", f"'{OTHER_TOPIC}' is reserved for papers that match no topic")
+        elif slug in seen:
+            check.fail(f"{where}slug", f"{slug!r} is used by an earlier topic")
+        seen.add(slug)
+        title = check.text(item, "title", where, required=True)
+        rules = _parse_rules(item.get("rules"), f"{where}rules", check)
+        topics.append(TopicConfig(
+            slug=slug, title=title, description=check.text(item, "description", where),
+            rules=rules, min_score=check.number(item, "min_score", where, 1.0, minimum=0, integer=False),
+        ))
+    if check.errors:
+        raise ConfigErrors(check.errors)
+    return tuple(topics)
+
+
+def _parse_rules(raw: Any, where: str, check: _Checker) -> tuple[TopicRule, ...]:
+    if not isinstance(raw, list) or not raw:
+        check.fail(where, "must be a non-empty list of phrases or {phrase|regex, weight}")
+        return ()
+    rules: list[TopicRule] = []
+    for j, rule in enumerate(raw):
+        key = f"{where}[{j}]"
+        if isinstance(rule, str):
+            rule = {"phrase": rule}
+        if not isinstance(rule, dict):
+            check.fail(key, "must be a phrase or a mapping with 'phrase' or 'regex'")
+            continue
+        check.unknown_keys(rule, RULE_KEYS, f"{key}.")
+        weight = check.number(rule, "weight", f"{key}.", 1.0, minimum=0, integer=False)
+        phrase, regex = rule.get("phrase"), rule.get("regex")
+        if (phrase is None) == (regex is None):
+            check.fail(key, "needs exactly one of 'phrase' or 'regex'")
+            continue
+        text = check.text(rule, "phrase" if phrase is not None else "regex", f"{key}.")
+        if not text:
+            check.fail(key, "is empty")
+            continue
+        if phrase is not None:
+            rules.append(TopicRule(text, phrase_pattern(text), weight))
+            continue
+        try:
+            pattern = re.compile(text, re.IGNORECASE)
+        except re.error as error:
+            check.fail(f"{key}.regex", f"invalid regular expression: {error}")
+            continue
+        rules.append(TopicRule(f"/{text}/", pattern, weight))
+    return tuple(rules)
+
+
+def load_config(content_dir: Path) -> Config:
+    """Read ``site.yaml`` and ``topics.yaml`` from a content folder; report all problems at once."""
+    errors: list[ConfigError] = []
+    site = topics = None
+    for name in ("site.yaml", "topics.yaml"):
+        path = content_dir / name
+        try:
+            data = load_yaml(path)
+            if name == "site.yaml":
+                site = parse_site_config(data, path)
+            else:
+                topics = parse_topics_config(data, path)
+        except ConfigErrors as many:
+            errors.extend(many.errors)
+        except ConfigError as one:
+            errors.append(one)
+    if errors:
+        raise errors[0] if len(errors) == 1 else ConfigErrors(errors)
+    assert site is not None and topics is not None
+    return Config(site=site, topics=topics)

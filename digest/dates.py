@@ -1,0 +1,220 @@
+"""Find the year of each snapshot's list day.
+
+The page prints ``Dec 16`` for the list day and leaves the year out of card
+dates in the list's own year.  Evidence, strongest first:
+
+1. ``filename``: a ``YYYY-MM-DD`` date in the file name;
+2. ``option``: a date the user gave;
+3. ``content``: the cards themselves: a card dated with year Y means the list
+   is not in year Y, and no card can be published after the list day, so the
+   earliest year that fits is taken;
+4. ``other-snapshots``: a card without a year here whose paper another
+   snapshot shows with a full date (or without a year, on a list whose year
+   is known) was published in that year, and so the list is too;
+5. ``assumed``: the latest fitting year whose list day is not after today,
+   with a warning.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import PurePath
+
+from digest.errors import SnapshotError
+from digest.models import Card, ParsedSnapshot, PartialDate, Snapshot, normalise_title
+
+_FILENAME_DATE_RE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
+
+
+def filename_date(source: str) -> dt.date | None:
+    """The ``YYYY-MM-DD`` date in a file name, if it has a valid one."""
+    match = _FILENAME_DATE_RE.search(PurePath(source).name)
+    if not match:
+        return None
+    try:
+        return dt.date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class YearConstraints:
+    """What a snapshot's own cards say about the year of its list day."""
+
+    month: int
+    day: int
+    excluded: frozenset[int]  #: years that cards print explicitly
+    not_before: dt.date | None  #: latest explicit card date
+    needs_leap: bool  #: a year-less Feb 29 card, or a Feb 29 list day
+
+    def fits(self, year: int) -> bool:
+        if year in self.excluded or (self.needs_leap and not _is_leap(year)):
+            return False
+        try:
+            list_day = dt.date(year, self.month, self.day)
+        except ValueError:
+            return False
+        return self.not_before is None or list_day >= self.not_before
+
+    def earliest_fitting(self) -> int:
+        """The earliest fitting year not before ``not_before`` (which must be set)."""
+        assert self.not_before is not None
+        year = self.not_before.year
+        while not self.fits(year):
+            year += 1
+        return year
+
+
+def _is_leap(year: int) -> bool:
+    return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def content_constraints(snapshot: ParsedSnapshot) -> YearConstraints:
+    """Read the year constraints from a snapshot's cards; raise if a card contradicts the list day."""
+    assert snapshot.list_day is not None
+    list_day = snapshot.list_day
+    excluded: set[int] = set()
+    not_before: dt.date | None = None
+    needs_leap = (list_day.month, list_day.day) == (2, 29)
+    for card in snapshot.cards:
+        published = card.published
+        if published is None:
+            continue
+        if published.year is not None:
+            excluded.add(published.year)
+            full = published.to_date()
+            not_before = full if not_before is None or full > not_before else not_before
+        elif (published.month, published.day) > (list_day.month, list_day.day):
+            raise SnapshotError(
+                f"card '{card.title[:50]}' is dated {published.text()} without a year, "
+                f"which would be after the list day {list_day.text()}",
+                snapshot.source, card.line,
+            )
+        elif (published.month, published.day) == (2, 29):
+            needs_leap = True
+    return YearConstraints(list_day.month, list_day.day, frozenset(excluded), not_before, needs_leap)
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    year: int
+    source: str
+
+
+def resolve_snapshot_dates(
+    parsed: Sequence[ParsedSnapshot],
+    *,
+    date_option: dt.date | None = None,
+    today: dt.date,
+    warn=lambda message: None,
+) -> list[Snapshot]:
+    """Give every snapshot its full list day, using the evidence in the module docstring.
+
+    Snapshots are resolved together because one can date another.  ``today``
+    is used only as the last resort and produces a warning through ``warn``.
+    """
+    resolved: dict[int, Resolution] = {}
+    constraints: dict[int, YearConstraints] = {}
+    for index, snapshot in enumerate(parsed):
+        if snapshot.list_day is None:
+            raise SnapshotError("no list day in the snapshot; name the file YYYY-MM-DD or give --date",
+                                snapshot.source, 1)
+        named = filename_date(snapshot.source)
+        given = named or date_option
+        if given is not None:
+            day = snapshot.list_day
+            if (given.month, given.day) != (day.month, day.day) or day.year not in (None, given.year):
+                what = "the file name" if named else "--date"
+                raise SnapshotError(
+                    f"list day '{day.text()}' contradicts the date {given.isoformat()} given by {what}",
+                    snapshot.source, snapshot.list_day_line,
+                )
+            resolved[index] = Resolution(given.year, "filename" if named else "option")
+        elif snapshot.list_day.year is not None:
+            resolved[index] = Resolution(snapshot.list_day.year, "content")
+        else:
+            constraints[index] = content_constraints(snapshot)
+
+    # Cards without a year, by paper, so that other snapshots can date them.
+    sightings: dict[str, list[tuple[int, PartialDate]]] = defaultdict(list)
+    for index, snapshot in enumerate(parsed):
+        for card in snapshot.cards:
+            if card.published is not None:
+                sightings[normalise_title(card.title)].append((index, card.published))
+
+    def pinned_years(index: int) -> set[int]:
+        """Years that other snapshots give to this snapshot's year-less cards."""
+        years: set[int] = set()
+        for card in parsed[index].cards:
+            if card.published is None or card.published.year is not None:
+                continue
+            for other, published in sightings[normalise_title(card.title)]:
+                if other == index or (published.month, published.day) != (card.published.month, card.published.day):
+                    continue
+                if published.year is not None:
+                    years.add(published.year)
+                elif other in resolved:
+                    years.add(resolved[other].year)
+        return {y for y in years if constraints[index].fits(y)}
+
+    # Content first: it needs nothing else.  Then let resolved snapshots date
+    # the others until nothing changes.
+    for index, rule in constraints.items():
+        if rule.not_before is not None:
+            pins = pinned_years(index)
+            year = rule.earliest_fitting()
+            if pins and year not in pins:
+                resolved[index] = Resolution(min(pins), "other-snapshots")
+            else:
+                resolved[index] = Resolution(year, "content")
+    changed = True
+    while changed:
+        changed = False
+        for index in constraints:
+            if index in resolved:
+                continue
+            pins = pinned_years(index)
+            if pins:
+                if len(pins) > 1:
+                    warn(f"{parsed[index].source}: other snapshots disagree on the year "
+                         f"({', '.join(map(str, sorted(pins)))}); taking {min(pins)}")
+                resolved[index] = Resolution(min(pins), "other-snapshots")
+                changed = True
+
+    for index, rule in constraints.items():
+        if index in resolved:
+            continue
+        year = today.year
+        while year > 1990 and not (rule.fits(year) and dt.date(year, rule.month, rule.day) <= today):
+            year -= 1
+        if year <= 1990:
+            year = today.year
+        snapshot = parsed[index]
+        warn(f"{snapshot.source}:{snapshot.list_day_line}: assumed the list day "
+             f"{snapshot.list_day.text()} is in {year}; name the file YYYY-MM-DD.txt or give --date")
+        resolved[index] = Resolution(year, "assumed")
+
+    return [
+        _complete(snapshot, resolved[index])
+        for index, snapshot in enumerate(parsed)
+    ]
+
+
+def _complete(snapshot: ParsedSnapshot, resolution: Resolution) -> Snapshot:
+    """The snapshot with its list day and every year-less card date completed."""
+    assert snapshot.list_day is not None
+    date = snapshot.list_day.with_year(resolution.year).to_date()
+    cards = tuple(
+        replace(card, published=card.published.with_year(resolution.year)) if card.published else card
+        for card in snapshot.cards
+    )
+    return Snapshot(snapshot.source, snapshot.format, date, resolution.source, cards)
+
+
+def card_published(card: Card) -> dt.date | None:
+    """The card's publication date as a full date (the snapshot must be resolved)."""
+    return card.published.to_date() if card.published else None

@@ -1,0 +1,48 @@
+"""The one exception family for problems a user can fix.
+
+Only ``digest.cli`` catches these; everywhere else they propagate.  ``str()``
+gives the one-line message the CLI prints: ``file:line: what is wrong``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class DigestError(Exception):
+    """A problem with the user's input or environment, not a bug in digest."""
+
+    def __init__(self, message: str, path: str | Path | None = None, line: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.path = str(path) if path is not None else None
+        self.line = line
+
+    def __str__(self) -> str:
+        where = self.path or ""
+        if where and self.line is not None:
+            where = f"{where}:{self.line}"
+        return f"{where}: {self.message}" if where else self.message
+
+
+class SnapshotError(DigestError):
+    """A snapshot file that cannot be read as a Daily Papers list."""
+
+
+class ConfigError(DigestError):
+    """A bad value in site.yaml or topics.yaml."""
+
+
+class UsageError(DigestError):
+    """Bad command-line arguments (exit code 2)."""
+
+
+class ConfigErrors(ConfigError):
+    """Several configuration problems, reported together."""
+
+    def __init__(self, errors: list[ConfigError]):
+        super().__init__("; ".join(str(e) for e in errors))
+        self.errors = errors
+
+    def __str__(self) -> str:
+        return "\n".join(str(e) for e in self.errors)

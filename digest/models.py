@@ -1,0 +1,212 @@
+"""Plain data for every stage of the build: frozen dataclasses, no I/O.
+
+Parsers produce ``ParsedSnapshot``; ``digest.dates`` turns those into
+``Snapshot`` (list day known, every card date complete); ``digest.library``
+combines snapshots into a ``Library`` of ``Paper`` and ``Day`` records.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+@dataclass(frozen=True, slots=True)
+class PartialDate:
+    """A date as the page prints it: the year is left out when it is the list's year."""
+
+    month: int
+    day: int
+    year: int | None = None
+
+    def with_year(self, year: int) -> "PartialDate":
+        return self if self.year is not None else PartialDate(self.month, self.day, year)
+
+    def to_date(self) -> dt.date:
+        """The full date; only valid once the year is known."""
+        if self.year is None:
+            raise ValueError("year not resolved")
+        return dt.date(self.year, self.month, self.day)
+
+    def text(self) -> str:
+        """The date as the page shows it, e.g. ``May 14`` or ``Nov 7, 2024``."""
+        base = f"{MONTHS[self.month - 1]} {self.day}"
+        return base if self.year is None else f"{base}, {self.year}"
+
+
+@dataclass(frozen=True, slots=True)
+class Organization:
+    """The organization pill on a card: hub handle and display name."""
+
+    handle: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    """One paper as one snapshot shows it."""
+
+    rank: int  #: 1-based position in the list
+    title: str
+    abstract: str
+    organization: Organization | None = None
+    authors: int | None = None  #: author count, when the card shows it
+    published: PartialDate | None = None  #: arXiv publication date
+    comments: int | None = None  #: the counter after the date
+    upvotes: int | None = None
+    arxiv_id: str | None = None
+    url: str | None = None
+    line: int = 0  #: line of the title in the source file (0 when not line-based)
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedSnapshot:
+    """What a parser read from one file, before the list day's year is known."""
+
+    source: str  #: file name as given (used in messages and for date evidence)
+    format: str  #: "text", "html" or "json"
+    list_day: PartialDate | None  #: the day the list was shown, as printed
+    list_day_line: int
+    cards: tuple[Card, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A snapshot whose list day is known and whose card dates are complete."""
+
+    source: str
+    format: str
+    date: dt.date
+    date_source: str  #: filename | option | content | other-snapshots | assumed
+    cards: tuple[Card, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Appearance:
+    """A paper on one list day."""
+
+    date: dt.date
+    rank: int
+    comments: int | None
+    upvotes: int | None
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class TopicMatch:
+    """Why a paper belongs to a topic: its score and the terms that matched."""
+
+    topic: str  #: topic slug
+    score: float
+    terms: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Paper:
+    """One paper across all snapshots, with the richest data any of them gave."""
+
+    key: str  #: identity: ``arxiv:<id>`` or ``title:<normalised title>``
+    slug: str  #: URL-safe name of its page
+    title: str
+    abstract: str
+    organization: Organization | None
+    authors: int | None
+    published: dt.date | None
+    arxiv_id: str | None
+    url: str | None
+    appearances: tuple[Appearance, ...]  #: oldest first
+    topics: tuple[TopicMatch, ...] = ()  #: best first; empty means "Other"
+
+    @property
+    def first_seen(self) -> dt.date:
+        return self.appearances[0].date
+
+    @property
+    def last_seen(self) -> dt.date:
+        return self.appearances[-1].date
+
+    @property
+    def best_rank(self) -> int:
+        return min(a.rank for a in self.appearances)
+
+    @property
+    def latest_comments(self) -> int | None:
+        for appearance in reversed(self.appearances):
+            if appearance.comments is not None:
+                return appearance.comments
+        return None
+
+
+#: Status of a paper on a list day, compared with the earlier days.
+NEW, RETURNING, TRENDING = "new", "returning", "trending"
+
+
+@dataclass(frozen=True, slots=True)
+class DayEntry:
+    """A paper's place on one list day."""
+
+    paper: str  #: Paper.key
+    rank: int
+    status: str  #: NEW (never seen before), RETURNING (seen, but not on the previous day) or TRENDING
+    previous_rank: int | None  #: rank on the previous list day, if it was there
+    comments: int | None
+    upvotes: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class DroppedEntry:
+    """A paper on the previous list day that this day no longer shows."""
+
+    paper: str
+    previous_rank: int
+
+
+@dataclass(frozen=True, slots=True)
+class Day:
+    """One list day: the merged snapshots of that date and how they differ from the day before."""
+
+    date: dt.date
+    sources: tuple[str, ...]
+    entries: tuple[DayEntry, ...]
+    dropped: tuple[DroppedEntry, ...]
+    previous: dt.date | None
+
+    def count(self, status: str) -> int:
+        return sum(1 for e in self.entries if e.status == status)
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """A topic from topics.yaml, with the keys of the papers it holds (newest trend first)."""
+
+    slug: str
+    title: str
+    description: str
+    papers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Library:
+    """Everything the pages are made from."""
+
+    days: tuple[Day, ...]  #: oldest first
+    papers: dict[str, Paper] = field(default_factory=dict)
+    topics: tuple[Topic, ...] = ()  #: in topics.yaml order, "Other" last when used
+
+
+def normalise_title(title: str) -> str:
+    """A title reduced to what identifies it: case, accents, punctuation and spacing removed."""
+    text = unicodedata.normalize("NFKD", title)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    return " ".join(re.findall(r"[^\W_]+", text))
+
+
+def paper_key(card: Card) -> str:
+    """The identity of the paper a card shows: its arXiv id when known, else its title."""
+    if card.arxiv_id:
+        return f"arxiv:{card.arxiv_id}"
+    return f"title:{normalise_title(card.title)}"

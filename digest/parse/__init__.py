@@ -1,0 +1,29 @@
+"""Snapshot parsers: pure functions from a file's text to a ParsedSnapshot.
+
+``parse_snapshot`` picks the parser by content.  Each parser raises
+``SnapshotError`` naming the file and line for input it cannot read.
+"""
+
+from __future__ import annotations
+
+from digest.errors import SnapshotError
+from digest.models import ParsedSnapshot
+from digest.parse.text import parse_text_snapshot
+
+__all__ = ["decode_snapshot", "parse_snapshot", "parse_text_snapshot"]
+
+
+def decode_snapshot(data: bytes, source: str) -> str:
+    """The text of a snapshot file, which must be UTF-8; binary data is refused."""
+    if b"\x00" in data[:65536]:
+        raise SnapshotError("not a Daily Papers snapshot: binary data (NUL bytes)", source)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise SnapshotError(f"not UTF-8 text (byte 0x{data[error.start]:02x})", source, line) from None
+
+
+def parse_snapshot(text: str, source: str) -> ParsedSnapshot:
+    """Parse a snapshot of any supported format."""
+    return parse_text_snapshot(text, source)

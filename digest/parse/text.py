@@ -1,0 +1,187 @@
+"""Text dumps of the Daily Papers page (what a browser's "select all, copy" gives).
+
+The dump is a run of blocks separated by blank lines: a header that ends with
+the list day (``Dec 16``), then for every card a title block, an abstract
+block and, on most cards, a meta block::
+
+    deepseek-ai DeepSeek        or      • 127 authors
+    ·                                   ·
+    May 14 5                            Nov 7, 2024 2
+
+The number after the date is the comment count; it is absent at zero.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from digest.errors import SnapshotError
+from digest.models import MONTHS, Card, Organization, ParsedSnapshot, PartialDate
+
+_MONTH_NUMBERS = {name.lower(): i + 1 for i, name in enumerate(MONTHS)}
+_MONTH_NUMBERS.update(
+    {
+        name.lower(): i + 1
+        for i, name in enumerate(
+            ("January", "February", "March", "April", "May", "June", "July",
+             "August", "September", "October", "November", "December")
+        )
+    }
+)
+_MONTH_NUMBERS["sept"] = 9
+
+_DATE = r"(?P<month>[A-Za-z]{3,9})\.?\s+(?P<day>\d{1,2})(?:,\s*(?P<year>\d{4}))?"
+_LIST_DAY_RE = re.compile(rf"^{_DATE}$")
+_META_RE = re.compile(rf"^(?P<who>.*?)\s*·\s*{_DATE}(?:\s+(?P<comments>\d+))?$")
+_AUTHORS_RE = re.compile(r"^(?:[•·*-]\s*)?(?P<count>\d+)\s+authors?$", re.IGNORECASE)
+_HANDLE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+# Unicode spaces that copy-paste leaves in place of ordinary ones.
+_ODD_SPACES = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t]")
+_ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """Consecutive non-blank lines; ``line`` is the 1-based number of the first."""
+
+    line: int
+    lines: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.lines)
+
+
+def clean_lines(text: str) -> list[str]:
+    """Lines with CRLF/CR ends, odd spaces, zero-width characters and trailing spaces removed."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _ZERO_WIDTH.sub("", text)
+    return [" ".join(_ODD_SPACES.sub(" ", line).split()) for line in text.split("\n")]
+
+
+def split_blocks(lines: list[str]) -> list[Block]:
+    """Group non-blank lines into blocks separated by one or more blank lines."""
+    blocks: list[Block] = []
+    current: list[str] = []
+    start = 0
+    for number, line in enumerate(lines, start=1):
+        if line:
+            if not current:
+                start = number
+            current.append(line)
+        elif current:
+            blocks.append(Block(start, tuple(current)))
+            current = []
+    if current:
+        blocks.append(Block(start, tuple(current)))
+    return blocks
+
+
+def parse_date_text(match: re.Match[str], source: str, line: int) -> PartialDate | None:
+    """A PartialDate from a regex match of ``_DATE``; None if the month is not a month name."""
+    month = _MONTH_NUMBERS.get(match["month"].lower())
+    if month is None:
+        return None
+    day = int(match["day"])
+    year = int(match["year"]) if match["year"] else None
+    probe_year = year if year is not None else 2024  # a leap year, so Feb 29 is accepted
+    try:
+        PartialDate(month, day, probe_year).to_date()
+    except ValueError:
+        raise SnapshotError(f"'{match.group(0)}' is not a valid date", source, line) from None
+    return PartialDate(month, day, year)
+
+
+def parse_list_day(block: Block, source: str) -> PartialDate | None:
+    """The list day if this block is a lone date line such as ``Dec 16``."""
+    if len(block.lines) != 1:
+        return None
+    match = _LIST_DAY_RE.match(block.lines[0])
+    return parse_date_text(match, source, block.line) if match else None
+
+
+@dataclass(frozen=True, slots=True)
+class Meta:
+    organization: Organization | None
+    authors: int | None
+    published: PartialDate
+    comments: int | None
+
+
+def parse_meta(block: Block, source: str) -> Meta | None:
+    """The meta block of a card (who · date comments), or None if the block is not one."""
+    if len(block.lines) > 4 or "·" not in block.text:
+        return None
+    match = _META_RE.match(block.text)
+    if not match:
+        return None
+    published = parse_date_text(match, source, block.line + len(block.lines) - 1)
+    if published is None:
+        return None
+    who = match["who"].strip()
+    organization, authors = None, None
+    authors_match = _AUTHORS_RE.match(who)
+    if authors_match:
+        authors = int(authors_match["count"])
+    elif who:
+        handle, _, name = who.partition(" ")
+        if not _HANDLE_RE.match(handle):
+            raise SnapshotError(f"'{who}' is neither an author count nor an organization", source, block.line)
+        organization = Organization(handle=handle, name=name.strip() or handle)
+    comments = int(match["comments"]) if match["comments"] else None
+    return Meta(organization, authors, published, comments)
+
+
+def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
+    """Read a text dump into a ParsedSnapshot; raise SnapshotError naming the line at fault."""
+    blocks = split_blocks(clean_lines(text))
+    if not blocks:
+        raise SnapshotError("not a Daily Papers snapshot: the file is empty", source, 1)
+
+    list_day, list_day_line, start = None, 0, 0
+    for index, block in enumerate(blocks):
+        list_day = parse_list_day(block, source)
+        if list_day is not None:
+            list_day_line, start = block.line, index + 1
+            break
+    if list_day is None:
+        raise SnapshotError(
+            "not a Daily Papers snapshot: no list day (a line such as 'Dec 16') found", source, 1
+        )
+
+    cards: list[Card] = []
+    index = start
+    while index < len(blocks):
+        title_block = blocks[index]
+        if parse_meta(title_block, source) is not None:
+            raise SnapshotError("meta line (who · date) without a title and abstract before it",
+                                source, title_block.line)
+        if index + 1 >= len(blocks) or parse_meta(blocks[index + 1], source) is not None:
+            raise SnapshotError(f"card '{_short(title_block.text)}' has a title but no abstract",
+                                source, title_block.line)
+        abstract_block = blocks[index + 1]
+        index += 2
+        meta = parse_meta(blocks[index], source) if index < len(blocks) else None
+        if meta is not None:
+            index += 1
+        cards.append(
+            Card(
+                rank=len(cards) + 1,
+                title=title_block.text,
+                abstract=abstract_block.text,
+                organization=meta.organization if meta else None,
+                authors=meta.authors if meta else None,
+                published=meta.published if meta else None,
+                comments=meta.comments if meta else None,
+                line=title_block.line,
+            )
+        )
+    if not cards:
+        raise SnapshotError("not a Daily Papers snapshot: no papers after the list day", source, list_day_line)
+    return ParsedSnapshot(source=source, format="text", list_day=list_day,
+                          list_day_line=list_day_line, cards=tuple(cards))
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
