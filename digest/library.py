@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from pathlib import PurePath
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -66,7 +67,7 @@ def merge_day(snapshots: Sequence[Snapshot], key) -> list[_Placed]:
         for card in snapshot.cards:
             k = key(card)
             if k not in placed:
-                placed[k] = _Placed(k, len(placed) + 1, card, snapshot.source)
+                placed[k] = _Placed(k, len(placed) + 1, card, PurePath(snapshot.source).name)
     return list(placed.values())
 
 
@@ -102,7 +103,7 @@ def build_library(snapshots: Sequence[Snapshot], topics: Sequence[TopicConfig]) 
         current = {item.key: item.rank for item in placed}
         dropped = tuple(DroppedEntry(k, rank) for k, rank in sorted(previous.items(), key=lambda kv: kv[1])
                         if k not in current)
-        days.append(Day(date, tuple(sorted(s.source for s in day_snapshots)), tuple(entries), dropped,
+        days.append(Day(date, tuple(sorted(PurePath(s.source).name for s in day_snapshots)), tuple(entries), dropped,
                         previous_date))
         seen.update(current)
         previous, previous_date = current, date

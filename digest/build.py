@@ -1,0 +1,125 @@
+"""The build: gather everything in memory first, then write.
+
+content/ (snapshots, site.yaml, topics.yaml) -> parse -> dates -> library ->
+pages -> Markdown under content/ and HTML, feeds and assets in the site folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from digest import __version__, urls
+from digest.config import Config, load_config
+from digest.dates import resolve_snapshot_dates
+from digest.errors import DigestError
+from digest.feeds import site_feeds, topic_feeds
+from digest.library import build_library
+from digest.models import Library, ParsedSnapshot, Snapshot
+from digest.output import OutputFiles, replace_site, write_changed
+from digest.pages import GENERATOR, DayPage, TopicPage, day_pages, markdown_files, topic_pages
+from digest.parse import decode_snapshot, parse_snapshot
+from digest.render import default_templates_dir, make_environment, render_site_pages
+
+SNAPSHOT_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json")
+Warn = Callable[[str], None]
+
+
+def build_date(environ=os.environ) -> dt.date:
+    """Today for the build: from SOURCE_DATE_EPOCH when set, so builds are reproducible."""
+    epoch = environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).date()
+        except (ValueError, OverflowError, OSError):
+            raise DigestError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {epoch!r}") from None
+    return dt.date.today()
+
+
+def read_snapshot_file(path: Path, name: str | None = None) -> ParsedSnapshot:
+    """Read and parse one snapshot file; ``name`` is how messages refer to it."""
+    source = name or str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise DigestError(f"cannot read: {error.strerror}", source) from None
+    return parse_snapshot(decode_snapshot(data, source), source)
+
+
+def snapshot_files(folder: Path) -> list[Path]:
+    """The snapshot files of a content folder, in name order; hidden files are skipped."""
+    if not folder.is_dir():
+        raise DigestError("no snapshots folder", folder)
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in SNAPSHOT_SUFFIXES)
+
+
+def load_snapshots(content_dir: Path, today: dt.date, warn: Warn) -> list[Snapshot]:
+    folder = content_dir / "snapshots"
+    parsed = [read_snapshot_file(p, str(p)) for p in snapshot_files(folder)]
+    return resolve_snapshot_dates(parsed, today=today, warn=warn)
+
+
+@dataclass
+class Site:
+    """Everything a build produces, in memory."""
+
+    config: Config
+    library: Library
+    days: list[DayPage]
+    topics: list[TopicPage]
+    markdown: dict[str, str]  #: content-relative path -> text
+    files: dict[str, bytes]  #: site-relative path -> bytes
+    warnings: list[str] = field(default_factory=list)
+
+
+def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.date | None = None,
+           warn: Warn | None = None) -> Site:
+    """Read the content folder and produce every output in memory; nothing is written."""
+    warnings: list[str] = []
+
+    def note(message: str) -> None:
+        warnings.append(message)
+        if warn:
+            warn(message)
+
+    config = load_config(content_dir)
+    snapshots = load_snapshots(content_dir, today or build_date(), note)
+    library = build_library(snapshots, config.topics)
+    days, topics = day_pages(library), topic_pages(library)
+
+    templates = templates_dir or default_templates_dir()
+    if not (templates / "base.html").is_file():
+        raise DigestError("not a templates folder (no base.html)", templates)
+    env = make_environment(templates)
+    out = OutputFiles()
+    for path, html in render_site_pages(library, days, topics, config.site, env).items():
+        out.add(urls.output_file(path), html)
+    out.update(site_feeds(days, config.site, env))
+    for topic in topics:
+        out.update(topic_feeds(topic, config.site, env))
+    assets = templates / "assets"
+    if assets.is_dir():
+        for asset in sorted(p for p in assets.rglob("*") if p.is_file()):
+            out.add("assets/" + asset.relative_to(assets).as_posix(), asset.read_bytes())
+    return Site(config, library, days, topics, markdown_files(days, topics), out.files, warnings)
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    site: Site
+    out_dir: Path
+    markdown_changed: int
+
+
+def build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None = None,
+          today: dt.date | None = None, warn: Warn | None = None) -> BuildResult:
+    """Gather, then write the Markdown pages into ``content_dir`` and the site into ``out_dir``."""
+    site = gather(content_dir, templates_dir=templates_dir, today=today, warn=warn)
+    changed = write_changed(site.markdown, content_dir, stale_marker=f"generator: {GENERATOR}",
+                            subdirs=("dates", "topics"))
+    replace_site(site.files, out_dir, version=__version__)
+    return BuildResult(site, out_dir, changed)

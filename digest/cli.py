@@ -1,0 +1,149 @@
+"""Command line: ``digest build``, ``digest parse``, ``digest topics``.
+
+The only place that catches DigestError: it prints one line per problem to
+stderr and exits 1 (2 for usage errors), without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+from digest import __version__
+from digest.build import build, build_date, read_snapshot_file
+from digest.config import load_config
+from digest.dates import resolve_snapshot_dates
+from digest.errors import DigestError, UsageError
+from digest.library import build_library
+from digest.build import load_snapshots
+from digest.models import Snapshot
+
+
+def _warn(message: str) -> None:
+    print(f"digest: warning: {message}", file=sys.stderr)
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date in YYYY-MM-DD form: {text!r}") from None
+
+
+def snapshot_json(snapshot: Snapshot) -> dict:
+    """The stable JSON form of a parsed snapshot (the ``digest parse --json`` contract)."""
+    return {
+        "source": Path(snapshot.source).name,
+        "date": snapshot.date.isoformat(),
+        "date_source": snapshot.date_source,
+        "format": snapshot.format,
+        "papers": [
+            {
+                "rank": card.rank,
+                "title": card.title,
+                "abstract": card.abstract,
+                "organization": ({"handle": card.organization.handle, "name": card.organization.name}
+                                 if card.organization else None),
+                "authors": card.authors,
+                "published": card.published.to_date().isoformat() if card.published else None,
+                "comments": card.comments,
+                "upvotes": card.upvotes,
+                "arxiv_id": card.arxiv_id,
+                "url": card.url,
+            }
+            for card in snapshot.cards
+        ],
+    }
+
+
+def cmd_parse(args: argparse.Namespace) -> int:
+    parsed = [read_snapshot_file(Path(f), f) for f in args.files]
+    snapshots = resolve_snapshot_dates(parsed, date_option=args.date, today=build_date(), warn=_warn)
+    if args.json:
+        json.dump([snapshot_json(s) for s in snapshots], sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    for snapshot in snapshots:
+        print(f"{snapshot.source}: {snapshot.date} ({snapshot.date_source}), {snapshot.format}, "
+              f"{len(snapshot.cards)} papers")
+        for card in snapshot.cards:
+            print(f"  {card.rank:3}. {card.title}")
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    result = build(args.content, args.out, templates_dir=args.templates, warn=_warn)
+    if not args.quiet:
+        site = result.site
+        print(f"digest: built {len(site.days)} days, {len(site.library.papers)} papers, "
+              f"{len(site.topics)} topics: {len(site.files)} files in {result.out_dir}, "
+              f"{len(site.markdown)} Markdown pages in {args.content}")
+    return 0
+
+
+def cmd_topics(args: argparse.Namespace) -> int:
+    config = load_config(args.content)
+    library = build_library(load_snapshots(args.content, build_date(), _warn), config.topics)
+    titles = {t.slug: t.title for t in library.topics}
+    for paper in sorted(library.papers.values(), key=lambda p: p.title.casefold()):
+        print(paper.title)
+        if not paper.topics:
+            print("    Other (no topic matched)")
+        for match in paper.topics:
+            print(f"    {titles[match.topic]} [{match.topic}] score {match.score:g}: {', '.join(match.terms)}")
+    return 0
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # usage errors: one line, exit 2
+        raise UsageError(f"{self.prog}: {message} (see --help)")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="digest", description="Publish a research-paper digest from Daily Papers snapshots.")
+    parser.add_argument("--version", action="version", version=f"digest {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    build_cmd = commands.add_parser("build", help="build the site (the default command)")
+    build_cmd.add_argument("--content", type=Path, default=Path("content"), help="content folder (default: content)")
+    build_cmd.add_argument("--out", type=Path, default=Path("site"), help="output folder (default: site)")
+    build_cmd.add_argument("--templates", type=Path, default=None, help="templates folder (default: digest's own)")
+    build_cmd.add_argument("-q", "--quiet", action="store_true", help="print only warnings and errors")
+    build_cmd.set_defaults(func=cmd_build)
+
+    parse_cmd = commands.add_parser("parse", help="parse snapshot files and print what they hold")
+    parse_cmd.add_argument("files", nargs="+", metavar="FILE")
+    parse_cmd.add_argument("--json", action="store_true", help="print a JSON array, one object per file")
+    parse_cmd.add_argument("--date", type=_date, default=None,
+                           help="list day (YYYY-MM-DD) for files whose name has no date")
+    parse_cmd.set_defaults(func=cmd_parse)
+
+    topics_cmd = commands.add_parser("topics", help="print each paper's topics and the terms that matched")
+    topics_cmd.add_argument("--content", type=Path, default=Path("content"))
+    topics_cmd.set_defaults(func=cmd_topics)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        parser = make_parser()
+        if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
+            argv = ["build", *argv]
+        args = parser.parse_args(argv)
+        return args.func(args)
+    except UsageError as error:
+        print(f"digest: error: {error}", file=sys.stderr)
+        return 2
+    except DigestError as error:
+        for line in str(error).splitlines():
+            print(f"digest: error: {line}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("digest: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 1

@@ -1,0 +1,251 @@
+"""Library -> pages: the per-day and per-topic pages as plain data, and their Markdown form.
+
+``DayPage`` and ``TopicPage`` are what both the Markdown files under
+``content/`` and the HTML site are made from.  Their Markdown text has YAML
+front matter and a body that reads well on its own; every snapshot text in it
+is escaped so that it can only render as text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import yaml
+
+from digest import urls
+from digest.models import NEW, RETURNING, TRENDING, Library, Paper, Topic
+from digest.text import escape_markdown, long_date, plural, short_date, weekday_date, who
+
+GENERATOR = "digest"
+
+
+@dataclass(frozen=True, slots=True)
+class TopicLink:
+    slug: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListedPaper:
+    """A paper as a list page shows it."""
+
+    key: str
+    slug: str
+    title: str
+    who: str
+    published: dt.date | None
+    comments: int | None
+    upvotes: int | None
+    abstract: str
+    topics: tuple[TopicLink, ...]
+    first_seen: dt.date
+    last_seen: dt.date
+    appearances: int
+    best_rank: int
+    arxiv_id: str | None
+    rank: int | None = None  #: on a day page
+    status: str | None = None  #: NEW, RETURNING or TRENDING on a day page
+    previous_rank: int | None = None
+    terms: tuple[str, ...] = ()  #: on a topic page: what matched
+
+    @property
+    def movement(self) -> str:
+        """How the paper moved since the previous day, in words."""
+        if self.status == NEW:
+            return "new"
+        if self.status == RETURNING:
+            return "returning"
+        if self.status == TRENDING and self.previous_rank is not None and self.rank is not None:
+            change = self.previous_rank - self.rank
+            if change > 0:
+                return f"up {change}"
+            if change < 0:
+                return f"down {-change}"
+            return "same place"
+        return ""
+
+    @property
+    def movement_kind(self) -> str:
+        """One word for styling: new, returning, up, down or same."""
+        words = self.movement.split()
+        return words[0] if words and words[0] in ("new", "returning", "up", "down") else "same"
+
+
+@dataclass(frozen=True, slots=True)
+class DayPage:
+    date: dt.date
+    title: str
+    sources: tuple[str, ...]
+    items: tuple[ListedPaper, ...]
+    dropped: tuple[ListedPaper, ...]  #: with ``rank`` set to the rank they had on the previous day
+    previous: dt.date | None
+    next: dt.date | None
+
+    @property
+    def counts(self) -> dict[str, int]:
+        statuses = [item.status for item in self.items]
+        return {
+            "papers": len(self.items),
+            "new": statuses.count(NEW),
+            "returning": statuses.count(RETURNING),
+            "trending": statuses.count(TRENDING),
+            "dropped": len(self.dropped),
+        }
+
+    @property
+    def summary(self) -> str:
+        """``57 papers, 49 new, 7 returning, 1 still trending; 8 dropped since 7 January 2026``."""
+        c = self.counts
+        parts = [plural(c["papers"], "paper"), f"{c['new']} new"]
+        if c["returning"]:
+            parts.append(f"{c['returning']} returning")
+        if c["trending"]:
+            parts.append(f"{c['trending']} still trending")
+        text = ", ".join(parts)
+        if self.previous is not None:
+            text += f"; {c['dropped']} dropped since {long_date(self.previous)}"
+        return text
+
+
+@dataclass(frozen=True, slots=True)
+class TopicPage:
+    slug: str
+    title: str
+    description: str
+    items: tuple[ListedPaper, ...]  #: most recently and highly trending first
+
+
+def day_title(date: dt.date) -> str:
+    return f"Trending papers — {short_date(date)}"
+
+
+def listed_paper(paper: Paper, topic_titles: dict[str, str], **place) -> ListedPaper:
+    return ListedPaper(
+        key=paper.key, slug=paper.slug, title=paper.title,
+        who=who(paper.organization, paper.authors), published=paper.published,
+        comments=place.pop("comments", paper.latest_comments),
+        upvotes=place.pop("upvotes", None),
+        abstract=paper.abstract,
+        topics=tuple(TopicLink(m.topic, topic_titles[m.topic]) for m in paper.topics)
+        or (TopicLink("other", topic_titles.get("other", "Other")),),
+        first_seen=paper.first_seen, last_seen=paper.last_seen,
+        appearances=len(paper.appearances), best_rank=paper.best_rank,
+        arxiv_id=paper.arxiv_id, **place,
+    )
+
+
+def day_pages(library: Library) -> list[DayPage]:
+    """One page per list day, oldest first."""
+    titles = {t.slug: t.title for t in library.topics}
+    pages = []
+    for index, day in enumerate(library.days):
+        items = tuple(
+            listed_paper(library.papers[e.paper], titles, rank=e.rank, status=e.status,
+                         previous_rank=e.previous_rank, comments=e.comments, upvotes=e.upvotes)
+            for e in day.entries
+        )
+        dropped = tuple(listed_paper(library.papers[d.paper], titles, rank=d.previous_rank)
+                        for d in day.dropped)
+        following = library.days[index + 1].date if index + 1 < len(library.days) else None
+        pages.append(DayPage(day.date, day_title(day.date), day.sources, items, dropped, day.previous, following))
+    return pages
+
+
+def topic_pages(library: Library) -> list[TopicPage]:
+    titles = {t.slug: t.title for t in library.topics}
+    pages = []
+    for topic in library.topics:
+        items = []
+        for key in topic.papers:
+            paper = library.papers[key]
+            terms = next((m.terms for m in paper.topics if m.topic == topic.slug), ())
+            items.append(listed_paper(paper, titles, terms=terms))
+        pages.append(TopicPage(topic.slug, topic.title, topic.description, tuple(items)))
+    return pages
+
+
+# --- Markdown ---------------------------------------------------------------------------------
+
+
+def front_matter(data: dict) -> str:
+    """YAML front matter between ``---`` lines; keys in the given order, safe for any text."""
+    return "---\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=1000) + "---\n"
+
+
+def _meta_line(item: ListedPaper, *, with_status: bool) -> str:
+    parts = []
+    if with_status and item.movement:
+        word = item.movement
+        parts.append(f"**{word.capitalize()}**" if item.status in (NEW, RETURNING) else
+                     f"{word.capitalize()} (was #{item.previous_rank})" if word != "same place" else "Same place")
+    if item.who:
+        parts.append(escape_markdown(item.who))
+    if item.published:
+        parts.append(f"published {short_date(item.published)}")
+    if item.comments:
+        parts.append(plural(item.comments, "comment"))
+    return " · ".join(parts)
+
+
+def day_markdown(page: DayPage) -> str:
+    """The Markdown file of a list day."""
+    meta = {
+        "title": page.title,
+        "date": page.date,
+        "type": "day",
+        "sources": list(page.sources),
+        "previous": page.previous,
+        "next": page.next,
+        "counts": page.counts,
+        "papers": [item.slug for item in page.items],
+        "dropped": [item.slug for item in page.dropped],
+        "generator": GENERATOR,
+    }
+    lines = [front_matter(meta), f"# Trending papers — {weekday_date(page.date)}", "", page.summary + ".", ""]
+    for item in page.items:
+        lines += [f"## {item.rank}\\. {escape_markdown(item.title)}", ""]
+        meta_line = _meta_line(item, with_status=True)
+        topics = ", ".join(t.title for t in item.topics)
+        lines += [meta_line + "  ", f"Topics: {escape_markdown(topics)}", "", escape_markdown(item.abstract), ""]
+    if page.dropped:
+        assert page.previous is not None
+        lines += [f"## Dropped since {long_date(page.previous)}", ""]
+        lines += [f"- {escape_markdown(item.title)} (was #{item.rank})" for item in page.dropped]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def topic_markdown(page: TopicPage) -> str:
+    """The Markdown file of a topic."""
+    meta = {
+        "title": page.title,
+        "topic": page.slug,
+        "type": "topic",
+        "description": page.description,
+        "counts": {"papers": len(page.items)},
+        "papers": [item.slug for item in page.items],
+        "generator": GENERATOR,
+    }
+    lines = [front_matter(meta), f"# {escape_markdown(page.title)}", ""]
+    if page.description:
+        lines += [escape_markdown(page.description), ""]
+    lines += [f"{plural(len(page.items), 'paper')}, most recently trending first.", ""]
+    for item in page.items:
+        lines += [f"## {escape_markdown(item.title)}", ""]
+        seen = (f"seen {short_date(item.first_seen)}" if item.first_seen == item.last_seen
+                else f"seen {short_date(item.first_seen)} to {short_date(item.last_seen)}")
+        parts = [p for p in (_meta_line(item, with_status=False), seen,
+                             f"best rank #{item.best_rank}", plural(item.appearances, "appearance")) if p]
+        lines.append(" · ".join(parts) + "  ")
+        if item.terms:
+            lines.append(f"Matched: {escape_markdown(', '.join(item.terms))}")
+        lines += ["", escape_markdown(item.abstract), ""]
+    return "\n".join(lines)
+
+
+def markdown_files(days: list[DayPage], topics: list[TopicPage]) -> dict[str, str]:
+    """Content-relative path -> Markdown text for every generated page."""
+    files = {urls.markdown_date_page(p.date): day_markdown(p) for p in days}
+    files.update({urls.markdown_topic_page(p.slug): topic_markdown(p) for p in topics})
+    return files

@@ -1,0 +1,149 @@
+"""Pages -> HTML: the Jinja2 environment, Markdown rendering and the context of every page.
+
+Templates get plain data (dataclasses from ``digest.pages`` and small dicts)
+and never see snapshot text as template source.  Autoescaping is on and an
+undefined variable is an error.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import quote_plus
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+from digest import __version__, urls
+from digest.config import SiteConfig
+from digest.errors import DigestError
+from digest.models import Library, Paper
+from digest.pages import DayPage, TopicPage, listed_paper
+from digest.text import escape_markdown, excerpt, long_date, plural, short_date, weekday_date
+
+# Raw HTML off: snapshot text is untrusted even after escaping.
+_MARKDOWN = MarkdownIt("commonmark", {"html": False})
+
+
+@lru_cache(maxsize=None)
+def markdown_html(source: str) -> Markup:
+    """Rendered Markdown; cached because one abstract appears on many pages."""
+    return Markup(_MARKDOWN.render(source))
+
+
+def text_html(text: str) -> Markup:
+    """Untrusted plain text as HTML paragraphs, through Markdown with everything escaped."""
+    return markdown_html(escape_markdown(text))
+
+
+def default_templates_dir() -> Path:
+    """The templates shipped with digest: inside the package when installed, else the repository's."""
+    packaged = Path(__file__).resolve().parent / "templates"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "templates"
+
+
+def make_environment(templates_dir: Path) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(templates_dir)),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        text_html=text_html, short_date=short_date, long_date=long_date,
+        weekday_date=weekday_date, plural=plural, excerpt=lambda text, n: excerpt(text, n)[0],
+    )
+    env.globals.update(
+        date_path=urls.date_path, topic_path=urls.topic_path, paper_path=urls.paper_path,
+        topic_feed_path=urls.topic_feed_path, paths=urls, version=__version__,
+    )
+    return env
+
+
+def render_template(env: Environment, name: str, context: dict) -> str:
+    try:
+        return env.get_template(name).render(context)
+    except TemplateError as error:
+        lineno = getattr(error, "lineno", None)
+        filename = getattr(error, "filename", None) or name
+        raise DigestError(f"template error: {error.message or error}", filename, lineno) from None
+
+
+def site_context(site: SiteConfig) -> dict:
+    return {
+        "title": site.title, "description": site.description, "base_url": site.base_url,
+        "language": site.language, "author": site.author,
+    }
+
+
+def page_context(site: SiteConfig, path: str, title: str, section: str, **extra) -> dict:
+    """What every page template gets: the site, where the page is, and how to link back to the root."""
+    return {
+        "site": site_context(site),
+        "path": path,
+        "root": urls.root_prefix(path),
+        "canonical": site.url(path),
+        "page_title": title,
+        "section": section,
+        "feeds": [("RSS", "application/rss+xml", urls.RSS), ("Atom", "application/atom+xml", urls.ATOM)],
+        **extra,
+    }
+
+
+def paper_links(paper: Paper) -> list[tuple[str, str]]:
+    """(label, URL) pairs for a paper: arXiv and the hub when the id is known, else searches."""
+    if paper.arxiv_id:
+        return [
+            ("arXiv abstract", f"https://arxiv.org/abs/{paper.arxiv_id}"),
+            ("PDF", f"https://arxiv.org/pdf/{paper.arxiv_id}"),
+            ("Hugging Face", f"https://huggingface.co/papers/{paper.arxiv_id}"),
+        ]
+    query = quote_plus(paper.title)
+    return [
+        ("Search arXiv", f"https://arxiv.org/search/?searchtype=title&query={query}"),
+        ("Search Hugging Face", f"https://huggingface.co/papers?q={query}"),
+    ]
+
+
+def render_site_pages(library: Library, days: list[DayPage], topics: list[TopicPage],
+                      site: SiteConfig, env: Environment) -> dict[str, str]:
+    """Site path -> HTML for every page of the site."""
+    pages: dict[str, str] = {}
+    latest = days[-1] if days else None
+    recent = list(reversed(days))
+
+    pages[urls.HOME] = render_template(env, "home.html", page_context(
+        site, urls.HOME, site.title, "home", day=latest, recent=recent[1:8]))
+    for page in days:
+        path = urls.date_path(page.date)
+        pages[path] = render_template(env, "day.html", page_context(site, path, page.title, "archive", day=page))
+    pages[urls.ARCHIVE] = render_template(env, "archive.html", page_context(
+        site, urls.ARCHIVE, "Archive", "archive", days=recent))
+    pages[urls.TOPICS] = render_template(env, "topics.html", page_context(
+        site, urls.TOPICS, "Topics", "topics", topics=topics))
+    for topic in topics:
+        path = urls.topic_path(topic.slug)
+        feeds = [("RSS", "application/rss+xml", urls.topic_feed_path(topic.slug, "rss")),
+                 ("Atom", "application/atom+xml", urls.topic_feed_path(topic.slug, "atom"))]
+        context = page_context(site, path, topic.title, "topics", topic=topic)
+        context["feeds"] = feeds + context["feeds"]
+        pages[path] = render_template(env, "topic.html", context)
+
+    titles = {t.slug: t.title for t in library.topics}
+    for paper in library.papers.values():
+        path = urls.paper_path(paper.slug)
+        pages[path] = render_template(env, "paper.html", page_context(
+            site, path, paper.title, "papers",
+            paper=listed_paper(paper, titles), history=paper.appearances,
+            matches=[(titles[m.topic], m) for m in paper.topics],
+            links=paper_links(paper), organization=paper.organization,
+            authors=paper.authors,
+        ))
+    # The 404 page is served at any depth, so it links from the site's absolute root.
+    not_found = page_context(site, urls.NOT_FOUND, "Page not found", "none")
+    not_found["root"] = site.base_url
+    pages[urls.NOT_FOUND] = render_template(env, "404.html", not_found)
+    return pages

@@ -1,0 +1,80 @@
+"""Small text helpers shared by pages, feeds and e-mail: escaping, excerpts, display dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from digest.models import MONTHS, Organization
+
+# Characters that can start inline Markdown syntax: code, emphasis, links and
+# images (which need "["), autolinks and HTML ("<"), entities ("&"),
+# strikethrough ("~").  Everything from a snapshot is untrusted: escaped, it
+# can only ever be text.  Parentheses stay readable: without "[" they are text.
+_MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]<>#|~&])")
+# Constructs that only matter at the start of a line: lists, quotes, headings, rules.
+_MARKDOWN_LINE_START = re.compile(r"^(\s*)([-+=>:]|\d+(?=[.)]))")
+
+
+def escape_markdown(text: str) -> str:
+    """Text that renders as exactly itself in CommonMark: no HTML, links, emphasis or blocks."""
+    text = " ".join(text.split())
+    text = _MARKDOWN_INLINE.sub(r"\\\1", text)
+    match = _MARKDOWN_LINE_START.match(text)
+    if match:
+        start = match.end(1)
+        if match.group(2).isdigit():
+            end = match.end(2)  # escape the "." or ")" after the number
+            text = text[:end] + "\\" + text[end:]
+        else:
+            text = text[:start] + "\\" + text[start:]
+    return text
+
+
+_SENTENCE_END = re.compile(r"[.!?](?=\s+[A-Z0-9(\"'])")
+
+
+def excerpt(text: str, limit: int) -> tuple[str, bool]:
+    """The text cut to at most ``limit`` characters, at a sentence end if one is near, else at a word.
+
+    Returns the excerpt and whether anything was cut.
+    """
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text, False
+    window = text[: limit + 1]
+    ends = [m.end() for m in _SENTENCE_END.finditer(window)]
+    if ends and ends[-1] >= limit // 2:
+        return window[: ends[-1]], True
+    cut = window.rfind(" ")
+    if cut < limit // 2:
+        cut = limit
+    return window[:cut].rstrip(" ,;:-—") + "…", True
+
+
+def long_date(date: dt.date) -> str:
+    """``19 January 2026``."""
+    return f"{date.day} {date.strftime('%B')} {date.year}"
+
+
+def short_date(date: dt.date) -> str:
+    """``19 Jan 2026``."""
+    return f"{date.day} {MONTHS[date.month - 1]} {date.year}"
+
+
+def weekday_date(date: dt.date) -> str:
+    """``Monday, 19 January 2026``."""
+    return f"{date.strftime('%A')}, {long_date(date)}"
+
+
+def who(organization: Organization | None, authors: int | None) -> str:
+    """The "who" of a card: the organization's name or the author count."""
+    if organization is not None:
+        return organization.name
+    if authors is not None:
+        return f"{authors} author" + ("" if authors == 1 else "s")
+    return ""
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    return f"{count} {word if count == 1 else (many or word + 's')}"

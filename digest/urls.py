@@ -1,0 +1,55 @@
+"""Every site path, URL and output file name rule, in one place.
+
+Site paths are relative to the site root and end with "/" for pages
+(``dates/2026-01-19/``) or name a file (``feed.xml``).  Pages link to each
+other with relative URLs, so a site works under any base path and from disk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+HOME = ""
+ARCHIVE = "archive/"
+TOPICS = "topics/"
+NOT_FOUND = "404.html"
+STYLESHEET = "assets/style.css"
+RSS = "feed.xml"
+ATOM = "atom.xml"
+
+
+def date_path(date: dt.date) -> str:
+    return f"dates/{date.isoformat()}/"
+
+
+def topic_path(slug: str) -> str:
+    return f"topics/{slug}/"
+
+
+def paper_path(slug: str) -> str:
+    return f"papers/{slug}/"
+
+
+def topic_feed_path(slug: str, kind: str) -> str:
+    """``kind`` is "rss" or "atom"."""
+    return f"topics/{slug}/{RSS if kind == 'rss' else ATOM}"
+
+
+def output_file(path: str) -> str:
+    """The file that serves a site path: pages are ``index.html`` files in their folder."""
+    return path + "index.html" if path == "" or path.endswith("/") else path
+
+
+def root_prefix(path: str) -> str:
+    """The relative URL from the page at ``path`` back to the site root ("./" at the root)."""
+    depth = output_file(path).count("/")
+    return "../" * depth if depth else "./"
+
+
+def markdown_date_page(date: dt.date) -> str:
+    """Where the Markdown page of a list day lives, relative to the content folder."""
+    return f"dates/{date.isoformat()}.md"
+
+
+def markdown_topic_page(slug: str) -> str:
+    return f"topics/{slug}.md"
