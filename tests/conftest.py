@@ -1,0 +1,65 @@
+"""Shared fixtures: the seed snapshots, the bundled content, and a site built once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CONTENT = REPO / "content"
+SEEDS = REPO.parent / "shared" / "seeds"  # the original captures, under their original names
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+#: The bundled snapshots under their list-day names, oldest first.
+BUNDLED = ["2025-11-03.txt", "2025-12-16.txt", "2026-01-07.txt", "2026-01-19.txt"]
+#: The original capture names of the same files, in the same order.
+ORIGINAL_NAMES = ["001_017177ce85f69ad9.txt", "000_84d5e573882e4a31.txt",
+                  "002_01d539c9da1dedaa.txt", "003_9fcba986adb36232.txt"]
+
+
+@pytest.fixture(scope="session")
+def seed_dir(tmp_path_factory) -> Path:
+    """The four seeds under their original capture names (copied from content/ when shared/ is absent)."""
+    folder = tmp_path_factory.mktemp("seeds")
+    for bundled, original in zip(BUNDLED, ORIGINAL_NAMES):
+        source = SEEDS / original if (SEEDS / original).is_file() else CONTENT / "snapshots" / bundled
+        shutil.copyfile(source, folder / original)
+    return folder
+
+
+def copy_content(target: Path) -> Path:
+    """A copy of the bundled content folder (snapshots and configuration, no generated pages)."""
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(CONTENT / "snapshots", target / "snapshots")
+    for name in ("site.yaml", "topics.yaml"):
+        shutil.copyfile(CONTENT / name, target / name)
+    return target
+
+
+@pytest.fixture
+def content_copy(tmp_path) -> Path:
+    return copy_content(tmp_path / "content")
+
+
+def run_cli(*args: str | Path, cwd: Path | None = None, env: dict | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run ``python -m digest ARGS`` as a user would, capturing text output."""
+    full_env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "digest", *map(str, args)], cwd=cwd, env=full_env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> Path:
+    """The bundled content built once by the CLI; returns the site folder (content is beside it)."""
+    root = tmp_path_factory.mktemp("built")
+    content = copy_content(root / "content")
+    result = run_cli("build", "--content", content, "--out", root / "site")
+    assert result.returncode == 0, result.stderr
+    return root / "site"
