@@ -19,6 +19,7 @@ from digest.errors import DigestError
 from digest.feeds import site_feeds, topic_feeds
 from digest.library import build_library
 from digest.models import Library, ParsedSnapshot, Snapshot
+from digest.newsletter import newsletter_files
 from digest.output import OutputFiles, replace_site, write_changed
 from digest.pages import GENERATOR, DayPage, TopicPage, day_pages, markdown_files, topic_pages
 from digest.parse import decode_snapshot, parse_snapshot
@@ -64,21 +65,39 @@ def load_snapshots(content_dir: Path, today: dt.date, warn: Warn) -> list[Snapsh
 
 
 @dataclass
-class Site:
-    """Everything a build produces, in memory."""
+class Loaded:
+    """The content folder read and modelled: what every output is made from."""
 
     config: Config
     library: Library
     days: list[DayPage]
     topics: list[TopicPage]
-    markdown: dict[str, str]  #: content-relative path -> text
-    files: dict[str, bytes]  #: site-relative path -> bytes
     warnings: list[str] = field(default_factory=list)
 
 
-def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.date | None = None,
-           warn: Warn | None = None) -> Site:
-    """Read the content folder and produce every output in memory; nothing is written."""
+@dataclass
+class Site:
+    """Everything a build produces, in memory."""
+
+    loaded: Loaded
+    markdown: dict[str, str]  #: content-relative path -> text
+    files: dict[str, bytes]  #: site-relative path -> bytes
+
+    @property
+    def library(self) -> Library:
+        return self.loaded.library
+
+    @property
+    def days(self) -> list[DayPage]:
+        return self.loaded.days
+
+    @property
+    def topics(self) -> list[TopicPage]:
+        return self.loaded.topics
+
+
+def load(content_dir: Path, *, today: dt.date | None = None, warn: Warn | None = None) -> Loaded:
+    """Read configuration and snapshots and build the model and pages; nothing is rendered."""
     warnings: list[str] = []
 
     def note(message: str) -> None:
@@ -89,23 +108,34 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
     config = load_config(content_dir)
     snapshots = load_snapshots(content_dir, today or build_date(), note)
     library = build_library(snapshots, config.topics)
-    days, topics = day_pages(library), topic_pages(library)
+    return Loaded(config, library, day_pages(library), topic_pages(library), warnings)
 
+
+def template_environment(templates_dir: Path | None):
     templates = templates_dir or default_templates_dir()
     if not (templates / "base.html").is_file():
         raise DigestError("not a templates folder (no base.html)", templates)
-    env = make_environment(templates)
+    return make_environment(templates), templates
+
+
+def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.date | None = None,
+           warn: Warn | None = None) -> Site:
+    """Read the content folder and produce every output in memory; nothing is written."""
+    loaded = load(content_dir, today=today, warn=warn)
+    config, library, days, topics = loaded.config, loaded.library, loaded.days, loaded.topics
+    env, templates = template_environment(templates_dir)
     out = OutputFiles()
     for path, html in render_site_pages(library, days, topics, config.site, env).items():
         out.add(urls.output_file(path), html)
     out.update(site_feeds(days, config.site, env))
     for topic in topics:
         out.update(topic_feeds(topic, config.site, env))
+    out.update(newsletter_files(days, config, env))
     assets = templates / "assets"
     if assets.is_dir():
         for asset in sorted(p for p in assets.rglob("*") if p.is_file()):
             out.add("assets/" + asset.relative_to(assets).as_posix(), asset.read_bytes())
-    return Site(config, library, days, topics, markdown_files(days, topics), out.files, warnings)
+    return Site(loaded, markdown_files(days, topics), out.files)
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,12 @@ import sys
 from pathlib import Path
 
 from digest import __version__
-from digest.build import build, build_date, read_snapshot_file
-from digest.config import load_config
+from digest.build import build, build_date, load, read_snapshot_file, template_environment
 from digest.dates import resolve_snapshot_dates
 from digest.errors import DigestError, UsageError
-from digest.library import build_library
-from digest.build import load_snapshots
 from digest.models import Snapshot
+from digest.newsletter import pick_day, recipients_of, render_newsletter, send_message
+from digest.output import check_relative_path
 
 
 def _warn(message: str) -> None:
@@ -85,8 +84,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_topics(args: argparse.Namespace) -> int:
-    config = load_config(args.content)
-    library = build_library(load_snapshots(args.content, build_date(), _warn), config.topics)
+    library = load(args.content, warn=_warn).library
     titles = {t.slug: t.title for t in library.topics}
     for paper in sorted(library.papers.values(), key=lambda p: p.title.casefold()):
         print(paper.title)
@@ -94,6 +92,41 @@ def cmd_topics(args: argparse.Namespace) -> int:
             print("    Other (no topic matched)")
         for match in paper.topics:
             print(f"    {titles[match.topic]} [{match.topic}] score {match.score:g}: {', '.join(match.terms)}")
+    return 0
+
+
+def _newsletter(args: argparse.Namespace):
+    loaded = load(args.content, warn=_warn)
+    env, _ = template_environment(args.templates)
+    return loaded, render_newsletter(pick_day(loaded.days, args.day), loaded.config, env)
+
+
+def cmd_email(args: argparse.Namespace) -> int:
+    _, newsletter = _newsletter(args)
+    try:
+        args.out.mkdir(parents=True, exist_ok=True)
+        for path, data in newsletter.files().items():
+            target = args.out / Path(check_relative_path(path)).name
+            target.write_bytes(data)
+            if not args.quiet:
+                print(target)
+    except OSError as error:
+        raise DigestError(f"cannot write: {error.strerror}", error.filename or args.out) from None
+    return 0
+
+
+def cmd_send(args: argparse.Namespace) -> int:
+    loaded, newsletter = _newsletter(args)
+    recipients = recipients_of(args.to)
+    mail = loaded.config.email
+    if args.dry_run:
+        print(f"Would send '{newsletter.subject}' ({len(newsletter.message):,} bytes) "
+              f"from {mail.sender} to {', '.join(recipients)} through {mail.smtp_host}:{mail.smtp_port} "
+              f"({mail.smtp_security})")
+        return 0
+    send_message(newsletter.message, recipients, mail)
+    if not args.quiet:
+        print(f"Sent '{newsletter.subject}' to {', '.join(recipients)}")
     return 0
 
 
@@ -124,6 +157,21 @@ def make_parser() -> argparse.ArgumentParser:
     topics_cmd = commands.add_parser("topics", help="print each paper's topics and the terms that matched")
     topics_cmd.add_argument("--content", type=Path, default=Path("content"))
     topics_cmd.set_defaults(func=cmd_topics)
+
+    for name, func, help_text in (("email", cmd_email, "write one day's e-mail (.html, .txt, .eml)"),
+                                  ("send", cmd_send, "send one day's e-mail through SMTP")):
+        cmd = commands.add_parser(name, help=help_text)
+        cmd.add_argument("day", nargs="?", default="latest", metavar="DATE",
+                         help="YYYY-MM-DD or 'latest' (default)")
+        cmd.add_argument("--content", type=Path, default=Path("content"))
+        cmd.add_argument("--templates", type=Path, default=None)
+        cmd.add_argument("-q", "--quiet", action="store_true")
+        cmd.set_defaults(func=func)
+        if name == "email":
+            cmd.add_argument("--out", type=Path, default=Path("."), help="folder to write to (default: .)")
+        else:
+            cmd.add_argument("--to", nargs="+", required=True, metavar="ADDR", help="recipients")
+            cmd.add_argument("--dry-run", action="store_true", help="print what would be sent; send nothing")
     return parser
 
 

@@ -56,9 +56,30 @@ class TopicConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class EmailConfig:
+    """The ``email:`` section of site.yaml: headers, links and SMTP settings of the newsletter.
+
+    SMTP user and password never come from files: only from the environment
+    variables DIGEST_SMTP_USER and DIGEST_SMTP_PASSWORD.
+    """
+
+    sender: str  #: From, e.g. ``Trending Papers <digest@example.org>``
+    to: str  #: To header of the exported message (the list address)
+    reply_to: str = ""
+    unsubscribe_url: str = ""  #: https: or mailto: link for the footer and List-Unsubscribe
+    abstract_chars: int = 300  #: abstract excerpt length before "read more"
+    max_html_bytes: int = 102_000  #: Gmail clips messages whose HTML is larger
+    smtp_host: str = "localhost"
+    smtp_port: int = 587
+    smtp_security: str = "starttls"  #: starttls, ssl or none
+    smtp_timeout: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     site: SiteConfig
     topics: tuple[TopicConfig, ...]
+    email: EmailConfig
 
 
 def load_yaml(path: Path) -> Any:
@@ -115,7 +136,10 @@ class _Checker:
 
 
 SITE_KEYS = {"title", "base_url", "description", "author", "author_email", "language",
-             "feed_items", "topic_feed_items", "excerpt_chars"}
+             "feed_items", "topic_feed_items", "excerpt_chars", "email"}
+EMAIL_KEYS = {"from", "to", "reply_to", "unsubscribe_url", "abstract_chars", "max_html_bytes",
+              "smtp_host", "smtp_port", "smtp_security", "smtp_timeout"}
+_ADDRESS_RE = re.compile(r"^(?:[^<>@\r\n]*<)?[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+>?$")
 
 
 def parse_site_config(data: Any, path: Path) -> SiteConfig:
@@ -150,6 +174,44 @@ def parse_site_config(data: Any, path: Path) -> SiteConfig:
     if check.errors:
         raise ConfigErrors(check.errors)
     return site
+
+
+def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
+    """The ``email:`` section of site.yaml; defaults derive from the site's title and host."""
+    check = _Checker(path)
+    raw = data.get("email") if isinstance(data, dict) else None
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise ConfigError("email: must be a mapping of settings", path)
+    check.unknown_keys(raw, EMAIL_KEYS, "email.")
+    host = urlsplit(site.base_url).hostname or "localhost"
+    sender = check.text(raw, "from", "email.", default=f"{site.title} <digest@{host}>")
+    to = check.text(raw, "to", "email.", default=sender)
+    reply_to = check.text(raw, "reply_to", "email.")
+    for key, value in (("from", sender), ("to", to), ("reply_to", reply_to)):
+        if value and not _ADDRESS_RE.match(value):
+            check.fail(f"email.{key}", f"is not an e-mail address: {value!r}")
+    unsubscribe = check.text(raw, "unsubscribe_url", "email.")
+    if unsubscribe and not re.match(r"^(https?://[^\s]+|mailto:[^\s]+@[^\s]+)$", unsubscribe):
+        check.fail("email.unsubscribe_url", f"must be an https:// or mailto: link, not {unsubscribe!r}")
+    security = check.text(raw, "smtp_security", "email.", default="starttls").lower()
+    if security not in ("starttls", "ssl", "none"):
+        check.fail("email.smtp_security", f"must be starttls, ssl or none, not {security!r}")
+    config = EmailConfig(
+        sender=sender, to=to, reply_to=reply_to, unsubscribe_url=unsubscribe,
+        abstract_chars=check.number(raw, "abstract_chars", "email.", 300, minimum=40),
+        max_html_bytes=check.number(raw, "max_html_bytes", "email.", 102_000, minimum=1000),
+        smtp_host=check.text(raw, "smtp_host", "email.", default="localhost"),
+        smtp_port=check.number(raw, "smtp_port", "email.", 587, minimum=1),
+        smtp_security=security,
+        smtp_timeout=check.number(raw, "smtp_timeout", "email.", 30.0, minimum=0.1, integer=False),
+    )
+    if config.smtp_port > 65535:
+        check.fail("email.smtp_port", f"must be at most 65535, not {config.smtp_port}")
+    if check.errors:
+        raise ConfigErrors(check.errors)
+    return config
 
 
 TOPIC_KEYS = {"slug", "title", "description", "rules", "min_score"}
@@ -238,13 +300,14 @@ def _parse_rules(raw: Any, where: str, check: _Checker) -> tuple[TopicRule, ...]
 def load_config(content_dir: Path) -> Config:
     """Read ``site.yaml`` and ``topics.yaml`` from a content folder; report all problems at once."""
     errors: list[ConfigError] = []
-    site = topics = None
+    site = topics = email = None
     for name in ("site.yaml", "topics.yaml"):
         path = content_dir / name
         try:
             data = load_yaml(path)
             if name == "site.yaml":
                 site = parse_site_config(data, path)
+                email = parse_email_config(data, site, path)
             else:
                 topics = parse_topics_config(data, path)
         except ConfigErrors as many:
@@ -253,5 +316,5 @@ def load_config(content_dir: Path) -> Config:
             errors.append(one)
     if errors:
         raise errors[0] if len(errors) == 1 else ConfigErrors(errors)
-    assert site is not None and topics is not None
-    return Config(site=site, topics=topics)
+    assert site is not None and topics is not None and email is not None
+    return Config(site=site, topics=topics, email=email)

@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote_plus
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
@@ -20,7 +20,7 @@ from digest.config import SiteConfig
 from digest.errors import DigestError
 from digest.models import Library, Paper
 from digest.pages import DayPage, TopicPage, listed_paper
-from digest.text import escape_markdown, excerpt, long_date, plural, short_date, weekday_date
+from digest.text import escape_markdown, excerpt, long_date, plural, short_date, weekday_date, wrap_text
 
 # Raw HTML off: snapshot text is untrusted even after escaping.
 _MARKDOWN = MarkdownIt("commonmark", {"html": False})
@@ -46,7 +46,8 @@ def default_templates_dir() -> Path:
 def make_environment(templates_dir: Path) -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(templates_dir)),
-        autoescape=True,
+        # Everything is escaped except plain-text templates (the e-mail's text part).
+        autoescape=select_autoescape(disabled_extensions=("txt",), default_for_string=True, default=True),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -55,6 +56,7 @@ def make_environment(templates_dir: Path) -> Environment:
     env.filters.update(
         text_html=text_html, short_date=short_date, long_date=long_date,
         weekday_date=weekday_date, plural=plural, excerpt=lambda text, n: excerpt(text, n)[0],
+        wrap=wrap_text,
     )
     env.globals.update(
         date_path=urls.date_path, topic_path=urls.topic_path, paper_path=urls.paper_path,

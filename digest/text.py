@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import textwrap
 
 from digest.models import MONTHS, Organization
 
@@ -31,7 +32,11 @@ def escape_markdown(text: str) -> str:
     return text
 
 
-_SENTENCE_END = re.compile(r"[.!?](?=\s+[A-Z0-9(\"'])")
+# A sentence ends at . ! or ? before a capital, digit or quote, but not after
+# an abbreviation common in abstracts.
+_SENTENCE_END = re.compile(
+    r"(?<!\be\.g)(?<!\bi\.e)(?<!\bal)(?<!\bvs)(?<!\bcf)(?<!\bFig)(?<!\bEq)(?<!\bet)(?<!\bSec)(?<!\b[A-Z])"
+    r"[.!?](?=\s+[A-Z0-9(\"'])")
 
 
 def excerpt(text: str, limit: int) -> tuple[str, bool]:
@@ -43,7 +48,9 @@ def excerpt(text: str, limit: int) -> tuple[str, bool]:
     if len(text) <= limit:
         return text, False
     window = text[: limit + 1]
-    ends = [m.end() for m in _SENTENCE_END.finditer(window)]
+    # A sentence end inside parentheses is not one.
+    ends = [m.end() for m in _SENTENCE_END.finditer(window)
+            if window.count("(", 0, m.end()) <= window.count(")", 0, m.end())]
     if ends and ends[-1] >= limit // 2:
         return window[: ends[-1]], True
     cut = window.rfind(" ")
@@ -78,3 +85,14 @@ def who(organization: Organization | None, authors: int | None) -> str:
 
 def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
+TEXT_WIDTH = 72  #: plain-text e-mail line length
+
+
+def wrap_text(text: str, indent: str = "", hanging: str | None = None, width: int = TEXT_WIDTH) -> str:
+    """Text wrapped at ``width`` columns; lines after the first are indented by ``hanging``
+    (default: like the first).  URLs and long words are never broken."""
+    return textwrap.fill(" ".join(text.split()), width=width, initial_indent=indent,
+                         subsequent_indent=indent if hanging is None else hanging,
+                         break_long_words=False, break_on_hyphens=False)

@@ -1,0 +1,195 @@
+"""The daily e-mail: HTML and plain-text bodies, the .eml message, and sending it by SMTP.
+
+The HTML is a single 600 px column built from tables, with every style
+inlined on its element by css-inline; only media queries (narrow screens,
+dark mode) stay in a ``<style>`` block.  Links are absolute.  The message is
+``multipart/alternative`` (text, then HTML) and byte-identical across builds:
+its Date is the list day, its Message-ID and MIME boundary derive from the
+content.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import smtplib
+import socket
+import ssl
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
+from email.utils import format_datetime, getaddresses
+from urllib.parse import urlsplit
+
+import css_inline
+from jinja2 import Environment
+
+from digest import urls
+from digest.config import Config, EmailConfig
+from digest.errors import DigestError
+from digest.feeds import feed_time
+from digest.pages import DayPage
+from digest.render import render_template
+from digest.text import short_date
+
+_INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Newsletter:
+    """One day's e-mail in every form."""
+
+    date: dt.date
+    subject: str
+    html: str
+    text: str
+    message: bytes  #: the .eml file
+
+    def files(self) -> dict[str, bytes]:
+        """Site-relative paths of the exported files."""
+        stem = f"email/{self.date.isoformat()}"
+        return {f"{stem}.html": self.html.encode("utf-8"), f"{stem}.txt": self.text.encode("utf-8"),
+                f"{stem}.eml": self.message}
+
+
+def subject_line(day: DayPage) -> str:
+    """``Trending papers — 19 Jan 2026: 57 papers, 12 new``."""
+    counts = day.counts
+    return f"Trending papers — {short_date(day.date)}: {counts['papers']} papers, {counts['new']} new"
+
+
+def newsletter_context(day: DayPage, config: Config) -> dict:
+    site, mail = config.site, config.email
+    return {
+        "day": day,
+        "subject": subject_line(day),
+        "site": {"title": site.title, "description": site.description, "language": site.language},
+        "url": site.url,
+        "abstract_chars": mail.abstract_chars,
+        "unsubscribe_url": mail.unsubscribe_url,
+        "preheader": _preheader(day),
+        "feeds": [("RSS", site.url(urls.RSS)), ("Atom", site.url(urls.ATOM))],
+    }
+
+
+def _preheader(day: DayPage) -> str:
+    """The line mail clients show after the subject."""
+    top = day.items[0].title if day.items else ""
+    return f"{day.summary}. Top paper: {top}" if top else day.summary
+
+
+def render_newsletter(day: DayPage, config: Config, env: Environment) -> Newsletter:
+    """The e-mail of one list day; raises DigestError if the HTML is over the configured size."""
+    context = newsletter_context(day, config)
+    html = _INLINER.inline(render_template(env, "email.html", context)).rstrip("\n") + "\n"
+    limit = config.email.max_html_bytes
+    size = len(html.encode("utf-8"))
+    if size > limit:
+        raise DigestError(
+            f"the e-mail for {day.date.isoformat()} is {size:,} bytes of HTML, over the limit of {limit:,} "
+            f"(email.max_html_bytes); lower email.abstract_chars to shorten it")
+    text = render_template(env, "email.txt", context)
+    message = build_message(day.date, context["subject"], text, html, config)
+    return Newsletter(day.date, context["subject"], html, text, message)
+
+
+def build_message(date: dt.date, subject: str, text: str, html: str, config: Config) -> bytes:
+    """A multipart/alternative message (text first, then HTML), reproducible byte for byte."""
+    mail = config.email
+    digest_of_content = hashlib.sha256((subject + text + html).encode("utf-8")).hexdigest()
+    host = urlsplit(config.site.base_url).hostname or "localhost"
+    message = EmailMessage(policy=policy.SMTP)
+    message["Subject"] = subject
+    message["From"] = mail.sender
+    message["To"] = mail.to
+    if mail.reply_to:
+        message["Reply-To"] = mail.reply_to
+    message["Date"] = format_datetime(feed_time(date))
+    message["Message-ID"] = f"<digest.{date.isoformat()}.{digest_of_content[:16]}@{host}>"
+    if mail.unsubscribe_url:
+        message["List-Unsubscribe"] = f"<{mail.unsubscribe_url}>"
+    message.set_content(text, subtype="plain", charset="utf-8")
+    message.add_alternative(html, subtype="html", charset="utf-8")
+    message.set_boundary(f"=_digest_{digest_of_content[16:40]}")
+    return message.as_bytes(policy=policy.SMTP)
+
+
+def newsletter_files(days: Sequence[DayPage], config: Config, env: Environment) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    for day in days:
+        files.update(render_newsletter(day, config, env).files())
+    return files
+
+
+def pick_day(days: Sequence[DayPage], which: str) -> DayPage:
+    """The day named by ``latest`` or ``YYYY-MM-DD``."""
+    if not days:
+        raise DigestError("there are no list days to send: add a snapshot first")
+    if which == "latest":
+        return days[-1]
+    for day in days:
+        if day.date.isoformat() == which:
+            return day
+    known = ", ".join(d.date.isoformat() for d in days[-5:])
+    raise DigestError(f"no list day {which} (latest days: {known})")
+
+
+# --- sending ------------------------------------------------------------------------------------
+
+
+def recipients_of(addresses: Sequence[str]) -> list[str]:
+    """Bare addresses from ``Name <a@b>`` or ``a@b`` forms; raises on anything else."""
+    found = []
+    for _, address in getaddresses(list(addresses)):
+        if not address or "@" not in address or any(c.isspace() for c in address):
+            raise DigestError(f"not an e-mail address: {address or ', '.join(addresses)!r}")
+        found.append(address)
+    return found
+
+
+def send_message(message: bytes, recipients: Sequence[str], mail: EmailConfig,
+                 environ: Mapping[str, str] = os.environ) -> None:
+    """Deliver the message as it is to ``recipients`` through the configured SMTP server."""
+    user, password = environ.get("DIGEST_SMTP_USER"), environ.get("DIGEST_SMTP_PASSWORD")
+    sender = recipients_of([mail.sender])[0]
+    where = f"{mail.smtp_host}:{mail.smtp_port}"
+    try:
+        if mail.smtp_security == "ssl":
+            server = smtplib.SMTP_SSL(mail.smtp_host, mail.smtp_port, timeout=mail.smtp_timeout,
+                                      context=ssl.create_default_context())
+        else:
+            server = smtplib.SMTP(mail.smtp_host, mail.smtp_port, timeout=mail.smtp_timeout)
+        with server:
+            if mail.smtp_security == "starttls":
+                server.starttls(context=ssl.create_default_context())
+            if user:
+                server.login(user, password or "")
+            refused = server.sendmail(sender, list(recipients), message)
+    except smtplib.SMTPRecipientsRefused as error:
+        first, (code, reason) = next(iter(error.recipients.items()))
+        raise DigestError(f"the SMTP server {where} refused the recipient {first}: {code} "
+                          f"{reason.decode('utf-8', 'replace') if isinstance(reason, bytes) else reason}") from None
+    except smtplib.SMTPNotSupportedError:
+        raise DigestError(f"the SMTP server {where} does not offer STARTTLS; set email.smtp_security "
+                          f"to ssl or none") from None
+    except smtplib.SMTPAuthenticationError as error:
+        raise DigestError(f"the SMTP server {where} refused the login of DIGEST_SMTP_USER: "
+                          f"{error.smtp_code}") from None
+    except smtplib.SMTPServerDisconnected:
+        raise DigestError(f"the SMTP server {where} closed the connection before the message was sent") from None
+    except smtplib.SMTPResponseException as error:
+        reason = error.smtp_error.decode("utf-8", "replace") if isinstance(error.smtp_error, bytes) else error.smtp_error
+        raise DigestError(f"the SMTP server {where} answered {error.smtp_code} {reason}") from None
+    except smtplib.SMTPException as error:
+        raise DigestError(f"sending through {where} failed: {error}") from None
+    except (socket.timeout, TimeoutError):
+        raise DigestError(f"the SMTP server {where} did not answer within {mail.smtp_timeout:g} s") from None
+    except ssl.SSLError as error:
+        raise DigestError(f"TLS with the SMTP server {where} failed: {error.reason or error}") from None
+    except OSError as error:
+        raise DigestError(f"cannot reach the SMTP server {where}: {error.strerror or error}") from None
+    if refused:
+        address, (code, _) = next(iter(refused.items()))
+        raise DigestError(f"the SMTP server {where} refused the recipient {address}: {code}")

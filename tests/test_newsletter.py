@@ -1,0 +1,354 @@
+"""The daily e-mail: exported files, message structure, size budget, and delivery to a real SMTP server."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+from aiosmtpd.controller import Controller
+from bs4 import BeautifulSoup
+
+from conftest import ARTIFACTS, BUNDLED, CONTENT, run_cli
+from digest.build import load, template_environment
+from digest.config import EmailConfig
+from digest.errors import DigestError
+from digest.newsletter import render_newsletter, send_message
+
+DAYS = [name.removesuffix(".txt") for name in BUNDLED]
+
+
+def read_message(path: Path) -> email.message.EmailMessage:
+    return email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+
+
+def parts_of(message) -> tuple[str, str]:
+    assert message.get_content_type() == "multipart/alternative"
+    parts = list(message.iter_parts())
+    assert [p.get_content_type() for p in parts] == ["text/plain", "text/html"]
+    return parts[0].get_content(), parts[1].get_content()
+
+
+def titles_on(site: Path, day: str) -> list[str]:
+    soup = BeautifulSoup((site / "dates" / day / "index.html").read_text(), "html.parser")
+    return [a.get_text(" ", strip=True) for a in soup.select("ol.papers .paper-title a")]
+
+
+@pytest.mark.parametrize("day", DAYS)
+def test_every_day_has_an_email_with_both_parts_and_every_title(built_site, day):
+    message = read_message(built_site / "email" / f"{day}.eml")
+    text, html = parts_of(message)
+    titles = titles_on(built_site, day)
+    assert titles, "the day page lists papers"
+    flat_text = " ".join(text.split())
+    html_text = " ".join(BeautifulSoup(html, "html.parser").get_text(" ").split())
+    for title in titles:
+        assert title in flat_text, f"{title!r} missing from the text part"
+        assert title in html_text, f"{title!r} missing from the HTML part"
+    # The message uses CRLF line ends, as SMTP wants; the exported files use LF.
+    assert (built_site / "email" / f"{day}.html").read_text() == html.replace("\r\n", "\n")
+    assert (built_site / "email" / f"{day}.txt").read_text() == text.replace("\r\n", "\n")
+
+
+def test_headers_come_from_the_configuration_and_the_list_day(built_site):
+    config = yaml.safe_load((CONTENT / "site.yaml").read_text())["email"]
+    message = read_message(built_site / "email" / "2026-01-19.eml")
+    assert message["Subject"] == "Trending papers — 19 Jan 2026: 57 papers, 49 new"
+    assert message["From"] == config["from"]
+    assert message["To"] == config["to"]
+    assert message["Reply-To"] == config["reply_to"]
+    assert message["List-Unsubscribe"] == f"<{config['unsubscribe_url']}>"
+    assert message["Date"].datetime.isoformat() == "2026-01-19T00:00:00+00:00"
+    assert re.fullmatch(r"<digest\.2026-01-19\.[0-9a-f]{16}@digest\.example\.org>", message["Message-ID"])
+
+
+def test_html_part_of_the_largest_day_stays_under_gmail_clipping(built_site):
+    html = (built_site / "email" / "2026-01-19.html").read_bytes()
+    assert len(html) < 102 * 1000
+
+
+def test_layout_does_not_depend_on_a_style_block(built_site):
+    soup = BeautifulSoup((built_site / "email" / "2026-01-19.html").read_text(), "html.parser")
+    styles = [s.get_text() for s in soup.find_all("style")]
+    # Whatever stays in <style> is inside @media blocks: strip them and nothing must be left.
+    for css in styles:
+        depth, outside = 0, []
+        for char in re.sub(r"@media[^{]*", "", css):
+            if char == "{":
+                depth += 1
+            elif char == "}":
+                depth -= 1
+            elif depth == 0:
+                outside.append(char)
+        assert "".join(outside).strip() == "", f"rules outside @media: {''.join(outside)!r}"
+    for table in soup.find_all("table"):
+        assert "width" in table.get("style", ""), "every layout table carries its width inline"
+    for element in soup.select(".cell, .foot, .title a, .meta, .abs"):
+        assert element.get("style"), f"{element.name}.{element.get('class')} has no inline style"
+
+
+def test_every_link_is_absolute(built_site):
+    for day in DAYS:
+        soup = BeautifulSoup((built_site / "email" / f"{day}.html").read_text(), "html.parser")
+        links = [a["href"] for a in soup.find_all("a", href=True)]
+        assert links
+        for href in links:
+            assert href.startswith(("https://", "http://", "mailto:")), href
+        text = (built_site / "email" / f"{day}.txt").read_text()
+        for url in re.findall(r"(?:https?://|\.\./|/papers/)\S*", text):
+            assert url.startswith("https://"), url
+
+
+def test_plain_text_is_wrapped_at_72_columns_except_bare_urls(built_site):
+    text = (built_site / "email" / "2026-01-19.txt").read_text()
+    for line in text.splitlines():
+        if len(line) > 72:
+            assert re.search(r"https?://\S+$", line) and " " not in line.strip().split(": ", 1)[-1], line
+
+
+def test_new_papers_are_marked_in_both_parts(built_site):
+    text, html = parts_of(read_message(built_site / "email" / "2026-01-19.eml"))
+    assert "1. Puzzle: Distillation-Based NAS for Inference-Optimized LLMs [NEW]" in text
+    assert "Analyzing Modern NVIDIA GPU cores [BACK]" in text
+    soup = BeautifulSoup(html, "html.parser")
+    assert len(soup.find_all("span", string="NEW")) == 49
+
+
+def test_export_is_byte_identical_across_builds(tmp_path, content_copy):
+    out = []
+    for run in range(2):
+        target = tmp_path / f"mail{run}"
+        result = run_cli("email", "2026-01-07", "--content", content_copy, "--out", target, "-q")
+        assert result.returncode == 0, result.stderr
+        out.append({p.name: p.read_bytes() for p in target.iterdir()})
+    assert sorted(out[0]) == ["2026-01-07.eml", "2026-01-07.html", "2026-01-07.txt"]
+    assert out[0] == out[1]
+
+
+def test_email_latest_and_an_unknown_day(tmp_path, content_copy):
+    result = run_cli("email", "latest", "--content", content_copy, "--out", tmp_path / "m")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "m" / "2026-01-19.eml").is_file()
+    result = run_cli("email", "2026-01-08", "--content", content_copy, "--out", tmp_path / "m")
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert "no list day 2026-01-08" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_size_limit_that_is_exceeded_fails_the_build_with_a_clear_message(tmp_path, content_copy):
+    site_yaml = content_copy / "site.yaml"
+    data = yaml.safe_load(site_yaml.read_text())
+    data["email"]["max_html_bytes"] = 60000  # only the 57-paper day is larger
+    site_yaml.write_text(yaml.safe_dump(data))
+    result = run_cli("build", "--content", content_copy, "--out", tmp_path / "site")
+    assert result.returncode == 1
+    assert "e-mail for 2026-01-19" in result.stderr and "email.max_html_bytes" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "site").exists()
+
+
+def test_snapshot_text_is_escaped_in_the_email(tmp_path, content_copy):
+    hostile = '<img src=x onerror="alert(1)"> & <script>alert(2)</script> {{ 7*7 }}'
+    snapshot = content_copy / "snapshots" / "2026-01-19.txt"
+    text = snapshot.read_text().replace("Puzzle: Distillation-Based NAS", f"Puzzle {hostile}", 1)
+    snapshot.write_text(text)
+    result = run_cli("email", "--content", content_copy, "--out", tmp_path / "m")
+    assert result.returncode == 0, result.stderr
+    html = (tmp_path / "m" / "2026-01-19.html").read_text()
+    soup = BeautifulSoup(html, "html.parser")
+    assert soup.find("script") is None and soup.find("img") is None
+    assert hostile in soup.get_text()
+    assert "{{ 7*7 }}" in " ".join((tmp_path / "m" / "2026-01-19.txt").read_text().split())
+
+
+# --- sending -------------------------------------------------------------------------------------
+
+
+class Recorder:
+    """An aiosmtpd handler that keeps every message, or refuses some recipients."""
+
+    def __init__(self, refuse: str | None = None):
+        self.refuse = refuse
+        self.messages: list[tuple[str, list[str], bytes]] = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.refuse and address == self.refuse:
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content))
+        return "250 Message accepted"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    servers = []
+
+    def start(handler):
+        controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+        controller.start()
+        servers.append(controller)
+        return controller.port
+
+    yield start
+    for controller in servers:
+        controller.stop()
+
+
+def use_server(content: Path, port: int) -> None:
+    site_yaml = content / "site.yaml"
+    data = yaml.safe_load(site_yaml.read_text())
+    data["email"].update({"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_security": "none",
+                          "smtp_timeout": 5})
+    site_yaml.write_text(yaml.safe_dump(data))
+
+
+def test_send_delivers_the_eml_unchanged_to_a_real_smtp_server(tmp_path, content_copy, smtp_server):
+    recorder = Recorder()
+    use_server(content_copy, smtp_server(recorder))
+    result = run_cli("send", "2026-01-07", "--to", "alice@example.net", "Bob <bob@example.net>",
+                     "--content", content_copy)
+    assert result.returncode == 0, result.stderr
+    assert len(recorder.messages) == 1
+    sender, recipients, data = recorder.messages[0]
+    assert sender == "digest@digest.example.org"
+    assert recipients == ["alice@example.net", "bob@example.net"]
+    exported = run_cli("email", "2026-01-07", "--content", content_copy, "--out", tmp_path / "m", "-q")
+    assert exported.returncode == 0
+    assert data == (tmp_path / "m" / "2026-01-07.eml").read_bytes()
+
+
+def test_dry_run_sends_nothing(content_copy, smtp_server):
+    recorder = Recorder()
+    use_server(content_copy, smtp_server(recorder))
+    result = run_cli("send", "--to", "alice@example.net", "--dry-run", "--content", content_copy)
+    assert result.returncode == 0, result.stderr
+    assert "Would send 'Trending papers — 19 Jan 2026: 57 papers, 49 new'" in result.stdout
+    assert recorder.messages == []
+
+
+def test_a_refused_recipient_is_a_clear_error(content_copy, smtp_server):
+    recorder = Recorder(refuse="nobody@example.net")
+    use_server(content_copy, smtp_server(recorder))
+    result = run_cli("send", "--to", "nobody@example.net", "--content", content_copy)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert "refused the recipient nobody@example.net: 550" in lines[0]
+    assert recorder.messages == []
+
+
+def test_a_dropped_connection_is_a_clear_error(content_copy):
+    # A server that greets and then hangs up at once.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def serve():
+        conn, _ = listener.accept()
+        conn.sendall(b"220 hello\r\n")
+        conn.recv(1024)
+        conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    use_server(content_copy, listener.getsockname()[1])
+    result = run_cli("send", "--to", "alice@example.net", "--content", content_copy)
+    thread.join(5)
+    listener.close()
+    assert result.returncode == 1
+    assert "closed the connection" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_no_server_listening_is_a_clear_error(content_copy):
+    port = free_port()  # nothing listens there now
+    use_server(content_copy, port)
+    result = run_cli("send", "--to", "alice@example.net", "--content", content_copy)
+    assert result.returncode == 1
+    assert f"cannot reach the SMTP server 127.0.0.1:{port}" in result.stderr
+
+
+def test_starttls_required_but_not_offered_is_a_clear_error(smtp_server):
+    port = smtp_server(Recorder())
+    mail = EmailConfig(sender="a@example.org", to="b@example.org", smtp_host="127.0.0.1", smtp_port=port,
+                       smtp_security="starttls", smtp_timeout=5)
+    with pytest.raises(DigestError, match="does not offer STARTTLS"):
+        send_message(b"Subject: x\r\n\r\nbody\r\n", ["b@example.org"], mail, environ={})
+
+
+def test_credentials_come_only_from_the_environment(smtp_server):
+    seen = {}
+
+    recorder = Recorder()
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port(), auth_require_tls=False,
+                            authenticator=lambda server, session, envelope, mechanism, auth_data:
+                            _remember(seen, auth_data))
+    controller.start()
+    try:
+        port = controller.port
+        mail = EmailConfig(sender="a@example.org", to="b@example.org", smtp_host="127.0.0.1", smtp_port=port,
+                           smtp_security="none", smtp_timeout=5)
+        send_message(b"Subject: x\r\n\r\nbody\r\n", ["b@example.org"], mail,
+                     environ={"DIGEST_SMTP_USER": "robot", "DIGEST_SMTP_PASSWORD": "s3cret"})
+    finally:
+        controller.stop()
+    assert seen["login"] == (b"robot", b"s3cret")
+    assert len(recorder.messages) == 1
+
+
+def _remember(seen, auth_data):
+    from aiosmtpd.smtp import AuthResult
+    seen["login"] = (auth_data.login, auth_data.password)
+    return AuthResult(success=True)
+
+
+# --- how it looks --------------------------------------------------------------------------------
+
+
+def test_email_html_has_no_horizontal_overflow_in_chromium(built_site):
+    from playwright.sync_api import sync_playwright
+
+    assert Path("/usr/bin/chromium").exists(), "Debian's chromium is needed: apt-get install chromium"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page_url = (built_site / "email" / "2026-01-19.html").as_uri()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        try:
+            for width in (600, 390):
+                page = browser.new_page(viewport={"width": width, "height": 900})
+                external = []
+                page.on("request", lambda r: external.append(r.url) if not r.url.startswith("file:") else None)
+                page.goto(page_url)
+                scroll_width = page.evaluate("document.documentElement.scrollWidth")
+                page.screenshot(path=str(ARTIFACTS / f"email-2026-01-19-{width}.png"), full_page=True)
+                assert scroll_width <= width, f"horizontal overflow at {width}px: {scroll_width}"
+                box = page.evaluate("document.querySelector('table.box').getBoundingClientRect().width")
+                assert box <= min(600, width)
+                assert external == [], f"the e-mail loads remote resources: {external}"
+                page.close()
+        finally:
+            browser.close()
+
+
+def test_rendering_uses_the_shared_day_pages():
+    loaded = load(CONTENT)
+    env, _ = template_environment(None)
+    newsletter = render_newsletter(loaded.days[0], loaded.config, env)
+    assert newsletter.date.isoformat() == "2025-11-03"
+    assert newsletter.subject == "Trending papers — 3 Nov 2025: 5 papers, 5 new"
+    assert set(newsletter.files()) == {"email/2025-11-03.html", "email/2025-11-03.txt", "email/2025-11-03.eml"}
