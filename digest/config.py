@@ -190,7 +190,7 @@ def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
     to = check.text(raw, "to", "email.", default=sender)
     reply_to = check.text(raw, "reply_to", "email.")
     for key, value in (("from", sender), ("to", to), ("reply_to", reply_to)):
-        if value and not _ADDRESS_RE.match(value):
+        if value and not _ADDRESS_RE.fullmatch(value):
             check.fail(f"email.{key}", f"is not an e-mail address: {value!r}")
     unsubscribe = check.text(raw, "unsubscribe_url", "email.")
     if unsubscribe and not re.match(r"^(https?://[^\s]+|mailto:[^\s]+@[^\s]+)$", unsubscribe):
