@@ -222,10 +222,10 @@ def phrase_pattern(phrase: str) -> re.Pattern[str]:
     """A case-insensitive whole-word pattern for a phrase.
 
     Words may be separated by spaces or hyphens, and the last word may take a
-    plural ending, so "mixture of experts" also finds "Mixture-of-Experts" and
-    "kernel" finds "kernels".
+    plural ending, so "mixture of experts" also finds "Mixture-of-Experts",
+    "fine-tuning" finds "fine tuning", and "kernel" finds "kernels".
     """
-    words = [re.escape(word) for word in phrase.split()]
+    words = [re.escape(word) for word in re.split(r"[\s\-]+", phrase.strip()) if word]
     body = r"[\s\-]+".join(words)
     return re.compile(rf"(?<![\w]){body}(?:e?s)?(?![\w])", re.IGNORECASE)
 

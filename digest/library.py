@@ -108,7 +108,7 @@ def build_library(snapshots: Sequence[Snapshot], topics: Sequence[TopicConfig]) 
         seen.update(current)
         previous, previous_date = current, date
 
-    slugs = assign_slugs({k: cards[-1][1] for k, cards in cards_by_key.items()})
+    slugs = assign_slugs({k: cards[-1][1].title for k, cards in cards_by_key.items()})
     papers = {
         k: _make_paper(k, slugs[k], cards_by_key[k], tuple(appearances[k]), topics)
         for k in sorted(cards_by_key)
@@ -142,18 +142,19 @@ def _make_paper(key: str, slug: str, cards: list[tuple[dt.date, Card]],
     )
 
 
-def assign_slugs(cards: dict[str, Card]) -> dict[str, str]:
-    """A unique, URL-safe page name per paper: its arXiv id, else its title slugified.
+def assign_slugs(titles: dict[str, str]) -> dict[str, str]:
+    """A unique, URL-safe page name per paper key: its arXiv id, else its title slugified.
 
-    Two titles that slugify alike both get a short hash of their identity, so
-    that a slug never depends on which other papers exist, except in that case.
+    ``titles`` maps paper keys to titles.  Two titles that slugify alike both
+    get a short hash of their identity, so that a slug never depends on which
+    other papers exist, except in that case.
     """
     wanted: dict[str, str] = {}
-    for k, card in cards.items():
-        if card.arxiv_id:
-            wanted[k] = slugify(card.arxiv_id, lowercase=True, regex_pattern=r"[^-a-z0-9.]+")
+    for k, title in titles.items():
+        if k.startswith("arxiv:"):
+            wanted[k] = slugify(k.removeprefix("arxiv:"), lowercase=True, regex_pattern=r"[^-a-z0-9.]+")
         else:
-            wanted[k] = slugify(card.title, max_length=80, word_boundary=True) or "paper"
+            wanted[k] = slugify(title, max_length=80, word_boundary=True) or "paper"
     counts: dict[str, int] = defaultdict(int)
     for slug in wanted.values():
         counts[slug] += 1

@@ -1,0 +1,327 @@
+"""Tests of digest.config: site.yaml / topics.yaml validation and phrase patterns."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from digest.config import load_config, phrase_pattern
+from digest.errors import ConfigError, ConfigErrors, DigestError
+
+CONTENT = Path(__file__).resolve().parent.parent / "content"
+
+GOOD_SITE = "title: My Digest\nbase_url: https://example.org/digest\n"
+GOOD_TOPICS = """\
+topics:
+  - slug: gpu-kernels
+    title: GPU kernels
+    description: Fast code.
+    min_score: 2
+    rules:
+      - kernel
+      - phrase: gpu
+        weight: 2
+      - regex: '\\bCUDA\\b'
+  - slug: moe
+    title: Mixture of experts
+    rules:
+      - mixture of experts
+"""
+
+
+def write(folder: Path, site: str = GOOD_SITE, topics: str = GOOD_TOPICS) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "site.yaml").write_text(site, encoding="utf-8")
+    (folder / "topics.yaml").write_text(topics, encoding="utf-8")
+    return folder
+
+
+def problems(folder: Path) -> list[ConfigError]:
+    """Every problem load_config reports for the folder (it must report at least one)."""
+    with pytest.raises(ConfigError) as info:
+        load_config(folder)
+    error = info.value
+    assert isinstance(error, DigestError)
+    return list(error.errors) if isinstance(error, ConfigErrors) else [error]
+
+
+def only_problem(folder: Path) -> ConfigError:
+    found = problems(folder)
+    assert len(found) == 1, [str(e) for e in found]
+    return found[0]
+
+
+# --------------------------------------------------------------------------
+# Good configurations
+
+def test_bundled_content_loads():
+    config = load_config(CONTENT)
+    assert config.site.title == "Trending Papers Digest"
+    assert config.site.base_url == "https://digest.example.org/"
+    assert config.site.language == "en"
+    assert (config.site.feed_items, config.site.topic_feed_items, config.site.excerpt_chars) == (30, 50, 280)
+    assert [t.slug for t in config.topics] == [
+        "llm-inference", "training-at-scale", "gpu-kernels-compilers", "quantization-low-precision",
+        "mixture-of-experts", "image-video-generation", "diffusion-language-models",
+        "hardware-performance", "efficiency-energy"]
+    llm = config.topics[0]
+    assert llm.title == "LLM inference and serving"
+    assert llm.min_score == 2
+    assert llm.rules[0].label == "inference" and llm.rules[0].weight == 1.0
+    assert llm.rules[1].label == "serving" and llm.rules[1].weight == 2
+    assert llm.rules[3].label == "/\\bKVCache\\b/"
+
+
+def test_minimal_good_config(tmp_path):
+    config = load_config(write(tmp_path))
+    assert config.site.title == "My Digest"
+    assert config.site.base_url == "https://example.org/digest/"  # a trailing slash is added
+    assert config.site.url("/dates/2026-01-19/") == "https://example.org/digest/dates/2026-01-19/"
+    assert config.site.feed_items == 30  # default
+    gpu, moe = config.topics
+    assert (gpu.slug, gpu.title, gpu.description, gpu.min_score) == ("gpu-kernels", "GPU kernels", "Fast code.", 2)
+    assert [r.label for r in gpu.rules] == ["kernel", "gpu", "/\\bCUDA\\b/"]
+    assert [r.weight for r in gpu.rules] == [1.0, 2, 1.0]
+    assert gpu.rules[2].pattern.search("a cuda kernel")  # regexes ignore case
+    assert moe.min_score == 1.0 and moe.description == ""
+
+
+def test_topics_may_be_a_bare_list(tmp_path):
+    topics = "- slug: a\n  title: A\n  rules: [alpha]\n"
+    config = load_config(write(tmp_path, topics=topics))
+    assert [t.slug for t in config.topics] == ["a"]
+
+
+# --------------------------------------------------------------------------
+# site.yaml problems: each names the file and the key
+
+def test_missing_title(tmp_path):
+    folder = write(tmp_path, site="base_url: https://example.org/\n")
+    error = only_problem(folder)
+    assert error.path == str(folder / "site.yaml")
+    assert error.message.startswith("title:")
+    assert "required" in error.message
+    assert str(error) == f"{folder / 'site.yaml'}: title: is required"
+
+
+@pytest.mark.parametrize("url", ["ftp://example.org/", "example.org/digest", "/digest/",
+                                 "https:///nohost", "https://example.org/?page=1", "javascript:alert(1)"])
+def test_base_url_must_be_http(tmp_path, url):
+    folder = write(tmp_path, site=f"title: T\nbase_url: '{url}'\n")
+    error = only_problem(folder)
+    assert error.path == str(folder / "site.yaml")
+    assert error.message.startswith("base_url:")
+    assert "http" in error.message
+    assert url in error.message
+
+
+def test_missing_base_url(tmp_path):
+    error = only_problem(write(tmp_path, site="title: T\n"))
+    assert error.message.startswith("base_url:") and "required" in error.message
+
+
+def test_unknown_key_lists_allowed_keys(tmp_path):
+    folder = write(tmp_path, site=GOOD_SITE + "colour: red\n")
+    error = only_problem(folder)
+    assert error.path == str(folder / "site.yaml")
+    assert error.message.startswith("colour:")
+    assert "unknown key" in error.message
+    allowed = re.search(r"expected one of: ([^)]*)\)", error.message)
+    assert allowed, error.message
+    listed = allowed.group(1).split(", ")
+    assert {"title", "base_url", "description", "feed_items", "topic_feed_items", "excerpt_chars"} <= set(listed)
+    assert listed == sorted(listed)
+
+
+@pytest.mark.parametrize("value, words", [
+    ("ten", "whole number"),
+    ("2.5", "whole number"),
+    ("true", "whole number"),
+    ("0", "at least 1"),
+    ("-3", "at least 1"),
+])
+def test_feed_items_must_be_positive_int(tmp_path, value, words):
+    folder = write(tmp_path, site=GOOD_SITE + f"feed_items: {value}\n")
+    error = only_problem(folder)
+    assert error.path == str(folder / "site.yaml")
+    assert error.message.startswith("feed_items:")
+    assert words in error.message
+
+
+def test_invalid_yaml_names_the_line(tmp_path):
+    folder = write(tmp_path, site="title: T\nbase_url: https://example.org/\n  bad: indentation\n")
+    error = only_problem(folder)
+    assert error.path == str(folder / "site.yaml")
+    assert error.line == 3
+    assert "invalid YAML" in error.message
+    assert str(error).startswith(f"{folder / 'site.yaml'}:3: ")
+
+
+def test_invalid_yaml_in_topics_names_the_line(tmp_path):
+    folder = write(tmp_path, topics="topics:\n  - slug: a\n    title: A\n\trules: [x]\n")
+    error = only_problem(folder)
+    assert error.path == str(folder / "topics.yaml")
+    assert error.line == 4
+
+
+def test_missing_file(tmp_path):
+    tmp_path.joinpath("site.yaml").write_text(GOOD_SITE, encoding="utf-8")
+    error = only_problem(tmp_path)
+    assert error.path == str(tmp_path / "topics.yaml")
+    assert "not found" in error.message
+
+
+def test_site_must_be_a_mapping(tmp_path):
+    error = only_problem(write(tmp_path, site="- title\n- base_url\n"))
+    assert error.path == str(tmp_path / "site.yaml")
+    assert "mapping" in error.message
+
+
+# --------------------------------------------------------------------------
+# topics.yaml problems
+
+def topics_yaml(*items: str) -> str:
+    return "topics:\n" + "".join(items)
+
+
+def topic(slug: str, rules: str = "[alpha]") -> str:
+    return f"  - slug: {slug}\n    title: T\n    rules: {rules}\n"
+
+
+@pytest.mark.parametrize("slug", ["GPU-Kernels", "gpu kernels", "gpu--kernels", "-gpu", "gpu_kernels", "é"])
+def test_bad_slug(tmp_path, slug):
+    folder = write(tmp_path, topics=topics_yaml(topic(f"'{slug}'")))
+    error = only_problem(folder)
+    assert error.path == str(folder / "topics.yaml")
+    assert error.message.startswith("topics[0].slug:")
+    assert "not a slug" in error.message
+    assert slug in error.message
+
+
+def test_duplicate_slug(tmp_path):
+    folder = write(tmp_path, topics=topics_yaml(topic("a"), topic("b"), topic("a")))
+    error = only_problem(folder)
+    assert error.path == str(folder / "topics.yaml")
+    assert error.message.startswith("topics[2].slug:")
+    assert "'a'" in error.message and "earlier" in error.message
+
+
+def test_reserved_slug_other(tmp_path):
+    folder = write(tmp_path, topics=topics_yaml(topic("a"), topic("other")))
+    error = only_problem(folder)
+    assert error.message.startswith("topics[1].slug:")
+    assert "reserved" in error.message
+
+
+def test_missing_topic_slug_and_title(tmp_path):
+    folder = write(tmp_path, topics="topics:\n  - rules: [x]\n")
+    found = problems(folder)
+    messages = sorted(e.message for e in found)
+    assert len(found) == 2
+    assert messages[0].startswith("topics[0].slug:") and "required" in messages[0]
+    assert messages[1].startswith("topics[0].title:") and "required" in messages[1]
+
+
+def test_rule_with_phrase_and_regex(tmp_path):
+    folder = write(tmp_path, topics=topics_yaml(topic("a", "[{phrase: gpu, regex: 'gpu'}]")))
+    error = only_problem(folder)
+    assert error.path == str(folder / "topics.yaml")
+    assert error.message.startswith("topics[0].rules[0]:")
+    assert "phrase" in error.message and "regex" in error.message and "exactly one" in error.message
+
+
+def test_rule_with_neither_phrase_nor_regex(tmp_path):
+    folder = write(tmp_path, topics=topics_yaml(topic("a", "[alpha, {weight: 2}]")))
+    error = only_problem(folder)
+    assert error.message.startswith("topics[0].rules[1]:")
+
+
+def test_invalid_regex(tmp_path):
+    folder = write(tmp_path, topics=topics_yaml(topic("a", "[alpha, {regex: '(unclosed'}]")))
+    error = only_problem(folder)
+    assert error.path == str(folder / "topics.yaml")
+    assert error.message.startswith("topics[0].rules[1].regex:")
+    assert "invalid regular expression" in error.message
+
+
+def test_unknown_rule_and_topic_keys(tmp_path):
+    folder = write(tmp_path, topics=topics_yaml(
+        "  - slug: a\n    title: A\n    colour: red\n    rules: [{phrase: x, wieght: 2}]\n"))
+    messages = sorted(e.message for e in problems(folder))
+    assert len(messages) == 2
+    assert messages[0].startswith("topics[0].colour:") and "min_score" in messages[0]
+    assert messages[1].startswith("topics[0].rules[0].wieght:") and "weight" in messages[1]
+
+
+def test_empty_rules(tmp_path):
+    error = only_problem(write(tmp_path, topics=topics_yaml(topic("a", "[]"))))
+    assert error.message.startswith("topics[0].rules:")
+
+
+def test_several_problems_reported_together(tmp_path):
+    site = "base_url: ftp://example.org/\nfeed_items: 0\n"
+    topics = topics_yaml(topic("Bad Slug"), topic("b", "[{regex: '[z-a]'}]"), topic("b"))
+    folder = write(tmp_path, site=site, topics=topics)
+    with pytest.raises(ConfigErrors) as info:
+        load_config(folder)
+    errors = info.value.errors
+    site_path, topics_path = str(folder / "site.yaml"), str(folder / "topics.yaml")
+    found = {(e.path, e.message.split(":")[0]) for e in errors}
+    assert found == {
+        (site_path, "title"), (site_path, "base_url"), (site_path, "feed_items"),
+        (topics_path, "topics[0].slug"), (topics_path, "topics[1].rules[0].regex"),
+        (topics_path, "topics[2].slug"),
+    }
+    assert len(errors) == 6
+    text = str(info.value)
+    assert len(text.splitlines()) == 6
+    for line in text.splitlines():
+        assert line.startswith(site_path + ": ") or line.startswith(topics_path + ": ")
+
+
+# --------------------------------------------------------------------------
+# phrase_pattern (docstring: case-insensitive whole words; spaces or hyphens between
+# words; the last word may take a plural ending)
+
+@pytest.mark.parametrize("phrase, text", [
+    ("mixture of experts", "Mixture-of-Experts"),
+    ("mixture of experts", "a MIXTURE OF EXPERTS model"),
+    ("mixture of experts", "sparse mixture  of\texperts"),
+    ("mixture of experts", "mixture - of - experts"),
+    ("kernel", "kernels"),
+    ("fine-tuning", "fine tuning"),
+    ("fine-tuning", "Fine-Tuning"),
+    ("kernel", "GPU Kernel."),
+    ("kernel", "(kernel)"),
+    ("kv cache", "KV-caches"),
+    ("kv cache", "the kv cache"),
+    ("GEMM", "batched gemms"),
+    ("C++", "written in C++ for speed"),
+    ("batch", "batches"),
+])
+def test_phrase_pattern_matches(phrase, text):
+    assert phrase_pattern(phrase).search(text), (phrase, text)
+
+
+@pytest.mark.parametrize("phrase, text", [
+    ("kernel", "kernelized"),
+    ("kernel", "subkernel"),
+    ("kernel", "kernel_size"),
+    ("mixture of experts", "mixture of expertise"),
+    ("mixture of experts", "mixtureofexperts"),
+    ("moe", "moest"),
+    ("gpu", "gpus2"),
+    ("inference", "inferenced"),
+])
+def test_phrase_pattern_does_not_match(phrase, text):
+    assert phrase_pattern(phrase).search(text) is None, (phrase, text)
+
+
+def test_phrase_pattern_found_text():
+    assert phrase_pattern("mixture of experts").search("A Mixture-of-Experts LLM").group(0) == "Mixture-of-Experts"
+    assert phrase_pattern("kernel").search("fused kernels!").group(0) == "kernels"
+    # regex characters in a phrase are literal
+    assert phrase_pattern("a.b").search("axb") is None
+    assert phrase_pattern("a.b").search("a.b")

@@ -1,0 +1,297 @@
+"""Tests of digest.dates.resolve_snapshot_dates and digest.build.build_date.
+
+Expected years were worked out by hand from the seeds: the Jan 7 and Jan 19
+lists print 2025 dates with their year (so they are 2026 lists); the Dec 16
+list prints "Nov 7, 2024" and "Mar 10, 2023" (so it is not 2024 and is 2025);
+the Nov 3 list prints no year at all, but its "Insights into DeepSeek-V3"
+card ("May 14") is shown on the Jan 7 list as "May 14, 2025".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from pathlib import Path
+
+import pytest
+
+from digest.build import build_date
+from digest.dates import filename_date, resolve_snapshot_dates
+from digest.errors import DigestError, SnapshotError
+from digest.models import PartialDate
+from digest.parse import parse_text_snapshot
+
+# The same names as in conftest.py: bundled (list-day) names and the original capture names.
+BUNDLED = ["2025-11-03.txt", "2025-12-16.txt", "2026-01-07.txt", "2026-01-19.txt"]
+ORIGINAL_NAMES = ["001_017177ce85f69ad9.txt", "000_84d5e573882e4a31.txt",
+                  "002_01d539c9da1dedaa.txt", "003_9fcba986adb36232.txt"]
+SNAPSHOTS = Path(__file__).resolve().parent.parent / "content" / "snapshots"
+TODAY = dt.date(2026, 11, 21)
+
+#: list day of each original capture, by hand
+ORIGINAL_DAYS = {
+    "000_84d5e573882e4a31.txt": dt.date(2025, 12, 16),
+    "001_017177ce85f69ad9.txt": dt.date(2025, 11, 3),
+    "002_01d539c9da1dedaa.txt": dt.date(2026, 1, 7),
+    "003_9fcba986adb36232.txt": dt.date(2026, 1, 19),
+}
+
+
+def parse_file(path: Path, name: str | None = None):
+    return parse_text_snapshot(path.read_text(encoding="utf-8"), name or path.name)
+
+
+def parse_text(text: str, name: str):
+    return parse_text_snapshot(text, name)
+
+
+class Warnings(list):
+    def __call__(self, message: str) -> None:
+        self.append(message)
+
+
+@pytest.fixture(scope="module")
+def originals(seed_dir):
+    return {name: parse_file(seed_dir / name) for name in ORIGINAL_NAMES}
+
+
+# --------------------------------------------------------------------------
+# The seeds under their original names
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(4)))[::5] + [(3, 2, 1, 0)])
+def test_original_names_any_order(originals, order):
+    names = [sorted(ORIGINAL_NAMES)[i] for i in order]
+    warnings = Warnings()
+    resolved = resolve_snapshot_dates([originals[n] for n in names], today=TODAY, warn=warnings)
+    assert [s.source for s in resolved] == names  # same order as given
+    assert {s.source: s.date for s in resolved} == ORIGINAL_DAYS
+    assert warnings == []
+    sources = {s.source: s.date_source for s in resolved}
+    assert sources["000_84d5e573882e4a31.txt"] == "content"
+    assert sources["002_01d539c9da1dedaa.txt"] == "content"
+    assert sources["003_9fcba986adb36232.txt"] == "content"
+    assert sources["001_017177ce85f69ad9.txt"] == "other-snapshots"
+
+
+def test_year_less_card_dates_get_the_list_year(originals):
+    resolved = resolve_snapshot_dates(list(originals.values()), today=TODAY)
+    by_name = {s.source: s for s in resolved}
+    dec = by_name["000_84d5e573882e4a31.txt"]
+    assert dec.cards[0].title.startswith("Insights into DeepSeek-V3")
+    assert dec.cards[0].published == PartialDate(5, 14, 2025)
+    assert dec.cards[0].published.to_date() == dt.date(2025, 5, 14)
+    # "Nov 7, 2024" keeps its year; "Dec 4" becomes 2025
+    assert dec.cards[9].published == PartialDate(11, 7, 2024)
+    assert dec.cards[6].published == PartialDate(12, 4, 2025)
+    assert all(c.published is None or c.published.year is not None for s in resolved for c in s.cards)
+    nov = by_name["001_017177ce85f69ad9.txt"]
+    assert nov.cards[2].published == PartialDate(6, 16, 2025)  # MiniMax-M1
+    # cards without a date stay without one
+    assert nov.cards[1].published is None
+    # other fields untouched
+    assert [c.title for c in nov.cards] == [c.title for c in originals["001_017177ce85f69ad9.txt"].cards]
+
+
+def test_nov_3_alone_is_assumed_with_warning(originals):
+    warnings = Warnings()
+    [snapshot] = resolve_snapshot_dates([originals["001_017177ce85f69ad9.txt"]],
+                                        today=dt.date(2026, 1, 1), warn=warnings)
+    assert snapshot.date_source == "assumed"
+    assert snapshot.date == dt.date(2025, 11, 3)  # the latest Nov 3 not after today
+    assert len(warnings) == 1
+    assert "001_017177ce85f69ad9.txt" in warnings[0]
+    assert "assumed" in warnings[0]
+
+
+def test_assumed_year_is_latest_not_after_today(originals):
+    warnings = Warnings()
+    [snapshot] = resolve_snapshot_dates([originals["001_017177ce85f69ad9.txt"]], today=TODAY, warn=warnings)
+    assert snapshot.date_source == "assumed"
+    assert snapshot.date == dt.date(2026, 11, 3)
+    [snapshot] = resolve_snapshot_dates([originals["001_017177ce85f69ad9.txt"]],
+                                        today=dt.date(2026, 11, 2), warn=warnings)
+    assert snapshot.date == dt.date(2025, 11, 3)
+    assert len(warnings) == 2
+
+
+def test_nov_3_dated_by_jan_7(originals):
+    warnings = Warnings()
+    for pair in ([originals["001_017177ce85f69ad9.txt"], originals["002_01d539c9da1dedaa.txt"]],
+                 [originals["002_01d539c9da1dedaa.txt"], originals["001_017177ce85f69ad9.txt"]]):
+        resolved = {s.source: s for s in resolve_snapshot_dates(pair, today=TODAY, warn=warnings)}
+        nov = resolved["001_017177ce85f69ad9.txt"]
+        assert nov.date == dt.date(2025, 11, 3)
+        assert nov.date_source == "other-snapshots"
+        assert resolved["002_01d539c9da1dedaa.txt"].date == dt.date(2026, 1, 7)
+    assert warnings == []
+
+
+def test_bundled_names_give_filename():
+    parsed = [parse_file(SNAPSHOTS / name) for name in BUNDLED]
+    resolved = resolve_snapshot_dates(parsed, today=TODAY)
+    assert [s.date.isoformat() + ".txt" for s in resolved] == BUNDLED
+    assert {s.date_source for s in resolved} == {"filename"}
+
+
+def test_filename_alone_dates_nov_3_without_warning():
+    warnings = Warnings()
+    [snapshot] = resolve_snapshot_dates([parse_file(SNAPSHOTS / "2025-11-03.txt")], today=TODAY, warn=warnings)
+    assert (snapshot.date, snapshot.date_source) == (dt.date(2025, 11, 3), "filename")
+    assert warnings == []
+
+
+def test_file_name_contradicting_list_day(seed_dir):
+    parsed = parse_file(seed_dir / "000_84d5e573882e4a31.txt", "2025-11-03.txt")  # the Dec 16 list
+    with pytest.raises(SnapshotError) as info:
+        resolve_snapshot_dates([parsed], today=TODAY)
+    assert info.value.path == "2025-11-03.txt"
+    assert info.value.line == 11  # the "Dec 16" line
+    assert "Dec 16" in info.value.message and "2025-11-03" in info.value.message
+
+
+def test_filename_date_helper():
+    assert filename_date("content/snapshots/2025-12-16.txt") == dt.date(2025, 12, 16)
+    assert filename_date("capture-2026-01-07-evening.txt") == dt.date(2026, 1, 7)
+    assert filename_date("000_84d5e573882e4a31.txt") is None
+    assert filename_date("2025-02-30.txt") is None
+    assert filename_date("12025-01-01.txt") is None
+
+
+def test_date_option(originals):
+    warnings = Warnings()
+    [snapshot] = resolve_snapshot_dates([originals["001_017177ce85f69ad9.txt"]],
+                                        date_option=dt.date(2024, 11, 3), today=TODAY, warn=warnings)
+    assert (snapshot.date, snapshot.date_source) == (dt.date(2024, 11, 3), "option")
+    assert snapshot.cards[0].published == PartialDate(5, 14, 2024)
+    assert warnings == []
+
+
+def test_date_option_contradicting_list_day(originals):
+    with pytest.raises(SnapshotError) as info:
+        resolve_snapshot_dates([originals["001_017177ce85f69ad9.txt"]],
+                               date_option=dt.date(2025, 11, 4), today=TODAY)
+    assert info.value.line == 11
+    assert "--date" in info.value.message
+
+
+def test_filename_wins_over_option():
+    [snapshot] = resolve_snapshot_dates([parse_file(SNAPSHOTS / "2025-12-16.txt")],
+                                        date_option=dt.date(2024, 12, 16), today=TODAY)
+    assert (snapshot.date, snapshot.date_source) == (dt.date(2025, 12, 16), "filename")
+
+
+# --------------------------------------------------------------------------
+# Small hand-written snapshots
+
+def card(title: str, date: str, who: str = "• 3 authors") -> str:
+    return f"{title}\n\nAbstract of {title}.\n\n{who}\n·\n{date}\n\n"
+
+
+def snapshot_text(day: str, *cards: str) -> str:
+    return f"new\n\nDaily Papers\n\n{day}\n\n" + "".join(cards)
+
+
+def test_content_evidence():
+    parsed = parse_text(snapshot_text("Jan 7", card("V-Rex", "Dec 13, 2025")), "capture.txt")
+    warnings = Warnings()
+    [snapshot] = resolve_snapshot_dates([parsed], today=TODAY, warn=warnings)
+    assert (snapshot.date, snapshot.date_source) == (dt.date(2026, 1, 7), "content")
+    assert warnings == []
+
+
+def test_explicit_year_excludes_that_year():
+    # Jan 5, 2025 on a Dec 20 list: 2025-12-20 would come after it, but the page
+    # would then have printed "Jan 5" without the year, so the list is 2026.
+    parsed = parse_text(snapshot_text("Dec 20", card("A", "Jan 5, 2025"), card("B", "Mar 3")), "x.txt")
+    [snapshot] = resolve_snapshot_dates([parsed], today=TODAY)
+    assert (snapshot.date, snapshot.date_source) == (dt.date(2026, 12, 20), "content")
+    assert snapshot.cards[1].published == PartialDate(3, 3, 2026)
+
+
+def test_several_explicit_years_excluded():
+    parsed = parse_text(snapshot_text("Dec 20", card("A", "Jan 5, 2025"), card("B", "Feb 1, 2026")), "x.txt")
+    [snapshot] = resolve_snapshot_dates([parsed], today=TODAY)
+    assert snapshot.date == dt.date(2027, 12, 20)
+
+
+def test_year_less_feb_29_needs_leap_year():
+    parsed = parse_text(snapshot_text("Mar 10", card("A", "Feb 29"), card("B", "Jan 3, 2025")), "x.txt")
+    [snapshot] = resolve_snapshot_dates([parsed], today=TODAY)
+    assert (snapshot.date, snapshot.date_source) == (dt.date(2028, 3, 10), "content")
+    assert snapshot.cards[0].published.to_date() == dt.date(2028, 2, 29)
+
+
+def test_feb_29_list_day_needs_leap_year():
+    parsed = parse_text(snapshot_text("Feb 29", card("A", "Feb 1, 2023")), "x.txt")
+    [snapshot] = resolve_snapshot_dates([parsed], today=TODAY)
+    assert snapshot.date == dt.date(2024, 2, 29)
+
+
+def test_feb_29_list_day_assumed_is_a_leap_year():
+    warnings = Warnings()
+    parsed = parse_text(snapshot_text("Feb 29", card("A", "Feb 1")), "leap.txt")
+    [snapshot] = resolve_snapshot_dates([parsed], today=TODAY, warn=warnings)
+    assert (snapshot.date, snapshot.date_source) == (dt.date(2024, 2, 29), "assumed")
+    assert len(warnings) == 1 and "leap.txt" in warnings[0]
+
+
+def test_year_less_card_after_list_day_is_an_error():
+    text = snapshot_text("Jan 7", card("Fine", "Jan 2"), card("Too late", "Dec 13"))
+    parsed = parse_text(text, "late.txt")
+    assert parsed.cards[1].line == 15
+    with pytest.raises(SnapshotError) as info:
+        resolve_snapshot_dates([parsed], today=TODAY)
+    assert info.value.path == "late.txt"
+    assert info.value.line == 15
+    assert "Too late" in info.value.message and "Dec 13" in info.value.message
+
+
+def test_chain_of_snapshots():
+    # C is dated by its own content (Jun 2, 2024 printed with a year => not 2024 => 2025).
+    # B shows "Paper Y" without a year; C shows it as "Jun 2, 2024": B is a 2024 list.
+    # A shows "Paper X" without a year; so does B, which is now known: A is a 2024 list too.
+    a = parse_text(snapshot_text("Jun 20", card("Paper X", "May 14")), "a.txt")
+    b = parse_text(snapshot_text("Jul 1", card("Paper X", "May 14"), card("Paper Y", "Jun 2")), "b.txt")
+    c = parse_text(snapshot_text("Jul 5", card("Paper Y", "Jun 2, 2024")), "c.txt")
+    for order in itertools.permutations([a, b, c]):
+        warnings = Warnings()
+        resolved = {s.source: s for s in resolve_snapshot_dates(list(order), today=TODAY, warn=warnings)}
+        assert (resolved["c.txt"].date, resolved["c.txt"].date_source) == (dt.date(2025, 7, 5), "content")
+        assert (resolved["b.txt"].date, resolved["b.txt"].date_source) == (dt.date(2024, 7, 1), "other-snapshots")
+        assert (resolved["a.txt"].date, resolved["a.txt"].date_source) == (dt.date(2024, 6, 20), "other-snapshots")
+        assert warnings == []
+
+
+def test_other_snapshot_must_show_same_month_and_day():
+    # same title, different date: no evidence, so assumed
+    a = parse_text(snapshot_text("Jun 20", card("Paper X", "May 14")), "a.txt")
+    b = parse_text(snapshot_text("Jul 5", card("Paper X", "May 15, 2023")), "b.txt")
+    warnings = Warnings()
+    resolved = {s.source: s for s in resolve_snapshot_dates([a, b], today=TODAY, warn=warnings)}
+    assert resolved["a.txt"].date_source == "assumed"
+    assert len(warnings) == 1 and "a.txt" in warnings[0]
+
+
+# --------------------------------------------------------------------------
+# build_date
+
+def test_build_date_from_source_date_epoch():
+    assert build_date({"SOURCE_DATE_EPOCH": "0"}) == dt.date(1970, 1, 1)
+    assert build_date({"SOURCE_DATE_EPOCH": "1700000000"}) == dt.date(2023, 11, 14)
+    assert build_date({"SOURCE_DATE_EPOCH": "1768780800"}) == dt.date(2026, 1, 19)  # 2026-01-19T00:00Z
+    assert build_date({"SOURCE_DATE_EPOCH": "1768780799"}) == dt.date(2026, 1, 18)
+
+
+def test_build_date_without_epoch_is_today():
+    before = dt.date.today()
+    value = build_date({})
+    assert before <= value <= dt.date.today()
+    assert build_date({"SOURCE_DATE_EPOCH": ""}) in (value, dt.date.today())
+
+
+@pytest.mark.parametrize("garbage", ["yesterday", "1.5", "2026-01-19", "99999999999999999999999"])
+def test_build_date_rejects_garbage(garbage):
+    with pytest.raises(DigestError) as info:
+        build_date({"SOURCE_DATE_EPOCH": garbage})
+    assert "SOURCE_DATE_EPOCH" in str(info.value)
+    assert garbage in str(info.value)

@@ -1,0 +1,381 @@
+"""Tests of digest.library.build_library and digest.topics.match_topics on the four seeds.
+
+Expected counts were worked out by hand from the seed texts:
+
+* 2025-11-03: 5 cards, all new.
+* 2025-12-16: 15 cards; all 5 of Nov 3 are on it again (trending), 10 new.
+* 2026-01-07: 9 cards; "Insights into DeepSeek-V3" (rank 1 on Dec 16) and
+  "Hardware Acceleration of Neural Graphics" (rank 14 on Dec 16) are trending,
+  7 new; 13 of the Dec 16 papers are dropped (all but ranks 1 and 14).
+* 2026-01-19: 57 cards; "Hardware Acceleration of Neural Graphics" is trending
+  (rank 5 on Jan 7), 7 papers return from Dec 16 (Analyzing Modern NVIDIA GPU
+  cores, CUDA-L1, The Fused Kernel Library, Hardware and Software Platform
+  Inference, Arctic Long Sequence Training, Adding NVMe SSDs, Z-Image), 49
+  are new; 8 of the Jan 7 papers are dropped.
+
+So there are 5 + 10 + 7 + 49 = 71 distinct papers.  Note: no paper is on all
+four lists; "Insights into DeepSeek-V3" is on the first three (Nov 3, Dec 16,
+Jan 7), not on Jan 19.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+
+from digest.config import TopicConfig, TopicRule, load_config, phrase_pattern
+from digest.dates import resolve_snapshot_dates
+from digest.library import build_library
+from digest.models import NEW, RETURNING, TRENDING, Organization, Snapshot, TopicMatch
+from digest.parse import parse_text_snapshot
+from digest.topics import match_topics
+
+CONTENT = Path(__file__).resolve().parent.parent / "content"
+BUNDLED = ["2025-11-03.txt", "2025-12-16.txt", "2026-01-07.txt", "2026-01-19.txt"]
+DAYS = [dt.date(2025, 11, 3), dt.date(2025, 12, 16), dt.date(2026, 1, 7), dt.date(2026, 1, 19)]
+TODAY = dt.date(2026, 11, 21)
+
+DEEPSEEK = "Insights into DeepSeek-V3: Scaling Challenges and Reflections on Hardware for AI Architectures"
+NEURAL_GRAPHICS = "Hardware Acceleration of Neural Graphics"
+RETURNING_JAN_19 = {
+    2: "Analyzing Modern NVIDIA GPU cores",
+    5: "CUDA-L1: Improving CUDA Optimization via Contrastive Reinforcement Learning",
+    7: "The Fused Kernel Library: A C++ API to Develop Highly-Efficient GPU Libraries",
+    9: "Hardware and Software Platform Inference",
+    12: "Arctic Long Sequence Training: Scalable And Efficient Training For Multi-Million Token Sequences",
+    20: "Adding NVMe SSDs to Enable and Accelerate 100B Model Fine-tuning on a Single GPU",
+    40: "Z-Image: An Efficient Image Generation Foundation Model with Single-Stream Diffusion Transformer",
+}
+
+
+def load_snapshots() -> list[Snapshot]:
+    parsed = [parse_text_snapshot((CONTENT / "snapshots" / name).read_text(encoding="utf-8"), name)
+              for name in BUNDLED]
+    return resolve_snapshot_dates(parsed, today=TODAY)
+
+
+@pytest.fixture(scope="module")
+def topics():
+    return load_config(CONTENT).topics
+
+
+@pytest.fixture(scope="module")
+def snapshots():
+    return load_snapshots()
+
+
+@pytest.fixture(scope="module")
+def library(snapshots, topics):
+    return build_library(snapshots, topics)
+
+
+def paper_by_title(library, title):
+    found = [p for p in library.papers.values() if p.title == title]
+    assert len(found) == 1, title
+    return found[0]
+
+
+def day(library, date):
+    [found] = [d for d in library.days if d.date == date]
+    return found
+
+
+# --------------------------------------------------------------------------
+# Counts
+
+def test_total_distinct_papers(library):
+    assert len(library.papers) == 71
+    assert all(key == paper.key for key, paper in library.papers.items())
+
+
+def test_days_in_order(library):
+    assert [d.date for d in library.days] == DAYS
+    assert [d.previous for d in library.days] == [None] + DAYS[:-1]
+    assert [d.sources for d in library.days] == [(name,) for name in BUNDLED]
+    assert [len(d.entries) for d in library.days] == [5, 15, 9, 57]
+
+
+@pytest.mark.parametrize("date, new, returning, trending, dropped", [
+    (DAYS[0], 5, 0, 0, 0),
+    (DAYS[1], 10, 0, 5, 0),
+    (DAYS[2], 7, 0, 2, 13),
+    (DAYS[3], 49, 7, 1, 8),
+])
+def test_day_counts(library, date, new, returning, trending, dropped):
+    d = day(library, date)
+    assert d.count(NEW) == new
+    assert d.count(RETURNING) == returning
+    assert d.count(TRENDING) == trending
+    assert len(d.dropped) == dropped
+
+
+def test_every_paper_is_new_exactly_once(library):
+    new_keys = [e.paper for d in library.days for e in d.entries if e.status == NEW]
+    assert sorted(new_keys) == sorted(library.papers)
+
+
+# --------------------------------------------------------------------------
+# Individual papers
+
+def test_deepseek_paper_history(library):
+    paper = paper_by_title(library, DEEPSEEK)
+    assert [a.date for a in paper.appearances] == DAYS[:3]
+    assert [a.rank for a in paper.appearances] == [1, 1, 1]
+    assert [a.comments for a in paper.appearances] == [5, 5, 5]
+    assert [a.source for a in paper.appearances] == BUNDLED[:3]
+    assert paper.first_seen == dt.date(2025, 11, 3)
+    assert paper.last_seen == dt.date(2026, 1, 7)
+    assert paper.best_rank == 1
+    assert paper.latest_comments == 5
+    assert paper.published == dt.date(2025, 5, 14)
+    assert paper.organization == Organization("deepseek-ai", "DeepSeek")
+    assert paper.authors is None
+    assert paper.key.startswith("title:")
+    assert paper.abstract.startswith("The rapid scaling of")
+    statuses = [e.status for d in library.days for e in d.entries if e.paper == paper.key]
+    assert statuses == [NEW, TRENDING, TRENDING]
+    # and it is dropped on Jan 19 with the rank it had on Jan 7
+    assert [x.previous_rank for x in day(library, DAYS[3]).dropped if x.paper == paper.key] == [1]
+
+
+def test_returning_papers_on_jan_19(library):
+    d = day(library, DAYS[3])
+    returning = {e.rank: library.papers[e.paper].title for e in d.entries if e.status == RETURNING}
+    assert returning == RETURNING_JAN_19
+    for e in d.entries:
+        if e.status == RETURNING:
+            assert e.previous_rank is None
+            paper = library.papers[e.paper]
+            assert [a.date for a in paper.appearances] == [DAYS[1], DAYS[3]]
+
+
+def test_z_image_changed_comment_count(library):
+    paper = paper_by_title(library, RETURNING_JAN_19[40])
+    assert [(a.date, a.rank, a.comments) for a in paper.appearances] == [
+        (DAYS[1], 6, 4), (DAYS[3], 40, 6)]
+    assert paper.latest_comments == 6
+    assert paper.published == dt.date(2025, 11, 27)
+    assert paper.organization == Organization("Tongyi-MAI", "Tongyi-MAI")
+
+
+def test_cuda_l1_returning(library):
+    paper = paper_by_title(library, RETURNING_JAN_19[5])
+    assert [(a.date, a.rank, a.comments) for a in paper.appearances] == [(DAYS[1], 9, 6), (DAYS[3], 5, 6)]
+    assert paper.authors == 5
+    assert paper.published == dt.date(2025, 7, 18)  # "Jul 18" on a 2025 list, "Jul 18, 2025" on a 2026 list
+    assert paper.best_rank == 5
+
+
+def test_neural_graphics_trending(library):
+    paper = paper_by_title(library, NEURAL_GRAPHICS)
+    assert [(a.date, a.rank) for a in paper.appearances] == [(DAYS[1], 14), (DAYS[2], 5), (DAYS[3], 4)]
+    entries = [(e.status, e.rank, e.previous_rank) for d in library.days for e in d.entries
+               if e.paper == paper.key]
+    assert entries == [(NEW, 14, None), (TRENDING, 5, 14), (TRENDING, 4, 5)]
+    assert paper.published == dt.date(2023, 3, 10)
+    assert paper.latest_comments is None
+
+
+def test_previous_rank_on_dec_16(library):
+    d = day(library, DAYS[1])
+    trending = {e.rank: e.previous_rank for e in d.entries if e.status == TRENDING}
+    # Insights 1->1, Diffusion as Shader 2->2, MiniMax-M1 3->3, Reinforcing 4->5, dInfer 5->8
+    assert trending == {1: 1, 2: 2, 3: 3, 5: 4, 8: 5}
+    assert all(e.previous_rank is None for e in d.entries if e.status != TRENDING)
+
+
+def test_dropped_entries_carry_their_rank(library):
+    jan7 = day(library, DAYS[2])
+    assert [x.previous_rank for x in jan7.dropped] == [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 15]
+    titles = {x.previous_rank: library.papers[x.paper].title for x in jan7.dropped}
+    assert titles[4].startswith("Predictable Scale: Part I")
+    assert titles[15].startswith("Adding NVMe SSDs")
+    jan19 = day(library, DAYS[3])
+    assert [x.previous_rank for x in jan19.dropped] == [1, 2, 3, 4, 6, 7, 8, 9]
+    titles = {x.previous_rank: library.papers[x.paper].title for x in jan19.dropped}
+    assert titles[6] == "TransMLA: Multi-head Latent Attention Is All You Need"
+    assert day(library, DAYS[0]).dropped == () and day(library, DAYS[1]).dropped == ()
+
+
+def test_entries_follow_snapshot_order(library, snapshots):
+    for d, snapshot in zip(library.days, snapshots):
+        assert [e.rank for e in d.entries] == list(range(1, len(snapshot.cards) + 1))
+        assert [library.papers[e.paper].title for e in d.entries] == [c.title for c in snapshot.cards]
+        assert [e.comments for e in d.entries] == [c.comments for c in snapshot.cards]
+
+
+def test_published_dates_complete(library):
+    no_date = {p.title.split(":")[0] for p in library.papers.values() if p.published is None}
+    assert no_date == {"Diffusion as Shader", "dInfer", "VIBE", "Quartet",
+                       "Bridging the Gap Between Promise and Performance for Microscaling FP4 Quantization"}
+
+
+# --------------------------------------------------------------------------
+# Identity and merging
+
+def with_json_snapshot(snapshots):
+    """The seeds plus a synthetic JSON snapshot of Dec 16 giving arXiv ids to two of its papers."""
+    dec16 = snapshots[1]
+    insights, minimax = dec16.cards[0], dec16.cards[2]
+    assert insights.title == DEEPSEEK
+    synthetic = dataclasses.replace(
+        dec16, source="2025-12-16.json", format="json",
+        cards=(dataclasses.replace(insights, arxiv_id="2505.09343", upvotes=42,
+                                   url="https://huggingface.co/papers/2505.09343"),
+               dataclasses.replace(minimax, rank=2, arxiv_id="2506.13585")))
+    return [*snapshots, synthetic]
+
+
+def test_title_only_card_joins_arxiv_card(snapshots, topics):
+    library = build_library(with_json_snapshot(snapshots), topics)
+    assert len(library.papers) == 71
+    paper = library.papers["arxiv:2505.09343"]
+    assert paper.title == DEEPSEEK
+    assert paper.arxiv_id == "2505.09343"
+    assert paper.url == "https://huggingface.co/papers/2505.09343"
+    assert [a.date for a in paper.appearances] == DAYS[:3]  # text cards of other days join it
+    assert not any(k.startswith("title:insights into deepseek") for k in library.papers)
+    assert "arxiv:2506.13585" in library.papers
+    d = day(library, DAYS[1])
+    assert d.sources == ("2025-12-16.json", "2025-12-16.txt")
+    keys = [e.paper for e in d.entries]
+    assert len(keys) == 15 == len(set(keys))
+    ranks = {e.paper: e.rank for e in d.entries}
+    assert ranks["arxiv:2505.09343"] == 1 and ranks["arxiv:2506.13585"] == 2  # JSON order leads
+    assert [e.upvotes for e in d.entries if e.paper == "arxiv:2505.09343"] == [42]
+    # status is computed on the merged identity
+    assert [e.status for e in d.entries if e.paper == "arxiv:2505.09343"] == [TRENDING]
+
+
+def test_slug_of_paper_with_arxiv_id_is_the_id(snapshots, topics):
+    # assign_slugs: "A unique, URL-safe page name per paper: its arXiv id, else its title slugified."
+    # The DeepSeek paper has an arXiv id (from the Dec 16 JSON snapshot) but its latest card
+    # (Jan 7, text) has none; its slug must still be the id.
+    library = build_library(with_json_snapshot(snapshots), topics)
+    assert library.papers["arxiv:2506.13585"].slug == "2506.13585"  # latest card has the id
+    paper = library.papers["arxiv:2505.09343"]
+    assert paper.arxiv_id == "2505.09343"
+    assert paper.slug == "2505.09343"
+
+
+def test_two_snapshots_of_same_day_are_merged(snapshots, topics):
+    jan7 = snapshots[2]
+    extra = dataclasses.replace(jan7.cards[0], title="A Paper Only The Evening Capture Shows", rank=10)
+    evening = dataclasses.replace(jan7, source="captures/2026-01-07-evening.txt",
+                                  cards=tuple(reversed(jan7.cards)) + (extra,))
+    library = build_library([*snapshots, evening], topics)
+    assert [d.date for d in library.days] == DAYS
+    d = day(library, DAYS[2])
+    assert d.sources == ("2026-01-07-evening.txt", "2026-01-07.txt")
+    keys = [e.paper for e in d.entries]
+    assert len(keys) == 10 == len(set(keys))
+    assert sorted(e.rank for e in d.entries) == list(range(1, 11))
+    assert len(library.papers) == 72
+    for paper in library.papers.values():
+        dates = [a.date for a in paper.appearances]
+        assert dates == sorted(set(dates)), paper.title
+    assert d.count(NEW) == 8 and d.count(TRENDING) == 2
+    assert len(day(library, DAYS[3]).dropped) == 9
+
+
+def test_slugs_unique_and_url_safe(library):
+    slugs = [p.slug for p in library.papers.values()]
+    assert len(set(slugs)) == len(slugs) == 71
+    for slug in slugs:
+        assert re.fullmatch(r"[a-z0-9]+(?:[-.][a-z0-9]+)*", slug), slug
+        assert len(slug) <= 90
+    assert paper_by_title(library, NEURAL_GRAPHICS).slug == "hardware-acceleration-of-neural-graphics"
+
+
+def test_slug_collision_gets_hash(snapshots, topics):
+    dec16 = snapshots[1]
+    base = dec16.cards[13]
+    twin = dataclasses.replace(base, title="Hardware acceleration of neural-graphics!?")
+    # normalise_title makes this the same paper, so there is no second slug
+    library = build_library([dataclasses.replace(dec16, cards=dec16.cards + (twin,))], topics)
+    assert len(library.papers) == 15
+    # two different long titles whose slugs are cut (at 80 characters) to the same text
+    prefix = "Hardware Acceleration of Neural Graphics on Mobile and Desktop GPUs with Many Cores"
+    assert len(prefix) > 80
+    one = dataclasses.replace(base, title=prefix + ": Part One")
+    two = dataclasses.replace(base, title=prefix + ": Part Two")
+    library = build_library([dataclasses.replace(dec16, cards=dec16.cards + (one, two))], topics)
+    assert len(library.papers) == 17
+    slugs = [p.slug for p in library.papers.values()]
+    assert len(set(slugs)) == 17
+    long_ones = sorted(p.slug for p in library.papers.values() if p.title.startswith(prefix))
+    assert len(long_ones) == 2
+    for slug in long_ones:
+        assert re.fullmatch(r"hardware-acceleration-of-neural-graphics-on-[a-z0-9-]+-[0-9a-f]{6}", slug), slug
+    assert long_ones[0][:-7] == long_ones[1][:-7]
+    # the paper whose slug does not collide keeps its plain slug
+    assert paper_by_title(library, NEURAL_GRAPHICS).slug == "hardware-acceleration-of-neural-graphics"
+
+
+# --------------------------------------------------------------------------
+# Topics
+
+def rule(phrase: str, weight: float = 1.0) -> TopicRule:
+    return TopicRule(phrase, phrase_pattern(phrase), weight)
+
+
+GPU = TopicConfig("gpu", "GPU", "", rules=(rule("kernel"), rule("gpu", 2.0)), min_score=2.0)
+MOE = TopicConfig("moe", "MoE", "", rules=(rule("mixture of experts", 3.0),), min_score=1.0)
+
+
+def test_title_match_counts_twice_the_weight():
+    assert match_topics("Fast GPU kernels", "nothing here", [GPU, MOE]) == (
+        TopicMatch("gpu", 6.0, ("kernels", "gpu")),)
+    # found in the title: counted once, at twice the weight, even if the abstract has it too
+    # terms are listed in rule order
+    assert match_topics("GPU", "GPU GPU kernel", [GPU]) == (TopicMatch("gpu", 5.0, ("kernel", "gpu")),)
+
+
+def test_abstract_match_counts_once():
+    assert match_topics("Something", "We wrote a GPU kernel.", [GPU]) == (
+        TopicMatch("gpu", 3.0, ("kernel", "gpu")),)
+
+
+def test_min_score():
+    assert match_topics("Something", "A kernel.", [GPU]) == ()
+    assert match_topics("A kernel", "", [GPU]) == (TopicMatch("gpu", 2.0, ("kernel",)),)
+    assert match_topics("Nothing", "Nothing either.", [GPU, MOE]) == ()
+
+
+def test_best_first_then_topics_order():
+    result = match_topics("Mixture-of-Experts", "runs on a GPU", [GPU, MOE])
+    assert [(m.topic, m.score) for m in result] == [("moe", 6.0), ("gpu", 2.0)]
+    assert result[0].terms == ("mixture-of-experts",)
+    tie = TopicConfig("tie", "Tie", "", rules=(rule("gpu", 1.0),), min_score=1.0)
+    result = match_topics("x", "gpu and a kernel", [tie, TopicConfig("tie2", "T", "", (rule("kernel"),))])
+    assert [m.topic for m in result] == ["tie", "tie2"]
+    result = match_topics("x", "gpu and a kernel", [TopicConfig("tie2", "T", "", (rule("kernel"),)), tie])
+    assert [m.topic for m in result] == ["tie2", "tie"]
+
+
+def test_same_term_from_two_rules_reported_once():
+    topic = TopicConfig("t", "T", "", rules=(
+        rule("gpu"), TopicRule("/GPUs?/", re.compile(r"\bGPUs?\b", re.IGNORECASE), 1.0)))
+    assert match_topics("x", "a GPU", [topic]) == (TopicMatch("t", 2.0, ("gpu",)),)
+
+
+def test_every_seed_paper_has_a_topic(library):
+    without = [p.title for p in library.papers.values() if not p.topics]
+    assert without == []
+    assert "other" not in [t.slug for t in library.topics]
+
+
+def test_topics_in_config_order_and_consistent(library, topics):
+    assert [t.slug for t in library.topics] == [t.slug for t in topics]
+    for topic in library.topics:
+        for key in topic.papers:
+            assert topic.slug in [m.topic for m in library.papers[key].topics]
+    for paper in library.papers.values():
+        scores = [m.score for m in paper.topics]
+        assert scores == sorted(scores, reverse=True)
+        for match in paper.topics:
+            assert paper.key in next(t for t in library.topics if t.slug == match.topic).papers

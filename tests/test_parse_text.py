@@ -1,0 +1,472 @@
+"""Tests of the text-dump parser against the four seed snapshots.
+
+Every expected value below was read by hand from the seed files
+(``grep -n`` / ``sed -n`` on content/snapshots/*.txt), not copied from the
+parser's output.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from digest.errors import DigestError, SnapshotError
+from digest.models import Card, Organization, PartialDate
+from digest.parse import decode_snapshot, parse_text_snapshot
+
+SNAPSHOTS = Path(__file__).resolve().parent.parent / "content" / "snapshots"
+SEEDS = ["2025-11-03.txt", "2025-12-16.txt", "2026-01-07.txt", "2026-01-19.txt"]
+
+
+def seed_text(name: str) -> str:
+    return (SNAPSHOTS / name).read_text(encoding="utf-8")
+
+
+def parse_seed(name: str):
+    return parse_text_snapshot(seed_text(name), name)
+
+
+@pytest.fixture(scope="module")
+def parsed():
+    return {name: parse_seed(name) for name in SEEDS}
+
+
+# --------------------------------------------------------------------------
+# Card counts and list days (counted by hand: title, abstract, optional meta)
+
+@pytest.mark.parametrize("name, count", [
+    ("2025-11-03.txt", 5),
+    ("2025-12-16.txt", 15),
+    ("2026-01-07.txt", 9),
+    ("2026-01-19.txt", 57),
+])
+def test_card_count(parsed, name, count):
+    snapshot = parsed[name]
+    assert len(snapshot.cards) == count
+    assert [c.rank for c in snapshot.cards] == list(range(1, count + 1))
+    assert snapshot.format == "text"
+    assert snapshot.source == name
+
+
+@pytest.mark.parametrize("name, month, day", [
+    ("2025-11-03.txt", 11, 3),
+    ("2025-12-16.txt", 12, 16),
+    ("2026-01-07.txt", 1, 7),
+    ("2026-01-19.txt", 1, 19),
+])
+def test_list_day(parsed, name, month, day):
+    snapshot = parsed[name]
+    assert snapshot.list_day == PartialDate(month, day, None)
+    assert snapshot.list_day.year is None
+    assert snapshot.list_day_line == 11  # "new", 4 header lines with blanks between, then the day
+
+
+@pytest.mark.parametrize("name, title_lines", [
+    ("2025-11-03.txt", [13, 21, 25, 33, 41]),
+    ("2026-01-07.txt", [13, 21, 29, 37, 45, 53, 61, 69, 77]),
+])
+def test_card_lines_are_title_lines(parsed, name, title_lines):
+    assert [c.line for c in parsed[name].cards] == title_lines
+
+
+def test_first_and_last_card_lines_of_big_seeds(parsed):
+    dec = parsed["2025-12-16.txt"].cards
+    assert (dec[0].line, dec[-1].line) == (13, 117)
+    jan = parsed["2026-01-19.txt"].cards
+    assert (jan[0].line, jan[-1].line) == (13, 449)
+    # cards without meta block push the next title only two blocks further
+    assert (jan[9].line, jan[10].line) == (85, 89)  # VIBE, then CUDA-L2
+
+
+# --------------------------------------------------------------------------
+# Individual cards
+
+def check_card(card: Card, *, rank, title, starts, ends, organization=None, authors=None,
+               published=None, comments=None):
+    assert card.rank == rank
+    assert card.title == title
+    assert card.abstract.startswith(starts), card.abstract[:80]
+    assert card.abstract.endswith(ends), card.abstract[-80:]
+    assert "\n" not in card.abstract
+    assert card.organization == organization
+    assert card.authors == authors
+    assert card.published == published
+    assert card.comments == comments
+    # the text format never gives these
+    assert card.upvotes is None and card.arxiv_id is None and card.url is None
+
+
+DEEPSEEK_TITLE = ("Insights into DeepSeek-V3: Scaling Challenges and Reflections on Hardware "
+                  "for AI Architectures")
+
+
+def test_cards_2025_11_03(parsed):
+    cards = parsed["2025-11-03.txt"].cards
+    check_card(cards[0], rank=1, title=DEEPSEEK_TITLE,
+               starts="The rapid scaling of", ends="in next-generation AI systems.",
+               organization=Organization("deepseek-ai", "DeepSeek"),
+               published=PartialDate(5, 14), comments=5)
+    check_card(cards[1], rank=2,
+               title="Diffusion as Shader: 3D-aware Video Diffusion for Versatile Video Generation Control",
+               starts="Diffusion models have demonstrated", ends="transfer, and object manipulation.")
+    check_card(cards[2], rank=3,
+               title="MiniMax-M1: Scaling Test-Time Compute Efficiently with Lightning Attention",
+               starts="We introduce MiniMax-M1, the",
+               ends="release MiniMax-M1 at https://github.com/MiniMax-AI/MiniMax-M1.",
+               authors=127, published=PartialDate(6, 16), comments=5)
+    check_card(cards[3], rank=4,
+               title="Reinforcing the Diffusion Chain of Lateral Thought with Diffusion Language Models",
+               starts="We introduce the Diffusion", ends="MATH, MBPP, and HumanEval.",
+               authors=5, published=PartialDate(5, 15), comments=None)
+    check_card(cards[4], rank=5,
+               title="dInfer: An Efficient Inference Framework for Diffusion Language Models",
+               starts="Diffusion-based large language models",
+               ends="is open-sourced at https://github.com/inclusionAI/dInfer.")
+
+
+def test_cards_2025_12_16(parsed):
+    cards = parsed["2025-12-16.txt"].cards
+    check_card(cards[0], rank=1, title=DEEPSEEK_TITLE,
+               starts="The rapid scaling of", ends="in next-generation AI systems.",
+               organization=Organization("deepseek-ai", "DeepSeek"),
+               published=PartialDate(5, 14), comments=5)
+    check_card(cards[5], rank=6,
+               title="Z-Image: An Efficient Image Generation Foundation Model with Single-Stream "
+                     "Diffusion Transformer",
+               starts="The landscape of high-performance", ends="yet state-of-the-art generative models.",
+               organization=Organization("Tongyi-MAI", "Tongyi-MAI"),
+               published=PartialDate(11, 27), comments=4)
+    check_card(cards[6], rank=7,
+               title="Live Avatar: Streaming Real-time Audio-Driven Avatar Generation with Infinite Length",
+               starts="Existing diffusion-based video generation", ends="long-form video synthesis applications.",
+               organization=Organization("Quark-LLM", "Quark"),
+               published=PartialDate(12, 4), comments=4)
+    check_card(cards[7], rank=8,
+               title="dInfer: An Efficient Inference Framework for Diffusion Language Models",
+               starts="Diffusion-based large language models",
+               ends="is open-sourced at https://github.com/inclusionAI/dInfer.")
+    check_card(cards[9], rank=10, title="Hardware and Software Platform Inference",
+               starts="It is now a", ends="than random guess accuracy.",
+               authors=5, published=PartialDate(11, 7, 2024), comments=2)
+    check_card(cards[13], rank=14, title="Hardware Acceleration of Neural Graphics",
+               starts="Rendering and inverse-rendering algorithms", ends="our other NG applications.",
+               authors=4, published=PartialDate(3, 10, 2023), comments=None)
+    check_card(cards[14], rank=15,
+               title="Adding NVMe SSDs to Enable and Accelerate 100B Model Fine-tuning on a Single GPU",
+               starts="Recent advances in large", ends="only achieves 45 TFLOPS.",
+               authors=7, published=PartialDate(3, 11, 2024), comments=4)
+
+
+def test_cards_2026_01_07(parsed):
+    cards = parsed["2026-01-07.txt"].cards
+    check_card(cards[0], rank=1, title=DEEPSEEK_TITLE,
+               starts="The rapid scaling of", ends="in next-generation AI systems.",
+               organization=Organization("deepseek-ai", "DeepSeek"),
+               published=PartialDate(5, 14, 2025), comments=5)
+    check_card(cards[1], rank=2,
+               title="MoE-Lens: Towards the Hardware Limit of High-Throughput MoE LLM Serving Under "
+                     "Resource Constraints",
+               starts="Mixture of Experts (MoE)", ends="an average 94% accuracy.",
+               authors=3, published=PartialDate(4, 12, 2025))
+    check_card(cards[3], rank=4,
+               title="V-Rex: Real-Time Streaming Video LLM Acceleration via Dynamic KV Cache Retrieval",
+               starts="Streaming video large language", ends="on resource-constrained edge devices.",
+               authors=4, published=PartialDate(12, 13, 2025))
+    check_card(cards[5], rank=6, title="TransMLA: Multi-head Latent Attention Is All You Need",
+               starts="Modern large language models", ends="distillation of Deepseek R1.",
+               authors=3, published=PartialDate(2, 11, 2025), comments=9)
+    check_card(cards[8], rank=9,
+               title="wa-hls4ml: A Benchmark and Surrogate Models for hls4ml Resource and Latency Estimation",
+               starts="As machine learning (ML)", ends="the synthetic test dataset.",
+               authors=16, published=PartialDate(11, 6, 2025))
+
+
+def test_cards_2026_01_19(parsed):
+    cards = parsed["2026-01-19.txt"].cards
+    check_card(cards[0], rank=1, title="Puzzle: Distillation-Based NAS for Inference-Optimized LLMs",
+               starts="Large language models (LLMs)", ends="significantly reduced computational costs.",
+               authors=24, published=PartialDate(11, 28, 2024), comments=2)
+    check_card(cards[9], rank=10, title="VIBE: Visual Instruction Based Editor",
+               starts="Instruction-based image editing is", ends="inference optimizations or distillation.")
+    check_card(cards[10], rank=11,
+               title="CUDA-L2: Surpassing cuBLAS Performance for Matrix Multiplication through "
+                     "Reinforcement Learning",
+               starts="In this paper, we", ends="be found at github.com/deepreinforce-ai/CUDA-L2",
+               organization=Organization("deepreinforce-ai", "DeepReinforce"),
+               published=PartialDate(12, 2, 2025), comments=2)
+    check_card(cards[18], rank=19,
+               title="Challenges in Deploying Long-Context Transformers: A Theoretical Peak "
+                     "Performance Analysis",
+               starts="Transformer-based long context generative", ends="as cheap as 4K.",
+               authors=1, published=PartialDate(5, 14, 2024))
+    check_card(cards[24], rank=25,
+               title="SANA-Video: Efficient Video Generation with Block Linear Diffusion Transformer",
+               starts="We introduce SANA-Video, a", ends="low-cost, high-quality video generation.",
+               organization=Organization("nvidia", "NVIDIA"),
+               published=PartialDate(9, 29, 2025), comments=2)
+    check_card(cards[28], rank=29,
+               title="Quartet: Native FP4 Training Can Be Optimal for Large Language Models",
+               starts="The rapid advancement of",
+               ends="is available at https://github.com/IST-DASLab/Quartet.")
+    check_card(cards[31], rank=32,
+               title="Bridging the Gap Between Promise and Performance for Microscaling FP4 Quantization",
+               starts="The recent hardware-accelerated microscaling",
+               ends="frontier of accuracy-performance trade-offs.")
+    check_card(cards[38], rank=39,
+               title="TensorBLEU: Vectorized GPU-based BLEU Score Implementation for Per-Sentence "
+                     "In-Training Evaluation",
+               starts="Modern natural language processing", ends="like RL-based model fine-tuning.",
+               organization=Organization("ReactiveAI", "Reactive AI"),
+               published=PartialDate(10, 6, 2025), comments=2)
+    check_card(cards[49], rank=50,
+               title="Improve Machine Learning carbon footprint using Nvidia GPU and Mixed Precision "
+                     "training for classification models -- Part I",
+               starts="This is the 1st", ends="of the statistical analysis.",
+               authors=1, published=PartialDate(9, 12, 2024))
+    check_card(cards[56], rank=57,
+               title="Dataset Distillation with Neural Characteristic Function: A Minmax Perspective",
+               starts="Dataset distillation has emerged", ends="2.3 GB of memory.",
+               authors=7, published=PartialDate(2, 27, 2025))
+
+
+@pytest.mark.parametrize("name, title_start", [
+    ("2025-11-03.txt", "Diffusion as Shader"),
+    ("2025-11-03.txt", "dInfer"),
+    ("2025-12-16.txt", "Diffusion as Shader"),
+    ("2025-12-16.txt", "dInfer"),
+    ("2026-01-19.txt", "VIBE"),
+    ("2026-01-19.txt", "Quartet"),
+    ("2026-01-19.txt", "Bridging the Gap"),
+])
+def test_cards_without_meta_block(parsed, name, title_start):
+    matching = [c for c in parsed[name].cards if c.title.startswith(title_start)]
+    assert len(matching) == 1
+    card = matching[0]
+    assert (card.organization, card.authors, card.published, card.comments) == (None, None, None, None)
+    assert len(card.abstract) > 200
+
+
+@pytest.mark.parametrize("name, without_meta", [
+    ("2025-11-03.txt", 2), ("2025-12-16.txt", 2), ("2026-01-07.txt", 0), ("2026-01-19.txt", 3),
+])
+def test_number_of_cards_without_meta(parsed, name, without_meta):
+    assert sum(1 for c in parsed[name].cards if c.published is None) == without_meta
+    # every card with a meta block has either an organization or an author count, not both
+    for card in parsed[name].cards:
+        if card.published is not None:
+            assert (card.organization is None) != (card.authors is None), card.title
+
+
+def test_year_printed_only_when_different(parsed):
+    # Nov 3 and Dec 16 lists (2025) print no year on 2025 dates; Jan lists (2026) print all years
+    assert all(c.published.year is None for c in parsed["2025-11-03.txt"].cards if c.published)
+    years_dec = {c.published.year for c in parsed["2025-12-16.txt"].cards if c.published}
+    assert years_dec == {None, 2024, 2023}
+    for name in ("2026-01-07.txt", "2026-01-19.txt"):
+        assert all(c.published.year is not None for c in parsed[name].cards if c.published)
+
+
+def test_organizations_in_seeds(parsed):
+    orgs = {c.organization for s in parsed.values() for c in s.cards if c.organization}
+    assert orgs == {
+        Organization("deepseek-ai", "DeepSeek"),
+        Organization("Tongyi-MAI", "Tongyi-MAI"),
+        Organization("Quark-LLM", "Quark"),
+        Organization("deepreinforce-ai", "DeepReinforce"),
+        Organization("nvidia", "NVIDIA"),
+        Organization("ReactiveAI", "Reactive AI"),
+    }
+
+
+# --------------------------------------------------------------------------
+# Tolerance of copy-paste noise
+
+def without_lines(cards):
+    return [dataclasses.replace(c, line=0) for c in cards]
+
+
+NOISE = {
+    "crlf": lambda t: t.replace("\n", "\r\n"),
+    "trailing-spaces": lambda t: t.replace("\n", "  \t \n"),
+    "nbsp": lambda t: t.replace(" ", "\u00a0"),
+    "bom": lambda t: "\ufeff" + t,
+    "all-together": lambda t: "\ufeff" + t.replace(" ", "\u00a0").replace("\n", " \r\n"),
+}
+
+
+@pytest.mark.parametrize("name", SEEDS)
+@pytest.mark.parametrize("noise", sorted(NOISE))
+def test_noise_gives_equal_cards(parsed, name, noise):
+    original = parsed[name]
+    noisy_text = NOISE[noise](seed_text(name))
+    assert noisy_text != seed_text(name)
+    noisy = parse_text_snapshot(noisy_text, name)
+    assert noisy.cards == original.cards  # same line numbers too
+    assert noisy.list_day == original.list_day
+    assert noisy.list_day_line == original.list_day_line
+
+
+@pytest.mark.parametrize("name", SEEDS)
+def test_blank_line_runs_give_equal_cards(parsed, name):
+    original = parsed[name]
+    text = seed_text(name).replace("\n\n", "\n\n\n \n\u00a0\n")
+    noisy = parse_text_snapshot(text, name)
+    assert len(noisy.cards) == len(original.cards)
+    assert without_lines(noisy.cards) == without_lines(original.cards)
+    assert noisy.list_day == original.list_day
+    # lines still point at the titles in the new text
+    lines = text.replace("\r\n", "\n").split("\n")
+    for card in noisy.cards:
+        assert lines[card.line - 1] == card.title
+
+
+def test_line_numbers_point_at_titles_in_seed(parsed):
+    for name, snapshot in parsed.items():
+        lines = seed_text(name).split("\n")
+        assert lines[snapshot.list_day_line - 1] == snapshot.list_day.text()
+        for card in snapshot.cards:
+            assert lines[card.line - 1] == card.title
+
+
+# --------------------------------------------------------------------------
+# Errors
+
+def raises_snapshot_error(text: str, source: str = "bad.txt") -> SnapshotError:
+    with pytest.raises(SnapshotError) as info:
+        parse_text_snapshot(text, source)
+    error = info.value
+    assert isinstance(error, DigestError)
+    assert error.path == source
+    return error
+
+
+@pytest.mark.parametrize("text", ["", "\n\n\n", "  \r\n\u00a0\n\ufeff"])
+def test_empty_file(text):
+    error = raises_snapshot_error(text)
+    assert error.line == 1
+    assert "empty" in error.message
+    assert str(error).startswith("bad.txt:1: ")
+
+
+def test_no_list_day():
+    text = seed_text("2025-11-03.txt").replace("\nNov 3\n", "\nDaily list\n")
+    error = raises_snapshot_error(text)
+    assert error.line == 1
+    assert "no list day" in error.message
+    assert "Dec 16" in error.message  # tells what a list day looks like
+
+
+def test_header_only_has_no_papers():
+    text = "new\n\nDaily Papers\n\nNov 3\n"
+    error = raises_snapshot_error(text)
+    assert error.line == 5
+    assert "no papers" in error.message
+
+
+def test_truncated_file_title_without_abstract():
+    lines = seed_text("2025-11-03.txt").split("\n")
+    assert lines[40].startswith("dInfer")  # line 41
+    text = "\n".join(lines[:41]) + "\n"
+    error = raises_snapshot_error(text)
+    assert error.line == 41
+    assert "no abstract" in error.message
+    assert "dInfer" in error.message
+
+
+def test_title_followed_directly_by_meta_block():
+    text = "Nov 3\n\nA title\n\n  • 3 authors\n·\nMay 2\n"
+    error = raises_snapshot_error(text)
+    assert error.line == 3
+    assert "no abstract" in error.message
+
+
+def test_invalid_card_date_feb_30():
+    text = seed_text("2025-11-03.txt").replace("\nMay 14 5\n", "\nFeb 30 5\n")
+    error = raises_snapshot_error(text)
+    assert error.line == 19  # the date line of the first meta block
+    assert "Feb 30" in error.message
+    assert "not a valid date" in error.message
+
+
+def test_invalid_list_day():
+    text = seed_text("2025-11-03.txt").replace("\nNov 3\n", "\nNov 31\n")
+    error = raises_snapshot_error(text)
+    assert error.line == 11
+    assert "Nov 31" in error.message
+
+
+def test_feb_29_without_year_is_accepted():
+    snapshot = parse_text_snapshot("Mar 1\n\nT\n\nAbstract text.\n\n• 2 authors\n·\nFeb 29\n", "x.txt")
+    assert snapshot.cards[0].published == PartialDate(2, 29, None)
+
+
+def test_feb_29_in_a_common_year_is_refused():
+    error = raises_snapshot_error("Mar 1\n\nT\n\nAbstract text.\n\n• 2 authors\n·\nFeb 29, 2025\n")
+    assert error.line == 9
+    assert "Feb 29, 2025" in error.message
+
+
+@pytest.mark.parametrize("who", ["• many authors", "(unknown) team", "@@ Someone"])
+def test_meta_who_neither_author_count_nor_org(who):
+    text = seed_text("2025-11-03.txt").replace("\ndeepseek-ai DeepSeek\n", f"\n{who}\n")
+    error = raises_snapshot_error(text)
+    assert error.line == 17  # first line of the meta block
+    assert who in error.message
+    assert "author count" in error.message and "organization" in error.message
+
+
+def test_meta_block_before_any_title():
+    text = "Nov 3\n\ndeepseek-ai DeepSeek\n·\nMay 14 5\n\nTitle\n\nAbstract.\n"
+    error = raises_snapshot_error(text)
+    assert error.line == 3
+    assert "without a title" in error.message
+
+
+def test_one_author_and_org_with_spaces_in_name():
+    text = ("Jan 19\n\nFirst\n\nAbstract one.\n\n  • 1 authors\n·\nSep 12, 2024\n\n"
+            "Second\n\nAbstract two.\n\nReactiveAI Reactive AI\n·\nOct 6, 2025 2\n")
+    cards = parse_text_snapshot(text, "x.txt").cards
+    assert (cards[0].authors, cards[0].organization, cards[0].comments) == (1, None, None)
+    assert cards[1].organization == Organization("ReactiveAI", "Reactive AI")
+    assert (cards[1].authors, cards[1].comments) == (None, 2)
+    assert cards[1].published == PartialDate(10, 6, 2025)
+    assert (cards[0].line, cards[1].line) == (3, 11)
+
+
+# --------------------------------------------------------------------------
+# decode_snapshot
+
+def test_decode_refuses_nul_bytes():
+    with pytest.raises(SnapshotError) as info:
+        decode_snapshot(b"Nov 3\n\nTitle\x00\x00\n", "binary.txt")
+    assert info.value.path == "binary.txt"
+    assert "NUL" in info.value.message or "binary" in info.value.message
+
+
+def test_decode_invalid_utf8_reports_line():
+    data = b"new\n\nNov 3\n\nTitle\n\nAbstract with a bad byte \xff here\n"
+    with pytest.raises(SnapshotError) as info:
+        decode_snapshot(data, "latin.txt")
+    assert info.value.line == 7
+    assert info.value.path == "latin.txt"
+    assert "UTF-8" in info.value.message
+    assert "0xff" in info.value.message
+
+
+def test_decode_invalid_utf8_on_first_line():
+    with pytest.raises(SnapshotError) as info:
+        decode_snapshot(b"caf\xe9\n\nNov 3\n", "x.txt")
+    assert info.value.line == 1
+
+
+def test_decode_strips_bom_and_keeps_text():
+    text = seed_text("2025-12-16.txt")
+    assert decode_snapshot(text.encode("utf-8"), "a.txt") == text
+    assert decode_snapshot(b"\xef\xbb\xbf" + text.encode("utf-8"), "a.txt") == text
+
+
+def test_decoded_seed_parses_like_text(parsed):
+    data = (SNAPSHOTS / "2026-01-19.txt").read_bytes()
+    assert parse_text_snapshot(decode_snapshot(data, "2026-01-19.txt"), "2026-01-19.txt") == parsed["2026-01-19.txt"]

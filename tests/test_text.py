@@ -1,0 +1,187 @@
+"""Tests of digest.text: Markdown escaping (checked by rendering with markdown-it-py) and excerpts."""
+
+from __future__ import annotations
+
+import html
+import random
+import re
+
+import pytest
+from markdown_it import MarkdownIt
+
+from digest.text import escape_markdown, excerpt
+
+MD = MarkdownIt("commonmark", {"html": False})
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "[link](javascript:alert(1))",
+    "![img](x)",
+    "*emph* _u_ **b**",
+    "`code`",
+    "# heading",
+    "1. list",
+    "- item",
+    "> quote",
+    "&amp; &lt;",
+    "a\\b",
+    "a\\\\b",
+    "~~s~~",
+    "<http://x>",
+    # more of the same kind
+    "+ item",
+    "* item",
+    "1) list",
+    "2024. A year to remember",
+    "1.5 GHz is fast",
+    "---",
+    "***",
+    "___",
+    "## Heading ##",
+    "[ref]: http://evil.example/",
+    "[text][ref]",
+    "<img src=x onerror=alert(1)>",
+    "<!-- comment -->",
+    "<a href='javascript:alert(1)'>x</a>",
+    "&#60;script&#62; &#x3C; &copy;",
+    "trailing backslash \\",
+    "``double `tick` code``",
+    "a <b> c",
+    "x * y * z and a_b_c",
+    "__init__ and *args",
+    "Tables | are | not | here",
+    "= setext? =",
+    ": definition",
+    "\\*already escaped\\*",
+    "email <me@example.org>",
+    "https://example.org/a_b*c",
+    "[![badge](https://x/y.svg)](https://x)",
+    "    indented code",
+    "9999999999. not a list",
+    "Ω ≤ 5 — “quotes” ‘single’ … 😀",
+]
+
+FORBIDDEN_TAGS = ["<a", "<em", "<strong", "<code", "<script", "<img", "<h1", "<h2", "<ol", "<ul",
+                  "<li", "<blockquote", "<hr", "<pre", "<del", "<s>"]
+
+
+def rendered_text(markdown: str) -> str:
+    out = MD.render(markdown)
+    assert out.startswith("<p>") and out.endswith("</p>\n"), out
+    inner = out[len("<p>"):-len("</p>\n")]
+    assert "<" not in inner, out  # no tags at all inside the paragraph
+    return html.unescape(inner)
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_escaped_text_renders_as_itself(text):
+    escaped = escape_markdown(text)
+    out = MD.render(escaped)
+    for tag in FORBIDDEN_TAGS:
+        assert tag not in out, (text, escaped, out)
+    assert rendered_text(escaped) == " ".join(text.split())
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_escaped_text_in_a_sentence(text):
+    # the escape also holds in the middle of other text
+    escaped = escape_markdown(f"Before {text} after")
+    assert rendered_text(escaped) == " ".join(f"Before {text} after".split())
+
+
+def test_newlines_are_folded():
+    text = "Title\n===\n\n- item\n> quote"
+    escaped = escape_markdown(text)
+    assert "\n" not in escaped
+    assert rendered_text(escaped) == "Title === - item > quote"
+
+
+def test_plain_text_is_unchanged():
+    text = "Diffusion models (DMs) reach 3.5x speed-up, 94% accuracy; see https://github.com/x/y."
+    assert escape_markdown(text) == text
+
+
+def test_random_punctuation_soup():
+    rng = random.Random(20260119)
+    alphabet = "ab1 \\`*_[]()<>#|~&!-+=.:;\"'{}/@%$^"
+    for _ in range(500):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30))).strip()
+        if not text:
+            continue
+        out = MD.render(escape_markdown(text))
+        for tag in FORBIDDEN_TAGS:
+            assert tag not in out, (text, out)
+        assert rendered_text(escape_markdown(text)) == " ".join(text.split()), text
+
+
+# --------------------------------------------------------------------------
+# excerpt
+
+def test_short_text_unchanged():
+    assert excerpt("A short abstract.", 280) == ("A short abstract.", False)
+    text = "x" * 280
+    assert excerpt(text, 280) == (text, False)
+
+
+def test_whitespace_is_folded():
+    assert excerpt("  A  short\n abstract. ", 280) == ("A short abstract.", False)
+
+
+def test_cut_at_sentence_end_in_second_half():
+    text = "Alpha beta gamma delta. Epsilon zeta eta theta iota kappa lambda mu nu xi omicron."
+    # "Alpha beta gamma delta." is 23 characters: a sentence end at 23 >= 40 // 2
+    assert excerpt(text, 40) == ("Alpha beta gamma delta.", True)
+
+
+def test_latest_sentence_end_within_limit_wins():
+    text = "One two three. Four five six. Seven eight nine ten eleven twelve."
+    # sentence ends at 14 and 29; with limit 40 the later one (29 >= 20) is used
+    assert excerpt(text, 40) == ("One two three. Four five six.", True)
+
+
+def test_sentence_end_in_first_half_is_not_used():
+    text = "Hi. Alpha beta gamma delta epsilon zeta eta theta iota kappa."
+    # the only sentence end (at 3) is before 30 // 2: cut at the last space within 31 characters
+    assert excerpt(text, 30) == ("Hi. Alpha beta gamma delta…", True)
+
+
+def test_cut_at_word_strips_punctuation():
+    text = "aaaa bbbb cccc dddd, eeee ffff gggg"
+    assert excerpt(text, 22) == ("aaaa bbbb cccc dddd…", True)
+
+
+def test_decimal_point_is_not_a_sentence_end():
+    text = "Speed-up of 3.5x over the baseline on all tasks and models we tried"
+    result, cut = excerpt(text, 40)
+    assert cut and result.endswith("…")
+    assert result == "Speed-up of 3.5x over the baseline on…"
+
+
+def test_no_space_cuts_hard():
+    text = "x" * 100
+    assert excerpt(text, 40) == ("x" * 40 + "…", True)
+
+
+def test_word_cut_never_in_first_half():
+    text = "a " + "y" * 100
+    result, cut = excerpt(text, 40)
+    assert cut
+    assert result == ("a " + "y" * 38 + "…")
+
+
+@pytest.mark.parametrize("limit", [10, 40, 41, 100, 280])
+def test_never_longer_than_limit_plus_one(limit):
+    rng = random.Random(limit)
+    words = ["LLM", "inference", "is", "fast.", "GPUs", "scale,", "well;", "A", "(MoE)", "x" * 25,
+             "Z-Image", "3.5x", "done!", "Why?", "—", "-"]
+    for _ in range(300):
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(1, 120)))
+        result, cut = excerpt(text, limit)
+        assert len(result) <= limit + 1, (text, result)
+        assert cut == (len(text) > limit)
+        if cut:
+            assert result.endswith("…") or re.search(r"[.!?]$", result), result
+            # the excerpt is a prefix of the text, apart from the ellipsis and stripped punctuation
+            assert text.startswith(result.rstrip("…"))
+        else:
+            assert result == text
