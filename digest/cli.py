@@ -132,7 +132,7 @@ def cmd_send(args: argparse.Namespace) -> int:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # usage errors: one line, exit 2
-        raise UsageError(f"{self.prog}: {message} (see --help)")
+        raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
 def make_parser() -> argparse.ArgumentParser:

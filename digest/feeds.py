@@ -9,6 +9,7 @@ ids are the entries' permanent page URLs, so feeds are reproducible.
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 from feedgen.feed import FeedGenerator
 from jinja2 import Environment
@@ -33,8 +34,10 @@ def _new_feed(site: SiteConfig, *, title: str, subtitle: str, page: str, rss: st
         fg.id(site.url(page))
         fg.title(title)
         fg.subtitle(subtitle or title)
-        fg.link(href=site.url(page), rel="alternate", type="text/html")
+        # The self link first: feedgen takes the last link as the RSS channel <link>,
+        # which must be the HTML page.
         fg.link(href=site.url(self_path), rel="self", type=self_type)
+        fg.link(href=site.url(page), rel="alternate", type="text/html")
         fg.language(site.language)
         fg.generator("digest", version=__version__)
         if site.author:
@@ -61,7 +64,8 @@ def _add_entry(fg: FeedGenerator, *, entry_id: str, title: str, link: str, publi
     entry.link(href=link, rel="alternate", type="text/html")
     entry.published(published)
     entry.updated(updated)
-    entry.summary(summary)
+    # Readers treat an RSS description as HTML: the summary is plain text, so escape it.
+    entry.summary(html.escape(summary, quote=False), type="html")
     entry.content(content, type="html")
 
 
@@ -75,7 +79,7 @@ def site_feeds(days: list[DayPage], site: SiteConfig, env: Environment) -> dict[
         content = render_template(env, "feed_day.html", {"day": day, "url": site.url,
                                                          "excerpt_chars": site.excerpt_chars})
         for fg in feeds:
-            _add_entry(fg, entry_id=site.url(urls.date_path(day.date)), title=f"{day.title}: {day.summary}",
+            _add_entry(fg, entry_id=site.url(urls.date_path(day.date)), title=day.headline,
                        link=site.url(urls.date_path(day.date)), published=feed_time(day.date),
                        updated=feed_time(day.date), summary=day.summary + ".", content=content)
     rss, atom = _serialise(*feeds)

@@ -32,7 +32,6 @@ from digest.errors import DigestError
 from digest.feeds import feed_time
 from digest.pages import DayPage
 from digest.render import render_template
-from digest.text import short_date
 
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
 
@@ -54,17 +53,11 @@ class Newsletter:
                 f"{stem}.eml": self.message}
 
 
-def subject_line(day: DayPage) -> str:
-    """``Trending papers — 19 Jan 2026: 57 papers, 12 new``."""
-    counts = day.counts
-    return f"Trending papers — {short_date(day.date)}: {counts['papers']} papers, {counts['new']} new"
-
-
 def newsletter_context(day: DayPage, config: Config) -> dict:
     site, mail = config.site, config.email
     return {
         "day": day,
-        "subject": subject_line(day),
+        "subject": day.headline,
         "site": {"title": site.title, "description": site.description, "language": site.language},
         "url": site.url,
         "abstract_chars": mail.abstract_chars,

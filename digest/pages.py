@@ -94,6 +94,12 @@ class DayPage:
         }
 
     @property
+    def headline(self) -> str:
+        """``Trending papers — 19 Jan 2026: 57 papers, 12 new``: the e-mail subject and feed entry title."""
+        counts = self.counts
+        return f"{self.title}: {counts['papers']} papers, {counts['new']} new"
+
+    @property
     def summary(self) -> str:
         """``57 papers, 49 new, 7 returning, 1 still trending; 8 dropped since 7 January 2026``."""
         c = self.counts

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from urllib.parse import quote_plus
+from urllib.parse import quote_plus, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
 from markdown_it import MarkdownIt
@@ -144,8 +144,9 @@ def render_site_pages(library: Library, days: list[DayPage], topics: list[TopicP
             links=paper_links(paper), organization=paper.organization,
             authors=paper.authors,
         ))
-    # The 404 page is served at any depth, so it links from the site's absolute root.
+    # The 404 page is served at any depth, so it links from the site's root path
+    # (not from the base URL's host, so that previews and mirrors stay self-contained).
     not_found = page_context(site, urls.NOT_FOUND, "Page not found", "none")
-    not_found["root"] = site.base_url
+    not_found["root"] = urlsplit(site.base_url).path or "/"
     pages[urls.NOT_FOUND] = render_template(env, "404.html", not_found)
     return pages

@@ -1,0 +1,159 @@
+"""The built site in headless Chromium (Debian's, driven by Playwright), served on 127.0.0.1."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import threading
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+from conftest import ARTIFACTS
+
+CHROMIUM = Path("/usr/bin/chromium")
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+               "--disable-sync", "--no-first-run"]
+WIDTHS = (390, 1280)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # noqa: A002 - keep test output clean
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(built_site):
+    handler = functools.partial(_QuietHandler, directory=str(built_site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert CHROMIUM.is_file(), f"Chromium is missing at {CHROMIUM}: apt-get install chromium (or make system-deps)"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def paths(built_site) -> dict[str, str]:
+    """The pages to open: home, the latest day, a topic and the latest day's top paper."""
+    meta = yaml.safe_load((built_site.parent / "content" / "dates" / "2026-01-19.md")
+                          .read_text(encoding="utf-8").split("---\n")[1])
+    return {"home": "", "date": "dates/2026-01-19/", "topic": "topics/llm-inference/",
+            "paper": f"papers/{meta['papers'][0]}/"}
+
+
+class Watch:
+    """Console errors, page errors, failed requests and requests that leave 127.0.0.1 (blocked)."""
+
+    def __init__(self, page):
+        self.console_errors: list[str] = []
+        self.failed: list[str] = []
+        self.foreign: list[str] = []
+        self.bad_status: list[str] = []
+        self.loaded: list[str] = []
+        page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
+        page.on("pageerror", lambda e: self.console_errors.append(str(e)))
+        page.on("requestfailed", lambda r: self.failed.append(f"{r.url}: {r.failure}"))
+        page.on("response", self._response)
+        page.route("**/*", self._route)
+
+    def _route(self, route):
+        url = route.request.url
+        if urlsplit(url).hostname != "127.0.0.1":
+            self.foreign.append(url)
+            route.abort()
+        else:
+            route.continue_()
+
+    def _response(self, response):
+        self.loaded.append(response.url)
+        if response.status >= 400:
+            self.bad_status.append(f"{response.url}: {response.status}")
+
+    def assert_clean(self, where: str) -> None:
+        assert not self.console_errors, (where, self.console_errors)
+        assert not self.foreign, (where, "requests to other hosts", self.foreign)
+        assert not self.failed, (where, self.failed)
+        assert not self.bad_status, (where, self.bad_status)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+@pytest.mark.parametrize("name", ["home", "date", "topic", "paper"])
+def test_page_renders_cleanly(browser, server, paths, name, width):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    try:
+        page = context.new_page()
+        watch = Watch(page)
+        response = page.goto(server + paths[name], wait_until="load")
+        assert response is not None and response.status == 200
+        assert any(url.endswith("/assets/style.css") for url in watch.loaded), watch.loaded
+        # The stylesheet applies: the header is laid out by it, not by the browser defaults.
+        assert page.evaluate("getComputedStyle(document.querySelector('.site-header .wrap')).maxWidth") != "none"
+        assert page.title()
+        assert page.locator("h1").count() == 1 and page.locator("h1").inner_text().strip()
+        overflow = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert overflow[0] <= overflow[1], f"{name} at {width}px: scrollWidth {overflow[0]} > {overflow[1]}"
+        shot = ARTIFACTS / f"{name}-{width}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 5000
+        watch.assert_clean(f"{name} at {width}px")
+    finally:
+        context.close()
+
+
+def test_navigate_home_to_paper_and_back(browser, server, paths):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        watch = Watch(page)
+        page.goto(server, wait_until="load")
+        first = page.locator("main article.paper .paper-title a").first
+        title = first.inner_text().strip()
+        assert title
+        first.click()
+        page.wait_for_url(re.compile(re.escape(server) + r"papers/[^/]+/$"))
+        assert page.url == server + paths["paper"]
+        assert page.locator("h1").inner_text().strip() == title
+
+        # From the paper to the day it trended on, through the appearances table.
+        page.locator("table a", has_text="19 Jan 2026").click()
+        page.wait_for_url(server + paths["date"])
+        assert "19 January 2026" in page.locator("h1").inner_text()
+
+        # Back to the topic of the paper, then home through the site navigation.
+        page.locator("nav[aria-label='Site'] a", has_text="Topics").click()
+        page.wait_for_url(server + "topics/")
+        page.locator("main a", has_text="LLM inference and serving").first.click()
+        page.wait_for_url(server + paths["topic"])
+        page.locator("nav[aria-label='Site'] a", has_text="Latest").click()
+        page.wait_for_url(server)
+        assert page.locator("main article.paper .paper-title a").first.inner_text().strip() == title
+
+        # The site title link and the browser's back button agree.
+        page.go_back()
+        page.wait_for_url(server + paths["topic"])
+        page.locator(".site-title").click()
+        page.wait_for_url(server)
+        watch.assert_clean("navigation")
+    finally:
+        context.close()

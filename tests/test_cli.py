@@ -1,0 +1,415 @@
+"""End-to-end tests of the command line: ``digest parse``, ``digest build`` and its error handling."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import BUNDLED, CONTENT, ORIGINAL_NAMES, copy_content, run_cli
+
+PAPER_KEYS = {"rank", "title", "abstract", "organization", "authors", "published", "comments",
+              "upvotes", "arxiv_id", "url"}
+SNAPSHOT_KEYS = {"source", "date", "date_source", "format", "papers"}
+EXPECTED_DATES = {
+    "000_84d5e573882e4a31.txt": "2025-12-16",
+    "001_017177ce85f69ad9.txt": "2025-11-03",
+    "002_01d539c9da1dedaa.txt": "2026-01-07",
+    "003_9fcba986adb36232.txt": "2026-01-19",
+}
+LIST_DAYS = ["2025-11-03", "2025-12-16", "2026-01-07", "2026-01-19"]
+MONTHS = {m: i for i, m in enumerate(
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], start=1)}
+LIST_DAY_LINE = re.compile(r"^(%s) (\d{1,2})$" % "|".join(MONTHS))
+META_DATE = re.compile(r"^(%s) (\d{1,2})(?:, (\d{4}))?(?: (\d+))?$" % "|".join(MONTHS))
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def read_cards(path: Path, list_year: int) -> list[dict]:
+    """A tiny reader of a text snapshot, independent of digest's parser.
+
+    Blocks are runs of non-blank lines.  After the lone list-day line, blocks
+    alternate title / abstract / optional meta (three lines: who, "·", date [comments]).
+    """
+    blocks: list[list[str]] = []
+    current: list[str] = []
+    for line in path.read_text(encoding="utf-8").split("\n"):
+        if line.strip():
+            current.append(line.strip())
+        elif current:
+            blocks.append(current)
+            current = []
+    if current:
+        blocks.append(current)
+    start = next(i for i, b in enumerate(blocks) if len(b) == 1 and LIST_DAY_LINE.match(b[0])) + 1
+    cards, i = [], start
+    while i < len(blocks):
+        title, abstract = blocks[i], blocks[i + 1]
+        assert len(title) == 1 and len(abstract) == 1, (path, title, abstract)
+        i += 2
+        card = {"title": title[0], "abstract": abstract[0], "organization": None, "authors": None,
+                "published": None, "comments": None}
+        if i < len(blocks) and len(blocks[i]) == 3 and blocks[i][1] == "·":
+            who, _, when = blocks[i]
+            i += 1
+            authors = re.fullmatch(r"• (\d+) authors?", who)
+            if authors:
+                card["authors"] = int(authors[1])
+            else:
+                handle, _, name = who.partition(" ")
+                card["organization"] = {"handle": handle, "name": name}
+            m = META_DATE.match(when)
+            assert m, when
+            year = int(m[3]) if m[3] else list_year
+            card["published"] = dt.date(year, MONTHS[m[1]], int(m[2])).isoformat()
+            card["comments"] = int(m[4]) if m[4] else None
+        cards.append(card)
+    return cards
+
+
+def tree(root: Path) -> dict[str, str]:
+    """Every file under ``root`` (hidden ones too) -> sha256 of its bytes."""
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def tree_bytes(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def topic_slugs() -> list[str]:
+    data = yaml.safe_load((CONTENT / "topics.yaml").read_text(encoding="utf-8"))
+    return [t["slug"] for t in data["topics"]]
+
+
+def assert_one_error_line(result, *needles: str) -> str:
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, f"expected exactly one line on stderr, got: {result.stderr!r}"
+    line = lines[0]
+    assert line.startswith("digest: error: "), line
+    for needle in needles:
+        assert needle in line, f"{needle!r} not in {line!r}"
+    return line
+
+
+# --- digest parse --json -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def parsed(seed_dir):
+    files = [seed_dir / name for name in sorted(EXPECTED_DATES)]
+    result = run_cli("parse", "--json", *files)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    return json.loads(result.stdout)
+
+
+def test_expected_dates_agree_with_the_bundled_names():
+    assert {o: b.removesuffix(".txt") for o, b in zip(ORIGINAL_NAMES, BUNDLED)} == EXPECTED_DATES
+
+
+def test_parse_json_shape_and_dates(parsed):
+    assert isinstance(parsed, list)
+    assert [s["source"] for s in parsed] == sorted(EXPECTED_DATES)  # argument order
+    for snapshot in parsed:
+        assert set(snapshot) == SNAPSHOT_KEYS
+        assert snapshot["date"] == EXPECTED_DATES[snapshot["source"]]
+        assert snapshot["format"] == "text"
+        assert snapshot["date_source"] in {"filename", "option", "content", "other-snapshots"}
+        assert snapshot["papers"], snapshot["source"]
+        for paper in snapshot["papers"]:
+            assert set(paper) == PAPER_KEYS, paper.keys()
+
+
+def test_parse_json_argument_order_is_kept(seed_dir):
+    files = [seed_dir / name for name in reversed(sorted(EXPECTED_DATES))]
+    result = run_cli("parse", "--json", *files)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert [s["source"] for s in data] == [f.name for f in files]
+    assert [s["date"] for s in data] == [EXPECTED_DATES[f.name] for f in files]
+
+
+def test_parse_json_cards_match_an_independent_reading(parsed, seed_dir):
+    for snapshot in parsed:
+        path = seed_dir / snapshot["source"]
+        lines = set(path.read_text(encoding="utf-8").split("\n"))
+        expected = read_cards(path, int(snapshot["date"][:4]))
+        papers = snapshot["papers"]
+        assert len(papers) == len(expected), snapshot["source"]
+        assert [p["rank"] for p in papers] == list(range(1, len(expected) + 1))
+        for paper, card in zip(papers, expected):
+            assert paper["title"] in lines, paper["title"]
+            assert paper["abstract"] in lines, paper["title"]
+            for key, value in card.items():
+                assert paper[key] == value, (snapshot["source"], paper["rank"], key)
+            # Text snapshots carry no votes, ids or links.
+            assert paper["upvotes"] is None and paper["arxiv_id"] is None and paper["url"] is None
+
+
+def _card(parsed, source: str, title_start: str) -> dict:
+    snapshot = next(s for s in parsed if s["source"] == source)
+    found = [p for p in snapshot["papers"] if p["title"].startswith(title_start)]
+    assert len(found) == 1, (source, title_start)
+    return found[0]
+
+
+def test_parse_json_hand_checked_values(parsed):
+    sizes = {s["source"]: len(s["papers"]) for s in parsed}
+    assert sizes == {"000_84d5e573882e4a31.txt": 15, "001_017177ce85f69ad9.txt": 5,
+                     "002_01d539c9da1dedaa.txt": 9, "003_9fcba986adb36232.txt": 57}
+
+    tensor = _card(parsed, "003_9fcba986adb36232.txt", "TensorBLEU")
+    assert tensor["title"] == ("TensorBLEU: Vectorized GPU-based BLEU Score Implementation "
+                               "for Per-Sentence In-Training Evaluation")
+    assert tensor["organization"] == {"handle": "ReactiveAI", "name": "Reactive AI"}
+    assert tensor["authors"] is None
+    assert tensor["published"] == "2025-10-06"
+    assert tensor["comments"] == 2
+
+    challenges = _card(parsed, "003_9fcba986adb36232.txt", "Challenges in Deploying Long-Context Transformers")
+    assert challenges["authors"] == 1
+    assert challenges["organization"] is None
+    assert challenges["comments"] is None
+    assert challenges["published"] == "2024-05-14"
+
+    first = next(s for s in parsed if s["source"] == "000_84d5e573882e4a31.txt")["papers"][0]
+    assert first["rank"] == 1
+    assert first["title"].startswith("Insights into DeepSeek-V3")
+    assert first["organization"] == {"handle": "deepseek-ai", "name": "DeepSeek"}
+    assert first["published"] == "2025-05-14"
+    assert first["comments"] == 5
+
+    # Cards without a meta block have no who, date or comments.
+    shader = _card(parsed, "000_84d5e573882e4a31.txt", "Diffusion as Shader")
+    assert shader["rank"] == 2
+    assert (shader["organization"], shader["authors"], shader["published"], shader["comments"]) == (None,) * 4
+
+    minimax = _card(parsed, "000_84d5e573882e4a31.txt", "MiniMax-M1")
+    assert minimax["authors"] == 127
+
+
+# --- digest build --------------------------------------------------------------------------------
+
+
+def expected_site_files(content: Path) -> set[str]:
+    files = {"index.html", "topics/index.html", "archive/index.html", "feed.xml", "atom.xml",
+             "404.html", "assets/style.css"}
+    files |= {f"dates/{d}/index.html" for d in LIST_DAYS}
+    files |= {f"email/{d}.{ext}" for d in LIST_DAYS for ext in ("html", "txt", "eml")}
+    for slug in topic_slugs():
+        files |= {f"topics/{slug}/index.html", f"topics/{slug}/feed.xml", f"topics/{slug}/atom.xml"}
+    return files
+
+
+def test_build_writes_site_and_markdown(content_copy, tmp_path):
+    out = tmp_path / "site"
+    result = run_cli("build", "--content", content_copy, "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    written = set(tree(out))
+    missing = expected_site_files(content_copy) - written
+    assert not missing, sorted(missing)
+
+    # One page per paper: as many as distinct titles in the snapshots, and every listed slug has one.
+    titles = set()
+    for name in BUNDLED:
+        titles |= {c["title"].casefold() for c in read_cards(content_copy / "snapshots" / name, int(name[:4]))}
+    paper_pages = {p for p in written if p.startswith("papers/")}
+    assert all(re.fullmatch(r"papers/[a-z0-9][a-z0-9.-]*/index\.html", p) for p in paper_pages), paper_pages
+    assert len(paper_pages) == len(titles) == 71
+
+    assert sorted(p.name for p in (content_copy / "dates").glob("*.md")) == [f"{d}.md" for d in LIST_DAYS]
+    assert sorted(p.stem for p in (content_copy / "topics").glob("*.md")) == sorted(topic_slugs())
+    for md in (content_copy / "dates").glob("*.md"):
+        front = yaml.safe_load(md.read_text(encoding="utf-8").split("---\n")[1])
+        for slug in front["papers"] + front["dropped"]:
+            assert f"papers/{slug}/index.html" in written, slug
+
+
+def test_build_is_the_default_command(tmp_path):
+    project = tmp_path / "project"
+    copy_content(project / "content")
+    result = run_cli(cwd=project)
+    assert result.returncode == 0, result.stderr
+    assert (project / "site" / "index.html").is_file()
+    assert (project / "site" / "dates" / "2026-01-19" / "index.html").is_file()
+    assert (project / "site" / "feed.xml").is_file()
+    assert sorted(p.name for p in (project / "content" / "dates").glob("*.md")) == [f"{d}.md" for d in LIST_DAYS]
+
+
+# --- bad input leaves everything as it was -------------------------------------------------------
+
+
+@pytest.fixture
+def built(content_copy, tmp_path):
+    """A content copy built once into tmp/site; returns (content folder, site folder)."""
+    out = tmp_path / "site"
+    result = run_cli("build", "--content", content_copy, "--out", out)
+    assert result.returncode == 0, result.stderr
+    return content_copy, out
+
+
+def _state(content: Path, out: Path) -> tuple:
+    return tree(out), tree(content / "dates"), tree(content / "topics"), sorted(p.name for p in out.parent.iterdir())
+
+
+def _snapshot_text(list_day: str, cards: list[tuple[str, ...]]) -> str:
+    lines = ["new", "", "Daily Papers", "", "byAK and the research community", "", list_day, ""]
+    for card in cards:
+        for block in card:
+            lines += [block, ""]
+    return "\n".join(lines)
+
+
+def test_title_without_abstract_is_refused(built):
+    content, out = built
+    before = _state(content, out)
+    text = _snapshot_text("Jan 20", [("A complete card", "Its abstract.", "• 3 authors\n·\nJan 2 4"),
+                                     ("A lonely title at the end",)])
+    bad = content / "snapshots" / "2026-01-20.txt"
+    bad.write_text(text, encoding="utf-8")
+    title_line = text.split("\n").index("A lonely title at the end") + 1
+    result = run_cli("build", "--content", content, "--out", out)
+    assert result.returncode == 1, result.stderr
+    assert_one_error_line(result, "2026-01-20.txt", f":{title_line}:", "abstract")
+    assert _state(content, out) == before
+
+
+def test_list_day_contradicting_file_name_is_refused(built):
+    content, out = built
+    before = _state(content, out)
+    text = _snapshot_text("Jan 21", [("A title", "An abstract.")])
+    (content / "snapshots" / "2026-01-20.txt").write_text(text, encoding="utf-8")
+    result = run_cli("build", "--content", content, "--out", out)
+    assert result.returncode == 1, result.stderr
+    line = assert_one_error_line(result, "2026-01-20.txt", f":{text.split(chr(10)).index('Jan 21') + 1}:")
+    assert "2026-01-20" in line.split("2026-01-20.txt", 1)[1]
+    assert _state(content, out) == before
+
+
+def test_non_utf8_snapshot_is_refused(built):
+    content, out = built
+    before = _state(content, out)
+    data = _snapshot_text("Jan 20", [("A title \xff here", "An abstract.")]).encode("utf-8")
+    data = data.replace("\xff".encode("utf-8"), b"\xff")
+    (content / "snapshots" / "2026-01-20.txt").write_bytes(data)
+    line_number = data.split(b"\n").index(b"A title \xff here") + 1
+    result = run_cli("build", "--content", content, "--out", out)
+    assert result.returncode == 1, result.stderr
+    assert_one_error_line(result, "2026-01-20.txt", f":{line_number}:", "UTF-8")
+    assert _state(content, out) == before
+
+
+@pytest.mark.parametrize("extra, key", [("feed_items: many\n", "feed_items"),
+                                        ("colour: red\n", "colour")])
+def test_bad_site_yaml_is_refused(built, extra, key):
+    content, out = built
+    site_yaml = content / "site.yaml"
+    text = site_yaml.read_text(encoding="utf-8")
+    if key in text:
+        text = re.sub(rf"(?m)^{key}:.*\n", "", text)
+    site_yaml.write_text(text + extra, encoding="utf-8")
+    before = _state(content, out)
+    result = run_cli("build", "--content", content, "--out", out)
+    assert result.returncode == 1, result.stderr
+    assert_one_error_line(result, "site.yaml", key)
+    assert _state(content, out) == before
+
+
+def test_unknown_option_is_a_usage_error(built):
+    content, out = built
+    before = _state(content, out)
+    result = run_cli("build", "--content", content, "--out", out, "--frobnicate")
+    assert result.returncode == 2, result.stderr
+    assert_one_error_line(result, "--frobnicate")
+    assert result.stdout == ""
+    assert _state(content, out) == before
+
+
+def test_out_folder_not_built_by_digest_is_refused(content_copy, tmp_path):
+    out = tmp_path / "precious"
+    out.mkdir()
+    (out / "notes.txt").write_text("do not touch\n", encoding="utf-8")
+    (out / "sub").mkdir()
+    (out / "sub" / "index.html").write_text("<p>mine</p>\n", encoding="utf-8")
+    before = tree(out), sorted(p.name for p in tmp_path.iterdir())
+    result = run_cli("build", "--content", content_copy, "--out", out)
+    assert result.returncode == 1, result.stderr
+    assert_one_error_line(result, "precious")
+    assert (tree(out), sorted(p.name for p in tmp_path.iterdir())) == before
+
+
+# --- determinism and Markdown housekeeping -------------------------------------------------------
+
+
+def test_builds_are_byte_identical(tmp_path):
+    contents = [copy_content(tmp_path / f"c{i}" / "content") for i in range(4)]
+    envs = [{}, {}, {"SOURCE_DATE_EPOCH": "1700000000"}, {"SOURCE_DATE_EPOCH": "1900000000"}]
+    sites = []
+    env_base = {k: v for k, v in os.environ.items() if k != "SOURCE_DATE_EPOCH"}
+    for i, (content, extra) in enumerate(zip(contents, envs)):
+        out = tmp_path / f"out{i}" / "site"
+        result = run_cli("build", "--content", content, "--out", out, env={**env_base, **extra})
+        assert result.returncode == 0, result.stderr
+        sites.append(tree_bytes(out))
+    first = sites[0]
+    assert len(first) > 100
+    for other in sites[1:]:
+        assert sorted(other) == sorted(first)
+        differing = [path for path in first if first[path] != other[path]]
+        assert not differing, differing
+    markdown = [tree_bytes(c / "dates") | {"topics/" + k: v for k, v in tree_bytes(c / "topics").items()}
+                for c in contents]
+    assert all(m == markdown[0] for m in markdown[1:])
+
+
+def test_second_build_leaves_markdown_untouched(built):
+    content, out = built
+    pages = sorted((content / "dates").glob("*.md")) + sorted((content / "topics").glob("*.md"))
+    before = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in pages}
+    site_before = tree(out)
+    result = run_cli("build", "--content", content, "--out", out)
+    assert result.returncode == 0, result.stderr
+    after = {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in
+             sorted((content / "dates").glob("*.md")) + sorted((content / "topics").glob("*.md"))}
+    assert after == before
+    assert tree(out) == site_before
+
+
+def test_deleted_markdown_page_comes_back(built):
+    content, out = built
+    page = content / "dates" / "2026-01-07.md"
+    original = page.read_bytes()
+    page.unlink()
+    result = run_cli("build", "--content", content, "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert page.read_bytes() == original
+
+
+def test_hand_written_markdown_is_never_deleted(built):
+    content, out = built
+    hand = {
+        content / "dates" / "notes.md": "# My notes\n\nWritten by hand about the digest generator.\n",
+        content / "dates" / "2020-01-01.md": "---\ntitle: An old day I wrote myself\n---\n\nHello.\n",
+        content / "topics" / "my-topic.md": "---\ntitle: Mine\ngenerator: me\n---\n\nText.\n",
+    }
+    for path, text in hand.items():
+        path.write_text(text, encoding="utf-8")
+    stale = content / "dates" / "2020-01-02.md"
+    stale.write_text("---\ntitle: old\ngenerator: digest\n---\n", encoding="utf-8")
+    for _ in range(2):
+        result = run_cli("build", "--content", content, "--out", out)
+        assert result.returncode == 0, result.stderr
+        for path, text in hand.items():
+            assert path.read_text(encoding="utf-8") == text, path
+    assert not stale.exists(), "a stale generated page (generator: digest) should be removed"
