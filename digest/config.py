@@ -31,6 +31,7 @@ class SiteConfig:
     feed_items: int = 30  #: list days in the site-wide feeds
     topic_feed_items: int = 50  #: papers in each topic feed
     excerpt_chars: int = 280  #: length of abstract excerpts in feeds
+    topic_page_size: int = 50  #: papers per topic page
 
     def url(self, path: str) -> str:
         """The absolute URL of a site path such as ``dates/2026-01-19/``."""
@@ -44,6 +45,9 @@ class TopicRule:
     label: str  #: as written in topics.yaml
     pattern: re.Pattern[str]
     weight: float = 1.0
+    #: Lowercase text every match contains (a phrase's longest word), to skip the
+    #: regex cheaply when it cannot match; empty for regex rules.
+    needle: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +140,7 @@ class _Checker:
 
 
 SITE_KEYS = {"title", "base_url", "description", "author", "author_email", "language",
-             "feed_items", "topic_feed_items", "excerpt_chars", "email"}
+             "feed_items", "topic_feed_items", "excerpt_chars", "topic_page_size", "email"}
 EMAIL_KEYS = {"from", "to", "reply_to", "unsubscribe_url", "abstract_chars", "max_html_bytes",
               "smtp_host", "smtp_port", "smtp_security", "smtp_timeout"}
 _ADDRESS_RE = re.compile(r"^(?:[^<>@\r\n]*<)?[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+>?$")
@@ -170,6 +174,7 @@ def parse_site_config(data: Any, path: Path) -> SiteConfig:
         feed_items=check.number(data, "feed_items", "", 30, minimum=1),
         topic_feed_items=check.number(data, "topic_feed_items", "", 50, minimum=1),
         excerpt_chars=check.number(data, "excerpt_chars", "", 280, minimum=40),
+        topic_page_size=check.number(data, "topic_page_size", "", 50, minimum=1),
     )
     if check.errors:
         raise ConfigErrors(check.errors)
@@ -286,7 +291,8 @@ def _parse_rules(raw: Any, where: str, check: _Checker) -> tuple[TopicRule, ...]
             check.fail(key, "is empty")
             continue
         if phrase is not None:
-            rules.append(TopicRule(text, phrase_pattern(text), weight))
+            needle = max(re.split(r"[\s\-]+", text.strip()), key=len).lower()
+            rules.append(TopicRule(text, phrase_pattern(text), weight, needle))
             continue
         try:
             pattern = re.compile(text, re.IGNORECASE)

@@ -127,12 +127,22 @@ def render_site_pages(library: Library, days: list[DayPage], topics: list[TopicP
     pages[urls.TOPICS] = render_template(env, "topics.html", page_context(
         site, urls.TOPICS, "Topics", "topics", topics=topics))
     for topic in topics:
-        path = urls.topic_path(topic.slug)
         feeds = [("RSS", "application/rss+xml", urls.topic_feed_path(topic.slug, "rss")),
                  ("Atom", "application/atom+xml", urls.topic_feed_path(topic.slug, "atom"))]
-        context = page_context(site, path, topic.title, "topics", topic=topic)
-        context["feeds"] = feeds + context["feeds"]
-        pages[path] = render_template(env, "topic.html", context)
+        size = site.topic_page_size
+        count = max(1, -(-len(topic.items) // size))
+        for number in range(1, count + 1):
+            path = urls.topic_path(topic.slug, number)
+            title = topic.title if number == 1 else f"{topic.title} (page {number} of {count})"
+            pager = {
+                "number": number, "count": count,
+                "previous": urls.topic_path(topic.slug, number - 1) if number > 1 else None,
+                "next": urls.topic_path(topic.slug, number + 1) if number < count else None,
+            }
+            context = page_context(site, path, title, "topics", topic=topic, pager=pager,
+                                   items=topic.items[(number - 1) * size: number * size])
+            context["feeds"] = feeds + context["feeds"]
+            pages[path] = render_template(env, "topic.html", context)
 
     titles = {t.slug: t.title for t in library.topics}
     for paper in library.papers.values():

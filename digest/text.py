@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import textwrap
+from functools import lru_cache
 
 from digest.models import MONTHS, Organization
 
@@ -39,24 +40,29 @@ _SENTENCE_END = re.compile(
     r"[.!?](?=\s+[A-Z0-9(\"'])")
 
 
+@lru_cache(maxsize=65536)
 def excerpt(text: str, limit: int) -> tuple[str, bool]:
     """The text cut to at most ``limit`` characters, at a sentence end if one is near, else at a word.
 
-    Returns the excerpt and whether anything was cut.
+    Returns the excerpt and whether anything was cut.  Cached: one abstract
+    is cut the same way on every page, feed and e-mail that shows it.
     """
     text = " ".join(text.split())
     if len(text) <= limit:
         return text, False
     window = text[: limit + 1]
-    # A sentence end inside parentheses is not one.
-    ends = [m.end() for m in _SENTENCE_END.finditer(window)
-            if window.count("(", 0, m.end()) <= window.count(")", 0, m.end())]
+    ends = [end for end in (m.end() for m in _SENTENCE_END.finditer(window)) if _outside_parentheses(window, end)]
     if ends and ends[-1] >= limit // 2:
         return window[: ends[-1]], True
     cut = window.rfind(" ")
     if cut < limit // 2:
         cut = limit
     return window[:cut].rstrip(" ,;:-—") + "…", True
+
+
+def _outside_parentheses(text: str, end: int) -> bool:
+    """Whether position ``end`` is outside any open parenthesis (a sentence end inside one is not one)."""
+    return text.count("(", 0, end) <= text.count(")", 0, end)
 
 
 def long_date(date: dt.date) -> str:

@@ -22,8 +22,9 @@ def date_path(date: dt.date) -> str:
     return f"dates/{date.isoformat()}/"
 
 
-def topic_path(slug: str) -> str:
-    return f"topics/{slug}/"
+def topic_path(slug: str, page: int = 1) -> str:
+    """A topic's page; its later pages are ``topics/<slug>/page/N/``."""
+    return f"topics/{slug}/" if page <= 1 else f"topics/{slug}/page/{page}/"
 
 
 def paper_path(slug: str) -> str:

@@ -1,0 +1,58 @@
+"""HTML rendering details: topic pagination and paper links."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import yaml
+from bs4 import BeautifulSoup
+
+from conftest import run_cli
+from digest.models import Appearance, Paper
+from digest.render import paper_links
+
+
+def test_topic_pages_are_paginated_and_show_every_paper_once(tmp_path, content_copy):
+    site_yaml = content_copy / "site.yaml"
+    data = yaml.safe_load(site_yaml.read_text())
+    data["topic_page_size"] = 10
+    site_yaml.write_text(yaml.safe_dump(data))
+    result = run_cli("build", "--content", content_copy, "--out", tmp_path / "site")
+    assert result.returncode == 0, result.stderr
+
+    expected = yaml.safe_load((content_copy / "topics" / "llm-inference.md").read_text().split("---\n")[1])["papers"]
+    assert len(expected) > 20, "the topic has enough papers to need several pages"
+    pages = -(-len(expected) // 10)
+    seen = []
+    folder = tmp_path / "site" / "topics" / "llm-inference"
+    for number in range(1, pages + 1):
+        page = folder / ("index.html" if number == 1 else f"page/{number}/index.html")
+        soup = BeautifulSoup(page.read_text(), "html.parser")
+        cards = soup.select("article.paper")
+        assert 0 < len(cards) <= 10
+        seen += [card["id"].removeprefix("paper-") for card in cards]
+        prev, nxt = soup.select_one('a[rel="prev"]'), soup.select_one('a[rel="next"]')
+        assert (prev is None) == (number == 1)
+        assert (nxt is None) == (number == pages)
+        if nxt is not None:
+            assert (page.parent / nxt["href"] / "index.html").resolve() == \
+                (folder / "page" / str(number + 1) / "index.html").resolve()
+        if number > 1:
+            assert f"Page {number} of {pages}" in soup.h1.get_text()
+    assert seen == expected
+    assert not (folder / "page" / str(pages + 1)).exists()
+
+
+def _paper(arxiv_id):
+    return Paper(key="k", slug="s", title="Attention & <Everything>", abstract="", organization=None,
+                 authors=None, published=None, arxiv_id=arxiv_id, url=None,
+                 appearances=(Appearance(dt.date(2026, 1, 1), 1, None, None, "x"),))
+
+
+def test_paper_links_use_the_arxiv_id_when_known_else_title_searches():
+    assert [url for _, url in paper_links(_paper("2505.09343"))] == [
+        "https://arxiv.org/abs/2505.09343", "https://arxiv.org/pdf/2505.09343",
+        "https://huggingface.co/papers/2505.09343"]
+    searches = [url for _, url in paper_links(_paper(None))]
+    assert searches == ["https://arxiv.org/search/?searchtype=title&query=Attention+%26+%3CEverything%3E",
+                        "https://huggingface.co/papers?q=Attention+%26+%3CEverything%3E"]
