@@ -52,6 +52,11 @@ def snapshot_json(snapshot: Snapshot) -> dict:
                 "upvotes": card.upvotes,
                 "arxiv_id": card.arxiv_id,
                 "url": card.url,
+                "author_names": list(card.author_names) if card.author_names is not None else None,
+                "github": {"url": card.github, "stars": card.github_stars} if card.github else None,
+                "keywords": list(card.keywords) if card.keywords is not None else None,
+                "project_page": card.project_page,
+                "thumbnail": card.thumbnail,
             }
             for card in snapshot.cards
         ],

@@ -120,12 +120,14 @@ def resolve_snapshot_dates(
     resolved: dict[int, Resolution] = {}
     constraints: dict[int, YearConstraints] = {}
     for index, snapshot in enumerate(parsed):
-        if snapshot.list_day is None:
-            raise SnapshotError("no list day in the snapshot; name the file YYYY-MM-DD or give --date",
-                                snapshot.source, 1)
         named = filename_date(snapshot.source)
         given = named or date_option
-        if given is not None:
+        if snapshot.list_day is None:
+            if given is None:
+                raise SnapshotError("the snapshot shows no list day (a trending page has none): name the file "
+                                    "by its capture date, YYYY-MM-DD, or give --date", snapshot.source, 1)
+            resolved[index] = Resolution(given.year, "filename" if named else "option")
+        elif given is not None:
             day = snapshot.list_day
             if (given.month, given.day) != (day.month, day.day) or day.year not in (None, given.year):
                 what = "the file name" if named else "--date"
@@ -199,15 +201,15 @@ def resolve_snapshot_dates(
         resolved[index] = Resolution(year, "assumed")
 
     return [
-        _complete(snapshot, resolved[index])
+        _complete(snapshot, resolved[index], filename_date(snapshot.source) or date_option)
         for index, snapshot in enumerate(parsed)
     ]
 
 
-def _complete(snapshot: ParsedSnapshot, resolution: Resolution) -> Snapshot:
+def _complete(snapshot: ParsedSnapshot, resolution: Resolution, given: dt.date | None) -> Snapshot:
     """The snapshot with its list day and every year-less card date completed."""
-    assert snapshot.list_day is not None
-    date = snapshot.list_day.with_year(resolution.year).to_date()
+    date = given if snapshot.list_day is None else snapshot.list_day.with_year(resolution.year).to_date()
+    assert date is not None
     cards = tuple(
         replace(card, published=card.published.with_year(resolution.year)) if card.published else card
         for card in snapshot.cards

@@ -23,7 +23,8 @@ from digest.models import (
 )
 from digest.topics import match_topics
 
-#: Which snapshot's ranks lead when several of the same day are merged: the richest format.
+#: When several snapshots of one day are merged, the longest list leads the ranking;
+#: between lists of equal length, the richest format.
 FORMAT_PRIORITY = {"json": 0, "html": 1, "text": 2}
 OTHER_TITLE = "Other"
 OTHER_DESCRIPTION = "Papers that match none of the topics."
@@ -51,24 +52,32 @@ def identity_resolver(snapshots: Sequence[Snapshot]):
 
 @dataclass(frozen=True, slots=True)
 class _Placed:
-    """A card placed on a merged day."""
+    """A paper placed on a merged day, with every card of that day that shows it (leading one first)."""
 
     key: str
     rank: int
-    card: Card
+    cards: tuple[Card, ...]
     source: str
+
+    def first(self, field: str):
+        """The first value of a field that any of the day's cards has."""
+        return next((getattr(c, field) for c in self.cards if getattr(c, field) is not None), None)
 
 
 def merge_day(snapshots: Sequence[Snapshot], key) -> list[_Placed]:
-    """One ranked list from the snapshots of one day; the richest snapshot's order leads."""
-    ordered = sorted(snapshots, key=lambda s: (FORMAT_PRIORITY.get(s.format, 9), s.source))
-    placed: dict[str, _Placed] = {}
+    """One ranked list from the snapshots of one day: the longest list's order, then papers only the others show."""
+    ordered = sorted(snapshots, key=lambda s: (-len(s.cards), FORMAT_PRIORITY.get(s.format, 9), s.source))
+    ranks: dict[str, int] = {}
+    cards: dict[str, list[Card]] = defaultdict(list)
+    sources: dict[str, str] = {}
     for snapshot in ordered:
         for card in snapshot.cards:
             k = key(card)
-            if k not in placed:
-                placed[k] = _Placed(k, len(placed) + 1, card, PurePath(snapshot.source).name)
-    return list(placed.values())
+            if k not in ranks:
+                ranks[k] = len(ranks) + 1
+                sources[k] = PurePath(snapshot.source).name
+            cards[k].append(card)
+    return [_Placed(k, rank, tuple(cards[k]), sources[k]) for k, rank in ranks.items()]
 
 
 def build_library(snapshots: Sequence[Snapshot], topics: Sequence[TopicConfig]) -> Library:
@@ -95,11 +104,11 @@ def build_library(snapshots: Sequence[Snapshot], topics: Sequence[TopicConfig]) 
                 status = RETURNING
             else:
                 status = NEW
-            entries.append(DayEntry(item.key, item.rank, status, previous.get(item.key),
-                                    item.card.comments, item.card.upvotes))
-            cards_by_key[item.key].append((date, item.card))
-            appearances[item.key].append(
-                Appearance(date, item.rank, item.card.comments, item.card.upvotes, item.source))
+            comments, upvotes = item.first("comments"), item.first("upvotes")
+            entries.append(DayEntry(item.key, item.rank, status, previous.get(item.key), comments, upvotes))
+            # Poorer cards first, so that the richest card of the day has the last word.
+            cards_by_key[item.key].extend((date, card) for card in reversed(item.cards))
+            appearances[item.key].append(Appearance(date, item.rank, comments, upvotes, item.source))
         current = {item.key: item.rank for item in placed}
         dropped = tuple(DroppedEntry(k, rank) for k, rank in sorted(previous.items(), key=lambda kv: kv[1])
                         if k not in current)
@@ -117,10 +126,10 @@ def build_library(snapshots: Sequence[Snapshot], topics: Sequence[TopicConfig]) 
 
 
 def _latest(cards: list[tuple[dt.date, Card]], field: str):
-    """The value of a card field from the latest card that has one."""
+    """The value of a card field from the latest card that has one (the richest data wins)."""
     for _, card in reversed(cards):
         value = getattr(card, field)
-        if value not in (None, ""):
+        if value not in (None, "", ()):
             return value
     return None
 
@@ -130,6 +139,7 @@ def _make_paper(key: str, slug: str, cards: list[tuple[dt.date, Card]],
     title = _latest(cards, "title")
     abstract = _latest(cards, "abstract") or ""
     published = _latest(cards, "published")
+    keywords = _latest(cards, "keywords")
     return Paper(
         key=key, slug=slug, title=title, abstract=abstract,
         organization=_latest(cards, "organization"),
@@ -138,7 +148,13 @@ def _make_paper(key: str, slug: str, cards: list[tuple[dt.date, Card]],
         arxiv_id=_latest(cards, "arxiv_id"),
         url=_latest(cards, "url"),
         appearances=appearances,
-        topics=match_topics(title, abstract, topics),
+        topics=match_topics(title, abstract, topics, keywords),
+        author_names=_latest(cards, "author_names"),
+        github=_latest(cards, "github"),
+        github_stars=_latest(cards, "github_stars"),
+        project_page=_latest(cards, "project_page"),
+        thumbnail=_latest(cards, "thumbnail"),
+        keywords=keywords,
     )
 
 

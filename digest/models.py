@@ -59,8 +59,14 @@ class Card:
     comments: int | None = None  #: the counter after the date
     upvotes: int | None = None
     arxiv_id: str | None = None
-    url: str | None = None
+    url: str | None = None  #: the paper's page on the hub
     line: int = 0  #: line of the title in the source file (0 when not line-based)
+    author_names: tuple[str, ...] | None = None
+    github: str | None = None  #: repository URL
+    github_stars: int | None = None
+    project_page: str | None = None
+    thumbnail: str | None = None
+    keywords: tuple[str, ...] | None = None  #: the hub's ai_keywords
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +126,12 @@ class Paper:
     url: str | None
     appearances: tuple[Appearance, ...]  #: oldest first
     topics: tuple[TopicMatch, ...] = ()  #: best first; empty means "Other"
+    author_names: tuple[str, ...] | None = None
+    github: str | None = None
+    github_stars: int | None = None
+    project_page: str | None = None
+    thumbnail: str | None = None
+    keywords: tuple[str, ...] | None = None
 
     @property
     def first_seen(self) -> dt.date:
@@ -138,6 +150,13 @@ class Paper:
         for appearance in reversed(self.appearances):
             if appearance.comments is not None:
                 return appearance.comments
+        return None
+
+    @property
+    def latest_upvotes(self) -> int | None:
+        for appearance in reversed(self.appearances):
+            if appearance.upvotes is not None:
+                return appearance.upvotes
         return None
 
 

@@ -131,7 +131,7 @@ def listed_paper(paper: Paper, topic_titles: dict[str, str], **place) -> ListedP
         key=paper.key, slug=paper.slug, title=paper.title,
         who=who(paper.organization, paper.authors), published=paper.published,
         comments=place.pop("comments", paper.latest_comments),
-        upvotes=place.pop("upvotes", None),
+        upvotes=place.pop("upvotes", paper.latest_upvotes),
         abstract=paper.abstract,
         topics=tuple(TopicLink(m.topic, topic_titles[m.topic]) for m in paper.topics)
         or (TopicLink("other", topic_titles.get("other", "Other")),),

@@ -96,18 +96,26 @@ def page_context(site: SiteConfig, path: str, title: str, section: str, **extra)
 
 
 def paper_links(paper: Paper) -> list[tuple[str, str]]:
-    """(label, URL) pairs for a paper: arXiv and the hub when the id is known, else searches."""
+    """(label, URL) pairs for a paper: arXiv and the hub when the id is known, else searches;
+    then its code and project page when a snapshot gave them (parsers keep only http(s) URLs)."""
     if paper.arxiv_id:
-        return [
+        links = [
             ("arXiv abstract", f"https://arxiv.org/abs/{paper.arxiv_id}"),
             ("PDF", f"https://arxiv.org/pdf/{paper.arxiv_id}"),
             ("Hugging Face", f"https://huggingface.co/papers/{paper.arxiv_id}"),
         ]
-    query = quote_plus(paper.title)
-    return [
-        ("Search arXiv", f"https://arxiv.org/search/?searchtype=title&query={query}"),
-        ("Search Hugging Face", f"https://huggingface.co/papers?q={query}"),
-    ]
+    else:
+        query = quote_plus(paper.title)
+        links = [
+            ("Search arXiv", f"https://arxiv.org/search/?searchtype=title&query={query}"),
+            ("Search Hugging Face", f"https://huggingface.co/papers?q={query}"),
+        ]
+    if paper.github:
+        stars = f" ({paper.github_stars:,} stars)" if paper.github_stars is not None else ""
+        links.append((f"Code on GitHub{stars}", paper.github))
+    if paper.project_page:
+        links.append(("Project page", paper.project_page))
+    return links
 
 
 def render_site_pages(library: Library, days: list[DayPage], topics: list[TopicPage],
@@ -152,7 +160,8 @@ def render_site_pages(library: Library, days: list[DayPage], topics: list[TopicP
             paper=listed_paper(paper, titles), history=paper.appearances,
             matches=[(titles[m.topic], m) for m in paper.topics],
             links=paper_links(paper), organization=paper.organization,
-            authors=paper.authors,
+            authors=paper.authors, author_names=paper.author_names or (),
+            upvotes=paper.latest_upvotes, keywords=paper.keywords or (),
         ))
     # The 404 page is served at any depth, so it links from the site's root path
     # (not from the base URL's host, so that previews and mirrors stay self-contained).

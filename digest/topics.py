@@ -11,8 +11,14 @@ from digest.models import TopicMatch
 TITLE_FACTOR = 2.0
 
 
-def match_topics(title: str, abstract: str, topics: Sequence[TopicConfig]) -> tuple[TopicMatch, ...]:
-    """The topics whose rules reach their minimum score on this paper, best first."""
+def match_topics(title: str, abstract: str, topics: Sequence[TopicConfig],
+                 keywords: Sequence[str] | None = None) -> tuple[TopicMatch, ...]:
+    """The topics whose rules reach their minimum score on this paper, best first.
+
+    The hub's keywords, when a snapshot has them, count like the abstract.
+    """
+    if keywords:
+        abstract = f"{abstract} {'; '.join(keywords)}"
     matches: list[tuple[float, int, TopicMatch]] = []
     lower_title, lower_abstract = title.lower(), abstract.lower()
     for order, topic in enumerate(topics):

@@ -15,7 +15,7 @@ import yaml
 from conftest import BUNDLED, CONTENT, ORIGINAL_NAMES, copy_content, run_cli
 
 PAPER_KEYS = {"rank", "title", "abstract", "organization", "authors", "published", "comments",
-              "upvotes", "arxiv_id", "url"}
+              "upvotes", "arxiv_id", "url", "author_names", "github", "keywords", "project_page", "thumbnail"}
 SNAPSHOT_KEYS = {"source", "date", "date_source", "format", "papers"}
 EXPECTED_DATES = {
     "000_84d5e573882e4a31.txt": "2025-12-16",
@@ -154,6 +154,9 @@ def test_parse_json_cards_match_an_independent_reading(parsed, seed_dir):
                 assert paper[key] == value, (snapshot["source"], paper["rank"], key)
             # Text snapshots carry no votes, ids or links.
             assert paper["upvotes"] is None and paper["arxiv_id"] is None and paper["url"] is None
+            # Text dumps hold none of the richer fields.
+            assert all(paper[key] is None for key in ("author_names", "github", "keywords",
+                                                      "project_page", "thumbnail"))
 
 
 def _card(parsed, source: str, title_start: str) -> dict:

@@ -245,8 +245,10 @@ def test_title_only_card_joins_arxiv_card(snapshots, topics):
     keys = [e.paper for e in d.entries]
     assert len(keys) == 15 == len(set(keys))
     ranks = {e.paper: e.rank for e in d.entries}
-    assert ranks["arxiv:2505.09343"] == 1 and ranks["arxiv:2506.13585"] == 2  # JSON order leads
+    # The longer list (the 15-card text dump) leads the ranking; the 2-card JSON adds ids and upvotes.
+    assert ranks["arxiv:2505.09343"] == 1 and ranks["arxiv:2506.13585"] == 3
     assert [e.upvotes for e in d.entries if e.paper == "arxiv:2505.09343"] == [42]
+    assert library.papers["arxiv:2506.13585"].arxiv_id == "2506.13585"
     # status is computed on the merged identity
     assert [e.status for e in d.entries if e.paper == "arxiv:2505.09343"] == [TRENDING]
 
@@ -379,3 +381,22 @@ def test_topics_in_config_order_and_consistent(library, topics):
         assert scores == sorted(scores, reverse=True)
         for match in paper.topics:
             assert paper.key in next(t for t in library.topics if t.slug == match.topic).papers
+
+
+def test_the_longest_list_of_a_day_leads_and_the_richest_card_fills_in(snapshots, topics):
+    jan19 = snapshots[3]
+    puzzle = jan19.cards[0]
+    api = dataclasses.replace(jan19, source="2026-01-19.json", format="json", cards=(
+        dataclasses.replace(jan19.cards[5], rank=1, arxiv_id="2506.12345", upvotes=30, comments=None),
+        dataclasses.replace(puzzle, rank=2, arxiv_id="2411.19146", upvotes=18, author_names=("A. B.",)),
+    ))
+    library = build_library([*snapshots, api], topics)
+    d = day(library, DAYS[3])
+    assert [e.rank for e in d.entries] == list(range(1, 58))
+    assert d.entries[0].paper == "arxiv:2411.19146" and d.entries[0].upvotes == 18
+    sixth = d.entries[5]
+    assert sixth.paper == "arxiv:2506.12345" and sixth.upvotes == 30
+    assert sixth.comments == jan19.cards[5].comments  # the text card's count fills the JSON's gap
+    paper = library.papers["arxiv:2411.19146"]
+    assert paper.author_names == ("A. B.",) and paper.arxiv_id == "2411.19146"
+    assert paper.appearances[-1].upvotes == 18

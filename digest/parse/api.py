@@ -1,0 +1,193 @@
+"""The hub's API JSON (``/api/daily_papers``): a bare array of items.
+
+The same item shape is inside a saved HTML page's hydration data, so
+``cards_from_items`` serves both.  Per item, the fields used are::
+
+    title, summary, numComments, thumbnail, organization, submittedOnDailyAt
+    paper.{id, title, summary, authors[].name, publishedAt, upvotes, githubRepo,
+           githubStars, projectPage, ai_keywords, organization.{name, fullname}}
+
+``paper.publishedAt`` gives the date shown (the top-level one can be shifted
+by hours) and ``paper.upvotes`` the upvotes (there is none at the top level).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+from digest.errors import SnapshotError
+from digest.models import Card, Organization, ParsedSnapshot, PartialDate
+
+ARXIV_ID_RE = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z][a-z.\-]*/\d{7})(?:v\d+)?$")
+HUB = "https://huggingface.co"
+
+
+def iter_array_items(text: str, source: str) -> Iterator[tuple[int, Any]]:
+    """(line, value) for each element of the top-level JSON array in ``text``.
+
+    Decoding element by element keeps the line of every item, for messages.
+    """
+    decoder = json.JSONDecoder()
+    position = _skip_space(text, 0)
+    if position >= len(text) or text[position] != "[":
+        raise SnapshotError("not a Daily Papers snapshot: the JSON is not a list of papers", source,
+                            _line_of(text, position))
+    position = _skip_space(text, position + 1)
+    if position < len(text) and text[position] == "]":
+        return
+    while True:
+        try:
+            value, end = decoder.raw_decode(text, position)
+        except json.JSONDecodeError as error:
+            raise SnapshotError(f"invalid JSON: {error.msg}", source, error.lineno) from None
+        yield _line_of(text, position), value
+        position = _skip_space(text, end)
+        if position < len(text) and text[position] == ",":
+            position = _skip_space(text, position + 1)
+            continue
+        if position < len(text) and text[position] == "]":
+            if _skip_space(text, position + 1) != len(text):
+                raise SnapshotError("invalid JSON: extra data after the list", source,
+                                    _line_of(text, position + 1))
+            return
+        raise SnapshotError("invalid JSON: expected ',' or ']' (is the file truncated?)", source,
+                            _line_of(text, min(position, len(text))))
+
+
+def _skip_space(text: str, position: int) -> int:
+    while position < len(text) and text[position] in " \t\r\n":
+        position += 1
+    return position
+
+
+def _line_of(text: str, position: int) -> int:
+    return text.count("\n", 0, position) + 1
+
+
+def _text(value: Any) -> str:
+    return " ".join(value.split()) if isinstance(value, str) else ""
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def _web_url(value: Any) -> str | None:
+    """An http(s) URL from untrusted data, or None (no javascript:, data: or relative links)."""
+    if isinstance(value, str) and re.match(r"^https?://[^\s<>\"']+$", value.strip()):
+        return value.strip()
+    return None
+
+
+def _iso_date(value: Any) -> dt.date | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return None
+
+
+def card_from_item(item: Any, rank: int, source: str, line: int) -> Card:
+    """One API item as a Card; raises SnapshotError naming the item for anything unusable."""
+    where = f"paper {rank}"
+    if not isinstance(item, dict):
+        raise SnapshotError(f"{where} is not a JSON object", source, line)
+    paper = item.get("paper") if isinstance(item.get("paper"), dict) else {}
+    title = _text(paper.get("title")) or _text(item.get("title"))
+    if not title:
+        raise SnapshotError(f"{where} has no title", source, line)
+    arxiv_id = paper.get("id")
+    if arxiv_id is not None:
+        if not isinstance(arxiv_id, str) or not ARXIV_ID_RE.match(arxiv_id):
+            raise SnapshotError(f"{where} has an id that is not an arXiv id: {str(arxiv_id)[:40]!r}", source, line)
+    org = paper.get("organization") if isinstance(paper.get("organization"), dict) else item.get("organization")
+    organization = None
+    if isinstance(org, dict) and _text(org.get("name")):
+        handle = _text(org.get("name"))
+        organization = Organization(handle=handle, name=_text(org.get("fullname")) or handle)
+    authors = paper.get("authors") if isinstance(paper.get("authors"), list) else None
+    names = tuple(_text(a.get("name")) for a in authors or () if isinstance(a, dict) and _text(a.get("name")))
+    published = _iso_date(paper.get("publishedAt")) or _iso_date(item.get("publishedAt"))
+    keywords = paper.get("ai_keywords")
+    return Card(
+        rank=rank,
+        title=title,
+        abstract=_text(paper.get("summary")) or _text(item.get("summary")),
+        organization=organization,
+        authors=len(authors) if authors is not None else None,
+        published=PartialDate(published.month, published.day, published.year) if published else None,
+        comments=_count(item.get("numComments")),
+        upvotes=_count(paper.get("upvotes")),
+        arxiv_id=arxiv_id,
+        url=f"{HUB}/papers/{arxiv_id}" if arxiv_id else None,
+        line=line,
+        author_names=names if authors is not None else None,
+        github=_web_url(paper.get("githubRepo")),
+        github_stars=_count(paper.get("githubStars")),
+        project_page=_web_url(paper.get("projectPage")),
+        thumbnail=_web_url(item.get("thumbnail")),
+        keywords=tuple(_text(k) for k in keywords if _text(k)) if isinstance(keywords, list) else None,
+    )
+
+
+def cards_from_items(items: list[tuple[int, Any]], source: str) -> tuple[Card, ...]:
+    """Cards from (line, item) pairs, ranked in order; a paper listed twice is kept once."""
+    cards: list[Card] = []
+    seen: set[str] = set()
+    for line, item in items:
+        card = card_from_item(item, len(cards) + 1, source, line)
+        key = card.arxiv_id or card.title.casefold()
+        if key not in seen:
+            seen.add(key)
+            cards.append(card)
+    return tuple(cards)
+
+
+def list_day_from_items(items: list[tuple[int, Any]]) -> PartialDate | None:
+    """The list day the items were submitted for: the most common ``submittedOnDailyAt`` date."""
+    days = Counter()
+    for _, item in items:
+        if isinstance(item, dict):
+            paper = item.get("paper") if isinstance(item.get("paper"), dict) else {}
+            day = _iso_date(paper.get("submittedOnDailyAt")) or _iso_date(item.get("submittedOnDailyAt"))
+            if day:
+                days[day] += 1
+    if not days:
+        return None
+    day = max(days.items(), key=lambda kv: (kv[1], kv[0]))[0]
+    return PartialDate(day.month, day.day, day.year)
+
+
+def looks_like_json(text: str) -> bool:
+    """A JSON array of objects or a JSON object; not a Markdown dump that opens with ``[a link](…)``."""
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if stripped.startswith("{"):
+        return stripped[1:].lstrip()[:1] in ('"', "}")
+    return stripped.startswith("[") and stripped[1:].lstrip()[:1] in ("{", "]")
+
+
+def parse_json_snapshot(text: str, source: str) -> ParsedSnapshot:
+    """Read an API JSON array (or a saved ``{"dailyPapers": [...]}`` object) into a ParsedSnapshot."""
+    stripped = text.lstrip()
+    if stripped.startswith("{"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise SnapshotError(f"invalid JSON: {error.msg}", source, error.lineno) from None
+        papers = data.get("dailyPapers") if isinstance(data, dict) else None
+        if not isinstance(papers, list):
+            raise SnapshotError("not a Daily Papers snapshot: no list of papers found", source, 1)
+        items = [(1, item) for item in papers]
+    else:
+        items = list(iter_array_items(text, source))
+    if not items:
+        raise SnapshotError("not a Daily Papers snapshot: the list of papers is empty", source, 1)
+    list_day = list_day_from_items(items)
+    return ParsedSnapshot(source=source, format="json", list_day=list_day, list_day_line=1,
+                          cards=cards_from_items(items, source))

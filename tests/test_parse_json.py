@@ -1,0 +1,134 @@
+"""The API JSON parser, and a site built from text and JSON snapshots of the same day."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+
+import pytest
+from bs4 import BeautifulSoup
+
+from conftest import FIXTURES, run_cli
+from digest.errors import SnapshotError
+from digest.models import Organization, PartialDate
+from digest.parse import parse_snapshot
+from digest.parse.api import looks_like_json, parse_json_snapshot
+
+FIXTURE = FIXTURES / "json" / "2026-01-19.json"
+
+
+@pytest.fixture(scope="module")
+def parsed():
+    return parse_json_snapshot(FIXTURE.read_text(), "2026-01-19.json")
+
+
+def test_cards_carry_every_field_the_api_gives(parsed):
+    assert parsed.format == "json"
+    assert [c.rank for c in parsed.cards] == [1, 2, 3]
+    puzzle, wan, only = parsed.cards
+    assert puzzle.title == "Puzzle: Distillation-Based NAS for Inference-Optimized LLMs"
+    assert puzzle.arxiv_id == "2411.19146" and puzzle.url == "https://huggingface.co/papers/2411.19146"
+    assert puzzle.upvotes == 18 and puzzle.comments == 2
+    assert puzzle.authors == 3 and puzzle.author_names == ("Akhiad Bercovich", "Tomer Ronen", "Talor Abramovich")
+    assert puzzle.published == PartialDate(11, 28, 2024)  # paper.publishedAt, not the shifted top-level one
+    assert puzzle.organization is None
+    assert puzzle.keywords == ("neural architecture search", "inference", "knowledge distillation")
+    # The summary's line breaks are folded into spaces.
+    assert "\n" not in puzzle.abstract and puzzle.abstract.startswith("Large language models (LLMs) have")
+    assert wan.organization == Organization("Wan-AI", "Wan")
+    assert wan.upvotes == 0 and wan.github == "https://github.com/Wan-Video/Wan2.1" and wan.github_stars == 14000
+    assert wan.project_page == "https://wan.video"
+    assert wan.thumbnail == "https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/2503.20314.png"
+    assert only.comments is None
+
+
+def test_unsafe_urls_are_dropped(parsed):
+    only = parsed.cards[2]
+    assert only.github is None  # javascript: in the snapshot
+    assert only.project_page is None  # data: in the snapshot
+
+
+def test_list_day_comes_from_submitted_on_daily_at(parsed):
+    assert parsed.list_day == PartialDate(1, 19, 2026)
+
+
+def test_list_day_without_a_date_in_the_file_name(tmp_path):
+    renamed = tmp_path / "api-capture.json"
+    shutil.copyfile(FIXTURE, renamed)
+    result = run_cli("parse", renamed, "--json")
+    assert result.returncode == 0, result.stderr
+    [snapshot] = json.loads(result.stdout)
+    assert (snapshot["date"], snapshot["date_source"], snapshot["format"]) == ("2026-01-19", "content", "json")
+    assert snapshot["papers"][1]["github"] == {"url": "https://github.com/Wan-Video/Wan2.1", "stars": 14000}
+    assert snapshot["papers"][0]["author_names"] == ["Akhiad Bercovich", "Tomer Ronen", "Talor Abramovich"]
+
+
+def test_detection_by_content_not_extension(tmp_path):
+    disguised = tmp_path / "2026-01-19.txt"
+    shutil.copyfile(FIXTURE, disguised)
+    assert parse_snapshot(disguised.read_text(), str(disguised)).format == "json"
+    assert looks_like_json('[{"paper": {}}]') and looks_like_json("[]") and looks_like_json('{"dailyPapers": []}')
+    assert not looks_like_json("[Hugging Face](https://huggingface.co/)\n\nDaily Papers")
+    assert not looks_like_json("new\n\nDaily Papers\n\nDec 16\n")
+
+
+def test_saved_props_object_is_accepted():
+    items = json.loads(FIXTURE.read_text())
+    parsed = parse_json_snapshot(json.dumps({"dailyPapers": items}), "props.json")
+    assert [c.arxiv_id for c in parsed.cards] == ["2411.19146", "2503.20314", "2601.01234"]
+
+
+@pytest.mark.parametrize("text, line, message", [
+    ('[\n  {"paper": {"id": "2411.19146", "title": "A"}},\n  {"paper": {"id": "2411.19147"', 3, "invalid JSON"),
+    ('[\n  {"paper": {"id": "2411.19146", "title": "A"}},\n  {"paper": {"id": "2411.19147"}}\n]', 3, "paper 2 has no title"),
+    ('[\n  {"paper": {"id": "../../etc/passwd", "title": "A"}}\n]', 2, "not an arXiv id"),
+    ('[\n  "just a string"\n]', 2, "not a JSON object"),
+    ("[]", 1, "empty"),
+    ('{"something": 1}', 1, "no list of papers"),
+    ('[{"paper": {"id": "2411.19146", "title": "A"}}] trailing', 1, "extra data"),
+])
+def test_errors_name_the_line(text, line, message):
+    with pytest.raises(SnapshotError) as caught:
+        parse_json_snapshot(text, "bad.json")
+    assert caught.value.line == line and message in caught.value.message
+    assert str(caught.value).startswith(f"bad.json:{line}: ")
+
+
+def test_random_json_like_input_raises_only_snapshot_errors():
+    rng = random.Random(20260119)
+    pieces = ['[', ']', '{', '}', '"paper"', ':', ',', '"id"', '"title"', '"x"', '1', 'null', 'true', '"2411.19146"',
+              '\n', ' ', '"summary"', '"authors"', '[{"name": 3}]', '"publishedAt"', '"2024-13-45"', '\\u0000', 'é']
+    for _ in range(400):
+        text = "[" + "".join(rng.choice(pieces) for _ in range(rng.randint(0, 40)))
+        try:
+            parse_json_snapshot(text, "random.json")
+        except SnapshotError:
+            pass
+
+
+def test_a_site_mixing_text_and_json_of_the_same_day_shows_each_paper_once(tmp_path, content_copy):
+    shutil.copyfile(FIXTURE, content_copy / "snapshots" / "2026-01-19.json")
+    result = run_cli("build", "--content", content_copy, "--out", tmp_path / "site")
+    assert result.returncode == 0, result.stderr
+    site = tmp_path / "site"
+    day = BeautifulSoup((site / "dates" / "2026-01-19" / "index.html").read_text(), "html.parser")
+    titles = [a.get_text(strip=True) for a in day.select("ol.papers .paper-title a")]
+    assert len(titles) == len(set(titles)) == 58  # the 57 of the text dump, plus the paper only the API shows
+    assert titles[0] == "Puzzle: Distillation-Based NAS for Inference-Optimized LLMs"
+    assert titles[-1] == "A Paper Only the API Shows: Sparse Kernels for Everyone"
+    # The shared paper has one page, under its arXiv id, with arXiv links; no title-slug page remains.
+    page = BeautifulSoup((site / "papers" / "2411.19146" / "index.html").read_text(), "html.parser")
+    hrefs = [a["href"] for a in page.select("a[href]")]
+    assert "https://arxiv.org/abs/2411.19146" in hrefs and "https://arxiv.org/pdf/2411.19146" in hrefs
+    assert not (site / "papers" / "puzzle-distillation-based-nas-for-inference-optimized-llms").exists()
+    # Its history still includes the text-only days before (none for Puzzle) and its upvotes from the API.
+    assert "18 upvotes" in day.select_one("#paper-2411\\.19146").get_text(" ")
+    # Wan's GitHub repository and stars reach its page.
+    wan = (site / "papers" / "2503.20314" / "index.html").read_text()
+    assert "https://github.com/Wan-Video/Wan2.1" in wan and "14,000" in wan
+    # Feeds and the e-mail carry the richer data too.
+    assert "https://arxiv.org/abs/2411.19146" in (site / "feed.xml").read_text()
+    text = (site / "email" / "2026-01-19.txt").read_text()
+    assert "arXiv: https://arxiv.org/abs/2411.19146" in text and "18 upvotes" in text
+    assert "https://arxiv.org/abs/2411.19146" in (site / "email" / "2026-01-19.html").read_text()
