@@ -8,9 +8,17 @@ from __future__ import annotations
 
 from digest.errors import SnapshotError
 from digest.models import ParsedSnapshot
+from digest.parse.api import looks_like_json, parse_json_snapshot
 from digest.parse.text import parse_text_snapshot
 
-__all__ = ["decode_snapshot", "parse_snapshot", "parse_text_snapshot"]
+__all__ = ["decode_snapshot", "parse_snapshot", "parse_text_snapshot", "parse_json_snapshot"]
+
+#: Formats in the order they are tried: (name, does the text look like it, parser).
+#: The text dump parser comes last: it takes anything and says clearly when it is not a snapshot.
+PARSERS = (
+    ("json", looks_like_json, parse_json_snapshot),
+    ("text", lambda text: True, parse_text_snapshot),
+)
 
 
 def decode_snapshot(data: bytes, source: str) -> str:
@@ -25,5 +33,8 @@ def decode_snapshot(data: bytes, source: str) -> str:
 
 
 def parse_snapshot(text: str, source: str) -> ParsedSnapshot:
-    """Parse a snapshot of any supported format."""
-    return parse_text_snapshot(text, source)
+    """Parse a snapshot of any supported format, recognised by its content, not its file name."""
+    for _, looks_like, parse in PARSERS:
+        if looks_like(text):
+            return parse(text, source)
+    raise SnapshotError("not a Daily Papers snapshot: no list of papers found", source, 1)
