@@ -14,11 +14,14 @@ from pathlib import Path
 
 from digest import __version__
 from digest.build import build, build_date, load, read_snapshot_file, template_environment
+from digest.config import load_config
 from digest.dates import resolve_snapshot_dates
+from digest.fetch import api_request_url, download
 from digest.errors import DigestError, UsageError
 from digest.models import Snapshot
 from digest.newsletter import pick_day, recipients_of, render_newsletter, send_message
 from digest.output import check_relative_path
+from digest.store import store_snapshot
 
 
 def _warn(message: str) -> None:
@@ -135,6 +138,35 @@ def cmd_send(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report_stored(stored, quiet: bool) -> None:
+    if quiet:
+        return
+    what = f"{stored.snapshot.format} snapshot of {stored.snapshot.date.isoformat()}, {len(stored.snapshot.cards)} papers"
+    print(f"{'Added' if stored.changed else 'Already there'}: {stored.path} ({what})")
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    source = Path(args.file)
+    try:
+        data = source.read_bytes()
+    except OSError as error:
+        raise DigestError(f"cannot read: {error.strerror}", source) from None
+    stored = store_snapshot(args.content, data, str(source), date_option=args.date, force=args.force,
+                            today=build_date(), warn=_warn)
+    _report_stored(stored, args.quiet)
+    return 0
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    site = load_config(args.content).site
+    url = api_request_url(args.url or site.fetch_url, args.date)
+    data = download(url, timeout=args.timeout or site.fetch_timeout)
+    stored = store_snapshot(args.content, data, url, date_option=args.date, force=args.force,
+                            today=build_date(), warn=_warn)
+    _report_stored(stored, args.quiet)
+    return 0
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # usage errors: one line, exit 2
         raise UsageError(f"{message} (see '{self.prog} --help')")
@@ -162,6 +194,18 @@ def make_parser() -> argparse.ArgumentParser:
     topics_cmd = commands.add_parser("topics", help="print each paper's topics and the terms that matched")
     topics_cmd.add_argument("--content", type=Path, default=Path("content"))
     topics_cmd.set_defaults(func=cmd_topics)
+
+    add_cmd = commands.add_parser("add", help="check a snapshot and file it under its list day in content/snapshots")
+    add_cmd.add_argument("file", metavar="FILE")
+    fetch_cmd = commands.add_parser("fetch", help="download a day from the hub's API into content/snapshots")
+    fetch_cmd.add_argument("--url", default=None, help="the API URL (default: fetch_url in site.yaml)")
+    fetch_cmd.add_argument("--timeout", type=float, default=None, help="seconds (default: fetch_timeout)")
+    for cmd, func in ((add_cmd, cmd_add), (fetch_cmd, cmd_fetch)):
+        cmd.add_argument("--date", type=_date, default=None, help="the list day, YYYY-MM-DD")
+        cmd.add_argument("--content", type=Path, default=Path("content"))
+        cmd.add_argument("--force", action="store_true", help="replace a different snapshot of the same day")
+        cmd.add_argument("-q", "--quiet", action="store_true")
+        cmd.set_defaults(func=func)
 
     for name, func, help_text in (("email", cmd_email, "write one day's e-mail (.html, .txt, .eml)"),
                                   ("send", cmd_send, "send one day's e-mail through SMTP")):

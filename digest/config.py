@@ -32,6 +32,8 @@ class SiteConfig:
     topic_feed_items: int = 50  #: papers in each topic feed
     excerpt_chars: int = 280  #: length of abstract excerpts in feeds
     topic_page_size: int = 50  #: papers per topic page
+    fetch_url: str = "https://huggingface.co/api/daily_papers"  #: the API digest fetch reads
+    fetch_timeout: float = 30.0
 
     def url(self, path: str) -> str:
         """The absolute URL of a site path such as ``dates/2026-01-19/``."""
@@ -140,7 +142,8 @@ class _Checker:
 
 
 SITE_KEYS = {"title", "base_url", "description", "author", "author_email", "language",
-             "feed_items", "topic_feed_items", "excerpt_chars", "topic_page_size", "email"}
+             "feed_items", "topic_feed_items", "excerpt_chars", "topic_page_size", "fetch_url",
+             "fetch_timeout", "email"}
 EMAIL_KEYS = {"from", "to", "reply_to", "unsubscribe_url", "abstract_chars", "max_html_bytes",
               "smtp_host", "smtp_port", "smtp_security", "smtp_timeout"}
 _ADDRESS_RE = re.compile(r"^(?:[^<>@\r\n]*<)?[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+>?$")
@@ -175,7 +178,11 @@ def parse_site_config(data: Any, path: Path) -> SiteConfig:
         topic_feed_items=check.number(data, "topic_feed_items", "", 50, minimum=1),
         excerpt_chars=check.number(data, "excerpt_chars", "", 280, minimum=40),
         topic_page_size=check.number(data, "topic_page_size", "", 50, minimum=1),
+        fetch_url=check.text(data, "fetch_url", "", default="https://huggingface.co/api/daily_papers"),
+        fetch_timeout=check.number(data, "fetch_timeout", "", 30.0, minimum=0.1, integer=False),
     )
+    if not re.match(r"^https?://[^\s]+$", site.fetch_url):
+        check.fail("fetch_url", f"must be an http(s) URL, not {site.fetch_url!r}")
     if check.errors:
         raise ConfigErrors(check.errors)
     return site

@@ -1,0 +1,50 @@
+"""Download a day of the Daily Papers list from the hub's API (``digest fetch``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import urllib.error
+import urllib.request
+from urllib.parse import urlencode, urlsplit
+
+from digest import __version__
+from digest.errors import DigestError
+
+DEFAULT_API_URL = "https://huggingface.co/api/daily_papers"
+#: The API answers with a few hundred KB at most; anything far larger is not it.
+MAX_BYTES = 20 * 1024 * 1024
+
+
+def api_request_url(api_url: str, date: dt.date | None) -> str:
+    """The URL for one day (``?date=YYYY-MM-DD``), or for the current list without a date."""
+    if date is None:
+        return api_url
+    separator = "&" if urlsplit(api_url).query else "?"
+    return f"{api_url}{separator}{urlencode({'date': date.isoformat()})}"
+
+
+def download(url: str, *, timeout: float) -> bytes:
+    """The body of a GET request; every failure becomes a one-line DigestError."""
+    if urlsplit(url).scheme not in ("http", "https"):
+        raise DigestError(f"can only fetch http(s) URLs, not {url!r}")
+    request = urllib.request.Request(url, headers={"User-Agent": f"digest/{__version__}",
+                                                   "Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            data = response.read(MAX_BYTES + 1)
+    except urllib.error.HTTPError as error:
+        raise DigestError(f"the server answered {error.code} {error.reason} for {url}") from None
+    except urllib.error.URLError as error:
+        reason = error.reason
+        if isinstance(reason, (socket.timeout, TimeoutError)):
+            raise DigestError(f"no answer from {url} within {timeout:g} s") from None
+        text = getattr(reason, "strerror", None) or str(reason)
+        raise DigestError(f"cannot reach {url}: {text}") from None
+    except (socket.timeout, TimeoutError):
+        raise DigestError(f"no answer from {url} within {timeout:g} s") from None
+    except OSError as error:
+        raise DigestError(f"download from {url} failed: {error.strerror or error}") from None
+    if len(data) > MAX_BYTES:
+        raise DigestError(f"the answer from {url} is larger than {MAX_BYTES // (1024 * 1024)} MB; not a day of papers")
+    return data

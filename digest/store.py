@@ -1,0 +1,72 @@
+"""Put a snapshot into ``content/snapshots/`` under its list day's name (``digest add`` and ``digest fetch``).
+
+The snapshot is parsed and dated first, together with the snapshots already
+there (they can date it), so nothing unreadable is ever stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePath
+
+from digest.build import read_snapshot_file, snapshot_files
+from digest.dates import resolve_snapshot_dates
+from digest.errors import DigestError
+from digest.models import Snapshot
+from digest.parse import decode_snapshot, parse_snapshot
+
+#: File name ending per format when the incoming name has no usable one.
+SUFFIXES = {"json": ".json", "html": ".html", "text": ".txt"}
+#: A new snapshot with fewer papers than this share of the previous one of its format looks incomplete.
+INCOMPLETE_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class Stored:
+    path: Path
+    snapshot: Snapshot
+    changed: bool  #: False when the same bytes were already there
+
+
+def snapshot_name(snapshot: Snapshot, incoming: str) -> str:
+    """``YYYY-MM-DD`` plus the incoming file's ending when it is a snapshot ending, else the format's."""
+    suffix = PurePath(incoming).suffix.lower()
+    if suffix not in (".txt", ".md", ".html", ".htm", ".json"):
+        suffix = SUFFIXES.get(snapshot.format, ".txt")
+    return f"{snapshot.date.isoformat()}{suffix}"
+
+
+def store_snapshot(content_dir: Path, data: bytes, incoming: str, *, date_option: dt.date | None = None,
+                   force: bool = False, today: dt.date, warn: Callable[[str], None]) -> Stored:
+    """Validate ``data`` (named ``incoming`` in messages), date it, and write it into the snapshots folder."""
+    folder = content_dir / "snapshots"
+    existing = [read_snapshot_file(p, str(p)) for p in snapshot_files(folder)] if folder.is_dir() else []
+    new = parse_snapshot(decode_snapshot(data, incoming), incoming)
+    resolved = resolve_snapshot_dates([*existing, new], date_option=date_option, today=today, warn=warn)
+    snapshot, others = resolved[-1], resolved[:-1]
+
+    target = folder / snapshot_name(snapshot, incoming)
+    if target.is_file():
+        if target.read_bytes() == data:
+            return Stored(target, snapshot, changed=False)
+        if not force:
+            raise DigestError(f"{target} already holds a different snapshot of {snapshot.date.isoformat()}; "
+                              f"give --force to replace it")
+    earlier = [s for s in others if s.format == snapshot.format and s.date < snapshot.date
+               and PurePath(s.source).name != target.name]
+    if earlier:
+        previous = max(earlier, key=lambda s: s.date)
+        if len(snapshot.cards) < INCOMPLETE_SHARE * len(previous.cards):
+            warn(f"{incoming}: only {len(snapshot.cards)} papers, against {len(previous.cards)} on "
+                 f"{previous.date.isoformat()}; is the snapshot complete?")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.tmp")
+        temporary.write_bytes(data)
+        os.replace(temporary, target)
+    except OSError as error:
+        raise DigestError(f"cannot write: {error.strerror}", error.filename or target) from None
+    return Stored(target, snapshot, changed=True)

@@ -1,0 +1,247 @@
+"""digest add and digest fetch: filing snapshots under their list day, downloading from a local fixture server."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import yaml
+
+from conftest import CONTENT, FIXTURES, run_cli
+
+API_FIXTURE = FIXTURES / "json" / "2026-01-19.json"
+
+
+def snapshot_names(content: Path) -> list[str]:
+    return sorted(p.name for p in (content / "snapshots").iterdir())
+
+
+# --- add ----------------------------------------------------------------------------------------
+
+
+def test_add_files_a_seed_under_its_list_day(tmp_path, content_copy, seed_dir):
+    (content_copy / "snapshots" / "2025-11-03.txt").unlink()
+    # The original capture name has no date: the other snapshots date it (DeepSeek-V3 shows "May 14, 2025").
+    result = run_cli("add", seed_dir / "001_017177ce85f69ad9.txt", "--content", content_copy)
+    assert result.returncode == 0, result.stderr
+    assert "Added" in result.stdout and "2025-11-03.txt" in result.stdout
+    assert (content_copy / "snapshots" / "2025-11-03.txt").read_bytes() == \
+        (seed_dir / "001_017177ce85f69ad9.txt").read_bytes()
+
+
+def test_adding_the_same_snapshot_again_changes_nothing(content_copy, seed_dir):
+    before = snapshot_names(content_copy)
+    result = run_cli("add", seed_dir / "000_84d5e573882e4a31.txt", "--content", content_copy)
+    assert result.returncode == 0, result.stderr
+    assert "Already there" in result.stdout
+    assert snapshot_names(content_copy) == before
+
+
+def test_a_different_snapshot_of_the_same_day_is_refused_unless_forced(tmp_path, content_copy):
+    changed = tmp_path / "capture.txt"
+    text = (CONTENT / "snapshots" / "2025-12-16.txt").read_text()
+    changed.write_text(text.replace("May 14 5", "May 14 6"))
+    target = content_copy / "snapshots" / "2025-12-16.txt"
+    original = target.read_bytes()
+    result = run_cli("add", changed, "--date", "2025-12-16", "--content", content_copy)
+    assert result.returncode == 1
+    assert "already holds a different snapshot of 2025-12-16" in result.stderr and "--force" in result.stderr
+    assert target.read_bytes() == original
+    result = run_cli("add", changed, "--date", "2025-12-16", "--force", "--content", content_copy)
+    assert result.returncode == 0, result.stderr
+    assert target.read_bytes() == changed.read_bytes()
+
+
+def test_a_snapshot_with_far_fewer_papers_than_the_previous_one_gives_a_warning(tmp_path, content_copy):
+    # A Jan 20 capture with only 3 of the 57 cards of Jan 19.
+    blocks = (CONTENT / "snapshots" / "2026-01-19.txt").read_text().split("\n\n")
+    header_end = blocks.index("Jan 19") + 1
+    short = "\n\n".join(blocks[:header_end - 1] + ["Jan 20"] + blocks[header_end:header_end + 9]) + "\n"
+    capture = tmp_path / "2026-01-20.txt"
+    capture.write_text(short)
+    result = run_cli("add", capture, "--content", content_copy)
+    assert result.returncode == 0, result.stderr
+    assert "warning" in result.stderr and "only 3 papers, against 57 on 2026-01-19" in result.stderr
+    assert (content_copy / "snapshots" / "2026-01-20.txt").is_file()
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"\x00\x01binary", "binary data"),
+    (b"hello\n\nnothing here\n", "no list day"),
+    (b'[{"paper": {"id": "2411.19146"}}]', "has no title"),
+])
+def test_add_refuses_what_is_not_a_snapshot(tmp_path, content_copy, content, message):
+    bad = tmp_path / "2026-01-20.txt"
+    bad.write_bytes(content)
+    before = snapshot_names(content_copy)
+    result = run_cli("add", bad, "--content", content_copy)
+    assert result.returncode == 1
+    assert message in result.stderr and str(bad) in result.stderr and "Traceback" not in result.stderr
+    assert snapshot_names(content_copy) == before
+
+
+def test_add_a_json_snapshot_keeps_its_format(content_copy):
+    result = run_cli("add", API_FIXTURE, "--content", content_copy)
+    assert result.returncode == 0, result.stderr
+    assert "2026-01-19.json" in snapshot_names(content_copy)
+
+
+# --- fetch against a local fixture server --------------------------------------------------------
+
+
+class FixtureAPI(http.server.BaseHTTPRequestHandler):
+    """Serves the API fixture for 2026-01-19 and the latest list; other days 404; special paths fail."""
+
+    requests: list[str] = []
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        FixtureAPI.requests.append(self.path)
+        parts = urlsplit(self.path)
+        date = parse_qs(parts.query).get("date", [None])[0]
+        if parts.path == "/api/daily_papers" and date in (None, "2026-01-19"):
+            self._send(200, API_FIXTURE.read_bytes(), "application/json")
+        elif parts.path == "/api/daily_papers":
+            self._send(404, b'{"error": "no papers for this date"}', "application/json")
+        elif parts.path == "/broken":
+            self._send(500, b"Internal Server Error", "text/plain")
+        elif parts.path == "/slow":
+            time.sleep(2)
+            self._send(200, b"[]", "application/json")
+        elif parts.path == "/html":
+            self._send(200, b"<p>maintenance</p>", "text/html")
+        else:
+            self._send(404, b"not found", "text/plain")
+
+    def _send(self, status, body, kind):
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+        except BrokenPipeError:
+            pass
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def api():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FixtureAPI)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    FixtureAPI.requests = []
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def point_at(content: Path, url: str) -> None:
+    site_yaml = content / "site.yaml"
+    data = yaml.safe_load(site_yaml.read_text())
+    data["fetch_url"] = url
+    site_yaml.write_text(yaml.safe_dump(data))
+
+
+def test_fetch_a_day_stores_it_under_its_list_day(content_copy, api):
+    point_at(content_copy, f"{api}/api/daily_papers")
+    result = run_cli("fetch", "--date", "2026-01-19", "--content", content_copy)
+    assert result.returncode == 0, result.stderr
+    assert FixtureAPI.requests == ["/api/daily_papers?date=2026-01-19"]
+    stored = content_copy / "snapshots" / "2026-01-19.json"
+    assert stored.read_bytes() == API_FIXTURE.read_bytes()
+    assert json.loads(run_cli("parse", stored, "--json").stdout)[0]["papers"][0]["arxiv_id"] == "2411.19146"
+
+
+def test_fetch_without_a_date_takes_the_list_day_from_the_answer(content_copy, api):
+    result = run_cli("fetch", "--url", f"{api}/api/daily_papers", "--content", content_copy)
+    assert result.returncode == 0, result.stderr
+    assert FixtureAPI.requests == ["/api/daily_papers"]
+    assert (content_copy / "snapshots" / "2026-01-19.json").is_file()
+
+
+@pytest.mark.parametrize("path, extra, message", [
+    ("/api/daily_papers", ["--date", "2026-01-20"], "answered 404 Not Found"),
+    ("/broken", [], "answered 500 Internal Server Error"),
+    ("/slow", ["--timeout", "0.5"], "within 0.5 s"),
+    ("/html", [], "not a Daily Papers snapshot"),
+])
+def test_fetch_failures_are_clear_and_store_nothing(content_copy, api, path, extra, message):
+    before = snapshot_names(content_copy)
+    result = run_cli("fetch", "--url", f"{api}{path}", *extra, "--content", content_copy)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.stderr
+    assert snapshot_names(content_copy) == before
+
+
+def test_fetch_from_a_closed_port_is_a_clear_error(content_copy):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = run_cli("fetch", "--url", f"http://127.0.0.1:{port}/api/daily_papers", "--content", content_copy)
+    assert result.returncode == 1
+    assert f"cannot reach http://127.0.0.1:{port}/api/daily_papers" in result.stderr
+
+
+def test_fetch_refuses_non_http_urls(content_copy):
+    result = run_cli("fetch", "--url", "file:///etc/passwd", "--content", content_copy)
+    assert result.returncode == 1 and "only fetch http(s) URLs" in result.stderr
+
+
+def test_the_daily_recipe_runs_end_to_end(tmp_path, content_copy, api):
+    """The script the README's cron line and CI workflow call: fetch, build, send."""
+    from aiosmtpd.controller import Controller
+
+    received = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            received.append((list(envelope.rcpt_tos), envelope.original_content))
+            return "250 OK"
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        smtp_port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    try:
+        site_yaml = content_copy / "site.yaml"
+        data = yaml.safe_load(site_yaml.read_text())
+        data["fetch_url"] = f"{api}/api/daily_papers"
+        data["email"].update({"smtp_host": "127.0.0.1", "smtp_port": smtp_port, "smtp_security": "none"})
+        site_yaml.write_text(yaml.safe_dump(data))
+        workdir = content_copy.parent
+        script = Path(__file__).resolve().parent.parent / "examples" / "daily.sh"
+        env = {**os.environ, "DIGEST": f"{sys.executable} -m digest", "DIGEST_TO": "readers@example.net"}
+        result = subprocess.run(["sh", str(script)], cwd=workdir, env=env, capture_output=True, text=True,
+                                timeout=180)
+    finally:
+        controller.stop()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (content_copy / "snapshots" / "2026-01-19.json").is_file()
+    assert (workdir / "site" / "papers" / "2411.19146" / "index.html").is_file()
+    assert len(received) == 1 and received[0][0] == ["readers@example.net"]
+    assert b"Subject: Trending papers" in received[0][1]
+
+
+def test_the_example_workflow_runs_the_daily_recipe():
+    workflow = yaml.safe_load((Path(__file__).resolve().parent.parent / "examples" / "publish.yml").read_text())
+    steps = workflow["jobs"]["publish"]["steps"]
+    runs = [step.get("run", "") for step in steps]
+    assert "sh examples/daily.sh" in runs
+    recipe = next(step for step in steps if step.get("run") == "sh examples/daily.sh")
+    # Credentials come from the CI's secret store, never from files.
+    assert recipe["env"]["DIGEST_SMTP_PASSWORD"] == "${{ secrets.DIGEST_SMTP_PASSWORD }}"
+    assert any(step.get("with", {}).get("path") == "site" for step in steps)
