@@ -470,3 +470,10 @@ def test_decode_strips_bom_and_keeps_text():
 def test_decoded_seed_parses_like_text(parsed):
     data = (SNAPSHOTS / "2026-01-19.txt").read_bytes()
     assert parse_text_snapshot(decode_snapshot(data, "2026-01-19.txt"), "2026-01-19.txt") == parsed["2026-01-19.txt"]
+
+
+@pytest.mark.parametrize("meta", ["  • " + "9" * 5000 + " authors\n·\nMay 14", "  • 5 authors\n·\nMay 14 " + "9" * 5000])
+def test_absurdly_long_counts_are_errors_not_crashes(meta):
+    text = "Daily Papers\n\nDec 16\n\nA title\n\nAn abstract.\n\n" + meta + "\n"
+    with pytest.raises(SnapshotError):
+        parse_text_snapshot(text, "x.txt")

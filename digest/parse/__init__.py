@@ -9,6 +9,8 @@ from __future__ import annotations
 from digest.errors import SnapshotError
 from digest.models import ParsedSnapshot
 from digest.parse.api import looks_like_json, parse_json_snapshot
+from digest.parse.crawl import looks_like_crawler_dump, parse_crawler_dump
+from digest.parse.html import looks_like_html, parse_html_snapshot
 from digest.parse.text import parse_text_snapshot
 
 __all__ = ["decode_snapshot", "parse_snapshot", "parse_text_snapshot", "parse_json_snapshot"]
@@ -17,6 +19,8 @@ __all__ = ["decode_snapshot", "parse_snapshot", "parse_text_snapshot", "parse_js
 #: The text dump parser comes last: it takes anything and says clearly when it is not a snapshot.
 PARSERS = (
     ("json", looks_like_json, parse_json_snapshot),
+    ("html", looks_like_html, parse_html_snapshot),
+    ("crawler dump", looks_like_crawler_dump, parse_crawler_dump),
     ("text", lambda text: True, parse_text_snapshot),
 )
 

@@ -169,7 +169,11 @@ def looks_like_json(text: str) -> bool:
     stripped = text.lstrip("\ufeff \t\r\n")
     if stripped.startswith("{"):
         return stripped[1:].lstrip()[:1] in ('"', "}")
-    return stripped.startswith("[") and stripped[1:].lstrip()[:1] in ("{", "]")
+    if not stripped.startswith("["):
+        return False
+    rest = stripped[1:].lstrip()
+    # "[]" is an empty list only when nothing follows it: "[](https://…)" is an icon link.
+    return rest.startswith("{") or (rest.startswith("]") and not rest[1:].strip())
 
 
 def parse_json_snapshot(text: str, source: str) -> ParsedSnapshot:

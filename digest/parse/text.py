@@ -33,8 +33,9 @@ _MONTH_NUMBERS["sept"] = 9
 
 _DATE = r"(?P<month>[A-Za-z]{3,9})\.?\s+(?P<day>\d{1,2})(?:,\s*(?P<year>\d{4}))?"
 _LIST_DAY_RE = re.compile(rf"^{_DATE}$")
-_META_RE = re.compile(rf"^(?P<who>.*?)\s*·\s*{_DATE}(?:\s+(?P<comments>\d+))?$")
-_AUTHORS_RE = re.compile(r"^(?:[•·*-]\s*)?(?P<count>\d+)\s+authors?$", re.IGNORECASE)
+# Counts have at most 9 digits: longer runs are not counts (and int() of thousands of digits fails).
+_META_RE = re.compile(rf"^(?P<who>.*?)\s*·\s*{_DATE}(?:\s+(?P<comments>\d{{1,9}}))?$")
+_AUTHORS_RE = re.compile(r"^(?:[•·*-]\s*)?(?P<count>\d{1,9})\s+authors?$", re.IGNORECASE)
 _HANDLE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 # Unicode spaces that copy-paste leaves in place of ordinary ones.
 _ODD_SPACES = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t]")

@@ -1,0 +1,422 @@
+"""Tests of the crawler-dump (Markdown) parser.
+
+The fixtures in tests/fixtures/crawl/ were written by hand in the shape jina
+reader, Firecrawl and "copy as Markdown" extensions give the Daily Papers
+page; their titles and abstracts are those of content/snapshots/2025-12-16.txt
+and their arXiv ids those of the real papers.  Every expected value below was
+read from the fixture files (``grep -n``), not copied from the parser's output.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from digest.errors import SnapshotError
+from digest.models import Organization, PartialDate
+from digest.parse import decode_snapshot, parse_snapshot, parse_text_snapshot
+from digest.parse.api import looks_like_json
+from digest.parse.crawl import looks_like_crawler_dump, parse_crawler_dump
+
+HERE = Path(__file__).resolve().parent
+CRAWL = HERE / "fixtures" / "crawl"
+SNAPSHOTS = HERE.parent / "content" / "snapshots"
+SEEDS = sorted(p.name for p in SNAPSHOTS.glob("*.txt"))
+FIXTURES = ["2025-12-16.md", "reference-links.md", "trending.md"]
+HUB = "https://huggingface.co/papers/"
+
+
+def fixture_text(name: str) -> str:
+    return decode_snapshot((CRAWL / name).read_bytes(), name)
+
+
+def parse_fixture(name: str):
+    return parse_crawler_dump(fixture_text(name), name)
+
+
+def seed_cards() -> dict[str, object]:
+    text = (SNAPSHOTS / "2025-12-16.txt").read_text(encoding="utf-8")
+    return {c.title: c for c in parse_text_snapshot(text, "2025-12-16.txt").cards}
+
+
+def card(title: str, abstract: str = "Abstract.", extra: str = "") -> str:
+    return f"### [{title}](/papers/2506.13585)\n\n{abstract}\n\n{extra}\n"
+
+
+# --------------------------------------------------------------------------
+# Recognition
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_fixtures_look_like_crawler_dumps(name):
+    assert looks_like_crawler_dump(fixture_text(name))
+
+
+@pytest.mark.parametrize("name", SEEDS)
+def test_plain_text_seeds_are_not_crawler_dumps(name):
+    assert len(SEEDS) == 4
+    assert not looks_like_crawler_dump((SNAPSHOTS / name).read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("text", [
+    '[{"paper": {"id": "2506.13585", "title": "see [x](/papers/2506.13585)"}}]',
+    '  [\n  {"title": "### [x](/papers/1)"}]',
+    '{"dailyPapers": [{"title": "### [x](/papers/2506.13585)"}]}',
+    "[]",
+    '<!DOCTYPE html><html><body><h3><a href="/papers/2506.13585">x</a></h3> ](/papers/2506.13585)',
+    "<html>\n### [x](/papers/2506.13585)",
+    "",
+    "Daily Papers\n\nDec 16\n\nTitle\n\nAbstract",
+])
+def test_json_html_and_plain_text_are_not_crawler_dumps(text):
+    assert not looks_like_crawler_dump(text)
+
+
+@pytest.mark.parametrize("text", [
+    "### [Title](/papers/2506.13585)\n",
+    "#### [Title](https://huggingface.co/papers/2506.13585)\n",
+    "see [Title](https://huggingface.co/papers/2506.13585)",
+    "### [Title][1]\n\n[1]: https://huggingface.co/papers/2506.13585\n",
+    "[Hugging Face](https://huggingface.co/)\n\n### [Title](/papers/2506.13585)\n",
+    "[![logo](https://huggingface.co/logo.svg)](https://huggingface.co/)\n[Title](/papers/2506.13585)",
+])
+def test_markdown_markers_are_recognised(text):
+    assert looks_like_crawler_dump(text)
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_parse_snapshot_picks_the_crawler_parser_for_the_fixtures(name):
+    parsed = parse_snapshot(fixture_text(name), name)
+    assert parsed.format == "text"
+    assert all(c.arxiv_id and c.url == HUB + c.arxiv_id for c in parsed.cards)  # the text parser has no ids
+
+
+@pytest.mark.parametrize("name", SEEDS)
+def test_parse_snapshot_keeps_the_plain_text_parser_for_the_seeds(name):
+    text = (SNAPSHOTS / name).read_text(encoding="utf-8")
+    parsed = parse_snapshot(text, name)
+    assert parsed == parse_text_snapshot(text, name)
+    assert all(c.arxiv_id is None and c.upvotes is None for c in parsed.cards)
+
+
+# Markdown "copy" of the page from its very top: the first character is '['.
+LOGO_FIRST = ("[Hugging Face](https://huggingface.co/)\n\nDaily Papers\n\nJun 17\n\n"
+              + card("MiniMax-M1", "We introduce MiniMax-M1.", "· 127 authors\n·\nJun 16"))
+
+
+def test_dump_starting_with_a_navigation_link_is_a_crawler_dump():
+    assert looks_like_crawler_dump(LOGO_FIRST)
+    parsed = parse_crawler_dump(LOGO_FIRST, "x.md")
+    assert [(c.title, c.authors) for c in parsed.cards] == [("MiniMax-M1", 127)]
+
+
+@pytest.mark.parametrize("start", [
+    "[Hugging Face](https://huggingface.co/)",
+    "[![Hugging Face's logo](https://huggingface.co/logo.svg) Hugging Face](https://huggingface.co/)",
+    "[![Image 1][1] Hugging Face][2]",  # reference-links.md opens like this
+])
+def test_json_heuristic_leaves_markdown_starting_with_a_link(start):
+    """The JSON parser is tried first and claims text starting with '[': it must not take these."""
+    text = start + LOGO_FIRST[LOGO_FIRST.index("\n"):] + "\n[1]: https://x/logo.svg\n[2]: https://huggingface.co/\n"
+    assert not looks_like_json(text)
+    assert parse_snapshot(text, "x.md").cards[0].title == "MiniMax-M1"
+
+
+EMPTY_LINK_FIRST = "[](https://huggingface.co/papers/date/2025-06-16)" + LOGO_FIRST[LOGO_FIRST.index("\n"):]
+
+
+def test_json_heuristic_leaves_markdown_starting_with_an_empty_link():
+    assert parse_snapshot(EMPTY_LINK_FIRST, "x.md").cards[0].title == "MiniMax-M1"
+
+
+def test_markdown_starting_with_an_empty_link_is_a_crawler_dump():
+    assert looks_like_crawler_dump(EMPTY_LINK_FIRST)
+    assert parse_crawler_dump(EMPTY_LINK_FIRST, "x.md").cards[0].title == "MiniMax-M1"
+
+
+# --------------------------------------------------------------------------
+# The CRLF dump of Dec 16 (inline links)
+
+def test_dec16_fixture_really_has_crlf_line_ends_and_odd_spaces():
+    data = (CRAWL / "2025-12-16.md").read_bytes()
+    assert data.count(b"\r\n") == data.count(b"\n") > 90
+    assert "\u00a0".encode() in data and b"   \r\n" in data
+
+
+def test_dec16_list_day_and_format():
+    parsed = parse_fixture("2025-12-16.md")
+    assert parsed.format == "text"
+    # "Dec 16" on line 24 between prev/next links; the year from "URL Source: …/date/2025-12-16".
+    assert (parsed.list_day, parsed.list_day_line) == (PartialDate(12, 16, 2025), 24)
+
+
+def test_dec16_cards():
+    parsed = parse_fixture("2025-12-16.md")
+    got = [(c.rank, c.line, c.arxiv_id, c.upvotes, c.title, c.organization, c.authors, c.published, c.comments)
+           for c in parsed.cards]
+    assert got == [
+        (1, 29, "2505.09343", 86,
+         "Insights into DeepSeek-V3: Scaling Challenges and Reflections on Hardware for AI Architectures",
+         Organization("deepseek-ai", "DeepSeek"), None, PartialDate(5, 14), 5),
+        (2, 40, "2501.03847", 0,
+         "Diffusion as Shader: 3D-aware Video Diffusion for Versatile Video Generation Control",
+         None, None, None, None),
+        (3, 46, "2506.13585", 116,
+         "MiniMax-M1: Scaling Test-Time Compute Efficiently with Lightning Attention",
+         None, 127, PartialDate(6, 16), 5),
+        (4, 55, "2503.04715", 12,
+         "Predictable Scale: Part I -- Optimal Hyperparameter Scaling Law in Large Language Model Pretraining",
+         None, 10, PartialDate(3, 6), None),
+        (5, 64, "2511.22699", 0,
+         "Z-Image: An Efficient Image Generation Foundation Model with Single-Stream Diffusion Transformer",
+         Organization("Tongyi-MAI", "Tongyi-MAI"), None, PartialDate(11, 27), 4),
+        (6, 72, "2507.14111", 31,
+         "CUDA-L1: Improving CUDA Optimization via Contrastive Reinforcement Learning",
+         None, 5, PartialDate(7, 18), 6),
+        (7, 85, "2411.05197", 7, "Hardware and Software Platform Inference",
+         None, 5, PartialDate(11, 7, 2024), 2),
+    ]
+    assert [c.url for c in parsed.cards] == [HUB + c.arxiv_id for c in parsed.cards]
+
+
+def test_dec16_abstracts_are_plain_text():
+    cards = parse_fixture("2025-12-16.md").cards
+    assert cards[0].abstract.startswith("The rapid scaling of large language models (LLMs) has unveiled")
+    assert cards[0].abstract.endswith("offering a practical blueprint for innovation in next-generation AI systems.")
+    # The GitHub link in the MiniMax abstract is reduced to its text.
+    assert cards[2].abstract.endswith("We publicly release MiniMax-M1 at https://github.com/MiniMax-AI/MiniMax-M1.")
+    assert "](" not in cards[2].abstract
+    # Kept literally: LaTeX escapes, "<16GB" (not an HTML tag), and the abstract ends before the meta lines.
+    assert "merely 0.07\\% away" in cards[3].abstract
+    assert "(<16GB VRAM)" in cards[4].abstract
+    assert cards[4].abstract.endswith("budget-friendly, yet state-of-the-art generative models.")
+    assert "\\textbf{hardware and software platform inference (HSPI)}" in cards[6].abstract
+    for c in cards:
+        assert "\u00a0" not in c.abstract and "\r" not in c.abstract and "  " not in c.abstract
+
+
+def test_dec16_matches_the_plain_text_dump_of_the_same_day():
+    """Cross-format identity: every card reads exactly as in content/snapshots/2025-12-16.txt."""
+    seed = seed_cards()
+    for c in parse_fixture("2025-12-16.md").cards:
+        text_card = seed[c.title]
+        assert (c.abstract, c.organization, c.authors, c.published, c.comments) == (
+            text_card.abstract, text_card.organization, text_card.authors, text_card.published,
+            text_card.comments), c.title
+
+
+# --------------------------------------------------------------------------
+# Reference-style links and a trending page
+
+def test_reference_links():
+    parsed = parse_fixture("reference-links.md")
+    assert (parsed.list_day, parsed.list_day_line) == (PartialDate(6, 17), 11)
+    got = [(c.rank, c.line, c.arxiv_id, c.upvotes, c.title[:26], c.organization, c.authors, c.published, c.comments)
+           for c in parsed.cards]
+    assert got == [
+        (1, 15, "2506.13585", 116, "MiniMax-M1: Scaling Test-T", Organization("MiniMaxAI", "MiniMax"),
+         None, PartialDate(6, 16), 6),
+        # collapsed reference [Title][] with a case-insensitive label; inline "who · date comments" meta
+        (2, 24, "2505.09343", 42, "Insights into DeepSeek-V3:", Organization("deepseek-ai", "DeepSeek"),
+         None, PartialDate(5, 14), 5),
+        (3, 31, "2503.04715", 0, "Predictable Scale: Part I ", None, 10, PartialDate(3, 6), None),
+    ]
+    seed = seed_cards()
+    assert parsed.cards[0].abstract == seed[parsed.cards[0].title].abstract
+    assert parsed.cards[2].abstract.endswith("https://step-law.github.io/ See the project page.")
+    assert not any("[" in c.abstract or "http" in c.title for c in parsed.cards)
+
+
+def test_trending_page_has_no_list_day_and_duplicates_are_kept_once():
+    parsed = parse_fixture("trending.md")
+    assert (parsed.list_day, parsed.list_day_line) == (None, 0)
+    got = [(c.rank, c.line, c.arxiv_id, c.upvotes, c.organization, c.authors, c.published, c.comments)
+           for c in parsed.cards]
+    assert got == [
+        (1, 15, "2511.22699", None, Organization("Tongyi-MAI", "Tongyi-MAI"), None, PartialDate(11, 27), 4),
+        (2, 21, "2507.14111", None, None, 5, PartialDate(7, 18), 6),
+        (3, 33, "2411.05197", None, None, None, None, None),
+    ]
+
+
+# --------------------------------------------------------------------------
+# Details of the format
+
+def test_title_markdown_is_unescaped_and_html_dropped():
+    text = card(r"Beyond \_under\_ \*stars\* and \[CLS\] <b>tokens</b><script>alert(1)</script>")
+    title = parse_crawler_dump(text, "x.md").cards[0].title
+    assert title == "Beyond _under_ *stars* and [CLS] tokens"
+
+
+def test_abstract_keeps_text_but_no_link_targets_or_html():
+    abstract = ("See [the code](javascript:alert(1)) and [site][9], ![img](https://x/y.png)"
+                "<img src=x onerror=alert(1)> <a href='https://evil'>here</a>, <think> tags, "
+                "a \\_literal\\_ escape, **bold** and <https://example.org/a>.")
+    text = card("T", abstract) + "\n[9]: https://example.org/site\n"
+    got = parse_crawler_dump(text, "x.md").cards[0].abstract
+    assert got == ("See the code and site, here, <think> tags, a \\_literal\\_ escape, **bold** "
+                   "and https://example.org/a.")
+
+
+def test_citations_in_brackets_stay_literal():
+    text = card("T", "As shown in [1] and [2][3], we win.") + "\n[1]: https://huggingface.co/papers/2501.03847\n"
+    assert parse_crawler_dump(text, "x.md").cards[0].abstract == "As shown in [1] and [2][3], we win."
+
+
+def test_only_hub_links_to_papers_make_cards():
+    text = ("### [Elsewhere](https://evil.example/papers/2506.13585)\n\nNoise.\n\n"
+            "### [Trending](/papers/trending)\n\nMore noise.\n\n"
+            "### [Real](http://www.huggingface.co/papers/2506.13585v2?x=1)\n\nAbstract.\n")
+    cards = parse_crawler_dump(text, "x.md").cards
+    assert [(c.title, c.arxiv_id, c.url) for c in cards] == [
+        ("Real", "2506.13585v2", "https://huggingface.co/papers/2506.13585v2")]
+
+
+def test_upvotes_before_title_skip_thumbnails_and_blank_lines():
+    text = ("Jun 17\n\n1,204\n\n[![t](https://x/t.png)](/papers/2506.13585)\n\n" + card("A")
+            + "\n-\n" + card("B").replace("2506.13585", "2501.03847")
+            + "\nnot a number\n" + card("C").replace("2506.13585", "2505.09343"))
+    assert [c.upvotes for c in parse_crawler_dump(text, "x.md").cards] == [1204, 0, None]
+
+
+def test_compact_meta_right_after_the_abstract():
+    text = ("### [T](/papers/2506.13585)\nFirst line of the abstract.\nSecond line.\n"
+            "[MiniMax](/MiniMaxAI)\n·\nJun 16 [ 6](https://huggingface.co/papers/2506.13585#community)\n")
+    c = parse_crawler_dump(text, "x.md").cards[0]
+    assert c.abstract == "First line of the abstract. Second line."
+    assert (c.organization, c.published, c.comments) == (Organization("MiniMaxAI", "MiniMax"), PartialDate(6, 16), 6)
+
+
+def test_plain_organization_on_one_line_with_year_and_comments():
+    c = parse_crawler_dump(card("T", extra="MiniMaxAI MiniMax · Nov 7, 2024 3"), "x.md").cards[0]
+    assert (c.organization, c.published, c.comments) == (
+        Organization("MiniMaxAI", "MiniMax"), PartialDate(11, 7, 2024), 3)
+
+
+def test_a_long_line_before_a_lone_dot_is_not_taken_for_the_organization():
+    second = "A second paragraph of the abstract, long enough not to be the name of an organization, " * 2
+    c = parse_crawler_dump(card("T", "First paragraph.", second + "\n\n·\nJun 3"), "x.md").cards[0]
+    assert (c.abstract, c.organization, c.authors, c.published) == ("First paragraph.", None, None, PartialDate(6, 3))
+
+
+def test_list_day_year_only_from_a_matching_url_source():
+    base = "URL Source: https://huggingface.co/papers/date/2025-06-17\n\n{}\n\n" + card("T")
+    assert parse_crawler_dump(base.format("Jun 17"), "x.md").list_day == PartialDate(6, 17, 2025)
+    assert parse_crawler_dump(base.format("Jun 18"), "x.md").list_day == PartialDate(6, 18)
+    assert parse_crawler_dump(base.format("## Jun 17"), "x.md").list_day_line == 3
+
+
+# --------------------------------------------------------------------------
+# Errors
+
+@pytest.mark.parametrize("text, message, line", [
+    ("", "no list of papers found", 1),
+    ("# Daily Papers\n\n[Models](https://huggingface.co/models)\n", "no list of papers found", 1),
+    ("Jun 17\n\n### [T][7]\n\nAbstract.\n", "not defined", 3),
+    ("\n### [T](/papers/2506.1358x)\n\nAbstract.\n", "not an arXiv id", 2),
+    ("Jun 17\n\n### [T](/papers/2506.13585)\n\n· 5 authors\n·\nJun 16\n", "has a title but no abstract", 3),
+    ("Jun 17\n\n### [T](/papers/2506.13585)\n", "has a title but no abstract", 3),
+    ("### [T](/papers/2506.13585)\n\nAbstract.\n\n· 5 authors\n·\nFeb 30\n", "not a valid date", 7),
+    ("### [T](/papers/2506.13585)\n\nAbstract.\n\n(weird) who · Jun 3\n", "neither an author count", 5),
+])
+def test_errors_name_the_line(text, message, line):
+    with pytest.raises(SnapshotError, match=message) as error:
+        parse_crawler_dump(text, "bad.md")
+    assert (error.value.path, error.value.line) == ("bad.md", line)
+
+
+def test_no_cards_message_is_exact():
+    with pytest.raises(SnapshotError) as error:
+        parse_crawler_dump("Title: Daily Papers\n\nJun 17\n", "x.md")
+    assert error.value.message == "not a Daily Papers snapshot: no list of papers found"
+
+
+# --------------------------------------------------------------------------
+# Robustness: only SnapshotError may escape
+
+_ALPHABET = ("[]()!#*_\\`<>:·•-=|~\"' \n\n\r\t\u00a0\u200b" + "abcAZ0123456789./" + "éΩ中😀\ue000"
+             + "\u2028\x85\x0c")
+_PIECES = ["### [", "](/papers/", "2506.13585", "](https://huggingface.co/papers/", "#community)",
+           "[12]: ", "Jun 16", "Feb 30", "· ", "127 authors", "-\n", "![a](b)", "<script>", "</b>",
+           "\\_", "[ 6](", "/MiniMaxAI)", "\n\n", "99999999999999999999999", "Nov 7, 2024"]
+
+
+def _random_text(rng: random.Random) -> str:
+    parts = []
+    for _ in range(rng.randrange(1, 60)):
+        if rng.random() < 0.4:
+            parts.append(rng.choice(_PIECES))
+        else:
+            parts.append("".join(rng.choice(_ALPHABET) for _ in range(rng.randrange(1, 12))))
+    return "".join(parts)
+
+
+def _parse_or_snapshot_error(text: str) -> None:
+    try:
+        parsed = parse_crawler_dump(text, "fuzz.md")
+    except SnapshotError:
+        return
+    for c in parsed.cards:
+        assert c.rank >= 1 and c.arxiv_id and c.url == HUB + c.arxiv_id
+        assert "](" not in c.title and "<script" not in c.title.lower()
+
+
+def test_random_text_raises_only_snapshot_errors():
+    rng = random.Random(20251216)
+    for _ in range(300):
+        _parse_or_snapshot_error(_random_text(rng))
+        looks_like_crawler_dump(_random_text(rng))
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_truncated_and_mangled_fixtures_raise_only_snapshot_errors(name):
+    text = fixture_text(name)
+    rng = random.Random(name)
+    for cut in sorted(rng.sample(range(len(text)), 60)) + [len(text) - 1]:
+        _parse_or_snapshot_error(text[:cut])
+    lines = text.splitlines()
+    for _ in range(60):
+        mangled = list(lines)
+        for _ in range(rng.randrange(1, 6)):
+            i = rng.randrange(len(mangled))
+            choice = rng.random()
+            if choice < 0.3:
+                del mangled[i]
+            elif choice < 0.6:
+                mangled.insert(i, rng.choice(_PIECES) + _random_text(rng)[:20])
+            else:
+                mangled[i] = mangled[i][: rng.randrange(len(mangled[i]) + 1)]
+        _parse_or_snapshot_error("\n".join(mangled))
+
+
+def test_pathological_nesting_is_handled():
+    deep = "[" * 3000 + "x" + "](/papers/2506.13585)" * 3000
+    _parse_or_snapshot_error("### " + deep + "\n\nAbstract.\n")
+    _parse_or_snapshot_error("### [T](/papers/2506.13585)\n\n" + "[a](" * 2000 + "\n")
+    _parse_or_snapshot_error("### [T](/papers/2506.13585)\n\n" + "<b" * 2000 + "<script>" * 50 + "\n")
+
+
+# --------------------------------------------------------------------------
+# End to end
+
+def test_cli_parse_json_end_to_end():
+    result = run_cli("parse", CRAWL / "2025-12-16.md", "--json")
+    assert result.returncode == 0, result.stderr
+    [snapshot] = json.loads(result.stdout)
+    assert (snapshot["source"], snapshot["date"], snapshot["format"]) == ("2025-12-16.md", "2025-12-16", "text")
+    first = snapshot["papers"][0]
+    assert (first["arxiv_id"], first["url"], first["upvotes"], first["published"], first["comments"]) == (
+        "2505.09343", "https://huggingface.co/papers/2505.09343", 86, "2025-05-14", 5)
+    assert first["organization"] == {"handle": "deepseek-ai", "name": "DeepSeek"}
+    assert [p["published"] for p in snapshot["papers"]][-1] == "2024-11-07"
+    assert len(snapshot["papers"]) == 7
+
+
+def test_cli_parse_trending_needs_a_date():
+    result = run_cli("parse", CRAWL / "trending.md", "--date", "2025-12-20", "--json")
+    assert result.returncode == 0, result.stderr
+    [snapshot] = json.loads(result.stdout)
+    assert (snapshot["date"], snapshot["date_source"], len(snapshot["papers"])) == ("2025-12-20", "option", 3)
