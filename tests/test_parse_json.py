@@ -132,3 +132,24 @@ def test_a_site_mixing_text_and_json_of_the_same_day_shows_each_paper_once(tmp_p
     text = (site / "email" / "2026-01-19.txt").read_text()
     assert "arXiv: https://arxiv.org/abs/2411.19146" in text and "18 upvotes" in text
     assert "https://arxiv.org/abs/2411.19146" in (site / "email" / "2026-01-19.html").read_text()
+
+
+def test_a_site_from_all_four_formats_of_one_day_shows_each_paper_once(tmp_path, content_copy):
+    snapshots = content_copy / "snapshots"
+    shutil.copyfile(FIXTURES / "html" / "2025-12-16-hydration.html", snapshots / "2025-12-16.html")
+    shutil.copyfile(FIXTURES / "crawl" / "2025-12-16.md", snapshots / "2025-12-16.md")
+    result = run_cli("build", "--content", content_copy, "--out", tmp_path / "site")
+    assert result.returncode == 0, result.stderr
+    day = BeautifulSoup((tmp_path / "site" / "dates" / "2025-12-16" / "index.html").read_text(), "html.parser")
+    titles = [a.get_text(strip=True) for a in day.select("ol.papers .paper-title a")]
+    assert len(titles) == len(set(titles))
+    text_titles = {c.title for c in parse_snapshot((snapshots / "2025-12-16.txt").read_text(), "x").cards}
+    assert text_titles <= set(titles)
+    # The text dump is the longest list, so it leads: its order is the day's order.
+    assert titles[:len(text_titles)] == [c.title for c in parse_snapshot(
+        (snapshots / "2025-12-16.txt").read_text(), "x").cards]
+    # DeepSeek-V3 has an id from the HTML and crawler snapshots: one page, under the id, on every day it trended.
+    page = tmp_path / "site" / "papers" / "2505.09343" / "index.html"
+    history = BeautifulSoup(page.read_text(), "html.parser").select("table tbody tr")
+    assert len(history) == 3  # 3 Nov and 7 Jan from text dumps, 16 Dec from all formats at once
+    assert not any(p.name.startswith("insights-into-deepseek") for p in (tmp_path / "site" / "papers").iterdir())

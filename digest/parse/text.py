@@ -148,7 +148,7 @@ def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
             break
     if list_day is None:
         raise SnapshotError(
-            "not a Daily Papers snapshot: no list day (a line such as 'Dec 16') found", source, 1
+            "not a Daily Papers snapshot: no list of papers found (no list day such as 'Dec 16')", source, 1
         )
 
     cards: list[Card] = []
