@@ -16,7 +16,7 @@ from digest import __version__, urls
 from digest.config import Config, load_config
 from digest.dates import resolve_snapshot_dates
 from digest.errors import DigestError
-from digest.feeds import site_feeds, topic_feeds
+from digest.feeds import day_feed, feed_files, opml, topic_feed
 from digest.library import build_library
 from digest.models import Library, ParsedSnapshot, Snapshot
 from digest.newsletter import newsletter_files
@@ -24,6 +24,7 @@ from digest.output import OutputFiles, replace_site, write_changed
 from digest.pages import GENERATOR, DayPage, TopicPage, day_pages, markdown_files, topic_pages
 from digest.parse import decode_snapshot, parse_snapshot
 from digest.render import default_templates_dir, make_environment, render_site_pages
+from digest.sitemap import robots_txt, sitemap_xml
 
 SNAPSHOT_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json")
 Warn = Callable[[str], None]
@@ -125,17 +126,30 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
     config, library, days, topics = loaded.config, loaded.library, loaded.days, loaded.topics
     env, templates = template_environment(templates_dir)
     out = OutputFiles()
-    for path, html in render_site_pages(library, days, topics, config.site, env).items():
+    pages = render_site_pages(library, days, topics, config.site, env)
+    for path, html in pages.items():
         out.add(urls.output_file(path), html)
-    out.update(site_feeds(days, config.site, env))
-    for topic in topics:
-        out.update(topic_feeds(topic, config.site, env))
+    feeds = [day_feed(days, config.site, env), *(topic_feed(topic, config.site, env) for topic in topics)]
+    for feed in feeds:
+        out.update(feed_files(feed, config.site))
+    out.add(urls.OPML, opml(feeds, config.site))
+    out.add(urls.SITEMAP, sitemap_xml(page_dates(library, pages), config.site))
+    out.add(urls.ROBOTS, robots_txt(config.site))
     out.update(newsletter_files(days, config, env))
     assets = templates / "assets"
     if assets.is_dir():
         for asset in sorted(p for p in assets.rglob("*") if p.is_file()):
             out.add("assets/" + asset.relative_to(assets).as_posix(), asset.read_bytes())
     return Site(loaded, markdown_files(days, topics), out.files)
+
+
+def page_dates(library: Library, pages: dict[str, str]) -> dict[str, dt.date]:
+    """When each indexable page last changed: a day's page on its day, a paper's page on its last
+    day; every other page with the newest day.  The 404 page is not listed."""
+    newest = library.days[-1].date if library.days else dt.date(1970, 1, 1)
+    changed = {urls.date_path(day.date): day.date for day in library.days}
+    changed.update({urls.paper_path(p.slug): p.last_seen for p in library.papers.values()})
+    return {path: changed.get(path, newest) for path in pages if path != urls.NOT_FOUND}
 
 
 @dataclass(frozen=True)

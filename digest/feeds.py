@@ -1,15 +1,20 @@
-"""RSS 2.0 and Atom 1.0 feeds with feedgen: the site-wide feeds (one entry per list day)
-and one pair per topic (one entry per paper).
+"""Feeds: the site-wide feed (one entry per list day, mirroring the e-mail) and one per topic
+(one entry per paper), each as RSS 2.0 and Atom 1.0 (feedgen) and JSON Feed 1.1; plus an
+OPML list of them all.
 
-Every date is explicit (feedgen would otherwise stamp the current time),
-entries are appended in the order given (feedgen prepends by default), and
-ids are the entries' permanent page URLs, so feeds are reproducible.
+A feed is first described as plain data (``Feed``), then serialised.  Every
+date is explicit (feedgen would otherwise stamp the current time), entries
+are appended in the order given (feedgen prepends by default), and ids are
+the entries' permanent page URLs, so feeds are reproducible.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import html
+import json
+from dataclasses import dataclass
+from xml.sax.saxutils import quoteattr
 
 from feedgen.feed import FeedGenerator
 from jinja2 import Environment
@@ -19,86 +24,134 @@ from digest.config import SiteConfig
 from digest.pages import DayPage, TopicPage
 from digest.render import render_template
 
+EPOCH = dt.date(1970, 1, 1)
+
 
 def feed_time(date: dt.date) -> dt.datetime:
     """The timestamp a list day is published at in feeds: midnight UTC of that day."""
     return dt.datetime(date.year, date.month, date.day, tzinfo=dt.timezone.utc)
 
 
-def _new_feed(site: SiteConfig, *, title: str, subtitle: str, page: str, rss: str, atom: str,
-              updated: dt.datetime) -> tuple[FeedGenerator, FeedGenerator]:
-    """Two generators, one to serialise as RSS and one as Atom, each with its own self link."""
-    feeds = []
-    for self_path, self_type in ((rss, "application/rss+xml"), (atom, "application/atom+xml")):
-        fg = FeedGenerator()
-        fg.id(site.url(page))
-        fg.title(title)
-        fg.subtitle(subtitle or title)
-        # The self link first: feedgen takes the last link as the RSS channel <link>,
-        # which must be the HTML page.
-        fg.link(href=site.url(self_path), rel="self", type=self_type)
-        fg.link(href=site.url(page), rel="alternate", type="text/html")
-        fg.language(site.language)
-        fg.generator("digest", version=__version__)
-        if site.author:
-            author = {"name": site.author}
-            if site.author_email:
-                author["email"] = site.author_email
-            fg.author(author)
-        fg.updated(updated)
-        fg.lastBuildDate(updated)
-        feeds.append(fg)
-    return feeds[0], feeds[1]
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    id: str  #: the entry's page URL
+    title: str
+    published: dt.date
+    updated: dt.date
+    summary: str  #: plain text
+    content_html: str
 
 
-def _serialise(rss: FeedGenerator, atom: FeedGenerator) -> tuple[bytes, bytes]:
-    return rss.rss_str(pretty=True), atom.atom_str(pretty=True)
+@dataclass(frozen=True, slots=True)
+class Feed:
+    title: str
+    subtitle: str
+    page: str  #: site path of the HTML page the feed follows
+    slug: str | None  #: topic slug, None for the site-wide feed
+    entries: tuple[FeedEntry, ...]
+
+    def path(self, kind: str) -> str:
+        """Site path of the feed as ``rss``, ``atom`` or ``json``."""
+        if self.slug is None:
+            return {"rss": urls.RSS, "atom": urls.ATOM, "json": urls.JSON_FEED}[kind]
+        return urls.topic_feed_path(self.slug, kind)
+
+    @property
+    def updated(self) -> dt.date:
+        return max((e.updated for e in self.entries), default=EPOCH)
 
 
-def _add_entry(fg: FeedGenerator, *, entry_id: str, title: str, link: str, published: dt.datetime,
-               updated: dt.datetime, summary: str, content: str) -> None:
-    entry = fg.add_entry(order="append")
-    entry.id(entry_id)
-    entry.guid(entry_id, permalink=True)
-    entry.title(title)
-    entry.link(href=link, rel="alternate", type="text/html")
-    entry.published(published)
-    entry.updated(updated)
-    # Readers treat an RSS description as HTML: the summary is plain text, so escape it.
-    entry.summary(html.escape(summary, quote=False), type="html")
-    entry.content(content, type="html")
-
-
-def site_feeds(days: list[DayPage], site: SiteConfig, env: Environment) -> dict[str, bytes]:
-    """``feed.xml`` and ``atom.xml``: the newest list days, newest first."""
-    newest = list(reversed(days))[: site.feed_items]
-    updated = feed_time(newest[0].date) if newest else feed_time(dt.date(1970, 1, 1))
-    feeds = _new_feed(site, title=site.title, subtitle=site.description, page=urls.HOME,
-                      rss=urls.RSS, atom=urls.ATOM, updated=updated)
-    for day in newest:
+def day_feed(days: list[DayPage], site: SiteConfig, env: Environment) -> Feed:
+    """The newest list days, newest first; each entry is the day as the e-mail shows it."""
+    entries = []
+    for day in list(reversed(days))[: site.feed_items]:
         content = render_template(env, "feed_day.html", {"day": day, "url": site.url,
                                                          "excerpt_chars": site.excerpt_chars})
-        for fg in feeds:
-            _add_entry(fg, entry_id=site.url(urls.date_path(day.date)), title=day.headline,
-                       link=site.url(urls.date_path(day.date)), published=feed_time(day.date),
-                       updated=feed_time(day.date), summary=day.summary + ".", content=content)
-    rss, atom = _serialise(*feeds)
-    return {urls.RSS: rss, urls.ATOM: atom}
+        entries.append(FeedEntry(site.url(urls.date_path(day.date)), day.headline, day.date, day.date,
+                                 day.summary + ".", content))
+    return Feed(site.title, site.description, urls.HOME, None, tuple(entries))
 
 
-def topic_feeds(topic: TopicPage, site: SiteConfig, env: Environment) -> dict[str, bytes]:
-    """A topic's RSS and Atom feeds: its papers, most recently trending first."""
-    items = topic.items[: site.topic_feed_items]
-    updated = max((feed_time(i.last_seen) for i in items), default=feed_time(dt.date(1970, 1, 1)))
-    rss_path, atom_path = urls.topic_feed_path(topic.slug, "rss"), urls.topic_feed_path(topic.slug, "atom")
-    feeds = _new_feed(site, title=f"{topic.title} · {site.title}", subtitle=topic.description,
-                      page=urls.topic_path(topic.slug), rss=rss_path, atom=atom_path, updated=updated)
-    for item in items:
+def topic_feed(topic: TopicPage, site: SiteConfig, env: Environment) -> Feed:
+    """A topic's papers, most recently trending first, dated by when they first and last trended."""
+    entries = []
+    for item in topic.items[: site.topic_feed_items]:
         content = render_template(env, "feed_paper.html", {"item": item, "url": site.url,
                                                            "excerpt_chars": site.excerpt_chars})
-        link = site.url(urls.paper_path(item.slug))
-        for fg in feeds:
-            _add_entry(fg, entry_id=link, title=item.title, link=link, published=feed_time(item.first_seen),
-                       updated=feed_time(item.last_seen), summary=item.who or item.title, content=content)
-    rss, atom = _serialise(*feeds)
-    return {rss_path: rss, atom_path: atom}
+        entries.append(FeedEntry(site.url(urls.paper_path(item.slug)), item.title, item.first_seen,
+                                 item.last_seen, item.who or item.title, content))
+    return Feed(f"{topic.title} · {site.title}", topic.description, urls.topic_path(topic.slug), topic.slug,
+                tuple(entries))
+
+
+def _feedgen(feed: Feed, site: SiteConfig, kind: str) -> FeedGenerator:
+    fg = FeedGenerator()
+    fg.id(site.url(feed.page))
+    fg.title(feed.title)
+    fg.subtitle(feed.subtitle or feed.title)
+    # The self link first: feedgen takes the last link as the RSS channel <link>,
+    # which must be the HTML page.
+    fg.link(href=site.url(feed.path(kind)), rel="self",
+            type="application/rss+xml" if kind == "rss" else "application/atom+xml")
+    fg.link(href=site.url(feed.page), rel="alternate", type="text/html")
+    fg.language(site.language)
+    fg.generator("digest", version=__version__)
+    if site.author:
+        author = {"name": site.author}
+        if site.author_email:
+            author["email"] = site.author_email
+        fg.author(author)
+    fg.updated(feed_time(feed.updated))
+    fg.lastBuildDate(feed_time(feed.updated))
+    for e in feed.entries:
+        entry = fg.add_entry(order="append")
+        entry.id(e.id)
+        entry.guid(e.id, permalink=True)
+        entry.title(e.title)
+        entry.link(href=e.id, rel="alternate", type="text/html")
+        entry.published(feed_time(e.published))
+        entry.updated(feed_time(e.updated))
+        # Readers treat an RSS description as HTML: the summary is plain text, so escape it.
+        entry.summary(html.escape(e.summary, quote=False), type="html")
+        entry.content(e.content_html, type="html")
+    return fg
+
+
+def json_feed(feed: Feed, site: SiteConfig) -> bytes:
+    """The feed as JSON Feed 1.1."""
+    data = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": feed.title,
+        "home_page_url": site.url(feed.page),
+        "feed_url": site.url(feed.path("json")),
+        "description": feed.subtitle or feed.title,
+        "language": site.language,
+        "items": [
+            {"id": e.id, "url": e.id, "title": e.title, "content_html": e.content_html, "summary": e.summary,
+             "date_published": feed_time(e.published).isoformat(), "date_modified": feed_time(e.updated).isoformat()}
+            for e in feed.entries
+        ],
+    }
+    if site.author:
+        data["authors"] = [{"name": site.author}]
+    return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+
+def feed_files(feed: Feed, site: SiteConfig) -> dict[str, bytes]:
+    """Site path -> bytes of the feed in all three formats."""
+    return {
+        feed.path("rss"): _feedgen(feed, site, "rss").rss_str(pretty=True),
+        feed.path("atom"): _feedgen(feed, site, "atom").atom_str(pretty=True),
+        feed.path("json"): json_feed(feed, site),
+    }
+
+
+def opml(feeds: list[Feed], site: SiteConfig) -> bytes:
+    """An OPML list of every feed (RSS), for importing them all into a reader at once."""
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<opml version="2.0">', "  <head>",
+             f"    <title>{html.escape(site.title)}</title>", "  </head>", "  <body>"]
+    for feed in feeds:
+        lines.append(f"    <outline type=\"rss\" text={quoteattr(feed.title)} title={quoteattr(feed.title)} "
+                     f"xmlUrl={quoteattr(site.url(feed.path('rss')))} htmlUrl={quoteattr(site.url(feed.page))}/>")
+    lines += ["  </body>", "</opml>", ""]
+    return "\n".join(lines).encode("utf-8")

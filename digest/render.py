@@ -16,6 +16,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from digest import __version__, urls
+from digest.charts import rank_chart, sparkline
 from digest.config import SiteConfig
 from digest.errors import DigestError
 from digest.models import Library, Paper
@@ -81,16 +82,24 @@ def site_context(site: SiteConfig) -> dict:
     }
 
 
-def page_context(site: SiteConfig, path: str, title: str, section: str, **extra) -> dict:
-    """What every page template gets: the site, where the page is, and how to link back to the root."""
+SITE_FEEDS = [("RSS", "application/rss+xml", urls.RSS), ("Atom", "application/atom+xml", urls.ATOM),
+              ("JSON Feed", "application/feed+json", urls.JSON_FEED)]
+
+
+def page_context(site: SiteConfig, path: str, title: str, section: str, *, description: str = "",
+                 kind: str = "website", **extra) -> dict:
+    """What every page template gets: the site, where the page is, how to link back to the root,
+    and what link previews (Open Graph) say about it."""
     return {
         "site": site_context(site),
         "path": path,
         "root": urls.root_prefix(path),
         "canonical": site.url(path),
         "page_title": title,
+        "page_description": description or site.description,
+        "page_kind": kind,
         "section": section,
-        "feeds": [("RSS", "application/rss+xml", urls.RSS), ("Atom", "application/atom+xml", urls.ATOM)],
+        "feeds": list(SITE_FEEDS),
         **extra,
     }
 
@@ -129,14 +138,19 @@ def render_site_pages(library: Library, days: list[DayPage], topics: list[TopicP
         site, urls.HOME, site.title, "home", day=latest, recent=recent[1:8]))
     for page in days:
         path = urls.date_path(page.date)
-        pages[path] = render_template(env, "day.html", page_context(site, path, page.title, "archive", day=page))
+        pages[path] = render_template(env, "day.html", page_context(
+            site, path, page.title, "archive", description=page.summary + ".", day=page))
     pages[urls.ARCHIVE] = render_template(env, "archive.html", page_context(
         site, urls.ARCHIVE, "Archive", "archive", days=recent))
+    day_dates = [d.date for d in library.days]
+    members = {t.slug: set(t.papers) for t in library.topics}
+    trends = {slug: sparkline([sum(1 for e in d.entries if e.paper in keys) for d in library.days],
+                              day_dates, f"trend-{slug}") for slug, keys in members.items()}
     pages[urls.TOPICS] = render_template(env, "topics.html", page_context(
-        site, urls.TOPICS, "Topics", "topics", topics=topics))
+        site, urls.TOPICS, "Topics", "topics", topics=topics, trends=trends))
     for topic in topics:
-        feeds = [("RSS", "application/rss+xml", urls.topic_feed_path(topic.slug, "rss")),
-                 ("Atom", "application/atom+xml", urls.topic_feed_path(topic.slug, "atom"))]
+        feeds = [(f"{label} · {topic.title}", kind, urls.topic_feed_path(topic.slug, name))
+                 for (label, kind, _), name in zip(SITE_FEEDS, ("rss", "atom", "json"))]
         size = site.topic_page_size
         count = max(1, -(-len(topic.items) // size))
         for number in range(1, count + 1):
@@ -147,8 +161,8 @@ def render_site_pages(library: Library, days: list[DayPage], topics: list[TopicP
                 "previous": urls.topic_path(topic.slug, number - 1) if number > 1 else None,
                 "next": urls.topic_path(topic.slug, number + 1) if number < count else None,
             }
-            context = page_context(site, path, title, "topics", topic=topic, pager=pager,
-                                   items=topic.items[(number - 1) * size: number * size])
+            context = page_context(site, path, title, "topics", description=topic.description,
+                                   topic=topic, pager=pager, items=topic.items[(number - 1) * size: number * size])
             context["feeds"] = feeds + context["feeds"]
             pages[path] = render_template(env, "topic.html", context)
 
@@ -156,9 +170,11 @@ def render_site_pages(library: Library, days: list[DayPage], topics: list[TopicP
     for paper in library.papers.values():
         path = urls.paper_path(paper.slug)
         pages[path] = render_template(env, "paper.html", page_context(
-            site, path, paper.title, "papers",
+            site, path, paper.title, "papers", kind="article",
+            description=excerpt(paper.abstract, 200)[0],
             paper=listed_paper(paper, titles), history=paper.appearances,
             matches=[(titles[m.topic], m) for m in paper.topics],
+            chart=rank_chart(paper.appearances, day_dates, "rank"),
             links=paper_links(paper), organization=paper.organization,
             authors=paper.authors, author_names=paper.author_names or (),
             upvotes=paper.latest_upvotes, keywords=paper.keywords or (),

@@ -14,8 +14,13 @@ ARCHIVE = "archive/"
 TOPICS = "topics/"
 NOT_FOUND = "404.html"
 STYLESHEET = "assets/style.css"
+FAVICON = "assets/favicon.svg"
 RSS = "feed.xml"
 ATOM = "atom.xml"
+JSON_FEED = "feed.json"
+OPML = "feeds.opml"
+SITEMAP = "sitemap.xml"
+ROBOTS = "robots.txt"
 
 
 def date_path(date: dt.date) -> str:
@@ -32,8 +37,8 @@ def paper_path(slug: str) -> str:
 
 
 def topic_feed_path(slug: str, kind: str) -> str:
-    """``kind`` is "rss" or "atom"."""
-    return f"topics/{slug}/{RSS if kind == 'rss' else ATOM}"
+    """``kind`` is "rss", "atom" or "json"."""
+    return f"topics/{slug}/{ {'rss': RSS, 'atom': ATOM, 'json': JSON_FEED}[kind] }"
 
 
 def output_file(path: str) -> str:

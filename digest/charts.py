@@ -1,0 +1,95 @@
+"""Inline SVG charts made at build time: a paper's rank history and a topic's papers per day.
+
+No JavaScript and no colour needed to read them: ranks are printed beside
+their markers, and each chart carries a text description (the paper page's
+table of appearances is its full text equivalent).  Only numbers and dates
+go into the SVG, never snapshot text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from markupsafe import Markup
+
+from digest.models import Appearance
+from digest.text import short_date
+
+WIDTH, HEIGHT = 640, 200
+LEFT, RIGHT, TOP, BOTTOM = 44, 40, 22, 34
+
+
+def _x(index: int, count: int) -> float:
+    if count <= 1:
+        return LEFT + (WIDTH - LEFT - RIGHT) / 2
+    return LEFT + index * (WIDTH - LEFT - RIGHT) / (count - 1)
+
+
+def rank_chart(appearances: Sequence[Appearance], days: Sequence[dt.date], chart_id: str) -> Markup:
+    """A line chart of rank (1 at the top) over the list days from first to last appearance.
+
+    Days inside that span on which the paper was absent break the line.
+    """
+    if not appearances:
+        return Markup("")
+    first, last = appearances[0].date, appearances[-1].date
+    span = [d for d in days if first <= d <= last]
+    rank_on = {a.date: a.rank for a in appearances}
+    worst = max(10, max(rank_on.values()))
+    plot_h = HEIGHT - TOP - BOTTOM
+
+    def y(rank: int) -> float:
+        return TOP + (rank - 1) * plot_h / (worst - 1)
+
+    parts = []
+    # Horizontal guides at rank 1, the middle and the bottom.
+    for rank in sorted({1, (worst + 1) // 2, worst}):
+        parts.append(f'<line class="guide" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(rank):.1f}" y2="{y(rank):.1f}"/>'
+                     f'<text class="axis" x="{LEFT - 6}" y="{y(rank) + 4:.1f}" text-anchor="end">#{rank}</text>')
+    run: list[str] = []
+    for index, day in enumerate(span):
+        if day in rank_on:
+            run.append(f"{_x(index, len(span)):.1f},{y(rank_on[day]):.1f}")
+        else:
+            if len(run) > 1:
+                parts.append(f'<polyline class="line" points="{" ".join(run)}"/>')
+            run = []
+    if len(run) > 1:
+        parts.append(f'<polyline class="line" points="{" ".join(run)}"/>')
+    label_every = max(1, len(span) // 8)
+    for index, day in enumerate(span):
+        x = _x(index, len(span))
+        if day in rank_on:
+            rank = rank_on[day]
+            parts.append(f'<circle class="dot" cx="{x:.1f}" cy="{y(rank):.1f}" r="4"/>'
+                         f'<text class="value" x="{x:.1f}" y="{y(rank) - 8:.1f}" text-anchor="middle">#{rank}</text>')
+        if index % label_every == 0 or index == len(span) - 1:
+            parts.append(f'<text class="axis" x="{x:.1f}" y="{HEIGHT - 10}" text-anchor="middle">'
+                         f'{short_date(day)[:-5]}</text>')
+    description = "; ".join(f"#{a.rank} on {short_date(a.date)}" for a in appearances)
+    return Markup(
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'aria-labelledby="{chart_id}-title {chart_id}-desc" xmlns="http://www.w3.org/2000/svg">'
+        f'<title id="{chart_id}-title">Rank history</title>'
+        f'<desc id="{chart_id}-desc">{description}</desc>{"".join(parts)}</svg>'
+    )
+
+
+def sparkline(counts: Sequence[int], days: Sequence[dt.date], chart_id: str) -> Markup:
+    """A small line of how many papers a topic had on each list day."""
+    if not counts:
+        return Markup("")
+    width, height, pad = 120, 28, 3
+    top = max(max(counts), 1)
+    step = (width - 2 * pad) / max(len(counts) - 1, 1)
+    points = " ".join(f"{pad + i * step:.1f},{height - pad - c * (height - 2 * pad) / top:.1f}"
+                      for i, c in enumerate(counts))
+    shape = (f'<polyline class="line" points="{points}"/>' if len(counts) > 1 else
+             f'<circle class="dot" cx="{width / 2}" cy="{height - pad - counts[0] * (height - 2 * pad) / top:.1f}" r="2"/>')
+    text = ", ".join(f"{c} on {short_date(d)}" for c, d in zip(counts, days))
+    return Markup(
+        f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" role="img" '
+        f'aria-labelledby="{chart_id}" xmlns="http://www.w3.org/2000/svg">'
+        f'<title id="{chart_id}">Papers per list day: {text}</title>{shape}</svg>'
+    )

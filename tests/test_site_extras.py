@@ -1,0 +1,131 @@
+"""What surrounds the pages: JSON Feed, OPML, sitemap, robots.txt, link previews, favicon, charts."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import feedparser
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+from lxml import etree
+
+from conftest import CONTENT
+
+BASE_URL = yaml.safe_load((CONTENT / "site.yaml").read_text())["base_url"].rstrip("/") + "/"
+
+
+def site_file(site: Path, url: str) -> Path:
+    """The file of the built site that an absolute site URL names."""
+    assert url.startswith(BASE_URL), url
+    path = url[len(BASE_URL):]
+    return site / (path + "index.html" if path == "" or path.endswith("/") else path)
+
+
+def json_feeds(site: Path) -> list[Path]:
+    return [site / "feed.json", *sorted((site / "topics").glob("*/feed.json"))]
+
+
+def test_json_feeds_follow_json_feed_1_1_and_match_the_atom_feeds(built_site):
+    feeds = json_feeds(built_site)
+    assert len(feeds) == 1 + len(list((built_site / "topics").glob("*/atom.xml")))
+    for path in feeds:
+        data = json.loads(path.read_text())
+        assert data["version"] == "https://jsonfeed.org/version/1.1"
+        assert data["title"] and data["home_page_url"].startswith(BASE_URL)
+        assert data["feed_url"] == BASE_URL + path.relative_to(built_site).as_posix()
+        atom = feedparser.parse(path.with_name("atom.xml"))
+        assert [item["id"] for item in data["items"]] == [entry.id for entry in atom.entries]
+        for item in data["items"]:
+            assert item["url"] == item["id"] and site_file(built_site, item["url"]).is_file()
+            assert item["content_html"] and item["title"]
+            assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T00:00:00\+00:00", item["date_published"])
+
+
+def test_opml_lists_every_rss_feed(built_site):
+    root = etree.parse(str(built_site / "feeds.opml")).getroot()
+    outlines = root.findall("./body/outline")
+    rss_files = [built_site / "feed.xml", *sorted((built_site / "topics").glob("*/feed.xml"))]
+    assert len(outlines) == len(rss_files)
+    for outline in outlines:
+        assert outline.get("type") == "rss" and outline.get("text")
+        assert site_file(built_site, outline.get("xmlUrl")).is_file()
+        assert site_file(built_site, outline.get("htmlUrl")).is_file()
+
+
+def test_sitemap_lists_every_page_once_with_its_date(built_site):
+    namespace = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    root = etree.parse(str(built_site / "sitemap.xml")).getroot()
+    entries = {u.findtext("s:loc", namespaces=namespace): u.findtext("s:lastmod", namespaces=namespace)
+               for u in root.findall("s:url", namespace)}
+    pages = {p for p in built_site.rglob("index.html")}
+    assert {site_file(built_site, loc) for loc in entries} == pages
+    assert entries[BASE_URL + "dates/2025-12-16/"] == "2025-12-16"
+    assert entries[BASE_URL] == "2026-01-19"
+    # A paper's page changed last on the last day it trended.
+    assert entries[BASE_URL + "papers/insights-into-deepseek-v3-scaling-challenges-and-reflections-on-hardware-for-ai/"] \
+        == "2026-01-07"
+    robots = (built_site / "robots.txt").read_text()
+    assert f"Sitemap: {BASE_URL}sitemap.xml" in robots.splitlines()
+
+
+@pytest.mark.parametrize("path", ["index.html", "dates/2026-01-07/index.html", "topics/llm-inference/index.html",
+                                  "papers/analyzing-modern-nvidia-gpu-cores/index.html"])
+def test_pages_carry_link_preview_metadata_and_a_favicon(built_site, path):
+    soup = BeautifulSoup((built_site / path).read_text(), "html.parser")
+
+    def meta(attr, name):
+        tag = soup.find("meta", attrs={attr: name})
+        return tag["content"] if tag else None
+
+    canonical = soup.find("link", rel="canonical")["href"]
+    assert meta("property", "og:url") == canonical
+    assert meta("property", "og:title") and meta("property", "og:description")
+    assert meta("name", "twitter:card") == "summary"
+    icon = soup.find("link", rel="icon")
+    assert (built_site / path).parent.joinpath(icon["href"]).resolve() == (built_site / "assets" / "favicon.svg")
+    kinds = {link["type"] for link in soup.find_all("link", rel="alternate")}
+    assert {"application/rss+xml", "application/atom+xml", "application/feed+json"} <= kinds
+
+
+def chart_of(site: Path, slug: str):
+    soup = BeautifulSoup((site / "papers" / slug / "index.html").read_text(), "html.parser")
+    return soup.select_one("svg.chart")
+
+
+def test_rank_chart_of_a_paper_on_three_consecutive_days(built_site):
+    chart = chart_of(built_site, "insights-into-deepseek-v3-scaling-challenges-and-reflections-on-hardware-for-ai")
+    assert chart["role"] == "img"
+    assert chart.find("desc").get_text() == "#1 on 3 Nov 2025; #1 on 16 Dec 2025; #1 on 7 Jan 2026"
+    assert len(chart.find_all("circle")) == 3
+    [line] = chart.find_all("polyline")
+    assert len(line["points"].split()) == 3
+
+
+def test_rank_chart_breaks_the_line_on_days_the_paper_was_absent(built_site):
+    # Analyzing Modern NVIDIA GPU cores: #12 on Dec 16, absent on Jan 7, #2 on Jan 19.
+    chart = chart_of(built_site, "analyzing-modern-nvidia-gpu-cores")
+    assert chart.find("desc").get_text() == "#12 on 16 Dec 2025; #2 on 19 Jan 2026"
+    assert len(chart.find_all("circle")) == 2
+    assert chart.find_all("polyline") == []  # two runs of one point each: no line joins them
+    labels = [t.get_text() for t in chart.find_all("text", class_="value")]
+    assert labels == ["#12", "#2"]
+
+
+def test_topics_index_has_a_trend_line_per_topic_with_its_numbers_in_words(built_site):
+    soup = BeautifulSoup((built_site / "topics" / "index.html").read_text(), "html.parser")
+    items = soup.select(".topic-list > li")
+    assert items
+    for item in items:
+        spark = item.select_one("svg.spark")
+        title = spark.find("title").get_text()
+        counts = [int(n) for n in re.findall(r"(\d+) on \d+ \w+ \d{4}", title)]
+        assert len(counts) == 4  # one number per list day
+        # A topic can show no more papers on a day than the day has.
+        assert all(0 <= c <= 57 for c in counts)
+        slug = urlsplit(item.select_one("h2 a")["href"]).path.strip("/").split("/")[-1]
+        topic_page = BeautifulSoup((built_site / "topics" / slug / "index.html").read_text(), "html.parser")
+        assert max(counts) <= len(topic_page.select("article.paper")) or topic_page.select('a[rel="next"]')
