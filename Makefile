@@ -8,13 +8,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 VNU := node_modules/vnu-jar/build/dist/vnu.jar
+AXE := node_modules/axe-core/axe.min.js
 
 .PHONY: site test bench check-tools system-deps clean
 
 site: $(INSTALLED)
 	$(BIN)/digest build
 
-test: $(INSTALLED) $(VNU) check-tools
+test: $(INSTALLED) $(VNU) $(AXE) check-tools
 	$(BIN)/python -m pytest
 
 bench: $(INSTALLED)
@@ -26,9 +27,9 @@ $(INSTALLED): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
 
-$(VNU): package.json
+$(VNU) $(AXE): package.json
 	npm install --no-audit --no-fund --loglevel=error
-	touch $@
+	touch $(VNU) $(AXE)
 
 # The browser and HTML checks use the machine's Java and Debian's Chromium.
 check-tools:

@@ -24,6 +24,7 @@ from digest.output import OutputFiles, replace_site, write_changed
 from digest.pages import GENERATOR, DayPage, TopicPage, day_pages, markdown_files, topic_pages
 from digest.parse import decode_snapshot, parse_snapshot
 from digest.render import default_templates_dir, make_environment, render_site_pages
+from digest.search import search_bundle
 from digest.sitemap import robots_txt, sitemap_xml
 
 SNAPSHOT_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json")
@@ -120,15 +121,19 @@ def template_environment(templates_dir: Path | None):
 
 
 def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.date | None = None,
-           warn: Warn | None = None) -> Site:
-    """Read the content folder and produce every output in memory; nothing is written."""
+           warn: Warn | None = None, search: bool = True) -> Site:
+    """Read the content folder and produce every output in memory; nothing is written.
+
+    ``search`` builds the Pagefind index and the search page."""
     loaded = load(content_dir, today=today, warn=warn)
     config, library, days, topics = loaded.config, loaded.library, loaded.days, loaded.topics
     env, templates = template_environment(templates_dir)
     out = OutputFiles()
-    pages = render_site_pages(library, days, topics, config.site, env)
+    pages = render_site_pages(library, days, topics, config.site, env, search=search)
     for path, html in pages.items():
         out.add(urls.output_file(path), html)
+    if search:
+        out.update(search_bundle(pages, config.site.language))
     feeds = [day_feed(days, config.site, env), *(topic_feed(topic, config.site, env) for topic in topics)]
     for feed in feeds:
         out.update(feed_files(feed, config.site))
@@ -160,9 +165,9 @@ class BuildResult:
 
 
 def build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None = None,
-          today: dt.date | None = None, warn: Warn | None = None) -> BuildResult:
+          today: dt.date | None = None, warn: Warn | None = None, search: bool = True) -> BuildResult:
     """Gather, then write the Markdown pages into ``content_dir`` and the site into ``out_dir``."""
-    site = gather(content_dir, templates_dir=templates_dir, today=today, warn=warn)
+    site = gather(content_dir, templates_dir=templates_dir, today=today, warn=warn, search=search)
     changed = write_changed(site.markdown, content_dir, stale_marker=f"generator: {GENERATOR}",
                             subdirs=("dates", "topics"))
     replace_site(site.files, out_dir, version=__version__)

@@ -82,7 +82,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    result = build(args.content, args.out, templates_dir=args.templates, warn=_warn)
+    result = build(args.content, args.out, templates_dir=args.templates, warn=_warn, search=args.search)
     if not args.quiet:
         site = result.site
         print(f"digest: built {len(site.days)} days, {len(site.library.papers)} papers, "
@@ -182,6 +182,8 @@ def make_parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--out", type=Path, default=Path("site"), help="output folder (default: site)")
     build_cmd.add_argument("--templates", type=Path, default=None, help="templates folder (default: digest's own)")
     build_cmd.add_argument("-q", "--quiet", action="store_true", help="print only warnings and errors")
+    build_cmd.add_argument("--no-search", dest="search", action="store_false",
+                           help="leave out the search page and its index")
     build_cmd.set_defaults(func=cmd_build)
 
     parse_cmd = commands.add_parser("parse", help="parse snapshot files and print what they hold")

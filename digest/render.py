@@ -128,9 +128,11 @@ def paper_links(paper: Paper) -> list[tuple[str, str]]:
 
 
 def render_site_pages(library: Library, days: list[DayPage], topics: list[TopicPage],
-                      site: SiteConfig, env: Environment) -> dict[str, str]:
-    """Site path -> HTML for every page of the site."""
+                      site: SiteConfig, env: Environment, *, search: bool = True) -> dict[str, str]:
+    """Site path -> HTML for every page of the site; ``search`` adds the search page and its link."""
     pages: dict[str, str] = {}
+    env = env.overlay()
+    env.globals["search"] = search
     latest = days[-1] if days else None
     recent = list(reversed(days))
 
@@ -179,6 +181,9 @@ def render_site_pages(library: Library, days: list[DayPage], topics: list[TopicP
             authors=paper.authors, author_names=paper.author_names or (),
             upvotes=paper.latest_upvotes, keywords=paper.keywords or (),
         ))
+    if search:
+        pages[urls.SEARCH] = render_template(env, "search.html", page_context(
+            site, urls.SEARCH, "Search", "search"))
     # The 404 page is served at any depth, so it links from the site's root path
     # (not from the base URL's host, so that previews and mirrors stay self-contained).
     not_found = page_context(site, urls.NOT_FOUND, "Page not found", "none")

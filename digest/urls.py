@@ -12,6 +12,8 @@ import datetime as dt
 HOME = ""
 ARCHIVE = "archive/"
 TOPICS = "topics/"
+SEARCH = "search/"
+SEARCH_SCRIPT = "assets/search.js"
 NOT_FOUND = "404.html"
 STYLESHEET = "assets/style.css"
 FAVICON = "assets/favicon.svg"

@@ -157,3 +157,59 @@ def test_navigate_home_to_paper_and_back(browser, server, paths):
         watch.assert_clean("navigation")
     finally:
         context.close()
+
+
+AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.mark.parametrize("name", ["home", "date", "topic", "paper", "search"])
+def test_no_serious_accessibility_violations(browser, server, paths, name):
+    """axe-core, injected into each page: no violation of serious or critical impact."""
+    assert AXE.is_file(), f"axe-core is missing at {AXE} (run npm install)"
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(server + paths.get(name, "search/"), wait_until="load")
+        page.add_script_tag(path=str(AXE))
+        result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        serious = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+                   for v in result["violations"] if v["impact"] in ("serious", "critical")]
+        assert serious == [], serious
+        assert result["passes"], "axe ran its checks"
+    finally:
+        context.close()
+
+
+def test_search_finds_a_seed_paper_without_any_other_host(browser, server):
+    context = browser.new_context(viewport={"width": 390, "height": 900})
+    try:
+        page = context.new_page()
+        watch = Watch(page)
+        page.goto(server, wait_until="load")
+        page.locator("nav[aria-label='Site'] a", has_text="Search").click()
+        page.wait_for_url(server + "search/")
+        page.locator("#search input").fill("roofline")
+        result = page.locator(".pagefind-ui__result-link").first
+        result.wait_for(timeout=15000)
+        assert "LLM Inference Unveiled" in result.inner_text()
+        result.click()
+        page.wait_for_url(re.compile(re.escape(server) + r"papers/llm-inference-unveiled[^/]*/$"))
+        assert page.locator("h1").inner_text().startswith("LLM Inference Unveiled")
+        overflow = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert overflow[0] <= overflow[1]
+        watch.assert_clean("search")
+    finally:
+        context.close()
+
+
+def test_search_works_with_a_query_in_the_address(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(server + "search/?q=Megatron", wait_until="load")
+        result = page.locator(".pagefind-ui__result-link").first
+        result.wait_for(timeout=15000)
+        assert "Megatron-LM" in result.inner_text()
+        page.screenshot(path=str(ARTIFACTS / "search-1280.png"), full_page=True)
+    finally:
+        context.close()

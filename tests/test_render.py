@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import yaml
 from bs4 import BeautifulSoup
@@ -56,3 +57,21 @@ def test_paper_links_use_the_arxiv_id_when_known_else_title_searches():
     searches = [url for _, url in paper_links(_paper(None))]
     assert searches == ["https://arxiv.org/search/?searchtype=title&query=Attention+%26+%3CEverything%3E",
                         "https://huggingface.co/papers?q=Attention+%26+%3CEverything%3E"]
+
+
+def test_search_can_be_left_out(tmp_path, content_copy):
+    result = run_cli("build", "--no-search", "--content", content_copy, "--out", tmp_path / "site")
+    assert result.returncode == 0, result.stderr
+    site = tmp_path / "site"
+    assert not (site / "search").exists() and not (site / "pagefind").exists()
+    home = BeautifulSoup((site / "index.html").read_text(), "html.parser")
+    assert not [a for a in home.select("nav a") if a.get_text() == "Search"]
+
+
+def test_only_paper_pages_are_indexed_for_search(built_site):
+    for page in built_site.rglob("index.html"):
+        marked = "data-pagefind-body" in page.read_text()
+        assert marked == (page.parent.parent.name == "papers"), page
+    entry = json.loads((built_site / "pagefind" / "pagefind-entry.json").read_text())
+    assert sum(language["page_count"] for language in entry["languages"].values()) == \
+        len(list((built_site / "papers").iterdir()))
