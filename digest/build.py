@@ -21,6 +21,7 @@ from digest.library import build_library
 from digest.models import Library, ParsedSnapshot, Snapshot
 from digest.newsletter import newsletter_files
 from digest.output import OutputFiles, replace_site, write_changed
+from digest.progress import Progress
 from digest.pages import GENERATOR, DayPage, TopicPage, day_pages, markdown_files, topic_pages
 from digest.parse import decode_snapshot, parse_snapshot
 from digest.render import default_templates_dir, make_environment, render_site_pages
@@ -121,31 +122,39 @@ def template_environment(templates_dir: Path | None):
 
 
 def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.date | None = None,
-           warn: Warn | None = None, search: bool = True) -> Site:
+           warn: Warn | None = None, search: bool = True, progress: Progress | None = None) -> Site:
     """Read the content folder and produce every output in memory; nothing is written.
 
     ``search`` builds the Pagefind index and the search page."""
-    loaded = load(content_dir, today=today, warn=warn)
+    progress = progress or Progress()
+    with progress.stage("read the snapshots and configuration"):
+        loaded = load(content_dir, today=today, warn=warn)
     config, library, days, topics = loaded.config, loaded.library, loaded.days, loaded.topics
     env, templates = template_environment(templates_dir)
     out = OutputFiles()
-    pages = render_site_pages(library, days, topics, config.site, env, search=search)
-    for path, html in pages.items():
-        out.add(urls.output_file(path), html)
+    with progress.stage(f"rendered pages for {len(days)} days, {len(library.papers)} papers, {len(topics)} topics"):
+        pages = render_site_pages(library, days, topics, config.site, env, search=search)
+        for path, html in pages.items():
+            out.add(urls.output_file(path), html)
     if search:
-        out.update(search_bundle(pages, config.site.language))
-    feeds = [day_feed(days, config.site, env), *(topic_feed(topic, config.site, env) for topic in topics)]
-    for feed in feeds:
-        out.update(feed_files(feed, config.site))
-    out.add(urls.OPML, opml(feeds, config.site))
-    out.add(urls.SITEMAP, sitemap_xml(page_dates(library, pages), config.site))
-    out.add(urls.ROBOTS, robots_txt(config.site))
-    out.update(newsletter_files(days, config, env))
+        with progress.stage("indexed the paper pages for search"):
+            out.update(search_bundle(pages, config.site.language))
+    with progress.stage("wrote the feeds, sitemap and robots.txt"):
+        feeds = [day_feed(days, config.site, env), *(topic_feed(topic, config.site, env) for topic in topics)]
+        for feed in feeds:
+            out.update(feed_files(feed, config.site))
+        out.add(urls.OPML, opml(feeds, config.site))
+        out.add(urls.SITEMAP, sitemap_xml(page_dates(library, pages), config.site))
+        out.add(urls.ROBOTS, robots_txt(config.site))
+    with progress.stage(f"made the e-mails of {len(days)} days"):
+        out.update(newsletter_files(days, config, env))
     assets = templates / "assets"
     if assets.is_dir():
         for asset in sorted(p for p in assets.rglob("*") if p.is_file()):
             out.add("assets/" + asset.relative_to(assets).as_posix(), asset.read_bytes())
-    return Site(loaded, markdown_files(days, topics), out.files)
+    with progress.stage("made the Markdown pages"):
+        markdown = markdown_files(days, topics)
+    return Site(loaded, markdown, out.files)
 
 
 def page_dates(library: Library, pages: dict[str, str]) -> dict[str, dt.date]:
@@ -165,10 +174,14 @@ class BuildResult:
 
 
 def build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None = None,
-          today: dt.date | None = None, warn: Warn | None = None, search: bool = True) -> BuildResult:
+          today: dt.date | None = None, warn: Warn | None = None, search: bool = True,
+          progress: Progress | None = None) -> BuildResult:
     """Gather, then write the Markdown pages into ``content_dir`` and the site into ``out_dir``."""
-    site = gather(content_dir, templates_dir=templates_dir, today=today, warn=warn, search=search)
-    changed = write_changed(site.markdown, content_dir, stale_marker=f"generator: {GENERATOR}",
-                            subdirs=("dates", "topics"))
-    replace_site(site.files, out_dir, version=__version__)
+    progress = progress or Progress()
+    site = gather(content_dir, templates_dir=templates_dir, today=today, warn=warn, search=search,
+                  progress=progress)
+    with progress.stage(f"wrote {len(site.files)} files"):
+        changed = write_changed(site.markdown, content_dir, stale_marker=f"generator: {GENERATOR}",
+                                subdirs=("dates", "topics"))
+        replace_site(site.files, out_dir, version=__version__)
     return BuildResult(site, out_dir, changed)

@@ -21,6 +21,9 @@ from digest.errors import DigestError, UsageError
 from digest.models import Snapshot
 from digest.newsletter import pick_day, recipients_of, render_newsletter, send_message
 from digest.output import check_relative_path
+from digest.progress import choose_progress
+from digest.render import default_templates_dir
+from digest.serve import serve
 from digest.store import store_snapshot
 
 
@@ -82,12 +85,34 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    result = build(args.content, args.out, templates_dir=args.templates, warn=_warn, search=args.search)
+    progress = choose_progress(quiet=args.quiet, verbose=args.verbose)
+    try:
+        result = build(args.content, args.out, templates_dir=args.templates, warn=_warn, search=args.search,
+                       progress=progress)
+    finally:
+        progress.close()
     if not args.quiet:
         site = result.site
         print(f"digest: built {len(site.days)} days, {len(site.library.papers)} papers, "
               f"{len(site.topics)} topics: {len(site.files)} files in {result.out_dir}, "
               f"{len(site.markdown)} Markdown pages in {args.content}")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    def rebuild() -> None:
+        result = build(args.content, args.out, templates_dir=args.templates, warn=_warn, search=args.search)
+        print(f"digest: built {len(result.site.files)} files", file=sys.stderr)
+
+    def ready(url: str) -> None:
+        print(f"digest: serving {args.out} at {url} (Ctrl-C to stop)", file=sys.stderr, flush=True)
+
+    templates = args.templates or default_templates_dir()
+    try:
+        serve(args.content, args.out, templates, host=args.host, port=args.port, rebuild=rebuild,
+              report=lambda line: print(line, file=sys.stderr, flush=True), ready=ready)
+    except KeyboardInterrupt:
+        print("digest: stopped", file=sys.stderr)
     return 0
 
 
@@ -182,9 +207,19 @@ def make_parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--out", type=Path, default=Path("site"), help="output folder (default: site)")
     build_cmd.add_argument("--templates", type=Path, default=None, help="templates folder (default: digest's own)")
     build_cmd.add_argument("-q", "--quiet", action="store_true", help="print only warnings and errors")
+    build_cmd.add_argument("-v", "--verbose", action="store_true", help="print every stage and its time")
     build_cmd.add_argument("--no-search", dest="search", action="store_false",
                            help="leave out the search page and its index")
     build_cmd.set_defaults(func=cmd_build)
+
+    serve_cmd = commands.add_parser("serve", help="build, serve on 127.0.0.1, rebuild and reload on changes")
+    serve_cmd.add_argument("--content", type=Path, default=Path("content"))
+    serve_cmd.add_argument("--out", type=Path, default=Path("site"))
+    serve_cmd.add_argument("--templates", type=Path, default=None)
+    serve_cmd.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve_cmd.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one)")
+    serve_cmd.add_argument("--no-search", dest="search", action="store_false")
+    serve_cmd.set_defaults(func=cmd_serve)
 
     parse_cmd = commands.add_parser("parse", help="parse snapshot files and print what they hold")
     parse_cmd.add_argument("files", nargs="+", metavar="FILE")

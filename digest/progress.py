@@ -1,0 +1,62 @@
+"""How a build reports its stages: a live status line on a terminal, timed lines with
+``--verbose``, nothing at all when piped, in CI or with ``--quiet``."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from contextlib import contextmanager
+from typing import Iterator, TextIO
+
+
+class Progress:
+    """Reports build stages.  The base class is silent (for piped output, CI and tests)."""
+
+    @contextmanager
+    def stage(self, label: str) -> Iterator[None]:
+        yield
+
+    def close(self) -> None:
+        pass
+
+
+class VerboseProgress(Progress):
+    """One line per stage with how long it took."""
+
+    def __init__(self, stream: TextIO):
+        self.stream = stream
+
+    @contextmanager
+    def stage(self, label: str) -> Iterator[None]:
+        start = time.perf_counter()
+        yield
+        print(f"digest: {label} ({time.perf_counter() - start:.2f} s)", file=self.stream, flush=True)
+
+
+class TerminalProgress(Progress):
+    """A spinner with the current stage, shown only while the build runs (rich)."""
+
+    def __init__(self, stream: TextIO):
+        from rich.console import Console
+
+        self.status = Console(file=stream).status("digest: starting")
+        self.status.start()
+
+    @contextmanager
+    def stage(self, label: str) -> Iterator[None]:
+        self.status.update(f"digest: {label}")
+        yield
+
+    def close(self) -> None:
+        self.status.stop()
+
+
+def choose_progress(*, quiet: bool, verbose: bool, stream: TextIO = sys.stderr,
+                    environ=os.environ) -> Progress:
+    """Verbose when asked; a live status only on an interactive terminal outside CI; else silent."""
+    if verbose:
+        return VerboseProgress(stream)
+    if quiet or environ.get("CI") or not stream.isatty() or environ.get("TERM") == "dumb":
+        return Progress()
+    return TerminalProgress(stream)

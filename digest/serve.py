@@ -1,0 +1,166 @@
+"""``digest serve``: build, serve the site on 127.0.0.1, rebuild on every change, reload the browser.
+
+The server adds one small script to every HTML page it serves (never to the
+built files) that asks ``/__digest__/state`` once a second and reloads the
+page when a new build is ready, or shows the build's error over the page.  A
+failed build keeps the previous site served and says what is wrong in the
+terminal and in the browser.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from digest.errors import DigestError
+
+STATE = "/__digest__/state"
+RELOAD_SCRIPT = "/__digest__/reload.js"
+
+_RELOAD_JS = """(function () {
+  var seen = null;
+  function overlay(message) {
+    var box = document.getElementById("digest-error");
+    if (!message) { if (box) box.remove(); return; }
+    if (!box) {
+      box = document.createElement("pre");
+      box.id = "digest-error";
+      box.setAttribute("role", "alert");
+      box.style.cssText = "position:fixed;left:0;right:0;bottom:0;margin:0;padding:1rem;max-height:50vh;" +
+        "overflow:auto;white-space:pre-wrap;background:#7f1d1d;color:#fff;font:14px/1.4 monospace;z-index:9999";
+      document.body.appendChild(box);
+    }
+    box.textContent = "digest: the last build failed; this page shows the previous one.\\n\\n" + message;
+  }
+  function poll() {
+    fetch("%s", { cache: "no-store" }).then(function (r) { return r.json(); }).then(function (state) {
+      if (seen !== null && state.build !== seen) { location.reload(); return; }
+      seen = state.build;
+      overlay(state.error);
+    }).catch(function () {}).then(function () { setTimeout(poll, 1000); });
+  }
+  poll();
+})();
+""" % STATE
+
+
+@dataclass
+class BuildState:
+    """The latest build's number and error, shared between the watcher and the request handlers."""
+
+    build: int = 0
+    error: str = ""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def succeeded(self) -> None:
+        with self.lock:
+            self.build += 1
+            self.error = ""
+
+    def failed(self, message: str) -> None:
+        with self.lock:
+            self.error = message
+
+    def as_json(self) -> bytes:
+        with self.lock:
+            return json.dumps({"build": self.build, "error": self.error}).encode("utf-8")
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    """Serves the site folder, the build state and the reload script; HTML gets the script added."""
+
+    state: BuildState
+
+    def __init__(self, *args, state: BuildState, **kwargs):
+        self.state = state
+        super().__init__(*args, **kwargs)
+
+    def log_message(self, format, *args):  # noqa: A002 - quiet: the terminal is for build messages
+        pass
+
+    def end_headers(self):
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def do_GET(self):  # noqa: N802 - http.server's name
+        if self.path.split("?")[0] == STATE:
+            return self._send(200, "application/json", self.state.as_json())
+        if self.path.split("?")[0] == RELOAD_SCRIPT:
+            return self._send(200, "text/javascript", _RELOAD_JS.encode("utf-8"))
+        path = Path(self.translate_path(self.path))
+        if path.is_dir():
+            if not self.path.split("?")[0].endswith("/"):
+                return super().do_GET()  # the standard redirect to the folder with a slash
+            path = path / "index.html"
+        if path.suffix == ".html" and path.is_file():
+            html = path.read_bytes()
+            tag = f'<script src="{RELOAD_SCRIPT}"></script>'.encode()
+            html = html.replace(b"</body>", tag + b"</body>", 1) if b"</body>" in html else html + tag
+            return self._send(200, "text/html; charset=utf-8", html)
+        if not path.exists() and (Path(self.directory) / "404.html").is_file():
+            return self._send(404, "text/html; charset=utf-8", (Path(self.directory) / "404.html").read_bytes())
+        return super().do_GET()
+
+    def _send(self, status: int, kind: str, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def generated(path: Path, content_dir: Path) -> bool:
+    """Files the build itself writes into the content folder (rebuilding on them would never stop)."""
+    try:
+        relative = path.resolve().relative_to(content_dir.resolve())
+    except ValueError:
+        return path.name.startswith(".")
+    return relative.parts[:1] in (("dates",), ("topics",)) or path.name.startswith(".")
+
+
+def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, port: int,
+          rebuild: Callable[[], None], report: Callable[[str], None],
+          ready: Callable[[str], None] = lambda url: None, stop: threading.Event | None = None) -> None:
+    """Build once, then serve ``out_dir`` and rebuild whenever content or templates change."""
+    from watchfiles import watch
+
+    state = BuildState()
+
+    def build_now() -> None:
+        try:
+            rebuild()
+        except DigestError as error:
+            state.failed(str(error))
+            for line in str(error).splitlines():
+                report(f"digest: error: {line}")
+        else:
+            state.succeeded()
+
+    build_now()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    handler = functools.partial(Handler, directory=str(out_dir.resolve()), state=state)
+    try:
+        server = http.server.ThreadingHTTPServer((host, port), handler)
+    except OSError as error:
+        raise DigestError(f"cannot serve on {host}:{port}: {error.strerror}") from None
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://{host}:{server.server_address[1]}/"
+    ready(url)
+    stop = stop or threading.Event()
+    try:
+        watched = [str(p) for p in (content_dir, templates_dir) if p.is_dir()]
+        for changes in watch(*watched, stop_event=stop, debounce=300, step=100, yield_on_timeout=False,
+                             watch_filter=lambda change, path: not generated(Path(path), content_dir)):
+            names = sorted({Path(p).name for _, p in changes})
+            report(f"digest: changed: {', '.join(names[:5])}{' …' if len(names) > 5 else ''}; rebuilding")
+            build_now()
+    finally:
+        server.shutdown()
+        server.server_close()

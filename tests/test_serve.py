@@ -1,0 +1,132 @@
+"""digest serve: a real server process, a real browser tab, edits on disk."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from digest.serve import generated
+
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+               "--disable-sync", "--no-first-run"]
+OLD_TITLE = "Insights into DeepSeek-V3: Scaling Challenges and Reflections on Hardware for AI Architectures"
+NEW_TITLE = "Insights into DeepSeek-V3, Revised: Scaling Challenges and Reflections on Hardware"
+
+
+class Server:
+    """``digest serve`` in a subprocess; its stderr lines are collected as they come."""
+
+    def __init__(self, content: Path, out: Path):
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "digest", "serve", "--content", str(content), "--out", str(out),
+             "--port", "0", "--no-search"],
+            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+        self.url = self.wait_for(r"serving .* at (http://127\.0\.0\.1:\d+/)").group(1)
+
+    def _read(self):
+        for line in self.process.stderr:
+            self.lines.put(line.rstrip("\n"))
+
+    def wait_for(self, pattern: str, timeout: float = 60) -> re.Match:
+        deadline = time.monotonic() + timeout
+        for line in self.seen:
+            if match := re.search(pattern, line):
+                return match
+        while time.monotonic() < deadline:
+            try:
+                line = self.lines.get(timeout=0.2)
+            except queue.Empty:
+                assert self.process.poll() is None, f"digest serve exited: {self.seen}"
+                continue
+            self.seen.append(line)
+            if match := re.search(pattern, line):
+                return match
+        raise AssertionError(f"no line matching {pattern!r} in {self.seen}")
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGINT)
+        try:
+            return self.process.wait(timeout=15)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+
+
+@pytest.fixture
+def server(content_copy, tmp_path):
+    running = Server(content_copy, tmp_path / "site")
+    yield running
+    running.stop()
+
+
+def test_an_edit_shows_in_the_open_tab_and_a_broken_snapshot_does_not_stop_the_server(server, content_copy):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=LAUNCH_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(server.url + "dates/2026-01-07/")
+            assert page.locator(".paper-title a").first.inner_text() == OLD_TITLE
+
+            # Edit the snapshot on disk: the open tab reloads by itself and shows the new title.
+            snapshot = content_copy / "snapshots" / "2026-01-07.txt"
+            snapshot.write_text(snapshot.read_text().replace(OLD_TITLE, NEW_TITLE, 1))
+            page.wait_for_function(f"document.querySelector('.paper-title a').textContent === {NEW_TITLE!r}",
+                                   timeout=30000)
+            server.wait_for(r"rebuilding")
+
+            # A broken snapshot: the error is in the terminal and on the page; the old site stays served.
+            broken = content_copy / "snapshots" / "2026-01-20.txt"
+            broken.write_text("Daily Papers\n\nJan 20\n\nA title and nothing else\n")
+            server.wait_for(r"digest: error: .*2026-01-20\.txt:5: card 'A title and nothing else' has a title "
+                            r"but no abstract")
+            page.wait_for_selector("#digest-error", timeout=15000)
+            assert "has a title but no abstract" in page.locator("#digest-error").inner_text()
+            assert page.locator(".paper-title a").first.inner_text() == NEW_TITLE
+            with urllib.request.urlopen(server.url + "archive/") as response:
+                assert response.status == 200 and b"19 January 2026" in response.read()
+
+            # Fixed again: the error goes away with the next build.
+            broken.unlink()
+            page.wait_for_function("!document.getElementById('digest-error')", timeout=30000)
+            assert server.process.poll() is None
+        finally:
+            browser.close()
+    assert server.stop() == 0
+
+
+def test_the_reload_script_is_added_only_to_served_pages(server, tmp_path):
+    with urllib.request.urlopen(server.url) as response:
+        served = response.read().decode()
+    assert '<script src="/__digest__/reload.js"></script></body>' in served
+    assert "__digest__" not in (tmp_path / "site" / "index.html").read_text()
+    with urllib.request.urlopen(server.url + "__digest__/state") as response:
+        assert response.read() == b'{"build": 1, "error": ""}'
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(server.url + "no/such/page/")
+    assert missing.value.code == 404 and b"Page not found" in missing.value.read()
+
+
+def test_files_the_build_writes_into_content_do_not_trigger_rebuilds(tmp_path):
+    content = tmp_path / "content"
+    assert generated(content / "dates" / "2026-01-07.md", content)
+    assert generated(content / "topics" / "llm-inference.md", content)
+    assert generated(content / "snapshots" / ".2026-01-07.txt.tmp", content)
+    assert not generated(content / "snapshots" / "2026-01-07.txt", content)
+    assert not generated(content / "site.yaml", content)
+    assert not generated(tmp_path / "templates" / "base.html", content)
