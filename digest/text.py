@@ -18,10 +18,41 @@ _MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]<>#|~&])")
 _MARKDOWN_LINE_START = re.compile(r"^(\s*)([-+=>:]|\d+(?=[.)]))")
 
 
+# An http(s) URL in running text; trailing punctuation is not part of it.
+_URL = re.compile(r"https?://[^\s<>\"'`\\\[\]]+")
+_URL_TRAILING = ".,;:!?'\""
+
+
+def _trim_url(candidate: str) -> str:
+    """The URL without trailing sentence punctuation or an unbalanced closing bracket."""
+    url = candidate
+    while url and (url[-1] in _URL_TRAILING or (url[-1] in ")]}" and url.count(url[-1]) >
+                                                   url.count({")": "(", "]": "[", "}": "{"}[url[-1]]))):
+        url = url[:-1]
+    return url
+
+
 def escape_markdown(text: str) -> str:
-    """Text that renders as exactly itself in CommonMark: no HTML, links, emphasis or blocks."""
+    """Text that renders as exactly itself in CommonMark: no HTML, emphasis or blocks, and no links
+    except its own http(s) URLs, which become autolinks (``<https://…>``)."""
     text = " ".join(text.split())
-    text = _MARKDOWN_INLINE.sub(r"\\\1", text)
+    parts, position = [], 0
+    for match in _URL.finditer(text):
+        url = _trim_url(match.group(0))
+        if url.endswith("://"):
+            continue
+        parts.append(_escape_inline(text[position:match.start()]))
+        parts.append(f"<{url}>")
+        position = match.start() + len(url)
+    parts.append(_escape_inline(text[position:]))
+    return _escape_line_start("".join(parts))
+
+
+def _escape_inline(text: str) -> str:
+    return _MARKDOWN_INLINE.sub(r"\\\1", text)
+
+
+def _escape_line_start(text: str) -> str:
     match = _MARKDOWN_LINE_START.match(text)
     if match:
         start = match.end(1)

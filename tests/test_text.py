@@ -61,15 +61,20 @@ HOSTILE = [
     "Ω ≤ 5 — “quotes” ‘single’ … 😀",
 ]
 
-FORBIDDEN_TAGS = ["<a", "<em", "<strong", "<code", "<script", "<img", "<h1", "<h2", "<ol", "<ul",
+FORBIDDEN_TAGS = ["<em", "<strong", "<code", "<script", "<img", "<h1", "<h2", "<ol", "<ul",
                   "<li", "<blockquote", "<hr", "<pre", "<del", "<s>"]
+# The one kind of link the escape makes: an http(s) URL of the text, linking to exactly itself.
+AUTOLINK = re.compile(r'<a href="(https?://[^"]*)">([^<]*)</a>')
 
 
 def rendered_text(markdown: str) -> str:
     out = MD.render(markdown)
     assert out.startswith("<p>") and out.endswith("</p>\n"), out
     inner = out[len("<p>"):-len("</p>\n")]
-    assert "<" not in inner, out  # no tags at all inside the paragraph
+    for href, label in AUTOLINK.findall(inner):
+        assert html.unescape(href) == html.unescape(label), out
+    inner = AUTOLINK.sub(lambda m: m.group(2), inner)
+    assert "<" not in inner, out  # no other tags inside the paragraph
     return html.unescape(inner)
 
 
@@ -79,6 +84,7 @@ def test_escaped_text_renders_as_itself(text):
     out = MD.render(escaped)
     for tag in FORBIDDEN_TAGS:
         assert tag not in out, (text, escaped, out)
+    assert out.count("<a ") == len(AUTOLINK.findall(out)), out
     assert rendered_text(escaped) == " ".join(text.split())
 
 
@@ -96,9 +102,24 @@ def test_newlines_are_folded():
     assert rendered_text(escaped) == "Title === - item > quote"
 
 
-def test_plain_text_is_unchanged():
+def test_plain_text_is_unchanged_and_urls_become_autolinks():
     text = "Diffusion models (DMs) reach 3.5x speed-up, 94% accuracy; see https://github.com/x/y."
-    assert escape_markdown(text) == text
+    assert escape_markdown(text) == text.replace("https://github.com/x/y", "<https://github.com/x/y>")
+    assert MD.render(escape_markdown(text)).count('<a href="https://github.com/x/y">') == 1
+
+
+@pytest.mark.parametrize("text, links", [
+    ("Code at https://github.com/Wan-Video/Wan2.1.", ["https://github.com/Wan-Video/Wan2.1"]),
+    ("(see https://y.org/p) and https://z.org/w_(x), done", ["https://y.org/p", "https://z.org/w_(x)"]),
+    ("https://x.org/a_b_c?x=1&y=2#frag~z!", ["https://x.org/a_b_c?x=1&amp;y=2#frag~z"]),
+    ("javascript:alert(1) file:///etc/passwd ftp://x.org data:text/html,x", []),
+    ("[![badge](https://x/y.svg)](https://x)", ["https://x/y.svg", "https://x"]),
+    ("http:// alone", []),
+])
+def test_only_http_urls_become_links(text, links):
+    out = MD.render(escape_markdown(text))
+    assert [href for href, _ in AUTOLINK.findall(out)] == links
+    assert rendered_text(escape_markdown(text)) == text
 
 
 def test_random_punctuation_soup():
