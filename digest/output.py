@@ -8,6 +8,8 @@ build leaves the previous site as it was.
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import os
 import shutil
 from pathlib import Path, PurePosixPath
@@ -51,30 +53,72 @@ def _write_all(files: dict[str, bytes], root: Path) -> None:
         target.write_bytes(files[path])
 
 
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two folders in one atomic step (Linux renameat2 with RENAME_EXCHANGE).
+
+    Returns False where the system or file system cannot, so the caller falls back to two renames.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.EINVAL, errno.ENOSYS, errno.EPERM, errno.ENOTSUP, errno.EXDEV):
+        return False
+    raise OSError(error, os.strerror(error), str(b))
+
+
+def recover_interrupted_swap(out_dir: Path) -> None:
+    """Undo what a build killed in the middle of a two-rename swap left: put the old site back."""
+    parent = out_dir.parent
+    if not out_dir.exists():
+        olds = sorted(parent.glob(f".{out_dir.name}.old-*"), key=lambda p: p.stat().st_mtime)
+        if olds:
+            os.rename(olds[-1], out_dir)
+    for leftover in [*parent.glob(f".{out_dir.name}.new-*"), *parent.glob(f".{out_dir.name}.old-*")]:
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
 def replace_site(files: dict[str, bytes], out_dir: Path, *, version: str) -> None:
-    """Write ``files`` as the new contents of ``out_dir``, all or nothing."""
+    """Write ``files`` as the new contents of ``out_dir``, all or nothing.
+
+    The new site is written into a folder beside ``out_dir`` and swapped in at
+    once, so that a build that fails or is killed at any moment leaves the
+    previous site exactly as it was.
+    """
     out_dir = out_dir.resolve()
+    parent = out_dir.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        recover_interrupted_swap(out_dir)
+    except OSError as error:
+        raise DigestError(f"cannot prepare the output folder: {error.strerror or error}",
+                          error.filename or out_dir) from None
     if out_dir.exists() and (not out_dir.is_dir() or (any(out_dir.iterdir()) and not (out_dir / MARKER).exists())):
         raise DigestError(f"refusing to replace {out_dir}: it exists and was not built by digest "
                           f"(no {MARKER} file); remove it or choose another --out")
-    parent = out_dir.parent
-    parent.mkdir(parents=True, exist_ok=True)
     fresh = parent / f".{out_dir.name}.new-{os.getpid()}"
     old = parent / f".{out_dir.name}.old-{os.getpid()}"
-    for leftover in parent.glob(f".{out_dir.name}.new-*"):
-        shutil.rmtree(leftover, ignore_errors=True)
     try:
         _write_all(files, fresh)
         (fresh / MARKER).write_text(f"digest {version}\n", encoding="utf-8")
-        if out_dir.exists():
+        if not out_dir.exists():
+            os.rename(fresh, out_dir)
+        elif _exchange(fresh, out_dir):
+            shutil.rmtree(fresh, ignore_errors=True)  # now holds the previous site
+        else:
             os.rename(out_dir, old)
-        os.rename(fresh, out_dir)
+            os.rename(fresh, out_dir)
+            shutil.rmtree(old, ignore_errors=True)
     except OSError as error:
         shutil.rmtree(fresh, ignore_errors=True)
         if old.exists() and not out_dir.exists():
             os.rename(old, out_dir)
         raise DigestError(f"could not write the site: {error.strerror or error}", error.filename or out_dir) from None
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def write_changed(files: dict[str, str], root: Path, *, stale_marker: str, subdirs: tuple[str, ...]) -> int:
