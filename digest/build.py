@@ -175,11 +175,16 @@ class BuildResult:
 
 def build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None = None,
           today: dt.date | None = None, warn: Warn | None = None, search: bool = True,
-          progress: Progress | None = None) -> BuildResult:
-    """Gather, then write the Markdown pages into ``content_dir`` and the site into ``out_dir``."""
+          progress: Progress | None = None, strict: bool = False) -> BuildResult:
+    """Gather, then write the Markdown pages into ``content_dir`` and the site into ``out_dir``.
+
+    With ``strict``, any warning fails the build before anything is written."""
     progress = progress or Progress()
     site = gather(content_dir, templates_dir=templates_dir, today=today, warn=warn, search=search,
                   progress=progress)
+    if strict and site.loaded.warnings:
+        count = len(site.loaded.warnings)
+        raise DigestError(f"--strict: {count} warning{'s' if count > 1 else ''}, so nothing was written")
     with progress.stage(f"wrote {len(site.files)} files"):
         changed = write_changed(site.markdown, content_dir, stale_marker=f"generator: {GENERATOR}",
                                 subdirs=("dates", "topics"))

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from digest import __version__
 from digest.build import build, build_date, load, read_snapshot_file, template_environment
+from digest.check import check_content
 from digest.config import load_config
 from digest.dates import resolve_snapshot_dates
 from digest.fetch import api_request_url, download
@@ -88,7 +89,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     progress = choose_progress(quiet=args.quiet, verbose=args.verbose)
     try:
         result = build(args.content, args.out, templates_dir=args.templates, warn=_warn, search=args.search,
-                       progress=progress)
+                       progress=progress, strict=args.strict)
     finally:
         progress.close()
     if not args.quiet:
@@ -97,6 +98,20 @@ def cmd_build(args: argparse.Namespace) -> int:
               f"{len(site.topics)} topics: {len(site.files)} files in {result.out_dir}, "
               f"{len(site.markdown)} Markdown pages in {args.content}")
     return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    report = check_content(args.content, today=build_date(), templates_dir=args.templates)
+    for error in report.errors:
+        for line in error.splitlines():
+            print(f"digest: error: {line}", file=sys.stderr)
+    for warning in report.warnings:
+        _warn(warning)
+    failed = bool(report.errors) or (args.strict and bool(report.warnings))
+    print(f"digest: checked {args.content} ({report.snapshots} snapshots): "
+          f"{len(report.errors)} errors, {len(report.warnings)} warnings"
+          + (" (--strict: warnings fail)" if args.strict and report.warnings else ""))
+    return 1 if failed else 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -210,7 +225,14 @@ def make_parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("-v", "--verbose", action="store_true", help="print every stage and its time")
     build_cmd.add_argument("--no-search", dest="search", action="store_false",
                            help="leave out the search page and its index")
+    build_cmd.add_argument("--strict", action="store_true", help="fail on warnings, and write nothing")
     build_cmd.set_defaults(func=cmd_build)
+
+    check_cmd = commands.add_parser("check", help="check all content and list every problem; write nothing")
+    check_cmd.add_argument("--content", type=Path, default=Path("content"))
+    check_cmd.add_argument("--templates", type=Path, default=None)
+    check_cmd.add_argument("--strict", action="store_true", help="fail on warnings too")
+    check_cmd.set_defaults(func=cmd_check)
 
     serve_cmd = commands.add_parser("serve", help="build, serve on 127.0.0.1, rebuild and reload on changes")
     serve_cmd.add_argument("--content", type=Path, default=Path("content"))

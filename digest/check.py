@@ -1,0 +1,65 @@
+"""``digest check``: every problem in a content folder, all at once, without writing anything."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from digest.build import gather, read_snapshot_file, snapshot_files
+from digest.config import load_config
+from digest.dates import resolve_snapshot_dates
+from digest.errors import ConfigErrors, DigestError, SnapshotError
+from digest.models import ParsedSnapshot
+
+
+@dataclass
+class Report:
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    snapshots: int = 0
+
+
+def _date_all(parsed: list[ParsedSnapshot], today: dt.date, report: Report) -> None:
+    """Date the snapshots together; a snapshot that cannot be dated is reported and left out, then retried."""
+    remaining = list(parsed)
+    while remaining:
+        warnings: list[str] = []
+        try:
+            resolve_snapshot_dates(remaining, today=today, warn=warnings.append)
+        except SnapshotError as error:
+            report.errors.append(str(error))
+            remaining = [p for p in remaining if p.source != error.path]
+            continue
+        report.warnings.extend(warnings)
+        return
+
+
+def check_content(content_dir: Path, *, today: dt.date, templates_dir: Path | None = None) -> Report:
+    report = Report()
+    try:
+        load_config(content_dir)
+    except ConfigErrors as many:
+        report.errors.extend(str(e) for e in many.errors)
+    except DigestError as error:
+        report.errors.append(str(error))
+    parsed = []
+    try:
+        files = snapshot_files(content_dir / "snapshots")
+    except DigestError as error:
+        report.errors.append(str(error))
+        files = []
+    for path in files:
+        try:
+            parsed.append(read_snapshot_file(path, str(path)))
+        except DigestError as error:
+            report.errors.append(str(error))
+    report.snapshots = len(files)
+    _date_all(parsed, today, report)
+    if not report.errors:
+        # Everything reads: render in memory too, for template and e-mail size problems.
+        try:
+            gather(content_dir, templates_dir=templates_dir, today=today, search=False)
+        except DigestError as error:
+            report.errors.append(str(error))
+    return report

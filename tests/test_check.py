@@ -1,0 +1,68 @@
+"""digest check lists every problem at once and writes nothing; --strict makes warnings fatal."""
+
+from __future__ import annotations
+
+import shutil
+
+from conftest import ORIGINAL_NAMES, run_cli
+
+
+def listing(folder):
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
+
+
+def test_good_content_checks_clean_and_nothing_is_written(content_copy):
+    before = listing(content_copy)
+    result = run_cli("check", "--content", content_copy)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("(4 snapshots): 0 errors, 0 warnings")
+    assert listing(content_copy) == before  # not even the Markdown pages
+
+
+def test_every_problem_is_listed_at_once(content_copy):
+    snapshots = content_copy / "snapshots"
+    (snapshots / "2026-01-20.txt").write_text("Daily Papers\n\nJan 20\n\nA title only\n")
+    (snapshots / "2026-01-21.txt").write_bytes(b"\x00\x01binary")
+    shutil.copyfile(snapshots / "2025-12-16.txt", snapshots / "2025-11-04.txt")
+    (content_copy / "site.yaml").write_text("title: x\nbase_url: ftp://x\nfeed_items: 0\n")
+    result = run_cli("check", "--content", content_copy)
+    assert result.returncode == 1
+    errors = [line for line in result.stderr.splitlines() if line.startswith("digest: error: ")]
+    assert len(errors) == 5, result.stderr
+    assert any("site.yaml: base_url:" in e for e in errors)
+    assert any("site.yaml: feed_items: must be at least 1" in e for e in errors)
+    assert any("2026-01-20.txt:5: card 'A title only' has a title but no abstract" in e for e in errors)
+    assert any("2026-01-21.txt: not a Daily Papers snapshot: binary data" in e for e in errors)
+    assert any("2025-11-04.txt:11: list day 'Dec 16' contradicts the date 2025-11-04" in e for e in errors)
+    assert "Traceback" not in result.stderr
+    assert "5 errors" in result.stdout
+
+
+def test_strict_turns_warnings_into_failures(tmp_path, content_copy, seed_dir):
+    # A capture with no date in its name that no other snapshot can date: its year is assumed, with a warning.
+    snapshots = content_copy / "snapshots"
+    for path in snapshots.iterdir():
+        path.unlink()
+    shutil.copyfile(seed_dir / ORIGINAL_NAMES[0], snapshots / "capture.txt")
+    env = {"SOURCE_DATE_EPOCH": "1780000000"}  # 2026-05-28: "today" for the guess
+    relaxed = run_cli("check", "--content", content_copy, env=env)
+    assert relaxed.returncode == 0 and "assumed the list day Nov 3 is in 2025" in relaxed.stderr
+    strict = run_cli("check", "--strict", "--content", content_copy, env=env)
+    assert strict.returncode == 1 and "(--strict: warnings fail)" in strict.stdout
+
+    site = tmp_path / "site"
+    result = run_cli("build", "--strict", "--content", content_copy, "--out", site, env=env)
+    assert result.returncode == 1
+    assert "--strict: 1 warning, so nothing was written" in result.stderr
+    assert not site.exists() and not (content_copy / "dates").exists()
+    result = run_cli("build", "--content", content_copy, "--out", site, env=env)
+    assert result.returncode == 0 and "warning" in result.stderr
+    assert (site / "dates" / "2025-11-03" / "index.html").is_file()
+
+
+def test_check_catches_what_only_rendering_shows(content_copy):
+    site_yaml = content_copy / "site.yaml"
+    site_yaml.write_text(site_yaml.read_text().replace("max_html_bytes: 102000", "max_html_bytes: 20000"))
+    result = run_cli("check", "--content", content_copy)
+    assert result.returncode == 1
+    assert "email.max_html_bytes" in result.stderr
