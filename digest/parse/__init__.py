@@ -25,8 +25,15 @@ PARSERS = (
 )
 
 
+#: A day's page is a few hundred KB at most; far larger files are not snapshots.
+MAX_SNAPSHOT_BYTES = 50 * 1024 * 1024
+
+
 def decode_snapshot(data: bytes, source: str) -> str:
-    """The text of a snapshot file, which must be UTF-8; binary data is refused."""
+    """The text of a snapshot file, which must be UTF-8; binary data and huge files are refused."""
+    if len(data) > MAX_SNAPSHOT_BYTES:
+        raise SnapshotError(f"not a Daily Papers snapshot: {len(data) / 1048576:.0f} MB is far larger than a "
+                            f"day's page (at most {MAX_SNAPSHOT_BYTES // 1048576} MB)", source)
     if b"\x00" in data[:65536]:
         raise SnapshotError("not a Daily Papers snapshot: binary data (NUL bytes)", source)
     try:

@@ -1,0 +1,161 @@
+"""Hostile input: random text into every parser, and script that must stay inert in a real browser."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from conftest import CONTENT, FIXTURES, run_cli
+from digest.errors import SnapshotError
+from digest.parse import MAX_SNAPSHOT_BYTES, decode_snapshot, parse_snapshot
+from digest.parse.api import parse_json_snapshot
+from digest.parse.crawl import parse_crawler_dump
+from digest.parse.html import parse_html_snapshot
+from digest.parse.text import parse_text_snapshot
+
+SEED = (CONTENT / "snapshots" / "2025-12-16.txt").read_text()
+PARSERS = [parse_snapshot, parse_text_snapshot, parse_crawler_dump, parse_html_snapshot, parse_json_snapshot]
+FRAGMENTS = ["Daily Papers", "Dec 16", "May 14 5", "Nov 7, 2024 2", "Feb 29", "·", "  • 5 authors", "deepseek-ai DeepSeek",
+             "### [T](/papers/2506.13585)", "[ 6](https://huggingface.co/papers/2506.13585#community)", "-", "12",
+             "<article><h3><a href=\"/papers/2501.00001\">x</a></h3></article>", "<html>", "{\"paper\": {}}", "[",
+             "]", "{", "}", "\"title\"", ":", ",", "\n", "\n\n", "\r\n", "\u00a0", "{{ 7*7 }}", "<script>", "\x00"]
+CHECKS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def only_snapshot_errors(parser, text: str) -> None:
+    try:
+        parser(text, "fuzz.txt")
+    except SnapshotError:
+        pass
+
+
+@CHECKS
+@given(st.text())
+def test_any_text_gives_a_snapshot_or_a_snapshot_error(text):
+    for parser in PARSERS:
+        only_snapshot_errors(parser, text)
+
+
+@CHECKS
+@given(st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=20), max_size=60).map("".join))
+def test_snapshot_like_fragments_give_a_snapshot_or_a_snapshot_error(text):
+    for parser in PARSERS:
+        only_snapshot_errors(parser, text)
+
+
+@CHECKS
+@given(st.data())
+def test_a_real_snapshot_cut_or_spliced_anywhere_is_handled(data):
+    start = data.draw(st.integers(0, len(SEED)))
+    end = data.draw(st.integers(start, len(SEED)))
+    insert = data.draw(st.sampled_from(FRAGMENTS) | st.text(max_size=10))
+    only_snapshot_errors(parse_snapshot, SEED[:start] + insert + SEED[end:])
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(
+        st.sampled_from(["paper", "id", "title", "summary", "authors", "name", "publishedAt", "upvotes",
+                         "numComments", "organization", "fullname", "githubRepo", "ai_keywords", "x"]),
+        children, max_size=6),
+    max_leaves=30)
+
+
+@CHECKS
+@given(st.lists(json_values, max_size=5))
+def test_any_json_array_gives_a_snapshot_or_a_snapshot_error(items):
+    only_snapshot_errors(parse_json_snapshot, json.dumps(items))
+    props = json.dumps({"dailyPapers": items}).replace("&", "&amp;").replace('"', "&quot;")
+    only_snapshot_errors(parse_html_snapshot, f'<html><body><div data-target="DailyPapers" data-props="{props}">'
+                                              f'</div></body></html>')
+
+
+@CHECKS
+@given(st.binary(max_size=200))
+def test_any_bytes_decode_or_give_a_snapshot_error(data):
+    try:
+        text = decode_snapshot(data, "bytes.txt")
+    except SnapshotError:
+        return
+    only_snapshot_errors(parse_snapshot, text)
+
+
+def test_a_huge_file_is_refused_before_parsing():
+    with pytest.raises(SnapshotError, match="far larger than a day's page"):
+        decode_snapshot(b"a" * (MAX_SNAPSHOT_BYTES + 1), "huge.txt")
+
+
+# --- script in every field, opened in a real browser ---------------------------------------------
+
+PAYLOAD = "<img src=x onerror=\"window.__xss=1;alert(1)\"><script>window.__xss=2;alert(2)</script>{{ 7*7 }}"
+
+
+def hostile_content(folder: Path) -> Path:
+    """The bundled content plus a text and a JSON snapshot of 2026-01-20 with script in every field."""
+    shutil.copytree(CONTENT / "snapshots", folder / "snapshots")
+    for name in ("site.yaml", "topics.yaml"):
+        shutil.copyfile(CONTENT / name, folder / name)
+    text = (f"Daily Papers\n\nJan 20\n\nInference {PAYLOAD} title\n\nAbstract with {PAYLOAD} and "
+            f"[link](javascript:alert(3)) and https://example.org/ok.\n\nevil-org Evil {PAYLOAD}\n·\nJan 19 3\n")
+    (folder / "snapshots" / "2026-01-20.txt").write_text(text)
+    items = json.loads((FIXTURES / "json" / "2026-01-19.json").read_text())
+    item = items[1]
+    item["paper"]["id"] = "2601.09999"
+    item["paper"]["title"] = f"Serving {PAYLOAD} kernels"
+    item["paper"]["summary"] = f"Summary {PAYLOAD}"
+    item["paper"]["authors"] = [{"name": PAYLOAD}]
+    item["paper"]["ai_keywords"] = [PAYLOAD]
+    item["paper"]["githubRepo"] = "javascript:alert(4)"
+    item["paper"]["projectPage"] = "https://example.org/\"onmouseover=\"alert(5)"
+    item["paper"]["organization"] = {"name": "evil", "fullname": PAYLOAD}
+    item["paper"]["submittedOnDailyAt"] = "2026-01-20T00:00:00.000Z"
+    (folder / "snapshots" / "2026-01-20.json").write_text(json.dumps([item]))
+    return folder
+
+
+def test_script_in_every_field_stays_inert_in_chromium(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    content = hostile_content(tmp_path / "content")
+    site = tmp_path / "site"
+    result = run_cli("build", "--content", content, "--out", site)
+    assert result.returncode == 0, result.stderr
+    pages = ["index.html", "dates/2026-01-20/index.html", "papers/2601.09999/index.html",
+             "topics/llm-inference/index.html", "email/2026-01-20.html", "archive/index.html"]
+    pages += [p.relative_to(site).as_posix() for p in (site / "papers").glob("inference-img*/index.html")]
+    assert len(pages) == 7, "the text snapshot's paper has a page"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        try:
+            for path in pages:
+                page = browser.new_page()
+                dialogs = []
+                page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+                page.route("**/*", lambda route: route.abort() if not route.request.url.startswith("file:")
+                           else route.continue_())
+                page.goto((site / path).as_uri())
+                # Fire the events injected handlers would wait for, on every element.
+                page.evaluate("""for (const el of document.querySelectorAll('*')) {
+                    for (const kind of ['mouseover', 'focus', 'click']) {
+                        if (kind === 'click' && el.closest('a')) continue;
+                        el.dispatchEvent(new Event(kind, {bubbles: true}));
+                    }
+                }""")
+                assert page.evaluate("window.__xss") is None, path
+                assert dialogs == [], (path, dialogs)
+                if path != "archive/index.html":  # the archive lists days, not papers
+                    assert "{{ 7*7 }}" in page.content(), path  # shown as text, never evaluated
+                hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
+                assert not [h for h in hrefs if h.strip().lower().startswith(("javascript:", "data:"))], path
+                page.close()
+        finally:
+            browser.close()
+    # Nothing was written outside the output folder.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["content", "site"]
