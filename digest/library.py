@@ -80,8 +80,11 @@ def merge_day(snapshots: Sequence[Snapshot], key) -> list[_Placed]:
     return [_Placed(k, rank, tuple(cards[k]), sources[k]) for k, rank in ranks.items()]
 
 
-def build_library(snapshots: Sequence[Snapshot], topics: Sequence[TopicConfig]) -> Library:
-    """The whole model: papers with their histories, days with new/returning/dropped, topics."""
+def build_library(snapshots: Sequence[Snapshot], topics: Sequence[TopicConfig], *,
+                  match=match_topics) -> Library:
+    """The whole model: papers with their histories, days with new/returning/dropped, topics.
+
+    ``match`` assigns topics (``match_topics``, or a cached version of it)."""
     key = identity_resolver(snapshots)
     by_date: dict[dt.date, list[Snapshot]] = defaultdict(list)
     for snapshot in snapshots:
@@ -119,7 +122,7 @@ def build_library(snapshots: Sequence[Snapshot], topics: Sequence[TopicConfig]) 
 
     slugs = assign_slugs({k: cards[-1][1].title for k, cards in cards_by_key.items()})
     papers = {
-        k: _make_paper(k, slugs[k], cards_by_key[k], tuple(appearances[k]), topics)
+        k: _make_paper(k, slugs[k], cards_by_key[k], tuple(appearances[k]), topics, match)
         for k in sorted(cards_by_key)
     }
     return Library(days=tuple(days), papers=papers, topics=_collect_topics(papers, topics))
@@ -135,7 +138,7 @@ def _latest(cards: list[tuple[dt.date, Card]], field: str):
 
 
 def _make_paper(key: str, slug: str, cards: list[tuple[dt.date, Card]],
-                appearances: tuple[Appearance, ...], topics: Sequence[TopicConfig]) -> Paper:
+                appearances: tuple[Appearance, ...], topics: Sequence[TopicConfig], match) -> Paper:
     title = _latest(cards, "title")
     abstract = _latest(cards, "abstract") or ""
     published = _latest(cards, "published")
@@ -148,7 +151,7 @@ def _make_paper(key: str, slug: str, cards: list[tuple[dt.date, Card]],
         arxiv_id=_latest(cards, "arxiv_id"),
         url=_latest(cards, "url"),
         appearances=appearances,
-        topics=match_topics(title, abstract, topics, keywords),
+        topics=match(title, abstract, topics, keywords),
         author_names=_latest(cards, "author_names"),
         github=_latest(cards, "github"),
         github_stars=_latest(cards, "github_stars"),

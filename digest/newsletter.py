@@ -48,9 +48,14 @@ class Newsletter:
 
     def files(self) -> dict[str, bytes]:
         """Site-relative paths of the exported files."""
-        stem = f"email/{self.date.isoformat()}"
-        return {f"{stem}.html": self.html.encode("utf-8"), f"{stem}.txt": self.text.encode("utf-8"),
-                f"{stem}.eml": self.message}
+        html, text, eml = newsletter_paths(self.date)
+        return {html: self.html.encode("utf-8"), text: self.text.encode("utf-8"), eml: self.message}
+
+
+def newsletter_paths(date: dt.date) -> tuple[str, str, str]:
+    """Where a day's e-mail goes in the site: its .html, .txt and .eml."""
+    stem = f"email/{date.isoformat()}"
+    return f"{stem}.html", f"{stem}.txt", f"{stem}.eml"
 
 
 def newsletter_context(day: DayPage, config: Config) -> dict:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import hashlib
 import os
 import shutil
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
 
 from digest.errors import DigestError
@@ -29,28 +31,67 @@ def check_relative_path(path: str) -> str:
     return path
 
 
+class _Reuse:
+    """Marks an output that is the previous build's file, unchanged."""
+
+    def __repr__(self) -> str:
+        return "REUSE"
+
+
+REUSE = _Reuse()
+
+
 class OutputFiles:
-    """Output files collected in memory: relative path -> bytes."""
+    """Output files collected in memory: relative path -> bytes, or REUSE for the previous build's file."""
 
     def __init__(self) -> None:
-        self.files: dict[str, bytes] = {}
+        self.files: dict[str, bytes | _Reuse] = {}
+        self.keys: dict[str, str] = {}  #: path -> key of the inputs it was made from
 
-    def add(self, path: str, data: bytes | str) -> None:
+    def add(self, path: str, data: bytes | str | _Reuse, key: str = "") -> None:
         check_relative_path(path)
         if path in self.files:
             raise DigestError(f"two outputs want the same file: {path}")
         self.files[path] = data.encode("utf-8") if isinstance(data, str) else data
+        self.keys[path] = key
 
-    def update(self, files: dict[str, bytes | str]) -> None:
+    def update(self, files: dict[str, bytes | str], key: str = "") -> None:
         for path, data in files.items():
-            self.add(path, data)
+            self.add(path, data, key)
 
 
-def _write_all(files: dict[str, bytes], root: Path) -> None:
+def _link_or_copy(source: Path, target: Path) -> None:
+    """Put the previous build's file in the new site without writing its bytes again."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def _write_all(files: dict[str, bytes | _Reuse], root: Path, previous: Path | None,
+               previous_hash: Callable[[str], str | None]) -> dict[str, str]:
+    """Write (or link from ``previous``) every file under ``root``; returns path -> sha256."""
+    hashes: dict[str, str] = {}
+    made: set[Path] = set()
     for path in sorted(files):
         target = root / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(files[path])
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
+        data = files[path]
+        old = previous / path if previous is not None else None
+        if data is REUSE:
+            assert old is not None
+            _link_or_copy(old, target)
+            hashes[path] = previous_hash(path) or hashlib.sha256(old.read_bytes()).hexdigest()
+            continue
+        digest = hashlib.sha256(data).hexdigest()
+        hashes[path] = digest
+        if old is not None and digest == previous_hash(path) and old.is_file():
+            _link_or_copy(old, target)  # same bytes as before: not written again
+        else:
+            target.write_bytes(data)
+    return hashes
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -83,12 +124,15 @@ def recover_interrupted_swap(out_dir: Path) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-def replace_site(files: dict[str, bytes], out_dir: Path, *, version: str) -> None:
-    """Write ``files`` as the new contents of ``out_dir``, all or nothing.
+def replace_site(files: dict[str, bytes | _Reuse], out_dir: Path, *, version: str,
+                 previous_hash: Callable[[str], str | None] = lambda path: None) -> dict[str, str]:
+    """Write ``files`` as the new contents of ``out_dir``, all or nothing; returns path -> sha256.
 
     The new site is written into a folder beside ``out_dir`` and swapped in at
     once, so that a build that fails or is killed at any moment leaves the
-    previous site exactly as it was.
+    previous site exactly as it was.  Files the previous build already had
+    (REUSE, or the same bytes by ``previous_hash``) are hard-linked from it,
+    not written again.
     """
     out_dir = out_dir.resolve()
     parent = out_dir.parent
@@ -104,7 +148,7 @@ def replace_site(files: dict[str, bytes], out_dir: Path, *, version: str) -> Non
     fresh = parent / f".{out_dir.name}.new-{os.getpid()}"
     old = parent / f".{out_dir.name}.old-{os.getpid()}"
     try:
-        _write_all(files, fresh)
+        hashes = _write_all(files, fresh, out_dir if out_dir.is_dir() else None, previous_hash)
         (fresh / MARKER).write_text(f"digest {version}\n", encoding="utf-8")
         if not out_dir.exists():
             os.rename(fresh, out_dir)
@@ -119,11 +163,13 @@ def replace_site(files: dict[str, bytes], out_dir: Path, *, version: str) -> Non
         if old.exists() and not out_dir.exists():
             os.rename(old, out_dir)
         raise DigestError(f"could not write the site: {error.strerror or error}", error.filename or out_dir) from None
+    return hashes
 
 
-def write_changed(files: dict[str, str], root: Path, *, stale_marker: str, subdirs: tuple[str, ...]) -> int:
+def write_changed(files: dict[str, str | None], root: Path, *, stale_marker: str, subdirs: tuple[str, ...]) -> int:
     """Write text files under ``root`` whose contents changed; remove stale generated ones.
 
+    A value of None means the file is known to be up to date and is left alone.
     A file in one of ``subdirs`` that is not in ``files`` is removed only if it
     contains ``stale_marker`` (so hand-written files are never deleted).
     Returns the number of files written or removed.
@@ -131,6 +177,8 @@ def write_changed(files: dict[str, str], root: Path, *, stale_marker: str, subdi
     changed = 0
     try:
         for path, text in sorted(files.items()):
+            if text is None:
+                continue
             target = root / check_relative_path(path)
             data = text.encode("utf-8")
             if target.is_file() and target.read_bytes() == data:

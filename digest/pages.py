@@ -39,8 +39,10 @@ class ListedPaper:
     upvotes: int | None
     abstract: str
     topics: tuple[TopicLink, ...]
-    first_seen: dt.date
-    last_seen: dt.date
+    # The paper's history across days; None/0 on day pages, which do not show it (so that a
+    # day's page stays the same when the paper trends again later).
+    first_seen: dt.date | None
+    last_seen: dt.date | None
     appearances: int
     best_rank: int
     arxiv_id: str | None
@@ -126,7 +128,8 @@ def day_title(date: dt.date) -> str:
     return f"Trending papers — {short_date(date)}"
 
 
-def listed_paper(paper: Paper, topic_titles: dict[str, str], **place) -> ListedPaper:
+def listed_paper(paper: Paper, topic_titles: dict[str, str], *, history: bool = True, **place) -> ListedPaper:
+    """A paper as a list shows it; ``place`` sets its rank, status and counts on one day."""
     return ListedPaper(
         key=paper.key, slug=paper.slug, title=paper.title,
         who=who(paper.organization, paper.authors), published=paper.published,
@@ -135,8 +138,8 @@ def listed_paper(paper: Paper, topic_titles: dict[str, str], **place) -> ListedP
         abstract=paper.abstract,
         topics=tuple(TopicLink(m.topic, topic_titles[m.topic]) for m in paper.topics)
         or (TopicLink("other", topic_titles.get("other", "Other")),),
-        first_seen=paper.first_seen, last_seen=paper.last_seen,
-        appearances=len(paper.appearances), best_rank=paper.best_rank,
+        first_seen=paper.first_seen if history else None, last_seen=paper.last_seen if history else None,
+        appearances=len(paper.appearances) if history else 0, best_rank=paper.best_rank if history else 0,
         arxiv_id=paper.arxiv_id, **place,
     )
 
@@ -147,11 +150,12 @@ def day_pages(library: Library) -> list[DayPage]:
     pages = []
     for index, day in enumerate(library.days):
         items = tuple(
-            listed_paper(library.papers[e.paper], titles, rank=e.rank, status=e.status,
+            listed_paper(library.papers[e.paper], titles, history=False, rank=e.rank, status=e.status,
                          previous_rank=e.previous_rank, comments=e.comments, upvotes=e.upvotes)
             for e in day.entries
         )
-        dropped = tuple(listed_paper(library.papers[d.paper], titles, rank=d.previous_rank)
+        dropped = tuple(listed_paper(library.papers[d.paper], titles, history=False, rank=d.previous_rank,
+                                     comments=None, upvotes=None)
                         for d in day.dropped)
         following = library.days[index + 1].date if index + 1 < len(library.days) else None
         pages.append(DayPage(day.date, day_title(day.date), day.sources, items, dropped, day.previous, following))

@@ -8,6 +8,7 @@ undefined variable is an error.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import NamedTuple
 from pathlib import Path
 from urllib.parse import quote_plus, urlsplit
 
@@ -127,28 +128,39 @@ def paper_links(paper: Paper) -> list[tuple[str, str]]:
     return links
 
 
-def render_site_pages(library: Library, days: list[DayPage], topics: list[TopicPage],
-                      site: SiteConfig, env: Environment, *, search: bool = True) -> dict[str, str]:
-    """Site path -> HTML for every page of the site; ``search`` adds the search page and its link."""
-    pages: dict[str, str] = {}
-    env = env.overlay()
-    env.globals["search"] = search
+class PageJob(NamedTuple):
+    """One page to render: where it goes, with which template, from what data."""
+
+    path: str
+    template: str
+    context: dict
+
+
+def site_page_jobs(library: Library, days: list[DayPage], topics: list[TopicPage],
+                   site: SiteConfig, *, search: bool = True) -> list[PageJob]:
+    """Every page of the site, not yet rendered; ``search`` adds the search page and its link."""
+    jobs: list[PageJob] = []
+
+    def add(path: str, template: str, context: dict) -> None:
+        context["search"] = search
+        jobs.append(PageJob(path, template, context))
+
     latest = days[-1] if days else None
     recent = list(reversed(days))
 
-    pages[urls.HOME] = render_template(env, "home.html", page_context(
+    add(urls.HOME, "home.html", page_context(
         site, urls.HOME, site.title, "home", day=latest, recent=recent[1:8]))
     for page in days:
         path = urls.date_path(page.date)
-        pages[path] = render_template(env, "day.html", page_context(
+        add(path, "day.html", page_context(
             site, path, page.title, "archive", description=page.summary + ".", day=page))
-    pages[urls.ARCHIVE] = render_template(env, "archive.html", page_context(
+    add(urls.ARCHIVE, "archive.html", page_context(
         site, urls.ARCHIVE, "Archive", "archive", days=recent))
     day_dates = [d.date for d in library.days]
     members = {t.slug: set(t.papers) for t in library.topics}
     trends = {slug: sparkline([sum(1 for e in d.entries if e.paper in keys) for d in library.days],
                               day_dates, f"trend-{slug}") for slug, keys in members.items()}
-    pages[urls.TOPICS] = render_template(env, "topics.html", page_context(
+    add(urls.TOPICS, "topics.html", page_context(
         site, urls.TOPICS, "Topics", "topics", topics=topics, trends=trends))
     for topic in topics:
         feeds = [(f"{label} · {topic.title}", kind, urls.topic_feed_path(topic.slug, name))
@@ -166,12 +178,12 @@ def render_site_pages(library: Library, days: list[DayPage], topics: list[TopicP
             context = page_context(site, path, title, "topics", description=topic.description,
                                    topic=topic, pager=pager, items=topic.items[(number - 1) * size: number * size])
             context["feeds"] = feeds + context["feeds"]
-            pages[path] = render_template(env, "topic.html", context)
+            add(path, "topic.html", context)
 
     titles = {t.slug: t.title for t in library.topics}
     for paper in library.papers.values():
         path = urls.paper_path(paper.slug)
-        pages[path] = render_template(env, "paper.html", page_context(
+        add(path, "paper.html", page_context(
             site, path, paper.title, "papers", kind="article",
             description=excerpt(paper.abstract, 200)[0],
             paper=listed_paper(paper, titles), history=paper.appearances,
@@ -182,11 +194,18 @@ def render_site_pages(library: Library, days: list[DayPage], topics: list[TopicP
             upvotes=paper.latest_upvotes, keywords=paper.keywords or (),
         ))
     if search:
-        pages[urls.SEARCH] = render_template(env, "search.html", page_context(
+        add(urls.SEARCH, "search.html", page_context(
             site, urls.SEARCH, "Search", "search"))
     # The 404 page is served at any depth, so it links from the site's root path
     # (not from the base URL's host, so that previews and mirrors stay self-contained).
     not_found = page_context(site, urls.NOT_FOUND, "Page not found", "none")
     not_found["root"] = urlsplit(site.base_url).path or "/"
-    pages[urls.NOT_FOUND] = render_template(env, "404.html", not_found)
-    return pages
+    add(urls.NOT_FOUND, "404.html", not_found)
+    return jobs
+
+
+def render_site_pages(library: Library, days: list[DayPage], topics: list[TopicPage],
+                      site: SiteConfig, env: Environment, *, search: bool = True) -> dict[str, str]:
+    """Site path -> HTML for every page of the site."""
+    return {job.path: render_template(env, job.template, job.context)
+            for job in site_page_jobs(library, days, topics, site, search=search)}
