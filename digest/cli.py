@@ -89,14 +89,18 @@ def cmd_build(args: argparse.Namespace) -> int:
     progress = choose_progress(quiet=args.quiet, verbose=args.verbose)
     try:
         result = build(args.content, args.out, templates_dir=args.templates, warn=_warn, search=args.search,
-                       progress=progress, strict=args.strict)
+                       progress=progress, strict=args.strict, clean=args.clean)
     finally:
         progress.close()
-    if not args.quiet:
-        site = result.site
-        print(f"digest: built {len(site.days)} days, {len(site.library.papers)} papers, "
-              f"{len(site.topics)} topics: {len(site.files)} files in {result.out_dir}, "
-              f"{len(site.markdown)} Markdown pages in {args.content}")
+    if args.quiet:
+        return 0
+    if result.unchanged:
+        print(f"digest: nothing changed since the last build of {result.out_dir}")
+        return 0
+    site = result.site
+    print(f"digest: built {len(site.days)} days, {len(site.library.papers)} papers, "
+          f"{len(site.topics)} topics: {len(site.files)} files in {result.out_dir} ({len(result.written)} written), "
+          f"{len(site.markdown)} Markdown pages in {args.content}")
     return 0
 
 
@@ -117,7 +121,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     def rebuild() -> None:
         result = build(args.content, args.out, templates_dir=args.templates, warn=_warn, search=args.search)
-        print(f"digest: built {len(result.site.files)} files", file=sys.stderr)
+        if not result.unchanged:
+            print(f"digest: built {len(result.site.files)} files ({len(result.written)} written)", file=sys.stderr)
 
     def ready(url: str) -> None:
         print(f"digest: serving {args.out} at {url} (Ctrl-C to stop)", file=sys.stderr, flush=True)
@@ -226,6 +231,8 @@ def make_parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--no-search", dest="search", action="store_false",
                            help="leave out the search page and its index")
     build_cmd.add_argument("--strict", action="store_true", help="fail on warnings, and write nothing")
+    build_cmd.add_argument("--clean", action="store_true",
+                           help="ignore what earlier builds left in the cache and redo everything")
     build_cmd.set_defaults(func=cmd_build)
 
     check_cmd = commands.add_parser("check", help="check all content and list every problem; write nothing")

@@ -14,6 +14,7 @@ import hashlib
 import os
 import shutil
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from digest.errors import DigestError
@@ -68,10 +69,17 @@ def _link_or_copy(source: Path, target: Path) -> None:
         shutil.copy2(source, target)
 
 
+@dataclass(frozen=True)
+class WriteReport:
+    hashes: dict[str, str]  #: path -> sha256 of every file of the new site
+    written: list[str]  #: the files whose bytes were written; all others were linked from the previous site
+
+
 def _write_all(files: dict[str, bytes | _Reuse], root: Path, previous: Path | None,
-               previous_hash: Callable[[str], str | None]) -> dict[str, str]:
-    """Write (or link from ``previous``) every file under ``root``; returns path -> sha256."""
+               previous_hash: Callable[[str], str | None]) -> WriteReport:
+    """Write (or link from ``previous``) every file under ``root``."""
     hashes: dict[str, str] = {}
+    written: list[str] = []
     made: set[Path] = set()
     for path in sorted(files):
         target = root / path
@@ -91,7 +99,8 @@ def _write_all(files: dict[str, bytes | _Reuse], root: Path, previous: Path | No
             _link_or_copy(old, target)  # same bytes as before: not written again
         else:
             target.write_bytes(data)
-    return hashes
+            written.append(path)
+    return WriteReport(hashes, written)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -124,9 +133,17 @@ def recover_interrupted_swap(out_dir: Path) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
+def check_output_folder(out_dir: Path) -> None:
+    """Refuse an output folder that exists and was not built by digest (it would be replaced)."""
+    out_dir = out_dir.resolve()
+    if out_dir.exists() and (not out_dir.is_dir() or (any(out_dir.iterdir()) and not (out_dir / MARKER).exists())):
+        raise DigestError(f"refusing to replace {out_dir}: it exists and was not built by digest "
+                          f"(no {MARKER} file); remove it or choose another --out")
+
+
 def replace_site(files: dict[str, bytes | _Reuse], out_dir: Path, *, version: str,
-                 previous_hash: Callable[[str], str | None] = lambda path: None) -> dict[str, str]:
-    """Write ``files`` as the new contents of ``out_dir``, all or nothing; returns path -> sha256.
+                 previous_hash: Callable[[str], str | None] = lambda path: None) -> WriteReport:
+    """Write ``files`` as the new contents of ``out_dir``, all or nothing.
 
     The new site is written into a folder beside ``out_dir`` and swapped in at
     once, so that a build that fails or is killed at any moment leaves the
@@ -142,13 +159,11 @@ def replace_site(files: dict[str, bytes | _Reuse], out_dir: Path, *, version: st
     except OSError as error:
         raise DigestError(f"cannot prepare the output folder: {error.strerror or error}",
                           error.filename or out_dir) from None
-    if out_dir.exists() and (not out_dir.is_dir() or (any(out_dir.iterdir()) and not (out_dir / MARKER).exists())):
-        raise DigestError(f"refusing to replace {out_dir}: it exists and was not built by digest "
-                          f"(no {MARKER} file); remove it or choose another --out")
+    check_output_folder(out_dir)
     fresh = parent / f".{out_dir.name}.new-{os.getpid()}"
     old = parent / f".{out_dir.name}.old-{os.getpid()}"
     try:
-        hashes = _write_all(files, fresh, out_dir if out_dir.is_dir() else None, previous_hash)
+        report = _write_all(files, fresh, out_dir if out_dir.is_dir() else None, previous_hash)
         (fresh / MARKER).write_text(f"digest {version}\n", encoding="utf-8")
         if not out_dir.exists():
             os.rename(fresh, out_dir)
@@ -163,7 +178,7 @@ def replace_site(files: dict[str, bytes | _Reuse], out_dir: Path, *, version: st
         if old.exists() and not out_dir.exists():
             os.rename(old, out_dir)
         raise DigestError(f"could not write the site: {error.strerror or error}", error.filename or out_dir) from None
-    return hashes
+    return report
 
 
 def write_changed(files: dict[str, str | None], root: Path, *, stale_marker: str, subdirs: tuple[str, ...]) -> int:

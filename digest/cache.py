@@ -1,0 +1,165 @@
+"""The build cache: what the last build read and wrote, so the next one redoes only what changed.
+
+It lives beside the output folder (``.site.cache/`` for ``site/``) and holds:
+
+- ``manifest.json``: the fingerprint of all inputs of the last build, and for
+  every output file the key of its inputs and the hash of its bytes;
+- ``parsed/``: parsed snapshots, by the hash of their bytes;
+- ``topics.pickle``: topic matches, by paper text and topic rules.
+
+Every key includes the code version and the templates, so a new digest or an
+edited template never reuses stale output.  Deleting the folder, or
+``digest build --clean``, gives a full build; the result is the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import shutil
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from digest import __version__
+
+MANIFEST = "manifest.json"
+FORMAT = 1  #: bumped when the cache layout changes
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """digest's version plus a hash of its source, so that any code change invalidates the cache."""
+    digest = hashlib.sha256(__version__.encode())
+    package = Path(__file__).resolve().parent
+    for source in sorted(package.rglob("*.py")):
+        digest.update(source.relative_to(package).as_posix().encode())
+        digest.update(source.read_bytes())
+    return digest.hexdigest()
+
+
+def folder_hash(folder: Path) -> str:
+    """A hash of every file's name and bytes under a folder."""
+    digest = hashlib.sha256()
+    if folder.is_dir():
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def key_of(*parts: Any) -> str:
+    """A key for a piece of output from everything it is made of (frozen dataclasses, dicts, text)."""
+    return hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def cache_dir_for(out_dir: Path) -> Path:
+    out_dir = out_dir.resolve()
+    return out_dir.parent / f".{out_dir.name}.cache"
+
+
+@dataclass
+class BuildCache:
+    """The last build's record, and what this build records for the next one."""
+
+    folder: Path
+    salt: str = ""  #: code version and options: a cache made with another salt is not used at all
+    templates: str = ""  #: hash of the templates: part of the keys of rendered output
+    previous: dict = field(default_factory=dict)
+    outputs: dict[str, list[str]] = field(default_factory=dict)  #: path -> [key, sha256], this build
+    topic_matches: dict[str, Any] = field(default_factory=dict)
+    used_matches: set[str] = field(default_factory=set)
+    _used_parsed: set[str] = field(default_factory=set)
+    _new_parsed: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, folder: Path, salt: str, templates: str = "", *, clean: bool = False) -> "BuildCache":
+        cache = cls(folder=folder, salt=salt, templates=templates)
+        if clean:
+            shutil.rmtree(folder, ignore_errors=True)
+            return cache
+        try:
+            previous = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+            if previous.get("format") == FORMAT and previous.get("salt") == salt:
+                cache.previous = previous
+            with open(folder / "topics.pickle", "rb") as stream:
+                cache.topic_matches = pickle.load(stream)
+        except (OSError, ValueError, pickle.UnpicklingError, EOFError, AttributeError):
+            pass  # no usable cache: a full build
+        return cache
+
+    def key(self, *parts: Any) -> str:
+        """The key of rendered output: the templates take part, so editing one redoes what uses it."""
+        return key_of(self.salt, self.templates, *parts)
+
+    # --- whole build ---------------------------------------------------------------------------
+
+    def unchanged(self, fingerprint: str, out_dir: Path, markdown_root: Path) -> bool:
+        """Whether the last build had exactly these inputs and its outputs are all still there."""
+        if self.previous.get("fingerprint") != fingerprint:
+            return False
+        files = self.previous.get("outputs", {})
+        if not files or not all((out_dir / path).is_file() for path in files):
+            return False
+        return all((markdown_root / path).is_file() for path in self.previous.get("markdown", {}))
+
+    # --- parsed snapshots ------------------------------------------------------------------------
+
+    def parsed(self, data: bytes, source: str, parse) -> Any:
+        """The parsed snapshot of these bytes, from the cache or by calling ``parse``."""
+        name = hashlib.sha256(self.salt.encode() + source.encode() + b"\0" + data).hexdigest()
+        self._used_parsed.add(name)
+        path = self.folder / "parsed" / f"{name}.pickle"
+        try:
+            with open(path, "rb") as stream:
+                return pickle.load(stream)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
+            pass
+        result = parse()
+        self._new_parsed[name] = result  # written by save(), once the build has succeeded
+        return result
+
+    # --- output files ----------------------------------------------------------------------------
+
+    def reusable(self, path: str, key: str, out_dir: Path) -> bool:
+        """Whether the last build wrote ``path`` from inputs with this key, and the file is still there."""
+        entry = self.previous.get("outputs", {}).get(path)
+        return entry is not None and entry[0] == key and (out_dir / path).is_file()
+
+    def previous_hash(self, path: str) -> str | None:
+        entry = self.previous.get("outputs", {}).get(path)
+        return entry[1] if entry else None
+
+    def previous_key(self, group: str) -> str | None:
+        return self.previous.get("groups", {}).get(group)
+
+    def save(self, fingerprint: str, markdown: dict[str, str], groups: dict[str, str],
+             markdown_state: str = "") -> None:
+        """Record this build (call it only after the build succeeded): the manifest, topic matches
+        and newly parsed snapshots; drop parsed snapshots no longer used."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            manifest = {"format": FORMAT, "salt": self.salt, "fingerprint": fingerprint,
+                        "outputs": self.outputs, "markdown": markdown, "groups": groups,
+                        "markdown_state": markdown_state}
+            temporary = self.folder / f"{MANIFEST}.tmp"
+            temporary.write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
+            os.replace(temporary, self.folder / MANIFEST)
+            used = {k: v for k, v in self.topic_matches.items() if k in self.used_matches}
+            with open(self.folder / "topics.tmp", "wb") as stream:
+                pickle.dump(used, stream, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(self.folder / "topics.tmp", self.folder / "topics.pickle")
+            parsed = self.folder / "parsed"
+            parsed.mkdir(exist_ok=True)
+            for name, result in self._new_parsed.items():
+                with open(parsed / f"{name}.tmp", "wb") as stream:
+                    pickle.dump(result, stream, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(parsed / f"{name}.tmp", parsed / f"{name}.pickle")
+            for stale in parsed.glob("*.pickle"):
+                if stale.stem not in self._used_parsed:
+                    stale.unlink()
+        except OSError:
+            pass  # a cache that cannot be written only costs time next time

@@ -1,0 +1,130 @@
+"""Incremental builds: the cache never changes the result, only how much is redone and written."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib.util
+import shutil
+from pathlib import Path
+
+import pytest
+
+from conftest import copy_content, run_cli
+from digest.build import build
+from digest.output import REUSE
+from digest.render import default_templates_dir
+
+REPO = Path(__file__).resolve().parent.parent
+TODAY = dt.date(2026, 11, 21)
+
+
+def tree(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def stats(folder: Path) -> dict[str, tuple[int, int]]:
+    return {p.relative_to(folder).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def corpus(folder: Path, snapshots: int) -> Path:
+    spec = importlib.util.spec_from_file_location("bench_run", REPO / "bench" / "run.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bench.make_corpus(folder, snapshots)
+    return folder
+
+
+def test_a_second_build_with_nothing_changed_touches_nothing(tmp_path, content_copy):
+    out = tmp_path / "site"
+    first = run_cli("build", "--content", content_copy, "--out", out)
+    assert first.returncode == 0, first.stderr
+    site_before, content_before = stats(out), stats(content_copy)
+    again = run_cli("build", "--content", content_copy, "--out", out)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip() == f"digest: nothing changed since the last build of {out}"
+    assert stats(out) == site_before and stats(content_copy) == content_before
+
+
+def test_a_deleted_or_edited_output_is_noticed(tmp_path, content_copy):
+    out = tmp_path / "site"
+    assert run_cli("build", "--content", content_copy, "--out", out).returncode == 0
+    expected = tree(out)
+    (out / "feed.xml").unlink()
+    (content_copy / "dates" / "2026-01-07.md").write_text("edited by hand")
+    result = run_cli("build", "--content", content_copy, "--out", out)
+    assert result.returncode == 0 and "nothing changed" not in result.stdout
+    assert tree(out) == expected
+    assert "generator: digest" in (content_copy / "dates" / "2026-01-07.md").read_text()
+
+
+def test_adding_a_snapshot_writes_exactly_the_files_that_change(tmp_path):
+    full = corpus(tmp_path / "full", 13)
+    content = tmp_path / "content"
+    content.mkdir()
+    for name in ("site.yaml", "topics.yaml"):
+        shutil.copyfile(full / name, content / name)
+    (content / "snapshots").mkdir()
+    snapshots = sorted((full / "snapshots").iterdir())
+    for path in snapshots[:-1]:
+        shutil.copyfile(path, content / "snapshots" / path.name)
+    out = tmp_path / "site"
+    first = build(content, out, today=TODAY)
+    assert len(first.written) == len(first.site.files)  # a first build writes everything
+    before = tree(out)
+
+    shutil.copyfile(snapshots[-1], content / "snapshots" / snapshots[-1].name)
+    second = build(content, out, today=TODAY)
+    after = tree(out)
+    changed = {path for path, digest in after.items() if before.get(path) != digest}
+    assert set(second.written) == changed - {".digest-site"}
+    assert len(second.written) < len(after) / 4, f"{len(second.written)} of {len(after)} files written"
+    # Rendered again: the new day and the day before it, home, archive, the new day's papers and the topics;
+    # every other page is the previous build's.  (The search index is redone whenever a paper page changes.)
+    pages = [p for p in second.site.files if p.endswith(".html") and not p.startswith("email/")]
+    rendered = [p for p in pages if second.site.files[p] is not REUSE]
+    assert len(rendered) < len(pages) / 3, f"{len(rendered)} of {len(pages)} pages rendered"
+    days = sorted(p for p in rendered if p.startswith("dates/"))
+    assert days == [f"dates/{s.stem}/index.html" for s in snapshots[-2:]]
+    emails = sorted(p for p in second.site.files if p.startswith("email/") and second.site.files[p] is not REUSE)
+    assert emails == sorted(f"email/{s.stem}.{ext}" for s in snapshots[-2:] for ext in ("eml", "html", "txt"))
+
+    clean = build(content, tmp_path / "clean", today=TODAY, cached=False)
+    assert tree(tmp_path / "clean") == after
+    assert len(clean.written) == len(clean.site.files)
+
+
+def test_editing_a_template_rebuilds_what_uses_it_and_matches_a_clean_build(tmp_path, content_copy):
+    templates = tmp_path / "templates"
+    shutil.copytree(default_templates_dir(), templates)
+    out = tmp_path / "site"
+    build(content_copy, out, templates_dir=templates, today=TODAY)
+    before = tree(out)
+    base = templates / "base.html"
+    base.write_text(base.read_text().replace("Data from saved snapshots", "Data from snapshots saved"))
+    result = build(content_copy, out, templates_dir=templates, today=TODAY)
+    after = tree(out)
+    pages = {p for p in after if p.endswith(".html") and not p.startswith("email/")}
+    assert {p for p in after if after[p] != before.get(p)} - {".digest-site"} == set(result.written)
+    assert pages <= set(result.written)  # every page carries the footer
+    assert "feed.xml" not in result.written and "email/2026-01-19.eml" not in result.written
+    build(content_copy, tmp_path / "clean", templates_dir=templates, today=TODAY, cached=False)
+    assert tree(tmp_path / "clean") == after
+
+
+@pytest.mark.parametrize("flag", ["--clean", None])
+def test_clean_and_cached_builds_give_the_same_bytes(tmp_path, flag):
+    content = copy_content(tmp_path / "content")
+    out = tmp_path / "site"
+    assert run_cli("build", "--content", content, "--out", out).returncode == 0
+    snapshot = content / "snapshots" / "2026-01-19.txt"
+    snapshot.write_text(snapshot.read_text().replace("Puzzle: Distillation", "Puzzle - Distillation"))
+    args = ["build", "--content", content, "--out", out] + ([flag] if flag else [])
+    assert run_cli(*args).returncode == 0
+    reference = copy_content(tmp_path / "reference")
+    snapshot_ref = reference / "snapshots" / "2026-01-19.txt"
+    snapshot_ref.write_text(snapshot.read_text())
+    assert run_cli("build", "--content", reference, "--out", tmp_path / "ref").returncode == 0
+    assert tree(out) == tree(tmp_path / "ref")
