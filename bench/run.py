@@ -7,7 +7,10 @@ The corpus is realistic in shape: about 50 cards per day drawn from a pool of
 papers that recur over several days, real-sized abstracts (1.4-1.9 KB), and
 every meta variant (organization, author count, "1 authors", year-less and
 dated publication dates, with and without a comment count, no meta at all).
-Each build runs in a fresh process so peak memory is its own.
+Each build runs in a fresh process so peak memory is its own.  Measured:
+a cold build (median of --repeat, with --clean), a no-op rebuild, a rebuild
+after adding one snapshot, and a rebuild after editing one template; for
+each, the time and the number of files written.
 """
 
 from __future__ import annotations
@@ -94,18 +97,23 @@ import json, resource, sys, time
 from pathlib import Path
 start = time.perf_counter()
 from digest.build import build
-result = build(Path(sys.argv[1]), Path(sys.argv[2]))
+args = json.loads(sys.argv[1])
+result = build(Path(args["content"]), Path(args["out"]), templates_dir=Path(args["templates"]), clean=args["clean"],
+               search=args["search"])
 elapsed = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"seconds": elapsed, "peak_mib": peak, "files": len(result.site.files),
-                  "papers": len(result.site.library.papers), "days": len(result.site.days)}))
+site = result.site
+print(json.dumps({"seconds": elapsed, "peak_mib": peak, "files": len(site.files) if site else None,
+                  "written": len(result.written), "papers": len(site.library.papers) if site else None}))
 """
 
 
-def timed_build(content: Path, out: Path) -> dict:
+def timed_build(content: Path, out: Path, templates: Path, *, clean: bool = False, search: bool = True) -> dict:
     """Build in a fresh process; returns its time, peak memory and counts."""
     wall = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", BUILD, str(content), str(out)], capture_output=True, text=True)
+    arguments = json.dumps({"content": str(content), "out": str(out), "templates": str(templates),
+                            "clean": clean, "search": search})
+    done = subprocess.run([sys.executable, "-c", BUILD, arguments], capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"build failed:\n{done.stderr}")
     figures = json.loads(done.stdout)
@@ -113,21 +121,33 @@ def timed_build(content: Path, out: Path) -> dict:
     return figures
 
 
-def run(snapshots: int, repeat: int) -> dict:
+def run(snapshots: int, repeat: int, search: bool) -> dict:
+    """Cold builds (median of ``repeat``), then a no-op rebuild, a rebuild after adding one
+    snapshot, and a rebuild after editing one template."""
     with tempfile.TemporaryDirectory(prefix="digest-bench-") as tmp:
         root = Path(tmp)
-        make_corpus(root / "content", snapshots)
-        cold = []
-        for _ in range(repeat):
-            shutil.rmtree(root / "site", ignore_errors=True)
-            cold.append(timed_build(root / "content", root / "site"))
-        noop = timed_build(root / "content", root / "site")
+        make_corpus(root / "full", snapshots + 1)
+        content = root / "content"
+        shutil.copytree(root / "full", content)
+        newest = sorted((content / "snapshots").iterdir())[-1]
+        newest.rename(root / newest.name)  # held back for the add-one rebuild
+        templates = root / "templates"
+        shutil.copytree(REPO / "templates", templates)
+        cold = [timed_build(content, root / "site", templates, clean=True, search=search) for _ in range(repeat)]
+        noop = timed_build(content, root / "site", templates, search=search)
+        (root / newest.name).rename(content / "snapshots" / newest.name)
+        add_one = timed_build(content, root / "site", templates, search=search)
+        base = templates / "base.html"
+        base.write_text(base.read_text().replace("Data from saved snapshots", "Data from snapshots saved"))
+        template = timed_build(content, root / "site", templates, search=search)
     median = statistics.median(c["wall_seconds"] for c in cold)
-    figures = cold[0]
     return {
-        "snapshots": snapshots, "papers": figures["papers"], "files": figures["files"],
-        "cold_seconds": round(median, 2), "pages_per_second": round(figures["files"] / median),
-        "peak_mib": round(max(c["peak_mib"] for c in cold)), "rebuild_seconds": round(noop["wall_seconds"], 2),
+        "snapshots": snapshots, "papers": cold[0]["papers"], "files": cold[0]["files"],
+        "cold": median, "files_per_second": cold[0]["files"] / median,
+        "peak_mib": max(c["peak_mib"] for c in [*cold, noop, add_one, template]),
+        "noop": noop["wall_seconds"], "noop_written": noop["written"],
+        "add_one": add_one["wall_seconds"], "add_one_written": add_one["written"],
+        "template": template["wall_seconds"], "template_written": template["written"],
     }
 
 
@@ -135,12 +155,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--snapshots", type=int, nargs="+", default=[100, 1000])
     parser.add_argument("--repeat", type=int, default=3, help="cold builds per size (median reported)")
+    parser.add_argument("--no-search", dest="search", action="store_false", help="leave out the search index")
     args = parser.parse_args()
-    print(f"{'snapshots':>9} {'papers':>7} {'files':>7} {'cold s':>7} {'files/s':>8} {'peak MiB':>9} {'rebuild s':>9}")
+    print(f"{'snapshots':>9} {'papers':>7} {'files':>6} {'cold s':>7} {'files/s':>7} {'peak MiB':>8} "
+          f"{'no-op s':>8} {'written':>7} {'add-1 s':>8} {'written':>7} {'tmpl s':>7} {'written':>7}")
     for n in args.snapshots:
-        r = run(n, args.repeat)
-        print(f"{r['snapshots']:>9} {r['papers']:>7} {r['files']:>7} {r['cold_seconds']:>7} "
-              f"{r['pages_per_second']:>8} {r['peak_mib']:>9} {r['rebuild_seconds']:>9}", flush=True)
+        r = run(n, args.repeat, args.search)
+        print(f"{r['snapshots']:>9} {r['papers']:>7} {r['files']:>6} {r['cold']:>7.2f} {r['files_per_second']:>7.0f} "
+              f"{r['peak_mib']:>8.0f} {r['noop']:>8.2f} {r['noop_written']:>7} {r['add_one']:>8.2f} "
+              f"{r['add_one_written']:>7} {r['template']:>7.2f} {r['template_written']:>7}", flush=True)
+        print(f"{'':>9} no-op {100 * r['noop'] / r['cold']:.1f}% of cold, add-one {100 * r['add_one'] / r['cold']:.1f}%, "
+              f"template edit {100 * r['template'] / r['cold']:.1f}%", flush=True)
     return 0
 
 

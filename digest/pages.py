@@ -117,11 +117,25 @@ class DayPage:
 
 
 @dataclass(frozen=True, slots=True)
+class TopicSummary:
+    """What a topic page or the topics index shows about a topic besides its papers."""
+
+    slug: str
+    title: str
+    description: str
+    count: int  #: papers in the topic
+
+
+@dataclass(frozen=True, slots=True)
 class TopicPage:
     slug: str
     title: str
     description: str
     items: tuple[ListedPaper, ...]  #: most recently and highly trending first
+
+    @property
+    def summary(self) -> TopicSummary:
+        return TopicSummary(self.slug, self.title, self.description, len(self.items))
 
 
 def day_title(date: dt.date) -> str:

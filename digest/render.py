@@ -161,7 +161,7 @@ def site_page_jobs(library: Library, days: list[DayPage], topics: list[TopicPage
     trends = {slug: sparkline([sum(1 for e in d.entries if e.paper in keys) for d in library.days],
                               day_dates, f"trend-{slug}") for slug, keys in members.items()}
     add(urls.TOPICS, "topics.html", page_context(
-        site, urls.TOPICS, "Topics", "topics", topics=topics, trends=trends))
+        site, urls.TOPICS, "Topics", "topics", topics=[t.summary for t in topics], trends=trends))
     for topic in topics:
         feeds = [(f"{label} · {topic.title}", kind, urls.topic_feed_path(topic.slug, name))
                  for (label, kind, _), name in zip(SITE_FEEDS, ("rss", "atom", "json"))]
@@ -175,8 +175,10 @@ def site_page_jobs(library: Library, days: list[DayPage], topics: list[TopicPage
                 "previous": urls.topic_path(topic.slug, number - 1) if number > 1 else None,
                 "next": urls.topic_path(topic.slug, number + 1) if number < count else None,
             }
+            # Only this page's papers: the page (and its cache key) does not depend on the others.
             context = page_context(site, path, title, "topics", description=topic.description,
-                                   topic=topic, pager=pager, items=topic.items[(number - 1) * size: number * size])
+                                   topic=topic.summary, pager=pager,
+                                   items=topic.items[(number - 1) * size: number * size])
             context["feeds"] = feeds + context["feeds"]
             add(path, "topic.html", context)
 
