@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -63,3 +65,18 @@ def built_site(tmp_path_factory) -> Path:
     result = run_cli("build", "--content", content, "--out", root / "site")
     assert result.returncode == 0, result.stderr
     return root / "site"
+
+
+def tree(folder: Path) -> dict[str, str]:
+    """Relative path -> sha256 of every file under a folder."""
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def synthetic_corpus(folder: Path, snapshots: int) -> Path:
+    """A content folder of synthetic daily snapshots, made by the benchmark's generator."""
+    spec = importlib.util.spec_from_file_location("bench_run", REPO / "bench" / "run.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bench.make_corpus(folder, snapshots)
+    return folder

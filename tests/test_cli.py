@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import re
@@ -12,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import BUNDLED, CONTENT, ORIGINAL_NAMES, copy_content, run_cli
+from conftest import BUNDLED, CONTENT, ORIGINAL_NAMES, copy_content, run_cli, tree
 
 PAPER_KEYS = {"rank", "title", "abstract", "organization", "authors", "published", "comments",
               "upvotes", "arxiv_id", "url", "author_names", "github", "keywords", "project_page", "thumbnail"}
@@ -73,12 +72,6 @@ def read_cards(path: Path, list_year: int) -> list[dict]:
             card["comments"] = int(m[4]) if m[4] else None
         cards.append(card)
     return cards
-
-
-def tree(root: Path) -> dict[str, str]:
-    """Every file under ``root`` (hidden ones too) -> sha256 of its bytes."""
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def tree_bytes(root: Path) -> dict[str, bytes]:

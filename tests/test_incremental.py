@@ -3,38 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import importlib.util
 import shutil
 from pathlib import Path
 
 import pytest
 
-from conftest import copy_content, run_cli
+from conftest import copy_content, run_cli, synthetic_corpus, tree
 from digest.build import build
 from digest.output import REUSE
 from digest.render import default_templates_dir
 
-REPO = Path(__file__).resolve().parent.parent
 TODAY = dt.date(2026, 11, 21)
-
-
-def tree(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def stats(folder: Path) -> dict[str, tuple[int, int]]:
     return {p.relative_to(folder).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns)
             for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def corpus(folder: Path, snapshots: int) -> Path:
-    spec = importlib.util.spec_from_file_location("bench_run", REPO / "bench" / "run.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    bench.make_corpus(folder, snapshots)
-    return folder
 
 
 def test_a_second_build_with_nothing_changed_touches_nothing(tmp_path, content_copy):
@@ -61,7 +45,7 @@ def test_a_deleted_or_edited_output_is_noticed(tmp_path, content_copy):
 
 
 def test_adding_a_snapshot_writes_exactly_the_files_that_change(tmp_path):
-    full = corpus(tmp_path / "full", 13)
+    full = synthetic_corpus(tmp_path / "full", 13)
     content = tmp_path / "content"
     content.mkdir()
     for name in ("site.yaml", "topics.yaml"):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import os
 import signal
 import subprocess
@@ -13,17 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from conftest import synthetic_corpus, tree
 from digest import output
 from digest.errors import DigestError
 from digest.output import MARKER, OutputFiles, check_relative_path, recover_interrupted_swap, replace_site
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-def tree(folder: Path) -> dict[str, str]:
-    """Relative path -> sha256 of every file under a folder."""
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.mark.parametrize("path", ["../x", "/etc/passwd", "a/../../b", "a//b", "a/./b", "", "a\\b", "a\x00b", "."])
@@ -78,16 +69,8 @@ def test_a_folder_digest_did_not_build_is_never_replaced(tmp_path):
     assert tree(out).keys() == {"thesis.tex"}
 
 
-def _synthetic_content(folder: Path, snapshots: int) -> Path:
-    spec = importlib.util.spec_from_file_location("bench_run", REPO / "bench" / "run.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    bench.make_corpus(folder, snapshots)
-    return folder
-
-
 def test_a_build_killed_at_any_moment_leaves_the_previous_site_intact(tmp_path):
-    content = _synthetic_content(tmp_path / "content", 40)
+    content = synthetic_corpus(tmp_path / "content", 40)
     out = tmp_path / "site"
     # --clean: every build redoes everything, so that each takes as long as the first.
     command = [sys.executable, "-m", "digest", "build", "--clean", "--no-search", "-q", "--content",
