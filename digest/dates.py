@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import PurePath
 
 from digest.errors import SnapshotError
-from digest.models import Card, ParsedSnapshot, PartialDate, Snapshot, normalise_title
+from digest.models import ParsedSnapshot, PartialDate, Snapshot, normalise_title
 
 _FILENAME_DATE_RE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 
@@ -215,8 +215,3 @@ def _complete(snapshot: ParsedSnapshot, resolution: Resolution, given: dt.date |
         for card in snapshot.cards
     )
     return Snapshot(snapshot.source, snapshot.format, date, resolution.source, cards)
-
-
-def card_published(card: Card) -> dt.date | None:
-    """The card's publication date as a full date (the snapshot must be resolved)."""
-    return card.published.to_date() if card.published else None

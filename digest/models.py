@@ -222,10 +222,3 @@ def normalise_title(title: str) -> str:
     text = unicodedata.normalize("NFKD", title)
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
     return " ".join(re.findall(r"[^\W_]+", text))
-
-
-def paper_key(card: Card) -> str:
-    """The identity of the paper a card shows: its arXiv id when known, else its title."""
-    if card.arxiv_id:
-        return f"arxiv:{card.arxiv_id}"
-    return f"title:{normalise_title(card.title)}"

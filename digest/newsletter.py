@@ -114,12 +114,6 @@ def build_message(date: dt.date, subject: str, text: str, html: str, config: Con
     return message.as_bytes(policy=policy.SMTP)
 
 
-def newsletter_files(days: Sequence[DayPage], config: Config, env: Environment) -> dict[str, bytes]:
-    files: dict[str, bytes] = {}
-    for day in days:
-        files.update(render_newsletter(day, config, env).files())
-    return files
-
 
 def pick_day(days: Sequence[DayPage], which: str) -> DayPage:
     """The day named by ``latest`` or ``YYYY-MM-DD``."""

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from digest import urls
-from digest.models import NEW, RETURNING, TRENDING, Library, Paper, Topic
+from digest.models import NEW, RETURNING, TRENDING, Library, Paper
 from digest.text import escape_markdown, long_date, plural, short_date, weekday_date, who
 
 GENERATOR = "digest"
@@ -270,10 +269,3 @@ def topic_markdown(page: TopicPage) -> str:
             lines.append(f"Matched: {escape_markdown(', '.join(item.terms))}")
         lines += ["", escape_markdown(item.abstract), ""]
     return "\n".join(lines)
-
-
-def markdown_files(days: list[DayPage], topics: list[TopicPage]) -> dict[str, str]:
-    """Content-relative path -> Markdown text for every generated page."""
-    files = {urls.markdown_date_page(p.date): day_markdown(p) for p in days}
-    files.update({urls.markdown_topic_page(p.slug): topic_markdown(p) for p in topics})
-    return files

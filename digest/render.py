@@ -204,10 +204,3 @@ def site_page_jobs(library: Library, days: list[DayPage], topics: list[TopicPage
     not_found["root"] = urlsplit(site.base_url).path or "/"
     add(urls.NOT_FOUND, "404.html", not_found)
     return jobs
-
-
-def render_site_pages(library: Library, days: list[DayPage], topics: list[TopicPage],
-                      site: SiteConfig, env: Environment, *, search: bool = True) -> dict[str, str]:
-    """Site path -> HTML for every page of the site."""
-    return {job.path: render_template(env, job.template, job.context)
-            for job in site_page_jobs(library, days, topics, site, search=search)}
