@@ -10,7 +10,9 @@ dated publication dates, with and without a comment count, no meta at all).
 Each build runs in a fresh process so peak memory is its own.  Measured:
 a cold build (median of --repeat, with --clean), a no-op rebuild, a rebuild
 after adding one snapshot, and a rebuild after editing one template; for
-each, the time and the number of files written.
+each, the time and the number of files written.  Where Hugo is installed
+(Debian's package ``hugo``), the same pages are built with Hugo too and the
+ratio printed.
 """
 
 from __future__ import annotations
@@ -151,6 +153,74 @@ def run(snapshots: int, repeat: int, search: bool) -> dict:
     }
 
 
+HUGO_CONFIG = """baseURL = "https://digest.example.org/"
+title = "Trending Papers Digest"
+disableKinds = ["robotsTXT"]
+paginate = 50
+[taxonomies]
+topic = "topics"
+"""
+HUGO_LAYOUTS = {
+    "_default/baseof.html": '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{{ .Title }}</title>'
+                            '<link rel="stylesheet" href="/style.css"></head><body><header><a href="/">Home</a>'
+                            '</header><main>{{ block "main" . }}{{ end }}</main></body></html>',
+    "_default/single.html": '{{ define "main" }}<h1>{{ .Title }}</h1>{{ .Content }}'
+                            '{{ range .Params.topics }}<a href="/topics/{{ . | urlize }}/">{{ . }}</a> {{ end }}{{ end }}',
+    "_default/list.html": '{{ define "main" }}<h1>{{ .Title }}</h1>{{ range .Paginator.Pages }}<article><h2>'
+                          '<a href="{{ .RelPermalink }}">{{ .Title }}</a></h2>{{ .Summary }}</article>{{ end }}'
+                          '{{ template "_internal/pagination.html" . }}{{ end }}',
+}
+
+
+def hugo_site(content: Path, folder: Path) -> None:
+    """The same pages as digest's, as a Hugo site: a page per list day (its ranked papers with
+    excerpts) and per paper (abstract, topics), topics as a paginated taxonomy with feeds."""
+    sys.path.insert(0, str(REPO))
+    from digest.build import load
+
+    loaded = load(content)
+    (folder / "content" / "dates").mkdir(parents=True)
+    (folder / "content" / "papers").mkdir(parents=True)
+    for name, text in HUGO_LAYOUTS.items():
+        (folder / "layouts" / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / "layouts" / name).write_text(text)
+    (folder / "hugo.toml").write_text(HUGO_CONFIG)
+    (folder / "static").mkdir()
+    shutil.copyfile(REPO / "templates" / "assets" / "style.css", folder / "static" / "style.css")
+    titles = {t.slug: t.title for t in loaded.library.topics}
+    for day in loaded.days:
+        body = "\n\n".join(f"## {i.rank}. [{i.title}](/papers/{i.slug}/)\n\n{i.who}\n\n{i.abstract[:320]}"
+                            for i in day.items)
+        (folder / "content" / "dates" / f"{day.date}.md").write_text(
+            f"---\ntitle: {json.dumps(day.title)}\ndate: {day.date}\n---\n\n{body}\n")
+    for paper in loaded.library.papers.values():
+        topics = json.dumps([titles[m.topic] for m in paper.topics] or ["Other"])
+        (folder / "content" / "papers" / f"{paper.slug}.md").write_text(
+            f"---\ntitle: {json.dumps(paper.title)}\ndate: {paper.last_seen}\ntopics: {topics}\n---\n\n"
+            f"{paper.abstract}\n")
+
+
+def hugo_build(folder: Path) -> tuple[float, int]:
+    """Seconds and files of a cold Hugo build of the folder."""
+    out = folder / "public"
+    shutil.rmtree(out, ignore_errors=True)
+    start = time.perf_counter()
+    subprocess.run(["hugo", "--quiet", "--source", str(folder), "--destination", str(out)], check=True)
+    seconds = time.perf_counter() - start
+    return seconds, sum(1 for p in out.rglob("*") if p.is_file())
+
+
+def compare_with_hugo(snapshots: int, repeat: int, digest_cold: float) -> str:
+    with tempfile.TemporaryDirectory(prefix="digest-hugo-") as tmp:
+        root = Path(tmp)
+        make_corpus(root / "content", snapshots)
+        hugo_site(root / "content", root / "hugo")
+        runs = [hugo_build(root / "hugo") for _ in range(repeat)]
+    seconds = statistics.median(r[0] for r in runs)
+    return (f"{'':>9} Hugo: {seconds:.2f} s for {runs[0][1]} files ({runs[0][1] / seconds:.0f} files/s); "
+            f"digest's cold build takes {digest_cold / seconds:.1f}x Hugo's")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--snapshots", type=int, nargs="+", default=[100, 1000])
@@ -166,6 +236,8 @@ def main() -> int:
               f"{r['add_one_written']:>7} {r['template']:>7.2f} {r['template_written']:>7}", flush=True)
         print(f"{'':>9} no-op {100 * r['noop'] / r['cold']:.1f}% of cold, add-one {100 * r['add_one'] / r['cold']:.1f}%, "
               f"template edit {100 * r['template'] / r['cold']:.1f}%", flush=True)
+        if shutil.which("hugo"):
+            print(compare_with_hugo(n, args.repeat, r["cold"]), flush=True)
     return 0
 
 
