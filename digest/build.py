@@ -307,8 +307,7 @@ def build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None = None
         templates_hash = folder_hash(env_templates)
         cache = BuildCache.load(cache_dir_for(out_dir), salt, templates_hash, clean=clean)
         inputs = fingerprint(content_dir, salt + templates_hash, today)
-        if cache.unchanged(inputs, out_dir, content_dir) and \
-                cache.previous.get("markdown_state") == markdown_state(content_dir):
+        if cache.unchanged(inputs, out_dir, markdown_state(content_dir)):
             return BuildResult(None, out_dir, 0)
     site = gather(content_dir, templates_dir=templates_dir, today=today, warn=warn, search=search,
                   progress=progress, cache=cache, out_dir=out_dir)
@@ -322,6 +321,10 @@ def build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None = None
                               previous_hash=cache.previous_hash if cache else lambda path: None)
     if cache:
         cache.outputs = {path: [site.keys.get(path, ""), digest] for path, digest in report.hashes.items()}
-        recorded = {path: [k, _file_hash(content_dir / path)] for path, k in site.markdown_keys.items()}
+        # Each page's hash from its text (a page left alone keeps the hash recorded last time).
+        previous = cache.previous.get("markdown", {})
+        recorded = {path: [k, previous[path][1] if site.markdown[path] is None
+                           else hashlib.sha256(site.markdown[path].encode("utf-8")).hexdigest()]
+                    for path, k in site.markdown_keys.items()}
         cache.save(inputs, recorded, site.groups, markdown_state(content_dir))
     return BuildResult(site, out_dir, changed, tuple(report.written))

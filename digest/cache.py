@@ -97,14 +97,13 @@ class BuildCache:
 
     # --- whole build ---------------------------------------------------------------------------
 
-    def unchanged(self, fingerprint: str, out_dir: Path, markdown_root: Path) -> bool:
-        """Whether the last build had exactly these inputs and its outputs are all still there."""
-        if self.previous.get("fingerprint") != fingerprint:
+    def unchanged(self, fingerprint: str, out_dir: Path, markdown_state: str) -> bool:
+        """Whether the last build had exactly these inputs, left the Markdown pages in this state
+        (none edited, removed or added since), and its site files are all still there."""
+        if self.previous.get("fingerprint") != fingerprint or self.previous.get("markdown_state") != markdown_state:
             return False
         files = self.previous.get("outputs", {})
-        if not files or not all((out_dir / path).is_file() for path in files):
-            return False
-        return all((markdown_root / path).is_file() for path in self.previous.get("markdown", {}))
+        return bool(files) and all((out_dir / path).is_file() for path in files)
 
     # --- parsed snapshots ------------------------------------------------------------------------
 
