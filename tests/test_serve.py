@@ -58,12 +58,16 @@ class Server:
         raise AssertionError(f"no line matching {pattern!r} in {self.seen}")
 
     def stop(self) -> int:
+        if self.process.poll() is not None:
+            return self.process.returncode
         self.process.send_signal(signal.SIGINT)
         try:
             return self.process.wait(timeout=15)
         finally:
             if self.process.poll() is None:
                 self.process.kill()
+                self.process.wait(timeout=15)
+            self.process.stderr.close()  # the reader thread has seen the end of it
 
 
 @pytest.fixture
