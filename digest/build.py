@@ -22,13 +22,15 @@ from digest.library import build_library
 from digest.models import Library, ParsedSnapshot, Snapshot
 from digest.cache import BuildCache, cache_dir_for, code_version, folder_hash, key_of
 from digest.newsletter import newsletter_paths, render_newsletter
-from digest.output import REUSE, OutputFiles, check_output_folder, replace_site, write_changed
+from digest.output import (REUSE, Placed, SiteWriter, check_output_folder, commit_staged, discard_staged,
+                           stage_text)
+from digest.parallel import available_cores, ordered_map
 from digest.progress import Progress
 from digest.pages import GENERATOR, DayPage, TopicPage, day_markdown, day_pages, topic_markdown, topic_pages
 from digest.parse import decode_snapshot, parse_snapshot
-from digest.render import default_templates_dir, make_environment, render_template, site_page_jobs
+from digest.render import PageJob, default_templates_dir, make_environment, render_template, site_page_jobs
 from digest.topics import match_topics
-from digest.search import search_bundle
+from digest.search import BUNDLE, search_bundles, shard_pages
 from digest.sitemap import robots_txt, sitemap_xml
 
 SNAPSHOT_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json")
@@ -100,21 +102,25 @@ class Loaded:
     warnings: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class MarkdownPage:
+    key: str  #: key of the page data it was made from
+    sha256: str
+    staged: Path | None  #: the new text, waiting beside the file to replace it (None: unchanged)
+
+
 @dataclass
 class Site:
-    """Everything a build produces, in memory."""
+    """What a build produced: the model, and a record of every file placed in the new site."""
 
     loaded: Loaded
-    markdown: dict[str, str | None]  #: content-relative path -> text (None: unchanged since the last build)
-    files: dict[str, bytes | object]  #: site-relative path -> bytes, or REUSE (the last build's file)
-    keys: dict[str, str] = field(default_factory=dict)  #: site path -> key of its inputs
-    markdown_keys: dict[str, str] = field(default_factory=dict)
-    groups: dict[str, str] = field(default_factory=dict)  #: keys of outputs made together (the search index)
+    files: dict[str, Placed]  #: site-relative path -> how it was placed
+    markdown: dict[str, MarkdownPage]  #: content-relative path -> Markdown page
 
     @property
     def rendered(self) -> int:
         """Files made in this build (the others are the last build's, reused)."""
-        return sum(1 for data in self.files.values() if data is not REUSE)
+        return sum(1 for placed in self.files.values() if placed.made)
 
     @property
     def library(self) -> Library:
@@ -155,78 +161,111 @@ def template_environment(templates_dir: Path | None):
 
 def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.date | None = None,
            warn: Warn | None = None, search: bool = True, progress: Progress | None = None,
-           cache: BuildCache | None = None, out_dir: Path | None = None) -> Site:
-    """Read the content folder and produce every output in memory; nothing is written.
+           cache: BuildCache | None = None, writer: SiteWriter | None = None, jobs: int | None = None,
+           strict: bool = False) -> Site:
+    """Read the content folder and make every output, placing each file with ``writer`` as it is made.
 
-    ``search`` builds the Pagefind index and the search page.  With a cache and
-    the previous ``out_dir``, an output whose inputs have not changed since the
-    last build is not made again: it is marked REUSE."""
+    Without a writer it is a dry run: everything is made and checked, nothing
+    written.  With a cache, an output whose inputs have not changed since the
+    last build is not made again: the previous site's file is linked.  New
+    Markdown pages are staged beside the old ones (see ``commit_staged``).
+    ``jobs`` is the number of worker processes (default: one per core for
+    large sites).  With ``strict``, any warning stops the build before anything is made."""
     progress = progress or Progress()
+    writer = writer or SiteWriter(None)
     with progress.stage("read the snapshots and configuration"):
         loaded = load(content_dir, today=today, warn=warn, cache=cache)
+    if strict and loaded.warnings:
+        count = len(loaded.warnings)
+        raise DigestError(f"--strict: {count} warning{'s' if count > 1 else ''}, so nothing was written")
     config, library, days, topics = loaded.config, loaded.library, loaded.days, loaded.topics
     env, templates = template_environment(templates_dir)
-    out = OutputFiles()
+    for name in env.list_templates(filter_func=lambda name: not name.startswith("assets/")):
+        env.get_template(name)  # compiled once here, not once in every worker
 
     def key(*parts) -> str:
         return cache.key(*parts) if cache else ""
 
     def reusable(paths, output_key: str) -> bool:
-        return cache is not None and out_dir is not None and all(cache.reusable(p, output_key, out_dir) for p in paths)
+        return (cache is not None and writer.previous is not None
+                and all(cache.reusable(p, output_key, writer.previous) for p in paths))
 
+    def make_page(job: PageJob) -> tuple[str, Placed]:
+        path, page_key = urls.output_file(job.path), key("page", job.template, job.context)
+        data = REUSE if reusable([path], page_key) else render_template(env, job.template, job.context)
+        return path, writer.place(path, data, page_key)
+
+    def make_email(day: DayPage) -> list[tuple[str, Placed]]:
+        email_key, paths = key("email", day, config.site, config.email), newsletter_paths(day.date)
+        if reusable(paths, email_key):
+            return [(path, writer.place(path, REUSE, email_key)) for path in paths]
+        return [(path, writer.place(path, data, email_key))
+                for path, data in render_newsletter(day, config, env).files().items()]
+
+    previous_markdown = cache.previous.get("markdown", {}) if cache else {}
+
+    def make_markdown(item) -> tuple[str, MarkdownPage]:
+        path, make, page = item
+        md_key = key("markdown", page)
+        recorded = previous_markdown.get(path)
+        if (cache is not None and isinstance(recorded, list) and recorded[0] == md_key
+                and _file_hash(content_dir / path) == recorded[1]):
+            return path, MarkdownPage(md_key, recorded[1], None)
+        text = make(page)
+        staged = stage_text(content_dir, path, text) if writer.root is not None else None
+        return path, MarkdownPage(md_key, hashlib.sha256(text.encode("utf-8")).hexdigest(), staged)
+
+    search = search and bool(library.papers)  # nothing to search: no search page
+    shards = shard_pages(library.papers.values()) if search else {}
     with progress.stage(f"rendered pages for {len(days)} days, {len(library.papers)} papers, {len(topics)} topics"):
-        jobs = site_page_jobs(library, days, topics, config.site, search=search)
-        page_keys: dict[str, str] = {}
-        for job in jobs:
-            path, page_key = urls.output_file(job.path), key("page", job.template, job.context)
-            page_keys[job.path] = page_key
-            out.add(path, REUSE if reusable([path], page_key) else render_template(env, job.template, job.context),
-                    page_key)
-    groups: dict[str, str] = {}
+        pages = site_page_jobs(library, days, topics, config.site, search=search,
+                               merged_indexes=[b for b in shards if b != f"{BUNDLE}/"])
+        for path, placed in ordered_map(make_page, pages, jobs):
+            writer.adopt(path, placed)
     if search:
-        with progress.stage("indexed the paper pages for search"):
-            indexed = sorted((path, k) for path, k in page_keys.items() if path.startswith("papers/"))
-            groups["search"] = search_key = key("search", indexed, config.site.language)
-            bundle = [p for p in (cache.previous.get("outputs", {}) if cache else {}) if p.startswith("pagefind/")]
-            if bundle and cache.previous_key("search") == search_key and reusable(bundle, search_key):
-                for path in bundle:
-                    out.add(path, REUSE, search_key)
-            else:
-                html = {job.path: _html_of(out, urls.output_file(job.path), out_dir)
-                        for job in jobs if job.path.startswith("papers/")}
-                out.update(search_bundle(html, config.site.language), search_key)
+        with progress.stage(f"indexed the paper pages for search ({len(shards)} shards)"):
+            outputs = cache.previous.get("outputs", {}) if cache else {}
+            stale: dict[str, list[str]] = {}
+            shard_keys: dict[str, str] = {}
+            for bundle, shard in shards.items():
+                shard_keys[bundle] = shard_key = key("search", bundle, [(p, writer.files[p].key) for p in shard],
+                                                     config.site.language)
+                previous = [p for p, entry in outputs.items() if entry[0] == shard_key and p.startswith(bundle)]
+                if shard_key and previous and reusable(previous, shard_key):
+                    for path in previous:
+                        writer.add(path, REUSE, shard_key)
+                else:
+                    stale[bundle] = shard
+            if writer.root is not None:
+                for bundle, files in search_bundles(writer.root, stale, config.site.language,
+                                                    workers=jobs or available_cores()).items():
+                    writer.update(files, shard_keys[bundle])
     with progress.stage("wrote the feeds, sitemap and robots.txt"):
         feeds = [day_feed(days, config.site, env), *(topic_feed(topic, config.site, env) for topic in topics)]
         for feed in feeds:
-            out.update(feed_files(feed, config.site))
-        out.add(urls.OPML, opml(feeds, config.site))
-        out.add(urls.SITEMAP, sitemap_xml(page_dates(library, page_keys), config.site))
-        out.add(urls.ROBOTS, robots_txt(config.site))
+            writer.update(feed_files(feed, config.site))
+        writer.add(urls.OPML, opml(feeds, config.site))
+        writer.add(urls.SITEMAP, sitemap_xml(page_dates(library, [j.path for j in pages]), config.site))
+        writer.add(urls.ROBOTS, robots_txt(config.site))
     with progress.stage(f"made the e-mails of {len(days)} days"):
-        for day in days:
-            email_key, paths = key("email", day, config.site, config.email), newsletter_paths(day.date)
-            if reusable(paths, email_key):
-                for path in paths:
-                    out.add(path, REUSE, email_key)
-            else:
-                out.update(render_newsletter(day, config, env).files(), email_key)
+        for placed in ordered_map(make_email, days, jobs):
+            for path, file in placed:
+                writer.adopt(path, file)
     assets = templates / "assets"
     if assets.is_dir():
         for asset in sorted(p for p in assets.rglob("*") if p.is_file()):
-            out.add("assets/" + asset.relative_to(assets).as_posix(), asset.read_bytes())
+            writer.add("assets/" + asset.relative_to(assets).as_posix(), asset.read_bytes())
     with progress.stage("made the Markdown pages"):
-        markdown: dict[str, str | None] = {}
-        markdown_keys: dict[str, str] = {}
-        previous_markdown = cache.previous.get("markdown", {}) if cache else {}
-        for path, make, page in [*((urls.markdown_date_page(d.date), day_markdown, d) for d in days),
-                                 *((urls.markdown_topic_page(t.slug), topic_markdown, t) for t in topics)]:
-            md_key = key("markdown", page)
-            recorded = previous_markdown.get(path)
-            unchanged = (cache is not None and isinstance(recorded, list) and recorded[0] == md_key
-                         and _file_hash(content_dir / path) == recorded[1])
-            markdown[path] = None if unchanged else make(page)
-            markdown_keys[path] = md_key
-    return Site(loaded, markdown, out.files, out.keys, markdown_keys, groups)
+        markdown: dict[str, MarkdownPage] = {}
+        try:
+            for path, page in ordered_map(make_markdown, [
+                    *((urls.markdown_date_page(d.date), day_markdown, d) for d in days),
+                    *((urls.markdown_topic_page(t.slug), topic_markdown, t) for t in topics)], jobs):
+                markdown[path] = page
+        except BaseException:
+            discard_staged({path: page.staged for path, page in markdown.items() if page.staged})
+            raise
+    return Site(loaded, writer.files, markdown)
 
 
 def _file_hash(path: Path) -> str | None:
@@ -234,15 +273,6 @@ def _file_hash(path: Path) -> str | None:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
         return None
-
-
-def _html_of(out: OutputFiles, path: str, out_dir: Path | None) -> str:
-    """The HTML of a page of this build, made now or reused from the previous site."""
-    data = out.files[path]
-    if data is REUSE:
-        assert out_dir is not None
-        return (out_dir / path).read_text(encoding="utf-8")
-    return data.decode("utf-8")
 
 
 def page_dates(library: Library, pages) -> dict[str, dt.date]:
@@ -290,7 +320,7 @@ def markdown_state(content_dir: Path) -> str:
 def build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None = None,
           today: dt.date | None = None, warn: Warn | None = None, search: bool = True,
           progress: Progress | None = None, strict: bool = False, clean: bool = False,
-          cached: bool = True) -> BuildResult:
+          cached: bool = True, jobs: int | None = None) -> BuildResult:
     """Gather, then write the Markdown pages into ``content_dir`` and the site into ``out_dir``.
 
     With ``strict``, any warning fails the build before anything is written.
@@ -309,22 +339,20 @@ def build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None = None
         inputs = fingerprint(content_dir, salt + templates_hash, today)
         if cache.unchanged(inputs, out_dir, markdown_state(content_dir)):
             return BuildResult(None, out_dir, 0)
-    site = gather(content_dir, templates_dir=templates_dir, today=today, warn=warn, search=search,
-                  progress=progress, cache=cache, out_dir=out_dir)
-    if strict and site.loaded.warnings:
-        count = len(site.loaded.warnings)
-        raise DigestError(f"--strict: {count} warning{'s' if count > 1 else ''}, so nothing was written")
-    with progress.stage(f"wrote {len(site.files)} files"):
-        changed = write_changed(site.markdown, content_dir, stale_marker=f"generator: {GENERATOR}",
-                                subdirs=("dates", "topics"))
-        report = replace_site(site.files, out_dir, version=__version__,
-                              previous_hash=cache.previous_hash if cache else lambda path: None)
+    with SiteWriter(out_dir, previous_hash=cache.previous_hash if cache else lambda path: None) as writer:
+        site = gather(content_dir, templates_dir=templates_dir, today=today, warn=warn, search=search,
+                      progress=progress, cache=cache, writer=writer, jobs=jobs, strict=strict)
+        staged = {path: page.staged for path, page in site.markdown.items() if page.staged}
+        try:
+            with progress.stage(f"swapped in the new site of {len(site.files)} files"):
+                changed = commit_staged(content_dir, staged, set(site.markdown),
+                                        stale_marker=f"generator: {GENERATOR}", subdirs=("dates", "topics"))
+                report = writer.commit(version=__version__)
+        except BaseException:
+            discard_staged(staged)
+            raise
     if cache:
-        cache.outputs = {path: [site.keys.get(path, ""), digest] for path, digest in report.hashes.items()}
-        # Each page's hash from its text (a page left alone keeps the hash recorded last time).
-        previous = cache.previous.get("markdown", {})
-        recorded = {path: [k, previous[path][1] if site.markdown[path] is None
-                           else hashlib.sha256(site.markdown[path].encode("utf-8")).hexdigest()]
-                    for path, k in site.markdown_keys.items()}
-        cache.save(inputs, recorded, site.groups, markdown_state(content_dir))
+        cache.outputs = {path: [site.files[path].key, digest] for path, digest in report.hashes.items()}
+        cache.save(inputs, {path: [page.key, page.sha256] for path, page in site.markdown.items()},
+                   markdown_state(content_dir))
     return BuildResult(site, out_dir, changed, tuple(report.written))

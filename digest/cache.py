@@ -27,7 +27,7 @@ from typing import Any
 from digest import __version__
 
 MANIFEST = "manifest.json"
-FORMAT = 1  #: bumped when the cache layout changes
+FORMAT = 2  #: bumped when the cache layout changes
 
 
 @lru_cache(maxsize=1)
@@ -132,17 +132,13 @@ class BuildCache:
         entry = self.previous.get("outputs", {}).get(path)
         return entry[1] if entry else None
 
-    def previous_key(self, group: str) -> str | None:
-        return self.previous.get("groups", {}).get(group)
-
-    def save(self, fingerprint: str, markdown: dict[str, str], groups: dict[str, str],
-             markdown_state: str = "") -> None:
+    def save(self, fingerprint: str, markdown: dict[str, list[str]], markdown_state: str = "") -> None:
         """Record this build (call it only after the build succeeded): the manifest, topic matches
         and newly parsed snapshots; drop parsed snapshots no longer used."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             manifest = {"format": FORMAT, "salt": self.salt, "fingerprint": fingerprint,
-                        "outputs": self.outputs, "markdown": markdown, "groups": groups,
+                        "outputs": self.outputs, "markdown": markdown,
                         "markdown_state": markdown_state}
             temporary = self.folder / f"{MANIFEST}.tmp"
             temporary.write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")

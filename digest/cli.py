@@ -39,6 +39,12 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"not a date in YYYY-MM-DD form: {text!r}") from None
 
 
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"not a whole number of 1 or more: {text!r}")
+    return int(text)
+
+
 def snapshot_json(snapshot: Snapshot) -> dict:
     """The stable JSON form of a parsed snapshot (the ``digest parse --json`` contract)."""
     return {
@@ -89,7 +95,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     progress = choose_progress(quiet=args.quiet, verbose=args.verbose)
     try:
         result = build(args.content, args.out, templates_dir=args.templates, warn=_warn, search=args.search,
-                       progress=progress, strict=args.strict, clean=args.clean)
+                       progress=progress, strict=args.strict, clean=args.clean, jobs=args.jobs)
     finally:
         progress.close()
     if args.quiet:
@@ -120,7 +126,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     def rebuild() -> None:
-        result = build(args.content, args.out, templates_dir=args.templates, warn=_warn, search=args.search)
+        # One process: forking beside the server and watcher threads is not safe.
+        result = build(args.content, args.out, templates_dir=args.templates, warn=_warn, search=args.search, jobs=1)
         if not result.unchanged:
             print(f"digest: built {len(result.site.files)} files ({len(result.written)} written)", file=sys.stderr)
 
@@ -233,6 +240,8 @@ def make_parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--strict", action="store_true", help="fail on warnings, and write nothing")
     build_cmd.add_argument("--clean", action="store_true",
                            help="ignore what earlier builds left in the cache and redo everything")
+    build_cmd.add_argument("-j", "--jobs", type=_positive_int, default=None,
+                           help="worker processes for rendering (default: one per core on large sites)")
     build_cmd.set_defaults(func=cmd_build)
 
     check_cmd = commands.add_parser("check", help="check all content and list every problem; write nothing")

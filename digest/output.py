@@ -42,23 +42,14 @@ class _Reuse:
 REUSE = _Reuse()
 
 
-class OutputFiles:
-    """Output files collected in memory: relative path -> bytes, or REUSE for the previous build's file."""
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """One file of the new site, as placed in it."""
 
-    def __init__(self) -> None:
-        self.files: dict[str, bytes | _Reuse] = {}
-        self.keys: dict[str, str] = {}  #: path -> key of the inputs it was made from
-
-    def add(self, path: str, data: bytes | str | _Reuse, key: str = "") -> None:
-        check_relative_path(path)
-        if path in self.files:
-            raise DigestError(f"two outputs want the same file: {path}")
-        self.files[path] = data.encode("utf-8") if isinstance(data, str) else data
-        self.keys[path] = key
-
-    def update(self, files: dict[str, bytes | str], key: str = "") -> None:
-        for path, data in files.items():
-            self.add(path, data, key)
+    key: str  #: key of the inputs it was made from ("" when it is not reused across builds)
+    sha256: str
+    made: bool  #: made in this build (False: the previous build's file, not made again)
+    written: bool  #: its bytes were written (False: linked from the previous site, or a dry run)
 
 
 def _link_or_copy(source: Path, target: Path) -> None:
@@ -69,38 +60,128 @@ def _link_or_copy(source: Path, target: Path) -> None:
         shutil.copy2(source, target)
 
 
+def place_file(root: Path | None, previous: Path | None, path: str, data: bytes | _Reuse, key: str,
+               previous_hash: Callable[[str], str | None]) -> Placed:
+    """Put one file into the new site under ``root``: linked from the ``previous`` site when it is
+    REUSE or has the bytes the previous build recorded, else written.  ``root`` None is a dry run.
+
+    Safe to call from several processes at once for different paths."""
+    check_relative_path(path)
+    old = previous / path if previous is not None else None
+    if data is REUSE:
+        assert old is not None and root is not None
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _link_or_copy(old, target)
+        return Placed(key, previous_hash(path) or hashlib.sha256(old.read_bytes()).hexdigest(), False, False)
+    digest = hashlib.sha256(data).hexdigest()
+    if root is None:
+        return Placed(key, digest, True, False)
+    target = root / path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if old is not None and digest == previous_hash(path) and old.is_file():
+        _link_or_copy(old, target)  # same bytes as before: not written again
+        return Placed(key, digest, True, False)
+    target.write_bytes(data)
+    return Placed(key, digest, True, True)
+
+
 @dataclass(frozen=True)
 class WriteReport:
     hashes: dict[str, str]  #: path -> sha256 of every file of the new site
     written: list[str]  #: the files whose bytes were written; all others were linked from the previous site
 
 
-def _write_all(files: dict[str, bytes | _Reuse], root: Path, previous: Path | None,
-               previous_hash: Callable[[str], str | None]) -> WriteReport:
-    """Write (or link from ``previous``) every file under ``root``."""
-    hashes: dict[str, str] = {}
-    written: list[str] = []
-    made: set[Path] = set()
-    for path in sorted(files):
-        target = root / path
-        if target.parent not in made:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            made.add(target.parent)
-        data = files[path]
-        old = previous / path if previous is not None else None
-        if data is REUSE:
-            assert old is not None
-            _link_or_copy(old, target)
-            hashes[path] = previous_hash(path) or hashlib.sha256(old.read_bytes()).hexdigest()
-            continue
-        digest = hashlib.sha256(data).hexdigest()
-        hashes[path] = digest
-        if old is not None and digest == previous_hash(path) and old.is_file():
-            _link_or_copy(old, target)  # same bytes as before: not written again
-        else:
-            target.write_bytes(data)
-            written.append(path)
-    return WriteReport(hashes, written)
+class SiteWriter:
+    """Writes a new site file by file into a folder beside ``out_dir``, and swaps it in at ``commit``.
+
+    Nothing of the new site is held in memory.  The new folder is removed if
+    the build fails (use it as a context manager), so a failed or interrupted
+    build leaves the previous site exactly as it was; a build killed outright
+    leaves a folder the next build removes.  With ``out_dir`` None it is a dry
+    run: files are checked and hashed, nothing is written."""
+
+    def __init__(self, out_dir: Path | None, *, previous_hash: Callable[[str], str | None] = lambda path: None):
+        self.previous_hash = previous_hash
+        self.files: dict[str, Placed] = {}
+        self.out_dir = out_dir.resolve() if out_dir is not None else None
+        self.root: Path | None = None  #: the folder being filled (None in a dry run)
+        self.previous: Path | None = None  #: the site being replaced, if any
+
+    def __enter__(self) -> "SiteWriter":
+        if self.out_dir is None:
+            return self
+        out_dir, parent = self.out_dir, self.out_dir.parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            recover_interrupted_swap(out_dir)
+            check_output_folder(out_dir)
+            self.root = parent / f".{out_dir.name}.new-{os.getpid()}"
+            shutil.rmtree(self.root, ignore_errors=True)
+            self.root.mkdir()
+        except OSError as error:
+            raise DigestError(f"cannot prepare the output folder: {error.strerror or error}",
+                              error.filename or out_dir) from None
+        self.previous = out_dir if out_dir.is_dir() else None
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is not None and self.root is not None:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def place(self, path: str, data: bytes | str | _Reuse, key: str = "") -> Placed:
+        """Put one file (bytes, text, or REUSE for the previous build's file) into the new site
+        without recording it: safe in worker processes, whose results go to ``adopt``."""
+        try:
+            return place_file(self.root, self.previous, path,
+                              data.encode("utf-8") if isinstance(data, str) else data, key, self.previous_hash)
+        except OSError as error:
+            raise DigestError(f"could not write the site: {error.strerror or error}",
+                              error.filename or self.out_dir) from None
+
+    def add(self, path: str, data: bytes | str | _Reuse, key: str = "") -> Placed:
+        """Place one file and record it."""
+        if path in self.files:
+            raise DigestError(f"two outputs want the same file: {path}")
+        placed = self.files[path] = self.place(path, data, key)
+        return placed
+
+    def update(self, files: dict[str, bytes | str], key: str = "") -> None:
+        for path, data in files.items():
+            self.add(path, data, key)
+
+    def adopt(self, path: str, placed: Placed) -> None:
+        """Record a file that a worker process placed with ``place_file``."""
+        if path in self.files:
+            raise DigestError(f"two outputs want the same file: {path}")
+        self.files[path] = placed
+
+    def commit(self, *, version: str) -> WriteReport:
+        """Swap the new site in, all at once."""
+        report = WriteReport({p: f.sha256 for p, f in sorted(self.files.items())},
+                             sorted(p for p, f in self.files.items() if f.written))
+        if self.root is None or self.out_dir is None:
+            return report
+        out_dir, fresh = self.out_dir, self.root
+        old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
+        try:
+            (fresh / MARKER).write_text(f"digest {version}\n", encoding="utf-8")
+            if not out_dir.exists():
+                os.rename(fresh, out_dir)
+            elif _exchange(fresh, out_dir):
+                shutil.rmtree(fresh, ignore_errors=True)  # now holds the previous site
+            else:
+                os.rename(out_dir, old)
+                os.rename(fresh, out_dir)
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError as error:
+            shutil.rmtree(fresh, ignore_errors=True)
+            if old.exists() and not out_dir.exists():
+                os.rename(old, out_dir)
+            raise DigestError(f"could not write the site: {error.strerror or error}",
+                              error.filename or out_dir) from None
+        self.root = None
+        return report
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -143,72 +224,53 @@ def check_output_folder(out_dir: Path) -> None:
 
 def replace_site(files: dict[str, bytes | _Reuse], out_dir: Path, *, version: str,
                  previous_hash: Callable[[str], str | None] = lambda path: None) -> WriteReport:
-    """Write ``files`` as the new contents of ``out_dir``, all or nothing.
+    """Write ``files`` as the new contents of ``out_dir``, all or nothing (see SiteWriter)."""
+    with SiteWriter(out_dir, previous_hash=previous_hash) as writer:
+        for path in sorted(files):
+            writer.add(path, files[path])
+        return writer.commit(version=version)
 
-    The new site is written into a folder beside ``out_dir`` and swapped in at
-    once, so that a build that fails or is killed at any moment leaves the
-    previous site exactly as it was.  Files the previous build already had
-    (REUSE, or the same bytes by ``previous_hash``) are hard-linked from it,
-    not written again.
-    """
-    out_dir = out_dir.resolve()
-    parent = out_dir.parent
+
+def stage_text(root: Path, path: str, text: str) -> Path | None:
+    """Write ``text`` into a temporary file beside ``root/path`` if it differs from that file;
+    returns the temporary file, or None when the file already holds exactly this text."""
+    target = root / check_relative_path(path)
+    data = text.encode("utf-8")
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        recover_interrupted_swap(out_dir)
+        if target.is_file() and target.read_bytes() == data:
+            return None
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f".{target.name}.tmp")
+        temporary.write_bytes(data)
     except OSError as error:
-        raise DigestError(f"cannot prepare the output folder: {error.strerror or error}",
-                          error.filename or out_dir) from None
-    check_output_folder(out_dir)
-    fresh = parent / f".{out_dir.name}.new-{os.getpid()}"
-    old = parent / f".{out_dir.name}.old-{os.getpid()}"
-    try:
-        report = _write_all(files, fresh, out_dir if out_dir.is_dir() else None, previous_hash)
-        (fresh / MARKER).write_text(f"digest {version}\n", encoding="utf-8")
-        if not out_dir.exists():
-            os.rename(fresh, out_dir)
-        elif _exchange(fresh, out_dir):
-            shutil.rmtree(fresh, ignore_errors=True)  # now holds the previous site
-        else:
-            os.rename(out_dir, old)
-            os.rename(fresh, out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-    except OSError as error:
-        shutil.rmtree(fresh, ignore_errors=True)
-        if old.exists() and not out_dir.exists():
-            os.rename(old, out_dir)
-        raise DigestError(f"could not write the site: {error.strerror or error}", error.filename or out_dir) from None
-    return report
+        raise DigestError(f"could not write: {error.strerror or error}", error.filename or root) from None
+    return temporary
 
 
-def write_changed(files: dict[str, str | None], root: Path, *, stale_marker: str, subdirs: tuple[str, ...]) -> int:
-    """Write text files under ``root`` whose contents changed; remove stale generated ones.
+def commit_staged(root: Path, staged: dict[str, Path], generated: set[str], *, stale_marker: str,
+                  subdirs: tuple[str, ...]) -> int:
+    """Move staged text files into place; remove stale generated ones.
 
-    A value of None means the file is known to be up to date and is left alone.
-    A file in one of ``subdirs`` that is not in ``files`` is removed only if it
-    contains ``stale_marker`` (so hand-written files are never deleted).
-    Returns the number of files written or removed.
+    A file in one of ``subdirs`` that is not among the ``generated`` paths is
+    removed only if it contains ``stale_marker`` (so hand-written files are
+    never deleted).  Returns the number of files written or removed.
     """
     changed = 0
     try:
-        for path, text in sorted(files.items()):
-            if text is None:
-                continue
-            target = root / check_relative_path(path)
-            data = text.encode("utf-8")
-            if target.is_file() and target.read_bytes() == data:
-                continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            temporary = target.with_name(f".{target.name}.tmp")
-            temporary.write_bytes(data)
-            os.replace(temporary, target)
+        for path, temporary in sorted(staged.items()):
+            os.replace(temporary, root / path)
             changed += 1
         for sub in subdirs:
             for existing in sorted((root / sub).glob("*.md")):
                 relative = existing.relative_to(root).as_posix()
-                if relative not in files and stale_marker in existing.read_text(encoding="utf-8", errors="replace"):
+                if relative not in generated and stale_marker in existing.read_text(encoding="utf-8", errors="replace"):
                     existing.unlink()
                     changed += 1
     except OSError as error:
         raise DigestError(f"could not write: {error.strerror or error}", error.filename or root) from None
     return changed
+
+
+def discard_staged(staged: dict[str, Path]) -> None:
+    for temporary in staged.values():
+        temporary.unlink(missing_ok=True)

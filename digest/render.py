@@ -71,9 +71,21 @@ def render_template(env: Environment, name: str, context: dict) -> str:
     try:
         return env.get_template(name).render(context)
     except TemplateError as error:
-        lineno = getattr(error, "lineno", None)
-        filename = getattr(error, "filename", None) or name
-        raise DigestError(f"template error: {error.message or error}", filename, lineno) from None
+        filename, lineno = getattr(error, "filename", None), getattr(error, "lineno", None)
+        if lineno is None:  # an error while rendering: Jinja maps the traceback onto template lines
+            filename, lineno = _template_frame(error) or (filename, None)
+        raise DigestError(f"template error: {error.message or error}", filename or name, lineno) from None
+
+
+def _template_frame(error: BaseException) -> tuple[str, int] | None:
+    """The innermost template file and line in an error's traceback."""
+    found, frame = None, error.__traceback__
+    while frame is not None:
+        filename = frame.tb_frame.f_code.co_filename
+        if filename.endswith((".html", ".txt", ".xml")) and Path(filename).is_file():
+            found = (filename, frame.tb_lineno)
+        frame = frame.tb_next
+    return found
 
 
 def site_context(site: SiteConfig) -> dict:
@@ -137,8 +149,9 @@ class PageJob(NamedTuple):
 
 
 def site_page_jobs(library: Library, days: list[DayPage], topics: list[TopicPage],
-                   site: SiteConfig, *, search: bool = True) -> list[PageJob]:
-    """Every page of the site, not yet rendered; ``search`` adds the search page and its link."""
+                   site: SiteConfig, *, search: bool = True, merged_indexes: list[str] = ()) -> list[PageJob]:
+    """Every page of the site, not yet rendered; ``search`` adds the search page and its link,
+    ``merged_indexes`` are the search bundles the search page merges with the main one."""
     jobs: list[PageJob] = []
 
     def add(path: str, template: str, context: dict) -> None:
@@ -197,7 +210,7 @@ def site_page_jobs(library: Library, days: list[DayPage], topics: list[TopicPage
         ))
     if search:
         add(urls.SEARCH, "search.html", page_context(
-            site, urls.SEARCH, "Search", "search"))
+            site, urls.SEARCH, "Search", "search", merged_indexes=list(merged_indexes)))
     # The 404 page is served at any depth, so it links from the site's root path
     # (not from the base URL's host, so that previews and mirrors stay self-contained).
     not_found = page_context(site, urls.NOT_FOUND, "Page not found", "none")

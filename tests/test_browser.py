@@ -202,6 +202,32 @@ def test_search_finds_a_seed_paper_without_any_other_host(browser, server):
         context.close()
 
 
+def test_search_finds_papers_of_every_month_shard(browser, server, built_site):
+    """The index is split by the month a paper was first seen; the search page merges the shards."""
+    from digest.build import load
+
+    library = load(built_site.parent / "content").library
+    by_month = {}
+    for paper in sorted(library.papers.values(), key=lambda p: p.title):
+        by_month.setdefault(paper.first_seen.strftime("%Y-%m"), paper)
+    assert len(by_month) >= 3
+    merged = [p.name for p in (built_site / "pagefind").iterdir() if re.fullmatch(r"\d{4}-\d{2}", p.name)]
+    assert sorted(merged) == sorted(by_month)[:-1]  # the newest month is the main bundle
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        watch = Watch(page)
+        for month, paper in sorted(by_month.items()):
+            page.goto(server + "search/", wait_until="load")
+            page.locator("#search input").fill(paper.title)
+            page.locator(".pagefind-ui__result-link").first.wait_for(timeout=15000)
+            titles = page.locator(".pagefind-ui__result-link").all_inner_texts()
+            assert any(paper.title in t for t in titles), (month, paper.title, titles)
+        watch.assert_clean("search shards")
+    finally:
+        context.close()
+
+
 def test_search_works_with_a_query_in_the_address(browser, server):
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     try:

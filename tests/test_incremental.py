@@ -10,7 +10,6 @@ import pytest
 
 from conftest import copy_content, run_cli, synthetic_corpus, tree
 from digest.build import build
-from digest.output import REUSE
 from digest.render import default_templates_dir
 
 TODAY = dt.date(2026, 11, 21)
@@ -68,11 +67,11 @@ def test_adding_a_snapshot_writes_exactly_the_files_that_change(tmp_path):
     # Rendered again: the new day and the day before it, home, archive, the new day's papers and the topics;
     # every other page is the previous build's.  (The search index is redone whenever a paper page changes.)
     pages = [p for p in second.site.files if p.endswith(".html") and not p.startswith("email/")]
-    rendered = [p for p in pages if second.site.files[p] is not REUSE]
+    rendered = [p for p in pages if second.site.files[p].made]
     assert len(rendered) < len(pages) / 3, f"{len(rendered)} of {len(pages)} pages rendered"
     days = sorted(p for p in rendered if p.startswith("dates/"))
     assert days == [f"dates/{s.stem}/index.html" for s in snapshots[-2:]]
-    emails = sorted(p for p in second.site.files if p.startswith("email/") and second.site.files[p] is not REUSE)
+    emails = sorted(p for p in second.site.files if p.startswith("email/") and second.site.files[p].made)
     assert emails == sorted(f"email/{s.stem}.{ext}" for s in snapshots[-2:] for ext in ("eml", "html", "txt"))
 
     clean = build(content, tmp_path / "clean", today=TODAY, cached=False)

@@ -13,7 +13,7 @@ import pytest
 from conftest import synthetic_corpus, tree
 from digest import output
 from digest.errors import DigestError
-from digest.output import MARKER, OutputFiles, check_relative_path, recover_interrupted_swap, replace_site
+from digest.output import MARKER, SiteWriter, check_relative_path, recover_interrupted_swap, replace_site
 
 
 @pytest.mark.parametrize("path", ["../x", "/etc/passwd", "a/../../b", "a//b", "a/./b", "", "a\\b", "a\x00b", "."])
@@ -22,11 +22,33 @@ def test_paths_outside_the_output_folder_are_refused(path):
         check_relative_path(path)
 
 
-def test_a_file_written_twice_is_refused():
-    files = OutputFiles()
-    files.add("a/index.html", "x")
+def test_a_file_written_twice_is_refused(tmp_path):
     with pytest.raises(DigestError, match="same file"):
-        files.add("a/index.html", "y")
+        with SiteWriter(tmp_path / "site") as writer:
+            writer.add("a/index.html", "x")
+            writer.add("a/index.html", "y")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # the half-made site is gone
+
+
+def test_a_failed_build_removes_its_new_folder_and_keeps_the_old_site(tmp_path):
+    out = tmp_path / "site"
+    replace_site({"index.html": b"old"}, out, version="t")
+    before = tree(out)
+    with pytest.raises(RuntimeError):
+        with SiteWriter(out) as writer:
+            writer.add("index.html", b"new")
+            writer.add("papers/a/index.html", b"new")
+            raise RuntimeError("a template failed")
+    assert tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def test_a_dry_run_hashes_and_writes_nothing(tmp_path):
+    writer = SiteWriter(None)
+    with writer:
+        placed = writer.add("index.html", "x")
+    assert placed.made and not placed.written and len(placed.sha256) == 64
+    assert writer.commit(version="t").written == []
 
 
 def test_replace_swaps_in_the_new_site_and_leaves_nothing_beside_it(tmp_path):

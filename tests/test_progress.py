@@ -19,7 +19,7 @@ def test_verbose_prints_every_stage_with_its_time(tmp_path, content_copy):
     lines = result.stderr.splitlines()
     for stage in STAGES:
         assert any(line.startswith(f"digest: {stage} (") and line.endswith(" s)") for line in lines), stage
-    assert any(line.startswith("digest: wrote ") and " files (" in line for line in lines)
+    assert any(line.startswith("digest: swapped in the new site of ") and " files (" in line for line in lines)
 
 
 def test_piped_output_is_one_summary_line_and_quiet_is_silent(tmp_path, content_copy):

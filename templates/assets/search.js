@@ -4,8 +4,12 @@
   var box = document.getElementById("search");
   if (!box || typeof PagefindUI === "undefined") return;
   var base = new URL(box.getAttribute("data-root"), window.location.href).pathname;
+  // The index comes in shards by month; older months are merged into the main one.
+  var merged = (box.getAttribute("data-merge") || "").split(" ").filter(Boolean).map(function (path) {
+    return { bundlePath: base + path };
+  });
   new PagefindUI({ element: "#search", baseUrl: base, showImages: false, showSubResults: false,
-                   bundlePath: base + "pagefind/" });
+                   bundlePath: base + "pagefind/", mergeIndex: merged });
   var input = box.querySelector("input");
   if (!input) return;
   // Pagefind's box has a placeholder but no label: give it an accessible name.

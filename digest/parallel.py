@@ -1,0 +1,65 @@
+"""Run one function over many items in forked worker processes.
+
+Rendering is CPU-bound Python, so threads would not help; forked workers
+inherit the build's data (library, pages, compiled templates) instead of
+having it pickled to them.  Each item's result comes back in order, so the
+build stays deterministic whatever the number of workers.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+#: Below this many items a stage runs in this process: starting workers would cost more than it saves.
+MIN_ITEMS = 200
+
+# The function and items of the running map, set just before the workers fork so they inherit it.
+_task: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _die_with_parent() -> None:
+    """A worker ends when the build process ends, even when it is killed outright (Linux)."""
+    try:
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+
+
+def _call(index: int) -> Any:
+    assert _task is not None
+    function, items = _task
+    return function(items[index])
+
+
+def ordered_map(function: Callable[[Any], Any], items: Sequence[Any], workers: int | None = None) -> Iterator[Any]:
+    """``map(function, items)``, spread over ``workers`` processes (default: one per core when
+    there are at least MIN_ITEMS items).  An exception in a worker is raised here."""
+    global _task
+    if workers is None:
+        workers = available_cores() if len(items) >= MIN_ITEMS else 1
+    workers = min(workers, len(items))
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        yield from map(function, items)
+        return
+    _task = (function, items)
+    try:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(workers, initializer=_die_with_parent) as pool:
+            chunk = max(1, min(64, len(items) // (workers * 8)))
+            yield from pool.imap(_call, range(len(items)), chunk)
+    finally:
+        _task = None

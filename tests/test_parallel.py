@@ -1,0 +1,119 @@
+"""Rendering in worker processes: the same bytes as one process, errors that still name the file,
+and no worker left behind when a build is killed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import synthetic_corpus, tree
+from digest.build import build
+from digest.errors import DigestError
+from digest.parallel import ordered_map
+from digest.render import default_templates_dir
+
+TODAY = dt.date(2026, 11, 21)
+
+
+def _square_unless_seven(n: int) -> int:
+    if n == 7:
+        raise DigestError("seven is not allowed", "numbers.txt", 7)
+    return n * n
+
+
+def _slowly(n: int) -> tuple[int, int]:
+    time.sleep(0.002)  # long enough that both workers take some of the items
+    return n, os.getpid()
+
+
+def test_results_come_back_in_order_from_every_worker():
+    items = list(range(300))
+    assert list(ordered_map(_slowly, items, 1)) == [(n, os.getpid()) for n in items]
+    results = list(ordered_map(_slowly, items, 2))
+    assert [n for n, _ in results] == items
+    assert os.getpid() not in {pid for _, pid in results}
+    assert len({pid for _, pid in results}) == 2
+
+
+def test_an_error_in_a_worker_reaches_the_caller_with_its_place():
+    with pytest.raises(DigestError) as raised:
+        list(ordered_map(_square_unless_seven, list(range(20)), 2))
+    assert str(raised.value) == "numbers.txt:7: seven is not allowed"
+
+
+def test_workers_give_the_same_site_and_markdown_as_one_process(tmp_path):
+    corpus = synthetic_corpus(tmp_path / "corpus", 12)
+    results = {}
+    for jobs in (1, 2):
+        content = tmp_path / f"content-{jobs}"
+        shutil.copytree(corpus, content)
+        result = build(content, tmp_path / f"site-{jobs}", today=TODAY, jobs=jobs)
+        results[jobs] = result
+        assert result.written and len(result.site.files) > 500
+    assert tree(tmp_path / "site-1") == tree(tmp_path / "site-2")
+    assert tree(tmp_path / "content-1") == tree(tmp_path / "content-2")
+
+
+def test_a_template_error_in_a_worker_names_the_template_and_keeps_the_old_site(tmp_path):
+    content = synthetic_corpus(tmp_path / "content", 6)
+    templates = tmp_path / "templates"
+    shutil.copytree(default_templates_dir(), templates)
+    out = tmp_path / "site"
+    build(content, out, templates_dir=templates, today=TODAY, jobs=2)
+    before, markdown_before = tree(out), tree(content)
+    paper = templates / "paper.html"
+    lines = paper.read_text().splitlines()
+    line = next(i for i, text in enumerate(lines, 1) if "{% block content %}" in text) + 1
+    lines.insert(line - 1, "{{ paper.no_such_field }}")
+    paper.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DigestError) as raised:
+        build(content, out, templates_dir=templates, today=TODAY, jobs=2)
+    assert str(raised.value).startswith(f"{paper}:{line}: template error:"), str(raised.value)
+    assert "no_such_field" in str(raised.value)
+    assert tree(out) == before and tree(content) == markdown_before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".site.cache", "content", "site", "templates"]
+    assert not list(content.rglob(".*.tmp"))
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found.update(int(c) for c in (task / "children").read_text().split())
+        except OSError:
+            pass
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_workers_end_when_the_build_is_killed(tmp_path):
+    content = synthetic_corpus(tmp_path / "content", 30)
+    process = subprocess.Popen([sys.executable, "-m", "digest", "build", "--clean", "--no-search", "-q", "-j", "2",
+                                "--content", str(content), "--out", str(tmp_path / "site")])
+    workers: set[int] = set()
+    deadline = time.monotonic() + 120
+    while len(workers) < 2 and process.poll() is None and time.monotonic() < deadline:
+        workers = _children(process.pid)
+        time.sleep(0.02)
+    assert len(workers) == 2, "the build should have started two workers"
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in workers), "a worker outlived the killed build"
