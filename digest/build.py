@@ -48,18 +48,17 @@ def build_date(environ=os.environ) -> dt.date:
     return dt.date.today()
 
 
-def read_snapshot_file(path: Path, name: str | None = None, cache: BuildCache | None = None) -> ParsedSnapshot:
-    """Read and parse one snapshot file; ``name`` is how messages refer to it.
-
-    With a cache, a file whose bytes were parsed before is not parsed again."""
+def read_snapshot_file(path: Path, name: str | None = None) -> ParsedSnapshot:
+    """Read and parse one snapshot file; ``name`` is how messages refer to it."""
     source = name or str(path)
+    return parse_snapshot(decode_snapshot(_read(path, source), source), source)
+
+
+def _read(path: Path, source: str) -> bytes:
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as error:
         raise DigestError(f"cannot read: {error.strerror}", source) from None
-    if cache is None:
-        return parse_snapshot(decode_snapshot(data, source), source)
-    return cache.parsed(data, source, lambda: parse_snapshot(decode_snapshot(data, source), source))
 
 
 def snapshot_files(folder: Path) -> list[Path]:
@@ -70,25 +69,40 @@ def snapshot_files(folder: Path) -> list[Path]:
                   if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in SNAPSHOT_SUFFIXES)
 
 
-def load_snapshots(content_dir: Path, today: dt.date, warn: Warn, cache: BuildCache | None = None) -> list[Snapshot]:
-    folder = content_dir / "snapshots"
-    parsed = [read_snapshot_file(p, str(p), cache) for p in snapshot_files(folder)]
+def load_snapshots(content_dir: Path, today: dt.date, warn: Warn, cache: BuildCache | None = None,
+                   jobs: int | None = None) -> list[Snapshot]:
+    """Parse and date every snapshot; with a cache, only files whose bytes are new are parsed."""
+    files = [(str(path), _read(path, str(path))) for path in snapshot_files(content_dir / "snapshots")]
+    parsed = [cache.parsed(data, source) if cache else None for source, data in files]
+    missing = [i for i, result in enumerate(parsed) if result is None]
+    for i, result in zip(missing, ordered_map(
+            lambda i: parse_snapshot(decode_snapshot(files[i][1], files[i][0]), files[i][0]), missing, jobs)):
+        parsed[i] = result
+        if cache:
+            cache.remember_parsed(files[i][1], files[i][0], result)
     return resolve_snapshot_dates(parsed, today=today, warn=warn)
 
 
-def cached_matcher(cache: BuildCache, topics):
-    """match_topics, remembered across builds by the paper's text and the topic rules."""
-    rules = key_of(topics)
+def topic_matcher(cache: BuildCache | None, jobs: int | None = None):
+    """``match_each`` for ``build_library``, spread over worker processes and, with a cache,
+    remembered across builds by the paper's text and the topic rules."""
 
-    def match(title, abstract, configured, keywords):
-        key = key_of(rules, title, abstract, keywords)
-        cache.used_matches.add(key)
-        found = cache.topic_matches.get(key)
-        if found is None:
-            found = cache.topic_matches[key] = match_topics(title, abstract, configured, keywords)
-        return found
+    def match_one(text, topics):
+        title, abstract, keywords = text
+        return match_topics(title, abstract, topics, keywords)
 
-    return match
+    def match_all(texts, topics):
+        if cache is None:
+            return list(ordered_map(lambda text: match_one(text, topics), texts, jobs))
+        rules = key_of(topics)
+        keys = [key_of(rules, *text) for text in texts]
+        missing = list({k: text for k, text in zip(keys, texts) if k not in cache.topic_matches}.items())
+        found = ordered_map(lambda item: match_one(item[1], topics), missing, jobs)
+        cache.topic_matches.update((k, matches) for (k, _), matches in zip(missing, found))
+        cache.used_matches.update(keys)
+        return [cache.topic_matches[k] for k in keys]
+
+    return match_all
 
 
 @dataclass
@@ -136,7 +150,7 @@ class Site:
 
 
 def load(content_dir: Path, *, today: dt.date | None = None, warn: Warn | None = None,
-         cache: BuildCache | None = None) -> Loaded:
+         cache: BuildCache | None = None, jobs: int | None = None) -> Loaded:
     """Read configuration and snapshots and build the model and pages; nothing is rendered."""
     warnings: list[str] = []
 
@@ -146,9 +160,8 @@ def load(content_dir: Path, *, today: dt.date | None = None, warn: Warn | None =
             warn(message)
 
     config = load_config(content_dir)
-    snapshots = load_snapshots(content_dir, today or build_date(), note, cache)
-    library = build_library(snapshots, config.topics,
-                            match=cached_matcher(cache, config.topics) if cache else match_topics)
+    snapshots = load_snapshots(content_dir, today or build_date(), note, cache, jobs)
+    library = build_library(snapshots, config.topics, match_all=topic_matcher(cache, jobs))
     return Loaded(config, library, day_pages(library), topic_pages(library), warnings)
 
 
@@ -174,7 +187,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
     progress = progress or Progress()
     writer = writer or SiteWriter(None)
     with progress.stage("read the snapshots and configuration"):
-        loaded = load(content_dir, today=today, warn=warn, cache=cache)
+        loaded = load(content_dir, today=today, warn=warn, cache=cache, jobs=jobs)
     if strict and loaded.warnings:
         count = len(loaded.warnings)
         raise DigestError(f"--strict: {count} warning{'s' if count > 1 else ''}, so nothing was written")

@@ -107,19 +107,24 @@ class BuildCache:
 
     # --- parsed snapshots ------------------------------------------------------------------------
 
-    def parsed(self, data: bytes, source: str, parse) -> Any:
-        """The parsed snapshot of these bytes, from the cache or by calling ``parse``."""
-        name = hashlib.sha256(self.salt.encode() + source.encode() + b"\0" + data).hexdigest()
+    def _parsed_name(self, data: bytes, source: str) -> str:
+        return hashlib.sha256(self.salt.encode() + source.encode() + b"\0" + data).hexdigest()
+
+    def parsed(self, data: bytes, source: str) -> Any | None:
+        """The parsed snapshot of these bytes from an earlier build, or None."""
+        name = self._parsed_name(data, source)
         self._used_parsed.add(name)
-        path = self.folder / "parsed" / f"{name}.pickle"
         try:
-            with open(path, "rb") as stream:
+            with open(self.folder / "parsed" / f"{name}.pickle", "rb") as stream:
                 return pickle.load(stream)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
-            pass
-        result = parse()
-        self._new_parsed[name] = result  # written by save(), once the build has succeeded
-        return result
+            return None
+
+    def remember_parsed(self, data: bytes, source: str, result: Any) -> None:
+        """Keep a newly parsed snapshot (written by save(), once the build has succeeded)."""
+        name = self._parsed_name(data, source)
+        self._used_parsed.add(name)
+        self._new_parsed[name] = result
 
     # --- output files ----------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from slugify import slugify
 from digest.config import OTHER_TOPIC, TopicConfig
 from digest.models import (
     NEW, RETURNING, TRENDING, Appearance, Card, Day, DayEntry, DroppedEntry,
-    Library, Paper, Snapshot, Topic, normalise_title,
+    Library, Paper, Snapshot, Topic, TopicMatch, normalise_title,
 )
 from digest.topics import match_topics
 
@@ -80,11 +80,18 @@ def merge_day(snapshots: Sequence[Snapshot], key) -> list[_Placed]:
     return [_Placed(k, rank, tuple(cards[k]), sources[k]) for k, rank in ranks.items()]
 
 
+def match_each(texts: Sequence[tuple[str, str, tuple[str, ...] | None]],
+               topics: Sequence[TopicConfig]) -> list[tuple[TopicMatch, ...]]:
+    """The topics of each (title, abstract, keywords), by ``match_topics``."""
+    return [match_topics(title, abstract, topics, keywords) for title, abstract, keywords in texts]
+
+
 def build_library(snapshots: Sequence[Snapshot], topics: Sequence[TopicConfig], *,
-                  match=match_topics) -> Library:
+                  match_all=match_each) -> Library:
     """The whole model: papers with their histories, days with new/returning/dropped, topics.
 
-    ``match`` assigns topics (``match_topics``, or a cached version of it)."""
+    ``match_all`` assigns topics to all papers at once (``match_each``, or a
+    cached or parallel version of it)."""
     key = identity_resolver(snapshots)
     by_date: dict[dt.date, list[Snapshot]] = defaultdict(list)
     for snapshot in snapshots:
@@ -121,9 +128,12 @@ def build_library(snapshots: Sequence[Snapshot], topics: Sequence[TopicConfig], 
         previous, previous_date = current, date
 
     slugs = assign_slugs({k: cards[-1][1].title for k, cards in cards_by_key.items()})
+    keys = sorted(cards_by_key)
+    texts = [(_latest(cards_by_key[k], "title"), _latest(cards_by_key[k], "abstract") or "",
+              _latest(cards_by_key[k], "keywords")) for k in keys]
     papers = {
-        k: _make_paper(k, slugs[k], cards_by_key[k], tuple(appearances[k]), topics, match)
-        for k in sorted(cards_by_key)
+        k: _make_paper(k, slugs[k], cards_by_key[k], tuple(appearances[k]), found)
+        for k, found in zip(keys, match_all(texts, topics))
     }
     return Library(days=tuple(days), papers=papers, topics=_collect_topics(papers, topics))
 
@@ -138,7 +148,7 @@ def _latest(cards: list[tuple[dt.date, Card]], field: str):
 
 
 def _make_paper(key: str, slug: str, cards: list[tuple[dt.date, Card]],
-                appearances: tuple[Appearance, ...], topics: Sequence[TopicConfig], match) -> Paper:
+                appearances: tuple[Appearance, ...], topics: tuple[TopicMatch, ...]) -> Paper:
     title = _latest(cards, "title")
     abstract = _latest(cards, "abstract") or ""
     published = _latest(cards, "published")
@@ -151,7 +161,7 @@ def _make_paper(key: str, slug: str, cards: list[tuple[dt.date, Card]],
         arxiv_id=_latest(cards, "arxiv_id"),
         url=_latest(cards, "url"),
         appearances=appearances,
-        topics=match(title, abstract, topics, keywords),
+        topics=topics,
         author_names=_latest(cards, "author_names"),
         github=_latest(cards, "github"),
         github_stars=_latest(cards, "github_stars"),

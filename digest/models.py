@@ -220,5 +220,7 @@ class Library:
 def normalise_title(title: str) -> str:
     """A title reduced to what identifies it: case, accents, punctuation and spacing removed."""
     text = unicodedata.normalize("NFKD", title)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    if not text.isascii():  # most titles are ASCII: no accents to strip
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.casefold()
     return " ".join(re.findall(r"[^\W_]+", text))

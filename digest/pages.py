@@ -9,7 +9,7 @@ is escaped so that it can only render as text.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import yaml
 
@@ -141,16 +141,22 @@ def day_title(date: dt.date) -> str:
     return f"Trending papers — {short_date(date)}"
 
 
-def listed_paper(paper: Paper, topic_titles: dict[str, str], *, history: bool = True, **place) -> ListedPaper:
-    """A paper as a list shows it; ``place`` sets its rank, status and counts on one day."""
+def topic_links(paper: Paper, topic_titles: dict[str, str]) -> tuple[TopicLink, ...]:
+    return (tuple(TopicLink(m.topic, topic_titles[m.topic]) for m in paper.topics)
+            or (TopicLink("other", topic_titles.get("other", "Other")),))
+
+
+def listed_paper(paper: Paper, topic_titles: dict[str, str], *, history: bool = True,
+                 links: tuple[TopicLink, ...] | None = None, **place) -> ListedPaper:
+    """A paper as a list shows it; ``place`` sets its rank, status and counts on one day.
+    ``links`` are its topic links when already made (a paper is listed many times)."""
     return ListedPaper(
         key=paper.key, slug=paper.slug, title=paper.title,
         who=who(paper.organization, paper.authors), published=paper.published,
         comments=place.pop("comments", paper.latest_comments),
         upvotes=place.pop("upvotes", paper.latest_upvotes),
         abstract=paper.abstract,
-        topics=tuple(TopicLink(m.topic, topic_titles[m.topic]) for m in paper.topics)
-        or (TopicLink("other", topic_titles.get("other", "Other")),),
+        topics=links if links is not None else topic_links(paper, topic_titles),
         first_seen=paper.first_seen if history else None, last_seen=paper.last_seen if history else None,
         appearances=len(paper.appearances) if history else 0, best_rank=paper.best_rank if history else 0,
         arxiv_id=paper.arxiv_id, **place,
@@ -160,15 +166,16 @@ def listed_paper(paper: Paper, topic_titles: dict[str, str], *, history: bool = 
 def day_pages(library: Library) -> list[DayPage]:
     """One page per list day, oldest first."""
     titles = {t.slug: t.title for t in library.topics}
+    links = {key: topic_links(paper, titles) for key, paper in library.papers.items()}
     pages = []
     for index, day in enumerate(library.days):
         items = tuple(
-            listed_paper(library.papers[e.paper], titles, history=False, rank=e.rank, status=e.status,
-                         previous_rank=e.previous_rank, comments=e.comments, upvotes=e.upvotes)
+            listed_paper(library.papers[e.paper], titles, history=False, links=links[e.paper], rank=e.rank,
+                         status=e.status, previous_rank=e.previous_rank, comments=e.comments, upvotes=e.upvotes)
             for e in day.entries
         )
-        dropped = tuple(listed_paper(library.papers[d.paper], titles, history=False, rank=d.previous_rank,
-                                     comments=None, upvotes=None)
+        dropped = tuple(listed_paper(library.papers[d.paper], titles, history=False, links=links[d.paper],
+                                     rank=d.previous_rank, comments=None, upvotes=None)
                         for d in day.dropped)
         following = library.days[index + 1].date if index + 1 < len(library.days) else None
         pages.append(DayPage(day.date, day_title(day.date), day.sources, items, dropped, day.previous, following))
@@ -177,13 +184,14 @@ def day_pages(library: Library) -> list[DayPage]:
 
 def topic_pages(library: Library) -> list[TopicPage]:
     titles = {t.slug: t.title for t in library.topics}
+    listed = {key: listed_paper(paper, titles) for key, paper in library.papers.items()}
     pages = []
     for topic in library.topics:
         items = []
         for key in topic.papers:
             paper = library.papers[key]
             terms = next((m.terms for m in paper.topics if m.topic == topic.slug), ())
-            items.append(listed_paper(paper, titles, terms=terms))
+            items.append(replace(listed[key], terms=terms) if terms else listed[key])
         pages.append(TopicPage(topic.slug, topic.title, topic.description, tuple(items)))
     return pages
 

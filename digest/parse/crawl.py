@@ -63,7 +63,7 @@ _MARKERS = re.compile(
 def looks_like_crawler_dump(text: str) -> bool:
     """True for Markdown with Daily Papers card markers; False for JSON, HTML and plain text dumps."""
     head = text.lstrip("\ufeff")
-    if _JSON_START.match(head) or _HTML_START.match(head):
+    if _JSON_START.match(head) or _HTML_START.match(head) or "[" not in text:  # every marker has a "["
         return False
     return _MARKERS.search(text) is not None
 
