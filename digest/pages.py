@@ -122,7 +122,7 @@ class TopicSummary:
     slug: str
     title: str
     description: str
-    count: int  #: papers in the topic
+    count: int | None  #: papers in the topic (None on archive pages, which must not change with it)
 
 
 @dataclass(frozen=True, slots=True)

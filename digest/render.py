@@ -7,6 +7,7 @@ undefined variable is an error.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import lru_cache
 from typing import NamedTuple
 from pathlib import Path
@@ -179,19 +180,30 @@ def site_page_jobs(library: Library, days: list[DayPage], topics: list[TopicPage
         feeds = [(f"{label} · {topic.title}", kind, urls.topic_feed_path(topic.slug, name))
                  for (label, kind, _), name in zip(SITE_FEEDS, ("rss", "atom", "json"))]
         size = site.topic_page_size
-        count = max(1, -(-len(topic.items) // size))
-        for number in range(1, count + 1):
-            path = urls.topic_path(topic.slug, number)
-            title = topic.title if number == 1 else f"{topic.title} (page {number} of {count})"
-            pager = {
-                "number": number, "count": count,
-                "previous": urls.topic_path(topic.slug, number - 1) if number > 1 else None,
-                "next": urls.topic_path(topic.slug, number + 1) if number < count else None,
-            }
-            # Only this page's papers: the page (and its cache key) does not depend on the others.
+        newest_first = topic.items
+        oldest_first = newest_first[::-1]
+        # The topic's page shows its newest papers.  The archive numbers pages from the oldest paper,
+        # so a new day changes only the archive pages of papers that moved, not every page after them.
+        archive = 0 if len(newest_first) <= size else (len(newest_first) - size - 1) // size + 1
+        path = urls.topic_path(topic.slug)
+        pager = {"archive": False, "newer": None,
+                 "older": urls.topic_archive_path(topic.slug, archive) if archive else None}
+        context = page_context(site, path, topic.title, "topics", description=topic.description,
+                               topic=topic.summary, pager=pager, items=newest_first[:size])
+        context["feeds"] = feeds + context["feeds"]
+        add(path, "topic.html", context)
+        archived = replace(topic.summary, count=None)
+        for number in range(1, archive + 1):
+            chunk = oldest_first[(number - 1) * size: number * size]
+            path = urls.topic_archive_path(topic.slug, number)
+            first, last = chunk[0].last_seen, chunk[-1].last_seen
+            pager = {"archive": True, "number": number, "first": first, "last": last,
+                     "newer": urls.topic_archive_path(topic.slug, number + 1) if number < archive
+                     else urls.topic_path(topic.slug),
+                     "older": urls.topic_archive_path(topic.slug, number - 1) if number > 1 else None}
+            title = f"{topic.title}: trending {short_date(first)} to {short_date(last)}"
             context = page_context(site, path, title, "topics", description=topic.description,
-                                   topic=topic.summary, pager=pager,
-                                   items=topic.items[(number - 1) * size: number * size])
+                                   topic=archived, pager=pager, items=chunk[::-1])
             context["feeds"] = feeds + context["feeds"]
             add(path, "topic.html", context)
 

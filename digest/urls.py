@@ -29,9 +29,14 @@ def date_path(date: dt.date) -> str:
     return f"dates/{date.isoformat()}/"
 
 
-def topic_path(slug: str, page: int = 1) -> str:
-    """A topic's page; its later pages are ``topics/<slug>/page/N/``."""
-    return f"topics/{slug}/" if page <= 1 else f"topics/{slug}/page/{page}/"
+def topic_path(slug: str) -> str:
+    """A topic's page: its most recently trending papers."""
+    return f"topics/{slug}/"
+
+
+def topic_archive_path(slug: str, number: int) -> str:
+    """Page ``number`` of a topic's archive, counted from its oldest papers (so it stays put as papers are added)."""
+    return f"topics/{slug}/page/{number}/"
 
 
 def paper_path(slug: str) -> str:

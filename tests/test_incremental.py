@@ -71,6 +71,13 @@ def test_adding_a_snapshot_writes_exactly_the_files_that_change(tmp_path):
     assert len(rendered) < len(pages) / 3, f"{len(rendered)} of {len(pages)} pages rendered"
     days = sorted(p for p in rendered if p.startswith("dates/"))
     assert days == [f"dates/{s.stem}/index.html" for s in snapshots[-2:]]
+    # A topic's archive is numbered from its oldest papers: only its newest archive pages can change.
+    archive = [p for p in pages if "/page/" in p]
+    assert len(archive) > 2 * len(second.site.topics)
+    for topic in second.site.topics:
+        numbers = sorted(int(p.split("/")[3]) for p in archive if p.startswith(f"topics/{topic.slug}/"))
+        redone = [n for n in numbers if second.site.files[f"topics/{topic.slug}/page/{n}/index.html"].made]
+        assert set(redone) <= set(numbers[-2:]), (topic.slug, numbers, redone)
     emails = sorted(p for p in second.site.files if p.startswith("email/") and second.site.files[p].made)
     assert emails == sorted(f"email/{s.stem}.{ext}" for s in snapshots[-2:] for ext in ("eml", "html", "txt"))
 

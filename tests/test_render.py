@@ -13,7 +13,12 @@ from digest.models import Appearance, Paper
 from digest.render import paper_links
 
 
-def test_topic_pages_are_paginated_and_show_every_paper_once(tmp_path, content_copy):
+def _cards(page):
+    soup = BeautifulSoup(page.read_text(), "html.parser")
+    return soup, [card["id"].removeprefix("paper-") for card in soup.select("article.paper")]
+
+
+def test_topic_pages_show_the_newest_papers_and_an_archive_numbered_from_the_oldest(tmp_path, content_copy):
     site_yaml = content_copy / "site.yaml"
     data = yaml.safe_load(site_yaml.read_text())
     data["topic_page_size"] = 10
@@ -23,25 +28,33 @@ def test_topic_pages_are_paginated_and_show_every_paper_once(tmp_path, content_c
 
     expected = yaml.safe_load((content_copy / "topics" / "llm-inference.md").read_text().split("---\n")[1])["papers"]
     assert len(expected) > 20, "the topic has enough papers to need several pages"
-    pages = -(-len(expected) // 10)
-    seen = []
     folder = tmp_path / "site" / "topics" / "llm-inference"
-    for number in range(1, pages + 1):
-        page = folder / ("index.html" if number == 1 else f"page/{number}/index.html")
-        soup = BeautifulSoup(page.read_text(), "html.parser")
-        cards = soup.select("article.paper")
-        assert 0 < len(cards) <= 10
-        seen += [card["id"].removeprefix("paper-") for card in cards]
-        prev, nxt = soup.select_one('a[rel="prev"]'), soup.select_one('a[rel="next"]')
-        assert (prev is None) == (number == 1)
-        assert (nxt is None) == (number == pages)
-        if nxt is not None:
-            assert (page.parent / nxt["href"] / "index.html").resolve() == \
-                (folder / "page" / str(number + 1) / "index.html").resolve()
-        if number > 1:
-            assert f"Page {number} of {pages}" in soup.h1.get_text()
-    assert seen == expected
-    assert not (folder / "page" / str(pages + 1)).exists()
+    soup, main = _cards(folder / "index.html")
+    assert main == expected[:10]
+    assert f"{len(expected)} papers" in soup.select_one(".summary").get_text()
+
+    oldest_first = expected[::-1]
+    archive = -(-(len(expected) - 10) // 10)
+    assert sorted(p.name for p in (folder / "page").iterdir()) == sorted(str(n) for n in range(1, archive + 1))
+    seen = set(main)
+    for number in range(1, archive + 1):
+        page = folder / "page" / str(number) / "index.html"
+        soup, cards = _cards(page)
+        assert cards == oldest_first[(number - 1) * 10: number * 10][::-1]  # a fixed slice, newest first
+        assert f"Archive page {number}" in soup.h1.get_text()
+        assert str(len(expected)) not in soup.select_one(".summary").get_text()  # nothing that grows daily
+        newer, older = soup.select_one('a[rel="prev"]'), soup.select_one('a[rel="next"]')
+        newer_target = folder / "index.html" if number == archive else folder / "page" / str(number + 1) / "index.html"
+        assert (page.parent / newer["href"] / "index.html").resolve() == newer_target.resolve()
+        if number == 1:
+            assert older is None
+        else:
+            assert (page.parent / older["href"] / "index.html").resolve() == \
+                (folder / "page" / str(number - 1) / "index.html").resolve()
+        seen.update(cards)
+    assert seen == set(expected)
+    older = BeautifulSoup((folder / "index.html").read_text(), "html.parser").select_one('a[rel="next"]')
+    assert (folder / older["href"] / "index.html").resolve() == (folder / "page" / str(archive) / "index.html").resolve()
 
 
 def _paper(arxiv_id):
