@@ -7,7 +7,8 @@ The corpus is realistic in shape: about 50 cards per day drawn from a pool of
 papers that recur over several days, real-sized abstracts (1.4-1.9 KB), and
 every meta variant (organization, author count, "1 authors", year-less and
 dated publication dates, with and without a comment count, no meta at all).
-Each build runs in a fresh process so peak memory is its own.  Measured:
+Each build runs in a fresh process so peak memory is its own (and, apart,
+the largest of its worker processes).  Measured:
 a cold build (median of --repeat, with --clean), a no-op rebuild, a rebuild
 after adding one snapshot, and a rebuild after editing one template; for
 each, the time and the number of files written.  Where Hugo is installed
@@ -104,8 +105,10 @@ result = build(Path(args["content"]), Path(args["out"]), templates_dir=Path(args
                search=args["search"])
 elapsed = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest worker or indexer
 site = result.site
-print(json.dumps({"seconds": elapsed, "peak_mib": peak, "files": len(site.files) if site else None,
+print(json.dumps({"seconds": elapsed, "peak_mib": peak, "worker_mib": workers,
+                  "files": len(site.files) if site else None,
                   "written": len(result.written), "papers": len(site.library.papers) if site else None}))
 """
 
@@ -147,6 +150,7 @@ def run(snapshots: int, repeat: int, search: bool) -> dict:
         "snapshots": snapshots, "papers": cold[0]["papers"], "files": cold[0]["files"],
         "cold": median, "files_per_second": cold[0]["files"] / median,
         "peak_mib": max(c["peak_mib"] for c in [*cold, noop, add_one, template]),
+        "worker_mib": max(c["worker_mib"] for c in [*cold, noop, add_one, template]),
         "noop": noop["wall_seconds"], "noop_written": noop["written"],
         "add_one": add_one["wall_seconds"], "add_one_written": add_one["written"],
         "template": template["wall_seconds"], "template_written": template["written"],
@@ -227,12 +231,12 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="cold builds per size (median reported)")
     parser.add_argument("--no-search", dest="search", action="store_false", help="leave out the search index")
     args = parser.parse_args()
-    print(f"{'snapshots':>9} {'papers':>7} {'files':>6} {'cold s':>7} {'files/s':>7} {'peak MiB':>8} "
+    print(f"{'snapshots':>9} {'papers':>7} {'files':>6} {'cold s':>7} {'files/s':>7} {'peak MiB':>8} {'worker':>6} "
           f"{'no-op s':>8} {'written':>7} {'add-1 s':>8} {'written':>7} {'tmpl s':>7} {'written':>7}")
     for n in args.snapshots:
         r = run(n, args.repeat, args.search)
         print(f"{r['snapshots']:>9} {r['papers']:>7} {r['files']:>6} {r['cold']:>7.2f} {r['files_per_second']:>7.0f} "
-              f"{r['peak_mib']:>8.0f} {r['noop']:>8.2f} {r['noop_written']:>7} {r['add_one']:>8.2f} "
+              f"{r['peak_mib']:>8.0f} {r['worker_mib']:>6.0f} {r['noop']:>8.2f} {r['noop_written']:>7} {r['add_one']:>8.2f} "
               f"{r['add_one_written']:>7} {r['template']:>7.2f} {r['template_written']:>7}", flush=True)
         print(f"{'':>9} no-op {100 * r['noop'] / r['cold']:.1f}% of cold, add-one {100 * r['add_one'] / r['cold']:.1f}%, "
               f"template edit {100 * r['template'] / r['cold']:.1f}%", flush=True)

@@ -30,7 +30,7 @@ from digest.pages import GENERATOR, DayPage, TopicPage, day_markdown, day_pages,
 from digest.parse import decode_snapshot, parse_snapshot
 from digest.render import PageJob, default_templates_dir, make_environment, render_template, site_page_jobs
 from digest.topics import match_topics
-from digest.search import BUNDLE, search_bundles, shard_pages
+from digest.search import BUNDLE, search_bundles, shard_papers
 from digest.sitemap import robots_txt, sitemap_xml
 
 SNAPSHOT_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json")
@@ -229,7 +229,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
         return path, MarkdownPage(md_key, hashlib.sha256(text.encode("utf-8")).hexdigest(), staged)
 
     search = search and bool(library.papers)  # nothing to search: no search page
-    shards = shard_pages(library.papers.values()) if search else {}
+    shards = shard_papers(library.papers.values()) if search else {}
     with progress.stage(f"rendered pages for {len(days)} days, {len(library.papers)} papers, {len(topics)} topics"):
         pages = site_page_jobs(library, days, topics, config.site, search=search,
                                merged_indexes=[b for b in shards if b != f"{BUNDLE}/"])
@@ -241,18 +241,22 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
             stale: dict[str, list[str]] = {}
             shard_keys: dict[str, str] = {}
             for bundle, shard in shards.items():
-                shard_keys[bundle] = shard_key = key("search", bundle, [(p, writer.files[p].key) for p in shard],
-                                                     config.site.language)
+                # Keyed on what is indexed (a paper page's title and abstract), not on the whole page,
+                # so a paper trending again does not redo its month's shard.  The key includes the templates.
+                files = [urls.output_file(urls.paper_path(paper.slug)) for paper in shard]
+                shard_keys[bundle] = shard_key = key("search", bundle, config.site.language,
+                                                     [(file, paper.title, paper.abstract)
+                                                      for file, paper in zip(files, shard)])
                 previous = [p for p, entry in outputs.items() if entry[0] == shard_key and p.startswith(bundle)]
                 if shard_key and previous and reusable(previous, shard_key):
                     for path in previous:
                         writer.add(path, REUSE, shard_key)
                 else:
-                    stale[bundle] = shard
+                    stale[bundle] = files
             if writer.root is not None:
-                for bundle, files in search_bundles(writer.root, stale, config.site.language,
-                                                    workers=jobs or available_cores()).items():
-                    writer.update(files, shard_keys[bundle])
+                for bundle, bundle_files in search_bundles(writer.root, stale, config.site.language,
+                                                           workers=jobs or available_cores()).items():
+                    writer.update(bundle_files, shard_keys[bundle])
     with progress.stage("wrote the feeds, sitemap and robots.txt"):
         feeds = [day_feed(days, config.site, env), *(topic_feed(topic, config.site, env) for topic in topics)]
         for feed in feeds:

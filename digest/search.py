@@ -89,13 +89,12 @@ def search_bundles(site: Path, shards: dict[str, list[str]], language: str, *,
                 for bundle, folder in sorted(folders.items())}
 
 
-def shard_pages(papers) -> dict[str, list[str]]:
-    """Bundle path -> the site files of the paper pages it indexes: a shard per month first seen,
-    the newest month in the main bundle."""
-    from digest import urls
-
-    months: dict[str, list[str]] = {}
+def shard_papers(papers) -> dict[str, list]:
+    """Bundle path -> the papers it indexes: a shard per month first seen, the newest month in
+    the main bundle."""
+    months: dict[str, list] = {}
     for paper in papers:
-        months.setdefault(paper.first_seen.strftime("%Y-%m"), []).append(urls.output_file(urls.paper_path(paper.slug)))
+        months.setdefault(paper.first_seen.strftime("%Y-%m"), []).append(paper)
     newest = max(months, default=None)
-    return {bundle_path(month, month == newest): sorted(pages) for month, pages in sorted(months.items())}
+    return {bundle_path(month, month == newest): sorted(shard, key=lambda p: p.slug)
+            for month, shard in sorted(months.items())}
