@@ -1,7 +1,10 @@
-"""The build: gather everything in memory first, then write.
+"""The build: read and model the content, make every output, swap the new site in.
 
 content/ (snapshots, site.yaml, topics.yaml) -> parse -> dates -> library ->
 pages -> Markdown under content/ and HTML, feeds and assets in the site folder.
+Each file is placed in the new site folder as soon as it is made; the
+Markdown pages are staged beside the old ones; both replace the old only
+once everything succeeded.
 """
 
 from __future__ import annotations
