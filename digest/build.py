@@ -278,9 +278,10 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
     with progress.stage("made the Markdown pages"):
         markdown: dict[str, MarkdownPage] = {}
         try:
+            # Topics first, one page at a time: a topic's page lists all its papers and costs the most.
             for path, page in ordered_map(make_markdown, [
-                    *((urls.markdown_date_page(d.date), day_markdown, d) for d in days),
-                    *((urls.markdown_topic_page(t.slug), topic_markdown, t) for t in topics)], jobs):
+                    *((urls.markdown_topic_page(t.slug), topic_markdown, t) for t in topics),
+                    *((urls.markdown_date_page(d.date), day_markdown, d) for d in days)], jobs, chunk=1):
                 markdown[path] = page
         except BaseException:
             discard_staged({path: page.staged for path, page in markdown.items() if page.staged})
@@ -359,7 +360,9 @@ def build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None = None
         inputs = fingerprint(content_dir, salt + templates_hash, today)
         if cache.unchanged(inputs, out_dir, markdown_state(content_dir)):
             return BuildResult(None, out_dir, 0)
-    with SiteWriter(out_dir, previous_hash=cache.previous_hash if cache else lambda path: None) as writer:
+    # The folder the swap leaves the previous site in is kept in the cache and made into the next site.
+    with SiteWriter(out_dir, previous_hash=cache.previous_hash if cache else lambda path: None,
+                    spare=cache.spare_site if cache else None) as writer:
         site = gather(content_dir, templates_dir=templates_dir, today=today, warn=warn, search=search,
                       progress=progress, cache=cache, writer=writer, jobs=jobs, strict=strict)
         staged = {path: page.staged for path, page in site.markdown.items() if page.staged}

@@ -5,7 +5,10 @@ It lives beside the output folder (``.site.cache/`` for ``site/``) and holds:
 - ``manifest.json``: the fingerprint of all inputs of the last build, and for
   every output file the key of its inputs and the hash of its bytes;
 - ``parsed/``: parsed snapshots, by the hash of their bytes;
-- ``topics.pickle``: topic matches, by paper text and topic rules.
+- ``topics.pickle``: topic matches, by paper text and topic rules;
+- ``site/``: the site before the current one, left there by the last swap;
+  the next build updates it into the new site (mostly hard links to the
+  current site's files) and swaps it in.
 
 Every key includes the code version and the templates, so a new digest or an
 edited template never reuses stale output.  Deleting the folder, or
@@ -90,6 +93,11 @@ class BuildCache:
         except (OSError, ValueError, pickle.UnpicklingError, EOFError, AttributeError):
             pass  # no usable cache: a full build
         return cache
+
+    @property
+    def spare_site(self) -> Path:
+        """The folder holding the site before the current one, which the next build updates into the new site."""
+        return self.folder / "site"
 
     def key(self, *parts: Any) -> str:
         """The key of rendered output: the templates take part, so editing one redoes what uses it."""

@@ -9,6 +9,7 @@ go into the SVG, never snapshot text.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 
 from markupsafe import Markup
@@ -34,7 +35,7 @@ def rank_chart(appearances: Sequence[Appearance], days: Sequence[dt.date], chart
     if not appearances:
         return Markup("")
     first, last = appearances[0].date, appearances[-1].date
-    span = [d for d in days if first <= d <= last]
+    span = days[bisect_left(days, first):bisect_right(days, last)]  # days are in order; archives are long
     rank_on = {a.date: a.rank for a in appearances}
     worst = max(10, max(rank_on.values()))
     plot_h = HEIGHT - TOP - BOTTOM

@@ -52,18 +52,51 @@ class Placed:
     written: bool  #: its bytes were written (False: linked from the previous site, or a dry run)
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _make_parent(target: Path) -> None:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        # A folder reused from an older site may hold a file where a folder must now be.
+        for parent in reversed(target.parents):
+            if parent.is_file() or parent.is_symlink():
+                parent.unlink()
+        target.parent.mkdir(parents=True, exist_ok=True)
+    if target.is_dir() and not target.is_symlink():
+        shutil.rmtree(target)
+
+
+def _replace(target: Path, fill: Callable[[Path], None]) -> None:
+    """Make ``target`` by filling a temporary file beside it and renaming it over the target: a
+    target that is a hard link to a file of the live site is replaced, never written into."""
+    temporary = target.with_name(f".{target.name}.digest-tmp")
+    temporary.unlink(missing_ok=True)
+    fill(temporary)
+    os.replace(temporary, target)
+
+
 def _link_or_copy(source: Path, target: Path) -> None:
     """Put the previous build's file in the new site without writing its bytes again."""
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
+    def fill(temporary: Path) -> None:
+        try:
+            os.link(source, temporary)
+        except OSError:
+            shutil.copy2(source, temporary)
+    _replace(target, fill)
 
 
 def place_file(root: Path | None, previous: Path | None, path: str, data: bytes | _Reuse, key: str,
                previous_hash: Callable[[str], str | None]) -> Placed:
     """Put one file into the new site under ``root``: linked from the ``previous`` site when it is
     REUSE or has the bytes the previous build recorded, else written.  ``root`` None is a dry run.
+    ``root`` may hold an older site (see SiteWriter): a file there that already is the previous
+    site's file is left as it is.
 
     Safe to call from several processes at once for different paths."""
     check_relative_path(path)
@@ -71,18 +104,21 @@ def place_file(root: Path | None, previous: Path | None, path: str, data: bytes 
     if data is REUSE:
         assert old is not None and root is not None
         target = root / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _link_or_copy(old, target)
+        if not _same_file(target, old):
+            _make_parent(target)
+            _link_or_copy(old, target)
         return Placed(key, previous_hash(path) or hashlib.sha256(old.read_bytes()).hexdigest(), False, False)
     digest = hashlib.sha256(data).hexdigest()
     if root is None:
         return Placed(key, digest, True, False)
     target = root / path
-    target.parent.mkdir(parents=True, exist_ok=True)
     if old is not None and digest == previous_hash(path) and old.is_file():
-        _link_or_copy(old, target)  # same bytes as before: not written again
+        if not _same_file(target, old):  # same bytes as before: linked, not written again
+            _make_parent(target)
+            _link_or_copy(old, target)
         return Placed(key, digest, True, False)
-    target.write_bytes(data)
+    _make_parent(target)
+    _replace(target, lambda temporary: temporary.write_bytes(data))
     return Placed(key, digest, True, True)
 
 
@@ -99,12 +135,21 @@ class SiteWriter:
     the build fails (use it as a context manager), so a failed or interrupted
     build leaves the previous site exactly as it was; a build killed outright
     leaves a folder the next build removes.  With ``out_dir`` None it is a dry
-    run: files are checked and hashed, nothing is written."""
+    run: files are checked and hashed, nothing is written.
 
-    def __init__(self, out_dir: Path | None, *, previous_hash: Callable[[str], str | None] = lambda path: None):
+    With ``spare``, the new site is made in that folder instead, which holds
+    the site before the previous one (the last swap left it there): most of
+    its files already are the previous site's (hard links), so only what
+    changed since is linked or written, and what is no longer part of the
+    site is removed, instead of building the whole tree anew.  After the
+    swap it holds the previous site, for the next build."""
+
+    def __init__(self, out_dir: Path | None, *, previous_hash: Callable[[str], str | None] = lambda path: None,
+                 spare: Path | None = None):
         self.previous_hash = previous_hash
         self.files: dict[str, Placed] = {}
         self.out_dir = out_dir.resolve() if out_dir is not None else None
+        self.spare = spare.resolve() if spare is not None else None
         self.root: Path | None = None  #: the folder being filled (None in a dry run)
         self.previous: Path | None = None  #: the site being replaced, if any
 
@@ -116,9 +161,15 @@ class SiteWriter:
             parent.mkdir(parents=True, exist_ok=True)
             recover_interrupted_swap(out_dir)
             check_output_folder(out_dir)
-            self.root = parent / f".{out_dir.name}.new-{os.getpid()}"
-            shutil.rmtree(self.root, ignore_errors=True)
-            self.root.mkdir()
+            if self.spare is not None:
+                self.root = self.spare
+                if self.root.exists() and not self.root.is_dir():
+                    self.root.unlink()
+                self.root.mkdir(parents=True, exist_ok=True)
+            else:
+                self.root = parent / f".{out_dir.name}.new-{os.getpid()}"
+                shutil.rmtree(self.root, ignore_errors=True)
+                self.root.mkdir()
         except OSError as error:
             raise DigestError(f"cannot prepare the output folder: {error.strerror or error}",
                               error.filename or out_dir) from None
@@ -126,7 +177,8 @@ class SiteWriter:
         return self
 
     def __exit__(self, kind, value, traceback) -> None:
-        if kind is not None and self.root is not None:
+        # A half-made spare folder is kept: the next build checks every file of it anyway.
+        if kind is not None and self.root is not None and self.spare is None:
             shutil.rmtree(self.root, ignore_errors=True)
 
     def place(self, path: str, data: bytes | str | _Reuse, key: str = "") -> Placed:
@@ -156,6 +208,23 @@ class SiteWriter:
             raise DigestError(f"two outputs want the same file: {path}")
         self.files[path] = placed
 
+    def _remove_strays(self) -> None:
+        """Remove what a reused folder holds beyond this site's files (and empty folders)."""
+        keep = set(self.files) | {MARKER}
+        assert self.root is not None
+        for folder, dirs, names in os.walk(self.root, topdown=False):
+            relative = os.path.relpath(folder, self.root)
+            prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
+            for name in names:
+                if prefix + name not in keep:
+                    os.unlink(os.path.join(folder, name))
+            for name in dirs:
+                path = os.path.join(folder, name)
+                if os.path.islink(path):
+                    os.unlink(path)
+                elif not os.listdir(path):
+                    os.rmdir(path)
+
     def commit(self, *, version: str) -> WriteReport:
         """Swap the new site in, all at once."""
         report = WriteReport({p: f.sha256 for p, f in sorted(self.files.items())},
@@ -165,17 +234,24 @@ class SiteWriter:
         out_dir, fresh = self.out_dir, self.root
         old = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
         try:
-            (fresh / MARKER).write_text(f"digest {version}\n", encoding="utf-8")
+            if self.spare is not None:
+                self._remove_strays()
+            _replace(fresh / MARKER, lambda temporary: temporary.write_text(f"digest {version}\n", encoding="utf-8"))
             if not out_dir.exists():
                 os.rename(fresh, out_dir)
             elif _exchange(fresh, out_dir):
-                shutil.rmtree(fresh, ignore_errors=True)  # now holds the previous site
+                if self.spare is None:
+                    shutil.rmtree(fresh, ignore_errors=True)  # now holds the previous site
             else:
                 os.rename(out_dir, old)
                 os.rename(fresh, out_dir)
-                shutil.rmtree(old, ignore_errors=True)
+                if self.spare is None:
+                    shutil.rmtree(old, ignore_errors=True)
+                else:
+                    os.rename(old, fresh)
         except OSError as error:
-            shutil.rmtree(fresh, ignore_errors=True)
+            if self.spare is None:
+                shutil.rmtree(fresh, ignore_errors=True)
             if old.exists() and not out_dir.exists():
                 os.rename(old, out_dir)
             raise DigestError(f"could not write the site: {error.strerror or error}",

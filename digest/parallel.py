@@ -45,9 +45,12 @@ def _call(index: int) -> Any:
     return function(items[index])
 
 
-def ordered_map(function: Callable[[Any], Any], items: Sequence[Any], workers: int | None = None) -> Iterator[Any]:
+def ordered_map(function: Callable[[Any], Any], items: Sequence[Any], workers: int | None = None, *,
+                chunk: int | None = None) -> Iterator[Any]:
     """``map(function, items)``, spread over ``workers`` processes (default: one per core when
-    there are at least MIN_ITEMS items).  An exception in a worker is raised here."""
+    there are at least MIN_ITEMS items), ``chunk`` items at a time (default: a few chunks per
+    worker; use 1 when a few items cost far more than the rest).  An exception in a worker is
+    raised here."""
     global _task
     if workers is None:
         workers = available_cores() if len(items) >= MIN_ITEMS else 1
@@ -59,7 +62,7 @@ def ordered_map(function: Callable[[Any], Any], items: Sequence[Any], workers: i
     try:
         context = multiprocessing.get_context("fork")
         with context.Pool(workers, initializer=_die_with_parent) as pool:
-            chunk = max(1, min(64, len(items) // (workers * 8)))
+            chunk = chunk or max(1, min(64, len(items) // (workers * 8)))
             yield from pool.imap(_call, range(len(items)), chunk)
     finally:
         _task = None

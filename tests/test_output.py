@@ -128,3 +128,78 @@ def test_a_build_killed_at_any_moment_leaves_the_previous_site_intact(tmp_path):
     subprocess.run(command, check=True, timeout=300)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".site.") and p.name != ".site.cache"]
     assert tree(out) == after
+
+
+def test_a_cached_build_killed_at_any_moment_leaves_the_previous_site_intact(tmp_path):
+    """Cached builds make the new site in the spare folder kept in the cache (the site before the
+    current one) instead of a new folder; a kill must leave the site whole there too."""
+    content = synthetic_corpus(tmp_path / "content", 40)
+    snapshot = sorted((content / "snapshots").iterdir())[-1]
+    states = [snapshot.read_text()]
+    states.append(states[0].replace("Paper ", "Article ", 5))
+    expected = []
+    for n, text in enumerate(states):
+        snapshot.write_text(text)
+        subprocess.run([sys.executable, "-m", "digest", "build", "--no-search", "-q", "--content", str(content),
+                        "--out", str(tmp_path / f"clean{n}"), "--clean"], check=True, timeout=300)
+        expected.append(tree(tmp_path / f"clean{n}"))
+    assert expected[0] != expected[1]
+
+    out = tmp_path / "site"
+    command = [sys.executable, "-m", "digest", "build", "--no-search", "-q", "--content", str(content),
+               "--out", str(out)]
+    snapshot.write_text(states[0])
+    subprocess.run(command, check=True, timeout=300)
+    current = 0
+    durations = []
+    for _ in range(2):  # the first change builds the spare folder whole; time the later, usual ones
+        current = 1 - current
+        snapshot.write_text(states[current])
+        started = time.monotonic()
+        subprocess.run(command, check=True, timeout=300)
+        durations.append(time.monotonic() - started)
+        assert tree(out) == expected[current]
+    duration = durations[-1]
+
+    killed = 0
+    for fraction in (0.2, 0.35, 0.5, 0.65, 0.8, 0.9, 0.95):
+        wanted = 1 - current
+        snapshot.write_text(states[wanted])
+        process = subprocess.Popen(command)
+        time.sleep(duration * fraction)
+        process.send_signal(signal.SIGKILL)
+        code = process.wait(timeout=60)
+        now = tree(out)
+        assert now in (expected[current], expected[wanted]), f"killed at {fraction:.0%}: neither old nor new site"
+        if code == -signal.SIGKILL:
+            killed += 1
+        else:
+            assert code == 0 and now == expected[wanted]
+        current = expected.index(now)
+    assert killed >= 4, "most kills should land in the middle of a build"
+
+    for n in (0, 1):  # whatever the kills left in the spare folder, the next builds are right
+        snapshot.write_text(states[n])
+        subprocess.run(command, check=True, timeout=300)
+        assert tree(out) == expected[n]
+    assert (tmp_path / ".site.cache" / "site").is_dir()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".site.") and p.name != ".site.cache"]
+
+
+def test_a_reused_spare_folder_loses_what_the_new_site_does_not_have(tmp_path):
+    out, spare = tmp_path / "site", tmp_path / "spare"
+    replace_site({"index.html": b"one", "a/b.txt": b"b"}, out, version="t")
+    spare.mkdir()
+    (spare / "stray").mkdir()
+    (spare / "stray" / "old.html").write_bytes(b"old")
+    (spare / "index.html").write_bytes(b"stale")
+    (spare / "a").write_bytes(b"a file where a folder must be")
+    with SiteWriter(out, spare=spare) as writer:
+        writer.add("index.html", b"two")
+        writer.add("a/b.txt", b"b")
+        writer.add("c/d.txt", b"d")
+        writer.commit(version="t")
+    assert tree(out).keys() == {"index.html", "a/b.txt", "c/d.txt", MARKER}
+    assert (out / "index.html").read_bytes() == b"two"
+    assert (spare / "index.html").read_bytes() == b"one"  # the spare folder now holds the previous site
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site", "spare"]
