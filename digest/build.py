@@ -222,9 +222,11 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
 
     def make_markdown(item) -> tuple[str, MarkdownPage]:
         path, make, page = item
-        md_key = key("markdown", page)
+        # A topic's page changes with almost every new day, and its key (all its papers) would cost
+        # about as much as making it: it is always made, and written only if its text changed.
+        md_key = key("markdown", page) if make is day_markdown else ""
         recorded = previous_markdown.get(path)
-        if (cache is not None and isinstance(recorded, list) and recorded[0] == md_key
+        if (md_key and isinstance(recorded, list) and recorded[0] == md_key
                 and _file_hash(content_dir / path) == recorded[1]):
             return path, MarkdownPage(md_key, recorded[1], None)
         text = make(page)

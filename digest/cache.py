@@ -82,7 +82,14 @@ class BuildCache:
     def load(cls, folder: Path, salt: str, templates: str = "", *, clean: bool = False) -> "BuildCache":
         cache = cls(folder=folder, salt=salt, templates=templates)
         if clean:
-            shutil.rmtree(folder, ignore_errors=True)
+            for entry in folder.iterdir() if folder.is_dir() else ():
+                # The spare site stays: nothing in it is trusted, every file is checked when it is reused.
+                if entry.name == cache.spare_site.name:
+                    continue
+                if entry.is_dir():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
             return cache
         try:
             previous = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))

@@ -32,7 +32,7 @@ def _trim_url(candidate: str) -> str:
     return url
 
 
-@lru_cache(maxsize=4096)  # an abstract is escaped for its day, its topics and its e-mail
+@lru_cache(maxsize=65536)  # an abstract is escaped for its day, its topics and its e-mail
 def escape_markdown(text: str) -> str:
     """Text that renders as exactly itself in CommonMark: no HTML, emphasis or blocks, and no links
     except its own http(s) URLs, which become autolinks (``<https://…>``)."""
