@@ -10,9 +10,11 @@ once everything succeeded.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import os
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -242,7 +244,10 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
             writer.adopt(path, placed)
     if search:
         with progress.stage(f"indexed the paper pages for search ({len(shards)} shards)"):
-            outputs = cache.previous.get("outputs", {}) if cache else {}
+            previous_by_key: dict[str, list[str]] = {}
+            for path, entry in (cache.previous.get("outputs", {}) if cache else {}).items():
+                if path.startswith(f"{BUNDLE}/"):
+                    previous_by_key.setdefault(entry[0], []).append(path)
             stale: dict[str, list[str]] = {}
             shard_keys: dict[str, str] = {}
             for bundle, shard in shards.items():
@@ -252,7 +257,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
                 shard_keys[bundle] = shard_key = key("search", bundle, config.site.language,
                                                      [(file, paper.title, paper.abstract)
                                                       for file, paper in zip(files, shard)])
-                previous = [p for p, entry in outputs.items() if entry[0] == shard_key and p.startswith(bundle)]
+                previous = [p for p in previous_by_key.get(shard_key, []) if p.startswith(bundle)]
                 if shard_key and previous and reusable(previous, shard_key):
                     for path in previous:
                         writer.add(path, REUSE, shard_key)
@@ -340,6 +345,20 @@ def markdown_state(content_dir: Path) -> str:
     return digest.hexdigest()
 
 
+@contextmanager
+def cyclic_gc_paused():
+    """The model is millions of small long-lived objects: Python's cycle collector would walk them
+    all again and again (seconds per build at 1,000 days) and, in forked workers, copy every memory
+    page it touches.  A build makes few reference cycles, so collecting waits until it is over."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None = None,
           today: dt.date | None = None, warn: Warn | None = None, search: bool = True,
           progress: Progress | None = None, strict: bool = False, clean: bool = False,
@@ -350,6 +369,14 @@ def build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None = None
     The build cache beside ``out_dir`` (see digest.cache) lets a build skip what
     has not changed; ``clean`` starts from an empty cache, ``cached=False``
     neither reads nor writes it.  Either way the output is the same."""
+    with cyclic_gc_paused():
+        return _build(content_dir, out_dir, templates_dir=templates_dir, today=today, warn=warn, search=search,
+                      progress=progress, strict=strict, clean=clean, cached=cached, jobs=jobs)
+
+
+def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, today: dt.date | None,
+           warn: Warn | None, search: bool, progress: Progress | None, strict: bool, clean: bool,
+           cached: bool, jobs: int | None) -> BuildResult:
     progress = progress or Progress()
     today = today or build_date()
     check_output_folder(out_dir)  # before any work, and before the cache beside it is touched

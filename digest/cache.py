@@ -146,7 +146,7 @@ class BuildCache:
     def reusable(self, path: str, key: str, out_dir: Path) -> bool:
         """Whether the last build wrote ``path`` from inputs with this key, and the file is still there."""
         entry = self.previous.get("outputs", {}).get(path)
-        return entry is not None and entry[0] == key and (out_dir / path).is_file()
+        return entry is not None and entry[0] == key and os.path.isfile(os.path.join(out_dir, path))
 
     def previous_hash(self, path: str) -> str | None:
         entry = self.previous.get("outputs", {}).get(path)

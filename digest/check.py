@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digest.build import gather, read_snapshot_file, snapshot_files
+from digest.build import cyclic_gc_paused, gather, read_snapshot_file, snapshot_files
 from digest.config import load_config
 from digest.dates import resolve_snapshot_dates
 from digest.errors import ConfigErrors, DigestError, SnapshotError
@@ -59,7 +59,8 @@ def check_content(content_dir: Path, *, today: dt.date, templates_dir: Path | No
     if not report.errors:
         # Everything reads: render in memory too, for template and e-mail size problems.
         try:
-            gather(content_dir, templates_dir=templates_dir, today=today, search=False)
+            with cyclic_gc_paused():
+                gather(content_dir, templates_dir=templates_dir, today=today, search=False)
         except DigestError as error:
             report.errors.append(str(error))
     return report

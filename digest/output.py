@@ -15,7 +15,7 @@ import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from digest.errors import DigestError
 
@@ -25,9 +25,8 @@ MARKER = ".digest-site"
 
 def check_relative_path(path: str) -> str:
     """The path if it is a safe relative POSIX path inside the output folder, else DigestError."""
-    pure = PurePosixPath(path)
     if (not path or path.startswith("/") or "\\" in path or "\x00" in path
-            or any(part in ("", ".", "..") for part in path.split("/")) or pure.is_absolute()):
+            or any(part in ("", ".", "..") for part in path.split("/"))):
         raise DigestError(f"refusing to write outside the output folder: {path!r}")
     return path
 
@@ -52,7 +51,7 @@ class Placed:
     written: bool  #: its bytes were written (False: linked from the previous site, or a dry run)
 
 
-def _same_file(a: Path, b: Path) -> bool:
+def _same_file(a: str, b: str) -> bool:
     try:
         return os.path.samefile(a, b)
     except OSError:
@@ -100,25 +99,26 @@ def place_file(root: Path | None, previous: Path | None, path: str, data: bytes 
 
     Safe to call from several processes at once for different paths."""
     check_relative_path(path)
-    old = previous / path if previous is not None else None
+    # Plain strings, not Path objects: this runs for every file of the site.
+    old = os.path.join(previous, path) if previous is not None else None
     if data is REUSE:
         assert old is not None and root is not None
-        target = root / path
+        target = os.path.join(root, path)
         if not _same_file(target, old):
-            _make_parent(target)
-            _link_or_copy(old, target)
-        return Placed(key, previous_hash(path) or hashlib.sha256(old.read_bytes()).hexdigest(), False, False)
+            _make_parent(Path(target))
+            _link_or_copy(Path(old), Path(target))
+        return Placed(key, previous_hash(path) or hashlib.sha256(Path(old).read_bytes()).hexdigest(), False, False)
     digest = hashlib.sha256(data).hexdigest()
     if root is None:
         return Placed(key, digest, True, False)
-    target = root / path
-    if old is not None and digest == previous_hash(path) and old.is_file():
+    target = os.path.join(root, path)
+    if old is not None and digest == previous_hash(path) and os.path.isfile(old):
         if not _same_file(target, old):  # same bytes as before: linked, not written again
-            _make_parent(target)
-            _link_or_copy(old, target)
+            _make_parent(Path(target))
+            _link_or_copy(Path(old), Path(target))
         return Placed(key, digest, True, False)
-    _make_parent(target)
-    _replace(target, lambda temporary: temporary.write_bytes(data))
+    _make_parent(Path(target))
+    _replace(Path(target), lambda temporary: temporary.write_bytes(data))
     return Placed(key, digest, True, True)
 
 
