@@ -7,8 +7,10 @@ The corpus is realistic in shape: about 50 cards per day drawn from a pool of
 papers that recur over several days, real-sized abstracts (1.4-1.9 KB), and
 every meta variant (organization, author count, "1 authors", year-less and
 dated publication dates, with and without a comment count, no meta at all).
-Each build runs in a fresh process so peak memory is its own (and, apart,
-the largest of its worker processes).  Measured:
+Each build runs in a fresh process so peak memory is its own: the build
+process's peak RSS, the largest worker's peak RSS (mostly pages shared with
+the build process), and the sampled peak proportional set size of the whole
+process tree ("all PSS": shared pages counted once).  Measured:
 a cold build (median of --repeat, with --clean), a no-op rebuild, a rebuild
 after adding one snapshot (a day's build: the second such rebuild, the first
 after a cold build being printed apart), and a rebuild after editing one
@@ -28,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -114,16 +117,47 @@ print(json.dumps({"seconds": elapsed, "peak_mib": peak, "worker_mib": workers,
 """
 
 
+def _tree_pss_kib(pid: int) -> int:
+    """Proportional set size of a process and all its descendants (Linux): memory shared between
+    forked workers counts once, split between them."""
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1])
+            for task in Path(f"/proc/{current}/task").iterdir():
+                stack.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, ValueError):
+            continue
+    return total
+
+
 def timed_build(content: Path, out: Path, templates: Path, *, clean: bool = False, search: bool = True) -> dict:
-    """Build in a fresh process; returns its time, peak memory and counts."""
+    """Build in a fresh process; returns its time, peak memory and counts.  Where /proc allows,
+    the peak of the whole process tree's proportional memory is sampled as well."""
     wall = time.perf_counter()
     arguments = json.dumps({"content": str(content), "out": str(out), "templates": str(templates),
                             "clean": clean, "search": search})
-    done = subprocess.run([sys.executable, "-c", BUILD, arguments], capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"build failed:\n{done.stderr}")
-    figures = json.loads(done.stdout)
+    process = subprocess.Popen([sys.executable, "-c", BUILD, arguments], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    peak_pss = [0]
+
+    def sample() -> None:
+        while process.poll() is None:
+            peak_pss[0] = max(peak_pss[0], _tree_pss_kib(process.pid))
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = process.communicate()
+    sampler.join()
+    if process.returncode != 0:
+        raise SystemExit(f"build failed:\n{stderr}")
+    figures = json.loads(stdout)
     figures["wall_seconds"] = time.perf_counter() - wall
+    figures["tree_mib"] = peak_pss[0] / 1024
     return figures
 
 
@@ -159,6 +193,7 @@ def run(snapshots: int, repeat: int, search: bool) -> dict:
         "snapshots": snapshots, "papers": cold[0]["papers"], "files": cold[0]["files"],
         "cold": median, "files_per_second": cold[0]["files"] / median,
         "peak_mib": max(c["peak_mib"] for c in runs), "worker_mib": max(c["worker_mib"] for c in runs),
+        "tree_mib": max(c["tree_mib"] for c in runs),
         "noop": noop["wall_seconds"], "noop_written": noop["written"],
         "add_first": adds[0]["wall_seconds"], "add_first_written": adds[0]["written"],
         "add_one": adds[1]["wall_seconds"], "add_one_written": adds[1]["written"],
@@ -241,11 +276,12 @@ def main() -> int:
     parser.add_argument("--no-search", dest="search", action="store_false", help="leave out the search index")
     args = parser.parse_args()
     print(f"{'snapshots':>9} {'papers':>7} {'files':>6} {'cold s':>7} {'files/s':>7} {'peak MiB':>8} {'worker':>6} "
+          f"{'all PSS':>7} "
           f"{'no-op s':>8} {'written':>7} {'add-1 s':>8} {'written':>7} {'tmpl s':>7} {'written':>7}")
     for n in args.snapshots:
         r = run(n, args.repeat, args.search)
         print(f"{r['snapshots']:>9} {r['papers']:>7} {r['files']:>6} {r['cold']:>7.2f} {r['files_per_second']:>7.0f} "
-              f"{r['peak_mib']:>8.0f} {r['worker_mib']:>6.0f} {r['noop']:>8.2f} {r['noop_written']:>7} "
+              f"{r['peak_mib']:>8.0f} {r['worker_mib']:>6.0f} {r['tree_mib']:>7.0f} {r['noop']:>8.2f} {r['noop_written']:>7} "
               f"{r['add_one']:>8.2f} {r['add_one_written']:>7} {r['template']:>7.2f} {r['template_written']:>7}",
               flush=True)
         print(f"{'':>9} no-op {100 * r['noop'] / r['cold']:.1f}% of cold, add-one {100 * r['add_one'] / r['cold']:.1f}% "
