@@ -72,7 +72,10 @@ class Watch:
         self.loaded: list[str] = []
         page.on("console", lambda m: m.type == "error" and self.console_errors.append(m.text))
         page.on("pageerror", lambda e: self.console_errors.append(str(e)))
-        page.on("requestfailed", lambda r: self.failed.append(f"{r.url}: {r.failure}"))
+        # A request the browser cancels because the page navigated away (net::ERR_ABORTED) is not
+        # a fault of the site; a missing file shows as a 404 in bad_status.
+        page.on("requestfailed", lambda r: r.failure != "net::ERR_ABORTED"
+                and self.failed.append(f"{r.url}: {r.failure}"))
         page.on("response", self._response)
         page.route("**/*", self._route)
 
