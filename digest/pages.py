@@ -101,6 +101,11 @@ class DayPage:
         return f"{self.title}: {counts['papers']} papers, {counts['new']} new"
 
     @property
+    def brief(self) -> DaySummary:
+        """The day as lists of days show it: a page listing days does not depend on their papers."""
+        return DaySummary(self.date, self.title, self.summary)
+
+    @property
     def summary(self) -> str:
         """``57 papers, 49 new, 7 returning, 1 still trending; 8 dropped since 7 January 2026``."""
         c = self.counts
@@ -113,6 +118,15 @@ class DayPage:
         if self.previous is not None:
             text += f"; {c['dropped']} dropped since {long_date(self.previous)}"
         return text
+
+
+@dataclass(frozen=True, slots=True)
+class DaySummary:
+    """What lists of days (the archive, the home page's earlier days) show about a day."""
+
+    date: dt.date
+    title: str
+    summary: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,20 +49,51 @@ def ordered_map(function: Callable[[Any], Any], items: Sequence[Any], workers: i
                 chunk: int | None = None) -> Iterator[Any]:
     """``map(function, items)``, spread over ``workers`` processes (default: one per core when
     there are at least MIN_ITEMS items), ``chunk`` items at a time (default: a few chunks per
-    worker; use 1 when a few items cost far more than the rest).  An exception in a worker is
-    raised here."""
-    global _task
+    worker; use 1 when a few items cost far more than the rest).
+
+    This process is one of the workers: it takes every ``workers``-th item while
+    the others, forked, take the rest.  Each forked worker ends up with a private
+    copy of much of the build's memory (CPython writes reference counts into the
+    objects it reads), so one fewer of them is that much less memory.  If items
+    fail, the error of the first failing item (in order) is raised."""
     if workers is None:
         workers = available_cores() if len(items) >= MIN_ITEMS else 1
     workers = min(workers, len(items))
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         yield from map(function, items)
         return
+    yield from _forked_map(function, items, workers, chunk)
+
+
+def _forked_map(function: Callable[[Any], Any], items: Sequence[Any], workers: int, chunk: int | None) -> list[Any]:
+    global _task
+    theirs = [i for i in range(len(items)) if i % workers]
+    results: dict[int, Any] = {}
+    failed: tuple[int, BaseException] | None = None
     _task = (function, items)
     try:
         context = multiprocessing.get_context("fork")
-        with context.Pool(workers, initializer=_die_with_parent) as pool:
-            chunk = chunk or max(1, min(64, len(items) // (workers * 8)))
-            yield from pool.imap(_call, range(len(items)), chunk)
+        with context.Pool(workers - 1, initializer=_die_with_parent) as pool:
+            size = chunk or max(1, min(64, len(theirs) // (workers * 8)))
+            forked = pool.imap(_call, theirs, size)  # the workers start now
+            for index in range(0, len(items), workers):
+                try:
+                    results[index] = function(items[index])
+                except Exception as error:
+                    failed = (index, error)
+                    break
+            done = 0
+            try:
+                for result in forked:
+                    if failed and theirs[done] > failed[0]:
+                        break  # nothing after the failed item matters
+                    results[theirs[done]] = result
+                    done += 1
+            except Exception as error:
+                if not failed or theirs[done] < failed[0]:
+                    failed = (theirs[done], error)
     finally:
         _task = None
+    if failed:
+        raise failed[1]
+    return [results[i] for i in range(len(items))]

@@ -8,7 +8,8 @@ undefined variable is an error.
 from __future__ import annotations
 
 from dataclasses import replace
-from functools import lru_cache
+from functools import lru_cache, partial
+from collections.abc import Callable
 from typing import NamedTuple
 from pathlib import Path
 from urllib.parse import quote_plus, urlsplit
@@ -141,12 +142,34 @@ def paper_links(paper: Paper) -> list[tuple[str, str]]:
     return links
 
 
+def paper_context(site: SiteConfig, path: str, paper: Paper, titles: dict[str, str], day_dates: list,
+                  search: bool) -> dict:
+    """What a paper's page shows."""
+    return page_context(
+        site, path, paper.title, "papers", kind="article",
+        description=excerpt(paper.abstract, 200)[0],
+        paper=listed_paper(paper, titles), history=paper.appearances,
+        matches=[(titles[m.topic], m) for m in paper.topics],
+        chart=rank_chart(paper.appearances, day_dates, "rank"),
+        links=paper_links(paper), organization=paper.organization,
+        authors=paper.authors, author_names=paper.author_names or (),
+        upvotes=paper.latest_upvotes, keywords=paper.keywords or (), search=search,
+    )
+
+
 class PageJob(NamedTuple):
-    """One page to render: where it goes, with which template, from what data."""
+    """One page to render: where it goes, with which template, from what data.
+
+    ``context`` is the template's data, or a function that makes it: paper pages
+    (most of a site) make theirs only when rendered, in the worker that renders
+    them, so that the build process never holds them all."""
 
     path: str
     template: str
-    context: dict
+    context: dict | Callable[[], dict]
+
+    def data(self) -> dict:
+        return self.context() if callable(self.context) else self.context
 
 
 def site_page_jobs(library: Library, days: list[DayPage], topics: list[TopicPage],
@@ -163,13 +186,13 @@ def site_page_jobs(library: Library, days: list[DayPage], topics: list[TopicPage
     recent = list(reversed(days))
 
     add(urls.HOME, "home.html", page_context(
-        site, urls.HOME, site.title, "home", day=latest, recent=recent[1:8]))
+        site, urls.HOME, site.title, "home", day=latest, recent=[d.brief for d in recent[1:8]]))
     for page in days:
         path = urls.date_path(page.date)
         add(path, "day.html", page_context(
             site, path, page.title, "archive", description=page.summary + ".", day=page))
     add(urls.ARCHIVE, "archive.html", page_context(
-        site, urls.ARCHIVE, "Archive", "archive", days=recent))
+        site, urls.ARCHIVE, "Archive", "archive", days=[d.brief for d in recent]))
     day_dates = [d.date for d in library.days]
     members = {t.slug: set(t.papers) for t in library.topics}
     trends = {slug: sparkline([sum(1 for e in d.entries if e.paper in keys) for d in library.days],
@@ -210,16 +233,7 @@ def site_page_jobs(library: Library, days: list[DayPage], topics: list[TopicPage
     titles = {t.slug: t.title for t in library.topics}
     for paper in library.papers.values():
         path = urls.paper_path(paper.slug)
-        add(path, "paper.html", page_context(
-            site, path, paper.title, "papers", kind="article",
-            description=excerpt(paper.abstract, 200)[0],
-            paper=listed_paper(paper, titles), history=paper.appearances,
-            matches=[(titles[m.topic], m) for m in paper.topics],
-            chart=rank_chart(paper.appearances, day_dates, "rank"),
-            links=paper_links(paper), organization=paper.organization,
-            authors=paper.authors, author_names=paper.author_names or (),
-            upvotes=paper.latest_upvotes, keywords=paper.keywords or (),
-        ))
+        jobs.append(PageJob(path, "paper.html", partial(paper_context, site, path, paper, titles, day_dates, search)))
     if search:
         add(urls.SEARCH, "search.html", page_context(
             site, urls.SEARCH, "Search", "search", merged_indexes=list(merged_indexes)))

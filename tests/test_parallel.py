@@ -23,12 +23,6 @@ from digest.render import default_templates_dir
 TODAY = dt.date(2026, 11, 21)
 
 
-def _square_unless_seven(n: int) -> int:
-    if n == 7:
-        raise DigestError("seven is not allowed", "numbers.txt", 7)
-    return n * n
-
-
 def _slowly(n: int) -> tuple[int, int]:
     time.sleep(0.002)  # long enough that both workers take some of the items
     return n, os.getpid()
@@ -37,16 +31,29 @@ def _slowly(n: int) -> tuple[int, int]:
 def test_results_come_back_in_order_from_every_worker():
     items = list(range(300))
     assert list(ordered_map(_slowly, items, 1)) == [(n, os.getpid()) for n in items]
-    results = list(ordered_map(_slowly, items, 2))
+    results = list(ordered_map(_slowly, items, 3))
     assert [n for n, _ in results] == items
-    assert os.getpid() not in {pid for _, pid in results}
-    assert len({pid for _, pid in results}) == 2
+    pids = [pid for _, pid in results]
+    assert pids[::3] == [os.getpid()] * 100  # this process takes every third item
+    assert len(set(pids)) == 3
 
 
-def test_an_error_in_a_worker_reaches_the_caller_with_its_place():
+def _fail_on(bad: tuple[int, ...]):
+    def work(n: int) -> int:
+        if n in bad:
+            raise DigestError(f"{n} is not allowed", "numbers.txt", n)
+        return n * n
+    return work
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+@pytest.mark.parametrize("bad", [(7, 12), (6, 7), (13,)])
+def test_the_first_failing_item_gives_the_error_wherever_it_ran(workers, bad):
+    # With 2 or 3 workers, this process takes items 0, 2, 4... or 0, 3, 6...: the failing items
+    # fall on this process, on forked workers, or on both.
     with pytest.raises(DigestError) as raised:
-        list(ordered_map(_square_unless_seven, list(range(20)), 2))
-    assert str(raised.value) == "numbers.txt:7: seven is not allowed"
+        list(ordered_map(_fail_on(bad), list(range(20)), workers))
+    assert str(raised.value) == f"numbers.txt:{bad[0]}: {bad[0]} is not allowed"
 
 
 def test_workers_give_the_same_site_and_markdown_as_one_process(tmp_path):
@@ -103,7 +110,8 @@ def _alive(pid: int) -> bool:
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
 def test_workers_end_when_the_build_is_killed(tmp_path):
     content = synthetic_corpus(tmp_path / "content", 30)
-    process = subprocess.Popen([sys.executable, "-m", "digest", "build", "--clean", "--no-search", "-q", "-j", "2",
+    # -j 3: this process and two forked workers.
+    process = subprocess.Popen([sys.executable, "-m", "digest", "build", "--clean", "--no-search", "-q", "-j", "3",
                                 "--content", str(content), "--out", str(tmp_path / "site")])
     workers: set[int] = set()
     deadline = time.monotonic() + 120
