@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 import yaml
 
 from digest.models import NEW, RETURNING, TRENDING, Library, Paper
-from digest.text import escape_markdown, long_date, plural, short_date, weekday_date, who
+from digest.text import escape_markdown, excerpt, long_date, plural, short_date, weekday_date, who
 
 GENERATOR = "digest"
 
@@ -265,6 +265,10 @@ def day_markdown(page: DayPage) -> str:
     return "\n".join(lines)
 
 
+#: Characters of each abstract on a topic's Markdown page (the HTML topic page shows as many).
+TOPIC_EXCERPT_CHARS = 320
+
+
 def topic_markdown(page: TopicPage) -> str:
     """The Markdown file of a topic."""
     meta = {
@@ -289,5 +293,7 @@ def topic_markdown(page: TopicPage) -> str:
         lines.append(" · ".join(parts) + "  ")
         if item.terms:
             lines.append(f"Matched: {escape_markdown(', '.join(item.terms))}")
-        lines += ["", escape_markdown(item.abstract), ""]
+        # The start of the abstract, as on the topic's HTML page: the whole abstract is on its day's
+        # page, and a topic of a long archive would otherwise be tens of megabytes.
+        lines += ["", escape_markdown(excerpt(item.abstract, TOPIC_EXCERPT_CHARS)[0]), ""]
     return "\n".join(lines)

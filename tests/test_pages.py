@@ -248,3 +248,21 @@ def test_nasty_text_is_inert_in_every_feed(nasty_site):
                 assert "{{ 7*7 }}" in soup.get_text() and "49" not in soup.get_text().replace("2026", ""), where
     assert not problems, "untrusted text becomes live HTML in feeds:\n" + "\n".join(problems)
     assert shown >= 2
+
+
+def _paragraph_after(body: str, heading: str) -> str:
+    """The last paragraph of the section whose heading contains ``heading`` (the abstract)."""
+    section = next(part for part in body.split("\n## ") if part.split("\n", 1)[0].endswith(heading))
+    return section.strip().split("\n\n")[-1]
+
+
+def test_a_topic_page_shows_the_start_of_each_abstract_and_its_day_the_whole():
+    meta, topic = split_page((CONTENT / "topics" / "llm-inference.md").read_text(encoding="utf-8"))
+    _, day = split_page((CONTENT / "dates" / "2026-01-19.md").read_text(encoding="utf-8"))
+    title = "Puzzle: Distillation-Based NAS for Inference-Optimized LLMs"
+    whole, start = _paragraph_after(day, title), _paragraph_after(topic, title)
+    assert len(whole) > 600 and 100 < len(start) <= 321
+    assert whole.startswith(start.removesuffix("…"))
+    sections = topic.split("\n## ")[1:]
+    assert len(sections) == len(meta["papers"])
+    assert all(len(section.strip().split("\n\n")[-1]) <= 321 for section in sections)
