@@ -209,9 +209,9 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
                 and all(cache.reusable(p, output_key, writer.previous) for p in paths))
 
     def make_page(job: PageJob) -> tuple[str, Placed]:
-        context = job.data()
-        path, page_key = urls.output_file(job.path), key("page", job.template, context)
-        data = REUSE if reusable([path], page_key) else render_template(env, job.template, context)
+        path = urls.output_file(job.path)
+        page_key = key("page", job.template, job.inputs if job.inputs is not None else job.data())
+        data = REUSE if reusable([path], page_key) else render_template(env, job.template, job.data())
         return path, writer.place(path, data, page_key)
 
     def make_email(day: DayPage) -> list[tuple[str, Placed]]:

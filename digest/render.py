@@ -7,6 +7,7 @@ undefined variable is an error.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import replace
 from functools import lru_cache, partial
 from collections.abc import Callable
@@ -167,6 +168,9 @@ class PageJob(NamedTuple):
     path: str
     template: str
     context: dict | Callable[[], dict]
+    #: When ``context`` is a function: everything it makes the data from, so that a page can be
+    #: keyed (see digest.cache) without making its data.
+    inputs: tuple | None = None
 
     def data(self) -> dict:
         return self.context() if callable(self.context) else self.context
@@ -233,7 +237,11 @@ def site_page_jobs(library: Library, days: list[DayPage], topics: list[TopicPage
     titles = {t.slug: t.title for t in library.topics}
     for paper in library.papers.values():
         path = urls.paper_path(paper.slug)
-        jobs.append(PageJob(path, "paper.html", partial(paper_context, site, path, paper, titles, day_dates, search)))
+        # Its topics' titles and the days of its chart are all the page uses of the whole site.
+        used_titles = {slug: titles.get(slug) for slug in (*(m.topic for m in paper.topics), "other")}
+        span = tuple(day_dates[bisect_left(day_dates, paper.first_seen):bisect_right(day_dates, paper.last_seen)])
+        jobs.append(PageJob(path, "paper.html", partial(paper_context, site, path, paper, titles, span, search),
+                            ("paper", site, path, paper, used_titles, span, search)))
     if search:
         add(urls.SEARCH, "search.html", page_context(
             site, urls.SEARCH, "Search", "search", merged_indexes=list(merged_indexes)))
