@@ -14,7 +14,7 @@ import gc
 import hashlib
 import os
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +25,7 @@ from digest.errors import DigestError
 from digest.feeds import day_feed, feed_files, opml, topic_feed
 from digest.library import build_library
 from digest.models import Library, ParsedSnapshot, Snapshot
-from digest.cache import BuildCache, cache_dir_for, code_version, folder_hash, key_of
+from digest.cache import BuildCache, build_lock, cache_dir_for, code_version, folder_hash, key_of
 from digest.newsletter import newsletter_paths, render_newsletter
 from digest.output import (REUSE, Placed, SiteWriter, check_output_folder, commit_staged, discard_staged,
                            stage_text)
@@ -123,7 +123,7 @@ class Loaded:
 
 @dataclass(frozen=True)
 class MarkdownPage:
-    key: str  #: key of the page data it was made from
+    key: str  #: key of the page data it was made from ("" for a topic's page, which is always made)
     sha256: str
     staged: Path | None  #: the new text, waiting beside the file to replace it (None: unchanged)
 
@@ -370,7 +370,8 @@ def build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None = None
     The build cache beside ``out_dir`` (see digest.cache) lets a build skip what
     has not changed; ``clean`` starts from an empty cache, ``cached=False``
     neither reads nor writes it.  Either way the output is the same."""
-    with cyclic_gc_paused():
+    check_output_folder(out_dir)  # before any work, and before the cache beside it is touched
+    with cyclic_gc_paused(), build_lock(cache_dir_for(out_dir)) if cached else nullcontext():
         return _build(content_dir, out_dir, templates_dir=templates_dir, today=today, warn=warn, search=search,
                       progress=progress, strict=strict, clean=clean, cached=cached, jobs=jobs)
 
@@ -380,7 +381,6 @@ def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, toda
            cached: bool, jobs: int | None) -> BuildResult:
     progress = progress or Progress()
     today = today or build_date()
-    check_output_folder(out_dir)  # before any work, and before the cache beside it is touched
     env_templates = templates_dir or default_templates_dir()
     cache = None
     if cached:

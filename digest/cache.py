@@ -6,6 +6,8 @@ It lives beside the output folder (``.site.cache/`` for ``site/``) and holds:
   every output file the key of its inputs and the hash of its bytes;
 - ``parsed/``: parsed snapshots, by the hash of their bytes;
 - ``topics.pickle``: topic matches, by paper text and topic rules;
+- ``lock``: locked by the build using the cache, so that a second build into
+  the same output folder waits for the first;
 - ``site/``: the site before the current one, left there by the last swap;
   the next build updates it into the new site (mostly hard links to the
   current site's files) and swaps it in.
@@ -17,11 +19,14 @@ edited template never reuses stale output.  Deleting the folder, or
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import pickle
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -30,6 +35,7 @@ from typing import Any
 from digest import __version__
 
 MANIFEST = "manifest.json"
+LOCK = "lock"  #: held by the build using the cache
 FORMAT = 2  #: bumped when the cache layout changes
 
 
@@ -59,6 +65,16 @@ def key_of(*parts: Any) -> str:
     return hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
+@contextmanager
+def build_lock(folder: Path) -> Iterator[None]:
+    """One build at a time with this cache folder (and the spare site in it): a second build into
+    the same output folder, such as ``digest build`` while ``digest serve`` rebuilds, waits."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / LOCK, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed, or the process ends
+        yield
+
+
 def cache_dir_for(out_dir: Path) -> Path:
     out_dir = out_dir.resolve()
     return out_dir.parent / f".{out_dir.name}.cache"
@@ -84,7 +100,7 @@ class BuildCache:
         if clean:
             for entry in folder.iterdir() if folder.is_dir() else ():
                 # The spare site stays: nothing in it is trusted, every file is checked when it is reused.
-                if entry.name == cache.spare_site.name:
+                if entry.name in (cache.spare_site.name, LOCK):
                     continue
                 if entry.is_dir():
                     shutil.rmtree(entry, ignore_errors=True)

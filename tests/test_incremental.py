@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -118,3 +122,21 @@ def test_clean_and_cached_builds_give_the_same_bytes(tmp_path, flag):
     snapshot_ref.write_text(snapshot.read_text())
     assert run_cli("build", "--content", reference, "--out", tmp_path / "ref").returncode == 0
     assert tree(out) == tree(tmp_path / "ref")
+
+
+def test_a_second_build_into_the_same_folder_waits_for_the_first(tmp_path, content_copy):
+    """Builds share the cache and its spare site: one at a time (say, digest build while serve rebuilds)."""
+    out = tmp_path / "site"
+    assert run_cli("build", "--content", content_copy, "--out", out).returncode == 0
+    before = tree(out)
+    snapshot = content_copy / "snapshots" / "2026-01-19.txt"
+    snapshot.write_text(snapshot.read_text().replace("Puzzle: Distillation", "Puzzle - Distillation"))
+    with open(tmp_path / ".site.cache" / "lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)  # as a running build holds it
+        waiting = subprocess.Popen([sys.executable, "-m", "digest", "build", "-q", "--content", str(content_copy),
+                                    "--out", str(out)])
+        time.sleep(3)
+        assert waiting.poll() is None, "the second build should wait"
+        assert tree(out) == before
+    assert waiting.wait(timeout=120) == 0
+    assert tree(out) != before and "Puzzle - Distillation" in (out / "index.html").read_text()
