@@ -180,7 +180,7 @@ def template_environment(templates_dir: Path | None):
 def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.date | None = None,
            warn: Warn | None = None, search: bool = True, progress: Progress | None = None,
            cache: BuildCache | None = None, writer: SiteWriter | None = None, jobs: int | None = None,
-           strict: bool = False) -> Site:
+           strict: bool = False, markdown_files: dict[str, str] | None = None) -> Site:
     """Read the content folder and make every output, placing each file with ``writer`` as it is made.
 
     Without a writer it is a dry run: everything is made and checked, nothing
@@ -188,7 +188,8 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
     last build is not made again: the previous site's file is linked.  New
     Markdown pages are staged beside the old ones (see ``commit_staged``).
     ``jobs`` is the number of worker processes (default: one per core for
-    large sites).  With ``strict``, any warning stops the build before anything is made."""
+    large sites).  With ``strict``, any warning stops the build before anything is made.
+    ``markdown_files`` is ``markdown_hashes(content_dir)`` when the caller has it already."""
     progress = progress or Progress()
     writer = writer or SiteWriter(None)
     with progress.stage("read the snapshots and configuration"):
@@ -222,6 +223,8 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
                 for path, data in render_newsletter(day, config, env).files().items()]
 
     previous_markdown = cache.previous.get("markdown", {}) if cache else {}
+    if markdown_files is None:
+        markdown_files = markdown_hashes(content_dir) if cache else {}
 
     def make_markdown(item) -> tuple[str, MarkdownPage]:
         path, make, page = item
@@ -230,7 +233,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
         md_key = key("markdown", page) if make is day_markdown else ""
         recorded = previous_markdown.get(path)
         if (md_key and isinstance(recorded, list) and recorded[0] == md_key
-                and _file_hash(content_dir / path) == recorded[1]):
+                and markdown_files.get(path) == recorded[1]):
             return path, MarkdownPage(md_key, recorded[1], None)
         text = make(page)
         staged = stage_text(content_dir, path, text) if writer.root is not None else None
@@ -297,13 +300,6 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
     return Site(loaded, writer.files, markdown)
 
 
-def _file_hash(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
-
-
 def page_dates(library: Library, pages) -> dict[str, dt.date]:
     """When each indexable page last changed: a day's page on its day, a paper's page on its last
     day; every other page with the newest day.  The 404 page is not listed."""
@@ -337,12 +333,17 @@ def fingerprint(content_dir: Path, salt: str, today: dt.date) -> str:
     return digest.hexdigest()
 
 
-def markdown_state(content_dir: Path) -> str:
-    """A hash of the Markdown pages in content/dates and content/topics, to notice edits and strays."""
+def markdown_hashes(content_dir: Path) -> dict[str, str]:
+    """The sha256 of every Markdown page in content/dates and content/topics, by content-relative path."""
+    return {f"{sub}/{path.name}": hashlib.sha256(path.read_bytes()).hexdigest()
+            for sub in ("dates", "topics") for path in sorted((content_dir / sub).glob("*.md"))}
+
+
+def markdown_state(hashes: dict[str, str]) -> str:
+    """One hash of all the Markdown pages, to notice edits and strays."""
     digest = hashlib.sha256()
-    for sub in ("dates", "topics"):
-        for path in sorted((content_dir / sub).glob("*.md")):
-            digest.update(f"{sub}/{path.name}".encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    for path, sha in sorted(hashes.items()):
+        digest.update(path.encode() + b"\0" + bytes.fromhex(sha))
     return digest.hexdigest()
 
 
@@ -382,19 +383,21 @@ def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, toda
     progress = progress or Progress()
     today = today or build_date()
     env_templates = templates_dir or default_templates_dir()
-    cache = None
+    cache, markdown_files = None, None
     if cached:
         salt = key_of(code_version(), search)
         templates_hash = folder_hash(env_templates)
         cache = BuildCache.load(cache_dir_for(out_dir), salt, templates_hash, clean=clean)
         inputs = fingerprint(content_dir, salt + templates_hash, today)
-        if cache.unchanged(inputs, out_dir, markdown_state(content_dir)):
+        markdown_files = markdown_hashes(content_dir)
+        if cache.unchanged(inputs, out_dir, markdown_state(markdown_files)):
             return BuildResult(None, out_dir, 0)
     # The folder the swap leaves the previous site in is kept in the cache and made into the next site.
     with SiteWriter(out_dir, previous_hash=cache.previous_hash if cache else lambda path: None,
                     spare=cache.spare_site if cache else None) as writer:
         site = gather(content_dir, templates_dir=templates_dir, today=today, warn=warn, search=search,
-                      progress=progress, cache=cache, writer=writer, jobs=jobs, strict=strict)
+                      progress=progress, cache=cache, writer=writer, jobs=jobs, strict=strict,
+                      markdown_files=markdown_files)
         staged = {path: page.staged for path, page in site.markdown.items() if page.staged}
         try:
             with progress.stage(f"swapped in the new site of {len(site.files)} files"):
@@ -406,6 +409,9 @@ def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, toda
             raise
     if cache:
         cache.outputs = {path: [site.files[path].key, digest] for path, digest in report.hashes.items()}
+        # The Markdown pages as they are now: the ones this build made, and the others still there.
+        now = {path: sha for path, sha in markdown_files.items() if (content_dir / path).is_file()}
+        now.update((path, page.sha256) for path, page in site.markdown.items())
         cache.save(inputs, {path: [page.key, page.sha256] for path, page in site.markdown.items()},
-                   markdown_state(content_dir))
+                   markdown_state(now))
     return BuildResult(site, out_dir, changed, tuple(report.written))
