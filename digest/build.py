@@ -137,11 +137,6 @@ class Site:
     markdown: dict[str, MarkdownPage]  #: content-relative path -> Markdown page
 
     @property
-    def rendered(self) -> int:
-        """Files made in this build (the others are the last build's, reused)."""
-        return sum(1 for placed in self.files.values() if placed.made)
-
-    @property
     def library(self) -> Library:
         return self.loaded.library
 

@@ -90,6 +90,13 @@ def _link_or_copy(source: Path, target: Path) -> None:
     _replace(target, fill)
 
 
+def _link_previous(old: str, target: str) -> None:
+    """Make ``target`` the previous site's file ``old``, unless it already is (a reused folder)."""
+    if not _same_file(target, old):
+        _make_parent(Path(target))
+        _link_or_copy(Path(old), Path(target))
+
+
 def place_file(root: Path | None, previous: Path | None, path: str, data: bytes | _Reuse, key: str,
                previous_hash: Callable[[str], str | None]) -> Placed:
     """Put one file into the new site under ``root``: linked from the ``previous`` site when it is
@@ -103,19 +110,14 @@ def place_file(root: Path | None, previous: Path | None, path: str, data: bytes 
     old = os.path.join(previous, path) if previous is not None else None
     if data is REUSE:
         assert old is not None and root is not None
-        target = os.path.join(root, path)
-        if not _same_file(target, old):
-            _make_parent(Path(target))
-            _link_or_copy(Path(old), Path(target))
+        _link_previous(old, os.path.join(root, path))
         return Placed(key, previous_hash(path) or hashlib.sha256(Path(old).read_bytes()).hexdigest(), False, False)
     digest = hashlib.sha256(data).hexdigest()
     if root is None:
         return Placed(key, digest, True, False)
     target = os.path.join(root, path)
     if old is not None and digest == previous_hash(path) and os.path.isfile(old):
-        if not _same_file(target, old):  # same bytes as before: linked, not written again
-            _make_parent(Path(target))
-            _link_or_copy(Path(old), Path(target))
+        _link_previous(old, target)  # same bytes as before: linked, not written again
         return Placed(key, digest, True, False)
     _make_parent(Path(target))
     _replace(Path(target), lambda temporary: temporary.write_bytes(data))
