@@ -23,6 +23,7 @@ from digest.config import Config, load_config
 from digest.dates import resolve_snapshot_dates
 from digest.errors import DigestError
 from digest.feeds import day_feed, feed_files, opml, topic_feed
+from digest.keys import OutputKeys, listing_keys
 from digest.library import build_library
 from digest.models import Library, ParsedSnapshot, Snapshot
 from digest.cache import BuildCache, build_lock, cache_dir_for, code_version, folder_hash, key_of
@@ -123,7 +124,7 @@ class Loaded:
 
 @dataclass(frozen=True)
 class MarkdownPage:
-    key: str  #: key of the page data it was made from ("" for a topic's page, which is always made)
+    key: str  #: key of the page data it was made from ("" without a cache)
     sha256: str
     staged: Path | None  #: the new text, waiting beside the file to replace it (None: unchanged)
 
@@ -197,8 +198,12 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
     for name in env.list_templates(filter_func=lambda name: not name.startswith("assets/")):
         env.get_template(name)  # compiled once here, not once in every worker
 
+    keys = OutputKeys(key_of(cache.salt, cache.templates), listing_keys(library)) if cache else None
+    if keys:
+        keys.remember_days(days)  # here, so that every worker process has them
+
     def key(*parts) -> str:
-        return cache.key(*parts) if cache else ""
+        return keys(*parts) if keys else ""
 
     def reusable(paths, output_key: str) -> bool:
         return (cache is not None and writer.previous is not None
@@ -223,9 +228,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
 
     def make_markdown(item) -> tuple[str, MarkdownPage]:
         path, make, page = item
-        # A topic's page changes with almost every new day, and its key (all its papers) would cost
-        # about as much as making it: it is always made, and written only if its text changed.
-        md_key = key("markdown", page) if make is day_markdown else ""
+        md_key = key("markdown", page)
         recorded = previous_markdown.get(path)
         if (md_key and isinstance(recorded, list) and recorded[0] == md_key
                 and markdown_files.get(path) == recorded[1]):

@@ -86,7 +86,7 @@ class BuildCache:
 
     folder: Path
     salt: str = ""  #: code version and options: a cache made with another salt is not used at all
-    templates: str = ""  #: hash of the templates: part of the keys of rendered output
+    templates: str = ""  #: hash of the templates: part of the keys of rendered output (see digest.keys)
     previous: dict = field(default_factory=dict)
     outputs: dict[str, list[str]] = field(default_factory=dict)  #: path -> [key, sha256], this build
     topic_matches: dict[str, Any] = field(default_factory=dict)
@@ -121,10 +121,6 @@ class BuildCache:
     def spare_site(self) -> Path:
         """The folder holding the site before the current one, which the next build updates into the new site."""
         return self.folder / "site"
-
-    def key(self, *parts: Any) -> str:
-        """The key of rendered output: the templates take part, so editing one redoes what uses it."""
-        return key_of(self.salt, self.templates, *parts)
 
     # --- whole build ---------------------------------------------------------------------------
 
