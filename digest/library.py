@@ -38,14 +38,17 @@ def identity_resolver(snapshots: Sequence[Snapshot]):
             if card.arxiv_id:
                 ids_by_title[normalise_title(card.title)].add(card.arxiv_id)
 
+    keys_by_title: dict[str, str] = {}  # a paper's cards on its days have the same title
+
     def key(card: Card) -> str:
         if card.arxiv_id:
             return f"arxiv:{card.arxiv_id}"
-        title = normalise_title(card.title)
-        ids = ids_by_title.get(title, ())
-        if len(ids) == 1:
-            return f"arxiv:{next(iter(ids))}"
-        return f"title:{title}"
+        known = keys_by_title.get(card.title)
+        if known is None:
+            title = normalise_title(card.title)
+            ids = ids_by_title.get(title, ())
+            known = keys_by_title[card.title] = f"arxiv:{next(iter(ids))}" if len(ids) == 1 else f"title:{title}"
+        return known
 
     return key
 
@@ -71,11 +74,12 @@ def merge_day(snapshots: Sequence[Snapshot], key) -> list[_Placed]:
     cards: dict[str, list[Card]] = defaultdict(list)
     sources: dict[str, str] = {}
     for snapshot in ordered:
+        name = PurePath(snapshot.source).name
         for card in snapshot.cards:
             k = key(card)
             if k not in ranks:
                 ranks[k] = len(ranks) + 1
-                sources[k] = PurePath(snapshot.source).name
+                sources[k] = name
             cards[k].append(card)
     return [_Placed(k, rank, tuple(cards[k]), sources[k]) for k, rank in ranks.items()]
 
