@@ -211,7 +211,8 @@ def _complete(snapshot: ParsedSnapshot, resolution: Resolution, given: dt.date |
     date = given if snapshot.list_day is None else snapshot.list_day.with_year(resolution.year).to_date()
     assert date is not None
     cards = tuple(
-        replace(card, published=card.published.with_year(resolution.year)) if card.published else card
+        replace(card, published=card.published.with_year(resolution.year))
+        if card.published and card.published.year is None else card
         for card in snapshot.cards
     )
     return Snapshot(snapshot.source, snapshot.format, date, resolution.source, cards)

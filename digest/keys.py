@@ -16,6 +16,7 @@ once and the key reused by its HTML page, e-mail and Markdown file.
 from __future__ import annotations
 
 import hashlib
+import operator
 from typing import Any
 
 from digest.models import Library
@@ -33,8 +34,8 @@ def paper_listing(paper, topic_titles: dict[str, str]) -> ListedPaper:
                         comments=None, upvotes=None)
 
 
-def place(item: ListedPaper) -> tuple:
-    return tuple(getattr(item, name) for name in PLACE_FIELDS)
+#: The place fields of a listed paper, as a tuple.
+place = operator.attrgetter(*PLACE_FIELDS)
 
 
 def listing_keys(library: Library) -> dict[str, str]:
@@ -89,7 +90,9 @@ class OutputKeys:
         elif kind is tuple or kind is list:
             out.append("(" if kind is tuple else "[")
             for item in value:
-                if type(item) in _WALKED:
+                if type(item) is ListedPaper:  # the common case, inline
+                    out.append(f"L{self.listings[item.key]}{place(item)!r}")
+                elif type(item) in _WALKED:
                     self._encode(item, out)
                 else:
                     out.append(repr(item))
