@@ -32,7 +32,8 @@ from digest.output import (REUSE, Placed, SiteWriter, check_output_folder, commi
                            stage_text)
 from digest.parallel import available_cores, ordered_map
 from digest.progress import Progress
-from digest.pages import GENERATOR, DayPage, TopicPage, day_markdown, day_pages, topic_markdown, topic_pages
+from digest.pages import (GENERATOR, DayPage, TopicPage, day_markdown, day_pages, topic_markdown, topic_pages,
+                          topic_slices)
 from digest.parse import decode_snapshot, parse_snapshot
 from digest.render import PageJob, default_templates_dir, make_environment, render_template, site_page_jobs
 from digest.topics import match_topics
@@ -289,7 +290,9 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
         try:
             # Topics first, one page at a time: a topic's page lists all its papers and costs the most.
             for path, page in ordered_map(make_markdown, [
-                    *((urls.markdown_topic_page(t.slug), topic_markdown, t) for t in topics),
+                    *((urls.markdown_topic_archive_page(t.slug, part.number) if part.number
+                       else urls.markdown_topic_page(t.slug), topic_markdown, part)
+                      for t in topics for part in topic_slices(t, config.site.topic_page_size)),
                     *((urls.markdown_date_page(d.date), day_markdown, d) for d in days)], jobs, chunk=1):
                 markdown[path] = page
         except BaseException:
@@ -333,8 +336,14 @@ def fingerprint(content_dir: Path, salt: str, today: dt.date) -> str:
 
 def markdown_hashes(content_dir: Path) -> dict[str, str]:
     """The sha256 of every Markdown page in content/dates and content/topics, by content-relative path."""
-    return {f"{sub}/{path.name}": hashlib.sha256(path.read_bytes()).hexdigest()
-            for sub in ("dates", "topics") for path in sorted((content_dir / sub).glob("*.md"))}
+    return {path.relative_to(content_dir).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in markdown_page_files(content_dir)}
+
+
+def markdown_page_files(content_dir: Path) -> list[Path]:
+    """The Markdown pages a build may have made: days, topics, and topics' archive pages."""
+    return [*sorted((content_dir / "dates").glob("*.md")), *sorted((content_dir / "topics").glob("*.md")),
+            *sorted((content_dir / "topics").glob("*/page-*.md"))]
 
 
 def markdown_state(hashes: dict[str, str]) -> str:
@@ -400,7 +409,7 @@ def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, toda
         try:
             with progress.stage(f"swapped in the new site of {len(site.files)} files"):
                 changed = commit_staged(content_dir, staged, set(site.markdown),
-                                        stale_marker=f"generator: {GENERATOR}", subdirs=("dates", "topics"))
+                                        stale_marker=f"generator: {GENERATOR}", candidates=markdown_page_files(content_dir))
                 report = writer.commit(version=__version__)
         except BaseException:
             discard_staged(staged)

@@ -20,7 +20,7 @@ import operator
 from typing import Any
 
 from digest.models import Library
-from digest.pages import DayPage, ListedPaper, TopicPage, listed_paper, topic_links
+from digest.pages import DayPage, ListedPaper, TopicPage, TopicSlice, listed_paper, topic_links
 
 #: The fields of a ListedPaper set by the list it is in (a day, a topic), or by the paper's history;
 #: all the others come from the paper alone (see ``paper_listing``).
@@ -87,6 +87,9 @@ class OutputKeys:
         elif kind is TopicPage:
             out.append("T")
             self._encode((value.slug, value.title, value.description, value.items), out)
+        elif kind is TopicSlice:
+            out.append("S")
+            self._encode((value.topic, value.items, value.number, value.archive), out)
         elif kind is tuple or kind is list:
             out.append("(" if kind is tuple else "[")
             for item in value:
@@ -108,4 +111,4 @@ class OutputKeys:
             out.append(repr(value))
 
 
-_WALKED = {ListedPaper, DayPage, TopicPage, tuple, list, dict}
+_WALKED = {ListedPaper, DayPage, TopicPage, TopicSlice, tuple, list, dict}

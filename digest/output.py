@@ -326,24 +326,27 @@ def stage_text(root: Path, path: str, text: str) -> Path | None:
 
 
 def commit_staged(root: Path, staged: dict[str, Path], generated: set[str], *, stale_marker: str,
-                  subdirs: tuple[str, ...]) -> int:
+                  candidates: list[Path]) -> int:
     """Move staged text files into place; remove stale generated ones.
 
-    A file in one of ``subdirs`` that is not among the ``generated`` paths is
+    A file among ``candidates`` that is not among the ``generated`` paths is
     removed only if it contains ``stale_marker`` (so hand-written files are
-    never deleted).  Returns the number of files written or removed.
+    never deleted), and so is its folder if that leaves it empty.  Returns the
+    number of files written or removed.
     """
     changed = 0
     try:
         for path, temporary in sorted(staged.items()):
             os.replace(temporary, root / path)
             changed += 1
-        for sub in subdirs:
-            for existing in sorted((root / sub).glob("*.md")):
-                relative = existing.relative_to(root).as_posix()
-                if relative not in generated and stale_marker in existing.read_text(encoding="utf-8", errors="replace"):
-                    existing.unlink()
-                    changed += 1
+        for existing in candidates:
+            relative = existing.relative_to(root).as_posix()
+            if (relative not in generated and existing.is_file()
+                    and stale_marker in existing.read_text(encoding="utf-8", errors="replace")):
+                existing.unlink()
+                changed += 1
+                if existing.parent != root and not any(existing.parent.iterdir()):
+                    existing.parent.rmdir()
     except OSError as error:
         raise DigestError(f"could not write: {error.strerror or error}", error.filename or root) from None
     return changed

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import yaml
 
+from digest import urls
 from digest.models import NEW, RETURNING, TRENDING, Library, Paper
 from digest.text import escape_markdown, excerpt, long_date, plural, short_date, weekday_date, who
 
@@ -155,6 +156,42 @@ _BEFORE_TERMS = tuple(ListedPaper.__dataclass_fields__)[:-1]
 assert tuple(ListedPaper.__dataclass_fields__)[-1] == "terms"
 
 
+@dataclass(frozen=True, slots=True)
+class TopicSlice:
+    """One page of a topic: its newest papers (``number`` 0), or page ``number`` of its archive."""
+
+    topic: TopicSummary
+    items: tuple[ListedPaper, ...]  #: most recently trending first
+    number: int  #: 0 for the topic's own page; archive pages count from the topic's oldest papers
+    archive: int  #: how many archive pages the topic has
+
+    @property
+    def first(self) -> dt.date:
+        """When the page's least recently trending paper last trended."""
+        return self.items[-1].last_seen
+
+    @property
+    def last(self) -> dt.date:
+        return self.items[0].last_seen
+
+
+def topic_slices(page: TopicPage, size: int) -> list[TopicSlice]:
+    """A topic cut into pages of ``size`` papers: its own page with the newest, then its archive.
+
+    The archive is numbered from the oldest paper, so that a new day changes only the
+    archive pages of papers that moved, not every page after them.  An archive
+    page's summary has no count: it must not change as the topic grows."""
+    newest_first = page.items
+    oldest_first = newest_first[::-1]
+    archive = 0 if len(newest_first) <= size else (len(newest_first) - size - 1) // size + 1
+    slices = [TopicSlice(page.summary, newest_first[:size], 0, archive)]
+    archived = TopicSummary(page.slug, page.title, page.description, None)
+    for number in range(1, archive + 1):
+        chunk = oldest_first[(number - 1) * size: number * size]
+        slices.append(TopicSlice(archived, chunk[::-1], number, archive))
+    return slices
+
+
 def day_title(date: dt.date) -> str:
     return f"Trending papers — {short_date(date)}"
 
@@ -276,21 +313,29 @@ def day_markdown(page: DayPage) -> str:
 TOPIC_EXCERPT_CHARS = 320
 
 
-def topic_markdown(page: TopicPage) -> str:
-    """The Markdown file of a topic."""
-    meta = {
-        "title": page.title,
-        "topic": page.slug,
-        "type": "topic",
-        "description": page.description,
-        "counts": {"papers": len(page.items)},
-        "papers": [item.slug for item in page.items],
-        "generator": GENERATOR,
-    }
-    lines = [front_matter(meta), f"# {escape_markdown(page.title)}", ""]
-    if page.description:
-        lines += [escape_markdown(page.description), ""]
-    lines += [f"{plural(len(page.items), 'paper')}, most recently trending first.", ""]
+def topic_markdown(page: TopicSlice) -> str:
+    """The Markdown file of a topic (its newest papers), or of one page of its archive."""
+    topic = page.topic
+    archive = [urls.markdown_topic_archive_page(topic.slug, n) for n in range(page.archive, 0, -1)]
+    meta: dict = {"title": topic.title, "topic": topic.slug, "type": "topic", "description": topic.description}
+    if page.number:
+        meta.update({"page": page.number, "first": page.first, "last": page.last})
+    else:
+        meta["counts"] = {"papers": topic.count}
+    meta["papers"] = [item.slug for item in page.items]
+    if archive and not page.number:
+        meta["archive"] = archive
+    meta["generator"] = GENERATOR
+    title = escape_markdown(topic.title)
+    if page.number:
+        lines = [front_matter(meta), f"# {title}: archive page {page.number}", ""]
+        lines += [f"Papers that last trended between {long_date(page.first)} and {long_date(page.last)}, "
+                  "most recent first.", ""]
+    else:
+        lines = [front_matter(meta), f"# {title}", ""]
+        if topic.description:
+            lines += [escape_markdown(topic.description), ""]
+        lines += [f"{plural(topic.count, 'paper')}, most recently trending first.", ""]
     for item in page.items:
         lines += [f"## {escape_markdown(item.title)}", ""]
         seen = (f"seen {short_date(item.first_seen)}" if item.first_seen == item.last_seen
@@ -300,7 +345,17 @@ def topic_markdown(page: TopicPage) -> str:
         lines.append(" · ".join(parts) + "  ")
         if item.terms:
             lines.append(f"Matched: {escape_markdown(', '.join(item.terms))}")
-        # The start of the abstract, as on the topic's HTML page: the whole abstract is on its day's
-        # page, and a topic of a long archive would otherwise be tens of megabytes.
+        # The start of the abstract, as on the topic's HTML page: the whole abstract is on its day's page.
         lines += ["", escape_markdown(excerpt(item.abstract, TOPIC_EXCERPT_CHARS)[0]), ""]
+    here = urls.markdown_topic_archive_page(topic.slug, page.number) if page.number else urls.markdown_topic_page(topic.slug)
+    links = []
+    if page.number:
+        newer = (urls.markdown_topic_archive_page(topic.slug, page.number + 1) if page.number < page.archive
+                 else urls.markdown_topic_page(topic.slug))
+        links.append(f"[Newer papers]({urls.relative_link(here, newer)})")
+    if page.number != 1 and page.archive:
+        older = urls.markdown_topic_archive_page(topic.slug, (page.number or page.archive + 1) - 1)
+        links.append(f"[Older papers]({urls.relative_link(here, older)})")
+    if links:
+        lines += [" · ".join(links), ""]
     return "\n".join(lines)

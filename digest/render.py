@@ -8,7 +8,6 @@ undefined variable is an error.
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from dataclasses import replace
 from functools import lru_cache, partial
 from collections.abc import Callable
 from typing import NamedTuple
@@ -24,7 +23,7 @@ from digest.charts import rank_chart, sparkline
 from digest.config import SiteConfig
 from digest.errors import DigestError
 from digest.models import Library, Paper
-from digest.pages import DayPage, TopicPage, listed_paper
+from digest.pages import DayPage, TopicPage, listed_paper, topic_slices
 from digest.text import escape_markdown, excerpt, long_date, plural, short_date, weekday_date, wrap_text
 
 # Raw HTML off: snapshot text is untrusted even after escaping.
@@ -206,31 +205,21 @@ def site_page_jobs(library: Library, days: list[DayPage], topics: list[TopicPage
     for topic in topics:
         feeds = [(f"{label} · {topic.title}", kind, urls.topic_feed_path(topic.slug, name))
                  for (label, kind, _), name in zip(SITE_FEEDS, ("rss", "atom", "json"))]
-        size = site.topic_page_size
-        newest_first = topic.items
-        oldest_first = newest_first[::-1]
-        # The topic's page shows its newest papers.  The archive numbers pages from the oldest paper,
-        # so a new day changes only the archive pages of papers that moved, not every page after them.
-        archive = 0 if len(newest_first) <= size else (len(newest_first) - size - 1) // size + 1
-        path = urls.topic_path(topic.slug)
-        pager = {"archive": False, "newer": None,
-                 "older": urls.topic_archive_path(topic.slug, archive) if archive else None}
-        context = page_context(site, path, topic.title, "topics", description=topic.description,
-                               topic=topic.summary, pager=pager, items=newest_first[:size])
-        context["feeds"] = feeds + context["feeds"]
-        add(path, "topic.html", context)
-        archived = replace(topic.summary, count=None)
-        for number in range(1, archive + 1):
-            chunk = oldest_first[(number - 1) * size: number * size]
-            path = urls.topic_archive_path(topic.slug, number)
-            first, last = chunk[0].last_seen, chunk[-1].last_seen
-            pager = {"archive": True, "number": number, "first": first, "last": last,
-                     "newer": urls.topic_archive_path(topic.slug, number + 1) if number < archive
-                     else urls.topic_path(topic.slug),
-                     "older": urls.topic_archive_path(topic.slug, number - 1) if number > 1 else None}
-            title = f"{topic.title}: trending {short_date(first)} to {short_date(last)}"
+        for part in topic_slices(topic, site.topic_page_size):
+            number, archive = part.number, part.archive
+            if number == 0:
+                path, title = urls.topic_path(topic.slug), topic.title
+                pager = {"archive": False, "newer": None,
+                         "older": urls.topic_archive_path(topic.slug, archive) if archive else None}
+            else:
+                path = urls.topic_archive_path(topic.slug, number)
+                title = f"{topic.title}: trending {short_date(part.first)} to {short_date(part.last)}"
+                pager = {"archive": True, "number": number, "first": part.first, "last": part.last,
+                         "newer": urls.topic_archive_path(topic.slug, number + 1) if number < archive
+                         else urls.topic_path(topic.slug),
+                         "older": urls.topic_archive_path(topic.slug, number - 1) if number > 1 else None}
             context = page_context(site, path, title, "topics", description=topic.description,
-                                   topic=archived, pager=pager, items=chunk[::-1])
+                                   topic=part.topic, pager=pager, items=part.items)
             context["feeds"] = feeds + context["feeds"]
             add(path, "topic.html", context)
 

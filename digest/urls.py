@@ -8,6 +8,7 @@ other with relative URLs, so a site works under any base path and from disk.
 from __future__ import annotations
 
 import datetime as dt
+import posixpath
 
 HOME = ""
 ARCHIVE = "archive/"
@@ -66,3 +67,13 @@ def markdown_date_page(date: dt.date) -> str:
 
 def markdown_topic_page(slug: str) -> str:
     return f"topics/{slug}.md"
+
+
+def markdown_topic_archive_page(slug: str, number: int) -> str:
+    """Page ``number`` of a topic's archive, counted from its oldest papers (as on the site)."""
+    return f"topics/{slug}/page-{number}.md"
+
+
+def relative_link(source: str, target: str) -> str:
+    """A relative link from the file at ``source`` to the file at ``target`` (both relative to one root)."""
+    return posixpath.relpath(target, posixpath.dirname(source) or ".")

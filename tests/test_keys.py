@@ -16,7 +16,7 @@ import pytest
 from conftest import CONTENT, FIXTURES, copy_content, synthetic_corpus
 from digest.build import load
 from digest.keys import PLACE_FIELDS, OutputKeys, listing_keys, paper_listing, place
-from digest.pages import DayPage, ListedPaper, TopicPage
+from digest.pages import DayPage, ListedPaper, TopicPage, topic_slices
 
 
 def every_format(folder: Path) -> Path:
@@ -147,3 +147,14 @@ def test_every_field_of_a_day_or_topic_page_takes_part(bundled):
         value = getattr(topic, name)
         other = value[:-1] if isinstance(value, tuple) else "changed"
         assert keys(replace(topic, **{name: other})) != keys(topic), name
+
+
+def test_every_field_of_a_topic_slice_takes_part(bundled):
+    keys = keys_for(bundled)
+    topic = max(bundled.topics, key=lambda t: len(t.items))
+    parts = topic_slices(topic, 3)
+    assert len(parts) > 2
+    assert len({keys(part) for part in parts}) == len(parts)
+    part = parts[1]
+    for name, other in {"topic": parts[0].topic, "items": part.items[:-1], "number": 7, "archive": 9}.items():
+        assert keys(replace(part, **{name: other})) != keys(part), name

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import yaml
 from bs4 import BeautifulSoup
 
-from conftest import run_cli
+from conftest import CONTENT, run_cli
 from digest.models import Appearance, Paper
 from digest.render import paper_links
+
+
+def _front_matter(path):
+    return yaml.safe_load(path.read_text().split("---\n")[1])
 
 
 def _cards(page):
@@ -26,7 +31,8 @@ def test_topic_pages_show_the_newest_papers_and_an_archive_numbered_from_the_old
     result = run_cli("build", "--content", content_copy, "--out", tmp_path / "site")
     assert result.returncode == 0, result.stderr
 
-    expected = yaml.safe_load((content_copy / "topics" / "llm-inference.md").read_text().split("---\n")[1])["papers"]
+    # The whole topic, newest first, as the bundled content's Markdown lists it (on one page of 50).
+    expected = _front_matter(CONTENT / "topics" / "llm-inference.md")["papers"]
     assert len(expected) > 20, "the topic has enough papers to need several pages"
     folder = tmp_path / "site" / "topics" / "llm-inference"
     soup, main = _cards(folder / "index.html")
@@ -55,6 +61,35 @@ def test_topic_pages_show_the_newest_papers_and_an_archive_numbered_from_the_old
     assert seen == set(expected)
     older = BeautifulSoup((folder / "index.html").read_text(), "html.parser").select_one('a[rel="next"]')
     assert (folder / older["href"] / "index.html").resolve() == (folder / "page" / str(archive) / "index.html").resolve()
+
+    # The Markdown pages are cut the same way: the topic's page, then archive pages that link onwards.
+    markdown = content_copy / "topics"
+    main_md = _front_matter(markdown / "llm-inference.md")
+    assert main_md["papers"] == main and main_md["counts"] == {"papers": len(expected)}
+    assert main_md["archive"] == [f"topics/llm-inference/page-{n}.md" for n in range(archive, 0, -1)]
+    assert sorted(p.name for p in (markdown / "llm-inference").iterdir()) == \
+        sorted(f"page-{n}.md" for n in range(1, archive + 1))
+    for number in range(1, archive + 1):
+        page = markdown / "llm-inference" / f"page-{number}.md"
+        meta = _front_matter(page)
+        assert meta["page"] == number and meta["generator"] == "digest"
+        assert meta["papers"] == _cards(folder / "page" / str(number) / "index.html")[1]
+        links = re.findall(r"\]\(([^)]+\.md)\)", page.read_text())
+        assert links and all((page.parent / link).is_file() for link in links)
+    assert re.search(r"\[Older papers\]\(llm-inference/page-%d\.md\)" % archive,
+                     (markdown / "llm-inference.md").read_text())
+
+    # Back to one page per topic: the archive pages and their folders go, a file written by hand stays.
+    (markdown / "mixture-of-experts").mkdir(exist_ok=True)
+    (markdown / "mixture-of-experts" / "page-99.md").write_text("My own notes.\n")
+    data["topic_page_size"] = 50
+    site_yaml.write_text(yaml.safe_dump(data))
+    result = run_cli("build", "--content", content_copy, "--out", tmp_path / "site")
+    assert result.returncode == 0, result.stderr
+    assert not (markdown / "llm-inference").exists()
+    assert (markdown / "mixture-of-experts" / "page-99.md").read_text() == "My own notes.\n"
+    assert _front_matter(markdown / "llm-inference.md")["papers"] == expected
+    assert not (tmp_path / "site" / "topics" / "llm-inference" / "page").exists()
 
 
 def _paper(arxiv_id):
