@@ -89,7 +89,7 @@ class OutputKeys:
             self._encode((value.slug, value.title, value.description, value.items), out)
         elif kind is TopicSlice:
             out.append("S")
-            self._encode((value.topic, value.items, value.number, value.archive), out)
+            self._encode((value.topic, value.items, value.number, value.archive, value.newest), out)
         elif kind is tuple or kind is list:
             out.append("(" if kind is tuple else "[")
             for item in value:

@@ -163,7 +163,10 @@ class TopicSlice:
     topic: TopicSummary
     items: tuple[ListedPaper, ...]  #: most recently trending first
     number: int  #: 0 for the topic's own page; archive pages count from the topic's oldest papers
-    archive: int  #: how many archive pages the topic has
+    #: On the topic's own page, how many archive pages there are; 0 on an archive page, which must
+    #: not change as the topic grows (only whether it is the newest one).
+    archive: int
+    newest: bool = False  #: an archive page next to the topic's own page
 
     @property
     def first(self) -> dt.date:
@@ -188,7 +191,7 @@ def topic_slices(page: TopicPage, size: int) -> list[TopicSlice]:
     archived = TopicSummary(page.slug, page.title, page.description, None)
     for number in range(1, archive + 1):
         chunk = oldest_first[(number - 1) * size: number * size]
-        slices.append(TopicSlice(archived, chunk[::-1], number, archive))
+        slices.append(TopicSlice(archived, chunk[::-1], number, 0, number == archive))
     return slices
 
 
@@ -316,7 +319,7 @@ TOPIC_EXCERPT_CHARS = 320
 def topic_markdown(page: TopicSlice) -> str:
     """The Markdown file of a topic (its newest papers), or of one page of its archive."""
     topic = page.topic
-    archive = [urls.markdown_topic_archive_page(topic.slug, n) for n in range(page.archive, 0, -1)]
+    archive = [urls.markdown_topic_archive_page(topic.slug, n) for n in range(page.archive, 0, -1)]  # own page only
     meta: dict = {"title": topic.title, "topic": topic.slug, "type": "topic", "description": topic.description}
     if page.number:
         meta.update({"page": page.number, "first": page.first, "last": page.last})
@@ -350,11 +353,12 @@ def topic_markdown(page: TopicSlice) -> str:
     here = urls.markdown_topic_archive_page(topic.slug, page.number) if page.number else urls.markdown_topic_page(topic.slug)
     links = []
     if page.number:
-        newer = (urls.markdown_topic_archive_page(topic.slug, page.number + 1) if page.number < page.archive
-                 else urls.markdown_topic_page(topic.slug))
+        newer = (urls.markdown_topic_page(topic.slug) if page.newest
+                 else urls.markdown_topic_archive_page(topic.slug, page.number + 1))
         links.append(f"[Newer papers]({urls.relative_link(here, newer)})")
-    if page.number != 1 and page.archive:
-        older = urls.markdown_topic_archive_page(topic.slug, (page.number or page.archive + 1) - 1)
+    older_number = page.number - 1 if page.number else page.archive
+    if older_number:
+        older = urls.markdown_topic_archive_page(topic.slug, older_number)
         links.append(f"[Older papers]({urls.relative_link(here, older)})")
     if links:
         lines += [" · ".join(links), ""]

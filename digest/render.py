@@ -206,17 +206,17 @@ def site_page_jobs(library: Library, days: list[DayPage], topics: list[TopicPage
         feeds = [(f"{label} · {topic.title}", kind, urls.topic_feed_path(topic.slug, name))
                  for (label, kind, _), name in zip(SITE_FEEDS, ("rss", "atom", "json"))]
         for part in topic_slices(topic, site.topic_page_size):
-            number, archive = part.number, part.archive
+            number = part.number
             if number == 0:
                 path, title = urls.topic_path(topic.slug), topic.title
                 pager = {"archive": False, "newer": None,
-                         "older": urls.topic_archive_path(topic.slug, archive) if archive else None}
+                         "older": urls.topic_archive_path(topic.slug, part.archive) if part.archive else None}
             else:
                 path = urls.topic_archive_path(topic.slug, number)
                 title = f"{topic.title}: trending {short_date(part.first)} to {short_date(part.last)}"
                 pager = {"archive": True, "number": number, "first": part.first, "last": part.last,
-                         "newer": urls.topic_archive_path(topic.slug, number + 1) if number < archive
-                         else urls.topic_path(topic.slug),
+                         "newer": urls.topic_path(topic.slug) if part.newest
+                         else urls.topic_archive_path(topic.slug, number + 1),
                          "older": urls.topic_archive_path(topic.slug, number - 1) if number > 1 else None}
             context = page_context(site, path, title, "topics", description=topic.description,
                                    topic=part.topic, pager=pager, items=part.items)

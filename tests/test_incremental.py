@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from conftest import copy_content, run_cli, synthetic_corpus, tree
+import digest.build
 from digest.build import build
+from digest.pages import topic_markdown
 from digest.render import default_templates_dir
 
 TODAY = dt.date(2026, 11, 21)
@@ -47,7 +49,7 @@ def test_a_deleted_or_edited_output_is_noticed(tmp_path, content_copy):
     assert "generator: digest" in (content_copy / "dates" / "2026-01-07.md").read_text()
 
 
-def test_adding_a_snapshot_writes_exactly_the_files_that_change(tmp_path):
+def test_adding_a_snapshot_writes_exactly_the_files_that_change(tmp_path, monkeypatch):
     full = synthetic_corpus(tmp_path / "full", 13)
     content = tmp_path / "content"
     content.mkdir()
@@ -63,6 +65,9 @@ def test_adding_a_snapshot_writes_exactly_the_files_that_change(tmp_path):
     before = tree(out)
 
     shutil.copyfile(snapshots[-1], content / "snapshots" / snapshots[-1].name)
+    made_markdown = []
+    monkeypatch.setattr(digest.build, "topic_markdown",
+                        lambda part: made_markdown.append((part.topic.slug, part.number)) or topic_markdown(part))
     second = build(content, out, today=TODAY)
     after = tree(out)
     changed = {path for path, digest in after.items() if before.get(path) != digest}
@@ -82,6 +87,9 @@ def test_adding_a_snapshot_writes_exactly_the_files_that_change(tmp_path):
         numbers = sorted(int(p.split("/")[3]) for p in archive if p.startswith(f"topics/{topic.slug}/"))
         redone = [n for n in numbers if second.site.files[f"topics/{topic.slug}/page/{n}/index.html"].made]
         assert set(redone) <= set(numbers[-2:]), (topic.slug, numbers, redone)
+        # and so are its Markdown pages
+        assert {n for slug, n in made_markdown if slug == topic.slug} <= {0, *numbers[-2:]}
+    assert len(made_markdown) < len([p for p in second.site.markdown if p.startswith("topics/")]) - 20
     emails = sorted(p for p in second.site.files if p.startswith("email/") and second.site.files[p].made)
     assert emails == sorted(f"email/{s.stem}.{ext}" for s in snapshots[-2:] for ext in ("eml", "html", "txt"))
 

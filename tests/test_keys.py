@@ -156,5 +156,20 @@ def test_every_field_of_a_topic_slice_takes_part(bundled):
     assert len(parts) > 2
     assert len({keys(part) for part in parts}) == len(parts)
     part = parts[1]
-    for name, other in {"topic": parts[0].topic, "items": part.items[:-1], "number": 7, "archive": 9}.items():
+    assert all(p.archive == 0 for p in parts[1:]) and [p.newest for p in parts] == [False] * (len(parts) - 1) + [True]
+    for name, other in {"topic": parts[0].topic, "items": part.items[:-1], "number": 7, "archive": 9,
+                        "newest": True}.items():
         assert keys(replace(part, **{name: other})) != keys(part), name
+
+
+def test_older_archive_pages_keep_their_keys_as_a_topic_grows(bundled):
+    keys = keys_for(bundled)
+    topic = max(bundled.topics, key=lambda t: len(t.items))
+    before, after = replace(topic, items=topic.items[3:]), topic  # three papers trended since
+    old, new = topic_slices(before, 5), topic_slices(after, 5)
+    assert new[0].archive > old[0].archive  # the archive grew by a page
+    full = [n for n in range(1, len(old)) if len(old[n].items) == 5 and not old[n].newest]
+    assert full
+    for number in full:  # the same papers on the same page number: the same key, made from nothing that grew
+        assert new[number].items == old[number].items
+        assert keys("markdown", new[number]) == keys("markdown", old[number])
