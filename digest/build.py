@@ -288,12 +288,11 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
     with progress.stage("made the Markdown pages"):
         markdown: dict[str, MarkdownPage] = {}
         try:
-            # Topics first, one page at a time: a topic's page lists all its papers and costs the most.
             for path, page in ordered_map(make_markdown, [
                     *((urls.markdown_topic_archive_page(t.slug, part.number) if part.number
                        else urls.markdown_topic_page(t.slug), topic_markdown, part)
                       for t in topics for part in topic_slices(t, config.site.topic_page_size)),
-                    *((urls.markdown_date_page(d.date), day_markdown, d) for d in days)], jobs, chunk=1):
+                    *((urls.markdown_date_page(d.date), day_markdown, d) for d in days)], jobs):
                 markdown[path] = page
         except BaseException:
             discard_staged({path: page.staged for path, page in markdown.items() if page.staged})
@@ -408,8 +407,8 @@ def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, toda
         staged = {path: page.staged for path, page in site.markdown.items() if page.staged}
         try:
             with progress.stage(f"swapped in the new site of {len(site.files)} files"):
-                changed = commit_staged(content_dir, staged, set(site.markdown),
-                                        stale_marker=f"generator: {GENERATOR}", candidates=markdown_page_files(content_dir))
+                changed = commit_staged(content_dir, staged, set(site.markdown), stale_marker=f"generator: {GENERATOR}",
+                                        candidates=markdown_page_files(content_dir))
                 report = writer.commit(version=__version__)
         except BaseException:
             discard_staged(staged)

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
+
 def _reduce_by_fields(self):
     """Pickle a slots dataclass as a call of its constructor.  By default it is restored field by
     field through ``dataclasses.fields``, which made reading the cached snapshots of a long

@@ -331,8 +331,8 @@ def commit_staged(root: Path, staged: dict[str, Path], generated: set[str], *, s
 
     A file among ``candidates`` that is not among the ``generated`` paths is
     removed only if it contains ``stale_marker`` (so hand-written files are
-    never deleted), and so is its folder if that leaves it empty.  Returns the
-    number of files written or removed.
+    never deleted); so is a folder below those (a topic's archive) that this
+    leaves empty.  Returns the number of files written or removed.
     """
     changed = 0
     try:
@@ -345,8 +345,8 @@ def commit_staged(root: Path, staged: dict[str, Path], generated: set[str], *, s
                     and stale_marker in existing.read_text(encoding="utf-8", errors="replace")):
                 existing.unlink()
                 changed += 1
-                if existing.parent != root and not any(existing.parent.iterdir()):
-                    existing.parent.rmdir()
+                if existing.parent.parent != root and not any(existing.parent.iterdir()):
+                    existing.parent.rmdir()  # a topic's archive folder, not dates/ or topics/
     except OSError as error:
         raise DigestError(f"could not write: {error.strerror or error}", error.filename or root) from None
     return changed
