@@ -100,7 +100,7 @@ def make_corpus(folder: Path, snapshots: int, seed: int = 7) -> None:
 
 
 BUILD = """
-import json, resource, sys, time
+import json, os, resource, sys, time
 from pathlib import Path
 start = time.perf_counter()
 from digest.build import build
@@ -113,7 +113,8 @@ workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the l
 site = result.site
 print(json.dumps({"seconds": elapsed, "peak_mib": peak, "worker_mib": workers,
                   "files": len(site.files) if site else None,
-                  "written": len(result.written), "papers": len(site.library.papers) if site else None}))
+                  "written": len(result.written), "papers": len(site.library.papers) if site else None}), flush=True)
+os._exit(0)  # as the digest command does (digest.cli.run): the model is not freed object by object
 """
 
 
