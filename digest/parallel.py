@@ -45,11 +45,9 @@ def _call(index: int) -> Any:
     return function(items[index])
 
 
-def ordered_map(function: Callable[[Any], Any], items: Sequence[Any], workers: int | None = None, *,
-                chunk: int | None = None) -> Iterator[Any]:
+def ordered_map(function: Callable[[Any], Any], items: Sequence[Any], workers: int | None = None) -> Iterator[Any]:
     """``map(function, items)``, spread over ``workers`` processes (default: one per core when
-    there are at least MIN_ITEMS items), ``chunk`` items at a time (default: a few chunks per
-    worker; use 1 when a few items cost far more than the rest).
+    there are at least MIN_ITEMS items), a few chunks of items per worker.
 
     This process is one of the workers: it takes every ``workers``-th item while
     the others, forked, take the rest.  Each forked worker ends up with a private
@@ -62,10 +60,10 @@ def ordered_map(function: Callable[[Any], Any], items: Sequence[Any], workers: i
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         yield from map(function, items)
         return
-    yield from _forked_map(function, items, workers, chunk)
+    yield from _forked_map(function, items, workers)
 
 
-def _forked_map(function: Callable[[Any], Any], items: Sequence[Any], workers: int, chunk: int | None) -> list[Any]:
+def _forked_map(function: Callable[[Any], Any], items: Sequence[Any], workers: int) -> list[Any]:
     global _task
     theirs = [i for i in range(len(items)) if i % workers]
     results: dict[int, Any] = {}
@@ -74,7 +72,7 @@ def _forked_map(function: Callable[[Any], Any], items: Sequence[Any], workers: i
     try:
         context = multiprocessing.get_context("fork")
         with context.Pool(workers - 1, initializer=_die_with_parent) as pool:
-            size = chunk or max(1, min(64, len(theirs) // (workers * 8)))
+            size = max(1, min(64, len(theirs) // (workers * 8)))
             forked = pool.imap(_call, theirs, size)  # the workers start now
             for index in range(0, len(items), workers):
                 try:
