@@ -25,6 +25,7 @@ import argparse
 import datetime as dt
 import json
 import random
+import re
 import shutil
 import statistics
 import subprocess
@@ -36,24 +37,39 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-WORDS = ("model", "training", "inference", "GPU", "kernel", "attention", "memory", "throughput", "latency",
-         "quantization", "experts", "diffusion", "video", "language", "scaling", "compiler", "hardware",
-         "efficient", "distributed", "cache", "sparse", "benchmark", "energy", "precision", "serving")
 ORGS = (("deepseek-ai", "DeepSeek"), ("nvidia", "NVIDIA"), ("Tongyi-MAI", "Tongyi-MAI"),
         ("ReactiveAI", "Reactive AI"), ("Quark-LLM", "Quark"))
 
 
-def make_paper(rng: random.Random, index: int, start: dt.date) -> dict:
-    title_words = rng.sample(WORDS, 6)
-    title = f"Paper {index}: " + " ".join(w.capitalize() for w in title_words)
-    sentences = []
-    while sum(len(s) for s in sentences) < rng.randint(1400, 1900):
-        sentences.append(" ".join(rng.choice(WORDS) for _ in range(rng.randint(8, 20))).capitalize() + ".")
+def seed_papers() -> list[tuple[str, str]]:
+    """(title, abstract) of every paper in the bundled snapshots: the real text synthetic papers are made from."""
+    sys.path.insert(0, str(REPO))
+    from digest.build import read_snapshot_file
+
+    papers: dict[str, str] = {}
+    for path in sorted((REPO / "content" / "snapshots").iterdir()):
+        for card in read_snapshot_file(path).cards:
+            papers.setdefault(card.title, card.abstract)
+    return sorted(papers.items())
+
+
+def make_paper(rng: random.Random, index: int, start: dt.date, seeds: list[tuple[str, str]],
+               vocabulary: list[str]) -> dict:
+    """A paper made from a real one: its title and sentences reshuffled, about one word in twelve
+    replaced by a word of another real abstract.  Abstracts keep real sizes (1.4-1.9 KB) and real
+    text, so topic rules match as often as on real papers (one to five topics each)."""
+    title, abstract = rng.choice(seeds)
+    sentences = re.split(r"(?<=[.!?])\s+", abstract)
+    rng.shuffle(sentences)
+    words = " ".join(sentences).split()
+    for i in range(len(words)):
+        if rng.random() < 0.08:
+            words[i] = rng.choice(vocabulary)
     published = start - dt.timedelta(days=rng.randint(0, 900))
     kind = rng.random()
     who = (None if kind < 0.1 else ("org", rng.choice(ORGS)) if kind < 0.3
            else ("authors", 1 if kind < 0.32 else rng.randint(2, 120)))
-    return {"title": title, "abstract": " ".join(sentences), "published": published, "who": who,
+    return {"title": f"Paper {index}: {title}", "abstract": " ".join(words), "published": published, "who": who,
             "comments": rng.choice([None, None, 1, 2, 5, 9])}
 
 
@@ -75,6 +91,8 @@ def card_text(paper: dict, list_day: dt.date) -> str:
 def make_corpus(folder: Path, snapshots: int, seed: int = 7) -> None:
     """A content folder of ``snapshots`` daily text snapshots plus the bundled configuration."""
     rng = random.Random(seed)
+    seeds = seed_papers()
+    vocabulary = sorted({word for _, abstract in seeds for word in abstract.split()})
     folder.mkdir(parents=True)
     (folder / "snapshots").mkdir()
     for name in ("site.yaml", "topics.yaml"):
@@ -87,7 +105,7 @@ def make_corpus(folder: Path, snapshots: int, seed: int = 7) -> None:
         # Papers trend for a few days: keep most of yesterday's, add new ones.
         keep = [p for p in pool if rng.random() < 0.7][:40]
         while len(keep) < 50:
-            paper = make_paper(rng, next_index, day)
+            paper = make_paper(rng, next_index, day, seeds, vocabulary)
             paper["published"] = min(paper["published"], day)
             next_index += 1
             keep.append(paper)
