@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import textwrap
 from functools import lru_cache
 
 from digest.models import MONTHS, Organization
@@ -128,9 +127,25 @@ def plural(count: int, word: str, many: str | None = None) -> str:
 TEXT_WIDTH = 72  #: plain-text e-mail line length
 
 
+@lru_cache(maxsize=65536)  # a paper's excerpt is wrapped alike in every e-mail that lists it
 def wrap_text(text: str, indent: str = "", hanging: str | None = None, width: int = TEXT_WIDTH) -> str:
     """Text wrapped at ``width`` columns; lines after the first are indented by ``hanging``
-    (default: like the first).  URLs and long words are never broken."""
-    return textwrap.fill(" ".join(text.split()), width=width, initial_indent=indent,
-                         subsequent_indent=indent if hanging is None else hanging,
-                         break_long_words=False, break_on_hyphens=False)
+    (default: like the first).  URLs and long words are never broken.
+
+    The same lines as ``textwrap.fill`` with ``break_long_words`` and ``break_on_hyphens`` off
+    (the tests check this), several times faster: e-mails wrap every abstract excerpt."""
+    words = text.split()
+    if not words:
+        return ""
+    hanging = indent if hanging is None else hanging
+    lines: list[str] = []
+    line, room = [words[0]], width - len(indent) - len(words[0])
+    for word in words[1:]:
+        if len(word) < room:  # the word and the space before it fit
+            line.append(word)
+            room -= len(word) + 1
+        else:
+            lines.append((hanging if lines else indent) + " ".join(line))
+            line, room = [word], width - len(hanging) - len(word)
+    lines.append((hanging if lines else indent) + " ".join(line))
+    return "\n".join(lines)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import email
+import functools
 import email.policy
 import re
 import socket
@@ -11,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings, strategies as st
 from aiosmtpd.controller import Controller
 from bs4 import BeautifulSoup
 
@@ -352,3 +355,31 @@ def test_rendering_uses_the_shared_day_pages():
     assert newsletter.date.isoformat() == "2025-11-03"
     assert newsletter.subject == "Trending papers — 3 Nov 2025: 5 papers, 5 new"
     assert set(newsletter.files()) == {"email/2025-11-03.html", "email/2025-11-03.txt", "email/2025-11-03.eml"}
+
+
+@functools.cache
+def bundled_config():
+    return load(CONTENT).config
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=400), st.text(max_size=400), st.text(max_size=80))
+def test_any_text_survives_the_message_exactly(text, html, subject):
+    """Whatever the bodies hold (boundary look-alikes, lone CRs, long lines, any script), the
+    message parses without defects into exactly those bodies (line ends aside), in lines SMTP accepts."""
+    from digest.newsletter import build_message
+
+    config = bundled_config()
+    text, html = f"{text}\n--=_digest_x\n", f"<p>{html}</p>\n"
+    subject = " ".join(subject.split()) or "Subject"
+    raw = build_message(dt.date(2026, 1, 19), subject, text, html, config)
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert not message.defects and all(not part.defects for part in message.iter_parts())
+    plain, rich = parts_of(message)
+    assert plain.replace("\r\n", "\n") == text.replace("\r\n", "\n").replace("\r", "\n")
+    assert rich.replace("\r\n", "\n") == html.replace("\r\n", "\n").replace("\r", "\n")
+    assert message["Subject"] == subject
+    lines = raw.split(b"\r\n")
+    assert b"\n" not in b"".join(lines) and max(map(len, lines)) <= 998
+    body = raw.split(b"\r\n\r\n", 1)[1]
+    assert all(len(line) <= 76 for line in body.split(b"\r\n"))

@@ -5,11 +5,13 @@ from __future__ import annotations
 import html
 import random
 import re
+import textwrap
 
 import pytest
+from hypothesis import given, settings, strategies as st
 from markdown_it import MarkdownIt
 
-from digest.text import escape_markdown, excerpt
+from digest.text import escape_markdown, excerpt, wrap_text
 
 MD = MarkdownIt("commonmark", {"html": False})
 
@@ -206,3 +208,27 @@ def test_never_longer_than_limit_plus_one(limit):
             assert text.startswith(result.rstrip("…"))
         else:
             assert result == text
+
+
+# --- wrapping -----------------------------------------------------------------------------------
+
+_WORDS = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=0, max_size=90)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_WORDS, max_size=40).map(" ".join), st.sampled_from(["", "   ", " " * 8]),
+       st.sampled_from([None, "", "   ", "      "]), st.integers(min_value=1, max_value=90))
+def test_wrap_is_textwrap_fill(text, indent, hanging, width):
+    """The fast wrapper gives exactly textwrap's lines, for any text (long words, odd spaces, indents)."""
+    expected = textwrap.fill(" ".join(text.split()), width=width, initial_indent=indent,
+                             subsequent_indent=indent if hanging is None else hanging,
+                             break_long_words=False, break_on_hyphens=False)
+    assert wrap_text(text, indent, hanging, width) == expected
+
+
+def test_wrap_keeps_urls_whole_and_indents_later_lines():
+    url = "https://digest.example.org/papers/" + "a-very-long-slug-" * 5
+    wrapped = wrap_text(f"Read more at {url} today, or later when there is time for it", "", "   ", 40)
+    lines = wrapped.split("\n")
+    assert "   " + url in lines and all(line.startswith("   ") for line in lines[1:])
+    assert all(len(line) <= 40 for line in lines if url not in line)
