@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from digest.config import TopicConfig
+from digest.config import TopicConfig, TopicRule
 from digest.models import TopicMatch
 
 #: A rule found in the title counts this many times its weight; in the abstract, once.
@@ -20,24 +20,33 @@ def match_topics(title: str, abstract: str, topics: Sequence[TopicConfig],
     if keywords:
         abstract = f"{abstract} {'; '.join(keywords)}"
     matches: list[tuple[float, int, TopicMatch]] = []
-    lower_title, lower_abstract = title.lower(), abstract.lower()
+    title_text = (title, title.lower(), title.isascii())
+    abstract_text = (abstract, abstract.lower(), abstract.isascii())
     for order, topic in enumerate(topics):
         score = 0.0
         terms: list[str] = []
         for rule in topic.rules:
             # A substring test is far cheaper than the regex; most rules fail it.
-            in_title = not rule.needle or rule.needle in lower_title
-            in_abstract = not rule.needle or rule.needle in lower_abstract
-            found = rule.pattern.search(title) if in_title else None
+            term = _found(rule, *title_text)
             factor = TITLE_FACTOR
-            if found is None:
-                found, factor = (rule.pattern.search(abstract) if in_abstract else None), 1.0
-            if found is None:
+            if term is None:
+                term, factor = _found(rule, *abstract_text), 1.0
+            if term is None:
                 continue
             score += rule.weight * factor
-            term = found.group(0).lower()
             if term not in terms:
                 terms.append(term)
         if terms and score >= topic.min_score:
             matches.append((-score, order, TopicMatch(topic.slug, score, tuple(terms))))
     return tuple(match for _, _, match in sorted(matches, key=lambda m: (m[0], m[1])))
+
+
+def _found(rule: TopicRule, text: str, lower: str, ascii: bool) -> str | None:
+    """What the rule finds first in the text, lowercased, or None."""
+    if rule.needle and rule.needle not in lower:
+        return None
+    if ascii and rule.ascii_pattern is not None:
+        found = rule.ascii_pattern.search(lower)
+        return found.group(0) if found else None
+    found = rule.pattern.search(text)
+    return found.group(0).lower() if found else None

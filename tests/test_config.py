@@ -6,8 +6,9 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
-from digest.config import load_config, phrase_pattern
+from digest.config import ascii_phrase_pattern, load_config, phrase_pattern
 from digest.errors import ConfigError, ConfigErrors, DigestError
 
 CONTENT = Path(__file__).resolve().parent.parent / "content"
@@ -325,3 +326,32 @@ def test_phrase_pattern_found_text():
     # regex characters in a phrase are literal
     assert phrase_pattern("a.b").search("axb") is None
     assert phrase_pattern("a.b").search("a.b")
+
+
+# ascii_phrase_pattern: the fast form topic matching uses on ASCII text must find exactly what
+# phrase_pattern finds, lowercased.
+
+_ASCII_TEXT = st.text(alphabet="aAbBeEsSkK_0- \t\n\x1c.+()", max_size=60)
+_PHRASES = st.sampled_from(["a", "ab", "kes", "a b", "a-b-es", "k", "Ke", "b.a", "a+", "_a", "0 k", "e s", "sa"])
+
+
+@settings(max_examples=2000, deadline=None)
+@given(_PHRASES, _ASCII_TEXT)
+def test_ascii_phrase_pattern_finds_what_the_phrase_pattern_finds(phrase, text):
+    expected = phrase_pattern(phrase).search(text)
+    found = ascii_phrase_pattern(phrase).search(text.lower())
+    assert (found.group(0) if found else None) == (expected.group(0).lower() if expected else None)
+
+
+@pytest.mark.parametrize("phrase, text", [
+    ("mixture of experts", "A Mixture-of-Experts LLM"), ("kernel", "subkernels and Kernels"),
+    ("kv cache", "the KV-caches"), ("C++", "in C++ for"), ("a.b", "axb a.b"), ("kernel", "kernel_size"),
+])
+def test_ascii_phrase_pattern_on_real_phrases(phrase, text):
+    expected = phrase_pattern(phrase).search(text)
+    found = ascii_phrase_pattern(phrase).search(text.lower())
+    assert (found.group(0) if found else None) == (expected.group(0).lower() if expected else None)
+
+
+def test_a_phrase_with_a_word_beyond_ascii_has_no_fast_form():
+    assert ascii_phrase_pattern("naïve bayes") is None

@@ -65,7 +65,8 @@ def looks_like_crawler_dump(text: str) -> bool:
     head = text.lstrip("\ufeff")
     if _JSON_START.match(head) or _HTML_START.match(head) or "[" not in text:  # every marker has a "["
         return False
-    return _MARKERS.search(text) is not None
+    # and a "#", "](" or "]:": without them the case-blind search, slow on a long text, cannot match
+    return ("#" in text or "](" in text or "]:" in text) and _MARKERS.search(text) is not None
 
 
 # --------------------------------------------------------------------------

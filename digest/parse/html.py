@@ -89,7 +89,10 @@ def looks_like_html(text: str) -> bool:
         return False
     if _HTML_START_RE.match(rest):
         return True
-    return _HTML_MARKERS_RE.search(head) is not None
+    # The case-blind search is slow on a text dump; it cannot match without "data-target" or "<art" in
+    # any case (no other character matches these letters when case is ignored).
+    lower = head.lower()
+    return ("data-target" in lower or "<art" in lower) and _HTML_MARKERS_RE.search(head) is not None
 
 
 def parse_html_snapshot(text: str, source: str) -> ParsedSnapshot:

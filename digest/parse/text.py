@@ -57,8 +57,8 @@ class Block:
 def clean_lines(text: str) -> list[str]:
     """Lines with CRLF/CR ends, odd spaces, zero-width characters and trailing spaces removed."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _ZERO_WIDTH.sub("", text)
-    return [" ".join(_ODD_SPACES.sub(" ", line).split()) for line in text.split("\n")]
+    text = _ODD_SPACES.sub(" ", _ZERO_WIDTH.sub("", text))  # once for the whole text, not line by line
+    return [" ".join(line.split()) for line in text.split("\n")]
 
 
 def split_blocks(lines: list[str]) -> list[Block]:
