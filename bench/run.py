@@ -4,9 +4,11 @@
     python bench/run.py --snapshots 250 --repeat 3
 
 The corpus is realistic in shape: about 50 cards per day drawn from a pool of
-papers that recur over several days, real-sized abstracts (1.4-1.9 KB), and
-every meta variant (organization, author count, "1 authors", year-less and
-dated publication dates, with and without a comment count, no meta at all).
+papers that recur over several days, every meta variant (organization, author
+count, "1 authors", year-less and dated publication dates, with and without a
+comment count, no meta at all), and titles and abstracts made from the real
+papers of the bundled snapshots (1.4-1.9 KB), so that topic rules match as
+often as they do on real papers.
 Each build runs in a fresh process so peak memory is its own: the build
 process's peak RSS, the largest worker's peak RSS (mostly pages shared with
 the build process), and the sampled peak proportional set size of the whole
@@ -15,8 +17,10 @@ a cold build (median of --repeat, with --clean), a no-op rebuild, a rebuild
 after adding one snapshot (a day's build: the second such rebuild, the first
 after a cold build being printed apart), and a rebuild after editing one
 template; for each, the time and the number of files written.  Where Hugo is installed
-(Debian's package ``hugo``), the same pages are built with Hugo too and the
-ratio printed.
+(Debian's package ``hugo``), the same pages are built with Hugo too: Hugo alone
+is compared with digest's cold build without search (``--no-search``, timed
+once), and Hugo followed by Pagefind over its paper pages (how a Hugo site gets
+search) with digest's cold build.
 """
 
 from __future__ import annotations
@@ -198,6 +202,8 @@ def run(snapshots: int, repeat: int, search: bool) -> dict:
         templates = root / "templates"
         shutil.copytree(REPO / "templates", templates)
         cold = [timed_build(content, root / "site", templates, clean=True, search=search) for _ in range(repeat)]
+        # The same build without the search index, to compare with Hugo, which has none.
+        bare = timed_build(content, root / "bare", templates, clean=True, search=False) if search else None
         noop = timed_build(content, root / "site", templates, search=search)
         adds = []
         for path in held:
@@ -217,6 +223,7 @@ def run(snapshots: int, repeat: int, search: bool) -> dict:
         "add_first": adds[0]["wall_seconds"], "add_first_written": adds[0]["written"],
         "add_one": adds[1]["wall_seconds"], "add_one_written": adds[1]["written"],
         "template": template["wall_seconds"], "template_written": template["written"],
+        "cold_no_search": bare["wall_seconds"] if bare else median,
     }
 
 
@@ -231,7 +238,9 @@ HUGO_LAYOUTS = {
     "_default/baseof.html": '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{{ .Title }}</title>'
                             '<link rel="stylesheet" href="/style.css"></head><body><header><a href="/">Home</a>'
                             '</header><main>{{ block "main" . }}{{ end }}</main></body></html>',
-    "_default/single.html": '{{ define "main" }}<h1>{{ .Title }}</h1>{{ .Content }}'
+    # As in digest, search indexes the paper pages only.
+    "_default/single.html": '{{ define "main" }}<article{{ if eq .Section "papers" }} data-pagefind-body{{ end }}>'
+                            '<h1>{{ .Title }}</h1>{{ .Content }}</article>'
                             '{{ range .Params.topics }}<a href="/topics/{{ . | urlize }}/">{{ . }}</a> {{ end }}{{ end }}',
     "_default/list.html": '{{ define "main" }}<h1>{{ .Title }}</h1>{{ range .Paginator.Pages }}<article><h2>'
                           '<a href="{{ .RelPermalink }}">{{ .Title }}</a></h2>{{ .Summary }}</article>{{ end }}'
@@ -267,25 +276,42 @@ def hugo_site(content: Path, folder: Path) -> None:
             f"{paper.abstract}\n")
 
 
-def hugo_build(folder: Path) -> tuple[float, int]:
-    """Seconds and files of a cold Hugo build of the folder."""
+def hugo_build(folder: Path, search: bool) -> tuple[float, int]:
+    """Seconds and files of a cold Hugo build of the folder; with ``search``, followed by Pagefind
+    over its paper pages, as a Hugo site gets search."""
     out = folder / "public"
     shutil.rmtree(out, ignore_errors=True)
     start = time.perf_counter()
     subprocess.run(["hugo", "--quiet", "--source", str(folder), "--destination", str(out)], check=True)
+    if search:
+        subprocess.run([pagefind_binary(), "--site", str(out), "--silent", "--force-language", "en"], check=True)
     seconds = time.perf_counter() - start
     return seconds, sum(1 for p in out.rglob("*") if p.is_file())
 
 
-def compare_with_hugo(snapshots: int, repeat: int, digest_cold: float) -> str:
+def pagefind_binary() -> str:
+    sys.path.insert(0, str(REPO))
+    from digest.search import _executable
+
+    return _executable()
+
+
+def compare_with_hugo(snapshots: int, repeat: int, digest_cold: float, digest_cold_no_search: float | None) -> str:
+    """Hugo alone against digest without search, and Hugo followed by Pagefind against digest."""
     with tempfile.TemporaryDirectory(prefix="digest-hugo-") as tmp:
         root = Path(tmp)
         make_corpus(root / "content", snapshots)
         hugo_site(root / "content", root / "hugo")
-        runs = [hugo_build(root / "hugo") for _ in range(repeat)]
-    seconds = statistics.median(r[0] for r in runs)
-    return (f"{'':>9} Hugo: {seconds:.2f} s for {runs[0][1]} files ({runs[0][1] / seconds:.0f} files/s); "
-            f"digest's cold build takes {digest_cold / seconds:.1f}x Hugo's")
+        lines = []
+        for search, digest_seconds in ((False, digest_cold_no_search), (True, digest_cold)):
+            if digest_seconds is None:
+                continue
+            runs = [hugo_build(root / "hugo", search) for _ in range(repeat)]
+            seconds = statistics.median(r[0] for r in runs)
+            lines.append(f"{'':>9} {'Hugo + Pagefind' if search else 'Hugo'}: {seconds:.2f} s for {runs[0][1]} files "
+                         f"({runs[0][1] / seconds:.0f} files/s); digest{'' if search else ' --no-search'} takes "
+                         f"{digest_seconds:.2f} s, {digest_seconds / seconds:.2f}x")
+    return "\n".join(lines)
 
 
 def main() -> int:
@@ -307,7 +333,8 @@ def main() -> int:
               f"(the first after a cold build: {r['add_first']:.2f} s, {100 * r['add_first'] / r['cold']:.1f}%, "
               f"{r['add_first_written']} written), template edit {100 * r['template'] / r['cold']:.1f}%", flush=True)
         if shutil.which("hugo"):
-            print(compare_with_hugo(n, args.repeat, r["cold"]), flush=True)
+            print(compare_with_hugo(n, args.repeat, r["cold"] if args.search else None, r["cold_no_search"]),
+                  flush=True)
     return 0
 
 

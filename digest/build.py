@@ -14,7 +14,7 @@ import gc
 import hashlib
 import os
 from collections.abc import Callable
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +37,7 @@ from digest.pages import (GENERATOR, DayPage, TopicPage, day_markdown, day_pages
 from digest.parse import decode_snapshot, parse_snapshot
 from digest.render import PageJob, default_templates_dir, make_environment, render_template, site_page_jobs
 from digest.topics import match_topics
-from digest.search import BUNDLE, search_bundles, shard_papers
+from digest.search import BUNDLE, SearchIndexing, shard_papers
 from digest.sitemap import robots_txt, sitemap_xml
 
 SNAPSHOT_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json")
@@ -240,64 +240,85 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
 
     search = search and bool(library.papers)  # nothing to search: no search page
     shards = shard_papers(library.papers.values()) if search else {}
-    with progress.stage(f"rendered pages for {len(days)} days, {len(library.papers)} papers, {len(topics)} topics"):
-        pages = site_page_jobs(library, days, topics, config.site, search=search,
-                               merged_indexes=[b for b in shards if b != f"{BUNDLE}/"])
-        for path, placed in ordered_map(make_page, pages, jobs):
-            writer.adopt(path, placed)
-    if search:
-        with progress.stage(f"indexed the paper pages for search ({len(shards)} shards)"):
-            previous_by_key: dict[str, list[str]] = {}
-            for path, entry in (cache.previous.get("outputs", {}) if cache else {}).items():
-                if path.startswith(f"{BUNDLE}/"):
-                    previous_by_key.setdefault(entry[0], []).append(path)
-            stale: dict[str, list[str]] = {}
-            shard_keys: dict[str, str] = {}
-            for bundle, shard in shards.items():
-                # Keyed on what is indexed (a paper page's title and abstract), not on the whole page,
-                # so a paper trending again does not redo its month's shard.  The key includes the templates.
-                files = [urls.output_file(urls.paper_path(paper.slug)) for paper in shard]
-                shard_keys[bundle] = shard_key = key("search", bundle, config.site.language,
-                                                     [(file, paper.title, paper.abstract)
-                                                      for file, paper in zip(files, shard)])
-                previous = [p for p in previous_by_key.get(shard_key, []) if p.startswith(bundle)]
-                if shard_key and previous and reusable(previous, shard_key):
-                    for path in previous:
-                        writer.add(path, REUSE, shard_key)
-                else:
-                    stale[bundle] = files
-            if writer.root is not None:
-                for bundle, bundle_files in search_bundles(writer.root, stale, config.site.language,
-                                                           workers=jobs or available_cores()).items():
-                    writer.update(bundle_files, shard_keys[bundle])
-    with progress.stage("wrote the feeds, sitemap and robots.txt"):
-        feeds = [day_feed(days, config.site, env), *(topic_feed(topic, config.site, env) for topic in topics)]
-        for feed in feeds:
-            writer.update(feed_files(feed, config.site))
-        writer.add(urls.OPML, opml(feeds, config.site))
-        writer.add(urls.SITEMAP, sitemap_xml(page_dates(library, [j.path for j in pages]), config.site))
-        writer.add(urls.ROBOTS, robots_txt(config.site))
-    with progress.stage(f"made the e-mails of {len(days)} days"):
-        for placed in ordered_map(make_email, days, jobs):
-            for path, file in placed:
-                writer.adopt(path, file)
-    assets = templates / "assets"
-    if assets.is_dir():
-        for asset in sorted(p for p in assets.rglob("*") if p.is_file()):
-            writer.add("assets/" + asset.relative_to(assets).as_posix(), asset.read_bytes())
-    with progress.stage("made the Markdown pages"):
-        markdown: dict[str, MarkdownPage] = {}
-        try:
-            for path, page in ordered_map(make_markdown, [
-                    *((urls.markdown_topic_archive_page(t.slug, part.number) if part.number
-                       else urls.markdown_topic_page(t.slug), topic_markdown, part)
-                      for t in topics for part in topic_slices(t, config.site.topic_page_size)),
-                    *((urls.markdown_date_page(d.date), day_markdown, d) for d in days)], jobs):
-                markdown[path] = page
-        except BaseException:
-            discard_staged({path: page.staged for path, page in markdown.items() if page.staged})
-            raise
+    with ExitStack() as background:
+        with progress.stage(f"rendered pages for {len(days)} days, {len(library.papers)} papers, {len(topics)} topics"):
+            pages = site_page_jobs(library, days, topics, config.site, search=search,
+                                   merged_indexes=[b for b in shards if b != f"{BUNDLE}/"])
+            # Paper pages first: the search index is made from them, in the background, while the rest is made.
+            papers = [job for job in pages if job.template == "paper.html"]
+            for path, placed in ordered_map(make_page, papers, jobs):
+                writer.adopt(path, placed)
+            indexing, shard_keys = (search_shards(shards, config, cache, writer, key, reusable,
+                                                  workers=jobs or available_cores()) if search else (None, {}))
+            if indexing is not None:
+                background.enter_context(indexing)
+            for path, placed in ordered_map(make_page, [job for job in pages if job.template != "paper.html"], jobs):
+                writer.adopt(path, placed)
+        with progress.stage("wrote the feeds, sitemap and robots.txt"):
+            feeds = [day_feed(days, config.site, env), *(topic_feed(topic, config.site, env) for topic in topics)]
+            for feed in feeds:
+                writer.update(feed_files(feed, config.site))
+            writer.add(urls.OPML, opml(feeds, config.site))
+            writer.add(urls.SITEMAP, sitemap_xml(page_dates(library, [j.path for j in pages]), config.site))
+            writer.add(urls.ROBOTS, robots_txt(config.site))
+        with progress.stage(f"made the e-mails of {len(days)} days"):
+            for placed in ordered_map(make_email, days, jobs):
+                for path, file in placed:
+                    writer.adopt(path, file)
+        assets = templates / "assets"
+        if assets.is_dir():
+            for asset in sorted(p for p in assets.rglob("*") if p.is_file()):
+                writer.add("assets/" + asset.relative_to(assets).as_posix(), asset.read_bytes())
+        with progress.stage("made the Markdown pages"):
+            markdown: dict[str, MarkdownPage] = {}
+            try:
+                for path, page in ordered_map(make_markdown, [
+                        *((urls.markdown_topic_archive_page(t.slug, part.number) if part.number
+                           else urls.markdown_topic_page(t.slug), topic_markdown, part)
+                          for t in topics for part in topic_slices(t, config.site.topic_page_size)),
+                        *((urls.markdown_date_page(d.date), day_markdown, d) for d in days)], jobs):
+                    markdown[path] = page
+            except BaseException:
+                discard_staged({path: page.staged for path, page in markdown.items() if page.staged})
+                raise
+        if indexing is not None:
+            with progress.stage(f"indexed the paper pages for search ({len(indexing.shards)} of {len(shards)} "
+                                f"month shards)"):
+                try:
+                    for bundle, bundle_files in indexing.result().items():
+                        writer.update(bundle_files, shard_keys[bundle])
+                except BaseException:
+                    discard_staged({path: page.staged for path, page in markdown.items() if page.staged})
+                    raise
     return Site(loaded, writer.files, markdown)
+
+
+def search_shards(shards: dict[str, list], config: Config, cache: BuildCache | None, writer: SiteWriter,
+                  key: Callable[..., str], reusable: Callable[[list[str], str], bool], *, workers: int
+                  ) -> tuple[SearchIndexing | None, dict[str, str]]:
+    """Place the search shards that can be reused; returns the indexing of the others (not yet
+    started: enter it) and every shard's key."""
+    previous_by_key: dict[str, list[str]] = {}
+    for path, entry in (cache.previous.get("outputs", {}) if cache else {}).items():
+        if path.startswith(f"{BUNDLE}/"):
+            previous_by_key.setdefault(entry[0], []).append(path)
+    stale: dict[str, list[str]] = {}
+    shard_keys: dict[str, str] = {}
+    for bundle, shard in shards.items():
+        # Keyed on what is indexed (a paper page's title and abstract), not on the whole page,
+        # so a paper trending again does not redo its month's shard.  The key includes the templates.
+        files = [urls.output_file(urls.paper_path(paper.slug)) for paper in shard]
+        shard_keys[bundle] = shard_key = key("search", bundle, config.site.language,
+                                             [(file, paper.title, paper.abstract) for file, paper in zip(files, shard)])
+        previous = [p for p in previous_by_key.get(shard_key, []) if p.startswith(bundle)]
+        if shard_key and previous and reusable(previous, shard_key):
+            for path in previous:
+                writer.add(path, REUSE, shard_key)
+        else:
+            stale[bundle] = files
+    if writer.root is None or not stale:
+        return None, shard_keys
+    return SearchIndexing(writer.root, stale, config.site.language, workers=workers), shard_keys
 
 
 def page_dates(library: Library, pages) -> dict[str, dt.date]:

@@ -13,6 +13,7 @@ import errno
 import hashlib
 import os
 import shutil
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,40 +72,86 @@ def _make_parent(target: Path) -> None:
         shutil.rmtree(target)
 
 
-def _replace(target: Path, fill: Callable[[Path], None]) -> None:
-    """Make ``target`` by filling a temporary file beside it and renaming it over the target: a
-    target that is a hard link to a file of the live site is replaced, never written into."""
-    temporary = target.with_name(f".{target.name}.digest-tmp")
-    temporary.unlink(missing_ok=True)
-    fill(temporary)
-    os.replace(temporary, target)
+def _new_entry(target: str, make: Callable[[str], None]) -> None:
+    """Give ``target`` a new directory entry with ``make(target)``, which writes, links or moves
+    a file there and fails if the name is taken.  The folder being filled is not the live site,
+    so whatever holds the name goes first: a folder, or a file, which may be a hard link to the
+    live site's file and so is replaced, never written into.  Missing parent folders are made.
+    (No temporary file and rename: a file costs one directory operation, not three.)"""
+    try:
+        make(target)
+        return
+    except (FileExistsError, IsADirectoryError):
+        if os.path.isdir(target) and not os.path.islink(target):
+            shutil.rmtree(target)
+        else:
+            os.unlink(target)
+    except (FileNotFoundError, NotADirectoryError):
+        _make_parent(Path(target))
+    make(target)
 
 
-def _link_or_copy(source: Path, target: Path) -> None:
-    """Put the previous build's file in the new site without writing its bytes again."""
-    def fill(temporary: Path) -> None:
+def _written(data: bytes) -> Callable[[str], None]:
+    def make(target: str) -> None:
+        with open(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666), "wb") as stream:
+            stream.write(data)
+    return make
+
+
+def _write_file(target: str, data: bytes) -> None:
+    """Write ``data`` to ``target`` in the folder being filled.  A file there that no other name
+    shares (one link: not the live site's file) is written over where it is, which costs no
+    directory operation and frees no blocks; anything else is replaced by a new file."""
+    try:
+        descriptor = os.open(target, os.O_WRONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
+    except OSError:  # not there, a folder, a symbolic link, or a folder missing on the way
+        _new_entry(target, _written(data))
+        return
+    with open(descriptor, "wb") as stream:
+        status = os.fstat(descriptor)
+        if stat.S_ISREG(status.st_mode) and status.st_nlink == 1:
+            stream.write(data)
+            stream.truncate()
+            return
+    _new_entry(target, _written(data))
+
+
+def _linked(source: str) -> Callable[[str], None]:
+    """A hard link to the previous build's file: it is not written again (a copy where links fail)."""
+    def make(target: str) -> None:
         try:
-            os.link(source, temporary)
-        except OSError:
-            shutil.copy2(source, temporary)
-    _replace(target, fill)
+            os.link(source, target)
+        except (FileExistsError, FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            raise
+        except OSError:  # no hard links here (another file system, or none at all)
+            shutil.copy2(source, target)
+    return make
+
+
+def _moved(source: Path) -> Callable[[str], None]:
+    def make(target: str) -> None:
+        os.link(source, target)  # and the source goes with its folder
+    return make
 
 
 def _link_previous(old: str, target: str) -> None:
     """Make ``target`` the previous site's file ``old``, unless it already is (a reused folder)."""
     if not _same_file(target, old):
-        _make_parent(Path(target))
-        _link_or_copy(Path(old), Path(target))
+        _new_entry(target, _linked(old))
 
 
-def place_file(root: Path | None, previous: Path | None, path: str, data: bytes | _Reuse, key: str,
+def place_file(root: Path | None, previous: Path | None, path: str, data: bytes | _Reuse | Path, key: str,
                previous_hash: Callable[[str], str | None]) -> Placed:
     """Put one file into the new site under ``root``: linked from the ``previous`` site when it is
-    REUSE or has the bytes the previous build recorded, else written.  ``root`` None is a dry run.
-    ``root`` may hold an older site (see SiteWriter): a file there that already is the previous
-    site's file is left as it is.
+    REUSE or has the bytes the previous build recorded, else written.  ``data`` may be a finished
+    file on the same file system (a search index file): it is then moved in, not written again.
+    ``root`` None is a dry run.  ``root`` may hold an older site (see SiteWriter): a file there
+    that already is the previous site's file is left as it is.
 
     Safe to call from several processes at once for different paths."""
+    finished = None
+    if isinstance(data, Path):
+        finished, data = data, data.read_bytes()
     check_relative_path(path)
     # Plain strings, not Path objects: this runs for every file of the site.
     old = os.path.join(previous, path) if previous is not None else None
@@ -119,8 +166,10 @@ def place_file(root: Path | None, previous: Path | None, path: str, data: bytes 
     if old is not None and digest == previous_hash(path) and os.path.isfile(old):
         _link_previous(old, target)  # same bytes as before: linked, not written again
         return Placed(key, digest, True, False)
-    _make_parent(Path(target))
-    _replace(Path(target), lambda temporary: temporary.write_bytes(data))
+    if finished is not None:
+        _new_entry(target, _moved(finished))
+    else:
+        _write_file(target, data)
     return Placed(key, digest, True, True)
 
 
@@ -165,6 +214,8 @@ class SiteWriter:
             check_output_folder(out_dir)
             if self.spare is not None:
                 self.root = self.spare
+                for leftover in self.spare.parent.glob(f"{self.spare.name}.search-*"):  # a killed build's
+                    shutil.rmtree(leftover, ignore_errors=True)
                 if self.root.exists() and not self.root.is_dir():
                     self.root.unlink()
                 self.root.mkdir(parents=True, exist_ok=True)
@@ -183,9 +234,9 @@ class SiteWriter:
         if kind is not None and self.root is not None and self.spare is None:
             shutil.rmtree(self.root, ignore_errors=True)
 
-    def place(self, path: str, data: bytes | str | _Reuse, key: str = "") -> Placed:
-        """Put one file (bytes, text, or REUSE for the previous build's file) into the new site
-        without recording it: safe in worker processes, whose results go to ``adopt``."""
+    def place(self, path: str, data: bytes | str | _Reuse | Path, key: str = "") -> Placed:
+        """Put one file (bytes, text, a finished file to move in, or REUSE for the previous build's
+        file) into the new site without recording it: safe in worker processes, whose results go to ``adopt``."""
         try:
             return place_file(self.root, self.previous, path,
                               data.encode("utf-8") if isinstance(data, str) else data, key, self.previous_hash)
@@ -193,14 +244,14 @@ class SiteWriter:
             raise DigestError(f"could not write the site: {error.strerror or error}",
                               error.filename or self.out_dir) from None
 
-    def add(self, path: str, data: bytes | str | _Reuse, key: str = "") -> Placed:
+    def add(self, path: str, data: bytes | str | _Reuse | Path, key: str = "") -> Placed:
         """Place one file and record it."""
         if path in self.files:
             raise DigestError(f"two outputs want the same file: {path}")
         placed = self.files[path] = self.place(path, data, key)
         return placed
 
-    def update(self, files: dict[str, bytes | str], key: str = "") -> None:
+    def update(self, files: dict[str, bytes | str | Path], key: str = "") -> None:
         for path, data in files.items():
             self.add(path, data, key)
 
@@ -238,7 +289,7 @@ class SiteWriter:
         try:
             if self.spare is not None:
                 self._remove_strays()
-            _replace(fresh / MARKER, lambda temporary: temporary.write_text(f"digest {version}\n", encoding="utf-8"))
+            _new_entry(str(fresh / MARKER), _written(f"digest {version}\n".encode("utf-8")))
             if not out_dir.exists():
                 os.rename(fresh, out_dir)
             elif _exchange(fresh, out_dir):

@@ -9,19 +9,22 @@ the previous build's files.  The newest shard is the main bundle, at
 and hold only index files.
 
 Each shard is indexed by the Pagefind binary from the paper pages of the new
-site folder, and its files are added to the build's output, so they land in
-the site with the same all-or-nothing swap as every other file.  Only
+site folder, where they are, while the build makes its other files; the
+index files are then linked into the build's output, so they land in the site
+with the same all-or-nothing swap as every other file.  Only
 elements marked ``data-pagefind-body`` (the paper pages' article) are
 indexed, so every result is a paper.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import subprocess
-import tempfile
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from digest.errors import DigestError
@@ -49,44 +52,96 @@ def _executable() -> str:
     return str(binary)
 
 
-def _index_one(binary: str, site: Path, pages: list[str], language: str, scratch: Path) -> Path:
-    source, output = scratch / "pages", scratch / BUNDLE
-    for page in pages:  # linked, not copied: the indexer reads just these pages
-        target = source / page
-        target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(site / page, target)
-        except OSError:
-            shutil.copyfile(site / page, target)
-    # The command line, not Pagefind's service mode: the command waits for every file to be
-    # written before it exits, where the service can answer while a file is still being written.
-    done = subprocess.run([binary, "--site", str(source), "--output-path", str(output), "--silent",
-                           "--force-language", language],
-                          capture_output=True, text=True, stdin=subprocess.DEVNULL)
-    if done.returncode != 0:
-        reason = (done.stderr or done.stdout).strip().splitlines()
-        raise DigestError(f"the search index could not be built: {reason[0] if reason else done.returncode}")
-    return output
+#: Page names of the site: a shard's pages are named in a glob, and these need no escaping there.
+_SAFE_PAGE = re.compile(r"[a-z0-9][a-z0-9.\-]*(?:/[a-z0-9][a-z0-9.\-]*)*/index\.html")
 
 
-def search_bundles(site: Path, shards: dict[str, list[str]], language: str, *,
-                   workers: int = 1) -> dict[str, dict[str, bytes]]:
-    """Bundle path -> (site path -> bytes) of the bundles for the given shards (bundle path ->
-    site-relative pages under ``site``).  A bundle other than ``pagefind/`` keeps only its index files."""
-    if not shards:
-        return {}
-    binary = _executable()
-    language = language.split("-")[0].lower()
-    keep = (*_INDEX_FILES, f"wasm.{language}.pagefind")
-    with tempfile.TemporaryDirectory(prefix="digest-search-") as tmp:
-        jobs = {bundle: Path(tmp) / str(n) for n, bundle in enumerate(sorted(shards))}
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            folders = dict(zip(jobs, pool.map(
-                lambda bundle: _index_one(binary, site, shards[bundle], language, jobs[bundle]), jobs)))
-        return {bundle: {bundle + path.relative_to(folder).as_posix(): path.read_bytes()
-                         for path in sorted(folder.rglob("*"))
-                         if path.is_file() and (bundle == f"{BUNDLE}/" or path.name.endswith(keep))}
-                for bundle, folder in sorted(folders.items())}
+def _page_glob(pages: list[str]) -> str:
+    """A Pagefind glob matching exactly these site-relative pages."""
+    for page in pages:
+        if not _SAFE_PAGE.fullmatch(page):
+            raise DigestError(f"cannot index {page!r} for search: unexpected characters in its path")
+    return pages[0] if len(pages) == 1 else "{" + ",".join(pages) + "}"
+
+
+class SearchIndexing:
+    """Pagefind over the given shards (bundle path -> site-relative pages under ``site``), at
+    most ``workers`` at a time, in the background while the build goes on; ``result()`` waits
+    for it.  Leaving the context stops Pagefind if it still runs and removes what it wrote.
+
+    Pagefind reads the pages where they are, named in a glob in its configuration file (a shard
+    names hundreds of pages: too long for a command line), and writes each bundle into a folder
+    beside ``site``, on the same file system, from which the build links the files into the site.
+    The folder is not inside the site, so that nothing a killed build's Pagefind writes can end
+    up in it; Pagefind itself is started to die with the build where ``setpriv`` can do that."""
+
+    def __init__(self, site: Path, shards: dict[str, list[str]], language: str, *, workers: int = 1):
+        self.site, self.shards = site, shards
+        self.language = language.split("-")[0].lower()
+        self.workers = max(1, workers)
+        self.scratch = site.parent / f"{site.name}.search-{os.getpid()}"
+        self._lock = threading.Lock()
+        self._running: set[subprocess.Popen] = set()
+        self._stopping = False
+        self._pool: ThreadPoolExecutor | None = None
+        self._futures: dict[str, Future] = {}
+
+    def __enter__(self) -> "SearchIndexing":
+        if not self.shards:
+            return self
+        binary = _executable()
+        prefix = ["setpriv", "--pdeathsig", "KILL", "--"] if shutil.which("setpriv") else []
+        shutil.rmtree(self.scratch, ignore_errors=True)
+        self.scratch.mkdir(parents=True)
+        self._pool = ThreadPoolExecutor(max_workers=self.workers)
+        self._futures = {bundle: self._pool.submit(self._index_one, [*prefix, binary], bundle, self.scratch / str(n))
+                         for n, bundle in enumerate(sorted(self.shards))}
+        return self
+
+    def _index_one(self, command: list[str], bundle: str, folder: Path) -> Path:
+        folder.mkdir()
+        output = folder / BUNDLE
+        (folder / "pagefind.json").write_text(json.dumps({"glob": _page_glob(self.shards[bundle])}), encoding="utf-8")
+        # The command line, not Pagefind's service mode: the command waits for every file to be
+        # written before it exits, where the service can answer while a file is still being written.
+        with open(folder / "pagefind.log", "w+", encoding="utf-8", errors="replace") as log:
+            with self._lock:
+                if self._stopping:
+                    raise DigestError("the search index was not built: the build stopped")
+                process = subprocess.Popen(
+                    [*command, "--site", str(self.site), "--output-path", str(output), "--silent",
+                     "--force-language", self.language],
+                    cwd=folder, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+                self._running.add(process)
+            code = process.wait()
+            with self._lock:
+                self._running.discard(process)
+            if code != 0:
+                log.seek(0)
+                reason = log.read().strip().splitlines()
+                raise DigestError(f"the search index could not be built: {reason[0] if reason else code}")
+        return output
+
+    def result(self) -> dict[str, dict[str, Path]]:
+        """Bundle path -> (site path -> the file Pagefind wrote it to), once Pagefind is done.
+        A bundle other than ``pagefind/`` keeps only its index files."""
+        keep = (*_INDEX_FILES, f"wasm.{self.language}.pagefind")
+        bundles: dict[str, dict[str, Path]] = {}
+        for bundle, future in self._futures.items():
+            folder = future.result()
+            bundles[bundle] = {bundle + path.relative_to(folder).as_posix(): path
+                               for path in sorted(folder.rglob("*"))
+                               if path.is_file() and (bundle == f"{BUNDLE}/" or path.name.endswith(keep))}
+        return bundles
+
+    def __exit__(self, *exc) -> None:
+        with self._lock:
+            self._stopping = True
+            for process in self._running:
+                process.kill()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 def shard_papers(papers) -> dict[str, list]:

@@ -203,3 +203,26 @@ def test_a_reused_spare_folder_loses_what_the_new_site_does_not_have(tmp_path):
     assert (out / "index.html").read_bytes() == b"two"
     assert (spare / "index.html").read_bytes() == b"one"  # the spare folder now holds the previous site
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site", "spare"]
+
+
+def test_a_reused_spare_folder_never_writes_into_a_file_of_the_live_site(tmp_path):
+    """The spare folder's files are often hard links to the live site's: those are replaced by
+    new files; only a file no other name shares is written over where it is."""
+    out, spare = tmp_path / "site", tmp_path / "spare"
+    replace_site({"shared.html": b"live", "own.html": b"live too", "gone.html": b"x"}, out, version="t")
+    spare.mkdir()
+    os.link(out / "shared.html", spare / "shared.html")
+    (spare / "own.html").write_bytes(b"the spare's own, longer than what replaces it")
+    (spare / "dir.html").mkdir()
+    (spare / "dir.html" / "x").write_bytes(b"a folder where a file must be")
+    os.symlink(out / "gone.html", spare / "link.html")
+    own_inode = (spare / "own.html").stat().st_ino
+    with SiteWriter(out, spare=spare) as writer:
+        for name in ("shared.html", "own.html", "dir.html", "link.html"):
+            writer.add(name, b"new " + name.encode())
+        assert (out / "shared.html").read_bytes() == b"live" and (out / "gone.html").read_bytes() == b"x"
+        assert (spare / "own.html").stat().st_ino == own_inode  # written where it was
+        writer.commit(version="t")
+    for name in ("shared.html", "own.html", "dir.html", "link.html"):
+        assert (out / name).read_bytes() == b"new " + name.encode() and not (out / name).is_symlink()
+    assert (spare / "shared.html").read_bytes() == b"live"  # the previous site, untouched

@@ -125,3 +125,42 @@ def test_workers_end_when_the_build_is_killed(tmp_path):
     while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not any(_alive(pid) for pid in workers), "a worker outlived the killed build"
+
+
+def _comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
+def test_the_search_indexer_ends_when_the_build_is_killed_and_leaves_nothing_behind(tmp_path):
+    """Pagefind runs in the background while the build goes on: killed with the build, it must
+    not outlive it, and what it had written must reach neither this site nor the next."""
+    content = synthetic_corpus(tmp_path / "content", 40)
+    out = tmp_path / "site"
+    command = [sys.executable, "-m", "digest", "build", "-q", "--content", str(content), "--out", str(out)]
+    subprocess.run(command, check=True, timeout=300)
+    before = tree(out)
+    first = sorted((content / "snapshots").iterdir())[0]
+    first.write_text(first.read_text().replace("Paper ", "Article "))  # every shard's text changes
+    process = subprocess.Popen([*command[:4], "--clean", *command[4:]])
+    indexers: set[int] = set()
+    deadline = time.monotonic() + 120
+    while not indexers and process.poll() is None and time.monotonic() < deadline:
+        indexers = {pid for pid in _children(process.pid) if _comm(pid) == "pagefind"}
+        time.sleep(0.01)
+    assert indexers, "the build should have started Pagefind"
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    # Killed at its start, a shard takes Pagefind far longer than this to finish by itself.
+    deadline = time.monotonic() + 0.15
+    while any(_alive(pid) for pid in indexers) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not any(_alive(pid) for pid in indexers), "Pagefind outlived the killed build"
+    assert tree(out) == before
+    subprocess.run(command, check=True, timeout=300)
+    assert not [p for p in tmp_path.rglob("*") if ".search-" in p.name]
+    assert not [p for p in tree(out) if "search-" in p or "pagefind.json" in p]
+    assert any(p.startswith("pagefind/") and p.endswith(".pf_meta") for p in tree(out))
