@@ -141,9 +141,10 @@ def resolve_snapshot_dates(
         else:
             constraints[index] = content_constraints(snapshot)
 
-    # Cards without a year, by paper, so that other snapshots can date them.
+    # Cards without a year, by paper, so that other snapshots can date them (only needed, and
+    # only gathered, when a snapshot's own evidence is not enough: usually every file is named by its day).
     sightings: dict[str, list[tuple[int, PartialDate]]] = defaultdict(list)
-    for index, snapshot in enumerate(parsed):
+    for index, snapshot in enumerate(parsed if constraints else ()):
         for card in snapshot.cards:
             if card.published is not None:
                 sightings[normalise_title(card.title)].append((index, card.published))
