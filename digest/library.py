@@ -11,8 +11,8 @@ import datetime as dt
 import hashlib
 from pathlib import PurePath
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from slugify import slugify
 
@@ -21,6 +21,7 @@ from digest.models import (
     NEW, RETURNING, TRENDING, Appearance, Card, Day, DayEntry, DroppedEntry,
     Library, Paper, Snapshot, Topic, TopicMatch, normalise_title,
 )
+from digest.lazy import Joined, Overlay
 from digest.topics import match_topics
 
 #: When several snapshots of one day are merged, the longest list leads the ranking;
@@ -30,14 +31,23 @@ OTHER_TITLE = "Other"
 OTHER_DESCRIPTION = "Papers that match none of the topics."
 
 
-def identity_resolver(snapshots: Sequence[Snapshot]):
-    """A function card -> paper key, joining title-only cards to the arXiv id of the same title."""
+def arxiv_ids_by_title(snapshots: Sequence[Snapshot]) -> dict[str, set[str]]:
+    """Normalised title -> the arXiv ids that cards with that title give."""
     ids_by_title: dict[str, set[str]] = defaultdict(set)
     for snapshot in snapshots:
         for card in snapshot.cards:
             if card.arxiv_id:
                 ids_by_title[normalise_title(card.title)].add(card.arxiv_id)
+    return ids_by_title
 
+
+def _title_key(title: str, ids: Collection[str]) -> str:
+    """The key of a card without an arXiv id: that of the one id its title has, else the title's."""
+    return f"arxiv:{next(iter(ids))}" if len(ids) == 1 else f"title:{title}"
+
+
+def identity_resolver(ids_by_title: Mapping[str, Collection[str]]):
+    """A function card -> paper key, joining title-only cards to the arXiv id of the same title."""
     keys_by_title: dict[str, str] = {}  # a paper's cards on its days have the same title
 
     def key(card: Card) -> str:
@@ -46,8 +56,7 @@ def identity_resolver(snapshots: Sequence[Snapshot]):
         known = keys_by_title.get(card.title)
         if known is None:
             title = normalise_title(card.title)
-            ids = ids_by_title.get(title, ())
-            known = keys_by_title[card.title] = f"arxiv:{next(iter(ids))}" if len(ids) == 1 else f"title:{title}"
+            known = keys_by_title[card.title] = _title_key(title, ids_by_title.get(title, ()))
         return known
 
     return key
@@ -90,23 +99,82 @@ def match_each(texts: Sequence[tuple[str, str, tuple[str, ...] | None]],
     return [match_topics(title, abstract, topics, keywords) for title, abstract, keywords in texts]
 
 
+@dataclass(frozen=True)
+class LibraryState:
+    """A library, and what it was made from beyond its own data: kept between builds, so that
+    new days extend it (``extend_library``) instead of it being made again from every snapshot."""
+
+    library: Library
+    ids_by_title: Mapping[str, frozenset[str]] = field(default_factory=dict)  #: see ``arxiv_ids_by_title``
+    last_titles: Mapping[str, str] = field(default_factory=dict)  #: paper key -> its latest card's title
+    wanted_slugs: Mapping[str, str] = field(default_factory=dict)  #: paper key -> slug before collisions
+
+
+EMPTY = LibraryState(Library(days=()))
+
+
+@dataclass(frozen=True)
+class Extension:
+    """A library extended by new days, and what that changed."""
+
+    state: LibraryState
+    papers: frozenset[str]  #: keys of the papers that are new or changed (seen again, or given a new slug)
+    days: tuple[dt.date, ...]  #: the new days
+
+
+#: Card fields that a paper takes from its latest card that has them (the richest data wins).
+CARD_FIELDS = ("title", "abstract", "organization", "authors", "published", "arxiv_id", "url", "author_names",
+               "github", "github_stars", "project_page", "thumbnail", "keywords")
+
+
 def build_library(snapshots: Sequence[Snapshot], topics: Sequence[TopicConfig], *,
                   match_all=match_each) -> Library:
     """The whole model: papers with their histories, days with new/returning/dropped, topics.
 
     ``match_all`` assigns topics to all papers at once (``match_each``, or a
     cached or parallel version of it)."""
-    key = identity_resolver(snapshots)
+    extension = extend_library(EMPTY, snapshots, topics, match_all=match_all)
+    assert extension is not None  # nothing comes before an empty library
+    return extension.state.library
+
+
+def extend_library(state: LibraryState, snapshots: Sequence[Snapshot], topics: Sequence[TopicConfig], *,
+                   match_all=match_each) -> Extension | None:
+    """The library of ``state`` with the days of ``snapshots`` added after its own, or None when
+    they cannot simply be added: a day not after the library's last, or an arXiv id that would
+    join cards of earlier days to another paper.  Then the library must be built again from all
+    snapshots.  From ``EMPTY`` this is ``build_library``; the library it gives is the one that
+    ``build_library`` gives for all the snapshots together.
+
+    Papers that are not on the new days and keep their slug are taken from ``state`` as they
+    are (they may stay pickled: see digest.lazy)."""
+    old = state.library
+    last = old.days[-1].date if old.days else None
+    if last is not None and any(snapshot.date <= last for snapshot in snapshots):
+        return None
+    ids_by_title = state.ids_by_title
+    new_ids = arxiv_ids_by_title(snapshots)
+    if new_ids:
+        merged = dict(ids_by_title)
+        for title, ids in new_ids.items():
+            before = ids_by_title.get(title, frozenset())
+            after = before | ids
+            # An earlier card without an id whose title now resolves to another key: rebuild.
+            if _title_key(title, before) != _title_key(title, after) and (before or f"title:{title}" in old.papers):
+                return None
+            merged[title] = frozenset(after)
+        ids_by_title = merged
+    key = identity_resolver(ids_by_title)
+
     by_date: dict[dt.date, list[Snapshot]] = defaultdict(list)
     for snapshot in snapshots:
         by_date[snapshot.date].append(snapshot)
-
-    cards_by_key: dict[str, list[tuple[dt.date, Card]]] = defaultdict(list)
+    drafts: dict[str, dict] = {}  # paper key -> its fields so far
     appearances: dict[str, list[Appearance]] = defaultdict(list)
+    last_titles = dict(state.last_titles)
     days: list[Day] = []
-    seen: set[str] = set()
-    previous: dict[str, int] = {}
-    previous_date: dt.date | None = None
+    previous: dict[str, int] = {e.paper: e.rank for e in old.days[-1].entries} if old.days else {}
+    previous_date = last
     for date in sorted(by_date):
         day_snapshots = by_date[date]
         placed = merge_day(day_snapshots, key)
@@ -114,80 +182,88 @@ def build_library(snapshots: Sequence[Snapshot], topics: Sequence[TopicConfig], 
         for item in placed:
             if item.key in previous:
                 status = TRENDING
-            elif item.key in seen:
+            elif item.key in drafts or item.key in old.papers:
                 status = RETURNING
             else:
                 status = NEW
             comments, upvotes = item.first("comments"), item.first("upvotes")
             entries.append(DayEntry(item.key, item.rank, status, previous.get(item.key), comments, upvotes))
+            draft = drafts.get(item.key)
+            if draft is None:
+                draft = drafts[item.key] = _draft(old.papers.get(item.key))
             # Poorer cards first, so that the richest card of the day has the last word.
-            cards_by_key[item.key].extend((date, card) for card in reversed(item.cards))
+            for card in reversed(item.cards):
+                _take(draft, card)
+                last_titles[item.key] = card.title
             appearances[item.key].append(Appearance(date, item.rank, comments, upvotes, item.source))
         current = {item.key: item.rank for item in placed}
         dropped = tuple(DroppedEntry(k, rank) for k, rank in sorted(previous.items(), key=lambda kv: kv[1])
                         if k not in current)
         days.append(Day(date, tuple(sorted(PurePath(s.source).name for s in day_snapshots)), tuple(entries), dropped,
                         previous_date))
-        seen.update(current)
         previous, previous_date = current, date
 
-    slugs = assign_slugs({k: cards[-1][1].title for k, cards in cards_by_key.items()})
-    keys = sorted(cards_by_key)
-    texts = [(_latest(cards_by_key[k], "title"), _latest(cards_by_key[k], "abstract") or "",
-              _latest(cards_by_key[k], "keywords")) for k in keys]
-    papers = {
-        k: _make_paper(k, slugs[k], cards_by_key[k], tuple(appearances[k]), found)
-        for k, found in zip(keys, match_all(texts, topics))
-    }
-    return Library(days=tuple(days), papers=papers, topics=_collect_topics(papers, topics))
+    wanted = dict(state.wanted_slugs)
+    wanted.update((k, wanted_slug(k, last_titles[k])) for k in drafts)
+    slugs = assign_slugs(wanted)
+    # Only a paper that wants a new slug can make other papers' slugs collide, or stop colliding.
+    old_slugs = (assign_slugs(state.wanted_slugs) if old.papers and any(
+        wanted[k] != state.wanted_slugs.get(k) for k in drafts) else None)
+    touched = sorted(drafts)
+    texts = [(drafts[k]["title"], drafts[k]["abstract"] or "", drafts[k]["keywords"]) for k in touched]
+    changed: dict[str, Paper] = {}
+    for k, found in zip(touched, match_all(texts, topics)):
+        before = old.papers.get(k)
+        changed[k] = _make_paper(k, slugs[k], drafts[k], (*(before.appearances if before else ()), *appearances[k]),
+                                 found)
+    # A new paper whose slug collides with an older one's gives both a new slug.
+    for k, slug in (old_slugs or {}).items():
+        if k not in changed and slugs[k] != slug:
+            changed[k] = replace(old.papers[k], slug=slugs[k])
 
-
-def _latest(cards: list[tuple[dt.date, Card]], field: str):
-    """The value of a card field from the latest card that has one (the richest data wins)."""
-    for _, card in reversed(cards):
-        value = getattr(card, field)
-        if value not in (None, "", ()):
-            return value
-    return None
-
-
-def _make_paper(key: str, slug: str, cards: list[tuple[dt.date, Card]],
-                appearances: tuple[Appearance, ...], topics: tuple[TopicMatch, ...]) -> Paper:
-    title = _latest(cards, "title")
-    abstract = _latest(cards, "abstract") or ""
-    published = _latest(cards, "published")
-    keywords = _latest(cards, "keywords")
-    return Paper(
-        key=key, slug=slug, title=title, abstract=abstract,
-        organization=_latest(cards, "organization"),
-        authors=_latest(cards, "authors"),
-        published=published.to_date() if published else None,
-        arxiv_id=_latest(cards, "arxiv_id"),
-        url=_latest(cards, "url"),
-        appearances=appearances,
-        topics=topics,
-        author_names=_latest(cards, "author_names"),
-        github=_latest(cards, "github"),
-        github_stars=_latest(cards, "github_stars"),
-        project_page=_latest(cards, "project_page"),
-        thumbnail=_latest(cards, "thumbnail"),
-        keywords=keywords,
+    library = Library(
+        days=Joined(old.days, days) if old.days else tuple(days),
+        papers=Overlay(old.papers, changed) if old.papers else dict(sorted(changed.items())),
+        topics=_collect_topics(old.topics, [changed[k] for k in touched], topics),
     )
+    new_state = LibraryState(library, ids_by_title, last_titles, wanted)
+    return Extension(new_state, frozenset(changed), tuple(day.date for day in days))
 
 
-def assign_slugs(titles: dict[str, str]) -> dict[str, str]:
-    """A unique, URL-safe page name per paper key: its arXiv id, else its title slugified.
+def _draft(paper: Paper | None) -> dict:
+    """A paper's card fields, to be updated by newer cards."""
+    if paper is None:
+        return dict.fromkeys(CARD_FIELDS)
+    return {name: getattr(paper, name) for name in CARD_FIELDS}
 
-    ``titles`` maps paper keys to titles.  Two titles that slugify alike both
-    get a short hash of their identity, so that a slug never depends on which
-    other papers exist, except in that case.
+
+def _take(draft: dict, card: Card) -> None:
+    """Update a paper's fields with those a newer card has."""
+    for name in CARD_FIELDS:
+        value = getattr(card, name)
+        if value not in (None, "", ()):
+            draft[name] = value.to_date() if name == "published" else value
+
+
+def _make_paper(key: str, slug: str, fields: dict, appearances: tuple[Appearance, ...],
+                topics: tuple[TopicMatch, ...]) -> Paper:
+    return Paper(key=key, slug=slug, **{**fields, "abstract": fields["abstract"] or ""},
+                 appearances=appearances, topics=topics)
+
+
+def wanted_slug(key: str, title: str) -> str:
+    """A paper's page name before collisions are resolved: its arXiv id, else its title slugified."""
+    if key.startswith("arxiv:"):
+        return slugify(key.removeprefix("arxiv:"), lowercase=True, regex_pattern=r"[^-a-z0-9.]+")
+    return slugify(title, max_length=80, word_boundary=True) or "paper"
+
+
+def assign_slugs(wanted: Mapping[str, str]) -> dict[str, str]:
+    """A unique, URL-safe page name per paper key, from its ``wanted_slug``.
+
+    Two papers that want the same slug both get a short hash of their identity,
+    so that a slug never depends on which other papers exist, except in that case.
     """
-    wanted: dict[str, str] = {}
-    for k, title in titles.items():
-        if k.startswith("arxiv:"):
-            wanted[k] = slugify(k.removeprefix("arxiv:"), lowercase=True, regex_pattern=r"[^-a-z0-9.]+")
-        else:
-            wanted[k] = slugify(title, max_length=80, word_boundary=True) or "paper"
     counts: dict[str, int] = defaultdict(int)
     for slug in wanted.values():
         counts[slug] += 1
@@ -203,18 +279,26 @@ def _trend_order(paper: Paper) -> tuple:
     return (-last.date.toordinal(), last.rank, paper.title.casefold())
 
 
-def _collect_topics(papers: dict[str, Paper], topics: Sequence[TopicConfig]) -> tuple[Topic, ...]:
+def _collect_topics(previous: Sequence[Topic], changed: Sequence[Paper],
+                    topics: Sequence[TopicConfig]) -> tuple[Topic, ...]:
+    """Every topic's papers, most recently trending first.  ``changed`` are the papers seen on the
+    new days: they trend after every other paper, so they come first, in their own order, and the
+    others keep theirs."""
     members: dict[str, list[Paper]] = defaultdict(list)
-    for paper in papers.values():
+    for paper in changed:
         for match in paper.topics or ():
             members[match.topic].append(paper)
         if not paper.topics:
             members[OTHER_TOPIC].append(paper)
-    result = [
-        Topic(t.slug, t.title, t.description, tuple(p.key for p in sorted(members[t.slug], key=_trend_order)))
-        for t in topics
-    ]
-    if members[OTHER_TOPIC]:
-        result.append(Topic(OTHER_TOPIC, OTHER_TITLE, OTHER_DESCRIPTION,
-                            tuple(p.key for p in sorted(members[OTHER_TOPIC], key=_trend_order))))
+    moved = {paper.key for paper in changed}
+    before = {topic.slug: topic.papers for topic in previous}
+
+    def papers(slug: str) -> tuple[str, ...]:
+        return (*(p.key for p in sorted(members[slug], key=_trend_order)),
+                *(k for k in before.get(slug, ()) if k not in moved))
+
+    result = [Topic(t.slug, t.title, t.description, papers(t.slug)) for t in topics]
+    other = papers(OTHER_TOPIC)
+    if other:
+        result.append(Topic(OTHER_TOPIC, OTHER_TITLE, OTHER_DESCRIPTION, other))
     return tuple(result)

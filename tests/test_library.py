@@ -29,8 +29,8 @@ import pytest
 
 from digest.config import TopicConfig, TopicRule, load_config, phrase_pattern
 from digest.dates import resolve_snapshot_dates
-from digest.library import build_library
-from digest.models import NEW, RETURNING, TRENDING, Organization, Snapshot, TopicMatch
+from digest.library import EMPTY, build_library, extend_library
+from digest.models import NEW, RETURNING, TRENDING, Organization, Snapshot, TopicMatch, normalise_title
 from digest.parse import parse_text_snapshot
 from digest.topics import match_topics
 
@@ -435,3 +435,108 @@ def test_topic_matching_is_what_the_rule_patterns_find(library):
             assert match_topics(title, abstract, topics) == _match_by_patterns_alone(title, abstract, topics)
             checked += bool(match_topics(title, abstract, topics))
     assert checked > 100
+
+
+# --------------------------------------------------------------------------
+# Extending a library by new days (what a day's rebuild of a long archive does)
+
+def _days_of(snapshots):
+    by_date = {}
+    for snapshot in snapshots:
+        by_date.setdefault(snapshot.date, []).append(snapshot)
+    return [by_date[date] for date in sorted(by_date)]
+
+
+def _as_built(library):
+    return tuple(library.days), list(library.papers.items()), library.topics
+
+
+def _every_format(folder: Path) -> Path:
+    fixtures = Path(__file__).resolve().parent / "fixtures"
+    (folder / "snapshots").mkdir(parents=True)
+    for path in (CONTENT / "snapshots").iterdir():
+        (folder / "snapshots" / path.name).write_bytes(path.read_bytes())
+    for sub in ("json", "html", "crawl"):
+        for path in sorted((fixtures / sub).iterdir()):
+            if path.name[:4].isdigit():
+                (folder / "snapshots" / f"{path.stem}-{sub}{path.suffix}").write_bytes(path.read_bytes())
+    return folder
+
+
+@pytest.mark.parametrize("corpus", ["seeds", "every-format", "synthetic"])
+def test_a_library_extended_day_by_day_is_the_library_built_at_once(corpus, topics, tmp_path):
+    from conftest import synthetic_corpus
+    from digest.build import load_snapshots as load_folder
+
+    folder = {"seeds": CONTENT, "every-format": _every_format(tmp_path / "content") if corpus == "every-format"
+              else None, "synthetic": synthetic_corpus(tmp_path / "content", 30) if corpus == "synthetic"
+              else None}[corpus]
+    snapshots = load_folder(folder, TODAY, lambda message: None)
+    whole = build_library(snapshots, topics)
+    state, changed, so_far, refused = EMPTY, [], [], 0
+    for day in _days_of(snapshots):
+        so_far += day
+        extension = extend_library(state, day, topics)
+        if extension is None:  # as a build does: make it again from every snapshot
+            refused += 1
+            extension = extend_library(EMPTY, so_far, topics)
+        state = extension.state
+        changed.append(extension.papers)
+    assert _as_built(state.library) == _as_built(whole)
+    # Text dumps never re-key earlier cards; the HTML of Dec 16 gives ids to titles seen on Nov 3.
+    assert refused == (1 if corpus == "every-format" else 0)
+    # Only the papers of the new day (and any renamed) change; the last day's papers among them.
+    assert {e.paper for e in whole.days[-1].entries} <= changed[-1]
+    assert len(changed[-1]) < len(whole.papers) or len(whole.days) == 1
+
+
+def test_extending_by_a_day_that_is_not_after_the_last_is_refused(snapshots, topics):
+    state = extend_library(EMPTY, snapshots[1:], topics).state
+    assert extend_library(state, snapshots[:1], topics) is None  # Nov 3 comes before Dec 16
+    assert extend_library(state, snapshots[-1:], topics) is None  # Jan 19 is there already
+
+
+def test_an_arxiv_id_for_an_earlier_title_only_paper_is_refused(snapshots, topics):
+    """A JSON snapshot that gives an id to a title seen before on text cards joins those cards to
+    the id: earlier days change, so the library must be built again."""
+    nov3, dec16, jan7, jan19 = snapshots
+    state = extend_library(EMPTY, [nov3, dec16], topics).state
+    later = dataclasses.replace(jan7, cards=(dataclasses.replace(jan7.cards[0], arxiv_id="2505.09343"),
+                                             *jan7.cards[1:]))
+    assert later.cards[0].title == DEEPSEEK  # also on Nov 3 and Dec 16, without an id
+    assert extend_library(state, [later], topics) is None
+    library = build_library([nov3, dec16, later], topics)
+    assert [a.date for a in library.papers["arxiv:2505.09343"].appearances] == DAYS[:3]
+
+
+def test_a_second_arxiv_id_for_a_title_is_refused(snapshots, topics):
+    nov3, dec16, jan7, jan19 = snapshots
+    first = dataclasses.replace(dec16, cards=(dataclasses.replace(dec16.cards[0], arxiv_id="2505.09343"),
+                                              *dec16.cards[1:]))
+    state = extend_library(EMPTY, [nov3, first], topics).state
+    other = dataclasses.replace(jan7, cards=(dataclasses.replace(jan7.cards[0], arxiv_id="2599.00001"),
+                                             *jan7.cards[1:]))
+    assert extend_library(state, [other], topics) is None
+    same = dataclasses.replace(jan7, cards=(dataclasses.replace(jan7.cards[0], arxiv_id="2505.09343"),
+                                            *jan7.cards[1:]))
+    extension = extend_library(state, [same], topics)
+    assert extension is not None
+    assert _as_built(extension.state.library) == _as_built(build_library([nov3, first, same], topics))
+
+
+def test_a_new_paper_whose_slug_collides_renames_the_older_one(snapshots, topics):
+    """Two long titles cut to the same slug: the paper seen before gets a new slug too, though
+    it is not on the new day."""
+    nov3, dec16, jan7, jan19 = snapshots
+    prefix = "Hardware Acceleration of Neural Graphics on Mobile and Desktop GPUs with Many Cores"
+    one = dataclasses.replace(dec16.cards[13], title=prefix + ": Part One", rank=len(dec16.cards) + 1)
+    two = dataclasses.replace(dec16.cards[13], title=prefix + ": Part Two", rank=len(jan7.cards) + 1)
+    dec16, jan7 = (dataclasses.replace(dec16, cards=(*dec16.cards, one)),
+                   dataclasses.replace(jan7, cards=(*jan7.cards, two)))
+    state = extend_library(EMPTY, [nov3, dec16], topics).state
+    older = paper_by_title(state.library, one.title)
+    extension = extend_library(state, [jan7], topics)
+    assert extension is not None
+    assert _as_built(extension.state.library) == _as_built(build_library([nov3, dec16, jan7], topics))
+    renamed = extension.state.library.papers[older.key]
+    assert older.key in extension.papers and renamed.slug != older.slug and renamed.slug.startswith(older.slug)
