@@ -10,10 +10,11 @@ once everything succeeded.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gc
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,9 @@ from digest.dates import resolve_snapshot_dates
 from digest.errors import DigestError
 from digest.feeds import day_feed, feed_files, opml, topic_feed
 from digest.keys import OutputKeys, listing_keys
-from digest.library import build_library
+from digest.archive import Changes, Model, extended_model, model_from_record, model_record, whole_model
+from digest.dates import filename_date
+from digest.library import EMPTY, build_library, extend_library
 from digest.models import Library, ParsedSnapshot, Snapshot
 from digest.cache import BuildCache, build_lock, cache_dir_for, code_version, folder_hash, key_of
 from digest.newsletter import newsletter_paths, render_newsletter
@@ -32,12 +35,12 @@ from digest.output import (REUSE, Placed, SiteWriter, check_output_folder, commi
                            stage_text)
 from digest.parallel import available_cores, ordered_map
 from digest.progress import Progress
-from digest.pages import (GENERATOR, DayPage, TopicPage, day_markdown, day_pages, topic_markdown, topic_pages,
-                          topic_slices)
+from digest.pages import (GENERATOR, DayPage, TopicPage, day_markdown, day_pages, slice_ranges, topic_markdown,
+                          topic_pages, topic_slices)
 from digest.parse import decode_snapshot, parse_snapshot
 from digest.render import PageJob, default_templates_dir, make_environment, render_template, site_page_jobs
 from digest.topics import match_topics
-from digest.search import BUNDLE, SearchIndexing, shard_papers
+from digest.search import BUNDLE, SearchIndexing, bundle_path
 from digest.sitemap import robots_txt, sitemap_xml
 
 SNAPSHOT_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json")
@@ -79,7 +82,17 @@ def snapshot_files(folder: Path) -> list[Path]:
 def load_snapshots(content_dir: Path, today: dt.date, warn: Warn, cache: BuildCache | None = None,
                    jobs: int | None = None) -> list[Snapshot]:
     """Parse and date every snapshot; with a cache, only files whose bytes are new are parsed."""
-    files = [(str(path), _read(path, str(path))) for path in snapshot_files(content_dir / "snapshots")]
+    return parse_and_date(read_snapshots(content_dir), today, warn, cache, jobs)
+
+
+def read_snapshots(content_dir: Path) -> list[tuple[str, bytes]]:
+    """(name, bytes) of every snapshot file, in name order."""
+    return [(str(path), _read(path, str(path))) for path in snapshot_files(content_dir / "snapshots")]
+
+
+def parse_and_date(files: list[tuple[str, bytes]], today: dt.date, warn: Warn, cache: BuildCache | None = None,
+                   jobs: int | None = None) -> list[Snapshot]:
+    """Parse and date these snapshot files together; with a cache, only files whose bytes are new are parsed."""
     parsed = [cache.parsed(data, source) if cache else None for source, data in files]
     missing = [i for i, result in enumerate(parsed) if result is None]
     for i, result in zip(missing, ordered_map(
@@ -137,6 +150,8 @@ class Site:
     loaded: Loaded
     files: dict[str, Placed]  #: site-relative path -> how it was placed
     markdown: dict[str, MarkdownPage]  #: content-relative path -> Markdown page
+    model: Model | None = None  #: what the next build can extend (digest.archive)
+    shard_keys: dict[str, str] = field(default_factory=dict)  #: search bundle -> key of what it indexes
 
     @property
     def library(self) -> Library:
@@ -167,6 +182,64 @@ def load(content_dir: Path, *, today: dt.date | None = None, warn: Warn | None =
     return Loaded(config, library, day_pages(library), topic_pages(library), warnings)
 
 
+def model_salt(content_dir: Path) -> str:
+    """What a saved model is only good for: this digest and this configuration."""
+    parts = [code_version()]
+    for name in ("site.yaml", "topics.yaml"):
+        path = content_dir / name
+        parts.append(hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "-")
+    return key_of(*parts)
+
+
+def load_model(content_dir: Path, *, today: dt.date | None = None, warn: Warn | None = None,
+               cache: BuildCache | None = None, jobs: int | None = None) -> tuple[Loaded, Model, Changes | None]:
+    """``load``, with the model of the last build kept in the cache: when the snapshots are that
+    build's plus new ones named by later days, its model is extended by those days, and the
+    changes say what is new (see digest.archive); else the model is made from every snapshot
+    and there are no changes to tell (None)."""
+    warnings: list[str] = []
+
+    def note(message: str) -> None:
+        warnings.append(message)
+        if warn:
+            warn(message)
+
+    today = today or build_date()
+    config = load_config(content_dir)
+    files = read_snapshots(content_dir)
+    sources = tuple((source, hashlib.sha256(data).hexdigest()) for source, data in files)
+    salt = model_salt(content_dir)
+    previous = model_from_record(cache.model_record(), salt) if cache else None
+    extended = _extended(previous, files, sources, config, today, note, cache, jobs) if previous else None
+    if extended is None:
+        snapshots = parse_and_date(files, today, note, cache, jobs)
+        state = extend_library(EMPTY, snapshots, config.topics, match_all=topic_matcher(cache, jobs)).state
+        model, changes = whole_model(state, sources, all(s.date_source == "filename" for s in snapshots)), None
+    else:
+        model, changes = extended
+        cache.pruning = False  # the older snapshots were not read: keep what the cache has of them
+    library = model.library
+    return Loaded(config, library, day_pages(library), topic_pages(library), warnings), model, changes
+
+
+def _extended(previous: Model, files, sources, config: Config, today: dt.date, warn: Warn,
+              cache: BuildCache | None, jobs: int | None) -> tuple[Model, Changes] | None:
+    """The previous model extended by the new snapshots, if they are all that changed and are
+    named by days after its last; else None."""
+    known = dict(previous.sources)
+    present = dict(sources)
+    if not previous.named or any(present.get(source) != sha for source, sha in known.items()):
+        return None  # a snapshot was edited or removed, or one was dated by others
+    new = [(source, data) for source, data in files if source not in known]
+    if any(filename_date(source) is None for source, _ in new):
+        return None
+    snapshots = parse_and_date(new, today, warn, cache, jobs)
+    extension = extend_library(previous.state, snapshots, config.topics, match_all=topic_matcher(cache, jobs))
+    if extension is None:
+        return None
+    return extended_model(previous, extension.state, extension.papers, extension.days, sources, named=True)
+
+
 def template_environment(templates_dir: Path | None):
     templates = templates_dir or default_templates_dir()
     if not (templates / "base.html").is_file():
@@ -182,15 +255,17 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
 
     Without a writer it is a dry run: everything is made and checked, nothing
     written.  With a cache, an output whose inputs have not changed since the
-    last build is not made again: the previous site's file is linked.  New
-    Markdown pages are staged beside the old ones (see ``commit_staged``).
+    last build is not made again: the previous site's file is linked.  When the
+    model of the last build was extended by new days (see digest.archive),
+    outputs of the papers and days that did not change are not even looked at.
+    New Markdown pages are staged beside the old ones (see ``commit_staged``).
     ``jobs`` is the number of worker processes (default: one per core for
     large sites).  With ``strict``, any warning stops the build before anything is made.
     ``markdown_files`` is ``markdown_hashes(content_dir)`` when the caller has it already."""
     progress = progress or Progress()
     writer = writer or SiteWriter(None)
     with progress.stage("read the snapshots and configuration"):
-        loaded = load(content_dir, today=today, warn=warn, cache=cache, jobs=jobs)
+        loaded, model, changes = load_model(content_dir, today=today, warn=warn, cache=cache, jobs=jobs)
     if strict and loaded.warnings:
         count = len(loaded.warnings)
         raise DigestError(f"--strict: {count} warning{'s' if count > 1 else ''}, so nothing was written")
@@ -198,10 +273,17 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
     env, templates = template_environment(templates_dir)
     for name in env.list_templates(filter_func=lambda name: not name.startswith("assets/")):
         env.get_template(name)  # compiled once here, not once in every worker
+    previous_outputs: dict[str, list[str]] = cache.previous.get("outputs", {}) if cache else {}
+    previous_markdown = cache.previous.get("markdown", {}) if cache else {}
+    if markdown_files is None:
+        markdown_files = markdown_hashes(content_dir) if cache else {}
+    # The last build's outputs of what did not change are kept unseen only if it made them with
+    # these templates (the model being extended says the rest of the inputs are the same).
+    carry = changes if (changes is not None and previous_outputs and writer.previous is not None
+                        and cache.previous.get("templates") == cache.templates) else None
 
-    keys = OutputKeys(key_of(cache.salt, cache.templates), listing_keys(library)) if cache else None
-    if keys:
-        keys.remember_days(days)  # here, so that every worker process has them
+    keys = OutputKeys(key_of(cache.salt, cache.templates), {k: f.listing for k, f in model.papers.items()}) \
+        if cache else None
 
     def key(*parts) -> str:
         return keys(*parts) if keys else ""
@@ -209,6 +291,31 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
     def reusable(paths, output_key: str) -> bool:
         return (cache is not None and writer.previous is not None
                 and all(cache.reusable(p, output_key, writer.previous) for p in paths))
+
+    def kept(paths: list[str], markdown_path: str | None = None) -> bool:
+        """Place the last build's files for these paths (and take its Markdown page) if the last
+        build made them all and they are all still there."""
+        entries = [previous_outputs.get(path) for path in paths]
+        recorded = previous_markdown.get(markdown_path) if markdown_path else None
+        if (None in entries or (markdown_path and not (isinstance(recorded, list)
+                                                       and markdown_files.get(markdown_path) == recorded[1]))
+                or not all(os.path.isfile(os.path.join(writer.previous, path)) for path in paths)):
+            return False
+        for path, entry in zip(paths, entries):
+            writer.add(path, REUSE, entry[0])
+        if markdown_path:
+            kept_markdown[markdown_path] = MarkdownPage(recorded[0], recorded[1], None)
+        return True
+
+    kept_markdown: dict[str, MarkdownPage] = {}
+    day_list = [(fact.brief, dict(fact.topic_counts)) for fact in model.days]
+    make_day, make_paper, make_slice = (lambda index: True), (lambda key: True), (lambda slug, number: True)
+    if carry is not None:
+        make_day, make_paper, make_slice = _kept_or_made(kept, carry, model, config.site.topic_page_size)
+    # Days whose pages, e-mails and Markdown are made: the others' are the last build's.
+    made_days = [days[i] for i in range(len(days)) if make_day(i)]
+    if keys:
+        keys.remember_days(made_days)  # here, so that every worker process has them
 
     def make_page(job: PageJob) -> tuple[str, Placed]:
         path = urls.output_file(job.path)
@@ -223,10 +330,6 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
         return [(path, writer.place(path, data, email_key))
                 for path, data in render_newsletter(day, config, env).files().items()]
 
-    previous_markdown = cache.previous.get("markdown", {}) if cache else {}
-    if markdown_files is None:
-        markdown_files = markdown_hashes(content_dir) if cache else {}
-
     def make_markdown(item) -> tuple[str, MarkdownPage]:
         path, make, page = item
         md_key = key("markdown", page)
@@ -239,16 +342,17 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
         return path, MarkdownPage(md_key, hashlib.sha256(text.encode("utf-8")).hexdigest(), staged)
 
     search = search and bool(library.papers)  # nothing to search: no search page
-    shards = shard_papers(library.papers.values()) if search else {}
+    shards = shard_members(model) if search else {}
     with ExitStack() as background:
         with progress.stage(f"rendered pages for {len(days)} days, {len(library.papers)} papers, {len(topics)} topics"):
-            pages = site_page_jobs(library, days, topics, config.site, search=search,
-                                   merged_indexes=[b for b in shards if b != f"{BUNDLE}/"])
+            pages = site_page_jobs(library, days, topics, config.site, day_list, search=search,
+                                   merged_indexes=[b for b in shards if b != f"{BUNDLE}/"],
+                                   make_day=make_day, make_paper=make_paper, make_slice=make_slice)
             # Paper pages first: the search index is made from them, in the background, while the rest is made.
             papers = [job for job in pages if job.template == "paper.html"]
             for path, placed in ordered_map(make_page, papers, jobs):
                 writer.adopt(path, placed)
-            indexing, shard_keys = (search_shards(shards, config, cache, writer, key, reusable,
+            indexing, shard_keys = (search_shards(shards, library, config, cache, writer, key, reusable, carry,
                                                   workers=jobs or available_cores()) if search else (None, {}))
             if indexing is not None:
                 background.enter_context(indexing)
@@ -259,10 +363,10 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
             for feed in feeds:
                 writer.update(feed_files(feed, config.site))
             writer.add(urls.OPML, opml(feeds, config.site))
-            writer.add(urls.SITEMAP, sitemap_xml(page_dates(library, [j.path for j in pages]), config.site))
+            writer.add(urls.SITEMAP, sitemap_xml(page_dates(model, writer.files), config.site))
             writer.add(urls.ROBOTS, robots_txt(config.site))
-        with progress.stage(f"made the e-mails of {len(days)} days"):
-            for placed in ordered_map(make_email, days, jobs):
+        with progress.stage(f"made the e-mails of {len(made_days)} days"):
+            for placed in ordered_map(make_email, made_days, jobs):
                 for path, file in placed:
                     writer.adopt(path, file)
         assets = templates / "assets"
@@ -270,13 +374,14 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
             for asset in sorted(p for p in assets.rglob("*") if p.is_file()):
                 writer.add("assets/" + asset.relative_to(assets).as_posix(), asset.read_bytes())
         with progress.stage("made the Markdown pages"):
-            markdown: dict[str, MarkdownPage] = {}
+            markdown: dict[str, MarkdownPage] = dict(kept_markdown)
             try:
                 for path, page in ordered_map(make_markdown, [
                         *((urls.markdown_topic_archive_page(t.slug, part.number) if part.number
                            else urls.markdown_topic_page(t.slug), topic_markdown, part)
-                          for t in topics for part in topic_slices(t, config.site.topic_page_size)),
-                        *((urls.markdown_date_page(d.date), day_markdown, d) for d in days)], jobs):
+                          for t in topics for part in topic_slices(t, config.site.topic_page_size,
+                                                                   lambda number, t=t: make_slice(t.slug, number))),
+                        *((urls.markdown_date_page(d.date), day_markdown, d) for d in made_days)], jobs):
                     markdown[path] = page
             except BaseException:
                 discard_staged({path: page.staged for path, page in markdown.items() if page.staged})
@@ -290,21 +395,86 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
                 except BaseException:
                     discard_staged({path: page.staged for path, page in markdown.items() if page.staged})
                     raise
-    return Site(loaded, writer.files, markdown)
+    return Site(loaded, writer.files, dict(sorted(markdown.items())), model, shard_keys)
 
 
-def search_shards(shards: dict[str, list], config: Config, cache: BuildCache | None, writer: SiteWriter,
-                  key: Callable[..., str], reusable: Callable[[list[str], str], bool], *, workers: int
-                  ) -> tuple[SearchIndexing | None, dict[str, str]]:
+def _kept_or_made(kept: Callable[..., bool], carry: Changes, model: Model, size: int):
+    """``make_day``, ``make_paper`` and ``make_slice`` for ``site_page_jobs``: false for what did
+    not change and whose outputs of the last build ``kept`` could place."""
+    dates = [fact.brief.date for fact in model.days]
+
+    def make_day(index: int) -> bool:
+        date = dates[index]
+        if date in carry.days:
+            return True
+        page = urls.output_file(urls.date_path(date))
+        return not kept([page, *newsletter_paths(date)], urls.markdown_date_page(date))
+
+    def make_paper(key: str) -> bool:
+        return key in carry.papers or not kept([urls.output_file(urls.paper_path(model.papers[key].slug))])
+
+    # A topic page that holds the same papers as before, none of them changed: the last build's.
+    before = {topic.slug: topic.papers for topic in carry.topics}
+    now = {topic.slug: topic.papers for topic in model.library.topics}
+
+    def make_slice(slug: str, number: int) -> bool:
+        if slug not in before:
+            return True
+        new, old = _slice(now[slug], size, number), _slice(before[slug], size, number)
+        if new is None or new != old or any(k in carry.papers for k in new[0]):
+            return True
+        if number == 0:
+            page, markdown = urls.topic_path(slug), urls.markdown_topic_page(slug)
+        else:
+            page, markdown = urls.topic_archive_path(slug, number), urls.markdown_topic_archive_page(slug, number)
+        return not kept([urls.output_file(page)], markdown)
+
+    # Each is asked once per day, paper or page, but placing the kept files must happen once.
+    return functools.cache(make_day), functools.cache(make_paper), functools.cache(make_slice)
+
+
+def _slice(keys: Sequence[str], size: int, number: int):
+    """The papers of page ``number`` of a topic, and what else the page shows of the topic's size."""
+    for found, archive, newest, start, stop in slice_ranges(len(keys), size):
+        if found == number:
+            return tuple(keys[start:stop]), archive, newest, len(keys) if number == 0 else None
+    return None
+
+
+def shard_members(model: Model) -> dict[str, list[str]]:
+    """Bundle path -> keys of the papers it indexes (by slug): a shard per month first seen, the
+    newest month in the main bundle."""
+    months: dict[str, list[tuple[str, str]]] = {}
+    for key, fact in model.papers.items():
+        months.setdefault(fact.first_seen.strftime("%Y-%m"), []).append((fact.slug, key))
+    newest = max(months, default=None)
+    return {bundle_path(month, month == newest): [key for _, key in sorted(members)]
+            for month, members in sorted(months.items())}
+
+
+def search_shards(shards: dict[str, list[str]], library: Library, config: Config, cache: BuildCache | None,
+                  writer: SiteWriter, key: Callable[..., str], reusable: Callable[[list[str], str], bool],
+                  carry: Changes | None, *, workers: int) -> tuple[SearchIndexing | None, dict[str, str]]:
     """Place the search shards that can be reused; returns the indexing of the others (not yet
-    started: enter it) and every shard's key."""
+    started: enter it) and every shard's key.  A shard none of whose papers changed since the
+    last build (``carry``) is the last build's, its papers unseen."""
     previous_by_key: dict[str, list[str]] = {}
     for path, entry in (cache.previous.get("outputs", {}) if cache else {}).items():
         if path.startswith(f"{BUNDLE}/"):
             previous_by_key.setdefault(entry[0], []).append(path)
+    previous_shards = cache.previous.get("shards", {}) if cache and carry is not None else {}
     stale: dict[str, list[str]] = {}
     shard_keys: dict[str, str] = {}
-    for bundle, shard in shards.items():
+    for bundle, members in shards.items():
+        recorded = previous_shards.get(bundle)
+        if recorded and not any(k in carry.papers for k in members):
+            previous = [p for p in previous_by_key.get(recorded, []) if p.startswith(bundle)]
+            if previous and reusable(previous, recorded):
+                shard_keys[bundle] = recorded
+                for path in previous:
+                    writer.add(path, REUSE, recorded)
+                continue
+        shard = [library.papers[k] for k in members]
         # Keyed on what is indexed (a paper page's title and abstract), not on the whole page,
         # so a paper trending again does not redo its month's shard.  The key includes the templates.
         files = [urls.output_file(urls.paper_path(paper.slug)) for paper in shard]
@@ -321,13 +491,14 @@ def search_shards(shards: dict[str, list], config: Config, cache: BuildCache | N
     return SearchIndexing(writer.root, stale, config.site.language, workers=workers), shard_keys
 
 
-def page_dates(library: Library, pages) -> dict[str, dt.date]:
-    """When each indexable page last changed: a day's page on its day, a paper's page on its last
-    day; every other page with the newest day.  The 404 page is not listed."""
-    newest = library.days[-1].date if library.days else dt.date(1970, 1, 1)
-    changed = {urls.date_path(day.date): day.date for day in library.days}
-    changed.update({urls.paper_path(p.slug): p.last_seen for p in library.papers.values()})
-    return {path: changed.get(path, newest) for path in pages if path != urls.NOT_FOUND}
+def page_dates(model: Model, files: Iterable[str]) -> dict[str, dt.date]:
+    """When each page among the site's ``files`` last changed: a day's page on its day, a paper's
+    page on its last day; every other page with the newest day.  The 404 page is not a page."""
+    newest = model.days[-1].brief.date if model.days else dt.date(1970, 1, 1)
+    changed = {urls.date_path(fact.brief.date): fact.brief.date for fact in model.days}
+    changed.update({urls.paper_path(fact.slug): fact.last_seen for fact in model.papers.values()})
+    pages = [file.removesuffix("index.html") for file in files if file == "index.html" or file.endswith("/index.html")]
+    return {path: changed.get(path, newest) for path in pages}
 
 
 @dataclass(frozen=True)
@@ -372,6 +543,7 @@ def markdown_state(hashes: dict[str, str]) -> str:
     for path, sha in sorted(hashes.items()):
         digest.update(path.encode() + b"\0" + bytes.fromhex(sha))
     return digest.hexdigest()
+
 
 
 @contextmanager
@@ -440,5 +612,6 @@ def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, toda
         now = {path: sha for path, sha in markdown_files.items() if (content_dir / path).is_file()}
         now.update((path, page.sha256) for path, page in site.markdown.items())
         cache.save(inputs, {path: [page.key, page.sha256] for path, page in site.markdown.items()},
-                   markdown_state(now))
+                   markdown_state(now), model=model_record(site.model, model_salt(content_dir)),
+                   shards=site.shard_keys)
     return BuildResult(site, out_dir, changed, tuple(report.written))

@@ -6,6 +6,8 @@ It lives beside the output folder (``.site.cache/`` for ``site/``) and holds:
   every output file the key of its inputs and the hash of its bytes;
 - ``parsed/``: parsed snapshots, by the hash of their bytes;
 - ``topics.pickle``: topic matches, by paper text and topic rules;
+- ``model.pickle``: the last build's model (digest.archive), which a day's
+  build extends by the new days instead of making it again;
 - ``lock``: locked by the build using the cache, so that a second build into
   the same output folder waits for the first;
 - ``site/``: the site before the current one, left there by the last swap;
@@ -35,6 +37,7 @@ from typing import Any
 from digest import __version__
 
 MANIFEST = "manifest.json"
+MODEL = "model.pickle"
 LOCK = "lock"  #: held by the build using the cache
 FORMAT = 2  #: bumped when the cache layout changes
 
@@ -91,6 +94,9 @@ class BuildCache:
     outputs: dict[str, list[str]] = field(default_factory=dict)  #: path -> [key, sha256], this build
     topic_matches: dict[str, Any] = field(default_factory=dict)
     used_matches: set[str] = field(default_factory=set)
+    #: Whether saving drops parsed snapshots and topic matches this build did not use: not when
+    #: the model was extended, which leaves the older snapshots and papers alone.
+    pruning: bool = True
     _used_parsed: set[str] = field(default_factory=set)
     _new_parsed: dict[str, Any] = field(default_factory=dict)
 
@@ -153,6 +159,16 @@ class BuildCache:
         self._used_parsed.add(name)
         self._new_parsed[name] = result
 
+    # --- the model ---------------------------------------------------------------------------------
+
+    def model_record(self) -> Any | None:
+        """What the last build saved of its model (see digest.archive), or None."""
+        try:
+            with open(self.folder / MODEL, "rb") as stream:
+                return pickle.load(stream)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError, ImportError):
+            return None
+
     # --- output files ----------------------------------------------------------------------------
 
     def reusable(self, path: str, key: str, out_dir: Path) -> bool:
@@ -164,18 +180,27 @@ class BuildCache:
         entry = self.previous.get("outputs", {}).get(path)
         return entry[1] if entry else None
 
-    def save(self, fingerprint: str, markdown: dict[str, list[str]], markdown_state: str = "") -> None:
-        """Record this build (call it only after the build succeeded): the manifest, topic matches
-        and newly parsed snapshots; drop parsed snapshots no longer used."""
+    def save(self, fingerprint: str, markdown: dict[str, list[str]], markdown_state: str = "", *,
+             model: Any = None, shards: dict[str, str] | None = None) -> None:
+        """Record this build (call it only after the build succeeded): the manifest, the model,
+        topic matches and newly parsed snapshots; drop parsed snapshots no longer used."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            manifest = {"format": FORMAT, "salt": self.salt, "fingerprint": fingerprint,
-                        "outputs": self.outputs, "markdown": markdown,
+            # The model first: a manifest without its model costs a full model next time, the other
+            # way round a stale model could be taken for this build's.
+            (self.folder / MODEL).unlink(missing_ok=True)
+            manifest = {"format": FORMAT, "salt": self.salt, "templates": self.templates, "fingerprint": fingerprint,
+                        "outputs": self.outputs, "markdown": markdown, "shards": shards or {},
                         "markdown_state": markdown_state}
             temporary = self.folder / f"{MANIFEST}.tmp"
             temporary.write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
             os.replace(temporary, self.folder / MANIFEST)
-            used = {k: v for k, v in self.topic_matches.items() if k in self.used_matches}
+            if model is not None:
+                with open(self.folder / f"{MODEL}.tmp", "wb") as stream:
+                    pickle.dump(model, stream, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(self.folder / f"{MODEL}.tmp", self.folder / MODEL)
+            used = ({k: v for k, v in self.topic_matches.items() if k in self.used_matches} if self.pruning
+                    else self.topic_matches)
             with open(self.folder / "topics.tmp", "wb") as stream:
                 pickle.dump(used, stream, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(self.folder / "topics.tmp", self.folder / "topics.pickle")
@@ -185,8 +210,9 @@ class BuildCache:
                 with open(parsed / f"{name}.tmp", "wb") as stream:
                     pickle.dump(result, stream, protocol=pickle.HIGHEST_PROTOCOL)
                 os.replace(parsed / f"{name}.tmp", parsed / f"{name}.pickle")
-            for stale in parsed.glob("*.pickle"):
-                if stale.stem not in self._used_parsed:
-                    stale.unlink()
+            if self.pruning:
+                for stale in parsed.glob("*.pickle"):
+                    if stale.stem not in self._used_parsed:
+                        stale.unlink()
         except OSError:
             pass  # a cache that cannot be written only costs time next time

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import quoteattr
 
@@ -61,10 +62,10 @@ class Feed:
         return max((e.updated for e in self.entries), default=EPOCH)
 
 
-def day_feed(days: list[DayPage], site: SiteConfig, env: Environment) -> Feed:
+def day_feed(days: Sequence[DayPage], site: SiteConfig, env: Environment) -> Feed:
     """The newest list days, newest first; each entry is the day as the e-mail shows it."""
     entries = []
-    for day in list(reversed(days))[: site.feed_items]:
+    for day in reversed(days[max(0, len(days) - site.feed_items):]):
         content = render_template(env, "feed_day.html", {"day": day, "url": site.url,
                                                          "excerpt_chars": site.excerpt_chars})
         entries.append(FeedEntry(site.url(urls.date_path(day.date)), day.headline, day.date, day.date,

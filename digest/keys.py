@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import operator
+from collections.abc import Iterable
 from typing import Any
 
 from digest.models import Library
@@ -38,10 +39,11 @@ def paper_listing(paper, topic_titles: dict[str, str]) -> ListedPaper:
 place = operator.attrgetter(*PLACE_FIELDS)
 
 
-def listing_keys(library: Library) -> dict[str, str]:
-    """For every paper (by Paper.key), the hash of its own part of a listing."""
+def listing_keys(library: Library, papers: Iterable[str] | None = None) -> dict[str, str]:
+    """For every paper (by Paper.key), or those named, the hash of its own part of a listing."""
     titles = {t.slug: t.title for t in library.topics}
-    return {key: _sha(repr(paper_listing(paper, titles))) for key, paper in library.papers.items()}
+    return {key: _sha(repr(paper_listing(library.papers[key], titles)))
+            for key in (library.papers if papers is None else papers)}
 
 
 def _sha(text: str) -> str:
@@ -86,7 +88,7 @@ class OutputKeys:
             out.append(f"D{self._day(value)}")
         elif kind is TopicPage:
             out.append("T")
-            self._encode((value.slug, value.title, value.description, value.items), out)
+            self._encode((value.slug, value.title, value.description, tuple(value.items)), out)
         elif kind is TopicSlice:
             out.append("S")
             self._encode((value.topic, value.items, value.number, value.archive, value.newest), out)

@@ -9,12 +9,13 @@ is escaped so that it can only render as text.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import yaml
 
 from digest import urls
-from digest.models import NEW, RETURNING, TRENDING, Library, Paper
+from digest.models import NEW, RETURNING, TRENDING, Day, Library, Paper
 from digest.text import escape_markdown, excerpt, long_date, plural, short_date, weekday_date, who
 
 GENERATOR = "digest"
@@ -86,14 +87,7 @@ class DayPage:
 
     @property
     def counts(self) -> dict[str, int]:
-        statuses = [item.status for item in self.items]
-        return {
-            "papers": len(self.items),
-            "new": statuses.count(NEW),
-            "returning": statuses.count(RETURNING),
-            "trending": statuses.count(TRENDING),
-            "dropped": len(self.dropped),
-        }
+        return _counts([item.status for item in self.items], len(self.dropped))
 
     @property
     def headline(self) -> str:
@@ -109,16 +103,30 @@ class DayPage:
     @property
     def summary(self) -> str:
         """``57 papers, 49 new, 7 returning, 1 still trending; 8 dropped since 7 January 2026``."""
-        c = self.counts
-        parts = [plural(c["papers"], "paper"), f"{c['new']} new"]
-        if c["returning"]:
-            parts.append(f"{c['returning']} returning")
-        if c["trending"]:
-            parts.append(f"{c['trending']} still trending")
-        text = ", ".join(parts)
-        if self.previous is not None:
-            text += f"; {c['dropped']} dropped since {long_date(self.previous)}"
-        return text
+        return _summary(self.counts, self.previous)
+
+
+def _counts(statuses: list[str], dropped: int) -> dict[str, int]:
+    return {"papers": len(statuses), "new": statuses.count(NEW), "returning": statuses.count(RETURNING),
+            "trending": statuses.count(TRENDING), "dropped": dropped}
+
+
+def _summary(counts: dict[str, int], previous: dt.date | None) -> str:
+    parts = [plural(counts["papers"], "paper"), f"{counts['new']} new"]
+    if counts["returning"]:
+        parts.append(f"{counts['returning']} returning")
+    if counts["trending"]:
+        parts.append(f"{counts['trending']} still trending")
+    text = ", ".join(parts)
+    if previous is not None:
+        text += f"; {counts['dropped']} dropped since {long_date(previous)}"
+    return text
+
+
+def day_brief(day: Day) -> "DaySummary":
+    """``DayPage.brief`` of a day, made from the day alone (lists of days need no papers)."""
+    return DaySummary(day.date, day_title(day.date),
+                      _summary(_counts([e.status for e in day.entries], len(day.dropped)), day.previous))
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +153,7 @@ class TopicPage:
     slug: str
     title: str
     description: str
-    items: tuple[ListedPaper, ...]  #: most recently and highly trending first
+    items: Sequence[ListedPaper]  #: most recently and highly trending first (a tuple, or ``ListedItems``)
 
     @property
     def summary(self) -> TopicSummary:
@@ -178,21 +186,30 @@ class TopicSlice:
         return self.items[0].last_seen
 
 
-def topic_slices(page: TopicPage, size: int) -> list[TopicSlice]:
-    """A topic cut into pages of ``size`` papers: its own page with the newest, then its archive.
+def slice_ranges(count: int, size: int) -> list[tuple[int, int, bool, int, int]]:
+    """How ``topic_slices`` cuts ``count`` papers (newest first) into pages of ``size``: for each
+    page, its number, archive count, whether it is the newest archive page, and the range of
+    its papers, newest first."""
+    archive = 0 if count <= size else (count - size - 1) // size + 1
+    ranges = [(0, archive, False, 0, min(size, count))]
+    for number in range(1, archive + 1):
+        # Numbered from the oldest paper: page N holds the N-th ``size`` papers counted from the oldest.
+        ranges.append((number, 0, number == archive, max(0, count - number * size), count - (number - 1) * size))
+    return ranges
+
+
+def topic_slices(page: TopicPage, size: int,
+                 wanted: Callable[[int], bool] = lambda number: True) -> list[TopicSlice]:
+    """A topic cut into pages of ``size`` papers: its own page with the newest, then its archive
+    (those whose number is ``wanted``).
 
     The archive is numbered from the oldest paper, so that a new day changes only the
     archive pages of papers that moved, not every page after them.  An archive
     page's summary has no count: it must not change as the topic grows."""
-    newest_first = page.items
-    oldest_first = newest_first[::-1]
-    archive = 0 if len(newest_first) <= size else (len(newest_first) - size - 1) // size + 1
-    slices = [TopicSlice(page.summary, newest_first[:size], 0, archive)]
     archived = TopicSummary(page.slug, page.title, page.description, None)
-    for number in range(1, archive + 1):
-        chunk = oldest_first[(number - 1) * size: number * size]
-        slices.append(TopicSlice(archived, chunk[::-1], number, 0, number == archive))
-    return slices
+    return [TopicSlice(page.summary if number == 0 else archived, tuple(page.items[start:stop]), number, archive,
+                       newest)
+            for number, archive, newest, start, stop in slice_ranges(len(page.items), size) if wanted(number)]
 
 
 def day_title(date: dt.date) -> str:
@@ -221,40 +238,103 @@ def listed_paper(paper: Paper, topic_titles: dict[str, str], *, history: bool = 
     )
 
 
-def day_pages(library: Library) -> list[DayPage]:
+class DayPages(Sequence[DayPage]):
+    """The page of every list day, oldest first, each made when first read: a day's rebuild of a
+    long archive needs a few of them."""
+
+    def __init__(self, library: Library):
+        self.library = library
+        self._titles = {t.slug: t.title for t in library.topics}
+        self._links: dict[str, tuple[TopicLink, ...]] = {}
+        self._pages: dict[int, DayPage] = {}
+
+    def __len__(self) -> int:
+        return len(self.library.days)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(index)
+        page = self._pages.get(index)
+        if page is None:
+            page = self._pages[index] = self._make(index)
+        return page
+
+    def _listed(self, key: str, **place) -> ListedPaper:
+        paper = self.library.papers[key]
+        links = self._links.get(key)
+        if links is None:
+            links = self._links[key] = topic_links(paper, self._titles)
+        return listed_paper(paper, self._titles, history=False, links=links, **place)
+
+    def _make(self, index: int) -> DayPage:
+        days = self.library.days
+        day = days[index]
+        items = tuple(self._listed(e.paper, rank=e.rank, status=e.status, previous_rank=e.previous_rank,
+                                   comments=e.comments, upvotes=e.upvotes) for e in day.entries)
+        dropped = tuple(self._listed(d.paper, rank=d.previous_rank, comments=None, upvotes=None) for d in day.dropped)
+        following = days[index + 1].date if index + 1 < len(days) else None
+        return DayPage(day.date, day_title(day.date), day.sources, items, dropped, day.previous, following)
+
+
+def day_pages(library: Library) -> DayPages:
     """One page per list day, oldest first."""
-    titles = {t.slug: t.title for t in library.topics}
-    links = {key: topic_links(paper, titles) for key, paper in library.papers.items()}
-    pages = []
-    for index, day in enumerate(library.days):
-        items = tuple(
-            listed_paper(library.papers[e.paper], titles, history=False, links=links[e.paper], rank=e.rank,
-                         status=e.status, previous_rank=e.previous_rank, comments=e.comments, upvotes=e.upvotes)
-            for e in day.entries
-        )
-        dropped = tuple(listed_paper(library.papers[d.paper], titles, history=False, links=links[d.paper],
-                                     rank=d.previous_rank, comments=None, upvotes=None)
-                        for d in day.dropped)
-        following = library.days[index + 1].date if index + 1 < len(library.days) else None
-        pages.append(DayPage(day.date, day_title(day.date), day.sources, items, dropped, day.previous, following))
-    return pages
+    return DayPages(library)
+
+
+class ListedItems(Sequence[ListedPaper]):
+    """A topic's papers as its pages list them, each made when first read: a topic of a long
+    archive holds thousands, and a day's rebuild shows a few dozen of them.  Compares and hashes
+    as the tuple of its items."""
+
+    def __init__(self, keys: Sequence[str], make: Callable[[str], ListedPaper]):
+        self.keys, self._make = tuple(keys), make
+        self._items: dict[int, ListedPaper] = {}
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self.keys))))
+        if index < 0:
+            index += len(self.keys)
+        item = self._items.get(index)
+        if item is None:
+            item = self._items[index] = self._make(self.keys[index])  # IndexError past the end
+        return item
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (ListedItems, tuple)):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
 
 
 def topic_pages(library: Library) -> list[TopicPage]:
     titles = {t.slug: t.title for t in library.topics}
-    listed = {key: listed_paper(paper, titles) for key, paper in library.papers.items()}
-    # A paper is listed once per topic it is in, each time with that topic's terms: made from its
-    # fields directly, as dataclasses.replace costs three times as much (seconds on a long archive).
-    own = {key: tuple(getattr(item, name) for name in _BEFORE_TERMS) for key, item in listed.items()}
-    pages = []
-    for topic in library.topics:
-        items = []
-        for key in topic.papers:
-            paper = library.papers[key]
-            terms = next((m.terms for m in paper.topics if m.topic == topic.slug), ())
-            items.append(ListedPaper(*own[key], terms) if terms else listed[key])
-        pages.append(TopicPage(topic.slug, topic.title, topic.description, tuple(items)))
-    return pages
+    listed: dict[str, ListedPaper] = {}
+    own: dict[str, tuple] = {}
+
+    def item(key: str, slug: str) -> ListedPaper:
+        paper = library.papers[key]
+        base = listed.get(key)
+        if base is None:
+            base = listed[key] = listed_paper(paper, titles)
+            # A paper is listed once per topic it is in, each time with that topic's terms: made from its
+            # fields directly, as dataclasses.replace costs three times as much (seconds on a long archive).
+            own[key] = tuple(getattr(base, name) for name in _BEFORE_TERMS)
+        terms = next((m.terms for m in paper.topics if m.topic == slug), ())
+        return ListedPaper(*own[key], terms) if terms else base
+
+    return [TopicPage(topic.slug, topic.title, topic.description,
+                      ListedItems(topic.papers, lambda key, slug=topic.slug: item(key, slug)))
+            for topic in library.topics]
 
 
 # --- Markdown ---------------------------------------------------------------------------------

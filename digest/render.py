@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from functools import lru_cache, partial
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 from pathlib import Path
 from urllib.parse import quote_plus, urlsplit
@@ -23,7 +23,7 @@ from digest.charts import rank_chart, sparkline
 from digest.config import SiteConfig
 from digest.errors import DigestError
 from digest.models import Library, Paper
-from digest.pages import DayPage, TopicPage, listed_paper, topic_slices
+from digest.pages import DayPage, DaySummary, TopicPage, listed_paper, topic_slices
 from digest.text import escape_markdown, excerpt, long_date, plural, short_date, weekday_date, wrap_text
 
 # Raw HTML off: snapshot text is untrusted even after escaping.
@@ -175,37 +175,44 @@ class PageJob(NamedTuple):
         return self.context() if callable(self.context) else self.context
 
 
-def site_page_jobs(library: Library, days: list[DayPage], topics: list[TopicPage],
-                   site: SiteConfig, *, search: bool = True, merged_indexes: list[str] = ()) -> list[PageJob]:
-    """Every page of the site, not yet rendered; ``search`` adds the search page and its link,
-    ``merged_indexes`` are the search bundles the search page merges with the main one."""
+def site_page_jobs(library: Library, days: Sequence[DayPage], topics: list[TopicPage], site: SiteConfig,
+                   day_list: Sequence[tuple[DaySummary, dict[str, int]]], *, search: bool = True,
+                   merged_indexes: list[str] = (), make_day: Callable[[int], bool] = lambda index: True,
+                   make_paper: Callable[[str], bool] = lambda key: True,
+                   make_slice: Callable[[str, int], bool] = lambda slug, number: True) -> list[PageJob]:
+    """Pages of the site, not yet rendered; ``search`` adds the search page and its link,
+    ``merged_indexes`` are the search bundles the search page merges with the main one.
+
+    ``day_list`` is every day's summary and topic counts (what lists of days show).  The
+    ``make_`` functions leave out pages a build keeps from the last one: the page of a day (by
+    index), of a paper (by key), or of a topic (by slug and page number).  The home page, the
+    archive, the topics page, the search page and the 404 page are always made."""
     jobs: list[PageJob] = []
 
     def add(path: str, template: str, context: dict) -> None:
         context["search"] = search
         jobs.append(PageJob(path, template, context))
 
-    latest = days[-1] if days else None
-    recent = list(reversed(days))
-
+    recent = [brief for brief, _ in reversed(day_list)]
     add(urls.HOME, "home.html", page_context(
-        site, urls.HOME, site.title, "home", day=latest, recent=[d.brief for d in recent[1:8]]))
-    for page in days:
-        path = urls.date_path(page.date)
-        add(path, "day.html", page_context(
-            site, path, page.title, "archive", description=page.summary + ".", day=page))
+        site, urls.HOME, site.title, "home", day=days[-1] if days else None, recent=recent[1:8]))
+    for index in range(len(days)):
+        if make_day(index):
+            page = days[index]
+            path = urls.date_path(page.date)
+            add(path, "day.html", page_context(
+                site, path, page.title, "archive", description=page.summary + ".", day=page))
     add(urls.ARCHIVE, "archive.html", page_context(
-        site, urls.ARCHIVE, "Archive", "archive", days=[d.brief for d in recent]))
-    day_dates = [d.date for d in library.days]
-    members = {t.slug: set(t.papers) for t in library.topics}
-    trends = {slug: sparkline([sum(1 for e in d.entries if e.paper in keys) for d in library.days],
-                              day_dates, f"trend-{slug}") for slug, keys in members.items()}
+        site, urls.ARCHIVE, "Archive", "archive", days=recent))
+    day_dates = [brief.date for brief, _ in day_list]
+    trends = {t.slug: sparkline([counts.get(t.slug, 0) for _, counts in day_list], day_dates, f"trend-{t.slug}")
+              for t in library.topics}
     add(urls.TOPICS, "topics.html", page_context(
         site, urls.TOPICS, "Topics", "topics", topics=[t.summary for t in topics], trends=trends))
     for topic in topics:
         feeds = [(f"{label} · {topic.title}", kind, urls.topic_feed_path(topic.slug, name))
                  for (label, kind, _), name in zip(SITE_FEEDS, ("rss", "atom", "json"))]
-        for part in topic_slices(topic, site.topic_page_size):
+        for part in topic_slices(topic, site.topic_page_size, lambda number: make_slice(topic.slug, number)):
             number = part.number
             if number == 0:
                 path, title = urls.topic_path(topic.slug), topic.title
@@ -224,7 +231,10 @@ def site_page_jobs(library: Library, days: list[DayPage], topics: list[TopicPage
             add(path, "topic.html", context)
 
     titles = {t.slug: t.title for t in library.topics}
-    for paper in library.papers.values():
+    for key in library.papers:
+        if not make_paper(key):
+            continue
+        paper = library.papers[key]
         path = urls.paper_path(paper.slug)
         # Its topics' titles and the days of its chart are all the page uses of the whole site.
         used_titles = {slug: titles.get(slug) for slug in (*(m.topic for m in paper.topics), "other")}
