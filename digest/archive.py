@@ -29,7 +29,7 @@ from digest.library import LibraryState
 from digest.models import Library, Topic
 from digest.pages import DaySummary, day_brief
 
-FORMAT = 1  #: of the saved model; bumped when it changes
+FORMAT = 2  #: of the saved model; bumped when it changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +55,7 @@ class Model:
     """A library, what it was made from, and the facts about its papers and days."""
 
     state: LibraryState
-    sources: tuple[tuple[str, str], ...]  #: (file, sha256 of its bytes) of every snapshot, in name order
+    sources: tuple[tuple[str, str], ...]  #: (file name, sha256 of its bytes) of every snapshot, in name order
     named: bool  #: every snapshot was dated by its file name, so that days can be added without dating it again
     papers: Mapping[str, PaperFacts]
     days: Sequence[DayFacts]  #: in day order

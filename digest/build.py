@@ -14,7 +14,7 @@ import functools
 import gc
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +83,39 @@ def load_snapshots(content_dir: Path, today: dt.date, warn: Warn, cache: BuildCa
                    jobs: int | None = None) -> list[Snapshot]:
     """Parse and date every snapshot; with a cache, only files whose bytes are new are parsed."""
     return parse_and_date(read_snapshots(content_dir), today, warn, cache, jobs)
+
+
+def scan_snapshots(content_dir: Path, recorded: Mapping[str, Sequence] | None = None
+                   ) -> tuple[list[tuple[str, bytes | None]], tuple[tuple[str, str], ...], dict[str, list]]:
+    """Every snapshot file with its bytes, its (name, sha256), and what to record of it for the
+    next build ([sha256, size, modification time], by name).  A file whose size and modification
+    time are the ``recorded`` ones is not read again (as make and git do): its bytes are None."""
+    recorded = recorded or {}
+    files: list[tuple[str, bytes | None]] = []
+    sources: list[tuple[str, str]] = []
+    record: dict[str, list] = {}
+    for path in snapshot_files(content_dir / "snapshots"):
+        source = str(path)
+        try:
+            status = path.stat()
+        except OSError as error:
+            raise DigestError(f"cannot read: {error.strerror}", source) from None
+        known = recorded.get(path.name)
+        stamp = [status.st_size, status.st_mtime_ns]
+        if isinstance(known, list) and len(known) == 3 and known[1:] == stamp:
+            data, sha = None, known[0]
+        else:
+            data = _read(path, source)
+            sha = hashlib.sha256(data).hexdigest()
+        files.append((source, data))
+        sources.append((path.name, sha))
+        record[path.name] = [sha, *stamp]
+    return files, tuple(sources), record
+
+
+def _with_bytes(files: Sequence[tuple[str, bytes | None]]) -> list[tuple[str, bytes]]:
+    """The files with their bytes, read where ``scan_snapshots`` did not need to."""
+    return [(source, data if data is not None else _read(Path(source), source)) for source, data in files]
 
 
 def read_snapshots(content_dir: Path) -> list[tuple[str, bytes]]:
@@ -192,7 +225,9 @@ def model_salt(content_dir: Path) -> str:
 
 
 def load_model(content_dir: Path, *, today: dt.date | None = None, warn: Warn | None = None,
-               cache: BuildCache | None = None, jobs: int | None = None) -> tuple[Loaded, Model, Changes | None]:
+               cache: BuildCache | None = None, jobs: int | None = None,
+               snapshots: tuple[list[tuple[str, bytes]], tuple[tuple[str, str], ...]] | None = None
+               ) -> tuple[Loaded, Model, Changes | None]:
     """``load``, with the model of the last build kept in the cache: when the snapshots are that
     build's plus new ones named by later days, its model is extended by those days, and the
     changes say what is new (see digest.archive); else the model is made from every snapshot
@@ -206,13 +241,15 @@ def load_model(content_dir: Path, *, today: dt.date | None = None, warn: Warn | 
 
     today = today or build_date()
     config = load_config(content_dir)
-    files = read_snapshots(content_dir)
-    sources = tuple((source, hashlib.sha256(data).hexdigest()) for source, data in files)
+    if snapshots is None:
+        files = read_snapshots(content_dir)
+        snapshots = files, snapshot_sources(files)
+    files, sources = snapshots  # bytes may be None: files the last build read, unchanged
     salt = model_salt(content_dir)
     previous = model_from_record(cache.model_record(), salt) if cache else None
     extended = _extended(previous, files, sources, config, today, note, cache, jobs) if previous else None
     if extended is None:
-        snapshots = parse_and_date(files, today, note, cache, jobs)
+        snapshots = parse_and_date(_with_bytes(files), today, note, cache, jobs)
         state = extend_library(EMPTY, snapshots, config.topics, match_all=topic_matcher(cache, jobs)).state
         model, changes = whole_model(state, sources, all(s.date_source == "filename" for s in snapshots)), None
     else:
@@ -230,27 +267,28 @@ def _extended(previous: Model, files, sources, config: Config, today: dt.date, w
     present = dict(sources)
     if not previous.named or any(present.get(source) != sha for source, sha in known.items()):
         return None  # a snapshot was edited or removed, or one was dated by others
-    new = [(source, data) for source, data in files if source not in known]
+    new = [(source, data) for source, data in files if Path(source).name not in known]
     if any(filename_date(source) is None for source, _ in new):
         return None
-    snapshots = parse_and_date(new, today, warn, cache, jobs)
+    snapshots = parse_and_date(_with_bytes(new), today, warn, cache, jobs)
     extension = extend_library(previous.state, snapshots, config.topics, match_all=topic_matcher(cache, jobs))
     if extension is None:
         return None
     return extended_model(previous, extension.state, extension.papers, extension.days, sources, named=True)
 
 
-def template_environment(templates_dir: Path | None):
+def template_environment(templates_dir: Path | None, compiled: Path | None = None):
     templates = templates_dir or default_templates_dir()
     if not (templates / "base.html").is_file():
         raise DigestError("not a templates folder (no base.html)", templates)
-    return make_environment(templates), templates
+    return make_environment(templates, compiled), templates
 
 
 def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.date | None = None,
            warn: Warn | None = None, search: bool = True, progress: Progress | None = None,
            cache: BuildCache | None = None, writer: SiteWriter | None = None, jobs: int | None = None,
-           strict: bool = False, markdown_files: dict[str, str] | None = None) -> Site:
+           strict: bool = False, markdown_files: dict[str, str] | None = None,
+           snapshots: tuple[list[tuple[str, bytes]], tuple[tuple[str, str], ...]] | None = None) -> Site:
     """Read the content folder and make every output, placing each file with ``writer`` as it is made.
 
     Without a writer it is a dry run: everything is made and checked, nothing
@@ -261,16 +299,18 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
     New Markdown pages are staged beside the old ones (see ``commit_staged``).
     ``jobs`` is the number of worker processes (default: one per core for
     large sites).  With ``strict``, any warning stops the build before anything is made.
-    ``markdown_files`` is ``markdown_hashes(content_dir)`` when the caller has it already."""
+    ``markdown_files`` is ``markdown_hashes(content_dir)`` and ``snapshots`` is
+    ``read_snapshots(content_dir)`` and their ``snapshot_sources`` when the caller has them already."""
     progress = progress or Progress()
     writer = writer or SiteWriter(None)
     with progress.stage("read the snapshots and configuration"):
-        loaded, model, changes = load_model(content_dir, today=today, warn=warn, cache=cache, jobs=jobs)
+        loaded, model, changes = load_model(content_dir, today=today, warn=warn, cache=cache, jobs=jobs,
+                                            snapshots=snapshots)
     if strict and loaded.warnings:
         count = len(loaded.warnings)
         raise DigestError(f"--strict: {count} warning{'s' if count > 1 else ''}, so nothing was written")
     config, library, days, topics = loaded.config, loaded.library, loaded.days, loaded.topics
-    env, templates = template_environment(templates_dir)
+    env, templates = template_environment(templates_dir, cache.folder / "templates" if cache else None)
     for name in env.list_templates(filter_func=lambda name: not name.startswith("assets/")):
         env.get_template(name)  # compiled once here, not once in every worker
     previous_outputs: dict[str, list[str]] = cache.previous.get("outputs", {}) if cache else {}
@@ -290,7 +330,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
 
     def reusable(paths, output_key: str) -> bool:
         return (cache is not None and writer.previous is not None
-                and all(cache.reusable(p, output_key, writer.previous) for p in paths))
+                and all(cache.recorded_key(p) == output_key and writer.known.has(p) for p in paths))
 
     def kept(paths: list[str], markdown_path: str | None = None) -> bool:
         """Place the last build's files for these paths (and take its Markdown page) if the last
@@ -299,10 +339,10 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
         recorded = previous_markdown.get(markdown_path) if markdown_path else None
         if (None in entries or (markdown_path and not (isinstance(recorded, list)
                                                        and markdown_files.get(markdown_path) == recorded[1]))
-                or not all(os.path.isfile(os.path.join(writer.previous, path)) for path in paths)):
+                or not all(writer.known.has(path) for path in paths)):
             return False
         for path, entry in zip(paths, entries):
-            writer.add(path, REUSE, entry[0])
+            writer.keep(path, entry)
         if markdown_path:
             kept_markdown[markdown_path] = MarkdownPage(recorded[0], recorded[1], None)
         return True
@@ -459,7 +499,8 @@ def search_shards(shards: dict[str, list[str]], library: Library, config: Config
     started: enter it) and every shard's key.  A shard none of whose papers changed since the
     last build (``carry``) is the last build's, its papers unseen."""
     previous_by_key: dict[str, list[str]] = {}
-    for path, entry in (cache.previous.get("outputs", {}) if cache else {}).items():
+    outputs = cache.previous.get("outputs", {}) if cache else {}
+    for path, entry in outputs.items():
         if path.startswith(f"{BUNDLE}/"):
             previous_by_key.setdefault(entry[0], []).append(path)
     previous_shards = cache.previous.get("shards", {}) if cache and carry is not None else {}
@@ -472,7 +513,7 @@ def search_shards(shards: dict[str, list[str]], library: Library, config: Config
             if previous and reusable(previous, recorded):
                 shard_keys[bundle] = recorded
                 for path in previous:
-                    writer.add(path, REUSE, recorded)
+                    writer.keep(path, outputs[path])
                 continue
         shard = [library.papers[k] for k in members]
         # Keyed on what is indexed (a paper page's title and abstract), not on the whole page,
@@ -513,22 +554,55 @@ class BuildResult:
         return self.site is None
 
 
-def fingerprint(content_dir: Path, salt: str, today: dt.date) -> str:
-    """A hash of every input of a build: configuration, snapshots, and the salt (code, templates, options)."""
+def fingerprint(content_dir: Path, salt: str, today: dt.date,
+                sources: Sequence[tuple[str, str]] | None = None) -> str:
+    """A hash of every input of a build: configuration, snapshots, and the salt (code, templates,
+    options).  ``sources`` are (file name, sha256) of the snapshots when the caller has them already."""
     digest = hashlib.sha256(f"{salt}\0{today.isoformat()}".encode())
     for name in ("site.yaml", "topics.yaml"):
         path = content_dir / name
         digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"-"))
-    folder = content_dir / "snapshots"
-    for path in snapshot_files(folder) if folder.is_dir() else []:
-        digest.update(path.name.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+    if sources is None:
+        folder = content_dir / "snapshots"
+        sources = snapshot_sources(read_snapshots(content_dir)) if folder.is_dir() else []
+    for source, sha in sources:
+        digest.update(Path(source).name.encode() + b"\0" + bytes.fromhex(sha))
     return digest.hexdigest()
 
 
-def markdown_hashes(content_dir: Path) -> dict[str, str]:
-    """The sha256 of every Markdown page in content/dates and content/topics, by content-relative path."""
-    return {path.relative_to(content_dir).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in markdown_page_files(content_dir)}
+def snapshot_sources(files: Sequence[tuple[str, bytes]]) -> tuple[tuple[str, str], ...]:
+    """(file name, sha256 of its bytes) of snapshot files."""
+    return tuple((Path(source).name, hashlib.sha256(data).hexdigest()) for source, data in files)
+
+
+def markdown_hashes(content_dir: Path, known: Mapping[str, Sequence] | None = None) -> dict[str, str]:
+    """The sha256 of every Markdown page in content/dates and content/topics, by content-relative
+    path.  ``known`` is what the last build recorded (path -> [sha256, size, mtime]): a page whose
+    size and modification time are the recorded ones is not read again (as make and git do)."""
+    known = known or {}
+    hashes = {}
+    for path in markdown_page_files(content_dir):
+        relative = path.relative_to(content_dir).as_posix()
+        recorded = known.get(relative)
+        if recorded is not None and len(recorded) == 3:
+            status = path.stat()
+            if [status.st_size, status.st_mtime_ns] == list(recorded[1:]):
+                hashes[relative] = recorded[0]
+                continue
+        hashes[relative] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashes
+
+
+def markdown_record(content_dir: Path, hashes: Mapping[str, str]) -> dict[str, list]:
+    """What the next build's ``markdown_hashes`` needs to know of the pages now there."""
+    record = {}
+    for path, sha in hashes.items():
+        try:
+            status = (content_dir / path).stat()
+        except FileNotFoundError:
+            continue
+        record[path] = [sha, status.st_size, status.st_mtime_ns]
+    return record
 
 
 def markdown_page_files(content_dir: Path) -> list[Path]:
@@ -583,20 +657,24 @@ def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, toda
     today = today or build_date()
     env_templates = templates_dir or default_templates_dir()
     cache, markdown_files = None, None
+    # The snapshots are read once, here: their hashes are the build's fingerprint and say what is new.
+    files = sources = snapshot_record = None
     if cached:
         salt = key_of(code_version(), search)
         templates_hash = folder_hash(env_templates)
         cache = BuildCache.load(cache_dir_for(out_dir), salt, templates_hash, clean=clean)
-        inputs = fingerprint(content_dir, salt + templates_hash, today)
-        markdown_files = markdown_hashes(content_dir)
+        if (content_dir / "snapshots").is_dir():
+            files, sources, snapshot_record = scan_snapshots(content_dir, cache.previous.get("snapshots"))
+        inputs = fingerprint(content_dir, salt + templates_hash, today, sources)
+        markdown_files = markdown_hashes(content_dir, cache.previous.get("markdown_files"))
         if cache.unchanged(inputs, out_dir, markdown_state(markdown_files)):
             return BuildResult(None, out_dir, 0)
     # The folder the swap leaves the previous site in is kept in the cache and made into the next site.
-    with SiteWriter(out_dir, previous_hash=cache.previous_hash if cache else lambda path: None,
+    with SiteWriter(out_dir, recorded=cache.previous.get("outputs") if cache else None,
                     spare=cache.spare_site if cache else None) as writer:
         site = gather(content_dir, templates_dir=templates_dir, today=today, warn=warn, search=search,
                       progress=progress, cache=cache, writer=writer, jobs=jobs, strict=strict,
-                      markdown_files=markdown_files)
+                      markdown_files=markdown_files, snapshots=(files, sources) if files is not None else None)
         staged = {path: page.staged for path, page in site.markdown.items() if page.staged}
         try:
             with progress.stage(f"swapped in the new site of {len(site.files)} files"):
@@ -607,11 +685,13 @@ def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, toda
             discard_staged(staged)
             raise
     if cache:
-        cache.outputs = {path: [site.files[path].key, digest] for path, digest in report.hashes.items()}
+        cache.outputs = {path: [site.files[path].key, digest, site.files[path].inode]
+                         for path, digest in report.hashes.items()}
         # The Markdown pages as they are now: the ones this build made, and the others still there.
         now = {path: sha for path, sha in markdown_files.items() if (content_dir / path).is_file()}
         now.update((path, page.sha256) for path, page in site.markdown.items())
         cache.save(inputs, {path: [page.key, page.sha256] for path, page in site.markdown.items()},
                    markdown_state(now), model=model_record(site.model, model_salt(content_dir)),
-                   shards=site.shard_keys)
+                   shards=site.shard_keys, markdown_files=markdown_record(content_dir, now),
+                   snapshots=snapshot_record)
     return BuildResult(site, out_dir, changed, tuple(report.written))

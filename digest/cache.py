@@ -3,9 +3,13 @@
 It lives beside the output folder (``.site.cache/`` for ``site/``) and holds:
 
 - ``manifest.json``: the fingerprint of all inputs of the last build, and for
-  every output file the key of its inputs and the hash of its bytes;
+  every output file the key of its inputs, the hash of its bytes and its inode
+  number (by which the next build knows the file in the spare folder, below);
+  and the hash, size and modification time of every snapshot and Markdown
+  page, so that a file whose size and time have not changed is not read again;
 - ``parsed/``: parsed snapshots, by the hash of their bytes;
 - ``topics.pickle``: topic matches, by paper text and topic rules;
+- ``templates/``: the templates compiled by Jinja2 (checked against their sources);
 - ``model.pickle``: the last build's model (digest.archive), which a day's
   build extends by the new days instead of making it again;
 - ``lock``: locked by the build using the cache, so that a second build into
@@ -39,7 +43,7 @@ from digest import __version__
 MANIFEST = "manifest.json"
 MODEL = "model.pickle"
 LOCK = "lock"  #: held by the build using the cache
-FORMAT = 2  #: bumped when the cache layout changes
+FORMAT = 3  #: bumped when the cache layout changes
 
 
 @lru_cache(maxsize=1)
@@ -171,17 +175,14 @@ class BuildCache:
 
     # --- output files ----------------------------------------------------------------------------
 
-    def reusable(self, path: str, key: str, out_dir: Path) -> bool:
-        """Whether the last build wrote ``path`` from inputs with this key, and the file is still there."""
+    def recorded_key(self, path: str) -> str | None:
+        """The key of the inputs the last build made ``path`` from, if it made it."""
         entry = self.previous.get("outputs", {}).get(path)
-        return entry is not None and entry[0] == key and os.path.isfile(os.path.join(out_dir, path))
-
-    def previous_hash(self, path: str) -> str | None:
-        entry = self.previous.get("outputs", {}).get(path)
-        return entry[1] if entry else None
+        return entry[0] if entry else None
 
     def save(self, fingerprint: str, markdown: dict[str, list[str]], markdown_state: str = "", *,
-             model: Any = None, shards: dict[str, str] | None = None) -> None:
+             model: Any = None, shards: dict[str, str] | None = None,
+             markdown_files: dict[str, list] | None = None, snapshots: dict[str, list] | None = None) -> None:
         """Record this build (call it only after the build succeeded): the manifest, the model,
         topic matches and newly parsed snapshots; drop parsed snapshots no longer used."""
         try:
@@ -191,7 +192,8 @@ class BuildCache:
             (self.folder / MODEL).unlink(missing_ok=True)
             manifest = {"format": FORMAT, "salt": self.salt, "templates": self.templates, "fingerprint": fingerprint,
                         "outputs": self.outputs, "markdown": markdown, "shards": shards or {},
-                        "markdown_state": markdown_state}
+                        "markdown_state": markdown_state, "markdown_files": markdown_files or {},
+                        "snapshots": snapshots or {}}
             temporary = self.folder / f"{MANIFEST}.tmp"
             temporary.write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
             os.replace(temporary, self.folder / MANIFEST)

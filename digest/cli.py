@@ -15,18 +15,14 @@ from pathlib import Path
 
 from digest import __version__
 from digest.build import build, build_date, load, read_snapshot_file, template_environment
-from digest.check import check_content
 from digest.config import load_config
 from digest.dates import resolve_snapshot_dates
-from digest.fetch import api_request_url, download
 from digest.errors import DigestError, UsageError
 from digest.models import Snapshot
 from digest.newsletter import pick_day, recipients_of, render_newsletter, send_message
 from digest.output import check_relative_path
 from digest.progress import choose_progress
 from digest.render import default_templates_dir
-from digest.serve import serve
-from digest.store import store_snapshot
 
 
 def _warn(message: str) -> None:
@@ -112,6 +108,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from digest.check import check_content  # each command imports what only it needs: a build starts sooner
+
     report = check_content(args.content, today=build_date(), templates_dir=args.templates)
     for error in report.errors:
         for line in error.splitlines():
@@ -126,6 +124,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from digest.serve import serve
+
     def rebuild() -> None:
         # One process: forking beside the server and watcher threads is not safe.
         result = build(args.content, args.out, templates_dir=args.templates, warn=_warn, search=args.search, jobs=1)
@@ -199,6 +199,8 @@ def _report_stored(stored, quiet: bool) -> None:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
+    from digest.store import store_snapshot
+
     source = Path(args.file)
     try:
         data = source.read_bytes()
@@ -211,6 +213,9 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
+    from digest.fetch import api_request_url, download
+    from digest.store import store_snapshot
+
     site = load_config(args.content).site
     url = api_request_url(args.url or site.fetch_url, args.date)
     data = download(url, timeout=args.timeout or site.fetch_timeout)

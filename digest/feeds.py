@@ -15,7 +15,6 @@ import html
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from xml.sax.saxutils import quoteattr
 
 from feedgen.feed import FeedGenerator
 from jinja2 import Environment
@@ -147,12 +146,18 @@ def feed_files(feed: Feed, site: SiteConfig) -> dict[str, bytes]:
     }
 
 
+def _attribute(value: str) -> str:
+    """An XML attribute value, quoted (line breaks and tabs kept as character references)."""
+    escaped = html.escape(value, quote=True).replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+    return f'"{escaped}"'
+
+
 def opml(feeds: list[Feed], site: SiteConfig) -> bytes:
     """An OPML list of every feed (RSS), for importing them all into a reader at once."""
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<opml version="2.0">', "  <head>",
              f"    <title>{html.escape(site.title)}</title>", "  </head>", "  <body>"]
     for feed in feeds:
-        lines.append(f"    <outline type=\"rss\" text={quoteattr(feed.title)} title={quoteattr(feed.title)} "
-                     f"xmlUrl={quoteattr(site.url(feed.path('rss')))} htmlUrl={quoteattr(site.url(feed.page))}/>")
+        lines.append(f"    <outline type=\"rss\" text={_attribute(feed.title)} title={_attribute(feed.title)} "
+                     f"xmlUrl={_attribute(site.url(feed.path('rss')))} htmlUrl={_attribute(site.url(feed.page))}/>")
     lines += ["  </body>", "</opml>", ""]
     return "\n".join(lines).encode("utf-8")

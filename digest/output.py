@@ -14,7 +14,7 @@ import hashlib
 import os
 import shutil
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,13 +50,7 @@ class Placed:
     sha256: str
     made: bool  #: made in this build (False: the previous build's file, not made again)
     written: bool  #: its bytes were written (False: linked from the previous site, or a dry run)
-
-
-def _same_file(a: str, b: str) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
+    inode: int = 0  #: the file's inode number (0 in a dry run): how the next build knows its file again
 
 
 def _make_parent(target: Path) -> None:
@@ -72,15 +66,15 @@ def _make_parent(target: Path) -> None:
         shutil.rmtree(target)
 
 
-def _new_entry(target: str, make: Callable[[str], None]) -> None:
+def _new_entry(target: str, make: Callable[[str], int]) -> int:
     """Give ``target`` a new directory entry with ``make(target)``, which writes, links or moves
-    a file there and fails if the name is taken.  The folder being filled is not the live site,
-    so whatever holds the name goes first: a folder, or a file, which may be a hard link to the
-    live site's file and so is replaced, never written into.  Missing parent folders are made.
-    (No temporary file and rename: a file costs one directory operation, not three.)"""
+    a file there, fails if the name is taken, and returns the file's inode number.  The folder
+    being filled is not the live site, so whatever holds the name goes first: a folder, or a
+    file, which may be a hard link to the live site's file and so is replaced, never written
+    into.  Missing parent folders are made.  (No temporary file and rename: a file costs one
+    directory operation, not three.)"""
     try:
-        make(target)
-        return
+        return make(target)
     except (FileExistsError, IsADirectoryError):
         if os.path.isdir(target) and not os.path.islink(target):
             shutil.rmtree(target)
@@ -88,60 +82,103 @@ def _new_entry(target: str, make: Callable[[str], None]) -> None:
             os.unlink(target)
     except (FileNotFoundError, NotADirectoryError):
         _make_parent(Path(target))
-    make(target)
+    return make(target)
 
 
-def _written(data: bytes) -> Callable[[str], None]:
-    def make(target: str) -> None:
+def _written(data: bytes) -> Callable[[str], int]:
+    def make(target: str) -> int:
         with open(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666), "wb") as stream:
             stream.write(data)
+            return os.fstat(stream.fileno()).st_ino
     return make
 
 
-def _write_file(target: str, data: bytes) -> None:
-    """Write ``data`` to ``target`` in the folder being filled.  A file there that no other name
-    shares (one link: not the live site's file) is written over where it is, which costs no
-    directory operation and frees no blocks; anything else is replaced by a new file."""
+def _write_file(target: str, data: bytes) -> int:
+    """Write ``data`` to ``target`` in the folder being filled; returns the file's inode number.
+    A file there that no other name shares (one link: not the live site's file) is written over
+    where it is, which costs no directory operation and frees no blocks; anything else is
+    replaced by a new file."""
     try:
         descriptor = os.open(target, os.O_WRONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
     except OSError:  # not there, a folder, a symbolic link, or a folder missing on the way
-        _new_entry(target, _written(data))
-        return
+        return _new_entry(target, _written(data))
     with open(descriptor, "wb") as stream:
         status = os.fstat(descriptor)
         if stat.S_ISREG(status.st_mode) and status.st_nlink == 1:
             stream.write(data)
             stream.truncate()
-            return
-    _new_entry(target, _written(data))
+            return status.st_ino
+    return _new_entry(target, _written(data))
 
 
-def _linked(source: str) -> Callable[[str], None]:
+def _linked(source: str) -> Callable[[str], int]:
     """A hard link to the previous build's file: it is not written again (a copy where links fail)."""
-    def make(target: str) -> None:
+    def make(target: str) -> int:
         try:
             os.link(source, target)
         except (FileExistsError, FileNotFoundError, NotADirectoryError, IsADirectoryError):
             raise
         except OSError:  # no hard links here (another file system, or none at all)
             shutil.copy2(source, target)
+        return os.stat(target).st_ino
     return make
 
 
-def _moved(source: Path) -> Callable[[str], None]:
-    def make(target: str) -> None:
+def _moved(source: Path) -> Callable[[str], int]:
+    def make(target: str) -> int:
         os.link(source, target)  # and the source goes with its folder
+        return os.stat(target).st_ino
     return make
 
 
-def _link_previous(old: str, target: str) -> None:
-    """Make ``target`` the previous site's file ``old``, unless it already is (a reused folder)."""
-    if not _same_file(target, old):
-        _new_entry(target, _linked(old))
+class Previous:
+    """The site a build replaces, as the last build recorded it (site path -> [key, sha256,
+    inode]), and what the folder being filled holds of it.
+
+    A reused folder is listed once (names and inode numbers, no file opened): a file there
+    whose inode is the one recorded for its path is the previous site's file, with the bytes
+    recorded for it, and is left as it is.  Without a listing (``held`` None), each file is
+    compared with the live one."""
+
+    def __init__(self, root: Path | None, recorded: Mapping[str, Sequence] | None = None,
+                 held: Mapping[str, int] | None = None):
+        self.root = str(root) if root is not None else None
+        self.recorded = recorded or {}
+        self.held = held
+
+    def hash(self, path: str) -> str | None:
+        entry = self.recorded.get(path)
+        return entry[1] if entry else None
+
+    def holds(self, path: str) -> bool | None:
+        """Whether the folder being filled already holds the previous site's file for ``path``
+        (None: not known without looking)."""
+        if self.held is None:
+            return None
+        entry = self.recorded.get(path)
+        return entry is not None and len(entry) > 2 and self.held.get(path) == entry[2]
+
+    def link(self, path: str, target: str) -> int:
+        """Make ``target`` the previous site's file for ``path``, unless it already is; returns its inode."""
+        assert self.root is not None
+        old = os.path.join(self.root, path)
+        holds = self.holds(path)
+        if holds:
+            return self.recorded[path][2]
+        if holds is None:
+            try:
+                if os.path.samefile(target, old):
+                    return os.stat(target).st_ino
+            except OSError:
+                pass
+        return _new_entry(target, _linked(old))
+
+    def has(self, path: str) -> bool:
+        """Whether the previous site's file for ``path`` can be linked: it is held, or still there."""
+        return bool(self.holds(path)) or (self.root is not None and os.path.isfile(os.path.join(self.root, path)))
 
 
-def place_file(root: Path | None, previous: Path | None, path: str, data: bytes | _Reuse | Path, key: str,
-               previous_hash: Callable[[str], str | None]) -> Placed:
+def place_file(root: Path | None, previous: Previous, path: str, data: bytes | _Reuse | Path, key: str) -> Placed:
     """Put one file into the new site under ``root``: linked from the ``previous`` site when it is
     REUSE or has the bytes the previous build recorded, else written.  ``data`` may be a finished
     file on the same file system (a search index file): it is then moved in, not written again.
@@ -153,24 +190,38 @@ def place_file(root: Path | None, previous: Path | None, path: str, data: bytes 
     if isinstance(data, Path):
         finished, data = data, data.read_bytes()
     check_relative_path(path)
-    # Plain strings, not Path objects: this runs for every file of the site.
-    old = os.path.join(previous, path) if previous is not None else None
     if data is REUSE:
-        assert old is not None and root is not None
-        _link_previous(old, os.path.join(root, path))
-        return Placed(key, previous_hash(path) or hashlib.sha256(Path(old).read_bytes()).hexdigest(), False, False)
+        assert previous.root is not None and root is not None
+        inode = previous.link(path, os.path.join(root, path))
+        digest = previous.hash(path) or hashlib.sha256(Path(previous.root, path).read_bytes()).hexdigest()
+        return Placed(key, digest, False, False, inode)
     digest = hashlib.sha256(data).hexdigest()
     if root is None:
         return Placed(key, digest, True, False)
     target = os.path.join(root, path)
-    if old is not None and digest == previous_hash(path) and os.path.isfile(old):
-        _link_previous(old, target)  # same bytes as before: linked, not written again
-        return Placed(key, digest, True, False)
-    if finished is not None:
-        _new_entry(target, _moved(finished))
-    else:
-        _write_file(target, data)
-    return Placed(key, digest, True, True)
+    if previous.root is not None and digest == previous.hash(path) and previous.has(path):
+        return Placed(key, digest, True, False, previous.link(path, target))  # same bytes: linked, not written
+    inode = _new_entry(target, _moved(finished)) if finished is not None else _write_file(target, data)
+    return Placed(key, digest, True, True, inode)
+
+
+def scan_folder(root: Path) -> tuple[dict[str, int], list[str]]:
+    """Every file under ``root`` (site path -> inode number) and every folder, from the folder
+    listings alone (no file is opened or looked at on its own)."""
+    files: dict[str, int] = {}
+    folders: list[str] = []
+
+    def scan(folder: str, prefix: str) -> None:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append(prefix + entry.name)
+                    scan(entry.path, prefix + entry.name + "/")
+                else:
+                    files[prefix + entry.name] = entry.inode()
+
+    scan(str(root), "")
+    return files, folders
 
 
 @dataclass(frozen=True)
@@ -195,14 +246,16 @@ class SiteWriter:
     site is removed, instead of building the whole tree anew.  After the
     swap it holds the previous site, for the next build."""
 
-    def __init__(self, out_dir: Path | None, *, previous_hash: Callable[[str], str | None] = lambda path: None,
+    def __init__(self, out_dir: Path | None, *, recorded: Mapping[str, Sequence] | None = None,
                  spare: Path | None = None):
-        self.previous_hash = previous_hash
+        self.recorded = recorded or {}  #: what the last build recorded of its files: path -> [key, sha256, inode]
         self.files: dict[str, Placed] = {}
         self.out_dir = out_dir.resolve() if out_dir is not None else None
         self.spare = spare.resolve() if spare is not None else None
         self.root: Path | None = None  #: the folder being filled (None in a dry run)
         self.previous: Path | None = None  #: the site being replaced, if any
+        self.known = Previous(None)  #: the site being replaced, and what the folder being filled holds of it
+        self._folders: list[str] = []  #: the folders of a reused folder, as it was found
 
     def __enter__(self) -> "SiteWriter":
         if self.out_dir is None:
@@ -212,6 +265,7 @@ class SiteWriter:
             parent.mkdir(parents=True, exist_ok=True)
             recover_interrupted_swap(out_dir)
             check_output_folder(out_dir)
+            held: dict[str, int] = {}
             if self.spare is not None:
                 self.root = self.spare
                 for leftover in self.spare.parent.glob(f"{self.spare.name}.search-*"):  # a killed build's
@@ -219,6 +273,7 @@ class SiteWriter:
                 if self.root.exists() and not self.root.is_dir():
                     self.root.unlink()
                 self.root.mkdir(parents=True, exist_ok=True)
+                held, self._folders = scan_folder(self.root)
             else:
                 self.root = parent / f".{out_dir.name}.new-{os.getpid()}"
                 shutil.rmtree(self.root, ignore_errors=True)
@@ -227,6 +282,7 @@ class SiteWriter:
             raise DigestError(f"cannot prepare the output folder: {error.strerror or error}",
                               error.filename or out_dir) from None
         self.previous = out_dir if out_dir.is_dir() else None
+        self.known = Previous(self.previous, self.recorded if self.previous else {}, held)
         return self
 
     def __exit__(self, kind, value, traceback) -> None:
@@ -238,8 +294,7 @@ class SiteWriter:
         """Put one file (bytes, text, a finished file to move in, or REUSE for the previous build's
         file) into the new site without recording it: safe in worker processes, whose results go to ``adopt``."""
         try:
-            return place_file(self.root, self.previous, path,
-                              data.encode("utf-8") if isinstance(data, str) else data, key, self.previous_hash)
+            return place_file(self.root, self.known, path, data.encode("utf-8") if isinstance(data, str) else data, key)
         except OSError as error:
             raise DigestError(f"could not write the site: {error.strerror or error}",
                               error.filename or self.out_dir) from None
@@ -250,6 +305,16 @@ class SiteWriter:
             raise DigestError(f"two outputs want the same file: {path}")
         placed = self.files[path] = self.place(path, data, key)
         return placed
+
+    def keep(self, path: str, recorded: Sequence) -> None:
+        """Record the previous site's file for ``path`` as this site's, with what the last build
+        recorded of it ([key, sha256, inode]): linked in unless the folder being filled holds it."""
+        if path in self.files:
+            raise DigestError(f"two outputs want the same file: {path}")
+        if self.known.holds(path):
+            self.files[path] = Placed(recorded[0], recorded[1], False, False, recorded[2])
+        else:
+            self.add(path, REUSE, recorded[0])
 
     def update(self, files: dict[str, bytes | str | Path], key: str = "") -> None:
         for path, data in files.items():
@@ -262,21 +327,39 @@ class SiteWriter:
         self.files[path] = placed
 
     def _remove_strays(self) -> None:
-        """Remove what a reused folder holds beyond this site's files (and empty folders)."""
+        """Remove what a reused folder held beyond this site's files, and the folders that leaves
+        empty (from the listing made when the build started: nothing else is put there)."""
         keep = set(self.files) | {MARKER}
-        assert self.root is not None
-        for folder, dirs, names in os.walk(self.root, topdown=False):
-            relative = os.path.relpath(folder, self.root)
-            prefix = "" if relative == "." else relative.replace(os.sep, "/") + "/"
-            for name in names:
-                if prefix + name not in keep:
-                    os.unlink(os.path.join(folder, name))
-            for name in dirs:
-                path = os.path.join(folder, name)
-                if os.path.islink(path):
-                    os.unlink(path)
-                elif not os.listdir(path):
-                    os.rmdir(path)
+        assert self.root is not None and self.known.held is not None
+        root = str(self.root)
+        candidates: set[str] = set()  # folders that may be empty now
+
+        def ancestors(path: str) -> None:
+            folder = os.path.dirname(path)
+            while folder and folder not in candidates:
+                candidates.add(folder)
+                folder = os.path.dirname(folder)
+
+        for path in self.known.held:
+            if path in keep:
+                continue
+            try:
+                os.unlink(os.path.join(root, path))
+            except (FileNotFoundError, NotADirectoryError):
+                pass  # gone already, to make way for a file of the new site
+            except IsADirectoryError:  # a folder of the new site took its place
+                continue
+            ancestors(path)
+        occupied = {os.path.dirname(path) for path in self.known.held} | {os.path.dirname(f) for f in self._folders}
+        for folder in self._folders:
+            if folder not in occupied:  # empty when the build started (a killed build's leftover)
+                candidates.add(folder)
+                ancestors(folder)
+        for folder in sorted(candidates, key=lambda name: -name.count("/")):
+            try:
+                os.rmdir(os.path.join(root, folder))
+            except OSError:
+                pass  # not empty: a folder of the new site, or a file took its place
 
     def commit(self, *, version: str) -> WriteReport:
         """Swap the new site in, all at once."""
@@ -352,9 +435,9 @@ def check_output_folder(out_dir: Path) -> None:
 
 
 def replace_site(files: dict[str, bytes | _Reuse], out_dir: Path, *, version: str,
-                 previous_hash: Callable[[str], str | None] = lambda path: None) -> WriteReport:
+                 recorded: Mapping[str, Sequence] | None = None) -> WriteReport:
     """Write ``files`` as the new contents of ``out_dir``, all or nothing (see SiteWriter)."""
-    with SiteWriter(out_dir, previous_hash=previous_hash) as writer:
+    with SiteWriter(out_dir, recorded=recorded) as writer:
         for path in sorted(files):
             writer.add(path, files[path])
         return writer.commit(version=version)

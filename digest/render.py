@@ -14,7 +14,8 @@ from typing import NamedTuple
 from pathlib import Path
 from urllib.parse import quote_plus, urlsplit
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
+from jinja2 import (Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, TemplateError,
+                    select_autoescape)
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
@@ -47,9 +48,14 @@ def default_templates_dir() -> Path:
     return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "templates"
 
 
-def make_environment(templates_dir: Path) -> Environment:
+def make_environment(templates_dir: Path, compiled: Path | None = None) -> Environment:
+    """The Jinja2 environment of a templates folder; ``compiled`` is a folder to keep compiled
+    templates in between builds (Jinja2 checks them against the templates' sources)."""
+    if compiled is not None:
+        compiled.mkdir(parents=True, exist_ok=True)
     env = Environment(
         loader=FileSystemLoader(str(templates_dir)),
+        bytecode_cache=FileSystemBytecodeCache(str(compiled)) if compiled is not None else None,
         # Everything is escaped except plain-text templates (the e-mail's text part).
         autoescape=select_autoescape(disabled_extensions=("txt",), default_for_string=True, default=True),
         undefined=StrictUndefined,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from xml.sax.saxutils import escape
+from html import escape
 
 from digest import urls
 from digest.config import SiteConfig
@@ -14,7 +14,7 @@ def sitemap_xml(pages: dict[str, dt.date], site: SiteConfig) -> bytes:
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
     for path in sorted(pages):
-        lines.append(f"  <url><loc>{escape(site.url(path))}</loc><lastmod>{pages[path].isoformat()}</lastmod></url>")
+        lines.append(f"  <url><loc>{escape(site.url(path), quote=False)}</loc><lastmod>{pages[path].isoformat()}</lastmod></url>")
     lines += ["</urlset>", ""]
     return "\n".join(lines).encode("utf-8")
 

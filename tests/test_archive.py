@@ -234,3 +234,45 @@ def test_a_renamed_paper_is_renamed_on_the_day_it_was_dropped_from(tmp_path):
     assert extended(result)
     assert "Predictable Scale, Revised" in (out / "dates" / "2026-01-07" / "index.html").read_text()
     assert_as_clean(content, out, tmp_path)
+
+
+def test_hand_changes_to_the_live_site_never_come_back(corpus, tmp_path):
+    """A file deleted, one replaced and one added by hand in the site: the next builds, which
+    make the site in the folder of the one before it, put digest's files back and no other."""
+    content = content_with(corpus, tmp_path / "content", 30)
+    out = tmp_path / "site"
+    build(content, out, today=TODAY)
+    add_days(corpus, content, 1)
+    build(content, out, today=TODAY)
+    papers = sorted(p for p in (out / "papers").iterdir())
+    (papers[0] / "index.html").unlink()
+    replaced = papers[1] / "index.html"
+    replaced.unlink()
+    replaced.write_text("replaced by hand")
+    (out / "CNAME").write_text("digest.example.org")
+    for _ in range(3):
+        add_days(corpus, content, 1)
+        build(content, out, today=TODAY)
+        assert_as_clean(content, out, tmp_path)
+
+
+def test_a_new_day_reads_only_its_own_snapshot(corpus, tmp_path, monkeypatch):
+    """Snapshots whose size and modification time are the ones recorded are not read again;
+    one edited since is."""
+    import digest.build
+
+    content = content_with(corpus, tmp_path / "content", 30)
+    out = tmp_path / "site"
+    build(content, out, today=TODAY)
+    read: list[str] = []
+    original = digest.build._read
+    monkeypatch.setattr(digest.build, "_read", lambda path, source: read.append(Path(source).name) or original(path, source))
+    new = add_days(corpus, content, 1)[0]
+    build(content, out, today=TODAY)
+    assert read == [new.name]
+    read.clear()
+    edited = sorted((content / "snapshots").iterdir())[2]
+    edited.write_text(edited.read_text().replace("Paper ", "Article ", 1))
+    build(content, out, today=TODAY)
+    assert edited.name in read
+    assert_as_clean(content, out, tmp_path)

@@ -30,7 +30,9 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterator
 
-from bs4 import BeautifulSoup, NavigableString, Tag
+# BeautifulSoup is imported when a saved page is parsed (``_import_soup``): a build of text dumps
+# and API snapshots starts without it.
+BeautifulSoup = NavigableString = Tag = None
 
 from digest.errors import SnapshotError
 from digest.models import Card, Organization, ParsedSnapshot, PartialDate
@@ -79,6 +81,12 @@ _INVISIBLE_TAGS = frozenset({"script", "style", "template", "noscript", "svg", "
                              "object", "textarea", "select"})
 
 
+def _import_soup() -> None:
+    global BeautifulSoup, NavigableString, Tag
+    if BeautifulSoup is None:
+        from bs4 import BeautifulSoup, NavigableString, Tag
+
+
 def looks_like_html(text: str) -> bool:
     """True for a saved web page: it starts (after BOM, spaces and comments) with ``<!DOCTYPE html``
     or ``<html``, or its first part holds the hydration element or an ``<article>``."""
@@ -110,6 +118,7 @@ def parse_html_snapshot(text: str, source: str) -> ParsedSnapshot:
 
 
 def _parse(text: str, source: str) -> ParsedSnapshot:
+    _import_soup()
     soup = BeautifulSoup(text, "lxml")
     lines = _Lines(text)
     titles = _find_titles(soup)
