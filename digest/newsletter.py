@@ -19,6 +19,7 @@ import socket
 import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
@@ -104,23 +105,27 @@ def build_message(date: dt.date, subject: str, text: str, html: str, config: Con
     # most of a day's e-mail.  "=" is always encoded in quoted-printable, so no body can hold
     # a boundary that starts with "=_".
     boundary = f"=_digest_{digest_of_content[16:40]}"
-    headers = EmailMessage(policy=policy.SMTP)
-    headers["Subject"] = subject
-    headers["From"] = mail.sender
-    headers["To"] = mail.to
+    headers = [("Subject", subject), ("From", mail.sender), ("To", mail.to)]
     if mail.reply_to:
-        headers["Reply-To"] = mail.reply_to
-    headers["Date"] = format_datetime(feed_time(date))
-    headers["Message-ID"] = f"<digest.{date.isoformat()}.{digest_of_content[:16]}@{host}>"
+        headers.append(("Reply-To", mail.reply_to))
+    headers += [("Date", format_datetime(feed_time(date))),
+                ("Message-ID", f"<digest.{date.isoformat()}.{digest_of_content[:16]}@{host}>")]
     if mail.unsubscribe_url:
-        headers["List-Unsubscribe"] = f"<{mail.unsubscribe_url}>"
-    headers["MIME-Version"] = "1.0"
-    headers["Content-Type"] = "multipart/alternative"
-    headers.set_boundary(boundary)
+        headers.append(("List-Unsubscribe", f"<{mail.unsubscribe_url}>"))
+    headers.append(("MIME-Version", "1.0"))
+    head = b"".join(_header(name, value) for name, value in headers)
+    head += _header("Content-Type", f'multipart/alternative; boundary="{boundary}"')
     delimiter = f"--{boundary}\r\n".encode("ascii")
     parts = [delimiter + _quoted_printable_part(subtype, body) for subtype, body in (("plain", text), ("html", html))]
-    head = b"".join(policy.SMTP.fold_binary(name, value) for name, value in headers.items())
     return head + b"\r\n" + b"\r\n".join([*parts, f"--{boundary}--\r\n".encode("ascii")])
+
+
+@lru_cache(maxsize=256)  # From, To and the rest are the same in every e-mail of a site
+def _header(name: str, value: str) -> bytes:
+    """One header line as the email package writes it: parsed, encoded and folded by its SMTP policy."""
+    message = EmailMessage(policy=policy.SMTP)
+    message[name] = value
+    return b"".join(policy.SMTP.fold_binary(key, folded) for key, folded in message.items())
 
 
 def _quoted_printable_part(subtype: str, body: str) -> bytes:
