@@ -47,8 +47,8 @@ class TopicRule:
     label: str  #: as written in topics.yaml
     pattern: re.Pattern[str]
     weight: float = 1.0
-    #: Lowercase text every match contains (a phrase's longest word), to skip the
-    #: regex cheaply when it cannot match; empty for regex rules.
+    #: Lowercase text every match contains (a phrase's longest word, see ``regex_needle`` for
+    #: regex rules), to skip the regex cheaply when it cannot match; empty when there is none.
     needle: str = ""
     #: For a phrase of ASCII words: the same matches as ``pattern``, lowercased, searched in
     #: lowercased ASCII text (see ``ascii_phrase_pattern``); None for other rules.
@@ -261,6 +261,30 @@ def ascii_phrase_pattern(phrase: str) -> re.Pattern[str] | None:
     return re.compile(rf"{re.escape(words[0])}(?<![0-9a-z_][\s\S]{{{len(words[0])}}}){rest}(?:e?s)?(?![0-9a-z_])")
 
 
+def regex_needle(pattern: str) -> str:
+    """Lowercase text that every match of a regex rule holds, to skip its search cheaply (as a
+    phrase's longest word does); "" when there is none.
+
+    It is the longest run of plain letters and digits at the top level of the pattern (not in a
+    group, class, repeat or alternation), lowercased.  The letters i and s end a run: ignoring
+    case, the regex also takes "ı", "İ" and "ſ" for them, which lowercased text does not show as
+    i or s.  Read from the regex engine's own parse of the pattern; without it, there is no needle."""
+    try:
+        from re import _parser as parser  # the engine's parser, where it is (CPython 3.11 and later)
+
+        parsed = parser.parse(pattern, re.IGNORECASE)
+    except Exception:  # noqa: BLE001 - an internal module: any trouble only costs speed
+        return ""
+    best, run = "", ""
+    for op, value in parsed:
+        char = chr(value) if op is parser.LITERAL and value < 128 else ""
+        if char.isalnum() and char.lower() not in "is":
+            run += char.lower()
+        else:
+            best, run = max(best, run, key=len), ""
+    return max(best, run, key=len)
+
+
 def parse_topics_config(data: Any, path: Path) -> tuple[TopicConfig, ...]:
     check = _Checker(path)
     if isinstance(data, dict) and set(data) == {"topics"}:
@@ -325,7 +349,7 @@ def _parse_rules(raw: Any, where: str, check: _Checker) -> tuple[TopicRule, ...]
         except re.error as error:
             check.fail(f"{key}.regex", f"invalid regular expression: {error}")
             continue
-        rules.append(TopicRule(f"/{text}/", pattern, weight))
+        rules.append(TopicRule(f"/{text}/", pattern, weight, regex_needle(text)))
     return tuple(rules)
 
 

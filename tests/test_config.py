@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from digest.config import ascii_phrase_pattern, load_config, phrase_pattern
+from digest.config import ascii_phrase_pattern, load_config, phrase_pattern, regex_needle
 from digest.errors import ConfigError, ConfigErrors, DigestError
 
 CONTENT = Path(__file__).resolve().parent.parent / "content"
@@ -355,3 +355,22 @@ def test_ascii_phrase_pattern_on_real_phrases(phrase, text):
 
 def test_a_phrase_with_a_word_beyond_ascii_has_no_fast_form():
     assert ascii_phrase_pattern("naïve bayes") is None
+
+
+_REGEXES = [r"\bKVCache\b", r"\bZeRO\b", r"\b(FP|INT|MX)(4|6|8)\b", r"\bW\d+A\d+\b", r"\bMoE\b", r"\bdLLMs?\b",
+            r"sparse (kv|attention)", r"(?x) k v \s cache", r"a|b", r"\bKiss\b", r"(?-i:Zero)x"]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.sampled_from(_REGEXES), st.text(alphabet="kKvVcCaAhHeEzZrRoOmMdDlLsSiIwW0123456789 \u212aıİſ_-.(", max_size=40))
+def test_a_regex_rule_never_matches_text_without_its_needle(regex, text):
+    """The needle is only a shortcut: a text the regex (ignoring case, as rules do) matches
+    always holds it, lowercased, also with the letters that match others when case is ignored."""
+    needle = regex_needle(regex)
+    if re.search(regex, text, re.IGNORECASE):
+        assert needle in text.lower(), (regex, text, needle)
+
+
+def test_regex_needles_of_the_bundled_rules():
+    assert [regex_needle(r) for r in _REGEXES[:6]] == ["kvcache", "zero", "", "w", "moe", "dllm"]
+    assert regex_needle(r"a|b") == "" and regex_needle(r"\bKiss\b") == "k"
