@@ -154,6 +154,9 @@ def paper_context(site: SiteConfig, path: str, paper: Paper, titles: dict[str, s
     return page_context(
         site, path, paper.title, "papers", kind="article",
         description=excerpt(paper.abstract, 200)[0],
+        # Where search results link to the page: from the search page, so that the site works
+        # under any base path (the index files themselves are made from copies elsewhere).
+        search_link=urls.root_prefix(urls.SEARCH) + path,
         paper=listed_paper(paper, titles), history=paper.appearances,
         matches=[(titles[m.topic], m) for m in paper.topics],
         chart=rank_chart(paper.appearances, day_dates, "rank"),

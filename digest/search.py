@@ -9,18 +9,16 @@ the previous build's files.  The newest shard is the main bundle, at
 and hold only index files.
 
 Each shard is indexed by the Pagefind binary from the paper pages of the new
-site folder, where they are, while the build makes its other files; the
-index files are then linked into the build's output, so they land in the site
-with the same all-or-nothing swap as every other file.  Only
-elements marked ``data-pagefind-body`` (the paper pages' article) are
-indexed, so every result is a paper.
+site folder (see ``SearchIndexing``) while the build makes its other files;
+the index files are then linked into the build's output, so they land in the
+site with the same all-or-nothing swap as every other file.  Only elements
+marked ``data-pagefind-body`` (the paper pages' article) are indexed, so
+every result is a paper.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import shutil
 import subprocess
 import threading
@@ -52,28 +50,18 @@ def _executable() -> str:
     return str(binary)
 
 
-#: Page names of the site: a shard's pages are named in a glob, and these need no escaping there.
-_SAFE_PAGE = re.compile(r"[a-z0-9][a-z0-9.\-]*(?:/[a-z0-9][a-z0-9.\-]*)*/index\.html")
-
-
-def _page_glob(pages: list[str]) -> str:
-    """A Pagefind glob matching exactly these site-relative pages."""
-    for page in pages:
-        if not _SAFE_PAGE.fullmatch(page):
-            raise DigestError(f"cannot index {page!r} for search: unexpected characters in its path")
-    return pages[0] if len(pages) == 1 else "{" + ",".join(pages) + "}"
-
-
 class SearchIndexing:
     """Pagefind over the given shards (bundle path -> site-relative pages under ``site``), at
     most ``workers`` at a time, in the background while the build goes on; ``result()`` waits
     for it.  Leaving the context stops Pagefind if it still runs and removes what it wrote.
 
-    Pagefind reads the pages where they are, named in a glob in its configuration file (a shard
-    names hundreds of pages: too long for a command line), and writes each bundle into a folder
-    beside ``site``, on the same file system, from which the build links the files into the site.
-    The folder is not inside the site, so that nothing a killed build's Pagefind writes can end
-    up in it; Pagefind itself is started to die with the build where ``setpriv`` can do that."""
+    Pagefind reads a shard's pages from one flat folder of hard links to them, beside ``site``
+    (so it looks at nothing else: walking the whole site cost far more than the links), and
+    writes each bundle there too, from where the build links its files into the site.  The
+    folder is not inside the site, so that nothing a killed build's Pagefind writes can end up
+    in it; Pagefind itself is started to die with the build where ``setpriv`` can do that.
+    Results link to the URL each page gives itself (``data-pagefind-meta="url:…"``), not to
+    where its copy was."""
 
     def __init__(self, site: Path, shards: dict[str, list[str]], language: str, *, workers: int = 1):
         self.site, self.shards = site, shards
@@ -99,9 +87,16 @@ class SearchIndexing:
         return self
 
     def _index_one(self, command: list[str], bundle: str, folder: Path) -> Path:
-        folder.mkdir()
-        output = folder / BUNDLE
-        (folder / "pagefind.json").write_text(json.dumps({"glob": _page_glob(self.shards[bundle])}), encoding="utf-8")
+        pages, output = folder / "pages", folder / BUNDLE
+        pages.mkdir(parents=True)
+        for page in self.shards[bundle]:
+            # "papers/<slug>/index.html" -> "papers_<slug>.html": unique, and the same every build
+            # (fragment files are named by their content, which holds this name).
+            copy = pages / (page.removesuffix("/index.html").replace("/", "_") + ".html")
+            try:
+                os.link(self.site / page, copy)
+            except OSError:
+                shutil.copyfile(self.site / page, copy)
         # The command line, not Pagefind's service mode: the command waits for every file to be
         # written before it exits, where the service can answer while a file is still being written.
         with open(folder / "pagefind.log", "w+", encoding="utf-8", errors="replace") as log:
@@ -109,7 +104,7 @@ class SearchIndexing:
                 if self._stopping:
                     raise DigestError("the search index was not built: the build stopped")
                 process = subprocess.Popen(
-                    [*command, "--site", str(self.site), "--output-path", str(output), "--silent",
+                    [*command, "--site", str(pages), "--output-path", str(output), "--silent",
                      "--force-language", self.language],
                     cwd=folder, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
                 self._running.add(process)

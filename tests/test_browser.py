@@ -226,6 +226,10 @@ def test_search_finds_papers_of_every_month_shard(browser, server, built_site):
             page.locator(".pagefind-ui__result-link").first.wait_for(timeout=15000)
             titles = page.locator(".pagefind-ui__result-link").all_inner_texts()
             assert any(paper.title in t for t in titles), (month, paper.title, titles)
+            # Results link relatively, from the search page: the site may live under any path.
+            links = page.locator(".pagefind-ui__result-link").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+            assert all(re.fullmatch(r"\.\./papers/[^/]+/", link) for link in links), links
+            assert f"../papers/{paper.slug}/" in links
         watch.assert_clean("search shards")
     finally:
         context.close()
