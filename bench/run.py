@@ -9,10 +9,12 @@ count, "1 authors", year-less and dated publication dates, with and without a
 comment count, no meta at all), and titles and abstracts made from the real
 papers of the bundled snapshots (1.4-1.9 KB), so that topic rules match as
 often as they do on real papers.
-Each build runs in a fresh process so peak memory is its own: the build
-process's peak RSS, the largest worker's peak RSS (mostly pages shared with
-the build process), and the sampled peak proportional set size of the whole
-process tree ("all PSS": shared pages counted once).  Measured:
+Each build, digest's or Hugo's, is timed once the writes of the one before it
+have reached the disk (as a day's build finds them), and runs in a fresh
+process, so that its peak memory is its own: the build process's peak RSS,
+the largest worker's peak RSS (mostly pages shared with the build process),
+and the sampled peak proportional set size of the whole process tree ("all
+PSS": shared pages counted once).  Measured:
 a cold build (median of --repeat, with --clean), a no-op rebuild, a rebuild
 after adding one snapshot (a day's build: the second such rebuild, the first
 after a cold build being printed apart), and a rebuild after editing one
@@ -28,6 +30,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import random
 import re
 import shutil
@@ -160,6 +163,7 @@ def _tree_pss_kib(pid: int) -> int:
 def timed_build(content: Path, out: Path, templates: Path, *, clean: bool = False, search: bool = True) -> dict:
     """Build in a fresh process; returns its time, peak memory and counts.  Where /proc allows,
     the peak of the whole process tree's proportional memory is sampled as well."""
+    os.sync()  # the last build's writes reach the disk before this one is timed
     wall = time.perf_counter()
     arguments = json.dumps({"content": str(content), "out": str(out), "templates": str(templates),
                             "clean": clean, "search": search})
@@ -281,6 +285,7 @@ def hugo_build(folder: Path, search: bool) -> tuple[float, int]:
     over its paper pages, as a Hugo site gets search."""
     out = folder / "public"
     shutil.rmtree(out, ignore_errors=True)
+    os.sync()
     start = time.perf_counter()
     subprocess.run(["hugo", "--quiet", "--source", str(folder), "--destination", str(out)], check=True)
     if search:

@@ -24,7 +24,7 @@ from digest.config import Config, load_config
 from digest.dates import resolve_snapshot_dates
 from digest.errors import DigestError
 from digest.feeds import day_feed, feed_files, opml, topic_feed
-from digest.keys import OutputKeys, listing_keys
+from digest.keys import OutputKeys
 from digest.archive import Changes, Model, extended_model, model_from_record, model_record, whole_model
 from digest.dates import filename_date
 from digest.library import EMPTY, build_library, extend_library

@@ -14,7 +14,6 @@ import binascii
 import datetime as dt
 import hashlib
 import os
-import smtplib
 import socket
 import ssl
 from collections.abc import Mapping, Sequence
@@ -166,6 +165,8 @@ def recipients_of(addresses: Sequence[str]) -> list[str]:
 def send_message(message: bytes, recipients: Sequence[str], mail: EmailConfig,
                  environ: Mapping[str, str] = os.environ) -> None:
     """Deliver the message as it is to ``recipients`` through the configured SMTP server."""
+    import smtplib  # only sending needs it: builds start without
+
     user, password = environ.get("DIGEST_SMTP_USER"), environ.get("DIGEST_SMTP_PASSWORD")
     sender = recipients_of([mail.sender])[0]
     where = f"{mail.smtp_host}:{mail.smtp_port}"

@@ -137,14 +137,3 @@ class SearchIndexing:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
         shutil.rmtree(self.scratch, ignore_errors=True)
-
-
-def shard_papers(papers) -> dict[str, list]:
-    """Bundle path -> the papers it indexes: a shard per month first seen, the newest month in
-    the main bundle."""
-    months: dict[str, list] = {}
-    for paper in papers:
-        months.setdefault(paper.first_seen.strftime("%Y-%m"), []).append(paper)
-    newest = max(months, default=None)
-    return {bundle_path(month, month == newest): sorted(shard, key=lambda p: p.slug)
-            for month, shard in sorted(months.items())}
