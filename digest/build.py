@@ -13,8 +13,7 @@ import datetime as dt
 import functools
 import gc
 import hashlib
-import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,9 @@ from digest.dates import filename_date
 from digest.library import EMPTY, build_library, extend_library
 from digest.models import Library, ParsedSnapshot, Snapshot
 from digest.cache import BuildCache, build_lock, cache_dir_for, code_version, folder_hash, key_of
+from digest.inputs import (_read, _with_bytes, build_date, build_salt, default_templates_dir,
+                           markdown_hashes, markdown_page_files, markdown_record, markdown_state, read_inputs,
+                           read_snapshots, snapshot_sources)
 from digest.newsletter import newsletter_paths, render_newsletter
 from digest.output import (REUSE, Placed, SiteWriter, check_output_folder, commit_staged, discard_staged,
                            stage_text)
@@ -38,24 +40,12 @@ from digest.progress import Progress
 from digest.pages import (GENERATOR, DayPage, TopicPage, day_markdown, day_pages, slice_ranges, topic_markdown,
                           topic_pages, topic_slices)
 from digest.parse import decode_snapshot, parse_snapshot
-from digest.render import PageJob, default_templates_dir, make_environment, render_template, site_page_jobs
+from digest.render import PageJob, make_environment, render_template, site_page_jobs
 from digest.topics import match_topics
 from digest.search import BUNDLE, SearchIndexing, bundle_path
 from digest.sitemap import robots_txt, sitemap_xml
 
-SNAPSHOT_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json")
 Warn = Callable[[str], None]
-
-
-def build_date(environ=os.environ) -> dt.date:
-    """Today for the build: from SOURCE_DATE_EPOCH when set, so builds are reproducible."""
-    epoch = environ.get("SOURCE_DATE_EPOCH")
-    if epoch:
-        try:
-            return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).date()
-        except (ValueError, OverflowError, OSError):
-            raise DigestError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {epoch!r}") from None
-    return dt.date.today()
 
 
 def read_snapshot_file(path: Path, name: str | None = None) -> ParsedSnapshot:
@@ -64,63 +54,10 @@ def read_snapshot_file(path: Path, name: str | None = None) -> ParsedSnapshot:
     return parse_snapshot(decode_snapshot(_read(path, source), source), source)
 
 
-def _read(path: Path, source: str) -> bytes:
-    try:
-        return path.read_bytes()
-    except OSError as error:
-        raise DigestError(f"cannot read: {error.strerror}", source) from None
-
-
-def snapshot_files(folder: Path) -> list[Path]:
-    """The snapshot files of a content folder, in name order; hidden files are skipped."""
-    if not folder.is_dir():
-        raise DigestError("no snapshots folder", folder)
-    return sorted(p for p in folder.iterdir()
-                  if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in SNAPSHOT_SUFFIXES)
-
-
 def load_snapshots(content_dir: Path, today: dt.date, warn: Warn, cache: BuildCache | None = None,
                    jobs: int | None = None) -> list[Snapshot]:
     """Parse and date every snapshot; with a cache, only files whose bytes are new are parsed."""
     return parse_and_date(read_snapshots(content_dir), today, warn, cache, jobs)
-
-
-def scan_snapshots(content_dir: Path, recorded: Mapping[str, Sequence] | None = None
-                   ) -> tuple[list[tuple[str, bytes | None]], tuple[tuple[str, str], ...], dict[str, list]]:
-    """Every snapshot file with its bytes, its (name, sha256), and what to record of it for the
-    next build ([sha256, size, modification time], by name).  A file whose size and modification
-    time are the ``recorded`` ones is not read again (as make and git do): its bytes are None."""
-    recorded = recorded or {}
-    files: list[tuple[str, bytes | None]] = []
-    sources: list[tuple[str, str]] = []
-    record: dict[str, list] = {}
-    for path in snapshot_files(content_dir / "snapshots"):
-        source = str(path)
-        try:
-            status = path.stat()
-        except OSError as error:
-            raise DigestError(f"cannot read: {error.strerror}", source) from None
-        known = recorded.get(path.name)
-        stamp = [status.st_size, status.st_mtime_ns]
-        if isinstance(known, list) and len(known) == 3 and known[1:] == stamp:
-            data, sha = None, known[0]
-        else:
-            data = _read(path, source)
-            sha = hashlib.sha256(data).hexdigest()
-        files.append((source, data))
-        sources.append((path.name, sha))
-        record[path.name] = [sha, *stamp]
-    return files, tuple(sources), record
-
-
-def _with_bytes(files: Sequence[tuple[str, bytes | None]]) -> list[tuple[str, bytes]]:
-    """The files with their bytes, read where ``scan_snapshots`` did not need to."""
-    return [(source, data if data is not None else _read(Path(source), source)) for source, data in files]
-
-
-def read_snapshots(content_dir: Path) -> list[tuple[str, bytes]]:
-    """(name, bytes) of every snapshot file, in name order."""
-    return [(str(path), _read(path, str(path))) for path in snapshot_files(content_dir / "snapshots")]
 
 
 def parse_and_date(files: list[tuple[str, bytes]], today: dt.date, warn: Warn, cache: BuildCache | None = None,
@@ -399,7 +336,14 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
             for path, placed in ordered_map(make_page, [job for job in pages if job.template != "paper.html"], jobs):
                 writer.adopt(path, placed)
         with progress.stage("wrote the feeds, sitemap and robots.txt"):
-            feeds = [day_feed(days, config.site, env), *(topic_feed(topic, config.site, env) for topic in topics)]
+            def render_entry(template: str, context: dict, made_of: tuple) -> str:
+                if cache is None:
+                    return render_template(env, template, context)
+                return cache.fragment(key("feed entry", template, made_of),
+                                      lambda: render_template(env, template, context))
+
+            feeds = [day_feed(days, config.site, env, render_entry),
+                     *(topic_feed(topic, config.site, env, render_entry) for topic in topics)]
             for feed in feeds:
                 writer.update(feed_files(feed, config.site))
             writer.add(urls.OPML, opml(feeds, config.site))
@@ -554,70 +498,6 @@ class BuildResult:
         return self.site is None
 
 
-def fingerprint(content_dir: Path, salt: str, today: dt.date,
-                sources: Sequence[tuple[str, str]] | None = None) -> str:
-    """A hash of every input of a build: configuration, snapshots, and the salt (code, templates,
-    options).  ``sources`` are (file name, sha256) of the snapshots when the caller has them already."""
-    digest = hashlib.sha256(f"{salt}\0{today.isoformat()}".encode())
-    for name in ("site.yaml", "topics.yaml"):
-        path = content_dir / name
-        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"-"))
-    if sources is None:
-        folder = content_dir / "snapshots"
-        sources = snapshot_sources(read_snapshots(content_dir)) if folder.is_dir() else []
-    for source, sha in sources:
-        digest.update(Path(source).name.encode() + b"\0" + bytes.fromhex(sha))
-    return digest.hexdigest()
-
-
-def snapshot_sources(files: Sequence[tuple[str, bytes]]) -> tuple[tuple[str, str], ...]:
-    """(file name, sha256 of its bytes) of snapshot files."""
-    return tuple((Path(source).name, hashlib.sha256(data).hexdigest()) for source, data in files)
-
-
-def markdown_hashes(content_dir: Path, known: Mapping[str, Sequence] | None = None) -> dict[str, str]:
-    """The sha256 of every Markdown page in content/dates and content/topics, by content-relative
-    path.  ``known`` is what the last build recorded (path -> [sha256, size, mtime]): a page whose
-    size and modification time are the recorded ones is not read again (as make and git do)."""
-    known = known or {}
-    hashes = {}
-    for path in markdown_page_files(content_dir):
-        relative = path.relative_to(content_dir).as_posix()
-        recorded = known.get(relative)
-        if recorded is not None and len(recorded) == 3:
-            status = path.stat()
-            if [status.st_size, status.st_mtime_ns] == list(recorded[1:]):
-                hashes[relative] = recorded[0]
-                continue
-        hashes[relative] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return hashes
-
-
-def markdown_record(content_dir: Path, hashes: Mapping[str, str]) -> dict[str, list]:
-    """What the next build's ``markdown_hashes`` needs to know of the pages now there."""
-    record = {}
-    for path, sha in hashes.items():
-        try:
-            status = (content_dir / path).stat()
-        except FileNotFoundError:
-            continue
-        record[path] = [sha, status.st_size, status.st_mtime_ns]
-    return record
-
-
-def markdown_page_files(content_dir: Path) -> list[Path]:
-    """The Markdown pages a build may have made: days, topics, and topics' archive pages."""
-    return [*sorted((content_dir / "dates").glob("*.md")), *sorted((content_dir / "topics").glob("*.md")),
-            *sorted((content_dir / "topics").glob("*/page-*.md"))]
-
-
-def markdown_state(hashes: dict[str, str]) -> str:
-    """One hash of all the Markdown pages, to notice edits and strays."""
-    digest = hashlib.sha256()
-    for path, sha in sorted(hashes.items()):
-        digest.update(path.encode() + b"\0" + bytes.fromhex(sha))
-    return digest.hexdigest()
-
 
 
 @contextmanager
@@ -656,25 +536,26 @@ def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, toda
     progress = progress or Progress()
     today = today or build_date()
     env_templates = templates_dir or default_templates_dir()
-    cache, markdown_files = None, None
-    # The snapshots are read once, here: their hashes are the build's fingerprint and say what is new.
-    files = sources = snapshot_record = None
+    cache = inputs = None
     if cached:
-        salt = key_of(code_version(), search)
+        salt = build_salt(search)
         templates_hash = folder_hash(env_templates)
-        cache = BuildCache.load(cache_dir_for(out_dir), salt, templates_hash, clean=clean)
-        if (content_dir / "snapshots").is_dir():
-            files, sources, snapshot_record = scan_snapshots(content_dir, cache.previous.get("snapshots"))
-        inputs = fingerprint(content_dir, salt + templates_hash, today, sources)
-        markdown_files = markdown_hashes(content_dir, cache.previous.get("markdown_files"))
-        if cache.unchanged(inputs, out_dir, markdown_state(markdown_files)):
-            return BuildResult(None, out_dir, 0)
+        with progress.stage("compared the inputs with the last build's"):
+            cache = BuildCache.load(cache_dir_for(out_dir), salt, templates_hash, clean=clean)
+            # The snapshots are read once, here: their hashes are the build's fingerprint and say what is new.
+            inputs = read_inputs(content_dir, salt + templates_hash, today, cache.previous)
+            if cache.unchanged(inputs.fingerprint, out_dir, inputs.markdown_state):
+                return BuildResult(None, out_dir, 0)
+    markdown_files = inputs.markdown_files if inputs else None
     # The folder the swap leaves the previous site in is kept in the cache and made into the next site.
-    with SiteWriter(out_dir, recorded=cache.previous.get("outputs") if cache else None,
-                    spare=cache.spare_site if cache else None) as writer:
+    with ExitStack() as stack:
+        with progress.stage("prepared the output folder"):
+            writer = stack.enter_context(SiteWriter(out_dir, recorded=cache.previous.get("outputs") if cache else None,
+                                                    spare=cache.spare_site if cache else None))
         site = gather(content_dir, templates_dir=templates_dir, today=today, warn=warn, search=search,
                       progress=progress, cache=cache, writer=writer, jobs=jobs, strict=strict,
-                      markdown_files=markdown_files, snapshots=(files, sources) if files is not None else None)
+                      markdown_files=markdown_files,
+                      snapshots=(inputs.files, inputs.sources) if inputs and inputs.files is not None else None)
         staged = {path: page.staged for path, page in site.markdown.items() if page.staged}
         try:
             with progress.stage(f"swapped in the new site of {len(site.files)} files"):
@@ -685,13 +566,14 @@ def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, toda
             discard_staged(staged)
             raise
     if cache:
-        cache.outputs = {path: [site.files[path].key, digest, site.files[path].inode]
-                         for path, digest in report.hashes.items()}
-        # The Markdown pages as they are now: the ones this build made, and the others still there.
-        now = {path: sha for path, sha in markdown_files.items() if (content_dir / path).is_file()}
-        now.update((path, page.sha256) for path, page in site.markdown.items())
-        cache.save(inputs, {path: [page.key, page.sha256] for path, page in site.markdown.items()},
-                   markdown_state(now), model=model_record(site.model, model_salt(content_dir)),
-                   shards=site.shard_keys, markdown_files=markdown_record(content_dir, now),
-                   snapshots=snapshot_record)
+        with progress.stage("saved the build cache"):
+            cache.outputs = {path: [site.files[path].key, digest, site.files[path].inode]
+                             for path, digest in report.hashes.items()}
+            # The Markdown pages as they are now: the ones this build made, and the others still there.
+            now = {path: sha for path, sha in markdown_files.items() if (content_dir / path).is_file()}
+            now.update((path, page.sha256) for path, page in site.markdown.items())
+            cache.save(inputs.fingerprint, {path: [page.key, page.sha256] for path, page in site.markdown.items()},
+                       markdown_state(now), model=model_record(site.model, model_salt(content_dir)),
+                       shards=site.shard_keys, markdown_files=markdown_record(content_dir, now),
+                       snapshots=inputs.snapshot_record)
     return BuildResult(site, out_dir, changed, tuple(report.written))

@@ -9,6 +9,7 @@ It lives beside the output folder (``.site.cache/`` for ``site/``) and holds:
   page, so that a file whose size and time have not changed is not read again;
 - ``parsed/``: parsed snapshots, by the hash of their bytes;
 - ``topics.pickle``: topic matches, by paper text and topic rules;
+- ``fragments.pickle``: the HTML of the last build's feed entries, by what each is made of;
 - ``templates/``: the templates compiled by Jinja2 (checked against their sources);
 - ``model.pickle``: the last build's model (digest.archive), which a day's
   build extends by the new days instead of making it again;
@@ -42,6 +43,7 @@ from digest import __version__
 
 MANIFEST = "manifest.json"
 MODEL = "model.pickle"
+FRAGMENTS = "fragments.pickle"
 LOCK = "lock"  #: held by the build using the cache
 FORMAT = 3  #: bumped when the cache layout changes
 
@@ -82,6 +84,25 @@ def build_lock(folder: Path) -> Iterator[None]:
         yield
 
 
+def read_manifest(folder: Path, salt: str) -> dict:
+    """The last build's manifest in this cache folder, if it was made with this salt; else empty."""
+    try:
+        previous = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return previous if isinstance(previous, dict) and previous.get("format") == FORMAT \
+        and previous.get("salt") == salt else {}
+
+
+def manifest_unchanged(previous: dict, fingerprint: str, out_dir: Path, markdown_state: str) -> bool:
+    """Whether the build that wrote ``previous`` had exactly these inputs, left the Markdown pages
+    in this state (none edited, removed or added since), and its site files are all still there."""
+    if previous.get("fingerprint") != fingerprint or previous.get("markdown_state") != markdown_state:
+        return False
+    files = previous.get("outputs", {})
+    return bool(files) and all(os.path.isfile(os.path.join(out_dir, path)) for path in files)
+
+
 def cache_dir_for(out_dir: Path) -> Path:
     out_dir = out_dir.resolve()
     return out_dir.parent / f".{out_dir.name}.cache"
@@ -98,6 +119,8 @@ class BuildCache:
     outputs: dict[str, list[str]] = field(default_factory=dict)  #: path -> [key, sha256], this build
     topic_matches: dict[str, Any] = field(default_factory=dict)
     used_matches: set[str] = field(default_factory=set)
+    fragments: dict[str, str] = field(default_factory=dict)  #: key -> HTML of the last build's feed entries
+    used_fragments: dict[str, str] = field(default_factory=dict)  #: what this build used: the next one's
     #: Whether saving drops parsed snapshots and topic matches this build did not use: not when
     #: the model was extended, which leaves the older snapshots and papers alone.
     pruning: bool = True
@@ -117,12 +140,13 @@ class BuildCache:
                 else:
                     entry.unlink(missing_ok=True)
             return cache
+        cache.previous = read_manifest(folder, salt)
         try:
-            previous = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-            if previous.get("format") == FORMAT and previous.get("salt") == salt:
-                cache.previous = previous
             with open(folder / "topics.pickle", "rb") as stream:
                 cache.topic_matches = pickle.load(stream)
+            with open(folder / FRAGMENTS, "rb") as stream:
+                fragments = pickle.load(stream)
+            cache.fragments = fragments if isinstance(fragments, dict) else {}
         except (OSError, ValueError, pickle.UnpicklingError, EOFError, AttributeError):
             pass  # no usable cache: a full build
         return cache
@@ -135,12 +159,8 @@ class BuildCache:
     # --- whole build ---------------------------------------------------------------------------
 
     def unchanged(self, fingerprint: str, out_dir: Path, markdown_state: str) -> bool:
-        """Whether the last build had exactly these inputs, left the Markdown pages in this state
-        (none edited, removed or added since), and its site files are all still there."""
-        if self.previous.get("fingerprint") != fingerprint or self.previous.get("markdown_state") != markdown_state:
-            return False
-        files = self.previous.get("outputs", {})
-        return bool(files) and all((out_dir / path).is_file() for path in files)
+        """Whether the last build had exactly these inputs (see ``manifest_unchanged``)."""
+        return manifest_unchanged(self.previous, fingerprint, out_dir, markdown_state)
 
     # --- parsed snapshots ------------------------------------------------------------------------
 
@@ -162,6 +182,17 @@ class BuildCache:
         name = self._parsed_name(data, source)
         self._used_parsed.add(name)
         self._new_parsed[name] = result
+
+    # --- rendered fragments ---------------------------------------------------------------------------
+
+    def fragment(self, key: str, make) -> str:
+        """The text the last build made from what ``key`` says, or ``make()``'s; kept for the next build."""
+        text = self.fragments.get(key) if key else None
+        if text is None:
+            text = make()
+        if key:
+            self.used_fragments[key] = text
+        return text
 
     # --- the model ---------------------------------------------------------------------------------
 
@@ -206,6 +237,9 @@ class BuildCache:
             with open(self.folder / "topics.tmp", "wb") as stream:
                 pickle.dump(used, stream, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(self.folder / "topics.tmp", self.folder / "topics.pickle")
+            with open(self.folder / f"{FRAGMENTS}.tmp", "wb") as stream:
+                pickle.dump(self.used_fragments, stream, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(self.folder / f"{FRAGMENTS}.tmp", self.folder / FRAGMENTS)
             parsed = self.folder / "parsed"
             parsed.mkdir(exist_ok=True)
             for name, result in self._new_parsed.items():

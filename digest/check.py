@@ -6,7 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digest.build import cyclic_gc_paused, gather, read_snapshot_file, snapshot_files
+from digest.build import cyclic_gc_paused, gather, read_snapshot_file
+from digest.inputs import snapshot_files
 from digest.config import load_config
 from digest.dates import resolve_snapshot_dates
 from digest.errors import ConfigErrors, DigestError, SnapshotError

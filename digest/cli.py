@@ -13,16 +13,16 @@ import os
 import sys
 from pathlib import Path
 
+from typing import TYPE_CHECKING
+
 from digest import __version__
-from digest.build import build, build_date, load, read_snapshot_file, template_environment
-from digest.config import load_config
-from digest.dates import resolve_snapshot_dates
 from digest.errors import DigestError, UsageError
-from digest.models import Snapshot
-from digest.newsletter import pick_day, recipients_of, render_newsletter, send_message
-from digest.output import check_relative_path
-from digest.progress import choose_progress
-from digest.render import default_templates_dir
+from digest.inputs import build_date, default_templates_dir
+
+# Each command imports what only it needs, so that a build with nothing to do returns before
+# the parsers, Jinja2 and feedgen are even loaded.
+if TYPE_CHECKING:
+    from digest.models import Snapshot
 
 
 def _warn(message: str) -> None:
@@ -74,6 +74,9 @@ def snapshot_json(snapshot: Snapshot) -> dict:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
+    from digest.build import read_snapshot_file
+    from digest.dates import resolve_snapshot_dates
+
     parsed = [read_snapshot_file(Path(f), f) for f in args.files]
     snapshots = resolve_snapshot_dates(parsed, date_option=args.date, today=build_date(), warn=_warn)
     if args.json:
@@ -89,6 +92,15 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from digest.inputs import up_to_date
+
+    if not args.clean and up_to_date(args.content, args.out, args.templates, search=args.search):
+        if not args.quiet:
+            print(f"digest: nothing changed since the last build of {args.out}")
+        return 0
+    from digest.build import build
+    from digest.progress import choose_progress
+
     progress = choose_progress(quiet=args.quiet, verbose=args.verbose)
     try:
         result = build(args.content, args.out, templates_dir=args.templates, warn=_warn, search=args.search,
@@ -108,7 +120,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from digest.check import check_content  # each command imports what only it needs: a build starts sooner
+    from digest.check import check_content
 
     report = check_content(args.content, today=build_date(), templates_dir=args.templates)
     for error in report.errors:
@@ -124,6 +136,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from digest.build import build
     from digest.serve import serve
 
     def rebuild() -> None:
@@ -145,6 +158,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_topics(args: argparse.Namespace) -> int:
+    from digest.build import load
+
     library = load(args.content, warn=_warn).library
     titles = {t.slug: t.title for t in library.topics}
     for paper in sorted(library.papers.values(), key=lambda p: p.title.casefold()):
@@ -157,12 +172,17 @@ def cmd_topics(args: argparse.Namespace) -> int:
 
 
 def _newsletter(args: argparse.Namespace):
+    from digest.build import load, template_environment
+    from digest.newsletter import pick_day, render_newsletter
+
     loaded = load(args.content, warn=_warn)
     env, _ = template_environment(args.templates)
     return loaded, render_newsletter(pick_day(loaded.days, args.day), loaded.config, env)
 
 
 def cmd_email(args: argparse.Namespace) -> int:
+    from digest.output import check_relative_path
+
     _, newsletter = _newsletter(args)
     try:
         args.out.mkdir(parents=True, exist_ok=True)
@@ -177,6 +197,8 @@ def cmd_email(args: argparse.Namespace) -> int:
 
 
 def cmd_send(args: argparse.Namespace) -> int:
+    from digest.newsletter import recipients_of, send_message
+
     loaded, newsletter = _newsletter(args)
     recipients = recipients_of(args.to)
     mail = loaded.config.email
@@ -213,6 +235,7 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def cmd_fetch(args: argparse.Namespace) -> int:
+    from digest.config import load_config
     from digest.fetch import api_request_url, download
     from digest.store import store_snapshot
 

@@ -100,7 +100,8 @@ def load_yaml(path: Path) -> Any:
     except UnicodeDecodeError:
         raise ConfigError("not UTF-8 text", path) from None
     try:
-        return yaml.safe_load(text)
+        # libyaml's loader where PyYAML has it: the same documents, ten times faster.
+        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or "invalid YAML"

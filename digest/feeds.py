@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from feedgen.feed import FeedGenerator
@@ -25,6 +25,10 @@ from digest.pages import DayPage, TopicPage
 from digest.render import render_template
 
 EPOCH = dt.date(1970, 1, 1)
+
+#: Renders an entry's content: (template, context, what the context is made of) -> HTML.  The
+#: build's remembers entries across builds by what they are made of (see digest.build).
+RenderEntry = Callable[[str, dict, tuple], str]
 
 
 def feed_time(date: dt.date) -> dt.datetime:
@@ -61,23 +65,29 @@ class Feed:
         return max((e.updated for e in self.entries), default=EPOCH)
 
 
-def day_feed(days: Sequence[DayPage], site: SiteConfig, env: Environment) -> Feed:
+def _renderer(env: Environment, render: RenderEntry | None) -> RenderEntry:
+    return render or (lambda template, context, made_of: render_template(env, template, context))
+
+
+def day_feed(days: Sequence[DayPage], site: SiteConfig, env: Environment, render: RenderEntry | None = None) -> Feed:
     """The newest list days, newest first; each entry is the day as the e-mail shows it."""
+    render = _renderer(env, render)
     entries = []
     for day in reversed(days[max(0, len(days) - site.feed_items):]):
-        content = render_template(env, "feed_day.html", {"day": day, "url": site.url,
-                                                         "excerpt_chars": site.excerpt_chars})
+        content = render("feed_day.html", {"day": day, "url": site.url, "excerpt_chars": site.excerpt_chars},
+                         (day, site))
         entries.append(FeedEntry(site.url(urls.date_path(day.date)), day.headline, day.date, day.date,
                                  day.summary + ".", content))
     return Feed(site.title, site.description, urls.HOME, None, tuple(entries))
 
 
-def topic_feed(topic: TopicPage, site: SiteConfig, env: Environment) -> Feed:
+def topic_feed(topic: TopicPage, site: SiteConfig, env: Environment, render: RenderEntry | None = None) -> Feed:
     """A topic's papers, most recently trending first, dated by when they first and last trended."""
+    render = _renderer(env, render)
     entries = []
     for item in topic.items[: site.topic_feed_items]:
-        content = render_template(env, "feed_paper.html", {"item": item, "url": site.url,
-                                                           "excerpt_chars": site.excerpt_chars})
+        content = render("feed_paper.html", {"item": item, "url": site.url, "excerpt_chars": site.excerpt_chars},
+                         (item, site))
         entries.append(FeedEntry(site.url(urls.paper_path(item.slug)), item.title, item.first_seen,
                                  item.last_seen, item.who or item.title, content))
     return Feed(f"{topic.title} · {site.title}", topic.description, urls.topic_path(topic.slug), topic.slug,

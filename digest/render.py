@@ -42,12 +42,6 @@ def text_html(text: str) -> Markup:
     return markdown_html(escape_markdown(text))
 
 
-def default_templates_dir() -> Path:
-    """The templates shipped with digest: inside the package when installed, else the repository's."""
-    packaged = Path(__file__).resolve().parent / "templates"
-    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "templates"
-
-
 def make_environment(templates_dir: Path, compiled: Path | None = None) -> Environment:
     """The Jinja2 environment of a templates folder; ``compiled`` is a folder to keep compiled
     templates in between builds (Jinja2 checks them against the templates' sources)."""

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
-from digest.build import read_snapshot_file, snapshot_files
+from digest.build import read_snapshot_file
+from digest.inputs import snapshot_files
 from digest.dates import resolve_snapshot_dates
 from digest.errors import DigestError
 from digest.models import Snapshot

@@ -259,14 +259,14 @@ def test_hand_changes_to_the_live_site_never_come_back(corpus, tmp_path):
 def test_a_new_day_reads_only_its_own_snapshot(corpus, tmp_path, monkeypatch):
     """Snapshots whose size and modification time are the ones recorded are not read again;
     one edited since is."""
-    import digest.build
+    import digest.inputs
 
     content = content_with(corpus, tmp_path / "content", 30)
     out = tmp_path / "site"
     build(content, out, today=TODAY)
     read: list[str] = []
-    original = digest.build._read
-    monkeypatch.setattr(digest.build, "_read", lambda path, source: read.append(Path(source).name) or original(path, source))
+    original = digest.inputs._read
+    monkeypatch.setattr(digest.inputs, "_read", lambda path, source: read.append(Path(source).name) or original(path, source))
     new = add_days(corpus, content, 1)[0]
     build(content, out, today=TODAY)
     assert read == [new.name]

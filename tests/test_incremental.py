@@ -17,7 +17,7 @@ from conftest import copy_content, run_cli, synthetic_corpus, tree
 import digest.build
 from digest.build import build
 from digest.pages import topic_markdown
-from digest.render import default_templates_dir
+from digest.inputs import default_templates_dir
 
 TODAY = dt.date(2026, 11, 21)
 

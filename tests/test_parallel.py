@@ -18,7 +18,7 @@ from conftest import synthetic_corpus, tree
 from digest.build import build
 from digest.errors import DigestError
 from digest.parallel import ordered_map
-from digest.render import default_templates_dir
+from digest.inputs import default_templates_dir
 
 TODAY = dt.date(2026, 11, 21)
 

@@ -58,7 +58,7 @@ def test_a_terminal_gets_a_live_status_line(tmp_path, content_copy):
     shown = _build_on_a_terminal(tmp_path, content_copy, {})
     # The spinner redraws a few times a second, so a fast stage may never be drawn; the stage
     # running when the build ends always is, as the status is drawn once more when it stops.
-    assert "digest: swapped in the new site of" in shown
+    assert "digest: saved the build cache" in shown
     assert "\x1b[" in shown  # drawn and cleared with terminal control sequences
 
 

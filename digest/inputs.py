@@ -1,0 +1,210 @@
+"""What a build reads before it decides anything: the snapshot files, the Markdown pages it
+made last time, and one fingerprint of every input.
+
+Kept apart from the rest of the build, and light to import, so that ``digest build`` can
+tell that nothing changed (and return) before it loads the parsers, Jinja2 and feedgen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from digest.cache import (MANIFEST, build_lock, cache_dir_for, code_version, folder_hash, key_of, manifest_unchanged,
+                          read_manifest)
+from digest.errors import DigestError
+from digest.output import check_output_folder
+
+SNAPSHOT_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json")
+
+def build_date(environ=os.environ) -> dt.date:
+    """Today for the build: from SOURCE_DATE_EPOCH when set, so builds are reproducible."""
+    epoch = environ.get("SOURCE_DATE_EPOCH")
+    if epoch:
+        try:
+            return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).date()
+        except (ValueError, OverflowError, OSError):
+            raise DigestError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {epoch!r}") from None
+    return dt.date.today()
+
+
+
+def _read(path: Path, source: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise DigestError(f"cannot read: {error.strerror}", source) from None
+
+
+
+def snapshot_files(folder: Path) -> list[Path]:
+    """The snapshot files of a content folder, in name order; hidden files are skipped."""
+    if not folder.is_dir():
+        raise DigestError("no snapshots folder", folder)
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in SNAPSHOT_SUFFIXES)
+
+
+
+def scan_snapshots(content_dir: Path, recorded: Mapping[str, Sequence] | None = None
+                   ) -> tuple[list[tuple[str, bytes | None]], tuple[tuple[str, str], ...], dict[str, list]]:
+    """Every snapshot file with its bytes, its (name, sha256), and what to record of it for the
+    next build ([sha256, size, modification time], by name).  A file whose size and modification
+    time are the ``recorded`` ones is not read again (as make and git do): its bytes are None."""
+    recorded = recorded or {}
+    files: list[tuple[str, bytes | None]] = []
+    sources: list[tuple[str, str]] = []
+    record: dict[str, list] = {}
+    for path in snapshot_files(content_dir / "snapshots"):
+        source = str(path)
+        try:
+            status = path.stat()
+        except OSError as error:
+            raise DigestError(f"cannot read: {error.strerror}", source) from None
+        known = recorded.get(path.name)
+        stamp = [status.st_size, status.st_mtime_ns]
+        if isinstance(known, list) and len(known) == 3 and known[1:] == stamp:
+            data, sha = None, known[0]
+        else:
+            data = _read(path, source)
+            sha = hashlib.sha256(data).hexdigest()
+        files.append((source, data))
+        sources.append((path.name, sha))
+        record[path.name] = [sha, *stamp]
+    return files, tuple(sources), record
+
+
+def _with_bytes(files: Sequence[tuple[str, bytes | None]]) -> list[tuple[str, bytes]]:
+    """The files with their bytes, read where ``scan_snapshots`` did not need to."""
+    return [(source, data if data is not None else _read(Path(source), source)) for source, data in files]
+
+
+def read_snapshots(content_dir: Path) -> list[tuple[str, bytes]]:
+    """(name, bytes) of every snapshot file, in name order."""
+    return [(str(path), _read(path, str(path))) for path in snapshot_files(content_dir / "snapshots")]
+
+
+
+def fingerprint(content_dir: Path, salt: str, today: dt.date,
+                sources: Sequence[tuple[str, str]] | None = None) -> str:
+    """A hash of every input of a build: configuration, snapshots, and the salt (code, templates,
+    options).  ``sources`` are (file name, sha256) of the snapshots when the caller has them already."""
+    digest = hashlib.sha256(f"{salt}\0{today.isoformat()}".encode())
+    for name in ("site.yaml", "topics.yaml"):
+        path = content_dir / name
+        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"-"))
+    if sources is None:
+        folder = content_dir / "snapshots"
+        sources = snapshot_sources(read_snapshots(content_dir)) if folder.is_dir() else []
+    for source, sha in sources:
+        digest.update(Path(source).name.encode() + b"\0" + bytes.fromhex(sha))
+    return digest.hexdigest()
+
+
+def snapshot_sources(files: Sequence[tuple[str, bytes]]) -> tuple[tuple[str, str], ...]:
+    """(file name, sha256 of its bytes) of snapshot files."""
+    return tuple((Path(source).name, hashlib.sha256(data).hexdigest()) for source, data in files)
+
+
+def markdown_hashes(content_dir: Path, known: Mapping[str, Sequence] | None = None) -> dict[str, str]:
+    """The sha256 of every Markdown page in content/dates and content/topics, by content-relative
+    path.  ``known`` is what the last build recorded (path -> [sha256, size, mtime]): a page whose
+    size and modification time are the recorded ones is not read again (as make and git do)."""
+    known = known or {}
+    hashes = {}
+    for path in markdown_page_files(content_dir):
+        relative = path.relative_to(content_dir).as_posix()
+        recorded = known.get(relative)
+        if recorded is not None and len(recorded) == 3:
+            status = path.stat()
+            if [status.st_size, status.st_mtime_ns] == list(recorded[1:]):
+                hashes[relative] = recorded[0]
+                continue
+        hashes[relative] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashes
+
+
+
+def markdown_record(content_dir: Path, hashes: Mapping[str, str]) -> dict[str, list]:
+    """What the next build's ``markdown_hashes`` needs to know of the pages now there."""
+    record = {}
+    for path, sha in hashes.items():
+        try:
+            status = (content_dir / path).stat()
+        except FileNotFoundError:
+            continue
+        record[path] = [sha, status.st_size, status.st_mtime_ns]
+    return record
+
+
+def markdown_page_files(content_dir: Path) -> list[Path]:
+    """The Markdown pages a build may have made: days, topics, and topics' archive pages."""
+    return [*sorted((content_dir / "dates").glob("*.md")), *sorted((content_dir / "topics").glob("*.md")),
+            *sorted((content_dir / "topics").glob("*/page-*.md"))]
+
+
+def markdown_state(hashes: dict[str, str]) -> str:
+    """One hash of all the Markdown pages, to notice edits and strays."""
+    digest = hashlib.sha256()
+    for path, sha in sorted(hashes.items()):
+        digest.update(path.encode() + b"\0" + bytes.fromhex(sha))
+    return digest.hexdigest()
+
+
+
+def default_templates_dir() -> Path:
+    """The templates shipped with digest: inside the package when installed, else the repository's."""
+    packaged = Path(__file__).resolve().parent / "templates"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parent.parent / "templates"
+
+
+def build_salt(search: bool) -> str:
+    """What every cached output depends on besides the content: this digest, and the options."""
+    return key_of(code_version(), search)
+
+
+@dataclass(frozen=True)
+class BuildInputs:
+    """Every input of a build, read only as far as telling what changed needs."""
+
+    files: list[tuple[str, bytes | None]] | None  #: snapshot files; bytes None where size and time are the last build's
+    sources: tuple[tuple[str, str], ...] | None  #: (file name, sha256) of every snapshot
+    snapshot_record: dict[str, list] | None  #: what the next build needs to know of the snapshots
+    fingerprint: str  #: one hash of every input
+    markdown_files: dict[str, str]  #: content-relative path -> sha256 of the Markdown pages there now
+
+    @property
+    def markdown_state(self) -> str:
+        return markdown_state(self.markdown_files)
+
+
+def read_inputs(content_dir: Path, salt: str, today: dt.date, previous: Mapping) -> BuildInputs:
+    """The inputs of a build, reading again only the files that changed since the build that
+    recorded ``previous`` (its manifest)."""
+    files = sources = record = None
+    if (content_dir / "snapshots").is_dir():
+        files, sources, record = scan_snapshots(content_dir, previous.get("snapshots"))
+    return BuildInputs(files, sources, record, fingerprint(content_dir, salt, today, sources),
+                       markdown_hashes(content_dir, previous.get("markdown_files")))
+
+
+def up_to_date(content_dir: Path, out_dir: Path, templates_dir: Path | None = None, *, search: bool = True,
+               today: dt.date | None = None) -> bool:
+    """Whether the last build into ``out_dir`` had exactly these inputs and all its files are
+    still there, so that building again would change nothing."""
+    folder = cache_dir_for(out_dir)
+    if not (folder / MANIFEST).is_file():
+        return False
+    check_output_folder(out_dir)
+    with build_lock(folder):
+        salt = build_salt(search)
+        templates = folder_hash(templates_dir or default_templates_dir())
+        previous = read_manifest(folder, salt)
+        if not previous:
+            return False
+        inputs = read_inputs(content_dir, salt + templates, today or build_date(), previous)
+        return manifest_unchanged(previous, inputs.fingerprint, out_dir, inputs.markdown_state)
