@@ -29,8 +29,8 @@ from digest.dates import filename_date
 from digest.library import EMPTY, build_library, extend_library
 from digest.models import Library, ParsedSnapshot, Snapshot
 from digest.cache import BuildCache, build_lock, cache_dir_for, code_version, folder_hash, key_of
-from digest.inputs import (_read, _with_bytes, build_date, build_salt, default_templates_dir,
-                           markdown_hashes, markdown_page_files, markdown_record, markdown_state, read_inputs,
+from digest.inputs import (Checked, _read, _with_bytes, build_date, build_salt, default_templates_dir,
+                           manifest_stamp, markdown_hashes, markdown_page_files, markdown_record, markdown_state, read_inputs,
                            read_snapshots, snapshot_sources)
 from digest.newsletter import newsletter_paths, render_newsletter
 from digest.output import (REUSE, Placed, SiteWriter, check_output_folder, commit_staged, discard_staged,
@@ -517,22 +517,23 @@ def cyclic_gc_paused():
 def build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None = None,
           today: dt.date | None = None, warn: Warn | None = None, search: bool = True,
           progress: Progress | None = None, strict: bool = False, clean: bool = False,
-          cached: bool = True, jobs: int | None = None) -> BuildResult:
+          cached: bool = True, jobs: int | None = None, checked: Checked | None = None) -> BuildResult:
     """Gather, then write the Markdown pages into ``content_dir`` and the site into ``out_dir``.
 
     With ``strict``, any warning fails the build before anything is written.
     The build cache beside ``out_dir`` (see digest.cache) lets a build skip what
     has not changed; ``clean`` starts from an empty cache, ``cached=False``
-    neither reads nor writes it.  Either way the output is the same."""
+    neither reads nor writes it.  Either way the output is the same.  ``checked`` is what
+    ``digest.inputs.check_inputs`` found just before, if the caller asked it."""
     check_output_folder(out_dir)  # before any work, and before the cache beside it is touched
     with cyclic_gc_paused(), build_lock(cache_dir_for(out_dir)) if cached else nullcontext():
         return _build(content_dir, out_dir, templates_dir=templates_dir, today=today, warn=warn, search=search,
-                      progress=progress, strict=strict, clean=clean, cached=cached, jobs=jobs)
+                      progress=progress, strict=strict, clean=clean, cached=cached, jobs=jobs, checked=checked)
 
 
 def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, today: dt.date | None,
            warn: Warn | None, search: bool, progress: Progress | None, strict: bool, clean: bool,
-           cached: bool, jobs: int | None) -> BuildResult:
+           cached: bool, jobs: int | None, checked: Checked | None) -> BuildResult:
     progress = progress or Progress()
     today = today or build_date()
     env_templates = templates_dir or default_templates_dir()
@@ -541,9 +542,14 @@ def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, toda
         salt = build_salt(search)
         templates_hash = folder_hash(env_templates)
         with progress.stage("compared the inputs with the last build's"):
-            cache = BuildCache.load(cache_dir_for(out_dir), salt, templates_hash, clean=clean)
+            folder = cache_dir_for(out_dir)
+            # What the caller checked is good if no other build wrote the manifest since.
+            known = (checked if checked is not None and not clean and checked.salt == salt + templates_hash
+                     and checked.today == today and checked.stamp == manifest_stamp(folder) else None)
+            cache = BuildCache.load(folder, salt, templates_hash, clean=clean,
+                                    manifest=known.previous if known else None)
             # The snapshots are read once, here: their hashes are the build's fingerprint and say what is new.
-            inputs = read_inputs(content_dir, salt + templates_hash, today, cache.previous)
+            inputs = known.inputs if known else read_inputs(content_dir, salt + templates_hash, today, cache.previous)
             if cache.unchanged(inputs.fingerprint, out_dir, inputs.markdown_state):
                 return BuildResult(None, out_dir, 0)
     markdown_files = inputs.markdown_files if inputs else None
@@ -551,7 +557,8 @@ def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, toda
     with ExitStack() as stack:
         with progress.stage("prepared the output folder"):
             writer = stack.enter_context(SiteWriter(out_dir, recorded=cache.previous.get("outputs") if cache else None,
-                                                    spare=cache.spare_site if cache else None))
+                                                    spare=cache.spare_site if cache else None,
+                                                    listing=cache.spare_listing() if cache else None))
         site = gather(content_dir, templates_dir=templates_dir, today=today, warn=warn, search=search,
                       progress=progress, cache=cache, writer=writer, jobs=jobs, strict=strict,
                       markdown_files=markdown_files,
@@ -575,5 +582,5 @@ def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, toda
             cache.save(inputs.fingerprint, {path: [page.key, page.sha256] for path, page in site.markdown.items()},
                        markdown_state(now), model=model_record(site.model, model_salt(content_dir)),
                        shards=site.shard_keys, markdown_files=markdown_record(content_dir, now),
-                       snapshots=inputs.snapshot_record)
+                       snapshots=inputs.snapshot_record, listing=writer.listing())
     return BuildResult(site, out_dir, changed, tuple(report.written))

@@ -13,6 +13,10 @@ It lives beside the output folder (``.site.cache/`` for ``site/``) and holds:
 - ``templates/``: the templates compiled by Jinja2 (checked against their sources);
 - ``model.pickle``: the last build's model (digest.archive), which a day's
   build extends by the new days instead of making it again;
+- ``site.listing``, ``spare.listing``: the files and folders of the live site
+  and of the spare folder when the builds that made them were over (see
+  digest.output.FolderListing), so that the next build lists only the
+  folders of the spare that changed since;
 - ``lock``: locked by the build using the cache, so that a second build into
   the same output folder waits for the first;
 - ``site/``: the site before the current one, left there by the last swap;
@@ -44,6 +48,8 @@ from digest import __version__
 MANIFEST = "manifest.json"
 MODEL = "model.pickle"
 FRAGMENTS = "fragments.pickle"
+SITE_LISTING = "site.listing"  #: what the live site folder held when the last build was over
+SPARE_LISTING = "spare.listing"  #: the same of the spare folder (the site before the last)
 LOCK = "lock"  #: held by the build using the cache
 FORMAT = 3  #: bumped when the cache layout changes
 
@@ -128,7 +134,9 @@ class BuildCache:
     _new_parsed: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, folder: Path, salt: str, templates: str = "", *, clean: bool = False) -> "BuildCache":
+    def load(cls, folder: Path, salt: str, templates: str = "", *, clean: bool = False,
+             manifest: dict | None = None) -> "BuildCache":
+        """The cache in ``folder``; ``manifest`` is its manifest when the caller has read it already."""
         cache = cls(folder=folder, salt=salt, templates=templates)
         if clean:
             for entry in folder.iterdir() if folder.is_dir() else ():
@@ -140,7 +148,7 @@ class BuildCache:
                 else:
                     entry.unlink(missing_ok=True)
             return cache
-        cache.previous = read_manifest(folder, salt)
+        cache.previous = manifest if manifest is not None else read_manifest(folder, salt)
         try:
             with open(folder / "topics.pickle", "rb") as stream:
                 cache.topic_matches = pickle.load(stream)
@@ -204,6 +212,14 @@ class BuildCache:
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError, ImportError):
             return None
 
+    def spare_listing(self) -> Any | None:
+        """What the build that made the spare folder recorded of it (a FolderListing), or None."""
+        try:
+            with open(self.folder / SPARE_LISTING, "rb") as stream:
+                return pickle.load(stream)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError, ImportError):
+            return None
+
     # --- output files ----------------------------------------------------------------------------
 
     def recorded_key(self, path: str) -> str | None:
@@ -213,7 +229,8 @@ class BuildCache:
 
     def save(self, fingerprint: str, markdown: dict[str, list[str]], markdown_state: str = "", *,
              model: Any = None, shards: dict[str, str] | None = None,
-             markdown_files: dict[str, list] | None = None, snapshots: dict[str, list] | None = None) -> None:
+             markdown_files: dict[str, list] | None = None, snapshots: dict[str, list] | None = None,
+             listing: Any = None) -> None:
         """Record this build (call it only after the build succeeded): the manifest, the model,
         topic matches and newly parsed snapshots; drop parsed snapshots no longer used."""
         try:
@@ -221,6 +238,15 @@ class BuildCache:
             # The model first: a manifest without its model costs a full model next time, the other
             # way round a stale model could be taken for this build's.
             (self.folder / MODEL).unlink(missing_ok=True)
+            # The swap made the live site the spare folder: its listing goes with it.
+            try:
+                os.replace(self.folder / SITE_LISTING, self.folder / SPARE_LISTING)
+            except FileNotFoundError:
+                (self.folder / SPARE_LISTING).unlink(missing_ok=True)
+            if listing is not None:
+                with open(self.folder / f"{SITE_LISTING}.tmp", "wb") as stream:
+                    pickle.dump(listing, stream, protocol=pickle.HIGHEST_PROTOCOL)
+                os.replace(self.folder / f"{SITE_LISTING}.tmp", self.folder / SITE_LISTING)
             manifest = {"format": FORMAT, "salt": self.salt, "templates": self.templates, "fingerprint": fingerprint,
                         "outputs": self.outputs, "markdown": markdown, "shards": shards or {},
                         "markdown_state": markdown_state, "markdown_files": markdown_files or {},

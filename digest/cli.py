@@ -92,9 +92,10 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from digest.inputs import up_to_date
+    from digest.inputs import check_inputs
 
-    if not args.clean and up_to_date(args.content, args.out, args.templates, search=args.search):
+    checked = None if args.clean else check_inputs(args.content, args.out, args.templates, search=args.search)
+    if checked and checked.unchanged:
         if not args.quiet:
             print(f"digest: nothing changed since the last build of {args.out}")
         return 0
@@ -104,7 +105,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     progress = choose_progress(quiet=args.quiet, verbose=args.verbose)
     try:
         result = build(args.content, args.out, templates_dir=args.templates, warn=_warn, search=args.search,
-                       progress=progress, strict=args.strict, clean=args.clean, jobs=args.jobs)
+                       progress=progress, strict=args.strict, clean=args.clean, jobs=args.jobs,
+                       checked=checked)
     finally:
         progress.close()
     if args.quiet:

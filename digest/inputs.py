@@ -192,19 +192,45 @@ def read_inputs(content_dir: Path, salt: str, today: dt.date, previous: Mapping)
                        markdown_hashes(content_dir, previous.get("markdown_files")))
 
 
-def up_to_date(content_dir: Path, out_dir: Path, templates_dir: Path | None = None, *, search: bool = True,
-               today: dt.date | None = None) -> bool:
-    """Whether the last build into ``out_dir`` had exactly these inputs and all its files are
-    still there, so that building again would change nothing."""
+@dataclass(frozen=True)
+class Checked:
+    """What ``check_inputs`` found, for the build that follows it: whether anything changed, and
+    the inputs and manifest it compared, which the build need not read again as long as the
+    manifest file is still the same one (``stamp``: no other build ran in between)."""
+
+    unchanged: bool
+    salt: str  #: the build salt and templates hash the fingerprint was made with
+    today: dt.date
+    inputs: BuildInputs
+    previous: dict
+    stamp: tuple[int, int, int]
+
+
+def manifest_stamp(folder: Path) -> tuple[int, int, int] | None:
+    """The manifest file's inode, modification time and size: a new manifest is a new file."""
+    try:
+        status = os.stat(folder / MANIFEST)
+    except OSError:
+        return None
+    return status.st_ino, status.st_mtime_ns, status.st_size
+
+
+def check_inputs(content_dir: Path, out_dir: Path, templates_dir: Path | None = None, *, search: bool = True,
+                 today: dt.date | None = None) -> Checked | None:
+    """Compare the inputs with the last build into ``out_dir``: ``unchanged`` when it had exactly
+    these inputs and all its files are still there, so that building again would change nothing.
+    None when there is no last build to compare with."""
     folder = cache_dir_for(out_dir)
     if not (folder / MANIFEST).is_file():
-        return False
+        return None
     check_output_folder(out_dir)
     with build_lock(folder):
-        salt = build_salt(search)
-        templates = folder_hash(templates_dir or default_templates_dir())
-        previous = read_manifest(folder, salt)
-        if not previous:
-            return False
-        inputs = read_inputs(content_dir, salt + templates, today or build_date(), previous)
-        return manifest_unchanged(previous, inputs.fingerprint, out_dir, inputs.markdown_state)
+        stamp = manifest_stamp(folder)
+        salt = build_salt(search) + folder_hash(templates_dir or default_templates_dir())
+        previous = read_manifest(folder, build_salt(search))
+        if not previous or stamp is None:
+            return None
+        today = today or build_date()
+        inputs = read_inputs(content_dir, salt, today, previous)
+        unchanged = manifest_unchanged(previous, inputs.fingerprint, out_dir, inputs.markdown_state)
+        return Checked(unchanged, salt, today, inputs, previous, stamp)

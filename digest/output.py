@@ -14,6 +14,7 @@ import hashlib
 import os
 import shutil
 import stat
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -205,23 +206,89 @@ def place_file(root: Path | None, previous: Previous, path: str, data: bytes | _
     return Placed(key, digest, True, True, inode)
 
 
-def scan_folder(root: Path) -> tuple[dict[str, int], list[str]]:
+#: A folder whose time is this close to when it was looked at may have changed again since,
+#: within the same tick of the file system's clock, unseen: it is listed, not trusted.
+RACY_NS = 2_000_000_000
+
+
+@dataclass(frozen=True)
+class FolderListing:
+    """What a site folder held when the build that made it was over: its files (site path ->
+    inode number) and, for each folder in it, the folder's inode number and modification time.
+
+    Adding, removing or renaming an entry sets its folder's modification time,
+    so a folder whose inode and time are still the recorded ones holds the same
+    names: when the site folder comes back as the folder to fill (see
+    SiteWriter), only the folders that changed since are listed again."""
+
+    root: int  #: inode number of the top folder (which is always listed: a swap moves it)
+    files: dict[str, int]
+    folders: dict[str, tuple[int, int]]  #: folder -> (inode number, modification time in ns)
+    taken: int  #: when the folders were looked at (ns since the epoch)
+
+
+def scan_folder(root: Path, listing: FolderListing | None = None
+                ) -> tuple[dict[str, int], list[str], dict[str, tuple[int, int]]]:
     """Every file under ``root`` (site path -> inode number) and every folder, from the folder
-    listings alone (no file is opened or looked at on its own)."""
+    listings alone (no file is opened or looked at on its own); and the folders that ``listing``
+    (what a build recorded of this folder) still describes, with their inode and time, whose
+    files are taken from it instead of being listed."""
     files: dict[str, int] = {}
     folders: list[str] = []
+    trusted: dict[str, tuple[int, int]] = {}
 
-    def scan(folder: str, prefix: str) -> None:
+    def scan(folder: str, prefix: str, recursive: bool) -> None:
         with os.scandir(folder) as entries:
             for entry in entries:
                 if entry.is_dir(follow_symlinks=False):
-                    folders.append(prefix + entry.name)
-                    scan(entry.path, prefix + entry.name + "/")
+                    name = prefix + entry.name
+                    if recursive or listing is None or name not in listing.folders:
+                        folders.append(name)
+                        scan(entry.path, name + "/", True)  # a folder the listing does not know: all of it
                 else:
                     files[prefix + entry.name] = entry.inode()
 
-    scan(str(root), "")
-    return files, folders
+    top = str(root)
+    if listing is None or os.lstat(top).st_ino != listing.root:
+        scan(top, "", True)
+        return files, folders, trusted
+    stale = [""]
+    for folder, recorded in listing.folders.items():
+        try:
+            status = os.lstat(os.path.join(top, folder))
+        except OSError:
+            continue  # gone: its parent folder changed, and is listed
+        if not stat.S_ISDIR(status.st_mode):
+            continue
+        folders.append(folder)
+        if (status.st_ino, status.st_mtime_ns) == recorded and recorded[1] < listing.taken - RACY_NS:
+            trusted[folder] = recorded
+        else:
+            stale.append(folder)
+    for path, inode in listing.files.items():
+        if os.path.dirname(path) in trusted:
+            files[path] = inode
+    for folder in stale:
+        scan(os.path.join(top, folder), folder + "/" if folder else "", False)
+    return files, folders, trusted
+
+
+def folder_listing(root: Path, files: Mapping[str, int], known: Mapping[str, tuple[int, int]]) -> FolderListing:
+    """What the site folder ``root`` holds now: these files, and each of their folders's inode
+    and time, looked up again unless ``known`` has them (folders nothing was put in or taken from)."""
+    taken = time.time_ns()
+    top = str(root)
+    folders: dict[str, tuple[int, int]] = {}
+    for path in files:
+        folder = os.path.dirname(path)
+        while folder and folder not in folders:
+            recorded = known.get(folder)
+            if recorded is None:
+                status = os.lstat(os.path.join(top, folder))
+                recorded = (status.st_ino, status.st_mtime_ns)
+            folders[folder] = recorded
+            folder = os.path.dirname(folder)
+    return FolderListing(os.lstat(top).st_ino, dict(files), folders, taken)
 
 
 @dataclass(frozen=True)
@@ -247,7 +314,7 @@ class SiteWriter:
     swap it holds the previous site, for the next build."""
 
     def __init__(self, out_dir: Path | None, *, recorded: Mapping[str, Sequence] | None = None,
-                 spare: Path | None = None):
+                 spare: Path | None = None, listing: FolderListing | None = None):
         self.recorded = recorded or {}  #: what the last build recorded of its files: path -> [key, sha256, inode]
         self.files: dict[str, Placed] = {}
         self.out_dir = out_dir.resolve() if out_dir is not None else None
@@ -256,6 +323,9 @@ class SiteWriter:
         self.previous: Path | None = None  #: the site being replaced, if any
         self.known = Previous(None)  #: the site being replaced, and what the folder being filled holds of it
         self._folders: list[str] = []  #: the folders of a reused folder, as it was found
+        self._listing = listing  #: what the build that made the spare folder recorded of it
+        self._trusted: dict[str, tuple[int, int]] = {}  #: folders of the spare found as recorded
+        self._emptied: set[str] = set()  #: folders of the spare that strays were removed from
 
     def __enter__(self) -> "SiteWriter":
         if self.out_dir is None:
@@ -273,7 +343,7 @@ class SiteWriter:
                 if self.root.exists() and not self.root.is_dir():
                     self.root.unlink()
                 self.root.mkdir(parents=True, exist_ok=True)
-                held, self._folders = scan_folder(self.root)
+                held, self._folders, self._trusted = scan_folder(self.root, self._listing)
             else:
                 self.root = parent / f".{out_dir.name}.new-{os.getpid()}"
                 shutil.rmtree(self.root, ignore_errors=True)
@@ -350,6 +420,7 @@ class SiteWriter:
             except IsADirectoryError:  # a folder of the new site took its place
                 continue
             ancestors(path)
+            self._emptied.add(os.path.dirname(path))
         occupied = {os.path.dirname(path) for path in self.known.held} | {os.path.dirname(f) for f in self._folders}
         for folder in self._folders:
             if folder not in occupied:  # empty when the build started (a killed build's leftover)
@@ -358,8 +429,29 @@ class SiteWriter:
         for folder in sorted(candidates, key=lambda name: -name.count("/")):
             try:
                 os.rmdir(os.path.join(root, folder))
+                self._emptied.add(os.path.dirname(folder))
             except OSError:
                 pass  # not empty: a folder of the new site, or a file took its place
+
+    def listing(self) -> FolderListing | None:
+        """After ``commit``: what the site folder holds, for the build that gets it back as its
+        spare folder (two builds on).  The folders this build put nothing in and took nothing
+        from are known from when it started; the others are looked at again."""
+        if self.out_dir is None or self.spare is None or not self.out_dir.is_dir():
+            return None
+        changed = set(self._emptied)
+        for path in self.files:
+            if not self.known.holds(path):
+                changed.add(os.path.dirname(path))
+        for folder in {os.path.dirname(path) for path in self.files}:
+            while folder and folder not in self._trusted:  # a new folder: its parent changed too
+                folder = os.path.dirname(folder)
+                changed.add(folder)
+        known = {folder: entry for folder, entry in self._trusted.items() if folder not in changed}
+        try:
+            return folder_listing(self.out_dir, {path: placed.inode for path, placed in self.files.items()}, known)
+        except OSError:
+            return None  # the next build lists the folder instead
 
     def commit(self, *, version: str) -> WriteReport:
         """Swap the new site in, all at once."""

@@ -226,3 +226,73 @@ def test_a_reused_spare_folder_never_writes_into_a_file_of_the_live_site(tmp_pat
     for name in ("shared.html", "own.html", "dir.html", "link.html"):
         assert (out / name).read_bytes() == b"new " + name.encode() and not (out / name).is_symlink()
     assert (spare / "shared.html").read_bytes() == b"live"  # the previous site, untouched
+
+
+def _listing_of(root, files):
+    """The listing a build records of ``root``, as the next build but one finds it: time has passed."""
+    listing = output.folder_listing(root, {p: os.lstat(root / p).st_ino for p in files}, {})
+    return output.FolderListing(listing.root, listing.files, listing.folders, listing.taken + 10 * output.RACY_NS)
+
+
+def test_a_spare_folder_is_listed_only_where_it_changed(tmp_path, monkeypatch):
+    """What the build that made a site folder recorded of it (files, and each folder's inode and
+    time) stands for the folders still as recorded; every other folder is listed again."""
+    root = tmp_path / "site"
+    files = ["index.html", "a/index.html", "a/x/index.html", "b/index.html", "c/index.html", "d/index.html"]
+    for path in files:
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(path)
+    listing = _listing_of(root, files)
+    (root / "a" / "by-hand.html").write_text("added by hand")  # a folder changed
+    (root / "b" / "index.html").unlink()
+    (root / "b").rmdir()  # a folder removed
+    os.rename(root / "d", root / "e")
+    os.rename(root / "c", root / "d")  # a folder that takes the name of another
+    (root / "new" / "deep").mkdir(parents=True)  # a folder the listing does not know
+    (root / "new" / "deep" / "page.html").write_text("new")
+    listed = []
+    real_scandir = os.scandir
+    monkeypatch.setattr(output.os, "scandir", lambda path: listed.append(os.path.relpath(path, root)) or real_scandir(path))
+
+    files_found, folders, trusted = output.scan_folder(root, listing)
+    monkeypatch.setattr(output.os, "scandir", real_scandir)
+
+    full_files = {p.relative_to(root).as_posix(): p.stat().st_ino for p in root.rglob("*") if p.is_file()}
+    assert files_found == full_files
+    assert sorted(folders) == sorted(p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_dir())
+    assert sorted(trusted) == ["a/x"]  # the only folder nothing happened in
+    assert "a/x" not in listed and "." in listed and "a" in listed and "d" in listed
+    assert {"new", "new/deep"} <= set(listed)
+
+
+def test_a_spare_folder_with_another_top_folder_is_listed_whole(tmp_path):
+    root = tmp_path / "site"
+    (root / "a").mkdir(parents=True)
+    (root / "a" / "index.html").write_text("a")
+    listing = _listing_of(root, ["a/index.html"])
+    os.rename(root, tmp_path / "elsewhere")
+    (root / "a").mkdir(parents=True)
+    (root / "a" / "other.html").write_text("b")
+    files, _, trusted = output.scan_folder(root, listing)
+    assert files.keys() == {"a/other.html"} and not trusted
+
+
+def test_a_file_added_by_hand_to_the_site_is_gone_two_builds_on(tmp_path):
+    """The live site becomes the spare folder of the build after next, which takes most of it
+    from the listing recorded when it was made: a file put into the site since is still found
+    and removed, and every build gives the site a clean build gives."""
+    content = synthetic_corpus(tmp_path / "content", 12)
+    held = sorted((content / "snapshots").iterdir())[-3:]
+    for path in held:
+        path.rename(tmp_path / path.name)
+    out = tmp_path / "site"
+    command = [sys.executable, "-m", "digest", "build", "--no-search", "-q", "--content", str(content)]
+    subprocess.run([*command, "--out", str(out)], check=True, timeout=300)
+    paper = sorted((out / "papers").iterdir())[0]
+    (paper / "by-hand.html").write_text("put there by hand")
+    for n, path in enumerate(held):
+        (tmp_path / path.name).rename(content / "snapshots" / path.name)
+        subprocess.run([*command, "--out", str(out)], check=True, timeout=300)
+        subprocess.run([*command, "--out", str(tmp_path / f"clean{n}"), "--clean"], check=True, timeout=300)
+        assert tree(out) == tree(tmp_path / f"clean{n}"), f"after day {n + 1}"
+    assert (tmp_path / ".site.cache" / "spare.listing").is_file()
