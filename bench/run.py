@@ -128,17 +128,23 @@ BUILD = """
 import json, os, resource, sys, time
 from pathlib import Path
 start = time.perf_counter()
-from digest.build import build
+# As the digest command does (digest.cli.cmd_build): compare the inputs with the last build's
+# before loading the rest of digest.
+from digest.inputs import check_inputs
 args = json.loads(sys.argv[1])
-result = build(Path(args["content"]), Path(args["out"]), templates_dir=Path(args["templates"]), clean=args["clean"],
-               search=args["search"])
+content, out, templates = Path(args["content"]), Path(args["out"]), Path(args["templates"])
+checked = None if args["clean"] else check_inputs(content, out, templates, search=args["search"])
+site, written = None, ()
+if not (checked and checked.unchanged):
+    from digest.build import build
+    result = build(content, out, templates_dir=templates, clean=args["clean"], search=args["search"], checked=checked)
+    site, written = result.site, result.written
 elapsed = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the largest worker or indexer
-site = result.site
 print(json.dumps({"seconds": elapsed, "peak_mib": peak, "worker_mib": workers,
                   "files": len(site.files) if site else None,
-                  "written": len(result.written), "papers": len(site.library.papers) if site else None}), flush=True)
+                  "written": len(written), "papers": len(site.library.papers) if site else None}), flush=True)
 os._exit(0)  # as the digest command does (digest.cli.run): the model is not freed object by object
 """
 

@@ -204,21 +204,26 @@ class BuildCache:
 
     # --- the model ---------------------------------------------------------------------------------
 
-    def model_record(self) -> Any | None:
-        """What the last build saved of its model (see digest.archive), or None."""
+    def _unpickled(self, name: str) -> Any | None:
         try:
-            with open(self.folder / MODEL, "rb") as stream:
+            with open(self.folder / name, "rb") as stream:
                 return pickle.load(stream)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError, ImportError):
             return None
 
+    def _pickle(self, name: str, value: Any) -> None:
+        """Write ``value`` to a temporary file and rename it over ``name``: never half written."""
+        with open(self.folder / f"{name}.tmp", "wb") as stream:
+            pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(self.folder / f"{name}.tmp", self.folder / name)
+
+    def model_record(self) -> Any | None:
+        """What the last build saved of its model (see digest.archive), or None."""
+        return self._unpickled(MODEL)
+
     def spare_listing(self) -> Any | None:
         """What the build that made the spare folder recorded of it (a FolderListing), or None."""
-        try:
-            with open(self.folder / SPARE_LISTING, "rb") as stream:
-                return pickle.load(stream)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError, ImportError):
-            return None
+        return self._unpickled(SPARE_LISTING)
 
     # --- output files ----------------------------------------------------------------------------
 
@@ -244,9 +249,7 @@ class BuildCache:
             except FileNotFoundError:
                 (self.folder / SPARE_LISTING).unlink(missing_ok=True)
             if listing is not None:
-                with open(self.folder / f"{SITE_LISTING}.tmp", "wb") as stream:
-                    pickle.dump(listing, stream, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(self.folder / f"{SITE_LISTING}.tmp", self.folder / SITE_LISTING)
+                self._pickle(SITE_LISTING, listing)
             manifest = {"format": FORMAT, "salt": self.salt, "templates": self.templates, "fingerprint": fingerprint,
                         "outputs": self.outputs, "markdown": markdown, "shards": shards or {},
                         "markdown_state": markdown_state, "markdown_files": markdown_files or {},
@@ -255,17 +258,11 @@ class BuildCache:
             temporary.write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
             os.replace(temporary, self.folder / MANIFEST)
             if model is not None:
-                with open(self.folder / f"{MODEL}.tmp", "wb") as stream:
-                    pickle.dump(model, stream, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(self.folder / f"{MODEL}.tmp", self.folder / MODEL)
+                self._pickle(MODEL, model)
             used = ({k: v for k, v in self.topic_matches.items() if k in self.used_matches} if self.pruning
                     else self.topic_matches)
-            with open(self.folder / "topics.tmp", "wb") as stream:
-                pickle.dump(used, stream, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(self.folder / "topics.tmp", self.folder / "topics.pickle")
-            with open(self.folder / f"{FRAGMENTS}.tmp", "wb") as stream:
-                pickle.dump(self.used_fragments, stream, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(self.folder / f"{FRAGMENTS}.tmp", self.folder / FRAGMENTS)
+            self._pickle("topics.pickle", used)
+            self._pickle(FRAGMENTS, self.used_fragments)
             parsed = self.folder / "parsed"
             parsed.mkdir(exist_ok=True)
             for name, result in self._new_parsed.items():
