@@ -157,3 +157,59 @@ def test_a_second_build_into_the_same_folder_waits_for_the_first(tmp_path, conte
         assert tree(out) == before
     assert waiting.wait(timeout=120) == 0
     assert tree(out) != before and "Puzzle - Distillation" in (out / "index.html").read_text()
+
+
+def test_a_build_with_nothing_to_do_loads_neither_parsers_nor_templates(tmp_path, content_copy):
+    """``digest build`` compares the inputs with the last build's before it loads the rest of
+    digest: with nothing changed, Jinja2, feedgen, markdown-it and the parsers are never imported."""
+    out = tmp_path / "site"
+    assert run_cli("build", "--content", content_copy, "--out", out, "-q").returncode == 0
+    probe = ("import sys\nfrom digest.cli import main\n"
+             f"code = main(['build', '--content', {str(content_copy)!r}, '--out', {str(out)!r}])\n"
+             "heavy = sorted(m for m in ('jinja2', 'feedgen', 'markdown_it', 'bs4', 'digest.build', 'digest.parse')"
+             " if m in sys.modules)\n"
+             "print(code, heavy)\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "0 []"
+    assert "nothing changed" in result.stdout
+    (content_copy / "site.yaml").write_text((content_copy / "site.yaml").read_text() + "\n# changed\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "digest.build" in result.stdout.splitlines()[-1]  # a change: the whole build
+
+
+def test_the_input_check_before_a_build_is_not_done_again(tmp_path, content_copy, monkeypatch):
+    """The command's input check hands what it read to the build; a check that another build
+    has overtaken since is not used, and the result is a clean build's either way."""
+    import digest.inputs
+    from digest.inputs import check_inputs
+
+    out = tmp_path / "site"
+    build(content_copy, out, today=TODAY)
+    newest = sorted((content_copy / "snapshots").iterdir())[-1]
+    newest.rename(tmp_path / newest.name)
+    build(content_copy, out, today=TODAY)
+    (tmp_path / newest.name).rename(newest)
+    reads = []
+    original = digest.inputs.read_inputs
+    counting = lambda *args, **kwargs: reads.append(1) or original(*args, **kwargs)  # noqa: E731
+    monkeypatch.setattr(digest.inputs, "read_inputs", counting)
+    monkeypatch.setattr(digest.build, "read_inputs", counting)
+
+    checked = check_inputs(content_copy, out, today=TODAY)
+    assert checked is not None and not checked.unchanged and len(reads) == 1
+    build(content_copy, out, today=TODAY, checked=checked)
+    assert len(reads) == 1  # the build took the check's inputs
+
+    stale = check_inputs(content_copy, out, today=TODAY)
+    assert stale.unchanged
+    newest.write_text(newest.read_text().replace("Paper ", "Article ", 1) if "Paper " in newest.read_text()
+                      else newest.read_text() + "\n")
+    build(content_copy, out, today=TODAY)  # another build since the check
+    reads.clear()
+    build(content_copy, out, today=TODAY, checked=stale)
+    assert len(reads) == 1  # read again: the manifest the check compared with is gone
+    clean = tmp_path / "clean"
+    build(content_copy, clean, today=TODAY, clean=True)
+    assert tree(out) == tree(clean)
