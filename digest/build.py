@@ -73,9 +73,11 @@ def parse_and_date(files: list[tuple[str, bytes]], today: dt.date, warn: Warn, c
     return resolve_snapshot_dates(parsed, today=today, warn=warn)
 
 
-def topic_matcher(cache: BuildCache | None, jobs: int | None = None):
+def topic_matcher(cache: BuildCache | None, jobs: int | None = None, *, look_up: bool = True):
     """``match_each`` for ``build_library``, spread over worker processes and, with a cache,
-    remembered across builds by the paper's text and the topic rules."""
+    remembered across builds by the paper's text and the topic rules.  Without ``look_up`` the
+    papers are matched without reading what earlier builds matched (a day's new papers: they
+    are new), and only remembered."""
 
     def match_one(text, topics):
         title, abstract, keywords = text
@@ -86,9 +88,13 @@ def topic_matcher(cache: BuildCache | None, jobs: int | None = None):
             return list(ordered_map(lambda text: match_one(text, topics), texts, jobs))
         rules = key_of(topics)
         keys = [key_of(rules, *text) for text in texts]
+        if not look_up:
+            found = list(ordered_map(lambda text: match_one(text, topics), texts, jobs))
+            cache.remember_matches(dict(zip(keys, found)))
+            return found
         missing = list({k: text for k, text in zip(keys, texts) if k not in cache.topic_matches}.items())
         found = ordered_map(lambda item: match_one(item[1], topics), missing, jobs)
-        cache.topic_matches.update((k, matches) for (k, _), matches in zip(missing, found))
+        cache.remember_matches({k: matches for (k, _), matches in zip(missing, found)})
         cache.used_matches.update(keys)
         return [cache.topic_matches[k] for k in keys]
 
@@ -208,7 +214,8 @@ def _extended(previous: Model, files, sources, config: Config, today: dt.date, w
     if any(filename_date(source) is None for source, _ in new):
         return None
     snapshots = parse_and_date(_with_bytes(new), today, warn, cache, jobs)
-    extension = extend_library(previous.state, snapshots, config.topics, match_all=topic_matcher(cache, jobs))
+    extension = extend_library(previous.state, snapshots, config.topics,
+                               match_all=topic_matcher(cache, jobs, look_up=False))
     if extension is None:
         return None
     return extended_model(previous, extension.state, extension.papers, extension.days, sources, named=True)

@@ -8,7 +8,9 @@ It lives beside the output folder (``.site.cache/`` for ``site/``) and holds:
   and the hash, size and modification time of every snapshot and Markdown
   page, so that a file whose size and time have not changed is not read again;
 - ``parsed/``: parsed snapshots, by the hash of their bytes;
-- ``topics.pickle``: topic matches, by paper text and topic rules;
+- ``topics.pickle``: topic matches, by paper text and topic rules, and
+  ``topics-new.pickle``: the ones found by day's builds since (a day's build
+  matches only its new papers, and does not rewrite all the others);
 - ``fragments.pickle``: the HTML of the last build's feed entries, by what each is made of;
 - ``templates/``: the templates compiled by Jinja2 (checked against their sources);
 - ``model.pickle``: the last build's model (digest.archive), which a day's
@@ -48,6 +50,8 @@ from digest import __version__
 MANIFEST = "manifest.json"
 MODEL = "model.pickle"
 FRAGMENTS = "fragments.pickle"
+TOPICS = "topics.pickle"  #: topic matches, as the last build that made the whole model left them
+NEW_TOPICS = "topics-new.pickle"  #: matches found by day's builds since then (appended, not rewritten)
 SITE_LISTING = "site.listing"  #: what the live site folder held when the last build was over
 SPARE_LISTING = "spare.listing"  #: the same of the spare folder (the site before the last)
 LOCK = "lock"  #: held by the build using the cache
@@ -123,8 +127,9 @@ class BuildCache:
     templates: str = ""  #: hash of the templates: part of the keys of rendered output (see digest.keys)
     previous: dict = field(default_factory=dict)
     outputs: dict[str, list[str]] = field(default_factory=dict)  #: path -> [key, sha256], this build
-    topic_matches: dict[str, Any] = field(default_factory=dict)
+    _topic_matches: dict[str, Any] | None = None  #: read when first asked for (see topic_matches)
     used_matches: set[str] = field(default_factory=set)
+    new_matches: dict[str, Any] = field(default_factory=dict)  #: found by this build
     fragments: dict[str, str] = field(default_factory=dict)  #: key -> HTML of the last build's feed entries
     used_fragments: dict[str, str] = field(default_factory=dict)  #: what this build used: the next one's
     #: Whether saving drops parsed snapshots and topic matches this build did not use: not when
@@ -147,17 +152,30 @@ class BuildCache:
                     shutil.rmtree(entry, ignore_errors=True)
                 else:
                     entry.unlink(missing_ok=True)
+            cache._topic_matches = {}
             return cache
         cache.previous = manifest if manifest is not None else read_manifest(folder, salt)
-        try:
-            with open(folder / "topics.pickle", "rb") as stream:
-                cache.topic_matches = pickle.load(stream)
-            with open(folder / FRAGMENTS, "rb") as stream:
-                fragments = pickle.load(stream)
-            cache.fragments = fragments if isinstance(fragments, dict) else {}
-        except (OSError, ValueError, pickle.UnpicklingError, EOFError, AttributeError):
-            pass  # no usable cache: a full build
+        fragments = cache._unpickled(FRAGMENTS)
+        cache.fragments = fragments if isinstance(fragments, dict) else {}
         return cache
+
+    @property
+    def topic_matches(self) -> dict[str, Any]:
+        """Topic matches of earlier builds and this one, by paper text and rules: read from the
+        cache only when first asked for (a day's build matches its new papers without them)."""
+        if self._topic_matches is None:
+            self._topic_matches = {}
+            for name in (TOPICS, NEW_TOPICS):
+                found = self._unpickled(name)
+                if isinstance(found, dict):
+                    self._topic_matches.update(found)
+        return self._topic_matches
+
+    def remember_matches(self, found: dict[str, Any]) -> None:
+        """Keep topic matches made by this build for later ones."""
+        self.new_matches.update(found)
+        if self._topic_matches is not None:
+            self._topic_matches.update(found)
 
     @property
     def spare_site(self) -> Path:
@@ -237,7 +255,8 @@ class BuildCache:
              markdown_files: dict[str, list] | None = None, snapshots: dict[str, list] | None = None,
              listing: Any = None) -> None:
         """Record this build (call it only after the build succeeded): the manifest, the model,
-        topic matches and newly parsed snapshots; drop parsed snapshots no longer used."""
+        topic matches and newly parsed snapshots; drop parsed snapshots no longer used (unless
+        ``pruning`` is off)."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             # The model first: a manifest without its model costs a full model next time, the other
@@ -259,9 +278,12 @@ class BuildCache:
             os.replace(temporary, self.folder / MANIFEST)
             if model is not None:
                 self._pickle(MODEL, model)
-            used = ({k: v for k, v in self.topic_matches.items() if k in self.used_matches} if self.pruning
-                    else self.topic_matches)
-            self._pickle("topics.pickle", used)
+            if self.pruning:
+                self._pickle(TOPICS, {k: v for k, v in self.topic_matches.items() if k in self.used_matches})
+                (self.folder / NEW_TOPICS).unlink(missing_ok=True)
+            elif self.new_matches:
+                earlier = self._unpickled(NEW_TOPICS)
+                self._pickle(NEW_TOPICS, {**(earlier if isinstance(earlier, dict) else {}), **self.new_matches})
             self._pickle(FRAGMENTS, self.used_fragments)
             parsed = self.folder / "parsed"
             parsed.mkdir(exist_ok=True)

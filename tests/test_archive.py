@@ -276,3 +276,32 @@ def test_a_new_day_reads_only_its_own_snapshot(corpus, tmp_path, monkeypatch):
     build(content, out, today=TODAY)
     assert edited.name in read
     assert_as_clean(content, out, tmp_path)
+
+
+def test_a_day_matches_only_its_new_papers_and_a_later_full_model_matches_none(corpus, tmp_path, monkeypatch):
+    """A day's build matches its new papers to topics without reading the matches of earlier
+    papers, and adds them to the cache beside the others instead of rewriting them all; a
+    later build that makes the whole model again finds every paper's matches there."""
+    import digest.build
+
+    content = content_with(corpus, tmp_path / "content", 20)
+    out = tmp_path / "site"
+    build(content, out, today=TODAY)
+    cache = tmp_path / ".site.cache"
+    base = (cache / "topics.pickle").stat()
+    matched: list[str] = []
+    original = digest.build.match_topics
+    monkeypatch.setattr(digest.build, "match_topics",
+                        lambda title, *rest: matched.append(title) or original(title, *rest))
+    for _ in range(2):
+        new = add_days(corpus, content, 1)[0]
+        build(content, out, today=TODAY, jobs=1)
+    assert matched and len(matched) <= 2 * 50  # the new days' papers, not the archive's
+    assert (cache / "topics.pickle").stat().st_mtime_ns == base.st_mtime_ns  # not rewritten
+    assert (cache / "topics-new.pickle").is_file()
+    matched.clear()
+    new.write_text(new.read_text() + "\n")  # an edited snapshot: the whole model again
+    build(content, out, today=TODAY, jobs=1)
+    assert matched == []  # every paper's matches were in the cache
+    assert not (cache / "topics-new.pickle").exists()
+    assert_as_clean(content, out, tmp_path)
