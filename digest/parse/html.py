@@ -27,6 +27,7 @@ import bisect
 import datetime as dt
 import json
 import re
+import warnings
 from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterator
 
@@ -119,7 +120,10 @@ def parse_html_snapshot(text: str, source: str) -> ParsedSnapshot:
 
 def _parse(text: str, source: str) -> ParsedSnapshot:
     _import_soup()
-    soup = BeautifulSoup(text, "lxml")
+    with warnings.catch_warnings():
+        # A snapshot is text, never a file name or URL, whatever it looks like: no warning for that.
+        warnings.simplefilter("ignore")
+        soup = BeautifulSoup(text, "lxml")
     lines = _Lines(text)
     titles = _find_titles(soup)
     scopes = _card_scopes(titles)
