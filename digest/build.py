@@ -30,8 +30,8 @@ from digest.library import EMPTY, build_library, extend_library
 from digest.models import Library, ParsedSnapshot, Snapshot
 from digest.cache import BuildCache, build_lock, cache_dir_for, code_version, folder_hash, key_of
 from digest.inputs import (Checked, _read, _with_bytes, build_date, build_salt, default_templates_dir,
-                           manifest_stamp, markdown_hashes, markdown_page_files, markdown_record, markdown_state, read_inputs,
-                           read_snapshots, snapshot_sources)
+                           manifest_stamp, markdown_hashes, markdown_page_files, markdown_record, markdown_state,
+                           read_inputs, read_snapshots, snapshot_sources)
 from digest.newsletter import newsletter_paths, render_newsletter
 from digest.output import (REUSE, Placed, SiteWriter, check_output_folder, commit_staged, discard_staged,
                            stage_text)
@@ -88,15 +88,12 @@ def topic_matcher(cache: BuildCache | None, jobs: int | None = None, *, look_up:
             return list(ordered_map(lambda text: match_one(text, topics), texts, jobs))
         rules = key_of(topics)
         keys = [key_of(rules, *text) for text in texts]
-        if not look_up:
-            found = list(ordered_map(lambda text: match_one(text, topics), texts, jobs))
-            cache.remember_matches(dict(zip(keys, found)))
-            return found
-        missing = list({k: text for k, text in zip(keys, texts) if k not in cache.topic_matches}.items())
-        found = ordered_map(lambda item: match_one(item[1], topics), missing, jobs)
-        cache.remember_matches({k: matches for (k, _), matches in zip(missing, found)})
+        known = cache.topic_matches if look_up else {}
+        missing = {k: text for k, text in zip(keys, texts) if k not in known}
+        new = dict(zip(missing, ordered_map(lambda text: match_one(text, topics), list(missing.values()), jobs)))
+        cache.remember_matches(new)
         cache.used_matches.update(keys)
-        return [cache.topic_matches[k] for k in keys]
+        return [new[k] if k in new else known[k] for k in keys]
 
     return match_all
 
@@ -344,11 +341,10 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
                 writer.adopt(path, placed)
         with progress.stage("wrote the feeds, sitemap and robots.txt"):
             def render_entry(template: str, context: dict, made_of: tuple) -> str:
-                if cache is None:
-                    return render_template(env, template, context)
                 return cache.fragment(key("feed entry", template, made_of),
                                       lambda: render_template(env, template, context))
 
+            render_entry = render_entry if cache else None  # without a cache, the feeds render every entry
             feeds = [day_feed(days, config.site, env, render_entry),
                      *(topic_feed(topic, config.site, env, render_entry) for topic in topics)]
             for feed in feeds:

@@ -21,6 +21,7 @@ from digest.output import check_output_folder
 
 SNAPSHOT_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json")
 
+
 def build_date(environ=os.environ) -> dt.date:
     """Today for the build: from SOURCE_DATE_EPOCH when set, so builds are reproducible."""
     epoch = environ.get("SOURCE_DATE_EPOCH")
@@ -32,13 +33,11 @@ def build_date(environ=os.environ) -> dt.date:
     return dt.date.today()
 
 
-
 def _read(path: Path, source: str) -> bytes:
     try:
         return path.read_bytes()
     except OSError as error:
         raise DigestError(f"cannot read: {error.strerror}", source) from None
-
 
 
 def snapshot_files(folder: Path) -> list[Path]:
@@ -47,7 +46,6 @@ def snapshot_files(folder: Path) -> list[Path]:
         raise DigestError("no snapshots folder", folder)
     return sorted(p for p in folder.iterdir()
                   if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in SNAPSHOT_SUFFIXES)
-
 
 
 def scan_snapshots(content_dir: Path, recorded: Mapping[str, Sequence] | None = None
@@ -86,7 +84,6 @@ def _with_bytes(files: Sequence[tuple[str, bytes | None]]) -> list[tuple[str, by
 def read_snapshots(content_dir: Path) -> list[tuple[str, bytes]]:
     """(name, bytes) of every snapshot file, in name order."""
     return [(str(path), _read(path, str(path))) for path in snapshot_files(content_dir / "snapshots")]
-
 
 
 def fingerprint(content_dir: Path, salt: str, today: dt.date,
@@ -128,7 +125,6 @@ def markdown_hashes(content_dir: Path, known: Mapping[str, Sequence] | None = No
     return hashes
 
 
-
 def markdown_record(content_dir: Path, hashes: Mapping[str, str]) -> dict[str, list]:
     """What the next build's ``markdown_hashes`` needs to know of the pages now there."""
     record = {}
@@ -153,7 +149,6 @@ def markdown_state(hashes: dict[str, str]) -> str:
     for path, sha in sorted(hashes.items()):
         digest.update(path.encode() + b"\0" + bytes.fromhex(sha))
     return digest.hexdigest()
-
 
 
 def default_templates_dir() -> Path:
@@ -226,8 +221,9 @@ def check_inputs(content_dir: Path, out_dir: Path, templates_dir: Path | None = 
     check_output_folder(out_dir)
     with build_lock(folder):
         stamp = manifest_stamp(folder)
-        salt = build_salt(search) + folder_hash(templates_dir or default_templates_dir())
-        previous = read_manifest(folder, build_salt(search))
+        options = build_salt(search)
+        previous = read_manifest(folder, options)
+        salt = options + folder_hash(templates_dir or default_templates_dir())
         if not previous or stamp is None:
             return None
         today = today or build_date()

@@ -443,8 +443,9 @@ class SiteWriter:
         for path in self.files:
             if not self.known.holds(path):
                 changed.add(os.path.dirname(path))
+        found = set(self._folders)  # the folders there when the build started
         for folder in {os.path.dirname(path) for path in self.files}:
-            while folder and folder not in self._trusted:  # a new folder: its parent changed too
+            while folder and folder not in found:  # a new folder: its parent changed too
                 folder = os.path.dirname(folder)
                 changed.add(folder)
         known = {folder: entry for folder, entry in self._trusted.items() if folder not in changed}
