@@ -1,4 +1,4 @@
-"""HTML rendering details: topic pagination and paper links."""
+"""HTML rendering details: topic pagination, paper links and abstracts as HTML."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ import re
 
 import yaml
 from bs4 import BeautifulSoup
+from hypothesis import given, settings, strategies as st
 
 from conftest import CONTENT, run_cli
+from digest.build import read_snapshot_file
 from digest.models import Appearance, Paper
-from digest.render import paper_links
+from digest.render import _MARKDOWN, paper_links, text_html
+from digest.text import escape_markdown
 
 
 def _front_matter(path):
@@ -126,3 +129,29 @@ def test_only_paper_pages_are_indexed_for_search(built_site):
     counts = [language["page_count"] for entry in entries
               for language in json.loads(entry.read_text())["languages"].values()]
     assert sum(counts) == len(list((built_site / "papers").iterdir()))
+
+
+def _through_markdown(text: str) -> str:
+    return _MARKDOWN.render(escape_markdown(text))
+
+
+# Markdown's own characters, HTML's, spaces of every kind, URLs and control characters, in any order.
+_TRICKY_TEXT = st.lists(
+    st.sampled_from(list("ab1 .\\`*_[]()<>#|~&!-+=:;'\"\t\n\x00\x0b\x1f\u00a0\u2028é💡")
+                    + ["http://", "https://x.org/", "www.", "&amp;", "1.", "1)", "---", "```"]),
+    max_size=60).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TRICKY_TEXT)
+def test_an_abstract_as_html_is_what_markdown_makes_of_it_escaped(text):
+    """The direct way (text with no URL or control character) and Markdown agree on every text."""
+    assert str(text_html(text)) == _through_markdown(text)
+
+
+def test_real_abstracts_as_html_are_what_markdown_makes_of_them():
+    abstracts = [card.abstract for path in sorted((CONTENT / "snapshots").iterdir()) for card in read_snapshot_file(path).cards]
+    assert len(abstracts) > 80
+    assert any("://" in a for a in abstracts) and any("://" not in a for a in abstracts)
+    for abstract in abstracts:
+        assert str(text_html(abstract)) == _through_markdown(abstract)

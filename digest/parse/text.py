@@ -37,9 +37,10 @@ _LIST_DAY_RE = re.compile(rf"^{_DATE}$")
 _META_RE = re.compile(rf"^(?P<who>.*?)\s*·\s*{_DATE}(?:\s+(?P<comments>\d{{1,9}}))?$")
 _AUTHORS_RE = re.compile(r"^(?:[•·*-]\s*)?(?P<count>\d{1,9})\s+authors?$", re.IGNORECASE)
 _HANDLE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-# Unicode spaces that copy-paste leaves in place of ordinary ones.
-_ODD_SPACES = re.compile(r"[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000\t]")
-_ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\u2060\ufeff]")
+# Characters that copy-paste leaves in words; the odd spaces it leaves (no-break, thin, ideographic,
+# tabs) need no pattern: str.split() takes them for the spaces they are.
+_ZERO_WIDTH_CHARACTERS = "\u200b\u200c\u200d\u2060\ufeff"
+_ZERO_WIDTH = re.compile(f"[{_ZERO_WIDTH_CHARACTERS}]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +58,8 @@ class Block:
 def clean_lines(text: str) -> list[str]:
     """Lines with CRLF/CR ends, odd spaces, zero-width characters and trailing spaces removed."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _ODD_SPACES.sub(" ", _ZERO_WIDTH.sub("", text))  # once for the whole text, not line by line
+    if any(character in text for character in _ZERO_WIDTH_CHARACTERS):  # a scan each: cheaper than the regex
+        text = _ZERO_WIDTH.sub("", text)
     return [" ".join(line.split()) for line in text.split("\n")]
 
 
