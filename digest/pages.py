@@ -25,6 +25,11 @@ GENERATOR = "digest"
 class TopicLink:
     slug: str
     title: str
+    path: str  #: of the topic's page, from the site's root (templates link ``root ~ path``)
+
+
+def topic_link(slug: str, title: str) -> TopicLink:
+    return TopicLink(slug, title, urls.topic_path(slug))
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +38,7 @@ class ListedPaper:
 
     key: str
     slug: str
+    path: str  #: of the paper's page, from the site's root
     title: str
     who: str
     published: dt.date | None
@@ -217,8 +223,8 @@ def day_title(date: dt.date) -> str:
 
 
 def topic_links(paper: Paper, topic_titles: dict[str, str]) -> tuple[TopicLink, ...]:
-    return (tuple(TopicLink(m.topic, topic_titles[m.topic]) for m in paper.topics)
-            or (TopicLink("other", topic_titles.get("other", "Other")),))
+    return (tuple(topic_link(m.topic, topic_titles[m.topic]) for m in paper.topics)
+            or (topic_link("other", topic_titles.get("other", "Other")),))
 
 
 def listed_paper(paper: Paper, topic_titles: dict[str, str], *, history: bool = True,
@@ -226,7 +232,7 @@ def listed_paper(paper: Paper, topic_titles: dict[str, str], *, history: bool = 
     """A paper as a list shows it; ``place`` sets its rank, status and counts on one day.
     ``links`` are its topic links when already made (a paper is listed many times)."""
     return ListedPaper(
-        key=paper.key, slug=paper.slug, title=paper.title,
+        key=paper.key, slug=paper.slug, path=urls.paper_path(paper.slug), title=paper.title,
         who=who(paper.organization, paper.authors), published=paper.published,
         comments=place.pop("comments", paper.latest_comments),
         upvotes=place.pop("upvotes", paper.latest_upvotes),

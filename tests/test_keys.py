@@ -62,8 +62,8 @@ def test_every_listed_paper_is_its_listing_with_a_place(loaded):
 def test_place_fields_are_fields_of_a_listed_paper():
     names = set(ListedPaper.__dataclass_fields__)
     assert set(PLACE_FIELDS) <= names
-    # key, slug, title, who, published, abstract, topics, arxiv_id: the paper's own
-    assert len(names - set(PLACE_FIELDS)) == 8
+    # key, slug, path, title, who, published, abstract, topics, arxiv_id: the paper's own
+    assert len(names - set(PLACE_FIELDS)) == 9
 
 
 def test_every_paper_has_a_listing_key(loaded):
