@@ -47,6 +47,10 @@ from digest.sitemap import robots_txt, sitemap_xml
 
 Warn = Callable[[str], None]
 
+# Fewest items for which a stage uses worker processes (see digest.parallel.MIN_ITEMS): parsing a
+# snapshot or making a day's e-mail costs 5-15 ms, a day's or topic's page or Markdown file 2-5 ms.
+PER_SNAPSHOT, PER_LIST = 16, 48
+
 
 def read_snapshot_file(path: Path, name: str | None = None) -> ParsedSnapshot:
     """Read and parse one snapshot file; ``name`` is how messages refer to it."""
@@ -66,7 +70,8 @@ def parse_and_date(files: list[tuple[str, bytes]], today: dt.date, warn: Warn, c
     parsed = [cache.parsed(data, source) if cache else None for source, data in files]
     missing = [i for i, result in enumerate(parsed) if result is None]
     for i, result in zip(missing, ordered_map(
-            lambda i: parse_snapshot(decode_snapshot(files[i][1], files[i][0]), files[i][0]), missing, jobs)):
+            lambda i: parse_snapshot(decode_snapshot(files[i][1], files[i][0]), files[i][0]), missing, jobs,
+            min_items=PER_SNAPSHOT)):
         parsed[i] = result
         if cache:
             cache.remember_parsed(files[i][1], files[i][0], result)
@@ -337,7 +342,8 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
                                                   workers=jobs or available_cores()) if search else (None, {}))
             if indexing is not None:
                 background.enter_context(indexing)
-            for path, placed in ordered_map(make_page, [job for job in pages if job.template != "paper.html"], jobs):
+            for path, placed in ordered_map(make_page, [job for job in pages if job.template != "paper.html"], jobs,
+                                            min_items=PER_LIST):
                 writer.adopt(path, placed)
         with progress.stage("wrote the feeds, sitemap and robots.txt"):
             def render_entry(template: str, context: dict, made_of: tuple) -> str:
@@ -353,7 +359,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
             writer.add(urls.SITEMAP, sitemap_xml(page_dates(model, writer.files), config.site))
             writer.add(urls.ROBOTS, robots_txt(config.site))
         with progress.stage(f"made the e-mails of {len(made_days)} days"):
-            for placed in ordered_map(make_email, made_days, jobs):
+            for placed in ordered_map(make_email, made_days, jobs, min_items=PER_SNAPSHOT):
                 for path, file in placed:
                     writer.adopt(path, file)
         assets = templates / "assets"
@@ -368,7 +374,8 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
                            else urls.markdown_topic_page(t.slug), topic_markdown, part)
                           for t in topics for part in topic_slices(t, config.site.topic_page_size,
                                                                    lambda number, t=t: make_slice(t.slug, number))),
-                        *((urls.markdown_date_page(d.date), day_markdown, d) for d in made_days)], jobs):
+                        *((urls.markdown_date_page(d.date), day_markdown, d) for d in made_days)], jobs,
+                        min_items=PER_LIST):
                     markdown[path] = page
             except BaseException:
                 discard_staged({path: page.staged for path, page in markdown.items() if page.staged})

@@ -15,7 +15,8 @@ import signal
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-#: Below this many items a stage runs in this process: starting workers would cost more than it saves.
+#: Below this many items a stage runs in this process: starting workers would cost more than it
+#: saves.  For items of about a millisecond (a paper's page); stages of costlier items pass less.
 MIN_ITEMS = 200
 
 # The function and items of the running map, set just before the workers fork so they inherit it.
@@ -45,9 +46,10 @@ def _call(index: int) -> Any:
     return function(items[index])
 
 
-def ordered_map(function: Callable[[Any], Any], items: Sequence[Any], workers: int | None = None) -> Iterator[Any]:
+def ordered_map(function: Callable[[Any], Any], items: Sequence[Any], workers: int | None = None, *,
+                min_items: int = MIN_ITEMS) -> Iterator[Any]:
     """``map(function, items)``, spread over ``workers`` processes (default: one per core when
-    there are at least MIN_ITEMS items), a few chunks of items per worker.
+    there are at least ``min_items`` items), a few chunks of items per worker.
 
     This process is one of the workers: it takes every ``workers``-th item while
     the others, forked, take the rest.  Each forked worker ends up with a private
@@ -55,7 +57,7 @@ def ordered_map(function: Callable[[Any], Any], items: Sequence[Any], workers: i
     objects it reads), so one fewer of them is that much less memory.  If items
     fail, the error of the first failing item (in order) is raised."""
     if workers is None:
-        workers = available_cores() if len(items) >= MIN_ITEMS else 1
+        workers = available_cores() if len(items) >= min_items else 1
     workers = min(workers, len(items))
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         yield from map(function, items)
