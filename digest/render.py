@@ -68,6 +68,9 @@ def make_environment(templates_dir: Path, compiled: Path | None = None) -> Envir
         # Everything is escaped except plain-text templates (the e-mail's text part).
         autoescape=select_autoescape(disabled_extensions=("txt",), default_for_string=True, default=True),
         undefined=StrictUndefined,
+        # An environment serves one build: no template changes under it, so none is looked at again
+        # (Jinja2 would check both files of a page's template on every page).
+        auto_reload=False,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
