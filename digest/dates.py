@@ -60,13 +60,11 @@ class YearConstraints:
             return False
         return self.not_before is None or list_day >= self.not_before
 
-    def earliest_fitting(self) -> int:
-        """The earliest fitting year not before ``not_before`` (which must be set)."""
+    def earliest_fitting(self) -> int | None:
+        """The earliest fitting year not before ``not_before`` (which must be set); None if no
+        year up to 9999 fits (cards dated 9999, a Feb 29 list day after 9996...)."""
         assert self.not_before is not None
-        year = self.not_before.year
-        while not self.fits(year):
-            year += 1
-        return year
+        return next((year for year in range(self.not_before.year, dt.MAXYEAR + 1) if self.fits(year)), None)
 
 
 def _is_leap(year: int) -> bool:
@@ -170,6 +168,11 @@ def resolve_snapshot_dates(
         if rule.not_before is not None:
             pins = pinned_years(index)
             year = rule.earliest_fitting()
+            if year is None:
+                snapshot = parsed[index]
+                raise SnapshotError(f"no year fits the list day '{snapshot.list_day.text()}' after its cards' dates "
+                                    f"(the latest is {rule.not_before.isoformat()})",
+                                    snapshot.source, snapshot.list_day_line)
             if pins and year not in pins:
                 resolved[index] = Resolution(min(pins), "other-snapshots")
             else:
@@ -211,6 +214,11 @@ def _complete(snapshot: ParsedSnapshot, resolution: Resolution, given: dt.date |
     """The snapshot with its list day and every year-less card date completed."""
     date = given if snapshot.list_day is None else snapshot.list_day.with_year(resolution.year).to_date()
     assert date is not None
+    if not _is_leap(resolution.year):
+        for card in snapshot.cards:
+            if card.published and card.published.year is None and (card.published.month, card.published.day) == (2, 29):
+                raise SnapshotError(f"card '{card.title[:50]}' is dated Feb 29 without a year, but the list day is "
+                                    f"in {resolution.year}, not a leap year", snapshot.source, card.line)
     cards = tuple(
         replace(card, published=card.published.with_year(resolution.year))
         if card.published and card.published.year is None else card

@@ -246,6 +246,31 @@ def test_year_less_card_after_list_day_is_an_error():
     assert "Too late" in info.value.message and "Dec 13" in info.value.message
 
 
+@pytest.mark.parametrize("text", [
+    snapshot_text("Dec 16", card("Far future", "Dec 16, 9999")),
+    # A leap year is needed, and the only leap years after the latest card date are past 9999 or excluded.
+    snapshot_text("Mar 1", card("Leap", "Feb 29"), card("Late", "Feb 28, 9996")),
+])
+def test_no_year_fitting_before_10000_is_an_error_not_an_endless_search(text):
+    parsed = parse_text(text, "notes.txt")
+    with pytest.raises(SnapshotError) as info:
+        resolve_snapshot_dates([parsed], today=TODAY)
+    assert info.value.path == "notes.txt" and info.value.line == parsed.list_day_line
+    assert "no year fits" in info.value.message
+
+
+def test_year_less_feb_29_in_a_file_named_for_a_common_year_is_an_error():
+    parsed = parse_text(snapshot_text("Mar 1", card("Fine", "Feb 27"), card("Leap day", "Feb 29")), "2026-03-01.txt")
+    with pytest.raises(SnapshotError) as info:
+        resolve_snapshot_dates([parsed], today=TODAY)
+    assert (info.value.path, info.value.line) == ("2026-03-01.txt", parsed.cards[1].line)
+    assert "Leap day" in info.value.message and "2026" in info.value.message
+    # In a leap year it is a date like any other.
+    leap = parse_text(snapshot_text("Mar 1", card("Leap day", "Feb 29")), "2028-03-01.txt")
+    [snapshot] = resolve_snapshot_dates([leap], today=TODAY)
+    assert snapshot.cards[0].published.to_date() == dt.date(2028, 2, 29)
+
+
 def test_chain_of_snapshots():
     # C is dated by its own content (Jun 2, 2024 printed with a year => not 2024 => 2025).
     # B shows "Paper Y" without a year; C shows it as "Jun 2, 2024": B is a 2024 list.
