@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import CONTENT, FIXTURES, run_cli
+from conftest import CONTENT, FIXTURES, run_cli, tree
 from digest.errors import SnapshotError
 from digest.parse import MAX_SNAPSHOT_BYTES, decode_snapshot, parse_snapshot
 from digest.parse.api import parse_json_snapshot
@@ -159,3 +159,89 @@ def test_script_in_every_field_stays_inert_in_chromium(tmp_path):
             browser.close()
     # Nothing was written outside the output folder, but for the build cache beside it.
     assert sorted(p.name for p in tmp_path.iterdir()) == [".site.cache", "content", "site"]
+
+
+# --- bad snapshots end to end: one line naming the file, the old site untouched ------------------
+
+def _deep_json_item() -> bytes:
+    return ('[{"paper": {"title": "x", "summary": ' + "[" * 100_000 + "]" * 100_000 + "}}]").encode()
+
+
+BAD_SNAPSHOTS = {
+    "deep JSON in an item": ("2026-01-21.json", _deep_json_item(), ":1: invalid JSON: nested too deeply"),
+    "deep JSON in dailyPapers": ("2026-01-21.json", ('{"dailyPapers": ' + "[" * 100_000 + "]" * 100_000 + "}").encode(),
+                                 ":1: invalid JSON: nested too deeply"),
+    "a number of 5,000 digits": ("2026-01-21.json",
+                                 ('[{"paper": {"id": "2601.00003", "title": "Big", "upvotes": 1' + "0" * 5000 + "}}]")
+                                 .encode(), ":1: invalid JSON: a number too long"),
+    "a title of control characters": ("2026-01-21.txt", b"Daily Papers\n\nJan 21\n\n\x01\x02\n\nAn abstract.\n",
+                                      ":5: card 1 has a title of control characters only"),
+    "a year-less Feb 29 in a common year": ("2026-03-01.txt", b"Daily Papers\n\nMar 1\n\nA title\n\nAn abstract\n\n"
+                                            b"\xe2\x80\xa2 3 authors\n\xc2\xb7\nFeb 29 2\n", ":5: card 'A title' is dated Feb 29"),
+    "no year fits before 10000": ("notes.txt", b"Daily Papers\n\nDec 16\n\nA title\n\nAn abstract\n\n"
+                                  b"\xe2\x80\xa2 3 authors\n\xc2\xb7\nDec 16, 9999 2\n", ":3: no year fits"),
+}
+
+
+@pytest.fixture(scope="module")
+def built_once(tmp_path_factory) -> tuple[Path, Path, dict[str, str]]:
+    """The bundled content built once: (content, site, the site's files and their hashes)."""
+    root = tmp_path_factory.mktemp("bad-snapshots")
+    content = root / "content"
+    shutil.copytree(CONTENT / "snapshots", content / "snapshots")
+    for name in ("site.yaml", "topics.yaml"):
+        shutil.copyfile(CONTENT / name, content / name)
+    result = run_cli("build", "--content", content, "--out", root / "site", "--no-search")
+    assert result.returncode == 0, result.stderr
+    return content, root / "site", tree(root / "site")
+
+
+@pytest.mark.parametrize("case", sorted(BAD_SNAPSHOTS))
+def test_a_bad_snapshot_fails_the_build_in_one_line_and_leaves_the_site(built_once, case):
+    content, site, before = built_once
+    name, data, message = BAD_SNAPSHOTS[case]
+    bad = content / "snapshots" / name
+    bad.write_bytes(data)
+    try:
+        for command in (("check", "--content", content), ("build", "--content", content, "--out", site, "--no-search")):
+            result = run_cli(*command, timeout=60)
+            assert result.returncode == 1, (command, result.stderr)
+            assert "Traceback" not in result.stderr
+            lines = result.stderr.strip().splitlines()
+            assert any(f"{name}{message}" in line for line in lines), result.stderr
+            if command[0] == "build":
+                assert len(lines) == 1, result.stderr
+        assert tree(site) == before
+    finally:
+        bad.unlink()
+
+
+def test_control_characters_and_lone_surrogates_leave_every_text_field(tmp_path):
+    """They cannot be written as UTF-8 or put in a feed (XML); the rest of the text stays."""
+    item = {"paper": {"id": "2601.00011", "title": "Surrogate \ud800 title\x01", "summary": "An\x00 abstract\x1b.",
+                      "authors": [{"name": "A\x7fB"}], "ai_keywords": ["k\x85w"],
+                      "organization": {"name": "org", "fullname": "Org\x0c Name"}},
+            "publishedAt": "2026-01-20T00:00:00.000Z"}
+    snapshot = parse_snapshot(json.dumps([item]), "2026-01-21.json")
+    [card] = snapshot.cards
+    assert (card.title, card.abstract) == ("Surrogate \ufffd title", "An abstract.")
+    assert card.author_names == ("AB",) and card.keywords == ("k w",)
+    assert card.organization.name == "Org Name"
+    text = parse_snapshot("Daily Papers\n\nJan 21\n\nInference \x01 title\n\nAn \x1b abstract.\n", "2026-01-21.txt")
+    assert (text.cards[0].title, text.cards[0].abstract) == ("Inference title", "An abstract.")
+
+
+@CHECKS
+@given(st.text(alphabet=st.characters(max_codepoint=0xFFFF), min_size=1, max_size=30),
+       st.text(alphabet=st.characters(max_codepoint=0xFFFF), max_size=30))
+def test_parsed_text_can_always_be_written_and_put_in_a_feed(title, abstract):
+    item = {"paper": {"id": "2601.00012", "title": title, "summary": abstract}}
+    try:
+        snapshot = parse_snapshot(json.dumps([item]), "2026-01-21.json")
+    except SnapshotError:
+        return
+    for card in snapshot.cards:
+        for text in (card.title, card.abstract):
+            text.encode("utf-8")  # no lone surrogate
+            assert not any(ord(c) < 32 and c not in "\t\n\r" or 0x7f <= ord(c) <= 0x9f or c in "\ufffe\uffff"
+                           for c in text), repr(text)

@@ -6,8 +6,11 @@
 
 from __future__ import annotations
 
+import re
+from dataclasses import fields, replace
+
 from digest.errors import SnapshotError
-from digest.models import ParsedSnapshot
+from digest.models import Card, Organization, ParsedSnapshot
 from digest.parse.api import looks_like_json, parse_json_snapshot
 from digest.parse.crawl import looks_like_crawler_dump, parse_crawler_dump
 from digest.parse.html import looks_like_html, parse_html_snapshot
@@ -47,5 +50,54 @@ def parse_snapshot(text: str, source: str) -> ParsedSnapshot:
     """Parse a snapshot of any supported format, recognised by its content, not its file name."""
     for _, looks_like, parse in PARSERS:
         if looks_like(text):
-            return parse(text, source)
+            parsed = parse(text, source)
+            return replace(parsed, cards=tuple(_fit_card(card, source) for card in parsed.cards))
     raise SnapshotError("not a Daily Papers snapshot: no list of papers found", source, 1)
+
+
+# What no text of a paper has a use for, and feeds (XML) or any UTF-8 output cannot carry: control
+# characters, the non-characters U+FFFE and U+FFFF, and lone surrogates (a JSON "\ud800" escape).
+_UNFIT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
+
+
+def _fit(text: str) -> str:
+    """The text with control characters other than tabs and line ends gone and lone surrogates
+    shown as U+FFFD, its spaces then collapsed.  Nearly all text is printable, which is checked
+    first (a fast scan)."""
+    if text.isprintable() or not _UNFIT.search(text):
+        return text
+
+    def replacement(match: re.Match[str]) -> str:
+        character = match.group(0)
+        return ("\ufffd" if "\ud800" <= character <= "\udfff" else
+                " " if character.isspace() else "")
+
+    return " ".join(_UNFIT.sub(replacement, text).split())
+
+
+def _fit_value(value):
+    if isinstance(value, str):
+        return _fit(value)
+    if isinstance(value, tuple):
+        return tuple(_fit(item) if isinstance(item, str) else item for item in value)
+    if isinstance(value, Organization):
+        return Organization(_fit(value.handle), _fit(value.name))
+    return value
+
+
+_TEXT_FIELDS = tuple(field.name for field in fields(Card) if field.name not in ("rank", "line"))
+
+
+def _fit_card(card: Card, source: str) -> Card:
+    """The card with every text fit for output (see ``_fit``); a title of nothing else is an error."""
+    changed = {}
+    for name in _TEXT_FIELDS:
+        value = getattr(card, name)
+        fitted = _fit_value(value)
+        if fitted != value:
+            changed[name] = fitted
+    if not changed:
+        return card
+    if not changed.get("title", card.title):
+        raise SnapshotError(f"card {card.rank} has a title of control characters only", source, card.line or None)
+    return replace(card, **changed)

@@ -27,6 +27,17 @@ ARXIV_ID_RE = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z][a-z.\-]*/\d{7})(?:v\d+)?$")
 HUB = "https://huggingface.co"
 
 
+def json_error(error: ValueError | RecursionError, source: str, line: int) -> SnapshotError:
+    """What ``json`` raised, as a SnapshotError: a syntax error knows its line; a number of
+    thousands of digits (which Python refuses to convert) and nesting deeper than Python's
+    recursion limit are told at ``line``, where the value starts."""
+    if isinstance(error, json.JSONDecodeError):
+        return SnapshotError(f"invalid JSON: {error.msg}", source, error.lineno)
+    if isinstance(error, RecursionError):
+        return SnapshotError("invalid JSON: nested too deeply to be a list of papers", source, line)
+    return SnapshotError("invalid JSON: a number too long to be a count or an id", source, line)
+
+
 def iter_array_items(text: str, source: str) -> Iterator[tuple[int, Any]]:
     """(line, value) for each element of the top-level JSON array in ``text``.
 
@@ -43,8 +54,8 @@ def iter_array_items(text: str, source: str) -> Iterator[tuple[int, Any]]:
     while True:
         try:
             value, end = decoder.raw_decode(text, position)
-        except json.JSONDecodeError as error:
-            raise SnapshotError(f"invalid JSON: {error.msg}", source, error.lineno) from None
+        except (ValueError, RecursionError) as error:
+            raise json_error(error, source, _line_of(text, position)) from None
         yield _line_of(text, position), value
         position = _skip_space(text, end)
         if position < len(text) and text[position] == ",":
@@ -182,8 +193,8 @@ def parse_json_snapshot(text: str, source: str) -> ParsedSnapshot:
     if stripped.startswith("{"):
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise SnapshotError(f"invalid JSON: {error.msg}", source, error.lineno) from None
+        except (ValueError, RecursionError) as error:
+            raise json_error(error, source, 1) from None
         papers = data.get("dailyPapers") if isinstance(data, dict) else None
         if not isinstance(papers, list):
             raise SnapshotError("not a Daily Papers snapshot: no list of papers found", source, 1)
