@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from digest import __version__
+from digest.errors import DigestError
 
 MANIFEST = "manifest.json"
 MODEL = "model.pickle"
@@ -88,8 +89,13 @@ def key_of(*parts: Any) -> str:
 def build_lock(folder: Path) -> Iterator[None]:
     """One build at a time with this cache folder (and the spare site in it): a second build into
     the same output folder, such as ``digest build`` while ``digest serve`` rebuilds, waits."""
-    folder.mkdir(parents=True, exist_ok=True)
-    with open(folder / LOCK, "a") as handle:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = open(folder / LOCK, "a")
+    except OSError as error:
+        what = "is not a folder" if folder.exists() and not folder.is_dir() else (error.strerror or str(error))
+        raise DigestError(f"cannot use the build cache: {what} (it is digest's own: remove it)", folder) from None
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed, or the process ends
         yield
 

@@ -33,11 +33,18 @@ def build_date(environ=os.environ) -> dt.date:
     return dt.date.today()
 
 
+#: A day's page is a few hundred KB at most; far larger files are not snapshots.
+MAX_SNAPSHOT_BYTES = 50 * 1024 * 1024
+
+
 def _read(path: Path, source: str) -> bytes:
+    """The file's bytes, or the first MAX_SNAPSHOT_BYTES + 1 of them: enough to tell it is too large,
+    and no more (a link to /dev/zero is endless)."""
     try:
-        return path.read_bytes()
+        with open(path, "rb") as stream:
+            return stream.read(MAX_SNAPSHOT_BYTES + 1)
     except OSError as error:
-        raise DigestError(f"cannot read: {error.strerror}", source) from None
+        raise DigestError(f"cannot read: {error.strerror or error}", source) from None
 
 
 def snapshot_files(folder: Path) -> list[Path]:
@@ -138,9 +145,10 @@ def markdown_record(content_dir: Path, hashes: Mapping[str, str]) -> dict[str, l
 
 
 def markdown_page_files(content_dir: Path) -> list[Path]:
-    """The Markdown pages a build may have made: days, topics, and topics' archive pages."""
-    return [*sorted((content_dir / "dates").glob("*.md")), *sorted((content_dir / "topics").glob("*.md")),
-            *sorted((content_dir / "topics").glob("*/page-*.md"))]
+    """The Markdown pages a build may have made: days, topics, and topics' archive pages (files
+    only: a folder or a broken link named like one is not a page)."""
+    return [path for pattern in ("dates/*.md", "topics/*.md", "topics/*/page-*.md")
+            for path in sorted(content_dir.glob(pattern)) if path.is_file()]
 
 
 def markdown_state(hashes: dict[str, str]) -> str:

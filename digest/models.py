@@ -241,4 +241,5 @@ def normalise_title(title: str) -> str:
     if not text.isascii():  # most titles are ASCII: no accents to strip
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.casefold()
-    return " ".join(re.findall(r"[^\W_]+", text))
+    # A title of punctuation alone ("???") is its own: reduced to nothing, all such would be one paper.
+    return " ".join(re.findall(r"[^\W_]+", text)) or " ".join(title.split())

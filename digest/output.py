@@ -541,6 +541,8 @@ def stage_text(root: Path, path: str, text: str) -> Path | None:
     returns the temporary file, or None when the file already holds exactly this text."""
     target = root / check_relative_path(path)
     data = text.encode("utf-8")
+    if not target.is_file() and (target.exists() or target.is_symlink()):
+        raise DigestError("not a file, where a generated Markdown page goes: move it away", target)
     try:
         if target.is_file() and target.read_bytes() == data:
             return None
@@ -557,19 +559,23 @@ def commit_staged(root: Path, staged: dict[str, Path], generated: set[str], *, s
     """Move staged text files into place; remove stale generated ones.
 
     A file among ``candidates`` that is not among the ``generated`` paths is
-    removed only if it contains ``stale_marker`` (so hand-written files are
-    never deleted); so is a folder below those (a topic's archive) that this
-    leaves empty.  Returns the number of files written or removed.
+    removed only if its front matter has the line ``stale_marker`` (so
+    hand-written files are never deleted); so is a folder below those (a
+    topic's archive) that this leaves empty.  Returns the number of files
+    written or removed.
     """
     changed = 0
     try:
         for path, temporary in sorted(staged.items()):
-            os.replace(temporary, root / path)
+            try:
+                os.replace(temporary, root / path)
+            except OSError as error:
+                raise DigestError(f"could not write: {error.strerror or error}", root / path) from None
             changed += 1
         for existing in candidates:
             relative = existing.relative_to(root).as_posix()
             if (relative not in generated and existing.is_file()
-                    and stale_marker in existing.read_text(encoding="utf-8", errors="replace")):
+                    and _front_matter_has(existing.read_text(encoding="utf-8", errors="replace"), stale_marker)):
                 existing.unlink()
                 changed += 1
                 if existing.parent.parent != root and not any(existing.parent.iterdir()):
@@ -577,6 +583,14 @@ def commit_staged(root: Path, staged: dict[str, Path], generated: set[str], *, s
     except OSError as error:
         raise DigestError(f"could not write: {error.strerror or error}", error.filename or root) from None
     return changed
+
+
+def _front_matter_has(text: str, line: str) -> bool:
+    """Whether the text begins with YAML front matter (between ``---`` lines) that has this line."""
+    if not text.startswith("---\n"):
+        return False
+    end = text.find("\n---\n", 3)
+    return end != -1 and line in text[4:end].splitlines()
 
 
 def discard_staged(staged: dict[str, Path]) -> None:

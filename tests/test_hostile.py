@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -245,3 +246,75 @@ def test_parsed_text_can_always_be_written_and_put_in_a_feed(title, abstract):
             text.encode("utf-8")  # no lone surrogate
             assert not any(ord(c) < 32 and c not in "\t\n\r" or 0x7f <= ord(c) <= 0x9f or c in "\ufffe\uffff"
                            for c in text), repr(text)
+
+
+# --- a content or output folder in a state digest did not leave it in ----------------------------
+
+def _one_line_error(result, *fragments: str) -> None:
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and all(f in lines[0] for f in fragments), result.stderr
+
+
+def test_a_folder_where_a_markdown_page_goes_fails_the_build_in_one_line(built_once):
+    content, site, before = built_once
+    page = content / "dates" / "2026-01-07.md"
+    kept = page.read_bytes()
+    page.unlink()
+    page.mkdir()
+    try:
+        _one_line_error(run_cli("build", "--content", content, "--out", site, "--no-search"),
+                        str(page), "not a file")
+        assert tree(site) == before
+    finally:
+        page.rmdir()
+        page.write_bytes(kept)
+
+
+def test_a_file_where_the_build_cache_goes_fails_the_build_in_one_line(tmp_path):
+    content = shutil.copytree(CONTENT, tmp_path / "content")
+    (tmp_path / ".site.cache").write_text("not a folder")
+    _one_line_error(run_cli("build", "--content", content, "--out", tmp_path / "site"),
+                    ".site.cache", "not a folder")
+    assert not (tmp_path / "site").exists()
+
+
+def test_only_pages_whose_front_matter_says_digest_made_them_are_removed(tmp_path):
+    content = shutil.copytree(CONTENT, tmp_path / "content")
+    notes = content / "dates" / "notes.md"
+    notes.write_text("My own notes; they mention generator: digest in passing.\n")
+    stale = content / "dates" / "2020-01-01.md"
+    stale.write_text("---\ntitle: An old day\ngenerator: digest\n---\n\nGone.\n")
+    result = run_cli("build", "--content", content, "--out", tmp_path / "site", "--no-search")
+    assert result.returncode == 0, result.stderr
+    assert notes.is_file() and not stale.exists()
+
+
+def test_an_endless_file_is_read_no_further_than_the_size_limit(tmp_path):
+    link = tmp_path / "2026-01-21.txt"
+    link.symlink_to("/dev/zero")
+    _one_line_error(run_cli("parse", link, timeout=30), str(link), "far larger than a day's page")
+
+
+def test_a_file_of_thousands_of_cards_is_not_a_day(tmp_path):
+    cards = "".join(f"Paper {i} on inference\n\nAbstract {i}.\n\n" for i in range(1001))
+    path = tmp_path / "2026-01-21.txt"
+    path.write_text(f"Daily Papers\n\nJan 21\n\n{cards}")
+    _one_line_error(run_cli("parse", path, timeout=30), f"{path}:1:", "1,001 papers")
+
+
+def test_titles_of_punctuation_alone_are_different_papers(tmp_path):
+    content = tmp_path / "content"
+    (content / "snapshots").mkdir(parents=True)
+    for name in ("site.yaml", "topics.yaml"):
+        shutil.copyfile(CONTENT / name, content / name)
+    titles = ["!!!", "???", "..", "../.."]
+    (content / "snapshots" / "2026-01-21.txt").write_text(
+        "Daily Papers\n\nJan 21\n\n" + "".join(f"{t}\n\nAbstract {i}.\n\n" for i, t in enumerate(titles)))
+    result = run_cli("build", "--content", content, "--out", tmp_path / "site", "--no-search")
+    assert result.returncode == 0, result.stderr
+    pages = sorted((tmp_path / "site" / "papers").glob("*/index.html"))
+    assert len(pages) == 4
+    shown = {re.search(r"<h1>(.*?)</h1>", p.read_text())[1] for p in pages}
+    assert shown == {"!!!", "???", "..", "../.."}

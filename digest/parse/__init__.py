@@ -10,6 +10,7 @@ import re
 from dataclasses import fields, replace
 
 from digest.errors import SnapshotError
+from digest.inputs import MAX_SNAPSHOT_BYTES
 from digest.models import Card, Organization, ParsedSnapshot
 from digest.parse.api import looks_like_json, parse_json_snapshot
 from digest.parse.crawl import looks_like_crawler_dump, parse_crawler_dump
@@ -28,15 +29,18 @@ PARSERS = (
 )
 
 
-#: A day's page is a few hundred KB at most; far larger files are not snapshots.
-MAX_SNAPSHOT_BYTES = 50 * 1024 * 1024
+
+
+#: The most papers a snapshot may list: a day has dozens, and a file of thousands would make as many
+#: pages before failing on its e-mail's size.
+MAX_CARDS = 1000
 
 
 def decode_snapshot(data: bytes, source: str) -> str:
     """The text of a snapshot file, which must be UTF-8; binary data and huge files are refused."""
     if len(data) > MAX_SNAPSHOT_BYTES:
-        raise SnapshotError(f"not a Daily Papers snapshot: {len(data) / 1048576:.0f} MB is far larger than a "
-                            f"day's page (at most {MAX_SNAPSHOT_BYTES // 1048576} MB)", source)
+        raise SnapshotError(f"not a Daily Papers snapshot: more than {MAX_SNAPSHOT_BYTES // 1048576} MB, far larger "
+                            f"than a day's page", source)
     if b"\x00" in data[:65536]:
         raise SnapshotError("not a Daily Papers snapshot: binary data (NUL bytes)", source)
     try:
@@ -51,6 +55,9 @@ def parse_snapshot(text: str, source: str) -> ParsedSnapshot:
     for _, looks_like, parse in PARSERS:
         if looks_like(text):
             parsed = parse(text, source)
+            if len(parsed.cards) > MAX_CARDS:
+                raise SnapshotError(f"not a day's list: {len(parsed.cards):,} papers, where a day has at most a few "
+                                    f"hundred (digest takes up to {MAX_CARDS:,})", source, 1)
             return replace(parsed, cards=tuple(_fit_card(card, source) for card in parsed.cards))
     raise SnapshotError("not a Daily Papers snapshot: no list of papers found", source, 1)
 
