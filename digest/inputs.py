@@ -51,8 +51,13 @@ def snapshot_files(folder: Path) -> list[Path]:
     """The snapshot files of a content folder, in name order; hidden files are skipped."""
     if not folder.is_dir():
         raise DigestError("no snapshots folder", folder)
-    return sorted(p for p in folder.iterdir()
-                  if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in SNAPSHOT_SUFFIXES)
+    files = sorted(p for p in folder.iterdir()
+                   if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in SNAPSHOT_SUFFIXES)
+    for path in files:
+        # Bytes that are not UTF-8 come as lone surrogates, which are not printable either.
+        if not path.name.isprintable():
+            raise DigestError("the file name is not printable UTF-8 text: rename the file", ascii(str(path)))
+    return files
 
 
 def scan_snapshots(content_dir: Path, recorded: Mapping[str, Sequence] | None = None

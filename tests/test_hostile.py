@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -318,3 +319,13 @@ def test_titles_of_punctuation_alone_are_different_papers(tmp_path):
     assert len(pages) == 4
     shown = {re.search(r"<h1>(.*?)</h1>", p.read_text())[1] for p in pages}
     assert shown == {"!!!", "???", "..", "../.."}
+
+
+@pytest.mark.parametrize("name", [b"2026-01-20-\xff.txt", b"2026-01-20-\x01.txt"])
+def test_a_snapshot_file_name_that_is_not_printable_utf8_is_a_one_line_error(tmp_path, name):
+    content = shutil.copytree(CONTENT, tmp_path / "content")
+    text = (CONTENT / "snapshots" / "2026-01-19.txt").read_text().replace("\nJan 19\n", "\nJan 20\n")
+    (Path(os.fsencode(content / "snapshots")) / name).write_bytes(text.encode())
+    _one_line_error(run_cli("build", "--content", content, "--out", tmp_path / "site"),
+                    "2026-01-20-", "not printable UTF-8")
+    assert not (tmp_path / "site").exists()
