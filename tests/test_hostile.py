@@ -325,7 +325,8 @@ def test_titles_of_punctuation_alone_are_different_papers(tmp_path):
 def test_a_snapshot_file_name_that_is_not_printable_utf8_is_a_one_line_error(tmp_path, name):
     content = shutil.copytree(CONTENT, tmp_path / "content")
     text = (CONTENT / "snapshots" / "2026-01-19.txt").read_text().replace("\nJan 19\n", "\nJan 20\n")
-    (Path(os.fsencode(content / "snapshots")) / name).write_bytes(text.encode())
+    with open(os.path.join(os.fsencode(content / "snapshots"), name), "wb") as stream:
+        stream.write(text.encode())
     _one_line_error(run_cli("build", "--content", content, "--out", tmp_path / "site"),
                     "2026-01-20-", "not printable UTF-8")
     assert not (tmp_path / "site").exists()
