@@ -350,6 +350,15 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 1
+    except Exception as error:  # noqa: BLE001 - a bug in digest; bad input is a DigestError
+        # One line, as for any error, naming what went wrong; the traceback is for whoever fixes it.
+        # A failed build has left the site as it was either way.
+        if os.environ.get("DIGEST_TRACEBACK"):
+            raise
+        detail = " ".join(str(error).split())[:200]
+        print(f"digest: error: internal error ({type(error).__name__}{': ' + detail if detail else ''}); "
+              f"this is a bug in digest: please report it (DIGEST_TRACEBACK=1 shows where)", file=sys.stderr)
+        return 70
 
 
 def run() -> None:

@@ -409,3 +409,24 @@ def test_hand_written_markdown_is_never_deleted(built):
         for path, text in hand.items():
             assert path.read_text(encoding="utf-8") == text, path
     assert not stale.exists(), "a stale generated page (generator: digest) should be removed"
+
+
+def test_an_unexpected_error_is_one_line_that_says_it_is_a_bug(tmp_path, monkeypatch, capsys):
+    """Bad input is a DigestError; anything else is a bug, told in one line (the traceback on request)."""
+    import digest.cli as cli
+
+    def broken(args):
+        raise RecursionError("maximum recursion depth exceeded\nwhile doing something")
+
+    parser = cli.make_parser()
+    monkeypatch.setattr(cli, "make_parser", lambda: parser)
+    for action in parser._subparsers._group_actions[0].choices.values():
+        action.set_defaults(func=broken)
+    monkeypatch.delenv("DIGEST_TRACEBACK", raising=False)
+    assert cli.main(["check", "--content", str(tmp_path)]) == 70
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1
+    assert "internal error (RecursionError: maximum recursion depth exceeded while doing something)" in lines[0]
+    monkeypatch.setenv("DIGEST_TRACEBACK", "1")
+    with pytest.raises(RecursionError):
+        cli.main(["check", "--content", str(tmp_path)])
