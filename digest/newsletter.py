@@ -59,10 +59,15 @@ def newsletter_paths(date: dt.date) -> tuple[str, str, str]:
     return f"{stem}.html", f"{stem}.txt", f"{stem}.eml"
 
 
-def newsletter_context(day: DayPage, config: Config) -> dict:
+def newsletter_context(day: DayPage, config: Config, shown: int | None = None) -> dict:
+    """What the e-mail templates get: the day, and ``items``, the first ``shown`` of its papers
+    (all by default), with ``more`` the number of the others."""
     site, mail = config.site, config.email
+    items = day.items if shown is None else day.items[:shown]
     return {
         "day": day,
+        "items": items,
+        "more": len(day.items) - len(items),
         "subject": day.headline,
         "site": {"title": site.title, "description": site.description, "language": site.language},
         "url": site.url,
@@ -80,15 +85,23 @@ def _preheader(day: DayPage) -> str:
 
 
 def render_newsletter(day: DayPage, config: Config, env: Environment) -> Newsletter:
-    """The e-mail of one list day; raises DigestError if the HTML is over the configured size."""
-    context = newsletter_context(day, config)
-    html = _INLINER.inline(render_template(env, "email.html", context)).rstrip("\n") + "\n"
+    """The e-mail of one list day.  Its HTML must stay within email.max_html_bytes (Gmail clips
+    longer messages): on a day of more papers than fit, it lists the top ones and says how many
+    more are on the web.  Raises DigestError if not even one paper fits."""
     limit = config.email.max_html_bytes
-    size = len(html.encode("utf-8"))
-    if size > limit:
-        raise DigestError(
-            f"the e-mail for {day.date.isoformat()} is {size:,} bytes of HTML, over the limit of {limit:,} "
-            f"(email.max_html_bytes); lower email.abstract_chars to shorten it")
+    shown = len(day.items)
+    while True:
+        context = newsletter_context(day, config, shown)
+        html = _INLINER.inline(render_template(env, "email.html", context)).rstrip("\n") + "\n"
+        size = len(html.encode("utf-8"))
+        if size <= limit:
+            break
+        if shown <= 1:
+            raise DigestError(
+                f"the e-mail for {day.date.isoformat()} is {size:,} bytes of HTML with one paper, over the limit "
+                f"of {limit:,} (email.max_html_bytes); raise it or lower email.abstract_chars")
+        # Papers take about the same room each: guess how many fit, then step down to the first that does.
+        shown = max(1, min(shown - 1, shown * limit // size))
     text = render_template(env, "email.txt", context)
     message = build_message(day.date, context["subject"], text, html, config)
     return Newsletter(day.date, context["subject"], html, text, message)

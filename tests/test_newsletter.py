@@ -143,15 +143,42 @@ def test_email_latest_and_an_unknown_day(tmp_path, content_copy):
     assert "no list day 2026-01-08" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_a_size_limit_that_is_exceeded_fails_the_build_with_a_clear_message(tmp_path, content_copy):
+def test_a_day_of_more_papers_than_fit_lists_the_top_ones_and_how_many_more(tmp_path, content_copy):
     site_yaml = content_copy / "site.yaml"
     data = yaml.safe_load(site_yaml.read_text())
     data["email"]["max_html_bytes"] = 60000  # only the 57-paper day is larger
     site_yaml.write_text(yaml.safe_dump(data))
     result = run_cli("build", "--content", content_copy, "--out", tmp_path / "site")
+    assert result.returncode == 0, result.stderr
+    mail = tmp_path / "site" / "email"
+    html = (mail / "2026-01-19.html").read_text()
+    assert len(html.encode()) <= 60000
+    soup = BeautifulSoup(html, "html.parser")
+    titles = [h.find("a").get_text() for h in soup.select("h2.title")]
+    day = yaml.safe_load((CONTENT / "dates" / "2026-01-19.md").read_text().split("---\n")[1])
+    assert 30 < len(titles) < 57
+    more = soup.find("a", string=re.compile("more papers on the web"))
+    assert more.get_text() == f"{57 - len(titles)} more papers on the web"
+    assert more["href"].endswith("/dates/2026-01-19/")
+    assert len(day["papers"]) == 57
+    text = (mail / "2026-01-19.txt").read_text()
+    assert f"{57 - len(titles)} more papers on the web: " in text
+    assert text.count("   Read more: ") == len(titles)
+    # The subject and summary still tell the whole day; the days that fit are whole.
+    message = email.message_from_bytes((mail / "2026-01-19.eml").read_bytes(), policy=email.policy.default)
+    assert "57 papers" in message["Subject"]
+    assert "more papers on the web" not in (mail / "2026-01-07.html").read_text()
+
+
+def test_an_email_limit_too_small_for_one_paper_fails_the_build_with_a_clear_message(tmp_path, content_copy):
+    site_yaml = content_copy / "site.yaml"
+    data = yaml.safe_load(site_yaml.read_text())
+    data["email"]["max_html_bytes"] = 1000
+    site_yaml.write_text(yaml.safe_dump(data))
+    result = run_cli("build", "--content", content_copy, "--out", tmp_path / "site")
     assert result.returncode == 1
-    assert "e-mail for 2026-01-19" in result.stderr and "email.max_html_bytes" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert "e-mail for 2025-11-03" in result.stderr and "email.max_html_bytes" in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "site").exists()
 
 
