@@ -6,7 +6,12 @@ key at fault, before the build starts.
 
 from __future__ import annotations
 
+import math
+import os
 import re
+import reprlib
+import stat
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -91,14 +96,59 @@ class Config:
     email: EmailConfig
 
 
+#: A settings file is a few kilobytes; reading stops past this, so that a link to an endless
+#: stream such as /dev/zero is refused instead of filling memory.
+MAX_CONFIG_BYTES = 10 * 1024 * 1024
+
+# Values in messages are shown shortened: a value can be huge (a YAML alias "billion laughs"
+# expands to hundreds of millions of items if walked in full) or hold line breaks.
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxstring, _SHORT.maxother, _SHORT.maxlong = 2, 80, 80, 40
+_SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxdict = _SHORT.maxset = _SHORT.maxfrozenset = 4
+
+
+def show(value: Any) -> str:
+    """A one-line, bounded repr of a user's value for an error message."""
+    try:
+        return _SHORT.repr(value)
+    except Exception:  # noqa: BLE001 - a message must never fail; the type is enough
+        return f"<{type(value).__name__}>"
+
+
+def _read_bytes(path: Path) -> bytes:
+    """At most MAX_CONFIG_BYTES + 1 bytes of a file.  Opened without blocking, so that a named
+    pipe or a terminal cannot make the build wait; OSError for what cannot be read."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        if stat.S_ISFIFO(os.fstat(fd).st_mode) or stat.S_ISSOCK(os.fstat(fd).st_mode):
+            raise ConfigError("cannot read: not a regular file", path)
+        chunks, size = [], 0
+        while size <= MAX_CONFIG_BYTES:
+            chunk = os.read(fd, min(1 << 20, MAX_CONFIG_BYTES + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 def load_yaml(path: Path) -> Any:
     """Parse a YAML file; syntax errors name the line."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = _read_bytes(path)
     except FileNotFoundError:
         raise ConfigError("file not found", path) from None
-    except UnicodeDecodeError:
-        raise ConfigError("not UTF-8 text", path) from None
+    except OSError as error:  # a folder, a link loop, no permission, ...
+        raise ConfigError(f"cannot read: {error.strerror or error}", path) from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"larger than {MAX_CONFIG_BYTES // 1048576} MB: not a settings file", path)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise ConfigError(f"not UTF-8 text (byte 0x{data[error.start]:02x})", path, line) from None
     try:
         # libyaml's loader where PyYAML has it: the same documents, ten times faster.
         return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
@@ -106,6 +156,13 @@ def load_yaml(path: Path) -> Any:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or "invalid YAML"
         raise ConfigError(f"invalid YAML: {problem}", path, mark.line + 1 if mark else None) from None
+    except ValueError as error:
+        # Raised while building values: a date such as 2024-13-45, an integer of more than
+        # 4300 digits (Python's limit on converting text to int).
+        reason = str(error).split(";")[0].splitlines()[0][:200] if str(error) else type(error).__name__
+        raise ConfigError(f"invalid YAML: a value cannot be read: {reason}", path) from None
+    except RecursionError:
+        raise ConfigError("invalid YAML: nested too deeply", path) from None
 
 
 class _Checker:
@@ -118,7 +175,10 @@ class _Checker:
     def fail(self, key: str, message: str) -> None:
         self.errors.append(ConfigError(f"{key}: {message}", self.path))
 
-    def text(self, data: dict, key: str, where: str, *, required: bool = False, default: str = "") -> str:
+    def text(self, data: dict, key: str, where: str, *, required: bool = False, default: str = "",
+             nonempty: bool = False, multiline: bool = False) -> str:
+        """A text value, stripped.  A required one, or a ``nonempty`` one that is given, may not be
+        empty; only a ``multiline`` one may hold line breaks."""
         value = data.get(key, None)
         if value is None:
             if required:
@@ -127,22 +187,65 @@ class _Checker:
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
             self.fail(f"{where}{key}", f"must be text, not {type(value).__name__}")
             return default
-        return str(value).strip()
+        text = str(value).strip()
+        if not text and (required or nonempty):
+            self.fail(f"{where}{key}", "must not be empty")
+            return default
+        bad = bad_character(text, multiline=multiline)
+        if bad:
+            self.fail(f"{where}{key}", f"holds {bad}, which feeds and e-mail cannot carry: {show(text)}")
+            return default
+        return text
 
     def number(self, data: dict, key: str, where: str, default, *, minimum, integer: bool = True):
         value = data.get(key, default)
         kinds = (int,) if integer else (int, float)
         if isinstance(value, bool) or not isinstance(value, kinds):
-            self.fail(f"{where}{key}", f"must be a {'whole ' if integer else ''}number, not {value!r}")
+            self.fail(f"{where}{key}", f"must be a {'whole ' if integer else ''}number, not {show(value)}")
+            return default
+        if isinstance(value, float) and not math.isfinite(value):
+            self.fail(f"{where}{key}", f"must be a finite number, not {show(value)}")
             return default
         if value < minimum:
-            self.fail(f"{where}{key}", f"must be at least {minimum}, not {value!r}")
+            self.fail(f"{where}{key}", f"must be at least {minimum}, not {show(value)}")
             return default
         return value
 
     def unknown_keys(self, data: dict, allowed: set[str], where: str) -> None:
         for key in sorted(set(map(str, data)) - allowed):
-            self.fail(f"{where}{key}", f"unknown key (expected one of: {', '.join(sorted(allowed))})")
+            # a key as written when it is a plain word, else shortened and quoted (it may be huge
+            # or hold a line break, and a message is one line)
+            name = key if re.fullmatch(r"[\w.\-]{1,60}", key, re.ASCII) else show(key)
+            self.fail(f"{where}{name}", f"unknown key (expected one of: {', '.join(sorted(allowed))})")
+
+
+def bad_character(text: str, *, multiline: bool = False) -> str | None:
+    """What a text holds that XML (feeds) or mail headers cannot carry, such as "the control
+    character U+0001": a control character other than tab (and line feed where ``multiline``),
+    a surrogate, U+FFFE or U+FFFF; None when there is none."""
+    for char in text:
+        if char == "\t" or (multiline and char == "\n"):
+            continue
+        if char in "\n\r":
+            return f"a line break (U+{ord(char):04X})"
+        if char in "\ufffe\uffff":
+            return f"the noncharacter U+{ord(char):04X}"
+        kind = {"Cc": "control character", "Cs": "lone surrogate"}.get(unicodedata.category(char))
+        if kind:
+            return f"the {kind} U+{ord(char):04X}"
+    return None
+
+
+def url_problem(url: str) -> str | None:
+    """Why an http(s) URL is malformed, or None: urlsplit refuses some (``https://[::1/``), and
+    others only fail when their port is read (``https://x.org:abc/``, a port above 65535)."""
+    if re.search(r"\s", url):
+        return "it holds a space"
+    try:
+        urlsplit(url).port  # noqa: B018 - raises ValueError for a port that is not a number up to 65535
+    except ValueError as error:
+        return str(error) or "not a URL"
+    return None
 
 
 SITE_KEYS = {"title", "base_url", "description", "author", "author_email", "language",
@@ -158,23 +261,26 @@ def parse_site_config(data: Any, path: Path) -> SiteConfig:
     if not isinstance(data, dict):
         raise ConfigError("must be a mapping of settings (key: value)", path)
     check.unknown_keys(data, SITE_KEYS, "")
+    # Feeds need a title and links; e-mail needs one-line header values.
     title = check.text(data, "title", "", required=True)
     base_url = check.text(data, "base_url", "", required=True)
     if base_url:
-        parts = urlsplit(base_url)
-        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-            check.fail("base_url", f"must be an absolute http(s) URL such as https://example.org/digest/, not {base_url!r}")
+        problem = url_problem(base_url)
+        parts = urlsplit(base_url) if problem is None else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            check.fail("base_url", f"must be an absolute http(s) URL such as https://example.org/digest/"
+                                   f"{f' ({problem})' if problem else ''}, not {show(base_url)}")
         base_url = base_url.rstrip("/") + "/"
     language = check.text(data, "language", "", default="en")
     if not re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*", language):
-        check.fail("language", f"must be a language tag such as 'en' or 'en-GB', not {language!r}")
+        check.fail("language", f"must be a language tag such as 'en' or 'en-GB', not {show(language)}")
     email = check.text(data, "author_email", "")
     if email and not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", email):
-        check.fail("author_email", f"is not an e-mail address: {email!r}")
+        check.fail("author_email", f"is not an e-mail address: {show(email)}")
     site = SiteConfig(
         title=title,
         base_url=base_url,
-        description=check.text(data, "description", ""),
+        description=check.text(data, "description", "", multiline=True),
         author=check.text(data, "author", ""),
         author_email=email,
         language=language,
@@ -185,8 +291,9 @@ def parse_site_config(data: Any, path: Path) -> SiteConfig:
         fetch_url=check.text(data, "fetch_url", "", default="https://huggingface.co/api/daily_papers"),
         fetch_timeout=check.number(data, "fetch_timeout", "", 30.0, minimum=0.1, integer=False),
     )
-    if not re.match(r"^https?://[^\s]+$", site.fetch_url):
-        check.fail("fetch_url", f"must be an http(s) URL, not {site.fetch_url!r}")
+    problem = url_problem(site.fetch_url)
+    if problem or not re.match(r"^https?://[^\s]+$", site.fetch_url):
+        check.fail("fetch_url", f"must be an http(s) URL{f' ({problem})' if problem else ''}, not {show(site.fetch_url)}")
     if check.errors:
         raise ConfigErrors(check.errors)
     return site
@@ -202,29 +309,29 @@ def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
         raise ConfigError("email: must be a mapping of settings", path)
     check.unknown_keys(raw, EMAIL_KEYS, "email.")
     host = urlsplit(site.base_url).hostname or "localhost"
-    sender = check.text(raw, "from", "email.", default=f"{site.title} <digest@{host}>")
-    to = check.text(raw, "to", "email.", default=sender)
+    sender = check.text(raw, "from", "email.", default=f"{site.title} <digest@{host}>", nonempty=True)
+    to = check.text(raw, "to", "email.", default=sender, nonempty=True)
     reply_to = check.text(raw, "reply_to", "email.")
     for key, value in (("from", sender), ("to", to), ("reply_to", reply_to)):
         if value and not _ADDRESS_RE.fullmatch(value):
-            check.fail(f"email.{key}", f"is not an e-mail address: {value!r}")
+            check.fail(f"email.{key}", f"is not an e-mail address: {show(value)}")
     unsubscribe = check.text(raw, "unsubscribe_url", "email.")
     if unsubscribe and not re.match(r"^(https?://[^\s]+|mailto:[^\s]+@[^\s]+)$", unsubscribe):
-        check.fail("email.unsubscribe_url", f"must be an https:// or mailto: link, not {unsubscribe!r}")
+        check.fail("email.unsubscribe_url", f"must be an https:// or mailto: link, not {show(unsubscribe)}")
     security = check.text(raw, "smtp_security", "email.", default="starttls").lower()
     if security not in ("starttls", "ssl", "none"):
-        check.fail("email.smtp_security", f"must be starttls, ssl or none, not {security!r}")
+        check.fail("email.smtp_security", f"must be starttls, ssl or none, not {show(security)}")
     config = EmailConfig(
         sender=sender, to=to, reply_to=reply_to, unsubscribe_url=unsubscribe,
         abstract_chars=check.number(raw, "abstract_chars", "email.", 300, minimum=40),
         max_html_bytes=check.number(raw, "max_html_bytes", "email.", 102_000, minimum=1000),
-        smtp_host=check.text(raw, "smtp_host", "email.", default="localhost"),
+        smtp_host=check.text(raw, "smtp_host", "email.", default="localhost", nonempty=True),
         smtp_port=check.number(raw, "smtp_port", "email.", 587, minimum=1),
         smtp_security=security,
         smtp_timeout=check.number(raw, "smtp_timeout", "email.", 30.0, minimum=0.1, integer=False),
     )
     if config.smtp_port > 65535:
-        check.fail("email.smtp_port", f"must be at most 65535, not {config.smtp_port}")
+        check.fail("email.smtp_port", f"must be at most 65535, not {show(config.smtp_port)}")
     if check.errors:
         raise ConfigErrors(check.errors)
     return config
@@ -286,6 +393,70 @@ def regex_needle(pattern: str) -> str:
     return max(best, run, key=len)
 
 
+#: How many ways a repeat may split text among the repeats inside it before the regex counts
+#: as able to backtrack without end: ``(\d{1,3}\.){3}`` has 27; ``(\w+\s?)+`` has no bound.
+_MAX_NESTED_WAYS = 1000
+
+
+class _NestedRepeat(Exception):
+    pass
+
+
+def nested_repetition(pattern: str) -> bool:
+    r"""Whether a regex repeats something that itself holds a repeat of variable length, like
+    ``(a+)+``, ``(\w+\s?)*`` or ``(?:x*)+``: on text that almost matches, Python's engine tries
+    every way of splitting the text among the repeats, which takes exponential time, and it has
+    no timeout.  Small bounded repeats such as ``(\d{1,3}\.){3}`` are allowed.  Read from the
+    regex engine's own parse of the pattern, like ``regex_needle``; without it, False."""
+    try:
+        from re import _parser as parser  # the engine's parser, where it is (CPython 3.11 and later)
+
+        parsed = parser.parse(pattern, re.IGNORECASE)
+        repeats = (parser.MAX_REPEAT, parser.MIN_REPEAT)
+        # Lookarounds, atomic groups and possessive repeats are never backtracked into, so they
+        # add no ways to split the text; their insides are still checked.
+        closed = (parser.ASSERT, parser.ASSERT_NOT, parser.ATOMIC_GROUP, parser.POSSESSIVE_REPEAT)
+    except Exception:  # noqa: BLE001 - an internal module: without it, no check
+        return False
+
+    def ways(items) -> int:
+        """Roughly how many ways the items can split a text among their repeats (capped)."""
+        total = 1
+        for op, value in items:
+            if op in repeats:
+                low, high, body = value
+                inner = ways(body)
+                if high > 1 and inner > 1:
+                    count = 1
+                    for _ in range(min(high, 64)):  # inner ** high, stopping past the limit
+                        count *= inner
+                        if count > _MAX_NESTED_WAYS:
+                            raise _NestedRepeat
+                    inner = count
+                here = inner * (high - low + 1 if high > 1 else 1)
+            elif op is parser.SUBPATTERN:
+                here = ways(value[-1])
+            elif op is parser.BRANCH:
+                here = max(ways(branch) for branch in value[1])
+            elif op is parser.GROUPREF_EXISTS:
+                here = max(ways(value[1]), ways(value[2]) if value[2] else 1)
+            elif op in closed:
+                ways(value[-1])
+                here = 1
+            else:
+                here = 1
+            total = min(total * here, parser.MAXREPEAT)
+        return total
+
+    try:
+        ways(parsed)
+    except _NestedRepeat:
+        return True
+    except Exception:  # noqa: BLE001 - as above: an unexpected parse only skips the check
+        return False
+    return False
+
+
 def parse_topics_config(data: Any, path: Path) -> tuple[TopicConfig, ...]:
     check = _Checker(path)
     if isinstance(data, dict) and set(data) == {"topics"}:
@@ -302,16 +473,16 @@ def parse_topics_config(data: Any, path: Path) -> tuple[TopicConfig, ...]:
         check.unknown_keys(item, TOPIC_KEYS, where)
         slug = check.text(item, "slug", where, required=True)
         if slug and not SLUG_RE.match(slug):
-            check.fail(f"{where}slug", f"{slug!r} is not a slug (lowercase letters, digits and single hyphens)")
+            check.fail(f"{where}slug", f"{show(slug)} is not a slug (lowercase letters, digits and single hyphens)")
         elif slug == OTHER_TOPIC:
             check.fail(f"{where}slug", f"'{OTHER_TOPIC}' is reserved for papers that match no topic")
         elif slug in seen:
-            check.fail(f"{where}slug", f"{slug!r} is used by an earlier topic")
+            check.fail(f"{where}slug", f"{show(slug)} is used by an earlier topic")
         seen.add(slug)
         title = check.text(item, "title", where, required=True)
         rules = _parse_rules(item.get("rules"), f"{where}rules", check)
         topics.append(TopicConfig(
-            slug=slug, title=title, description=check.text(item, "description", where),
+            slug=slug, title=title, description=check.text(item, "description", where, multiline=True),
             rules=rules, min_score=check.number(item, "min_score", where, 1.0, minimum=0, integer=False),
         ))
     if check.errors:
@@ -342,6 +513,9 @@ def _parse_rules(raw: Any, where: str, check: _Checker) -> tuple[TopicRule, ...]
             check.fail(key, "is empty")
             continue
         if phrase is not None:
+            if not re.sub(r"[\s\-]+", "", text):  # only hyphens: a pattern that matches everywhere
+                check.fail(f"{key}.phrase", f"has no words: {show(text)}")
+                continue
             needle = max(re.split(r"[\s\-]+", text.strip()), key=len).lower()
             rules.append(TopicRule(text, phrase_pattern(text), weight, needle, ascii_phrase_pattern(text)))
             continue
@@ -349,6 +523,14 @@ def _parse_rules(raw: Any, where: str, check: _Checker) -> tuple[TopicRule, ...]
             pattern = re.compile(text, re.IGNORECASE)
         except re.error as error:
             check.fail(f"{key}.regex", f"invalid regular expression: {error}")
+            continue
+        except (OverflowError, RecursionError, ValueError) as error:  # a{99999999999}, 1000 nested groups
+            reason = "nested too deeply" if isinstance(error, RecursionError) else str(error).splitlines()[0][:200]
+            check.fail(f"{key}.regex", f"invalid regular expression: {reason}")
+            continue
+        if nested_repetition(text):
+            check.fail(f"{key}.regex", "repeats a repeat, as in (a+)+: nested repetition can take exponential "
+                                       "time; simplify the pattern")
             continue
         rules.append(TopicRule(f"/{text}/", pattern, weight, regex_needle(text)))
     return tuple(rules)

@@ -62,7 +62,8 @@ def test_strict_turns_warnings_into_failures(tmp_path, content_copy, seed_dir):
 
 def test_check_catches_what_only_rendering_shows(content_copy):
     site_yaml = content_copy / "site.yaml"
-    site_yaml.write_text(site_yaml.read_text().replace("max_html_bytes: 102000", "max_html_bytes: 20000"))
+    # Too small for even one paper: only rendering the e-mail shows it.
+    site_yaml.write_text(site_yaml.read_text().replace("max_html_bytes: 102000", "max_html_bytes: 1000"))
     result = run_cli("check", "--content", content_copy)
     assert result.returncode == 1
     assert "email.max_html_bytes" in result.stderr

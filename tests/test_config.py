@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from digest.config import ascii_phrase_pattern, load_config, phrase_pattern, regex_needle
+from digest.config import (SiteConfig, ascii_phrase_pattern, load_config, load_yaml, parse_email_config,
+                           parse_site_config, phrase_pattern, regex_needle)
 from digest.errors import ConfigError, ConfigErrors, DigestError
 
 CONTENT = Path(__file__).resolve().parent.parent / "content"
@@ -374,3 +377,257 @@ def test_a_regex_rule_never_matches_text_without_its_needle(regex, text):
 def test_regex_needles_of_the_bundled_rules():
     assert [regex_needle(r) for r in _REGEXES[:6]] == ["kvcache", "zero", "", "w", "moe", "dllm"]
     assert regex_needle(r"a|b") == "" and regex_needle(r"\bKiss\b") == "k"
+
+
+# --------------------------------------------------------------------------
+# Hostile files and values: each a one-line ConfigError naming the file (and key), never a
+# traceback, a hang or a memory blow-up
+
+def one_line(error: ConfigError) -> str:
+    text = str(error)
+    assert "\n" not in text and "Traceback" not in text, text
+    return text
+
+
+@pytest.mark.parametrize("name", ["site.yaml", "topics.yaml"])
+def test_a_config_file_that_is_a_folder(tmp_path, name):
+    folder = write(tmp_path)
+    (folder / name).unlink()
+    (folder / name).mkdir()
+    error = only_problem(folder)
+    assert error.path == str(folder / name)
+    assert "cannot read" in one_line(error) and "directory" in error.message.lower()
+
+
+def test_a_config_file_that_is_a_link_loop(tmp_path):
+    folder = write(tmp_path)
+    (folder / "site.yaml").unlink()
+    (folder / "site.yaml").symlink_to("site.yaml")
+    error = only_problem(folder)
+    assert error.path == str(folder / "site.yaml")
+    assert "cannot read" in one_line(error)
+
+
+def test_a_config_file_linked_to_an_endless_stream(tmp_path):
+    if not Path("/dev/zero").exists():
+        pytest.skip("no /dev/zero")
+    folder = write(tmp_path)
+    (folder / "topics.yaml").unlink()
+    (folder / "topics.yaml").symlink_to("/dev/zero")
+    error = only_problem(folder)
+    assert error.path == str(folder / "topics.yaml")
+    assert "larger than 10 MB" in one_line(error)
+
+
+def test_a_config_file_that_is_a_named_pipe_does_not_wait(tmp_path):
+    folder = write(tmp_path)
+    (folder / "site.yaml").unlink()
+    os.mkfifo(folder / "site.yaml")
+    error = only_problem(folder)
+    assert error.path == str(folder / "site.yaml")
+    assert "not a regular file" in one_line(error)
+
+
+def test_non_utf8_config_names_the_line(tmp_path):
+    folder = write(tmp_path)
+    (folder / "site.yaml").write_bytes(GOOD_SITE.encode() + b"description: caf\xe9\n")
+    error = only_problem(folder)
+    assert error.line == 3 and "not UTF-8" in one_line(error)
+
+
+@pytest.mark.parametrize("extra, words", [
+    ("feed_items: " + "9" * 5000 + "\n", "4300 digits"),
+    ("built: 2024-13-45\n", "month"),
+])
+def test_a_value_the_yaml_loader_cannot_build(tmp_path, extra, words):
+    folder = write(tmp_path, site=GOOD_SITE + extra)
+    error = only_problem(folder)
+    assert error.path == str(folder / "site.yaml")
+    assert "invalid YAML" in one_line(error) and words in error.message
+    assert len(error.message) < 300
+
+
+def test_deeply_nested_yaml(tmp_path):
+    folder = write(tmp_path, site=GOOD_SITE + "x: " + "[" * 100_000 + "]" * 100_000 + "\n")
+    error = only_problem(folder)
+    assert error.path == str(folder / "site.yaml") and "invalid YAML" in one_line(error)
+
+
+BILLION_LAUGHS = "x0: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"x{i}: &{b} [{', '.join(['*' + a] * 9)}]\n" for i, (a, b) in enumerate(zip("abcdefgh", "bcdefghi"), 1))
+
+
+@pytest.mark.parametrize("key", ["feed_items", "fetch_timeout", "title", "language"])
+def test_billion_laughs_gives_a_quick_short_error(tmp_path, key):
+    folder = write(tmp_path, site=GOOD_SITE + BILLION_LAUGHS + f"{key}: *i\n")
+    start = time.perf_counter()
+    found = problems(folder)
+    assert time.perf_counter() - start < 0.5
+    messages = [one_line(e) for e in found]
+    assert any(f"site.yaml: {key}:" in m for m in messages), messages
+    assert all(len(m) < 500 for m in messages), messages
+
+
+def test_billion_laughs_in_email_settings(tmp_path):
+    (tmp_path / "site.yaml").write_text(BILLION_LAUGHS + "email: {smtp_port: *i, abstract_chars: *i, to: *i}\n")
+    data = load_yaml(tmp_path / "site.yaml")
+    start = time.perf_counter()
+    with pytest.raises(ConfigErrors) as info:
+        parse_email_config(data, SiteConfig("T", "https://example.org/"), tmp_path / "site.yaml")
+    assert time.perf_counter() - start < 0.5
+    messages = sorted(one_line(e) for e in info.value.errors)
+    assert [m.split(": ")[1] for m in messages] == ["email.abstract_chars", "email.smtp_port", "email.to"]
+    assert all(len(m) < 500 for m in messages), messages
+
+
+def test_billion_laughs_in_topics(tmp_path):
+    # a bare list of topics: the bomb's anchors as list items, then a topic made of it
+    bomb = "".join(f"- {line}\n" for line in BILLION_LAUGHS.splitlines())
+    folder = write(tmp_path, topics=bomb + "- slug: a\n  title: A\n  min_score: *i\n  rules: *i\n")
+    start = time.perf_counter()
+    messages = [one_line(e) for e in problems(folder)]
+    assert time.perf_counter() - start < 0.5
+    assert any("topics.yaml: topics[9].min_score:" in m for m in messages), messages
+    assert all(len(m) < 500 for m in messages), messages
+
+
+@pytest.mark.parametrize("value", ["''", "'   '"])
+@pytest.mark.parametrize("key", ["title", "base_url"])
+def test_required_site_text_must_not_be_empty(tmp_path, key, value):
+    site = "\n".join(f"{key}: {value}" if line.startswith(key + ":") else line for line in GOOD_SITE.splitlines())
+    error = only_problem(write(tmp_path, site=site + "\n"))
+    assert error.message == f"{key}: must not be empty"
+
+
+@pytest.mark.parametrize("key", ["from", "to", "smtp_host"])
+def test_given_email_settings_must_not_be_empty(tmp_path, key):
+    error = only_problem(write(tmp_path, site=GOOD_SITE + f"email:\n  {key}: ''\n"))
+    assert error.message == f"email.{key}: must not be empty"
+
+
+@pytest.mark.parametrize("escape, char, shown", [
+    ("\\x01", "\x01", "the control character U+0001"), ("\\x7f", "\x7f", "the control character U+007F"),
+    ("\\x85", "\x85", "the control character U+0085"), ("\\e", "\x1b", "the control character U+001B"),
+    ("\\ufffe", "\ufffe", "the noncharacter U+FFFE"), ("\\uffff", "\uffff", "the noncharacter U+FFFF"),
+    ("\\r", "\r", "a line break (U+000D)"), ("\\n", "\n", "a line break (U+000A)"),
+])
+@pytest.mark.parametrize("key", ["title", "author", "language", "description", "email.from"])
+def test_control_characters_in_site_text(tmp_path, key, escape, char, shown):
+    value = f'"Digest {escape} x"'  # a YAML escape in a double-quoted string
+    if key == "title":
+        site = f"title: {value}\nbase_url: https://example.org/\n"
+    elif key == "email.from":
+        site = GOOD_SITE + f"email:\n  from: {value}\n"
+    else:
+        site = GOOD_SITE + f"{key}: {value}\n"
+    folder = write(tmp_path, site=site)
+    if key == "description" and char == "\n":
+        assert load_config(folder).site.description == "Digest \n x"  # line breaks are fine there
+        return
+    error = only_problem(folder)
+    assert error.path == str(folder / "site.yaml")
+    assert one_line(error).endswith(f"site.yaml: {key}: holds {shown}, which feeds and e-mail cannot carry: "
+                                    f"{'Digest ' + char + ' x'!r}")
+
+
+def test_control_characters_and_surrogates_in_parsed_values(tmp_path):
+    path = tmp_path / "site.yaml"
+    with pytest.raises(ConfigErrors) as info:
+        parse_site_config({"title": "a\ud800", "base_url": "https://x.org/", "author": "b\x00"}, path)
+    messages = sorted(e.message for e in info.value.errors)
+    assert messages[0].startswith("author: holds the control character U+0000")
+    assert messages[1].startswith("title: holds the lone surrogate U+D800")
+
+
+def test_control_characters_in_topic_text_and_keys(tmp_path):
+    topics = topics_yaml('  - slug: a\n    title: "A\\x01"\n    description: "B\\x7f"\n    "x\\ny": 1\n    rules: [x]\n')
+    messages = sorted(one_line(e) for e in problems(write(tmp_path, topics=topics)))
+    assert len(messages) == 3, messages
+    assert any("topics[0].description: holds the control character U+007F" in m for m in messages)
+    assert any("topics[0].title: holds the control character U+0001" in m for m in messages)
+    assert any("topics[0].'x\\ny': unknown key" in m for m in messages)
+
+
+@pytest.mark.parametrize("url, words", [
+    ("https://[::1/", "Invalid IPv6 URL"),
+    ("https://x.org:abc/", "Port"),
+    ("https://x.org:99999/", "Port"),
+    ("https://exa mple.org/", "space"),
+])
+def test_malformed_base_url(tmp_path, url, words):
+    folder = write(tmp_path, site=f"title: T\nbase_url: '{url}'\n")
+    error = only_problem(folder)
+    assert error.message.startswith("base_url: must be an absolute http(s) URL")
+    assert words in one_line(error) and url in error.message
+
+
+def test_malformed_fetch_url(tmp_path):
+    error = only_problem(write(tmp_path, site=GOOD_SITE + "fetch_url: 'https://[::1/api'\n"))
+    assert error.message.startswith("fetch_url:") and "IPv6" in one_line(error)
+
+
+def test_ipv6_and_port_base_urls_are_fine(tmp_path):
+    email = "email: {from: d@example.org}\n"  # the default sender would be digest@ the host
+    for url in ("https://[::1]:8443/digest", "http://localhost:8000/"):
+        config = load_config(write(tmp_path, site=f"title: T\nbase_url: '{url}'\n{email}"))
+        assert config.site.base_url == url.rstrip("/") + "/"
+
+
+@pytest.mark.parametrize("regex, words", [
+    ("a{99999999999}", "invalid regular expression"),
+    ("(" * 1000 + "a" + ")" * 1000, "invalid regular expression"),
+])
+def test_regex_the_engine_cannot_compile(tmp_path, regex, words):
+    folder = write(tmp_path, topics=topics_yaml(topic("a", f"[alpha, {{regex: '{regex}'}}]")))
+    error = only_problem(folder)
+    assert error.path == str(folder / "topics.yaml")
+    assert error.message.startswith("topics[0].rules[1].regex:") and words in one_line(error)
+    assert len(error.message) < 300
+
+
+@pytest.mark.parametrize("regex", [r"^(\w+\s?)+$", r"(a+)+", r"(\w+\s?)*", r"(?:x*)+", r"(x(a+)?)+b",
+                                   r"(a{1,10}){1,10}", r"(?i:(?:kv|cache)\s*)+"])
+def test_nested_repetition_is_refused(tmp_path, regex):
+    folder = write(tmp_path, topics=topics_yaml(topic("a", f"[alpha, {{regex: '{regex}'}}]")))
+    error = only_problem(folder)
+    assert error.message.startswith("topics[0].rules[1].regex:")
+    assert "nested repetition can take exponential time; simplify the pattern" in one_line(error)
+
+
+@pytest.mark.parametrize("regex", [r"\bKVCache\b", r"\b(FP|INT|MX)(4|6|8)\b", r"\bW\d+A\d+\b", r"(\d{1,3}\.){3}\d{1,3}",
+                                   r"(ab){2,}", r"(cat|dog)+", r"(a{2})+", r"(?:x++)+", r"(?=\w+)\w"])
+def test_ordinary_regexes_are_not_nested_repetition(tmp_path, regex):
+    config = load_config(write(tmp_path, topics=topics_yaml(topic("a", f"[alpha, {{regex: '{regex}'}}]"))))
+    assert config.topics[0].rules[1].label == f"/{regex}/"
+
+
+@pytest.mark.parametrize("key", ["min_score", "weight"])
+@pytest.mark.parametrize("value", [".nan", ".inf", "-.inf"])
+def test_topic_numbers_must_be_finite(tmp_path, key, value):
+    if key == "min_score":
+        topics = topics_yaml(f"  - slug: a\n    title: A\n    min_score: {value}\n    rules: [x]\n")
+        where = "topics[0].min_score"
+    else:
+        topics = topics_yaml(topic("a", f"[{{phrase: x, weight: {value}}}]"))
+        where = "topics[0].rules[0].weight"
+    error = only_problem(write(tmp_path, topics=topics))
+    assert error.message.startswith(f"{where}:")
+    assert ("finite" in error.message) or ("at least" in error.message)
+
+
+def test_site_numbers_must_be_finite(tmp_path):
+    error = only_problem(write(tmp_path, site=GOOD_SITE + "fetch_timeout: .inf\n"))
+    assert error.message == "fetch_timeout: must be a finite number, not inf"
+
+
+@pytest.mark.parametrize("value", ["''", "'  '"])
+@pytest.mark.parametrize("key", ["title", "slug"])
+def test_topic_title_and_slug_must_not_be_empty(tmp_path, key, value):
+    item = topic("a").replace(f"{key}: {'a' if key == 'slug' else 'T'}\n", f"{key}: {value}\n")
+    error = only_problem(write(tmp_path, topics=topics_yaml(item)))
+    assert error.message == f"topics[0].{key}: must not be empty"
+
+
+def test_a_phrase_of_only_hyphens(tmp_path):
+    error = only_problem(write(tmp_path, topics=topics_yaml(topic("a", "['-', alpha]"))))
+    assert error.message.startswith("topics[0].rules[0].phrase: has no words")
