@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from digest.build import cyclic_gc_paused, gather, read_snapshot_file
-from digest.inputs import snapshot_files
+from digest.inputs import markdown_page_obstacles, snapshot_files
 from digest.config import load_config
 from digest.dates import resolve_snapshot_dates
 from digest.errors import ConfigErrors, DigestError, SnapshotError
@@ -56,6 +56,8 @@ def check_content(content_dir: Path, *, today: dt.date, templates_dir: Path | No
         except DigestError as error:
             report.errors.append(str(error))
     report.snapshots = len(files)
+    for path in markdown_page_obstacles(content_dir):
+        report.errors.append(str(DigestError("not a file, named like a generated Markdown page: move it away", path)))
     _date_all(parsed, today, report)
     if not report.errors:
         # Everything reads: render in memory too, for template and e-mail size problems.

@@ -149,11 +149,20 @@ def markdown_record(content_dir: Path, hashes: Mapping[str, str]) -> dict[str, l
     return record
 
 
+_MARKDOWN_PAGES = ("dates/*.md", "topics/*.md", "topics/*/page-*.md")
+
+
 def markdown_page_files(content_dir: Path) -> list[Path]:
     """The Markdown pages a build may have made: days, topics, and topics' archive pages (files
     only: a folder or a broken link named like one is not a page)."""
-    return [path for pattern in ("dates/*.md", "topics/*.md", "topics/*/page-*.md")
-            for path in sorted(content_dir.glob(pattern)) if path.is_file()]
+    return [path for pattern in _MARKDOWN_PAGES for path in sorted(content_dir.glob(pattern)) if path.is_file()]
+
+
+def markdown_page_obstacles(content_dir: Path) -> list[Path]:
+    """What is named like a Markdown page but is not a file (a folder, a broken link): where a
+    build writes a page, it fails."""
+    return [path for pattern in _MARKDOWN_PAGES for path in sorted(content_dir.glob(pattern))
+            if not path.is_file()]
 
 
 def markdown_state(hashes: dict[str, str]) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 
-from conftest import ORIGINAL_NAMES, run_cli
+from conftest import CONTENT, ORIGINAL_NAMES, run_cli
 
 
 def listing(folder):
@@ -67,3 +67,13 @@ def test_check_catches_what_only_rendering_shows(content_copy):
     result = run_cli("check", "--content", content_copy)
     assert result.returncode == 1
     assert "email.max_html_bytes" in result.stderr
+
+
+def test_check_reports_a_folder_named_like_a_markdown_page(content_copy):
+    shutil.copytree(CONTENT / "dates", content_copy / "dates")
+    page = content_copy / "dates" / "2026-01-07.md"
+    page.unlink()
+    page.mkdir()
+    result = run_cli("check", "--content", content_copy)
+    assert result.returncode == 1
+    assert f"{page}: not a file, named like a generated Markdown page" in result.stderr
