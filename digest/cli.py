@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from digest import __version__
-from digest.errors import DigestError, UsageError
+from digest.errors import DigestError, UsageError, unexpected_error_message
 from digest.inputs import build_date, default_templates_dir
 
 # Each command imports what only it needs, so that a build with nothing to do returns before
@@ -355,9 +355,7 @@ def main(argv: list[str] | None = None) -> int:
         # A failed build has left the site as it was either way.
         if os.environ.get("DIGEST_TRACEBACK"):
             raise
-        detail = " ".join(str(error).split())[:200]
-        print(f"digest: error: internal error ({type(error).__name__}{': ' + detail if detail else ''}); "
-              f"this is a bug in digest: please report it (DIGEST_TRACEBACK=1 shows where)", file=sys.stderr)
+        print(f"digest: error: {unexpected_error_message(error)}", file=sys.stderr)
         return 70
 
 

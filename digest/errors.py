@@ -46,3 +46,10 @@ class ConfigErrors(ConfigError):
 
     def __str__(self) -> str:
         return "\n".join(str(e) for e in self.errors)
+
+
+def unexpected_error_message(error: Exception) -> str:
+    """The one line told of an error digest did not foresee: a bug, not bad input."""
+    detail = " ".join(str(error).split())[:200]
+    return (f"internal error ({type(error).__name__}{': ' + detail if detail else ''}); "
+            f"this is a bug in digest: please report it (DIGEST_TRACEBACK=1 shows where)")

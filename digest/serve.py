@@ -12,12 +12,13 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digest.errors import DigestError
+from digest.errors import DigestError, unexpected_error_message
 
 STATE = "/__digest__/state"
 RELOAD_SCRIPT = "/__digest__/reload.js"
@@ -138,6 +139,11 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
             state.failed(str(error))
             for line in str(error).splitlines():
                 report(f"digest: error: {line}")
+        except Exception as error:  # noqa: BLE001 - a bug in digest: told, and the last good site still served
+            if os.environ.get("DIGEST_TRACEBACK"):
+                raise
+            state.failed(unexpected_error_message(error))
+            report(f"digest: error: {unexpected_error_message(error)}")
         else:
             state.succeeded()
 

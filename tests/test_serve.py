@@ -134,3 +134,27 @@ def test_files_the_build_writes_into_content_do_not_trigger_rebuilds(tmp_path):
     assert not generated(content / "snapshots" / "2026-01-07.txt", content)
     assert not generated(content / "site.yaml", content)
     assert not generated(tmp_path / "templates" / "base.html", content)
+
+
+def test_a_bug_in_a_rebuild_is_told_in_one_line_and_the_server_keeps_serving(tmp_path, monkeypatch):
+    """An error digest did not foresee is reported like any other; the server still starts."""
+    from digest.serve import serve
+
+    monkeypatch.delenv("DIGEST_TRACEBACK", raising=False)
+    (tmp_path / "content").mkdir()
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "index.html").write_text("the last good site")
+    stop, reported, urls = threading.Event(), [], []
+
+    def broken():
+        raise ZeroDivisionError("division by zero")
+
+    def ready(url):
+        urls.append(url)
+        stop.set()
+
+    serve(tmp_path / "content", tmp_path / "site", tmp_path / "templates", host="127.0.0.1", port=0,
+          rebuild=broken, report=reported.append, ready=ready, stop=stop)
+    assert urls, "the server started after the failed build"
+    assert reported == ["digest: error: internal error (ZeroDivisionError: division by zero); this is a bug in "
+                        "digest: please report it (DIGEST_TRACEBACK=1 shows where)"]
