@@ -7,10 +7,8 @@ key at fault, before the build starts.
 from __future__ import annotations
 
 import math
-import os
 import re
 import reprlib
-import stat
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +18,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from digest.errors import ConfigError, ConfigErrors
+from digest.inputs import read_bounded
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 OTHER_TOPIC = "other"
@@ -115,29 +114,10 @@ def show(value: Any) -> str:
         return f"<{type(value).__name__}>"
 
 
-def _read_bytes(path: Path) -> bytes:
-    """At most MAX_CONFIG_BYTES + 1 bytes of a file.  Opened without blocking, so that a named
-    pipe or a terminal cannot make the build wait; OSError for what cannot be read."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    try:
-        if stat.S_ISFIFO(os.fstat(fd).st_mode) or stat.S_ISSOCK(os.fstat(fd).st_mode):
-            raise ConfigError("cannot read: not a regular file", path)
-        chunks, size = [], 0
-        while size <= MAX_CONFIG_BYTES:
-            chunk = os.read(fd, min(1 << 20, MAX_CONFIG_BYTES + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
-
-
 def load_yaml(path: Path) -> Any:
     """Parse a YAML file; syntax errors name the line."""
     try:
-        data = _read_bytes(path)
+        data = read_bounded(path, MAX_CONFIG_BYTES)
     except FileNotFoundError:
         raise ConfigError("file not found", path) from None
     except OSError as error:  # a folder, a link loop, no permission, ...

@@ -8,8 +8,10 @@ tell that nothing changed (and return) before it loads the parsers, Jinja2 and f
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import os
+import stat
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,12 +39,22 @@ def build_date(environ=os.environ) -> dt.date:
 MAX_SNAPSHOT_BYTES = 50 * 1024 * 1024
 
 
+def read_bounded(path: Path, limit: int) -> bytes:
+    """A file's bytes, or its first ``limit + 1``: enough to tell it is too large, and no more (a
+    link to /dev/zero is endless).  Opened without blocking, and a named pipe or socket refused,
+    so that nothing makes digest wait; OSError for what cannot be read (a folder, a link loop)."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with open(descriptor, "rb") as stream:
+        mode = os.fstat(descriptor).st_mode
+        if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        return stream.read(limit + 1)
+
+
 def _read(path: Path, source: str) -> bytes:
-    """The file's bytes, or the first MAX_SNAPSHOT_BYTES + 1 of them: enough to tell it is too large,
-    and no more (a link to /dev/zero is endless)."""
+    """A snapshot file's bytes (see ``read_bounded``)."""
     try:
-        with open(path, "rb") as stream:
-            return stream.read(MAX_SNAPSHOT_BYTES + 1)
+        return read_bounded(path, MAX_SNAPSHOT_BYTES)
     except OSError as error:
         raise DigestError(f"cannot read: {error.strerror or error}", source) from None
 

@@ -298,6 +298,12 @@ def test_an_endless_file_is_read_no_further_than_the_size_limit(tmp_path):
     _one_line_error(run_cli("parse", link, timeout=30), str(link), "far larger than a day's page")
 
 
+def test_a_named_pipe_is_not_waited_on(tmp_path):
+    pipe = tmp_path / "2026-01-21.txt"
+    os.mkfifo(pipe)
+    _one_line_error(run_cli("parse", pipe, timeout=30), str(pipe), "not a regular file")
+
+
 def test_a_file_of_thousands_of_cards_is_not_a_day(tmp_path):
     cards = "".join(f"Paper {i} on inference\n\nAbstract {i}.\n\n" for i in range(1001))
     path = tmp_path / "2026-01-21.txt"
