@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 import re
 import reprlib
-import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import yaml
 
 from digest.errors import ConfigError, ConfigErrors
 from digest.inputs import read_bounded
+from digest.text import UNFIT
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 OTHER_TOPIC = "other"
@@ -200,20 +200,22 @@ class _Checker:
 
 
 def bad_character(text: str, *, multiline: bool = False) -> str | None:
-    """What a text holds that XML (feeds) or mail headers cannot carry, such as "the control
-    character U+0001": a control character other than tab (and line feed where ``multiline``),
-    a surrogate, U+FFFE or U+FFFF; None when there is none."""
-    for char in text:
-        if char == "\t" or (multiline and char == "\n"):
-            continue
-        if char in "\n\r":
-            return f"a line break (U+{ord(char):04X})"
-        if char in "\ufffe\uffff":
-            return f"the noncharacter U+{ord(char):04X}"
-        kind = {"Cc": "control character", "Cs": "lone surrogate"}.get(unicodedata.category(char))
-        if kind:
-            return f"the {kind} U+{ord(char):04X}"
-    return None
+    """What a text holds that feeds (see ``digest.text.UNFIT``) or mail headers (line breaks,
+    except where ``multiline`` allows a line feed) cannot carry, such as "the control character
+    U+0001"; None when there is none."""
+    found = (_BREAK_OR_UNFIT if multiline else _LINE_BREAK_OR_UNFIT).search(text)
+    if found is None:
+        return None
+    code = ord(found.group(0))
+    if found.group(0) in "\n\r":
+        return f"a line break (U+{code:04X})"
+    if found.group(0) in "\ufffe\uffff":
+        return f"the noncharacter U+{code:04X}"
+    return f"the {'lone surrogate' if 0xD800 <= code <= 0xDFFF else 'control character'} U+{code:04X}"
+
+
+_BREAK_OR_UNFIT = re.compile(f"\r|{UNFIT.pattern}")
+_LINE_BREAK_OR_UNFIT = re.compile(f"[\r\n]|{UNFIT.pattern}")
 
 
 def url_problem(url: str) -> str | None:

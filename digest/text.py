@@ -17,6 +17,11 @@ _MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]<>#|~&])")
 _MARKDOWN_LINE_START = re.compile(r"^(\s*)([-+=>:]|\d+(?=[.)]))")
 
 
+# What feeds (XML) and UTF-8 output cannot carry: control characters other than tab and line
+# ends, the non-characters U+FFFE and U+FFFF, and lone surrogates (a JSON "\ud800" escape).
+UNFIT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
+
+
 # An http(s) URL in running text; trailing punctuation is not part of it.
 _URL = re.compile(r"https?://[^\s<>\"'`\\\[\]]+")
 _URL_TRAILING = ".,;:!?'\""

@@ -16,6 +16,7 @@ from digest.parse.api import looks_like_json, parse_json_snapshot
 from digest.parse.crawl import looks_like_crawler_dump, parse_crawler_dump
 from digest.parse.html import looks_like_html, parse_html_snapshot
 from digest.parse.text import parse_text_snapshot
+from digest.text import UNFIT
 
 __all__ = ["decode_snapshot", "parse_snapshot", "parse_text_snapshot", "parse_json_snapshot"]
 
@@ -62,16 +63,11 @@ def parse_snapshot(text: str, source: str) -> ParsedSnapshot:
     raise SnapshotError("not a Daily Papers snapshot: no list of papers found", source, 1)
 
 
-# What no text of a paper has a use for, and feeds (XML) or any UTF-8 output cannot carry: control
-# characters, the non-characters U+FFFE and U+FFFF, and lone surrogates (a JSON "\ud800" escape).
-_UNFIT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
-
-
 def _fit(text: str) -> str:
-    """The text with control characters other than tabs and line ends gone and lone surrogates
-    shown as U+FFFD, its spaces then collapsed.  Nearly all text is printable, which is checked
+    """The text with what output cannot carry (``digest.text.UNFIT``) gone, lone surrogates shown
+    as U+FFFD, its spaces then collapsed.  Nearly all text is printable, which is checked
     first (a fast scan)."""
-    if text.isprintable() or not _UNFIT.search(text):
+    if text.isprintable() or not UNFIT.search(text):
         return text
 
     def replacement(match: re.Match[str]) -> str:
@@ -79,7 +75,7 @@ def _fit(text: str) -> str:
         return ("\ufffd" if "\ud800" <= character <= "\udfff" else
                 " " if character.isspace() else "")
 
-    return " ".join(_UNFIT.sub(replacement, text).split())
+    return " ".join(UNFIT.sub(replacement, text).split())
 
 
 def _fit_value(value):
