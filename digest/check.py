@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from digest.build import cyclic_gc_paused, gather, read_snapshot_file
-from digest.inputs import markdown_page_obstacles, snapshot_files
+from digest.inputs import markdown_page_obstacles, snapshot_entries
 from digest.config import load_config
 from digest.dates import resolve_snapshot_dates
 from digest.errors import ConfigErrors, DigestError, SnapshotError
@@ -46,7 +46,8 @@ def check_content(content_dir: Path, *, today: dt.date, templates_dir: Path | No
         report.errors.append(str(error))
     parsed = []
     try:
-        files = snapshot_files(content_dir / "snapshots")
+        files, problems = snapshot_entries(content_dir / "snapshots")
+        report.errors.extend(str(problem) for problem in problems)
     except DigestError as error:
         report.errors.append(str(error))
         files = []

@@ -60,16 +60,37 @@ def _read(path: Path, source: str) -> bytes:
 
 
 def snapshot_files(folder: Path) -> list[Path]:
-    """The snapshot files of a content folder, in name order; hidden files are skipped."""
+    """The snapshot files of a content folder, in name order; hidden files are skipped.
+    Raises the first problem ``snapshot_entries`` finds, if any."""
+    files, problems = snapshot_entries(folder)
+    if problems:
+        raise problems[0]
+    return files
+
+
+def snapshot_entries(folder: Path) -> tuple[list[Path], list[DigestError]]:
+    """The snapshot files of a content folder, in name order, and what is wrong with the entries
+    named like snapshots that cannot be read as one: a name that is not printable, or a folder,
+    a link to nothing, a named pipe where a file should be (each would otherwise be left out
+    without a word)."""
     if not folder.is_dir():
         raise DigestError("no snapshots folder", folder)
-    files = sorted(p for p in folder.iterdir()
-                   if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in SNAPSHOT_SUFFIXES)
-    for path in files:
-        # Bytes that are not UTF-8 come as lone surrogates, which are not printable either.
+    files: list[Path] = []
+    problems: list[DigestError] = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(".") or path.suffix.lower() not in SNAPSHOT_SUFFIXES:
+            continue
         if not path.name.isprintable():
-            raise DigestError("the file name is not printable UTF-8 text: rename the file", ascii(str(path)))
-    return files
+            # Bytes that are not UTF-8 come as lone surrogates, which are not printable either.
+            problems.append(DigestError("the file name is not printable UTF-8 text: rename the file",
+                                        ascii(str(path))))
+        elif path.is_file():
+            files.append(path)
+        else:
+            what = ("a folder" if path.is_dir() else "a link to nothing" if path.is_symlink() and not path.exists()
+                    else "not a regular file")
+            problems.append(DigestError(f"named like a snapshot, but {what}: move it away or rename it", path))
+    return files, problems
 
 
 def scan_snapshots(content_dir: Path, recorded: Mapping[str, Sequence] | None = None

@@ -336,3 +336,25 @@ def test_a_snapshot_file_name_that_is_not_printable_utf8_is_a_one_line_error(tmp
     _one_line_error(run_cli("build", "--content", content, "--out", tmp_path / "site"),
                     "2026-01-20-", "not printable UTF-8")
     assert not (tmp_path / "site").exists()
+
+
+def test_entries_named_like_snapshots_that_are_no_files_are_errors_not_left_out(built_once):
+    """A folder, a link to nothing or a named pipe named like a snapshot: the build names it in
+    one line and leaves the site; ``digest check`` lists them all."""
+    content, site, before = built_once
+    folder, link, pipe = (content / "snapshots" / name for name in ("2026-01-20.txt", "2026-01-21.txt", "2026-01-22.json"))
+    folder.mkdir()
+    link.symlink_to(content / "gone.txt")
+    os.mkfifo(pipe)
+    try:
+        _one_line_error(run_cli("build", "--content", content, "--out", site, "--no-search", timeout=60),
+                        str(folder), "named like a snapshot, but a folder")
+        assert tree(site) == before
+        result = run_cli("check", "--content", content, timeout=60)
+        assert result.returncode == 1 and "Traceback" not in result.stderr
+        for path, what in ((folder, "a folder"), (link, "a link to nothing"), (pipe, "not a regular file")):
+            assert f"{path}: named like a snapshot, but {what}" in result.stderr
+    finally:
+        folder.rmdir()
+        link.unlink()
+        pipe.unlink()
