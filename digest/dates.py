@@ -87,14 +87,17 @@ def content_constraints(snapshot: ParsedSnapshot) -> YearConstraints:
             full = published.to_date()
             not_before = full if not_before is None or full > not_before else not_before
         elif (published.month, published.day) > (list_day.month, list_day.day):
-            raise SnapshotError(
-                f"card '{card.title[:50]}' is dated {published.text()} without a year, "
-                f"which would be after the list day {list_day.text()}",
-                snapshot.source, card.line,
-            )
+            raise _after_the_list_day(snapshot, card, list_day.text())
         elif (published.month, published.day) == (2, 29):
             needs_leap = True
     return YearConstraints(list_day.month, list_day.day, frozenset(excluded), not_before, needs_leap)
+
+
+def _after_the_list_day(snapshot: ParsedSnapshot, card, list_day: str) -> SnapshotError:
+    """A card printed without a year is in the list's year, so it cannot be dated after the list
+    day (the page prints the year of an earlier year's date)."""
+    return SnapshotError(f"card '{card.title[:50]}' is dated {card.published.text()} without a year, "
+                         f"which would be after the list day {list_day}", snapshot.source, card.line)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +122,9 @@ def resolve_snapshot_dates(
     constraints: dict[int, YearConstraints] = {}
     for index, snapshot in enumerate(parsed):
         named = filename_date(snapshot.source)
+        if named and date_option and named != date_option:
+            warn(f"{snapshot.source}: --date {date_option.isoformat()} is not used: the file name gives "
+                 f"{named.isoformat()}, which comes first (rename the file to change it)")
         given = named or date_option
         if snapshot.list_day is None:
             if given is None:
@@ -214,6 +220,10 @@ def _complete(snapshot: ParsedSnapshot, resolution: Resolution, given: dt.date |
     """The snapshot with its list day and every year-less card date completed."""
     date = given if snapshot.list_day is None else snapshot.list_day.with_year(resolution.year).to_date()
     assert date is not None
+    for card in snapshot.cards:
+        if card.published and card.published.year is None and (card.published.month, card.published.day) > (
+                date.month, date.day):
+            raise _after_the_list_day(snapshot, card, date.isoformat())
     if not _is_leap(resolution.year):
         for card in snapshot.cards:
             if card.published and card.published.year is None and (card.published.month, card.published.day) == (2, 29):

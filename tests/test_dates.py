@@ -174,10 +174,27 @@ def test_date_option_contradicting_list_day(originals):
     assert "--date" in info.value.message
 
 
-def test_filename_wins_over_option():
+def test_filename_wins_over_option_and_says_so():
+    warnings = []
     [snapshot] = resolve_snapshot_dates([parse_file(SNAPSHOTS / "2025-12-16.txt")],
-                                        date_option=dt.date(2024, 12, 16), today=TODAY)
+                                        date_option=dt.date(2024, 12, 16), today=TODAY, warn=warnings.append)
     assert (snapshot.date, snapshot.date_source) == (dt.date(2025, 12, 16), "filename")
+    assert len(warnings) == 1 and "--date 2024-12-16 is not used: the file name gives 2025-12-16" in warnings[0]
+    warnings.clear()
+    resolve_snapshot_dates([parse_file(SNAPSHOTS / "2025-12-16.txt")],
+                           date_option=dt.date(2025, 12, 16), today=TODAY, warn=warnings.append)
+    assert warnings == []
+
+
+def test_a_card_without_a_year_after_the_list_day_is_an_error_in_a_named_file_too():
+    text = "Daily Papers\n\nJan 5\n\n" + card("An early paper", "Jan 3") + card("A paper from the future", "Jan 9")
+    parsed = parse_text_snapshot(text, "2026-01-05.txt")
+    for option in (None, dt.date(2026, 1, 5)):
+        with pytest.raises(SnapshotError) as info:
+            resolve_snapshot_dates([parsed], date_option=option, today=TODAY)
+        assert "'A paper from the future' is dated Jan 9 without a year, which would be after the list day" \
+            in info.value.message
+        assert info.value.line == text.splitlines().index("A paper from the future") + 1
 
 
 # --------------------------------------------------------------------------
