@@ -31,7 +31,7 @@ from digest.models import Library, ParsedSnapshot, Snapshot
 from digest.cache import BuildCache, build_lock, cache_dir_for, code_version, folder_hash, key_of
 from digest.inputs import (Checked, _read, _with_bytes, build_date, build_salt, default_templates_dir,
                            manifest_stamp, markdown_hashes, markdown_page_files, markdown_record, markdown_state,
-                           read_inputs, read_snapshots, snapshot_sources)
+                           no_snapshots_warning, read_inputs, read_snapshots, snapshot_sources)
 from digest.newsletter import newsletter_paths, render_newsletter
 from digest.output import (REUSE, Placed, SiteWriter, check_output_folder, commit_staged, discard_staged,
                            stage_text)
@@ -156,6 +156,8 @@ def load(content_dir: Path, *, today: dt.date | None = None, warn: Warn | None =
 
     config = load_config(content_dir)
     snapshots = load_snapshots(content_dir, today or build_date(), note, cache, jobs)
+    if not snapshots:
+        note(no_snapshots_warning(content_dir / "snapshots"))
     library = build_library(snapshots, config.topics, match_all=topic_matcher(cache, jobs))
     return Loaded(config, library, day_pages(library), topic_pages(library), warnings)
 
@@ -190,6 +192,8 @@ def load_model(content_dir: Path, *, today: dt.date | None = None, warn: Warn | 
         files = read_snapshots(content_dir)
         snapshots = files, snapshot_sources(files)
     files, sources = snapshots  # bytes may be None: files the last build read, unchanged
+    if not files:
+        note(no_snapshots_warning(content_dir / "snapshots"))
     salt = model_salt(content_dir)
     previous = model_from_record(cache.model_record(), salt) if cache else None
     extended = _extended(previous, files, sources, config, today, note, cache, jobs) if previous else None

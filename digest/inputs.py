@@ -68,6 +68,11 @@ def snapshot_files(folder: Path) -> list[Path]:
     return files
 
 
+def no_snapshots_warning(folder: Path) -> str:
+    """What a build or check of a content folder without snapshots says: the site lists no day."""
+    return f"{folder}: no snapshots yet, so the site lists no days; add one with: digest add FILE"
+
+
 def snapshot_entries(folder: Path) -> tuple[list[Path], list[DigestError]]:
     """The snapshot files of a content folder, in name order, and what is wrong with the entries
     named like snapshots that cannot be read as one: a name that is not printable, or a folder,

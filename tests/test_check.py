@@ -77,3 +77,18 @@ def test_check_reports_a_folder_named_like_a_markdown_page(content_copy):
     result = run_cli("check", "--content", content_copy)
     assert result.returncode == 1
     assert f"{page}: not a file, named like a generated Markdown page" in result.stderr
+
+
+def test_a_content_folder_without_snapshots_builds_an_empty_site_and_says_so(content_copy, tmp_path):
+    for path in (content_copy / "snapshots").iterdir():
+        path.unlink()
+    warning = f"digest: warning: {content_copy / 'snapshots'}: no snapshots yet, so the site lists no days"
+    result = run_cli("check", "--content", content_copy)
+    assert result.returncode == 0 and warning in result.stderr, result.stderr
+    assert "0 errors, 1 warnings" in result.stdout
+    result = run_cli("build", "--content", content_copy, "--out", tmp_path / "site", "--no-search")
+    assert result.returncode == 0 and warning in result.stderr, result.stderr
+    assert "built 0 days" in result.stdout
+    result = run_cli("build", "--content", content_copy, "--out", tmp_path / "strict", "--no-search", "--strict")
+    assert result.returncode == 1 and warning in result.stderr
+    assert not (tmp_path / "strict").exists()
