@@ -6,10 +6,13 @@ key at fault, before the build starts.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 import reprlib
 from dataclasses import dataclass
+from email import policy
+from email.headerregistry import Address
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -235,9 +238,6 @@ SITE_KEYS = {"title", "base_url", "description", "author", "author_email", "lang
              "fetch_timeout", "email"}
 EMAIL_KEYS = {"from", "to", "reply_to", "unsubscribe_url", "abstract_chars", "max_html_bytes",
               "smtp_host", "smtp_port", "smtp_security", "smtp_timeout"}
-_ADDRESS_RE = re.compile(r"^(?:[^<>@\r\n]*<)?[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+>?$")
-
-
 def parse_site_config(data: Any, path: Path) -> SiteConfig:
     check = _Checker(path)
     if not isinstance(data, dict):
@@ -281,6 +281,27 @@ def parse_site_config(data: Any, path: Path) -> SiteConfig:
     return site
 
 
+def _mail_domain(base_url: str) -> str:
+    """The domain of the default sender: the site's host name, or ``localhost`` for an IP address."""
+    host = urlsplit(base_url).hostname or "localhost"
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    return "localhost"
+
+
+def is_one_address(value: str) -> bool:
+    """Whether ``value`` is one e-mail address, ``user@host`` or ``Name <user@host>``, as the
+    email package reads it (a name with a comma in it, unquoted, makes two)."""
+    try:
+        header = policy.SMTP.header_factory("To", value)
+    except Exception:  # noqa: BLE001 - the header parser fails with IndexError and others on odd text
+        return False
+    return not header.defects and len(header.addresses) == 1 and all(
+        address.username and address.domain for address in header.addresses)
+
+
 def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
     """The ``email:`` section of site.yaml; defaults derive from the site's title and host."""
     check = _Checker(path)
@@ -290,13 +311,14 @@ def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
     if not isinstance(raw, dict):
         raise ConfigError("email: must be a mapping of settings", path)
     check.unknown_keys(raw, EMAIL_KEYS, "email.")
-    host = urlsplit(site.base_url).hostname or "localhost"
-    sender = check.text(raw, "from", "email.", default=f"{site.title} <digest@{host}>", nonempty=True)
+    sender = check.text(raw, "from", "email.", nonempty=True,
+                        default=str(Address(site.title, addr_spec=f"digest@{_mail_domain(site.base_url)}")))
     to = check.text(raw, "to", "email.", default=sender, nonempty=True)
     reply_to = check.text(raw, "reply_to", "email.")
     for key, value in (("from", sender), ("to", to), ("reply_to", reply_to)):
-        if value and not _ADDRESS_RE.fullmatch(value):
-            check.fail(f"email.{key}", f"is not an e-mail address: {show(value)}")
+        if value and not is_one_address(value):
+            check.fail(f"email.{key}", f"is not one e-mail address (user@host or Name <user@host>; quote a name "
+                                       f"with a comma, @ or <): {show(value)}")
     unsubscribe = check.text(raw, "unsubscribe_url", "email.")
     if unsubscribe and not re.match(r"^(https?://[^\s]+|mailto:[^\s]+@[^\s]+)$", unsubscribe):
         check.fail("email.unsubscribe_url", f"must be an https:// or mailto: link, not {show(unsubscribe)}")

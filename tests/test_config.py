@@ -566,11 +566,35 @@ def test_malformed_fetch_url(tmp_path):
     assert error.message.startswith("fetch_url:") and "IPv6" in one_line(error)
 
 
-def test_ipv6_and_port_base_urls_are_fine(tmp_path):
-    email = "email: {from: d@example.org}\n"  # the default sender would be digest@ the host
-    for url in ("https://[::1]:8443/digest", "http://localhost:8000/"):
-        config = load_config(write(tmp_path, site=f"title: T\nbase_url: '{url}'\n{email}"))
-        assert config.site.base_url == url.rstrip("/") + "/"
+@pytest.mark.parametrize("url, sender", [
+    ("https://[::1]:8443/digest", "T <digest@localhost>"),
+    ("http://127.0.0.1:8000/", "T <digest@localhost>"),
+    ("http://localhost:8000/", "T <digest@localhost>"),
+    ("http://intranet/", "T <digest@intranet>"),
+    ("https://papers.example.com/sub/", "T <digest@papers.example.com>"),
+])
+def test_ip_localhost_and_port_base_urls_are_fine_and_give_a_default_sender(tmp_path, url, sender):
+    """With no email: section, the sender (and recipient) default to digest@ the site's host."""
+    config = load_config(write(tmp_path, site=f"title: T\nbase_url: '{url}'\n"))
+    assert config.site.base_url == url.rstrip("/") + "/"
+    assert config.email.sender == config.email.to == sender
+
+
+@pytest.mark.parametrize("title", ["Papers, daily", "AI <3 papers", "Das Papier @ Mittag", 'Ünïcode "quoted" digest'])
+def test_the_default_sender_quotes_a_title_that_would_not_be_one_name(tmp_path, title):
+    from email import policy
+
+    config = load_config(write(tmp_path, site=f"title: '{title}'\nbase_url: https://x.example.org/\n"))
+    header = policy.SMTP.header_factory("From", config.email.sender)
+    assert not header.defects
+    assert [(a.display_name, a.addr_spec) for a in header.addresses] == [(title, "digest@x.example.org")]
+
+
+@pytest.mark.parametrize("value", ["Papers, daily <d@example.org>", "a@example.org, b@example.org", "a@", "@b.org",
+                                   "Name <a@b.org", "a b@c.org", "Name <a@b.org> trailing", "plain"])
+def test_a_from_that_is_not_one_address_is_refused(tmp_path, value):
+    error = only_problem(write(tmp_path, site=GOOD_SITE + f"email: {{from: '{value}', to: r@example.org}}\n"))
+    assert error.message.startswith("email.from: is not one e-mail address") and value in error.message
 
 
 @pytest.mark.parametrize("regex, words", [
