@@ -12,7 +12,10 @@ from digest.models import MONTHS, Organization
 # images (which need "["), autolinks and HTML ("<"), entities ("&"),
 # strikethrough ("~").  Everything from a snapshot is untrusted: escaped, it
 # can only ever be text.  Parentheses stay readable: without "[" they are text.
-_MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]<>#|~&])")
+# "{{" and "{%" are escaped too ("\{\{", "\{\%": the same text in CommonMark), so that a
+# generator that runs Liquid or shortcodes in Markdown (Jekyll, Hugo's "{{<") finds no tag
+# in the pages digest writes; a lone brace, as in LaTeX, stays as it is.
+_MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]<>#|~&]|\{(?=[{%])|(?<=\{)[{%])")
 # Constructs that only matter at the start of a line: lists, quotes, headings, rules.
 _MARKDOWN_LINE_START = re.compile(r"^(\s*)([-+=>:]|\d+(?=[.)]))")
 

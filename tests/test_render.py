@@ -138,7 +138,7 @@ def _through_markdown(text: str) -> str:
 # Markdown's own characters, HTML's, spaces of every kind, URLs and control characters, in any order.
 _TRICKY_TEXT = st.lists(
     st.sampled_from(list("ab1 .\\`*_[]()<>#|~&!-+=:;'\"\t\n\x00\x0b\x1f\u00a0\u2028é💡")
-                    + ["http://", "https://x.org/", "www.", "&amp;", "1.", "1)", "---", "```"]),
+                    + ["http://", "https://x.org/", "www.", "&amp;", "1.", "1)", "---", "```", "{", "}", "%"]),
     max_size=60).map("".join)
 
 
