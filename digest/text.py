@@ -26,7 +26,7 @@ UNFIT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udff
 
 
 # An http(s) URL in running text; trailing punctuation is not part of it.
-_URL = re.compile(r"https?://[^\s<>\"'`\\\[\]]+")
+_URL = re.compile(r"https?://[^\s<>\"'`\\\[\]{}]+")  # braces are not URL characters (RFC 3986)
 _URL_TRAILING = ".,;:!?'\""
 
 

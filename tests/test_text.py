@@ -140,6 +140,12 @@ def test_random_punctuation_soup():
         assert "{{" not in escaped and "{%" not in escaped, (text, escaped)
 
 
+def test_no_liquid_tag_survives_in_a_link_either():
+    escaped = escape_markdown("see https://x.org/{{7*7}}/{%x%} and {{ site.github }}")
+    assert "{{" not in escaped and "{%" not in escaped, escaped
+    assert rendered_text(escaped) == "see https://x.org/{{7*7}}/{%x%} and {{ site.github }}"
+
+
 # --------------------------------------------------------------------------
 # excerpt
 
