@@ -608,3 +608,17 @@ def test_cli_parse_of_the_cards_fixture_completes_year_less_dates(tmp_path):
     assert data["format"] == "html" and data["date"] == "2025-12-16"
     assert [p["published"] for p in data["papers"]] == ["2025-11-27", "2025-12-04", None, "2025-07-18",
                                                         "2023-03-10", "2024-03-11"]
+
+
+def test_deeply_nested_text_takes_time_in_proportion():
+    """Each of 240 nested spans used to take the whole text again as a candidate abstract: a 2 MB
+    page took 13 s (a 40 MB one, minutes).  Only the outermost is taken now."""
+    import time
+
+    words = "word " * 400_000
+    page = ('<html><body><article><h3><a href="/papers/2601.00001">A title</a></h3>'
+            + "<span>" * 240 + words + "</span>" * 240 + "</article></body></html>")
+    start = time.perf_counter()
+    [card] = parse_snapshot(page, "2026-01-21.html").cards
+    assert time.perf_counter() - start < 4
+    assert card.title == "A title" and card.abstract == words.strip()

@@ -93,6 +93,11 @@ class Link:
 Segment = str | Link
 
 
+#: CommonMark's longest link label.  Longer bracketed text is no reference, and is not looked up:
+#: a line of thousands of nested brackets would otherwise take each one's text again.
+MAX_LABEL = 999
+
+
 def _label_key(label: str) -> str:
     return " ".join(label.split()).casefold()
 
@@ -166,22 +171,29 @@ def inline(text: str, refs: dict[str, str]) -> list[Segment]:
         start = i + 1 if image else i
         if text[start:start + 1] == "[" and start in closing:
             end = closing[start]
-            inner = text[start + 1:end]
             url: str | None = None
             after = -1
+            # The bracketed text is cut out only where it is needed, and labels only looked up
+            # when short enough to be one: with thousands of nested brackets on a line, each
+            # would otherwise copy or fold most of the line.
             if end + 1 < n and text[end + 1] == "(":
                 parsed = _inline_destination(text, end + 1)
                 if parsed is not None:
                     url, after = parsed
             elif end + 1 < n and text[end + 1] == "[" and (end + 1) in closing:
                 label_end = closing[end + 1]
-                label = text[end + 2:label_end] or inner
-                url, after = refs.get(_label_key(label)), label_end + 1
-            elif not inner.strip().isdigit() and _label_key(inner) in refs:
-                url, after = refs[_label_key(inner)], end + 1
+                # "[text][]": the text is the label
+                label = (start + 1, end) if label_end == end + 2 else (end + 2, label_end)
+                if label[1] - label[0] <= MAX_LABEL:
+                    url = refs.get(_label_key(text[label[0]:label[1]]))
+                after = label_end + 1
+            elif end - start - 1 <= MAX_LABEL:
+                inner = text[start + 1:end]
+                if not inner.strip().isdigit() and _label_key(inner) in refs:
+                    url, after = refs[_label_key(inner)], end + 1
             if after >= 0:
                 flush()
-                segments.append(Link(inner, url, image, text[i:after]))
+                segments.append(Link(text[start + 1:end], url, image, text[i:after]))
                 i = after
                 continue
         plain.append(c)

@@ -170,8 +170,9 @@ def _attr(tag: Tag, name: str) -> str:
 
 
 def _iter_tags(root: Tag, skip: Callable[[Tag], bool] = lambda tag: False,
-               limit: int | None = None) -> Iterator[Tag]:
-    """Elements under ``root`` in document order; ``skip(tag)`` leaves out a tag and all it holds."""
+               limit: int | None = None, leaves: set[int] = frozenset()) -> Iterator[Tag]:
+    """Elements under ``root`` in document order; ``skip(tag)`` leaves out a tag and all it holds.
+    A tag whose id the caller puts in ``leaves`` when it is yielded is not gone into."""
     stack = [c for c in reversed(root.contents) if isinstance(c, Tag)]
     count = 0
     while stack:
@@ -182,7 +183,8 @@ def _iter_tags(root: Tag, skip: Callable[[Tag], bool] = lambda tag: False,
         count += 1
         if limit is not None and count >= limit:
             return
-        stack.extend(c for c in reversed(tag.contents) if isinstance(c, Tag))
+        if id(tag) not in leaves:
+            stack.extend(c for c in reversed(tag.contents) if isinstance(c, Tag))
 
 
 # --------------------------------------------------------------------------
@@ -463,9 +465,13 @@ def _upvotes(scope: Tag, heading: Tag) -> int | None:
 def _abstract(scope: Tag, hidden: Callable[[Tag], bool], title: str) -> Tag | None:
     """The longest paragraph-like element of the card (no block inside, several sentences' worth)."""
     best, best_length = None, 0
-    for tag in _iter_tags(scope, hidden, limit=_MAX_CARD_TAGS):
+    # The text of an element inside a candidate is part of the candidate's: none is longer, so
+    # none is looked at (span in span in span... would otherwise take the text again and again).
+    candidates: set[int] = set()
+    for tag in _iter_tags(scope, hidden, limit=_MAX_CARD_TAGS, leaves=candidates):
         if tag.name not in _PARAGRAPH_TAGS or tag.find(_BLOCK_TAGS) is not None:
             continue
+        candidates.add(id(tag))
         text = _clean(tag.get_text())
         if len(text) > best_length and len(text) >= 60 and len(text.split()) >= 8 and text != title:
             best, best_length = tag, len(text)
