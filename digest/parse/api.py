@@ -44,6 +44,13 @@ def iter_array_items(text: str, source: str) -> Iterator[tuple[int, Any]]:
     Decoding element by element keeps the line of every item, for messages.
     """
     decoder = json.JSONDecoder()
+    counted = [0, 1]  # the lines are counted on from the last item's, not from the start each time
+
+    def line_at(position: int) -> int:
+        counted[1] += text.count("\n", counted[0], position)
+        counted[0] = position
+        return counted[1]
+
     position = _skip_space(text, 0)
     if position >= len(text) or text[position] != "[":
         raise SnapshotError("not a Daily Papers snapshot: the JSON is not a list of papers", source,
@@ -55,19 +62,18 @@ def iter_array_items(text: str, source: str) -> Iterator[tuple[int, Any]]:
         try:
             value, end = decoder.raw_decode(text, position)
         except (ValueError, RecursionError) as error:
-            raise json_error(error, source, _line_of(text, position)) from None
-        yield _line_of(text, position), value
+            raise json_error(error, source, line_at(position)) from None
+        yield line_at(position), value
         position = _skip_space(text, end)
         if position < len(text) and text[position] == ",":
             position = _skip_space(text, position + 1)
             continue
         if position < len(text) and text[position] == "]":
             if _skip_space(text, position + 1) != len(text):
-                raise SnapshotError("invalid JSON: extra data after the list", source,
-                                    _line_of(text, position + 1))
+                raise SnapshotError("invalid JSON: extra data after the list", source, line_at(position + 1))
             return
         raise SnapshotError("invalid JSON: expected ',' or ']' (is the file truncated?)", source,
-                            _line_of(text, min(position, len(text))))
+                            line_at(min(position, len(text))))
 
 
 def _skip_space(text: str, position: int) -> int:
