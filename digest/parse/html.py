@@ -352,6 +352,10 @@ def _complete(first: Card, copy: Card) -> Card:
     return replace(first, **changes) if changes else first
 
 
+#: A link to a paper in the markup: ``/papers/<arXiv id>``, the id ending there.
+_PAPER_LINK_RE = re.compile(r"/papers/(" + ARXIV_ID_RE.pattern.strip("^$") + r")(?![\w.])")
+
+
 class _TitleLocator:
     """Lines of the ``<h3`` tags that link to given papers, found in page order."""
 
@@ -359,16 +363,30 @@ class _TitleLocator:
         self.text, self.lines = text, lines
         self.headings = [m.start() for m in re.finditer(r"<h3[\s>]", text, re.IGNORECASE)]
         self.next = 0
+        self._linking: dict[str, list[int]] | None = None
+
+    def _headings_by_paper(self) -> dict[str, list[int]]:
+        """For each paper, the headings that link to it (indexes, in page order): the page is
+        read once, where looking each title up from the last one found took every heading after
+        it again for a title not found (thousands of headings: minutes)."""
+        linking: dict[str, list[int]] = {}
+        for index, start in enumerate(self.headings):
+            end = self.text.find("</h3", start, start + 4000)
+            for match in _PAPER_LINK_RE.finditer(self.text, start, end if end >= 0 else start + 4000):
+                found = linking.setdefault(match[1], [])
+                if not found or found[-1] != index:
+                    found.append(index)
+        return linking
 
     def line(self, arxiv_id: str) -> int:
-        link = re.compile(r"/papers/" + re.escape(arxiv_id) + r"(?![\w.])")
-        for index in range(self.next, len(self.headings)):
-            start = self.headings[index]
-            end = self.text.find("</h3", start, start + 4000)
-            if link.search(self.text, start, end if end >= 0 else start + 4000):
-                self.next = index + 1
-                return self.lines.of(start)
-        return 0
+        if self._linking is None:
+            self._linking = self._headings_by_paper()
+        found = self._linking.get(arxiv_id, [])
+        position = bisect.bisect_left(found, self.next)
+        if position == len(found):
+            return 0
+        self.next = found[position] + 1
+        return self.lines.of(self.headings[found[position]])
 
 
 def _card_from_scope(title: _Title, scope: Tag, headings: set[int], rank: int, line: int,
