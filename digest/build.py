@@ -40,7 +40,7 @@ from digest.progress import Progress
 from digest.pages import (GENERATOR, DayPage, TopicPage, day_markdown, day_pages, slice_ranges, topic_markdown,
                           topic_pages, topic_slices)
 from digest.parse import decode_snapshot, parse_snapshot
-from digest.render import PageJob, make_environment, render_template, site_page_jobs
+from digest.render import PageJob, load_template, make_environment, render_template, site_page_jobs
 from digest.topics import match_topics
 from digest.search import BUNDLE, SearchIndexing, bundle_path
 from digest.sitemap import robots_txt, sitemap_xml
@@ -262,7 +262,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
     config, library, days, topics = loaded.config, loaded.library, loaded.days, loaded.topics
     env, templates = template_environment(templates_dir, cache.folder / "templates" if cache else None)
     for name in env.list_templates(filter_func=lambda name: not name.startswith("assets/")):
-        env.get_template(name)  # compiled once here, not once in every worker
+        load_template(env, name)  # compiled once here, not once in every worker
     previous_outputs: dict[str, list[str]] = cache.previous.get("outputs", {}) if cache else {}
     previous_markdown = cache.previous.get("markdown", {}) if cache else {}
     if markdown_files is None:

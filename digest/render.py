@@ -14,8 +14,8 @@ from typing import NamedTuple
 from pathlib import Path
 from urllib.parse import quote_plus, urlsplit
 
-from jinja2 import (Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, TemplateError,
-                    select_autoescape)
+from jinja2 import (Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, Template,
+                    TemplateError, TemplateNotFound, select_autoescape)
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
@@ -84,14 +84,46 @@ def make_environment(templates_dir: Path, compiled: Path | None = None) -> Envir
     return env
 
 
-def render_template(env: Environment, name: str, context: dict) -> str:
+def load_template(env: Environment, name: str) -> Template:
+    """A template, compiled; DigestError naming its file and line if it cannot be."""
     try:
-        return env.get_template(name).render(context)
-    except TemplateError as error:
-        filename, lineno = getattr(error, "filename", None), getattr(error, "lineno", None)
-        if lineno is None:  # an error while rendering: Jinja maps the traceback onto template lines
-            filename, lineno = _template_frame(error) or (filename, None)
-        raise DigestError(f"template error: {error.message or error}", filename or name, lineno) from None
+        return env.get_template(name)
+    except Exception as error:  # noqa: BLE001 - see template_error
+        raise template_error(error, name, env) from None
+
+
+def render_template(env: Environment, name: str, context: dict) -> str:
+    template = load_template(env, name)
+    try:
+        return template.render(context)
+    except Exception as error:  # noqa: BLE001 - see template_error
+        raise template_error(error, name, env) from None
+
+
+def template_error(error: Exception, name: str, env: Environment) -> DigestError:
+    """A one-line error for what went wrong in a template.  Templates are the user's to edit, so
+    any error raised while one is loaded or rendered (a syntax error, a file that is not UTF-8,
+    a division by zero, a filter given the wrong type, templates that include each other
+    without end) is reported as theirs: the template's file and line, and what went wrong."""
+    if isinstance(error, DigestError):
+        return error
+    if isinstance(error, TemplateNotFound):
+        message = f"no template {error.name!r} in the templates folder"
+    elif isinstance(error, TemplateError):
+        message = error.message or str(error)
+    elif isinstance(error, UnicodeDecodeError):
+        message = "not UTF-8 text"
+    elif isinstance(error, RecursionError):
+        message = "templates that include, extend or call each other without end"
+    else:
+        message = f"{type(error).__name__}: {error}"
+    filename, lineno = getattr(error, "filename", None), getattr(error, "lineno", None)
+    if isinstance(error, UnicodeDecodeError):  # the loader's: the file is not yet a template
+        lineno = error.object[:error.start].count(b"\n") + 1
+    elif lineno is None:  # an error while rendering: Jinja maps the traceback onto template lines
+        filename, lineno = _template_frame(error) or (filename, None)
+    folders = getattr(env.loader, "searchpath", None) or ["."]
+    return DigestError(f"template error: {message}", filename or str(Path(folders[0], name)), lineno)
 
 
 def _template_frame(error: BaseException) -> tuple[str, int] | None:

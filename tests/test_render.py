@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import shutil
 
+import pytest
 import yaml
 from bs4 import BeautifulSoup
 from hypothesis import given, settings, strategies as st
 
-from conftest import CONTENT, run_cli
+from conftest import CONTENT, REPO, run_cli, tree
 from digest.build import read_snapshot_file
 from digest.models import Appearance, Paper
 from digest.render import _MARKDOWN, paper_links, text_html
@@ -155,3 +157,50 @@ def test_real_abstracts_as_html_are_what_markdown_makes_of_them():
     assert any("://" in a for a in abstracts) and any("://" not in a for a in abstracts)
     for abstract in abstracts:
         assert str(text_html(abstract)) == _through_markdown(abstract)
+
+
+# --- a broken template is the user's to mend: one line naming it, and the old site kept ---------
+
+_TEMPLATE_FAULTS = {
+    "syntax": ("day.html", lambda t: t.replace("{% block content %}", "{% block content %}{% if %}", 1),
+               3, "template error: Expected an expression"),
+    "not UTF-8": ("topic.html", lambda t: t.encode() + b"\n\xff\xfe\n", None, "template error: not UTF-8 text"),
+    "division by zero": ("paper.html", lambda t: t.replace("{% block content %}", "{% block content %}{{ 1 / 0 }}", 1),
+                         2, "template error: ZeroDivisionError: division by zero"),
+    "wrong type": ("day.html", lambda t: t.replace("{% block content %}", "{% block content %}{{ (3).day.x }}", 1),
+                   3, "template error: 'int object' has no attribute 'day'"),
+    "endless include": ("paper.html", lambda t: t + '{% include "paper.html" %}\n', None,
+                        "template error: templates that include, extend or call each other without end"),
+    "missing parent": ("topic.html", lambda t: t.replace('{% extends "base.html" %}', '{% extends "gone.html" %}'),
+                       1, "template error: no template 'gone.html' in the templates folder"),
+}
+
+
+@pytest.fixture(scope="module")
+def site_with_own_templates(tmp_path_factory):
+    root = tmp_path_factory.mktemp("own-templates")
+    shutil.copytree(REPO / "templates", root / "templates")
+    result = run_cli("build", "--content", CONTENT, "--out", root / "site", "--templates", root / "templates",
+                     "--no-search", "-q")
+    assert result.returncode == 0, result.stderr
+    return root, tree(root / "site")
+
+
+@pytest.mark.parametrize("fault", sorted(_TEMPLATE_FAULTS))
+def test_a_broken_template_fails_the_build_in_one_line_naming_it(site_with_own_templates, fault):
+    root, before = site_with_own_templates
+    name, breaks, line, message = _TEMPLATE_FAULTS[fault]
+    template = root / "templates" / name
+    kept = template.read_bytes()
+    broken = breaks(kept.decode())
+    template.write_bytes(broken if isinstance(broken, bytes) else broken.encode())
+    try:
+        result = run_cli("build", "--content", CONTENT, "--out", root / "site", "--templates", root / "templates",
+                         "--no-search", "-q", timeout=120)
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        [error] = result.stderr.strip().splitlines()
+        where = f"{template}:{line}:" if line else f"{template}:"
+        assert error.startswith(f"digest: error: {where}") and message in error, error
+        assert tree(root / "site") == before
+    finally:
+        template.write_bytes(kept)
