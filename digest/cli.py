@@ -359,14 +359,57 @@ def main(argv: list[str] | None = None) -> int:
         return 70
 
 
+class StandardOutput:
+    """The command's standard output or error.  A write that fails (a full disk, a closed
+    stream) is a DigestError, told in one line, not a bug; a character the stream's encoding
+    lacks (PYTHONIOENCODING=ascii) is written as an escape; a stream closed before digest
+    started (``>&-``) takes the output nowhere."""
+
+    def __init__(self, stream, name: str):
+        if stream is None:
+            stream = open(os.devnull, "w", encoding="utf-8")
+        elif hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+        self._stream, self._name = stream, name
+
+    def _failed(self, error: Exception) -> DigestError:
+        return DigestError(f"cannot write to standard {self._name}: {getattr(error, 'strerror', None) or error}")
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise
+        except (OSError, ValueError) as error:
+            raise self._failed(error) from None
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except (OSError, ValueError) as error:
+            raise self._failed(error) from None
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
 def run() -> None:
     """The ``digest`` command: ``main``, then exit at once.  A build of a long archive leaves
     millions of small objects behind, which Python would free one by one on the way out (about
     a second at 1,000 days); the operating system reclaims the memory all at once instead."""
+    sys.stdout, sys.stderr = StandardOutput(sys.stdout, "output"), StandardOutput(sys.stderr, "error")
     code = main()
     try:
         sys.stdout.flush()
+    except BrokenPipeError:
+        code = code or 1
+    except DigestError as error:
+        print(f"digest: error: {error}", file=sys.stderr)
+        code = code or 1
+    try:
         sys.stderr.flush()
-    except (BrokenPipeError, ValueError):
+    except (BrokenPipeError, DigestError):
         code = code or 1
     os._exit(code)

@@ -6,6 +6,8 @@ import datetime as dt
 import json
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -430,3 +432,33 @@ def test_an_unexpected_error_is_one_line_that_says_it_is_a_bug(tmp_path, monkeyp
     monkeypatch.setenv("DIGEST_TRACEBACK", "1")
     with pytest.raises(RecursionError):
         cli.main(["check", "--content", str(tmp_path)])
+
+
+# --- standard output and error that are not what a terminal gives -------------------------------
+
+def _digest(*args, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "digest", *map(str, args)], timeout=120, **kwargs)
+
+
+def test_a_full_disk_behind_standard_output_is_one_line_on_standard_error():
+    with open("/dev/full", "w") as full:
+        result = _digest("parse", CONTENT / "snapshots" / "2026-01-19.txt", stdout=full, stderr=subprocess.PIPE,
+                         text=True)
+    assert result.returncode == 1
+    assert result.stderr == "digest: error: cannot write to standard output: No space left on device\n"
+
+
+def test_a_closed_standard_output_or_error_takes_the_output_nowhere(tmp_path):
+    for fd in (1, 2):
+        result = _digest("build", "--content", CONTENT, "--out", tmp_path / f"site{fd}", "--no-search",
+                         preexec_fn=lambda fd=fd: os.close(fd), stdout=subprocess.DEVNULL if fd == 2 else None,
+                         stderr=subprocess.PIPE if fd == 1 else None)
+        assert result.returncode == 0, result.stderr
+        assert (tmp_path / f"site{fd}" / "index.html").is_file()
+
+
+def test_an_ascii_only_standard_output_gets_escapes_not_an_error(tmp_path):
+    result = _digest("parse", CONTENT / "snapshots" / "2026-01-19.txt", capture_output=True,
+                     env={**os.environ, "PYTHONIOENCODING": "ascii"})
+    assert result.returncode == 0, result.stderr
+    assert b"M\\xe9lange" in result.stdout
