@@ -47,6 +47,7 @@ from typing import Any
 
 from digest import __version__
 from digest.errors import DigestError
+from digest.output import resolved_folder
 
 MANIFEST = "manifest.json"
 MODEL = "model.pickle"
@@ -120,7 +121,7 @@ def manifest_unchanged(previous: dict, fingerprint: str, out_dir: Path, markdown
 
 
 def cache_dir_for(out_dir: Path) -> Path:
-    out_dir = out_dir.resolve()
+    out_dir = resolved_folder(out_dir)
     return out_dir.parent / f".{out_dir.name}.cache"
 
 

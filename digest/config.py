@@ -15,7 +15,7 @@ from email import policy
 from email.headerregistry import Address
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import yaml
 
@@ -233,11 +233,53 @@ def url_problem(url: str) -> str | None:
     return None
 
 
+_HOST_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+_HOST_NAME_RE = re.compile(rf"(?:{_HOST_LABEL}\.)*{_HOST_LABEL}\.?")
+
+
+def site_address(url: str) -> str:
+    """The site's address as pages, feeds, sitemaps and e-mails carry it: an http(s) URL with
+    an ASCII host name (an internationalised one in its xn-- form), its path percent-encoded
+    (so that no quote or angle bracket of it reaches markup), its slashes single (so that no
+    link made from it starts with "//", another host) and ending in "/".  ValueError says why
+    ``url`` cannot be one (an empty message: not an http(s) URL at all)."""
+    problem = url_problem(url)
+    if problem:
+        raise ValueError(problem)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("")
+    if parts.query or parts.fragment:
+        raise ValueError("no ? or # part")
+    if parts.username is not None:
+        raise ValueError("no user name or password")
+    host = parts.hostname
+    if parts.netloc.rpartition("@")[2].startswith("["):
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ValueError(f"{host} is not an IPv6 address") from None
+        host = f"[{host}]"
+    else:
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise ValueError(f"{host} cannot be written as an ASCII host name") from None
+        if not _HOST_NAME_RE.fullmatch(host):
+            raise ValueError(f"{host} is not a host name")
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    path = quote(re.sub(r"/{2,}", "/", parts.path), safe="/%-._~!$&()*+,;=:@")
+    path = re.sub(r"%(?![0-9A-Fa-f]{2})", "%25", path)
+    return urlunsplit((parts.scheme, netloc, path.rstrip("/") + "/", "", ""))
+
+
 SITE_KEYS = {"title", "base_url", "description", "author", "author_email", "language",
              "feed_items", "topic_feed_items", "excerpt_chars", "topic_page_size", "fetch_url",
              "fetch_timeout", "email"}
 EMAIL_KEYS = {"from", "to", "reply_to", "unsubscribe_url", "abstract_chars", "max_html_bytes",
               "smtp_host", "smtp_port", "smtp_security", "smtp_timeout"}
+
+
 def parse_site_config(data: Any, path: Path) -> SiteConfig:
     check = _Checker(path)
     if not isinstance(data, dict):
@@ -247,12 +289,11 @@ def parse_site_config(data: Any, path: Path) -> SiteConfig:
     title = check.text(data, "title", "", required=True)
     base_url = check.text(data, "base_url", "", required=True)
     if base_url:
-        problem = url_problem(base_url)
-        parts = urlsplit(base_url) if problem is None else None
-        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        try:
+            base_url = site_address(base_url)
+        except ValueError as error:
             check.fail("base_url", f"must be an absolute http(s) URL such as https://example.org/digest/"
-                                   f"{f' ({problem})' if problem else ''}, not {show(base_url)}")
-        base_url = base_url.rstrip("/") + "/"
+                                   f"{f' ({error})' if str(error) else ''}, not {show(base_url)}")
     language = check.text(data, "language", "", default="en")
     if not re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*", language):
         check.fail("language", f"must be a language tag such as 'en' or 'en-GB', not {show(language)}")

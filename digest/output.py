@@ -317,8 +317,8 @@ class SiteWriter:
                  spare: Path | None = None, listing: FolderListing | None = None):
         self.recorded = recorded or {}  #: what the last build recorded of its files: path -> [key, sha256, inode]
         self.files: dict[str, Placed] = {}
-        self.out_dir = out_dir.resolve() if out_dir is not None else None
-        self.spare = spare.resolve() if spare is not None else None
+        self.out_dir = resolved_folder(out_dir) if out_dir is not None else None
+        self.spare = resolved_folder(spare) if spare is not None else None
         self.root: Path | None = None  #: the folder being filled (None in a dry run)
         self.previous: Path | None = None  #: the site being replaced, if any
         self.known = Previous(None)  #: the site being replaced, and what the folder being filled holds of it
@@ -519,9 +519,18 @@ def recover_interrupted_swap(out_dir: Path) -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
+def resolved_folder(folder: Path) -> Path:
+    """``folder`` made absolute, its links followed; DigestError if they lead round in a loop."""
+    try:
+        return folder.resolve()
+    except (RuntimeError, OSError) as error:  # RuntimeError: Python before 3.13 on a link loop
+        raise DigestError(f"cannot use this folder: {getattr(error, 'strerror', None) or 'a loop of links'}",
+                          folder) from None
+
+
 def check_output_folder(out_dir: Path) -> None:
     """Refuse an output folder that exists and was not built by digest (it would be replaced)."""
-    out_dir = out_dir.resolve()
+    out_dir = resolved_folder(out_dir)
     if out_dir.exists() and (not out_dir.is_dir() or (any(out_dir.iterdir()) and not (out_dir / MARKER).exists())):
         raise DigestError(f"refusing to replace {out_dir}: it exists and was not built by digest "
                           f"(no {MARKER} file); remove it or choose another --out")

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from digest.errors import DigestError, unexpected_error_message
+from digest.output import resolved_folder
 
 STATE = "/__digest__/state"
 RELOAD_SCRIPT = "/__digest__/reload.js"
@@ -147,9 +148,13 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
         else:
             state.succeeded()
 
+    out_dir = resolved_folder(out_dir)
     build_now()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    handler = functools.partial(Handler, directory=str(out_dir.resolve()), state=state)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DigestError(f"cannot make the output folder: {error.strerror or error}", out_dir) from None
+    handler = functools.partial(Handler, directory=str(out_dir), state=state)
     try:
         server = http.server.ThreadingHTTPServer((host, port), handler)
     except OSError as error:

@@ -566,6 +566,32 @@ def test_malformed_fetch_url(tmp_path):
     assert error.message.startswith("fetch_url:") and "IPv6" in one_line(error)
 
 
+@pytest.mark.parametrize("url, address", [
+    ("https://bücher.example/digest", "https://xn--bcher-kva.example/digest/"),
+    ("https://x.org//evil.example/", "https://x.org/evil.example/"),  # no link may start with "//"
+    ('https://x.org/"><script>alert(1)</script>/', "https://x.org/%22%3E%3Cscript%3Ealert(1)%3C/script%3E/"),
+    ("HTTPS://X.ORG/Sub/ü%20x%zz", "https://x.org/Sub/%C3%BC%20x%25zz/"),
+    ("https://[::1]:8443/d", "https://[::1]:8443/d/"),
+    ("http://intra_net:8000", "http://intra_net:8000/"),
+])
+def test_base_url_becomes_an_ascii_address_with_single_slashes(tmp_path, url, address):
+    config = load_config(write(tmp_path, site=f"title: T\nbase_url: '{url}'\n"))
+    assert config.site.base_url == address
+    assert config.site.base_url.isascii() and '"' not in address and "<" not in address
+
+
+@pytest.mark.parametrize("url, words", [
+    ("https://user:secret@x.org/", "no user name or password"),
+    ("https://x.org\\@evil.example/", "no user name or password"),
+    ("https://x.org/?page=1", "no ? or # part"),
+    ("https://exa!mple.org/", "exa!mple.org is not a host name"),
+    ("https://a..b.org/", "a..b.org cannot be written as an ASCII host name"),
+])
+def test_base_url_that_cannot_be_a_site_address(tmp_path, url, words):
+    error = only_problem(write(tmp_path, site=f"title: T\nbase_url: '{url}'\n"))
+    assert error.message.startswith("base_url: must be an absolute http(s) URL") and words in one_line(error)
+
+
 @pytest.mark.parametrize("url, sender", [
     ("https://[::1]:8443/digest", "T <digest@localhost>"),
     ("http://127.0.0.1:8000/", "T <digest@localhost>"),
