@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import synthetic_corpus, tree
+from conftest import CONTENT, run_cli, synthetic_corpus, tree
 from digest import output
 from digest.errors import DigestError
 from digest.output import MARKER, SiteWriter, check_relative_path, recover_interrupted_swap, replace_site
@@ -296,3 +296,12 @@ def test_a_file_added_by_hand_to_the_site_is_gone_two_builds_on(tmp_path):
         subprocess.run([*command, "--out", str(tmp_path / f"clean{n}"), "--clean"], check=True, timeout=300)
         assert tree(out) == tree(tmp_path / f"clean{n}"), f"after day {n + 1}"
     assert (tmp_path / ".site.cache" / "spare.listing").is_file()
+
+
+def test_an_output_folder_behind_a_loop_of_links_is_a_one_line_error(tmp_path):
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    for out in (tmp_path / "a" / "site", tmp_path / "a"):
+        result = run_cli("build", "--content", CONTENT, "--out", out, "--no-search")
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        assert result.stderr == f"digest: error: {out}: cannot use this folder: a loop of links\n"
