@@ -2,13 +2,46 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import signal
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from digest.config import TopicConfig, TopicRule
+from digest.errors import DigestError
 from digest.models import TopicMatch
 
 #: A rule found in the title counts this many times its weight; in the abstract, once.
 TITLE_FACTOR = 2.0
+
+#: The longest the rules may take on one paper.  Real rules take well under a millisecond; a
+#: regex that backtracks without end ((.|.)*x, .*.*.*x: Python's re has no timeout, and
+#: topics.yaml refuses only the nested repeats it can see) is stopped, and named.
+MATCH_SECONDS = 2.0
+
+
+class _Overrun(Exception):
+    pass
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """Raise _Overrun in the code inside once ``seconds`` have passed (a timer signal, which the
+    regex engine answers; where there is none, or off the main thread, no limit)."""
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def overrun(signum, frame):
+        raise _Overrun
+
+    previous = signal.signal(signal.SIGALRM, overrun)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def match_topics(title: str, abstract: str, topics: Sequence[TopicConfig],
@@ -22,22 +55,28 @@ def match_topics(title: str, abstract: str, topics: Sequence[TopicConfig],
     matches: list[tuple[float, int, TopicMatch]] = []
     title_text = (title, title.lower(), title.isascii())
     abstract_text = (abstract, abstract.lower(), abstract.isascii())
-    for order, topic in enumerate(topics):
-        score = 0.0
-        terms: list[str] = []
-        for rule in topic.rules:
-            # A substring test is far cheaper than the regex; most rules fail it.
-            term = _found(rule, *title_text)
-            factor = TITLE_FACTOR
-            if term is None:
-                term, factor = _found(rule, *abstract_text), 1.0
-            if term is None:
-                continue
-            score += rule.weight * factor
-            if term not in terms:
-                terms.append(term)
-        if terms and score >= topic.min_score:
-            matches.append((-score, order, TopicMatch(topic.slug, score, tuple(terms))))
+    topic = rule = None
+    try:
+        with _time_limit(MATCH_SECONDS):
+            for order, topic in enumerate(topics):
+                score = 0.0
+                terms: list[str] = []
+                for rule in topic.rules:
+                    # A substring test is far cheaper than the regex; most rules fail it.
+                    term = _found(rule, *title_text)
+                    factor = TITLE_FACTOR
+                    if term is None:
+                        term, factor = _found(rule, *abstract_text), 1.0
+                    if term is None:
+                        continue
+                    score += rule.weight * factor
+                    if term not in terms:
+                        terms.append(term)
+                if terms and score >= topic.min_score:
+                    matches.append((-score, order, TopicMatch(topic.slug, score, tuple(terms))))
+    except _Overrun:
+        raise DigestError(f"topics.yaml: topic '{topic.slug}', rule {rule.label}: took more than {MATCH_SECONDS:g} s "
+                          f"on the paper '{title[:60]}'; simplify the pattern") from None
     return tuple(match for _, _, match in sorted(matches, key=lambda m: (m[0], m[1])))
 
 
