@@ -382,6 +382,8 @@ def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
     return config
 
 
+#: Topic slugs name folders and files; a file name may be 255 bytes at most.
+MAX_SLUG = 100
 TOPIC_KEYS = {"slug", "title", "description", "rules", "min_score"}
 RULE_KEYS = {"phrase", "regex", "weight"}
 
@@ -519,6 +521,8 @@ def parse_topics_config(data: Any, path: Path) -> tuple[TopicConfig, ...]:
         slug = check.text(item, "slug", where, required=True)
         if slug and not SLUG_RE.match(slug):
             check.fail(f"{where}slug", f"{show(slug)} is not a slug (lowercase letters, digits and single hyphens)")
+        elif len(slug) > MAX_SLUG:
+            check.fail(f"{where}slug", f"is {len(slug)} characters long; at most {MAX_SLUG}")
         elif slug == OTHER_TOPIC:
             check.fail(f"{where}slug", f"'{OTHER_TOPIC}' is reserved for papers that match no topic")
         elif slug in seen:

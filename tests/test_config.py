@@ -194,6 +194,12 @@ def topic(slug: str, rules: str = "[alpha]") -> str:
     return f"  - slug: {slug}\n    title: T\n    rules: {rules}\n"
 
 
+def test_a_slug_too_long_for_a_file_name(tmp_path):
+    error = only_problem(write(tmp_path, topics=topics_yaml(topic("a" * 260))))
+    assert error.message == "topics[0].slug: is 260 characters long; at most 100"
+    assert load_config(write(tmp_path, topics=topics_yaml(topic("a" * 100)))).topics[0].slug == "a" * 100
+
+
 @pytest.mark.parametrize("slug", ["GPU-Kernels", "gpu kernels", "gpu--kernels", "-gpu", "gpu_kernels", "é"])
 def test_bad_slug(tmp_path, slug):
     folder = write(tmp_path, topics=topics_yaml(topic(f"'{slug}'")))
