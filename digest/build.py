@@ -29,9 +29,10 @@ from digest.dates import filename_date
 from digest.library import EMPTY, build_library, extend_library
 from digest.models import Library, ParsedSnapshot, Snapshot
 from digest.cache import BuildCache, build_lock, cache_dir_for, code_version, folder_hash, key_of
-from digest.inputs import (Checked, _read, _with_bytes, build_date, build_salt, default_templates_dir,
+from digest.inputs import (Checked, _with_bytes, build_date, build_salt, default_templates_dir,
                            manifest_stamp, markdown_hashes, markdown_page_files, markdown_record, markdown_state,
-                           no_snapshots_warning, read_inputs, read_snapshots, snapshot_sources)
+                           no_snapshots_warning, read_inputs, read_snapshot_bytes, read_snapshots,
+                           snapshot_sources)
 from digest.newsletter import newsletter_paths, render_newsletter
 from digest.output import (REUSE, Placed, SiteWriter, check_output_folder, commit_staged, discard_staged,
                            stage_text)
@@ -55,7 +56,7 @@ PER_SNAPSHOT, PER_LIST = 16, 48
 def read_snapshot_file(path: Path, name: str | None = None) -> ParsedSnapshot:
     """Read and parse one snapshot file; ``name`` is how messages refer to it."""
     source = name or str(path)
-    return parse_snapshot(decode_snapshot(_read(path, source), source), source)
+    return parse_snapshot(decode_snapshot(read_snapshot_bytes(path, source), source), source)
 
 
 def load_snapshots(content_dir: Path, today: dt.date, warn: Warn, cache: BuildCache | None = None,

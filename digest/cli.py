@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from digest import __version__
 from digest.errors import DigestError, UsageError, unexpected_error_message
-from digest.inputs import build_date, default_templates_dir
+from digest.inputs import build_date, default_templates_dir, read_snapshot_bytes
 
 # Each command imports what only it needs, so that a build with nothing to do returns before
 # the parsers, Jinja2 and feedgen are even loaded.
@@ -226,10 +226,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     from digest.store import store_snapshot
 
     source = Path(args.file)
-    try:
-        data = source.read_bytes()
-    except OSError as error:
-        raise DigestError(f"cannot read: {error.strerror}", source) from None
+    data = read_snapshot_bytes(source, str(source))
     stored = store_snapshot(args.content, data, str(source), date_option=args.date, force=args.force,
                             today=build_date(), warn=_warn)
     _report_stored(stored, args.quiet)

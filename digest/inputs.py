@@ -51,7 +51,7 @@ def read_bounded(path: Path, limit: int) -> bytes:
         return stream.read(limit + 1)
 
 
-def _read(path: Path, source: str) -> bytes:
+def read_snapshot_bytes(path: Path, source: str) -> bytes:
     """A snapshot file's bytes (see ``read_bounded``)."""
     try:
         return read_bounded(path, MAX_SNAPSHOT_BYTES)
@@ -118,7 +118,7 @@ def scan_snapshots(content_dir: Path, recorded: Mapping[str, Sequence] | None = 
         if isinstance(known, list) and len(known) == 3 and known[1:] == stamp:
             data, sha = None, known[0]
         else:
-            data = _read(path, source)
+            data = read_snapshot_bytes(path, source)
             sha = hashlib.sha256(data).hexdigest()
         files.append((source, data))
         sources.append((path.name, sha))
@@ -128,12 +128,12 @@ def scan_snapshots(content_dir: Path, recorded: Mapping[str, Sequence] | None = 
 
 def _with_bytes(files: Sequence[tuple[str, bytes | None]]) -> list[tuple[str, bytes]]:
     """The files with their bytes, read where ``scan_snapshots`` did not need to."""
-    return [(source, data if data is not None else _read(Path(source), source)) for source, data in files]
+    return [(source, data if data is not None else read_snapshot_bytes(Path(source), source)) for source, data in files]
 
 
 def read_snapshots(content_dir: Path) -> list[tuple[str, bytes]]:
     """(name, bytes) of every snapshot file, in name order."""
-    return [(str(path), _read(path, str(path))) for path in snapshot_files(content_dir / "snapshots")]
+    return [(str(path), read_snapshot_bytes(path, str(path))) for path in snapshot_files(content_dir / "snapshots")]
 
 
 def fingerprint(content_dir: Path, salt: str, today: dt.date,

@@ -358,3 +358,15 @@ def test_entries_named_like_snapshots_that_are_no_files_are_errors_not_left_out(
         folder.rmdir()
         link.unlink()
         pipe.unlink()
+
+
+def test_digest_add_reads_a_file_as_a_build_does(tmp_path):
+    """Bounded and without waiting: a named pipe and an endless file are one-line errors."""
+    content = shutil.copytree(CONTENT, tmp_path / "content")
+    pipe, endless = tmp_path / "2026-01-21.txt", tmp_path / "2026-01-22.txt"
+    os.mkfifo(pipe)
+    endless.symlink_to("/dev/zero")
+    _one_line_error(run_cli("add", "--content", content, pipe, timeout=30), str(pipe), "not a regular file")
+    _one_line_error(run_cli("add", "--content", content, endless, timeout=30), str(endless), "more than 50 MB")
+    assert sorted(p.name for p in (content / "snapshots").iterdir()) == sorted(
+        p.name for p in (CONTENT / "snapshots").iterdir())
