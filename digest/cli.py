@@ -37,7 +37,7 @@ def _date(text: str) -> dt.date:
 
 
 def _positive_int(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
         raise argparse.ArgumentTypeError(f"not a whole number of 1 or more: {text!r}")
     return int(text)
 
@@ -100,12 +100,16 @@ def cmd_build(args: argparse.Namespace) -> int:
             print(f"digest: nothing changed since the last build of {args.out}")
         return 0
     from digest.build import build
+    from digest.parallel import available_cores
     from digest.progress import choose_progress
 
+    # More processes than cores cannot speed up rendering, which keeps a core busy (and -j 100000
+    # would fork one per page).
+    jobs = min(args.jobs, available_cores()) if args.jobs else None
     progress = choose_progress(quiet=args.quiet, verbose=args.verbose)
     try:
         result = build(args.content, args.out, templates_dir=args.templates, warn=_warn, search=args.search,
-                       progress=progress, strict=args.strict, clean=args.clean, jobs=args.jobs,
+                       progress=progress, strict=args.strict, clean=args.clean, jobs=jobs,
                        checked=checked)
     finally:
         progress.close()
@@ -269,7 +273,8 @@ def make_parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--clean", action="store_true",
                            help="ignore what earlier builds left in the cache and redo everything")
     build_cmd.add_argument("-j", "--jobs", type=_positive_int, default=None,
-                           help="worker processes for rendering (default: one per core on large sites)")
+                           help="worker processes for rendering, at most one per core (default: one per core "
+                                "on large sites)")
     build_cmd.set_defaults(func=cmd_build)
 
     check_cmd = commands.add_parser("check", help="check all content and list every problem; write nothing")

@@ -166,12 +166,19 @@ def pick_day(days: Sequence[DayPage], which: str) -> DayPage:
 
 
 def recipients_of(addresses: Sequence[str]) -> list[str]:
-    """Bare addresses from ``Name <a@b>`` or ``a@b`` forms; raises on anything else."""
+    """Bare addresses from ``Name <a@b>`` or ``a@b`` forms; raises on anything else, on a line
+    break or other control character anywhere (``a@b\r\nBcc: c@d`` is no list of addresses),
+    and when there is none at all."""
+    for value in addresses:
+        if not value.strip() or not value.isprintable():
+            raise DigestError(f"not an e-mail address: {value!r}")
     found = []
     for _, address in getaddresses(list(addresses)):
         if not address or "@" not in address or any(c.isspace() for c in address):
             raise DigestError(f"not an e-mail address: {address or ', '.join(addresses)!r}")
         found.append(address)
+    if not found:
+        raise DigestError("no recipient: give one with --to")
     return found
 
 

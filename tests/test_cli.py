@@ -462,3 +462,13 @@ def test_an_ascii_only_standard_output_gets_escapes_not_an_error(tmp_path):
                      env={**os.environ, "PYTHONIOENCODING": "ascii"})
     assert result.returncode == 0, result.stderr
     assert b"M\\xe9lange" in result.stdout
+
+
+def test_more_jobs_than_cores_are_as_many_as_cores(tmp_path):
+    """-j is capped at the cores: a huge number would otherwise fork a process per page."""
+    result = run_cli("build", "--content", CONTENT, "--out", tmp_path / "site", "--no-search", "-j", "100000",
+                     timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "site" / "index.html").is_file()
+    result = run_cli("build", "--content", CONTENT, "--out", tmp_path / "site", "-j", "\u0663")  # an Arabic 3
+    assert result.returncode == 2 and "not a whole number of 1 or more" in result.stderr

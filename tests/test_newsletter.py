@@ -21,7 +21,7 @@ from conftest import ARTIFACTS, BUNDLED, CONTENT, run_cli
 from digest.build import load, template_environment
 from digest.config import EmailConfig
 from digest.errors import DigestError
-from digest.newsletter import render_newsletter, send_message
+from digest.newsletter import recipients_of, render_newsletter, send_message
 
 DAYS = [name.removesuffix(".txt") for name in BUNDLED]
 
@@ -410,3 +410,13 @@ def test_any_text_survives_the_message_exactly(text, html, subject):
     assert b"\n" not in b"".join(lines) and max(map(len, lines)) <= 998
     body = raw.split(b"\r\n\r\n", 1)[1]
     assert all(len(line) <= 76 for line in body.split(b"\r\n"))
+
+
+def test_recipients_are_addresses_and_nothing_else():
+    assert recipients_of(["Ann <a@b.org>, c@d.org", "e@f.org"]) == ["a@b.org", "c@d.org", "e@f.org"]
+    for bad in (["a@b.org\r\nBcc: x@y.org"], [""], ["  "], ["not an address"], ["a@b.org", "x\ty@z.org"]):
+        with pytest.raises(DigestError) as info:
+            recipients_of(bad)
+        assert "not an e-mail address" in str(info.value), bad
+    with pytest.raises(DigestError, match="no recipient"):
+        recipients_of([])
