@@ -361,8 +361,11 @@ def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
             check.fail(f"email.{key}", f"is not one e-mail address (user@host or Name <user@host>; quote a name "
                                        f"with a comma, @ or <): {show(value)}")
     unsubscribe = check.text(raw, "unsubscribe_url", "email.")
-    if unsubscribe and not re.match(r"^(https?://[^\s]+|mailto:[^\s]+@[^\s]+)$", unsubscribe):
-        check.fail("email.unsubscribe_url", f"must be an https:// or mailto: link, not {show(unsubscribe)}")
+    # It goes into List-Unsubscribe as <url>: no bracket, quote or space may end it early.
+    if unsubscribe and (not re.match(r"^(https?://[^\s<>\"'\\]+|mailto:[^\s<>\"'\\]+@[^\s<>\"'\\]+)$", unsubscribe)
+                        or url_problem(unsubscribe)):
+        check.fail("email.unsubscribe_url", f"must be an https:// or mailto: link without spaces, quotes or "
+                                            f"angle brackets, not {show(unsubscribe)}")
     security = check.text(raw, "smtp_security", "email.", default="starttls").lower()
     if security not in ("starttls", "ssl", "none"):
         check.fail("email.smtp_security", f"must be starttls, ssl or none, not {show(security)}")

@@ -687,3 +687,16 @@ def test_topic_title_and_slug_must_not_be_empty(tmp_path, key, value):
 def test_a_phrase_of_only_hyphens(tmp_path):
     error = only_problem(write(tmp_path, topics=topics_yaml(topic("a", "['-', alpha]"))))
     assert error.message.startswith("topics[0].rules[0].phrase: has no words")
+
+
+@pytest.mark.parametrize("url", ["https://x.org/>,<javascript:alert(1)>", 'mailto:a@b.org?subject="><script>',
+                                 "javascript:alert(1)", "https://x.org/a b", "https://x.org:99999/"])
+def test_an_unsubscribe_url_that_could_end_its_header_early_is_refused(tmp_path, url):
+    """It goes into List-Unsubscribe as <url>: a ">" in it would start another, javascript: one."""
+    error = only_problem(write(tmp_path, site=GOOD_SITE + f"email: {{unsubscribe_url: '{url}'}}\n"))
+    assert error.message.startswith("email.unsubscribe_url: must be an https:// or mailto: link")
+
+
+@pytest.mark.parametrize("url", ["https://x.org/unsub?id=1&a=2", "mailto:unsub@x.org?subject=stop"])
+def test_ordinary_unsubscribe_urls(tmp_path, url):
+    assert load_config(write(tmp_path, site=GOOD_SITE + f"email: {{unsubscribe_url: '{url}'}}\n")).email.unsubscribe_url == url
