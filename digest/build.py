@@ -34,8 +34,8 @@ from digest.inputs import (Checked, _with_bytes, build_date, build_salt, default
                            no_snapshots_warning, read_inputs, read_snapshot_bytes, read_snapshots,
                            snapshot_sources)
 from digest.newsletter import newsletter_paths, render_newsletter
-from digest.output import (REUSE, Placed, SiteWriter, check_output_folder, commit_staged, discard_staged,
-                           stage_text)
+from digest.output import (REUSE, Placed, SiteWriter, check_output_apart, check_output_folder, commit_staged,
+                           discard_staged, stage_text)
 from digest.parallel import available_cores, ordered_map
 from digest.progress import Progress
 from digest.pages import (GENERATOR, DayPage, TopicPage, day_markdown, day_pages, slice_ranges, topic_markdown,
@@ -540,7 +540,8 @@ def build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None = None
     has not changed; ``clean`` starts from an empty cache, ``cached=False``
     neither reads nor writes it.  Either way the output is the same.  ``checked`` is what
     ``digest.inputs.check_inputs`` found just before, if the caller asked it."""
-    check_output_folder(out_dir)  # before any work, and before the cache beside it is touched
+    check_output_apart(content_dir, out_dir)  # before any work, and before the cache beside it is touched
+    check_output_folder(out_dir)
     with cyclic_gc_paused(), build_lock(cache_dir_for(out_dir)) if cached else nullcontext():
         return _build(content_dir, out_dir, templates_dir=templates_dir, today=today, warn=warn, search=search,
                       progress=progress, strict=strict, clean=clean, cached=cached, jobs=jobs, checked=checked)

@@ -528,6 +528,17 @@ def resolved_folder(folder: Path) -> Path:
                           folder) from None
 
 
+def check_output_apart(content_dir: Path, out_dir: Path) -> None:
+    """Refuse an output folder that is the content folder, holds it, or lies in the folders of it
+    that digest reads or writes (snapshots/, dates/, topics/): a build replaces its output folder
+    whole and keeps its cache beside it.  A folder such as content/site is fine."""
+    content, out = resolved_folder(content_dir), resolved_folder(out_dir)
+    owned = [content / name for name in ("snapshots", "dates", "topics")]
+    if out == content or out in content.parents or any(out == folder or folder in out.parents for folder in owned):
+        raise DigestError(f"cannot build into this folder: it is, holds or lies in a folder of the content folder "
+                          f"{content_dir} that digest reads or writes; choose another --out", out_dir)
+
+
 def check_output_folder(out_dir: Path) -> None:
     """Refuse an output folder that exists and was not built by digest (it would be replaced)."""
     out_dir = resolved_folder(out_dir)

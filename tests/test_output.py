@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -305,3 +306,16 @@ def test_an_output_folder_behind_a_loop_of_links_is_a_one_line_error(tmp_path):
         result = run_cli("build", "--content", CONTENT, "--out", out, "--no-search")
         assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
         assert result.stderr == f"digest: error: {out}: cannot use this folder: a loop of links\n"
+
+
+def test_an_output_folder_in_the_way_of_the_content_folder_is_refused(tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    (content / "dates" / "fresh").mkdir()
+    before = tree(content)
+    for out in (content, content / "dates" / "fresh", content / "snapshots" / "site", content / "topics", tmp_path):
+        result = run_cli("build", "--content", content, "--out", out, "--no-search")
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        assert result.stderr.startswith(f"digest: error: {out}: cannot build into this folder"), result.stderr
+        assert tree(content) == before
+    assert run_cli("build", "--content", content, "--out", content / "site", "--no-search").returncode == 0
