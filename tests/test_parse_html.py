@@ -639,3 +639,13 @@ def test_many_headings_that_link_to_no_paper_take_time_in_proportion():
     cards = parse_snapshot(page, "2026-01-21.html").cards
     assert time.perf_counter() - start < 4
     assert len(cards) == 400 and cards[-1].title == "Near" and cards[-1].line == 401
+
+
+def test_a_count_of_thousands_of_digits_is_no_count():
+    page = ('<html><body><article><h3><a href="/papers/2601.00001">A title</a></h3>'
+            '<p>An abstract long enough to be one, with several words in it for the parser.</p>'
+            '<a href="/papers/2601.00001#community">' + "9," * 3000 + '9</a>'
+            '<a href="https://github.com/a/b">1.' + "9" * 5000 + 'k</a></article></body></html>')
+    [card] = parse_snapshot(page, "2026-01-21.html").cards
+    assert card.comments is None and card.github == "https://github.com/a/b"
+    assert card.github_stars == 1999  # "1.999…k": the fraction to three places

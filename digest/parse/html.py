@@ -515,13 +515,13 @@ def _organization(link: Tag, href: str) -> Organization | None:
 def _number(text: str) -> int | None:
     """A count as the page shows it: ``6``, ``1,234``, ``12.6k``; None when there is none."""
     match = _NUMBER_RE.search(text)
-    if not match:
+    if not match or len(match["int"]) > 20:  # no count has that many digits (and int() refuses thousands)
         return None
     whole = int(match["int"].replace(",", ""))
     if not match["unit"]:
         return whole
     scale = 1000 if match["unit"] in "kK" else 1_000_000
-    fraction = match["frac"] or ""
+    fraction = (match["frac"] or "")[:3]
     return whole * scale + (int(fraction) * scale // 10 ** len(fraction) if fraction else 0)
 
 
