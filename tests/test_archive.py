@@ -265,8 +265,9 @@ def test_a_new_day_reads_only_its_own_snapshot(corpus, tmp_path, monkeypatch):
     out = tmp_path / "site"
     build(content, out, today=TODAY)
     read: list[str] = []
-    original = digest.inputs._read
-    monkeypatch.setattr(digest.inputs, "_read", lambda path, source: read.append(Path(source).name) or original(path, source))
+    original = digest.inputs.read_snapshot_bytes
+    monkeypatch.setattr(digest.inputs, "read_snapshot_bytes",
+                        lambda path, source: read.append(Path(source).name) or original(path, source))
     new = add_days(corpus, content, 1)[0]
     build(content, out, today=TODAY)
     assert read == [new.name]

@@ -110,15 +110,16 @@ def _alive(pid: int) -> bool:
 @pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
 def test_workers_end_when_the_build_is_killed(tmp_path):
     content = synthetic_corpus(tmp_path / "content", 30)
-    # -j 3: this process and two forked workers.
-    process = subprocess.Popen([sys.executable, "-m", "digest", "build", "--clean", "--no-search", "-q", "-j", "3",
+    # -j 2 (at most one per core, and the machines that run this have two or more): this process
+    # and one forked worker.
+    process = subprocess.Popen([sys.executable, "-m", "digest", "build", "--clean", "--no-search", "-q", "-j", "2",
                                 "--content", str(content), "--out", str(tmp_path / "site")])
     workers: set[int] = set()
     deadline = time.monotonic() + 120
-    while len(workers) < 2 and process.poll() is None and time.monotonic() < deadline:
+    while not workers and process.poll() is None and time.monotonic() < deadline:
         workers = _children(process.pid)
         time.sleep(0.02)
-    assert len(workers) == 2, "the build should have started two workers"
+    assert len(workers) == 1, "the build should have started a worker"
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
     deadline = time.monotonic() + 10
