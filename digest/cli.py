@@ -374,24 +374,20 @@ class StandardOutput:
             stream.reconfigure(errors="backslashreplace")
         self._stream, self._name = stream, name
 
-    def _failed(self, error: Exception) -> DigestError:
-        return DigestError(f"cannot write to standard {self._name}: {getattr(error, 'strerror', None) or error}")
-
     def write(self, text: str) -> int:
-        try:
-            return self._stream.write(text)
-        except BrokenPipeError:
-            raise
-        except (OSError, ValueError) as error:
-            raise self._failed(error) from None
+        return self._guarded(self._stream.write, text)
 
     def flush(self) -> None:
+        self._guarded(self._stream.flush)
+
+    def _guarded(self, call, *args):
         try:
-            self._stream.flush()
-        except BrokenPipeError:
+            return call(*args)
+        except BrokenPipeError:  # a reader that stopped reading, as head does: not an error to tell
             raise
-        except (OSError, ValueError) as error:
-            raise self._failed(error) from None
+        except (OSError, ValueError) as error:  # ValueError: the stream was closed
+            raise DigestError(f"cannot write to standard {self._name}: "
+                              f"{getattr(error, 'strerror', None) or error}") from None
 
     def __getattr__(self, name: str):
         return getattr(self._stream, name)
