@@ -619,9 +619,11 @@ def test_deeply_nested_text_takes_time_in_proportion():
     page = ('<html><body><article><h3><a href="/papers/2601.00001">A title</a></h3>'
             + "<span>" * 240 + words + "</span>" * 240 + "</article></body></html>")
     start = time.perf_counter()
-    [card] = parse_snapshot(page, "2026-01-21.html").cards
+    [card] = parse_html_snapshot(page, "2026-01-21.html").cards  # the page parser alone: no length limit
     assert time.perf_counter() - start < 4
     assert card.title == "A title" and card.abstract == words.strip()
+    with pytest.raises(SnapshotError, match="card 1 has an abstract of 1,999,999 characters"):
+        parse_snapshot(page, "2026-01-21.html")
 
 
 def test_many_headings_that_link_to_no_paper_take_time_in_proportion():

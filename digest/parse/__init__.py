@@ -32,6 +32,12 @@ PARSERS = (
 
 
 
+#: The longest title and abstract a card may have: arXiv allows 1,920 characters of abstract
+#: and titles of a line or two.  Longer text is no paper's, and would make every page, feed and
+#: e-mail that shows it as large (topic rules alone would take seconds on a megabyte of it).
+MAX_TITLE = 1_000
+MAX_ABSTRACT = 20_000
+
 #: The most papers a snapshot may list: a day has dozens, and a file of thousands would make as many
 #: pages before failing on its e-mail's size.
 MAX_CARDS = 1000
@@ -92,7 +98,13 @@ _TEXT_FIELDS = tuple(field.name for field in fields(Card) if field.name not in (
 
 
 def _fit_card(card: Card, source: str) -> Card:
-    """The card with every text fit for output (see ``_fit``); a title of nothing else is an error."""
+    """The card with every text fit for output (see ``_fit``); a title of nothing else is an error,
+    as is a title or abstract far longer than any paper's (see MAX_TITLE, MAX_ABSTRACT)."""
+    for name, text, limit in (("title", card.title, MAX_TITLE), ("abstract", card.abstract, MAX_ABSTRACT)):
+        if len(text) > limit:
+            raise SnapshotError(f"card {card.rank} has {'an' if name == 'abstract' else 'a'} {name} of "
+                                f"{len(text):,} characters, where a paper's has at most a few thousand "
+                                f"(digest takes up to {limit:,})", source, card.line or None)
     changed = {}
     for name in _TEXT_FIELDS:
         value = getattr(card, name)
