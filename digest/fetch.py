@@ -26,8 +26,15 @@ def api_request_url(api_url: str, date: dt.date | None) -> str:
 
 def download(url: str, *, timeout: float) -> bytes:
     """The body of a GET request; every failure becomes a one-line DigestError."""
-    if urlsplit(url).scheme not in ("http", "https"):
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number up to 65535
+    except ValueError as error:
+        raise DigestError(f"not a URL: {url!r} ({error})") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
         raise DigestError(f"can only fetch http(s) URLs, not {url!r}")
+    if not 0 < timeout < float("inf"):  # also refuses NaN
+        raise DigestError(f"the timeout must be a number of seconds above 0, not {timeout:g}")
     request = urllib.request.Request(url, headers={"User-Agent": f"digest/{__version__}",
                                                    "Accept": "application/json"})
     try:
@@ -45,6 +52,8 @@ def download(url: str, *, timeout: float) -> bytes:
         raise DigestError(f"no answer from {url} within {timeout:g} s") from None
     except OSError as error:
         raise DigestError(f"download from {url} failed: {error.strerror or error}") from None
+    except ValueError as error:  # http.client.InvalidURL and the like
+        raise DigestError(f"cannot fetch {url!r}: {error}") from None
     if len(data) > MAX_BYTES:
         raise DigestError(f"the answer from {url} is larger than {MAX_BYTES // (1024 * 1024)} MB; not a day of papers")
     return data

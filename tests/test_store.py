@@ -200,6 +200,17 @@ def test_fetch_refuses_non_http_urls(content_copy):
     assert result.returncode == 1 and "only fetch http(s) URLs" in result.stderr
 
 
+@pytest.mark.parametrize("url, timeout, message", [
+    ("http://127.0.0.1:9/", "-1", "the timeout must be a number of seconds above 0, not -1"),
+    ("http://127.0.0.1:9/", "nan", "the timeout must be a number of seconds above 0, not nan"),
+    ("http://[::1/", "1", "not a URL: 'http://[::1/' (Invalid IPv6 URL)"),
+    ("http://127.0.0.1:99999/", "1", "not a URL: 'http://127.0.0.1:99999/' (Port out of range 0-65535)"),
+])
+def test_fetch_refuses_a_malformed_url_or_timeout_in_one_line(content_copy, url, timeout, message):
+    result = run_cli("fetch", "--url", url, "--timeout", timeout, "--content", content_copy)
+    assert result.returncode == 1 and result.stderr == f"digest: error: {message}\n"
+
+
 def test_the_daily_recipe_runs_end_to_end(tmp_path, content_copy, api):
     """The script the README's cron line and CI workflow call: fetch, build, send."""
     from aiosmtpd.controller import Controller
