@@ -556,6 +556,19 @@ def replace_site(files: dict[str, bytes | _Reuse], out_dir: Path, *, version: st
         return writer.commit(version=version)
 
 
+def write_temporary(temporary: Path, data: bytes) -> None:
+    """Write a temporary file that is then renamed into place, as a new file: whatever holds the
+    name first (a file left by a killed build, or a link planted to make digest write elsewhere)
+    is removed, never followed."""
+    try:
+        temporary.unlink()
+    except FileNotFoundError:
+        pass
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    with open(os.open(temporary, flags, 0o666), "wb") as stream:
+        stream.write(data)
+
+
 def stage_text(root: Path, path: str, text: str) -> Path | None:
     """Write ``text`` into a temporary file beside ``root/path`` if it differs from that file;
     returns the temporary file, or None when the file already holds exactly this text."""
@@ -568,9 +581,9 @@ def stage_text(root: Path, path: str, text: str) -> Path | None:
             return None
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(f".{target.name}.tmp")
-        temporary.write_bytes(data)
+        write_temporary(temporary, data)
     except OSError as error:
-        raise DigestError(f"could not write: {error.strerror or error}", error.filename or root) from None
+        raise DigestError(f"could not write: {error.strerror or error}", error.filename or target) from None
     return temporary
 
 

@@ -14,6 +14,7 @@ from pathlib import Path, PurePath
 
 from digest.build import read_snapshot_file
 from digest.inputs import snapshot_files
+from digest.output import write_temporary
 from digest.dates import resolve_snapshot_dates
 from digest.errors import DigestError
 from digest.models import Snapshot
@@ -66,7 +67,7 @@ def store_snapshot(content_dir: Path, data: bytes, incoming: str, *, date_option
     try:
         folder.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(f".{target.name}.tmp")
-        temporary.write_bytes(data)
+        write_temporary(temporary, data)
         os.replace(temporary, target)
     except OSError as error:
         raise DigestError(f"cannot write: {error.strerror}", error.filename or target) from None

@@ -374,3 +374,24 @@ def test_digest_add_reads_a_file_as_a_build_does(tmp_path):
     _one_line_error(run_cli("add", "--content", content, endless, timeout=30), str(endless), "more than 50 MB")
     assert sorted(p.name for p in (content / "snapshots").iterdir()) == sorted(
         p.name for p in (CONTENT / "snapshots").iterdir())
+
+
+def test_a_link_planted_where_a_temporary_file_goes_is_replaced_not_followed(tmp_path):
+    """Markdown pages and added snapshots are written to a temporary name first; a link put there
+    must not make digest write to where it points."""
+    content = shutil.copytree(CONTENT, tmp_path / "content")
+    victim = tmp_path / "victim.md"
+    victim.write_text("mine")
+    (content / "dates" / ".2026-01-19.md.tmp").symlink_to(victim)
+    (content / "dates" / "2026-01-19.md").unlink()  # so that the build writes it
+    result = run_cli("build", "--content", content, "--out", tmp_path / "site", "--no-search")
+    assert result.returncode == 0, result.stderr
+    assert victim.read_text() == "mine"
+    page = content / "dates" / "2026-01-19.md"
+    assert page.is_file() and not page.is_symlink() and "generator: digest" in page.read_text()
+    (content / "snapshots" / ".2026-01-21.txt.tmp").symlink_to(victim)
+    new = tmp_path / "2026-01-21.txt"
+    new.write_text((CONTENT / "snapshots" / "2026-01-19.txt").read_text().replace("\nJan 19\n", "\nJan 21\n"))
+    result = run_cli("add", "--content", content, new)
+    assert result.returncode == 0, result.stderr
+    assert victim.read_text() == "mine" and not (content / "snapshots" / "2026-01-21.txt").is_symlink()
