@@ -10,6 +10,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -361,11 +362,18 @@ def main(argv: list[str] | None = None) -> int:
         return 70
 
 
+#: Characters a terminal acts on rather than shows (other than line ends and tabs): control
+#: characters, which can clear the screen or retitle the window, and the bidirectional
+#: overrides, which reorder what is shown.  Messages quote snapshot text, which may hold them.
+_TERMINAL_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 class StandardOutput:
     """The command's standard output or error.  A write that fails (a full disk, a closed
     stream) is a DigestError, told in one line, not a bug; a character the stream's encoding
-    lacks (PYTHONIOENCODING=ascii) is written as an escape; a stream closed before digest
-    started (``>&-``) takes the output nowhere."""
+    lacks (PYTHONIOENCODING=ascii) is written as an escape, as is a character a terminal would
+    act on (see _TERMINAL_CONTROLS); a stream closed before digest started (``>&-``) takes the
+    output nowhere."""
 
     def __init__(self, stream, name: str):
         if stream is None:
@@ -375,6 +383,8 @@ class StandardOutput:
         self._stream, self._name = stream, name
 
     def write(self, text: str) -> int:
+        if not text.isprintable():
+            text = _TERMINAL_CONTROLS.sub(lambda match: match[0].encode("unicode_escape").decode("ascii"), text)
         return self._guarded(self._stream.write, text)
 
     def flush(self) -> None:

@@ -472,3 +472,15 @@ def test_more_jobs_than_cores_are_as_many_as_cores(tmp_path):
     assert (tmp_path / "site" / "index.html").is_file()
     result = run_cli("build", "--content", CONTENT, "--out", tmp_path / "site", "-j", "\u0663")  # an Arabic 3
     assert result.returncode == 2 and "not a whole number of 1 or more" in result.stderr
+
+
+def test_terminal_controls_from_a_snapshot_reach_the_terminal_as_escapes(tmp_path):
+    """An error quotes the card's title as the file has it: an escape sequence in it must not
+    clear the screen or retitle the window."""
+    content = copy_content(tmp_path / "content")
+    (content / "snapshots" / "2026-01-21.txt").write_bytes(
+        b"Daily Papers\n\nJan 21\n\nT\x1b[2J\x1b]0;owned\x07\x08 \xe2\x80\xae title\n")
+    result = run_cli("build", "--content", content, "--out", tmp_path / "site")
+    assert result.returncode == 1
+    assert "card 'T\\x1b[2J\\x1b]0;owned\\x07\\x08 \\u202e title' has a title but no abstract" in result.stderr
+    assert not any(c in result.stderr for c in "\x1b\x07\x08\u202e")
