@@ -203,9 +203,13 @@ def resolve_snapshot_dates(
         year = today.year
         while year > 1990 and not (rule.fits(year) and dt.date(year, rule.month, rule.day) <= today):
             year -= 1
-        if year <= 1990:
-            year = today.year
         snapshot = parsed[index]
+        if year <= 1990:
+            # None before today fits (a build date of 1970 from SOURCE_DATE_EPOCH=0): the earliest after it.
+            year = next((y for y in range(today.year, today.year + 9) if rule.fits(y)), None)
+            if year is None:
+                raise SnapshotError(f"no year fits the list day '{snapshot.list_day.text()}': name the file "
+                                    f"YYYY-MM-DD.txt or give --date", snapshot.source, snapshot.list_day_line)
         warn(f"{snapshot.source}:{snapshot.list_day_line}: assumed the list day "
              f"{snapshot.list_day.text()} is in {year}; name the file YYYY-MM-DD.txt or give --date")
         resolved[index] = Resolution(year, "assumed")

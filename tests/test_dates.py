@@ -337,3 +337,11 @@ def test_build_date_rejects_garbage(garbage):
         build_date({"SOURCE_DATE_EPOCH": garbage})
     assert "SOURCE_DATE_EPOCH" in str(info.value)
     assert garbage in str(info.value)
+
+
+def test_a_build_date_before_any_fitting_year_takes_the_first_after_it():
+    """SOURCE_DATE_EPOCH=0 makes the build date 1970, when no Feb 29 had passed since 1990."""
+    warnings = []
+    [snapshot] = resolve_snapshot_dates([parse_text_snapshot("Daily Papers\n\nFeb 29\n\nT\n\nAn abstract.\n", "x.txt")],
+                                        today=dt.date(1970, 1, 1), warn=warnings.append)
+    assert snapshot.date == dt.date(1972, 2, 29) and "assumed the list day Feb 29 is in 1972" in warnings[0]
