@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import CONTENT, run_cli
 from digest.serve import generated
 
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -158,3 +159,10 @@ def test_a_bug_in_a_rebuild_is_told_in_one_line_and_the_server_keeps_serving(tmp
     assert urls, "the server started after the failed build"
     assert reported == ["digest: error: internal error (ZeroDivisionError: division by zero); this is a bug in "
                         "digest: please report it (DIGEST_TRACEBACK=1 shows where)"]
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "http"])
+def test_a_port_that_is_no_port_is_refused_before_building(tmp_path, port):
+    result = run_cli("serve", "--content", CONTENT, "--out", tmp_path / "site", f"--port={port}", timeout=30)
+    assert result.returncode == 2 and f"not a port number from 0 to 65535: '{port}'" in result.stderr
+    assert not (tmp_path / "site").exists()
