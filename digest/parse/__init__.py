@@ -59,8 +59,13 @@ def decode_snapshot(data: bytes, source: str) -> str:
 
 def parse_snapshot(text: str, source: str) -> ParsedSnapshot:
     """Parse a snapshot of any supported format, recognised by its content, not its file name."""
-    for _, looks_like, parse in PARSERS:
+    for name, looks_like, parse in PARSERS:
         if looks_like(text):
+            if name in ("text", "crawler dump") and (blocks := text.count("\n\n")) > 20 * MAX_CARDS:
+                # Cards are a few blocks each: millions of blocks would take gigabytes to split
+                # before the cards could be counted.
+                raise SnapshotError(f"not a day's list: {blocks:,} blocks of text, where a day's cards make a few "
+                                    f"hundred (digest takes up to {MAX_CARDS:,} cards)", source, 1)
             parsed = parse(text, source)
             if len(parsed.cards) > MAX_CARDS:
                 raise SnapshotError(f"not a day's list: {len(parsed.cards):,} papers, where a day has at most a few "
