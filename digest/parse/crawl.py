@@ -497,7 +497,9 @@ def parse_tail(tail: list[MetaLine], source: str) -> Meta:
     """The meta of a card from the lines after its abstract: who, ``·``, date, comment count."""
     for index, line in enumerate(tail):
         for position in [m.start() for m in re.finditer("·", line.text)]:
-            before, after = line.text[:position].strip(), line.text[position + 1:].strip()
+            if len(line.text) - position > 100:
+                continue  # what follows is too long to be a date: not cut out (a line of dots is not quadratic)
+            after = line.text[position + 1:].strip()
             date_line = line
             if not after and index + 1 < len(tail):
                 date_line, after = tail[index + 1], tail[index + 1].text
@@ -507,7 +509,7 @@ def parse_tail(tail: list[MetaLine], source: str) -> Meta:
             published = parse_date_text(match, source, date_line.number)
             if published is None:
                 continue
-            who_line = line
+            who_line, before = line, line.text[:position].strip()
             if not before and index > 0 and looks_like_who(tail[index - 1]):
                 who_line, before = tail[index - 1], tail[index - 1].text
             organization, authors = who_of(who_line, before, source)
