@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import socket
 import urllib.error
 import urllib.request
@@ -54,6 +55,8 @@ def download(url: str, *, timeout: float) -> bytes:
         raise DigestError(f"download from {url} failed: {error.strerror or error}") from None
     except ValueError as error:  # http.client.InvalidURL and the like
         raise DigestError(f"cannot fetch {url!r}: {error}") from None
+    except http.client.HTTPException as error:  # a status line, header or chunk that is not HTTP
+        raise DigestError(f"the answer from {url} is not valid HTTP ({type(error).__name__})") from None
     if len(data) > MAX_BYTES:
         raise DigestError(f"the answer from {url} is larger than {MAX_BYTES // (1024 * 1024)} MB; not a day of papers")
     return data

@@ -256,3 +256,28 @@ def test_the_example_workflow_runs_the_daily_recipe():
     # Credentials come from the CI's secret store, never from files.
     assert recipe["env"]["DIGEST_SMTP_PASSWORD"] == "${{ secrets.DIGEST_SMTP_PASSWORD }}"
     assert any(step.get("with", {}).get("path") == "site" for step in steps)
+
+
+@pytest.mark.parametrize("answer", [b"GARBAGE\r\n\r\n", b"HTTP/9.9 200 OK\r\n\r\n",
+                                    b"HTTP/1.1 200 OK\r\n" + b"X-A: b\r\n" * 200 + b"\r\n",
+                                    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"])
+def test_fetch_from_a_server_that_does_not_speak_http_is_a_clear_error(content_copy, answer):
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        port = server.getsockname()[1]
+
+        def answer_once() -> None:
+            connection, _ = server.accept()
+            with connection:
+                connection.recv(65536)
+                connection.sendall(answer)
+
+        thread = threading.Thread(target=answer_once, daemon=True)
+        thread.start()
+        result = run_cli("fetch", "--url", f"http://127.0.0.1:{port}/", "--date", "2026-01-21", "--timeout", "5",
+                         "--content", content_copy, timeout=60)
+        thread.join(timeout=10)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("digest: error: ") and "internal error" not in line, line
