@@ -225,6 +225,9 @@ def send_message(message: bytes, recipients: Sequence[str], mail: EmailConfig,
         raise DigestError(f"TLS with the SMTP server {where} failed: {error.reason or error}") from None
     except OSError as error:
         raise DigestError(f"cannot reach the SMTP server {where}: {error.strerror or error}") from None
+    except UnicodeError:  # smtplib speaks ASCII: a non-ASCII address, user name or password
+        raise DigestError(f"cannot send through {where}: an address, DIGEST_SMTP_USER or DIGEST_SMTP_PASSWORD "
+                          f"holds characters SMTP cannot carry here (non-ASCII)") from None
     if refused:
         address, (code, _) = next(iter(refused.items()))
         raise DigestError(f"the SMTP server {where} refused the recipient {address}: {code}")

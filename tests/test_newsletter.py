@@ -420,3 +420,13 @@ def test_recipients_are_addresses_and_nothing_else():
         assert "not an e-mail address" in str(info.value), bad
     with pytest.raises(DigestError, match="no recipient"):
         recipients_of([])
+
+
+def test_a_non_ascii_recipient_is_a_clear_error_and_nothing_is_sent(content_copy, smtp_server):
+    recorder = Recorder()
+    use_server(content_copy, smtp_server(recorder))
+    result = run_cli("send", "--to", "jösé@exämple.org", "--content", content_copy)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert "holds characters SMTP cannot carry here (non-ASCII)" in line
+    assert recorder.messages == []
