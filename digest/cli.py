@@ -10,14 +10,13 @@ import argparse
 import datetime as dt
 import json
 import os
-import re
 import sys
 from pathlib import Path
 
 from typing import TYPE_CHECKING
 
 from digest import __version__
-from digest.errors import DigestError, UsageError, unexpected_error_message
+from digest.errors import DigestError, UsageError, shown, unexpected_error_message
 from digest.inputs import build_date, default_templates_dir, read_snapshot_bytes
 
 # Each command imports what only it needs, so that a build with nothing to do returns before
@@ -27,7 +26,7 @@ if TYPE_CHECKING:
 
 
 def _warn(message: str) -> None:
-    print(f"digest: warning: {message}", file=sys.stderr)
+    print(f"digest: warning: {shown(message)}", file=sys.stderr)
 
 
 def _date(text: str) -> dt.date:
@@ -138,7 +137,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     report = check_content(args.content, today=build_date(), templates_dir=args.templates)
     for error in report.errors:
         for line in error.splitlines():
-            print(f"digest: error: {line}", file=sys.stderr)
+            print(f"digest: error: {shown(line)}", file=sys.stderr)
     for warning in report.warnings:
         _warn(warning)
     failed = bool(report.errors) or (args.strict and bool(report.warnings))
@@ -348,11 +347,11 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         return args.func(args)
     except UsageError as error:
-        print(f"digest: error: {error}", file=sys.stderr)
+        print(f"digest: error: {shown(str(error))}", file=sys.stderr)
         return 2
     except DigestError as error:
         for line in str(error).splitlines():
-            print(f"digest: error: {line}", file=sys.stderr)
+            print(f"digest: error: {shown(line)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("digest: interrupted", file=sys.stderr)
@@ -364,22 +363,15 @@ def main(argv: list[str] | None = None) -> int:
         # A failed build has left the site as it was either way.
         if os.environ.get("DIGEST_TRACEBACK"):
             raise
-        print(f"digest: error: {unexpected_error_message(error)}", file=sys.stderr)
+        print(f"digest: error: {shown(unexpected_error_message(error))}", file=sys.stderr)
         return 70
-
-
-#: Characters a terminal acts on rather than shows (other than line ends and tabs): control
-#: characters, which can clear the screen or retitle the window, and the bidirectional
-#: overrides, which reorder what is shown.  Messages quote snapshot text, which may hold them.
-_TERMINAL_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 class StandardOutput:
     """The command's standard output or error.  A write that fails (a full disk, a closed
     stream) is a DigestError, told in one line, not a bug; a character the stream's encoding
-    lacks (PYTHONIOENCODING=ascii) is written as an escape, as is a character a terminal would
-    act on (see _TERMINAL_CONTROLS); a stream closed before digest started (``>&-``) takes the
-    output nowhere."""
+    lacks (PYTHONIOENCODING=ascii) is written as an escape; a stream closed before digest
+    started (``>&-``) takes the output nowhere."""
 
     def __init__(self, stream, name: str):
         if stream is None:
@@ -389,8 +381,6 @@ class StandardOutput:
         self._stream, self._name = stream, name
 
     def write(self, text: str) -> int:
-        if not text.isprintable():
-            text = _TERMINAL_CONTROLS.sub(lambda match: match[0].encode("unicode_escape").decode("ascii"), text)
         return self._guarded(self._stream.write, text)
 
     def flush(self) -> None:
@@ -420,7 +410,7 @@ def run() -> None:
     except BrokenPipeError:
         code = code or 1
     except DigestError as error:
-        print(f"digest: error: {error}", file=sys.stderr)
+        print(f"digest: error: {shown(str(error))}", file=sys.stderr)
         code = code or 1
     try:
         sys.stderr.flush()

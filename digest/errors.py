@@ -6,6 +6,7 @@ gives the one-line message the CLI prints: ``file:line: what is wrong``.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 
@@ -53,3 +54,16 @@ def unexpected_error_message(error: Exception) -> str:
     detail = " ".join(str(error).split())[:200]
     return (f"internal error ({type(error).__name__}{': ' + detail if detail else ''}); "
             f"this is a bug in digest: please report it (DIGEST_TRACEBACK=1 shows where)")
+
+
+#: Characters a terminal acts on rather than shows (other than line ends and tabs): control
+#: characters, which can clear the screen or retitle the window, and the bidirectional
+#: overrides, which reorder what is shown.  Messages quote snapshot text, which may hold them.
+_TERMINAL_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def shown(message: str) -> str:
+    """A message as a terminal may show it: what it would act on (see _TERMINAL_CONTROLS) as escapes."""
+    if message.isprintable():
+        return message
+    return _TERMINAL_CONTROLS.sub(lambda match: match[0].encode("unicode_escape").decode("ascii"), message)

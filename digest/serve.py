@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digest.errors import DigestError, unexpected_error_message
+from digest.errors import DigestError, shown, unexpected_error_message
 from digest.output import resolved_folder
 
 STATE = "/__digest__/state"
@@ -139,12 +139,12 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
         except DigestError as error:
             state.failed(str(error))
             for line in str(error).splitlines():
-                report(f"digest: error: {line}")
+                report(f"digest: error: {shown(line)}")
         except Exception as error:  # noqa: BLE001 - a bug in digest: told, and the last good site still served
             if os.environ.get("DIGEST_TRACEBACK"):
                 raise
             state.failed(unexpected_error_message(error))
-            report(f"digest: error: {unexpected_error_message(error)}")
+            report(f"digest: error: {shown(unexpected_error_message(error))}")
         else:
             state.succeeded()
 
@@ -170,7 +170,7 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
         for changes in watch(*watched, stop_event=stop, debounce=300, step=100, yield_on_timeout=False,
                              watch_filter=lambda change, path: not generated(Path(path), content_dir)):
             names = sorted({Path(p).name for _, p in changes})
-            report(f"digest: changed: {', '.join(names[:5])}{' …' if len(names) > 5 else ''}; rebuilding")
+            report(shown(f"digest: changed: {', '.join(names[:5])}{' …' if len(names) > 5 else ''}; rebuilding"))
             build_now()
     finally:
         server.shutdown()
