@@ -28,10 +28,10 @@ from digest.archive import Changes, Model, extended_model, model_from_record, mo
 from digest.dates import filename_date
 from digest.library import EMPTY, build_library, extend_library
 from digest.models import Library, ParsedSnapshot, Snapshot
-from digest.cache import BuildCache, build_lock, cache_dir_for, code_version, folder_hash, key_of
+from digest.cache import BuildCache, build_lock, cache_dir_for, code_version, file_sha256, folder_hash, key_of
 from digest.inputs import (Checked, _with_bytes, build_date, build_salt, default_templates_dir,
                            manifest_stamp, markdown_hashes, markdown_page_files, markdown_record, markdown_state,
-                           no_snapshots_warning, read_inputs, read_snapshot_bytes, read_snapshots,
+                           no_snapshots_warning, read_bounded, read_inputs, read_snapshot_bytes, read_snapshots,
                            snapshot_sources)
 from digest.newsletter import newsletter_paths, render_newsletter
 from digest.output import (REUSE, Placed, SiteWriter, check_output_apart, check_output_folder, commit_staged,
@@ -168,7 +168,7 @@ def model_salt(content_dir: Path) -> str:
     parts = [code_version()]
     for name in ("site.yaml", "topics.yaml"):
         path = content_dir / name
-        parts.append(hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "-")
+        parts.append(file_sha256(path) if path.is_file() else "-")
     return key_of(*parts)
 
 
@@ -226,6 +226,21 @@ def _extended(previous: Model, files, sources, config: Config, today: dt.date, w
     if extension is None:
         return None
     return extended_model(previous, extension.state, extension.papers, extension.days, sources, named=True)
+
+
+#: A style sheet, script or image of the templates; far larger is a mistake, not an asset.
+MAX_ASSET_BYTES = 20 * 1024 * 1024
+
+
+def read_asset(path: Path) -> bytes:
+    """An asset's bytes; DigestError for one too large, or not readable."""
+    try:
+        data = read_bounded(path, MAX_ASSET_BYTES)
+    except OSError as error:
+        raise DigestError(f"cannot read: {error.strerror or error}", path) from None
+    if len(data) > MAX_ASSET_BYTES:
+        raise DigestError(f"asset larger than {MAX_ASSET_BYTES // (1024 * 1024)} MB", path)
+    return data
 
 
 def template_environment(templates_dir: Path | None, compiled: Path | None = None):
@@ -370,7 +385,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
         assets = templates / "assets"
         if assets.is_dir():
             for asset in sorted(p for p in assets.rglob("*") if p.is_file()):
-                writer.add("assets/" + asset.relative_to(assets).as_posix(), asset.read_bytes())
+                writer.add("assets/" + asset.relative_to(assets).as_posix(), read_asset(asset))
         with progress.stage("made the Markdown pages"):
             markdown: dict[str, MarkdownPage] = dict(kept_markdown)
             try:

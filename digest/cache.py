@@ -38,6 +38,7 @@ import json
 import os
 import pickle
 import shutil
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -71,13 +72,26 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file's bytes, read in blocks: a file of gigabytes is hashed, not held.
+    A named pipe, device or socket is refused (it would make digest wait, or read for ever)."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with open(descriptor, "rb") as stream:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                raise DigestError("not a regular file", path)
+            return hashlib.file_digest(stream, "sha256").hexdigest()
+    except OSError as error:
+        raise DigestError(f"cannot read: {error.strerror or error}", path) from None
+
+
 def folder_hash(folder: Path) -> str:
     """A hash of every file's name and bytes under a folder."""
     digest = hashlib.sha256()
     if folder.is_dir():
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
+            digest.update(bytes.fromhex(file_sha256(path)))
     return digest.hexdigest()
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from digest.build import cyclic_gc_paused, gather, read_snapshot_file
-from digest.inputs import markdown_page_obstacles, no_snapshots_warning, snapshot_entries
+from digest.inputs import NOT_A_PAGE, markdown_page_obstacles, no_snapshots_warning, snapshot_entries
 from digest.config import load_config
 from digest.dates import resolve_snapshot_dates
 from digest.errors import ConfigErrors, DigestError, SnapshotError
@@ -60,7 +60,7 @@ def check_content(content_dir: Path, *, today: dt.date, templates_dir: Path | No
     if not files and (content_dir / "snapshots").is_dir():
         report.warnings.append(no_snapshots_warning(content_dir / "snapshots"))
     for path in markdown_page_obstacles(content_dir):
-        report.errors.append(str(DigestError("not a file, named like a generated Markdown page: move it away", path)))
+        report.errors.append(str(DigestError(NOT_A_PAGE, path)))
     _date_all(parsed, today, report)
     if not report.errors:
         # Everything reads: render in memory too, for template and e-mail size problems.

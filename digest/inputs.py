@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from digest.cache import (MANIFEST, build_lock, cache_dir_for, code_version, folder_hash, key_of, manifest_unchanged,
+from digest.cache import (MANIFEST, build_lock, cache_dir_for, code_version, file_sha256, folder_hash, key_of, manifest_unchanged,
                           read_manifest)
 from digest.errors import DigestError
 from digest.output import check_output_folder
@@ -143,7 +143,7 @@ def fingerprint(content_dir: Path, salt: str, today: dt.date,
     digest = hashlib.sha256(f"{salt}\0{today.isoformat()}".encode())
     for name in ("site.yaml", "topics.yaml"):
         path = content_dir / name
-        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"-"))
+        digest.update(name.encode() + b"\0" + (bytes.fromhex(file_sha256(path)) if path.is_file() else b"-"))
     if sources is None:
         folder = content_dir / "snapshots"
         sources = snapshot_sources(read_snapshots(content_dir)) if folder.is_dir() else []
@@ -171,7 +171,7 @@ def markdown_hashes(content_dir: Path, known: Mapping[str, Sequence] | None = No
             if [status.st_size, status.st_mtime_ns] == list(recorded[1:]):
                 hashes[relative] = recorded[0]
                 continue
-        hashes[relative] = hashlib.sha256(path.read_bytes()).hexdigest()
+        hashes[relative] = file_sha256(path)
     return hashes
 
 
@@ -190,15 +190,24 @@ def markdown_record(content_dir: Path, hashes: Mapping[str, str]) -> dict[str, l
 _MARKDOWN_PAGES = ("dates/*.md", "topics/*.md", "topics/*/page-*.md")
 
 
+#: What is wrong with something named like a Markdown page that is not a file.
+NOT_A_PAGE = "not a file, named like a generated Markdown page: move it away"
+
+
 def markdown_page_files(content_dir: Path) -> list[Path]:
-    """The Markdown pages a build may have made: days, topics, and topics' archive pages (files
-    only: a folder or a broken link named like one is not a page)."""
-    return [path for pattern in _MARKDOWN_PAGES for path in sorted(content_dir.glob(pattern)) if path.is_file()]
+    """The Markdown pages a build may have made: days, topics, and topics' archive pages.
+    Anything else named like one (a folder, a broken link, a named pipe) is an error, as in
+    ``digest check``: a build may have to write there, and cannot read it."""
+    pages = [path for pattern in _MARKDOWN_PAGES for path in sorted(content_dir.glob(pattern))]
+    for path in pages:
+        if not path.is_file():
+            raise DigestError(NOT_A_PAGE, path)
+    return pages
 
 
 def markdown_page_obstacles(content_dir: Path) -> list[Path]:
-    """What is named like a Markdown page but is not a file (a folder, a broken link): where a
-    build writes a page, it fails."""
+    """What is named like a Markdown page but is not a file (a folder, a broken link, a named
+    pipe): all of them, for ``digest check``."""
     return [path for pattern in _MARKDOWN_PAGES for path in sorted(content_dir.glob(pattern))
             if not path.is_file()]
 

@@ -577,7 +577,7 @@ def stage_text(root: Path, path: str, text: str) -> Path | None:
     if not target.is_file() and (target.exists() or target.is_symlink()):
         raise DigestError("not a file, where a generated Markdown page goes: move it away", target)
     try:
-        if target.is_file() and target.read_bytes() == data:
+        if target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
             return None
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_name(f".{target.name}.tmp")
@@ -608,7 +608,7 @@ def commit_staged(root: Path, staged: dict[str, Path], generated: set[str], *, s
         for existing in candidates:
             relative = existing.relative_to(root).as_posix()
             if (relative not in generated and existing.is_file()
-                    and _front_matter_has(existing.read_text(encoding="utf-8", errors="replace"), stale_marker)):
+                    and _front_matter_has(_head(existing), stale_marker)):
                 existing.unlink()
                 changed += 1
                 if existing.parent.parent != root and not any(existing.parent.iterdir()):
@@ -616,6 +616,12 @@ def commit_staged(root: Path, staged: dict[str, Path], generated: set[str], *, s
     except OSError as error:
         raise DigestError(f"could not write: {error.strerror or error}", error.filename or root) from None
     return changed
+
+
+def _head(path: Path, size: int = 64 * 1024) -> str:
+    """The beginning of a text file, where its front matter is (the file may be huge)."""
+    with open(path, "rb") as stream:
+        return stream.read(size).decode("utf-8", errors="replace")
 
 
 def _front_matter_has(text: str, line: str) -> bool:

@@ -16,6 +16,7 @@ from urllib.parse import quote_plus, urlsplit
 
 from jinja2 import (Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, Template,
                     TemplateError, TemplateNotFound, select_autoescape)
+from jinja2.loaders import split_template_path
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
@@ -54,13 +55,31 @@ def text_html(text: str) -> Markup:
     return Markup(f"<p>{escaped}</p>\n")
 
 
+#: Templates are a few KB; Jinja2 reads a template whole, so a far larger file is refused first.
+MAX_TEMPLATE_BYTES = 1024 * 1024
+
+
+class _TemplateLoader(FileSystemLoader):
+    """Jinja2's loader for one folder, refusing a template file over MAX_TEMPLATE_BYTES."""
+
+    def get_source(self, environment: Environment, template: str):
+        path = Path(self.searchpath[0], *split_template_path(template))
+        try:
+            too_large = path.stat().st_size > MAX_TEMPLATE_BYTES
+        except OSError:
+            too_large = False  # Jinja2 says what is wrong with it
+        if too_large:
+            raise DigestError(f"template larger than {MAX_TEMPLATE_BYTES // 1024} KB; not a template", path)
+        return super().get_source(environment, template)
+
+
 def make_environment(templates_dir: Path, compiled: Path | None = None) -> Environment:
     """The Jinja2 environment of a templates folder; ``compiled`` is a folder to keep compiled
     templates in between builds (Jinja2 checks them against the templates' sources)."""
     if compiled is not None:
         compiled.mkdir(parents=True, exist_ok=True)
     env = Environment(
-        loader=FileSystemLoader(str(templates_dir)),
+        loader=_TemplateLoader(str(templates_dir)),
         bytecode_cache=FileSystemBytecodeCache(str(compiled)) if compiled is not None else None,
         # Everything is escaped except plain-text templates (the e-mail's text part).
         autoescape=select_autoescape(disabled_extensions=("txt",), default_for_string=True, default=True),

@@ -6,6 +6,9 @@ import json
 import os
 import re
 import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,7 @@ from hypothesis import strategies as st
 
 from conftest import CONTENT, FIXTURES, run_cli, tree
 from digest.errors import SnapshotError
+from digest.inputs import default_templates_dir
 from digest.parse import MAX_SNAPSHOT_BYTES, decode_snapshot, parse_snapshot
 from digest.parse.api import parse_json_snapshot
 from digest.parse.crawl import parse_crawler_dump
@@ -397,3 +401,63 @@ def test_a_link_planted_where_a_temporary_file_goes_is_replaced_not_followed(tmp
     result = run_cli("add", "--content", content, new)
     assert result.returncode == 0, result.stderr
     assert victim.read_text() == "mine" and not (content / "snapshots" / "2026-01-21.txt").is_symlink()
+
+
+def test_things_named_like_markdown_pages_that_are_no_files_are_errors_in_build_and_check(built_once):
+    """A named pipe or a link to a device among the Markdown pages, even where no page of this
+    build goes: ``check`` and ``build`` agree, and neither waits on it or reads it."""
+    content, site, before = built_once
+    pipe, device = content / "dates" / "notes.md", content / "topics" / "zero.md"
+    os.mkfifo(pipe)
+    device.symlink_to("/dev/zero")
+    try:
+        _one_line_error(run_cli("build", "--content", content, "--out", site, "--no-search", timeout=60),
+                        str(pipe), "not a file, named like a generated Markdown page")
+        assert tree(site) == before
+        result = run_cli("check", "--content", content, timeout=60)
+        assert result.returncode == 1 and "Traceback" not in result.stderr
+        for path in (pipe, device):
+            assert f"{path}: not a file, named like a generated Markdown page" in result.stderr
+    finally:
+        pipe.unlink()
+        device.unlink()
+
+
+def _peak_rss_mib(*args) -> tuple[int, int, str]:
+    """Run the CLI; (exit code, the process's peak resident memory in MiB, standard error)."""
+    with open(os.devnull, "wb") as null, tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen([sys.executable, "-m", "digest", *map(str, args)], stdout=null, stderr=errors)
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        errors.seek(0)
+        return process.returncode, usage.ru_maxrss // 1024, errors.read().decode()
+
+
+def test_a_huge_hand_written_page_beside_the_markdown_pages_is_hashed_not_held(tmp_path):
+    """A 2 GB file among the Markdown pages (sparse: no disk is used) is the user's page: it is
+    hashed in blocks, so the build's memory stays far below its size."""
+    content = shutil.copytree(CONTENT, tmp_path / "content")
+    huge = content / "dates" / "notes.md"
+    with open(huge, "wb") as stream:
+        stream.truncate(2 * 1024**3)
+    code, peak, errors = _peak_rss_mib("build", "--content", content, "--out", tmp_path / "site", "--no-search")
+    assert code == 0, errors
+    assert peak < 600, peak
+    assert huge.stat().st_size == 2 * 1024**3
+
+
+def test_a_huge_template_or_asset_is_a_one_line_error(tmp_path):
+    templates = shutil.copytree(default_templates_dir(), tmp_path / "templates")
+    content = shutil.copytree(CONTENT, tmp_path / "content")
+    site = tmp_path / "site"
+    with open(templates / "day.html", "ab") as stream:
+        stream.truncate(3 * 1024**3)
+    _one_line_error(run_cli("build", "--content", content, "--out", site, "--templates", templates, "--no-search"),
+                    str(templates / "day.html"), "template larger than 1024 KB")
+    assert not site.exists()
+    shutil.copyfile(default_templates_dir() / "day.html", templates / "day.html")
+    with open(templates / "assets" / "huge.png", "wb") as stream:
+        stream.truncate(3 * 1024**3)
+    _one_line_error(run_cli("build", "--content", content, "--out", site, "--templates", templates, "--no-search"),
+                    str(templates / "assets" / "huge.png"), "asset larger than 20 MB")
+    assert not site.exists()
