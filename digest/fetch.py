@@ -10,6 +10,7 @@ import urllib.request
 from urllib.parse import urlencode, urlsplit
 
 from digest import __version__
+from digest.deadline import Overrun, time_limit
 from digest.errors import DigestError
 
 DEFAULT_API_URL = "https://huggingface.co/api/daily_papers"
@@ -26,7 +27,9 @@ def api_request_url(api_url: str, date: dt.date | None) -> str:
 
 
 def download(url: str, *, timeout: float) -> bytes:
-    """The body of a GET request; every failure becomes a one-line DigestError."""
+    """The body of a GET request; every failure becomes a one-line DigestError.  ``timeout``
+    bounds the whole download, not only each read: a server answering a byte at a time, or
+    with ``100 Continue`` for ever, is given up on."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number up to 65535
@@ -39,8 +42,10 @@ def download(url: str, *, timeout: float) -> bytes:
     request = urllib.request.Request(url, headers={"User-Agent": f"digest/{__version__}",
                                                    "Accept": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with time_limit(timeout), urllib.request.urlopen(request, timeout=timeout) as response:
             data = response.read(MAX_BYTES + 1)
+    except Overrun:
+        raise DigestError(f"no complete answer from {url} within {timeout:g} s") from None
     except urllib.error.HTTPError as error:
         raise DigestError(f"the server answered {error.code} {error.reason} for {url}") from None
     except urllib.error.URLError as error:

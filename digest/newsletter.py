@@ -29,6 +29,7 @@ from jinja2 import Environment
 
 from digest import urls
 from digest.config import Config, EmailConfig
+from digest.deadline import Overrun, time_limit
 from digest.errors import DigestError
 from digest.feeds import feed_time
 from digest.pages import DayPage
@@ -182,26 +183,62 @@ def recipients_of(addresses: Sequence[str]) -> list[str]:
     return found
 
 
+#: An SMTP reply is a few lines (EHLO's lists the server's extensions); a server that sends
+#: more is not answering, and smtplib would keep every line.
+MAX_REPLY_LINES = 1000
+
+
+class _ReplyTooLong(Exception):
+    """Not an OSError, as smtplib's own errors are: it would call it a closed connection."""
+
+
+class _CountedLines:
+    """The stream an SMTP client reads replies from, refusing a reply of too many lines."""
+
+    def __init__(self, stream):
+        self.stream, self.lines = stream, 0
+
+    def readline(self, size: int = -1) -> bytes:
+        self.lines += 1
+        if self.lines > MAX_REPLY_LINES:
+            raise _ReplyTooLong
+        return self.stream.readline(size)
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+def _smtp_client(secure: bool):
+    """smtplib's client class, with replies bounded in length (see MAX_REPLY_LINES)."""
+    import smtplib  # only sending needs it: builds start without
+
+    class BoundedReplies(smtplib.SMTP_SSL if secure else smtplib.SMTP):
+        def getreply(self):
+            if self.file is None and self.sock is not None:
+                self.file = _CountedLines(self.sock.makefile("rb"))
+            if isinstance(self.file, _CountedLines):
+                self.file.lines = 0
+            return super().getreply()
+
+    return BoundedReplies
+
+
 def send_message(message: bytes, recipients: Sequence[str], mail: EmailConfig,
                  environ: Mapping[str, str] = os.environ) -> None:
-    """Deliver the message as it is to ``recipients`` through the configured SMTP server."""
-    import smtplib  # only sending needs it: builds start without
+    """Deliver the message as it is to ``recipients`` through the configured SMTP server.
+    ``email.smtp_timeout`` bounds the whole exchange, not only each read."""
+    import smtplib
 
     user, password = environ.get("DIGEST_SMTP_USER"), environ.get("DIGEST_SMTP_PASSWORD")
     sender = recipients_of([mail.sender])[0]
     where = f"{mail.smtp_host}:{mail.smtp_port}"
     try:
-        if mail.smtp_security == "ssl":
-            server = smtplib.SMTP_SSL(mail.smtp_host, mail.smtp_port, timeout=mail.smtp_timeout,
-                                      context=ssl.create_default_context())
-        else:
-            server = smtplib.SMTP(mail.smtp_host, mail.smtp_port, timeout=mail.smtp_timeout)
-        with server:
-            if mail.smtp_security == "starttls":
-                server.starttls(context=ssl.create_default_context())
-            if user:
-                server.login(user, password or "")
-            refused = server.sendmail(sender, list(recipients), message)
+        with time_limit(mail.smtp_timeout):
+            refused = _exchange(message, recipients, mail, sender, user, password)
+    except Overrun:
+        raise DigestError(f"the SMTP server {where} did not finish within {mail.smtp_timeout:g} s") from None
+    except _ReplyTooLong:
+        raise DigestError(f"the SMTP server {where} sent a reply of more than {MAX_REPLY_LINES} lines") from None
     except smtplib.SMTPRecipientsRefused as error:
         first, (code, reason) = next(iter(error.recipients.items()))
         raise DigestError(f"the SMTP server {where} refused the recipient {first}: {code} "
@@ -231,3 +268,19 @@ def send_message(message: bytes, recipients: Sequence[str], mail: EmailConfig,
     if refused:
         address, (code, _) = next(iter(refused.items()))
         raise DigestError(f"the SMTP server {where} refused the recipient {address}: {code}")
+
+
+def _exchange(message: bytes, recipients: Sequence[str], mail: EmailConfig, sender: str,
+              user: str | None, password: str | None) -> dict:
+    """One SMTP session that sends the message; the recipients the server refused."""
+    client = _smtp_client(mail.smtp_security == "ssl")
+    if mail.smtp_security == "ssl":
+        server = client(mail.smtp_host, mail.smtp_port, timeout=mail.smtp_timeout, context=ssl.create_default_context())
+    else:
+        server = client(mail.smtp_host, mail.smtp_port, timeout=mail.smtp_timeout)
+    with server:
+        if mail.smtp_security == "starttls":
+            server.starttls(context=ssl.create_default_context())
+        if user:
+            server.login(user, password or "")
+        return server.sendmail(sender, list(recipients), message)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import signal
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 from digest.config import TopicConfig, TopicRule
+from digest.deadline import Overrun, time_limit
 from digest.errors import DigestError
 from digest.models import TopicMatch
 
@@ -18,30 +16,6 @@ TITLE_FACTOR = 2.0
 #: regex that backtracks without end ((.|.)*x, .*.*.*x: Python's re has no timeout, and
 #: topics.yaml refuses only the nested repeats it can see) is stopped, and named.
 MATCH_SECONDS = 2.0
-
-
-class _Overrun(Exception):
-    pass
-
-
-@contextmanager
-def _time_limit(seconds: float) -> Iterator[None]:
-    """Raise _Overrun in the code inside once ``seconds`` have passed (a timer signal, which the
-    regex engine answers; where there is none, or off the main thread, no limit)."""
-    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def overrun(signum, frame):
-        raise _Overrun
-
-    previous = signal.signal(signal.SIGALRM, overrun)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def match_topics(title: str, abstract: str, topics: Sequence[TopicConfig],
@@ -57,7 +31,7 @@ def match_topics(title: str, abstract: str, topics: Sequence[TopicConfig],
     abstract_text = (abstract, abstract.lower(), abstract.isascii())
     topic = rule = None
     try:
-        with _time_limit(MATCH_SECONDS):
+        with time_limit(MATCH_SECONDS):
             for order, topic in enumerate(topics):
                 score = 0.0
                 terms: list[str] = []
@@ -74,7 +48,7 @@ def match_topics(title: str, abstract: str, topics: Sequence[TopicConfig],
                         terms.append(term)
                 if terms and score >= topic.min_score:
                     matches.append((-score, order, TopicMatch(topic.slug, score, tuple(terms))))
-    except _Overrun:
+    except Overrun:
         raise DigestError(f"topics.yaml: topic '{topic.slug}', rule {rule.label}: took more than {MATCH_SECONDS:g} s "
                           f"on the paper '{title[:60]}'; simplify the pattern") from None
     return tuple(match for _, _, match in sorted(matches, key=lambda m: (m[0], m[1])))

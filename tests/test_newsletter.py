@@ -9,6 +9,7 @@ import email.policy
 import re
 import socket
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -430,3 +431,57 @@ def test_a_non_ascii_recipient_is_a_clear_error_and_nothing_is_sent(content_copy
     [line] = result.stderr.strip().splitlines()
     assert "holds characters SMTP cannot carry here (non-ASCII)" in line
     assert recorder.messages == []
+
+
+def _hostile_smtp(behaviour) -> tuple[socket.socket, threading.Thread]:
+    """A listener on 127.0.0.1 whose one connection is handled by ``behaviour(connection)``."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def serve():
+        connection, _ = listener.accept()
+        with connection:
+            try:
+                behaviour(connection)
+            except OSError:
+                pass  # the client gave up
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return listener, thread
+
+
+def _greet_slowly(connection: socket.socket) -> None:
+    for byte in b"220 hello there, a byte at a time\r\n" * 20:
+        connection.sendall(bytes([byte]))
+        time.sleep(0.1)
+
+
+def _endless_reply(connection: socket.socket) -> None:
+    connection.sendall(b"220 hello\r\n")
+    connection.recv(1024)  # EHLO
+    line = b"250-" + b"x" * 8000 + b"\r\n"
+    while True:
+        connection.sendall(line * 64)
+
+
+@pytest.mark.parametrize("behaviour, message", [
+    (_greet_slowly, "did not finish within 2 s"),
+    (_endless_reply, "sent a reply of more than 1000 lines"),
+])
+def test_a_server_that_never_finishes_its_reply_is_a_clear_error(content_copy, behaviour, message):
+    """Each read comes well within the timeout, but the greeting never ends, or a reply has
+    lines without end (which smtplib would keep until memory ran out)."""
+    listener, thread = _hostile_smtp(behaviour)
+    use_server(content_copy, listener.getsockname()[1])
+    site_yaml = content_copy / "site.yaml"
+    site_yaml.write_text(site_yaml.read_text().replace("smtp_timeout: 5", "smtp_timeout: 2"))
+    started = time.monotonic()
+    result = run_cli("send", "--to", "alice@example.net", "--content", content_copy, timeout=60)
+    took = time.monotonic() - started
+    listener.close()
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert message in line and "127.0.0.1" in line, line
+    assert took < 15, took

@@ -281,3 +281,44 @@ def test_fetch_from_a_server_that_does_not_speak_http_is_a_clear_error(content_c
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("digest: error: ") and "internal error" not in line, line
+
+
+def _trickle(connection: socket.socket, head: bytes, body: bytes) -> None:
+    """Send ``head``, then ``body`` a byte every 0.2 s, until the client hangs up."""
+    try:
+        connection.sendall(head)
+        for index in range(len(body)):
+            connection.sendall(body[index:index + 1])
+            time.sleep(0.2)
+    except OSError:
+        pass
+
+
+@pytest.mark.parametrize("kind", ["a byte at a time", "100 Continue for ever"])
+def test_fetch_gives_up_on_a_server_that_never_finishes_within_the_timeout(content_copy, kind):
+    """Each read comes well within the timeout; the whole answer never does."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        port = server.getsockname()[1]
+
+        def answer() -> None:
+            connection, _ = server.accept()
+            with connection:
+                connection.recv(65536)
+                if kind == "a byte at a time":
+                    _trickle(connection, b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", b"[" * 1000)
+                else:
+                    _trickle(connection, b"", b"HTTP/1.1 100 Continue\r\n\r\n" * 1000)
+
+        thread = threading.Thread(target=answer, daemon=True)
+        thread.start()
+        started = time.monotonic()
+        result = run_cli("fetch", "--url", f"http://127.0.0.1:{port}/", "--date", "2026-01-21", "--timeout", "2",
+                         "--content", content_copy, timeout=60)
+        took = time.monotonic() - started
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert "no complete answer from http://127.0.0.1" in line and "within 2 s" in line, line
+    assert took < 15, took
+    assert not (content_copy / "snapshots" / "2026-01-21.json").exists()
