@@ -18,6 +18,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Iterator
+from itertools import islice
 from typing import Any
 
 from digest.errors import SnapshotError
@@ -193,6 +194,10 @@ def looks_like_json(text: str) -> bool:
     return rest.startswith("{") or (rest.startswith("]") and not rest[1:].strip())
 
 
+#: Entries read at most: a day lists a few hundred papers (see digest.parse.MAX_CARDS).
+MAX_ITEMS = 20_000
+
+
 def parse_json_snapshot(text: str, source: str) -> ParsedSnapshot:
     """Read an API JSON array (or a saved ``{"dailyPapers": [...]}`` object) into a ParsedSnapshot."""
     stripped = text.lstrip()
@@ -204,9 +209,13 @@ def parse_json_snapshot(text: str, source: str) -> ParsedSnapshot:
         papers = data.get("dailyPapers") if isinstance(data, dict) else None
         if not isinstance(papers, list):
             raise SnapshotError("not a Daily Papers snapshot: no list of papers found", source, 1)
-        items = [(1, item) for item in papers]
+        items = [(1, item) for item in papers[:MAX_ITEMS + 1]]
     else:
-        items = list(iter_array_items(text, source))
+        items = list(islice(iter_array_items(text, source), MAX_ITEMS + 1))
+    if len(items) > MAX_ITEMS:
+        # Refused before the cards are made: a million copies of one paper make one card, slowly.
+        raise SnapshotError(f"not a day's list: more than {MAX_ITEMS:,} entries, where a day has a few hundred",
+                            source, items[-1][0])
     if not items:
         raise SnapshotError("not a Daily Papers snapshot: the list of papers is empty", source, 1)
     list_day = list_day_from_items(items)
