@@ -103,7 +103,9 @@ def key_of(*parts: Any) -> str:
 @contextmanager
 def build_lock(folder: Path) -> Iterator[None]:
     """One build at a time with this cache folder (and the spare site in it): a second build into
-    the same output folder, such as ``digest build`` while ``digest serve`` rebuilds, waits."""
+    the same output folder, such as ``digest build`` while ``digest serve`` rebuilds, waits.
+    A first build that fails leaves no cache folder behind (nor anything else)."""
+    made = not folder.exists() and not folder.is_symlink()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         handle = open(folder / LOCK, "a")
@@ -112,7 +114,12 @@ def build_lock(folder: Path) -> Iterator[None]:
         raise DigestError(f"cannot use the build cache: {what} (it is digest's own: remove it)", folder) from None
     with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed, or the process ends
-        yield
+        try:
+            yield
+        except BaseException:
+            if made and not (folder / MANIFEST).exists():
+                shutil.rmtree(folder, ignore_errors=True)
+            raise
 
 
 def read_manifest(folder: Path, salt: str) -> dict:

@@ -291,6 +291,17 @@ def test_a_file_where_the_build_cache_goes_fails_the_build_in_one_line(tmp_path)
     assert not (tmp_path / "site").exists()
 
 
+def test_a_first_build_that_fails_leaves_nothing_behind(tmp_path):
+    """No site and no build cache: here --content names a built site, which has no site.yaml."""
+    content = shutil.copytree(CONTENT, tmp_path / "content")
+    result = run_cli("build", "--content", content, "--out", tmp_path / "site", "--no-search", "-q")
+    assert result.returncode == 0, result.stderr
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = run_cli("build", "--content", tmp_path / "site", "--out", tmp_path / "other", "--no-search")
+    assert result.returncode == 1 and "site.yaml: file not found" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
 def test_only_pages_whose_front_matter_says_digest_made_them_are_removed(tmp_path):
     content = shutil.copytree(CONTENT, tmp_path / "content")
     notes = content / "dates" / "notes.md"
