@@ -359,22 +359,29 @@ def test_a_snapshot_file_name_that_is_not_printable_utf8_is_a_one_line_error(tmp
     assert not (tmp_path / "site").exists()
 
 
+def _refused_by_build_and_check(built_once, problems: list[str]) -> None:
+    """The build fails in one line, naming the first problem, and leaves the site as it was;
+    ``digest check`` lists every problem."""
+    content, site, before = built_once
+    _one_line_error(run_cli("build", "--content", content, "--out", site, "--no-search", timeout=60), problems[0])
+    assert tree(site) == before
+    result = run_cli("check", "--content", content, timeout=60)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    for problem in problems:
+        assert problem in result.stderr
+
+
 def test_entries_named_like_snapshots_that_are_no_files_are_errors_not_left_out(built_once):
     """A folder, a link to nothing or a named pipe named like a snapshot: the build names it in
     one line and leaves the site; ``digest check`` lists them all."""
-    content, site, before = built_once
+    content = built_once[0]
     folder, link, pipe = (content / "snapshots" / name for name in ("2026-01-20.txt", "2026-01-21.txt", "2026-01-22.json"))
     folder.mkdir()
     link.symlink_to(content / "gone.txt")
     os.mkfifo(pipe)
     try:
-        _one_line_error(run_cli("build", "--content", content, "--out", site, "--no-search", timeout=60),
-                        str(folder), "named like a snapshot, but a folder")
-        assert tree(site) == before
-        result = run_cli("check", "--content", content, timeout=60)
-        assert result.returncode == 1 and "Traceback" not in result.stderr
-        for path, what in ((folder, "a folder"), (link, "a link to nothing"), (pipe, "not a regular file")):
-            assert f"{path}: named like a snapshot, but {what}" in result.stderr
+        _refused_by_build_and_check(built_once, [f"{path}: named like a snapshot, but {what}" for path, what in (
+            (folder, "a folder"), (link, "a link to nothing"), (pipe, "not a regular file"))])
     finally:
         folder.rmdir()
         link.unlink()
@@ -417,18 +424,13 @@ def test_a_link_planted_where_a_temporary_file_goes_is_replaced_not_followed(tmp
 def test_things_named_like_markdown_pages_that_are_no_files_are_errors_in_build_and_check(built_once):
     """A named pipe or a link to a device among the Markdown pages, even where no page of this
     build goes: ``check`` and ``build`` agree, and neither waits on it or reads it."""
-    content, site, before = built_once
+    content = built_once[0]
     pipe, device = content / "dates" / "notes.md", content / "topics" / "zero.md"
     os.mkfifo(pipe)
     device.symlink_to("/dev/zero")
     try:
-        _one_line_error(run_cli("build", "--content", content, "--out", site, "--no-search", timeout=60),
-                        str(pipe), "not a file, named like a generated Markdown page")
-        assert tree(site) == before
-        result = run_cli("check", "--content", content, timeout=60)
-        assert result.returncode == 1 and "Traceback" not in result.stderr
-        for path in (pipe, device):
-            assert f"{path}: not a file, named like a generated Markdown page" in result.stderr
+        _refused_by_build_and_check(built_once, [f"{path}: not a file, named like a generated Markdown page"
+                                                 for path in (pipe, device)])
     finally:
         pipe.unlink()
         device.unlink()
