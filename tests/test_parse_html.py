@@ -651,3 +651,19 @@ def test_a_count_of_thousands_of_digits_is_no_count():
     [card] = parse_snapshot(page, "2026-01-21.html").cards
     assert card.comments is None and card.github == "https://github.com/a/b"
     assert card.github_stars == 1999  # "1.999…k": the fraction to three places
+
+
+def test_a_page_of_far_more_cards_than_a_day_has_is_refused_before_it_is_read():
+    """200,000 cards (13 MB) took over 20 s to read into a tree, only to be refused for their number."""
+    import time
+
+    page = "<html><body>" + "".join(f'<article><h3><a href="/papers/2601.{i % 100000:05d}">T{i}</a></h3></article>'
+                                    for i in range(200_000)) + "</body></html>"
+    start = time.perf_counter()
+    with pytest.raises(SnapshotError, match="not a day's list: 200,000 links to papers") as info:
+        parse_snapshot(page, "2026-01-21.html")
+    assert time.perf_counter() - start < 2
+    assert info.value.line == 1
+    cards = "".join(f'<article><h3><a href="/papers/2601.{i:05d}">T{i}</a></h3><p>An abstract.</p></article>'
+                    for i in range(1, 1001))
+    assert len(parse_snapshot(f"<html><body>{cards}</body></html>", "2026-01-21.html").cards) == 1000

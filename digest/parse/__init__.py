@@ -66,6 +66,10 @@ def parse_snapshot(text: str, source: str) -> ParsedSnapshot:
                 # before the cards could be counted.
                 raise SnapshotError(f"not a day's list: {blocks:,} blocks of text, where a day's cards make a few "
                                     f"hundred (digest takes up to {MAX_CARDS:,} cards)", source, 1)
+            if name == "html" and (links := text.count("/papers/")) > 40 * MAX_CARDS:
+                # A card links its paper a few times; the page's tree of 100,000 cards took a minute to make.
+                raise SnapshotError(f"not a day's list: {links:,} links to papers, where a day's cards have a few "
+                                    f"hundred (digest takes up to {MAX_CARDS:,} cards)", source, 1)
             parsed = parse(text, source)
             if len(parsed.cards) > MAX_CARDS:
                 raise SnapshotError(f"not a day's list: {len(parsed.cards):,} papers, where a day has at most a few "
