@@ -59,8 +59,13 @@ def ordered_map(function: Callable[[Any], Any], items: Sequence[Any], workers: i
     """``map(function, items)``, spread over ``workers`` processes (default: one per core when
     there are at least ``min_items`` items), a few chunks of items per worker.
 
-    This process is one of the workers: it takes every ``workers``-th item while
-    the others, forked, take the rest.  Each forked worker ends up with a private
+    This process is one of the workers: it takes the first ``1 / workers`` of the
+    items while the others, forked, take the rest.  Neighbouring items share much
+    (a paper is listed on several days running), so what one process has made
+    for an item and kept (an excerpt, a topic's list) serves its next ones; taking
+    every other item instead, each process made much of it again, and the stages
+    of e-mails and Markdown pages of 1,000 days took about 7% longer.  Each forked
+    worker ends up with a private
     copy of much of the build's memory (CPython writes reference counts into the
     objects it reads), so one fewer of them is that much less memory.  If items
     fail, the error of the first failing item (in order) is raised."""
@@ -75,7 +80,8 @@ def ordered_map(function: Callable[[Any], Any], items: Sequence[Any], workers: i
 
 def _forked_map(function: Callable[[Any], Any], items: Sequence[Any], workers: int) -> list[Any]:
     global _task
-    theirs = [i for i in range(len(items)) if i % workers]
+    mine = -(-len(items) // workers)  # this process's share: the first items
+    theirs = range(mine, len(items))
     results: dict[int, Any] = {}
     failed: tuple[int, BaseException] | None = None
     _task = (function, items)
@@ -86,7 +92,7 @@ def _forked_map(function: Callable[[Any], Any], items: Sequence[Any], workers: i
         with context.Pool(workers - 1, initializer=_die_with_parent) as pool:
             size = max(1, min(64, len(theirs) // (workers * 8)))
             forked = pool.imap(_call, theirs, size)  # the workers start now
-            for index in range(0, len(items), workers):
+            for index in range(mine):
                 try:
                     results[index] = function(items[index])
                 except Exception as error:
