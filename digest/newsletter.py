@@ -273,12 +273,9 @@ def send_message(message: bytes, recipients: Sequence[str], mail: EmailConfig,
 def _exchange(message: bytes, recipients: Sequence[str], mail: EmailConfig, sender: str,
               user: str | None, password: str | None) -> dict:
     """One SMTP session that sends the message; the recipients the server refused."""
-    client = _smtp_client(mail.smtp_security == "ssl")
-    if mail.smtp_security == "ssl":
-        server = client(mail.smtp_host, mail.smtp_port, timeout=mail.smtp_timeout, context=ssl.create_default_context())
-    else:
-        server = client(mail.smtp_host, mail.smtp_port, timeout=mail.smtp_timeout)
-    with server:
+    secure = mail.smtp_security == "ssl"
+    tls = {"context": ssl.create_default_context()} if secure else {}
+    with _smtp_client(secure)(mail.smtp_host, mail.smtp_port, timeout=mail.smtp_timeout, **tls) as server:
         if mail.smtp_security == "starttls":
             server.starttls(context=ssl.create_default_context())
         if user:
