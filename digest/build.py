@@ -449,10 +449,11 @@ def _kept_or_made(kept: Callable[..., bool], carry: Changes, model: Model, size:
 
 def _slice(keys: Sequence[str], size: int, number: int):
     """The papers of page ``number`` of a topic, and what else the page shows of the topic's size."""
-    for found, archive, newest, start, stop in slice_ranges(len(keys), size):
-        if found == number:
-            return tuple(keys[start:stop]), archive, newest, len(keys) if number == 0 else None
-    return None
+    ranges = slice_ranges(len(keys), size)  # page N is the N-th range
+    if number >= len(ranges):
+        return None
+    _, archive, newest, start, stop = ranges[number]
+    return tuple(keys[start:stop]), archive, newest, len(keys) if number == 0 else None
 
 
 def shard_members(model: Model) -> dict[str, list[str]]:

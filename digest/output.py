@@ -206,6 +206,12 @@ def place_file(root: Path | None, previous: Previous, path: str, data: bytes | _
     return Placed(key, digest, True, True, inode)
 
 
+def _folder_of(path: str) -> str:
+    """The folder of a site path ("" at the top): ``os.path.dirname`` for the "/"-separated
+    paths of a site, several times faster (a day's build asks it of every file)."""
+    return path.rpartition("/")[0]
+
+
 #: A folder whose time is this close to when it was looked at may have changed again since,
 #: within the same tick of the file system's clock, unseen: it is listed, not trusted.
 RACY_NS = 2_000_000_000
@@ -266,7 +272,7 @@ def scan_folder(root: Path, listing: FolderListing | None = None
         else:
             stale.append(folder)
     for path, inode in listing.files.items():
-        if os.path.dirname(path) in trusted:
+        if _folder_of(path) in trusted:
             files[path] = inode
     for folder in stale:
         scan(os.path.join(top, folder), folder + "/" if folder else "", False)
@@ -280,14 +286,14 @@ def folder_listing(root: Path, files: Mapping[str, int], known: Mapping[str, tup
     top = str(root)
     folders: dict[str, tuple[int, int]] = {}
     for path in files:
-        folder = os.path.dirname(path)
+        folder = _folder_of(path)
         while folder and folder not in folders:
             recorded = known.get(folder)
             if recorded is None:
                 status = os.lstat(os.path.join(top, folder))
                 recorded = (status.st_ino, status.st_mtime_ns)
             folders[folder] = recorded
-            folder = os.path.dirname(folder)
+            folder = _folder_of(folder)
     return FolderListing(os.lstat(top).st_ino, dict(files), folders, taken)
 
 
@@ -405,10 +411,10 @@ class SiteWriter:
         candidates: set[str] = set()  # folders that may be empty now
 
         def ancestors(path: str) -> None:
-            folder = os.path.dirname(path)
+            folder = _folder_of(path)
             while folder and folder not in candidates:
                 candidates.add(folder)
-                folder = os.path.dirname(folder)
+                folder = _folder_of(folder)
 
         for path in self.known.held:
             if path in keep:
@@ -420,8 +426,8 @@ class SiteWriter:
             except IsADirectoryError:  # a folder of the new site took its place
                 continue
             ancestors(path)
-            self._emptied.add(os.path.dirname(path))
-        occupied = {os.path.dirname(path) for path in self.known.held} | {os.path.dirname(f) for f in self._folders}
+            self._emptied.add(_folder_of(path))
+        occupied = {_folder_of(path) for path in self.known.held} | {_folder_of(f) for f in self._folders}
         for folder in self._folders:
             if folder not in occupied:  # empty when the build started (a killed build's leftover)
                 candidates.add(folder)
@@ -429,7 +435,7 @@ class SiteWriter:
         for folder in sorted(candidates, key=lambda name: -name.count("/")):
             try:
                 os.rmdir(os.path.join(root, folder))
-                self._emptied.add(os.path.dirname(folder))
+                self._emptied.add(_folder_of(folder))
             except OSError:
                 pass  # not empty: a folder of the new site, or a file took its place
 
@@ -442,11 +448,11 @@ class SiteWriter:
         changed = set(self._emptied)
         for path in self.files:
             if not self.known.holds(path):
-                changed.add(os.path.dirname(path))
+                changed.add(_folder_of(path))
         found = set(self._folders)  # the folders there when the build started
-        for folder in {os.path.dirname(path) for path in self.files}:
+        for folder in {_folder_of(path) for path in self.files}:
             while folder and folder not in found:  # a new folder: its parent changed too
-                folder = os.path.dirname(folder)
+                folder = _folder_of(folder)
                 changed.add(folder)
         known = {folder: entry for folder, entry in self._trusted.items() if folder not in changed}
         try:

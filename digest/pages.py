@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 from dataclasses import dataclass
 
 import yaml
@@ -192,7 +193,8 @@ class TopicSlice:
         return self.items[0].last_seen
 
 
-def slice_ranges(count: int, size: int) -> list[tuple[int, int, bool, int, int]]:
+@lru_cache(maxsize=4096)  # a day's build asks for each page of a topic, before and after the day
+def slice_ranges(count: int, size: int) -> tuple[tuple[int, int, bool, int, int], ...]:
     """How ``topic_slices`` cuts ``count`` papers (newest first) into pages of ``size``: for each
     page, its number, archive count, whether it is the newest archive page, and the range of
     its papers, newest first."""
@@ -201,7 +203,7 @@ def slice_ranges(count: int, size: int) -> list[tuple[int, int, bool, int, int]]
     for number in range(1, archive + 1):
         # Numbered from the oldest paper: page N holds the N-th ``size`` papers counted from the oldest.
         ranges.append((number, 0, number == archive, max(0, count - number * size), count - (number - 1) * size))
-    return ranges
+    return tuple(ranges)
 
 
 def topic_slices(page: TopicPage, size: int,
