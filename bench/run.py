@@ -14,7 +14,9 @@ have reached the disk (as a day's build finds them), and runs in a fresh
 process, so that its peak memory is its own: the build process's peak RSS,
 the largest worker's peak RSS (mostly pages shared with the build process),
 and the sampled peak proportional set size of the whole process tree ("all
-PSS": shared pages counted once).  Measured:
+PSS": shared pages counted once), sampled in the cold builds only, where memory
+peaks: reading a large process's /proc/PID/smaps_rollup takes about 10 ms of
+CPU, and ten times a second it slowed the short rebuilds it was timing.  Measured:
 a cold build (median of --repeat, with --clean), a no-op rebuild, a rebuild
 after adding one snapshot (a day's build: the second such rebuild, the first
 after a cold build being printed apart), and a rebuild after editing one
@@ -167,8 +169,9 @@ def _tree_pss_kib(pid: int) -> int:
 
 
 def timed_build(content: Path, out: Path, templates: Path, *, clean: bool = False, search: bool = True) -> dict:
-    """Build in a fresh process; returns its time, peak memory and counts.  Where /proc allows,
-    the peak of the whole process tree's proportional memory is sampled as well."""
+    """Build in a fresh process; returns its time, peak memory and counts.  For a cold build
+    (``clean``), where /proc allows, the peak of the whole process tree's proportional memory
+    is sampled as well."""
     os.sync()  # the last build's writes reach the disk before this one is timed
     wall = time.perf_counter()
     arguments = json.dumps({"content": str(content), "out": str(out), "templates": str(templates),
@@ -183,13 +186,16 @@ def timed_build(content: Path, out: Path, templates: Path, *, clean: bool = Fals
             time.sleep(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    if clean:
+        sampler.start()
     stdout, stderr = process.communicate()
-    sampler.join()
+    seconds = time.perf_counter() - wall  # not counting the sampler's last turn
+    if clean:
+        sampler.join()
     if process.returncode != 0:
         raise SystemExit(f"build failed:\n{stderr}")
     figures = json.loads(stdout)
-    figures["wall_seconds"] = time.perf_counter() - wall
+    figures["wall_seconds"] = seconds
     figures["tree_mib"] = peak_pss[0] / 1024
     return figures
 
