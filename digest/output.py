@@ -251,8 +251,12 @@ def scan_folder(root: Path, listing: FolderListing | None = None
                     if recursive or listing is None or name not in listing.folders:
                         folders.append(name)
                         scan(entry.path, name + "/", True)  # a folder the listing does not know: all of it
-                else:
+                elif entry.is_file(follow_symlinks=False):
                     files[prefix + entry.name] = entry.inode()
+                else:
+                    # digest makes files and folders only.  A link put into the site (which this
+                    # folder was) would take the files written through it out of the site.
+                    os.unlink(entry.path)
 
     top = str(root)
     if listing is None or os.lstat(top).st_ino != listing.root:
@@ -265,6 +269,7 @@ def scan_folder(root: Path, listing: FolderListing | None = None
         except OSError:
             continue  # gone: its parent folder changed, and is listed
         if not stat.S_ISDIR(status.st_mode):
+            os.unlink(os.path.join(top, folder))  # not what the build left here (see scan)
             continue
         folders.append(folder)
         if (status.st_ino, status.st_mtime_ns) == recorded and recorded[1] < listing.taken - RACY_NS:

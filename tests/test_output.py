@@ -319,3 +319,45 @@ def test_an_output_folder_in_the_way_of_the_content_folder_is_refused(tmp_path):
         assert result.stderr.startswith(f"digest: error: {out}: cannot build into this folder"), result.stderr
         assert tree(content) == before
     assert run_cli("build", "--content", content, "--out", content / "site", "--no-search").returncode == 0
+
+
+def test_a_link_put_into_the_site_never_takes_a_later_build_outside_it(tmp_path):
+    """The live site becomes the folder a later build fills: a folder of it replaced by a link
+    to elsewhere must not lead that build's writes there."""
+    content = shutil.copytree(CONTENT, tmp_path / "content")
+    out, victim = tmp_path / "site", tmp_path / "victim"
+    victim.mkdir()
+    command = ["build", "--no-search", "-q", "--content", content, "--out", out]
+    for _ in range(2):  # the second build leaves a spare folder and its listing
+        assert run_cli(*command).returncode == 0
+    shutil.move(out / "papers", tmp_path / "moved")
+    (out / "papers").symlink_to(victim, target_is_directory=True)
+    site_yaml = content / "site.yaml"
+    for n in range(3):  # the site with the link becomes the spare folder, and is filled
+        site_yaml.write_text(site_yaml.read_text().replace("title: ", f"title: {n}", 1))
+        result = run_cli(*command)
+        assert result.returncode == 0, result.stderr
+    assert list(victim.iterdir()) == []
+    assert not any(path.is_symlink() for path in out.rglob("*"))
+    clean = run_cli("build", "--no-search", "-q", "--content", content, "--out", tmp_path / "clean", "--clean")
+    assert clean.returncode == 0 and tree(out) == tree(tmp_path / "clean")
+
+
+def test_a_link_in_place_of_a_folder_that_looks_unchanged_is_removed_when_listed(tmp_path):
+    """Even where the folder holding it has its time put back (so that it seems as the listing
+    recorded it, and its files are taken from the listing), the link goes before anything is
+    written through it."""
+    root, victim = tmp_path / "site", tmp_path / "victim"
+    files = ["index.html", "a/index.html", "a/x/index.html"]
+    for path in files:
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(path)
+    victim.mkdir()
+    listing = _listing_of(root, files)
+    times = os.stat(root / "a")
+    shutil.rmtree(root / "a" / "x")
+    (root / "a" / "x").symlink_to(victim, target_is_directory=True)
+    os.utime(root / "a", ns=(times.st_atime_ns, times.st_mtime_ns))
+    found, folders, trusted = output.scan_folder(root, listing)
+    assert "a" in trusted and "a/x" not in folders and "a/x/index.html" not in found
+    assert not os.path.lexists(root / "a" / "x") and victim.is_dir()
