@@ -6,12 +6,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digest.build import cyclic_gc_paused, gather, read_snapshot_file
+from digest.build import PER_SNAPSHOT, cyclic_gc_paused, gather, read_snapshot_file
 from digest.inputs import NOT_A_PAGE, markdown_page_obstacles, no_snapshots_warning, snapshot_entries
 from digest.config import load_config
 from digest.dates import resolve_snapshot_dates
 from digest.errors import ConfigErrors, DigestError, SnapshotError
 from digest.models import ParsedSnapshot
+from digest.parallel import ordered_map
 
 
 @dataclass
@@ -36,6 +37,14 @@ def _date_all(parsed: list[ParsedSnapshot], today: dt.date, report: Report) -> N
         return
 
 
+def _parsed_or_problem(path: Path) -> ParsedSnapshot | str:
+    """A snapshot file parsed, or what is wrong with it (as text: it may come from a worker process)."""
+    try:
+        return read_snapshot_file(path, str(path))
+    except DigestError as error:
+        return str(error)
+
+
 def check_content(content_dir: Path, *, today: dt.date, templates_dir: Path | None = None) -> Report:
     report = Report()
     try:
@@ -51,11 +60,11 @@ def check_content(content_dir: Path, *, today: dt.date, templates_dir: Path | No
     except DigestError as error:
         report.errors.append(str(error))
         files = []
-    for path in files:
-        try:
-            parsed.append(read_snapshot_file(path, str(path)))
-        except DigestError as error:
-            report.errors.append(str(error))
+    for result in ordered_map(_parsed_or_problem, files, min_items=PER_SNAPSHOT):
+        if isinstance(result, str):
+            report.errors.append(result)
+        else:
+            parsed.append(result)
     report.snapshots = len(files)
     if not files and (content_dir / "snapshots").is_dir():
         report.warnings.append(no_snapshots_warning(content_dir / "snapshots"))

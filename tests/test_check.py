@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 
-from conftest import CONTENT, ORIGINAL_NAMES, run_cli
+from conftest import CONTENT, ORIGINAL_NAMES, run_cli, synthetic_corpus
 
 
 def listing(folder):
@@ -92,3 +92,17 @@ def test_a_content_folder_without_snapshots_builds_an_empty_site_and_says_so(con
     result = run_cli("build", "--content", content_copy, "--out", tmp_path / "strict", "--no-search", "--strict")
     assert result.returncode == 1 and warning in result.stderr
     assert not (tmp_path / "strict").exists()
+
+
+def test_every_bad_snapshot_of_many_is_listed_in_order(tmp_path):
+    """With enough snapshots to be read by several processes, each bad one is still named once,
+    in file order."""
+    content = synthetic_corpus(tmp_path / "content", 30)
+    snapshots = sorted((content / "snapshots").iterdir())
+    bad = [snapshots[i] for i in (3, 17, 28)]
+    for path in bad:
+        path.write_bytes(b"\x00\x01binary")
+    result = run_cli("check", "--content", content)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("digest: error: ")]
+    assert errors == [f"digest: error: {path}: not a Daily Papers snapshot: binary data (NUL bytes)" for path in bad]
