@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from digest.cache import (MANIFEST, build_lock, cache_dir_for, code_version, file_sha256, folder_hash, key_of, manifest_unchanged,
-                          read_manifest)
+from digest.cache import (MANIFEST, build_lock, cache_dir_for, code_version, file_sha256, folder_hash, key_of,
+                          manifest_unchanged, read_manifest)
 from digest.errors import DigestError
 from digest.output import check_output_folder
 
@@ -194,11 +194,15 @@ _MARKDOWN_PAGES = ("dates/*.md", "topics/*.md", "topics/*/page-*.md")
 NOT_A_PAGE = "not a file, named like a generated Markdown page: move it away"
 
 
+def _named_like_pages(content_dir: Path) -> list[Path]:
+    return [path for pattern in _MARKDOWN_PAGES for path in sorted(content_dir.glob(pattern))]
+
+
 def markdown_page_files(content_dir: Path) -> list[Path]:
     """The Markdown pages a build may have made: days, topics, and topics' archive pages.
     Anything else named like one (a folder, a broken link, a named pipe) is an error, as in
     ``digest check``: a build may have to write there, and cannot read it."""
-    pages = [path for pattern in _MARKDOWN_PAGES for path in sorted(content_dir.glob(pattern))]
+    pages = _named_like_pages(content_dir)
     for path in pages:
         if not path.is_file():
             raise DigestError(NOT_A_PAGE, path)
@@ -208,8 +212,7 @@ def markdown_page_files(content_dir: Path) -> list[Path]:
 def markdown_page_obstacles(content_dir: Path) -> list[Path]:
     """What is named like a Markdown page but is not a file (a folder, a broken link, a named
     pipe): all of them, for ``digest check``."""
-    return [path for pattern in _MARKDOWN_PAGES for path in sorted(content_dir.glob(pattern))
-            if not path.is_file()]
+    return [path for path in _named_like_pages(content_dir) if not path.is_file()]
 
 
 def markdown_state(hashes: dict[str, str]) -> str:

@@ -298,7 +298,8 @@ def _exchange(message: bytes, recipients: Sequence[str], mail: EmailConfig, send
     """One SMTP session that sends the message; the recipients the server refused."""
     secure = mail.smtp_security == "ssl"
     tls = {"context": ssl.create_default_context()} if secure else {}
-    with _smtp_client(secure)(mail.smtp_host, mail.smtp_port, timeout=mail.smtp_timeout, **tls) as server:
+    client = _smtp_client(secure)
+    with client(mail.smtp_host, mail.smtp_port, timeout=mail.smtp_timeout, **tls) as server:
         if mail.smtp_security == "starttls":
             server.starttls(context=ssl.create_default_context())
         if user:
