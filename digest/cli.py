@@ -29,6 +29,12 @@ def _warn(message: str) -> None:
     print(f"digest: warning: {shown(message)}", file=sys.stderr)
 
 
+def _error(message: str) -> None:
+    """Each line of an error as a line of its own, terminal controls shown as escapes."""
+    for line in message.splitlines() or [message]:
+        print(f"digest: error: {shown(line)}", file=sys.stderr)
+
+
 def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -136,8 +142,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     report = check_content(args.content, today=build_date(), templates_dir=args.templates)
     for error in report.errors:
-        for line in error.splitlines():
-            print(f"digest: error: {shown(line)}", file=sys.stderr)
+        _error(error)
     for warning in report.warnings:
         _warn(warning)
     failed = bool(report.errors) or (args.strict and bool(report.warnings))
@@ -347,11 +352,10 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
         return args.func(args)
     except UsageError as error:
-        print(f"digest: error: {shown(str(error))}", file=sys.stderr)
+        _error(str(error))
         return 2
     except DigestError as error:
-        for line in str(error).splitlines():
-            print(f"digest: error: {shown(line)}", file=sys.stderr)
+        _error(str(error))
         return 1
     except KeyboardInterrupt:
         print("digest: interrupted", file=sys.stderr)
@@ -363,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
         # A failed build has left the site as it was either way.
         if os.environ.get("DIGEST_TRACEBACK"):
             raise
-        print(f"digest: error: {shown(unexpected_error_message(error))}", file=sys.stderr)
+        _error(unexpected_error_message(error))
         return 70
 
 
@@ -410,7 +414,7 @@ def run() -> None:
     except BrokenPipeError:
         code = code or 1
     except DigestError as error:
-        print(f"digest: error: {shown(str(error))}", file=sys.stderr)
+        _error(str(error))
         code = code or 1
     try:
         sys.stderr.flush()
