@@ -258,26 +258,33 @@ def test_the_example_workflow_runs_the_daily_recipe():
     assert any(step.get("with", {}).get("path") == "site" for step in steps)
 
 
-@pytest.mark.parametrize("answer", [b"GARBAGE\r\n\r\n", b"HTTP/9.9 200 OK\r\n\r\n",
-                                    b"HTTP/1.1 200 OK\r\n" + b"X-A: b\r\n" * 200 + b"\r\n",
-                                    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"])
-def test_fetch_from_a_server_that_does_not_speak_http_is_a_clear_error(content_copy, answer):
+def _fetch_from(answer, content: Path, *, timeout: float):
+    """``digest fetch`` from a server on 127.0.0.1 that reads the request and then hands its one
+    connection to ``answer``."""
     with socket.socket() as server:
         server.bind(("127.0.0.1", 0))
         server.listen(1)
         port = server.getsockname()[1]
 
-        def answer_once() -> None:
+        def serve_once() -> None:
             connection, _ = server.accept()
             with connection:
                 connection.recv(65536)
-                connection.sendall(answer)
+                answer(connection)
 
-        thread = threading.Thread(target=answer_once, daemon=True)
+        thread = threading.Thread(target=serve_once, daemon=True)
         thread.start()
-        result = run_cli("fetch", "--url", f"http://127.0.0.1:{port}/", "--date", "2026-01-21", "--timeout", "5",
-                         "--content", content_copy, timeout=60)
+        result = run_cli("fetch", "--url", f"http://127.0.0.1:{port}/", "--date", "2026-01-21",
+                         "--timeout", str(timeout), "--content", content, timeout=60)
         thread.join(timeout=10)
+    return result
+
+
+@pytest.mark.parametrize("answer", [b"GARBAGE\r\n\r\n", b"HTTP/9.9 200 OK\r\n\r\n",
+                                    b"HTTP/1.1 200 OK\r\n" + b"X-A: b\r\n" * 200 + b"\r\n",
+                                    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"])
+def test_fetch_from_a_server_that_does_not_speak_http_is_a_clear_error(content_copy, answer):
+    result = _fetch_from(lambda connection: connection.sendall(answer), content_copy, timeout=5)
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     [line] = result.stderr.strip().splitlines()
     assert line.startswith("digest: error: ") and "internal error" not in line, line
@@ -297,26 +304,15 @@ def _trickle(connection: socket.socket, head: bytes, body: bytes) -> None:
 @pytest.mark.parametrize("kind", ["a byte at a time", "100 Continue for ever"])
 def test_fetch_gives_up_on_a_server_that_never_finishes_within_the_timeout(content_copy, kind):
     """Each read comes well within the timeout; the whole answer never does."""
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen(1)
-        port = server.getsockname()[1]
+    def answer(connection: socket.socket) -> None:
+        if kind == "a byte at a time":
+            _trickle(connection, b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", b"[" * 1000)
+        else:
+            _trickle(connection, b"", b"HTTP/1.1 100 Continue\r\n\r\n" * 1000)
 
-        def answer() -> None:
-            connection, _ = server.accept()
-            with connection:
-                connection.recv(65536)
-                if kind == "a byte at a time":
-                    _trickle(connection, b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", b"[" * 1000)
-                else:
-                    _trickle(connection, b"", b"HTTP/1.1 100 Continue\r\n\r\n" * 1000)
-
-        thread = threading.Thread(target=answer, daemon=True)
-        thread.start()
-        started = time.monotonic()
-        result = run_cli("fetch", "--url", f"http://127.0.0.1:{port}/", "--date", "2026-01-21", "--timeout", "2",
-                         "--content", content_copy, timeout=60)
-        took = time.monotonic() - started
+    started = time.monotonic()
+    result = _fetch_from(answer, content_copy, timeout=2)
+    took = time.monotonic() - started
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
     [line] = result.stderr.strip().splitlines()
     assert "no complete answer from http://127.0.0.1" in line and "within 2 s" in line, line
