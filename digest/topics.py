@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from digest.config import TopicConfig, TopicRule
 from digest.deadline import Overrun, time_limit
@@ -27,8 +29,11 @@ def match_topics(title: str, abstract: str, topics: Sequence[TopicConfig],
     if keywords:
         abstract = f"{abstract} {'; '.join(keywords)}"
     matches: list[tuple[float, int, TopicMatch]] = []
-    title_text = (title, title.lower(), title.isascii())
-    abstract_text = (abstract, abstract.lower(), abstract.isascii())
+    title_text, abstract_text = _Text.of(title), _Text.of(abstract)
+    # The words of both texts, when both are plain: most phrases' words are not among them,
+    # which one set operation tells.
+    words = (frozenset(f"{title_text.lower} {abstract_text.lower}".encode("ascii").translate(_NOT_WORD).split())
+             if title_text.plain and abstract_text.plain else None)
     topic = rule = None
     try:
         with time_limit(MATCH_SECONDS):
@@ -36,11 +41,12 @@ def match_topics(title: str, abstract: str, topics: Sequence[TopicConfig],
                 score = 0.0
                 terms: list[str] = []
                 for rule in topic.rules:
-                    # A substring test is far cheaper than the regex; most rules fail it.
-                    term = _found(rule, *title_text)
+                    if words is not None and rule.words is not None and rule.words.isdisjoint(words):
+                        continue
+                    term = _found(rule, title_text)
                     factor = TITLE_FACTOR
                     if term is None:
-                        term, factor = _found(rule, *abstract_text), 1.0
+                        term, factor = _found(rule, abstract_text), 1.0
                     if term is None:
                         continue
                     score += rule.weight * factor
@@ -54,12 +60,37 @@ def match_topics(title: str, abstract: str, topics: Sequence[TopicConfig],
     return tuple(match for _, _, match in sorted(matches, key=lambda m: (m[0], m[1])))
 
 
-def _found(rule: TopicRule, text: str, lower: str, ascii: bool) -> str | None:
+#: Each byte of lowercased ASCII text that is not a word character (``[0-9a-z_]``) -> a space.
+_NOT_WORD = bytes(byte if chr(byte) in "0123456789abcdefghijklmnopqrstuvwxyz_" else 32 for byte in range(256))
+_SEPARATORS = re.compile("[\x1c-\x1f]")
+
+
+@dataclass(frozen=True, slots=True)
+class _Text:
+    """A title or abstract as the rules search it."""
+
+    text: str
+    lower: str
+    #: ASCII without information separators: a rule's ASCII patterns find what its own would.
+    plain: bool
+
+    @classmethod
+    def of(cls, text: str) -> _Text:
+        return cls(text, text.lower(), text.isascii() and not _SEPARATORS.search(text))
+
+
+def _found(rule: TopicRule, text: _Text) -> str | None:
     """What the rule finds first in the text, lowercased, or None."""
-    if rule.needle and rule.needle not in lower:
-        return None
-    if ascii and rule.ascii_pattern is not None:
-        found = rule.ascii_pattern.search(lower)
-        return found.group(0) if found else None
-    found = rule.pattern.search(text)
+    if text.plain:
+        # A substring test is far cheaper than the regex; most rules fail it.  Beyond ASCII,
+        # ignoring case also takes "ſ" for "s", which no needle shows.
+        if rule.needle and rule.needle not in text.lower:
+            return None
+        if rule.ascii_pattern is not None:
+            found = rule.ascii_pattern.search(text.lower)
+            return found.group(0) if found else None
+        if rule.ascii_regex is not None:
+            found = rule.ascii_regex.search(text.text)
+            return found.group(0).lower() if found else None
+    found = rule.pattern.search(text.text)
     return found.group(0).lower() if found else None

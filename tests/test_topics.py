@@ -1,18 +1,73 @@
-"""digest.topics: a topic rule that backtracks without end is stopped and named, not run for ever."""
+"""digest.topics: the fast paths of topic matching find what the rules' own patterns find; a
+topic rule that backtracks without end is stopped and named, not run for ever."""
 
 from __future__ import annotations
 
 import re
 import shutil
 import time
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
+from conftest import CONTENT, run_cli
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import digest.topics
-from conftest import CONTENT, run_cli
-from digest.config import TopicConfig, TopicRule
+from digest.config import (
+    TopicConfig,
+    TopicRule,
+    ascii_regex,
+    load_config,
+    parse_topics_config,
+)
 from digest.errors import DigestError
 from digest.topics import match_topics
+
+# Matching takes shortcuts on ASCII text: the words of a paper looked up before any search
+# (TopicRule.words), phrases searched in lowercased text, regexes with ASCII classes.  Each must
+# leave the topics, scores and terms exactly as the rules' own patterns give them.
+
+def plain(topics):
+    """The same topics with every shortcut taken away: each rule's own pattern, on every paper."""
+    return [replace(topic, rules=tuple(replace(rule, needle="", ascii_pattern=None, words=None, ascii_regex=None)
+                                       for rule in topic.rules)) for topic in topics]
+
+
+BUNDLED = load_config(CONTENT).topics
+EXTRA = parse_topics_config({"topics": [{"slug": "extra", "title": "Extra", "rules": [
+    "kes", "a-b", "k", "sa", "C++", "e s", {"regex": r"\bKiss\b"}, {"regex": r"(?-i:Zero)x"},
+    {"regex": r"a\sb"}, {"regex": r"\W\w+s\b"}]}]}, Path("topics.yaml"))
+#: Words of the bundled rules and some that look like them, and what may stand between words.
+_WORDS = st.sampled_from(["inference", "Inferences", "kv", "KV-cache", "caches", "training", "pre", "Pre-training",
+                          "GPU", "gpus", "FP8", "int4", "W4A16", "MoE", "moes", "dLLM", "zero", "ZeRO", "Kiss",
+                          "kiss", "\u212aiss", "ſa", "ıi", "İ", "a", "b", "kes", "k", "sa", "C++", "s", "e",
+                          "Zerox", "zerox", "mixture", "of", "experts", "diffusion", "video", "é", "_k"])
+_BETWEEN = st.sampled_from([" ", "-", " - ", "\x1c", "\x1f", ", ", ".", "\u2028", "_", "", "  "])
+_PAPER_TEXT = st.lists(st.tuples(_WORDS, _BETWEEN), max_size=25).map(lambda pairs: "".join(a + b for a, b in pairs))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_PAPER_TEXT, _PAPER_TEXT, st.one_of(st.none(), st.lists(_WORDS, max_size=3)))
+def test_matching_finds_what_the_rules_own_patterns_find(title, abstract, keywords):
+    for topics in (BUNDLED, EXTRA):
+        assert match_topics(title, abstract, topics, keywords) == match_topics(title, abstract, plain(topics), keywords)
+
+
+def test_the_fast_paths_are_taken_on_ascii_text():
+    rule = {r.label: r for topic in BUNDLED for r in topic.rules}
+    assert rule["inference"].words == {b"inference", b"inferences", b"inferencees"}
+    assert rule["speculative decoding"].words == {b"speculative"}
+    assert rule["C++"].words is None and rule["C++"].ascii_pattern is not None
+    assert rule[r"/\b(FP|INT|MX)(4|6|8)\b/"].ascii_regex.flags & re.ASCII
+
+
+def test_a_regex_that_sets_its_own_mode_or_is_beyond_ascii_has_no_ascii_form():
+    assert ascii_regex(r"(?u)\bx\b") is None
+    assert ascii_regex("ſa") is None
+    assert ascii_regex(r"\bKV\b").search("a kv b")
+
 
 #: Exponential on a line of "a"s with no "#~" after it: (.|.)* tries both ways at every character.
 RUNAWAY = r"(?:.|.)*#~"
