@@ -9,11 +9,13 @@ build stays deterministic whatever the number of workers.
 from __future__ import annotations
 
 import ctypes
+import math
 import multiprocessing
 import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 #: How often this process's threads may take turns while it works and its pool's thread takes in
@@ -27,8 +29,38 @@ SWITCH_INTERVAL = 0.0005
 #: saves.  For items of about a millisecond (a paper's page); stages of costlier items pass less.
 MIN_ITEMS = 200
 
-# The function and items of the running map, set just before the workers fork so they inherit it.
-_task: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
+#: How many chunks of items each process takes, at least, and how many items a chunk holds at
+#: most: taking a chunk costs little beside its items, and the processes end close together.
+CHUNKS_PER_WORKER = 16
+MAX_CHUNK = 64
+
+
+@dataclass
+class _Task:
+    """The running map, set just before the workers fork so that they inherit it: the function,
+    the items in chunks, and which chunks are left (shared memory: ``ends[0]`` is the next from
+    the front, ``ends[1]`` one past the next from the back)."""
+
+    function: Callable[[Any], Any]
+    items: Sequence[Any]
+    chunks: list[range]
+    ends: Any
+    lock: Any
+
+    def take(self, front: bool) -> int | None:
+        """The next chunk left, from the front or the back, or None when all are taken."""
+        with self.lock:
+            first, end = self.ends
+            if first >= end:
+                return None
+            if front:
+                self.ends[0] = first + 1
+                return first
+            self.ends[1] = end - 1
+            return end - 1
+
+
+_task: _Task | None = None
 
 
 def available_cores() -> int:
@@ -48,27 +80,38 @@ def _die_with_parent() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
 
 
-def _call(index: int) -> Any:
+def _take_from_the_back(_: int) -> tuple[int, list[Any], tuple[int, BaseException] | None] | None:
+    """In a forked worker: a chunk taken from the back, its results, and its first failure
+    (the item's index and error), or None when no chunk is left."""
     assert _task is not None
-    function, items = _task
-    return function(items[index])
+    chunk = _task.take(front=False)
+    if chunk is None:
+        return None
+    results = []
+    for index in _task.chunks[chunk]:
+        try:
+            results.append(_task.function(_task.items[index]))
+        except Exception as error:
+            return chunk, results, (index, error)
+    return chunk, results, None
 
 
 def ordered_map(function: Callable[[Any], Any], items: Sequence[Any], workers: int | None = None, *,
                 min_items: int = MIN_ITEMS) -> Iterator[Any]:
     """``map(function, items)``, spread over ``workers`` processes (default: one per core when
-    there are at least ``min_items`` items), a few chunks of items per worker.
+    there are at least ``min_items`` items).
 
-    This process is one of the workers: it takes the first ``1 / workers`` of the
-    items while the others, forked, take the rest.  Neighbouring items share much
-    (a paper is listed on several days running), so what one process has made
-    for an item and kept (an excerpt, a topic's list) serves its next ones; taking
-    every other item instead, each process made much of it again, and the stages
-    of e-mails and Markdown pages of 1,000 days took about 7% longer.  Each forked
-    worker ends up with a private
-    copy of much of the build's memory (CPython writes reference counts into the
-    objects it reads), so one fewer of them is that much less memory.  If items
-    fail, the error of the first failing item (in order) is raised."""
+    The items are taken a chunk at a time: this process, one of the workers, from the front,
+    and the others, forked, from the back, until none are left.  So whichever process is
+    faster takes more (a worker also sends its results back; the items at one end may cost
+    more than at the other), and each process's items are neighbours.  Neighbouring items
+    share much (a paper is listed on several days running), so what one process has made
+    for an item and kept (an excerpt, a topic's list) serves its next ones; taking every
+    other item instead, each process made much of it again, and the stages of e-mails and
+    Markdown pages of 1,000 days took about 7% longer.  Each forked worker ends up with a
+    private copy of much of the build's memory (CPython writes reference counts into the
+    objects it reads), so one fewer of them is that much less memory.  If items fail, the
+    error of the first failing item (in order) is raised."""
     if workers is None:
         workers = available_cores() if len(items) >= min_items else 1
     workers = min(workers, len(items))
@@ -80,37 +123,43 @@ def ordered_map(function: Callable[[Any], Any], items: Sequence[Any], workers: i
 
 def _forked_map(function: Callable[[Any], Any], items: Sequence[Any], workers: int) -> list[Any]:
     global _task
-    mine = -(-len(items) // workers)  # this process's share: the first items
-    theirs = range(mine, len(items))
-    results: dict[int, Any] = {}
-    failed: tuple[int, BaseException] | None = None
-    _task = (function, items)
+    size = max(1, min(MAX_CHUNK, len(items) // (workers * CHUNKS_PER_WORKER)))
+    chunks = [range(first, min(first + size, len(items))) for first in range(0, len(items), size)]
+    results: list[Any] = [None] * len(items)
+    failures: list[tuple[float, BaseException]] = []
+    context = multiprocessing.get_context("fork")
+    _task = task = _Task(function, items, chunks, context.RawArray("q", [0, len(chunks)]), context.Lock())
     interval = sys.getswitchinterval()
     sys.setswitchinterval(SWITCH_INTERVAL)
     try:
-        context = multiprocessing.get_context("fork")
         with context.Pool(workers - 1, initializer=_die_with_parent) as pool:
-            size = max(1, min(64, len(theirs) // (workers * 8)))
-            forked = pool.imap(_call, theirs, size)  # the workers start now
-            for index in range(mine):
+            # One task per chunk, as many as there could be: each takes what is left, if anything.
+            forked = pool.imap(_take_from_the_back, range(len(chunks)))  # the workers start now
+            while not failures and (chunk := task.take(front=True)) is not None:
+                for index in chunks[chunk]:
+                    try:
+                        results[index] = function(items[index])
+                    except Exception as error:
+                        failures.append((index, error))
+                        break
+            # This process's chunks come before every worker's: after a failure here, nothing
+            # the workers do matters.  Else every worker's outcome counts: with several, a later
+            # one may have failed at an earlier item.
+            if not failures:
                 try:
-                    results[index] = function(items[index])
-                except Exception as error:
-                    failed = (index, error)
-                    break
-            done = 0
-            try:
-                for result in forked:
-                    if failed and theirs[done] > failed[0]:
-                        break  # nothing after the failed item matters
-                    results[theirs[done]] = result
-                    done += 1
-            except Exception as error:
-                if not failed or theirs[done] < failed[0]:
-                    failed = (theirs[done], error)
+                    for outcome in forked:
+                        if outcome is None:
+                            continue
+                        chunk, values, failure = outcome
+                        for index, value in zip(chunks[chunk], values):
+                            results[index] = value
+                        if failure:
+                            failures.append(failure)
+                except Exception as error:  # a result or error that could not be sent back
+                    failures.append((math.inf, error))
     finally:
         _task = None
         sys.setswitchinterval(interval)
-    if failed:
-        raise failed[1]
-    return [results[i] for i in range(len(items))]
+    if failures:
+        raise min(failures, key=lambda failure: failure[0])[1]
+    return results

@@ -34,13 +34,30 @@ def test_results_come_back_in_order_from_every_worker():
     results = list(ordered_map(_slowly, items, 3))
     assert [n for n, _ in results] == items
     pids = [pid for _, pid in results]
-    assert pids[:100] == [os.getpid()] * 100  # this process takes the first third
-    assert os.getpid() not in pids[100:]
+    # This process takes items from the front, the workers from the back.
+    mine = pids.count(os.getpid())
+    assert 0 < mine < len(items) and pids[:mine] == [os.getpid()] * mine
     assert len(set(pids)) == 3
+
+
+def _cheap_then_dear(n: int) -> int:
+    if n >= 100:
+        time.sleep(0.004)
+    return os.getpid()
+
+
+def test_the_faster_process_takes_more_items():
+    """The first half of the items costs nothing, the second half 4 ms each: this process, taking
+    from the front, takes more than half of them; the worker, from the back, the rest."""
+    pids = list(ordered_map(_cheap_then_dear, list(range(200)), 2))
+    mine = pids.count(os.getpid())
+    assert pids[:mine] == [os.getpid()] * mine and os.getpid() not in pids[mine:]
+    assert 125 <= mine < 200, mine
 
 
 def _fail_on(bad: tuple[int, ...]):
     def work(n: int) -> int:
+        time.sleep(0.002)  # long enough that every process takes some of the items
         if n in bad:
             raise DigestError(f"{n} is not allowed", "numbers.txt", n)
         return n * n
@@ -50,8 +67,7 @@ def _fail_on(bad: tuple[int, ...]):
 @pytest.mark.parametrize("workers", [1, 2, 3])
 @pytest.mark.parametrize("bad", [(7, 12), (6, 7), (13,)])
 def test_the_first_failing_item_gives_the_error_wherever_it_ran(workers, bad):
-    # With 2 or 3 workers, this process takes items 0, 2, 4... or 0, 3, 6...: the failing items
-    # fall on this process, on forked workers, or on both.
+    # Chunks of one item: the failing items fall on this process, on forked workers, or on both.
     with pytest.raises(DigestError) as raised:
         list(ordered_map(_fail_on(bad), list(range(20)), workers))
     assert str(raised.value) == f"numbers.txt:{bad[0]}: {bad[0]} is not allowed"
