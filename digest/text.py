@@ -39,21 +39,27 @@ def _trim_url(candidate: str) -> str:
     return url
 
 
+def url_runs(text: str) -> list[tuple[str, bool]]:
+    """The text in runs, each with whether it is one of the text's http(s) URLs (without the
+    sentence punctuation after it): what ``escape_markdown`` makes autolinks of."""
+    runs, position = [], 0
+    for match in _URL.finditer(text):
+        url = _trim_url(match.group(0))
+        if url.endswith("://"):
+            continue
+        runs.append((text[position:match.start()], False))
+        runs.append((url, True))
+        position = match.start() + len(url)
+    runs.append((text[position:], False))
+    return runs
+
+
 @lru_cache(maxsize=65536)  # an abstract is escaped for its day, its topics and its e-mail
 def escape_markdown(text: str) -> str:
     """Text that renders as exactly itself in CommonMark: no HTML, emphasis or blocks, and no links
     except its own http(s) URLs, which become autolinks (``<https://…>``)."""
     text = " ".join(text.split())
-    parts, position = [], 0
-    for match in _URL.finditer(text):
-        url = _trim_url(match.group(0))
-        if url.endswith("://"):
-            continue
-        parts.append(_escape_inline(text[position:match.start()]))
-        parts.append(f"<{url}>")
-        position = match.start() + len(url)
-    parts.append(_escape_inline(text[position:]))
-    return _escape_line_start("".join(parts))
+    return _escape_line_start("".join(f"<{run}>" if url else _escape_inline(run) for run, url in url_runs(text)))
 
 
 def _escape_inline(text: str) -> str:
