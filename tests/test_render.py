@@ -1,4 +1,4 @@
-"""HTML rendering details: topic pagination, paper links and abstracts as HTML."""
+"""HTML rendering details: topic pagination, paper links, abstracts as HTML, and escaping."""
 
 from __future__ import annotations
 
@@ -7,15 +7,17 @@ import json
 import re
 import shutil
 
+import markupsafe
 import pytest
 import yaml
 from bs4 import BeautifulSoup
 from hypothesis import given, settings, strategies as st
+from markupsafe import Markup
 
 from conftest import CONTENT, REPO, run_cli, tree
 from digest.build import read_snapshot_file
 from digest.models import Appearance, Paper
-from digest.render import _MARKDOWN, paper_links, text_html
+from digest.render import _MARKDOWN, _escape, make_environment, paper_links, text_html
 from digest.text import escape_markdown
 
 
@@ -131,6 +133,39 @@ def test_only_paper_pages_are_indexed_for_search(built_site):
     counts = [language["page_count"] for entry in entries
               for language in json.loads(entry.read_text())["languages"].values()]
     assert sum(counts) == len(list((built_site / "papers").iterdir()))
+
+
+class _Html:
+    def __html__(self):
+        return "<b>safe</b>"
+
+
+_VALUES = st.one_of(st.text(alphabet="ab<>&'\" é\x00\ud800", max_size=20), st.integers(), st.booleans(), st.none(),
+                    st.floats(allow_nan=False), st.text(max_size=10).map(Markup), st.just(_Html()),
+                    st.dates(), st.tuples(st.text(max_size=3)))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(_VALUES)
+def test_template_escaping_is_markupsafes(value):
+    """Templates escape with digest's own escape, which takes short cuts for strings, numbers and
+    Markup: it must give what markupsafe's gives, as Markup."""
+    escaped = _escape(value)
+    assert type(escaped) is Markup and escaped == markupsafe.escape(value)
+
+
+def test_every_template_escapes_its_output(tmp_path):
+    """The page's template, the one it extends and the macros it imports all escape."""
+    (tmp_path / "base.html").write_text("{{ a }}|{% block body %}{% endblock %}")
+    (tmp_path / "macros.html").write_text("{% macro show(x) %}{{ x }}{% endmacro %}")
+    (tmp_path / "page.html").write_text('{% extends "base.html" %}{% import "macros.html" as m %}'
+                                        "{% block body %}{{ b }}|{{ m.show(c) }}|{{ d }}{% endblock %}")
+    env = make_environment(tmp_path)
+    page = env.get_template("page.html")
+    assert all(env.get_template(name).root_render_func.__globals__["escape"] is _escape
+               for name in ("base.html", "macros.html", "page.html"))
+    assert page.render(a="<a>", b="&", c="<script>", d=Markup("<i>kept</i>")) == (
+        "&lt;a&gt;|&amp;|&lt;script&gt;|<i>kept</i>")
 
 
 def _through_markdown(text: str) -> str:
