@@ -95,16 +95,15 @@ def _escape(value) -> Markup:
     string first; failing, that look-up takes most of the time of every ``{{ }}`` of a page."""
     kind = type(value)
     if kind is str:
-        return _markup(_escape_inner(value))
+        return _new_string(Markup, _escape_inner(value))
     if kind is int:  # digits and a minus sign: nothing to escape (bool is a type of its own)
-        return _markup(str(value))
+        return _new_string(Markup, str(value))
     if kind is Markup:
         return value
     return escape(value)
 
 
-def _markup(text: str) -> Markup:
-    return str.__new__(Markup, text)
+_new_string = str.__new__  #: Markup(text) without Markup.__new__'s look-up of __html__
 
 
 class _Template(Template):
