@@ -60,6 +60,24 @@ class ListedPaper:
     terms: tuple[str, ...] = ()  #: on a topic page: what matched
 
     @property
+    def facts(self) -> tuple[str, ...]:
+        """What the daily e-mail and feed say of the paper in a line, those it has: who, when it
+        was published, its upvotes and its comments."""
+        facts = [self.who] if self.who else []
+        if self.published:
+            facts.append(f"published {short_date(self.published)}")
+        if self.upvotes:
+            facts.append(plural(self.upvotes, "upvote"))
+        if self.comments:
+            facts.append(plural(self.comments, "comment"))
+        return tuple(facts)
+
+    @property
+    def topic_titles(self) -> str:
+        """Its topics' titles, joined by commas."""
+        return ", ".join(topic.title for topic in self.topics)
+
+    @property
     def movement(self) -> str:
         """How the paper moved since the previous day, in words."""
         if self.status == NEW:
