@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from pathlib import PurePath
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
@@ -251,10 +252,17 @@ def _make_paper(key: str, slug: str, fields: dict, appearances: tuple[Appearance
                  appearances=appearances, topics=topics)
 
 
+_PLAIN_ID = re.compile(r"[0-9a-z.]+")
+
+
 def wanted_slug(key: str, title: str) -> str:
     """A paper's page name before collisions are resolved: its arXiv id, else its title slugified."""
     if key.startswith("arxiv:"):
-        return slugify(key.removeprefix("arxiv:"), lowercase=True, regex_pattern=r"[^-a-z0-9.]+")
+        identifier = key.removeprefix("arxiv:")
+        # What slugify makes of an id of these characters alone, as nearly all are: the id itself.
+        if _PLAIN_ID.fullmatch(identifier):
+            return identifier
+        return slugify(identifier, lowercase=True, regex_pattern=r"[^-a-z0-9.]+")
     return slugify(title, max_length=80, word_boundary=True) or "paper"
 
 

@@ -26,11 +26,14 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from slugify import slugify
 
 from digest.config import TopicConfig, TopicRule, load_config, phrase_pattern
 from digest.dates import resolve_snapshot_dates
-from digest.library import EMPTY, build_library, extend_library
-from digest.models import NEW, RETURNING, TRENDING, Organization, Snapshot, TopicMatch, normalise_title
+from digest.library import EMPTY, build_library, extend_library, wanted_slug
+from digest.models import NEW, RETURNING, TRENDING, Organization, Snapshot, TopicMatch
 from digest.parse import parse_text_snapshot
 from digest.topics import match_topics
 
@@ -540,3 +543,12 @@ def test_a_new_paper_whose_slug_collides_renames_the_older_one(snapshots, topics
     assert _as_built(extension.state.library) == _as_built(build_library([nov3, dec16, jan7], topics))
     renamed = extension.state.library.papers[older.key]
     assert older.key in extension.papers and renamed.slug != older.slug and renamed.slug.startswith(older.slug)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.from_regex(r"\A\d{4}\.\d{4,5}(v\d+)?\Z"), st.from_regex(r"\A[a-z][a-z.\-]*/\d{7}\Z"),
+                 st.text(alphabet="0123456789abz.-/_ AÉ", min_size=1, max_size=12)))
+def test_an_arxiv_papers_slug_is_what_slugify_makes_of_its_id(identifier):
+    """Plain ids skip slugify, whose answer for them is the id itself."""
+    assert wanted_slug(f"arxiv:{identifier}", "any title") == slugify(identifier, lowercase=True,
+                                                                      regex_pattern=r"[^-a-z0-9.]+")
