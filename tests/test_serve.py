@@ -32,7 +32,11 @@ class Server:
             [sys.executable, "-m", "digest", "serve", "--content", str(content), "--out", str(out),
              "--port", "0", "--no-search"],
             stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            # stop() presses Ctrl-C (SIGINT).  A shell ignores SIGINT in the commands it starts in
+            # the background, and an ignored signal stays ignored in every child: the tests run so
+            # (make test &) would start servers that nothing but a kill stops.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
