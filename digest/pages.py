@@ -407,9 +407,8 @@ def day_markdown(page: DayPage) -> str:
     lines = [front_matter(meta), f"# Trending papers — {weekday_date(page.date)}", "", page.summary + ".", ""]
     for item in page.items:
         lines += [f"## {item.rank}\\. {escape_markdown(item.title)}", ""]
-        meta_line = _meta_line(item, with_status=True)
-        topics = ", ".join(t.title for t in item.topics)
-        lines += [meta_line + "  ", f"Topics: {escape_markdown(topics)}", "", escape_markdown(item.abstract), ""]
+        lines += [_meta_line(item, with_status=True) + "  ", f"Topics: {escape_markdown(item.topic_titles)}", "",
+                  escape_markdown(item.abstract), ""]
     if page.dropped:
         assert page.previous is not None
         lines += [f"## Dropped since {long_date(page.previous)}", ""]
