@@ -145,10 +145,10 @@ def _quoted_printable_part(subtype: str, body: str) -> bytes:
     """One text part of a MIME message: its headers, then the body in quoted-printable with CRLF line ends."""
     # Line ends become LF first: binascii keeps a lone CR as it is, and answers CRLF with CRLF.
     lines = body.replace("\r\n", "\n").replace("\r", "\n")
-    encoded = binascii.b2a_qp(lines.encode("utf-8"), istext=True)
-    if max(map(len, encoded.split(b"\n"))) > QP_LINE:
-        encoded = b"\n".join(_within_qp_line(line) for line in encoded.split(b"\n"))
-    encoded = encoded.replace(b"\n", b"\r\n")
+    encoded = binascii.b2a_qp(lines.encode("utf-8"), istext=True).split(b"\n")
+    if max(map(len, encoded)) > QP_LINE:
+        encoded = [_within_qp_line(line) for line in encoded]
+    encoded = b"\r\n".join(encoded)
     return (f'Content-Type: text/{subtype}; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
             .encode("ascii") + encoded)
 
@@ -158,8 +158,9 @@ QP_LINE = 76
 
 
 def _within_qp_line(line: bytes) -> bytes:
-    """A quoted-printable line cut by soft line breaks into lines of at most QP_LINE characters.
-    binascii leaves a line of 77 or 78 when it must encode a space that ends it (``=20``)."""
+    """A quoted-printable line cut by soft line breaks into lines of at most QP_LINE characters,
+    ended by CRLF as in the message.  binascii leaves a line of 77 or 78 when it must encode a
+    space that ends it (``=20``)."""
     parts = []
     while len(line) > QP_LINE:
         cut = QP_LINE - 1  # and a "=" after it
@@ -170,7 +171,7 @@ def _within_qp_line(line: bytes) -> bytes:
         parts.append(line[:cut] + b"=")
         line = line[cut:]
     parts.append(line)
-    return b"\n".join(parts)
+    return b"\r\n".join(parts)
 
 
 def pick_day(days: Sequence[DayPage], which: str) -> DayPage:
