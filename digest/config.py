@@ -398,6 +398,11 @@ TOPIC_KEYS = {"slug", "title", "description", "rules", "min_score"}
 RULE_KEYS = {"phrase", "regex", "weight"}
 
 
+def _split_phrase(phrase: str) -> list[str]:
+    """A phrase's words, as written: spaces and hyphens separate them."""
+    return [word for word in re.split(r"[\s\-]+", phrase.strip()) if word]
+
+
 def phrase_pattern(phrase: str) -> re.Pattern[str]:
     """A case-insensitive whole-word pattern for a phrase.
 
@@ -405,7 +410,7 @@ def phrase_pattern(phrase: str) -> re.Pattern[str]:
     plural ending, so "mixture of experts" also finds "Mixture-of-Experts",
     "fine-tuning" finds "fine tuning", and "kernel" finds "kernels".
     """
-    words = [re.escape(word) for word in re.split(r"[\s\-]+", phrase.strip()) if word]
+    words = [re.escape(word) for word in _split_phrase(phrase)]
     body = r"[\s\-]+".join(words)
     return re.compile(rf"(?<![\w]){body}(?:e?s)?(?![\w])", re.IGNORECASE)
 
@@ -419,7 +424,7 @@ def ascii_phrase_pattern(phrase: str) -> re.Pattern[str] | None:
     regex engine can scan for it, and the check that no word character precedes it is a
     lookbehind over the word, not before it.  Topic matching is most of reading a large
     archive for the first time; abstracts are nearly always ASCII."""
-    words = [word.lower() for word in re.split(r"[\s\-]+", phrase.strip()) if word]
+    words = [word.lower() for word in _split_phrase(phrase)]
     if not words or not all(word.isascii() for word in words):
         return None
     rest = "".join(r"[\s\-]+" + re.escape(word) for word in words[1:])
@@ -433,7 +438,7 @@ def phrase_words(phrase: str) -> frozenset[bytes] | None:
 
     The pattern matches whole words only, with nothing but spaces and hyphens between them, so
     text without one of these words cannot match, and one set operation tells."""
-    words = [word.lower() for word in re.split(r"[\s\-]+", phrase.strip()) if word]
+    words = [word.lower() for word in _split_phrase(phrase)]
     if not words or not all(re.fullmatch(r"[0-9a-z_]+", word) for word in words):
         return None
     longest = max(words, key=len)
@@ -601,7 +606,7 @@ def _parse_rules(raw: Any, where: str, check: _Checker) -> tuple[TopicRule, ...]
             if not re.sub(r"[\s\-]+", "", text):  # only hyphens: a pattern that matches everywhere
                 check.fail(f"{key}.phrase", f"has no words: {show(text)}")
                 continue
-            needle = max(re.split(r"[\s\-]+", text.strip()), key=len).lower()
+            needle = max(_split_phrase(text), key=len).lower()
             rules.append(TopicRule(text, phrase_pattern(text), weight, needle, ascii_phrase_pattern(text),
                                   phrase_words(text)))
             continue
