@@ -38,18 +38,17 @@ MAX_CHUNK = 64
 @dataclass
 class _Task:
     """The running map, set just before the workers fork so that they inherit it: the function,
-    the items in chunks, and which chunks are left (shared memory: ``ends[0]`` is the next from
-    the front, ``ends[1]`` one past the next from the back)."""
+    the items in chunks, and which chunks are left (a shared array with its lock: ``ends[0]``
+    is the next from the front, ``ends[1]`` one past the next from the back)."""
 
     function: Callable[[Any], Any]
     items: Sequence[Any]
     chunks: list[range]
     ends: Any
-    lock: Any
 
     def take(self, front: bool) -> int | None:
         """The next chunk left, from the front or the back, or None when all are taken."""
-        with self.lock:
+        with self.ends.get_lock():
             first, end = self.ends
             if first >= end:
                 return None
@@ -128,7 +127,7 @@ def _forked_map(function: Callable[[Any], Any], items: Sequence[Any], workers: i
     results: list[Any] = [None] * len(items)
     failures: list[tuple[float, BaseException]] = []
     context = multiprocessing.get_context("fork")
-    _task = task = _Task(function, items, chunks, context.RawArray("q", [0, len(chunks)]), context.Lock())
+    _task = task = _Task(function, items, chunks, context.Array("q", [0, len(chunks)]))
     interval = sys.getswitchinterval()
     sys.setswitchinterval(SWITCH_INTERVAL)
     try:
