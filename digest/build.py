@@ -404,6 +404,8 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
             with progress.stage(f"indexed the paper pages for search ({len(indexing.shards)} of {len(shards)} "
                                 f"month shards)"):
                 try:
+                    if cache:  # while Pagefind works: what the cache keeps of this build
+                        cache.pickle_ahead(model_record(model, model_salt(content_dir)))
                     for bundle, bundle_files in indexing.result().items():
                         writer.update(bundle_files, shard_keys[bundle])
                 except BaseException:
@@ -611,8 +613,9 @@ def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, toda
             # The Markdown pages as they are now: the ones this build made, and the others still there.
             now = {path: sha for path, sha in markdown_files.items() if (content_dir / path).is_file()}
             now.update((path, page.sha256) for path, page in site.markdown.items())
+            if cache.ready is None:  # not pickled while the search index was made
+                cache.pickle_ahead(model_record(site.model, model_salt(content_dir)))
             cache.save(inputs.fingerprint, {path: [page.key, page.sha256] for path, page in site.markdown.items()},
-                       markdown_state(now), model=model_record(site.model, model_salt(content_dir)),
-                       shards=site.shard_keys, markdown_files=markdown_record(content_dir, now),
+                       markdown_state(now), shards=site.shard_keys, markdown_files=markdown_record(content_dir, now),
                        snapshots=inputs.snapshot_record, listing=writer.listing())
     return BuildResult(site, out_dir, changed, tuple(report.written))

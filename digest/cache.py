@@ -61,6 +61,10 @@ LOCK = "lock"  #: held by the build using the cache
 FORMAT = 3  #: bumped when the cache layout changes
 
 
+def _dumps(value: Any) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
 @lru_cache(maxsize=1)
 def code_version() -> str:
     """digest's version plus a hash of its source, so that any code change invalidates the cache."""
@@ -165,6 +169,8 @@ class BuildCache:
     pruning: bool = True
     _used_parsed: set[str] = field(default_factory=set)
     _new_parsed: dict[str, Any] = field(default_factory=dict)
+    #: What ``save`` writes besides the manifest: file name -> pickled bytes (see ``pickle_ahead``).
+    ready: dict[str, bytes] | None = None
 
     @classmethod
     def load(cls, folder: Path, salt: str, templates: str = "", *, clean: bool = False,
@@ -257,10 +263,10 @@ class BuildCache:
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError, ImportError):
             return None
 
-    def _pickle(self, name: str, value: Any) -> None:
-        """Write ``value`` to a temporary file and rename it over ``name``: never half written."""
+    def _write(self, name: str, data: bytes) -> None:
+        """Write ``data`` to a temporary file and rename it over ``name``: never half written."""
         with open(self.folder / f"{name}.tmp", "wb") as stream:
-            pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
+            stream.write(data)
         os.replace(self.folder / f"{name}.tmp", self.folder / name)
 
     def model_record(self) -> Any | None:
@@ -278,13 +284,32 @@ class BuildCache:
         entry = self.previous.get("outputs", {}).get(path)
         return entry[0] if entry else None
 
+    def pickle_ahead(self, model: Any = None) -> None:
+        """Pickle now what ``save`` will write of this build: the model (see digest.archive),
+        topic matches, feed entries and newly parsed snapshots.  Called while the build waits
+        for the search index, it takes that time off the end of the build.  Everything it
+        pickles must be final: call it once nothing more is parsed, matched or rendered."""
+        ready: dict[str, bytes] = {}
+        if model is not None:
+            ready[MODEL] = _dumps(model)
+        if self.pruning:
+            ready[TOPICS] = _dumps({k: v for k, v in self.topic_matches.items() if k in self.used_matches})
+        elif self.new_matches:
+            earlier = self._unpickled(NEW_TOPICS)
+            ready[NEW_TOPICS] = _dumps({**(earlier if isinstance(earlier, dict) else {}), **self.new_matches})
+        ready[FRAGMENTS] = _dumps(self.used_fragments)
+        for name, result in self._new_parsed.items():
+            ready[f"parsed/{name}.pickle"] = _dumps(result)
+        self.ready = ready
+
     def save(self, fingerprint: str, markdown: dict[str, list[str]], markdown_state: str = "", *,
-             model: Any = None, shards: dict[str, str] | None = None,
+             shards: dict[str, str] | None = None,
              markdown_files: dict[str, list] | None = None, snapshots: dict[str, list] | None = None,
              listing: Any = None) -> None:
-        """Record this build (call it only after the build succeeded): the manifest, the model,
-        topic matches and newly parsed snapshots; drop parsed snapshots no longer used (unless
-        ``pruning`` is off)."""
+        """Record this build (call it only after the build succeeded, and after ``pickle_ahead``):
+        the manifest, and what ``pickle_ahead`` pickled; drop parsed snapshots no longer used
+        (unless ``pruning`` is off)."""
+        ready = self.ready if self.ready is not None else {}
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             # The model first: a manifest without its model costs a full model next time, the other
@@ -296,31 +321,18 @@ class BuildCache:
             except FileNotFoundError:
                 (self.folder / SPARE_LISTING).unlink(missing_ok=True)
             if listing is not None:
-                self._pickle(SITE_LISTING, listing)
+                self._write(SITE_LISTING, _dumps(listing))
             manifest = {"format": FORMAT, "salt": self.salt, "templates": self.templates, "fingerprint": fingerprint,
                         "outputs": self.outputs, "markdown": markdown, "shards": shards or {},
                         "markdown_state": markdown_state, "markdown_files": markdown_files or {},
                         "snapshots": snapshots or {}}
-            temporary = self.folder / f"{MANIFEST}.tmp"
-            temporary.write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
-            os.replace(temporary, self.folder / MANIFEST)
-            if model is not None:
-                self._pickle(MODEL, model)
+            self._write(MANIFEST, json.dumps(manifest, sort_keys=True).encode("utf-8"))
+            (self.folder / "parsed").mkdir(exist_ok=True)
+            for name, data in ready.items():  # the model first (see above)
+                self._write(name, data)
             if self.pruning:
-                self._pickle(TOPICS, {k: v for k, v in self.topic_matches.items() if k in self.used_matches})
                 (self.folder / NEW_TOPICS).unlink(missing_ok=True)
-            elif self.new_matches:
-                earlier = self._unpickled(NEW_TOPICS)
-                self._pickle(NEW_TOPICS, {**(earlier if isinstance(earlier, dict) else {}), **self.new_matches})
-            self._pickle(FRAGMENTS, self.used_fragments)
-            parsed = self.folder / "parsed"
-            parsed.mkdir(exist_ok=True)
-            for name, result in self._new_parsed.items():
-                with open(parsed / f"{name}.tmp", "wb") as stream:
-                    pickle.dump(result, stream, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(parsed / f"{name}.tmp", parsed / f"{name}.pickle")
-            if self.pruning:
-                for stale in parsed.glob("*.pickle"):
+                for stale in (self.folder / "parsed").glob("*.pickle"):
                     if stale.stem not in self._used_parsed:
                         stale.unlink()
         except OSError:

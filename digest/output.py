@@ -82,7 +82,10 @@ def _new_entry(target: str, make: Callable[[str], int]) -> int:
         else:
             os.unlink(target)
     except (FileNotFoundError, NotADirectoryError):
-        _make_parent(Path(target))
+        try:
+            os.mkdir(os.path.dirname(target))  # the common case, a folder of one new page: one call
+        except OSError:
+            _make_parent(Path(target))
     return make(target)
 
 
@@ -202,7 +205,12 @@ def place_file(root: Path | None, previous: Previous, path: str, data: bytes | _
     target = os.path.join(root, path)
     if previous.root is not None and digest == previous.hash(path) and previous.has(path):
         return Placed(key, digest, True, False, previous.link(path, target))  # same bytes: linked, not written
-    inode = _new_entry(target, _moved(finished)) if finished is not None else _write_file(target, data)
+    if finished is not None:
+        inode = _new_entry(target, _moved(finished))
+    elif previous.held == {}:  # the folder held no file when the build began (a new folder): no file to write over
+        inode = _new_entry(target, _written(data))
+    else:
+        inode = _write_file(target, data)
     return Placed(key, digest, True, True, inode)
 
 
