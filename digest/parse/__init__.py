@@ -117,8 +117,10 @@ def _fit_card(card: Card, source: str) -> Card:
     changed = {}
     for name in _TEXT_FIELDS:
         value = getattr(card, name)
+        if value is None:  # most fields of most cards
+            continue
         fitted = _fit_value(value)
-        if fitted != value:
+        if fitted is not value and fitted != value:
             changed[name] = fitted
     if not changed:
         return card

@@ -100,6 +100,9 @@ def looks_like_html(text: str) -> bool:
         return True
     # The case-blind search is slow on a text dump; it cannot match without "data-target" or "<art" in
     # any case (no other character matches these letters when case is ignored).
+    # Both markers are tags, so a text without "<" has neither (and lowering it, a copy, is spared).
+    if "<" not in head:
+        return False
     lower = head.lower()
     return ("data-target" in lower or "<art" in lower) and _HTML_MARKERS_RE.search(head) is not None
 

@@ -60,7 +60,10 @@ def clean_lines(text: str) -> list[str]:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if any(character in text for character in _ZERO_WIDTH_CHARACTERS):  # a scan each: cheaper than the regex
         text = _ZERO_WIDTH.sub("", text)
-    return [" ".join(line.split()) for line in text.split("\n")]
+    # A line of printable text with no double, leading or trailing space is clean as it is: most
+    # lines, and splitting and joining each (a long abstract) cost most of the time of parsing.
+    return [line if line.isprintable() and "  " not in line and line[:1] != " " and line[-1:] != " "
+            else " ".join(line.split()) for line in text.split("\n")]
 
 
 def split_blocks(lines: list[str]) -> list[Block]:
