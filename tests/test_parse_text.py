@@ -11,10 +11,12 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from digest.errors import DigestError, SnapshotError
 from digest.models import Card, Organization, PartialDate
 from digest.parse import decode_snapshot, parse_text_snapshot
+from digest.parse.text import clean_lines
 
 SNAPSHOTS = Path(__file__).resolve().parent.parent / "content" / "snapshots"
 SEEDS = ["2025-11-03.txt", "2025-12-16.txt", "2026-01-07.txt", "2026-01-19.txt"]
@@ -477,3 +479,17 @@ def test_absurdly_long_counts_are_errors_not_crashes(meta):
     text = "Daily Papers\n\nDec 16\n\nA title\n\nAn abstract.\n\n" + meta + "\n"
     with pytest.raises(SnapshotError):
         parse_text_snapshot(text, "x.txt")
+
+
+_SPACES = "".join(chr(c) for c in range(0x110000) if chr(c).isspace() and chr(c) not in "\r\n")
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab ·\u200b\u00e9") | st.sampled_from(_SPACES) | st.characters(),
+               max_size=60))
+def test_clean_lines_is_splitting_and_joining_every_line(text):
+    """Lines kept as they are when clean give what splitting and joining every line gives."""
+    expected = [" ".join(line.split()) for line in
+                text.replace("\r\n", "\n").replace("\r", "\n").replace("\u200b", "").split("\n")]
+    if not any(character in text for character in "\u200c\u200d\u2060\ufeff"):
+        assert clean_lines(text) == expected
