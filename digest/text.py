@@ -30,13 +30,28 @@ _URL = re.compile(r"https?://[^\s<>\"'`\\\[\]{}]+")  # braces are not URL charac
 _URL_TRAILING = ".,;:!?'\""
 
 
+_OPENING = {")": "(", "]": "[", "}": "{"}
+
+
 def _trim_url(candidate: str) -> str:
-    """The URL without trailing sentence punctuation or an unbalanced closing bracket."""
-    url = candidate
-    while url and (url[-1] in _URL_TRAILING or (url[-1] in ")]}" and url.count(url[-1]) >
-                                                   url.count({")": "(", "]": "[", "}": "{"}[url[-1]]))):
-        url = url[:-1]
-    return url
+    """The URL without trailing sentence punctuation or an unbalanced closing bracket.  The brackets
+    are counted once, not again for each one taken off: a URL ending in thousands of ")" would
+    take minutes."""
+    end, counts = len(candidate), None
+    while end:
+        last = candidate[end - 1]
+        if last in _URL_TRAILING:
+            end -= 1
+            continue
+        if last not in _OPENING:
+            break
+        if counts is None:
+            counts = {bracket: candidate.count(bracket) for bracket in ")]}([{"}
+        if counts[last] <= counts[_OPENING[last]]:
+            break
+        counts[last] -= 1
+        end -= 1
+    return candidate[:end]
 
 
 def url_runs(text: str) -> list[tuple[str, bool]]:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from markdown_it import MarkdownIt
 
-from digest.text import escape_markdown, excerpt, wrap_text
+from digest.text import _trim_url, escape_markdown, excerpt, url_runs, wrap_text
 
 MD = MarkdownIt("commonmark", {"html": False})
 
@@ -241,3 +241,24 @@ def test_wrap_keeps_urls_whole_and_indents_later_lines():
     lines = wrapped.split("\n")
     assert "   " + url in lines and all(line.startswith("   ") for line in lines[1:])
     assert all(len(line) <= 40 for line in lines if url not in line)
+
+
+def _trim_url_by_counting_again(url: str) -> str:
+    """The plain way: count the brackets again each time one is taken off (quadratic)."""
+    while url and (url[-1] in ".,;:!?'\"" or (url[-1] in ")]}" and url.count(url[-1]) >
+                                                url.count({")": "(", "]": "[", "}": "{"}[url[-1]]))):
+        url = url[:-1]
+    return url
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.text(alphabet=st.sampled_from("a/.:,;!?'\"()[]{}"), max_size=40))
+def test_trimming_a_url_counts_its_brackets_as_the_plain_way_does(tail):
+    url = "https://example.org/" + tail
+    assert _trim_url(url) == _trim_url_by_counting_again(url)
+
+
+def test_a_url_ending_in_a_hundred_thousand_brackets_is_trimmed_in_one_pass():
+    """Counting again for each bracket took minutes for an abstract of such URLs (a hostile snapshot)."""
+    url = "https://x.org/a(b)" + ")" * 100_000 + "."
+    assert url_runs(f"see {url} now") == [("see ", False), ("https://x.org/a(b)", True), (url[18:] + " now", False)]
