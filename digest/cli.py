@@ -198,14 +198,17 @@ def _newsletter(args: argparse.Namespace):
 
 
 def cmd_email(args: argparse.Namespace) -> int:
-    from digest.output import check_relative_path
+    from digest.output import check_relative_path, write_temporary
 
     _, newsletter = _newsletter(args)
     try:
         args.out.mkdir(parents=True, exist_ok=True)
         for path, data in newsletter.files().items():
             target = args.out / Path(check_relative_path(path)).name
-            target.write_bytes(data)
+            # A new file renamed over the name: a link there is replaced, never written through.
+            temporary = target.with_name(f".{target.name}.tmp")
+            write_temporary(temporary, data)
+            os.replace(temporary, target)
             if not args.quiet:
                 print(target)
     except OSError as error:

@@ -144,6 +144,22 @@ def test_email_latest_and_an_unknown_day(tmp_path, content_copy):
     assert "no list day 2026-01-08" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_email_export_replaces_a_link_in_its_folder_and_never_writes_through_it(tmp_path, content_copy):
+    """A link planted where an exported file goes is replaced by the file: what it points to is left alone."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    out = tmp_path / "m"
+    out.mkdir()
+    (out / "2026-01-19.html").symlink_to(victim)
+    (out / ".2026-01-19.eml.tmp").symlink_to(victim)
+    result = run_cli("email", "latest", "--content", content_copy, "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert victim.read_text() == "precious"
+    assert not (out / "2026-01-19.html").is_symlink()
+    assert "<html" in (out / "2026-01-19.html").read_text()
+    assert sorted(p.name for p in out.iterdir()) == ["2026-01-19.eml", "2026-01-19.html", "2026-01-19.txt"]
+
+
 def test_a_day_of_more_papers_than_fit_lists_the_top_ones_and_how_many_more(tmp_path, content_copy):
     site_yaml = content_copy / "site.yaml"
     data = yaml.safe_load(site_yaml.read_text())
