@@ -27,6 +27,10 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 OTHER_TOPIC = "other"
 
 
+#: The longest wait allowed for the hub's API or an SMTP server, in seconds: a day.  Far longer
+#: is no wait a user means, and the system's timers cannot hold it.
+MAX_TIMEOUT = 86_400
+
 @dataclass(frozen=True, slots=True)
 class SiteConfig:
     title: str
@@ -187,7 +191,7 @@ class _Checker:
             return default
         return text
 
-    def number(self, data: dict, key: str, where: str, default, *, minimum, integer: bool = True):
+    def number(self, data: dict, key: str, where: str, default, *, minimum, maximum=None, integer: bool = True):
         value = data.get(key, default)
         kinds = (int,) if integer else (int, float)
         if isinstance(value, bool) or not isinstance(value, kinds):
@@ -198,6 +202,9 @@ class _Checker:
             return default
         if value < minimum:
             self.fail(f"{where}{key}", f"must be at least {minimum}, not {show(value)}")
+            return default
+        if maximum is not None and value > maximum:
+            self.fail(f"{where}{key}", f"must be at most {maximum:,}, not {show(value)}")
             return default
         return value
 
@@ -319,7 +326,7 @@ def parse_site_config(data: Any, path: Path) -> SiteConfig:
         excerpt_chars=check.number(data, "excerpt_chars", "", 280, minimum=40),
         topic_page_size=check.number(data, "topic_page_size", "", 50, minimum=1),
         fetch_url=check.text(data, "fetch_url", "", default="https://huggingface.co/api/daily_papers"),
-        fetch_timeout=check.number(data, "fetch_timeout", "", 30.0, minimum=0.1, integer=False),
+        fetch_timeout=check.number(data, "fetch_timeout", "", 30.0, minimum=0.1, maximum=MAX_TIMEOUT, integer=False),
     )
     problem = url_problem(site.fetch_url)
     if problem or not re.match(r"^https?://[^\s]+$", site.fetch_url):
@@ -383,7 +390,8 @@ def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
         smtp_host=check.text(raw, "smtp_host", "email.", default="localhost", nonempty=True),
         smtp_port=check.number(raw, "smtp_port", "email.", 587, minimum=1),
         smtp_security=security,
-        smtp_timeout=check.number(raw, "smtp_timeout", "email.", 30.0, minimum=0.1, integer=False),
+        smtp_timeout=check.number(raw, "smtp_timeout", "email.", 30.0, minimum=0.1, maximum=MAX_TIMEOUT,
+                                  integer=False),
     )
     if config.smtp_port > 65535:
         check.fail("email.smtp_port", f"must be at most 65535, not {show(config.smtp_port)}")

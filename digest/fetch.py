@@ -10,6 +10,7 @@ import urllib.request
 from urllib.parse import urlencode, urlsplit
 
 from digest import __version__
+from digest.config import MAX_TIMEOUT
 from digest.deadline import Overrun, time_limit
 from digest.errors import DigestError
 
@@ -39,6 +40,8 @@ def download(url: str, *, timeout: float) -> bytes:
         raise DigestError(f"can only fetch http(s) URLs, not {url!r}")
     if not 0 < timeout < float("inf"):  # also refuses NaN
         raise DigestError(f"the timeout must be a number of seconds above 0, not {timeout:g}")
+    if timeout > MAX_TIMEOUT:
+        raise DigestError(f"the timeout must be at most {MAX_TIMEOUT:,} seconds (a day), not {timeout:g}")
     request = urllib.request.Request(url, headers={"User-Agent": f"digest/{__version__}",
                                                    "Accept": "application/json"})
     try:

@@ -671,6 +671,14 @@ def test_topic_numbers_must_be_finite(tmp_path, key, value):
     assert ("finite" in error.message) or ("at least" in error.message)
 
 
+@pytest.mark.parametrize("site, message", [
+    ("fetch_timeout: 1.0e+10\n", "fetch_timeout: must be at most 86,400, not 10000000000.0"),
+    ("email:\n  smtp_timeout: 86401\n", "email.smtp_timeout: must be at most 86,400, not 86401")])
+def test_a_timeout_longer_than_a_day_is_refused_by_its_key(tmp_path, site, message):
+    """The system's timers cannot hold 1e10 seconds: refused when read, not when a send is due."""
+    assert only_problem(write(tmp_path, site=GOOD_SITE + site)).message == message
+
+
 def test_site_numbers_must_be_finite(tmp_path):
     error = only_problem(write(tmp_path, site=GOOD_SITE + "fetch_timeout: .inf\n"))
     assert error.message == "fetch_timeout: must be a finite number, not inf"

@@ -203,6 +203,7 @@ def test_fetch_refuses_non_http_urls(content_copy):
 @pytest.mark.parametrize("url, timeout, message", [
     ("http://127.0.0.1:9/", "-1", "the timeout must be a number of seconds above 0, not -1"),
     ("http://127.0.0.1:9/", "nan", "the timeout must be a number of seconds above 0, not nan"),
+    ("http://127.0.0.1:9/", "1e10", "the timeout must be at most 86,400 seconds (a day), not 1e+10"),
     ("http://[::1/", "1", "not a URL: 'http://[::1/' (Invalid IPv6 URL)"),
     ("http://127.0.0.1:99999/", "1", "not a URL: 'http://127.0.0.1:99999/' (Port out of range 0-65535)"),
 ])
