@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import re
 from pathlib import PurePath
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -271,14 +271,23 @@ def assign_slugs(wanted: Mapping[str, str]) -> dict[str, str]:
 
     Two papers that want the same slug both get a short hash of their identity,
     so that a slug never depends on which other papers exist, except in that case.
+    A hashed slug that some paper wants, or that two papers get, takes more digits.
     """
-    counts: dict[str, int] = defaultdict(int)
-    for slug in wanted.values():
-        counts[slug] += 1
-    return {
-        k: slug if counts[slug] == 1 else f"{slug}-{hashlib.sha1(k.encode()).hexdigest()[:6]}"
-        for k, slug in wanted.items()
-    }
+    counts = Counter(wanted.values())
+    digits = {k: 6 for k, slug in wanted.items() if counts[slug] > 1}
+    hashes = {k: hashlib.sha1(k.encode()).hexdigest() for k in digits}
+    # Every wanted name stays taken (a title can slugify to "foo-a-c7fa7d"), and all clashing
+    # hashed slugs get longer at once, so the result does not depend on the order of ``wanted``.
+    # This ends: past 40 digits two keys' hashes differ, and the hash is repeated past that so
+    # that it outgrows every wanted name.
+    while True:
+        hashed = {k: f"{wanted[k]}-{(hashes[k] * (n // 40 + 1))[:n]}" for k, n in digits.items()}
+        clashes = Counter(hashed.values())
+        longer = [k for k, slug in hashed.items() if slug in counts or clashes[slug] > 1]
+        if not longer:
+            return {k: hashed.get(k, slug) for k, slug in wanted.items()}
+        for k in longer:
+            digits[k] += 1
 
 
 def _trend_order(paper: Paper) -> tuple:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import hashlib
 import re
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from slugify import slugify
 
 from digest.config import TopicConfig, TopicRule, load_config, phrase_pattern
 from digest.dates import resolve_snapshot_dates
-from digest.library import EMPTY, build_library, extend_library, wanted_slug
+from digest.library import EMPTY, assign_slugs, build_library, extend_library, wanted_slug
 from digest.models import NEW, RETURNING, TRENDING, Organization, Snapshot, TopicMatch
 from digest.parse import parse_text_snapshot
 from digest.topics import match_topics
@@ -319,6 +320,72 @@ def test_slug_collision_gets_hash(snapshots, topics):
     assert long_ones[0][:-7] == long_ones[1][:-7]
     # the paper whose slug does not collide keeps its plain slug
     assert paper_by_title(library, NEURAL_GRAPHICS).slug == "hardware-acceleration-of-neural-graphics"
+
+
+def _sha1(key: str) -> str:
+    return hashlib.sha1(key.encode()).hexdigest()
+
+
+def test_a_title_that_slugifies_to_a_hashed_slug_keeps_it_and_the_hashed_one_gets_longer(topics):
+    """"Foo α" and "Foo a" both want foo-a, so both get a hash; "Foo a c7fa7d" wants the hashed
+    slug of "Foo α".  Its wanted slug is its own alone, so it keeps it; the hash gets longer."""
+    text = "Daily Papers\n\nJan 20\n\nFoo α\n\nAbstract one.\n\nFoo a\n\nAbstract two.\n\n" \
+           "Foo a c7fa7d\n\nAbstract three.\n"
+    snapshots = resolve_snapshot_dates([parse_text_snapshot(text, "2026-01-20.txt")], today=TODAY)
+    library = build_library(snapshots, topics)
+    slugs = {key: paper.slug for key, paper in library.papers.items()}
+    assert _sha1("title:foo α").startswith("c7fa7d")
+    assert len(set(slugs.values())) == len(slugs) == 3
+    assert slugs["title:foo a c7fa7d"] == "foo-a-c7fa7d"
+    assert slugs["title:foo a"] == "foo-a-" + _sha1("title:foo a")[:6]  # no clash: the usual hash
+    assert slugs["title:foo α"].startswith("foo-a-c7fa7d") and len(slugs["title:foo α"]) > len("foo-a-c7fa7d")
+
+
+def test_a_hashed_slug_gets_longer_than_the_whole_sha1_when_every_prefix_is_wanted():
+    one, two = "title:foo α", "title:foo a"
+    wanted = {one: "foo-a", two: "foo-a"}
+    wanted.update((f"title:taken {n}", f"foo-a-{_sha1(one)[:n]}") for n in range(6, 41))
+    slugs = assign_slugs(wanted)
+    assert len(set(slugs.values())) == len(slugs)
+    assert all(slugs[k] == slug for k, slug in wanted.items() if k.startswith("title:taken"))
+    assert slugs[one].startswith(f"foo-a-{_sha1(one)}") and len(slugs[one]) > len(f"foo-a-{_sha1(one)}")
+    assert slugs[two] == f"foo-a-{_sha1(two)[:6]}"
+    assert assign_slugs(dict(reversed(wanted.items()))) == slugs
+
+
+@st.composite
+def colliding_wanted_slugs(draw):
+    """Wanted slugs with many clashes: a few plain slugs, and hashed slugs of other keys (as
+    ``assign_slugs`` makes them, or longer) that some keys want too."""
+    keys = draw(st.lists(st.text(alphabet="ab1", min_size=1, max_size=4), min_size=1, max_size=12, unique=True))
+    plain = st.sampled_from(["foo", "foo-a", "a", "paper"])
+    wanted: dict[str, str] = {}
+    for key in keys:
+        if wanted and draw(st.booleans()):
+            other = draw(st.sampled_from(keys))
+            base = draw(st.one_of(plain, st.sampled_from(sorted(set(wanted.values())))))
+            wanted[key] = f"{base}-{_sha1(other)[:draw(st.sampled_from([6, 6, 7, 8, 40]))]}"
+        else:
+            wanted[key] = draw(plain)
+    return wanted
+
+
+@settings(max_examples=500, deadline=None)
+@given(colliding_wanted_slugs(), st.randoms(use_true_random=False))
+def test_assigned_slugs_are_unique_and_a_slug_wanted_once_is_kept(wanted, random):
+    slugs = assign_slugs(wanted)
+    assert list(slugs) == list(wanted)
+    assert len(set(slugs.values())) == len(slugs)
+    wanted_by = {slug: [k for k in wanted if wanted[k] == slug] for slug in wanted.values()}
+    for key, slug in wanted.items():
+        if len(wanted_by[slug]) == 1:
+            assert slugs[key] == slug
+        else:  # a hash of the key, at least as long as usual
+            assert re.fullmatch(re.escape(slug) + r"-[0-9a-f]{6,}", slugs[key])
+            assert _sha1(key)[:6] == slugs[key][len(slug) + 1:][:6]
+    items = list(wanted.items())
+    random.shuffle(items)
+    assert assign_slugs(dict(items)) == slugs  # whatever the order of the papers
 
 
 # --------------------------------------------------------------------------
