@@ -110,6 +110,8 @@ def build_lock(folder: Path) -> Iterator[None]:
     the same output folder, such as ``digest build`` while ``digest serve`` rebuilds, waits.
     A first build that fails leaves no cache folder behind (nor anything else)."""
     made = not folder.exists() and not folder.is_symlink()
+    if folder.is_symlink():  # a build writes and removes files there: never wherever a link leads
+        raise DigestError("cannot use the build cache: it is a link (it is digest's own: remove it)", folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
         handle = open(folder / LOCK, "a")

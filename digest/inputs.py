@@ -194,6 +194,25 @@ _MARKDOWN_PAGES = ("dates/*.md", "topics/*.md", "topics/*/page-*.md")
 NOT_A_PAGE = "not a file, named like a generated Markdown page: move it away"
 
 
+#: What is wrong with a folder of Markdown pages that is a link: a build writes and removes pages
+#: in these folders, and must not do so wherever a link leads.
+LINKED_FOLDER = "a link, where digest keeps its Markdown pages (it writes and removes pages there): make it a folder"
+
+
+def linked_page_folders(content_dir: Path) -> list[Path]:
+    """The folders of Markdown pages (dates, topics and each topic's archive) that are links."""
+    folders = [content_dir / "dates", content_dir / "topics"]
+    if folders[1].is_dir() and not folders[1].is_symlink():
+        folders += sorted(path for path in folders[1].iterdir() if path.is_dir())
+    return [folder for folder in folders if folder.is_symlink()]
+
+
+def check_page_folders(content_dir: Path) -> None:
+    """DigestError for the first folder of Markdown pages that is a link (see ``LINKED_FOLDER``)."""
+    for folder in linked_page_folders(content_dir):
+        raise DigestError(LINKED_FOLDER, folder)
+
+
 def _named_like_pages(content_dir: Path) -> list[Path]:
     return [path for pattern in _MARKDOWN_PAGES for path in sorted(content_dir.glob(pattern))]
 
@@ -201,7 +220,9 @@ def _named_like_pages(content_dir: Path) -> list[Path]:
 def markdown_page_files(content_dir: Path) -> list[Path]:
     """The Markdown pages a build may have made: days, topics, and topics' archive pages.
     Anything else named like one (a folder, a broken link, a named pipe) is an error, as in
-    ``digest check``: a build may have to write there, and cannot read it."""
+    ``digest check``: a build may have to write there, and cannot read it; so is a folder of
+    pages that is a link."""
+    check_page_folders(content_dir)
     pages = _named_like_pages(content_dir)
     for path in pages:
         if not path.is_file():

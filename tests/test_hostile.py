@@ -291,6 +291,40 @@ def test_a_file_where_the_build_cache_goes_fails_the_build_in_one_line(tmp_path)
     assert not (tmp_path / "site").exists()
 
 
+def test_a_build_cache_that_is_a_link_is_refused_and_where_it_leads_is_left_alone(tmp_path):
+    """A build writes and removes files in its cache: never wherever a planted link leads."""
+    content = shutil.copytree(CONTENT, tmp_path / "content")
+    victim = tmp_path / "victim"
+    (victim / "site").mkdir(parents=True)
+    (victim / "site" / "keep.txt").write_text("mine")
+    (victim / "manifest.json").write_text("mine")
+    (tmp_path / ".site.cache").symlink_to(victim)
+    _one_line_error(run_cli("build", "--content", content, "--out", tmp_path / "site", "--no-search"),
+                    ".site.cache", "it is a link")
+    assert sorted(str(p.relative_to(victim)) for p in victim.rglob("*")) == ["manifest.json", "site", "site/keep.txt"]
+    assert (victim / "manifest.json").read_text() == "mine"
+    assert not (tmp_path / "site").exists()
+
+
+@pytest.mark.parametrize("folder", ["dates", "topics", "topics/agents"])
+def test_a_folder_of_markdown_pages_that_is_a_link_is_refused_by_build_and_check(tmp_path, folder):
+    """The build writes and removes Markdown pages there: never through a link to elsewhere."""
+    content = shutil.copytree(CONTENT, tmp_path / "content")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "mine.md").write_text("---\ngenerator: digest\n---\n")
+    linked = content / folder
+    if linked.exists():
+        shutil.rmtree(linked)
+    linked.parent.mkdir(parents=True, exist_ok=True)
+    linked.symlink_to(elsewhere)
+    for command in (["build", "--out", tmp_path / "site", "--no-search"], ["check"]):
+        result = run_cli(*command, "--content", content)
+        _one_line_error(result, str(linked), "a link, where digest keeps its Markdown pages")
+    assert [p.name for p in elsewhere.iterdir()] == ["mine.md"]
+    assert not (tmp_path / "site").exists()
+
+
 def test_a_first_build_that_fails_leaves_nothing_behind(tmp_path):
     """No site and no build cache: here --content names a built site, which has no site.yaml."""
     content = shutil.copytree(CONTENT, tmp_path / "content")
