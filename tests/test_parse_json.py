@@ -83,6 +83,7 @@ def test_saved_props_object_is_accepted():
     ('[\n  {"paper": {"id": "2411.19146", "title": "A"}},\n  {"paper": {"id": "2411.19147"', 3, "invalid JSON"),
     ('[\n  {"paper": {"id": "2411.19146", "title": "A"}},\n  {"paper": {"id": "2411.19147"}}\n]', 3, "paper 2 has no title"),
     ('[\n  {"paper": {"id": "../../etc/passwd", "title": "A"}}\n]', 2, "not an arXiv id"),
+    ('[\n  {"paper": {"id": "2601.00001\\n", "title": "A"}}\n]', 2, "not an arXiv id"),  # ends in a line break
     ('[\n  "just a string"\n]', 2, "not a JSON object"),
     ("[]", 1, "empty"),
     ('{"something": 1}', 1, "no list of papers"),

@@ -122,7 +122,7 @@ def card_from_item(item: Any, rank: int, source: str, line: int) -> Card:
         raise SnapshotError(f"{where} has no title", source, line)
     arxiv_id = paper.get("id")
     if arxiv_id is not None:
-        if not isinstance(arxiv_id, str) or not ARXIV_ID_RE.match(arxiv_id):
+        if not isinstance(arxiv_id, str) or not ARXIV_ID_RE.fullmatch(arxiv_id):
             raise SnapshotError(f"{where} has an id that is not an arXiv id: {str(arxiv_id)[:40]!r}", source, line)
     org = paper.get("organization") if isinstance(paper.get("organization"), dict) else item.get("organization")
     organization = None
