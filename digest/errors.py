@@ -20,10 +20,18 @@ class DigestError(Exception):
         self.line = line
 
     def __str__(self) -> str:
-        where = self.path or ""
+        where = _escaped(self.path or "")
         if where and self.line is not None:
             where = f"{where}:{self.line}"
         return f"{where}: {self.message}" if where else self.message
+
+
+def _escaped(path: str) -> str:
+    """A path on one line: a line break or other character not printable in a file's name is
+    shown as its escape, so that the message stays one line."""
+    if path.isprintable():
+        return path
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in path)
 
 
 class SnapshotError(DigestError):

@@ -291,6 +291,13 @@ def test_a_file_where_the_build_cache_goes_fails_the_build_in_one_line(tmp_path)
     assert not (tmp_path / "site").exists()
 
 
+def test_a_path_with_a_line_break_in_its_name_is_named_on_one_line(tmp_path):
+    content = shutil.copytree(CONTENT, tmp_path / "con\ntent")
+    (content / "site.yaml").write_text("title: [unclosed\n")
+    _one_line_error(run_cli("build", "--content", content, "--out", tmp_path / "site"),
+                    "con\\ntent/site.yaml:")
+
+
 def test_a_build_cache_that_is_a_link_is_refused_and_where_it_leads_is_left_alone(tmp_path):
     """A build writes and removes files in its cache: never wherever a planted link leads."""
     content = shutil.copytree(CONTENT, tmp_path / "content")
