@@ -110,6 +110,7 @@ def resolve_snapshot_dates(
     parsed: Sequence[ParsedSnapshot],
     *,
     date_option: dt.date | None = None,
+    option_from: int = 0,
     today: dt.date,
     warn=lambda message: None,
 ) -> list[Snapshot]:
@@ -117,15 +118,18 @@ def resolve_snapshot_dates(
 
     Snapshots are resolved together because one can date another.  ``today``
     is used only as the last resort and produces a warning through ``warn``.
+    ``date_option`` (``--date``) applies to the snapshots from index ``option_from`` on:
+    ``digest add`` dates the new one with it, not those already in the folder.
     """
     resolved: dict[int, Resolution] = {}
     constraints: dict[int, YearConstraints] = {}
     for index, snapshot in enumerate(parsed):
         named = filename_date(snapshot.source)
-        if named and date_option and named != date_option:
-            warn(f"{snapshot.source}: --date {date_option.isoformat()} is not used: the file name gives "
+        option = date_option if index >= option_from else None
+        if named and option and named != option:
+            warn(f"{snapshot.source}: --date {option.isoformat()} is not used: the file name gives "
                  f"{named.isoformat()}, which comes first (rename the file to change it)")
-        given = named or date_option
+        given = named or option
         if snapshot.list_day is None:
             if given is None:
                 raise SnapshotError("the snapshot shows no list day (a trending page has none): name the file "
@@ -215,7 +219,8 @@ def resolve_snapshot_dates(
         resolved[index] = Resolution(year, "assumed")
 
     return [
-        _complete(snapshot, resolved[index], filename_date(snapshot.source) or date_option)
+        _complete(snapshot, resolved[index],
+                  filename_date(snapshot.source) or (date_option if index >= option_from else None))
         for index, snapshot in enumerate(parsed)
     ]
 

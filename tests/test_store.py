@@ -61,6 +61,17 @@ def test_a_different_snapshot_of_the_same_day_is_refused_unless_forced(tmp_path,
     assert target.read_bytes() == changed.read_bytes()
 
 
+def test_add_with_a_date_dates_the_new_snapshot_only_and_says_nothing_of_the_others(tmp_path, content_copy):
+    """--date is for the file being added; those already in the folder are named by their day."""
+    blocks = (CONTENT / "snapshots" / "2026-01-19.txt").read_text().split("\n\n")
+    capture = tmp_path / "capture.txt"
+    capture.write_text("\n\n".join(["Jan 20" if block == "Jan 19" else block for block in blocks]))
+    result = run_cli("add", capture, "--date", "2026-01-20", "--content", content_copy)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert (content_copy / "snapshots" / "2026-01-20.txt").read_bytes() == capture.read_bytes()
+
+
 def test_a_snapshot_with_far_fewer_papers_than_the_previous_one_gives_a_warning(tmp_path, content_copy):
     # A Jan 20 capture with only 3 of the 57 cards of Jan 19.
     blocks = (CONTENT / "snapshots" / "2026-01-19.txt").read_text().split("\n\n")
