@@ -126,6 +126,9 @@ def resolve_snapshot_dates(
     for index, snapshot in enumerate(parsed):
         named = filename_date(snapshot.source)
         option = date_option if index >= option_from else None
+        if named is None and (looks := _FILENAME_DATE_RE.search(PurePath(snapshot.source).name)):
+            warn(f"{snapshot.source}: the file name's {looks[0]} is no date, so it does not date the snapshot "
+                 f"(rename the file)")
         if named and option and named != option:
             warn(f"{snapshot.source}: --date {option.isoformat()} is not used: the file name gives "
                  f"{named.isoformat()}, which comes first (rename the file to change it)")

@@ -345,3 +345,14 @@ def test_a_build_date_before_any_fitting_year_takes_the_first_after_it():
     [snapshot] = resolve_snapshot_dates([parse_text_snapshot("Daily Papers\n\nFeb 29\n\nT\n\nAn abstract.\n", "x.txt")],
                                         today=dt.date(1970, 1, 1), warn=warnings.append)
     assert snapshot.date == dt.date(1972, 2, 29) and "assumed the list day Feb 29 is in 1972" in warnings[0]
+
+
+@pytest.mark.parametrize("name", ["2025-02-29.txt", "2026-13-19.txt", "0000-01-19.txt"])
+def test_a_file_name_that_looks_dated_but_is_no_date_is_told(originals, name):
+    """The snapshot is dated as if the name held no date, and the user is told to rename it."""
+    warnings = Warnings()
+    text = "\n\n".join(["Daily Papers", "Jan 19, 2026", "A title", "An abstract."])
+    [snapshot] = resolve_snapshot_dates([parse_text(text, name)], today=TODAY, warn=warnings)
+    assert snapshot.date == dt.date(2026, 1, 19) and snapshot.date_source == "content"
+    assert warnings == [f"{name}: the file name's {name[:10]} is no date, so it does not date the snapshot "
+                        f"(rename the file)"]
