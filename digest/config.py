@@ -27,6 +27,10 @@ SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 OTHER_TOPIC = "other"
 
 
+#: The longest text a setting may hold (a description: MAX_TEXT_LINES).  Far longer is a mistake,
+#: and would surface only later, as a page or an e-mail too large.
+MAX_TEXT, MAX_TEXT_LINES = 4_000, 20_000
+
 #: The longest wait allowed for the hub's API or an SMTP server, in seconds: a day.  Far longer
 #: is no wait a user means, and the system's timers cannot hold it.
 MAX_TIMEOUT = 86_400
@@ -184,6 +188,10 @@ class _Checker:
         text = str(value).strip()
         if not text and (required or nonempty):
             self.fail(f"{where}{key}", "must not be empty")
+            return default
+        limit = MAX_TEXT_LINES if multiline else MAX_TEXT
+        if len(text) > limit:
+            self.fail(f"{where}{key}", f"is {len(text):,} characters long; at most {limit:,}")
             return default
         bad = bad_character(text, multiline=multiline)
         if bad:

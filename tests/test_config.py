@@ -708,3 +708,12 @@ def test_an_unsubscribe_url_that_could_end_its_header_early_is_refused(tmp_path,
 @pytest.mark.parametrize("url", ["https://x.org/unsub?id=1&a=2", "mailto:unsub@x.org?subject=stop"])
 def test_ordinary_unsubscribe_urls(tmp_path, url):
     assert load_config(write(tmp_path, site=GOOD_SITE + f"email: {{unsubscribe_url: '{url}'}}\n")).email.unsubscribe_url == url
+
+
+@pytest.mark.parametrize("site, message", [
+    ("title: " + "T" * 4_001 + "\n", "title: is 4,001 characters long; at most 4,000"),
+    ("description: " + "D" * 20_001 + "\n", "description: is 20,001 characters long; at most 20,000")])
+def test_a_setting_far_longer_than_any_is_refused_by_its_key(tmp_path, site, message):
+    """Not later, as an e-mail too large to send."""
+    base = "\n".join(line for line in GOOD_SITE.splitlines() if not line.startswith(site.split(":")[0] + ":"))
+    assert only_problem(write(tmp_path, site=base + "\n" + site)).message == message
