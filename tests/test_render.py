@@ -174,7 +174,8 @@ def _through_markdown(text: str) -> str:
 
 # Markdown's own characters, HTML's, spaces of every kind, URLs and control characters, in any order.
 _TRICKY_TEXT = st.lists(
-    st.sampled_from(list("ab1 .\\`*_[]()<>#|~&!-+=:;'\"\t\n\x00\x0b\x1f\u00a0\u2028é💡")
+    st.sampled_from(list("ab1 .\\`*_[]()<>#|~&!-+=:;'\"\t\n\x00\x01\x0b\x1f\x7f\x85\u00a0\u00ad\u200b\u200e\u2028\u2029"
+                         "\u202e\ue000\u0378\ufeffé💡")
                     + ["http://", "https://x.org/", "www.", "&amp;", "1.", "1)", "---", "```", "{", "}", "%", "?q=a&b", "/é",
        "%2", "%zz", "xn--", "@", "HTTPS://X.ORG", ":80", "#frag"]),
     max_size=60).map("".join)
