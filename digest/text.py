@@ -15,7 +15,8 @@ from digest.models import MONTHS, Organization
 # "{{" and "{%" are escaped too ("\{\{", "\{\%": the same text in CommonMark), so that a
 # generator that runs Liquid or shortcodes in Markdown (Jekyll, Hugo's "{{<") finds no tag
 # in the pages digest writes; a lone brace, as in LaTeX, stays as it is.
-_MARKDOWN_INLINE = re.compile(r"([\\`*_\[\]<>#|~&]|\{(?=[{%])|(?<=\{)[{%])")
+_INLINE_ESCAPES = {ord(character): "\\" + character for character in "\\`*_[]<>#|~&"}
+_BRACES = re.compile(r"(\{(?=[{%])|(?<=\{)[{%])")
 # Constructs that only matter at the start of a line: lists, quotes, headings, rules.
 _MARKDOWN_LINE_START = re.compile(r"^(\s*)([-+=>:]|\d+(?=[.)]))")
 
@@ -78,7 +79,11 @@ def escape_markdown(text: str) -> str:
 
 
 def _escape_inline(text: str) -> str:
-    return _MARKDOWN_INLINE.sub(r"\\\1", text)
+    """The text with a backslash before each of those characters: the single ones by a table (a
+    regex substitution took a microsecond each, tens of milliseconds for an abstract of them),
+    then the braces."""
+    text = text.translate(_INLINE_ESCAPES)
+    return _BRACES.sub(r"\\\1", text) if "{" in text else text
 
 
 def _escape_line_start(text: str) -> str:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from markdown_it import MarkdownIt
 
-from digest.text import _trim_url, escape_markdown, excerpt, url_runs, wrap_text
+from digest.text import _escape_inline, _trim_url, escape_markdown, excerpt, url_runs, wrap_text
 
 MD = MarkdownIt("commonmark", {"html": False})
 
@@ -262,3 +262,11 @@ def test_a_url_ending_in_a_hundred_thousand_brackets_is_trimmed_in_one_pass():
     """Counting again for each bracket took minutes for an abstract of such URLs (a hostile snapshot)."""
     url = "https://x.org/a(b)" + ")" * 100_000 + "."
     assert url_runs(f"see {url} now") == [("see ", False), ("https://x.org/a(b)", True), (url[18:] + " now", False)]
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ab {}%\\`*_[]<>#|~&()!-") | st.characters(), max_size=40))
+def test_inline_escaping_by_table_is_the_one_substitution(text):
+    """The table and the brace pattern escape what one substitution of the whole rule escapes."""
+    rule = re.compile(r"([\\`*_\[\]<>#|~&]|\{(?=[{%])|(?<=\{)[{%])")
+    assert _escape_inline(text) == rule.sub(r"\\\1", text)
