@@ -446,3 +446,45 @@ def test_a_line_of_middle_dots_takes_time_in_proportion():
     [card] = parse_crawler_dump(text, "2026-01-21.md").cards
     assert time.perf_counter() - start < 3
     assert card.published == PartialDate(1, 20)
+
+
+DUMP_HEAD = "Jan 20\n\n42\n### [Real title](/papers/2601.00001)\n\n"
+
+
+def test_a_dump_of_far_more_link_syntax_than_a_day_has_is_refused_before_it_is_read():
+    """11 million "[a](" (44 MB) took 2 minutes and 1.7 GB, only to be refused for the abstract's length."""
+    with pytest.raises(SnapshotError, match=r"not a day's list: 200,002 links or brackets \('\['\), where a day's "
+                                            r"cards have a few thousand \(digest takes up to 200,000\)") as info:
+        parse_snapshot(DUMP_HEAD + "[a](" * 200_001 + "\n\n· Jan 15\n", "2026-01-20.md")
+    assert info.value.line == 1
+
+
+@pytest.mark.parametrize("paragraph", [
+    "word " * 30_000,  # one line
+    "word word\r\n" * 15_000,  # many lines, CRLF
+    "word\u00a0word\n" * 15_000,  # many lines, with odd spaces in them
+])
+def test_a_paragraph_far_longer_than_a_card_is_refused_before_it_is_read(paragraph):
+    """Reading a paragraph took about a second a megabyte, and only then was it refused as an abstract."""
+    text = DUMP_HEAD + paragraph + "\n\n· Jan 15\n"
+    with pytest.raises(SnapshotError, match=r"not a day's list: a paragraph of 1(49,999|50,000) characters, where the "
+                                            r"longest of a card \(its abstract\) has a few thousand \(digest takes "
+                                            r"up to 100,000\)") as info:
+        parse_snapshot(text, "2026-01-20.md")
+    assert info.value.line == 6
+
+
+def test_blank_lines_of_crlf_or_spaces_count_as_blocks():
+    with pytest.raises(SnapshotError, match="not a day's list: more than 20,000 blocks of text"):
+        parse_snapshot(DUMP_HEAD + "a\r\n\r\nb\n \n" * 15_000, "2026-01-20.md")
+
+
+def test_blank_lines_of_crlf_or_spaces_end_paragraphs_and_link_syntax_is_not_text():
+    """A paragraph of many links is long in Markdown but short on the page: it is the page's length
+    that is an abstract's, and blank lines written with CRLF or spaces end paragraphs."""
+    links = " ".join(f"[word {i}](https://example.org/{'x' * 250}/{i})" for i in range(300))  # 84,000 characters
+    text = (DUMP_HEAD + links + "\r\n \r\n· Jan 15\r\n\u00a0\r\n"
+            + ("### [Second](/papers/2601.00002)\n\n" + "An abstract. " * 1500 + "\n \n· Jan 16\n"))
+    first, second = parse_snapshot(text, "2026-01-20.md").cards
+    assert first.abstract == " ".join(f"word {i}" for i in range(300)) and first.published == PartialDate(1, 15)
+    assert len(second.abstract) == 13 * 1500 - 1 and second.published == PartialDate(1, 16)

@@ -42,6 +42,22 @@ MAX_ABSTRACT = 20_000
 #: pages before failing on its e-mail's size.
 MAX_CARDS = 1000
 
+#: Bounds checked before parsing, with cheap counts: input far beyond them is no day's list, and
+#: reading it first took minutes and gigabytes (BeautifulSoup makes a tree of 5.5 million tags in
+#: 1.5 minutes and 2.5 GB; the Markdown reader takes 1 to 5 µs a character).
+#: The most "<" (tags, near enough) of a saved page: the pages in tests/fixtures/html have at most 125
+#: a card (trending.html: 626 for 5 cards shown twice); 1,500 a card is 12 times that (a page of
+#: 1.5 million tags takes some 15 s).
+MAX_TAGS = 1_500 * MAX_CARDS
+#: The most "[" of a crawler dump: every link, image and reference opens with one, and the dumps in
+#: tests/fixtures/crawl have at most 16 a card (reference-links.md: 47 for 3); 200 a card is 12 times that.
+MAX_BRACKETS = 200 * MAX_CARDS
+#: The longest paragraph of a crawler dump: five times the longest abstract taken, 50 times the longest
+#: paragraph of the dumps in tests/fixtures and content/snapshots (1,922 characters).
+MAX_PARAGRAPH = 5 * MAX_ABSTRACT
+#: A blank line (in text whose line ends are all "\n"): spaces of any kind alone are blank too.
+_BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
+
 
 def decode_snapshot(data: bytes, source: str) -> str:
     """The text of a snapshot file, which must be UTF-8; binary data and huge files are refused."""
@@ -70,12 +86,37 @@ def parse_snapshot(text: str, source: str) -> ParsedSnapshot:
                 # A card links its paper a few times; the page's tree of 100,000 cards took a minute to make.
                 raise SnapshotError(f"not a day's list: {links:,} links to papers, where a day's cards have a few "
                                     f"hundred (digest takes up to {MAX_CARDS:,} cards)", source, 1)
+            if name == "html" and (tags := text.count("<")) > MAX_TAGS:
+                raise SnapshotError(f"not a day's page: {tags:,} tags, where a day's page has some thousands "
+                                    f"(digest takes up to {MAX_TAGS:,})", source, 1)
+            if name == "crawler dump":
+                _check_dump(text, source)
             parsed = parse(text, source)
             if len(parsed.cards) > MAX_CARDS:
                 raise SnapshotError(f"not a day's list: {len(parsed.cards):,} papers, where a day has at most a few "
                                     f"hundred (digest takes up to {MAX_CARDS:,})", source, 1)
             return replace(parsed, cards=tuple(_fit_card(card, source) for card in parsed.cards))
     raise SnapshotError("not a Daily Papers snapshot: no list of papers found", source, 1)
+
+
+def _check_dump(text: str, source: str) -> None:
+    """Refuse a crawler dump of far more link syntax, or a far longer paragraph, than a day's
+    cards have (see MAX_BRACKETS, MAX_PARAGRAPH): one linear scan, before the slow parse."""
+    if (brackets := text.count("[")) > MAX_BRACKETS:
+        raise SnapshotError(f"not a day's list: {brackets:,} links or brackets ('['), where a day's cards have "
+                            f"a few thousand (digest takes up to {MAX_BRACKETS:,})", source, 1)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    start = blanks = 0
+    for blank in _BLANK_LINE.finditer(text + "\n\n"):  # the end of the text ends the last paragraph
+        if blank.start() - start > MAX_PARAGRAPH:
+            raise SnapshotError(f"not a day's list: a paragraph of {blank.start() - start:,} characters, where "
+                                f"the longest of a card (its abstract) has a few thousand (digest takes up to "
+                                f"{MAX_PARAGRAPH:,})", source, text.count("\n", 0, start) + 1)
+        if (blanks := blanks + 1) > 20 * MAX_CARDS:  # as parse_snapshot's count, with "\r\n" and spaces too
+            raise SnapshotError(f"not a day's list: more than {20 * MAX_CARDS:,} blocks of text, where a day's "
+                                f"cards make a few hundred (digest takes up to {MAX_CARDS:,} cards)", source, 1)
+        start = blank.end()
 
 
 def _fit(text: str) -> str:
