@@ -171,8 +171,8 @@ class BuildCache:
     pruning: bool = True
     _used_parsed: set[str] = field(default_factory=set)
     _new_parsed: dict[str, Any] = field(default_factory=dict)
-    #: What ``save`` writes besides the manifest: file name -> pickled bytes (see ``pickle_ahead``).
-    ready: dict[str, bytes] | None = None
+    #: What ``save`` puts in place besides the manifest: names of files pickled aside (see ``pickle_ahead``).
+    ready: list[str] | None = None
 
     @classmethod
     def load(cls, folder: Path, salt: str, templates: str = "", *, clean: bool = False,
@@ -287,22 +287,36 @@ class BuildCache:
         return entry[0] if entry else None
 
     def pickle_ahead(self, model: Any = None) -> None:
-        """Pickle now what ``save`` will write of this build: the model (see digest.archive),
-        topic matches, feed entries and newly parsed snapshots.  Called while the build waits
-        for the search index, it takes that time off the end of the build.  Everything it
-        pickles must be final: call it once nothing more is parsed, matched or rendered."""
-        ready: dict[str, bytes] = {}
-        if model is not None:
-            ready[MODEL] = _dumps(model)
-        if self.pruning:
-            ready[TOPICS] = _dumps({k: v for k, v in self.topic_matches.items() if k in self.used_matches})
-        elif self.new_matches:
-            earlier = self._unpickled(NEW_TOPICS)
-            ready[NEW_TOPICS] = _dumps({**(earlier if isinstance(earlier, dict) else {}), **self.new_matches})
-        ready[FRAGMENTS] = _dumps(self.used_fragments)
-        for name, result in self._new_parsed.items():
-            ready[f"parsed/{name}.pickle"] = _dumps(result)
+        """Pickle now, into temporary files, what ``save`` will put in place: the model (see
+        digest.archive), topic matches, feed entries and newly parsed snapshots.  Called while
+        the build waits for the search index, it takes that time off the end of the build;
+        written to files as they are pickled, they take no memory while Pagefind runs.
+        Everything it pickles must be final: call it once nothing more is parsed, matched or
+        rendered."""
+        ready: list[str] = []
+        try:
+            (self.folder / "parsed").mkdir(parents=True, exist_ok=True)
+            if model is not None:
+                ready.append(self._pickle_aside(MODEL, model))
+            if self.pruning:
+                ready.append(self._pickle_aside(TOPICS, {k: v for k, v in self.topic_matches.items()
+                                                         if k in self.used_matches}))
+            elif self.new_matches:
+                earlier = self._unpickled(NEW_TOPICS)
+                ready.append(self._pickle_aside(NEW_TOPICS, {**(earlier if isinstance(earlier, dict) else {}),
+                                                             **self.new_matches}))
+            ready.append(self._pickle_aside(FRAGMENTS, self.used_fragments))
+            for name, result in self._new_parsed.items():
+                ready.append(self._pickle_aside(f"parsed/{name}.pickle", result))
+        except OSError:
+            ready = []  # a cache that cannot be written only costs time next time
         self.ready = ready
+
+    def _pickle_aside(self, name: str, value: Any) -> str:
+        """Pickle ``value`` into the temporary file of ``name`` (see ``save``); returns ``name``."""
+        with open(self.folder / f"{name}.tmp", "wb") as stream:
+            pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
+        return name
 
     def save(self, fingerprint: str, markdown: dict[str, list[str]], markdown_state: str = "", *,
              shards: dict[str, str] | None = None,
@@ -311,7 +325,6 @@ class BuildCache:
         """Record this build (call it only after the build succeeded, and after ``pickle_ahead``):
         the manifest, and what ``pickle_ahead`` pickled; drop parsed snapshots no longer used
         (unless ``pruning`` is off)."""
-        ready = self.ready if self.ready is not None else {}
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             # The model first: a manifest without its model costs a full model next time, the other
@@ -329,9 +342,8 @@ class BuildCache:
                         "markdown_state": markdown_state, "markdown_files": markdown_files or {},
                         "snapshots": snapshots or {}}
             self._write(MANIFEST, json.dumps(manifest, sort_keys=True).encode("utf-8"))
-            (self.folder / "parsed").mkdir(exist_ok=True)
-            for name, data in ready.items():  # the model first (see above)
-                self._write(name, data)
+            for name in self.ready or ():  # the model first (see above)
+                os.replace(self.folder / f"{name}.tmp", self.folder / name)
             if self.pruning:
                 (self.folder / NEW_TOPICS).unlink(missing_ok=True)
                 for stale in (self.folder / "parsed").glob("*.pickle"):
