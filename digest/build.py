@@ -28,7 +28,8 @@ from digest.archive import Changes, Model, extended_model, model_from_record, mo
 from digest.dates import filename_date
 from digest.library import EMPTY, build_library, extend_library
 from digest.models import Library, ParsedSnapshot, Snapshot
-from digest.cache import BuildCache, build_lock, cache_dir_for, code_version, file_sha256, folder_hash, key_of
+from digest.cache import (MODEL, BuildCache, build_lock, cache_dir_for, code_version, file_sha256, folder_hash,
+                          key_of)
 from digest.inputs import (Checked, _with_bytes, build_date, build_salt, check_page_folders, default_templates_dir,
                            manifest_stamp, markdown_hashes, markdown_page_files, markdown_record, markdown_state,
                            no_snapshots_warning, read_bounded, read_inputs, read_snapshot_bytes, read_snapshots,
@@ -405,7 +406,11 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
                                 f"month shards)"):
                 try:
                     if cache:  # while Pagefind works: what the cache keeps of this build
-                        cache.pickle_ahead(model_record(model, model_salt(content_dir)))
+                        cache.pickle_ahead()
+                        if changes is not None:
+                            # An extended model's record is mostly the last one's bytes, so it costs
+                            # little memory beside Pagefind's; a whole new model's waits until Pagefind is done.
+                            cache.pickle_model(model_record(model, model_salt(content_dir)))
                     for bundle, bundle_files in indexing.result().items():
                         writer.update(bundle_files, shard_keys[bundle])
                 except BaseException:
@@ -615,7 +620,9 @@ def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, toda
             now = {path: sha for path, sha in markdown_files.items() if (content_dir / path).is_file()}
             now.update((path, page.sha256) for path, page in site.markdown.items())
             if cache.ready is None:  # not pickled while the search index was made
-                cache.pickle_ahead(model_record(site.model, model_salt(content_dir)))
+                cache.pickle_ahead()
+            if MODEL not in cache.ready:
+                cache.pickle_model(model_record(site.model, model_salt(content_dir)))
             cache.save(inputs.fingerprint, {path: [page.key, page.sha256] for path, page in site.markdown.items()},
                        markdown_state(now), shards=site.shard_keys, markdown_files=markdown_record(content_dir, now),
                        snapshots=inputs.snapshot_record, listing=writer.listing())

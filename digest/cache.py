@@ -171,7 +171,8 @@ class BuildCache:
     pruning: bool = True
     _used_parsed: set[str] = field(default_factory=set)
     _new_parsed: dict[str, Any] = field(default_factory=dict)
-    #: What ``save`` puts in place besides the manifest: names of files pickled aside (see ``pickle_ahead``).
+    #: What ``save`` puts in place besides the manifest: names of files pickled aside, the model
+    #: first (see ``pickle_ahead``, ``pickle_model``).
     ready: list[str] | None = None
 
     @classmethod
@@ -286,18 +287,15 @@ class BuildCache:
         entry = self.previous.get("outputs", {}).get(path)
         return entry[0] if entry else None
 
-    def pickle_ahead(self, model: Any = None) -> None:
-        """Pickle now, into temporary files, what ``save`` will put in place: the model (see
-        digest.archive), topic matches, feed entries and newly parsed snapshots.  Called while
-        the build waits for the search index, it takes that time off the end of the build;
-        written to files as they are pickled, they take no memory while Pagefind runs.
-        Everything it pickles must be final: call it once nothing more is parsed, matched or
-        rendered."""
+    def pickle_ahead(self) -> None:
+        """Pickle now, into temporary files, what ``save`` will put in place besides the model:
+        topic matches, feed entries and newly parsed snapshots.  Called while the build waits
+        for the search index, it takes that time off the end of the build; written to files
+        as they are pickled, they take no memory while Pagefind runs.  Everything it pickles
+        must be final: call it once nothing more is parsed, matched or rendered."""
         ready: list[str] = []
         try:
             (self.folder / "parsed").mkdir(parents=True, exist_ok=True)
-            if model is not None:
-                ready.append(self._pickle_aside(MODEL, model))
             if self.pruning:
                 ready.append(self._pickle_aside(TOPICS, {k: v for k, v in self.topic_matches.items()
                                                          if k in self.used_matches}))
@@ -312,6 +310,15 @@ class BuildCache:
             ready = []  # a cache that cannot be written only costs time next time
         self.ready = ready
 
+    def pickle_model(self, record: Any) -> None:
+        """Pickle the model's record (see digest.archive) into its temporary file, for ``save``
+        to put in place first, after ``pickle_ahead``."""
+        assert self.ready is not None
+        try:
+            self.ready.insert(0, self._pickle_aside(MODEL, record))
+        except OSError:
+            pass  # a cache that cannot be written only costs time next time
+
     def _pickle_aside(self, name: str, value: Any) -> str:
         """Pickle ``value`` into the temporary file of ``name`` (see ``save``); returns ``name``."""
         with open(self.folder / f"{name}.tmp", "wb") as stream:
@@ -322,9 +329,9 @@ class BuildCache:
              shards: dict[str, str] | None = None,
              markdown_files: dict[str, list] | None = None, snapshots: dict[str, list] | None = None,
              listing: Any = None) -> None:
-        """Record this build (call it only after the build succeeded, and after ``pickle_ahead``):
-        the manifest, and what ``pickle_ahead`` pickled; drop parsed snapshots no longer used
-        (unless ``pruning`` is off)."""
+        """Record this build (call it only after the build succeeded, and after ``pickle_ahead``
+        and ``pickle_model``): the manifest, and what they pickled; drop parsed snapshots no
+        longer used (unless ``pruning`` is off)."""
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             # The model first: a manifest without its model costs a full model next time, the other
