@@ -123,9 +123,10 @@ def resolve_snapshot_dates(
     """
     resolved: dict[int, Resolution] = {}
     constraints: dict[int, YearConstraints] = {}
+    options = [date_option if index >= option_from else None for index in range(len(parsed))]
     for index, snapshot in enumerate(parsed):
         named = filename_date(snapshot.source)
-        option = date_option if index >= option_from else None
+        option = options[index]
         if named is None and (looks := _FILENAME_DATE_RE.search(PurePath(snapshot.source).name)):
             warn(f"{snapshot.source}: the file name's {looks[0]} is no date, so it does not date the snapshot "
                  f"(rename the file)")
@@ -222,8 +223,7 @@ def resolve_snapshot_dates(
         resolved[index] = Resolution(year, "assumed")
 
     return [
-        _complete(snapshot, resolved[index],
-                  filename_date(snapshot.source) or (date_option if index >= option_from else None))
+        _complete(snapshot, resolved[index], filename_date(snapshot.source) or options[index])
         for index, snapshot in enumerate(parsed)
     ]
 
