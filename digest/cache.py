@@ -61,10 +61,6 @@ LOCK = "lock"  #: held by the build using the cache
 FORMAT = 3  #: bumped when the cache layout changes
 
 
-def _dumps(value: Any) -> bytes:
-    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-
-
 @lru_cache(maxsize=1)
 def code_version() -> str:
     """digest's version plus a hash of its source, so that any code change invalidates the cache."""
@@ -109,9 +105,9 @@ def build_lock(folder: Path) -> Iterator[None]:
     """One build at a time with this cache folder (and the spare site in it): a second build into
     the same output folder, such as ``digest build`` while ``digest serve`` rebuilds, waits.
     A first build that fails leaves no cache folder behind (nor anything else)."""
-    made = not folder.exists() and not folder.is_symlink()
     if folder.is_symlink():  # a build writes and removes files there: never wherever a link leads
         raise DigestError("cannot use the build cache: it is a link (it is digest's own: remove it)", folder)
+    made = not folder.exists()
     try:
         folder.mkdir(parents=True, exist_ok=True)
         handle = open(folder / LOCK, "a")
@@ -266,10 +262,8 @@ class BuildCache:
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError, ImportError):
             return None
 
-    def _write(self, name: str, data: bytes) -> None:
-        """Write ``data`` to a temporary file and rename it over ``name``: never half written."""
-        with open(self.folder / f"{name}.tmp", "wb") as stream:
-            stream.write(data)
+    def _put_in_place(self, name: str) -> None:
+        """Rename the temporary file of ``name`` over it: a file there is never half written."""
         os.replace(self.folder / f"{name}.tmp", self.folder / name)
 
     def model_record(self) -> Any | None:
@@ -343,14 +337,15 @@ class BuildCache:
             except FileNotFoundError:
                 (self.folder / SPARE_LISTING).unlink(missing_ok=True)
             if listing is not None:
-                self._write(SITE_LISTING, _dumps(listing))
+                self._put_in_place(self._pickle_aside(SITE_LISTING, listing))
             manifest = {"format": FORMAT, "salt": self.salt, "templates": self.templates, "fingerprint": fingerprint,
                         "outputs": self.outputs, "markdown": markdown, "shards": shards or {},
                         "markdown_state": markdown_state, "markdown_files": markdown_files or {},
                         "snapshots": snapshots or {}}
-            self._write(MANIFEST, json.dumps(manifest, sort_keys=True).encode("utf-8"))
+            (self.folder / f"{MANIFEST}.tmp").write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
+            self._put_in_place(MANIFEST)
             for name in self.ready or ():  # the model first (see above)
-                os.replace(self.folder / f"{name}.tmp", self.folder / name)
+                self._put_in_place(name)
             if self.pruning:
                 (self.folder / NEW_TOPICS).unlink(missing_ok=True)
                 for stale in (self.folder / "parsed").glob("*.pickle"):
