@@ -35,6 +35,7 @@ MAX_TEXT, MAX_TEXT_LINES = 4_000, 20_000
 #: is no wait a user means, and the system's timers cannot hold it.
 MAX_TIMEOUT = 86_400
 
+
 @dataclass(frozen=True, slots=True)
 class SiteConfig:
     title: str
