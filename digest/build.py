@@ -44,7 +44,7 @@ from digest.pages import (GENERATOR, DayPage, TopicPage, day_markdown, day_pages
 from digest.parse import decode_snapshot, parse_snapshot
 from digest.render import PageJob, load_template, make_environment, render_template, site_page_jobs
 from digest.topics import match_topics
-from digest.search import BUNDLE, SearchIndexing, bundle_path
+from digest.search import BUNDLE, SearchIndexing, bundle_path, prune_copies
 from digest.sitemap import robots_txt, sitemap_xml
 
 Warn = Callable[[str], None]
@@ -486,7 +486,7 @@ def search_shards(shards: dict[str, list[str]], library: Library, config: Config
         if path.startswith(f"{BUNDLE}/"):
             previous_by_key.setdefault(entry[0], []).append(path)
     previous_shards = cache.previous.get("shards", {}) if cache and carry is not None else {}
-    stale: dict[str, list[str]] = {}
+    stale: dict[str, dict[str, str]] = {}
     shard_keys: dict[str, str] = {}
     for bundle, members in shards.items():
         recorded = previous_shards.get(bundle)
@@ -508,10 +508,14 @@ def search_shards(shards: dict[str, list[str]], library: Library, config: Config
             for path in previous:
                 writer.add(path, REUSE, shard_key)
         else:
-            stale[bundle] = files
+            stale[bundle] = {file: writer.files[file].sha256 for file in files}
+    copies = cache.folder / "search" if cache else None
+    if copies and writer.root is not None:
+        prune_copies(copies, shards)
     if writer.root is None or not stale:
         return None, shard_keys
-    return SearchIndexing(writer.root, stale, config.site.language, workers=workers), shard_keys
+    return SearchIndexing(writer.root, stale, config.site.language, workers=workers, copies=copies,
+                          version=cache.salt if cache else ""), shard_keys
 
 
 def page_dates(model: Model, files: Iterable[str]) -> dict[str, dt.date]:

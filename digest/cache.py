@@ -13,6 +13,9 @@ It lives beside the output folder (``.site.cache/`` for ``site/``) and holds:
   matches only its new papers, and does not rewrite all the others);
 - ``fragments.pickle``: the HTML of the last build's feed entries, by what each is made of;
 - ``templates/``: the templates compiled by Jinja2 (checked against their sources);
+- ``search/``: for each search shard, the copies of its pages that Pagefind
+  reads, kept so that a day's build copies only the pages it changed (see
+  digest.search.update_copies);
 - ``model.pickle``: the last build's model (digest.archive), which a day's
   build extends by the new days instead of making it again;
 - ``site.listing``, ``spare.listing``: the files and folders of the live site

@@ -18,11 +18,13 @@ every result is a paper.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import subprocess
 import threading
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -56,6 +58,71 @@ def indexable_copy(page: Path, copy: Path) -> None:
         shutil.copyfile(page, copy)
 
 
+def copy_name(page: str) -> str:
+    """The name of a page's copy for Pagefind: "papers/<slug>/index.html" -> "papers_<slug>.html",
+    unique, and the same every build (fragment files are named by their content, which holds this name)."""
+    return page.removesuffix("/index.html").replace("/", "_") + ".html"
+
+
+def update_copies(folder: Path, site: Path, pages: dict[str, str], version: str) -> None:
+    """Make ``folder`` hold the copies (see ``indexable_copy``) of the pages under ``site`` given
+    with the sha256 of their bytes (``pages``), and nothing else.
+
+    A copy depends only on its page's bytes, so a copy this version of digest made of a page
+    whose sha256 is the same is kept, as the record beside the folder (``<folder>.json``) says:
+    a day's build copies the pages it changed, not the hundreds of its month.  The record is
+    removed before the folder is touched and written again once it is as the record says, so a
+    build stopped half-way leaves no record, and the next one copies every page again.  A copy
+    is never written into (the copy of a page given whole is a hard link to the site's file)."""
+    record_path = folder.with_name(folder.name + ".json")
+    try:
+        record = json.loads(record_path.read_text(encoding="utf-8"))
+        copies = record.get("copies") if record.get("version") == version else None
+    except (OSError, ValueError, AttributeError):
+        copies = None
+    copies = copies if isinstance(copies, dict) else {}
+    record_path.unlink(missing_ok=True)
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        folder.unlink()
+    folder.mkdir(parents=True, exist_ok=True)
+    wanted = {copy_name(page): (page, sha256) for page, sha256 in pages.items()}
+    with os.scandir(folder) as entries:
+        present = {entry.name for entry in entries}
+    made = {}
+    for name in present - wanted.keys():
+        _remove(folder / name)
+    for name, (page, sha256) in wanted.items():
+        if name not in present or copies.get(name) != sha256:
+            if name in present:
+                _remove(folder / name)
+            indexable_copy(site / page, folder / name)
+        made[name] = sha256
+    record_path.write_text(json.dumps({"version": version, "copies": made}, sort_keys=True), encoding="utf-8")
+
+
+def copies_folder(bundle: str) -> str:
+    """The name of the folder of a bundle's copies: its month, or "newest" for the main bundle."""
+    return bundle.removeprefix(BUNDLE).strip("/") or "newest"
+
+
+def prune_copies(folder: Path, bundles: Iterable[str]) -> None:
+    """Remove from ``folder`` the copies (and records) of bundles other than these: a month
+    no paper is first seen in any longer."""
+    keep = {copies_folder(bundle) for bundle in bundles}
+    keep |= {name + ".json" for name in keep}
+    if folder.is_dir() and not folder.is_symlink():
+        for entry in folder.iterdir():
+            if entry.name not in keep:
+                _remove(entry)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+
+
 def bundle_path(shard: str, main: bool) -> str:
     """Where a shard's bundle goes in the site."""
     return f"{BUNDLE}/" if main else f"{BUNDLE}/{shard}/"
@@ -74,24 +141,28 @@ def _executable() -> str:
 
 
 class SearchIndexing:
-    """Pagefind over the given shards (bundle path -> site-relative pages under ``site``), at
-    most ``workers`` at a time, in the background while the build goes on; ``result()`` waits
-    for it.  Leaving the context stops Pagefind if it still runs and removes what it wrote.
+    """Pagefind over the given shards (bundle path -> site-relative pages under ``site``, with
+    the sha256 of each), at most ``workers`` at a time, in the background while the build goes
+    on; ``result()`` waits for it.  Leaving the context stops Pagefind if it still runs and
+    removes what it wrote.
 
-    Pagefind reads a shard's pages from one flat folder beside ``site`` of copies of what it
-    indexes of them (so it looks at nothing else: walking the whole site, or every page whole,
-    cost far more; see ``indexable_copy``), and
-    writes each bundle there too, from where the build links its files into the site.  The
-    folder is not inside the site, so that nothing a killed build's Pagefind writes can end up
-    in it; Pagefind itself is started to die with the build where ``setpriv`` can do that.
-    Results link to the URL each page gives itself (``data-pagefind-meta="url:…"``), not to
-    where its copy was."""
+    Pagefind reads a shard's pages from one flat folder of copies of what it indexes of them
+    (so it looks at nothing else: walking the whole site, or every page whole, cost far more;
+    see ``indexable_copy``).  The folders are kept in ``copies`` (in the build cache) from one
+    build to the next, so that only changed pages are copied again (see ``update_copies``);
+    without it they are made beside ``site`` and removed.  Pagefind writes each bundle beside
+    ``site``, from where the build links its files into the site.  That folder is not inside
+    the site, so that nothing a killed build's Pagefind writes can end up in it; Pagefind
+    itself is started to die with the build where ``setpriv`` can do that.  Results link to
+    the URL each page gives itself (``data-pagefind-meta="url:…"``), not to where its copy was."""
 
-    def __init__(self, site: Path, shards: dict[str, list[str]], language: str, *, workers: int = 1):
+    def __init__(self, site: Path, shards: dict[str, dict[str, str]], language: str, *, workers: int = 1,
+                 copies: Path | None = None, version: str = ""):
         self.site, self.shards = site, shards
         self.language = language.split("-")[0].lower()
         self.workers = max(1, workers)
         self.scratch = site.parent / f"{site.name}.search-{os.getpid()}"
+        self.copies, self.version = copies, version
         self._lock = threading.Lock()
         self._running: set[subprocess.Popen] = set()
         self._stopping = False
@@ -111,13 +182,10 @@ class SearchIndexing:
         return self
 
     def _index_one(self, command: list[str], bundle: str, folder: Path) -> Path:
-        pages, output = folder / "pages", folder / BUNDLE
-        pages.mkdir(parents=True)
-        for page in self.shards[bundle]:
-            # "papers/<slug>/index.html" -> "papers_<slug>.html": unique, and the same every build
-            # (fragment files are named by their content, which holds this name).
-            copy = pages / (page.removesuffix("/index.html").replace("/", "_") + ".html")
-            indexable_copy(self.site / page, copy)
+        pages = folder / "pages" if self.copies is None else self.copies / copies_folder(bundle)
+        output = folder / BUNDLE
+        folder.mkdir(parents=True)
+        update_copies(pages, self.site, self.shards[bundle], self.version)
         # The command line, not Pagefind's service mode: the command waits for every file to be
         # written before it exits, where the service can answer while a file is still being written.
         with open(folder / "pagefind.log", "w+", encoding="utf-8", errors="replace") as log:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 
 from conftest import tree
-from digest.search import _executable, indexable_copy
+from digest.search import _executable, indexable_copy, prune_copies, update_copies
 
 
 def _index(pages, folder):
@@ -38,3 +39,80 @@ def test_a_page_without_one_indexed_element_is_given_whole(tmp_path):
         page.write_text(f"<!DOCTYPE html><html><body>{body}</body></html>")
         indexable_copy(page, tmp_path / f"{name}-copy.html")
         assert (tmp_path / f"{name}-copy.html").read_bytes() == page.read_bytes()
+
+
+def _page(site, slug, text):
+    page = site / "papers" / slug / "index.html"
+    page.parent.mkdir(parents=True, exist_ok=True)
+    page.write_text(f"<!DOCTYPE html><html><body><article data-pagefind-body><h1>{text}</h1></article></body></html>")
+    return f"papers/{slug}/index.html"
+
+
+def _sha(site, page):
+    return hashlib.sha256((site / page).read_bytes()).hexdigest()
+
+
+def test_copies_of_unchanged_pages_are_kept_and_the_others_made_again(tmp_path):
+    """A day's build copies the pages it changed, not every page of the month: a copy whose page
+    has the same bytes is left as it is; a changed page is copied again, a page gone loses its copy."""
+    site, copies = tmp_path / "site", tmp_path / "copies" / "newest"
+    pages = [_page(site, slug, slug.upper()) for slug in ("a", "b", "c")]
+    update_copies(copies, site, {p: _sha(site, p) for p in pages}, "v1")
+    assert sorted(p.name for p in copies.iterdir()) == ["papers_a.html", "papers_b.html", "papers_c.html"]
+    inodes = {p.name: p.stat().st_ino for p in copies.iterdir()}
+    os.utime(copies / "papers_a.html", ns=(0, 0))
+
+    _page(site, "b", "B, edited")
+    _page(site, "d", "D")
+    now = ["papers/a/index.html", "papers/b/index.html", "papers/d/index.html"]
+    update_copies(copies, site, {p: _sha(site, p) for p in now}, "v1")
+    assert sorted(p.name for p in copies.iterdir()) == ["papers_a.html", "papers_b.html", "papers_d.html"]
+    assert (copies / "papers_a.html").stat().st_mtime_ns == 0  # not written again
+    assert (copies / "papers_a.html").stat().st_ino == inodes["papers_a.html"]
+    assert b"B, edited" in (copies / "papers_b.html").read_bytes()
+    for name in ("a", "b", "d"):  # each as a fresh copy makes it
+        indexable_copy(site / f"papers/{name}/index.html", tmp_path / "fresh.html")
+        assert (copies / f"papers_{name}.html").read_bytes() == (tmp_path / "fresh.html").read_bytes()
+
+
+def test_copies_are_made_again_without_their_record_or_by_another_version(tmp_path):
+    """A build stopped while it updated the copies leaves no record: the next one trusts none of
+    them.  Nor does another version of digest."""
+    site, copies = tmp_path / "site", tmp_path / "copies" / "2025-01"
+    page = _page(site, "a", "A")
+    update_copies(copies, site, {page: _sha(site, page)}, "v1")
+    (copies / "papers_a.html").write_text("stale")
+    (copies.parent / "2025-01.json").unlink()
+    update_copies(copies, site, {page: _sha(site, page)}, "v1")
+    assert b"<h1>A</h1>" in (copies / "papers_a.html").read_bytes()
+
+    (copies / "papers_a.html").write_text("stale")  # the record is there, by version 1
+    update_copies(copies, site, {page: _sha(site, page)}, "v2")
+    assert b"<h1>A</h1>" in (copies / "papers_a.html").read_bytes()
+
+
+def test_a_copy_that_is_the_whole_page_is_replaced_never_written_into(tmp_path):
+    """A page without one indexed element is given whole, as a hard link to the site's file:
+    when that page changes, the link is replaced, and the site's file is never written through it."""
+    site, copies = tmp_path / "site", tmp_path / "copies" / "newest"
+    page = site / "papers" / "a" / "index.html"
+    page.parent.mkdir(parents=True)
+    page.write_text("<main>first</main>")
+    update_copies(copies, site, {"papers/a/index.html": _sha(site, "papers/a/index.html")}, "v1")
+    assert (copies / "papers_a.html").stat().st_ino == page.stat().st_ino
+    page.unlink()  # as a build replaces a site file
+    page.write_text("<main>second</main>")
+    old = site / "old-site-file.html"
+    os.link(copies / "papers_a.html", old)
+    update_copies(copies, site, {"papers/a/index.html": _sha(site, "papers/a/index.html")}, "v1")
+    assert old.read_text() == "<main>first</main>"
+    assert (copies / "papers_a.html").read_text() == "<main>second</main>"
+
+
+def test_the_copies_of_months_no_longer_sharded_are_removed(tmp_path):
+    folder = tmp_path / "search"
+    for name in ("newest", "2025-01", "2025-02"):
+        (folder / name).mkdir(parents=True)
+        (folder / f"{name}.json").write_text("{}")
+    prune_copies(folder, ["pagefind/", "pagefind/2025-02/"])
+    assert sorted(p.name for p in folder.iterdir()) == ["2025-02", "2025-02.json", "newest", "newest.json"]
