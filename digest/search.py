@@ -154,11 +154,17 @@ class SearchIndexing:
     ``site``, from where the build links its files into the site.  That folder is not inside
     the site, so that nothing a killed build's Pagefind writes can end up in it; Pagefind
     itself is started to die with the build where ``setpriv`` can do that.  Results link to
-    the URL each page gives itself (``data-pagefind-meta="url:…"``), not to where its copy was."""
+    the URL each page gives itself (``data-pagefind-meta="url:…"``), not to where its copy was.
+
+    With ``copy_first``, the copies are brought up to date when the context is entered, before
+    any Pagefind starts: for a day's build, which has few pages to copy.  In a thread of their
+    own, beside the build rendering pages, they took far longer (0.16 s for 50 pages, against
+    0.03 s), each file operation waiting for the thread's turn to run Python again."""
 
     def __init__(self, site: Path, shards: dict[str, dict[str, str]], language: str, *, workers: int = 1,
-                 copies: Path | None = None, version: str = ""):
+                 copies: Path | None = None, version: str = "", copy_first: bool = False):
         self.site, self.shards = site, shards
+        self.copy_first = copy_first
         self.language = language.split("-")[0].lower()
         self.workers = max(1, workers)
         self.scratch = site.parent / f"{site.name}.search-{os.getpid()}"
@@ -176,16 +182,24 @@ class SearchIndexing:
         prefix = ["setpriv", "--pdeathsig", "KILL", "--"] if shutil.which("setpriv") else []
         shutil.rmtree(self.scratch, ignore_errors=True)
         self.scratch.mkdir(parents=True)
+        bundles = sorted(self.shards)
+        folders = {bundle: self.scratch / str(n) for n, bundle in enumerate(bundles)}
+        pages = {bundle: folders[bundle] / "pages" if self.copies is None else self.copies / copies_folder(bundle)
+                 for bundle in bundles}
+        if self.copy_first:
+            for bundle in bundles:
+                update_copies(pages[bundle], self.site, self.shards[bundle], self.version)
         self._pool = ThreadPoolExecutor(max_workers=self.workers)
-        self._futures = {bundle: self._pool.submit(self._index_one, [*prefix, binary], bundle, self.scratch / str(n))
-                         for n, bundle in enumerate(sorted(self.shards))}
+        self._futures = {bundle: self._pool.submit(self._index_one, [*prefix, binary], bundle, folders[bundle],
+                                                   pages[bundle])
+                         for bundle in bundles}
         return self
 
-    def _index_one(self, command: list[str], bundle: str, folder: Path) -> Path:
-        pages = folder / "pages" if self.copies is None else self.copies / copies_folder(bundle)
+    def _index_one(self, command: list[str], bundle: str, folder: Path, pages: Path) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        if not self.copy_first:
+            update_copies(pages, self.site, self.shards[bundle], self.version)
         output = folder / BUNDLE
-        folder.mkdir(parents=True)
-        update_copies(pages, self.site, self.shards[bundle], self.version)
         # The command line, not Pagefind's service mode: the command waits for every file to be
         # written before it exits, where the service can answer while a file is still being written.
         with open(folder / "pagefind.log", "w+", encoding="utf-8", errors="replace") as log:
