@@ -55,6 +55,9 @@ MAX_BRACKETS = 200 * MAX_CARDS
 #: The longest paragraph of a crawler dump: five times the longest abstract taken, 50 times the longest
 #: paragraph of the dumps in tests/fixtures and content/snapshots (1,922 characters).
 MAX_PARAGRAPH = 5 * MAX_ABSTRACT
+#: The most blocks of text (between blank lines) of a text or crawler dump: a card makes a few, and
+#: splitting millions of them took seconds and gigabytes before the cards could be counted.
+MAX_BLOCKS = 20 * MAX_CARDS
 #: A blank line (in text whose line ends are all "\n"): spaces of any kind alone are blank too.
 _BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 
@@ -77,11 +80,8 @@ def parse_snapshot(text: str, source: str) -> ParsedSnapshot:
     """Parse a snapshot of any supported format, recognised by its content, not its file name."""
     for name, looks_like, parse in PARSERS:
         if looks_like(text):
-            if name in ("text", "crawler dump") and (blocks := text.count("\n\n")) > 20 * MAX_CARDS:
-                # Cards are a few blocks each: millions of blocks would take gigabytes to split
-                # before the cards could be counted.
-                raise SnapshotError(f"not a day's list: {blocks:,} blocks of text, where a day's cards make a few "
-                                    f"hundred (digest takes up to {MAX_CARDS:,} cards)", source, 1)
+            if name == "text":
+                _check_blocks(text, source)
             if name == "html" and (links := text.count("/papers/")) > 40 * MAX_CARDS:
                 # A card links its paper a few times; the page's tree of 100,000 cards took a minute to make.
                 raise SnapshotError(f"not a day's list: {links:,} links to papers, where a day's cards have a few "
@@ -99,9 +99,28 @@ def parse_snapshot(text: str, source: str) -> ParsedSnapshot:
     raise SnapshotError("not a Daily Papers snapshot: no list of papers found", source, 1)
 
 
+def _too_many_blocks(source: str) -> SnapshotError:
+    return SnapshotError(f"not a day's list: more than {MAX_BLOCKS:,} blocks of text, where a day's cards make "
+                         f"a few hundred (digest takes up to {MAX_CARDS:,} cards)", source, 1)
+
+
+def _check_blocks(text: str, source: str) -> None:
+    """Refuse a text dump of far more blocks than a day's cards make (see MAX_BLOCKS), before
+    the slow parse.  Blank lines are counted as the parser sees them: of spaces alone too,
+    with any line ends."""
+    if text.count("\n") + text.count("\r") <= 2 * MAX_BLOCKS:
+        return  # each blank line takes two line ends of its own: too few of them to pass the bound
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    for count, _ in enumerate(_BLANK_LINE.finditer(text), 1):
+        if count > MAX_BLOCKS:
+            raise _too_many_blocks(source)
+
+
 def _check_dump(text: str, source: str) -> None:
-    """Refuse a crawler dump of far more link syntax, or a far longer paragraph, than a day's
-    cards have (see MAX_BRACKETS, MAX_PARAGRAPH): one linear scan, before the slow parse."""
+    """Refuse a crawler dump of far more link syntax, blocks or a far longer paragraph than a
+    day's cards have (see MAX_BRACKETS, MAX_BLOCKS, MAX_PARAGRAPH): one linear scan, before
+    the slow parse."""
     if (brackets := text.count("[")) > MAX_BRACKETS:
         raise SnapshotError(f"not a day's list: {brackets:,} links or brackets ('['), where a day's cards have "
                             f"a few thousand (digest takes up to {MAX_BRACKETS:,})", source, 1)
@@ -113,9 +132,8 @@ def _check_dump(text: str, source: str) -> None:
             raise SnapshotError(f"not a day's list: a paragraph of {blank.start() - start:,} characters, where "
                                 f"the longest of a card (its abstract) has a few thousand (digest takes up to "
                                 f"{MAX_PARAGRAPH:,})", source, text.count("\n", 0, start) + 1)
-        if (blanks := blanks + 1) > 20 * MAX_CARDS:  # as parse_snapshot's count, with "\r\n" and spaces too
-            raise SnapshotError(f"not a day's list: more than {20 * MAX_CARDS:,} blocks of text, where a day's "
-                                f"cards make a few hundred (digest takes up to {MAX_CARDS:,} cards)", source, 1)
+        if (blanks := blanks + 1) > MAX_BLOCKS:
+            raise _too_many_blocks(source)
         start = blank.end()
 
 
