@@ -515,7 +515,7 @@ def search_shards(shards: dict[str, list[str]], library: Library, config: Config
     if writer.root is None or not stale:
         return None, shard_keys
     return SearchIndexing(writer.root, stale, config.site.language, workers=workers, copies=copies,
-                          version=cache.salt if cache else "", copy_first=carry is not None), shard_keys
+                          version=cache.salt if cache else "", day_build=carry is not None), shard_keys
 
 
 def page_dates(model: Model, files: Iterable[str]) -> dict[str, dt.date]:

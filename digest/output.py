@@ -128,9 +128,14 @@ def _linked(source: str) -> Callable[[str], int]:
     return make
 
 
-def _moved(source: Path) -> Callable[[str], int]:
+def _moved(source: Path, data: bytes) -> Callable[[str], int]:
     def make(target: str) -> int:
-        os.link(source, target)  # and the source goes with its folder
+        try:
+            os.link(source, target)  # and the source goes with its folder
+        except OSError as error:
+            if error.errno != errno.EXDEV:
+                raise
+            return _written(data)(target)
         return os.stat(target).st_ino
     return make
 
@@ -185,7 +190,8 @@ class Previous:
 def place_file(root: Path | None, previous: Previous, path: str, data: bytes | _Reuse | Path, key: str) -> Placed:
     """Put one file into the new site under ``root``: linked from the ``previous`` site when it is
     REUSE or has the bytes the previous build recorded, else written.  ``data`` may be a finished
-    file on the same file system (a search index file): it is then moved in, not written again.
+    file (a search index file): it is then moved in, not written again, if it is on the same
+    file system (else its bytes are written).
     ``root`` None is a dry run.  ``root`` may hold an older site (see SiteWriter): a file there
     that already is the previous site's file is left as it is.
 
@@ -206,7 +212,7 @@ def place_file(root: Path | None, previous: Previous, path: str, data: bytes | _
     if previous.root is not None and digest == previous.hash(path) and previous.has(path):
         return Placed(key, digest, True, False, previous.link(path, target))  # same bytes: linked, not written
     if finished is not None:
-        inode = _new_entry(target, _moved(finished))
+        inode = _new_entry(target, _moved(finished, data))
     elif previous.held == {}:  # the folder held no file when the build began (a new folder): no file to write over
         inode = _new_entry(target, _written(data))
     else:

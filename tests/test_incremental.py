@@ -15,9 +15,11 @@ import yaml
 
 from conftest import copy_content, run_cli, synthetic_corpus, tree
 import digest.build
+import digest.search
 from digest.build import build
 from digest.pages import topic_markdown
 from digest.inputs import default_templates_dir
+from digest.search import MEMORY, _room_in_memory
 
 TODAY = dt.date(2026, 11, 21)
 
@@ -213,3 +215,39 @@ def test_the_input_check_before_a_build_is_not_done_again(tmp_path, content_copy
     clean = tmp_path / "clean"
     build(content_copy, clean, today=TODAY, clean=True)
     assert tree(out) == tree(clean)
+
+
+@pytest.mark.skipif(not _room_in_memory(1_000), reason="needs a writable /dev/shm with room")
+def test_a_days_search_index_is_made_in_memory_and_is_the_clean_builds(tmp_path, monkeypatch):
+    """A day's build has Pagefind write into a folder in memory (cheaper than on disk), copies
+    what is new of it into the site, and leaves nothing there; a killed build's folder there is
+    removed by the next one."""
+    full = synthetic_corpus(tmp_path / "full", 8)
+    content = tmp_path / "content"
+    shutil.copytree(full, content)
+    snapshots = sorted((content / "snapshots").iterdir())
+    for path in snapshots[-2:]:
+        path.rename(tmp_path / path.name)
+    out = tmp_path / "site"
+    build(content, out, today=TODAY)
+    outputs: list[str] = []
+    popen = subprocess.Popen
+
+    def spy(command, *args, **kwargs):
+        if "--output-path" in command:
+            outputs.append(command[command.index("--output-path") + 1])
+        return popen(command, *args, **kwargs)
+
+    monkeypatch.setattr(digest.search.subprocess, "Popen", spy)
+    (tmp_path / snapshots[-2].name).rename(snapshots[-2])
+    build(content, out, today=TODAY)
+    assert outputs and all(Path(o).is_relative_to(MEMORY) for o in outputs), outputs
+    scratch = Path(outputs[0]).parent.parent
+    assert not scratch.exists()
+    leftover = scratch.with_name(scratch.name.rsplit("-", 1)[0] + "-999999999")
+    (leftover / "0").mkdir(parents=True)  # as a killed build leaves it
+    (tmp_path / snapshots[-1].name).rename(snapshots[-1])
+    build(content, out, today=TODAY)
+    assert not leftover.exists() and len(outputs) > 1 and not Path(outputs[-1]).parent.parent.exists()
+    build(content, tmp_path / "clean", today=TODAY, cached=False)
+    assert tree(out) == tree(tmp_path / "clean")
