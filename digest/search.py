@@ -184,7 +184,8 @@ class SearchIndexing:
     - Pagefind writes into a folder in memory (``MEMORY``) when there is room, where its
       hundreds of files cost far less to make than on disk; the build then copies into the
       site those it does not have already.  A killed build's folder there is removed by the
-      next build with the same cache (``copies``), which only one build uses at a time."""
+      next build with the same cache (``copies``) that indexes any shard (one build uses a
+      cache at a time)."""
 
     def __init__(self, site: Path, shards: dict[str, dict[str, str]], language: str, *, workers: int = 1,
                  copies: Path | None = None, version: str = "", day_build: bool = False):
@@ -194,11 +195,12 @@ class SearchIndexing:
         self.workers = max(1, workers)
         self.copies, self.version = copies, version
         self.scratch = site.parent / f"{site.name}.search-{os.getpid()}"
-        self._leftovers = ""  # the pattern of a killed build's folders in memory, when it uses one
-        if day_build and copies is not None and _room_in_memory(sum(map(len, shards.values()))):
+        self._leftovers = ""  # the names of a killed build's folders in memory, with a cache
+        if copies is not None:
             owner = hashlib.sha256(str(copies.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:16]
             self._leftovers = f"digest-{owner}-search-*"
-            self.scratch = MEMORY / f"digest-{owner}-search-{os.getpid()}"
+            if day_build and _room_in_memory(sum(map(len, shards.values()))):
+                self.scratch = MEMORY / f"digest-{owner}-search-{os.getpid()}"
         self._lock = threading.Lock()
         self._running: set[subprocess.Popen] = set()
         self._stopping = False
