@@ -24,6 +24,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import threading
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -119,6 +120,21 @@ def _room_in_memory(pages: int) -> bool:
     return os.access(MEMORY, os.W_OK | os.X_OK) and status.f_bavail * status.f_frsize >= pages * _ROOM_A_PAGE
 
 
+def _remove_leftovers(folder: Path, prefix: str) -> None:
+    """Remove the folders in ``folder`` named with ``prefix`` that this user made: what killed
+    builds left (a build with the cache these names are of runs alone)."""
+    try:
+        entries = [entry for entry in os.scandir(folder) if entry.name.startswith(prefix)]
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            if entry.is_dir(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_uid == os.getuid():
+                shutil.rmtree(entry.path, ignore_errors=True)
+        except OSError:
+            continue
+
+
 def copies_folder(bundle: str) -> str:
     """The name of the folder of a bundle's copies: its month, or "newest" for the main bundle."""
     return bundle.removeprefix(BUNDLE).strip("/") or "newest"
@@ -195,12 +211,11 @@ class SearchIndexing:
         self.workers = max(1, workers)
         self.copies, self.version = copies, version
         self.scratch = site.parent / f"{site.name}.search-{os.getpid()}"
-        self._leftovers = ""  # the names of a killed build's folders in memory, with a cache
+        self._memory_prefix = ""  # with a cache: how the names of its folders in memory begin
         if copies is not None:
             owner = hashlib.sha256(str(copies.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:16]
-            self._leftovers = f"digest-{owner}-search-*"
-            if day_build and _room_in_memory(sum(map(len, shards.values()))):
-                self.scratch = MEMORY / f"digest-{owner}-search-{os.getpid()}"
+            self._memory_prefix = f"digest-{owner}-search-"
+        self._use_memory = day_build and copies is not None and _room_in_memory(sum(map(len, shards.values())))
         self._lock = threading.Lock()
         self._running: set[subprocess.Popen] = set()
         self._stopping = False
@@ -212,10 +227,14 @@ class SearchIndexing:
             return self
         binary = _executable()
         prefix = ["setpriv", "--pdeathsig", "KILL", "--"] if shutil.which("setpriv") else []
-        for leftover in MEMORY.glob(self._leftovers) if self._leftovers else ():
-            shutil.rmtree(leftover, ignore_errors=True)
-        shutil.rmtree(self.scratch, ignore_errors=True)
-        self.scratch.mkdir(parents=True)
+        if self._memory_prefix:
+            _remove_leftovers(MEMORY, self._memory_prefix)
+        if self._use_memory:
+            # A folder of its own, made anew (MEMORY is everyone's): never one someone else made.
+            self.scratch = Path(tempfile.mkdtemp(prefix=self._memory_prefix, dir=MEMORY))
+        else:
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch.mkdir(parents=True)
         bundles = sorted(self.shards)
         folders = {bundle: self.scratch / str(n) for n, bundle in enumerate(bundles)}
         pages = {bundle: folders[bundle] / "pages" if self.copies is None else self.copies / copies_folder(bundle)

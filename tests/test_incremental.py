@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import os
 import shutil
 import subprocess
 import sys
@@ -244,10 +245,25 @@ def test_a_days_search_index_is_made_in_memory_and_is_the_clean_builds(tmp_path,
     assert outputs and all(Path(o).is_relative_to(MEMORY) for o in outputs), outputs
     scratch = Path(outputs[0]).parent.parent
     assert not scratch.exists()
-    leftover = scratch.with_name(scratch.name.rsplit("-", 1)[0] + "-999999999")
+    prefix = scratch.name[:scratch.name.rindex("-search-") + len("-search-")]
+    leftover = MEMORY / (prefix + "killed")
     (leftover / "0").mkdir(parents=True)  # as a killed build leaves it
-    (tmp_path / snapshots[-1].name).rename(snapshots[-1])
-    build(content, out, today=TODAY)
-    assert not leftover.exists() and len(outputs) > 1 and not Path(outputs[-1]).parent.parent.exists()
+    # Everyone may write there: what others made with such a name, or a link, is left alone.
+    planted, elsewhere = MEMORY / (prefix + "link"), tmp_path / "elsewhere"
+    (elsewhere / "0").mkdir(parents=True)
+    planted.symlink_to(elsewhere)
+    others = MEMORY / (prefix + "others")
+    others.mkdir()
+    if os.getuid() == 0:
+        os.chown(others, 65534, 65534)
+    try:
+        (tmp_path / snapshots[-1].name).rename(snapshots[-1])
+        build(content, out, today=TODAY)
+        assert not leftover.exists() and len(outputs) > 1 and not Path(outputs[-1]).parent.parent.exists()
+        assert (elsewhere / "0").is_dir() and planted.is_symlink()
+        assert others.is_dir() == (os.getuid() == 0)
+    finally:
+        planted.unlink()
+        shutil.rmtree(others, ignore_errors=True)
     build(content, tmp_path / "clean", today=TODAY, cached=False)
     assert tree(out) == tree(tmp_path / "clean")
