@@ -99,42 +99,35 @@ def parse_snapshot(text: str, source: str) -> ParsedSnapshot:
     raise SnapshotError("not a Daily Papers snapshot: no list of papers found", source, 1)
 
 
-def _too_many_blocks(source: str) -> SnapshotError:
-    return SnapshotError(f"not a day's list: more than {MAX_BLOCKS:,} blocks of text, where a day's cards make "
-                         f"a few hundred (digest takes up to {MAX_CARDS:,} cards)", source, 1)
-
-
-def _check_blocks(text: str, source: str) -> None:
-    """Refuse a text dump of far more blocks than a day's cards make (see MAX_BLOCKS), before
-    the slow parse.  Blank lines are counted as the parser sees them: of spaces alone too,
-    with any line ends."""
-    if text.count("\n") + text.count("\r") <= 2 * MAX_BLOCKS:
+def _check_blocks(text: str, source: str, longest: int | None = None) -> None:
+    """Refuse a text or crawler dump of far more blocks than a day's cards make (see MAX_BLOCKS),
+    and, given ``longest``, one with a paragraph longer than that: one linear scan, before the
+    slow parse.  Blank lines are counted as the parser sees them: of spaces alone too, with any
+    line ends."""
+    if longest is None and text.count("\n") + text.count("\r") <= 2 * MAX_BLOCKS:
         return  # each blank line takes two line ends of its own: too few of them to pass the bound
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    for count, _ in enumerate(_BLANK_LINE.finditer(text), 1):
-        if count > MAX_BLOCKS:
-            raise _too_many_blocks(source)
+    start = blanks = 0
+    # Paragraphs are measured up to the blank line after them: the end of the text ends the last.
+    for blank in _BLANK_LINE.finditer(text if longest is None else text + "\n\n"):
+        if longest is not None and blank.start() - start > longest:
+            raise SnapshotError(f"not a day's list: a paragraph of {blank.start() - start:,} characters, where "
+                                f"the longest of a card (its abstract) has a few thousand (digest takes up to "
+                                f"{longest:,})", source, text.count("\n", 0, start) + 1)
+        if (blanks := blanks + 1) > MAX_BLOCKS:
+            raise SnapshotError(f"not a day's list: more than {MAX_BLOCKS:,} blocks of text, where a day's cards "
+                                f"make a few hundred (digest takes up to {MAX_CARDS:,} cards)", source, 1)
+        start = blank.end()
 
 
 def _check_dump(text: str, source: str) -> None:
     """Refuse a crawler dump of far more link syntax, blocks or a far longer paragraph than a
-    day's cards have (see MAX_BRACKETS, MAX_BLOCKS, MAX_PARAGRAPH): one linear scan, before
-    the slow parse."""
+    day's cards have (see MAX_BRACKETS, MAX_BLOCKS, MAX_PARAGRAPH), before the slow parse."""
     if (brackets := text.count("[")) > MAX_BRACKETS:
         raise SnapshotError(f"not a day's list: {brackets:,} links or brackets ('['), where a day's cards have "
                             f"a few thousand (digest takes up to {MAX_BRACKETS:,})", source, 1)
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    start = blanks = 0
-    for blank in _BLANK_LINE.finditer(text + "\n\n"):  # the end of the text ends the last paragraph
-        if blank.start() - start > MAX_PARAGRAPH:
-            raise SnapshotError(f"not a day's list: a paragraph of {blank.start() - start:,} characters, where "
-                                f"the longest of a card (its abstract) has a few thousand (digest takes up to "
-                                f"{MAX_PARAGRAPH:,})", source, text.count("\n", 0, start) + 1)
-        if (blanks := blanks + 1) > MAX_BLOCKS:
-            raise _too_many_blocks(source)
-        start = blank.end()
+    _check_blocks(text, source, MAX_PARAGRAPH)
 
 
 def _fit(text: str) -> str:
