@@ -67,6 +67,15 @@ def _make_parent(target: Path) -> None:
         shutil.rmtree(target)
 
 
+def remove_entry(path: str | Path) -> None:
+    """Remove what holds ``path``: a folder with everything in it, anything else (a file, a
+    link) itself.  A link is never followed."""
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    else:
+        os.unlink(path)
+
+
 def _new_entry(target: str, make: Callable[[str], int]) -> int:
     """Give ``target`` a new directory entry with ``make(target)``, which writes, links or moves
     a file there, fails if the name is taken, and returns the file's inode number.  The folder
@@ -77,10 +86,7 @@ def _new_entry(target: str, make: Callable[[str], int]) -> int:
     try:
         return make(target)
     except (FileExistsError, IsADirectoryError):
-        if os.path.isdir(target) and not os.path.islink(target):
-            shutil.rmtree(target)
-        else:
-            os.unlink(target)
+        remove_entry(target)
     except (FileNotFoundError, NotADirectoryError):
         try:
             os.mkdir(os.path.dirname(target))  # the common case, a folder of one new page: one call

@@ -31,6 +31,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from digest.errors import DigestError
+from digest.output import remove_entry
 
 BUNDLE = "pagefind"
 #: What a merged (not main) bundle keeps: the browser loads these from each index it merges
@@ -92,11 +93,11 @@ def update_copies(folder: Path, site: Path, pages: dict[str, str], version: str)
         present = {entry.name for entry in entries}
     made = {}
     for name in present - wanted.keys():
-        _remove(folder / name)
+        remove_entry(folder / name)
     for name, (page, sha256) in wanted.items():
         if name not in present or copies.get(name) != sha256:
             if name in present:
-                _remove(folder / name)
+                remove_entry(folder / name)
             indexable_copy(site / page, folder / name)
         made[name] = sha256
     record_path.write_text(json.dumps({"version": version, "copies": made}, sort_keys=True), encoding="utf-8")
@@ -148,14 +149,7 @@ def prune_copies(folder: Path, bundles: Iterable[str]) -> None:
     if folder.is_dir() and not folder.is_symlink():
         for entry in folder.iterdir():
             if entry.name not in keep:
-                _remove(entry)
-
-
-def _remove(path: Path) -> None:
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    else:
-        path.unlink()
+                remove_entry(entry)
 
 
 def bundle_path(shard: str, main: bool) -> str:
