@@ -17,7 +17,7 @@ and the sampled peak proportional set size of the whole process tree ("all
 PSS": shared pages counted once), sampled in the cold builds only, where memory
 peaks: reading a large process's /proc/PID/smaps_rollup takes about 10 ms of
 CPU, and ten times a second it slowed the short rebuilds it was timing.  Measured:
-a cold build (median of --repeat, with --clean), a no-op rebuild, a rebuild
+a cold build (median of --repeat, each into a new folder), a no-op rebuild, a rebuild
 after adding one snapshot (a day's build: the second such rebuild, the first
 after a cold build being printed apart), and a rebuild after editing one
 template; for each, the time and the number of files written.  Where Hugo is installed
@@ -25,6 +25,15 @@ template; for each, the time and the number of files written.  Where Hugo is ins
 is compared with digest's cold build without search (``--no-search``, timed
 once), and Hugo followed by Pagefind over its paper pages (how a Hugo site gets
 search) with digest's cold build.
+
+Nothing is deleted until every build is timed: each cold build, digest's or
+Hugo's, writes into a folder of its own.  On ext4 without a journal (as on the
+machines this was written on), a file or folder made within about 30 s of a
+large deletion costs far more: the file system passes over the inodes freed
+in that time, one by one, before it takes a free one.  Making 15,000 folders
+with a file in each took 1.1 s on a quiet file system and up to 17 s just
+after as many had been deleted, which a build started then would pay, digest's
+or Hugo's alike.
 """
 
 from __future__ import annotations
@@ -137,11 +146,11 @@ start = time.perf_counter()
 from digest.inputs import check_inputs
 args = json.loads(sys.argv[1])
 content, out, templates = Path(args["content"]), Path(args["out"]), Path(args["templates"])
-checked = None if args["clean"] else check_inputs(content, out, templates, search=args["search"])
+checked = check_inputs(content, out, templates, search=args["search"])
 site, written = None, ()
 if not (checked and checked.unchanged):
     from digest.build import build
-    result = build(content, out, templates_dir=templates, clean=args["clean"], search=args["search"], checked=checked)
+    result = build(content, out, templates_dir=templates, search=args["search"], checked=checked)
     site, written = result.site, result.written
 elapsed = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -188,14 +197,13 @@ def _tree_pss_kib(pid: int) -> int:
     return total
 
 
-def timed_build(content: Path, out: Path, templates: Path, *, clean: bool = False, search: bool = True) -> dict:
+def timed_build(content: Path, out: Path, templates: Path, *, cold: bool = False, search: bool = True) -> dict:
     """Build in a fresh process; returns its time, peak memory and counts.  For a cold build
-    (``clean``), where /proc allows, the peak of the whole process tree's proportional memory
-    is sampled as well."""
+    (``cold``: into a new folder), where /proc allows, the peak of the whole process tree's
+    proportional memory is sampled as well."""
     os.sync()  # the last build's writes reach the disk before this one is timed
     wall = time.perf_counter()
-    arguments = json.dumps({"content": str(content), "out": str(out), "templates": str(templates),
-                            "clean": clean, "search": search})
+    arguments = json.dumps({"content": str(content), "out": str(out), "templates": str(templates), "search": search})
     process = subprocess.Popen([sys.executable, "-c", BUILD, arguments], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     peak_pss = [0]
@@ -206,11 +214,11 @@ def timed_build(content: Path, out: Path, templates: Path, *, clean: bool = Fals
             time.sleep(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
-    if clean:
+    if cold:
         sampler.start()
     stdout, stderr = process.communicate()
     seconds = time.perf_counter() - wall  # not counting the sampler's last turn
-    if clean:
+    if cold:
         sampler.join()
     if process.returncode != 0:
         raise SystemExit(f"build failed:\n{stderr}")
@@ -220,34 +228,33 @@ def timed_build(content: Path, out: Path, templates: Path, *, clean: bool = Fals
     return figures
 
 
-def run(snapshots: int, repeat: int, search: bool) -> dict:
-    """Cold builds (median of ``repeat``), then a no-op rebuild, two rebuilds after adding one
-    snapshot each, and a rebuild after editing one template.
+def run(root: Path, snapshots: int, repeat: int, search: bool) -> dict:
+    """In the new folder ``root``: cold builds (median of ``repeat``), then a no-op rebuild of the
+    last, two rebuilds after adding one snapshot each, and a rebuild after editing one template.
 
     The first rebuild after a cold build also makes the spare folder that later
     rebuilds update (see digest.output.SiteWriter), so the second add-one rebuild
     is the one a daily build sees; both are reported."""
-    with tempfile.TemporaryDirectory(prefix="digest-bench-") as tmp:
-        root = Path(tmp)
-        make_corpus(root / "full", snapshots + 2)
-        content = root / "content"
-        shutil.copytree(root / "full", content)
-        held = sorted((content / "snapshots").iterdir())[-2:]
-        for path in held:
-            path.rename(root / path.name)  # held back for the add-one rebuilds
-        templates = root / "templates"
-        shutil.copytree(REPO / "templates", templates)
-        cold = [timed_build(content, root / "site", templates, clean=True, search=search) for _ in range(repeat)]
-        # The same build without the search index, to compare with Hugo, which has none.
-        bare = timed_build(content, root / "bare", templates, clean=True, search=False) if search else None
-        noop = timed_build(content, root / "site", templates, search=search)
-        adds = []
-        for path in held:
-            (root / path.name).rename(content / "snapshots" / path.name)
-            adds.append(timed_build(content, root / "site", templates, search=search))
-        base = templates / "base.html"
-        base.write_text(base.read_text().replace("Data from saved snapshots", "Data from snapshots saved"))
-        template = timed_build(content, root / "site", templates, search=search)
+    make_corpus(root / "full", snapshots + 2)
+    content = root / "content"
+    shutil.copytree(root / "full", content)
+    held = sorted((content / "snapshots").iterdir())[-2:]
+    for path in held:
+        path.rename(root / path.name)  # held back for the add-one rebuilds
+    templates = root / "templates"
+    shutil.copytree(REPO / "templates", templates)
+    cold = [timed_build(content, root / f"site-{i}", templates, cold=True, search=search) for i in range(repeat)]
+    site = root / f"site-{repeat - 1}"
+    # The same build without the search index, to compare with Hugo, which has none.
+    bare = timed_build(content, root / "bare", templates, cold=True, search=False) if search else None
+    noop = timed_build(content, site, templates, search=search)
+    adds = []
+    for path in held:
+        (root / path.name).rename(content / "snapshots" / path.name)
+        adds.append(timed_build(content, site, templates, search=search))
+    base = templates / "base.html"
+    base.write_text(base.read_text().replace("Data from saved snapshots", "Data from snapshots saved"))
+    template = timed_build(content, site, templates, search=search)
     median = statistics.median(c["wall_seconds"] for c in cold)
     runs = [*cold, noop, *adds, template]
     return {
@@ -312,11 +319,9 @@ def hugo_site(content: Path, folder: Path) -> None:
             f"{paper.abstract}\n")
 
 
-def hugo_build(folder: Path, search: bool) -> tuple[float, int]:
-    """Seconds and files of a cold Hugo build of the folder; with ``search``, followed by Pagefind
-    over its paper pages, as a Hugo site gets search."""
-    out = folder / "public"
-    shutil.rmtree(out, ignore_errors=True)
+def hugo_build(folder: Path, out: Path, search: bool) -> tuple[float, int]:
+    """Seconds and files of a cold Hugo build of the folder into the new folder ``out``; with
+    ``search``, followed by Pagefind over its paper pages, as a Hugo site gets search."""
     os.sync()
     start = time.perf_counter()
     subprocess.run(["hugo", "--quiet", "--source", str(folder), "--destination", str(out)], check=True)
@@ -333,21 +338,22 @@ def pagefind_binary() -> str:
     return _executable()
 
 
-def compare_with_hugo(snapshots: int, repeat: int, digest_cold: float, digest_cold_no_search: float | None) -> str:
-    """Hugo alone against digest without search, and Hugo followed by Pagefind against digest."""
-    with tempfile.TemporaryDirectory(prefix="digest-hugo-") as tmp:
-        root = Path(tmp)
-        make_corpus(root / "content", snapshots)
-        hugo_site(root / "content", root / "hugo")
-        lines = []
-        for search, digest_seconds in ((False, digest_cold_no_search), (True, digest_cold)):
-            if digest_seconds is None:
-                continue
-            runs = [hugo_build(root / "hugo", search) for _ in range(repeat)]
-            seconds = statistics.median(r[0] for r in runs)
-            lines.append(f"{'':>9} {'Hugo + Pagefind' if search else 'Hugo'}: {seconds:.2f} s for {runs[0][1]} files "
-                         f"({runs[0][1] / seconds:.0f} files/s); digest{'' if search else ' --no-search'} takes "
-                         f"{digest_seconds:.2f} s, {digest_seconds / seconds:.2f}x")
+def compare_with_hugo(root: Path, snapshots: int, repeat: int, digest_cold: float,
+                      digest_cold_no_search: float | None) -> str:
+    """In the new folder ``root``: Hugo alone against digest without search, and Hugo followed by
+    Pagefind against digest."""
+    make_corpus(root / "content", snapshots)
+    hugo_site(root / "content", root / "hugo")
+    lines = []
+    for search, digest_seconds in ((False, digest_cold_no_search), (True, digest_cold)):
+        if digest_seconds is None:
+            continue
+        runs = [hugo_build(root / "hugo", root / f"public-{'search-' if search else ''}{i}", search)
+                for i in range(repeat)]
+        seconds = statistics.median(r[0] for r in runs)
+        lines.append(f"{'':>9} {'Hugo + Pagefind' if search else 'Hugo'}: {seconds:.2f} s for {runs[0][1]} files "
+                     f"({runs[0][1] / seconds:.0f} files/s); digest{'' if search else ' --no-search'} takes "
+                     f"{digest_seconds:.2f} s, {digest_seconds / seconds:.2f}x")
     return "\n".join(lines)
 
 
@@ -363,19 +369,25 @@ def main() -> int:
     print(f"{'snapshots':>9} {'papers':>7} {'files':>6} {'cold s':>7} {'files/s':>7} {'peak MiB':>8} {'worker':>6} "
           f"{'all PSS':>7} "
           f"{'no-op s':>8} {'written':>7} {'add-1 s':>8} {'written':>7} {'tmpl s':>7} {'written':>7}")
-    for n in args.snapshots:
-        r = run(n, args.repeat, args.search)
-        print(f"{r['snapshots']:>9} {r['papers']:>7} {r['files']:>6} {r['cold']:>7.2f} {r['files_per_second']:>7.0f} "
-              f"{r['peak_mib']:>8.0f} {r['worker_mib']:>6.0f} {r['tree_mib']:>7.0f} {r['noop']:>8.2f} {r['noop_written']:>7} "
-              f"{r['add_one']:>8.2f} {r['add_one_written']:>7} {r['template']:>7.2f} {r['template_written']:>7}",
-              flush=True)
-        print(f"{'':>9} no-op {100 * r['noop'] / r['cold']:.1f}% of cold, add-one {100 * r['add_one'] / r['cold']:.1f}% "
-              f"(the first after a cold build: {r['add_first']:.2f} s, {100 * r['add_first'] / r['cold']:.1f}%, "
-              f"{r['add_first_written']} written), template edit {100 * r['template'] / r['cold']:.1f}%", flush=True)
-        if shutil.which("hugo"):
-            print(compare_with_hugo(n, args.repeat, r["cold"] if args.search else None, r["cold_no_search"]),
-                  flush=True)
+    with tempfile.TemporaryDirectory(prefix="digest-bench-") as tmp:  # removed once all is timed
+        for n in args.snapshots:
+            measure(Path(tmp), n, args)
     return 0
+
+
+def measure(root: Path, n: int, args: argparse.Namespace) -> None:
+    """Measure and print one size, digest's builds and then Hugo's, in new folders of ``root``."""
+    r = run(root / f"digest-{n}", n, args.repeat, args.search)
+    print(f"{r['snapshots']:>9} {r['papers']:>7} {r['files']:>6} {r['cold']:>7.2f} {r['files_per_second']:>7.0f} "
+          f"{r['peak_mib']:>8.0f} {r['worker_mib']:>6.0f} {r['tree_mib']:>7.0f} {r['noop']:>8.2f} {r['noop_written']:>7} "
+          f"{r['add_one']:>8.2f} {r['add_one_written']:>7} {r['template']:>7.2f} {r['template_written']:>7}",
+          flush=True)
+    print(f"{'':>9} no-op {100 * r['noop'] / r['cold']:.1f}% of cold, add-one {100 * r['add_one'] / r['cold']:.1f}% "
+          f"(the first after a cold build: {r['add_first']:.2f} s, {100 * r['add_first'] / r['cold']:.1f}%, "
+          f"{r['add_first_written']} written), template edit {100 * r['template'] / r['cold']:.1f}%", flush=True)
+    if shutil.which("hugo"):
+        print(compare_with_hugo(root / f"hugo-{n}", n, args.repeat, r["cold"] if args.search else None,
+                                r["cold_no_search"]), flush=True)
 
 
 if __name__ == "__main__":
