@@ -567,7 +567,8 @@ def build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None = None
     has not changed; ``clean`` starts from an empty cache, ``cached=False``
     neither reads nor writes it.  Either way the output is the same.  ``checked`` is what
     ``digest.inputs.check_inputs`` found just before, if the caller asked it."""
-    check_output_apart(content_dir, out_dir)  # before any work, and before the cache beside it is touched
+    # Before any work, and before the cache beside the output folder is touched.
+    check_output_apart(content_dir, out_dir, cache_dir_for(out_dir) if cached else None)
     check_output_folder(out_dir)
     check_page_folders(content_dir)  # the Markdown pages are written there
     with cyclic_gc_paused(), build_lock(cache_dir_for(out_dir)) if cached else nullcontext():

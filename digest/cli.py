@@ -198,8 +198,9 @@ def _newsletter(args: argparse.Namespace):
 
 
 def cmd_email(args: argparse.Namespace) -> int:
-    from digest.output import check_relative_path, write_temporary
+    from digest.output import check_outside_content_folders, check_relative_path, write_temporary
 
+    check_outside_content_folders(args.content, args.out)  # an e-mail's DATE.txt could replace a snapshot
     _, newsletter = _newsletter(args)
     try:
         args.out.mkdir(parents=True, exist_ok=True)

@@ -559,15 +559,34 @@ def resolved_folder(folder: Path) -> Path:
                           folder) from None
 
 
-def check_output_apart(content_dir: Path, out_dir: Path) -> None:
+def check_output_apart(content_dir: Path, out_dir: Path, cache_dir: Path | None = None) -> None:
     """Refuse an output folder that is the content folder, holds it, or lies in the folders of it
     that digest reads or writes (snapshots/, dates/, topics/): a build replaces its output folder
-    whole and keeps its cache beside it.  A folder such as content/site is fine."""
+    whole.  A folder such as content/site is fine.  The cache kept beside it (``cache_dir``), which
+    ``build --clean`` empties, may not be the content folder or hold it either."""
     content, out = resolved_folder(content_dir), resolved_folder(out_dir)
-    owned = [content / name for name in ("snapshots", "dates", "topics")]
-    if out == content or out in content.parents or any(out == folder or folder in out.parents for folder in owned):
+    if out == content or out in content.parents or _in_content_folders(content, out):
         raise DigestError(f"cannot build into this folder: it is, holds or lies in a folder of the content folder "
                           f"{content_dir} that digest reads or writes; choose another --out", out_dir)
+    cache = resolved_folder(cache_dir) if cache_dir is not None else None
+    if cache is not None and (cache == content or cache in content.parents):
+        raise DigestError(f"cannot build into this folder: the build cache beside it, {cache}, is or holds the "
+                          f"content folder {content_dir}; choose another --out", out_dir)
+
+
+def check_outside_content_folders(content_dir: Path, folder: Path) -> None:
+    """Refuse a folder to write files into that is or lies in a folder of the content folder that
+    digest reads or writes (snapshots/, dates/, topics/): a file written there could replace a
+    snapshot or a Markdown page."""
+    if _in_content_folders(resolved_folder(content_dir), resolved_folder(folder)):
+        raise DigestError(f"cannot write into this folder: it is or lies in a folder of the content folder "
+                          f"{content_dir} that digest reads or writes; choose another --out", folder)
+
+
+def _in_content_folders(content: Path, folder: Path) -> bool:
+    """Whether ``folder`` is, or lies in, snapshots/, dates/ or topics/ of ``content`` (both resolved)."""
+    return any(folder == owned or owned in folder.parents
+               for owned in (content / name for name in ("snapshots", "dates", "topics")))
 
 
 def check_output_folder(out_dir: Path) -> None:

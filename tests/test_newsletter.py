@@ -144,6 +144,21 @@ def test_email_latest_and_an_unknown_day(tmp_path, content_copy):
     assert "no list day 2026-01-08" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_email_export_never_writes_into_the_snapshots_or_page_folders(content_copy):
+    """An e-mail's DATE.txt would replace the snapshot of that day (the default --out is the
+    folder the command runs in)."""
+    before = {p: p.read_bytes() for p in content_copy.rglob("*") if p.is_file()}
+    for out, cwd in ((content_copy / "topics", None), (content_copy / "dates" / "mail", None),
+                     (Path("."), content_copy / "snapshots")):
+        command = ["email", "2026-01-19", "--content", content_copy] + (["--out", out] if cwd is None else [])
+        result = run_cli(*command, cwd=cwd)
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        assert result.stderr == (f"digest: error: {out}: cannot write into this folder: it is or lies in a folder of "
+                                 f"the content folder {content_copy} that digest reads or writes; "
+                                 f"choose another --out\n")
+    assert {p: p.read_bytes() for p in content_copy.rglob("*") if p.is_file()} == before
+
+
 def test_email_export_replaces_a_link_in_its_folder_and_never_writes_through_it(tmp_path, content_copy):
     """A link planted where an exported file goes is replaced by the file: what it points to is left alone."""
     victim = tmp_path / "victim.txt"

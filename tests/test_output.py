@@ -321,6 +321,22 @@ def test_an_output_folder_in_the_way_of_the_content_folder_is_refused(tmp_path):
     assert run_cli("build", "--content", content, "--out", content / "site", "--no-search").returncode == 0
 
 
+def test_an_output_folder_whose_cache_is_or_holds_the_content_folder_is_refused(tmp_path):
+    """The cache beside --out site is .site.cache, which --clean empties: content kept there, or
+    in a folder of it, would be deleted."""
+    for content in (tmp_path / ".site.cache", tmp_path / ".site.cache" / "content"):
+        shutil.copytree(CONTENT, content)
+        before = tree(content)
+        for extra in ((), ("--clean",)):
+            result = run_cli("build", "--content", content, "--out", tmp_path / "site", "--no-search", *extra)
+            assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+            assert result.stderr == (f"digest: error: {tmp_path / 'site'}: cannot build into this folder: the build "
+                                     f"cache beside it, {tmp_path / '.site.cache'}, is or holds the content folder "
+                                     f"{content}; choose another --out\n")
+            assert tree(content) == before and not (tmp_path / "site").exists()
+        shutil.rmtree(tmp_path / ".site.cache")
+
+
 def test_a_link_put_into_the_site_never_takes_a_later_build_outside_it(tmp_path):
     """The live site becomes the folder a later build fills: a folder of it replaced by a link
     to elsewhere must not lead that build's writes there."""
