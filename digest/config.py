@@ -411,6 +411,10 @@ def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
 
 #: Topic slugs name folders and files; a file name may be 255 bytes at most.
 MAX_SLUG = 100
+
+#: Topics a site may have.  Every page that lists a paper lists its topics, so a site of papers
+#: each in a thousand topics took a minute for a handful of papers; real sites have a few dozen.
+MAX_TOPICS = 200
 TOPIC_KEYS = {"slug", "title", "description", "rules", "min_score"}
 RULE_KEYS = {"phrase", "regex", "weight"}
 
@@ -568,6 +572,8 @@ def parse_topics_config(data: Any, path: Path) -> tuple[TopicConfig, ...]:
         data = data["topics"]
     if not isinstance(data, list):
         raise ConfigError("must hold a list 'topics:' of topics", path)
+    if len(data) > MAX_TOPICS:
+        raise ConfigError(f"topics: {len(data):,} topics; at most {MAX_TOPICS}", path)
     topics: list[TopicConfig] = []
     seen: set[str] = set()
     for i, item in enumerate(data):

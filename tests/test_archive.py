@@ -99,7 +99,6 @@ def test_day_after_day_the_site_is_what_a_clean_build_makes(corpus, tmp_path):
         assert_as_clean(content, out, tmp_path)
     # The next day as a text dump and as the API's JSON of the same list (ids for its papers).
     nxt = add_days(corpus, content, 1)[0]
-    cards = [block.split("\n\n")[0] for block in nxt.read_text().split("\n\n\n")]
     api = [{"paper": {"id": f"2601.{n:05d}", "title": title, "summary": "An abstract from the API.",
                       "upvotes": n, "authors": []}, "title": title, "numComments": 0}
            for n, title in enumerate(line for line in nxt.read_text().splitlines()[16:40:8] if line)]

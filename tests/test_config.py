@@ -194,6 +194,14 @@ def topic(slug: str, rules: str = "[alpha]") -> str:
     return f"  - slug: {slug}\n    title: T\n    rules: {rules}\n"
 
 
+def test_more_topics_than_a_site_can_list_is_one_error(tmp_path):
+    error = only_problem(write(tmp_path, topics=topics_yaml(*(topic(f"t{i}") for i in range(201)))))
+    assert error.path == str(tmp_path / "topics.yaml")
+    assert error.message == "topics: 201 topics; at most 200"
+    only_two_hundred = write(tmp_path / "ok", topics=topics_yaml(*(topic(f"t{i}") for i in range(200))))
+    assert len(load_config(only_two_hundred).topics) == 200
+
+
 def test_a_slug_too_long_for_a_file_name(tmp_path):
     error = only_problem(write(tmp_path, topics=topics_yaml(topic("a" * 260))))
     assert error.message == "topics[0].slug: is 260 characters long; at most 100"
