@@ -43,7 +43,7 @@ from digest.pages import (GENERATOR, DayPage, TopicPage, day_markdown, day_pages
                           topic_pages, topic_slices)
 from digest.parse import decode_snapshot, parse_snapshot
 from digest.render import PageJob, load_template, make_environment, render_template, site_page_jobs
-from digest.topics import match_topics
+from digest.topics import MatchBudget, match_topics
 from digest.search import BUNDLE, SearchIndexing, bundle_path, prune_copies
 from digest.sitemap import robots_txt, sitemap_xml
 
@@ -86,9 +86,11 @@ def topic_matcher(cache: BuildCache | None, jobs: int | None = None, *, look_up:
     papers are matched without reading what earlier builds matched (a day's new papers: they
     are new), and only remembered."""
 
+    budget = MatchBudget()  # each worker process charges its own copy
+
     def match_one(text, topics):
         title, abstract, keywords = text
-        return match_topics(title, abstract, topics, keywords)
+        return match_topics(title, abstract, topics, keywords, budget)
 
     def match_all(texts, topics):
         if cache is None:

@@ -23,7 +23,7 @@ from digest.models import (
     Library, Paper, Snapshot, Topic, TopicMatch, normalise_title,
 )
 from digest.lazy import Joined, Overlay
-from digest.topics import match_topics
+from digest.topics import MatchBudget, match_topics
 
 #: When several snapshots of one day are merged, the longest list leads the ranking;
 #: between lists of equal length, the richest format.
@@ -97,7 +97,8 @@ def merge_day(snapshots: Sequence[Snapshot], key) -> list[_Placed]:
 def match_each(texts: Sequence[tuple[str, str, tuple[str, ...] | None]],
                topics: Sequence[TopicConfig]) -> list[tuple[TopicMatch, ...]]:
     """The topics of each (title, abstract, keywords), by ``match_topics``."""
-    return [match_topics(title, abstract, topics, keywords) for title, abstract, keywords in texts]
+    budget = MatchBudget()
+    return [match_topics(title, abstract, topics, keywords, budget) for title, abstract, keywords in texts]
 
 
 @dataclass(frozen=True)

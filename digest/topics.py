@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from time import perf_counter
 
 from digest.config import TopicConfig, TopicRule
 from digest.deadline import Overrun, time_limit
@@ -19,12 +20,41 @@ TITLE_FACTOR = 2.0
 #: topics.yaml refuses only the nested repeats it can see) is stopped, and named.
 MATCH_SECONDS = 2.0
 
+#: What the rules may take over many papers in one process: this many seconds, and this many more
+#: for each paper.  Real rules take well under a millisecond a paper; a slow regex that stays under
+#: MATCH_SECONDS on every paper (.{0,300}.{0,300}.{0,300}x took 0.8 s a paper) would otherwise
+#: take that long for every paper of the site.
+BUDGET_SECONDS, BUDGET_SECONDS_PER_PAPER = 10.0, 0.01
+
+
+@dataclass
+class MatchBudget:
+    """The time the rules took so far over the papers matched with this budget, by topic.  Each
+    process keeps its own (a forked worker gets a copy), so the limit holds in each."""
+
+    papers: int = 0
+    seconds: float = 0.0
+    by_topic: dict[str, float] = field(default_factory=dict)
+
+    def charge(self, by_topic: dict[str, float]) -> None:
+        """Count one paper's time; DigestError naming the slowest topic once it is over budget."""
+        self.papers += 1
+        for slug, seconds in by_topic.items():
+            self.by_topic[slug] = self.by_topic.get(slug, 0.0) + seconds
+            self.seconds += seconds
+        if self.seconds > BUDGET_SECONDS + BUDGET_SECONDS_PER_PAPER * self.papers:
+            slug, slowest = max(self.by_topic.items(), key=lambda item: item[1])
+            raise DigestError(f"topics.yaml: topic '{slug}': its rules took {slowest:.1f} s of the "
+                              f"{self.seconds:.1f} s the rules took on {self.papers:,} papers (real rules take "
+                              f"well under a millisecond a paper); simplify its patterns")
+
 
 def match_topics(title: str, abstract: str, topics: Sequence[TopicConfig],
-                 keywords: Sequence[str] | None = None) -> tuple[TopicMatch, ...]:
+                 keywords: Sequence[str] | None = None, budget: MatchBudget | None = None) -> tuple[TopicMatch, ...]:
     """The topics whose rules reach their minimum score on this paper, best first.
 
-    The hub's keywords, when a snapshot has them, count like the abstract.
+    The hub's keywords, when a snapshot has them, count like the abstract.  With a ``budget``,
+    the time each topic's rules took is charged to it.
     """
     if keywords:
         abstract = f"{abstract} {'; '.join(keywords)}"
@@ -35,9 +65,11 @@ def match_topics(title: str, abstract: str, topics: Sequence[TopicConfig],
     words = (frozenset(f"{title_text.lower} {abstract_text.lower}".encode("ascii").translate(_NOT_WORD).split())
              if title_text.plain and abstract_text.plain else None)
     topic = rule = None
+    by_topic: dict[str, float] = {}
     try:
         with time_limit(MATCH_SECONDS):
             for order, topic in enumerate(topics):
+                started = perf_counter()
                 score = 0.0
                 terms: list[str] = []
                 for rule in topic.rules:
@@ -54,9 +86,12 @@ def match_topics(title: str, abstract: str, topics: Sequence[TopicConfig],
                         terms.append(term)
                 if terms and score >= topic.min_score:
                     matches.append((-score, order, TopicMatch(topic.slug, score, tuple(terms))))
+                by_topic[topic.slug] = perf_counter() - started
     except Overrun:
         raise DigestError(f"topics.yaml: topic '{topic.slug}', rule {rule.label}: took more than {MATCH_SECONDS:g} s "
                           f"on the paper '{title[:60]}'; simplify the pattern") from None
+    if budget is not None:
+        budget.charge(by_topic)
     return tuple(match for _, _, match in sorted(matches, key=lambda m: (m[0], m[1])))
 
 

@@ -23,7 +23,7 @@ from digest.config import (
     parse_topics_config,
 )
 from digest.errors import DigestError
-from digest.topics import match_topics
+from digest.topics import MatchBudget, match_topics
 
 # Matching takes shortcuts on ASCII text: the words of a paper looked up before any search
 # (TopicRule.words), phrases searched in lowercased text, regexes with ASCII classes.  Each must
@@ -86,6 +86,33 @@ def test_a_runaway_regex_is_stopped_and_named(monkeypatch):
                                "'A paper on inference'; simplify the pattern")
     # The timer is off afterwards: ordinary matching goes on as before.
     assert [m.topic for m in match_topics("A paper on inference", "An abstract.", topics[:1])] == ["fast"]
+
+
+def test_a_slow_regex_under_the_limit_of_a_paper_is_stopped_by_the_budget_of_many(monkeypatch):
+    """A regex that takes long on every paper, never long enough for MATCH_SECONDS, would take
+    that long for every paper of the site."""
+    monkeypatch.setattr(digest.topics, "BUDGET_SECONDS", 0.2)
+    monkeypatch.setattr(digest.topics, "BUDGET_SECONDS_PER_PAPER", 0.0)
+    slow = r"\A.{0,100}.{0,100}.{0,100}[#@]"  # about 10 ms on 300 characters without "#" or "@"
+    fine = TopicRule("inference", re.compile(r"\binference\b"), needle="inference")
+    topics = [TopicConfig("fast", "Fast", "", (fine,)),
+              TopicConfig("slow", "Slow", "", (TopicRule(slow, re.compile(slow)),))]
+    budget = MatchBudget()
+    start = time.perf_counter()
+    with pytest.raises(DigestError) as info:
+        for _ in range(1000):
+            match_topics("A paper on inference", "a" * 300, topics, budget=budget)
+    assert time.perf_counter() - start < 2
+    assert 5 <= budget.papers < 100
+    assert re.fullmatch(r"topics\.yaml: topic 'slow': its rules took 0\.\d s of the 0\.\d s the rules took on \d+ "
+                        r"papers \(real rules take well under a millisecond a paper\); simplify its patterns",
+                        str(info.value)), str(info.value)
+    # Without a budget, or within the default one, the same papers are matched.
+    assert [m.topic for m in match_topics("A paper on inference", "a" * 300, topics)] == ["fast"]
+    monkeypatch.undo()
+    budget = MatchBudget()
+    for _ in range(20):
+        assert [m.topic for m in match_topics("A paper on inference", "a" * 300, topics, budget=budget)] == ["fast"]
 
 
 def test_a_runaway_regex_in_topics_yaml_fails_the_build_in_one_line(tmp_path):
