@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 
 
 def _warn(message: str) -> None:
-    print(f"digest: warning: {shown(message)}", file=sys.stderr)
+    """A warning on one line: a line break in it (a file's name may hold one) shown as its escape."""
+    line = shown(message).replace("\r", "\\r").replace("\n", "\\n")
+    print(f"digest: warning: {line}", file=sys.stderr)
 
 
 def _error(message: str) -> None:
