@@ -133,6 +133,22 @@ def show(value: Any) -> str:
         return f"<{type(value).__name__}>"
 
 
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser where PyYAML has it
+    """YAML's safe loader, refusing a key given twice in one mapping: YAML says keys are unique,
+    and PyYAML would keep the last without a word, so a setting written twice (once forgotten
+    further down) would quietly lose the first."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: set[tuple[str, str]] = set()
+        for key, _ in node.value:  # the keys as written: a merge (<<) may be overridden
+            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                if (key.tag, key.value) in seen:
+                    raise yaml.constructor.ConstructorError(None, None, f"key {show(key.value)} is given twice",
+                                                            key.start_mark)
+                seen.add((key.tag, key.value))
+        return super().construct_mapping(node, deep)
+
+
 def load_yaml(path: Path) -> Any:
     """Parse a YAML file; syntax errors name the line."""
     try:
@@ -149,8 +165,7 @@ def load_yaml(path: Path) -> Any:
         line = data.count(b"\n", 0, error.start) + 1
         raise ConfigError(f"not UTF-8 text (byte 0x{data[error.start]:02x})", path, line) from None
     try:
-        # libyaml's loader where PyYAML has it: the same documents, ten times faster.
-        return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        return yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or "invalid YAML"

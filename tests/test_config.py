@@ -170,6 +170,20 @@ def test_invalid_yaml_in_topics_names_the_line(tmp_path):
     assert error.line == 4
 
 
+def test_a_key_given_twice_is_an_error_that_names_its_line(tmp_path):
+    folder = write(tmp_path, site=GOOD_SITE + "feed_items: 5\ntitle: Another\n")
+    error = only_problem(folder)
+    assert (error.path, error.line, error.message) == (str(folder / "site.yaml"), 4,
+                                                       "invalid YAML: key 'title' is given twice")
+    twice_in_a_topic = topics_yaml(topic("a", "[x]") + "    title: Again\n")
+    error = only_problem(write(tmp_path / "topics", topics=twice_in_a_topic))
+    assert (error.line, error.message) == (5, "invalid YAML: key 'title' is given twice")
+    # A key a merge brought in may be given again: that is how a merge is overridden.
+    merged = write(tmp_path / "merged", topics="topics:\n  - &first {slug: a, title: A, rules: [x]}\n"
+                                               "  - <<: *first\n    slug: b\n")
+    assert [t.slug for t in load_config(merged).topics] == ["a", "b"]
+
+
 def test_missing_file(tmp_path):
     tmp_path.joinpath("site.yaml").write_text(GOOD_SITE, encoding="utf-8")
     error = only_problem(tmp_path)
@@ -473,7 +487,8 @@ BILLION_LAUGHS = "x0: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".j
 
 @pytest.mark.parametrize("key", ["feed_items", "fetch_timeout", "title", "language"])
 def test_billion_laughs_gives_a_quick_short_error(tmp_path, key):
-    folder = write(tmp_path, site=GOOD_SITE + BILLION_LAUGHS + f"{key}: *i\n")
+    site = "".join(line for line in GOOD_SITE.splitlines(keepends=True) if not line.startswith(f"{key}:"))
+    folder = write(tmp_path, site=site + BILLION_LAUGHS + f"{key}: *i\n")
     start = time.perf_counter()
     found = problems(folder)
     assert time.perf_counter() - start < 0.5
