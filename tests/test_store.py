@@ -100,6 +100,17 @@ def test_add_refuses_what_is_not_a_snapshot(tmp_path, content_copy, content, mes
     assert snapshot_names(content_copy) == before
 
 
+def test_add_into_a_folder_that_is_no_content_folder_is_refused(tmp_path, seed_dir):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for folder in (tmp_path / "contnet", empty):
+        result = run_cli("add", seed_dir / "000_84d5e573882e4a31.txt", "--content", folder)
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        assert result.stderr == (f"digest: error: {folder}: not a content folder (no site.yaml in it): give "
+                                 f"--content the folder that holds site.yaml and snapshots/\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty"] and not any(empty.iterdir())
+
+
 def test_add_a_json_snapshot_keeps_its_format(content_copy):
     result = run_cli("add", API_FIXTURE, "--content", content_copy)
     assert result.returncode == 0, result.stderr
