@@ -46,9 +46,9 @@ MAX_CARDS = 1000
 #: reading it first took minutes and gigabytes (BeautifulSoup makes a tree of 5.5 million tags in
 #: 1.5 minutes and 2.5 GB; the Markdown reader takes 1 to 5 µs a character).
 #: The most "<" (tags, near enough) of a saved page: the pages in tests/fixtures/html have at most 125
-#: a card (trending.html: 626 for 5 cards shown twice); 1,500 a card is 12 times that (a page of
-#: 1.5 million tags takes some 15 s).
-MAX_TAGS = 1_500 * MAX_CARDS
+#: a card (trending.html: 626 for 5 cards shown twice); 300 a card is 2.4 times that, and a day's
+#: page of a few dozen cards has a hundredth of it.  (A page of 1.5 million tags took 15-23 s.)
+MAX_TAGS = 300 * MAX_CARDS
 #: The most "[" of a crawler dump: every link, image and reference opens with one, and the dumps in
 #: tests/fixtures/crawl have at most 16 a card (reference-links.md: 47 for 3); 200 a card is 12 times that.
 MAX_BRACKETS = 200 * MAX_CARDS
