@@ -90,30 +90,45 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         super().end_headers()
 
     def do_GET(self):  # noqa: N802 - http.server's name
-        if self.path.split("?")[0] == STATE:
-            return self._send(200, "application/json", self.state.as_json())
-        if self.path.split("?")[0] == RELOAD_SCRIPT:
-            return self._send(200, "text/javascript", _RELOAD_JS.encode("utf-8"))
-        path = Path(self.translate_path(self.path))
-        if path.is_dir():
-            if not self.path.split("?")[0].endswith("/"):
-                return super().do_GET()  # the standard redirect to the folder with a slash
-            path = path / "index.html"
-        if path.suffix == ".html" and path.is_file():
-            html = path.read_bytes()
-            tag = f'<script src="{RELOAD_SCRIPT}"></script>'.encode()
-            html = html.replace(b"</body>", tag + b"</body>", 1) if b"</body>" in html else html + tag
-            return self._send(200, "text/html; charset=utf-8", html)
-        if not path.exists() and (Path(self.directory) / "404.html").is_file():
-            return self._send(404, "text/html; charset=utf-8", (Path(self.directory) / "404.html").read_bytes())
-        return super().do_GET()
+        self._respond(body=True)
 
-    def _send(self, status: int, kind: str, body: bytes) -> None:
+    def do_HEAD(self):  # noqa: N802 - http.server's name
+        self._respond(body=False)
+
+    def _respond(self, body: bool) -> None:
+        """GET (``body``) or HEAD: the same status and headers either way."""
+        standard = super().do_GET if body else super().do_HEAD
+        if self.path.split("?")[0] == STATE:
+            return self._send(200, "application/json", self.state.as_json(), body)
+        if self.path.split("?")[0] == RELOAD_SCRIPT:
+            return self._send(200, "text/javascript", _RELOAD_JS.encode("utf-8"), body)
+        try:
+            path = Path(self.translate_path(self.path))
+            if path.is_dir():
+                if not self.path.split("?")[0].endswith("/"):
+                    return standard()  # the standard redirect to the folder with a slash
+                path = path / "index.html"
+            if path.suffix == ".html" and path.is_file():
+                html = path.read_bytes()
+                tag = f'<script src="{RELOAD_SCRIPT}"></script>'.encode()
+                html = html.replace(b"</body>", tag + b"</body>", 1) if b"</body>" in html else html + tag
+                return self._send(200, "text/html; charset=utf-8", html, body)
+            missing = not path.exists()
+        except OSError:  # a name the file system refuses (too long, say): no such page
+            missing = True
+        if missing and (Path(self.directory) / "404.html").is_file():
+            return self._send(404, "text/html; charset=utf-8", (Path(self.directory) / "404.html").read_bytes(), body)
+        if missing:
+            return self.send_error(404)
+        return standard()
+
+    def _send(self, status: int, kind: str, data: bytes, body: bool = True) -> None:
         self.send_response(status)
         self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        self.wfile.write(body)
+        if body:
+            self.wfile.write(data)
 
 
 def generated(path: Path, content_dir: Path) -> bool:

@@ -131,6 +131,24 @@ def test_the_reload_script_is_added_only_to_served_pages(server, tmp_path):
     assert missing.value.code == 404 and b"Page not found" in missing.value.read()
 
 
+def test_a_name_too_long_for_the_file_system_is_a_missing_page_and_head_agrees_with_get(server):
+    for path in ("x" * 300, "a/" * 2100):  # one name over 255 bytes; a path over 4 KB
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(server.url + path)
+        assert missing.value.code == 404 and b"Page not found" in missing.value.read()
+    assert not [line for line in server.seen if "Traceback" in line or "Error" in line], server.seen
+    for path in ("", "feed.xml", "__digest__/state"):
+        with urllib.request.urlopen(server.url + path) as response:
+            body = response.read()
+            length = response.headers["Content-Length"]
+        with urllib.request.urlopen(urllib.request.Request(server.url + path, method="HEAD")) as head:
+            assert (head.status, head.headers["Content-Length"], head.read()) == (200, length, b"")
+        assert int(length) == len(body)
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(urllib.request.Request(server.url + "no/such/page/", method="HEAD"))
+    assert missing.value.code == 404
+
+
 def test_files_the_build_writes_into_content_do_not_trigger_rebuilds(tmp_path):
     content = tmp_path / "content"
     assert generated(content / "dates" / "2026-01-07.md", content)
