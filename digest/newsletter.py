@@ -267,7 +267,10 @@ def send_message(message: bytes, recipients: Sequence[str], mail: EmailConfig,
         first, (code, reason) = next(iter(error.recipients.items()))
         raise DigestError(f"the SMTP server {where} refused the recipient {first}: {code} "
                           f"{reason.decode('utf-8', 'replace') if isinstance(reason, bytes) else reason}") from None
-    except smtplib.SMTPNotSupportedError:
+    except smtplib.SMTPNotSupportedError as error:
+        if "AUTH" in str(error).upper():  # login() asked for what the server does not offer
+            raise DigestError(f"the SMTP server {where} takes no login (AUTH), but DIGEST_SMTP_USER is set; "
+                              f"unset it to send without one") from None
         raise DigestError(f"the SMTP server {where} does not offer STARTTLS; set email.smtp_security "
                           f"to ssl or none") from None
     except smtplib.SMTPAuthenticationError as error:
@@ -276,6 +279,8 @@ def send_message(message: bytes, recipients: Sequence[str], mail: EmailConfig,
     except smtplib.SMTPServerDisconnected:
         raise DigestError(f"the SMTP server {where} closed the connection before the message was sent") from None
     except smtplib.SMTPResponseException as error:
+        if error.smtp_code == -1:  # smtplib's code for a reply that does not begin with one
+            raise DigestError(f"the SMTP server {where} answered with something that is not SMTP") from None
         reason = error.smtp_error.decode("utf-8", "replace") if isinstance(error.smtp_error, bytes) else error.smtp_error
         raise DigestError(f"the SMTP server {where} answered {error.smtp_code} {reason}") from None
     except smtplib.SMTPException as error:
@@ -300,9 +305,20 @@ def _exchange(message: bytes, recipients: Sequence[str], mail: EmailConfig, send
     secure = mail.smtp_security == "ssl"
     tls = {"context": ssl.create_default_context()} if secure else {}
     client = _smtp_client(secure)
-    with client(mail.smtp_host, mail.smtp_port, timeout=mail.smtp_timeout, **tls) as server:
+    server = client(mail.smtp_host, mail.smtp_port, timeout=mail.smtp_timeout, **tls)
+    try:
         if mail.smtp_security == "starttls":
             server.starttls(context=ssl.create_default_context())
         if user:
             server.login(user, password or "")
-        return server.sendmail(sender, list(recipients), message)
+        refused = server.sendmail(sender, list(recipients), message)
+    except BaseException:
+        # Closed without QUIT: after a failure (the time limit, say) QUIT would wait for the
+        # server once more, a whole smtp_timeout.
+        server.close()
+        raise
+    try:
+        server.quit()
+    except (smtplib.SMTPException, OSError, Overrun):
+        server.close()  # the message is sent: a goodbye that goes wrong changes nothing
+    return refused

@@ -518,3 +518,60 @@ def test_a_server_that_never_finishes_its_reply_is_a_clear_error(content_copy, b
     [line] = result.stderr.strip().splitlines()
     assert message in line and "127.0.0.1" in line, line
     assert took < 15, took
+
+
+def _silent_after_the_message(connection: socket.socket) -> None:
+    """Answers until the message is sent, and then never again."""
+    reader = connection.makefile("rb")
+    connection.sendall(b"220 hello\r\n")
+    for line in reader:
+        command = line.strip().upper()
+        if command.startswith(b"EHLO"):
+            connection.sendall(b"250 hello\r\n")
+        elif command.startswith((b"MAIL", b"RCPT")):
+            connection.sendall(b"250 OK\r\n")
+        elif command == b"DATA":
+            connection.sendall(b"354 go on\r\n")
+            for data in reader:
+                if data == b".\r\n":
+                    break
+            time.sleep(30)  # no answer to the message, nor to QUIT
+            return
+
+
+def _garbage(connection: socket.socket) -> None:
+    connection.sendall(b"220 hello\r\n")
+    for _ in connection.makefile("rb"):  # EHLO, then HELO
+        connection.sendall(b"garbage\r\n")
+
+
+def _mail_to(port: int, **settings) -> EmailConfig:
+    return EmailConfig(sender="a@example.org", to="b@example.org", smtp_host="127.0.0.1", smtp_port=port,
+                       **{"smtp_security": "none", "smtp_timeout": 2, **settings})
+
+
+def test_the_time_limit_holds_for_the_whole_exchange_and_no_goodbye_waits_after_it():
+    listener, thread = _hostile_smtp(_silent_after_the_message)
+    started = time.monotonic()
+    with pytest.raises(DigestError, match="did not finish within 2 s"):
+        send_message(b"Subject: x\r\n\r\nbody\r\n", ["b@example.org"], _mail_to(listener.getsockname()[1]),
+                     environ={})
+    took = time.monotonic() - started
+    listener.close()
+    assert took < 3, took  # QUIT, sent after the limit, waited for a reply for as long again
+
+
+def test_a_reply_that_is_not_smtp_and_a_login_the_server_does_not_take_are_told_as_such(smtp_server):
+    listener, thread = _hostile_smtp(_garbage)
+    port = listener.getsockname()[1]
+    with pytest.raises(DigestError) as info:
+        send_message(b"Subject: x\r\n\r\nbody\r\n", ["b@example.org"], _mail_to(port), environ={})
+    listener.close()
+    assert str(info.value) == f"the SMTP server 127.0.0.1:{port} answered with something that is not SMTP"
+    port = smtp_server(Recorder())  # offers no AUTH
+    with pytest.raises(DigestError) as info:
+        send_message(b"Subject: x\r\n\r\nbody\r\n", ["b@example.org"], _mail_to(port),
+                     environ={"DIGEST_SMTP_USER": "me", "DIGEST_SMTP_PASSWORD": "secret"})
+    assert str(info.value) == (f"the SMTP server 127.0.0.1:{port} takes no login (AUTH), but DIGEST_SMTP_USER "
+                               f"is set; unset it to send without one")
+
