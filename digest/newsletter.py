@@ -302,6 +302,8 @@ def send_message(message: bytes, recipients: Sequence[str], mail: EmailConfig,
 def _exchange(message: bytes, recipients: Sequence[str], mail: EmailConfig, sender: str,
               user: str | None, password: str | None) -> dict:
     """One SMTP session that sends the message; the recipients the server refused."""
+    import smtplib
+
     secure = mail.smtp_security == "ssl"
     tls = {"context": ssl.create_default_context()} if secure else {}
     client = _smtp_client(secure)
