@@ -575,3 +575,26 @@ def test_a_reply_that_is_not_smtp_and_a_login_the_server_does_not_take_are_told_
     assert str(info.value) == (f"the SMTP server 127.0.0.1:{port} takes no login (AUTH), but DIGEST_SMTP_USER "
                                f"is set; unset it to send without one")
 
+
+def _hangs_up_on_quit(connection: socket.socket) -> None:
+    """Takes the message, then closes the connection at QUIT without a word."""
+    reader = connection.makefile("rb")
+    connection.sendall(b"220 hello\r\n")
+    for line in reader:
+        command = line.strip().upper()
+        if command == b"QUIT":
+            return
+        if command == b"DATA":
+            connection.sendall(b"354 go on\r\n")
+            for data in reader:
+                if data == b".\r\n":
+                    break
+        connection.sendall(b"250 OK\r\n")
+
+
+def test_a_message_taken_is_sent_even_if_the_goodbye_goes_wrong():
+    listener, thread = _hostile_smtp(_hangs_up_on_quit)
+    send_message(b"Subject: x\r\n\r\nbody\r\n", ["b@example.org"], _mail_to(listener.getsockname()[1]),
+                 environ={})
+    listener.close()
+
