@@ -29,7 +29,7 @@ from digest.dates import filename_date
 from digest.library import EMPTY, build_library, extend_library
 from digest.models import Library, ParsedSnapshot, Snapshot
 from digest.cache import (MODEL, BuildCache, build_lock, cache_dir_for, code_version, file_sha256, folder_hash,
-                          key_of)
+                          key_of, waiting_note)
 from digest.inputs import (Checked, _with_bytes, build_date, build_salt, check_page_folders, default_templates_dir,
                            manifest_stamp, markdown_hashes, markdown_page_files, markdown_record, markdown_state,
                            no_snapshots_warning, read_bounded, read_inputs, read_snapshot_bytes, read_snapshots,
@@ -570,10 +570,12 @@ def build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None = None
     neither reads nor writes it.  Either way the output is the same.  ``checked`` is what
     ``digest.inputs.check_inputs`` found just before, if the caller asked it."""
     # Before any work, and before the cache beside the output folder is touched.
-    check_output_apart(content_dir, out_dir, cache_dir_for(out_dir) if cached else None)
+    check_output_apart(content_dir, out_dir, cache_dir_for(out_dir) if cached else None,
+                       templates_dir or default_templates_dir())
     check_output_folder(out_dir)
     check_page_folders(content_dir)  # the Markdown pages are written there
-    with cyclic_gc_paused(), build_lock(cache_dir_for(out_dir)) if cached else nullcontext():
+    locked = build_lock(cache_dir_for(out_dir), waiting_note(out_dir, warn)) if cached else nullcontext()
+    with cyclic_gc_paused(), locked:
         return _build(content_dir, out_dir, templates_dir=templates_dir, today=today, warn=warn, search=search,
                       progress=progress, strict=strict, clean=clean, cached=cached, jobs=jobs, checked=checked)
 

@@ -40,9 +40,10 @@ import hashlib
 import json
 import os
 import pickle
+import re
 import shutil
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -51,7 +52,8 @@ from typing import Any
 
 from digest import __version__
 from digest.errors import DigestError
-from digest.output import resolved_folder
+from digest.output import (FolderListing, open_temporary, own_folder, remove_entry, resolved_folder,
+                           write_temporary)
 
 MANIFEST = "manifest.json"
 MODEL = "model.pickle"
@@ -104,27 +106,44 @@ def key_of(*parts: Any) -> str:
 
 
 @contextmanager
-def build_lock(folder: Path) -> Iterator[None]:
+def build_lock(folder: Path, waiting: Callable[[], None] | None = None) -> Iterator[None]:
     """One build at a time with this cache folder (and the spare site in it): a second build into
-    the same output folder, such as ``digest build`` while ``digest serve`` rebuilds, waits.
-    A first build that fails leaves no cache folder behind (nor anything else)."""
+    the same output folder, such as ``digest build`` while ``digest serve`` rebuilds, waits,
+    calling ``waiting`` first.  A first build that fails leaves no cache folder behind (nor
+    anything else)."""
     if folder.is_symlink():  # a build writes and removes files there: never wherever a link leads
         raise DigestError("cannot use the build cache: it is a link (it is digest's own: remove it)", folder)
     made = not folder.exists()
+    lock = folder / LOCK
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        handle = open(folder / LOCK, "a")
+        if lock.is_symlink() or lock.is_dir():  # never a file wherever a link leads
+            remove_entry(lock)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        handle = open(os.open(lock, flags, 0o666), "a")
     except OSError as error:
         what = "is not a folder" if folder.exists() and not folder.is_dir() else (error.strerror or str(error))
         raise DigestError(f"cannot use the build cache: {what} (it is digest's own: remove it)", folder) from None
     with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed, or the process ends
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if waiting:
+                waiting()
+            fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed, or the process ends
         try:
             yield
         except BaseException:
             if made and not (folder / MANIFEST).exists():
                 shutil.rmtree(folder, ignore_errors=True)
             raise
+
+
+def waiting_note(out_dir: Path, warn: Callable[[str], None] | None) -> Callable[[], None] | None:
+    """``build_lock``'s ``waiting`` for a build into ``out_dir`` that tells with ``warn``."""
+    if warn is None:
+        return None
+    return lambda: warn(f"{out_dir}: another build of this folder is running; waiting for it to finish")
 
 
 def read_manifest(folder: Path, salt: str) -> dict:
@@ -134,7 +153,30 @@ def read_manifest(folder: Path, salt: str) -> dict:
     except (OSError, ValueError):
         return {}
     return previous if isinstance(previous, dict) and previous.get("format") == FORMAT \
-        and previous.get("salt") == salt else {}
+        and previous.get("salt") == salt and _well_formed(previous) else {}
+
+
+_SHA256 = re.compile("[0-9a-f]{64}")
+
+
+def _well_formed(manifest: dict) -> bool:
+    """Whether every part of a manifest the build reads has the shape a build writes: one
+    damaged by hand or by the disk is no manifest (a full build), not an error in every build."""
+    def table(name: str, entry: Callable[[Any], bool]) -> bool:
+        value = manifest.get(name, {})
+        return isinstance(value, dict) and all(type(key) is str and entry(item) for key, item in value.items())
+
+    def stamped(item: Any) -> bool:  # [sha256, size, modification time]
+        return (type(item) is list and len(item) == 3 and type(item[0]) is str and _SHA256.fullmatch(item[0])
+                is not None and type(item[1]) is int and type(item[2]) is int)
+
+    return (all(type(manifest.get(name, "")) is str for name in ("fingerprint", "templates", "markdown_state"))
+            and table("outputs", lambda item: type(item) is list and len(item) == 3 and type(item[0]) is str
+                      and type(item[1]) is str and type(item[2]) is int)
+            and table("markdown", lambda item: type(item) is list and len(item) == 2
+                      and type(item[0]) is str and type(item[1]) is str)
+            and table("shards", lambda item: type(item) is str)
+            and table("markdown_files", stamped) and table("snapshots", stamped))
 
 
 def manifest_unchanged(previous: dict, fingerprint: str, out_dir: Path, markdown_state: str) -> bool:
@@ -275,7 +317,8 @@ class BuildCache:
 
     def spare_listing(self) -> Any | None:
         """What the build that made the spare folder recorded of it (a FolderListing), or None."""
-        return self._unpickled(SPARE_LISTING)
+        listing = self._unpickled(SPARE_LISTING)
+        return listing if isinstance(listing, FolderListing) else None
 
     # --- output files ----------------------------------------------------------------------------
 
@@ -292,7 +335,7 @@ class BuildCache:
         must be final: call it once nothing more is parsed, matched or rendered."""
         ready: list[str] = []
         try:
-            (self.folder / "parsed").mkdir(parents=True, exist_ok=True)
+            own_folder(self.folder / "parsed")
             if self.pruning:
                 ready.append(self._pickle_aside(TOPICS, {k: v for k, v in self.topic_matches.items()
                                                          if k in self.used_matches}))
@@ -318,7 +361,7 @@ class BuildCache:
 
     def _pickle_aside(self, name: str, value: Any) -> str:
         """Pickle ``value`` into the temporary file of ``name`` (see ``save``); returns ``name``."""
-        with open(self.folder / f"{name}.tmp", "wb") as stream:
+        with open_temporary(self.folder / f"{name}.tmp") as stream:
             pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
         return name
 
@@ -345,7 +388,7 @@ class BuildCache:
                         "outputs": self.outputs, "markdown": markdown, "shards": shards or {},
                         "markdown_state": markdown_state, "markdown_files": markdown_files or {},
                         "snapshots": snapshots or {}}
-            (self.folder / f"{MANIFEST}.tmp").write_text(json.dumps(manifest, sort_keys=True), encoding="utf-8")
+            write_temporary(self.folder / f"{MANIFEST}.tmp", json.dumps(manifest, sort_keys=True).encode("utf-8"))
             self._put_in_place(MANIFEST)
             for name in self.ready or ():  # the model first (see above)
                 self._put_in_place(name)

@@ -108,7 +108,8 @@ def cmd_parse(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     from digest.inputs import check_inputs
 
-    checked = None if args.clean else check_inputs(args.content, args.out, args.templates, search=args.search)
+    checked = None if args.clean else check_inputs(args.content, args.out, args.templates, search=args.search,
+                                                   warn=_warn)
     if checked and checked.unchanged:
         if not args.quiet:
             print(f"digest: nothing changed since the last build of {args.out}")

@@ -12,12 +12,12 @@ import errno
 import hashlib
 import os
 import stat
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from digest.cache import (MANIFEST, build_lock, cache_dir_for, code_version, file_sha256, folder_hash, key_of,
-                          manifest_unchanged, read_manifest)
+                          manifest_unchanged, read_manifest, waiting_note)
 from digest.errors import DigestError
 from digest.output import check_output_folder
 
@@ -304,7 +304,7 @@ def manifest_stamp(folder: Path) -> tuple[int, int, int] | None:
 
 
 def check_inputs(content_dir: Path, out_dir: Path, templates_dir: Path | None = None, *, search: bool = True,
-                 today: dt.date | None = None) -> Checked | None:
+                 today: dt.date | None = None, warn: Callable[[str], None] | None = None) -> Checked | None:
     """Compare the inputs with the last build into ``out_dir``: ``unchanged`` when it had exactly
     these inputs and all its files are still there, so that building again would change nothing.
     None when there is no last build to compare with."""
@@ -312,7 +312,7 @@ def check_inputs(content_dir: Path, out_dir: Path, templates_dir: Path | None = 
     if not (folder / MANIFEST).is_file():
         return None
     check_output_folder(out_dir)
-    with build_lock(folder):
+    with build_lock(folder, waiting_note(out_dir, warn)):
         stamp = manifest_stamp(folder)
         options = build_salt(search)
         previous = read_manifest(folder, options)

@@ -16,6 +16,7 @@ import shutil
 import stat
 import time
 from collections.abc import Callable, Mapping, Sequence
+from typing import BinaryIO
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -349,7 +350,8 @@ class SiteWriter:
         self.recorded = recorded or {}  #: what the last build recorded of its files: path -> [key, sha256, inode]
         self.files: dict[str, Placed] = {}
         self.out_dir = resolved_folder(out_dir) if out_dir is not None else None
-        self.spare = resolved_folder(spare) if spare is not None else None
+        # The spare folder's own name is not resolved: a link there is replaced, never followed.
+        self.spare = resolved_folder(spare.parent) / spare.name if spare is not None else None
         self.root: Path | None = None  #: the folder being filled (None in a dry run)
         self.previous: Path | None = None  #: the site being replaced, if any
         self.known = Previous(None)  #: the site being replaced, and what the folder being filled holds of it
@@ -371,9 +373,7 @@ class SiteWriter:
                 self.root = self.spare
                 for leftover in self.spare.parent.glob(f"{self.spare.name}.search-*"):  # a killed build's
                     shutil.rmtree(leftover, ignore_errors=True)
-                if self.root.exists() and not self.root.is_dir():
-                    self.root.unlink()
-                self.root.mkdir(parents=True, exist_ok=True)
+                own_folder(self.root)
                 held, self._folders, self._trusted = scan_folder(self.root, self._listing)
             else:
                 self.root = parent / f".{out_dir.name}.new-{os.getpid()}"
@@ -559,11 +559,14 @@ def resolved_folder(folder: Path) -> Path:
                           folder) from None
 
 
-def check_output_apart(content_dir: Path, out_dir: Path, cache_dir: Path | None = None) -> None:
+def check_output_apart(content_dir: Path, out_dir: Path, cache_dir: Path | None = None,
+                       templates_dir: Path | None = None) -> None:
     """Refuse an output folder that is the content folder, holds it, or lies in the folders of it
     that digest reads or writes (snapshots/, dates/, topics/): a build replaces its output folder
     whole.  A folder such as content/site is fine.  The cache kept beside it (``cache_dir``), which
-    ``build --clean`` empties, may not be the content folder or hold it either."""
+    ``build --clean`` empties, may not be the content folder or hold it either.  Neither may have
+    anything to do with the templates folder (``templates_dir``): a build would replace the
+    templates, or change them with every site it writes."""
     content, out = resolved_folder(content_dir), resolved_folder(out_dir)
     if out == content or out in content.parents or _in_content_folders(content, out):
         raise DigestError(f"cannot build into this folder: it is, holds or lies in a folder of the content folder "
@@ -572,6 +575,16 @@ def check_output_apart(content_dir: Path, out_dir: Path, cache_dir: Path | None 
     if cache is not None and (cache == content or cache in content.parents):
         raise DigestError(f"cannot build into this folder: the build cache beside it, {cache}, is or holds the "
                           f"content folder {content_dir}; choose another --out", out_dir)
+    if templates_dir is not None:
+        templates = resolved_folder(templates_dir)
+        if any(_overlap(templates, folder) for folder in (out, cache) if folder is not None):
+            raise DigestError(f"cannot build into this folder: it, or the build cache beside it, is, holds or lies "
+                              f"in the templates folder {templates_dir}; choose another --out", out_dir)
+
+
+def _overlap(a: Path, b: Path) -> bool:
+    """Whether one of two resolved folders is, or lies in, the other."""
+    return a == b or a in b.parents or b in a.parents
 
 
 def check_outside_content_folders(content_dir: Path, folder: Path) -> None:
@@ -610,13 +623,28 @@ def write_temporary(temporary: Path, data: bytes) -> None:
     """Write a temporary file that is then renamed into place, as a new file: whatever holds the
     name first (a file left by a killed build, or a link planted to make digest write elsewhere)
     is removed, never followed."""
+    with open_temporary(temporary) as stream:
+        stream.write(data)
+
+
+def open_temporary(temporary: Path) -> BinaryIO:
+    """``write_temporary``'s new file, open for writing, for what is written in parts."""
     try:
         temporary.unlink()
     except FileNotFoundError:
         pass
+    except IsADirectoryError:
+        remove_entry(temporary)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-    with open(os.open(temporary, flags, 0o666), "wb") as stream:
-        stream.write(data)
+    return open(os.open(temporary, flags, 0o666), "wb")
+
+
+def own_folder(folder: Path) -> None:
+    """Make sure ``folder`` is a folder of its own: a link, or a file, holding its name is
+    removed (never followed), and the folder made."""
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        remove_entry(folder)
+    folder.mkdir(parents=True, exist_ok=True)
 
 
 def stage_text(root: Path, path: str, text: str) -> Path | None:

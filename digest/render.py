@@ -26,6 +26,7 @@ from digest import __version__, urls
 from digest.charts import rank_chart, sparkline
 from digest.config import SiteConfig
 from digest.errors import DigestError
+from digest.output import own_folder
 from digest.models import Library, Paper
 from digest.pages import DayPage, DaySummary, TopicPage, listed_paper, topic_slices
 from digest.text import (escape_markdown, excerpt, long_date, plural, short_date, url_runs, weekday_date,
@@ -128,7 +129,7 @@ def make_environment(templates_dir: Path, compiled: Path | None = None) -> Envir
     """The Jinja2 environment of a templates folder; ``compiled`` is a folder to keep compiled
     templates in between builds (Jinja2 checks them against the templates' sources)."""
     if compiled is not None:
-        compiled.mkdir(parents=True, exist_ok=True)
+        own_folder(compiled)  # in the build cache: never wherever a link there leads
     env = Environment(
         loader=_TemplateLoader(str(templates_dir)),
         bytecode_cache=FileSystemBytecodeCache(str(compiled)) if compiled is not None else None,

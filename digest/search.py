@@ -31,7 +31,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from digest.errors import DigestError
-from digest.output import remove_entry
+from digest.output import own_folder, remove_entry, write_temporary
 
 BUNDLE = "pagefind"
 #: What a merged (not main) bundle keeps: the browser loads these from each index it merges
@@ -77,6 +77,7 @@ def update_copies(folder: Path, site: Path, pages: dict[str, str], version: str)
     removed before the folder is touched and written again once it is as the record says, so a
     build stopped half-way leaves no record, and the next one copies every page again.  A copy
     is never written into (the copy of a page given whole is a hard link to the site's file)."""
+    own_folder(folder.parent)  # the cache's folder of copies: never wherever a link there leads
     record_path = folder.with_name(folder.name + ".json")
     try:
         record = json.loads(record_path.read_text(encoding="utf-8"))
@@ -85,9 +86,7 @@ def update_copies(folder: Path, site: Path, pages: dict[str, str], version: str)
         copies = None
     copies = copies if isinstance(copies, dict) else {}
     record_path.unlink(missing_ok=True)
-    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
-        folder.unlink()
-    folder.mkdir(parents=True, exist_ok=True)
+    own_folder(folder)
     wanted = {copy_name(page): (page, sha256) for page, sha256 in pages.items()}
     with os.scandir(folder) as entries:
         present = {entry.name for entry in entries}
@@ -100,7 +99,7 @@ def update_copies(folder: Path, site: Path, pages: dict[str, str], version: str)
                 remove_entry(folder / name)
             indexable_copy(site / page, folder / name)
         made[name] = sha256
-    record_path.write_text(json.dumps({"version": version, "copies": made}, sort_keys=True), encoding="utf-8")
+    write_temporary(record_path, json.dumps({"version": version, "copies": made}, sort_keys=True).encode("utf-8"))
 
 
 #: A folder in memory (tmpfs), for what Pagefind writes in a day's build (see SearchIndexing): on

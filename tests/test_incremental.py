@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import json
 import os
+import pickle
+import re
 import shutil
 import subprocess
 import sys
@@ -154,12 +157,91 @@ def test_a_second_build_into_the_same_folder_waits_for_the_first(tmp_path, conte
     with open(tmp_path / ".site.cache" / "lock", "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)  # as a running build holds it
         waiting = subprocess.Popen([sys.executable, "-m", "digest", "build", "-q", "--content", str(content_copy),
-                                    "--out", str(out)])
+                                    "--out", str(out)], stderr=subprocess.PIPE, text=True)
         time.sleep(3)
         assert waiting.poll() is None, "the second build should wait"
         assert tree(out) == before
     assert waiting.wait(timeout=120) == 0
+    # It says why it waits, once.
+    assert waiting.stderr.read() == (f"digest: warning: {out}: another build of this folder is running; "
+                                     f"waiting for it to finish\n")
     assert tree(out) != before and "Puzzle - Distillation" in (out / "index.html").read_text()
+
+
+def _edit_a_title(content: Path, new: str) -> None:
+    """Give a paper of the last day the title "Puzzle<new>Distillation"."""
+    snapshot = content / "snapshots" / "2026-01-19.txt"
+    text, count = re.subn("Puzzle.{1,3}Distillation", f"Puzzle{new}Distillation", snapshot.read_text())
+    assert count
+    snapshot.write_text(text)
+
+
+def test_links_planted_in_the_build_cache_are_replaced_never_followed(tmp_path, content_copy):
+    """What a build writes in its cache (the spare site, parsed snapshots, compiled templates,
+    search copies, temporary files, the lock) goes there, whatever link takes a name first."""
+    out, cache = tmp_path / "site", tmp_path / ".site.cache"
+    assert run_cli("build", "--content", content_copy, "--out", out).returncode == 0
+    _edit_a_title(content_copy, " - ")
+    assert run_cli("build", "--content", content_copy, "--out", out).returncode == 0
+    victims = tmp_path / "victims"
+    victims.mkdir()
+    for name in ("site", "parsed", "templates", "search"):
+        (victims / name).mkdir()
+        (victims / name / "keep.txt").write_text("mine")
+        shutil.rmtree(cache / name)
+        (cache / name).symlink_to(victims / name)
+    for name in ("lock", "manifest.json.tmp", "model.pickle.tmp", "fragments.pickle.tmp"):
+        (victims / name).write_text("mine")
+        (cache / name).unlink(missing_ok=True)
+        (cache / name).symlink_to(victims / name)
+    before = tree(victims)
+    _edit_a_title(content_copy, " / ")
+    result = run_cli("build", "--content", content_copy, "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert tree(victims) == before
+    assert [path for path in cache.rglob("*") if path.is_symlink()] == []
+    reference = copy_content(tmp_path / "reference")
+    _edit_a_title(reference, " / ")
+    assert run_cli("build", "--content", reference, "--out", tmp_path / "ref").returncode == 0
+    assert tree(out) == tree(tmp_path / "ref")
+
+
+@pytest.mark.parametrize("damage", [
+    "outputs null", "outputs of strings", "snapshots not hex", "snapshots a list", "markdown a number",
+    "shards a list", "spare listing a number", "templates a file", "search a file"])
+def test_a_damaged_cache_gives_a_full_build_not_an_error(tmp_path, content_copy, damage):
+    out, cache = tmp_path / "site", tmp_path / ".site.cache"
+    assert run_cli("build", "--content", content_copy, "--out", out).returncode == 0
+    _edit_a_title(content_copy, " - ")
+    assert run_cli("build", "--content", content_copy, "--out", out).returncode == 0
+    manifest = json.loads((cache / "manifest.json").read_text())
+    if damage == "outputs null":
+        manifest["outputs"] = None
+    elif damage == "outputs of strings":
+        manifest["outputs"] = {path: "x" for path in manifest["outputs"]}
+    elif damage == "snapshots not hex":
+        manifest["snapshots"] = {name: ["z" * 64, *entry[1:]] for name, entry in manifest["snapshots"].items()}
+    elif damage == "snapshots a list":
+        manifest["snapshots"] = list(manifest["snapshots"])
+    elif damage == "markdown a number":
+        manifest["markdown"] = 7
+    elif damage == "shards a list":
+        manifest["shards"] = ["pagefind/"]
+    elif damage == "spare listing a number":
+        (cache / "spare.listing").write_bytes(pickle.dumps(7))
+    else:
+        folder = cache / damage.split()[0]
+        shutil.rmtree(folder)
+        folder.write_text("not a folder")
+    (cache / "manifest.json").write_text(json.dumps(manifest))
+    for _ in range(2):  # and the build after it, from what the first wrote
+        _edit_a_title(content_copy, " / " if _ == 0 else " | ")
+        result = run_cli("build", "--content", content_copy, "--out", out)
+        assert result.returncode == 0 and result.stderr == "", result.stderr
+    reference = copy_content(tmp_path / "reference")
+    _edit_a_title(reference, " | ")
+    assert run_cli("build", "--content", reference, "--out", tmp_path / "ref").returncode == 0
+    assert tree(out) == tree(tmp_path / "ref")
 
 
 def test_a_build_with_nothing_to_do_loads_neither_parsers_nor_templates(tmp_path, content_copy):

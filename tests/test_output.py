@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from digest.inputs import default_templates_dir
 from conftest import CONTENT, run_cli, synthetic_corpus, tree
 from digest import output
 from digest.errors import DigestError
@@ -335,6 +336,20 @@ def test_an_output_folder_whose_cache_is_or_holds_the_content_folder_is_refused(
                                      f"{content}; choose another --out\n")
             assert tree(content) == before and not (tmp_path / "site").exists()
         shutil.rmtree(tmp_path / ".site.cache")
+
+
+def test_an_output_folder_that_holds_or_lies_in_the_templates_folder_is_refused(tmp_path):
+    out = tmp_path / "site"
+    for templates in (out / "tpl", out, tmp_path / ".site.cache" / "tpl", tmp_path):
+        shutil.copytree(default_templates_dir(), templates, dirs_exist_ok=True)
+        before = tree(templates)
+        result = run_cli("build", "--content", CONTENT, "--out", out, "--templates", templates, "--no-search")
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        assert result.stderr == (f"digest: error: {out}: cannot build into this folder: it, or the build cache "
+                                 f"beside it, is, holds or lies in the templates folder {templates}; "
+                                 f"choose another --out\n")
+        assert tree(templates) == before
+        shutil.rmtree(templates)
 
 
 def test_a_link_put_into_the_site_never_takes_a_later_build_outside_it(tmp_path):
