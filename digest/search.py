@@ -77,7 +77,6 @@ def update_copies(folder: Path, site: Path, pages: dict[str, str], version: str)
     removed before the folder is touched and written again once it is as the record says, so a
     build stopped half-way leaves no record, and the next one copies every page again.  A copy
     is never written into (the copy of a page given whole is a hard link to the site's file)."""
-    own_folder(folder.parent)  # the cache's folder of copies: never wherever a link there leads
     record_path = folder.with_name(folder.name + ".json")
     try:
         record = json.loads(record_path.read_text(encoding="utf-8"))
@@ -220,6 +219,8 @@ class SearchIndexing:
             return self
         binary = _executable()
         prefix = ["setpriv", "--pdeathsig", "KILL", "--"] if shutil.which("setpriv") else []
+        if self.copies is not None:
+            own_folder(self.copies)  # before the threads: never wherever a link there leads
         if self._memory_prefix:
             _remove_leftovers(MEMORY, self._memory_prefix)
         if self._use_memory:
