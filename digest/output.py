@@ -394,8 +394,14 @@ class SiteWriter:
     def place(self, path: str, data: bytes | str | _Reuse | Path, key: str = "") -> Placed:
         """Put one file (bytes, text, a finished file to move in, or REUSE for the previous build's
         file) into the new site without recording it: safe in worker processes, whose results go to ``adopt``."""
+        if isinstance(data, str):
+            try:
+                data = data.encode("utf-8")
+            except UnicodeEncodeError as error:  # a lone surrogate: snapshot text never holds one, a template may
+                raise DigestError(f"{path}: its text is not Unicode throughout (a lone surrogate at character "
+                                  f"{error.start:,}), made by a template") from None
         try:
-            return place_file(self.root, self.known, path, data.encode("utf-8") if isinstance(data, str) else data, key)
+            return place_file(self.root, self.known, path, data, key)
         except OSError as error:
             raise DigestError(f"could not write the site: {error.strerror or error}",
                               error.filename or self.out_dir) from None

@@ -510,6 +510,23 @@ def test_a_huge_hand_written_page_beside_the_markdown_pages_is_hashed_not_held(t
     assert huge.stat().st_size == 2 * 1024**3
 
 
+def test_a_lone_surrogate_a_template_makes_is_a_one_line_error_and_the_old_site_stays(tmp_path):
+    templates = shutil.copytree(default_templates_dir(), tmp_path / "templates")
+    content = shutil.copytree(CONTENT, tmp_path / "content")
+    site = tmp_path / "site"
+    command = ("build", "--content", content, "--out", site, "--templates", templates, "--no-search")
+    assert run_cli(*command).returncode == 0
+    before = tree(site)
+    paper = templates / "paper.html"
+    paper.write_text(paper.read_text().replace("{% block content %}", '{% block content %}{{ "\\udcff" }}', 1))
+    result = run_cli(*command)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    [line] = result.stderr.splitlines()
+    assert re.fullmatch(r"digest: error: papers/[^/]+/index\.html: its text is not Unicode throughout "
+                        r"\(a lone surrogate at character [\d,]+\), made by a template", line), line
+    assert tree(site) == before
+
+
 def test_a_huge_template_or_asset_is_a_one_line_error(tmp_path):
     templates = shutil.copytree(default_templates_dir(), tmp_path / "templates")
     content = shutil.copytree(CONTENT, tmp_path / "content")
