@@ -569,12 +569,12 @@ def build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None = None
     has not changed; ``clean`` starts from an empty cache, ``cached=False``
     neither reads nor writes it.  Either way the output is the same.  ``checked`` is what
     ``digest.inputs.check_inputs`` found just before, if the caller asked it."""
+    cache_dir = cache_dir_for(out_dir) if cached else None
     # Before any work, and before the cache beside the output folder is touched.
-    check_output_apart(content_dir, out_dir, cache_dir_for(out_dir) if cached else None,
-                       templates_dir or default_templates_dir())
+    check_output_apart(content_dir, out_dir, cache_dir, templates_dir or default_templates_dir())
     check_output_folder(out_dir)
     check_page_folders(content_dir)  # the Markdown pages are written there
-    locked = build_lock(cache_dir_for(out_dir), waiting_note(out_dir, warn)) if cached else nullcontext()
+    locked = build_lock(cache_dir, waiting_note(out_dir, warn)) if cache_dir is not None else nullcontext()
     with cyclic_gc_paused(), locked:
         return _build(content_dir, out_dir, templates_dir=templates_dir, today=today, warn=warn, search=search,
                       progress=progress, strict=strict, clean=clean, cached=cached, jobs=jobs, checked=checked)
