@@ -41,6 +41,7 @@ from __future__ import annotations
 import argparse
 import ctypes
 import datetime as dt
+import functools
 import json
 import os
 import platform
@@ -175,7 +176,13 @@ def _runs_in_parents_memory(pid: int, parent: int) -> bool:
     number = _KCMP.get(platform.machine())
     if number is None:
         return False
-    return ctypes.CDLL(None, use_errno=True).syscall(number, pid, parent, _KCMP_VM, 0, 0) == 0
+    return _libc().syscall(number, pid, parent, _KCMP_VM, 0, 0) == 0
+
+
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    """The C library, loaded once: the sampler asks about each process ten times a second."""
+    return ctypes.CDLL(None, use_errno=True)
 
 
 def _tree_pss_kib(pid: int) -> int:
