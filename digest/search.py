@@ -76,7 +76,12 @@ def update_copies(folder: Path, site: Path, pages: dict[str, str], version: str)
     a day's build copies the pages it changed, not the hundreds of its month.  The record is
     removed before the folder is touched and written again once it is as the record says, so a
     build stopped half-way leaves no record, and the next one copies every page again.  A copy
-    is never written into (the copy of a page given whole is a hard link to the site's file)."""
+    is never written into (the copy of a page given whole is a hard link to the site's file).
+
+    Pagefind numbers pages in the order the file system lists them, and some file systems
+    (tmpfs, btrfs) list a folder in the order its entries were made.  So a folder that changes
+    is made anew, its entries in the order of their names, the kept copies moved into it: it
+    lists as the folder a clean build makes does, and the index is the same."""
     record_path = folder.with_name(folder.name + ".json")
     try:
         record = json.loads(record_path.read_text(encoding="utf-8"))
@@ -89,15 +94,21 @@ def update_copies(folder: Path, site: Path, pages: dict[str, str], version: str)
     wanted = {copy_name(page): (page, sha256) for page, sha256 in pages.items()}
     with os.scandir(folder) as entries:
         present = {entry.name for entry in entries}
-    made = {}
-    for name in present - wanted.keys():
-        remove_entry(folder / name)
-    for name, (page, sha256) in wanted.items():
-        if name not in present or copies.get(name) != sha256:
-            if name in present:
-                remove_entry(folder / name)
-            indexable_copy(site / page, folder / name)
-        made[name] = sha256
+    kept = {name for name in present & wanted.keys() if copies.get(name) == wanted[name][1]}
+    if kept != present or kept != wanted.keys():
+        new = folder.with_name(folder.name + ".new")
+        if os.path.lexists(new):
+            remove_entry(new)
+        new.mkdir()
+        for name in sorted(wanted):
+            if name in kept:
+                os.rename(folder / name, new / name)
+            else:
+                page, _ = wanted[name]
+                indexable_copy(site / page, new / name)
+        remove_entry(folder)
+        os.rename(new, folder)
+    made = {name: sha256 for name, (_, sha256) in sorted(wanted.items())}
     write_temporary(record_path, json.dumps({"version": version, "copies": made}, sort_keys=True).encode("utf-8"))
 
 

@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -349,3 +350,25 @@ def test_a_days_search_index_is_made_in_memory_and_is_the_clean_builds(tmp_path,
         shutil.rmtree(others, ignore_errors=True)
     build(content, tmp_path / "clean", today=TODAY, cached=False)
     assert tree(out) == tree(tmp_path / "clean")
+
+
+@pytest.mark.skipif(not _room_in_memory(1_000), reason="needs a writable /dev/shm with room")
+def test_a_days_build_on_a_file_system_that_lists_in_making_order_is_the_clean_builds(tmp_path):
+    """tmpfs lists a folder in the order its entries were made, and Pagefind numbers pages in
+    the order it is given them: a day's build, which adds copies to a month's folder the last
+    build made, still gives the clean build's search index there."""
+    full = synthetic_corpus(tmp_path / "full", 8)
+    root = Path(tempfile.mkdtemp(prefix="digest-test-", dir=MEMORY))
+    try:
+        content = root / "content"
+        shutil.copytree(full, content)
+        last = sorted((content / "snapshots").iterdir())[-1]
+        last.rename(root / last.name)
+        out = root / "site"
+        build(content, out, today=TODAY)
+        (root / last.name).rename(last)
+        build(content, out, today=TODAY)
+        build(content, root / "clean", today=TODAY, cached=False)
+        assert tree(out) == tree(root / "clean")
+    finally:
+        shutil.rmtree(root)
