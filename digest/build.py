@@ -558,6 +558,14 @@ def cyclic_gc_paused():
             gc.enable()
 
 
+def check_build_folders(content_dir: Path, out_dir: Path, templates_dir: Path | None, cache_dir: Path | None) -> None:
+    """DigestError if a build may not write into ``out_dir`` (and ``cache_dir`` beside it) with these
+    content and templates folders, or may not write the Markdown pages into the content folder."""
+    check_output_apart(content_dir, out_dir, cache_dir, templates_dir or default_templates_dir())
+    check_output_folder(out_dir)
+    check_page_folders(content_dir)  # the Markdown pages are written there
+
+
 def build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None = None,
           today: dt.date | None = None, warn: Warn | None = None, search: bool = True,
           progress: Progress | None = None, strict: bool = False, clean: bool = False,
@@ -571,9 +579,7 @@ def build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None = None
     ``digest.inputs.check_inputs`` found just before, if the caller asked it."""
     cache_dir = cache_dir_for(out_dir) if cached else None
     # Before any work, and before the cache beside the output folder is touched.
-    check_output_apart(content_dir, out_dir, cache_dir, templates_dir or default_templates_dir())
-    check_output_folder(out_dir)
-    check_page_folders(content_dir)  # the Markdown pages are written there
+    check_build_folders(content_dir, out_dir, templates_dir, cache_dir)
     locked = build_lock(cache_dir, waiting_note(out_dir, warn)) if cache_dir is not None else nullcontext()
     with cyclic_gc_paused(), locked:
         return _build(content_dir, out_dir, templates_dir=templates_dir, today=today, warn=warn, search=search,

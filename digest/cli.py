@@ -156,7 +156,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from digest.build import build
+    from digest.build import build, check_build_folders
+    from digest.cache import cache_dir_for
     from digest.serve import serve
 
     def rebuild() -> None:
@@ -169,6 +170,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"digest: serving {args.out} at {url} (Ctrl-C to stop)", file=sys.stderr, flush=True)
 
     templates = args.templates or default_templates_dir()
+    # A folder no build may write into is not served either: the server would show what is there.
+    check_build_folders(args.content, args.out, templates, cache_dir_for(args.out))
     try:
         serve(args.content, args.out, templates, host=args.host, port=args.port, rebuild=rebuild,
               report=lambda line: print(line, file=sys.stderr, flush=True), ready=ready)

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CONTENT, run_cli
+from conftest import CONTENT, copy_content, run_cli
 from digest.serve import generated
 
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -188,3 +188,17 @@ def test_a_port_that_is_no_port_is_refused_before_building(tmp_path, port):
     result = run_cli("serve", "--content", CONTENT, "--out", tmp_path / "site", f"--port={port}", timeout=30)
     assert result.returncode == 2 and f"not a port number from 0 to 65535: '{port}'" in result.stderr
     assert not (tmp_path / "site").exists()
+
+
+@pytest.mark.parametrize("where", ["content", "not built by digest"])
+def test_a_folder_no_build_may_write_into_is_not_served(tmp_path, where):
+    """A build refuses the content folder, or a folder it did not make; serving it anyway would
+    show its files (the settings, or with --out / the whole file system)."""
+    content = copy_content(tmp_path / "content")
+    out = content if where == "content" else tmp_path / "home"
+    if where != "content":
+        out.mkdir()
+        (out / "private.txt").write_text("not for the web")
+    result = run_cli("serve", "--content", content, "--out", out, "--port=0", timeout=30)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.count("\n") == 1 and "digest: error:" in result.stderr and "serving" not in result.stderr
