@@ -248,7 +248,7 @@ def bad_character(text: str, *, multiline: bool = False) -> str | None:
     if found is None:
         return None
     code = ord(found.group(0))
-    if found.group(0) in "\n\r":
+    if found.group(0) in "\n\r\u2028\u2029":
         return f"a line break (U+{code:04X})"
     if found.group(0) in "\ufffe\uffff":
         return f"the noncharacter U+{code:04X}"
@@ -256,7 +256,8 @@ def bad_character(text: str, *, multiline: bool = False) -> str | None:
 
 
 _BREAK_OR_UNFIT = re.compile(f"\r|{UNFIT.pattern}")
-_LINE_BREAK_OR_UNFIT = re.compile(f"[\r\n]|{UNFIT.pattern}")
+#: Python's str.splitlines and the email package take U+2028 and U+2029 for line ends, too.
+_LINE_BREAK_OR_UNFIT = re.compile(f"[\r\n\u2028\u2029]|{UNFIT.pattern}")
 
 
 def url_problem(url: str) -> str | None:
