@@ -272,7 +272,7 @@ def test_only_hub_links_to_papers_make_cards():
             "### [Real](http://www.huggingface.co/papers/2506.13585v2?x=1)\n\nAbstract.\n")
     cards = parse_crawler_dump(text, "x.md").cards
     assert [(c.title, c.arxiv_id, c.url) for c in cards] == [
-        ("Real", "2506.13585v2", "https://huggingface.co/papers/2506.13585v2")]
+        ("Real", "2506.13585", "https://huggingface.co/papers/2506.13585")]  # a version names its paper
 
 
 def test_upvotes_before_title_skip_thumbnails_and_blank_lines():
@@ -317,6 +317,7 @@ def test_list_day_year_only_from_a_matching_url_source():
     ("# Daily Papers\n\n[Models](https://huggingface.co/models)\n", "no list of papers found", 1),
     ("Jun 17\n\n### [T][7]\n\nAbstract.\n", "not defined", 3),
     ("\n### [T](/papers/2506.1358x)\n\nAbstract.\n", "not an arXiv id", 2),
+    ("\n### [T](/papers/\uff12506.13585)\n\nAbstract.\n", "not an arXiv id", 2),  # a fullwidth digit
     ("Jun 17\n\n### [T](/papers/2506.13585)\n\n· 5 authors\n·\nJun 16\n", "has a title but no abstract", 3),
     ("Jun 17\n\n### [T](/papers/2506.13585)\n", "has a title but no abstract", 3),
     ("### [T](/papers/2506.13585)\n\nAbstract.\n\n· 5 authors\n·\nFeb 30\n", "not a valid date", 7),

@@ -482,6 +482,13 @@ def test_cards_with_bad_paper_links_are_ignored(href):
         parse_html_snapshot(page(article("", "Bad", href=href)), "bad.html")
 
 
+def test_a_link_to_a_version_of_a_paper_names_the_paper():
+    text = page(article("2505.09343v2", "First"), "", article("2505.09344", "Second"))
+    cards = parse_html_snapshot(text, "x.html").cards
+    assert [(c.arxiv_id, c.line) for c in cards] == [("2505.09343", 5), ("2505.09344", 7)]
+    assert cards[0].url == "https://huggingface.co/papers/2505.09343"
+
+
 def test_non_arxiv_id_in_hydration_is_rejected_cleanly():
     text = page(hydration({"dailyPapers": [item("../../etc", "A")]}))
     with pytest.raises(SnapshotError, match="not an arXiv id") as error:

@@ -49,6 +49,15 @@ def test_unsafe_urls_are_dropped(parsed):
     assert only.project_page is None  # data: in the snapshot
 
 
+def test_a_version_of_an_arxiv_id_names_its_paper():
+    """2512.00001 and 2512.00001v2 are one paper: the same day lists it once, other days find it."""
+    items = [{"paper": {"id": paper, "title": f"T {paper}"}} for paper in ("2512.00001v2", "hep-th/9901001v1",
+                                                                          "solv-int/9901001")]
+    cards = parse_json_snapshot(json.dumps(items), "x.json").cards
+    assert [c.arxiv_id for c in cards] == ["2512.00001", "hep-th/9901001", "solv-int/9901001"]
+    assert cards[0].url == "https://huggingface.co/papers/2512.00001"
+
+
 def test_list_day_comes_from_submitted_on_daily_at(parsed):
     assert parsed.list_day == PartialDate(1, 19, 2026)
 
@@ -84,6 +93,8 @@ def test_saved_props_object_is_accepted():
     ('[\n  {"paper": {"id": "2411.19146", "title": "A"}},\n  {"paper": {"id": "2411.19147"}}\n]', 3, "paper 2 has no title"),
     ('[\n  {"paper": {"id": "../../etc/passwd", "title": "A"}}\n]', 2, "not an arXiv id"),
     ('[\n  {"paper": {"id": "2601.00001\\n", "title": "A"}}\n]', 2, "not an arXiv id"),  # ends in a line break
+    ('[\n  {"paper": {"id": "\uff12\uff15\uff11\uff12.00001", "title": "A"}}\n]', 2, "not an arXiv id"),  # fullwidth
+    ('[\n  {"paper": {"id": "' + "a" * 250 + '/1234567", "title": "A"}}\n]', 2, "not an arXiv id"),  # a page name too long
     ('[\n  "just a string"\n]', 2, "not a JSON object"),
     ("[]", 1, "empty"),
     ('{"something": 1}', 1, "no list of papers"),

@@ -24,7 +24,15 @@ from typing import Any
 from digest.errors import SnapshotError
 from digest.models import Card, Organization, ParsedSnapshot, PartialDate
 
-ARXIV_ID_RE = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z][a-z.\-]*/\d{7})(?:v\d+)?$")
+#: An arXiv id: new style (2512.00001) or old (hep-th/9901001, its archive's name short), in
+#: ASCII digits (``\d`` would take any script's), with or without a version.
+ARXIV_ID_RE = re.compile(r"^(?:[0-9]{4}\.[0-9]{4,5}|[a-z][a-z.\-]{0,29}/[0-9]{7})(?:v[0-9]+)?$")
+_VERSION_RE = re.compile(r"v[0-9]+$")
+
+
+def unversioned(arxiv_id: str) -> str:
+    """The id of the paper an arXiv id names, whatever its version: "2512.00001v2" -> "2512.00001"."""
+    return _VERSION_RE.sub("", arxiv_id)
 HUB = "https://huggingface.co"
 
 
@@ -124,6 +132,7 @@ def card_from_item(item: Any, rank: int, source: str, line: int) -> Card:
     if arxiv_id is not None:
         if not isinstance(arxiv_id, str) or not ARXIV_ID_RE.fullmatch(arxiv_id):
             raise SnapshotError(f"{where} has an id that is not an arXiv id: {str(arxiv_id)[:40]!r}", source, line)
+        arxiv_id = unversioned(arxiv_id)
     org = paper.get("organization") if isinstance(paper.get("organization"), dict) else item.get("organization")
     organization = None
     if isinstance(org, dict) and _text(org.get("name")):

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from digest.errors import SnapshotError
 from digest.models import Card, Organization, ParsedSnapshot, PartialDate
-from digest.parse.api import ARXIV_ID_RE, HUB
+from digest.parse.api import ARXIV_ID_RE, HUB, unversioned
 from digest.parse.text import (
     _AUTHORS_RE,
     _DATE,
@@ -400,7 +400,7 @@ def title_heading(line: str, refs: dict[str, str], source: str, number: int) -> 
             raise SnapshotError(f"title '{_short(title)}' links to /papers/{_short(paper_id, 30)}, "
                                 "which is not an arXiv id", source, number)
         return None  # /papers/trending and the like: navigation
-    return Title(title, paper_id)
+    return Title(title, unversioned(paper_id))
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,7 +37,7 @@ BeautifulSoup = NavigableString = Tag = None
 
 from digest.errors import SnapshotError
 from digest.models import Card, Organization, ParsedSnapshot, PartialDate
-from digest.parse.api import ARXIV_ID_RE, HUB, _web_url, cards_from_items
+from digest.parse.api import ARXIV_ID_RE, HUB, _web_url, cards_from_items, unversioned
 from digest.parse.text import _DATE, parse_date_text
 
 #: How much of the start of a file ``looks_like_html`` reads.
@@ -280,7 +280,7 @@ def _paper_id(href: str) -> str | None:
     if not href.startswith("/papers/"):
         return None
     paper = re.split(r"[#?]", href[len("/papers/"):], maxsplit=1)[0].rstrip("/")
-    return paper if ARXIV_ID_RE.fullmatch(paper) else None
+    return unversioned(paper) if ARXIV_ID_RE.fullmatch(paper) else None
 
 
 def _find_titles(soup: BeautifulSoup) -> list[_Title]:
@@ -410,7 +410,7 @@ class _TitleLocator:
         for index, start in enumerate(self.headings):
             end = self.text.find("</h3", start, start + 4000)
             for match in _PAPER_LINK_RE.finditer(self.text, start, end if end >= 0 else start + 4000):
-                found = linking.setdefault(match[1], [])
+                found = linking.setdefault(unversioned(match[1]), [])
                 if not found or found[-1] != index:
                     found.append(index)
         return linking
