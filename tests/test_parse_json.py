@@ -58,6 +58,21 @@ def test_a_version_of_an_arxiv_id_names_its_paper():
     assert cards[0].url == "https://huggingface.co/papers/2512.00001"
 
 
+@pytest.mark.parametrize("field, value, what", [
+    ("organization", {"name": "org", "fullname": "O" * 1_001}, "an organization name of 1,001 characters"),
+    ("authors", [{"name": "Ann"}, {"name": "A" * 5_000}], "an author name of 5,000 characters"),
+    ("ai_keywords", ["k" * 1_001], "a keyword of 1,001 characters"),
+    ("githubRepo", "https://github.com/a/" + "b" * 2_000, "a link of 2,021 characters"),
+])
+def test_a_name_or_link_longer_than_any_papers_is_refused_naming_its_card(field, value, what):
+    """Every page, feed and e-mail that shows the card would be as large (an e-mail then failed
+    without naming the snapshot)."""
+    items = [{"paper": {"id": "2512.00001", "title": "A"}}, {"paper": {"id": "2512.00002", "title": "B", field: value}}]
+    with pytest.raises(SnapshotError) as caught:
+        parse_snapshot("[\n" + ",\n".join(json.dumps(item) for item in items) + "\n]", "x.json")
+    assert str(caught.value) == f"x.json:3: card 2 has {what} (digest takes up to {'2,000' if 'link' in what else '1,000'})"
+
+
 def test_list_day_comes_from_submitted_on_daily_at(parsed):
     assert parsed.list_day == PartialDate(1, 19, 2026)
 

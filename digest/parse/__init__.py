@@ -37,6 +37,9 @@ PARSERS = (
 #: e-mail that shows it as large (topic rules alone would take seconds on a megabyte of it).
 MAX_TITLE = 1_000
 MAX_ABSTRACT = 20_000
+#: The longest organization name, author name or keyword, and the longest link, a card may have:
+#: names are a few words, and a link as long as browsers take.
+MAX_NAME, MAX_LINK = 1_000, 2_000
 
 #: The most papers a snapshot may list: a day has dozens, and a file of thousands would make as many
 #: pages before failing on its e-mail's size.
@@ -158,6 +161,24 @@ def _fit_value(value):
 _TEXT_FIELDS = tuple(field.name for field in fields(Card) if field.name not in ("rank", "line"))
 
 
+def _too_long(card: Card) -> tuple[str, int, int] | None:
+    """What of a card's names and links is longer than any paper's (see MAX_NAME, MAX_LINK): a
+    description, its length and the limit; None for nearly every card, cheaply."""
+    organization = card.organization
+    if organization is not None:
+        length = max(len(organization.handle), len(organization.name))
+        if length > MAX_NAME:
+            return "an organization name", length, MAX_NAME
+    for what, names in (("an author name", card.author_names), ("a keyword", card.keywords)):
+        length = max(map(len, names)) if names else 0
+        if length > MAX_NAME:
+            return what, length, MAX_NAME
+    for link in (card.url, card.github, card.project_page, card.thumbnail):
+        if link is not None and len(link) > MAX_LINK:
+            return "a link", len(link), MAX_LINK
+    return None
+
+
 def _fit_card(card: Card, source: str) -> Card:
     """The card with every text fit for output (see ``_fit``); a title of nothing else is an error,
     as is a title or abstract far longer than any paper's (see MAX_TITLE, MAX_ABSTRACT)."""
@@ -166,6 +187,11 @@ def _fit_card(card: Card, source: str) -> Card:
             raise SnapshotError(f"card {card.rank} has {'an' if name == 'abstract' else 'a'} {name} of "
                                 f"{len(text):,} characters, where a paper's has at most a few thousand "
                                 f"(digest takes up to {limit:,})", source, card.line or None)
+    too_long = _too_long(card)
+    if too_long:
+        what, length, limit = too_long
+        raise SnapshotError(f"card {card.rank} has {what} of {length:,} characters (digest takes up to {limit:,})",
+                            source, card.line or None)
     changed = {}
     for name in _TEXT_FIELDS:
         value = getattr(card, name)
