@@ -228,10 +228,19 @@ def resolve_snapshot_dates(
     ]
 
 
+#: The earliest list day taken: feeds and e-mail headers write years of four digits, and a year
+#: before 1970 is a typing error (the hub's lists began in 2023).
+EARLIEST_LIST_DAY = dt.date(1970, 1, 1)
+
+
 def _complete(snapshot: ParsedSnapshot, resolution: Resolution, given: dt.date | None) -> Snapshot:
     """The snapshot with its list day and every year-less card date completed."""
     date = given if snapshot.list_day is None else snapshot.list_day.with_year(resolution.year).to_date()
     assert date is not None
+    if date < EARLIEST_LIST_DAY:
+        raise SnapshotError(f"the list day {date.isoformat()} is before {EARLIEST_LIST_DAY.year}: no Daily Papers list "
+                            f"is that old, and feeds and e-mail cannot date it (is the year mistyped?)",
+                            snapshot.source, snapshot.list_day_line if snapshot.list_day else 1)
     for card in snapshot.cards:
         if card.published and card.published.year is None and (card.published.month, card.published.day) > (
                 date.month, date.day):

@@ -356,3 +356,16 @@ def test_a_file_name_that_looks_dated_but_is_no_date_is_told(originals, name):
     assert snapshot.date == dt.date(2026, 1, 19) and snapshot.date_source == "content"
     assert warnings == [f"{name}: the file name's {name[:10]} is no date, so it does not date the snapshot "
                         f"(rename the file)"]
+
+
+@pytest.mark.parametrize("name, text, line", [
+    ("0001-12-31.txt", "Daily Papers\n\nDec 31\n\nT\n\nAn abstract.\n", 3),
+    ("x.txt", "Daily Papers\n\nDec 31, 0099\n\nT\n\nAn abstract.\n", 3),
+    ("1969-12-31.txt", "Daily Papers\n\nDec 31\n\nT\n\nAn abstract.\n", 3),
+])
+def test_a_list_day_before_1970_is_refused(name, text, line):
+    """Feeds and e-mail headers write four-digit years (year 1 came out as 2001 in an e-mail's Date)."""
+    with pytest.raises(SnapshotError) as caught:
+        resolve_snapshot_dates([parse_text_snapshot(text, name)], today=dt.date(2026, 12, 1))
+    assert (caught.value.path, caught.value.line) == (name, line)
+    assert "is before 1970: no Daily Papers list is that old" in caught.value.message
