@@ -21,7 +21,7 @@ from pathlib import Path
 from digest import __version__, urls
 from digest.config import Config, load_config
 from digest.dates import resolve_snapshot_dates
-from digest.errors import DigestError
+from digest.errors import DigestError, strict_error
 from digest.feeds import day_feed, feed_files, opml, topic_feed
 from digest.keys import OutputKeys
 from digest.archive import Changes, Model, extended_model, model_from_record, model_record, whole_model
@@ -33,7 +33,7 @@ from digest.cache import (MODEL, BuildCache, build_lock, cache_dir_for, code_ver
 from digest.inputs import (Checked, _with_bytes, build_date, build_salt, check_page_folders, default_templates_dir,
                            manifest_stamp, markdown_hashes, markdown_page_files, markdown_record, markdown_state,
                            no_snapshots_warning, read_bounded, read_inputs, read_snapshot_bytes, read_snapshots,
-                           snapshot_sources)
+                           repeat_warnings, snapshot_sources)
 from digest.newsletter import newsletter_paths, render_newsletter
 from digest.output import (REUSE, Placed, SiteWriter, check_output_apart, check_output_folder, commit_staged,
                            discard_staged, stage_text)
@@ -276,8 +276,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
         loaded, model, changes = load_model(content_dir, today=today, warn=warn, cache=cache, jobs=jobs,
                                             snapshots=snapshots)
     if strict and loaded.warnings:
-        count = len(loaded.warnings)
-        raise DigestError(f"--strict: {count} warning{'s' if count > 1 else ''}, so nothing was written")
+        raise strict_error(len(loaded.warnings))
     config, library, days, topics = loaded.config, loaded.library, loaded.days, loaded.topics
     env, templates = template_environment(templates_dir, cache.folder / "templates" if cache else None)
     for name in env.list_templates(filter_func=lambda name: not name.startswith("assets/")):
@@ -606,6 +605,7 @@ def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, toda
             # The snapshots are read once, here: their hashes are the build's fingerprint and say what is new.
             inputs = known.inputs if known else read_inputs(content_dir, salt + templates_hash, today, cache.previous)
             if cache.unchanged(inputs.fingerprint, out_dir, inputs.markdown_state):
+                repeat_warnings(cache.previous, warn, strict)
                 return BuildResult(None, out_dir, 0)
     markdown_files = inputs.markdown_files if inputs else None
     # The folder the swap leaves the previous site in is kept in the cache and made into the next site.
@@ -640,5 +640,5 @@ def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, toda
                 cache.pickle_model(model_record(site.model, model_salt(content_dir)))
             cache.save(inputs.fingerprint, {path: [page.key, page.sha256] for path, page in site.markdown.items()},
                        markdown_state(now), shards=site.shard_keys, markdown_files=markdown_record(content_dir, now),
-                       snapshots=inputs.snapshot_record, listing=writer.listing())
+                       snapshots=inputs.snapshot_record, listing=writer.listing(), warnings=site.loaded.warnings)
     return BuildResult(site, out_dir, changed, tuple(report.written))

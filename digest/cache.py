@@ -176,7 +176,14 @@ def _well_formed(manifest: dict) -> bool:
             and table("markdown", lambda item: type(item) is list and len(item) == 2
                       and type(item[0]) is str and type(item[1]) is str)
             and table("shards", lambda item: type(item) is str)
-            and table("markdown_files", stamped) and table("snapshots", stamped))
+            and table("markdown_files", stamped) and table("snapshots", stamped)
+            and type(manifest.get("warnings", [])) is list and all(type(w) is str for w in manifest.get("warnings", [])))
+
+
+def recorded_warnings(manifest: dict) -> list[str]:
+    """The warnings of the build a manifest records: a build that finds nothing changed gives them
+    again (and fails with them under --strict), as the build it stands for did."""
+    return manifest.get("warnings", [])
 
 
 def manifest_unchanged(previous: dict, fingerprint: str, out_dir: Path, markdown_state: str) -> bool:
@@ -368,7 +375,7 @@ class BuildCache:
     def save(self, fingerprint: str, markdown: dict[str, list[str]], markdown_state: str = "", *,
              shards: dict[str, str] | None = None,
              markdown_files: dict[str, list] | None = None, snapshots: dict[str, list] | None = None,
-             listing: Any = None) -> None:
+             listing: Any = None, warnings: list[str] | None = None) -> None:
         """Record this build (call it only after the build succeeded, and after ``pickle_ahead``
         and ``pickle_model``): the manifest, and what they pickled; drop parsed snapshots no
         longer used (unless ``pruning`` is off)."""
@@ -387,7 +394,7 @@ class BuildCache:
             manifest = {"format": FORMAT, "salt": self.salt, "templates": self.templates, "fingerprint": fingerprint,
                         "outputs": self.outputs, "markdown": markdown, "shards": shards or {},
                         "markdown_state": markdown_state, "markdown_files": markdown_files or {},
-                        "snapshots": snapshots or {}}
+                        "snapshots": snapshots or {}, "warnings": warnings or []}
             write_temporary(self.folder / f"{MANIFEST}.tmp", json.dumps(manifest, sort_keys=True).encode("utf-8"))
             self._put_in_place(MANIFEST)
             for name in self.ready or ():  # the model first (see above)

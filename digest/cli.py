@@ -106,11 +106,12 @@ def cmd_parse(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from digest.inputs import check_inputs
+    from digest.inputs import check_inputs, repeat_warnings
 
     checked = None if args.clean else check_inputs(args.content, args.out, args.templates, search=args.search,
                                                    warn=_warn)
     if checked and checked.unchanged:
+        repeat_warnings(checked.previous, _warn, args.strict)
         if not args.quiet:
             print(f"digest: nothing changed since the last build of {args.out}")
         return 0

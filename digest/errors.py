@@ -34,6 +34,11 @@ def _escaped(path: str) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in path)
 
 
+def strict_error(warnings: int) -> DigestError:
+    """What ``--strict`` says when a build has warnings."""
+    return DigestError(f"--strict: {warnings} warning{'s' if warnings > 1 else ''}, so nothing was written")
+
+
 class SnapshotError(DigestError):
     """A snapshot file that cannot be read as a Daily Papers list."""
 

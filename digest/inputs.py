@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from digest.cache import (MANIFEST, build_lock, cache_dir_for, code_version, file_sha256, folder_hash, key_of,
-                          manifest_unchanged, read_manifest, waiting_note)
-from digest.errors import DigestError
+                          manifest_unchanged, read_manifest, recorded_warnings, waiting_note)
+from digest.errors import DigestError, strict_error
 from digest.output import check_output_folder
 
 SNAPSHOT_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json")
@@ -323,3 +323,13 @@ def check_inputs(content_dir: Path, out_dir: Path, templates_dir: Path | None = 
         inputs = read_inputs(content_dir, salt, today, previous)
         unchanged = manifest_unchanged(previous, inputs.fingerprint, out_dir, inputs.markdown_state)
         return Checked(unchanged, salt, today, inputs, previous, stamp)
+
+
+def repeat_warnings(manifest: dict, warn: Callable[[str], None] | None, strict: bool) -> None:
+    """Give again the warnings of the last build, which had the same inputs; under ``strict``, fail
+    with them, as that build would have."""
+    warnings = recorded_warnings(manifest)
+    for warning in warnings if warn else ():
+        warn(warning)
+    if strict and warnings:
+        raise strict_error(len(warnings))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 
-from conftest import CONTENT, ORIGINAL_NAMES, run_cli, synthetic_corpus
+from conftest import CONTENT, ORIGINAL_NAMES, run_cli, synthetic_corpus, tree
 
 
 def listing(folder):
@@ -68,6 +68,14 @@ def test_strict_turns_warnings_into_failures(tmp_path, content_copy, seed_dir):
     assert not site.exists() and not (content_copy / "dates").exists()
     result = run_cli("build", "--content", content_copy, "--out", site, env=env)
     assert result.returncode == 0 and "warning" in result.stderr
+    # A build that finds nothing changed stands for the last one: its warnings again, and --strict fails.
+    for flags in ([], ["--quiet"]):
+        again = run_cli("build", *flags, "--content", content_copy, "--out", site, env=env)
+        assert again.returncode == 0 and "assumed the list day Nov 3 is in 2025" in again.stderr
+    before = tree(site)
+    result = run_cli("build", "--strict", "--content", content_copy, "--out", site, env=env)
+    assert result.returncode == 1 and "--strict: 1 warning, so nothing was written" in result.stderr
+    assert tree(site) == before
     assert (site / "dates" / "2025-11-03" / "index.html").is_file()
 
 
