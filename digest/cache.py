@@ -195,9 +195,24 @@ def manifest_unchanged(previous: dict, fingerprint: str, out_dir: Path, markdown
     return bool(files) and all(os.path.isfile(os.path.join(out_dir, path)) for path in files)
 
 
+#: The longest name of a file or folder on Linux's file systems, in bytes.
+NAME_MAX = 255
+
+
 def cache_dir_for(out_dir: Path) -> Path:
+    """The build cache kept beside an output folder; DigestError where there can be none: the
+    folder's name too long to make the cache's from, or a file where its parent folder should be."""
     out_dir = resolved_folder(out_dir)
-    return out_dir.parent / f".{out_dir.name}.cache"
+    cache = out_dir.parent / f".{out_dir.name}.cache"
+    length = len(os.fsencode(cache.name))
+    if length > NAME_MAX:
+        raise DigestError(f"the output folder's name is too long: the build cache beside it, .NAME.cache, would "
+                          f"have a name of {length} bytes, over the {NAME_MAX} a file system takes; choose a "
+                          f"shorter --out", out_dir)
+    blocking = next((folder for folder in reversed(out_dir.parents) if folder.exists() and not folder.is_dir()), None)
+    if blocking is not None:
+        raise DigestError(f"cannot build into {out_dir}: {blocking} is a file, not a folder; choose another --out")
+    return cache
 
 
 @dataclass

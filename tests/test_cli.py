@@ -347,6 +347,21 @@ def test_out_folder_not_built_by_digest_is_refused(content_copy, tmp_path):
     assert (tree(out), sorted(p.name for p in tmp_path.iterdir())) == before
 
 
+@pytest.mark.parametrize("out, message", [
+    ("s" * 250, "the output folder's name is too long: the build cache beside it, .NAME.cache, would have a name "
+                "of 257 bytes"),
+    ("a-file/site", "a-file is a file, not a folder; choose another --out"),
+])
+@pytest.mark.parametrize("clean", [[], ["--clean"]])
+def test_an_output_folder_the_cache_cannot_go_beside_is_one_error(content_copy, tmp_path, out, message, clean):
+    (tmp_path / "a-file").write_text("mine\n")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    result = run_cli("build", *clean, "--content", content_copy, "--out", tmp_path / out, "--no-search")
+    assert result.returncode == 1, result.stderr
+    assert_one_error_line(result, message)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
 # --- determinism and Markdown housekeeping -------------------------------------------------------
 
 
