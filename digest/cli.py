@@ -266,7 +266,7 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
     site = load_config(args.content).site
     url = api_request_url(args.url or site.fetch_url, args.date)
-    data = download(url, timeout=args.timeout or site.fetch_timeout)
+    data = download(url, timeout=site.fetch_timeout if args.timeout is None else args.timeout)
     stored = store_snapshot(args.content, data, url, date_option=args.date, force=args.force,
                             today=build_date(), warn=_warn)
     _report_stored(stored, args.quiet)

@@ -7,7 +7,7 @@ import http.client
 import socket
 import urllib.error
 import urllib.request
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from digest import __version__
 from digest.config import MAX_TIMEOUT
@@ -20,11 +20,17 @@ MAX_BYTES = 20 * 1024 * 1024
 
 
 def api_request_url(api_url: str, date: dt.date | None) -> str:
-    """The URL for one day (``?date=YYYY-MM-DD``), or for the current list without a date."""
+    """The URL for one day (``?date=YYYY-MM-DD``, added to its query, before any ``#fragment``),
+    or for the current list without a date."""
     if date is None:
         return api_url
-    separator = "&" if urlsplit(api_url).query else "?"
-    return f"{api_url}{separator}{urlencode({'date': date.isoformat()})}"
+    try:
+        parts = urlsplit(api_url)
+        parts.port  # noqa: B018 - as in download: named as given, not with the day added
+    except ValueError as error:
+        raise DigestError(f"not a URL: {api_url!r} ({error})") from None
+    day = urlencode({"date": date.isoformat()})
+    return urlunsplit(parts._replace(query=f"{parts.query}&{day}" if parts.query else day))
 
 
 def download(url: str, *, timeout: float) -> bytes:

@@ -228,10 +228,19 @@ def test_fetch_refuses_non_http_urls(content_copy):
     ("http://127.0.0.1:9/", "1e10", "the timeout must be at most 86,400 seconds (a day), not 1e+10"),
     ("http://[::1/", "1", "not a URL: 'http://[::1/' (Invalid IPv6 URL)"),
     ("http://127.0.0.1:99999/", "1", "not a URL: 'http://127.0.0.1:99999/' (Port out of range 0-65535)"),
+    ("http://127.0.0.1:9/", "0", "the timeout must be a number of seconds above 0, not 0"),
 ])
-def test_fetch_refuses_a_malformed_url_or_timeout_in_one_line(content_copy, url, timeout, message):
-    result = run_cli("fetch", "--url", url, "--timeout", timeout, "--content", content_copy)
+@pytest.mark.parametrize("date", [[], ["--date", "2026-01-19"]])
+def test_fetch_refuses_a_malformed_url_or_timeout_in_one_line(content_copy, url, timeout, message, date):
+    result = run_cli("fetch", "--url", url, "--timeout", timeout, *date, "--content", content_copy)
     assert result.returncode == 1 and result.stderr == f"digest: error: {message}\n"
+
+
+def test_the_day_goes_into_the_query_before_a_fragment(content_copy, api):
+    point_at(content_copy, f"{api}/api/daily_papers?lang=en#top")
+    result = run_cli("fetch", "--date", "2026-01-19", "--content", content_copy)
+    assert result.returncode == 0, result.stderr
+    assert FixtureAPI.requests == ["/api/daily_papers?lang=en&date=2026-01-19"]
 
 
 def test_the_daily_recipe_runs_end_to_end(tmp_path, content_copy, api):
