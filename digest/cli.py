@@ -216,7 +216,11 @@ def cmd_email(args: argparse.Namespace) -> int:
             # A new file renamed over the name: a link there is replaced, never written through.
             temporary = target.with_name(f".{target.name}.tmp")
             write_temporary(temporary, data)
-            os.replace(temporary, target)
+            try:
+                os.replace(temporary, target)
+            except OSError as error:  # a folder holds the name, say: told by the name the user knows
+                temporary.unlink(missing_ok=True)
+                raise DigestError(f"cannot write: {error.strerror}", target) from None
             if not args.quiet:
                 print(target)
     except OSError as error:

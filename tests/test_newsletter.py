@@ -175,6 +175,15 @@ def test_email_export_replaces_a_link_in_its_folder_and_never_writes_through_it(
     assert sorted(p.name for p in out.iterdir()) == ["2026-01-19.eml", "2026-01-19.html", "2026-01-19.txt"]
 
 
+def test_a_folder_where_an_exported_file_goes_is_an_error_naming_that_file_and_leaves_nothing(tmp_path, content_copy):
+    out = tmp_path / "m"
+    (out / "2026-01-19.html").mkdir(parents=True)
+    result = run_cli("email", "latest", "--content", content_copy, "--out", out)
+    assert result.returncode == 1
+    assert result.stderr == f"digest: error: {out / '2026-01-19.html'}: cannot write: Is a directory\n"
+    assert [p.name for p in out.iterdir()] == ["2026-01-19.html"]
+
+
 def test_a_day_of_more_papers_than_fit_lists_the_top_ones_and_how_many_more(tmp_path, content_copy):
     site_yaml = content_copy / "site.yaml"
     data = yaml.safe_load(site_yaml.read_text())
