@@ -420,9 +420,28 @@ def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
     )
     if config.smtp_port > 65535:
         check.fail("email.smtp_port", f"must be at most 65535, not {show(config.smtp_port)}")
+    host_problem = _host_problem(config.smtp_host)
+    if host_problem:
+        check.fail("email.smtp_host", f"is not a host name ({host_problem}): {show(config.smtp_host)}")
     if check.errors:
         raise ConfigErrors(check.errors)
     return config
+
+
+def _host_problem(host: str) -> str | None:
+    """Why a host name or address cannot be looked up, or None: the resolver takes names of at
+    most 253 characters, in labels of 1 to 63 (after IDNA encoding, which may itself fail)."""
+    if any(c.isspace() or c in "/?#@" for c in host):
+        return "it holds a space, /, ?, # or @"
+    if host.startswith("[") and host.endswith("]") or ":" in host:
+        return None  # an IPv6 address: the connection says if it is one
+    try:
+        encoded = host.encode("idna")  # fails on a part too long or empty, among others
+    except UnicodeError:
+        encoded = b""
+    if not encoded or len(encoded) > 253 or any(not 0 < len(label) <= 63 for label in encoded.rstrip(b".").split(b".")):
+        return "a host name is parts of 1 to 63 characters between dots, at most 253 in all"
+    return None
 
 
 #: Topic slugs name folders and files; a file name may be 255 bytes at most.

@@ -703,6 +703,20 @@ def test_a_timeout_longer_than_a_day_is_refused_by_its_key(tmp_path, site, messa
     assert only_problem(write(tmp_path, site=GOOD_SITE + site)).message == message
 
 
+@pytest.mark.parametrize("host, good", [
+    ("smtp.example.org", True), ("localhost", True), ("127.0.0.1", True), ("[::1]", True), ("bücher.example", True),
+    ("a" * 64 + ".example.org", False), ("smtp..example.org", False), ("smtp example.org", False),
+    (".".join(["abcdefghij"] * 24), False),
+])
+def test_an_smtp_host_the_resolver_cannot_take_is_refused_by_its_key(tmp_path, host, good):
+    """Such a name failed only when mail was sent, taken there for a non-ASCII address."""
+    folder = write(tmp_path, site=GOOD_SITE + f"email:\n  smtp_host: '{host}'\n")
+    if good:
+        assert load_config(folder).email.smtp_host == host
+    else:
+        assert only_problem(folder).message.startswith("email.smtp_host: is not a host name (")
+
+
 def test_site_numbers_must_be_finite(tmp_path):
     error = only_problem(write(tmp_path, site=GOOD_SITE + "fetch_timeout: .inf\n"))
     assert error.message == "fetch_timeout: must be a finite number, not inf"
