@@ -177,7 +177,7 @@ def _well_formed(manifest: dict) -> bool:
                       and type(item[0]) is str and type(item[1]) is str)
             and table("shards", lambda item: type(item) is str)
             and table("markdown_files", stamped) and table("snapshots", stamped)
-            and type(manifest.get("warnings", [])) is list and all(type(w) is str for w in manifest.get("warnings", [])))
+            and type(warnings := manifest.get("warnings", [])) is list and all(type(w) is str for w in warnings))
 
 
 def recorded_warnings(manifest: dict) -> list[str]:

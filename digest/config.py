@@ -439,7 +439,8 @@ def _host_problem(host: str) -> str | None:
         encoded = host.encode("idna")  # fails on a part too long or empty, among others
     except UnicodeError:
         encoded = b""
-    if not encoded or len(encoded) > 253 or any(not 0 < len(label) <= 63 for label in encoded.rstrip(b".").split(b".")):
+    labels = encoded.rstrip(b".").split(b".")
+    if not encoded or len(encoded) > 253 or any(not 0 < len(label) <= 63 for label in labels):
         return "a host name is parts of 1 to 63 characters between dots, at most 253 in all"
     return None
 

@@ -245,6 +245,16 @@ def test_a_damaged_cache_gives_a_full_build_not_an_error(tmp_path, content_copy,
     assert tree(out) == tree(tmp_path / "ref")
 
 
+@pytest.mark.parametrize("warnings", [7, [1], "a"])
+def test_damaged_warnings_in_the_cache_give_a_full_build_not_an_error(tmp_path, content_copy, warnings):
+    out, cache = tmp_path / "site", tmp_path / ".site.cache"
+    assert run_cli("build", "--content", content_copy, "--out", out, "--no-search").returncode == 0
+    manifest = json.loads((cache / "manifest.json").read_text())
+    (cache / "manifest.json").write_text(json.dumps({**manifest, "warnings": warnings}))
+    result = run_cli("build", "--strict", "--content", content_copy, "--out", out, "--no-search")
+    assert result.returncode == 0 and result.stderr == "" and "written" in result.stdout, result.stderr
+
+
 def test_a_build_with_nothing_to_do_loads_neither_parsers_nor_templates(tmp_path, content_copy):
     """``digest build`` compares the inputs with the last build's before it loads the rest of
     digest: with nothing changed, Jinja2, feedgen, markdown-it and the parsers are never imported."""
