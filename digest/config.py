@@ -391,12 +391,19 @@ def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
     if not isinstance(raw, dict):
         raise ConfigError("email: must be a mapping of settings", path)
     check.unknown_keys(raw, EMAIL_KEYS, "email.")
+    # A name holding "=?" is read by mail programs as an encoded word (RFC 2047), and the email
+    # package writes it back decoded: the default sender leaves such a title out.
+    name = "" if "=?" in site.title else site.title
     sender = check.text(raw, "from", "email.", nonempty=True,
-                        default=str(Address(site.title, addr_spec=f"digest@{_mail_domain(site.base_url)}")))
+                        default=str(Address(name, addr_spec=f"digest@{_mail_domain(site.base_url)}")))
     to = check.text(raw, "to", "email.", default=sender, nonempty=True)
     reply_to = check.text(raw, "reply_to", "email.")
-    for key, value in (("from", sender), ("to", to), ("reply_to", reply_to)):
-        if value and not is_one_address(value):
+    given = [("from", sender), ("reply_to", reply_to)] + ([("to", to)] if "to" in raw else [])  # to: from's
+    for key, value in given:
+        if "=?" in value:
+            check.fail(f"email.{key}", f"holds '=?', which mail programs read as the start of an encoded word "
+                                       f"(RFC 2047); write the name as plain text: {show(value)}")
+        elif value and not is_one_address(value):
             check.fail(f"email.{key}", f"is not one e-mail address (user@host or Name <user@host>; quote a name "
                                        f"with a comma, @ or <): {show(value)}")
     unsubscribe = check.text(raw, "unsubscribe_url", "email.")

@@ -717,6 +717,15 @@ def test_an_smtp_host_the_resolver_cannot_take_is_refused_by_its_key(tmp_path, h
         assert only_problem(folder).message.startswith("email.smtp_host: is not a host name (")
 
 
+def test_a_name_that_mail_would_read_as_an_encoded_word_is_refused_or_left_out(tmp_path):
+    """The email package decodes "=?utf-8?q?a=2C_b?=" and writes it back as a, b: two addresses."""
+    folder = write(tmp_path, site=GOOD_SITE + "email:\n  from: '=?utf-8?q?a=2C_b?= <x@example.org>'\n")
+    assert only_problem(folder).message.startswith("email.from: holds '=?', which mail programs read as the start "
+                                                   "of an encoded word")
+    folder = write(tmp_path, site="title: '=?utf-8?q?Hello=2C_World?='\nbase_url: https://example.org/\n")
+    assert load_config(folder).email.sender == "digest@example.org"
+
+
 def test_site_numbers_must_be_finite(tmp_path):
     error = only_problem(write(tmp_path, site=GOOD_SITE + "fetch_timeout: .inf\n"))
     assert error.message == "fetch_timeout: must be a finite number, not inf"
