@@ -10,6 +10,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -231,6 +232,11 @@ def cmd_email(args: argparse.Namespace) -> int:
 def cmd_send(args: argparse.Namespace) -> int:
     from digest.newsletter import recipients_of, send_message
 
+    # --to takes every word after it: a day given after the addresses is taken for one.
+    day = next((value for value in args.to if value == "latest" or re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)), None)
+    if day is not None:
+        raise DigestError(f"not an e-mail address: {day!r} is a day; give the day before --to "
+                          f"(digest send {day} --to ADDR)")
     loaded, newsletter = _newsletter(args)
     recipients = recipients_of(args.to)
     mail = loaded.config.email

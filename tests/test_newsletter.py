@@ -311,6 +311,16 @@ def test_dry_run_sends_nothing(content_copy, smtp_server):
     assert recorder.messages == []
 
 
+@pytest.mark.parametrize("day", ["2026-01-19", "latest"])
+def test_a_day_after_the_addresses_is_told_to_go_before_them(content_copy, smtp_server, day):
+    recorder = Recorder()
+    use_server(content_copy, smtp_server(recorder))
+    result = run_cli("send", "--to", "alice@example.net", day, "--content", content_copy)
+    assert result.returncode == 1 and recorder.messages == []
+    assert result.stderr == (f"digest: error: not an e-mail address: '{day}' is a day; give the day before --to "
+                             f"(digest send {day} --to ADDR)\n")
+
+
 def test_a_refused_recipient_is_a_clear_error(content_copy, smtp_server):
     recorder = Recorder(refuse="nobody@example.net")
     use_server(content_copy, smtp_server(recorder))
