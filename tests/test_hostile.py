@@ -167,6 +167,53 @@ def test_script_in_every_field_stays_inert_in_chromium(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [".site.cache", "content", "site"]
 
 
+def test_script_in_search_results_stays_inert_in_chromium(tmp_path):
+    """Pagefind's page shows titles and excerpts of what it indexed: the payload there is text too.
+    The search page fetches its index, so the site is served over HTTP (on 127.0.0.1)."""
+    import functools
+    import http.server
+    import threading
+
+    from playwright.sync_api import sync_playwright
+
+    content = hostile_content(tmp_path / "content")
+    site = tmp_path / "site"
+    result = run_cli("build", "--content", content, "--out", site)
+    assert result.returncode == 0, result.stderr
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    handler.log_message = lambda *args: None
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{httpd.server_address[1]}/"
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium",
+                                        args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+            try:
+                for query in ("onerror", "Summary"):  # in the titles; in an abstract only
+                    page = browser.new_page()
+                    dialogs = []
+                    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+                    page.route("**/*", lambda route: route.abort() if not route.request.url.startswith(base)
+                               else route.continue_())
+                    page.goto(f"{base}search/?q={query}", wait_until="load")
+                    page.locator(".pagefind-ui__result-link").first.wait_for(timeout=15000)
+                    page.locator(".pagefind-ui__result-excerpt").first.wait_for(timeout=15000)
+                    page.evaluate("""for (const el of document.querySelectorAll('*')) {
+                        for (const kind of ['mouseover', 'focus']) el.dispatchEvent(new Event(kind, {bubbles: true}));
+                    }""")
+                    titles = page.locator(".pagefind-ui__result-link").all_inner_texts()
+                    assert any("<script>window.__xss=2;alert(2)</script>" in title for title in titles), titles
+                    assert page.locator("#search img, #search script").count() == 0, query
+                    assert page.evaluate("window.__xss") is None and dialogs == [], (query, dialogs)
+                    page.close()
+            finally:
+                browser.close()
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
 # --- bad snapshots end to end: one line naming the file, the old site untouched ------------------
 
 def _deep_json_item() -> bytes:
