@@ -205,7 +205,7 @@ def extend_library(state: LibraryState, snapshots: Sequence[Snapshot], topics: S
                         previous_date))
         previous, previous_date = current, date
 
-    wanted = dict(state.wanted_slugs)
+    wanted = dict(state.wanted_slugs)  # in the order first seen: see assign_slugs
     wanted.update((k, wanted_slug(k, last_titles[k])) for k in drafts)
     slugs = assign_slugs(wanted)
     # Only a paper that wants a new slug can make other papers' slugs collide, or stop colliding.
@@ -218,7 +218,7 @@ def extend_library(state: LibraryState, snapshots: Sequence[Snapshot], topics: S
         before = old.papers.get(k)
         changed[k] = _make_paper(k, slugs[k], drafts[k], (*(before.appearances if before else ()), *appearances[k]),
                                  found)
-    # A new paper whose slug collides with an older one's gives both a new slug.
+    # A paper whose wanted slug changed can free a slug another paper had to hash, or take one.
     for k, slug in (old_slugs or {}).items():
         if k not in changed and slugs[k] != slug:
             changed[k] = replace(old.papers[k], slug=slugs[k])
@@ -268,19 +268,23 @@ def wanted_slug(key: str, title: str) -> str:
 
 
 def assign_slugs(wanted: Mapping[str, str]) -> dict[str, str]:
-    """A unique, URL-safe page name per paper key, from its ``wanted_slug``.
+    """A unique, URL-safe page name per paper key, from its ``wanted_slug``; ``wanted`` lists the
+    papers in the order they were first seen.
 
-    Two papers that want the same slug both get a short hash of their identity,
-    so that a slug never depends on which other papers exist, except in that case.
-    A hashed slug that some paper wants, or that two papers get, takes more digits.
+    Of papers that want the same slug, the first seen keeps it and each later one gets a short
+    hash of its identity: a published page keeps its address when a later paper's title is cut
+    to the same slug.  A hashed slug that some paper wants, or that two papers get, takes more
+    digits.
     """
     counts = Counter(wanted.values())
-    digits = {k: 6 for k, slug in wanted.items() if counts[slug] > 1}
+    first: dict[str, str] = {}
+    for k, slug in wanted.items():
+        first.setdefault(slug, k)
+    digits = {k: 6 for k, slug in wanted.items() if first[slug] != k}
     hashes = {k: hashlib.sha1(k.encode()).hexdigest() for k in digits}
     # Every wanted name stays taken (a title can slugify to "foo-a-c7fa7d"), and all clashing
-    # hashed slugs get longer at once, so the result does not depend on the order of ``wanted``.
-    # This ends: past 40 digits two keys' hashes differ, and the hash is repeated past that so
-    # that it outgrows every wanted name.
+    # hashed slugs get longer at once.  This ends: past 40 digits two keys' hashes differ, and
+    # the hash is repeated past that so that it outgrows every wanted name.
     while True:
         hashed = {k: f"{wanted[k]}-{(hashes[k] * (n // 40 + 1))[:n]}" for k, n in digits.items()}
         clashes = Counter(hashed.values())
