@@ -359,7 +359,8 @@ def make_parser() -> argparse.ArgumentParser:
         if name == "email":
             cmd.add_argument("--out", type=Path, default=Path("."), help="folder to write to (default: .)")
         else:
-            cmd.add_argument("--to", nargs="+", required=True, metavar="ADDR", help="recipients")
+            cmd.add_argument("--to", nargs="+", action="extend", required=True, metavar="ADDR",
+                             help="recipients (--to may be given more than once)")
             cmd.add_argument("--dry-run", action="store_true", help="print what would be sent; send nothing")
     return parser
 

@@ -321,6 +321,14 @@ def test_a_day_after_the_addresses_is_told_to_go_before_them(content_copy, smtp_
                              f"(digest send {day} --to ADDR)\n")
 
 
+def test_to_given_twice_sends_to_both(content_copy, smtp_server):
+    recorder = Recorder()
+    use_server(content_copy, smtp_server(recorder))
+    result = run_cli("send", "--to", "alice@example.net", "--to", "bob@example.net", "--content", content_copy)
+    assert result.returncode == 0, result.stderr
+    assert [sorted(rcpt) for _, rcpt, _ in recorder.messages] == [["alice@example.net", "bob@example.net"]]
+
+
 def test_a_refused_recipient_is_a_clear_error(content_copy, smtp_server):
     recorder = Recorder(refuse="nobody@example.net")
     use_server(content_copy, smtp_server(recorder))
