@@ -45,7 +45,7 @@ from digest.parse import decode_snapshot, parse_snapshot
 from digest.render import PageJob, load_template, make_environment, render_template, site_page_jobs
 from digest.topics import MatchBudget, match_topics
 from digest.search import BUNDLE, SearchIndexing, bundle_path, prune_copies
-from digest.sitemap import robots_txt, sitemap_xml
+from digest.sitemap import robots_txt, sitemap_files
 
 Warn = Callable[[str], None]
 
@@ -378,7 +378,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
             for feed in feeds:
                 writer.update(feed_files(feed, config.site))
             writer.add(urls.OPML, opml(feeds, config.site))
-            writer.add(urls.SITEMAP, sitemap_xml(page_dates(model, writer.files), config.site))
+            writer.update(sitemap_files(page_dates(model, writer.files), config.site))
             writer.add(urls.ROBOTS, robots_txt(config.site))
         with progress.stage(f"made the e-mails of {len(made_days)} days"):
             for placed in ordered_map(make_email, made_days, jobs, min_items=PER_SNAPSHOT):

@@ -72,6 +72,29 @@ def test_sitemap_lists_every_page_once_with_its_date(built_site):
     assert f"Sitemap: {BASE_URL}sitemap.xml" in robots.splitlines()
 
 
+def test_a_site_of_more_pages_than_a_sitemap_may_list_gets_several_and_an_index(built_site):
+    """sitemaps.org: at most 50,000 URLs a file; here, 7 a file."""
+    import datetime as dt
+
+    from digest.config import load_config
+    from digest.sitemap import sitemap_files
+
+    site = load_config(CONTENT).site
+    pages = {f"papers/p{n:02}/": dt.date(2026, 1, 1 + n) for n in range(20)}
+    files = sitemap_files(pages, site, limit=7)
+    assert list(files) == ["sitemap.xml", "sitemap-1.xml", "sitemap-2.xml", "sitemap-3.xml"]
+    namespace = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    index = etree.fromstring(files["sitemap.xml"])
+    assert index.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}sitemapindex"
+    assert [(e.findtext("s:loc", namespaces=namespace), e.findtext("s:lastmod", namespaces=namespace))
+            for e in index.findall("s:sitemap", namespace)] == [
+        (f"{BASE_URL}sitemap-1.xml", "2026-01-07"), (f"{BASE_URL}sitemap-2.xml", "2026-01-14"),
+        (f"{BASE_URL}sitemap-3.xml", "2026-01-20")]
+    listed = [loc.text for name in list(files)[1:] for loc in etree.fromstring(files[name]).iterfind(".//s:loc", namespace)]
+    assert listed == [BASE_URL + path for path in sorted(pages)]
+    assert list(sitemap_files(pages, site, limit=20)) == ["sitemap.xml"]
+
+
 @pytest.mark.parametrize("path", ["index.html", "dates/2026-01-07/index.html", "topics/llm-inference/index.html",
                                   "papers/analyzing-modern-nvidia-gpu-cores/index.html"])
 def test_pages_carry_link_preview_metadata_and_a_favicon(built_site, path):
