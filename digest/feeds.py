@@ -111,6 +111,8 @@ def _feedgen(feed: Feed, site: SiteConfig, kind: str) -> FeedGenerator:
         if site.author_email:
             author["email"] = site.author_email
         fg.author(author)
+    elif kind == "atom":  # Atom requires an author of the feed (RFC 4287, 4.1.1): the site's, by its name
+        fg.author({"name": site.title})
     fg.updated(feed_time(feed.updated))
     fg.lastBuildDate(feed_time(feed.updated))
     for e in feed.entries:

@@ -16,6 +16,8 @@ import yaml
 from bs4 import BeautifulSoup
 from lxml import etree
 
+from conftest import run_cli
+
 GOLDEN = Path(__file__).resolve().parent / "golden"
 LIST_DAYS = [dt.date(2026, 1, 19), dt.date(2026, 1, 7), dt.date(2025, 12, 16), dt.date(2025, 11, 3)]  # newest first
 MIDNIGHTS = {dt.datetime(d.year, d.month, d.day, tzinfo=dt.timezone.utc) for d in LIST_DAYS}
@@ -211,3 +213,17 @@ def test_atom_feed_matches_golden_file(built_site):
         golden.write_bytes(actual)
     assert golden.is_file(), "no golden file: run with DIGEST_UPDATE_GOLDEN=1 once and review it"
     assert actual == golden.read_bytes(), "atom.xml differs from tests/golden/atom.xml"
+
+
+def test_an_atom_feed_of_a_site_without_an_author_names_the_site(tmp_path, content_copy):
+    """RFC 4287 requires an author of the feed, or of every entry; author is optional in site.yaml."""
+    settings = yaml.safe_load((content_copy / "site.yaml").read_text())
+    settings.pop("author")
+    (content_copy / "site.yaml").write_text(yaml.safe_dump(settings))
+    result = run_cli("build", "--content", content_copy, "--out", tmp_path / "site", "--no-search")
+    assert result.returncode == 0, result.stderr
+    for path in [tmp_path / "site" / "atom.xml", *(tmp_path / "site" / "topics").glob("*/atom.xml")]:
+        root = etree.parse(str(path)).getroot()
+        names = root.xpath("atom:author/atom:name/text()", namespaces={"atom": "http://www.w3.org/2005/Atom"})
+        assert names == [settings["title"]], path
+    assert "<managingEditor>" not in (tmp_path / "site" / "feed.xml").read_text()
