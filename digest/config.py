@@ -276,6 +276,22 @@ _HOST_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
 _HOST_NAME_RE = re.compile(rf"(?:{_HOST_LABEL}\.)*{_HOST_LABEL}\.?")
 
 
+def _ascii_host(host: str) -> str:
+    """An internationalised host name in its xn-- form, as browsers write it (UTS #46, not
+    transitional: Python's "idna" codec, IDNA 2003, makes faß.example fass.example, another
+    domain); a name IDNA 2008 refuses (symbols such as ☃) as IDNA 2003 writes it, as browsers do."""
+    import idna
+
+    try:
+        return idna.encode(host, uts46=True, transitional=False).decode("ascii")
+    except idna.IDNAError:
+        pass
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:
+        raise ValueError(f"{host} cannot be written as an ASCII host name") from None
+
+
 def site_address(url: str) -> str:
     """The site's address as pages, feeds, sitemaps and e-mails carry it: an http(s) URL with
     an ASCII host name (an internationalised one in its xn-- form), its path percent-encoded
@@ -300,10 +316,8 @@ def site_address(url: str) -> str:
             raise ValueError(f"{host} is not an IPv6 address") from None
         host = f"[{host}]"
     else:
-        try:
-            host = host.encode("idna").decode("ascii")
-        except UnicodeError:
-            raise ValueError(f"{host} cannot be written as an ASCII host name") from None
+        if not host.isascii():
+            host = _ascii_host(host)
         if not _HOST_NAME_RE.fullmatch(host):
             raise ValueError(f"{host} is not a host name")
     netloc = host if parts.port is None else f"{host}:{parts.port}"

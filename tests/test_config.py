@@ -598,6 +598,8 @@ def test_malformed_fetch_url(tmp_path):
 
 @pytest.mark.parametrize("url, address", [
     ("https://bücher.example/digest", "https://xn--bcher-kva.example/digest/"),
+    ("https://faß.example/", "https://xn--fa-hia.example/"),  # as browsers have it: IDNA 2003 made it fass.example
+    ("https://☃.net/", "https://xn--n3h.net/"),  # IDNA 2008 refuses the symbol, browsers take it
     ("https://x.org//evil.example/", "https://x.org/evil.example/"),  # no link may start with "//"
     ('https://x.org/"><script>alert(1)</script>/', "https://x.org/%22%3E%3Cscript%3Ealert(1)%3C/script%3E/"),
     ("HTTPS://X.ORG/Sub/ü%20x%zz", "https://x.org/Sub/%C3%BC%20x%25zz/"),
