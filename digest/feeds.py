@@ -121,7 +121,9 @@ def _feedgen(feed: Feed, site: SiteConfig, kind: str) -> FeedGenerator:
         entry.guid(e.id, permalink=True)
         entry.title(e.title)
         entry.link(href=e.id, rel="alternate", type="text/html")
-        entry.published(feed_time(e.published))
+        # RSS has one date, pubDate, by which readers sort: the last the entry changed, which is the
+        # order the entries are listed in (a paper that trends again comes first in its topic feed).
+        entry.published(feed_time(e.updated if kind == "rss" else e.published))
         entry.updated(feed_time(e.updated))
         # Readers treat an RSS description as HTML: the summary is plain text, so escape it.
         entry.summary(html.escape(e.summary, quote=False), type="html")

@@ -200,6 +200,12 @@ def test_topic_feeds_list_the_papers_of_the_topic_page(built_site, base_url):
             assert [e.id for e in parsed.entries] == expected, folder / name
             titles = [a.find("a", href=re.compile(r"papers/")).get_text(strip=True) for a in articles]
             assert [e.title for e in parsed.entries] == titles, folder / name
+        # Listed most recently trending first: RSS readers sort by pubDate, so it is that day.
+        rss = feedparser.parse(str(folder / "feed.xml")).entries
+        dates = [struct_to_datetime(e.published_parsed) for e in rss]
+        assert dates == sorted(dates, reverse=True), folder
+        atom = feedparser.parse(str(folder / "atom.xml")).entries
+        assert dates == [struct_to_datetime(e.updated_parsed) for e in atom], folder
 
 
 # --- golden file ---------------------------------------------------------------------------------
