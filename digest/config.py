@@ -375,8 +375,9 @@ def parse_site_config(data: Any, path: Path) -> SiteConfig:
     return site
 
 
-def _mail_domain(base_url: str) -> str:
-    """The domain of the default sender: the site's host name, or ``localhost`` for an IP address."""
+def mail_domain(base_url: str) -> str:
+    """The domain of the default sender and of Message-IDs: the site's host name, or ``localhost``
+    for an IP address (an IPv6 one would end the Message-ID early at its first colon)."""
     host = urlsplit(base_url).hostname or "localhost"
     try:
         ipaddress.ip_address(host)
@@ -409,7 +410,7 @@ def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
     # package writes it back decoded: the default sender leaves such a title out.
     name = "" if "=?" in site.title else site.title
     sender = check.text(raw, "from", "email.", nonempty=True,
-                        default=str(Address(name, addr_spec=f"digest@{_mail_domain(site.base_url)}")))
+                        default=str(Address(name, addr_spec=f"digest@{mail_domain(site.base_url)}")))
     to = check.text(raw, "to", "email.", default=sender, nonempty=True)
     reply_to = check.text(raw, "reply_to", "email.")
     given = [("from", sender), ("reply_to", reply_to)] + ([("to", to)] if "to" in raw else [])  # to: from's

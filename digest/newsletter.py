@@ -22,13 +22,12 @@ from functools import lru_cache
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
-from urllib.parse import urlsplit
 
 import css_inline
 from jinja2 import Environment
 
 from digest import urls
-from digest.config import Config, EmailConfig
+from digest.config import Config, EmailConfig, mail_domain
 from digest.deadline import Overrun, time_limit
 from digest.errors import DigestError
 from digest.feeds import feed_time
@@ -112,7 +111,7 @@ def build_message(date: dt.date, subject: str, text: str, html: str, config: Con
     """A multipart/alternative message (text first, then HTML), reproducible byte for byte."""
     mail = config.email
     digest_of_content = hashlib.sha256((subject + text + html).encode("utf-8")).hexdigest()
-    host = urlsplit(config.site.base_url).hostname or "localhost"
+    host = mail_domain(config.site.base_url)
     # The email package writes the headers (encoded words, folding); the two quoted-printable
     # parts are joined here, with binascii's encoder: the package's own, in pure Python, took
     # most of a day's e-mail.  "=" is always encoded in quoted-printable, so no body can hold

@@ -71,6 +71,18 @@ def test_headers_come_from_the_configuration_and_the_list_day(built_site):
     assert re.fullmatch(r"<digest\.2026-01-19\.[0-9a-f]{16}@digest\.example\.org>", message["Message-ID"])
 
 
+@pytest.mark.parametrize("base_url, domain", [("http://[2001:db8::1]:8080/d/", "localhost"),
+                                              ("http://192.0.2.1/", "localhost"),
+                                              ("https://news.example.org:8443/d/", "news.example.org")])
+def test_the_message_id_names_the_sites_host_or_localhost_for_an_address(tmp_path, content_copy, base_url, domain):
+    settings = yaml.safe_load((content_copy / "site.yaml").read_text())
+    (content_copy / "site.yaml").write_text(yaml.safe_dump({**settings, "base_url": base_url}))
+    result = run_cli("email", "latest", "--content", content_copy, "--out", tmp_path / "m")
+    assert result.returncode == 0, result.stderr
+    message = read_message(tmp_path / "m" / "2026-01-19.eml")
+    assert re.fullmatch(r"<digest\.2026-01-19\.[0-9a-f]{16}@" + re.escape(domain) + ">", message["Message-ID"])
+
+
 def test_html_part_of_the_largest_day_stays_under_gmail_clipping(built_site):
     html = (built_site / "email" / "2026-01-19.html").read_bytes()
     assert len(html) < 102 * 1000
