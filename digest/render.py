@@ -212,8 +212,16 @@ def _template_frame(error: BaseException) -> tuple[str, int] | None:
 def site_context(site: SiteConfig) -> dict:
     return {
         "title": site.title, "description": site.description, "base_url": site.base_url,
-        "language": site.language, "author": site.author,
+        "language": site.language, "author": site.author, "locale": og_locale(site.language),
     }
+
+
+def og_locale(language: str) -> str:
+    """Open Graph's locale, language_TERRITORY ("en-GB" -> "en_GB"), or "" for a language tag
+    without a territory ("en", "zh-Hant"): og:locale is then left out, as it means en_US."""
+    parts = language.split("-")
+    territory = next((p for p in parts[1:] if len(p) == 2 and p.isalpha() or len(p) == 3 and p.isdigit()), None)
+    return f"{parts[0].lower()}_{territory.upper()}" if territory else ""
 
 
 SITE_FEEDS = [("RSS", "application/rss+xml", urls.RSS), ("Atom", "application/atom+xml", urls.ATOM),

@@ -108,6 +108,7 @@ def test_pages_carry_link_preview_metadata_and_a_favicon(built_site, path):
     assert meta("property", "og:url") == canonical
     assert meta("property", "og:title") and meta("property", "og:description")
     assert meta("name", "twitter:card") == "summary"
+    assert meta("property", "og:locale") is None  # language "en" names no territory: Open Graph's en_US
     icon = soup.find("link", rel="icon")
     assert (built_site / path).parent.joinpath(icon["href"]).resolve() == (built_site / "assets" / "favicon.svg")
     kinds = {link["type"] for link in soup.find_all("link", rel="alternate")}
@@ -152,3 +153,12 @@ def test_topics_index_has_a_trend_line_per_topic_with_its_numbers_in_words(built
         slug = urlsplit(item.select_one("h2 a")["href"]).path.strip("/").split("/")[-1]
         topic_page = BeautifulSoup((built_site / "topics" / slug / "index.html").read_text(), "html.parser")
         assert max(counts) <= len(topic_page.select("article.paper")) or topic_page.select('a[rel="next"]')
+
+
+@pytest.mark.parametrize("language, locale", [("en", ""), ("de", ""), ("en-GB", "en_GB"), ("en-gb", "en_GB"),
+                                              ("zh-Hant", ""), ("zh-Hant-TW", "zh_TW"), ("es-419", "es_419")])
+def test_open_graph_locale_is_language_and_territory_or_none(language, locale):
+    """ogp.me: og:locale is language_TERRITORY, and en_US when left out."""
+    from digest.render import og_locale
+
+    assert og_locale(language) == locale
