@@ -35,6 +35,7 @@ edited template never reuses stale output.  Deleting the folder, or
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -85,9 +86,21 @@ def file_sha256(path: Path) -> str:
         with open(descriptor, "rb") as stream:
             if not stat.S_ISREG(os.fstat(descriptor).st_mode):
                 raise DigestError("not a regular file", path)
-            return hashlib.file_digest(stream, "sha256").hexdigest()
+            digest = hashlib.sha256()
+            while block := _read_now(stream):
+                digest.update(block)
+            return digest.hexdigest()
     except OSError as error:
         raise DigestError(f"cannot read: {error.strerror or error}", path) from None
+
+
+def _read_now(stream) -> bytes:
+    """The next block of a file opened without blocking; OSError when it has nothing to read yet
+    (/proc/kmsg, which is a regular file: hashlib.file_digest took that for ever)."""
+    block = stream.read(1 << 20)
+    if block is None:
+        raise OSError(errno.EAGAIN, "nothing to read without waiting: not a saved file")
+    return block
 
 
 def folder_hash(folder: Path) -> str:

@@ -48,7 +48,10 @@ def read_bounded(path: Path, limit: int) -> bytes:
         mode = os.fstat(descriptor).st_mode
         if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
             raise OSError(errno.EINVAL, "not a regular file", str(path))
-        return stream.read(limit + 1)
+        data = stream.read(limit + 1)
+        if data is None:  # a file with nothing to read yet, such as /proc/kmsg: a saved file never is
+            raise OSError(errno.EAGAIN, "nothing to read without waiting: not a saved file", str(path))
+        return data
 
 
 def read_snapshot_bytes(path: Path, source: str) -> bytes:

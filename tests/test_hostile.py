@@ -413,6 +413,19 @@ def test_a_named_pipe_is_not_waited_on(tmp_path):
     _one_line_error(run_cli("parse", pipe, timeout=30), str(pipe), "not a regular file")
 
 
+def test_a_file_with_nothing_to_read_yet_is_not_waited_on(tmp_path):
+    """A terminal nobody types into (as /proc/kmsg with no kernel message): read without
+    blocking, it has nothing, which is an error, not an internal one or a wait."""
+    controller, terminal = os.openpty()
+    try:
+        link = tmp_path / "2026-01-21.txt"
+        link.symlink_to(os.ttyname(terminal))
+        _one_line_error(run_cli("parse", link, timeout=30), str(link), "nothing to read without waiting")
+    finally:
+        os.close(controller)
+        os.close(terminal)
+
+
 def test_a_file_of_thousands_of_cards_is_not_a_day(tmp_path):
     cards = "".join(f"Paper {i} on inference\n\nAbstract {i}.\n\n" for i in range(1001))
     path = tmp_path / "2026-01-21.txt"
