@@ -36,7 +36,7 @@ from digest.inputs import (Checked, _with_bytes, build_date, build_salt, check_p
                            repeat_warnings, snapshot_sources)
 from digest.newsletter import newsletter_paths, render_newsletter
 from digest.output import (REUSE, Placed, SiteWriter, check_output_apart, check_output_folder, commit_staged,
-                           discard_staged, stage_text)
+                           discard_staged, pages_lock, stage_text)
 from digest.parallel import available_cores, ordered_map
 from digest.progress import Progress
 from digest.pages import (GENERATOR, DayPage, TopicPage, day_markdown, day_pages, slice_ranges, topic_markdown,
@@ -580,7 +580,8 @@ def build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None = None
     # Before any work, and before the cache beside the output folder is touched.
     check_build_folders(content_dir, out_dir, templates_dir, cache_dir)
     locked = build_lock(cache_dir, waiting_note(out_dir, warn)) if cache_dir is not None else nullcontext()
-    with cyclic_gc_paused(), locked:
+    # The content folder's lock first, always: two builds never each hold one lock and wait for the other.
+    with cyclic_gc_paused(), pages_lock(content_dir, warn), locked:
         return _build(content_dir, out_dir, templates_dir=templates_dir, today=today, warn=warn, search=search,
                       progress=progress, strict=strict, clean=clean, cached=cached, jobs=jobs, checked=checked)
 

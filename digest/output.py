@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import fcntl
 import hashlib
 import os
 import shutil
 import stat
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import BinaryIO
 from dataclasses import dataclass
 from pathlib import Path
@@ -651,6 +653,30 @@ def own_folder(folder: Path) -> None:
     if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
         remove_entry(folder)
     folder.mkdir(parents=True, exist_ok=True)
+
+
+@contextmanager
+def pages_lock(content_dir: Path, warn: Callable[[str], None] | None = None) -> Iterator[None]:
+    """One build at a time writes a content folder's Markdown pages: two builds of the same
+    content into two output folders staged the same pages under the same temporary names, and
+    one failed.  The lock is on the folder itself (flock on its descriptor), so that no file is
+    made in it for the lock; a second build waits, saying so with ``warn``."""
+    try:
+        descriptor = os.open(content_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:  # no content folder: reading it says so
+        descriptor = None
+    try:
+        if descriptor is not None:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if warn:
+                    warn(f"{content_dir}: another build of this content folder is running; waiting for it to finish")
+                fcntl.flock(descriptor, fcntl.LOCK_EX)  # released when the descriptor is closed
+        yield
+    finally:
+        if descriptor is not None:
+            os.close(descriptor)
 
 
 def stage_text(root: Path, path: str, text: str) -> Path | None:

@@ -169,6 +169,27 @@ def test_a_second_build_into_the_same_folder_waits_for_the_first(tmp_path, conte
     assert tree(out) != before and "Puzzle - Distillation" in (out / "index.html").read_text()
 
 
+def test_builds_of_one_content_folder_into_two_output_folders_take_turns(tmp_path, content_copy):
+    """Both write the content's Markdown pages (they staged the same temporary files, and one
+    failed): the second waits for the first, on a lock of the content folder itself."""
+    descriptor = os.open(content_copy, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)  # as a running build into another folder holds it
+        waiting = subprocess.Popen([sys.executable, "-m", "digest", "build", "-q", "--no-search", "--content",
+                                    str(content_copy), "--out", str(tmp_path / "b")], stderr=subprocess.PIPE, text=True)
+        time.sleep(3)
+        assert waiting.poll() is None, "the second build should wait"
+        assert not (content_copy / "dates").exists() and not (tmp_path / "b").exists()
+    finally:
+        os.close(descriptor)
+    assert waiting.wait(timeout=120) == 0
+    assert waiting.stderr.read() == (f"digest: warning: {content_copy}: another build of this content folder is "
+                                     f"running; waiting for it to finish\n")
+    assert sorted(p.name for p in content_copy.iterdir()) == ["dates", "site.yaml", "snapshots", "topics",
+                                                               "topics.yaml"]
+    assert not [p for p in content_copy.rglob(".*")]  # no lock file, no temporary file left
+
+
 def _edit_a_title(content: Path, new: str) -> None:
     """Give a paper of the last day the title "Puzzle<new>Distillation"."""
     snapshot = content / "snapshots" / "2026-01-19.txt"
