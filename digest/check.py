@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from digest.build import PER_SNAPSHOT, cyclic_gc_paused, gather, read_snapshot_file
-from digest.inputs import (LINKED_FOLDER, NOT_A_PAGE, linked_page_folders, markdown_page_obstacles,
+from digest.inputs import (NOT_A_PAGE, markdown_page_obstacles, page_folder_problems,
                            no_snapshots_warning, snapshot_entries)
 from digest.config import load_config
 from digest.dates import resolve_snapshot_dates
@@ -69,8 +69,7 @@ def check_content(content_dir: Path, *, today: dt.date, templates_dir: Path | No
     report.snapshots = len(files)
     if not files and (content_dir / "snapshots").is_dir():
         report.warnings.append(no_snapshots_warning(content_dir / "snapshots"))
-    for path in linked_page_folders(content_dir):
-        report.errors.append(str(DigestError(LINKED_FOLDER, path)))
+    report.errors.extend(str(problem) for problem in page_folder_problems(content_dir))
     for path in markdown_page_obstacles(content_dir):
         report.errors.append(str(DigestError(NOT_A_PAGE, path)))
     _date_all(parsed, today, report)

@@ -200,20 +200,23 @@ NOT_A_PAGE = "not a file, named like a generated Markdown page: move it away"
 #: What is wrong with a folder of Markdown pages that is a link: a build writes and removes pages
 #: in these folders, and must not do so wherever a link leads.
 LINKED_FOLDER = "a link, where digest keeps its Markdown pages (it writes and removes pages there): make it a folder"
+FILE_FOR_FOLDER = "not a folder, where digest keeps its Markdown pages: move it away (digest makes the folder)"
 
 
-def linked_page_folders(content_dir: Path) -> list[Path]:
-    """The folders of Markdown pages (dates, topics and each topic's archive) that are links."""
+def page_folder_problems(content_dir: Path) -> list[DigestError]:
+    """What is wrong with the folders of Markdown pages (dates, topics and each topic's archive):
+    a link (see ``LINKED_FOLDER``), or a file where the folder goes."""
     folders = [content_dir / "dates", content_dir / "topics"]
     if folders[1].is_dir() and not folders[1].is_symlink():
         folders += sorted(path for path in folders[1].iterdir() if path.is_dir())
-    return [folder for folder in folders if folder.is_symlink()]
+    return [DigestError(LINKED_FOLDER if folder.is_symlink() else FILE_FOR_FOLDER, folder)
+            for folder in folders if folder.is_symlink() or (folder.exists() and not folder.is_dir())]
 
 
 def check_page_folders(content_dir: Path) -> None:
-    """DigestError for the first folder of Markdown pages that is a link (see ``LINKED_FOLDER``)."""
-    for folder in linked_page_folders(content_dir):
-        raise DigestError(LINKED_FOLDER, folder)
+    """The first of ``page_folder_problems``, raised."""
+    for problem in page_folder_problems(content_dir):
+        raise problem
 
 
 def _named_like_pages(content_dir: Path) -> list[Path]:

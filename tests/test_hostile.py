@@ -379,6 +379,18 @@ def test_a_folder_of_markdown_pages_that_is_a_link_is_refused_by_build_and_check
     assert not (tmp_path / "site").exists()
 
 
+@pytest.mark.parametrize("folder", ["dates", "topics"])
+def test_a_file_where_a_folder_of_markdown_pages_goes_is_refused_by_build_and_check(tmp_path, folder):
+    """check passed it, and build failed on it with "could not write: File exists"."""
+    content = shutil.copytree(CONTENT, tmp_path / "content")
+    shutil.rmtree(content / folder, ignore_errors=True)
+    (content / folder).write_text("notes\n")
+    for command in (["build", "--out", tmp_path / "site", "--no-search"], ["check"]):
+        result = run_cli(*command, "--content", content)
+        _one_line_error(result, str(content / folder), "not a folder, where digest keeps its Markdown pages")
+    assert (content / folder).read_text() == "notes\n" and not (tmp_path / "site").exists()
+
+
 def test_a_first_build_that_fails_leaves_nothing_behind(tmp_path):
     """No site and no build cache: here --content names a built site, which has no site.yaml."""
     content = shutil.copytree(CONTENT, tmp_path / "content")
