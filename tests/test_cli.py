@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -499,3 +500,22 @@ def test_terminal_controls_from_a_snapshot_reach_the_terminal_as_escapes(tmp_pat
     assert result.returncode == 1
     assert "card 'T\\x1b[2J\\x1b]0;owned\\x07\\x08 \\u202e title' has a title but no abstract" in result.stderr
     assert not any(c in result.stderr for c in "\x1b\x07\x08\u202e")
+
+
+def test_ctrl_c_while_digest_is_still_loading_is_one_line(tmp_path, content_copy):
+    """An interrupt during the first tenths of a second, while the modules load, is no traceback."""
+    import signal
+
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    for delay in (0.05, 0.08, 0.11, 0.14, 0.17, 0.2, 0.25):
+        process = subprocess.Popen([sys.executable, "-m", "digest", "build", "--content", str(content_copy),
+                                    "--out", str(tmp_path / "site"), "--no-search"], env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        time.sleep(delay)
+        process.send_signal(signal.SIGINT)
+        error = process.communicate(timeout=60)[1]
+        assert "Traceback" not in error, (delay, error)
+        # Before Python set up its handler, the signal ends the process as any program's.
+        assert process.returncode in (130, -signal.SIGINT) or (process.returncode == 0 and not error), (delay, error)
+        if process.returncode == 130:
+            assert error.splitlines()[-1] == "digest: interrupted", (delay, error)
