@@ -36,7 +36,6 @@ edited template never reuses stale output.  Deleting the folder, or
 from __future__ import annotations
 
 import errno
-import fcntl
 import hashlib
 import json
 import os
@@ -53,8 +52,8 @@ from typing import Any
 
 from digest import __version__
 from digest.errors import DigestError
-from digest.output import (FolderListing, open_temporary, own_folder, remove_entry, resolved_folder,
-                           write_temporary)
+from digest.output import (FolderListing, lock_or_wait, open_temporary, own_folder, remove_entry,
+                           resolved_folder, write_temporary)
 
 MANIFEST = "manifest.json"
 MODEL = "model.pickle"
@@ -138,12 +137,7 @@ def build_lock(folder: Path, waiting: Callable[[], None] | None = None) -> Itera
         what = "is not a folder" if folder.exists() and not folder.is_dir() else (error.strerror or str(error))
         raise DigestError(f"cannot use the build cache: {what} (it is digest's own: remove it)", folder) from None
     with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if waiting:
-                waiting()
-            fcntl.flock(handle, fcntl.LOCK_EX)  # released when the file is closed, or the process ends
+        lock_or_wait(handle, waiting)  # released when the file is closed, or the process ends
         try:
             yield
         except BaseException:

@@ -655,6 +655,17 @@ def own_folder(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
 
 
+def lock_or_wait(file, waiting: Callable[[], None] | None) -> None:
+    """Take the exclusive lock (flock) of an open file or folder, held until it is closed; when
+    another process holds it, call ``waiting`` first (to say so), then wait for it."""
+    try:
+        fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        if waiting:
+            waiting()
+        fcntl.flock(file, fcntl.LOCK_EX)
+
+
 @contextmanager
 def pages_lock(content_dir: Path, warn: Callable[[str], None] | None = None) -> Iterator[None]:
     """One build at a time writes a content folder's Markdown pages: two builds of the same
@@ -667,12 +678,8 @@ def pages_lock(content_dir: Path, warn: Callable[[str], None] | None = None) -> 
         descriptor = None
     try:
         if descriptor is not None:
-            try:
-                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                if warn:
-                    warn(f"{content_dir}: another build of this content folder is running; waiting for it to finish")
-                fcntl.flock(descriptor, fcntl.LOCK_EX)  # released when the descriptor is closed
+            note = f"{content_dir}: another build of this content folder is running; waiting for it to finish"
+            lock_or_wait(descriptor, (lambda: warn(note)) if warn else None)
         yield
     finally:
         if descriptor is not None:
