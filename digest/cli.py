@@ -206,7 +206,7 @@ def _newsletter(args: argparse.Namespace):
 
 
 def cmd_email(args: argparse.Namespace) -> int:
-    from digest.output import check_outside_content_folders, check_relative_path, write_temporary
+    from digest.output import check_outside_content_folders, check_relative_path, write_replacing
 
     check_outside_content_folders(args.content, args.out)  # an e-mail's DATE.txt could replace a snapshot
     _, newsletter = _newsletter(args)
@@ -214,14 +214,7 @@ def cmd_email(args: argparse.Namespace) -> int:
         args.out.mkdir(parents=True, exist_ok=True)
         for path, data in newsletter.files().items():
             target = args.out / Path(check_relative_path(path)).name
-            # A new file renamed over the name: a link there is replaced, never written through.
-            temporary = target.with_name(f".{target.name}.tmp")
-            write_temporary(temporary, data)
-            try:
-                os.replace(temporary, target)
-            except OSError as error:  # a folder holds the name, say: told by the name the user knows
-                temporary.unlink(missing_ok=True)
-                raise DigestError(f"cannot write: {error.strerror}", target) from None
+            write_replacing(target, data)
             if not args.quiet:
                 print(target)
     except OSError as error:

@@ -635,6 +635,19 @@ def write_temporary(temporary: Path, data: bytes) -> None:
         stream.write(data)
 
 
+def write_replacing(target: Path, data: bytes) -> None:
+    """Make ``data`` the file ``target``: written into a temporary file beside it, then renamed
+    over it, so that a link there is replaced, never written through.  When the rename fails (a
+    folder holds the name, say), the temporary file is removed and the OSError names ``target``."""
+    temporary = target.with_name(f".{target.name}.tmp")
+    write_temporary(temporary, data)
+    try:
+        os.replace(temporary, target)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise OSError(error.errno, error.strerror, str(target)) from None
+
+
 def open_temporary(temporary: Path) -> BinaryIO:
     """``write_temporary``'s new file, open for writing, for what is written in parts."""
     try:

@@ -7,14 +7,13 @@ there (they can date it), so nothing unreadable is ever stored.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from digest.build import read_snapshot_file
 from digest.inputs import snapshot_files
-from digest.output import write_temporary
+from digest.output import write_replacing
 from digest.dates import resolve_snapshot_dates
 from digest.errors import DigestError
 from digest.models import Snapshot
@@ -70,9 +69,7 @@ def store_snapshot(content_dir: Path, data: bytes, incoming: str, *, date_option
                  f"{previous.date.isoformat()}; is the snapshot complete?")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.tmp")
-        write_temporary(temporary, data)
-        os.replace(temporary, target)
+        write_replacing(target, data)
     except OSError as error:
         raise DigestError(f"cannot write: {error.strerror}", error.filename or target) from None
     return Stored(target, snapshot, changed=True)
