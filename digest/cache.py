@@ -35,7 +35,6 @@ edited template never reuses stale output.  Deleting the folder, or
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import os
@@ -52,7 +51,7 @@ from typing import Any
 
 from digest import __version__
 from digest.errors import DigestError
-from digest.output import (FolderListing, lock_or_wait, open_temporary, own_folder, remove_entry,
+from digest.output import (FolderListing, lock_or_wait, open_temporary, own_folder, read_now, remove_entry,
                            resolved_folder, write_temporary)
 
 MANIFEST = "manifest.json"
@@ -86,20 +85,11 @@ def file_sha256(path: Path) -> str:
             if not stat.S_ISREG(os.fstat(descriptor).st_mode):
                 raise DigestError("not a regular file", path)
             digest = hashlib.sha256()
-            while block := _read_now(stream):
+            while block := read_now(stream, 1 << 20):  # hashlib.file_digest spins on /proc/kmsg
                 digest.update(block)
             return digest.hexdigest()
     except OSError as error:
         raise DigestError(f"cannot read: {error.strerror or error}", path) from None
-
-
-def _read_now(stream) -> bytes:
-    """The next block of a file opened without blocking; OSError when it has nothing to read yet
-    (/proc/kmsg, which is a regular file: hashlib.file_digest took that for ever)."""
-    block = stream.read(1 << 20)
-    if block is None:
-        raise OSError(errno.EAGAIN, "nothing to read without waiting: not a saved file")
-    return block
 
 
 def folder_hash(folder: Path) -> str:

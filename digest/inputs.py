@@ -19,7 +19,7 @@ from pathlib import Path
 from digest.cache import (MANIFEST, build_lock, cache_dir_for, code_version, file_sha256, folder_hash, key_of,
                           manifest_unchanged, read_manifest, recorded_warnings, waiting_note)
 from digest.errors import DigestError, strict_error
-from digest.output import check_output_folder
+from digest.output import check_output_folder, read_now
 
 SNAPSHOT_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json")
 
@@ -48,10 +48,7 @@ def read_bounded(path: Path, limit: int) -> bytes:
         mode = os.fstat(descriptor).st_mode
         if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
             raise OSError(errno.EINVAL, "not a regular file", str(path))
-        data = stream.read(limit + 1)
-        if data is None:  # a file with nothing to read yet, such as /proc/kmsg: a saved file never is
-            raise OSError(errno.EAGAIN, "nothing to read without waiting: not a saved file", str(path))
-        return data
+        return read_now(stream, limit + 1)
 
 
 def read_snapshot_bytes(path: Path, source: str) -> bytes:

@@ -635,6 +635,15 @@ def write_temporary(temporary: Path, data: bytes) -> None:
         stream.write(data)
 
 
+def read_now(stream: BinaryIO, size: int) -> bytes:
+    """Up to ``size`` bytes of a file opened without blocking; OSError when it has nothing to read
+    yet, which no saved file does (a terminal, /proc/kmsg, which stat calls a regular file)."""
+    data = stream.read(size)
+    if data is None:
+        raise OSError(errno.EAGAIN, "nothing to read without waiting: not a saved file")
+    return data
+
+
 def write_replacing(target: Path, data: bytes) -> None:
     """Make ``data`` the file ``target``: written into a temporary file beside it, then renamed
     over it, so that a link there is replaced, never written through.  When the rename fails (a
