@@ -83,7 +83,8 @@ def content_constraints(snapshot: ParsedSnapshot) -> YearConstraints:
         if published is None:
             continue
         if published.year is not None:
-            excluded.add(published.year)
+            if snapshot.years_printed:  # the page prints a year only when it is not the list's
+                excluded.add(published.year)
             full = published.to_date()
             not_before = full if not_before is None or full > not_before else not_before
         elif (published.month, published.day) > (list_day.month, list_day.day):

@@ -92,6 +92,9 @@ class ParsedSnapshot:
     list_day: PartialDate | None  #: the day the list was shown, as printed
     list_day_line: int
     cards: tuple[Card, ...]
+    #: Whether the cards' dates are as the page prints them, with a year only for another year's
+    #: date; False where they come from data (the API, hydration), which always gives the year.
+    years_printed: bool = True
 
     __reduce__ = _reduce_by_fields
 

@@ -8,6 +8,7 @@ files (``grep -n``), not copied from the parser's output.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 import re
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from digest.dates import resolve_snapshot_dates
 from digest.errors import SnapshotError
 from digest.models import Organization, PartialDate
 from digest.parse import parse_snapshot
@@ -401,6 +403,25 @@ def test_hydration_date_string_gives_the_list_day():
                            "periodType": "day"}))
     snapshot = parse_html_snapshot(text, "x.html")
     assert snapshot.list_day == PartialDate(12, 16, 2025) and snapshot.list_day_line == 5
+
+
+def test_a_year_in_hydration_data_does_not_rule_that_year_out_for_the_list_day():
+    # A page saved from /papers: its header says "Dec 16" and its data dates the paper 2025-05-14.
+    # The page prints a year only for another year's date, but the data always gives it.
+    text = page('<link rel="canonical" href="https://huggingface.co/papers">', "<h1>Daily Papers</h1>",
+                "<div>Dec 16</div>", hydration({"dailyPapers": [item("2505.09343", "A",
+                                                                    publishedAt="2025-05-14T03:31:34.000Z")]}))
+    parsed = parse_html_snapshot(text, "saved-page.html")
+    assert parsed.list_day == PartialDate(12, 16) and not parsed.years_printed
+    [snapshot] = resolve_snapshot_dates([parsed], today=dt.date(2026, 1, 1))
+    assert (snapshot.date, snapshot.date_source) == (dt.date(2025, 12, 16), "content")
+    # The same card shown on the page, with its year printed, does rule 2025 out.
+    text = page("<h1>Daily Papers</h1>", "<div>Dec 16</div>",
+                article("2505.09343", "A", meta="<span>Published on May 14, 2025</span>"))
+    parsed = parse_html_snapshot(text, "saved-page.html")
+    assert parsed.years_printed and parsed.cards[0].published == PartialDate(5, 14, 2025)
+    [snapshot] = resolve_snapshot_dates([parsed], today=dt.date(2026, 1, 1))
+    assert snapshot.date == dt.date(2026, 12, 16)
 
 
 def test_weekly_page_has_no_list_day():

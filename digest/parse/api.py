@@ -229,4 +229,4 @@ def parse_json_snapshot(text: str, source: str) -> ParsedSnapshot:
         raise SnapshotError("not a Daily Papers snapshot: the list of papers is empty", source, 1)
     list_day = list_day_from_items(items)
     return ParsedSnapshot(source=source, format="json", list_day=list_day, list_day_line=1,
-                          cards=cards_from_items(items, source))
+                          cards=cards_from_items(items, source), years_printed=False)

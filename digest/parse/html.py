@@ -134,13 +134,14 @@ def _parse(text: str, source: str) -> ParsedSnapshot:
     cards: tuple[Card, ...] = ()
     if hydration is not None and hydration.items:
         cards = cards_from_items([(hydration.line, item) for item in hydration.items], source)
+    from_data = bool(cards)
     if not cards:
         cards = _cards_from_markup(soup, scopes, titles, text, lines, source)
     if not cards:
         raise SnapshotError("not a Daily Papers snapshot: no list of papers found", source, 1)
     list_day, list_day_line = _find_list_day(soup, text, lines, scopes, hydration, source)
     return ParsedSnapshot(source=source, format="html", list_day=list_day,
-                          list_day_line=list_day_line, cards=cards)
+                          list_day_line=list_day_line, cards=cards, years_printed=not from_data)
 
 
 class _Lines:
