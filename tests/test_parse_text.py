@@ -8,6 +8,7 @@ parser's output.
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -291,6 +292,7 @@ def without_lines(cards):
 
 NOISE = {
     "crlf": lambda t: t.replace("\n", "\r\n"),
+    "crlf-twice": lambda t: t.replace("\n", "\r\r\n"),  # CRLF converted to CRLF again
     "trailing-spaces": lambda t: t.replace("\n", "  \t \n"),
     "nbsp": lambda t: t.replace(" ", "\u00a0"),
     "bom": lambda t: "\ufeff" + t,
@@ -322,6 +324,34 @@ def test_blank_line_runs_give_equal_cards(parsed, name):
     lines = text.replace("\r\n", "\n").split("\n")
     for card in noisy.cards:
         assert lines[card.line - 1] == card.title
+
+
+def spread_meta_lines(text: str) -> str:
+    """The text with a blank line between the lines of every meta block (who, "·", date)."""
+    return re.sub(r"\n(·)\n", "\n\n\\1\n\n", text)
+
+
+@pytest.mark.parametrize("name", SEEDS)
+def test_meta_lines_with_blank_lines_between_them_give_equal_cards(parsed, name):
+    text = spread_meta_lines(seed_text(name))
+    assert text.count("\n\n·\n\n") == sum(c.published is not None for c in parsed[name].cards) > 0
+    noisy = parse_text_snapshot(text, name)
+    assert without_lines(noisy.cards) == without_lines(parsed[name].cards)
+
+
+@pytest.mark.parametrize("name", SEEDS)
+def test_upvote_counts_before_titles_are_read_as_upvotes(parsed, name):
+    original = parsed[name].cards
+    text = seed_text(name)
+    counts = {}
+    for number, card in enumerate(original):
+        count = "-" if number % 3 == 0 else str(number * 7)
+        # In the title's block or, every other card, in a block of its own.
+        text = text.replace(f"\n{card.title}\n", f"\n{count}\n{'' if number % 2 else chr(10)}{card.title}\n", 1)
+        counts[card.title] = 0 if count == "-" else int(count)
+    cards = parse_text_snapshot(text, name).cards
+    assert [dataclasses.replace(c, upvotes=None, line=0) for c in cards] == without_lines(original)
+    assert [c.upvotes for c in cards] == [counts[c.title] for c in original]
 
 
 def test_line_numbers_point_at_titles_in_seed(parsed):
@@ -419,6 +449,22 @@ def test_meta_who_neither_author_count_nor_org(who):
     assert "author count" in error.message and "organization" in error.message
 
 
+@pytest.mark.parametrize("text, line, part", [
+    ("Title one\n\nDec 1 3\n\nTitle two\n\nAbstract two\n", 3, "abstract"),  # a meta line's date alone
+    ("\u00b7\n\nAbstract\n", 1, "title"),
+    ("Title\n\n\u2022 5 authors\n\nTitle two\n\nAbstract two\n", 3, "abstract"),
+    ("Dec 2 4\n\nAbstract\n", 1, "title"),
+])
+def test_a_part_of_a_meta_line_is_never_a_title_or_abstract(text, line, part):
+    error = raises_snapshot_error("Daily Papers\n\nDec 16\n\n" + text)
+    assert error.line == line + 4 and f"where a card's {part} should be" in str(error)
+
+
+def test_a_title_that_only_looks_like_a_date_is_a_title():
+    cards = parse_text_snapshot("Daily Papers\n\nDec 16\n\nTitle 2\n\nAbstract\n", "x.txt").cards
+    assert [(c.title, c.abstract) for c in cards] == [("Title 2", "Abstract")]
+
+
 def test_meta_block_before_any_title():
     text = "Nov 3\n\ndeepseek-ai DeepSeek\n·\nMay 14 5\n\nTitle\n\nAbstract.\n"
     error = raises_snapshot_error(text)
@@ -485,12 +531,13 @@ _SPACES = "".join(chr(c) for c in range(0x110000) if chr(c).isspace() and chr(c)
 
 
 @settings(max_examples=1500, deadline=None)
-@given(st.text(alphabet=st.sampled_from("ab ·\u200b\u00e9") | st.sampled_from(_SPACES) | st.characters(),
+@given(st.text(alphabet=st.sampled_from("ab ·\u200b\u00e9\r\n") | st.sampled_from(_SPACES) | st.characters(),
                max_size=60))
 def test_clean_lines_is_splitting_and_joining_every_line(text):
     """Lines kept as they are when clean give what splitting and joining every line gives."""
     expected = [" ".join(line.split()) for line in
-                text.replace("\r\n", "\n").replace("\r", "\n").replace("\u200b", "").split("\n")]
+                text.replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\r", "\n").replace("\u200b", "")
+                .split("\n")]
     if not any(character in text for character in "\u200c\u200d\u2060\ufeff"):
         assert clean_lines(text) == expected
 

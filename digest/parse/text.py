@@ -56,8 +56,10 @@ class Block:
 
 
 def clean_lines(text: str) -> list[str]:
-    """Lines with CRLF/CR ends, odd spaces, zero-width characters and trailing spaces removed."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    """Lines with CRLF/CR ends, odd spaces, zero-width characters and trailing spaces removed.
+    CR CR LF is one line end: a CRLF file whose line ends were converted to CRLF again (else
+    every line would end a block)."""
+    text = text.replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\r", "\n")
     if any(character in text for character in _ZERO_WIDTH_CHARACTERS):  # a scan each: cheaper than the regex
         text = _ZERO_WIDTH.sub("", text)
     # A line of printable text with no double, leading or trailing space is clean as it is: most
@@ -115,14 +117,15 @@ class Meta:
     comments: int | None
 
 
-def parse_meta(block: Block, source: str) -> Meta | None:
-    """The meta block of a card (who · date comments), or None if the block is not one."""
+def parse_meta(block: Block, source: str, date_line: int | None = None) -> Meta | None:
+    """The meta block of a card (who · date comments), or None if the block is not one;
+    ``date_line`` is the line of its date (default: the block's last)."""
     if len(block.lines) > 4 or "·" not in block.text:
         return None
     match = _META_RE.match(block.text)
     if not match:
         return None
-    published = parse_date_text(match, source, block.line + len(block.lines) - 1)
+    published = parse_date_text(match, source, date_line or block.line + len(block.lines) - 1)
     if published is None:
         return None
     who = match["who"].strip()
@@ -137,6 +140,37 @@ def parse_meta(block: Block, source: str) -> Meta | None:
         organization = Organization(handle=handle, name=name.strip() or handle)
     comments = int(match["comments"]) if match["comments"] else None
     return Meta(organization, authors, published, comments)
+
+
+def meta_at(blocks: list[Block], index: int, source: str) -> tuple[Meta | None, int]:
+    """The meta block at ``blocks[index]`` and how many blocks it takes: one, or, where a copy put
+    blank lines between its lines, the one-line blocks of who (if shown), "·" and the date."""
+    if index >= len(blocks):
+        return None, 0
+    meta = parse_meta(blocks[index], source)
+    if meta is not None:
+        return meta, 1
+    for dot in (index, index + 1):  # "·" first (no who), or after the who
+        group = blocks[index:dot + 2]
+        if (len(group) == dot + 2 - index and blocks[dot].lines == ("·",)
+                and all(len(block.lines) == 1 for block in group)):
+            meta = parse_meta(Block(group[0].line, tuple(b.lines[0] for b in group)), source, group[-1].line)
+            if meta is not None:
+                return meta, len(group)
+    return None, 0
+
+
+#: A block that is only a number (or "-", zero) before a title: the upvote count, where a copy kept it.
+_UPVOTES_RE = re.compile(r"^(?:\d{1,9}|-)$")
+_DATE_AND_COUNT_RE = re.compile(rf"^{_DATE}(?:\s+\d{{1,9}})?$")
+
+
+def is_meta_part(text: str) -> bool:
+    """Whether a block is what is never a card's title or abstract: a part of a meta line
+    ("·", an author count, a date with its comment count)."""
+    date = _DATE_AND_COUNT_RE.match(text)
+    return text == "·" or bool(_AUTHORS_RE.match(text)) or bool(date and date["month"].lower() in _MONTH_NUMBERS)
+
 
 
 def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
@@ -159,18 +193,28 @@ def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
     cards: list[Card] = []
     index = start
     while index < len(blocks):
+        upvotes = None
+        if _UPVOTES_RE.match(blocks[index].lines[0]) and index + 2 < len(blocks):
+            count = blocks[index].lines[0]
+            if len(blocks[index].lines) > 1:  # the count, then the title
+                blocks[index] = Block(blocks[index].line + 1, blocks[index].lines[1:])
+            else:
+                index += 1
+            upvotes = 0 if count == "-" else int(count)
         title_block = blocks[index]
-        if parse_meta(title_block, source) is not None:
+        if meta_at(blocks, index, source)[0] is not None:
             raise SnapshotError("meta line (who · date) without a title and abstract before it",
                                 source, title_block.line)
-        if index + 1 >= len(blocks) or parse_meta(blocks[index + 1], source) is not None:
+        if index + 1 >= len(blocks) or meta_at(blocks, index + 1, source)[0] is not None:
             raise SnapshotError(f"card '{_short(title_block.text)}' has a title but no abstract",
                                 source, title_block.line)
         abstract_block = blocks[index + 1]
-        index += 2
-        meta = parse_meta(blocks[index], source) if index < len(blocks) else None
-        if meta is not None:
-            index += 1
+        for block, what in ((title_block, "title"), (abstract_block, "abstract")):
+            if is_meta_part(block.text):
+                raise SnapshotError(f"'{_short(block.text)}' where a card's {what} should be: part of a "
+                                    f"meta line (who · date) that is not whole", source, block.line)
+        meta, taken = meta_at(blocks, index + 2, source)
+        index += 2 + taken
         cards.append(
             Card(
                 rank=len(cards) + 1,
@@ -180,6 +224,7 @@ def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
                 authors=meta.authors if meta else None,
                 published=meta.published if meta else None,
                 comments=meta.comments if meta else None,
+                upvotes=upvotes,
                 line=title_block.line,
             )
         )
