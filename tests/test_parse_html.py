@@ -318,6 +318,21 @@ def test_card_meta_variants():
     assert card.comments == 1204 and card.upvotes == 1024
 
 
+@pytest.mark.parametrize("submitted", [
+    '<div><span>Submitted by</span> <a href="/akhaliq"><img alt="">AK</a></div>',
+    '<div>Submitted by <span><a href="/akhaliq">AK</a></span></div>',
+    '<div>Submitted by: <b><a href="/akhaliq">AK</a></b></div>',
+])
+def test_the_submitter_is_not_the_organization_whatever_element_says_submitted_by(submitted):
+    org = '<div><a href="/Tongyi-MAI"><span>Tongyi-MAI</span></a><span>·</span><span>Nov 27</span></div>'
+    authors = "<div><span>· 5 authors</span><span>·</span><span>Dec 1</span></div>"
+    cards = parse_html_snapshot(page(article("2511.22699", "Z-Image", meta=submitted + org),
+                                     article("2511.00001", "A second paper", meta=submitted + authors)),
+                                "x.html").cards
+    assert cards[0].organization == Organization("Tongyi-MAI", "Tongyi-MAI")
+    assert (cards[1].organization, cards[1].authors) == (None, 5)
+
+
 def test_trending_page_without_date_is_refused_by_the_cli_but_not_with_date():
     path = HTML / "trending.html"
     result = run_cli("parse", path)

@@ -554,13 +554,24 @@ def _organization(link: Tag, href: str) -> Organization | None:
     if not match or not _HANDLE_RE.match(match[1]) or match[1].casefold() in _SITE_PATHS:
         return None
     name = _clean(link.get_text())
-    parent = link.parent
-    if not name or (parent is not None and _own_text(parent).casefold().startswith("submitted")):
+    if not name or _after_submitted_by(link):
         return None
     handle = match[1]
     if name.startswith(handle + " "):
         name = name[len(handle) + 1:].strip()
     return Organization(handle=handle, name=name or handle)
+
+
+def _after_submitted_by(link: Tag) -> bool:
+    """Whether the link comes after the words "Submitted by", in its parent or in an element of
+    their own: the user who submitted the paper, not its organization."""
+    parent = link.parent
+    if parent is not None and _own_text(parent).casefold().startswith("submitted"):
+        return True
+    for element in link.previous_elements:
+        if type(element) is NavigableString and element.strip():
+            return _clean(element).casefold().rstrip(" :").endswith("submitted by")
+    return False
 
 
 def _number(text: str) -> int | None:
