@@ -112,6 +112,11 @@ def test_saved_props_object_is_accepted():
     ('[\n  {"paper": {"id": "' + "a" * 250 + '/1234567", "title": "A"}}\n]', 2, "not an arXiv id"),  # a page name too long
     ('[\n  "just a string"\n]', 2, "not a JSON object"),
     ("[]", 1, "empty"),
+    # A saved props object names its items' lines too; of two "dailyPapers", json keeps the last.
+    ('{"dateString": "2025-12-16",\n "dailyPapers": [\n  {"paper": {"id": "2411.19146", "title": "A"}},\n'
+     '  {"paper": {"id": "x!", "title": "B"}}\n]}', 4, "not an arXiv id"),
+    ('{"dailyPapers": [{"paper": {"id": "x!", "title": "A"}}],\n "dailyPapers":\n[\n'
+     '  {"paper": {"id": "2411.19146"}}]}', 4, "paper 1 has no title"),
     ('{"something": 1}', 1, "no list of papers"),
     ('[{"paper": {"id": "2411.19146", "title": "A"}}] trailing', 1, "extra data"),
 ])

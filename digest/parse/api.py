@@ -47,8 +47,9 @@ def json_error(error: ValueError | RecursionError, source: str, line: int) -> Sn
     return SnapshotError("invalid JSON: a number too long to be a count or an id", source, line)
 
 
-def iter_array_items(text: str, source: str) -> Iterator[tuple[int, Any]]:
-    """(line, value) for each element of the top-level JSON array in ``text``.
+def iter_array_items(text: str, source: str, start: int | None = None) -> Iterator[tuple[int, Any]]:
+    """(line, value) for each element of the top-level JSON array in ``text``, or of the array
+    at position ``start`` of valid JSON (then what follows it is not looked at).
 
     Decoding element by element keeps the line of every item, for messages.
     """
@@ -60,7 +61,7 @@ def iter_array_items(text: str, source: str) -> Iterator[tuple[int, Any]]:
         counted[0] = position
         return counted[1]
 
-    position = _skip_space(text, 0)
+    position = _skip_space(text, 0) if start is None else start
     if position >= len(text) or text[position] != "[":
         raise SnapshotError("not a Daily Papers snapshot: the JSON is not a list of papers", source,
                             _line_of(text, position))
@@ -78,11 +79,29 @@ def iter_array_items(text: str, source: str) -> Iterator[tuple[int, Any]]:
             position = _skip_space(text, position + 1)
             continue
         if position < len(text) and text[position] == "]":
-            if _skip_space(text, position + 1) != len(text):
+            if start is None and _skip_space(text, position + 1) != len(text):
                 raise SnapshotError("invalid JSON: extra data after the list", source, line_at(position + 1))
             return
         raise SnapshotError("invalid JSON: expected ',' or ']' (is the file truncated?)", source,
                             line_at(min(position, len(text))))
+
+
+def _member_start(text: str, name: str) -> int | None:
+    """Where the value of the member ``name`` of the JSON object that ``text`` (valid JSON) is
+    starts: of its last one, as ``json.loads`` keeps the last of members of one name."""
+    decoder = json.JSONDecoder()
+    once = text.count(json.dumps(name)) == 1  # then the first is the one: no need to decode its value
+    found, position = None, _skip_space(text, 0) + 1  # after "{"
+    while (position := _skip_space(text, position)) < len(text) and text[position] != "}":
+        key, position = decoder.raw_decode(text, position)
+        position = _skip_space(text, _skip_space(text, position) + 1)  # after ":"
+        if key == name:
+            found = position
+            if once:
+                break
+        position = _skip_space(text, decoder.raw_decode(text, position)[1])
+        position += text[position] == ","
+    return found
 
 
 def _skip_space(text: str, position: int) -> int:
@@ -218,7 +237,11 @@ def parse_json_snapshot(text: str, source: str) -> ParsedSnapshot:
         papers = data.get("dailyPapers") if isinstance(data, dict) else None
         if not isinstance(papers, list):
             raise SnapshotError("not a Daily Papers snapshot: no list of papers found", source, 1)
-        items = [(1, item) for item in papers[:MAX_ITEMS + 1]]
+        # Read again item by item, for the line of each (the file is known to be valid JSON); a
+        # name written with escapes can hide the one json.loads kept: then the lines are not known.
+        items = list(islice(iter_array_items(text, source, _member_start(text, "dailyPapers")), MAX_ITEMS + 1))
+        if [item for _, item in items] != papers[:MAX_ITEMS + 1]:
+            items = [(1, item) for item in papers[:MAX_ITEMS + 1]]
     else:
         items = list(islice(iter_array_items(text, source), MAX_ITEMS + 1))
     if len(items) > MAX_ITEMS:
