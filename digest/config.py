@@ -661,6 +661,10 @@ def parse_topics_config(data: Any, path: Path) -> tuple[TopicConfig, ...]:
     return tuple(topics)
 
 
+#: Texts a regex rule is tried on when read: one that finds nothing (empty text) in any is refused.
+_EMPTY_MATCH_SAMPLES = ("", "a", "A model. 1", "x-y z_9")
+
+
 def _parse_rules(raw: Any, where: str, check: _Checker) -> tuple[TopicRule, ...]:
     if not isinstance(raw, list) or not raw:
         check.fail(where, "must be a non-empty list of phrases or {phrase|regex, weight}")
@@ -703,6 +707,12 @@ def _parse_rules(raw: Any, where: str, check: _Checker) -> tuple[TopicRule, ...]
         if nested_repetition(text):
             check.fail(f"{key}.regex", "repeats a repeat, as in (a+)+: nested repetition can take exponential "
                                        "time; simplify the pattern")
+            continue
+        empty = next((sample for sample in _EMPTY_MATCH_SAMPLES
+                      if (found := pattern.search(sample)) is not None and not found.group(0)), None)
+        if empty is not None:
+            check.fail(f"{key}.regex", f"matches empty text (in {show(empty)}), so it would put every paper "
+                                       f"in the topic; make it match at least one character")
             continue
         rules.append(TopicRule(f"/{text}/", pattern, weight, regex_needle(text), ascii_regex=ascii_regex(text)))
     return tuple(rules)

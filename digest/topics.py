@@ -125,7 +125,16 @@ def _found(rule: TopicRule, text: _Text) -> str | None:
             found = rule.ascii_pattern.search(text.lower)
             return found.group(0) if found else None
         if rule.ascii_regex is not None:
-            found = rule.ascii_regex.search(text.text)
-            return found.group(0).lower() if found else None
-    found = rule.pattern.search(text.text)
+            return _term(rule.ascii_regex, text.text)
+    return _term(rule.pattern, text.text)
+
+
+def _term(pattern: re.Pattern, text: str) -> str | None:
+    """The first text the regex finds, lowercased, or None: an empty match is no term (the
+    settings refuse a regex that matches empty text, but no check sees every such pattern)."""
+    found = pattern.search(text)
+    if found is None:
+        return None
+    if not found.group(0):
+        found = next((match for match in pattern.finditer(text) if match.group(0)), None)
     return found.group(0).lower() if found else None

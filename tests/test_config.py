@@ -676,6 +676,14 @@ def test_nested_repetition_is_refused(tmp_path, regex):
     assert "nested repetition can take exponential time; simplify the pattern" in one_line(error)
 
 
+@pytest.mark.parametrize("regex", [r"z*", r"\b", r"(?=x)", r"(kv)?", r"^", r"x{0}"])
+def test_a_regex_that_matches_empty_text_is_refused(tmp_path, regex):
+    """It would put every paper in its topic, with an empty term ("matched: " on the page)."""
+    folder = write(tmp_path, topics=topics_yaml(topic("a", f"[alpha, {{regex: '{regex}'}}]")))
+    error = only_problem(folder)
+    assert error.message.startswith("topics[0].rules[1].regex: matches empty text")
+
+
 @pytest.mark.parametrize("regex", [r"\bKVCache\b", r"\b(FP|INT|MX)(4|6|8)\b", r"\bW\d+A\d+\b", r"(\d{1,3}\.){3}\d{1,3}",
                                    r"(ab){2,}", r"(cat|dog)+", r"(a{2})+", r"(?:x++)+", r"(?=\w+)\w"])
 def test_ordinary_regexes_are_not_nested_repetition(tmp_path, regex):

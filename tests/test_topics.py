@@ -69,6 +69,15 @@ def test_a_regex_that_sets_its_own_mode_or_is_beyond_ascii_has_no_ascii_form():
     assert ascii_regex(r"\bKV\b").search("a kv b")
 
 
+def test_an_empty_match_is_no_term():
+    """A regex that matches empty text where the settings' samples do not: only what it finds counts."""
+    [topic] = parse_topics_config({"topics": [{"slug": "t", "title": "T", "rules": [
+        {"regex": r"(?=\bkv)(kv-cache)?"}]}]}, Path("topics.yaml"))
+    assert match_topics("A kv store", "Nothing else.", [topic]) == ()
+    [match] = match_topics("A kv store", "A kv-cache.", [topic])
+    assert match.terms == ("kv-cache",)
+
+
 #: Exponential on a line of "a"s with no "#~" after it: (.|.)* tries both ways at every character.
 RUNAWAY = r"(?:.|.)*#~"
 
