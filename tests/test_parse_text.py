@@ -7,6 +7,7 @@ parser's output.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import re
 from pathlib import Path
@@ -491,6 +492,23 @@ def test_decode_refuses_nul_bytes():
         decode_snapshot(b"Nov 3\n\nTitle\x00\x00\n", "binary.txt")
     assert info.value.path == "binary.txt"
     assert "NUL" in info.value.message or "binary" in info.value.message
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_with_its_byte_order_mark_is_read_like_utf8(parsed, encoding):
+    """As Windows editors save "Unicode" text; the BOM says which byte order."""
+    text = seed_text("2025-12-16.txt").replace("\n", "\r\n")
+    bom = {"utf-16": b"", "utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE}[encoding]
+    data = bom + text.encode(encoding)
+    assert parse_text_snapshot(decode_snapshot(data, "x.txt"), "2025-12-16.txt").cards == \
+        parsed["2025-12-16.txt"].cards
+
+
+def test_broken_utf16_reports_line():
+    data = codecs.BOM_UTF16_LE + "new\n\nNov 3\n".encode("utf-16-le") + b"\x00\xd8" + "x\n".encode("utf-16-le")
+    with pytest.raises(SnapshotError) as info:
+        decode_snapshot(data, "broken.txt")
+    assert info.value.line == 4 and "UTF-16" in info.value.message
 
 
 def test_decode_invalid_utf8_reports_line():

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from dataclasses import fields, replace
 
@@ -66,10 +67,18 @@ _BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 
 
 def decode_snapshot(data: bytes, source: str) -> str:
-    """The text of a snapshot file, which must be UTF-8; binary data and huge files are refused."""
+    """The text of a snapshot file, which must be UTF-8, or UTF-16 with its byte order mark (as
+    Windows editors save "Unicode" text); binary data and huge files are refused."""
     if len(data) > MAX_SNAPSHOT_BYTES:
         raise SnapshotError(f"not a Daily Papers snapshot: more than {MAX_SNAPSHOT_BYTES // 1048576} MB, far larger "
                             f"than a day's page", source)
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as error:
+            line = data[:error.start].decode("utf-16", "replace").count("\n") + 1
+            raise SnapshotError("not UTF-16 text (a broken character after its byte order mark)", source,
+                                line) from None
     if b"\x00" in data[:65536]:
         raise SnapshotError("not a Daily Papers snapshot: binary data (NUL bytes)", source)
     try:
