@@ -333,6 +333,14 @@ def test_the_submitter_is_not_the_organization_whatever_element_says_submitted_b
     assert (cards[1].organization, cards[1].authors) == (None, 5)
 
 
+def test_a_line_break_in_a_title_or_abstract_parts_its_words():
+    text = page(article("2511.22699", "Z-Image:<br>An Efficient Model",
+                        meta="<p>The landscape of image generation.<br/>Next, we propose a model.</p>"))
+    [card] = parse_html_snapshot(text, "x.html").cards
+    assert card.title == "Z-Image: An Efficient Model"
+    assert card.abstract == "The landscape of image generation. Next, we propose a model."
+
+
 def test_trending_page_without_date_is_refused_by_the_cli_but_not_with_date():
     path = HTML / "trending.html"
     result = run_cli("parse", path)

@@ -127,6 +127,8 @@ def _parse(text: str, source: str) -> ParsedSnapshot:
         # A snapshot is text, never a file name or URL, whatever it looks like: no warning for that.
         warnings.simplefilter("ignore")
         soup = BeautifulSoup(text, "lxml")
+    for line_break in soup.find_all("br"):  # a line break parts words as a space does ("Z-Image:<br>An")
+        line_break.replace_with(" ")
     lines = _Lines(text)
     titles = _find_titles(soup)
     scopes = _card_scopes(titles)
