@@ -228,7 +228,10 @@ BAD_SNAPSHOTS = {
                                  ('[{"paper": {"id": "2601.00003", "title": "Big", "upvotes": 1' + "0" * 5000 + "}}]")
                                  .encode(), ":1: invalid JSON: a number too long"),
     "a title of control characters": ("2026-01-21.txt", b"Daily Papers\n\nJan 21\n\n\x01\x02\n\nAn abstract.\n",
-                                      ":5: card 1 has a title of control characters only"),
+                                      ":5: card 1 has a title of invisible characters only"),
+    "a title of zero-width characters": ("2026-01-21.json", json.dumps([{"paper": {
+        "id": "2601.00005", "title": "\u200b\u200d\u2066 \u200f", "summary": "An abstract."}}]).encode(),
+        ":1: card 1 has a title of invisible characters only"),
     "millions of tiny cards": ("2026-01-21.txt", b"Jan 21\n\n" + b"a\n\nb\n\n" * 1_500_000,
                                ":1: not a day's list: more than 20,000 blocks of text"),
     "a title of a megabyte": ("2026-01-21.json", json.dumps([{"paper": {"id": "2601.00004", "title": "T" * 1_000_000}}])

@@ -201,6 +201,9 @@ def _fit_card(card: Card, source: str) -> Card:
         what, length, limit = too_long
         raise SnapshotError(f"card {card.rank} has {what} of {length:,} characters (digest takes up to {limit:,})",
                             source, card.line or None)
+    if not card.title.isprintable() and not any(c.isprintable() and not c.isspace() for c in card.title):
+        # Zero-width spaces, direction marks, control characters: a link no reader could see.
+        raise SnapshotError(f"card {card.rank} has a title of invisible characters only", source, card.line or None)
     changed = {}
     for name in _TEXT_FIELDS:
         value = getattr(card, name)
@@ -209,8 +212,4 @@ def _fit_card(card: Card, source: str) -> Card:
         fitted = _fit_value(value)
         if fitted is not value and fitted != value:
             changed[name] = fitted
-    if not changed:
-        return card
-    if not changed.get("title", card.title):
-        raise SnapshotError(f"card {card.rank} has a title of control characters only", source, card.line or None)
-    return replace(card, **changed)
+    return replace(card, **changed) if changed else card
