@@ -251,6 +251,17 @@ def test_title_markdown_is_unescaped_and_html_dropped():
     assert title == "Beyond _under_ *stars* and [CLS] tokens"
 
 
+@pytest.mark.parametrize("title, expected", [
+    ("**Insights into DeepSeek-V3**", "Insights into DeepSeek-V3"),
+    ("__Insights__", "Insights"),
+    ("*Insights into V3*", "Insights into V3"),
+    (r"\*\*Stars\*\*", "**Stars**"),  # escaped: the title's own
+    ("A **bold** word", "A **bold** word"),  # not around all of it
+])
+def test_emphasis_around_a_titles_link_text_is_not_the_title(title, expected):
+    assert parse_crawler_dump(card(title), "x.md").cards[0].title == expected
+
+
 def test_abstract_keeps_text_but_no_link_targets_or_html():
     abstract = ("See [the code](javascript:alert(1)) and [site][9], ![img](https://x/y.png)"
                 "<img src=x onerror=alert(1)> <a href='https://evil'>here</a>, <think> tags, "

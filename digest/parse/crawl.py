@@ -371,21 +371,28 @@ class Title:
     arxiv_id: str
 
 
+def _without_emphasis(text: str) -> str:
+    """The text without one Markdown emphasis around all of it (``**``, ``__``, ``*``, ``_``)."""
+    for mark in ("**", "__", "*", "_"):
+        if len(text) > 2 * len(mark) and text.startswith(mark) and text.endswith(mark):
+            return text[len(mark):-len(mark)].strip()
+    return text
+
+
 def title_heading(line: str, refs: dict[str, str], source: str, number: int) -> Title | None:
     """The title of a card if the line is a heading holding only a link to a paper's page."""
     match = _HEADING_RE.match(line)
     if not match:
         return None
-    body = match["body"].strip()
-    for mark in ("**", "__", "*", "_"):
-        if len(body) > 2 * len(mark) and body.startswith(mark) and body.endswith(mark):
-            body = body[len(mark):-len(mark)].strip()
-            break
+    body = _without_emphasis(match["body"].strip())
     segments = [s for s in inline(body, refs) if not (isinstance(s, str) and not s.strip())]
     if len(segments) != 1 or not isinstance(segments[0], Link) or segments[0].image:
         return None
     link = segments[0]
-    title = " ".join(strip_html(_UNESCAPE_RE.sub(r"\1", link_text(link, refs))).split())
+    # Emphasis around the link, or inside it around its text: "**[Title](…)**", "[**Title**](…)".
+    # (Escaped marks, "\\*\\*", are the title's own.)
+    text = _without_emphasis(link_text(link, refs).strip())
+    title = " ".join(strip_html(_UNESCAPE_RE.sub(r"\1", text)).split())
     if link.url is None:  # [Title][12] without a definition of [12]
         if title:
             raise SnapshotError(f"the link of title '{_short(title)}' refers to a reference that is not "
