@@ -366,8 +366,16 @@ def topic_pages(library: Library) -> list[TopicPage]:
 # --- Markdown ---------------------------------------------------------------------------------
 
 
-# libyaml's emitter when it is there: same YAML, much faster on long paper lists.
-_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # libyaml's emitter when it is there: faster
+    """Values written out in full, never as an anchor and alias: whether two equal values are one
+    object (two papers last seen on one day) depends on how the model was made, and the same
+    content must give the same bytes."""
+
+    def ignore_aliases(self, data) -> bool:
+        return True
+
+
+_DUMPER = _Dumper
 
 
 def front_matter(data: dict) -> str:

@@ -266,3 +266,17 @@ def test_a_topic_page_shows_the_start_of_each_abstract_and_its_day_the_whole():
     sections = topic.split("\n## ")[1:]
     assert len(sections) == len(meta["papers"])
     assert all(len(section.strip().split("\n\n")[-1]) <= 321 for section in sections)
+
+
+def test_front_matter_writes_a_value_given_twice_in_full():
+    """Whether two equal dates are one object depends on how the model was made (a day's build
+    unpickles papers one by one): the bytes must not, so YAML anchors and aliases are never used."""
+    from digest.pages import front_matter
+
+    day = dt.date(2026, 1, 19)
+    names = ["a", "b"]
+    text = front_matter({"first": day, "last": day, "x": names, "y": names})
+    assert text == front_matter({"first": dt.date(2026, 1, 19), "last": dt.date(2026, 1, 19),
+                                 "x": ["a", "b"], "y": ["a", "b"]})
+    assert "&" not in text and "*" not in text and yaml.safe_load(text.strip("-\n")) == {
+        "first": day, "last": day, "x": names, "y": names}
