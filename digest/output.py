@@ -192,8 +192,19 @@ class Previous:
         return _new_entry(target, _linked(old))
 
     def has(self, path: str) -> bool:
-        """Whether the previous site's file for ``path`` can be linked: it is held, or still there."""
-        return bool(self.holds(path)) or (self.root is not None and os.path.isfile(os.path.join(self.root, path)))
+        """Whether the previous site's file for ``path`` can be linked: it is held, or still there,
+        the file the last build recorded (a file put in its place since, by hand or by another
+        program, is a new inode: it is not that build's, whatever it holds)."""
+        if self.holds(path):
+            return True
+        if self.root is None:
+            return False
+        try:
+            status = os.stat(os.path.join(self.root, path))
+        except OSError:
+            return False
+        entry = self.recorded.get(path)
+        return stat.S_ISREG(status.st_mode) and (entry is None or len(entry) < 3 or entry[2] == status.st_ino)
 
 
 def place_file(root: Path | None, previous: Previous, path: str, data: bytes | _Reuse | Path, key: str) -> Placed:
@@ -329,6 +340,31 @@ def folder_listing(root: Path, files: Mapping[str, int], known: Mapping[str, tup
 class WriteReport:
     hashes: dict[str, str]  #: path -> sha256 of every file of the new site
     written: list[str]  #: the files whose bytes were written; all others were linked from the previous site
+
+
+def _place_marker(target: str, live: str, data: bytes) -> None:
+    """Give the new site its marker file: the live site's, when that holds these bytes (as every
+    unchanged file is), so that a build writes no file whose bytes stay the same."""
+    if _holds(live, data):
+        try:
+            if os.path.samefile(target, live):
+                return
+        except OSError:
+            pass
+        _new_entry(target, _linked(live))
+    elif not _holds(target, data):
+        _new_entry(target, _written(data))
+
+
+def _holds(path: str, data: bytes) -> bool:
+    """Whether ``path`` is a regular file (not a link to one) holding ``data``, a few bytes."""
+    try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return False
+        with open(path, "rb") as stream:
+            return stream.read(len(data) + 1) == data
+    except OSError:
+        return False
 
 
 class SiteWriter:
@@ -504,7 +540,7 @@ class SiteWriter:
         try:
             if self.spare is not None:
                 self._remove_strays()
-            _new_entry(str(fresh / MARKER), _written(f"digest {version}\n".encode("utf-8")))
+            _place_marker(str(fresh / MARKER), str(out_dir / MARKER), f"digest {version}\n".encode("utf-8"))
             if not out_dir.exists():
                 os.rename(fresh, out_dir)
             elif _exchange(fresh, out_dir):

@@ -81,7 +81,7 @@ def test_adding_a_snapshot_writes_exactly_the_files_that_change(tmp_path, monkey
     second = build(content, out, today=TODAY)
     after = tree(out)
     changed = {path for path, digest in after.items() if before.get(path) != digest}
-    assert set(second.written) == changed - {".digest-site"}
+    assert set(second.written) == changed
     assert len(second.written) < len(after) / 4, f"{len(second.written)} of {len(after)} files written"
     # Rendered again: the new day and the day before it, home, archive, the new day's papers and the topics;
     # every other page is the previous build's.  (The search index is redone whenever a paper page changes.)
@@ -196,6 +196,38 @@ def _edit_a_title(content: Path, new: str) -> None:
     text, count = re.subn("Puzzle.{1,3}Distillation", f"Puzzle{new}Distillation", snapshot.read_text())
     assert count
     snapshot.write_text(text)
+
+
+def test_a_build_rewrites_neither_unchanged_files_nor_the_site_marker(tmp_path, content_copy):
+    """Each build after the first: the first after a clean build makes a new folder, the later
+    ones update the spare folder (see SiteWriter); neither writes a file whose bytes stay."""
+    out = tmp_path / "site"
+    assert run_cli("build", "--content", content_copy, "--out", out, "--no-search").returncode == 0
+    for new in ("-X-", "-Y-"):
+        before, old_bytes = stats(out), {p: (out / p).read_bytes() for p in stats(out)}
+        _edit_a_title(content_copy, new)
+        assert run_cli("build", "--content", content_copy, "--out", out, "--no-search").returncode == 0
+        after = stats(out)
+        kept = [p for p in after if p in old_bytes and (out / p).read_bytes() == old_bytes[p]]
+        assert ".digest-site" in kept and len(kept) > len(after) / 2
+        assert {p: after[p] for p in kept} == {p: before[p] for p in kept}
+
+
+def test_a_file_put_in_the_site_by_hand_is_replaced_by_the_next_build(tmp_path, content_copy):
+    """Replaced, not edited in place (an editor's save, sed -i): a new file, which the next build does
+    not take for its own, in a new folder (right after a clean build) as in the spare one."""
+    out = tmp_path / "site"
+    for rounds in range(2):
+        assert run_cli("build", "--content", content_copy, "--out", out, "--no-search", "--clean").returncode == 0
+        for n in range(rounds + 1):  # then builds that make a new folder, and one that updates the spare
+            page = next((out / "papers").glob("*/index.html"))
+            expected = page.read_bytes()
+            replacement = page.with_name("edited")
+            replacement.write_bytes(expected.replace(b"<title>", b"<title>EDITED "))
+            replacement.rename(page)
+            _edit_a_title(content_copy, f"-{rounds}{n}")
+            assert run_cli("build", "--content", content_copy, "--out", out, "--no-search").returncode == 0
+            assert page.read_bytes() == expected
 
 
 def test_links_planted_in_the_build_cache_are_replaced_never_followed(tmp_path, content_copy):
