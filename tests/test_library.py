@@ -470,6 +470,18 @@ def test_the_longest_list_of_a_day_leads_and_the_richest_card_fills_in(snapshots
     assert paper.appearances[-1].upvotes == 18
 
 
+def test_the_longest_list_counts_papers_not_cards(snapshots, topics):
+    """A list that shows some cards twice is as long as its papers: the other list leads."""
+    jan19 = snapshots[3]
+    text = dataclasses.replace(jan19, cards=(*jan19.cards[:3], *jan19.cards[:3]))  # 6 cards, 3 papers
+    api = dataclasses.replace(jan19, source="2026-01-19.json", format="json", cards=tuple(
+        dataclasses.replace(card, rank=n) for n, card in enumerate(reversed(jan19.cards[:4]), 1)))
+    for ordered in ([text, api], [api, text]):
+        library = build_library([*snapshots[:3], *ordered], topics)
+        listed = [library.papers[entry.paper].title for entry in day(library, DAYS[3]).entries]
+        assert listed == [card.title for card in reversed(jan19.cards[:4])]
+
+
 def _match_by_patterns_alone(title, abstract, topics, keywords=None):
     """match_topics as its rules define it: each rule's own pattern, nothing else."""
     if keywords:

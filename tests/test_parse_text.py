@@ -461,6 +461,14 @@ def test_a_part_of_a_meta_line_is_never_a_title_or_abstract(text, line, part):
     assert error.line == line + 4 and f"where a card's {part} should be" in str(error)
 
 
+def test_a_card_shown_twice_is_listed_once():
+    """As the trending page shows each card (desktop and mobile): the first is kept, ranks follow."""
+    cards = parse_text_snapshot("Daily Papers\n\nDec 16\n\nAlpha\n\nOne.\n\nBeta\n\nTwo.\n\n"
+                                "ALPHA \n\nOne again.\n\nGamma\n\nThree.\n", "x.txt").cards
+    assert [(c.rank, c.title, c.abstract) for c in cards] == [(1, "Alpha", "One."), (2, "Beta", "Two."),
+                                                               (3, "Gamma", "Three.")]
+
+
 def test_a_title_that_only_looks_like_a_date_is_a_title():
     cards = parse_text_snapshot("Daily Papers\n\nDec 16\n\nTitle 2\n\nAbstract\n", "x.txt").cards
     assert [(c.title, c.abstract) for c in cards] == [("Title 2", "Abstract")]

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from digest.errors import SnapshotError
-from digest.models import MONTHS, Card, Organization, ParsedSnapshot, PartialDate
+from digest.models import MONTHS, Card, Organization, ParsedSnapshot, PartialDate, normalise_title
 
 _MONTH_NUMBERS = {name.lower(): i + 1 for i, name in enumerate(MONTHS)}
 _MONTH_NUMBERS.update(
@@ -191,6 +191,7 @@ def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
         )
 
     cards: list[Card] = []
+    seen: set[str] = set()
     index = start
     while index < len(blocks):
         upvotes = None
@@ -215,6 +216,10 @@ def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
                                     f"meta line (who · date) that is not whole", source, block.line)
         meta, taken = meta_at(blocks, index + 2, source)
         index += 2 + taken
+        identity = normalise_title(title_block.text)
+        if identity in seen:
+            continue  # a page that shows each card twice (the trending page): one paper, listed once
+        seen.add(identity)
         cards.append(
             Card(
                 rank=len(cards) + 1,
