@@ -110,8 +110,8 @@ class LibraryState:
 
     library: Library
     ids_by_title: Mapping[str, frozenset[str]] = field(default_factory=dict)  #: see ``arxiv_ids_by_title``
-    last_titles: Mapping[str, str] = field(default_factory=dict)  #: paper key -> its latest card's title
-    wanted_slugs: Mapping[str, str] = field(default_factory=dict)  #: paper key -> slug before collisions
+    #: paper key -> slug before collisions, decided when the paper is first seen (see ``first_slug``)
+    wanted_slugs: Mapping[str, str] = field(default_factory=dict)
 
 
 EMPTY = LibraryState(Library(days=()))
@@ -175,7 +175,7 @@ def extend_library(state: LibraryState, snapshots: Sequence[Snapshot], topics: S
         by_date[snapshot.date].append(snapshot)
     drafts: dict[str, dict] = {}  # paper key -> its fields so far
     appearances: dict[str, list[Appearance]] = defaultdict(list)
-    last_titles = dict(state.last_titles)
+    wanted = dict(state.wanted_slugs)  # in the order first seen: see assign_slugs
     days: list[Day] = []
     previous: dict[str, int] = {e.paper: e.rank for e in old.days[-1].entries} if old.days else {}
     previous_date = last
@@ -198,7 +198,8 @@ def extend_library(state: LibraryState, snapshots: Sequence[Snapshot], topics: S
             # Poorer cards first, so that the richest card of the day has the last word.
             for card in reversed(item.cards):
                 _take(draft, card)
-                last_titles[item.key] = card.title
+            if item.key not in wanted:
+                wanted[item.key] = first_slug(item.key, draft["title"], item.cards)
             appearances[item.key].append(Appearance(date, item.rank, comments, upvotes, item.source))
         current = {item.key: item.rank for item in placed}
         dropped = tuple(DroppedEntry(k, rank) for k, rank in sorted(previous.items(), key=lambda kv: kv[1])
@@ -207,8 +208,6 @@ def extend_library(state: LibraryState, snapshots: Sequence[Snapshot], topics: S
                         previous_date))
         previous, previous_date = current, date
 
-    wanted = dict(state.wanted_slugs)  # in the order first seen: see assign_slugs
-    wanted.update((k, wanted_slug(k, last_titles[k])) for k in drafts)
     slugs = assign_slugs(wanted)
     # Only a paper that wants a new slug can make other papers' slugs collide, or stop colliding.
     old_slugs = (assign_slugs(state.wanted_slugs) if old.papers and any(
@@ -230,7 +229,7 @@ def extend_library(state: LibraryState, snapshots: Sequence[Snapshot], topics: S
         papers=Overlay(old.papers, changed) if old.papers else dict(sorted(changed.items())),
         topics=_collect_topics(old.topics, [changed[k] for k in touched], topics),
     )
-    new_state = LibraryState(library, ids_by_title, last_titles, wanted)
+    new_state = LibraryState(library, ids_by_title, wanted)
     return Extension(new_state, frozenset(changed), tuple(day.date for day in days))
 
 
@@ -267,6 +266,14 @@ def wanted_slug(key: str, title: str) -> str:
             return identifier
         return slugify(identifier, lowercase=True, regex_pattern=r"[^-a-z0-9.]+")
     return slugify(title, max_length=80, word_boundary=True) or "paper"
+
+
+def first_slug(key: str, title: str, cards: Sequence[Card]) -> str:
+    """The page name a paper wants, from the day it is first seen, for good: its arXiv id if that
+    day's cards show one, else its title then.  A paper first seen without an id keeps its title's
+    page when an id for it comes later (links in e-mails already sent, feed ids), as it keeps it
+    when its title is revised."""
+    return wanted_slug(key if any(card.arxiv_id for card in cards) else "", title)
 
 
 def assign_slugs(wanted: Mapping[str, str]) -> dict[str, str]:

@@ -257,15 +257,31 @@ def test_title_only_card_joins_arxiv_card(snapshots, topics):
     assert [e.status for e in d.entries if e.paper == "arxiv:2505.09343"] == [TRENDING]
 
 
-def test_slug_of_paper_with_arxiv_id_is_the_id(snapshots, topics):
-    # assign_slugs: "A unique, URL-safe page name per paper: its arXiv id, else its title slugified."
-    # The DeepSeek paper has an arXiv id (from the Dec 16 JSON snapshot) but its latest card
-    # (Jan 7, text) has none; its slug must still be the id.
+def test_a_papers_page_is_named_on_the_day_it_is_first_seen(snapshots, topics):
+    """By its arXiv id if that day shows it, else by its title; an id that comes later does not
+    move the page (links in e-mails already sent, feed ids)."""
+    # The DeepSeek and MiniMax papers are first seen in text dumps; the Dec 16 JSON gives their ids.
     library = build_library(with_json_snapshot(snapshots), topics)
-    assert library.papers["arxiv:2506.13585"].slug == "2506.13585"  # latest card has the id
-    paper = library.papers["arxiv:2505.09343"]
-    assert paper.arxiv_id == "2505.09343"
-    assert paper.slug == "2505.09343"
+    for key in ("arxiv:2505.09343", "arxiv:2506.13585"):
+        paper = library.papers[key]
+        assert paper.arxiv_id == key.removeprefix("arxiv:")
+        assert paper.slug == slugify(paper.title, max_length=80, word_boundary=True)
+    nov3 = snapshots[0]
+    deepseek = next(card for card in nov3.cards if card.title == DEEPSEEK)
+    shown_with_id = dataclasses.replace(nov3, source="2025-11-03.json", format="json",
+                                        cards=(dataclasses.replace(deepseek, arxiv_id="2505.09343"),))
+    library = build_library([shown_with_id, *with_json_snapshot(snapshots)], topics)
+    assert library.papers["arxiv:2505.09343"].slug == "2505.09343"
+    # Built day by day, as daily builds do, the names are the same.
+    days = with_json_snapshot(snapshots)
+    state = EMPTY
+    for date in DAYS:
+        state = extend_library(state, [s for s in days if s.date == date], topics)
+        if state is None:  # an id joined earlier cards: made again from every snapshot, as a build does
+            state = extend_library(EMPTY, [s for s in days if s.date <= date], topics)
+        state = state.state
+    assert {k: p.slug for k, p in state.library.papers.items()} == \
+        {k: p.slug for k, p in build_library(days, topics).papers.items()}
 
 
 def test_two_snapshots_of_same_day_are_merged(snapshots, topics):
