@@ -276,7 +276,7 @@ _HOST_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
 _HOST_NAME_RE = re.compile(rf"(?:{_HOST_LABEL}\.)*{_HOST_LABEL}\.?")
 
 
-def _ascii_host(host: str) -> str:
+def ascii_host(host: str) -> str:
     """An internationalised host name in its xn-- form, as browsers write it (UTS #46, not
     transitional: Python's "idna" codec, IDNA 2003, makes faß.example fass.example, another
     domain); a name IDNA 2008 refuses (symbols such as ☃) as IDNA 2003 writes it, as browsers do."""
@@ -317,7 +317,7 @@ def site_address(url: str) -> str:
         host = f"[{host}]"
     else:
         if not host.isascii():
-            host = _ascii_host(host)
+            host = ascii_host(host)
         if not _HOST_NAME_RE.fullmatch(host):
             raise ValueError(f"{host} is not a host name")
     netloc = host if parts.port is None else f"{host}:{parts.port}"

@@ -27,7 +27,7 @@ import css_inline
 from jinja2 import Environment
 
 from digest import urls
-from digest.config import Config, EmailConfig, mail_domain
+from digest.config import Config, EmailConfig, ascii_host, mail_domain
 from digest.deadline import Overrun, time_limit
 from digest.errors import DigestError
 from digest.feeds import feed_time
@@ -200,6 +200,14 @@ def recipients_of(addresses: Sequence[str]) -> list[str]:
     for _, address in getaddresses(list(addresses)):
         if not address or "@" not in address or any(c.isspace() for c in address):
             raise DigestError(f"not an e-mail address: {address or ', '.join(addresses)!r}")
+        local, _, domain = address.rpartition("@")
+        if not local.isascii():
+            raise DigestError(f"cannot send to {address}: SMTP here carries only ASCII before the @")
+        if not domain.isascii():  # an internationalised domain, in the xn-- form SMTP carries
+            try:
+                address = f"{local}@{ascii_host(domain)}"
+            except ValueError as error:
+                raise DigestError(f"not an e-mail address: {address!r} ({error})") from None
         found.append(address)
     if not found:
         raise DigestError("no recipient: give one with --to")
@@ -249,23 +257,48 @@ def _smtp_client(secure: bool):
 def send_message(message: bytes, recipients: Sequence[str], mail: EmailConfig,
                  environ: Mapping[str, str] = os.environ) -> None:
     """Deliver the message as it is to ``recipients`` through the configured SMTP server.
-    ``email.smtp_timeout`` bounds the whole exchange, not only each read."""
-    import smtplib
-
+    ``email.smtp_timeout`` bounds the whole exchange, not only each read.  When it goes to some
+    recipients and not to others, the error names both."""
     user, password = environ.get("DIGEST_SMTP_USER"), environ.get("DIGEST_SMTP_PASSWORD")
     sender = recipients_of([mail.sender])[0]
     where = f"{mail.smtp_host}:{mail.smtp_port}"
+    delivered: list[str] = []
+    refused: dict = {}
+    try:
+        _explained_exchange(message, recipients, mail, sender, user, password, delivered, refused)
+    except DigestError as error:
+        if delivered:  # say so, or a second try would send it to them again
+            raise DigestError(f"{error.message}; the e-mail had already gone to {_addresses(delivered)}") from None
+        raise
+    if refused:
+        who = ", ".join(f"{address} ({code} {_text(reason)})".rstrip() for address, (code, reason) in refused.items())
+        raise DigestError(f"the SMTP server {where} refused {len(refused)} of {len(recipients)} recipients: {who}"
+                          + (f"; the e-mail went to {_addresses(delivered)}" if delivered else ""))
+
+
+def _addresses(addresses: Sequence[str], most: int = 10) -> str:
+    """Addresses for a message: all of a few, else the first ones and how many more."""
+    shown = ", ".join(addresses[:most])
+    return shown if len(addresses) <= most else f"{shown} and {len(addresses) - most} more"
+
+
+def _text(reason) -> str:
+    return reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
+
+
+def _explained_exchange(message: bytes, recipients: Sequence[str], mail: EmailConfig, sender: str,
+                        user: str | None, password: str | None, delivered: list[str], refused: dict) -> None:
+    """``_exchange`` within ``email.smtp_timeout``; what goes wrong, as a DigestError that says it."""
+    import smtplib
+
+    where = f"{mail.smtp_host}:{mail.smtp_port}"
     try:
         with time_limit(mail.smtp_timeout):
-            refused = _exchange(message, recipients, mail, sender, user, password)
+            _exchange(message, recipients, mail, sender, user, password, delivered, refused)
     except Overrun:
         raise DigestError(f"the SMTP server {where} did not finish within {mail.smtp_timeout:g} s") from None
     except _ReplyTooLong:
         raise DigestError(f"the SMTP server {where} sent a reply of more than {MAX_REPLY_LINES} lines") from None
-    except smtplib.SMTPRecipientsRefused as error:
-        first, (code, reason) = next(iter(error.recipients.items()))
-        raise DigestError(f"the SMTP server {where} refused the recipient {first}: {code} "
-                          f"{reason.decode('utf-8', 'replace') if isinstance(reason, bytes) else reason}") from None
     except smtplib.SMTPNotSupportedError as error:
         if "AUTH" in str(error).upper():  # login() asked for what the server does not offer
             raise DigestError(f"the SMTP server {where} takes no login (AUTH), but DIGEST_SMTP_USER is set; "
@@ -293,14 +326,18 @@ def send_message(message: bytes, recipients: Sequence[str], mail: EmailConfig,
     except UnicodeError:  # smtplib speaks ASCII: a non-ASCII address, user name or password
         raise DigestError(f"cannot send through {where}: an address, DIGEST_SMTP_USER or DIGEST_SMTP_PASSWORD "
                           f"holds characters SMTP cannot carry here (non-ASCII)") from None
-    if refused:
-        address, (code, _) = next(iter(refused.items()))
-        raise DigestError(f"the SMTP server {where} refused the recipient {address}: {code}")
+
+
+#: Recipients of one message transaction: RFC 5321 has servers take at least 100, and many
+#: refuse more (452); more recipients are sent the message again, 100 at a time.
+RECIPIENTS_PER_TRANSACTION = 100
 
 
 def _exchange(message: bytes, recipients: Sequence[str], mail: EmailConfig, sender: str,
-              user: str | None, password: str | None) -> dict:
-    """One SMTP session that sends the message; the recipients the server refused."""
+              user: str | None, password: str | None, delivered: list[str], refused: dict) -> None:
+    """One SMTP session that sends the message, RECIPIENTS_PER_TRANSACTION recipients at a time;
+    adds the recipients it went to to ``delivered`` as it goes (so that they are known if the
+    session fails later), and those the server refused, with its reply, to ``refused``."""
     import smtplib
 
     secure = mail.smtp_security == "ssl"
@@ -312,7 +349,14 @@ def _exchange(message: bytes, recipients: Sequence[str], mail: EmailConfig, send
             server.starttls(context=ssl.create_default_context())
         if user:
             server.login(user, password or "")
-        refused = server.sendmail(sender, list(recipients), message)
+        for first in range(0, len(recipients), RECIPIENTS_PER_TRANSACTION):
+            batch = list(recipients[first:first + RECIPIENTS_PER_TRANSACTION])
+            try:
+                not_taken = server.sendmail(sender, batch, message)
+            except smtplib.SMTPRecipientsRefused as error:  # all of them: nothing was sent
+                not_taken = error.recipients
+            refused.update(not_taken)
+            delivered += [address for address in batch if address not in not_taken]
     except BaseException:
         # Closed without QUIT: after a failure (the time limit, say) QUIT would wait for the
         # server once more, a whole smtp_timeout.
@@ -322,4 +366,3 @@ def _exchange(message: bytes, recipients: Sequence[str], mail: EmailConfig, send
         server.quit()
     except (smtplib.SMTPException, OSError, Overrun):
         server.close()  # the message is sent: a goodbye that goes wrong changes nothing
-    return refused

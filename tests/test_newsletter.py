@@ -348,8 +348,64 @@ def test_a_refused_recipient_is_a_clear_error(content_copy, smtp_server):
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in result.stderr
-    assert "refused the recipient nobody@example.net: 550" in lines[0]
+    assert lines[0].endswith("refused 1 of 1 recipients: nobody@example.net (550 5.1.1 No such user here)")
     assert recorder.messages == []
+
+
+def test_a_send_that_reaches_some_recipients_and_not_others_names_both(content_copy, smtp_server):
+    """Else a second try sends it again to those who have it."""
+    recorder = Recorder(refuse="nobody@example.net")
+    use_server(content_copy, smtp_server(recorder))
+    result = run_cli("send", "--to", "alice@example.net", "nobody@example.net", "bob@example.net",
+                     "--content", content_copy)
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert line.endswith("refused 1 of 3 recipients: nobody@example.net (550 5.1.1 No such user here); "
+                         "the e-mail went to alice@example.net, bob@example.net")
+    assert [sorted(rcpt) for _, rcpt, _ in recorder.messages] == [["alice@example.net", "bob@example.net"]]
+
+
+class LimitedRecorder(Recorder):
+    """A server that takes at most 100 recipients a message, as RFC 5321 lets it."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if len(envelope.rcpt_tos) >= 100:
+            return "452 4.5.3 Too many recipients"
+        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+
+def test_many_recipients_are_sent_the_message_100_at_a_time(content_copy, smtp_server):
+    recorder = LimitedRecorder()
+    use_server(content_copy, smtp_server(recorder))
+    readers = [f"r{n}@example.net" for n in range(250)]
+    result = run_cli("send", "--to", *readers, "--content", content_copy)
+    assert result.returncode == 0, result.stderr
+    assert [len(rcpt) for _, rcpt, _ in recorder.messages] == [100, 100, 50]
+    assert sorted(r for _, rcpt, _ in recorder.messages for r in rcpt) == sorted(readers)
+    assert len({data for _, _, data in recorder.messages}) == 1  # the same bytes each time
+
+
+class ClosingRecorder(LimitedRecorder):
+    """A server that takes one message, then closes for the day."""
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.messages:
+            return "421 4.3.2 Service shutting down"
+        envelope.mail_from = address
+        return "250 OK"
+
+
+def test_a_send_that_fails_after_reaching_some_recipients_says_whom(content_copy, smtp_server):
+    recorder = ClosingRecorder()
+    use_server(content_copy, smtp_server(recorder))
+    result = run_cli("send", "--to", *(f"r{n}@example.net" for n in range(150)), "--content", content_copy)
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert "answered 421 4.3.2 Service shutting down" in line
+    assert line.endswith("; the e-mail had already gone to r0@example.net, r1@example.net, r2@example.net, "
+                         "r3@example.net, r4@example.net, r5@example.net, r6@example.net, r7@example.net, "
+                         "r8@example.net, r9@example.net and 90 more")
+    assert [len(rcpt) for _, rcpt, _ in recorder.messages] == [100]
 
 
 def test_a_dropped_connection_is_a_clear_error(content_copy):
@@ -498,11 +554,20 @@ def test_recipients_are_addresses_and_nothing_else():
 def test_a_non_ascii_recipient_is_a_clear_error_and_nothing_is_sent(content_copy, smtp_server):
     recorder = Recorder()
     use_server(content_copy, smtp_server(recorder))
-    result = run_cli("send", "--to", "jösé@exämple.org", "--content", content_copy)
-    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
-    [line] = result.stderr.strip().splitlines()
-    assert "holds characters SMTP cannot carry here (non-ASCII)" in line
+    for dry_run in (["--dry-run"], []):  # told before anything is sent, by a dry run too
+        result = run_cli("send", "--to", "alice@example.net", "jösé@exämple.org", *dry_run, "--content", content_copy)
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        assert result.stderr == "digest: error: cannot send to jösé@exämple.org: SMTP here carries only ASCII " \
+                                "before the @\n"
     assert recorder.messages == []
+
+
+def test_an_internationalised_domain_is_sent_to_in_its_ascii_form(content_copy, smtp_server):
+    recorder = Recorder()
+    use_server(content_copy, smtp_server(recorder))
+    result = run_cli("send", "--to", "Jose <jose@exämple.org>", "--content", content_copy)
+    assert result.returncode == 0, result.stderr
+    assert [rcpt for _, rcpt, _ in recorder.messages] == [["jose@xn--exmple-cua.org"]]
 
 
 def _hostile_smtp(behaviour) -> tuple[socket.socket, threading.Thread]:
