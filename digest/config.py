@@ -276,6 +276,15 @@ _HOST_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
 _HOST_NAME_RE = re.compile(rf"(?:{_HOST_LABEL}\.)*{_HOST_LABEL}\.?")
 
 
+#: The longest unsubscribe URL: a mail header's line holds at most 998 characters (RFC 5322).
+MAX_HEADER_URL = 900
+
+
+def header_url(url: str) -> str:
+    """A URL as a mail header carries it: ASCII, other characters percent-encoded as UTF-8."""
+    return url if url.isascii() else quote(url, safe="".join(map(chr, range(33, 127))))
+
+
 def ascii_host(host: str) -> str:
     """An internationalised host name in its xn-- form, as browsers write it (UTS #46, not
     transitional: Python's "idna" codec, IDNA 2003, makes faß.example fass.example, another
@@ -427,6 +436,9 @@ def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
                         or url_problem(unsubscribe)):
         check.fail("email.unsubscribe_url", f"must be an https:// or mailto: link without spaces, quotes or "
                                             f"angle brackets, not {show(unsubscribe)}")
+    elif unsubscribe and len(header_url(unsubscribe)) > MAX_HEADER_URL:
+        check.fail("email.unsubscribe_url", f"is {len(header_url(unsubscribe)):,} characters long as a mail "
+                                            f"header writes it; at most {MAX_HEADER_URL} fit on its line")
     security = check.text(raw, "smtp_security", "email.", default="starttls").lower()
     if security not in ("starttls", "ssl", "none"):
         check.fail("email.smtp_security", f"must be starttls, ssl or none, not {show(security)}")

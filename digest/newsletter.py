@@ -27,7 +27,7 @@ import css_inline
 from jinja2 import Environment
 
 from digest import urls
-from digest.config import Config, EmailConfig, ascii_host, mail_domain
+from digest.config import Config, EmailConfig, ascii_host, header_url, mail_domain
 from digest.deadline import Overrun, time_limit
 from digest.errors import DigestError
 from digest.feeds import feed_time
@@ -122,10 +122,12 @@ def build_message(date: dt.date, subject: str, text: str, html: str, config: Con
         headers.append(("Reply-To", mail.reply_to))
     headers += [("Date", format_datetime(feed_time(date))),
                 ("Message-ID", f"<digest.{date.isoformat()}.{digest_of_content[:16]}@{host}>")]
-    if mail.unsubscribe_url:
-        headers.append(("List-Unsubscribe", f"<{mail.unsubscribe_url}>"))
     headers.append(("MIME-Version", "1.0"))
     head = b"".join(_header(name, value) for name, value in headers)
+    if mail.unsubscribe_url:
+        # Written as it is: the email package takes it for text and writes a long URL as encoded
+        # words, where mail clients look for "<URL>" (RFC 2369) and find no unsubscribe link.
+        head += f"List-Unsubscribe: <{header_url(mail.unsubscribe_url)}>\r\n".encode("ascii")
     head += _header("Content-Type", f'multipart/alternative; boundary="{boundary}"')
     delimiter = f"--{boundary}\r\n".encode("ascii")
     parts = [delimiter + _quoted_printable_part(subtype, body) for subtype, body in (("plain", text), ("html", html))]

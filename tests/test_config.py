@@ -767,6 +767,14 @@ def test_ordinary_unsubscribe_urls(tmp_path, url):
     assert load_config(write(tmp_path, site=GOOD_SITE + f"email: {{unsubscribe_url: '{url}'}}\n")).email.unsubscribe_url == url
 
 
+def test_an_unsubscribe_url_too_long_for_its_header_line_is_refused(tmp_path):
+    url = "https://x.org/u?t=" + "é" * 147  # 900 characters once percent-encoded, as the header writes it
+    assert load_config(write(tmp_path, site=GOOD_SITE + f"email: {{unsubscribe_url: '{url}'}}\n")).email.unsubscribe_url == url
+    error = only_problem(write(tmp_path, site=GOOD_SITE + f"email: {{unsubscribe_url: '{url}a'}}\n"))
+    assert error.message == ("email.unsubscribe_url: is 901 characters long as a mail header writes it; "
+                             "at most 900 fit on its line")
+
+
 @pytest.mark.parametrize("site, message", [
     ("title: " + "T" * 4_001 + "\n", "title: is 4,001 characters long; at most 4,000"),
     ("description: " + "D" * 20_001 + "\n", "description: is 20,001 characters long; at most 20,000")])

@@ -71,6 +71,23 @@ def test_headers_come_from_the_configuration_and_the_list_day(built_site):
     assert re.fullmatch(r"<digest\.2026-01-19\.[0-9a-f]{16}@digest\.example\.org>", message["Message-ID"])
 
 
+@pytest.mark.parametrize("url, header", [
+    ("https://news.example.org/unsubscribe?list=trending-papers&token=" + "3f2a9c1e" * 10,) * 2,
+    ("https://news.example.org/désabonner?t=1", "https://news.example.org/d%C3%A9sabonner?t=1"),
+])
+def test_the_unsubscribe_header_is_the_url_in_angle_brackets_whatever_its_length(content_copy, tmp_path, url, header):
+    """As RFC 2369 clients look for it: a long URL was written as encoded words, which they do not read."""
+    site_yaml = content_copy / "site.yaml"
+    data = yaml.safe_load(site_yaml.read_text())
+    data["email"]["unsubscribe_url"] = url
+    site_yaml.write_text(yaml.safe_dump(data, allow_unicode=True))
+    result = run_cli("email", "2026-01-07", "--content", content_copy, "--out", tmp_path / "out", "-q")
+    assert result.returncode == 0, result.stderr
+    data = (tmp_path / "out" / "2026-01-07.eml").read_bytes()
+    assert f"\r\nList-Unsubscribe: <{header}>\r\n".encode("ascii") in data.split(b"\r\n\r\n")[0] + b"\r\n"
+    assert read_message(tmp_path / "out" / "2026-01-07.eml")["List-Unsubscribe"] == f"<{header}>"
+
+
 @pytest.mark.parametrize("base_url, domain", [("http://[2001:db8::1]:8080/d/", "localhost"),
                                               ("http://192.0.2.1/", "localhost"),
                                               ("https://news.example.org:8443/d/", "news.example.org")])
