@@ -373,7 +373,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
                                       lambda: render_template(env, template, context))
 
             render_entry = render_entry if cache else None  # without a cache, the feeds render every entry
-            feeds = [day_feed(days, config.site, env, render_entry),
+            feeds = [day_feed(days, config.site, env, render_entry, abstract_chars=config.email.abstract_chars),
                      *(topic_feed(topic, config.site, env, render_entry) for topic in topics)]
             for feed in feeds:
                 writer.update(feed_files(feed, config.site))

@@ -69,13 +69,15 @@ def _renderer(env: Environment, render: RenderEntry | None) -> RenderEntry:
     return render or (lambda template, context, made_of: render_template(env, template, context))
 
 
-def day_feed(days: Sequence[DayPage], site: SiteConfig, env: Environment, render: RenderEntry | None = None) -> Feed:
-    """The newest list days, newest first; each entry is the day as the e-mail shows it."""
+def day_feed(days: Sequence[DayPage], site: SiteConfig, env: Environment, render: RenderEntry | None = None, *,
+             abstract_chars: int = 300) -> Feed:
+    """The newest list days, newest first; each entry is the day as the e-mail shows it, with
+    abstracts cut as the e-mail cuts them (``email.abstract_chars``)."""
     render = _renderer(env, render)
     entries = []
     for day in reversed(days[max(0, len(days) - site.feed_items):]):
-        content = render("feed_day.html", {"day": day, "url": site.url, "excerpt_chars": site.excerpt_chars},
-                         (day, site))
+        content = render("feed_day.html", {"day": day, "url": site.url, "abstract_chars": abstract_chars},
+                         (day, site, abstract_chars))
         entries.append(FeedEntry(site.url(urls.date_path(day.date)), day.headline, day.date, day.date,
                                  day.summary + ".", content))
     return Feed(site.title, site.description, urls.HOME, None, tuple(entries))

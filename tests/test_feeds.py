@@ -159,6 +159,21 @@ def test_site_feed_entries_list_every_paper_of_the_day(built_site, base_url, nam
         assert all(h.startswith(base_url) for h in hrefs), hrefs - {h for h in hrefs if h.startswith(base_url)}
 
 
+@pytest.mark.parametrize("name", ["feed.xml", "atom.xml"])
+def test_site_feed_entries_mirror_the_days_email(built_site, name):
+    """Each paper as the e-mail shows it: title, the same facts and topics, the same excerpt, the same links."""
+    for body, day in zip(html_bodies(built_site / name), LIST_DAYS):
+        entry = BeautifulSoup(body, "html.parser").find_all("li")
+        email = BeautifulSoup((built_site / "email" / f"{day.isoformat()}.html").read_text(), "html.parser")
+        cards = [cell for cell in email.find_all("td", class_="paper") if cell.find("h2")]
+        assert len(entry) == len(cards) > 0
+        for item, card in zip(entry, cards):
+            assert item.find("strong").get_text() == card.find("h2").find("a").get_text()
+            assert item.find("small").get_text() == card.find("p", class_="meta").get_text()
+            assert [p.get_text() for p in item.find_all("p")][1] == card.find("p", class_="abs").get_text()
+            assert [a["href"] for a in item.find_all("a")] == [a["href"] for a in card.find_all("a")]
+
+
 def test_rss_channel_link_is_the_html_page(built_site, base_url):
     """RSS 2.0: the channel <link> is the URL of the HTML page the feed belongs to, not the feed."""
     pages = {built_site / "feed.xml": base_url}
