@@ -99,6 +99,8 @@ class EmailConfig:
     to: str  #: To header of the exported message (the list address)
     reply_to: str = ""
     unsubscribe_url: str = ""  #: https: or mailto: link for the footer and List-Unsubscribe
+    #: List-Unsubscribe-Post (RFC 8058): the https unsubscribe URL takes a POST that unsubscribes at once
+    one_click_unsubscribe: bool = False
     abstract_chars: int = 300  #: abstract excerpt length before "read more"
     max_html_bytes: int = 102_000  #: Gmail clips messages whose HTML is larger
     smtp_host: str = "localhost"
@@ -232,6 +234,13 @@ class _Checker:
             return default
         return value
 
+    def flag(self, data: dict, key: str, where: str, default: bool) -> bool:
+        value = data.get(key, default)
+        if not isinstance(value, bool):
+            self.fail(f"{where}{key}", f"must be true or false, not {show(value)}")
+            return default
+        return value
+
     def unknown_keys(self, data: dict, allowed: set[str], where: str) -> None:
         for key in sorted(set(map(str, data)) - allowed):
             # a key as written when it is a plain word, else shortened and quoted (it may be huge
@@ -338,8 +347,8 @@ def site_address(url: str) -> str:
 SITE_KEYS = {"title", "base_url", "description", "author", "author_email", "language",
              "feed_items", "topic_feed_items", "excerpt_chars", "topic_page_size", "fetch_url",
              "fetch_timeout", "email"}
-EMAIL_KEYS = {"from", "to", "reply_to", "unsubscribe_url", "abstract_chars", "max_html_bytes",
-              "smtp_host", "smtp_port", "smtp_security", "smtp_timeout"}
+EMAIL_KEYS = {"from", "to", "reply_to", "unsubscribe_url", "one_click_unsubscribe", "abstract_chars",
+              "max_html_bytes", "smtp_host", "smtp_port", "smtp_security", "smtp_timeout"}
 
 
 def parse_site_config(data: Any, path: Path) -> SiteConfig:
@@ -439,11 +448,15 @@ def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
     elif unsubscribe and len(header_url(unsubscribe)) > MAX_HEADER_URL:
         check.fail("email.unsubscribe_url", f"is {len(header_url(unsubscribe)):,} characters long as a mail "
                                             f"header writes it; at most {MAX_HEADER_URL} fit on its line")
+    one_click = check.flag(raw, "one_click_unsubscribe", "email.", False)
+    if one_click and not unsubscribe.startswith("https://"):
+        check.fail("email.one_click_unsubscribe", "needs an https:// unsubscribe_url, which the mail provider "
+                                                  "sends a POST to (RFC 8058)")
     security = check.text(raw, "smtp_security", "email.", default="starttls").lower()
     if security not in ("starttls", "ssl", "none"):
         check.fail("email.smtp_security", f"must be starttls, ssl or none, not {show(security)}")
     config = EmailConfig(
-        sender=sender, to=to, reply_to=reply_to, unsubscribe_url=unsubscribe,
+        sender=sender, to=to, reply_to=reply_to, unsubscribe_url=unsubscribe, one_click_unsubscribe=one_click,
         abstract_chars=check.number(raw, "abstract_chars", "email.", 300, minimum=40),
         max_html_bytes=check.number(raw, "max_html_bytes", "email.", 102_000, minimum=1000),
         smtp_host=check.text(raw, "smtp_host", "email.", default="localhost", nonempty=True),

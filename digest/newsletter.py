@@ -128,6 +128,8 @@ def build_message(date: dt.date, subject: str, text: str, html: str, config: Con
         # Written as it is: the email package takes it for text and writes a long URL as encoded
         # words, where mail clients look for "<URL>" (RFC 2369) and find no unsubscribe link.
         head += f"List-Unsubscribe: <{header_url(mail.unsubscribe_url)}>\r\n".encode("ascii")
+        if mail.one_click_unsubscribe:
+            head += b"List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"
     head += _header("Content-Type", f'multipart/alternative; boundary="{boundary}"')
     delimiter = f"--{boundary}\r\n".encode("ascii")
     parts = [delimiter + _quoted_printable_part(subtype, body) for subtype, body in (("plain", text), ("html", html))]

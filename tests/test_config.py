@@ -767,6 +767,17 @@ def test_ordinary_unsubscribe_urls(tmp_path, url):
     assert load_config(write(tmp_path, site=GOOD_SITE + f"email: {{unsubscribe_url: '{url}'}}\n")).email.unsubscribe_url == url
 
 
+@pytest.mark.parametrize("email, message", [
+    ("{one_click_unsubscribe: true}", "email.one_click_unsubscribe: needs an https:// unsubscribe_url"),
+    ("{unsubscribe_url: 'mailto:u@x.org', one_click_unsubscribe: true}",
+     "email.one_click_unsubscribe: needs an https:// unsubscribe_url"),
+    ("{unsubscribe_url: 'https://x.org/u', one_click_unsubscribe: 'yes'}",
+     "email.one_click_unsubscribe: must be true or false, not 'yes'"),
+])
+def test_one_click_unsubscribe_needs_an_https_url(tmp_path, email, message):
+    assert only_problem(write(tmp_path, site=GOOD_SITE + f"email: {email}\n")).message.startswith(message)
+
+
 def test_an_unsubscribe_url_too_long_for_its_header_line_is_refused(tmp_path):
     url = "https://x.org/u?t=" + "é" * 147  # 900 characters once percent-encoded, as the header writes it
     assert load_config(write(tmp_path, site=GOOD_SITE + f"email: {{unsubscribe_url: '{url}'}}\n")).email.unsubscribe_url == url

@@ -88,6 +88,19 @@ def test_the_unsubscribe_header_is_the_url_in_angle_brackets_whatever_its_length
     assert read_message(tmp_path / "out" / "2026-01-07.eml")["List-Unsubscribe"] == f"<{header}>"
 
 
+def test_one_click_unsubscribe_adds_its_header_when_asked(content_copy, tmp_path):
+    site_yaml = content_copy / "site.yaml"
+    data = yaml.safe_load(site_yaml.read_text())
+    for one_click in (False, True):
+        data["email"]["one_click_unsubscribe"] = one_click
+        site_yaml.write_text(yaml.safe_dump(data, allow_unicode=True))
+        result = run_cli("email", "2026-01-07", "--content", content_copy, "--out", tmp_path / "out", "-q")
+        assert result.returncode == 0, result.stderr
+        message = read_message(tmp_path / "out" / "2026-01-07.eml")
+        assert message["List-Unsubscribe"] == f"<{data['email']['unsubscribe_url']}>"
+        assert message["List-Unsubscribe-Post"] == ("List-Unsubscribe=One-Click" if one_click else None)
+
+
 @pytest.mark.parametrize("base_url, domain", [("http://[2001:db8::1]:8080/d/", "localhost"),
                                               ("http://192.0.2.1/", "localhost"),
                                               ("https://news.example.org:8443/d/", "news.example.org")])
