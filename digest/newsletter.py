@@ -357,8 +357,16 @@ def _exchange(message: bytes, recipients: Sequence[str], mail: EmailConfig, send
             batch = list(recipients[first:first + RECIPIENTS_PER_TRANSACTION])
             try:
                 not_taken = server.sendmail(sender, batch, message)
-            except smtplib.SMTPRecipientsRefused as error:  # all of them: nothing was sent
-                not_taken = error.recipients
+            except smtplib.SMTPRecipientsRefused as error:
+                # Nothing of this batch was sent: every recipient was refused, or a 421 closed the
+                # session part-way (then only those asked so far are listed, and nothing more goes).
+                refused.update(error.recipients)
+                if server.sock is None:
+                    address, (code, reason) = list(error.recipients.items())[-1]
+                    raise DigestError(f"the SMTP server {mail.smtp_host}:{mail.smtp_port} closed the connection "
+                                      f"({code} {_text(reason)}) at the recipient {address}; the e-mail went to "
+                                      f"none of {_addresses(recipients[first:])}") from None
+                continue
             refused.update(not_taken)
             delivered += [address for address in batch if address not in not_taken]
     except BaseException:

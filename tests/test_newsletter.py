@@ -438,6 +438,27 @@ def test_a_send_that_fails_after_reaching_some_recipients_says_whom(content_copy
     assert [len(rcpt) for _, rcpt, _ in recorder.messages] == [100]
 
 
+class ShuttingRecorder(Recorder):
+    """A server that shuts down (421) at one recipient: smtplib closes, and nothing is sent."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == "r3@example.net":
+            return "421 4.3.2 Shutting down"
+        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+
+def test_a_server_that_shuts_down_at_a_recipient_sent_to_none_of_them(content_copy, smtp_server):
+    recorder = ShuttingRecorder()
+    use_server(content_copy, smtp_server(recorder))
+    result = run_cli("send", "--to", *(f"r{n}@example.net" for n in range(6)), "--content", content_copy)
+    assert result.returncode == 1 and recorder.messages == []
+    [line] = result.stderr.splitlines()
+    assert line.endswith("closed the connection (421 4.3.2 Shutting down) at the recipient r3@example.net; the "
+                         "e-mail went to none of r0@example.net, r1@example.net, r2@example.net, r3@example.net, "
+                         "r4@example.net, r5@example.net")
+    assert "went to r" not in line
+
+
 def test_a_dropped_connection_is_a_clear_error(content_copy):
     # A server that greets and then hangs up at once.
     listener = socket.socket()
