@@ -137,7 +137,7 @@ def model_record(model: Model, salt: str) -> dict:
         "format": FORMAT, "salt": salt, "sources": model.sources, "named": model.named,
         "days": sequence_blobs(state.library.days), "papers": mapping_blobs(state.library.papers),
         "topics": state.library.topics, "ids_by_title": dict(state.ids_by_title),
-        "wanted_slugs": dict(state.wanted_slugs),
+        "wanted_slugs": dict(state.wanted_slugs), "slug_bases": dict(state.slug_bases),
         "paper_facts": {key: (f.slug, f.first_seen.toordinal(), f.last_seen.toordinal(), f.listing)
                         for key, f in model.papers.items()},
         "day_facts": list(model.days),
@@ -151,7 +151,7 @@ def model_from_record(record: object, salt: str) -> Model | None:
     day = dt.date.fromordinal
     library = Library(days=StoredSequence(record["days"]), papers=StoredMapping(record["papers"]),
                       topics=record["topics"])
-    state = LibraryState(library, record["ids_by_title"], record["wanted_slugs"])
+    state = LibraryState(library, record["ids_by_title"], record["wanted_slugs"], record["slug_bases"])
     papers = {key: PaperFacts(slug, day(first), day(last), listing)
               for key, (slug, first, last, listing) in record["paper_facts"].items()}
     return Model(state, tuple(record["sources"]), record["named"], papers, record["day_facts"])

@@ -112,6 +112,8 @@ class LibraryState:
     ids_by_title: Mapping[str, frozenset[str]] = field(default_factory=dict)  #: see ``arxiv_ids_by_title``
     #: paper key -> slug before collisions, decided when the paper is first seen (see ``first_slug``)
     wanted_slugs: Mapping[str, str] = field(default_factory=dict)
+    #: paper key -> what a hashed slug of it is made from: its identity when first seen (see ``first_slug``)
+    slug_bases: Mapping[str, str] = field(default_factory=dict)
 
 
 EMPTY = LibraryState(Library(days=()))
@@ -176,6 +178,7 @@ def extend_library(state: LibraryState, snapshots: Sequence[Snapshot], topics: S
     drafts: dict[str, dict] = {}  # paper key -> its fields so far
     appearances: dict[str, list[Appearance]] = defaultdict(list)
     wanted = dict(state.wanted_slugs)  # in the order first seen: see assign_slugs
+    bases = dict(state.slug_bases)
     days: list[Day] = []
     previous: dict[str, int] = {e.paper: e.rank for e in old.days[-1].entries} if old.days else {}
     previous_date = last
@@ -199,7 +202,7 @@ def extend_library(state: LibraryState, snapshots: Sequence[Snapshot], topics: S
             for card in reversed(item.cards):
                 _take(draft, card)
             if item.key not in wanted:
-                wanted[item.key] = first_slug(item.key, draft["title"], item.cards)
+                wanted[item.key], bases[item.key] = first_slug(item.key, draft["title"], item.cards)
             appearances[item.key].append(Appearance(date, item.rank, comments, upvotes, item.source))
         current = {item.key: item.rank for item in placed}
         dropped = tuple(DroppedEntry(k, rank) for k, rank in sorted(previous.items(), key=lambda kv: kv[1])
@@ -208,9 +211,9 @@ def extend_library(state: LibraryState, snapshots: Sequence[Snapshot], topics: S
                         previous_date))
         previous, previous_date = current, date
 
-    slugs = assign_slugs(wanted)
+    slugs = assign_slugs(wanted, bases)
     # Only a paper that wants a new slug can make other papers' slugs collide, or stop colliding.
-    old_slugs = (assign_slugs(state.wanted_slugs) if old.papers and any(
+    old_slugs = (assign_slugs(state.wanted_slugs, state.slug_bases) if old.papers and any(
         wanted[k] != state.wanted_slugs.get(k) for k in drafts) else None)
     touched = sorted(drafts)
     texts = [(drafts[k]["title"], drafts[k]["abstract"] or "", drafts[k]["keywords"]) for k in touched]
@@ -229,7 +232,7 @@ def extend_library(state: LibraryState, snapshots: Sequence[Snapshot], topics: S
         papers=Overlay(old.papers, changed) if old.papers else dict(sorted(changed.items())),
         topics=_collect_topics(old.topics, [changed[k] for k in touched], topics),
     )
-    new_state = LibraryState(library, ids_by_title, wanted)
+    new_state = LibraryState(library, ids_by_title, wanted, bases)
     return Extension(new_state, frozenset(changed), tuple(day.date for day in days))
 
 
@@ -268,29 +271,32 @@ def wanted_slug(key: str, title: str) -> str:
     return slugify(title, max_length=80, word_boundary=True) or "paper"
 
 
-def first_slug(key: str, title: str, cards: Sequence[Card]) -> str:
+def first_slug(key: str, title: str, cards: Sequence[Card]) -> tuple[str, str]:
     """The page name a paper wants, from the day it is first seen, for good: its arXiv id if that
-    day's cards show one, else its title then.  A paper first seen without an id keeps its title's
-    page when an id for it comes later (links in e-mails already sent, feed ids), as it keeps it
-    when its title is revised."""
-    return wanted_slug(key if any(card.arxiv_id for card in cards) else "", title)
+    day's cards show one, else its title then; and what a hashed name of it is made from, its
+    identity then.  A paper first seen without an id keeps its title's page when an id for it
+    comes later (links in e-mails already sent, feed ids), as it keeps it when its title is revised."""
+    if any(card.arxiv_id for card in cards):
+        return wanted_slug(key, title), key
+    return wanted_slug("", title), f"title:{normalise_title(title)}"
 
 
-def assign_slugs(wanted: Mapping[str, str]) -> dict[str, str]:
+def assign_slugs(wanted: Mapping[str, str], bases: Mapping[str, str] | None = None) -> dict[str, str]:
     """A unique, URL-safe page name per paper key, from its ``wanted_slug``; ``wanted`` lists the
     papers in the order they were first seen.
 
     Of papers that want the same slug, the first seen keeps it and each later one gets a short
-    hash of its identity: a published page keeps its address when a later paper's title is cut
-    to the same slug.  A hashed slug that some paper wants, or that two papers get, takes more
-    digits.
+    hash of its identity when first seen (``bases``, by key; default the key): a published page
+    keeps its address when a later paper's title is cut to the same slug, or when an arXiv id for
+    it comes later.  A hashed slug that some paper wants, or that two papers get, takes more digits.
     """
+    bases = bases or {}
     counts = Counter(wanted.values())
     first: dict[str, str] = {}
     for k, slug in wanted.items():
         first.setdefault(slug, k)
     digits = {k: 6 for k, slug in wanted.items() if first[slug] != k}
-    hashes = {k: hashlib.sha1(k.encode()).hexdigest() for k in digits}
+    hashes = {k: hashlib.sha1(bases.get(k, k).encode()).hexdigest() for k in digits}
     # Every wanted name stays taken (a title can slugify to "foo-a-c7fa7d"), and all clashing
     # hashed slugs get longer at once.  This ends: past 40 digits two keys' hashes differ, and
     # the hash is repeated past that so that it outgrows every wanted name.

@@ -34,7 +34,7 @@ from slugify import slugify
 from digest.config import TopicConfig, TopicRule, load_config, phrase_pattern
 from digest.dates import resolve_snapshot_dates
 from digest.library import EMPTY, assign_slugs, build_library, extend_library, wanted_slug
-from digest.models import NEW, RETURNING, TRENDING, Organization, Snapshot, TopicMatch
+from digest.models import NEW, RETURNING, TRENDING, Card, Organization, Snapshot, TopicMatch
 from digest.parse import parse_text_snapshot
 from digest.topics import match_topics
 
@@ -282,6 +282,24 @@ def test_a_papers_page_is_named_on_the_day_it_is_first_seen(snapshots, topics):
         state = state.state
     assert {k: p.slug for k, p in state.library.papers.items()} == \
         {k: p.slug for k, p in build_library(days, topics).papers.items()}
+
+
+def test_a_hashed_page_name_stays_when_an_arxiv_id_comes_later(topics):
+    """Of two papers whose titles cut to one slug, the later one's page is "<slug>-<hash>": the
+    hash is of what the paper was when first seen, not of the key an id gives it later."""
+    long = "A Very Long Title About Scaling Large Language Models For Reasoning And Planning In Many Domains"
+
+    def snapshot(date, fmt, title, arxiv_id=None):
+        card = Card(rank=1, title=title, abstract="We study it.", arxiv_id=arxiv_id)
+        return Snapshot(f"{date.isoformat()}.{fmt}", fmt, date, "filename", (card,))
+
+    days = [snapshot(dt.date(2026, 1, 5), "txt", f"{long} Part One"),
+            snapshot(dt.date(2026, 1, 6), "txt", f"{long} Part Two")]
+    before = {p.title: p.slug for p in build_library(days, topics).papers.values()}
+    later = snapshot(dt.date(2026, 1, 7), "json", f"{long} Part Two", "2601.00002")
+    after = {p.title: p.slug for p in build_library([*days, later], topics).papers.values()}
+    assert after == before and before[f"{long} Part Two"].endswith(tuple("0123456789abcdef"))
+    assert len(set(before.values())) == 2
 
 
 def test_two_snapshots_of_same_day_are_merged(snapshots, topics):
