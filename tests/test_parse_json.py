@@ -117,6 +117,10 @@ def test_saved_props_object_is_accepted():
      '  {"paper": {"id": "x!", "title": "B"}}\n]}', 4, "not an arXiv id"),
     ('{"dailyPapers": [{"paper": {"id": "x!", "title": "A"}}],\n "dailyPapers":\n[\n'
      '  {"paper": {"id": "2411.19146"}}]}', 4, "paper 1 has no title"),
+    ('{"daily\\u0050apers":\n[\n  {"paper": {"id": "x!", "title": "A"}}]}', 3, "not an arXiv id"),  # an escaped name
+    ('{"dailyPapers": [{"paper": {"id": "2411.19146", "title": "A"}}]}\n}', 1, "expected '}' at the end"),
+    ('{"dailyPapers": [{"paper": {"id": "2411.19146", "title": "A"}}],\n "x": [1, 2', 2, "invalid JSON"),
+    ('{"dailyPapers": {"paper": {}}}', 1, "no list of papers"),
     ('{"something": 1}', 1, "no list of papers"),
     ('[{"paper": {"id": "2411.19146", "title": "A"}}] trailing', 1, "extra data"),
 ])
@@ -180,11 +184,16 @@ def test_a_site_from_all_four_formats_of_one_day_shows_each_paper_once(tmp_path,
     # The text dump is the longest list, so it leads: its order is the day's order.
     assert titles[:len(text_titles)] == [c.title for c in parse_snapshot(
         (snapshots / "2025-12-16.txt").read_text(), "x").cards]
-    # DeepSeek-V3 has an id from the HTML and crawler snapshots: one page, under the id, on every day it trended.
-    page = tmp_path / "site" / "papers" / "2505.09343" / "index.html"
+    # DeepSeek-V3 has an id from the HTML and crawler snapshots: one page on every day it trended, named
+    # by its title, as on 3 Nov, when it was first seen, in a text dump (the page keeps its address).
+    [page] = [p / "index.html" for p in (tmp_path / "site" / "papers").iterdir()
+              if p.name.startswith("insights-into-deepseek")]
     history = BeautifulSoup(page.read_text(), "html.parser").select("table tbody tr")
     assert len(history) == 3  # 3 Nov and 7 Jan from text dumps, 16 Dec from all formats at once
-    assert not any(p.name.startswith("insights-into-deepseek") for p in (tmp_path / "site" / "papers").iterdir())
+    assert "2505.09343" in page.read_text() and not (tmp_path / "site" / "papers" / "2505.09343").exists()
+    # A paper first seen on 16 Dec, in the formats that show its id, is named by the id.
+    first_seen_with_id = {c.arxiv_id for c in parse_snapshot((snapshots / "2025-12-16.html").read_text(), "x").cards}
+    assert any((tmp_path / "site" / "papers" / arxiv_id).is_dir() for arxiv_id in first_seen_with_id)
 
 
 def test_a_long_list_takes_time_in_proportion_and_keeps_its_lines():

@@ -47,9 +47,11 @@ def json_error(error: ValueError | RecursionError, source: str, line: int) -> Sn
     return SnapshotError("invalid JSON: a number too long to be a count or an id", source, line)
 
 
-def iter_array_items(text: str, source: str, start: int | None = None) -> Iterator[tuple[int, Any]]:
+def iter_array_items(text: str, source: str, start: int | None = None,
+                     ends: list[int] | None = None) -> Iterator[tuple[int, Any]]:
     """(line, value) for each element of the top-level JSON array in ``text``, or of the array
-    at position ``start`` of valid JSON (then what follows it is not looked at).
+    at position ``start`` (then what follows it is not looked at, and where the array ends is
+    added to ``ends``, a list).
 
     Decoding element by element keeps the line of every item, for messages.
     """
@@ -67,6 +69,8 @@ def iter_array_items(text: str, source: str, start: int | None = None) -> Iterat
                             _line_of(text, position))
     position = _skip_space(text, position + 1)
     if position < len(text) and text[position] == "]":
+        if ends is not None:
+            ends.append(position + 1)
         return
     while True:
         try:
@@ -81,27 +85,56 @@ def iter_array_items(text: str, source: str, start: int | None = None) -> Iterat
         if position < len(text) and text[position] == "]":
             if start is None and _skip_space(text, position + 1) != len(text):
                 raise SnapshotError("invalid JSON: extra data after the list", source, line_at(position + 1))
+            if ends is not None:
+                ends.append(position + 1)
             return
         raise SnapshotError("invalid JSON: expected ',' or ']' (is the file truncated?)", source,
                             line_at(min(position, len(text))))
 
 
-def _member_start(text: str, name: str) -> int | None:
-    """Where the value of the member ``name`` of the JSON object that ``text`` (valid JSON) is
-    starts: of its last one, as ``json.loads`` keeps the last of members of one name."""
+def _object_items(text: str, source: str) -> list[tuple[int, Any]]:
+    """(line, item) for the papers of a saved ``{"dailyPapers": [...]}`` object, at most
+    MAX_ITEMS + 1 of them, read member by member as ``iter_array_items`` reads an array: each
+    with its line, and a list of far more entries than a day has refused unread.  Of members
+    of one name the last counts, as ``json.loads`` has it."""
     decoder = json.JSONDecoder()
-    once = text.count(json.dumps(name)) == 1  # then the first is the one: no need to decode its value
-    found, position = None, _skip_space(text, 0) + 1  # after "{"
-    while (position := _skip_space(text, position)) < len(text) and text[position] != "}":
-        key, position = decoder.raw_decode(text, position)
-        position = _skip_space(text, _skip_space(text, position) + 1)  # after ":"
-        if key == name:
-            found = position
-            if once:
-                break
-        position = _skip_space(text, decoder.raw_decode(text, position)[1])
-        position += text[position] == ","
-    return found
+
+    def decoded(position: int):
+        try:
+            return decoder.raw_decode(text, position)
+        except (ValueError, RecursionError) as error:
+            raise json_error(error, source, _line_of(text, position)) from None
+
+    items: list[tuple[int, Any]] | None = None
+    position = _skip_space(text, _skip_space(text, 0) + 1)  # after "{"
+    while position < len(text) and text[position] != "}":
+        key, position = decoded(position)
+        position = _skip_space(text, position)
+        if not isinstance(key, str) or text[position:position + 1] != ":":
+            raise SnapshotError("invalid JSON: expected a member name and ':'", source, _line_of(text, position))
+        position = _skip_space(text, position + 1)
+        if key == "dailyPapers" and text[position:position + 1] == "[":
+            ends: list[int] = []
+            items = list(islice(iter_array_items(text, source, position, ends), MAX_ITEMS + 1))
+            if len(items) > MAX_ITEMS:
+                return items  # refused by the caller, the rest unread
+            position = ends[0]
+        else:
+            value, position = decoded(position)
+            if key == "dailyPapers":
+                items = None  # not a list
+        position = _skip_space(text, position)
+        if text[position:position + 1] == ",":
+            position = _skip_space(text, position + 1)
+        elif text[position:position + 1] != "}":
+            raise SnapshotError("invalid JSON: expected ',' or '}' (is the file truncated?)", source,
+                                _line_of(text, min(position, len(text))))
+    if position >= len(text) or _skip_space(text, position + 1) != len(text):
+        raise SnapshotError("invalid JSON: expected '}' at the end, and nothing after it", source,
+                            _line_of(text, min(position, len(text))))
+    if items is None:
+        raise SnapshotError("not a Daily Papers snapshot: no list of papers found", source, 1)
+    return items
 
 
 def _skip_space(text: str, position: int) -> int:
@@ -230,18 +263,7 @@ def parse_json_snapshot(text: str, source: str) -> ParsedSnapshot:
     """Read an API JSON array (or a saved ``{"dailyPapers": [...]}`` object) into a ParsedSnapshot."""
     stripped = text.lstrip()
     if stripped.startswith("{"):
-        try:
-            data = json.loads(text)
-        except (ValueError, RecursionError) as error:
-            raise json_error(error, source, 1) from None
-        papers = data.get("dailyPapers") if isinstance(data, dict) else None
-        if not isinstance(papers, list):
-            raise SnapshotError("not a Daily Papers snapshot: no list of papers found", source, 1)
-        # Read again item by item, for the line of each (the file is known to be valid JSON); a
-        # name written with escapes can hide the one json.loads kept: then the lines are not known.
-        items = list(islice(iter_array_items(text, source, _member_start(text, "dailyPapers")), MAX_ITEMS + 1))
-        if [item for _, item in items] != papers[:MAX_ITEMS + 1]:
-            items = [(1, item) for item in papers[:MAX_ITEMS + 1]]
+        items = _object_items(text, source)
     else:
         items = list(islice(iter_array_items(text, source), MAX_ITEMS + 1))
     if len(items) > MAX_ITEMS:
