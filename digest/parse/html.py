@@ -565,15 +565,21 @@ def _organization(link: Tag, href: str) -> Organization | None:
 
 
 def _after_submitted_by(link: Tag) -> bool:
-    """Whether the link comes after the words "Submitted by", in its parent or in an element of
-    their own: the user who submitted the paper, not its organization."""
+    """Whether the link comes right after the words "Submitted by" (in its parent, or in elements
+    of their own, one word each even): the user who submitted the paper, not its organization.
+    Words before an earlier link (an avatar's, say) are that link's."""
     parent = link.parent
     if parent is not None and _own_text(parent).casefold().startswith("submitted"):
         return True
+    before = ""
     for element in link.previous_elements:
-        if type(element) is NavigableString and element.strip():
-            return _clean(element).casefold().rstrip(" :").endswith("submitted by")
-    return False
+        if isinstance(element, Tag) and element.name == "a":
+            break
+        if type(element) is NavigableString:
+            before = f"{element} {before}"
+            if len(before.strip()) > 40:  # far more than the words looked for
+                break
+    return _clean(before).casefold().rstrip(" :").endswith("submitted by")
 
 
 def _number(text: str) -> int | None:
