@@ -469,6 +469,27 @@ def test_a_card_shown_twice_is_listed_once():
                                                                (3, "Gamma", "Three.")]
 
 
+META = "\n\n\u2022 3 authors\n\u00b7\nNov 28, 2024 2\n\n"
+
+
+def test_upvote_counts_with_thousands_are_read_and_a_title_that_is_a_number_is_a_title():
+    counted = parse_text_snapshot("Daily Papers\n\nJan 19\n\n1,234\n\nFirst\n\nOne." + META +
+                                  "1.2k\n\nSecond\n\nTwo." + META + "-\n\nThird\n\nThree.\n", "x.txt").cards
+    assert [(c.title, c.upvotes) for c in counted] == [("First", 1234), ("Second", 1200), ("Third", 0)]
+    # No counts in this dump: its first title is "2048", whose abstract follows it.
+    numbered = parse_text_snapshot("Daily Papers\n\nJan 19\n\n2048\n\nWe study the game 2048." + META +
+                                   "Second\n\nTwo." + META, "x.txt").cards
+    assert [(c.title, c.abstract, c.upvotes) for c in numbered] == [
+        ("2048", "We study the game 2048.", None), ("Second", "Two.", None)]
+
+
+def test_a_meta_line_without_who_split_by_blank_lines_follows_a_one_line_abstract():
+    cards = parse_text_snapshot("Daily Papers\n\nFeb 5\n\nA Paper Title\n\nWe present a method.\n\n"
+                                "\u00b7\n\nFeb 3 4\n\nNext\n\nAbstract.\n", "x.txt").cards
+    assert [(c.title, c.abstract, c.published, c.comments) for c in cards] == [
+        ("A Paper Title", "We present a method.", PartialDate(2, 3), 4), ("Next", "Abstract.", None, None)]
+
+
 def test_a_title_that_only_looks_like_a_date_is_a_title():
     cards = parse_text_snapshot("Daily Papers\n\nDec 16\n\nTitle 2\n\nAbstract\n", "x.txt").cards
     assert [(c.title, c.abstract) for c in cards] == [("Title 2", "Abstract")]

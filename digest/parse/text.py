@@ -142,15 +142,17 @@ def parse_meta(block: Block, source: str, date_line: int | None = None) -> Meta 
     return Meta(organization, authors, published, comments)
 
 
-def meta_at(blocks: list[Block], index: int, source: str) -> tuple[Meta | None, int]:
+def meta_at(blocks: list[Block], index: int, source: str, *, who_first: bool = True) -> tuple[Meta | None, int]:
     """The meta block at ``blocks[index]`` and how many blocks it takes: one, or, where a copy put
-    blank lines between its lines, the one-line blocks of who (if shown), "·" and the date."""
+    blank lines between its lines, the one-line blocks of who (if shown), "·" and the date.
+    Without ``who_first``, a block is not taken for the who of such blocks (where an abstract
+    is due, the abstract of a card whose meta line has no who)."""
     if index >= len(blocks):
         return None, 0
     meta = parse_meta(blocks[index], source)
     if meta is not None:
         return meta, 1
-    for dot in (index, index + 1):  # "·" first (no who), or after the who
+    for dot in (index, index + 1) if who_first else (index,):  # "·" first (no who), or after the who
         group = blocks[index:dot + 2]
         if (len(group) == dot + 2 - index and blocks[dot].lines == ("·",)
                 and all(len(block.lines) == 1 for block in group)):
@@ -160,8 +162,27 @@ def meta_at(blocks: list[Block], index: int, source: str) -> tuple[Meta | None, 
     return None, 0
 
 
-#: A block that is only a number (or "-", zero) before a title: the upvote count, where a copy kept it.
-_UPVOTES_RE = re.compile(r"^(?:\d{1,9}|-)$")
+#: A line that is only a count (or "-", zero) before a title: the upvote count, where a copy kept it.
+_UPVOTES_RE = re.compile(r"^(?:-|\d{1,9}|\d{1,3}(?:,\d{3}){1,2}|\d{1,3}(?:\.\d)?[kK])$")
+
+
+def _upvotes(count: str) -> int:
+    """The number an upvote count shows: ``-`` (none), ``86``, ``1,234``, ``1.2k``."""
+    if count == "-":
+        return 0
+    if count[-1] in "kK":
+        return round(float(count[:-1]) * 1000)
+    return int(count.replace(",", ""))
+
+
+def _count_before_title(blocks: list[Block], index: int, source: str) -> bool:
+    """Whether the card at ``blocks[index]`` starts with an upvote count: its first line is one,
+    and read so, an abstract follows the title (a title that is a number, "2048", is then no count)."""
+    if not _UPVOTES_RE.match(blocks[index].lines[0]):
+        return False
+    abstract = index + (1 if len(blocks[index].lines) > 1 else 2)
+    return (abstract < len(blocks) and meta_at(blocks, abstract, source, who_first=False)[0] is None
+            and not is_meta_part(blocks[abstract].text))
 _DATE_AND_COUNT_RE = re.compile(rf"^{_DATE}(?:\s+\d{{1,9}})?$")
 
 
@@ -192,21 +213,23 @@ def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
 
     cards: list[Card] = []
     seen: set[str] = set()
+    # A dump shows upvote counts before every title, or before none: its first card tells.
+    counted = start < len(blocks) and _count_before_title(blocks, start, source)
     index = start
     while index < len(blocks):
         upvotes = None
-        if _UPVOTES_RE.match(blocks[index].lines[0]) and index + 2 < len(blocks):
+        if counted and _count_before_title(blocks, index, source):
             count = blocks[index].lines[0]
             if len(blocks[index].lines) > 1:  # the count, then the title
                 blocks[index] = Block(blocks[index].line + 1, blocks[index].lines[1:])
             else:
                 index += 1
-            upvotes = 0 if count == "-" else int(count)
+            upvotes = _upvotes(count)
         title_block = blocks[index]
         if meta_at(blocks, index, source)[0] is not None:
             raise SnapshotError("meta line (who · date) without a title and abstract before it",
                                 source, title_block.line)
-        if index + 1 >= len(blocks) or meta_at(blocks, index + 1, source)[0] is not None:
+        if index + 1 >= len(blocks) or meta_at(blocks, index + 1, source, who_first=False)[0] is not None:
             raise SnapshotError(f"card '{_short(title_block.text)}' has a title but no abstract",
                                 source, title_block.line)
         abstract_block = blocks[index + 1]
