@@ -290,8 +290,22 @@ MAX_HEADER_URL = 900
 
 
 def header_url(url: str) -> str:
-    """A URL as a mail header carries it: ASCII, other characters percent-encoded as UTF-8."""
-    return url if url.isascii() else quote(url, safe="".join(map(chr, range(33, 127))))
+    """A URL as a mail header carries it: ASCII, its host (or a mailto: address's domain) in the
+    xn-- form, other characters percent-encoded as UTF-8."""
+    if url.isascii():
+        return url
+    parts = urlsplit(url)
+    try:
+        if parts.scheme.lower() == "mailto":
+            local, at, domain = parts.path.rpartition("@")
+            parts = parts._replace(path=f"{local}{at}{ascii_host(domain)}")
+        else:
+            userinfo, at, place = parts.netloc.rpartition("@")
+            host, colon, port = place.partition(":")
+            parts = parts._replace(netloc=f"{userinfo}{at}{ascii_host(host)}{colon}{port}")
+    except ValueError:
+        pass  # a host IDNA cannot write: percent-encoded with the rest
+    return quote(urlunsplit(parts), safe="".join(map(chr, range(33, 127))))
 
 
 def ascii_host(host: str) -> str:

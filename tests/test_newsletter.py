@@ -74,6 +74,8 @@ def test_headers_come_from_the_configuration_and_the_list_day(built_site):
 @pytest.mark.parametrize("url, header", [
     ("https://news.example.org/unsubscribe?list=trending-papers&token=" + "3f2a9c1e" * 10,) * 2,
     ("https://news.example.org/désabonner?t=1", "https://news.example.org/d%C3%A9sabonner?t=1"),
+    ("https://bücher.example:8443/ab?u=ü", "https://xn--bcher-kva.example:8443/ab?u=%C3%BC"),
+    ("mailto:stop@bücher.example?subject=stop", "mailto:stop@xn--bcher-kva.example?subject=stop"),
 ])
 def test_the_unsubscribe_header_is_the_url_in_angle_brackets_whatever_its_length(content_copy, tmp_path, url, header):
     """As RFC 2369 clients look for it: a long URL was written as encoded words, which they do not read."""
