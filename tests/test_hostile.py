@@ -232,6 +232,9 @@ BAD_SNAPSHOTS = {
     "a title of zero-width characters": ("2026-01-21.json", json.dumps([{"paper": {
         "id": "2601.00005", "title": "\u200b\u200d\u2066 \u200f", "summary": "An abstract."}}]).encode(),
         ":1: card 1 has a title of invisible characters only"),
+    "a title of Hangul fillers and blank Braille": ("2026-01-21.json", json.dumps([{"paper": {
+        "id": "2601.00005", "title": "\u3164\u2800\u115f \u1160", "summary": "An abstract."}}]).encode(),
+        ":1: card 1 has a title of invisible characters only"),
     "millions of tiny cards": ("2026-01-21.txt", b"Jan 21\n\n" + b"a\n\nb\n\n" * 1_500_000,
                                ":1: not a day's list: more than 20,000 blocks of text"),
     "a title of a megabyte": ("2026-01-21.json", json.dumps([{"paper": {"id": "2601.00004", "title": "T" * 1_000_000}}])

@@ -523,11 +523,12 @@ def test_decode_refuses_nul_bytes():
     assert "NUL" in info.value.message or "binary" in info.value.message
 
 
-@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"])
 def test_utf16_with_its_byte_order_mark_is_read_like_utf8(parsed, encoding):
-    """As Windows editors save "Unicode" text; the BOM says which byte order."""
+    """As Windows editors save "Unicode" text; the BOM says which byte order (UTF-32 too)."""
     text = seed_text("2025-12-16.txt").replace("\n", "\r\n")
-    bom = {"utf-16": b"", "utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE}[encoding]
+    bom = {"utf-16": b"", "utf-16-le": codecs.BOM_UTF16_LE, "utf-16-be": codecs.BOM_UTF16_BE, "utf-32": b"",
+           "utf-32-le": codecs.BOM_UTF32_LE, "utf-32-be": codecs.BOM_UTF32_BE}[encoding]
     data = bom + text.encode(encoding)
     assert parse_text_snapshot(decode_snapshot(data, "x.txt"), "2025-12-16.txt").cards == \
         parsed["2025-12-16.txt"].cards

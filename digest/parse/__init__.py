@@ -67,18 +67,21 @@ _BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
 
 
 def decode_snapshot(data: bytes, source: str) -> str:
-    """The text of a snapshot file, which must be UTF-8, or UTF-16 with its byte order mark (as
-    Windows editors save "Unicode" text); binary data and huge files are refused."""
+    """The text of a snapshot file, which must be UTF-8, or UTF-16 or UTF-32 with its byte order
+    mark (as Windows editors save "Unicode" text); binary data and huge files are refused."""
     if len(data) > MAX_SNAPSHOT_BYTES:
         raise SnapshotError(f"not a Daily Papers snapshot: more than {MAX_SNAPSHOT_BYTES // 1048576} MB, far larger "
                             f"than a day's page", source)
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError as error:
-            line = data[:error.start].decode("utf-16", "replace").count("\n") + 1
-            raise SnapshotError("not UTF-16 text (a broken character after its byte order mark)", source,
-                                line) from None
+    # UTF-32's marks first: its little-endian one starts with UTF-16's.
+    for mark, encoding in ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
+                           (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(mark):
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError as error:
+                line = data[:error.start].decode(encoding, "replace").count("\n") + 1
+                raise SnapshotError(f"not {encoding.upper()} text (a broken character after its byte order mark)",
+                                    source, line) from None
     if b"\x00" in data[:65536]:
         raise SnapshotError("not a Daily Papers snapshot: binary data (NUL bytes)", source)
     try:
@@ -167,6 +170,9 @@ def _fit_value(value):
     return value
 
 
+#: Printable characters that show nothing: Hangul fillers, the blank Braille pattern, the Mongolian vowel separator.
+_BLANK = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e")
+
 _TEXT_FIELDS = tuple(field.name for field in fields(Card) if field.name not in ("rank", "line"))
 
 
@@ -201,7 +207,8 @@ def _fit_card(card: Card, source: str) -> Card:
         what, length, limit = too_long
         raise SnapshotError(f"card {card.rank} has {what} of {length:,} characters (digest takes up to {limit:,})",
                             source, card.line or None)
-    if not card.title.isprintable() and not any(c.isprintable() and not c.isspace() for c in card.title):
+    if not (card.title.isascii() and card.title.isprintable()) and not any(
+            c.isprintable() and not c.isspace() and c not in _BLANK for c in card.title):
         # Zero-width spaces, direction marks, control characters: a link no reader could see.
         raise SnapshotError(f"card {card.rank} has a title of invisible characters only", source, card.line or None)
     changed = {}
