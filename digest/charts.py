@@ -27,6 +27,22 @@ def _x(index: int, count: int) -> float:
     return LEFT + index * (WIDTH - LEFT - RIGHT) / (count - 1)
 
 
+#: Room a printed rank needs, in the chart's units (its text is larger on narrow screens).
+LABEL_GAP = 40
+
+
+def _date_labels(count: int) -> set[int]:
+    """Which of ``count`` days get a date under the chart: about eight, evenly spaced, the first
+    and the last (which takes the place of the one before it when they would be too close)."""
+    every = max(1, count // 8)
+    indexes = list(range(0, count, every))
+    if indexes[-1] != count - 1:
+        if count - 1 - indexes[-1] < every / 2 and len(indexes) > 1:
+            indexes.pop()
+        indexes.append(count - 1)
+    return set(indexes)
+
+
 def rank_chart(appearances: Sequence[Appearance], days: Sequence[dt.date], chart_id: str) -> Markup:
     """A line chart of rank (1 at the top) over the list days from first to last appearance.
 
@@ -58,14 +74,22 @@ def rank_chart(appearances: Sequence[Appearance], days: Sequence[dt.date], chart
             run = []
     if len(run) > 1:
         parts.append(f'<polyline class="line" points="{" ".join(run)}"/>')
-    label_every = max(1, len(span) // 8)
+    dated = _date_labels(len(span))
+    labelled_x = -LABEL_GAP
     for index, day in enumerate(span):
         x = _x(index, len(span))
         if day in rank_on:
             rank = rank_on[day]
-            parts.append(f'<circle class="dot" cx="{x:.1f}" cy="{y(rank):.1f}" r="4"/>'
-                         f'<text class="value" x="{x:.1f}" y="{y(rank) - 8:.1f}" text-anchor="middle">#{rank}</text>')
-        if index % label_every == 0 or index == len(span) - 1:
+            parts.append(f'<circle class="dot" cx="{x:.1f}" cy="{y(rank):.1f}" r="4"/>')
+            # A rank is printed where there is room for it: a run of days is described in full
+            # by the chart's text and the table of appearances.
+            if x - labelled_x >= LABEL_GAP:
+                labelled_x = x
+                # At the left edge, clear of the axis labels.
+                anchor, at = ("start", x - 4) if x - LEFT < LABEL_GAP / 2 else ("middle", x)
+                parts.append(f'<text class="value" x="{at:.1f}" y="{y(rank) - 8:.1f}" '
+                             f'text-anchor="{anchor}">#{rank}</text>')
+        if index in dated:
             parts.append(f'<text class="axis" x="{x:.1f}" y="{HEIGHT - 10}" text-anchor="middle">'
                          f'{short_date(day)[:-5]}</text>')
     description = "; ".join(f"#{a.rank} on {short_date(a.date)}" for a in appearances)

@@ -139,6 +139,26 @@ def test_rank_chart_breaks_the_line_on_days_the_paper_was_absent(built_site):
     assert labels == ["#12", "#2"]
 
 
+def test_rank_chart_labels_never_overlap_however_many_days():
+    """A paper #1 for 45 days running printed "#1#1#1…" across the chart; the last two dates ran together."""
+    import datetime as dt
+
+    from digest.charts import LABEL_GAP, rank_chart
+    from digest.models import Appearance
+    from digest.text import short_date
+
+    for count in (2, 9, 17, 45, 200):
+        days = [dt.date(2026, 1, 1) + dt.timedelta(days=n) for n in range(count)]
+        chart = BeautifulSoup(str(rank_chart([Appearance(d, 1 + n % 13, None, None, "x.txt")
+                                              for n, d in enumerate(days)], days, "c")), "html.parser")
+        values = [float(t["x"]) for t in chart.find_all("text", class_="value")]
+        assert values and all(b - a >= LABEL_GAP - 4 for a, b in zip(values, values[1:])), count
+        assert len(chart.find_all("circle")) == count  # every day still has its marker
+        dates = [t for t in chart.find_all("text", class_="axis") if not t.get_text().startswith("#")]
+        assert all(float(b["x"]) - float(a["x"]) >= 40 for a, b in zip(dates, dates[1:])), count
+        assert dates[-1].get_text() == short_date(days[-1])[:-5]  # the last day is always dated
+
+
 def test_topics_index_has_a_trend_line_per_topic_with_its_numbers_in_words(built_site):
     soup = BeautifulSoup((built_site / "topics" / "index.html").read_text(), "html.parser")
     items = soup.select(".topic-list > li")
@@ -162,3 +182,19 @@ def test_open_graph_locale_is_language_and_territory_or_none(language, locale):
     from digest.render import og_locale
 
     assert og_locale(language) == locale
+
+
+def test_a_paper_page_gives_an_author_count_as_a_count(built_site):
+    """A bare "3" under "Authors" reads like a name."""
+    page = BeautifulSoup((built_site / "papers" / "analyzing-modern-nvidia-gpu-cores" / "index.html").read_text(),
+                         "html.parser")
+    facts = dict(zip((dt.get_text() for dt in page.select("dl.facts dt")),
+                     (dd.get_text() for dd in page.select("dl.facts dd"))))
+    assert facts["Authors"] == "4 authors"
+
+
+def test_every_landmark_of_a_page_has_a_name_of_its_own(built_site):
+    for page in [built_site / "index.html", *sorted(built_site.glob("dates/*/index.html"))]:
+        soup = BeautifulSoup(page.read_text(), "html.parser")
+        names = [nav.get("aria-label") for nav in soup.find_all("nav")]
+        assert len(names) == len(set(names)), (page, names)
