@@ -246,3 +246,48 @@ def test_search_works_with_a_query_in_the_address(browser, server):
         page.screenshot(path=str(ARTIFACTS / "search-1280.png"), full_page=True)
     finally:
         context.close()
+
+
+_CONTRAST_JS = """([fg, bg]) => {
+  const rgb = s => s.match(/[\\d.]+/g).slice(0, 3).map(Number);
+  const lum = c => { const [r, g, b] = c.map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+                     return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const [a, b] = [lum(rgb(fg)), lum(rgb(bg))];
+  return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_printed_badges_are_dark_on_white_whatever_the_screens_mode(browser, server, paths, scheme):
+    """Paper is white: a screen in dark mode printed its pale badge colours on it."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
+    try:
+        page = context.new_page()
+        page.goto(server + paths["date"], wait_until="load")
+        page.emulate_media(media="print", color_scheme=scheme)
+        colours = page.evaluate("[...document.querySelectorAll('.badge, .rank, .who, a')].slice(0, 60)"
+                                ".map(e => getComputedStyle(e).color)")
+        assert colours
+        for colour in colours:
+            assert page.evaluate(_CONTRAST_JS, [colour, "rgb(255, 255, 255)"]) >= 4.5, colour
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_the_search_box_stands_out_from_the_page(browser, server, scheme):
+    """Its edge and its placeholder, the only sign of what it is for, at 3:1 against the page."""
+    context = browser.new_context(viewport={"width": 390, "height": 900}, color_scheme=scheme)
+    try:
+        page = context.new_page()
+        page.goto(server + "search/", wait_until="load")
+        box = page.locator("#search input")
+        box.wait_for(timeout=15000)
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        border = box.evaluate("e => getComputedStyle(e).borderTopColor")
+        placeholder = box.evaluate("e => getComputedStyle(e, '::placeholder').color")
+        assert page.evaluate(_CONTRAST_JS, [border, background]) >= 3, border
+        assert page.evaluate(_CONTRAST_JS, [placeholder, background]) >= 3, placeholder
+        assert box.evaluate("e => getComputedStyle(e, '::placeholder').opacity") == "1"
+    finally:
+        context.close()
