@@ -80,8 +80,8 @@ class _Placed:
 def merge_day(snapshots: Sequence[Snapshot], key) -> list[_Placed]:
     """One ranked list from the snapshots of one day: the longest list's order, then papers only the others show."""
     # The longest list counts papers, not cards: a card shown twice is one paper.
-    ordered = sorted(snapshots, key=lambda s: (-len({key(card) for card in s.cards}), FORMAT_PRIORITY.get(s.format, 9),
-                                               s.source))
+    ordered = snapshots if len(snapshots) == 1 else sorted(snapshots, key=lambda s: (
+        -len({key(card) for card in s.cards}), FORMAT_PRIORITY.get(s.format, 9), s.source))
     ranks: dict[str, int] = {}
     cards: dict[str, list[Card]] = defaultdict(list)
     sources: dict[str, str] = {}

@@ -265,7 +265,6 @@ def send_message(message: bytes, recipients: Sequence[str], mail: EmailConfig,
     recipients and not to others, the error names both."""
     user, password = environ.get("DIGEST_SMTP_USER"), environ.get("DIGEST_SMTP_PASSWORD")
     sender = recipients_of([mail.sender])[0]
-    where = f"{mail.smtp_host}:{mail.smtp_port}"
     delivered: list[str] = []
     refused: dict = {}
     try:
@@ -276,14 +275,18 @@ def send_message(message: bytes, recipients: Sequence[str], mail: EmailConfig,
         raise
     if refused:
         who = ", ".join(f"{address} ({code} {_text(reason)})".rstrip() for address, (code, reason) in refused.items())
-        raise DigestError(f"the SMTP server {where} refused {len(refused)} of {len(recipients)} recipients: {who}"
-                          + (f"; the e-mail went to {_addresses(delivered)}" if delivered else ""))
+        raise DigestError(f"the SMTP server {_server(mail)} refused {len(refused)} of {len(recipients)} recipients: "
+                          f"{who}" + (f"; the e-mail went to {_addresses(delivered)}" if delivered else ""))
 
 
 def _addresses(addresses: Sequence[str], most: int = 10) -> str:
     """Addresses for a message: all of a few, else the first ones and how many more."""
     shown = ", ".join(addresses[:most])
     return shown if len(addresses) <= most else f"{shown} and {len(addresses) - most} more"
+
+
+def _server(mail: EmailConfig) -> str:
+    return f"{mail.smtp_host}:{mail.smtp_port}"
 
 
 def _text(reason) -> str:
@@ -295,7 +298,7 @@ def _explained_exchange(message: bytes, recipients: Sequence[str], mail: EmailCo
     """``_exchange`` within ``email.smtp_timeout``; what goes wrong, as a DigestError that says it."""
     import smtplib
 
-    where = f"{mail.smtp_host}:{mail.smtp_port}"
+    where = _server(mail)
     try:
         with time_limit(mail.smtp_timeout):
             _exchange(message, recipients, mail, sender, user, password, delivered, refused)
@@ -363,7 +366,7 @@ def _exchange(message: bytes, recipients: Sequence[str], mail: EmailConfig, send
                 refused.update(error.recipients)
                 if server.sock is None:
                     address, (code, reason) = list(error.recipients.items())[-1]
-                    raise DigestError(f"the SMTP server {mail.smtp_host}:{mail.smtp_port} closed the connection "
+                    raise DigestError(f"the SMTP server {_server(mail)} closed the connection "
                                       f"({code} {_text(reason)}) at the recipient {address}; the e-mail went to "
                                       f"none of {_addresses(recipients[first:])}") from None
                 continue

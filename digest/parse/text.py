@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from digest.errors import SnapshotError
-from digest.models import MONTHS, Card, Organization, ParsedSnapshot, PartialDate, normalise_title
+from digest.models import MONTHS, Card, Organization, ParsedSnapshot, PartialDate
 
 _MONTH_NUMBERS = {name.lower(): i + 1 for i, name in enumerate(MONTHS)}
 _MONTH_NUMBERS.update(
@@ -239,7 +239,7 @@ def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
                                     f"meta line (who · date) that is not whole", source, block.line)
         meta, taken = meta_at(blocks, index + 2, source)
         index += 2 + taken
-        identity = normalise_title(title_block.text)
+        identity = title_block.text.casefold()  # a card shown twice is the same text twice
         if identity in seen:
             continue  # a page that shows each card twice (the trending page): one paper, listed once
         seen.add(identity)
