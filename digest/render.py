@@ -346,12 +346,17 @@ def site_page_jobs(library: Library, days: Sequence[DayPage], topics: list[Topic
             number = part.number
             if number == 0:
                 path, title = urls.topic_path(topic.slug), topic.title
-                pager = {"archive": False, "newer": None,
+                # Every archive page, newest first, with the days its papers last trended: a long
+                # archive is a list to pick from, not ten "older" pages to walk through.
+                pages = [{"path": urls.topic_archive_path(topic.slug, older.number), "number": older.number,
+                          "first": older.first, "last": older.last}
+                         for older in reversed(topic_slices(topic, site.topic_page_size)[1:])]
+                pager = {"archive": False, "newer": None, "pages": pages,
                          "older": urls.topic_archive_path(topic.slug, part.archive) if part.archive else None}
             else:
                 path = urls.topic_archive_path(topic.slug, number)
                 title = f"{topic.title}: trending {short_date(part.first)} to {short_date(part.last)}"
-                pager = {"archive": True, "number": number, "first": part.first, "last": part.last,
+                pager = {"archive": True, "number": number, "first": part.first, "last": part.last, "pages": [],
                          "newer": urls.topic_path(topic.slug) if part.newest
                          else urls.topic_archive_path(topic.slug, number + 1),
                          "older": urls.topic_archive_path(topic.slug, number - 1) if number > 1 else None}

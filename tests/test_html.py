@@ -12,7 +12,7 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from conftest import REPO
+from conftest import REPO, run_cli
 
 VNU = REPO / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 LOCAL = "http://site.invalid/"  # stands for the site root when resolving relative links
@@ -52,12 +52,12 @@ def target_file(site: Path, url: str) -> Path:
 # --- the Nu HTML checker --------------------------------------------------------------------------
 
 
-def test_every_page_is_valid_html(built_site, pages):
+def assert_valid_html(files: list[Path]) -> None:
+    """The Nu HTML checker finds no error in the files."""
     java = shutil.which("java")
     assert java, "java is not installed: the Nu HTML checker needs it (apt-get install default-jre-headless)"
     assert VNU.is_file(), f"the Nu HTML checker is missing at {VNU} (run npm install)"
-    files = [str(built_site / name) for name in pages]
-    result = subprocess.run([java, "-jar", str(VNU), "--errors-only", "--format", "json", *files],
+    result = subprocess.run([java, "-jar", str(VNU), "--errors-only", "--format", "json", *map(str, files)],
                             capture_output=True, text=True, timeout=300)
     report = json.loads(result.stderr or result.stdout)  # vnu writes its report to stderr
     assert "messages" in report, report
@@ -66,6 +66,22 @@ def test_every_page_is_valid_html(built_site, pages):
     readable = [f"{m.get('url', '')}:{m.get('lastLine', '?')}: {m.get('message')}" for m in errors]
     assert not errors, "\n".join(readable[:50])
     assert result.returncode == 0, result.stderr[:2000]
+
+
+def test_every_page_is_valid_html(built_site, pages):
+    assert_valid_html([built_site / name for name in pages])
+
+
+def test_topic_archive_pages_are_valid_html(tmp_path, content_copy):
+    """The bundled topics fit on one page each: small pages give each an archive, and its index."""
+    site_yaml = content_copy / "site.yaml"
+    site_yaml.write_text(yaml.safe_dump({**yaml.safe_load(site_yaml.read_text()), "topic_page_size": 5}))
+    result = run_cli("build", "--content", content_copy, "--out", tmp_path / "site", "--no-search")
+    assert result.returncode == 0, result.stderr
+    topics = sorted((tmp_path / "site" / "topics").glob("*/index.html"))
+    archive = sorted((tmp_path / "site" / "topics").glob("*/page/*/index.html"))
+    assert len(archive) > len(topics) > 3
+    assert_valid_html([*topics, *archive])
 
 
 # --- links -------------------------------------------------------------------------------------------

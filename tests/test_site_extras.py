@@ -13,7 +13,7 @@ import yaml
 from bs4 import BeautifulSoup
 from lxml import etree
 
-from conftest import CONTENT
+from conftest import CONTENT, run_cli
 
 BASE_URL = yaml.safe_load((CONTENT / "site.yaml").read_text())["base_url"].rstrip("/") + "/"
 
@@ -198,3 +198,20 @@ def test_every_landmark_of_a_page_has_a_name_of_its_own(built_site):
         soup = BeautifulSoup(page.read_text(), "html.parser")
         names = [nav.get("aria-label") for nav in soup.find_all("nav")]
         assert len(names) == len(set(names)), (page, names)
+
+
+def test_a_topics_own_page_lists_every_archive_page(tmp_path, content_copy):
+    """Ten "Older papers" pages, each at the bottom of a long page, were the only way to the oldest."""
+    site_yaml = content_copy / "site.yaml"
+    site_yaml.write_text(yaml.safe_dump({**yaml.safe_load(site_yaml.read_text()), "topic_page_size": 5}))
+    result = run_cli("build", "--content", content_copy, "--out", tmp_path / "site", "--no-search")
+    assert result.returncode == 0, result.stderr
+    topic = tmp_path / "site" / "topics" / "llm-inference"
+    index = BeautifulSoup((topic / "index.html").read_text(), "html.parser").select_one("nav#archive")
+    links = index.select("li a")
+    archive = sorted((int(p.name) for p in (topic / "page").iterdir()), reverse=True)
+    assert len(archive) > 3 and [a.get_text().split(":")[0] for a in links] == [f"Page {n}" for n in archive]
+    for link, number in zip(links, archive):
+        assert link["href"] == f"../../topics/llm-inference/page/{number}/"
+        page = BeautifulSoup((topic / "page" / str(number) / "index.html").read_text(), "html.parser")
+        assert page.find("h1").get_text().endswith(f"Archive page {number}")
