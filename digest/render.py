@@ -335,10 +335,13 @@ def site_page_jobs(library: Library, days: Sequence[DayPage], topics: list[Topic
     add(urls.ARCHIVE, "archive.html", page_context(
         site, urls.ARCHIVE, "Archive", "archive", days=recent))
     day_dates = [brief.date for brief, _ in day_list]
-    trends = {t.slug: sparkline([counts.get(t.slug, 0) for _, counts in day_list], day_dates, f"trend-{t.slug}")
-              for t in library.topics}
+    per_day = {t.slug: [counts.get(t.slug, 0) for _, counts in day_list] for t in library.topics}
+    trends = {slug: sparkline(counts, day_dates, f"trend-{slug}") for slug, counts in per_day.items()}
+    # The line's numbers in words beside it: the latest day's count and the most on any day.
+    figures = {slug: {"latest": counts[-1], "most": max(counts)} for slug, counts in per_day.items() if counts}
     add(urls.TOPICS, "topics.html", page_context(
-        site, urls.TOPICS, "Topics", "topics", topics=[t.summary for t in topics], trends=trends))
+        site, urls.TOPICS, "Topics", "topics", topics=[t.summary for t in topics], trends=trends,
+        trend_figures=figures))
     for topic in topics:
         feeds = [(f"{label} · {topic.title}", kind, urls.topic_feed_path(topic.slug, name))
                  for (label, kind, _), name in zip(SITE_FEEDS, ("rss", "atom", "json"))]

@@ -168,6 +168,9 @@ def test_topics_index_has_a_trend_line_per_topic_with_its_numbers_in_words(built
         title = spark.find("title").get_text()
         counts = [int(n) for n in re.findall(r"(\d+) on \d+ \w+ \d{4}", title)]
         assert len(counts) == 4  # one number per list day
+        # and in words beside the line, for those who cannot hover over it
+        assert item.select_one(".trend .count").get_text() == \
+            f"papers per list day: {counts[-1]} on the latest, {max(counts)} at most"
         # A topic can show no more papers on a day than the day has.
         assert all(0 <= c <= 57 for c in counts)
         slug = urlsplit(item.select_one("h2 a")["href"]).path.strip("/").split("/")[-1]
