@@ -354,6 +354,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
     with ExitStack() as background:
         with progress.stage(f"rendered pages for {len(days)} days, {len(library.papers)} papers, {len(topics)} topics"):
             pages = site_page_jobs(library, days, topics, config.site, day_list, search=search,
+                                   last_seen=lambda topic, index: _last_seen(model, topic, index),
                                    merged_indexes=[b for b in shards if b != f"{BUNDLE}/"],
                                    make_day=make_day, make_paper=make_paper, make_slice=make_slice)
             # Paper pages first: the search index is made from them, in the background, while the rest is made.
@@ -418,6 +419,13 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
                     discard_staged({path: page.staged for path, page in markdown.items() if page.staged})
                     raise
     return Site(loaded, writer.files, dict(sorted(markdown.items())), model, shard_keys)
+
+
+def _last_seen(model: Model, topic: TopicPage, index: int) -> dt.date:
+    """When a topic's paper last trended, from the model's facts: its listing is not made (and
+    the paper not read) for that."""
+    keys = getattr(topic.items, "keys", None)
+    return model.papers[keys[index]].last_seen if keys is not None else topic.items[index].last_seen
 
 
 def _kept_or_made(kept: Callable[..., bool], carry: Changes, model: Model, size: int):

@@ -224,6 +224,12 @@ def slice_ranges(count: int, size: int) -> tuple[tuple[int, int, bool, int, int]
     return tuple(ranges)
 
 
+def archive_bounds(count: int, size: int) -> list[tuple[int, int, int]]:
+    """For each archive page of a topic of ``count`` papers, oldest first: its number and the
+    indexes of its newest and oldest paper."""
+    return [(number, start, stop - 1) for number, _, _, start, stop in slice_ranges(count, size) if number]
+
+
 def topic_slices(page: TopicPage, size: int,
                  wanted: Callable[[int], bool] = lambda number: True) -> list[TopicSlice]:
     """A topic cut into pages of ``size`` papers: its own page with the newest, then its archive

@@ -7,6 +7,7 @@ undefined variable is an error.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from bisect import bisect_left, bisect_right
 from functools import lru_cache, partial
@@ -28,7 +29,7 @@ from digest.config import SiteConfig
 from digest.errors import DigestError
 from digest.output import own_folder
 from digest.models import Library, Paper
-from digest.pages import DayPage, DaySummary, TopicPage, listed_paper, topic_slices
+from digest.pages import DayPage, DaySummary, TopicPage, archive_bounds, listed_paper, topic_slices
 from digest.text import (escape_markdown, excerpt, long_date, plural, short_date, url_runs, weekday_date,
                          wrap_text)
 
@@ -309,11 +310,14 @@ def site_page_jobs(library: Library, days: Sequence[DayPage], topics: list[Topic
                    day_list: Sequence[tuple[DaySummary, dict[str, int]]], *, search: bool = True,
                    merged_indexes: list[str] = (), make_day: Callable[[int], bool] = lambda index: True,
                    make_paper: Callable[[str], bool] = lambda key: True,
-                   make_slice: Callable[[str, int], bool] = lambda slug, number: True) -> list[PageJob]:
+                   make_slice: Callable[[str, int], bool] = lambda slug, number: True,
+                   last_seen: Callable[[TopicPage, int], dt.date] = lambda topic, i: topic.items[i].last_seen,
+                   ) -> list[PageJob]:
     """Pages of the site, not yet rendered; ``search`` adds the search page and its link,
     ``merged_indexes`` are the search bundles the search page merges with the main one.
 
-    ``day_list`` is every day's summary and topic counts (what lists of days show).  The
+    ``day_list`` is every day's summary and topic counts (what lists of days show);
+    ``last_seen(topic, index)`` is when the topic's paper at that index last trended.  The
     ``make_`` functions leave out pages a build keeps from the last one: the page of a day (by
     index), of a paper (by key), or of a topic (by slug and page number).  The home page, the
     archive, the topics page, the search page and the 404 page are always made."""
@@ -350,10 +354,12 @@ def site_page_jobs(library: Library, days: Sequence[DayPage], topics: list[Topic
             if number == 0:
                 path, title = urls.topic_path(topic.slug), topic.title
                 # Every archive page, newest first, with the days its papers last trended: a long
-                # archive is a list to pick from, not ten "older" pages to walk through.
-                pages = [{"path": urls.topic_archive_path(topic.slug, older.number), "number": older.number,
-                          "first": older.first, "last": older.last}
-                         for older in reversed(topic_slices(topic, site.topic_page_size)[1:])]
+                # archive is a list to pick from, not ten "older" pages to walk through.  Its days
+                # come from ``last_seen``, so that papers a build does not touch stay unread.
+                pages = [{"path": urls.topic_archive_path(topic.slug, older), "number": older,
+                          "first": last_seen(topic, oldest), "last": last_seen(topic, newest)}
+                         for older, newest, oldest in reversed(archive_bounds(len(topic.items),
+                                                                              site.topic_page_size))]
                 pager = {"archive": False, "newer": None, "pages": pages,
                          "older": urls.topic_archive_path(topic.slug, part.archive) if part.archive else None}
             else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from pathlib import Path
@@ -141,8 +142,6 @@ def test_rank_chart_breaks_the_line_on_days_the_paper_was_absent(built_site):
 
 def test_rank_chart_labels_never_overlap_however_many_days():
     """A paper #1 for 45 days running printed "#1#1#1…" across the chart; the last two dates ran together."""
-    import datetime as dt
-
     from digest.charts import LABEL_GAP, rank_chart
     from digest.models import Appearance
     from digest.text import short_date
@@ -218,3 +217,7 @@ def test_a_topics_own_page_lists_every_archive_page(tmp_path, content_copy):
         assert link["href"] == f"../../topics/llm-inference/page/{number}/"
         page = BeautifulSoup((topic / "page" / str(number) / "index.html").read_text(), "html.parser")
         assert page.find("h1").get_text().endswith(f"Archive page {number}")
+        # The days the index gives are the ones the page itself gives.
+        days = [dt.datetime.strptime(d, "%d %b %Y").date() for d in link.get_text().split(": ")[1].split(" to ")]
+        shown = re.search(r"between (.+) and (.+), most", page.select_one("p.summary").get_text())
+        assert [dt.datetime.strptime(d, "%d %B %Y").date() for d in shown.groups()] == [days[0], days[-1]]
