@@ -221,3 +221,14 @@ def test_a_list_of_far_more_entries_than_a_day_has_is_refused_before_its_cards_a
     with pytest.raises(SnapshotError, match="not a day's list: more than 20,000 entries"):
         parse_snapshot(text, "2026-01-21.json")
     assert time.perf_counter() - start < 5
+
+
+def test_direction_overrides_are_taken_out_of_snapshot_text():
+    """An override left open turns the text after it around, on the page and beyond the title;
+    a direction mark, which turns nothing around, stays."""
+    text = json.dumps([{"paper": {"id": "2601.00001", "title": "Safe \u202egpj.exe\u202c paper",
+                                  "summary": "An \u2067isolate\u2069 and a mark\u200f.",
+                                  "authors": [{"name": "A\u202dB"}]}}])
+    [card] = parse_snapshot(text, "2026-01-21.json").cards
+    assert (card.title, card.abstract) == ("Safe gpj.exe paper", "An isolate and a mark\u200f.")
+    assert card.author_names == ("AB",)
