@@ -120,7 +120,7 @@ def _object_items(text: str, source: str) -> list[tuple[int, Any]]:
                 return items  # refused by the caller, the rest unread
             position = ends[0]
         else:
-            value, position = decoded(position)
+            _, position = decoded(position)
             if key == "dailyPapers":
                 items = None  # not a list
         position = _skip_space(text, position)

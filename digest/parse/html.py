@@ -38,7 +38,7 @@ BeautifulSoup = NavigableString = Tag = None
 from digest.errors import SnapshotError
 from digest.models import Card, Organization, ParsedSnapshot, PartialDate
 from digest.parse.api import ARXIV_ID_RE, HUB, _web_url, cards_from_items, unversioned
-from digest.parse.text import _DATE, parse_date_text
+from digest.parse.text import _DATE, parse_date_text, shown_count
 
 #: How much of the start of a file ``looks_like_html`` reads.
 _SNIFF = 65536
@@ -54,7 +54,6 @@ _DATE_IN_TEXT_RE = re.compile(rf"(?:^|[·•]\s*){_DATE}(?=\s|$)")
 _AUTHORS_RE = re.compile(r"^[·•*\-\s]*(?P<count>\d{1,6})\s+authors?$", re.IGNORECASE)
 _AUTHORS_IN_TEXT_RE = re.compile(r"(?:^|[·•]\s*)(?P<count>\d{1,6})\s+authors?(?=\s*(?:[·•]|$))", re.IGNORECASE)
 _UPVOTES_RE = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d{1,9}|[-–—])$")
-_NUMBER_RE = re.compile(r"(?P<int>\d[\d,]*)(?:\.(?P<frac>\d+))?\s*(?P<unit>[kKmM])?(?![\w.])")
 _HANDLE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
 _GITHUB_RE = re.compile(r"^https?://(?:www\.)?github\.com/[^/\s?#]+/[^/\s?#]+", re.IGNORECASE)
 _HUB_PREFIX_RE = re.compile(r"^https?://(?:www\.)?huggingface\.co(?=/)", re.IGNORECASE)
@@ -470,13 +469,13 @@ def _card_from_scope(title: _Title, scope: Tag, headings: set[int], holding: set
         if tag.name == "a":
             href = _attr(tag, "href").strip()
             if comments is None and href.endswith("#community"):
-                comments = _number(_clean(tag.get_text()))
+                comments = shown_count(_clean(tag.get_text()))
             elif organization is None and (org := _organization(tag, href)) is not None:
                 organization = org
             elif (url := _web_url(href)) is not None and not _HUB_PREFIX_RE.match(url):
                 label = _clean(tag.get_text())
                 if github is None and _GITHUB_RE.match(url):
-                    github, stars = url, _number(label)
+                    github, stars = url, shown_count(label)
                 elif project_page is None and "project" in label.casefold():
                     project_page = url
             if thumbnail is None and _paper_id(href) == title.arxiv_id:
@@ -580,19 +579,6 @@ def _after_submitted_by(link: Tag) -> bool:
             if len(before.strip()) > 40:  # far more than the words looked for
                 break
     return _clean(before).casefold().rstrip(" :").endswith("submitted by")
-
-
-def _number(text: str) -> int | None:
-    """A count as the page shows it: ``6``, ``1,234``, ``12.6k``; None when there is none."""
-    match = _NUMBER_RE.search(text)
-    if not match or len(match["int"]) > 20:  # no count has that many digits (and int() refuses thousands)
-        return None
-    whole = int(match["int"].replace(",", ""))
-    if not match["unit"]:
-        return whole
-    scale = 1000 if match["unit"] in "kK" else 1_000_000
-    fraction = (match["frac"] or "")[:3]
-    return whole * scale + (int(fraction) * scale // 10 ** len(fraction) if fraction else 0)
 
 
 # --------------------------------------------------------------------------

@@ -166,13 +166,20 @@ def meta_at(blocks: list[Block], index: int, source: str, *, who_first: bool = T
 _UPVOTES_RE = re.compile(r"^(?:-|\d{1,9}|\d{1,3}(?:,\d{3}){1,2}|\d{1,3}(?:\.\d)?[kK])$")
 
 
-def _upvotes(count: str) -> int:
-    """The number an upvote count shows: ``-`` (none), ``86``, ``1,234``, ``1.2k``."""
-    if count == "-":
-        return 0
-    if count[-1] in "kK":
-        return round(float(count[:-1]) * 1000)
-    return int(count.replace(",", ""))
+_NUMBER_RE = re.compile(r"(?P<int>\d[\d,]*)(?:\.(?P<frac>\d+))?\s*(?P<unit>[kKmM])?(?![\w.])")
+
+
+def shown_count(text: str) -> int | None:
+    """A count as the page shows it: ``6``, ``1,234``, ``12.6k``; None when there is none."""
+    match = _NUMBER_RE.search(text)
+    if not match or len(match["int"]) > 20:  # no count has that many digits (and int() refuses thousands)
+        return None
+    whole = int(match["int"].replace(",", ""))
+    if not match["unit"]:
+        return whole
+    scale = 1000 if match["unit"] in "kK" else 1_000_000
+    fraction = (match["frac"] or "")[:3]
+    return whole * scale + (int(fraction) * scale // 10 ** len(fraction) if fraction else 0)
 
 
 def _count_before_title(blocks: list[Block], index: int, source: str) -> bool:
@@ -183,6 +190,8 @@ def _count_before_title(blocks: list[Block], index: int, source: str) -> bool:
     abstract = index + (1 if len(blocks[index].lines) > 1 else 2)
     return (abstract < len(blocks) and meta_at(blocks, abstract, source, who_first=False)[0] is None
             and not is_meta_part(blocks[abstract].text))
+
+
 _DATE_AND_COUNT_RE = re.compile(rf"^{_DATE}(?:\s+\d{{1,9}})?$")
 
 
@@ -191,7 +200,6 @@ def is_meta_part(text: str) -> bool:
     ("·", an author count, a date with its comment count)."""
     date = _DATE_AND_COUNT_RE.match(text)
     return text == "·" or bool(_AUTHORS_RE.match(text)) or bool(date and date["month"].lower() in _MONTH_NUMBERS)
-
 
 
 def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
@@ -224,7 +232,7 @@ def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
                 blocks[index] = Block(blocks[index].line + 1, blocks[index].lines[1:])
             else:
                 index += 1
-            upvotes = _upvotes(count)
+            upvotes = shown_count(count) or 0  # "-": none
         title_block = blocks[index]
         if meta_at(blocks, index, source)[0] is not None:
             raise SnapshotError("meta line (who · date) without a title and abstract before it",
