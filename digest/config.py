@@ -459,8 +459,8 @@ def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
                         or url_problem(unsubscribe)):
         check.fail("email.unsubscribe_url", f"must be an https:// or mailto: link without spaces, quotes or "
                                             f"angle brackets, not {show(unsubscribe)}")
-    elif unsubscribe and len(header_url(unsubscribe)) > MAX_HEADER_URL:
-        check.fail("email.unsubscribe_url", f"is {len(header_url(unsubscribe)):,} characters long as a mail "
+    elif unsubscribe and len(written := header_url(unsubscribe)) > MAX_HEADER_URL:
+        check.fail("email.unsubscribe_url", f"is {len(written):,} characters long as a mail "
                                             f"header writes it; at most {MAX_HEADER_URL} fit on its line")
     one_click = check.flag(raw, "one_click_unsubscribe", "email.", False)
     if one_click and not unsubscribe.startswith("https://"):

@@ -381,12 +381,9 @@ class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # libyaml's emitt
         return True
 
 
-_DUMPER = _Dumper
-
-
 def front_matter(data: dict) -> str:
     """YAML front matter between ``---`` lines; keys in the given order, safe for any text."""
-    return "---\n" + yaml.dump(data, Dumper=_DUMPER, sort_keys=False, allow_unicode=True, width=1000) + "---\n"
+    return "---\n" + yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1000) + "---\n"
 
 
 def _meta_line(item: ListedPaper, *, with_status: bool) -> str:
