@@ -40,6 +40,7 @@ from digest.parse.text import (
     _short,
     clean_lines,
     parse_date_text,
+    shown_count,
     split_blocks,
 )
 
@@ -557,7 +558,7 @@ def upvote_line(doc: _Lines, title: int, floor: int) -> tuple[int, int] | None:
     for index in range(title - 1, floor - 1, -1):
         line = doc.lines[index]
         if _UPVOTES_RE.match(line):
-            return index, 0 if line == "-" else int(line.replace(",", ""))
+            return index, shown_count(line) or 0  # "-": none
         if not doc.is_noise(index):
             return None
     return None
