@@ -33,7 +33,7 @@ from digest.cache import (MODEL, BuildCache, build_lock, cache_dir_for, code_ver
 from digest.inputs import (Checked, _with_bytes, build_date, build_salt, check_page_folders, default_templates_dir,
                            manifest_stamp, markdown_hashes, markdown_page_files, markdown_record, markdown_state,
                            no_snapshots_warning, read_bounded, read_inputs, read_snapshot_bytes, read_snapshots,
-                           repeat_warnings, snapshot_sources)
+                           repeat_warnings, snapshot_sources, unread_files, unread_warning)
 from digest.newsletter import newsletter_paths, render_newsletter
 from digest.output import (REUSE, Placed, SiteWriter, check_output_apart, check_output_folder, commit_staged,
                            discard_staged, pages_lock, stage_text)
@@ -159,11 +159,17 @@ def load(content_dir: Path, *, today: dt.date | None = None, warn: Warn | None =
             warn(message)
 
     config = load_config(content_dir)
+    note_unread_files(content_dir, note)
     snapshots = load_snapshots(content_dir, today or build_date(), note, cache, jobs)
     if not snapshots:
         note(no_snapshots_warning(content_dir / "snapshots"))
     library = build_library(snapshots, config.topics, match_all=topic_matcher(cache, jobs))
     return Loaded(config, library, day_pages(library), topic_pages(library), warnings)
+
+
+def note_unread_files(content_dir: Path, note: Warn) -> None:
+    for path in unread_files(content_dir / "snapshots"):
+        note(unread_warning(path))
 
 
 def model_salt(content_dir: Path) -> str:
@@ -192,6 +198,7 @@ def load_model(content_dir: Path, *, today: dt.date | None = None, warn: Warn | 
 
     today = today or build_date()
     config = load_config(content_dir)
+    note_unread_files(content_dir, note)
     if snapshots is None:
         files = read_snapshots(content_dir)
         snapshots = files, snapshot_sources(files)

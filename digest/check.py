@@ -8,7 +8,7 @@ from pathlib import Path
 
 from digest.build import PER_SNAPSHOT, cyclic_gc_paused, gather, read_snapshot_file
 from digest.inputs import (NOT_A_PAGE, markdown_page_obstacles, page_folder_problems,
-                           no_snapshots_warning, snapshot_entries)
+                           no_snapshots_warning, snapshot_entries, unread_files, unread_warning)
 from digest.config import load_config
 from digest.dates import resolve_snapshot_dates
 from digest.errors import ConfigErrors, DigestError, SnapshotError
@@ -58,6 +58,7 @@ def check_content(content_dir: Path, *, today: dt.date, templates_dir: Path | No
     try:
         files, problems = snapshot_entries(content_dir / "snapshots")
         report.errors.extend(str(problem) for problem in problems)
+        report.warnings.extend(unread_warning(path) for path in unread_files(content_dir / "snapshots"))
     except DigestError as error:
         report.errors.append(str(error))
         files = []

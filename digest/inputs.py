@@ -73,6 +73,25 @@ def no_snapshots_warning(folder: Path) -> str:
     return f"{folder}: no snapshots yet, so the site lists no days; add one with: digest add FILE"
 
 
+def unread_files(folder: Path) -> list[Path]:
+    """The files of a snapshots folder that are not read as snapshots: not hidden, and not named
+    like one (a page saved as .mhtml or .pdf, a backup ending in ~).  Each is a warning: a day
+    saved in a form digest does not read would otherwise be missing without a word."""
+    if not folder.is_dir():
+        return []
+    return [path for path in sorted(folder.iterdir())
+            if not path.name.startswith(".") and path.suffix.lower() not in SNAPSHOT_SUFFIXES]
+
+
+def unread_warning(path: Path) -> str:
+    """What a build or check says of one of ``unread_files``."""
+    shown = path if path.name.isprintable() else ascii(str(path))
+    if path.is_dir():
+        return f"{shown}: a folder, not read: digest reads the snapshot files of the snapshots folder itself"
+    return (f"{shown}: not read: snapshots are .txt, .md, .html, .htm or .json files; rename it, "
+            f"or move it out of the snapshots folder")
+
+
 def snapshot_entries(folder: Path) -> tuple[list[Path], list[DigestError]]:
     """The snapshot files of a content folder, in name order, and what is wrong with the entries
     named like snapshots that cannot be read as one: a name that is not printable, or a folder,
@@ -149,6 +168,8 @@ def fingerprint(content_dir: Path, salt: str, today: dt.date,
         sources = snapshot_sources(read_snapshots(content_dir)) if folder.is_dir() else []
     for source, sha in sources:
         digest.update(Path(source).name.encode() + b"\0" + bytes.fromhex(sha))
+    for path in unread_files(content_dir / "snapshots"):  # a warning each: a new one is a change
+        digest.update(b"unread\0" + os.fsencode(path.name) + b"\0")
     return digest.hexdigest()
 
 

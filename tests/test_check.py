@@ -125,3 +125,35 @@ def test_every_bad_snapshot_of_many_is_listed_in_order(tmp_path):
     assert result.returncode == 1 and "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("digest: error: ")]
     assert errors == [f"digest: error: {path}: not a Daily Papers snapshot: binary data (NUL bytes)" for path in bad]
+
+
+def test_files_of_the_snapshots_folder_that_are_not_read_are_named(content_copy, tmp_path):
+    """A day saved as .mhtml, a backup or a folder of snapshots is not read: each is a warning
+    (in check, in a build, again in a build that changes nothing), and gone once it is."""
+    snapshots = content_copy / "snapshots"
+    (snapshots / "2026-01-20.mhtml").write_text("MIME-Version: 1.0\n")
+    (snapshots / "2026-01-19.txt~").write_text("old")
+    (snapshots / "older").mkdir()
+    (snapshots / ".DS_Store").write_bytes(b"\0")  # hidden: not a warning
+    warnings = [f"digest: warning: {snapshots / '2026-01-19.txt~'}: not read: snapshots are .txt, .md, .html, "
+                ".htm or .json files; rename it, or move it out of the snapshots folder",
+                f"digest: warning: {snapshots / '2026-01-20.mhtml'}: not read: snapshots are .txt, .md, .html, "
+                ".htm or .json files; rename it, or move it out of the snapshots folder",
+                f"digest: warning: {snapshots / 'older'}: a folder, not read: digest reads the snapshot files of "
+                "the snapshots folder itself"]
+
+    def warned(result):
+        return [line for line in result.stderr.splitlines() if line.startswith("digest: warning: ")]
+
+    result = run_cli("check", "--content", content_copy)
+    assert result.returncode == 0 and warned(result) == warnings, result.stderr
+    assert "0 errors, 3 warnings" in result.stdout
+    site = tmp_path / "site"
+    for _ in range(2):  # the second build changes nothing, and says so again
+        result = run_cli("build", "--content", content_copy, "--out", site, "--no-search")
+        assert result.returncode == 0 and warned(result) == warnings, result.stderr
+    result = run_cli("build", "--content", content_copy, "--out", site, "--no-search", "--strict")
+    assert result.returncode == 1 and "--strict: 3 warnings" in result.stderr
+    (snapshots / "2026-01-20.mhtml").unlink()
+    result = run_cli("build", "--content", content_copy, "--out", site, "--no-search")
+    assert result.returncode == 0 and warned(result) == [warnings[0], warnings[2]], result.stderr
