@@ -79,8 +79,13 @@ def unread_files(folder: Path) -> list[Path]:
     saved in a form digest does not read would otherwise be missing without a word."""
     if not folder.is_dir():
         return []
-    return [path for path in sorted(folder.iterdir())
-            if not path.name.startswith(".") and path.suffix.lower() not in SNAPSHOT_SUFFIXES]
+    entries = sorted(folder.iterdir())
+    # A page saved "complete" keeps its images in a folder beside it ("2026-01-19_files", or
+    # "2026-01-19-Dateien" in some languages), which is part of that snapshot, not a stray.
+    pages = [path.stem for path in entries if path.suffix.lower() in (".html", ".htm")]
+    return [path for path in entries
+            if not path.name.startswith(".") and path.suffix.lower() not in SNAPSHOT_SUFFIXES
+            and not (path.is_dir() and any(path.name.startswith(stem) for stem in pages))]
 
 
 def unread_warning(path: Path) -> str:

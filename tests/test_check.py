@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 
-from conftest import CONTENT, ORIGINAL_NAMES, run_cli, synthetic_corpus, tree
+from conftest import CONTENT, FIXTURES, ORIGINAL_NAMES, run_cli, synthetic_corpus, tree
 
 
 def listing(folder):
@@ -135,6 +135,8 @@ def test_files_of_the_snapshots_folder_that_are_not_read_are_named(content_copy,
     (snapshots / "2026-01-19.txt~").write_text("old")
     (snapshots / "older").mkdir()
     (snapshots / ".DS_Store").write_bytes(b"\0")  # hidden: not a warning
+    shutil.copy(FIXTURES / "html" / "2025-12-16-hydration.html", snapshots / "2025-12-16.html")
+    (snapshots / "2025-12-16_files").mkdir()  # saved with the page ("Webpage, complete"): not a warning
     warnings = [f"digest: warning: {snapshots / '2026-01-19.txt~'}: not read: snapshots are .txt, .md, .html, "
                 ".htm or .json files; rename it, or move it out of the snapshots folder",
                 f"digest: warning: {snapshots / '2026-01-20.mhtml'}: not read: snapshots are .txt, .md, .html, "
