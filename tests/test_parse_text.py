@@ -355,6 +355,43 @@ def test_upvote_counts_before_titles_are_read_as_upvotes(parsed, name):
     assert [c.upvotes for c in cards] == [counts[c.title] for c in original]
 
 
+#: The page around the list as a "select all" copy brings it along.
+PAGE_AROUND_THE_LIST = {
+    "pager": ("Previous day\nNext day\n\n", ""),
+    "footer": ("", "\n\nPrevious day\nNext day\n\nSystem theme\n\nCompany\nTOS\nPrivacy\nAbout\nJobs\n\n"
+                   "Website\nModels\nDatasets\nSpaces\nPricing\nDocs\n"),
+    "footer-one-line": ("", "\n\nPrevious day Next day\n\nSystem theme\n\nCompany TOS Privacy About Jobs\n"),
+    "odd-footer": ("", "\n\nSystem theme\n\n© 2026 Hugging Face\n"),
+}
+
+
+@pytest.mark.parametrize("name", SEEDS)
+@pytest.mark.parametrize("around", sorted(PAGE_AROUND_THE_LIST))
+def test_the_page_around_the_list_is_no_card(parsed, name, around):
+    before, after = PAGE_AROUND_THE_LIST[around]
+    text = seed_text(name)
+    list_day = parsed[name].list_day_line
+    lines = text.split("\n")
+    text = "\n".join(lines[:list_day]) + "\n\n" + before + "\n".join(lines[list_day:]).rstrip("\n") + after
+    assert without_lines(parse_text_snapshot(text, name).cards) == without_lines(parsed[name].cards)
+
+
+@pytest.mark.parametrize("name", SEEDS)
+def test_the_submitter_of_each_card_is_no_title_abstract_or_organization(parsed, name):
+    original = parsed[name].cards
+    text = seed_text(name)
+    for number, card in enumerate(original):
+        # Before the title, after it, on a line of its own or with the user on the next line.
+        submitter = ("Submitted by\nakhaliq", "Submitted by akhaliq", "Submitted by\n\nakhaliq")[number % 3]
+        text = text.replace(f"\n{card.title}\n", f"\n{submitter}\n\n{card.title}\n" if number % 2 else
+                            f"\n{card.title}\n\n{submitter}\n", 1)
+    assert text.count("Submitted by") == len(original)
+    cards = parse_text_snapshot(text, name).cards
+    assert without_lines(cards) == without_lines(original)
+    lines = text.split("\n")
+    assert all(lines[card.line - 1] == card.title for card in cards)
+
+
 def test_line_numbers_point_at_titles_in_seed(parsed):
     for name, snapshot in parsed.items():
         lines = seed_text(name).split("\n")

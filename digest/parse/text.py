@@ -202,6 +202,47 @@ def is_meta_part(text: str) -> bool:
     return text == "·" or bool(_AUTHORS_RE.match(text)) or bool(date and date["month"].lower() in _MONTH_NUMBERS)
 
 
+#: What a "select all" copy brings along of the page around the list: the day pager, the theme
+#: switch, the footer's links.  A block of these lines only is no card, before the first card
+#: or after the last.
+_PAGE_PHRASES = ("previous day", "next day", "previous", "next", "load more", "show more", "see all", "view all",
+                 "system theme", "light theme", "dark theme", "company", "tos", "terms of service", "privacy",
+                 "about", "jobs", "careers", "website", "models", "datasets", "spaces", "pricing", "docs",
+                 "enterprise", "blog", "learn", "forum", "status", "changelog", "community", "posts",
+                 "hugging face")
+_PAGE_LINE_RE = re.compile(rf"^(?:{'|'.join(_PAGE_PHRASES)})(?:\s+(?:{'|'.join(_PAGE_PHRASES)}))*$|^©.*$",
+                           re.IGNORECASE)
+
+
+def _is_page_furniture(block: Block) -> bool:
+    return all(_PAGE_LINE_RE.match(line) for line in block.lines)
+
+
+_SUBMITTED_BY_RE = re.compile(r"^submitted by(?::?\s+(?P<user>\S+))?$", re.IGNORECASE)
+
+
+def _without_submitters(blocks: list[Block]) -> list[Block]:
+    """The blocks without the "Submitted by <user>" of each card (its own line or block, the user
+    on the same line or the next one), which is neither a title, an abstract nor an organization."""
+    kept: list[Block] = []
+    user_due = False  # a bare "Submitted by" ended the last block: its user may start this one
+    for block in blocks:
+        lines: list[str] = []
+        first = block.line  # the line of the first line kept
+        for offset, line in enumerate(block.lines):
+            due, user_due = user_due, False
+            found = _SUBMITTED_BY_RE.match(line)
+            if found or (due and not lines and _HANDLE_RE.match(line)):
+                user_due = bool(found) and found["user"] is None
+                if not lines:
+                    first = block.line + offset + 1
+                continue
+            lines.append(line)
+        if lines:
+            kept.append(block if len(lines) == len(block.lines) else Block(first, tuple(lines)))
+    return kept
+
+
 def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
     """Read a text dump into a ParsedSnapshot; raise SnapshotError naming the line at fault."""
     blocks = split_blocks(clean_lines(text))
@@ -219,6 +260,11 @@ def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
             "not a Daily Papers snapshot: no list of papers found (no list day such as 'Dec 16')", source, 1
         )
 
+    blocks = blocks[:start] + _without_submitters(blocks[start:])
+    while start < len(blocks) and _is_page_furniture(blocks[start]):
+        start += 1
+    while len(blocks) > start and _is_page_furniture(blocks[-1]):
+        blocks.pop()
     cards: list[Card] = []
     seen: set[str] = set()
     # A dump shows upvote counts before every title, or before none: its first card tells.
