@@ -500,3 +500,26 @@ def test_blank_lines_of_crlf_or_spaces_end_paragraphs_and_link_syntax_is_not_tex
     first, second = parse_snapshot(text, "2026-01-20.md").cards
     assert first.abstract == " ".join(f"word {i}" for i in range(300)) and first.published == PartialDate(1, 15)
     assert len(second.abstract) == 13 * 1500 - 1 and second.published == PartialDate(1, 16)
+
+
+@pytest.mark.parametrize("shown, upvotes", [("1.2k", 1200), ("12k", 12000), ("1,234,567", 1234567), ("-", 0)])
+def test_upvote_counts_as_the_page_shortens_them(shown, upvotes):
+    assert parse_crawler_dump(f"Jun 17\n\n{shown}\n" + card("A"), "x.md").cards[0].upvotes == upvotes
+
+
+SUBMITTERS = {
+    "after the title": ("", "Submitted by [akhaliq](https://huggingface.co/akhaliq)\n\n"),
+    "after the title, the user below": ("", "Submitted by\n![](https://x/avatar.png)\n[akhaliq](/akhaliq)\n\n"),
+    "before the title": ("Submitted by [akhaliq](https://huggingface.co/akhaliq)\n", ""),
+    "before the title, the user below": ("Submitted by\n\n[akhaliq](/akhaliq)\n\n", ""),
+}
+
+
+@pytest.mark.parametrize("where", sorted(SUBMITTERS))
+def test_the_submitter_of_a_card_is_neither_its_abstract_nor_its_organization(where):
+    before, after = SUBMITTERS[where]
+    text = (f"Jun 17\n\n86\n{before}### [Kimi K2](/papers/2507.20534)\n\n{after}The abstract.\n\n"
+            "[Moonshot AI](/moonshotai)\n·\nJul 28 [ 3](https://huggingface.co/papers/2507.20534#community)\n")
+    [c] = parse_crawler_dump(text, "x.md").cards
+    assert (c.title, c.abstract, c.upvotes, c.organization, c.comments) == (
+        "Kimi K2", "The abstract.", 86, Organization("moonshotai", "Moonshot AI"), 3)

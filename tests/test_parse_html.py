@@ -754,3 +754,9 @@ def test_titles_and_links_deep_in_nested_elements_are_read_in_proportion():
     cards = parse_snapshot(page, "2026-01-21.html").cards
     assert [card.title for card in cards] == [f"Title {i}" for i in range(1, 22)]
     assert [card.abstract for card in cards] == [ABSTRACT] * 20 + [""]
+
+
+@pytest.mark.parametrize("shown, upvotes", [("1.2k", 1200), ("12k", 12000), ("1,234,567", 1234567), ("–", 0)])
+def test_upvote_counts_as_the_page_shortens_them(shown, upvotes):
+    [card] = parse_html_snapshot(page(article("2210.02414", "GLM-130B", upvotes=shown)), "x.html").cards
+    assert card.upvotes == upvotes

@@ -36,6 +36,8 @@ from digest.parse.text import (
     _DATE,
     _HANDLE_RE,
     _LIST_DAY_RE,
+    SUBMITTED_BY_RE,
+    UPVOTE_COUNT_RE,
     Block,
     _short,
     clean_lines,
@@ -312,7 +314,6 @@ _HUB_PAGE_RE = re.compile(r"^(?:https?://(?:www\.)?(?:huggingface\.co|hf\.co))?/
                           re.IGNORECASE)
 _NOT_ORGS = frozenset("papers models datasets spaces docs blog posts pricing login join enterprise "
                       "learn collections settings organizations tasks api chat search".split())
-_UPVOTES_RE = re.compile(r"^(?:-|\d{1,9}|\d{1,3}(?:,\d{3}){1,2})$")
 _NOISE_RE = re.compile(r"^[\s\-=*_#>+|•~]*$")
 _DATE_LINE_RE = re.compile(rf"^{_DATE}(?:\s+(?P<comments>\d{{1,9}}))?$")
 _INLINE_META_RE = re.compile(rf"^(?P<who>.*?)\s*·\s*{_DATE}(?:\s+(?P<comments>\d{{1,9}}))?$")
@@ -552,14 +553,27 @@ class _Lines:
         """Blank, or only images, empty links, bullets and rules (thumbnails, avatars, separators)."""
         return _NOISE_RE.match(self.visible(index)) is not None
 
+    def is_submitter(self, index: int) -> bool:
+        """A card's "Submitted by <user>", or its user on the line after a bare "Submitted by":
+        neither the abstract nor the organization."""
+        if SUBMITTED_BY_RE.match(self.visible(index)):
+            return True
+        if not _HANDLE_RE.match(self.visible(index)):
+            return False
+        before = index - 1
+        while before >= 0 and self.is_noise(before):
+            before -= 1
+        found = SUBMITTED_BY_RE.match(self.visible(before)) if before >= 0 else None
+        return found is not None and found["user"] is None
+
 
 def upvote_line(doc: _Lines, title: int, floor: int) -> tuple[int, int] | None:
     """(index, upvotes) of the count shown before a title, skipping thumbnails and blank lines."""
     for index in range(title - 1, floor - 1, -1):
         line = doc.lines[index]
-        if _UPVOTES_RE.match(line):
+        if UPVOTE_COUNT_RE.match(line):
             return index, shown_count(line) or 0  # "-": none
-        if not doc.is_noise(index):
+        if not doc.is_noise(index) and not doc.is_submitter(index):
             return None
     return None
 
@@ -594,7 +608,8 @@ def parse_list_day(doc: _Lines, end: int, source: str) -> tuple[PartialDate | No
 def parse_card(doc: _Lines, title: Title, start: int, end: int, upvotes: int | None, rank: int,
                source: str) -> Card:
     """One card from the lines after its title heading (``start``) up to ``end``."""
-    body = [line if line and not doc.is_noise(i) else "" for i, line in enumerate(doc.lines[start:end], start)]
+    body = [line if line and not doc.is_noise(i) and not doc.is_submitter(i) else ""
+            for i, line in enumerate(doc.lines[start:end], start)]
     blocks = [Block(b.line + start, b.lines) for b in split_blocks(body)]
     metas = [[meta_line(b.line + k, line, doc.refs) for k, line in enumerate(b.lines)] for b in blocks]
     if not blocks or is_meta_line(metas[0][0]):

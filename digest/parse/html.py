@@ -38,7 +38,7 @@ BeautifulSoup = NavigableString = Tag = None
 from digest.errors import SnapshotError
 from digest.models import Card, Organization, ParsedSnapshot, PartialDate
 from digest.parse.api import ARXIV_ID_RE, HUB, _web_url, cards_from_items, unversioned
-from digest.parse.text import _DATE, parse_date_text, shown_count
+from digest.parse.text import _DATE, UPVOTE_COUNT_RE, parse_date_text, shown_count
 
 #: How much of the start of a file ``looks_like_html`` reads.
 _SNIFF = 65536
@@ -53,7 +53,6 @@ _DATE_RE = re.compile(rf"^[·•\s]*(?:Published on\s+)?{_DATE}$")
 _DATE_IN_TEXT_RE = re.compile(rf"(?:^|[·•]\s*){_DATE}(?=\s|$)")
 _AUTHORS_RE = re.compile(r"^[·•*\-\s]*(?P<count>\d{1,6})\s+authors?$", re.IGNORECASE)
 _AUTHORS_IN_TEXT_RE = re.compile(r"(?:^|[·•]\s*)(?P<count>\d{1,6})\s+authors?(?=\s*(?:[·•]|$))", re.IGNORECASE)
-_UPVOTES_RE = re.compile(r"^(?:\d{1,3}(?:,\d{3})+|\d{1,9}|[-–—])$")
 _HANDLE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
 _GITHUB_RE = re.compile(r"^https?://(?:www\.)?github\.com/[^/\s?#]+/[^/\s?#]+", re.IGNORECASE)
 _HUB_PREFIX_RE = re.compile(r"^https?://(?:www\.)?huggingface\.co(?=/)", re.IGNORECASE)
@@ -515,8 +514,8 @@ def _upvotes(scope: Tag, heading: Tag) -> int | None:
         if tag is heading:
             break
         own = _own_text(tag)
-        if own and _UPVOTES_RE.match(own):
-            found = 0 if own in "-–—" else int(own.replace(",", ""))
+        if own and UPVOTE_COUNT_RE.match(own):
+            found = shown_count(own) or 0  # a dash: none
     return found
 
 

@@ -162,8 +162,9 @@ def meta_at(blocks: list[Block], index: int, source: str, *, who_first: bool = T
     return None, 0
 
 
-#: A line that is only a count (or "-", zero) before a title: the upvote count, where a copy kept it.
-_UPVOTES_RE = re.compile(r"^(?:-|\d{1,9}|\d{1,3}(?:,\d{3}){1,2}|\d{1,3}(?:\.\d)?[kK])$")
+#: A line that is only a count (or a dash, zero) before a title: the upvote count, where a copy
+#: kept it (text and crawler dumps), or the text of its element (saved HTML).
+UPVOTE_COUNT_RE = re.compile(r"^(?:[-–—]|\d{1,9}|\d{1,3}(?:,\d{3}){1,2}|\d{1,3}(?:\.\d)?[kK])$")
 
 
 _NUMBER_RE = re.compile(r"(?P<int>\d[\d,]*)(?:\.(?P<frac>\d+))?\s*(?P<unit>[kKmM])?(?![\w.])")
@@ -185,7 +186,7 @@ def shown_count(text: str) -> int | None:
 def _count_before_title(blocks: list[Block], index: int, source: str) -> bool:
     """Whether the card at ``blocks[index]`` starts with an upvote count: its first line is one,
     and read so, an abstract follows the title (a title that is a number, "2048", is then no count)."""
-    if not _UPVOTES_RE.match(blocks[index].lines[0]):
+    if not UPVOTE_COUNT_RE.match(blocks[index].lines[0]):
         return False
     abstract = index + (1 if len(blocks[index].lines) > 1 else 2)
     return (abstract < len(blocks) and meta_at(blocks, abstract, source, who_first=False)[0] is None
@@ -218,7 +219,7 @@ def _is_page_furniture(block: Block) -> bool:
     return all(_PAGE_LINE_RE.match(line) for line in block.lines)
 
 
-_SUBMITTED_BY_RE = re.compile(r"^submitted by(?::?\s+(?P<user>\S+))?$", re.IGNORECASE)
+SUBMITTED_BY_RE = re.compile(r"^submitted by(?::?\s+(?P<user>\S+))?$", re.IGNORECASE)
 
 
 def _without_submitters(blocks: list[Block]) -> list[Block]:
@@ -231,7 +232,7 @@ def _without_submitters(blocks: list[Block]) -> list[Block]:
         first = block.line  # the line of the first line kept
         for offset, line in enumerate(block.lines):
             due, user_due = user_due, False
-            found = _SUBMITTED_BY_RE.match(line)
+            found = SUBMITTED_BY_RE.match(line)
             if found or (due and not lines and _HANDLE_RE.match(line)):
                 user_due = bool(found) and found["user"] is None
                 if not lines:
