@@ -19,7 +19,7 @@ import ssl
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from email import policy
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
 
@@ -136,12 +136,35 @@ def build_message(date: dt.date, subject: str, text: str, html: str, config: Con
     return head + b"\r\n" + b"\r\n".join([*parts, f"--{boundary}--\r\n".encode("ascii")])
 
 
+#: Header lines as long as RFC 5322 allows (998 characters): where folding at 78 would change a header.
+_UNFOLDED = policy.SMTP.clone(max_line_length=998)
+_ADDRESS_HEADERS = frozenset({"From", "To", "Reply-To"})
+
+
 @lru_cache(maxsize=256)  # From, To and the rest are the same in every e-mail of a site
 def _header(name: str, value: str) -> bytes:
-    """One header line as the email package writes it: parsed, encoded and folded by its SMTP policy."""
-    message = EmailMessage(policy=policy.SMTP)
+    """One header line as the email package writes it: parsed, encoded and folded by its SMTP policy.
+    An address header is kept on one line where folding it would change its addresses: Python
+    3.11 drops the quotes of a display name it folds, and the comma in "Papers, daily" then parts
+    two addresses."""
+    folded = _folded_header(name, value, policy.SMTP)
+    if name in _ADDRESS_HEADERS:
+        whole = _folded_header(name, value, _UNFOLDED)
+        if _addresses_read(name, folded) != _addresses_read(name, whole):
+            return whole
+    return folded
+
+
+def _folded_header(name: str, value: str, rules: policy.EmailPolicy) -> bytes:
+    message = EmailMessage(policy=rules)
     message[name] = value
-    return b"".join(policy.SMTP.fold_binary(key, folded) for key, folded in message.items())
+    return b"".join(rules.fold_binary(key, folded) for key, folded in message.items())
+
+
+def _addresses_read(name: str, header: bytes) -> list[tuple[str, str]]:
+    """The (display name, address) pairs a mail client reads in a header line."""
+    message = message_from_bytes(header + b"\r\n", policy=policy.default)
+    return [(address.display_name, address.addr_spec) for address in message[name].addresses]
 
 
 def _quoted_printable_part(subtype: str, body: str) -> bytes:

@@ -115,6 +115,36 @@ def test_the_message_id_names_the_sites_host_or_localhost_for_an_address(tmp_pat
     assert re.fullmatch(r"<digest\.2026-01-19\.[0-9a-f]{16}@" + re.escape(domain) + ">", message["Message-ID"])
 
 
+LONG_NAME = "Trending Papers, the daily digest of the most popular machine learning research papers"
+
+
+@pytest.mark.parametrize("change", [
+    {"title": LONG_NAME, "email": {"from": None, "to": None}},  # From and To made from the title
+    {"email": {"from": f'"{LONG_NAME}" <digest@digest.example.org>', "to": f'"{LONG_NAME}" <r@digest.example.org>',
+               "reply_to": f'"Editors; {LONG_NAME}" <e@digest.example.org>'}},
+    {"email": {"from": f'"{LONG_NAME} – für alle" <digest@digest.example.org>'}},
+])
+def test_long_display_names_that_need_quotes_stay_one_address(tmp_path, content_copy, change):
+    """Folded at 78 characters, Python 3.11 drops the quotes of a display name, and its comma
+    then parts two addresses: such a header stays on one line."""
+    settings = yaml.safe_load((content_copy / "site.yaml").read_text())
+    for key, value in change.items():
+        if isinstance(value, dict):
+            settings[key] = {k: v for k, v in {**settings[key], **value}.items() if v is not None}
+        else:
+            settings[key] = value
+    (content_copy / "site.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True))
+    result = run_cli("email", "latest", "--content", content_copy, "--out", tmp_path / "m")
+    assert result.returncode == 0, result.stderr
+    raw = (tmp_path / "m" / "2026-01-19.eml").read_bytes()
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    message = read_message(tmp_path / "m" / "2026-01-19.eml")
+    for name in ("From", "To", "Reply-To"):
+        header = message[name]
+        assert len(header.addresses) == 1 and not header.defects, (name, str(header))
+    assert LONG_NAME in message["From"].addresses[0].display_name
+
+
 def test_html_part_of_the_largest_day_stays_under_gmail_clipping(built_site):
     html = (built_site / "email" / "2026-01-19.html").read_bytes()
     assert len(html) < 102 * 1000
