@@ -150,6 +150,18 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parse
                 seen.add((key.tag, key.value))
         return super().construct_mapping(node, deep)
 
+    def construct_yaml_int(self, node):
+        value = super().construct_yaml_int(node)
+        # No setting is anywhere near this; one of thousands of digits in hex (0x...), octal or
+        # binary passes Python's limit on reading digits and fails where it is printed.
+        if abs(value) >= 1 << 63:
+            raise yaml.constructor.ConstructorError(None, None, "a number larger than any setting takes",
+                                                    node.start_mark)
+        return value
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+
 
 def load_yaml(path: Path) -> Any:
     """Parse a YAML file; syntax errors name the line."""
@@ -414,7 +426,7 @@ def mail_domain(base_url: str) -> str:
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        return host
+        return host.rstrip(".")  # "example.org." names example.org; a mail address's domain has no final dot
     return "localhost"
 
 
@@ -512,6 +524,10 @@ MAX_SLUG = 100
 #: Topics a site may have.  Every page that lists a paper lists its topics, so a site of papers
 #: each in a thousand topics took a minute for a handful of papers; real sites have a few dozen.
 MAX_TOPICS = 200
+#: The most rules all topics may have together: each is compiled when the file is read and tried
+#: on every paper (a list of rules given once and reused by every topic with a YAML alias counts
+#: for each topic).
+MAX_RULES = 5000
 TOPIC_KEYS = {"slug", "title", "description", "rules", "min_score"}
 RULE_KEYS = {"phrase", "regex", "weight"}
 
@@ -671,6 +687,9 @@ def parse_topics_config(data: Any, path: Path) -> tuple[TopicConfig, ...]:
         raise ConfigError("must hold a list 'topics:' of topics", path)
     if len(data) > MAX_TOPICS:
         raise ConfigError(f"topics: {len(data):,} topics; at most {MAX_TOPICS}", path)
+    rules_in_all = sum(len(item["rules"]) for item in data if isinstance(item, dict) and isinstance(item.get("rules"), list))
+    if rules_in_all > MAX_RULES:
+        raise ConfigError(f"topics: {rules_in_all:,} rules in all; at most {MAX_RULES:,}", path)
     topics: list[TopicConfig] = []
     seen: set[str] = set()
     for i, item in enumerate(data):

@@ -216,6 +216,18 @@ def test_more_topics_than_a_site_can_list_is_one_error(tmp_path):
     assert len(load_config(only_two_hundred).topics) == 200
 
 
+def test_rules_reused_by_many_topics_count_for_each_and_are_refused_quickly(tmp_path):
+    """One list of 500 rules given every topic with a YAML alias: 100,000 rules, read in a moment."""
+    rules = "[" + ", ".join(f"phrase{i}" for i in range(500)) + "]"
+    text = "topics:\n" + topic("t0", f"&rules {rules}") + "".join(topic(f"t{i}", "*rules") for i in range(1, 200))
+    start = time.perf_counter()
+    error = only_problem(write(tmp_path, topics=text))
+    assert time.perf_counter() - start < 2
+    assert error.message == "topics: 100,000 rules in all; at most 5,000"
+    ten = "topics:\n" + topic("t0", f"&rules {rules}") + "".join(topic(f"t{i}", "*rules") for i in range(1, 10))
+    assert sum(len(t.rules) for t in load_config(write(tmp_path / "ok", topics=ten)).topics) == 5000
+
+
 def test_a_slug_too_long_for_a_file_name(tmp_path):
     error = only_problem(write(tmp_path, topics=topics_yaml(topic("a" * 260))))
     assert error.message == "topics[0].slug: is 260 characters long; at most 100"
@@ -465,10 +477,15 @@ def test_non_utf8_config_names_the_line(tmp_path):
 
 @pytest.mark.parametrize("extra, words", [
     ("feed_items: " + "9" * 5000 + "\n", "4300 digits"),
+    # Hex, octal and binary pass Python's limit on reading digits, and fail where printed.
+    ("feed_items: 0x" + "F" * 5000 + "\n", "a number larger than any setting takes"),
+    ("title: 0b" + "1" * 20000 + "\n", "a number larger than any setting takes"),
+    ("feed_items: -0" + "7" * 30 + "\n", "a number larger than any setting takes"),  # octal, as YAML 1.1 writes it
     ("built: 2024-13-45\n", "month"),
 ])
 def test_a_value_the_yaml_loader_cannot_build(tmp_path, extra, words):
-    folder = write(tmp_path, site=GOOD_SITE + extra)
+    site = "".join(line for line in GOOD_SITE.splitlines(keepends=True) if line.split(":")[0] != extra.split(":")[0])
+    folder = write(tmp_path, site=site + extra)
     error = only_problem(folder)
     assert error.path == str(folder / "site.yaml")
     assert "invalid YAML" in one_line(error) and words in error.message
@@ -630,6 +647,7 @@ def test_base_url_that_cannot_be_a_site_address(tmp_path, url, words):
     ("http://localhost:8000/", "T <digest@localhost>"),
     ("http://intranet/", "T <digest@intranet>"),
     ("https://papers.example.com/sub/", "T <digest@papers.example.com>"),
+    ("https://papers.example.com./", "T <digest@papers.example.com>"),  # the host, fully qualified
 ])
 def test_ip_localhost_and_port_base_urls_are_fine_and_give_a_default_sender(tmp_path, url, sender):
     """With no email: section, the sender (and recipient) default to digest@ the site's host."""
