@@ -23,7 +23,13 @@ class DigestError(Exception):
         where = _escaped(self.path or "")
         if where and self.line is not None:
             where = f"{where}:{self.line}"
-        return f"{where}: {self.message}" if where else self.message
+        message = _LINE_BREAKS.sub(lambda found: found[0].encode("unicode_escape").decode("ascii"), self.message)
+        return f"{where}: {message}" if where else message
+
+
+#: What str.splitlines() ends a line at: a message (which may quote a URL or a name given on the
+#: command line) shows each as its escape, so that one error stays one line.
+_LINE_BREAKS = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 def _escaped(path: str) -> str:

@@ -67,7 +67,7 @@ def download(url: str, *, timeout: float) -> bytes:
         raise DigestError(f"no answer from {url} within {timeout:g} s") from None
     except OSError as error:
         raise DigestError(f"download from {url} failed: {error.strerror or error}") from None
-    except ValueError as error:  # http.client.InvalidURL and the like
+    except (ValueError, http.client.InvalidURL) as error:  # a URL that cannot be sent (a control character in it)
         raise DigestError(f"cannot fetch {url!r}: {error}") from None
     except http.client.HTTPException as error:  # a status line, header or chunk that is not HTTP
         raise DigestError(f"the answer from {url} is not valid HTTP ({type(error).__name__})") from None

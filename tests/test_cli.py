@@ -519,3 +519,14 @@ def test_ctrl_c_while_digest_is_still_loading_is_one_line(tmp_path, content_copy
         assert process.returncode in (130, -signal.SIGINT) or (process.returncode == 0 and not error), (delay, error)
         if process.returncode == 130:
             assert error.splitlines()[-1] == "digest: interrupted", (delay, error)
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["build", "x\ny"], "unrecognized arguments: x\\ny (see 'digest --help')"),
+    (["email", "foo\u2028bar"], "no list day foo\\u2028bar (latest days: "),
+    (["send", "foo\rbar", "--dry-run", "--to", "a@example.net"], "no list day foo\\rbar (latest days: "),
+])
+def test_a_line_break_given_on_the_command_line_stays_in_its_one_line_error(content_copy, argv, message):
+    result = run_cli(*argv, "--content", content_copy) if argv[0] != "build" else run_cli(*argv)
+    assert result.returncode in (1, 2)
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith(f"digest: error: {message}"), result.stderr

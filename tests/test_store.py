@@ -236,6 +236,13 @@ def test_fetch_refuses_a_malformed_url_or_timeout_in_one_line(content_copy, url,
     assert result.returncode == 1 and result.stderr == f"digest: error: {message}\n"
 
 
+def test_a_url_with_a_line_break_is_refused_in_one_line_before_anything_is_sent(content_copy):
+    result = run_cli("fetch", "--url", "http://127.0.0.1:9/\nx", "--content", content_copy)
+    assert result.returncode == 1 and result.stderr == (
+        "digest: error: cannot fetch 'http://127.0.0.1:9/\\nx': URL can't contain control characters. "
+        "'/\\nx' (found at least '\\n')\n")
+
+
 def test_the_day_goes_into_the_query_before_a_fragment(content_copy, api):
     point_at(content_copy, f"{api}/api/daily_papers?lang=en#top")
     result = run_cli("fetch", "--date", "2026-01-19", "--content", content_copy)
