@@ -377,6 +377,13 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 1
+    except OSError as error:
+        # What the file system refused where digest did not look for it: a name too long for it,
+        # a permission, a full disk.  Told as the error it is, with the name it was about.
+        if os.environ.get("DIGEST_TRACEBACK"):
+            raise
+        _error(str(DigestError(error.strerror or str(error), error.filename)))
+        return 1
     except Exception as error:  # noqa: BLE001 - a bug in digest; bad input is a DigestError
         # One line, as for any error, naming what went wrong; the traceback is for whoever fixes it.
         # A failed build has left the site as it was either way.

@@ -530,3 +530,21 @@ def test_a_line_break_given_on_the_command_line_stays_in_its_one_line_error(cont
     result = run_cli(*argv, "--content", content_copy) if argv[0] != "build" else run_cli(*argv)
     assert result.returncode in (1, 2)
     assert result.stderr.count("\n") == 1 and result.stderr.startswith(f"digest: error: {message}"), result.stderr
+
+
+@pytest.mark.parametrize("command", ["build", "check", "add"])
+def test_a_name_too_long_for_the_file_system_is_a_one_line_error(tmp_path, command):
+    long_name = str(tmp_path / ("a" * 300))
+    extra = [str(CONTENT / "snapshots" / "2026-01-19.txt")] if command == "add" else []
+    result = run_cli(command, "--content", long_name, *extra)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith(f"digest: error: {long_name}")
+    assert result.stderr.endswith(": File name too long\n"), result.stderr
+
+
+def test_a_snapshot_linked_to_a_name_too_long_is_a_one_line_error_naming_it(content_copy, tmp_path):
+    link = content_copy / "snapshots" / "2026-02-01.txt"
+    link.symlink_to(tmp_path / ("a" * 300))
+    result = run_cli("build", "--content", content_copy, "--out", tmp_path / "site", "--no-search")
+    assert result.returncode == 1
+    assert result.stderr == f"digest: error: {link}: File name too long\n"
