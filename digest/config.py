@@ -297,6 +297,11 @@ _HOST_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
 _HOST_NAME_RE = re.compile(rf"(?:{_HOST_LABEL}\.)*{_HOST_LABEL}\.?")
 
 
+def is_host_name(host: str) -> bool:
+    """Whether an ASCII host name is made of the parts a host name is (``x..org``, ``-`` are not)."""
+    return _HOST_NAME_RE.fullmatch(host.lower()) is not None
+
+
 #: The longest unsubscribe URL: a mail header's line holds at most 998 characters (RFC 5322).
 MAX_HEADER_URL = 900
 

@@ -27,7 +27,7 @@ import css_inline
 from jinja2 import Environment
 
 from digest import urls
-from digest.config import Config, EmailConfig, ascii_host, header_url, mail_domain
+from digest.config import Config, EmailConfig, ascii_host, header_url, is_host_name, mail_domain
 from digest.deadline import Overrun, time_limit
 from digest.errors import DigestError
 from digest.feeds import feed_time
@@ -223,7 +223,7 @@ def recipients_of(addresses: Sequence[str]) -> list[str]:
     for value in addresses:
         if not value.strip() or not value.isprintable():
             raise DigestError(f"not an e-mail address: {value!r}")
-    found = []
+    found: dict[tuple[str, str], str] = {}  # an address given twice is sent to once
     for _, address in getaddresses(list(addresses)):
         if not address or "@" not in address or any(c.isspace() for c in address):
             raise DigestError(f"not an e-mail address: {address or ', '.join(addresses)!r}")
@@ -232,13 +232,17 @@ def recipients_of(addresses: Sequence[str]) -> list[str]:
             raise DigestError(f"cannot send to {address}: SMTP here carries only ASCII before the @")
         if not domain.isascii():  # an internationalised domain, in the xn-- form SMTP carries
             try:
-                address = f"{local}@{ascii_host(domain)}"
+                domain = ascii_host(domain)
             except ValueError as error:
                 raise DigestError(f"not an e-mail address: {address!r} ({error})") from None
-        found.append(address)
+            address = f"{local}@{domain}"
+        literal = domain.startswith("[") and domain.endswith("]")  # an address: user@[192.0.2.1]
+        if not local or not (literal or is_host_name(domain)):
+            raise DigestError(f"not an e-mail address: {address!r}")
+        found.setdefault((local, domain.lower()), address)  # a domain is the same in any case
     if not found:
         raise DigestError("no recipient: give one with --to")
-    return found
+    return list(found.values())
 
 
 #: An SMTP reply is a few lines (EHLO's lists the server's extensions); a server that sends

@@ -626,12 +626,25 @@ def test_any_text_survives_the_message_exactly(text, html, subject):
 
 def test_recipients_are_addresses_and_nothing_else():
     assert recipients_of(["Ann <a@b.org>, c@d.org", "e@f.org"]) == ["a@b.org", "c@d.org", "e@f.org"]
-    for bad in (["a@b.org\r\nBcc: x@y.org"], [""], ["  "], ["not an address"], ["a@b.org", "x\ty@z.org"]):
+    assert recipients_of(["u@[192.0.2.1]", "v@localhost"]) == ["u@[192.0.2.1]", "v@localhost"]
+    for bad in (["a@b.org\r\nBcc: x@y.org"], [""], ["  "], ["not an address"], ["a@b.org", "x\ty@z.org"],
+                ["@b.org"], ["a@-"], ["a@x..org"], ["a@-x.org"], ["a@x.org", "b@c@"]):
         with pytest.raises(DigestError) as info:
             recipients_of(bad)
         assert "not an e-mail address" in str(info.value), bad
     with pytest.raises(DigestError, match="no recipient"):
         recipients_of([])
+
+
+def test_an_address_given_twice_is_sent_to_once(content_copy, smtp_server):
+    assert recipients_of(["a@b.org", "Ann <a@B.ORG>", "c@d.org, a@b.org"]) == ["a@b.org", "c@d.org"]
+    recorder = Recorder()
+    use_server(content_copy, smtp_server(recorder))
+    addresses = [f"r{i}@example.net" for i in range(150)]
+    result = run_cli("send", "--to", *addresses, *addresses[:120], "--content", content_copy)
+    assert result.returncode == 0, result.stderr
+    sent = [address for _, rcpt, _ in recorder.messages for address in rcpt]
+    assert sorted(sent) == sorted(addresses)
 
 
 def test_a_non_ascii_recipient_is_a_clear_error_and_nothing_is_sent(content_copy, smtp_server):
