@@ -51,6 +51,12 @@ def _positive_int(text: str) -> int:
     return int(text)
 
 
+def _host(text: str) -> str:
+    if not text.strip():  # the socket would listen on every interface, where the default is this machine only
+        raise argparse.ArgumentTypeError("empty: give a host name or address (0.0.0.0 listens on every interface)")
+    return text
+
+
 def _port(text: str) -> int:
     if not (text.isascii() and text.isdigit()) or int(text) > 65535:
         raise argparse.ArgumentTypeError(f"not a port number from 0 to 65535: {text!r}")
@@ -312,7 +318,7 @@ def make_parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--content", type=Path, default=Path("content"))
     serve_cmd.add_argument("--out", type=Path, default=Path("site"))
     serve_cmd.add_argument("--templates", type=Path, default=None)
-    serve_cmd.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve_cmd.add_argument("--host", type=_host, default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve_cmd.add_argument("--port", type=_port, default=8000, help="port (default: 8000; 0 picks a free one)")
     serve_cmd.add_argument("--no-search", dest="search", action="store_false")
     serve_cmd.set_defaults(func=cmd_serve)

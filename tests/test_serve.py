@@ -190,6 +190,13 @@ def test_a_port_that_is_no_port_is_refused_before_building(tmp_path, port):
     assert not (tmp_path / "site").exists()
 
 
+@pytest.mark.parametrize("host", ["", " "])
+def test_an_empty_host_is_refused_not_taken_for_every_interface(tmp_path, host):
+    result = run_cli("serve", "--content", CONTENT, "--out", tmp_path / "site", f"--host={host}", timeout=30)
+    assert result.returncode == 2 and "argument --host: empty: give a host name or address" in result.stderr
+    assert not (tmp_path / "site").exists()
+
+
 @pytest.mark.parametrize("where", ["content", "not built by digest"])
 def test_a_folder_no_build_may_write_into_is_not_served(tmp_path, where):
     """A build refuses the content folder, or a folder it did not make; serving it anyway would
