@@ -168,6 +168,7 @@ def load(content_dir: Path, *, today: dt.date | None = None, warn: Warn | None =
 
 
 def note_unread_files(content_dir: Path, note: Warn) -> None:
+    """A warning for each file of the snapshots folder that is not read (see inputs.unread_files)."""
     for path in unread_files(content_dir / "snapshots"):
         note(unread_warning(path))
 

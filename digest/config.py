@@ -692,7 +692,8 @@ def parse_topics_config(data: Any, path: Path) -> tuple[TopicConfig, ...]:
         raise ConfigError("must hold a list 'topics:' of topics", path)
     if len(data) > MAX_TOPICS:
         raise ConfigError(f"topics: {len(data):,} topics; at most {MAX_TOPICS}", path)
-    rules_in_all = sum(len(item["rules"]) for item in data if isinstance(item, dict) and isinstance(item.get("rules"), list))
+    rules_in_all = sum(len(item["rules"]) for item in data
+                       if isinstance(item, dict) and isinstance(item.get("rules"), list))
     if rules_in_all > MAX_RULES:
         raise ConfigError(f"topics: {rules_in_all:,} rules in all; at most {MAX_RULES:,}", path)
     topics: list[TopicConfig] = []
