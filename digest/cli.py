@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from digest import __version__
-from digest.errors import DigestError, UsageError, shown, unexpected_error_message
+from digest.errors import DigestError, UsageError, file_system_error, shown, unexpected_error_message
 from digest.inputs import build_date, default_templates_dir, read_snapshot_bytes
 
 # Each command imports what only it needs, so that a build with nothing to do returns before
@@ -384,11 +384,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 1
     except OSError as error:
-        # What the file system refused where digest did not look for it: a name too long for it,
-        # a permission, a full disk.  Told as the error it is, with the name it was about.
         if os.environ.get("DIGEST_TRACEBACK"):
             raise
-        _error(str(DigestError(error.strerror or str(error), error.filename)))
+        _error(str(file_system_error(error)))
         return 1
     except Exception as error:  # noqa: BLE001 - a bug in digest; bad input is a DigestError
         # One line, as for any error, naming what went wrong; the traceback is for whoever fixes it.

@@ -152,10 +152,10 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parse
 
     def construct_yaml_int(self, node):
         value = super().construct_yaml_int(node)
-        # No setting is anywhere near this; one of thousands of digits in hex (0x...), octal or
-        # binary passes Python's limit on reading digits and fails where it is printed.
-        if abs(value) >= 1 << 63:
-            raise yaml.constructor.ConstructorError(None, None, "a number larger than any setting takes",
+        # One of thousands of digits in hex (0x...), octal or binary passes Python's limit on reading
+        # digits (4,300), and would fail where it is printed.
+        if value.bit_length() > 10_000:
+            raise yaml.constructor.ConstructorError(None, None, "a number of thousands of digits",
                                                     node.start_mark)
         return value
 
@@ -304,6 +304,9 @@ def is_host_name(host: str) -> bool:
 
 #: The longest unsubscribe URL: a mail header's line holds at most 998 characters (RFC 5322).
 MAX_HEADER_URL = 900
+#: The longest From, To or Reply-To: one with a quoted name is written on one line (see
+#: digest.newsletter._header).
+MAX_HEADER_ADDRESS = 900
 
 
 def header_url(url: str) -> str:
@@ -427,11 +430,12 @@ def parse_site_config(data: Any, path: Path) -> SiteConfig:
 def mail_domain(base_url: str) -> str:
     """The domain of the default sender and of Message-IDs: the site's host name, or ``localhost``
     for an IP address (an IPv6 one would end the Message-ID early at its first colon)."""
-    host = urlsplit(base_url).hostname or "localhost"
+    # "example.org." names example.org; a mail address's domain has no final dot.
+    host = (urlsplit(base_url).hostname or "localhost").rstrip(".")
     try:
         ipaddress.ip_address(host)
     except ValueError:
-        return host.rstrip(".")  # "example.org." names example.org; a mail address's domain has no final dot
+        return host
     return "localhost"
 
 
@@ -458,8 +462,10 @@ def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
     # A name holding "=?" is read by mail programs as an encoded word (RFC 2047), and the email
     # package writes it back decoded: the default sender leaves such a title out.
     name = "" if "=?" in site.title else site.title
-    sender = check.text(raw, "from", "email.", nonempty=True,
-                        default=str(Address(name, addr_spec=f"digest@{mail_domain(site.base_url)}")))
+    default_sender = str(Address(name, addr_spec=f"digest@{mail_domain(site.base_url)}"))
+    if len(default_sender) > MAX_HEADER_ADDRESS:  # a title of a thousand characters: the address alone
+        default_sender = f"digest@{mail_domain(site.base_url)}"
+    sender = check.text(raw, "from", "email.", nonempty=True, default=default_sender)
     to = check.text(raw, "to", "email.", default=sender, nonempty=True)
     reply_to = check.text(raw, "reply_to", "email.")
     given = [("from", sender), ("reply_to", reply_to)] + ([("to", to)] if "to" in raw else [])  # to: from's
@@ -467,6 +473,9 @@ def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
         if "=?" in value:
             check.fail(f"email.{key}", f"holds '=?', which mail programs read as the start of an encoded word "
                                        f"(RFC 2047); write the name as plain text: {show(value)}")
+        elif len(value) > MAX_HEADER_ADDRESS:
+            check.fail(f"email.{key}", f"is {len(value):,} characters long; at most {MAX_HEADER_ADDRESS} fit on the "
+                                       f"line of its mail header")
         elif value and not is_one_address(value):
             check.fail(f"email.{key}", f"is not one e-mail address (user@host or Name <user@host>; quote a name "
                                        f"with a comma, @ or <): {show(value)}")

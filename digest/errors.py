@@ -32,6 +32,12 @@ class DigestError(Exception):
 _LINE_BREAKS = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
+def file_system_error(error: OSError) -> DigestError:
+    """What the file system refused where digest did not look for it (a name too long for it, a
+    permission, a full disk), told as the error it is, with the name it was about."""
+    return DigestError(error.strerror or str(error), error.filename)
+
+
 def _escaped(path: str) -> str:
     """A path on one line: a line break or other character not printable in a file's name is
     shown as its escape, so that the message stays one line."""

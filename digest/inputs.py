@@ -11,6 +11,7 @@ import datetime as dt
 import errno
 import hashlib
 import os
+import re
 import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -82,16 +83,36 @@ def unread_files(folder: Path) -> list[Path]:
     entries = sorted(folder.iterdir())
     # A page saved "complete" keeps its images in a folder beside it ("2026-01-19_files", or
     # "2026-01-19-Dateien" in some languages), which is part of that snapshot, not a stray.
-    pages = [path.stem for path in entries if path.suffix.lower() in (".html", ".htm")]
+    pages = {path.stem for path in entries if path.suffix.lower() in (".html", ".htm")}
     return [path for path in entries
             if not path.name.startswith(".") and path.suffix.lower() not in SNAPSHOT_SUFFIXES
-            and not (path.is_dir() and any(path.name.startswith(stem) for stem in pages))]
+            and not _saved_with_a_page(path, pages)]
+
+
+#: The name of the folder a browser saves beside a complete page: the page's name, "_" or "-",
+#: and one word ("files", "Dateien", "fichiers").
+_SAVED_WITH_PAGE = re.compile(r"(?P<page>.+)[_-][^\W\d_]+")
+
+
+def _saved_with_a_page(path: Path, pages: set[str]) -> bool:
+    """Whether the path is the folder a browser saved beside one of these pages (by name, no suffix)."""
+    found = _SAVED_WITH_PAGE.fullmatch(path.name)
+    return found is not None and found["page"] in pages and _is_folder(path)
+
+
+def _is_folder(path: Path) -> bool:
+    """Whether the path is a folder; False where the file system cannot say (a link to a name
+    too long for it): the entry is then named in a warning, not an error."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 def unread_warning(path: Path) -> str:
     """What a build or check says of one of ``unread_files``."""
     shown = path if path.name.isprintable() else ascii(str(path))
-    if path.is_dir():
+    if _is_folder(path):
         return f"{shown}: a folder, not read: digest reads the snapshot files of the snapshots folder itself"
     return (f"{shown}: not read: snapshots are .txt, .md, .html, .htm or .json files; rename it, "
             f"or move it out of the snapshots folder")
@@ -174,7 +195,7 @@ def fingerprint(content_dir: Path, salt: str, today: dt.date,
     for source, sha in sources:
         digest.update(Path(source).name.encode() + b"\0" + bytes.fromhex(sha))
     for path in unread_files(content_dir / "snapshots"):  # a warning each: a new one is a change
-        digest.update(b"unread\0" + os.fsencode(path.name) + b"\0")
+        digest.update(b"unread\0" + os.fsencode(path.name) + (b"/\0" if _is_folder(path) else b"\0"))
     return digest.hexdigest()
 
 

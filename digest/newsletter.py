@@ -239,7 +239,8 @@ def recipients_of(addresses: Sequence[str]) -> list[str]:
         literal = domain.startswith("[") and domain.endswith("]")  # an address: user@[192.0.2.1]
         if not local or not (literal or is_host_name(domain)):
             raise DigestError(f"not an e-mail address: {address!r}")
-        found.setdefault((local, domain.lower()), address)  # a domain is the same in any case
+        # A domain is the same in any case, and with a final dot.
+        found.setdefault((local, domain.lower().rstrip(".")), address)
     if not found:
         raise DigestError("no recipient: give one with --to")
     return list(found.values())

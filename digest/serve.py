@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digest.errors import DigestError, shown, unexpected_error_message
+from digest.errors import DigestError, file_system_error, shown, unexpected_error_message
 from digest.output import resolved_folder
 
 STATE = "/__digest__/state"
@@ -150,7 +150,12 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
 
     def build_now() -> None:
         try:
-            rebuild()
+            try:
+                rebuild()
+            except OSError as error:
+                if os.environ.get("DIGEST_TRACEBACK"):
+                    raise
+                raise file_system_error(error) from None
         except DigestError as error:
             state.failed(str(error))
             for line in str(error).splitlines():

@@ -137,9 +137,15 @@ def test_files_of_the_snapshots_folder_that_are_not_read_are_named(content_copy,
     (snapshots / ".DS_Store").write_bytes(b"\0")  # hidden: not a warning
     shutil.copy(FIXTURES / "html" / "2025-12-16-hydration.html", snapshots / "2025-12-16.html")
     (snapshots / "2025-12-16_files").mkdir()  # saved with the page ("Webpage, complete"): not a warning
-    warnings = [f"digest: warning: {snapshots / '2026-01-19.txt~'}: not read: snapshots are .txt, .md, .html, "
+    (snapshots / "2025-12-16 older copies").mkdir()  # named like the page, but not its folder: a warning
+    (snapshots / "2026-02-01.pdf").symlink_to(tmp_path / ("a" * 300))  # the file system cannot tell what it is
+    warnings = [f"digest: warning: {snapshots / '2025-12-16 older copies'}: a folder, not read: digest reads the "
+                "snapshot files of the snapshots folder itself",
+                f"digest: warning: {snapshots / '2026-01-19.txt~'}: not read: snapshots are .txt, .md, .html, "
                 ".htm or .json files; rename it, or move it out of the snapshots folder",
                 f"digest: warning: {snapshots / '2026-01-20.mhtml'}: not read: snapshots are .txt, .md, .html, "
+                ".htm or .json files; rename it, or move it out of the snapshots folder",
+                f"digest: warning: {snapshots / '2026-02-01.pdf'}: not read: snapshots are .txt, .md, .html, "
                 ".htm or .json files; rename it, or move it out of the snapshots folder",
                 f"digest: warning: {snapshots / 'older'}: a folder, not read: digest reads the snapshot files of "
                 "the snapshots folder itself"]
@@ -149,13 +155,16 @@ def test_files_of_the_snapshots_folder_that_are_not_read_are_named(content_copy,
 
     result = run_cli("check", "--content", content_copy)
     assert result.returncode == 0 and warned(result) == warnings, result.stderr
-    assert "0 errors, 3 warnings" in result.stdout
+    assert "0 errors, 5 warnings" in result.stdout
     site = tmp_path / "site"
     for _ in range(2):  # the second build changes nothing, and says so again
         result = run_cli("build", "--content", content_copy, "--out", site, "--no-search")
         assert result.returncode == 0 and warned(result) == warnings, result.stderr
     result = run_cli("build", "--content", content_copy, "--out", site, "--no-search", "--strict")
-    assert result.returncode == 1 and "--strict: 3 warnings" in result.stderr
+    assert result.returncode == 1 and "--strict: 5 warnings" in result.stderr
     (snapshots / "2026-01-20.mhtml").unlink()
+    (snapshots / "2026-01-20.mhtml").mkdir()  # the same name, now a folder: told as one, also by a build
     result = run_cli("build", "--content", content_copy, "--out", site, "--no-search")
-    assert result.returncode == 0 and warned(result) == [warnings[0], warnings[2]], result.stderr
+    assert result.returncode == 0, result.stderr
+    assert warned(result) == [*warnings[:2], f"digest: warning: {snapshots / '2026-01-20.mhtml'}: a folder, not read: "
+                              "digest reads the snapshot files of the snapshots folder itself", *warnings[3:]]

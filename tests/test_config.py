@@ -478,9 +478,9 @@ def test_non_utf8_config_names_the_line(tmp_path):
 @pytest.mark.parametrize("extra, words", [
     ("feed_items: " + "9" * 5000 + "\n", "4300 digits"),
     # Hex, octal and binary pass Python's limit on reading digits, and fail where printed.
-    ("feed_items: 0x" + "F" * 5000 + "\n", "a number larger than any setting takes"),
-    ("title: 0b" + "1" * 20000 + "\n", "a number larger than any setting takes"),
-    ("feed_items: -0" + "7" * 30 + "\n", "a number larger than any setting takes"),  # octal, as YAML 1.1 writes it
+    ("feed_items: 0x" + "F" * 5000 + "\n", "a number of thousands of digits"),
+    ("title: 0b" + "1" * 20000 + "\n", "a number of thousands of digits"),
+    ("feed_items: -0" + "7" * 4000 + "\n", "a number of thousands of digits"),  # octal, as YAML 1.1 writes it
     ("built: 2024-13-45\n", "month"),
 ])
 def test_a_value_the_yaml_loader_cannot_build(tmp_path, extra, words):
@@ -648,12 +648,27 @@ def test_base_url_that_cannot_be_a_site_address(tmp_path, url, words):
     ("http://intranet/", "T <digest@intranet>"),
     ("https://papers.example.com/sub/", "T <digest@papers.example.com>"),
     ("https://papers.example.com./", "T <digest@papers.example.com>"),  # the host, fully qualified
+    ("https://127.0.0.1./", "T <digest@localhost>"),
 ])
 def test_ip_localhost_and_port_base_urls_are_fine_and_give_a_default_sender(tmp_path, url, sender):
     """With no email: section, the sender (and recipient) default to digest@ the site's host."""
     config = load_config(write(tmp_path, site=f"title: T\nbase_url: '{url}'\n"))
     assert config.site.base_url == url.rstrip("/") + "/"
     assert config.email.sender == config.email.to == sender
+
+
+def test_addresses_too_long_for_one_header_line_are_refused_by_key_and_a_long_title_is_left_out(tmp_path):
+    name = "Papers, " + "p" * 1000
+    site = f"title: '{name}'\nbase_url: https://example.org/\nemail:\n  reply_to: '\"{name}\" <r@example.org>'\n"
+    error = only_problem(write(tmp_path, site=site))
+    assert error.message == "email.reply_to: is 1,026 characters long; at most 900 fit on the line of its mail header"
+    config = load_config(write(tmp_path / "ok", site=f"title: '{name}'\nbase_url: https://example.org/\n"))
+    assert config.email.sender == "digest@example.org"
+
+
+def test_a_long_number_is_still_a_title(tmp_path):
+    config = load_config(write(tmp_path, site="title: 123456789012345678901234567890\nbase_url: https://example.org/\n"))
+    assert config.site.title == "123456789012345678901234567890"
 
 
 @pytest.mark.parametrize("title", ["Papers, daily", "AI <3 papers", "Das Papier @ Mittag", 'Ünïcode "quoted" digest'])

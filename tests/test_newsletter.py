@@ -637,7 +637,8 @@ def test_recipients_are_addresses_and_nothing_else():
 
 
 def test_an_address_given_twice_is_sent_to_once(content_copy, smtp_server):
-    assert recipients_of(["a@b.org", "Ann <a@B.ORG>", "c@d.org, a@b.org"]) == ["a@b.org", "c@d.org"]
+    assert recipients_of(["a@b.org", "Ann <a@B.ORG>", "c@d.org, a@b.org.", "A@b.org"]) == ["a@b.org", "c@d.org",
+                                                                                          "A@b.org"]
     recorder = Recorder()
     use_server(content_copy, smtp_server(recorder))
     addresses = [f"r{i}@example.net" for i in range(150)]

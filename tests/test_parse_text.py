@@ -376,6 +376,25 @@ def test_the_page_around_the_list_is_no_card(parsed, name, around):
     assert without_lines(parse_text_snapshot(text, name).cards) == without_lines(parsed[name].cards)
 
 
+@pytest.mark.parametrize("title", ["Community", "Models", "About Models", "Previous"])
+def test_a_first_paper_named_like_a_footer_link_is_a_paper(parsed, title):
+    name = "2025-12-16.txt"
+    first = parsed[name].cards[0]
+    text = seed_text(name).replace(f"\n{first.title}\n", f"\n{title}\n", 1)
+    cards = parse_text_snapshot(text, name).cards
+    assert [c.title for c in cards] == [title] + [c.title for c in parsed[name].cards[1:]]
+
+
+def test_a_submitter_left_out_inside_a_block_leaves_every_line_number_right():
+    text = ("Dec 16\n\n86\nSubmitted by akhaliq\nFirst Paper Title\n\nIts abstract.\n\n"
+            "deepseek-ai DeepSeek\nSubmitted by akhaliq\n·\nFeb 30 5\n")
+    with pytest.raises(SnapshotError) as info:
+        parse_text_snapshot(text, "x.txt")
+    assert info.value.line == 12  # the date's own line
+    cards = parse_text_snapshot(text.replace("Feb 30", "Feb 3"), "x.txt").cards
+    assert [(c.title, c.line, c.upvotes) for c in cards] == [("First Paper Title", 5, 86)]
+
+
 @pytest.mark.parametrize("name", SEEDS)
 def test_the_submitter_of_each_card_is_no_title_abstract_or_organization(parsed, name):
     original = parsed[name].cards

@@ -159,7 +159,14 @@ def test_files_the_build_writes_into_content_do_not_trigger_rebuilds(tmp_path):
     assert not generated(tmp_path / "templates" / "base.html", content)
 
 
-def test_a_bug_in_a_rebuild_is_told_in_one_line_and_the_server_keeps_serving(tmp_path, monkeypatch):
+@pytest.mark.parametrize("error, told", [
+    (ZeroDivisionError("division by zero"), "internal error (ZeroDivisionError: division by zero); this is a bug in "
+                                            "digest: please report it (DIGEST_TRACEBACK=1 shows where)"),
+    # What the file system refused is the user's to fix, as in a build.
+    (OSError(36, "File name too long", "c/snapshots/2026-02-01.txt"), "c/snapshots/2026-02-01.txt: File name too long"),
+])
+def test_a_rebuild_that_fails_unforeseen_is_told_in_one_line_and_the_server_keeps_serving(tmp_path, monkeypatch,
+                                                                                          error, told):
     """An error digest did not foresee is reported like any other; the server still starts."""
     from digest.serve import serve
 
@@ -170,7 +177,7 @@ def test_a_bug_in_a_rebuild_is_told_in_one_line_and_the_server_keeps_serving(tmp
     stop, reported, urls = threading.Event(), [], []
 
     def broken():
-        raise ZeroDivisionError("division by zero")
+        raise error
 
     def ready(url):
         urls.append(url)
@@ -179,8 +186,7 @@ def test_a_bug_in_a_rebuild_is_told_in_one_line_and_the_server_keeps_serving(tmp
     serve(tmp_path / "content", tmp_path / "site", tmp_path / "templates", host="127.0.0.1", port=0,
           rebuild=broken, report=reported.append, ready=ready, stop=stop)
     assert urls, "the server started after the failed build"
-    assert reported == ["digest: error: internal error (ZeroDivisionError: division by zero); this is a bug in "
-                        "digest: please report it (DIGEST_TRACEBACK=1 shows where)"]
+    assert reported == [f"digest: error: {told}"]
 
 
 @pytest.mark.parametrize("port", ["99999", "-1", "http"])

@@ -45,14 +45,23 @@ _ZERO_WIDTH = re.compile(f"[{_ZERO_WIDTH_CHARACTERS}]")
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    """Consecutive non-blank lines; ``line`` is the 1-based number of the first."""
+    """Consecutive non-blank lines; ``line`` is the 1-based number of the first, and ``numbers``
+    the number of each where some line between them was left out (None: one after another)."""
 
     line: int
     lines: tuple[str, ...]
+    numbers: tuple[int, ...] | None = None
 
     @property
     def text(self) -> str:
         return " ".join(self.lines)
+
+    def line_of(self, index: int) -> int:
+        """The 1-based number of ``lines[index]``."""
+        return self.numbers[index] if self.numbers is not None else self.line + index
+
+    def without_first(self) -> Block:
+        return Block(self.line_of(1), self.lines[1:], self.numbers[1:] if self.numbers is not None else None)
 
 
 def clean_lines(text: str) -> list[str]:
@@ -125,7 +134,7 @@ def parse_meta(block: Block, source: str, date_line: int | None = None) -> Meta 
     match = _META_RE.match(block.text)
     if not match:
         return None
-    published = parse_date_text(match, source, date_line or block.line + len(block.lines) - 1)
+    published = parse_date_text(match, source, date_line or block.line_of(len(block.lines) - 1))
     if published is None:
         return None
     who = match["who"].strip()
@@ -215,8 +224,12 @@ _PAGE_LINE_RE = re.compile(rf"^(?:{'|'.join(_PAGE_PHRASES)})(?:\s+(?:{'|'.join(_
                            re.IGNORECASE)
 
 
-def _is_page_furniture(block: Block) -> bool:
-    return all(_PAGE_LINE_RE.match(line) for line in block.lines)
+def _is_page_furniture(block: Block, *, first: bool = False) -> bool:
+    """Whether the block is of the page around the list.  Where the ``first`` card's title is due,
+    a line of one block may be a paper's title ("Community"): only the day pager or several lines are
+    the page's."""
+    return (all(_PAGE_LINE_RE.match(line) for line in block.lines)
+            and (not first or len(block.lines) > 1 or " day" in block.lines[0].casefold()))
 
 
 SUBMITTED_BY_RE = re.compile(r"^submitted by(?::?\s+(?P<user>\S+))?$", re.IGNORECASE)
@@ -226,21 +239,23 @@ def _without_submitters(blocks: list[Block]) -> list[Block]:
     """The blocks without the "Submitted by <user>" of each card (its own line or block, the user
     on the same line or the next one), which is neither a title, an abstract nor an organization."""
     kept: list[Block] = []
-    user_due = False  # a bare "Submitted by" ended the last block: its user may start this one
+    user_due = False  # the line before was a bare "Submitted by": its user may come next
     for block in blocks:
         lines: list[str] = []
-        first = block.line  # the line of the first line kept
+        numbers: list[int] = []
         for offset, line in enumerate(block.lines):
             due, user_due = user_due, False
             found = SUBMITTED_BY_RE.match(line)
-            if found or (due and not lines and _HANDLE_RE.match(line)):
+            if found or (due and _HANDLE_RE.match(line)):
                 user_due = bool(found) and found["user"] is None
-                if not lines:
-                    first = block.line + offset + 1
                 continue
             lines.append(line)
-        if lines:
-            kept.append(block if len(lines) == len(block.lines) else Block(first, tuple(lines)))
+            numbers.append(block.line + offset)
+        if len(lines) == len(block.lines):
+            kept.append(block)
+        elif lines:
+            contiguous = numbers[-1] - numbers[0] == len(numbers) - 1
+            kept.append(Block(numbers[0], tuple(lines), None if contiguous else tuple(numbers)))
     return kept
 
 
@@ -262,7 +277,7 @@ def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
         )
 
     blocks = blocks[:start] + _without_submitters(blocks[start:])
-    while start < len(blocks) and _is_page_furniture(blocks[start]):
+    while start < len(blocks) and _is_page_furniture(blocks[start], first=True):
         start += 1
     while len(blocks) > start and _is_page_furniture(blocks[-1]):
         blocks.pop()
@@ -276,7 +291,7 @@ def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
         if counted and _count_before_title(blocks, index, source):
             count = blocks[index].lines[0]
             if len(blocks[index].lines) > 1:  # the count, then the title
-                blocks[index] = Block(blocks[index].line + 1, blocks[index].lines[1:])
+                blocks[index] = blocks[index].without_first()
             else:
                 index += 1
             upvotes = shown_count(count) or 0  # "-": none
