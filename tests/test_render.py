@@ -241,3 +241,13 @@ def test_a_broken_template_fails_the_build_in_one_line_naming_it(site_with_own_t
         assert tree(root / "site") == before
     finally:
         template.write_bytes(kept)
+
+
+def test_a_paper_page_names_the_organizations_handle_only_where_it_differs_from_its_name(built_site):
+    shown = set()
+    for page in (built_site / "papers").glob("*/index.html"):
+        term = BeautifulSoup(page.read_text(), "html.parser").find("dt", string="Organization")
+        if term is not None:
+            shown.add(term.find_next_sibling("dd").get_text(" ", strip=True))
+    assert {"DeepSeek (deepseek-ai)", "Tongyi-MAI", "NVIDIA (nvidia)"} <= shown, shown
+    assert not any(re.fullmatch(r"(.+) \(\1\)", text) for text in shown), shown
