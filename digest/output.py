@@ -635,15 +635,24 @@ def check_outside_content_folders(content_dir: Path, folder: Path) -> None:
     """Refuse a folder to write files into that is or lies in a folder of the content folder that
     digest reads or writes (snapshots/, dates/, topics/): a file written there could replace a
     snapshot or a Markdown page."""
-    if _in_content_folders(resolved_folder(content_dir), resolved_folder(folder)):
+    resolved = resolved_folder(folder)
+    if _in_content_folders(resolved_folder(content_dir), resolved):
         raise DigestError(f"cannot write into this folder: it is or lies in a folder of the content folder "
                           f"{content_dir} that digest reads or writes; choose another --out", folder)
+    # Any content folder's, not only the one named: a folder holding site.yaml is one.
+    for owned in (resolved, *resolved.parents):
+        if owned.name in _CONTENT_FOLDERS and (owned.parent / "site.yaml").is_file():
+            raise DigestError(f"cannot write into this folder: it is or lies in a folder of the content folder "
+                              f"{owned.parent} that digest reads or writes; choose another --out", folder)
+
+
+_CONTENT_FOLDERS = ("snapshots", "dates", "topics")
 
 
 def _in_content_folders(content: Path, folder: Path) -> bool:
     """Whether ``folder`` is, or lies in, snapshots/, dates/ or topics/ of ``content`` (both resolved)."""
     return any(folder == owned or owned in folder.parents
-               for owned in (content / name for name in ("snapshots", "dates", "topics")))
+               for owned in (content / name for name in _CONTENT_FOLDERS))
 
 
 def check_output_folder(out_dir: Path) -> None:

@@ -7,6 +7,7 @@ import email
 import functools
 import email.policy
 import re
+import shutil
 import socket
 import threading
 import time
@@ -231,6 +232,19 @@ def test_email_export_never_writes_into_the_snapshots_or_page_folders(content_co
                                  f"the content folder {content_copy} that digest reads or writes; "
                                  f"choose another --out\n")
     assert {p: p.read_bytes() for p in content_copy.rglob("*") if p.is_file()} == before
+
+
+def test_email_export_never_writes_into_another_content_folders_snapshots(tmp_path, content_copy):
+    """Not the named content folder's only: any folder beside a site.yaml is a content folder."""
+    other = tmp_path / "other"
+    shutil.copytree(content_copy, other)
+    before = {p: p.read_bytes() for p in other.rglob("*") if p.is_file()}
+    for out in (other / "snapshots", other / "dates" / "mail"):
+        result = run_cli("email", "2026-01-19", "--content", content_copy, "--out", out)
+        assert result.returncode == 1 and result.stderr == (
+            f"digest: error: {out}: cannot write into this folder: it is or lies in a folder of the content folder "
+            f"{other} that digest reads or writes; choose another --out\n")
+    assert {p: p.read_bytes() for p in other.rglob("*") if p.is_file()} == before
 
 
 def test_email_export_replaces_a_link_in_its_folder_and_never_writes_through_it(tmp_path, content_copy):
