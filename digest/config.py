@@ -695,7 +695,10 @@ def nested_repetition(pattern: str) -> bool:
 
 def parse_topics_config(data: Any, path: Path) -> tuple[TopicConfig, ...]:
     check = _Checker(path)
-    if isinstance(data, dict) and set(data) == {"topics"}:
+    if isinstance(data, dict) and "topics" in data:
+        others = sorted((key for key in data if key != "topics"), key=str)
+        if others:
+            raise ConfigError(f"{show(others[0])}: unknown key (the file holds one, 'topics:', with its list)", path)
         data = data["topics"]
     if not isinstance(data, list):
         raise ConfigError("must hold a list 'topics:' of topics", path)
@@ -800,7 +803,15 @@ def load_config(content_dir: Path) -> Config:
         try:
             data = load_yaml(path)
             if name == "site.yaml":
-                site = parse_site_config(data, path)
+                try:
+                    site = parse_site_config(data, path)
+                except ConfigError as error:
+                    # The e-mail settings are checked too, so that all problems are told at once; their
+                    # defaults (From: the title, at the site's host) are not needed for that.
+                    errors.extend(error.errors if isinstance(error, ConfigErrors) else [error])
+                    if isinstance(data, dict):
+                        parse_email_config(data, SiteConfig("digest", "http://localhost/"), path)
+                    continue
                 email = parse_email_config(data, site, path)
             else:
                 topics = parse_topics_config(data, path)

@@ -826,3 +826,20 @@ def test_a_setting_far_longer_than_any_is_refused_by_its_key(tmp_path, site, mes
     """Not later, as an e-mail too large to send."""
     base = "\n".join(line for line in GOOD_SITE.splitlines() if not line.startswith(site.split(":")[0] + ":"))
     assert only_problem(write(tmp_path, site=base + "\n" + site)).message == message
+
+
+def test_site_and_email_problems_are_told_at_once(tmp_path):
+    site = (GOOD_SITE.replace("title: My Digest", "title: [a, list]")
+            + "feed_items: thirty\nemail:\n  smtp_port: 587x\n  colour: red\n")
+    found = sorted(e.message for e in problems(write(tmp_path, site=site)))
+    assert found == ["email.colour: unknown key (expected one of: abstract_chars, from, max_html_bytes, "
+                     "one_click_unsubscribe, reply_to, smtp_host, smtp_port, smtp_security, smtp_timeout, to, "
+                     "unsubscribe_url)",
+                     "email.smtp_port: must be a whole number, not '587x'",
+                     "feed_items: must be a whole number, not 'thirty'",
+                     "title: must be text, not list"], found
+
+
+def test_an_unknown_key_beside_topics_is_named(tmp_path):
+    error = only_problem(write(tmp_path, topics=GOOD_TOPICS + "colour: red\n"))
+    assert error.message == "'colour': unknown key (the file holds one, 'topics:', with its list)"
