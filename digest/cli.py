@@ -45,6 +45,16 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"not a date in YYYY-MM-DD form: {text!r}") from None
 
 
+def _day(text: str) -> str:
+    """A list day as ``email`` and ``send`` take it: ``latest``, or a date (written YYYY-MM-DD)."""
+    if text == "latest":
+        return text
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date in YYYY-MM-DD form, nor 'latest': {text!r}") from None
+
+
 def _positive_int(text: str) -> int:
     if not (text.isascii() and text.isdigit()) or int(text) < 1:
         raise argparse.ArgumentTypeError(f"not a whole number of 1 or more: {text!r}")
@@ -150,6 +160,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from digest.check import check_content
+    from digest.text import plural
 
     report = check_content(args.content, today=build_date(), templates_dir=args.templates)
     for error in report.errors:
@@ -157,8 +168,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     for warning in report.warnings:
         _warn(warning)
     failed = bool(report.errors) or (args.strict and bool(report.warnings))
-    print(f"digest: checked {args.content} ({report.snapshots} snapshots): "
-          f"{len(report.errors)} errors, {len(report.warnings)} warnings"
+    print(f"digest: checked {args.content} ({plural(report.snapshots, 'snapshot')}): "
+          f"{plural(len(report.errors), 'error')}, {plural(len(report.warnings), 'warning')}"
           + (" (--strict: warnings fail)" if args.strict and report.warnings else ""))
     return 1 if failed else 0
 
@@ -349,7 +360,7 @@ def make_parser() -> argparse.ArgumentParser:
     for name, func, help_text in (("email", cmd_email, "write one day's e-mail (.html, .txt, .eml)"),
                                   ("send", cmd_send, "send one day's e-mail through SMTP")):
         cmd = commands.add_parser(name, help=help_text)
-        cmd.add_argument("day", nargs="?", default="latest", metavar="DATE",
+        cmd.add_argument("day", nargs="?", type=_day, default="latest", metavar="DATE",
                          help="YYYY-MM-DD or 'latest' (default)")
         cmd.add_argument("--content", type=Path, default=Path("content"))
         cmd.add_argument("--templates", type=Path, default=None)

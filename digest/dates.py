@@ -138,7 +138,8 @@ def resolve_snapshot_dates(
         if snapshot.list_day is None:
             if given is None:
                 raise SnapshotError("the snapshot shows no list day (a trending page has none): name the file "
-                                    "by its capture date, YYYY-MM-DD, or give --date", snapshot.source, 1)
+                                    "by its capture date, YYYY-MM-DD, or give --date to digest add or parse",
+                                    snapshot.source, 1)
             resolved[index] = Resolution(given.year, "filename" if named else "option")
         elif given is not None:
             day = snapshot.list_day
@@ -218,9 +219,10 @@ def resolve_snapshot_dates(
             year = next((y for y in range(today.year, today.year + 9) if rule.fits(y)), None)
             if year is None:
                 raise SnapshotError(f"no year fits the list day '{snapshot.list_day.text()}': name the file "
-                                    f"YYYY-MM-DD.txt or give --date", snapshot.source, snapshot.list_day_line)
-        warn(f"{snapshot.source}:{snapshot.list_day_line}: assumed the list day "
-             f"{snapshot.list_day.text()} is in {year}; name the file YYYY-MM-DD.txt or give --date")
+                                    f"YYYY-MM-DD.txt or give --date to digest add or parse",
+                                    snapshot.source, snapshot.list_day_line)
+        warn(f"{snapshot.source}:{snapshot.list_day_line}: assumed the list day {snapshot.list_day.text()} is in "
+             f"{year}; name the file YYYY-MM-DD.txt or give --date to digest add or parse")
         resolved[index] = Resolution(year, "assumed")
 
     return [

@@ -523,8 +523,9 @@ def test_ctrl_c_while_digest_is_still_loading_is_one_line(tmp_path, content_copy
 
 @pytest.mark.parametrize("argv, message", [
     (["build", "x\ny"], "unrecognized arguments: x\\ny (see 'digest --help')"),
-    (["email", "foo\u2028bar"], "no list day foo\\u2028bar (latest days: "),
-    (["send", "foo\rbar", "--dry-run", "--to", "a@example.net"], "no list day foo\\rbar (latest days: "),
+    (["email", "foo\u2028bar"], "argument DATE: not a date in YYYY-MM-DD form, nor 'latest': 'foo\\u2028bar'"),
+    (["send", "foo\rbar", "--dry-run", "--to", "a@example.net"],
+     "argument DATE: not a date in YYYY-MM-DD form, nor 'latest': 'foo\\rbar'"),
 ])
 def test_a_line_break_given_on_the_command_line_stays_in_its_one_line_error(content_copy, argv, message):
     result = run_cli(*argv, "--content", content_copy) if argv[0] != "build" else run_cli(*argv)
@@ -548,3 +549,13 @@ def test_a_snapshot_linked_to_a_name_too_long_is_a_one_line_error_naming_it(cont
     result = run_cli("build", "--content", content_copy, "--out", tmp_path / "site", "--no-search")
     assert result.returncode == 1
     assert result.stderr == f"digest: error: {link}: File name too long\n"
+
+
+@pytest.mark.parametrize("command", [["email"], ["send", "--dry-run", "--to", "a@example.net"]])
+def test_a_day_that_is_no_date_is_a_bad_command_line(content_copy, command):
+    result = run_cli(command[0], "19-01-2026", *command[1:], "--content", content_copy)
+    assert result.returncode == 2
+    assert result.stderr.startswith("digest: error: argument DATE: not a date in YYYY-MM-DD form, nor 'latest': "
+                                    "'19-01-2026'"), result.stderr
+    result = run_cli(command[0], "2026-01-18", *command[1:], "--content", content_copy)
+    assert result.returncode == 1 and "no list day 2026-01-18" in result.stderr  # a date, but not a list day
