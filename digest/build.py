@@ -638,9 +638,11 @@ def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, toda
         staged = {path: page.staged for path, page in site.markdown.items() if page.staged}
         try:
             with progress.stage(f"swapped in the new site of {len(site.files)} files"):
+                # The site first: a swap that fails (site/ a mount point, a full disk) leaves the
+                # Markdown pages as they were too.  Moving the staged pages in cannot run out of room.
+                report = writer.commit(version=__version__)
                 changed = commit_staged(content_dir, staged, set(site.markdown), stale_marker=f"generator: {GENERATOR}",
                                         candidates=markdown_page_files(content_dir))
-                report = writer.commit(version=__version__)
         except BaseException:
             discard_staged(staged)
             raise

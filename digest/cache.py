@@ -52,7 +52,7 @@ from typing import Any
 from digest import __version__
 from digest.errors import DigestError
 from digest.output import (FolderListing, lock_or_wait, open_temporary, own_folder, read_now, remove_entry,
-                           resolved_folder, write_temporary)
+                           remove_temporary, resolved_folder, write_temporary)
 
 MANIFEST = "manifest.json"
 MODEL = "model.pickle"
@@ -365,8 +365,10 @@ class BuildCache:
             ready.append(self._pickle_aside(FRAGMENTS, self.used_fragments))
             for name, result in self._new_parsed.items():
                 ready.append(self._pickle_aside(f"parsed/{name}.pickle", result))
-        except OSError:
-            ready = []  # a cache that cannot be written only costs time next time
+        except OSError:  # a cache that cannot be written only costs time next time
+            for name in ready:
+                remove_temporary(self.folder / f"{name}.tmp")
+            ready = []
         self.ready = ready
 
     def pickle_model(self, record: Any) -> None:
@@ -380,8 +382,13 @@ class BuildCache:
 
     def _pickle_aside(self, name: str, value: Any) -> str:
         """Pickle ``value`` into the temporary file of ``name`` (see ``save``); returns ``name``."""
-        with open_temporary(self.folder / f"{name}.tmp") as stream:
-            pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
+        temporary = self.folder / f"{name}.tmp"
+        try:
+            with open_temporary(temporary) as stream:
+                pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
+        except OSError:
+            remove_temporary(temporary)  # a full disk: what was written would keep the room that ran out
+            raise
         return name
 
     def save(self, fingerprint: str, markdown: dict[str, list[str]], markdown_state: str = "", *,

@@ -8,6 +8,7 @@ build leaves the previous site as it was.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import fcntl
@@ -558,8 +559,11 @@ class SiteWriter:
                 shutil.rmtree(fresh, ignore_errors=True)
             if old.exists() and not out_dir.exists():
                 os.rename(old, out_dir)
-            raise DigestError(f"could not write the site: {error.strerror or error}",
-                              error.filename or out_dir) from None
+            reason = error.strerror or str(error)
+            if error.errno == errno.EBUSY and os.path.ismount(out_dir):
+                reason += (": it is a mount point, and digest puts a new site in place by renaming folders; "
+                           "build into a folder inside it")
+            raise DigestError(f"could not write the site: {reason}", error.filename or out_dir) from None
         self.root = None
         return report
 
@@ -675,9 +679,20 @@ def replace_site(files: dict[str, bytes | _Reuse], out_dir: Path, *, version: st
 def write_temporary(temporary: Path, data: bytes) -> None:
     """Write a temporary file that is then renamed into place, as a new file: whatever holds the
     name first (a file left by a killed build, or a link planted to make digest write elsewhere)
-    is removed, never followed."""
-    with open_temporary(temporary) as stream:
-        stream.write(data)
+    is removed, never followed.  A write that fails (a full disk) removes what it wrote: a part of
+    a file would keep the room that ran out."""
+    try:
+        with open_temporary(temporary) as stream:
+            stream.write(data)
+    except OSError:
+        remove_temporary(temporary)
+        raise
+
+
+def remove_temporary(temporary: Path) -> None:
+    """Remove a temporary file a failed write left, if it can be."""
+    with contextlib.suppress(OSError):
+        temporary.unlink(missing_ok=True)
 
 
 def read_now(stream: BinaryIO, size: int) -> bytes:
@@ -694,11 +709,11 @@ def write_replacing(target: Path, data: bytes) -> None:
     over it, so that a link there is replaced, never written through.  When the rename fails (a
     folder holds the name, say), the temporary file is removed and the OSError names ``target``."""
     temporary = target.with_name(f".{target.name}.tmp")
-    write_temporary(temporary, data)
     try:
+        write_temporary(temporary, data)
         os.replace(temporary, target)
     except OSError as error:
-        temporary.unlink(missing_ok=True)
+        remove_temporary(temporary)
         raise OSError(error.errno, error.strerror, str(target)) from None
 
 
@@ -760,14 +775,16 @@ def stage_text(root: Path, path: str, text: str) -> Path | None:
     data = text.encode("utf-8")
     if not target.is_file() and (target.exists() or target.is_symlink()):
         raise DigestError("not a file, where a generated Markdown page goes: move it away", target)
+    temporary = target.with_name(f".{target.name}.tmp")
     try:
         if target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
             return None
         target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_name(f".{target.name}.tmp")
         write_temporary(temporary, data)
     except OSError as error:
-        raise DigestError(f"could not write: {error.strerror or error}", error.filename or target) from None
+        # The page, not its temporary file, where the write failed.
+        where = target if error.filename in (None, str(temporary)) else error.filename
+        raise DigestError(f"could not write: {error.strerror or error}", where) from None
     return temporary
 
 

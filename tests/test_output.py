@@ -392,3 +392,85 @@ def test_a_link_in_place_of_a_folder_that_looks_unchanged_is_removed_when_listed
     found, folders, trusted = output.scan_folder(root, listing)
     assert "a" in trusted and "a/x" not in folders and "a/x/index.html" not in found
     assert not os.path.lexists(root / "a" / "x") and victim.is_dir()
+
+
+def test_a_site_swap_that_fails_leaves_the_markdown_pages_as_they_were_too(tmp_path, monkeypatch):
+    """A site folder that is a mount point cannot be renamed: the build fails saying so, and
+    neither the site nor the content folder's Markdown pages have changed."""
+    import errno
+
+    from digest.build import build
+
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    for folder in ("dates", "topics"):
+        shutil.rmtree(content / folder, ignore_errors=True)
+    newest = sorted((content / "snapshots").iterdir())[-1]
+    held = newest.rename(tmp_path / newest.name)
+    site = tmp_path / "site"
+    build(content, site, search=False, jobs=1)
+    held.rename(newest)
+    before_content, before_site = tree(content), tree(site)
+
+    def busy(fresh, out):
+        raise OSError(errno.EBUSY, "Device or resource busy", str(out))
+
+    monkeypatch.setattr(output, "_exchange", busy)
+    monkeypatch.setattr(output.os.path, "ismount", lambda path: str(path) == str(site))
+    with pytest.raises(DigestError) as info:
+        build(content, site, search=False, jobs=1)
+    assert str(info.value) == (f"{site}: could not write the site: Device or resource busy: it is a mount point, "
+                               f"and digest puts a new site in place by renaming folders; build into a folder inside it")
+    assert tree(content) == before_content
+    assert tree(site) == before_site
+    assert not [p for p in (content / "dates").iterdir() if p.name.startswith(".")]  # no staged page left
+
+
+class _FullDisk:
+    """A temporary file on a disk that fills after a few bytes."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exception):
+        self.stream.close()
+
+    def write(self, data):
+        self.stream.write(bytes(data)[:10])
+        self.stream.flush()
+        raise OSError(28, "No space left on device")
+
+
+def test_a_write_that_runs_out_of_room_leaves_no_part_of_a_file_and_names_its_target(tmp_path, monkeypatch):
+    real = output.open_temporary
+    monkeypatch.setattr(output, "open_temporary", lambda path: _FullDisk(real(path)))
+    target = tmp_path / "2026-01-19.txt"
+    target.write_bytes(b"old")
+    with pytest.raises(OSError) as info:
+        output.write_replacing(target, b"x" * 100)
+    assert info.value.filename == str(target)
+    with pytest.raises(DigestError) as info:
+        output.stage_text(tmp_path, "page.md", "y" * 100)
+    assert str(info.value) == f"{tmp_path / 'page.md'}: could not write: No space left on device"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["2026-01-19.txt"] and target.read_bytes() == b"old"
+
+
+def test_a_cache_that_runs_out_of_room_leaves_no_part_of_a_file(tmp_path, monkeypatch):
+    from digest import cache as cache_module
+
+    real, opened = output.open_temporary, []
+
+    def fills_on_the_second(path):
+        opened.append(path)
+        return real(path) if len(opened) < 2 else _FullDisk(real(path))
+
+    monkeypatch.setattr(cache_module, "open_temporary", fills_on_the_second)
+    cache = cache_module.BuildCache(folder=tmp_path / "cache")
+    cache.used_fragments = {"key": "<p>entry</p>"}
+    cache._new_parsed = {"2026-01-19.txt": list(range(1000))}
+    cache.pickle_ahead()
+    assert cache.ready == [] and len(opened) == 2
+    assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
