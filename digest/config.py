@@ -370,7 +370,7 @@ def site_address(url: str) -> str:
     else:
         if not host.isascii():
             host = ascii_host(host)
-        if not _HOST_NAME_RE.fullmatch(host):
+        if not is_host_name(host):
             raise ValueError(f"{host} is not a host name")
     netloc = host if parts.port is None else f"{host}:{parts.port}"
     path = quote(re.sub(r"/{2,}", "/", parts.path), safe="/%-._~!$&()*+,;=:@")
@@ -462,9 +462,10 @@ def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
     # A name holding "=?" is read by mail programs as an encoded word (RFC 2047), and the email
     # package writes it back decoded: the default sender leaves such a title out.
     name = "" if "=?" in site.title else site.title
-    default_sender = str(Address(name, addr_spec=f"digest@{mail_domain(site.base_url)}"))
+    default_address = f"digest@{mail_domain(site.base_url)}"
+    default_sender = str(Address(name, addr_spec=default_address))
     if len(default_sender) > MAX_HEADER_ADDRESS:  # a title of a thousand characters: the address alone
-        default_sender = f"digest@{mail_domain(site.base_url)}"
+        default_sender = default_address
     sender = check.text(raw, "from", "email.", nonempty=True, default=default_sender)
     to = check.text(raw, "to", "email.", default=sender, nonempty=True)
     reply_to = check.text(raw, "reply_to", "email.")
