@@ -104,6 +104,9 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             return self._send(200, "text/javascript", _RELOAD_JS.encode("utf-8"), body)
         try:
             path = Path(self.translate_path(self.path))
+            if not path.resolve().is_relative_to(self.directory):
+                # a link in the site folder to a file elsewhere (digest makes none): not served
+                return self._not_found(body)
             if path.is_dir():
                 if not self.path.split("?")[0].endswith("/"):
                     return standard()  # the standard redirect to the folder with a slash
@@ -116,11 +119,14 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             missing = not path.exists()
         except OSError:  # a name the file system refuses (too long, say): no such page
             missing = True
-        if missing and (Path(self.directory) / "404.html").is_file():
-            return self._send(404, "text/html; charset=utf-8", (Path(self.directory) / "404.html").read_bytes(), body)
-        if missing:
-            return self.send_error(404)
-        return standard()
+        return self._not_found(body) if missing else standard()
+
+    def _not_found(self, body: bool) -> None:
+        """The site's own 404 page, if it has one."""
+        page = Path(self.directory) / "404.html"
+        if page.is_file() and not page.is_symlink():
+            return self._send(404, "text/html; charset=utf-8", page.read_bytes(), body)
+        return self.send_error(404)
 
     def _send(self, status: int, kind: str, data: bytes, body: bool = True) -> None:
         self.send_response(status)

@@ -149,6 +149,22 @@ def test_a_name_too_long_for_the_file_system_is_a_missing_page_and_head_agrees_w
     assert missing.value.code == 404
 
 
+def test_links_planted_in_the_site_to_files_elsewhere_are_not_served(server, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the web")
+    (tmp_path / "secret-folder").mkdir()
+    (tmp_path / "secret-folder" / "index.html").write_text("<p>not for the web</p>")
+    site = tmp_path / "site"
+    (site / "planted.txt").symlink_to(secret)
+    (site / "planted-folder").symlink_to(tmp_path / "secret-folder")
+    for path in ("planted.txt", "planted-folder/", "planted-folder/index.html"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(server.url + path)
+        assert refused.value.code == 404 and b"not for the web" not in refused.value.read()
+    with urllib.request.urlopen(server.url + "archive/") as response:  # the site's own pages still are
+        assert response.status == 200
+
+
 def test_files_the_build_writes_into_content_do_not_trigger_rebuilds(tmp_path):
     content = tmp_path / "content"
     assert generated(content / "dates" / "2026-01-07.md", content)
