@@ -265,7 +265,8 @@ def _report_stored(stored, quiet: bool) -> None:
     if quiet:
         return
     what = f"{stored.snapshot.format} snapshot of {stored.snapshot.date.isoformat()}, {len(stored.snapshot.cards)} papers"
-    print(f"{'Added' if stored.changed else 'Already there'}: {stored.path} ({what})")
+    done = "Replaced" if stored.replaced else "Added" if stored.changed else "Already there"
+    print(f"{done}: {stored.path} ({what})")
 
 
 def cmd_add(args: argparse.Namespace) -> int:

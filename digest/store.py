@@ -30,6 +30,7 @@ class Stored:
     path: Path
     snapshot: Snapshot
     changed: bool  #: False when the same bytes were already there
+    replaced: bool = False  #: True when other bytes were there, replaced with --force
 
 
 def snapshot_name(snapshot: Snapshot, incoming: str) -> str:
@@ -54,7 +55,8 @@ def store_snapshot(content_dir: Path, data: bytes, incoming: str, *, date_option
     snapshot, others = resolved[-1], resolved[:-1]
 
     target = folder / snapshot_name(snapshot, incoming)
-    if target.is_file():
+    replaced = target.is_file()
+    if replaced:
         if target.read_bytes() == data:
             return Stored(target, snapshot, changed=False)
         if not force:
@@ -72,4 +74,4 @@ def store_snapshot(content_dir: Path, data: bytes, incoming: str, *, date_option
         write_replacing(target, data)
     except OSError as error:
         raise DigestError(f"cannot write: {error.strerror}", error.filename or target) from None
-    return Stored(target, snapshot, changed=True)
+    return Stored(target, snapshot, changed=True, replaced=replaced)

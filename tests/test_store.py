@@ -58,6 +58,7 @@ def test_a_different_snapshot_of_the_same_day_is_refused_unless_forced(tmp_path,
     assert target.read_bytes() == original
     result = run_cli("add", changed, "--date", "2025-12-16", "--force", "--content", content_copy)
     assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"Replaced: {target} (")
     assert target.read_bytes() == changed.read_bytes()
 
 
