@@ -5,8 +5,8 @@ It lives beside the output folder (``.site.cache/`` for ``site/``) and holds:
 - ``manifest.json``: the fingerprint of all inputs of the last build, and for
   every output file the key of its inputs, the hash of its bytes and its inode
   number (by which the next build knows the file in the spare folder, below);
-  and the hash, size and modification time of every snapshot and Markdown
-  page, so that a file whose size and time have not changed is not read again;
+  and the hash, size, times and inode of every snapshot and Markdown page,
+  so that a file whose size, times and inode have not changed is not read again;
 - ``parsed/``: parsed snapshots, by the hash of their bytes;
 - ``topics.pickle``: topic matches, by paper text and topic rules, and
   ``topics-new.pickle``: the ones found by day's builds since (a day's build
@@ -62,18 +62,52 @@ NEW_TOPICS = "topics-new.pickle"  #: matches found by day's builds since then (a
 SITE_LISTING = "site.listing"  #: what the live site folder held when the last build was over
 SPARE_LISTING = "spare.listing"  #: the same of the spare folder (the site before the last)
 LOCK = "lock"  #: held by the build using the cache
-FORMAT = 3  #: bumped when the cache layout changes
+FORMAT = 4  #: bumped when the cache layout changes
+
+
+#: The libraries whose code shapes digest's output (pages, feeds, e-mails, the search index).
+OUTPUT_LIBRARIES = ("jinja2", "markupsafe", "markdown_it", "mdurl", "bs4", "soupsieve", "lxml", "yaml", "feedgen",
+                    "dateutil", "idna", "slugify", "text_unidecode", "css_inline", "pagefind", "pagefind_bin")
 
 
 @lru_cache(maxsize=1)
 def code_version() -> str:
-    """digest's version plus a hash of its source, so that any code change invalidates the cache."""
+    """digest's version plus a hash of its source, so that any code change invalidates the cache,
+    and of the code it builds with (see ``library_versions``)."""
     digest = hashlib.sha256(__version__.encode())
     package = Path(__file__).resolve().parent
     for source in sorted(package.rglob("*.py")):
         digest.update(source.relative_to(package).as_posix().encode())
         digest.update(source.read_bytes())
+    digest.update(repr(library_versions()).encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
+
+
+def library_versions() -> tuple:
+    """What tells the Python and libraries a build runs with from others, without importing
+    them: Python's version, where each of OUTPUT_LIBRARIES is found, and the names of the
+    installed distributions (``Jinja2-3.1.4.dist-info``: a name holds the version), so that
+    an upgrade, or another environment, makes the cache's outputs stale."""
+    import importlib.util
+    import sys
+
+    found, folders = [], set()
+    for name in OUTPUT_LIBRARIES:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            spec = None
+        origin = spec.origin if spec else None
+        found.append(origin)
+        if origin and os.path.isabs(origin):  # the folder it was installed into (a package is a folder there)
+            folders.add(os.path.dirname(os.path.dirname(origin) if spec.submodule_search_locations else origin))
+    installed = set()
+    for folder in folders:
+        try:
+            installed.update(n for n in os.listdir(folder) if n.endswith((".dist-info", ".egg-info")))
+        except OSError:
+            continue
+    return sys.version, tuple(found), tuple(sorted(installed))
 
 
 def file_sha256(path: Path) -> str:
@@ -163,9 +197,9 @@ def _well_formed(manifest: dict) -> bool:
         value = manifest.get(name, {})
         return isinstance(value, dict) and all(type(key) is str and entry(item) for key, item in value.items())
 
-    def stamped(item: Any) -> bool:  # [sha256, size, modification time]
-        return (type(item) is list and len(item) == 3 and type(item[0]) is str and _SHA256.fullmatch(item[0])
-                is not None and type(item[1]) is int and type(item[2]) is int)
+    def stamped(item: Any) -> bool:  # [sha256, *inputs.file_stamp]: size, times, inode
+        return (type(item) is list and len(item) == 5 and type(item[0]) is str and _SHA256.fullmatch(item[0])
+                is not None and all(type(number) is int for number in item[1:]))
 
     return (all(type(manifest.get(name, "")) is str for name in ("fingerprint", "templates", "markdown_state"))
             and table("outputs", lambda item: type(item) is list and len(item) == 3 and type(item[0]) is str

@@ -143,11 +143,19 @@ def snapshot_entries(folder: Path) -> tuple[list[Path], list[DigestError]]:
     return files, problems
 
 
+def file_stamp(status: os.stat_result) -> list[int]:
+    """What tells a file's bytes have not changed without reading them, as git does: its size,
+    modification and change times and inode.  Not the modification time alone: a file edited and
+    given its old time back (as archives and some tools do) has a new change time, which only
+    the system sets."""
+    return [status.st_size, status.st_mtime_ns, status.st_ctime_ns, status.st_ino]
+
+
 def scan_snapshots(content_dir: Path, recorded: Mapping[str, Sequence] | None = None
                    ) -> tuple[list[tuple[str, bytes | None]], tuple[tuple[str, str], ...], dict[str, list]]:
     """Every snapshot file with its bytes, its (name, sha256), and what to record of it for the
-    next build ([sha256, size, modification time], by name).  A file whose size and modification
-    time are the ``recorded`` ones is not read again (as make and git do): its bytes are None."""
+    next build ([sha256, *file_stamp], by name).  A file whose stamp is the ``recorded`` one is
+    not read again: its bytes are None."""
     recorded = recorded or {}
     files: list[tuple[str, bytes | None]] = []
     sources: list[tuple[str, str]] = []
@@ -159,8 +167,8 @@ def scan_snapshots(content_dir: Path, recorded: Mapping[str, Sequence] | None = 
         except OSError as error:
             raise DigestError(f"cannot read: {error.strerror}", source) from None
         known = recorded.get(path.name)
-        stamp = [status.st_size, status.st_mtime_ns]
-        if isinstance(known, list) and len(known) == 3 and known[1:] == stamp:
+        stamp = file_stamp(status)
+        if isinstance(known, list) and known[1:] == stamp:
             data, sha = None, known[0]
         else:
             data = read_snapshot_bytes(path, source)
@@ -206,16 +214,15 @@ def snapshot_sources(files: Sequence[tuple[str, bytes]]) -> tuple[tuple[str, str
 
 def markdown_hashes(content_dir: Path, known: Mapping[str, Sequence] | None = None) -> dict[str, str]:
     """The sha256 of every Markdown page in content/dates and content/topics, by content-relative
-    path.  ``known`` is what the last build recorded (path -> [sha256, size, mtime]): a page whose
-    size and modification time are the recorded ones is not read again (as make and git do)."""
+    path.  ``known`` is what the last build recorded (path -> [sha256, *file_stamp]): a page whose
+    stamp is the recorded one is not read again."""
     known = known or {}
     hashes = {}
     for path in markdown_page_files(content_dir):
         relative = path.relative_to(content_dir).as_posix()
         recorded = known.get(relative)
-        if recorded is not None and len(recorded) == 3:
-            status = path.stat()
-            if [status.st_size, status.st_mtime_ns] == list(recorded[1:]):
+        if recorded is not None:
+            if file_stamp(path.stat()) == list(recorded[1:]):
                 hashes[relative] = recorded[0]
                 continue
         hashes[relative] = file_sha256(path)
@@ -230,7 +237,7 @@ def markdown_record(content_dir: Path, hashes: Mapping[str, str]) -> dict[str, l
             status = (content_dir / path).stat()
         except FileNotFoundError:
             continue
-        record[path] = [sha, status.st_size, status.st_mtime_ns]
+        record[path] = [sha, *file_stamp(status)]
     return record
 
 

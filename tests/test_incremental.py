@@ -435,3 +435,73 @@ def test_a_days_build_on_a_file_system_that_lists_in_making_order_is_the_clean_b
         assert tree(out) == tree(root / "clean")
     finally:
         shutil.rmtree(root)
+
+
+def test_a_snapshot_edited_and_given_its_old_size_and_time_back_is_read_again(tmp_path, content_copy):
+    out = tmp_path / "site"
+    snapshot = content_copy / "snapshots" / "2025-12-16.txt"
+    first = run_cli("build", "--content", content_copy, "--out", out, "--no-search")
+    assert first.returncode == 0, first.stderr
+    before = snapshot.stat()
+    text = snapshot.read_text()
+    assert "\nMay 14 5\n" in text
+    snapshot.write_text(text.replace("\nMay 14 5\n", "\nMay 14 7\n", 1))  # a corrected counter: same size
+    os.utime(snapshot, ns=(before.st_atime_ns, before.st_mtime_ns))  # as an archive's normalised times do
+    assert (snapshot.stat().st_size, snapshot.stat().st_mtime_ns) == (before.st_size, before.st_mtime_ns)
+    again = run_cli("build", "--content", content_copy, "--out", out, "--no-search")
+    assert again.returncode == 0, again.stderr
+    assert "nothing changed" not in again.stdout
+    shutil.copyfile(snapshot, copy_content(tmp_path / "clean") / "snapshots" / snapshot.name)
+    clean = run_cli("build", "--content", tmp_path / "clean", "--out", tmp_path / "clean-site", "--no-search",
+                    "--clean")
+    assert clean.returncode == 0, clean.stderr
+    assert tree(out) == tree(tmp_path / "clean-site")
+
+
+SHADOW_SLUGIFY = '''from slugify.slugify import slugify as _slugify
+
+
+def slugify(text, *args, **kwargs):
+    return _slugify(text, *args, **kwargs) + "-v2"  # a new version that makes other slugs
+'''
+
+
+def test_other_libraries_give_a_full_build_the_same_as_a_clean_one(tmp_path, content_copy):
+    """A new version of a library that shapes the output (here python-slugify, found in another
+    folder first, as in another environment) is an input of the build like digest's own code."""
+    import slugify
+
+    shadow = tmp_path / "shadow"
+    shutil.copytree(Path(slugify.__file__).parent, shadow / "slugify")
+    (shadow / "slugify" / "__init__.py").write_text(SHADOW_SLUGIFY)
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(shadow), os.environ.get("PYTHONPATH")]))}
+    out = tmp_path / "site"
+    first = run_cli("build", "--content", content_copy, "--out", out, "--no-search")
+    assert first.returncode == 0, first.stderr
+    again = run_cli("build", "--content", content_copy, "--out", out, "--no-search", env=env)
+    assert again.returncode == 0, again.stderr
+    assert "nothing changed" not in again.stdout
+    assert any(path.endswith("-v2/index.html") for path in tree(out))
+    clean_content = copy_content(tmp_path / "clean")
+    clean = run_cli("build", "--content", clean_content, "--out", tmp_path / "clean-site", "--no-search", env=env)
+    assert clean.returncode == 0, clean.stderr
+    assert tree(out) == tree(tmp_path / "clean-site")
+    assert tree(content_copy / "dates") == tree(clean_content / "dates")
+
+
+def test_an_installed_distribution_changes_the_code_version(tmp_path):
+    folder = tmp_path / "packages"
+    (folder / "slugify").mkdir(parents=True)
+    (folder / "slugify" / "__init__.py").write_text("from slugify.slugify import slugify\n")
+    (folder / "python_slugify-9.0.0.dist-info").mkdir()
+
+    def version() -> str:
+        code = "from digest.cache import code_version; print(code_version())"
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH")]))}
+        return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                              check=True).stdout
+
+    first = version()
+    assert version() == first
+    (folder / "python_slugify-9.0.0.dist-info").rename(folder / "python_slugify-9.1.0.dist-info")
+    assert version() != first
