@@ -100,7 +100,10 @@ def _feedgen(feed: Feed, site: SiteConfig, kind: str) -> FeedGenerator:
     fg = FeedGenerator()
     fg.id(site.url(feed.page))
     fg.title(feed.title)
-    fg.subtitle(feed.subtitle or feed.title)
+    subtitle = feed.subtitle or feed.title
+    # Readers take an RSS channel's description as HTML and an Atom subtitle (feedgen's, of type
+    # text) as text: the description is plain text, so escape it for RSS.
+    fg.subtitle(html.escape(subtitle, quote=False) if kind == "rss" else subtitle)
     # The self link first: feedgen takes the last link as the RSS channel <link>,
     # which must be the HTML page.
     fg.link(href=site.url(feed.path(kind)), rel="self",

@@ -6,6 +6,7 @@ import calendar
 import datetime as dt
 import email.utils
 import html
+import json
 import os
 import re
 from pathlib import Path
@@ -248,3 +249,26 @@ def test_an_atom_feed_of_a_site_without_an_author_names_the_site(tmp_path, conte
         names = root.xpath("atom:author/atom:name/text()", namespaces={"atom": "http://www.w3.org/2005/Atom"})
         assert names == [settings["title"]], path
     assert "<managingEditor>" not in (tmp_path / "site" / "feed.xml").read_text()
+
+
+def test_markup_in_descriptions_of_the_site_and_topics_is_text_in_every_feed(tmp_path, content_copy):
+    markup = '<img src=x onerror=alert(1)> Fish & <b>chips</b>'
+    for name, path in (("site.yaml", ("description",)), ("topics.yaml", ("topics", 0, "description"))):
+        settings = yaml.safe_load((content_copy / name).read_text())
+        target = settings
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = markup
+        (content_copy / name).write_text(yaml.safe_dump(settings, allow_unicode=True))
+    slug = yaml.safe_load((content_copy / "topics.yaml").read_text())["topics"][0]["slug"]
+    result = run_cli("build", "--content", content_copy, "--out", tmp_path / "site", "--no-search")
+    assert result.returncode == 0, result.stderr
+    for folder in (tmp_path / "site", tmp_path / "site" / "topics" / slug):
+        for name in ("feed.xml", "atom.xml"):
+            parsed = feedparser.parse(str(folder / name))
+            assert not parsed.bozo, (folder / name, parsed.bozo_exception)
+            # as text, whatever type the reader takes it for: no element, the words and signs shown
+            shown = parsed.feed.subtitle if parsed.feed.subtitle_detail.type == "text/plain" else \
+                BeautifulSoup(parsed.feed.subtitle, "html.parser").get_text()
+            assert shown == markup, (folder / name, parsed.feed.subtitle_detail)
+        assert json.loads((folder / "feed.json").read_text())["description"] == markup
