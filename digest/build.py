@@ -43,7 +43,7 @@ from digest.pages import (GENERATOR, DayPage, TopicPage, day_markdown, day_pages
                           topic_pages, topic_slices)
 from digest.parse import decode_snapshot, parse_snapshot
 from digest.render import PageJob, load_template, make_environment, render_template, site_page_jobs
-from digest.topics import MatchBudget, match_topics
+from digest.topics import RULES_FILE, MatchBudget, match_topics
 from digest.search import BUNDLE, SearchIndexing, bundle_path, prune_copies
 from digest.sitemap import robots_txt, sitemap_files
 
@@ -80,17 +80,23 @@ def parse_and_date(files: list[tuple[str, bytes]], today: dt.date, warn: Warn, c
     return resolve_snapshot_dates(parsed, today=today, warn=warn)
 
 
-def topic_matcher(cache: BuildCache | None, jobs: int | None = None, *, look_up: bool = True):
+def topic_matcher(cache: BuildCache | None, jobs: int | None = None, *, look_up: bool = True,
+                  rules_file: Path | None = None):
     """``match_each`` for ``build_library``, spread over worker processes and, with a cache,
     remembered across builds by the paper's text and the topic rules.  Without ``look_up`` the
     papers are matched without reading what earlier builds matched (a day's new papers: they
-    are new), and only remembered."""
+    are new), and only remembered.  Errors about the rules name ``rules_file``."""
 
     budget = MatchBudget()  # each worker process charges its own copy
 
     def match_one(text, topics):
         title, abstract, keywords = text
-        return match_topics(title, abstract, topics, keywords, budget)
+        try:
+            return match_topics(title, abstract, topics, keywords, budget)
+        except DigestError as error:
+            if rules_file is None or error.path != RULES_FILE:
+                raise
+            raise DigestError(error.message, rules_file) from None
 
     def match_all(texts, topics):
         if cache is None:
@@ -163,7 +169,8 @@ def load(content_dir: Path, *, today: dt.date | None = None, warn: Warn | None =
     snapshots = load_snapshots(content_dir, today or build_date(), note, cache, jobs)
     if not snapshots:
         note(no_snapshots_warning(content_dir / "snapshots"))
-    library = build_library(snapshots, config.topics, match_all=topic_matcher(cache, jobs))
+    library = build_library(snapshots, config.topics,
+                            match_all=topic_matcher(cache, jobs, rules_file=content_dir / "topics.yaml"))
     return Loaded(config, library, day_pages(library), topic_pages(library), warnings)
 
 
@@ -208,10 +215,12 @@ def load_model(content_dir: Path, *, today: dt.date | None = None, warn: Warn | 
         note(no_snapshots_warning(content_dir / "snapshots"))
     salt = model_salt(content_dir)
     previous = model_from_record(cache.model_record(), salt) if cache else None
-    extended = _extended(previous, files, sources, config, today, note, cache, jobs) if previous else None
+    rules = content_dir / "topics.yaml"
+    extended = _extended(previous, files, sources, config, today, note, cache, jobs, rules) if previous else None
     if extended is None:
         snapshots = parse_and_date(_with_bytes(files), today, note, cache, jobs)
-        state = extend_library(EMPTY, snapshots, config.topics, match_all=topic_matcher(cache, jobs)).state
+        state = extend_library(EMPTY, snapshots, config.topics,
+                               match_all=topic_matcher(cache, jobs, rules_file=rules)).state
         model, changes = whole_model(state, sources, all(s.date_source == "filename" for s in snapshots)), None
     else:
         model, changes = extended
@@ -221,9 +230,9 @@ def load_model(content_dir: Path, *, today: dt.date | None = None, warn: Warn | 
 
 
 def _extended(previous: Model, files, sources, config: Config, today: dt.date, warn: Warn,
-              cache: BuildCache | None, jobs: int | None) -> tuple[Model, Changes] | None:
+              cache: BuildCache | None, jobs: int | None, rules: Path) -> tuple[Model, Changes] | None:
     """The previous model extended by the new snapshots, if they are all that changed and are
-    named by days after its last; else None."""
+    named by days after its last; else None.  ``rules`` is the topics.yaml it names in errors."""
     known = dict(previous.sources)
     present = dict(sources)
     if not previous.named or any(present.get(source) != sha for source, sha in known.items()):
@@ -233,7 +242,7 @@ def _extended(previous: Model, files, sources, config: Config, today: dt.date, w
         return None
     snapshots = parse_and_date(_with_bytes(new), today, warn, cache, jobs)
     extension = extend_library(previous.state, snapshots, config.topics,
-                               match_all=topic_matcher(cache, jobs, look_up=False))
+                               match_all=topic_matcher(cache, jobs, look_up=False, rules_file=rules))
     if extension is None:
         return None
     return extended_model(previous, extension.state, extension.papers, extension.days, sources, named=True)

@@ -760,10 +760,9 @@ def _parse_rules(raw: Any, where: str, check: _Checker) -> tuple[TopicRule, ...]
         if (phrase is None) == (regex is None):
             check.fail(key, "needs exactly one of 'phrase' or 'regex'")
             continue
-        text = check.text(rule, "phrase" if phrase is not None else "regex", f"{key}.")
+        text = check.text(rule, "phrase" if phrase is not None else "regex", f"{key}.", required=True)
         if not text:
-            check.fail(key, "is empty")
-            continue
+            continue  # check.text said what is wrong with it
         if phrase is not None:
             if not re.sub(r"[\s\-]+", "", text):  # only hyphens: a pattern that matches everywhere
                 check.fail(f"{key}.phrase", f"has no words: {show(text)}")

@@ -26,6 +26,10 @@ MATCH_SECONDS = 2.0
 #: take that long for every paper of the site.
 BUDGET_SECONDS, BUDGET_SECONDS_PER_PAPER = 10.0, 0.01
 
+#: What errors about the rules name, for the caller to replace with the file's path (see
+#: digest.build.topic_matcher): the rules do not know where they were read from.
+RULES_FILE = "topics.yaml"
+
 
 @dataclass
 class MatchBudget:
@@ -44,9 +48,9 @@ class MatchBudget:
             self.seconds += seconds
         if self.seconds > BUDGET_SECONDS + BUDGET_SECONDS_PER_PAPER * self.papers:
             slug, slowest = max(self.by_topic.items(), key=lambda item: item[1])
-            raise DigestError(f"topics.yaml: topic '{slug}': its rules took {slowest:.1f} s of the "
+            raise DigestError(f"topic '{slug}': its rules took {slowest:.1f} s of the "
                               f"{self.seconds:.1f} s the rules took on {self.papers:,} papers (real rules take "
-                              f"well under a millisecond a paper); simplify its patterns")
+                              f"well under a millisecond a paper); simplify its patterns", RULES_FILE)
 
 
 def match_topics(title: str, abstract: str, topics: Sequence[TopicConfig],
@@ -88,8 +92,8 @@ def match_topics(title: str, abstract: str, topics: Sequence[TopicConfig],
                     matches.append((-score, order, TopicMatch(topic.slug, score, tuple(terms))))
                 by_topic[topic.slug] = perf_counter() - started
     except Overrun:
-        raise DigestError(f"topics.yaml: topic '{topic.slug}', rule {rule.label}: took more than {MATCH_SECONDS:g} s "
-                          f"on the paper '{title[:60]}'; simplify the pattern") from None
+        raise DigestError(f"topic '{topic.slug}', rule {rule.label}: took more than {MATCH_SECONDS:g} s "
+                          f"on the paper '{title[:60]}'; simplify the pattern", RULES_FILE) from None
     if budget is not None:
         budget.charge(by_topic)
     return tuple(match for _, _, match in sorted(matches, key=lambda m: (m[0], m[1])))

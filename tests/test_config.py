@@ -843,3 +843,10 @@ def test_site_and_email_problems_are_told_at_once(tmp_path):
 def test_an_unknown_key_beside_topics_is_named(tmp_path):
     error = only_problem(write(tmp_path, topics=GOOD_TOPICS + "colour: red\n"))
     assert error.message == "'colour': unknown key (the file holds one, 'topics:', with its list)"
+
+
+@pytest.mark.parametrize("rule", ["''", "{regex: ' '}", f"'{'word ' * 1000}'", "{phrase: [a, b]}"])
+def test_a_rule_that_is_empty_too_long_or_no_text_is_one_problem(tmp_path, rule):
+    error = only_problem(write(tmp_path, topics=topics_yaml(topic("a", f"[{rule}, alpha]"))))
+    assert re.fullmatch(r"topics\[0\]\.rules\[0\]\.(phrase|regex): (must not be empty|is 4,999 characters long; "
+                        r"at most 4,000|must be text, not list)", error.message), error.message
