@@ -128,18 +128,20 @@ def resolve_snapshot_dates(
     for index, snapshot in enumerate(parsed):
         named = filename_date(snapshot.source)
         option = options[index]
-        if named is None and (looks := _FILENAME_DATE_RE.search(PurePath(snapshot.source).name)):
+        looks = _FILENAME_DATE_RE.search(PurePath(snapshot.source).name) if named is None else None
+        given = named or option
+        if snapshot.list_day is None and given is None:
+            name = f"give the file a real date: its name's {looks[0]} is no date" if looks else \
+                "name the file by its capture date, YYYY-MM-DD"
+            raise SnapshotError(f"the snapshot shows no list day (a trending page has none): {name}, or give "
+                                f"--date to digest add or parse", snapshot.source, 1)
+        if looks:
             warn(f"{snapshot.source}: the file name's {looks[0]} is no date, so it does not date the snapshot "
                  f"(rename the file)")
         if named and option and named != option:
             warn(f"{snapshot.source}: --date {option.isoformat()} is not used: the file name gives "
                  f"{named.isoformat()}, which comes first (rename the file to change it)")
-        given = named or option
         if snapshot.list_day is None:
-            if given is None:
-                raise SnapshotError("the snapshot shows no list day (a trending page has none): name the file "
-                                    "by its capture date, YYYY-MM-DD, or give --date to digest add or parse",
-                                    snapshot.source, 1)
             resolved[index] = Resolution(given.year, "filename" if named else "option")
         elif given is not None:
             day = snapshot.list_day

@@ -19,7 +19,7 @@ from digest.build import build_date
 from digest.dates import filename_date, resolve_snapshot_dates
 from digest.errors import DigestError, SnapshotError
 from digest.models import PartialDate
-from digest.parse import parse_text_snapshot
+from digest.parse import parse_snapshot, parse_text_snapshot
 
 # The same names as in conftest.py: bundled (list-day) names and the original capture names.
 BUNDLED = ["2025-11-03.txt", "2025-12-16.txt", "2026-01-07.txt", "2026-01-19.txt"]
@@ -356,6 +356,17 @@ def test_a_file_name_that_looks_dated_but_is_no_date_is_told(originals, name):
     assert snapshot.date == dt.date(2026, 1, 19) and snapshot.date_source == "content"
     assert warnings == [f"{name}: the file name's {name[:10]} is no date, so it does not date the snapshot "
                         f"(rename the file)"]
+
+
+def test_a_snapshot_without_a_list_day_in_a_file_that_looks_dated_is_told_one_thing_of_its_name():
+    warnings = Warnings()
+    answer = '[{"paper": {"id": "2601.00001", "title": "A title", "summary": "An abstract."}}]'  # no list day
+    with pytest.raises(SnapshotError) as caught:
+        resolve_snapshot_dates([parse_snapshot(answer, "2026-02-30.json")], today=TODAY, warn=warnings)
+    assert str(caught.value) == ("2026-02-30.json:1: the snapshot shows no list day (a trending page has none): give "
+                                 "the file a real date: its name's 2026-02-30 is no date, or give --date to digest "
+                                 "add or parse")
+    assert warnings == []
 
 
 @pytest.mark.parametrize("name, text, line", [
