@@ -77,6 +77,9 @@ def parse_and_date(files: list[tuple[str, bytes]], today: dt.date, warn: Warn, c
         parsed[i] = result
         if cache:
             cache.remember_parsed(files[i][1], files[i][0], result)
+    for snapshot in parsed:
+        for note in snapshot.notes:
+            warn(note)
     return resolve_snapshot_dates(parsed, today=today, warn=warn)
 
 

@@ -67,6 +67,7 @@ def check_content(content_dir: Path, *, today: dt.date, templates_dir: Path | No
             report.errors.append(result)
         else:
             parsed.append(result)
+            report.warnings.extend(result.notes)
     report.snapshots = len(files)
     if not files and (content_dir / "snapshots").is_dir():
         report.warnings.append(no_snapshots_warning(content_dir / "snapshots"))

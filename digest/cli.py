@@ -109,6 +109,8 @@ def cmd_parse(args: argparse.Namespace) -> int:
     from digest.dates import resolve_snapshot_dates
 
     parsed = [read_snapshot_file(Path(f), f) for f in args.files]
+    for note in (note for snapshot in parsed for note in snapshot.notes):
+        _warn(note)
     snapshots = resolve_snapshot_dates(parsed, date_option=args.date, today=build_date(), warn=_warn)
     if args.json:
         json.dump([snapshot_json(s) for s in snapshots], sys.stdout, ensure_ascii=False, indent=2)

@@ -95,6 +95,8 @@ class ParsedSnapshot:
     #: Whether the cards' dates are as the page prints them, with a year only for another year's
     #: date; False where they come from data (the API, hydration), which always gives the year.
     years_printed: bool = True
+    #: Warnings about the cards, given with the snapshot whenever it is read (see parse.merged_card_notes).
+    notes: tuple[str, ...] = ()
 
     __reduce__ = _reduce_by_fields
 

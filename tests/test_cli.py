@@ -559,3 +559,18 @@ def test_a_day_that_is_no_date_is_a_bad_command_line(content_copy, command):
                                     "'19-01-2026'"), result.stderr
     result = run_cli(command[0], "2026-01-18", *command[1:], "--content", content_copy)
     assert result.returncode == 1 and "no list day 2026-01-18" in result.stderr  # a date, but not a list day
+
+
+def test_two_cards_of_a_day_taken_for_one_paper_are_a_warning_of_build_check_and_parse(tmp_path, content_copy):
+    snapshot = content_copy / "snapshots" / "2026-01-21.txt"
+    snapshot.write_text("Daily Papers\n\nJan 21\n\nSame Title!\n\nabs one\n\nSAME TITLE\n\nabs two\n")
+    warning = (f"digest: warning: {snapshot}:9: the card 'SAME TITLE' is taken for the same paper as the card at "
+               f"line 5, 'Same Title!' (their titles differ only in case, accents or punctuation), and shown with "
+               f"that card's text")
+    for command in (("build", "--content", content_copy, "--out", tmp_path / "site", "--no-search"),
+                    ("check", "--content", content_copy), ("parse", snapshot)):
+        result = run_cli(*command)
+        assert result.returncode == 0 and warning in result.stderr.splitlines(), (command, result.stderr)
+    again = run_cli("build", "--content", content_copy, "--out", tmp_path / "site", "--no-search", "--strict")
+    assert again.returncode == 1 and again.stderr.splitlines() == [
+        warning, "digest: error: --strict: 1 warning, so nothing was written"], again.stderr

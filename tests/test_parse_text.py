@@ -664,3 +664,18 @@ def test_a_day_of_many_lines_and_few_blocks_is_read():
     cards = parse_snapshot(text, "2026-01-21.txt").cards
     assert [c.title for c in cards] == [f"Title {n}" for n in range(100)]
     assert cards[0].abstract == " ".join(["ab"] * 420) and cards[0].authors == 3
+
+
+def test_cards_of_one_list_that_would_be_taken_for_one_paper_are_told_by_line():
+    text = ("Daily Papers\n\nJan 21\n\nSame Title!\n\nabs one\n\nAnother paper\n\nabs two\n\nsame-title\n\n"
+            "abs three\n\nSAME TITLE\n\nabs four\n")
+    parsed = parse_snapshot(text, "2026-01-21.txt")
+    assert [card.title for card in parsed.cards] == ["Same Title!", "Another paper", "same-title", "SAME TITLE"]
+    assert parsed.notes == tuple(
+        f"2026-01-21.txt:{line}: the card '{title}' is taken for the same paper as the card at line 5, 'Same Title!' "
+        f"(their titles differ only in case, accents or punctuation), and shown with that card's text"
+        for line, title in ((13, "same-title"), (17, "SAME TITLE")))
+    # Titles that differ in words are other papers, and the seeds' lists hold no such pair.
+    assert parse_snapshot(text.replace("same-title", "Same Title, Again"), "x.txt").notes[0].startswith("x.txt:17:")
+    for seed in sorted((Path(__file__).resolve().parent.parent / "content" / "snapshots").iterdir()):
+        assert parse_snapshot(seed.read_text(), seed.name).notes == ()

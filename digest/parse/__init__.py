@@ -12,7 +12,7 @@ from dataclasses import fields, replace
 
 from digest.errors import SnapshotError
 from digest.inputs import MAX_SNAPSHOT_BYTES
-from digest.models import Card, Organization, ParsedSnapshot
+from digest.models import Card, Organization, ParsedSnapshot, normalise_title
 from digest.parse.api import looks_like_json, parse_json_snapshot
 from digest.parse.crawl import looks_like_crawler_dump, parse_crawler_dump
 from digest.parse.html import looks_like_html, parse_html_snapshot
@@ -110,8 +110,37 @@ def parse_snapshot(text: str, source: str) -> ParsedSnapshot:
             if len(parsed.cards) > MAX_CARDS:
                 raise SnapshotError(f"not a day's list: {len(parsed.cards):,} papers, where a day has at most a few "
                                     f"hundred (digest takes up to {MAX_CARDS:,})", source, 1)
-            return replace(parsed, cards=tuple(_fit_card(card, source) for card in parsed.cards))
+            cards = tuple(_fit_card(card, source) for card in parsed.cards)
+            return replace(parsed, cards=cards, notes=merged_card_notes(cards, source))
     raise SnapshotError("not a Daily Papers snapshot: no list of papers found", source, 1)
+
+
+def merged_card_notes(cards: tuple[Card, ...], source: str) -> tuple[str, ...]:
+    """A warning for each card that the site takes for the paper of an earlier card of the same
+    list, as it knows papers across days (digest.library): by the arXiv id, else by the title
+    with case, accents and punctuation set aside.  Two such cards in one list are most likely
+    two papers; the site shows the first card's text for both.  A card shown twice (the same
+    title and abstract) is one paper, and no warning."""
+    notes: list[str] = []
+    by_id: dict[str, Card] = {}
+    by_title: dict[str, Card] = {}
+    for card in cards:
+        title = normalise_title(card.title)
+        earlier = by_id.get(card.arxiv_id) if card.arxiv_id else None
+        if earlier is None and (titled := by_title.get(title)) is not None and not (card.arxiv_id and titled.arxiv_id):
+            earlier = titled
+        if earlier is None:
+            if card.arxiv_id:
+                by_id[card.arxiv_id] = card
+            by_title.setdefault(title, card)
+        elif (card.title, card.abstract) != (earlier.title, earlier.abstract):
+            why = "they have the same arXiv id" if card.arxiv_id and card.arxiv_id == earlier.arxiv_id else \
+                "their titles differ only in case, accents or punctuation"
+            where = f" at line {earlier.line}" if earlier.line else ""
+            notes.append(f"{source}{f':{card.line}' if card.line else ''}: the card '{card.title[:60]}' is taken "
+                         f"for the same paper as the card{where}, '{earlier.title[:60]}' ({why}), and shown with "
+                         f"that card's text")
+    return tuple(notes)
 
 
 def _check_blocks(text: str, source: str, longest: int | None = None) -> None:
