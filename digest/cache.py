@@ -51,8 +51,8 @@ from typing import Any
 
 from digest import __version__
 from digest.errors import DigestError
-from digest.output import (FolderListing, lock_or_wait, open_temporary, own_folder, read_now, remove_entry,
-                           remove_temporary, resolved_folder, write_temporary)
+from digest.output import (MARKER, FolderListing, listed_files, lock_or_wait, open_temporary, own_folder,
+                           parent_folders, read_now, remove_entry, remove_temporary, resolved_folder, write_temporary)
 
 MANIFEST = "manifest.json"
 MODEL = "model.pickle"
@@ -219,11 +219,19 @@ def recorded_warnings(manifest: dict) -> list[str]:
 
 def manifest_unchanged(previous: dict, fingerprint: str, out_dir: Path, markdown_state: str) -> bool:
     """Whether the build that wrote ``previous`` had exactly these inputs, left the Markdown pages
-    in this state (none edited, removed or added since), and its site files are all still there."""
+    in this state (none edited, removed or added since), and the site folder holds just the files
+    it wrote: none removed, replaced (an editor saves a new file: a new inode) or added.  A file
+    edited in place is not seen (see README)."""
     if previous.get("fingerprint") != fingerprint or previous.get("markdown_state") != markdown_state:
         return False
     files = previous.get("outputs", {})
-    return bool(files) and all(os.path.isfile(os.path.join(out_dir, path)) for path in files)
+    listed = listed_files(out_dir) if files else None
+    if listed is None:
+        return False
+    found, folders = listed
+    found.pop(MARKER, None)
+    return (len(found) == len(files) and all(found.get(path) == entry[2] for path, entry in files.items())
+            and folders == parent_folders(files))
 
 
 #: The longest name of a file or folder on Linux's file systems, in bytes.

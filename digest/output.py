@@ -17,7 +17,7 @@ import os
 import shutil
 import stat
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import BinaryIO
 from dataclasses import dataclass
@@ -317,6 +317,44 @@ def scan_folder(root: Path, listing: FolderListing | None = None
     for folder in stale:
         scan(os.path.join(top, folder), folder + "/" if folder else "", False)
     return files, folders, trusted
+
+
+def listed_files(root: Path) -> tuple[dict[str, int], set[str]] | None:
+    """Every file under ``root`` (site path -> inode number) and every folder, from the folder
+    listings alone (no file is looked at on its own); None when it holds anything else (a link,
+    say) or cannot be listed."""
+    files: dict[str, int] = {}
+    folders: set[str] = set()
+
+    def scan(folder: str, prefix: str) -> bool:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                name = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    folders.add(name)
+                    if not scan(entry.path, name + "/"):
+                        return False
+                elif entry.is_file(follow_symlinks=False):
+                    files[name] = entry.inode()
+                else:
+                    return False
+        return True
+
+    try:
+        return (files, folders) if scan(str(root), "") else None
+    except OSError:
+        return None
+
+
+def parent_folders(paths: Iterable[str]) -> set[str]:
+    """Every folder the site paths are in ("dates" and "dates/2026-01-07" for a day's page)."""
+    folders: set[str] = set()
+    for path in paths:
+        end = path.rfind("/")
+        while end > 0 and (folder := path[:end]) not in folders:
+            folders.add(folder)
+            end = path.rfind("/", 0, end)
+    return folders
 
 
 def folder_listing(root: Path, files: Mapping[str, int], known: Mapping[str, tuple[int, int]]) -> FolderListing:

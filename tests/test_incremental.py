@@ -57,6 +57,30 @@ def test_a_deleted_or_edited_output_is_noticed(tmp_path, content_copy):
     assert "generator: digest" in (content_copy / "dates" / "2026-01-07.md").read_text()
 
 
+@pytest.mark.parametrize("change", ["replaced", "added", "added folder", "link"])
+def test_a_file_replaced_or_added_in_the_site_by_hand_is_noticed_with_nothing_else_changed(tmp_path, content_copy,
+                                                                                          change):
+    """As most editors save (a new file renamed over the old), or a file put beside the built ones."""
+    out = tmp_path / "site"
+    assert run_cli("build", "--content", content_copy, "--out", out, "--no-search").returncode == 0
+    expected = tree(out)
+    if change == "replaced":
+        (out / "feed.new").write_text("edited\n")
+        (out / "feed.new").rename(out / "feed.xml")
+    elif change == "added":
+        (out / "dates" / "stray.html").write_text("stray\n")
+    elif change == "added folder":
+        (out / "dates" / "stray" / "empty").mkdir(parents=True)
+    else:
+        (out / "dates" / "stray.html").symlink_to(content_copy / "site.yaml")
+    result = run_cli("build", "--content", content_copy, "--out", out, "--no-search")
+    assert result.returncode == 0 and "nothing changed" not in result.stdout, result.stdout
+    assert tree(out) == expected and not (out / "dates" / "stray").exists()
+    assert not (out / "dates" / "stray.html").exists() and not (out / "dates" / "stray.html").is_symlink()
+    again = run_cli("build", "--content", content_copy, "--out", out, "--no-search")
+    assert again.stdout.strip() == f"digest: nothing changed since the last build of {out}"
+
+
 def test_adding_a_snapshot_writes_exactly_the_files_that_change(tmp_path, monkeypatch):
     full = synthetic_corpus(tmp_path / "full", 13)
     content = tmp_path / "content"
