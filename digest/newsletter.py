@@ -223,6 +223,10 @@ def recipients_of(addresses: Sequence[str]) -> list[str]:
     for value in addresses:
         if not value.strip() or not value.isprintable():
             raise DigestError(f"not an e-mail address: {value!r}")
+        # "a@b, c@d" is two; "<a@b>c@d" reads as two as well, without a comma to say so.
+        if len(getaddresses([value])) > value.count(",") + 1:
+            raise DigestError(f"not an e-mail address: {value!r} reads as {len(getaddresses([value]))} addresses; "
+                              f"give each after --to, apart")
     found: dict[tuple[str, str], str] = {}  # an address given twice is sent to once
     for _, address in getaddresses(list(addresses)):
         if not address or "@" not in address or any(c.isspace() for c in address):

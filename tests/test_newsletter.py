@@ -641,8 +641,10 @@ def test_any_text_survives_the_message_exactly(text, html, subject):
 def test_recipients_are_addresses_and_nothing_else():
     assert recipients_of(["Ann <a@b.org>, c@d.org", "e@f.org"]) == ["a@b.org", "c@d.org", "e@f.org"]
     assert recipients_of(["u@[192.0.2.1]", "v@localhost"]) == ["u@[192.0.2.1]", "v@localhost"]
+    assert recipients_of(['"Doe, Ann" <a@b.org>']) == ["a@b.org"]  # a comma in a quoted name
     for bad in (["a@b.org\r\nBcc: x@y.org"], [""], ["  "], ["not an address"], ["a@b.org", "x\ty@z.org"],
-                ["@b.org"], ["a@-"], ["a@x..org"], ["a@-x.org"], ["a@x.org", "b@c@"]):
+                ["@b.org"], ["a@-"], ["a@x..org"], ["a@-x.org"], ["a@x.org", "b@c@"], ["<a@b.org>evil@x.org"],
+                ["Ann <a@b.org> c@d.org"]):
         with pytest.raises(DigestError) as info:
             recipients_of(bad)
         assert "not an e-mail address" in str(info.value), bad
