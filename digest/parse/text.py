@@ -145,7 +145,7 @@ def parse_meta(block: Block, source: str, date_line: int | None = None) -> Meta 
     elif who:
         handle, _, name = who.partition(" ")
         if not _HANDLE_RE.match(handle):
-            raise SnapshotError(f"'{who}' is neither an author count nor an organization", source, block.line)
+            raise SnapshotError(f"'{_short(who)}' is neither an author count nor an organization", source, block.line)
         organization = Organization(handle=handle, name=name.strip() or handle)
     comments = int(match["comments"]) if match["comments"] else None
     return Meta(organization, authors, published, comments)
