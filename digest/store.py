@@ -50,6 +50,8 @@ def store_snapshot(content_dir: Path, data: bytes, incoming: str, *, date_option
     folder = content_dir / "snapshots"
     existing = [read_snapshot_file(p, str(p)) for p in snapshot_files(folder)] if folder.is_dir() else []
     new = parse_snapshot(decode_snapshot(data, incoming), incoming)
+    for note in new.notes:
+        warn(note)
     resolved = resolve_snapshot_dates([*existing, new], date_option=date_option, option_from=len(existing),
                                       today=today, warn=warn)
     snapshot, others = resolved[-1], resolved[:-1]

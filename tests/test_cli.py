@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -571,6 +572,10 @@ def test_two_cards_of_a_day_taken_for_one_paper_are_a_warning_of_build_check_and
                     ("check", "--content", content_copy), ("parse", snapshot)):
         result = run_cli(*command)
         assert result.returncode == 0 and warning in result.stderr.splitlines(), (command, result.stderr)
+    shutil.copyfile(snapshot, tmp_path / "saved.txt")
+    result = run_cli("add", tmp_path / "saved.txt", "--date", "2026-01-21", "--content", content_copy)
+    assert result.returncode == 0 and result.stderr.splitlines() == [
+        warning.replace(str(snapshot), str(tmp_path / "saved.txt"))], result.stderr
     again = run_cli("build", "--content", content_copy, "--out", tmp_path / "site", "--no-search", "--strict")
     assert again.returncode == 1 and again.stderr.splitlines() == [
         warning, "digest: error: --strict: 1 warning, so nothing was written"], again.stderr
