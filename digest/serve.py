@@ -104,20 +104,19 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             return self._send(200, "text/javascript", _RELOAD_JS.encode("utf-8"), body)
         try:
             path = Path(self.translate_path(self.path))
-            if not path.resolve().is_relative_to(self.directory):
-                # a link in the site folder to a file elsewhere (digest makes none): not served
-                return self._not_found(body)
             if path.is_dir():
                 if not self.path.split("?")[0].endswith("/"):
                     return standard()  # the standard redirect to the folder with a slash
                 path = path / "index.html"
-            if path.suffix == ".html" and path.is_file():
+            # A link in the site folder to a file elsewhere (digest makes none) is not served.
+            inside = path.resolve().is_relative_to(self.directory)
+            if inside and path.suffix == ".html" and path.is_file():
                 html = path.read_bytes()
                 tag = f'<script src="{RELOAD_SCRIPT}"></script>'.encode()
                 html = html.replace(b"</body>", tag + b"</body>", 1) if b"</body>" in html else html + tag
                 return self._send(200, "text/html; charset=utf-8", html, body)
-            missing = not path.exists()
-        except OSError:  # a name the file system refuses (too long, say): no such page
+            missing = not inside or not path.exists()
+        except (OSError, ValueError, RuntimeError):  # a name the file system refuses (too long, a NUL), a link loop
             missing = True
         return self._not_found(body) if missing else standard()
 

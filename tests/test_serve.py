@@ -157,10 +157,15 @@ def test_links_planted_in_the_site_to_files_elsewhere_are_not_served(server, tmp
     site = tmp_path / "site"
     (site / "planted.txt").symlink_to(secret)
     (site / "planted-folder").symlink_to(tmp_path / "secret-folder")
-    for path in ("planted.txt", "planted-folder/", "planted-folder/index.html"):
+    (site / "planted-index").mkdir()
+    (site / "planted-index" / "index.html").symlink_to(tmp_path / "secret-folder" / "index.html")
+    (site / "loop").symlink_to(site / "loop")
+    for path in ("planted.txt", "planted-folder/", "planted-folder/index.html", "planted-index/", "loop",
+                 "loop/x.html", "a%00b", "a%00b.html"):
         with pytest.raises(urllib.error.HTTPError) as refused:
             urllib.request.urlopen(server.url + path)
-        assert refused.value.code == 404 and b"not for the web" not in refused.value.read()
+        assert refused.value.code == 404 and b"not for the web" not in refused.value.read(), path
+    assert not [line for line in server.seen if "Traceback" in line or "Error" in line], server.seen
     with urllib.request.urlopen(server.url + "archive/") as response:  # the site's own pages still are
         assert response.status == 200
 
