@@ -268,6 +268,32 @@ class FolderListing:
     taken: int  #: when the folders were looked at (ns since the epoch)
 
 
+def walk_folder(top: str, prefix: str = "", enter: Callable[[str], bool] = lambda name: True
+                ) -> Iterator[tuple[str, os.DirEntry, bool]]:
+    """Every entry under the folder ``top`` as (``prefix`` + its path there, the entry, whether
+    it is a folder walked into), each folder before what it holds; a folder is walked into when
+    ``enter`` takes its path.  Without recursion, and with no folder held open while another is
+    read: a site folder nested thousands deep (put there by hand) is walked as any other."""
+    stack = [(iter(_folder_entries(top)), prefix)]
+    while stack:
+        entries, within = stack[-1]
+        entry = next(entries, None)
+        if entry is None:
+            stack.pop()
+            continue
+        name = within + entry.name
+        entered = entry.is_dir(follow_symlinks=False) and enter(name)
+        yield name, entry, entered
+        if entered:
+            stack.append((iter(_folder_entries(entry.path)), name + "/"))
+
+
+def _folder_entries(folder: str) -> list[os.DirEntry]:
+    """A folder's entries, read whole (an entry keeps its kind and inode number once read)."""
+    with os.scandir(folder) as entries:
+        return list(entries)
+
+
 def scan_folder(root: Path, listing: FolderListing | None = None
                 ) -> tuple[dict[str, int], list[str], dict[str, tuple[int, int]]]:
     """Every file under ``root`` (site path -> inode number) and every folder, from the folder
@@ -279,19 +305,17 @@ def scan_folder(root: Path, listing: FolderListing | None = None
     trusted: dict[str, tuple[int, int]] = {}
 
     def scan(folder: str, prefix: str, recursive: bool) -> None:
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    name = prefix + entry.name
-                    if recursive or listing is None or name not in listing.folders:
-                        folders.append(name)
-                        scan(entry.path, name + "/", True)  # a folder the listing does not know: all of it
-                elif entry.is_file(follow_symlinks=False):
-                    files[prefix + entry.name] = entry.inode()
-                else:
-                    # digest makes files and folders only.  A link put into the site (which this
-                    # folder was) would take the files written through it out of the site.
-                    os.unlink(entry.path)
+        # Below a folder the listing does not know, it knows none: all of it is listed.
+        unknown = (lambda name: True) if recursive or listing is None else (lambda name: name not in listing.folders)
+        for name, entry, entered in walk_folder(folder, prefix, unknown):
+            if entered:
+                folders.append(name)
+            elif entry.is_file(follow_symlinks=False):
+                files[name] = entry.inode()
+            elif not entry.is_dir(follow_symlinks=False):
+                # digest makes files and folders only.  A link put into the site (which this
+                # folder was) would take the files written through it out of the site.
+                os.unlink(entry.path)
 
     top = str(root)
     if listing is None or os.lstat(top).st_ino != listing.root:
@@ -325,25 +349,17 @@ def listed_files(root: Path) -> tuple[dict[str, int], set[str]] | None:
     say) or cannot be listed."""
     files: dict[str, int] = {}
     folders: set[str] = set()
-
-    def scan(folder: str, prefix: str) -> bool:
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                name = prefix + entry.name
-                if entry.is_dir(follow_symlinks=False):
-                    folders.add(name)
-                    if not scan(entry.path, name + "/"):
-                        return False
-                elif entry.is_file(follow_symlinks=False):
-                    files[name] = entry.inode()
-                else:
-                    return False
-        return True
-
     try:
-        return (files, folders) if scan(str(root), "") else None
+        for name, entry, entered in walk_folder(str(root)):
+            if entered:
+                folders.add(name)
+            elif entry.is_file(follow_symlinks=False):
+                files[name] = entry.inode()
+            else:
+                return None
     except OSError:
         return None
+    return files, folders
 
 
 def parent_folders(paths: Iterable[str]) -> set[str]:

@@ -57,7 +57,7 @@ def test_a_deleted_or_edited_output_is_noticed(tmp_path, content_copy):
     assert "generator: digest" in (content_copy / "dates" / "2026-01-07.md").read_text()
 
 
-@pytest.mark.parametrize("change", ["replaced", "added", "added folder", "link"])
+@pytest.mark.parametrize("change", ["replaced", "added", "added folder", "link", "deep folders"])
 def test_a_file_replaced_or_added_in_the_site_by_hand_is_noticed_with_nothing_else_changed(tmp_path, content_copy,
                                                                                           change):
     """As most editors save (a new file renamed over the old), or a file put beside the built ones."""
@@ -71,6 +71,11 @@ def test_a_file_replaced_or_added_in_the_site_by_hand_is_noticed_with_nothing_el
         (out / "dates" / "stray.html").write_text("stray\n")
     elif change == "added folder":
         (out / "dates" / "stray" / "empty").mkdir(parents=True)
+    elif change == "deep folders":  # deeper than Python's recursion goes
+        folder = out / "dates" / "stray"
+        for _ in range(1500):
+            folder.mkdir()
+            folder = folder / "d"
     else:
         (out / "dates" / "stray.html").symlink_to(content_copy / "site.yaml")
     result = run_cli("build", "--content", content_copy, "--out", out, "--no-search")
