@@ -65,9 +65,14 @@ LOCK = "lock"  #: held by the build using the cache
 FORMAT = 4  #: bumped when the cache layout changes
 
 
-#: The libraries whose code shapes digest's output (pages, feeds, e-mails, the search index).
-OUTPUT_LIBRARIES = ("jinja2", "markupsafe", "markdown_it", "mdurl", "bs4", "soupsieve", "lxml", "yaml", "feedgen",
-                    "dateutil", "idna", "slugify", "text_unidecode", "css_inline", "pagefind", "pagefind_bin")
+#: The libraries whose code shapes digest's output (pages, feeds, e-mails, the search index):
+#: module -> the distribution that installs it, as its .dist-info folder names it (lowercased).
+OUTPUT_LIBRARIES = {
+    "jinja2": "jinja2", "markupsafe": "markupsafe", "markdown_it": "markdown_it_py", "mdurl": "mdurl",
+    "bs4": "beautifulsoup4", "soupsieve": "soupsieve", "lxml": "lxml", "yaml": "pyyaml", "feedgen": "feedgen",
+    "dateutil": "python_dateutil", "idna": "idna", "slugify": "python_slugify", "text_unidecode": "text_unidecode",
+    "css_inline": "css_inline", "pagefind": "pagefind", "pagefind_bin": "pagefind_bin",
+}
 
 
 @lru_cache(maxsize=1)
@@ -85,9 +90,10 @@ def code_version() -> str:
 
 def library_versions() -> tuple:
     """What tells the Python and libraries a build runs with from others, without importing
-    them: Python's version, where each of OUTPUT_LIBRARIES is found, and the names of the
-    installed distributions (``Jinja2-3.1.4.dist-info``: a name holds the version), so that
-    an upgrade, or another environment, makes the cache's outputs stale."""
+    them: Python's version, where each of OUTPUT_LIBRARIES is found, and the names of their
+    distributions' .dist-info folders (``Jinja2-3.1.4.dist-info``: a name holds the version),
+    so that an upgrade, or another environment, makes the cache's outputs stale (and installing
+    another package does not)."""
     import importlib.util
     import sys
 
@@ -101,12 +107,15 @@ def library_versions() -> tuple:
         found.append(origin)
         if origin and os.path.isabs(origin):  # the folder it was installed into (a package is a folder there)
             folders.add(os.path.dirname(os.path.dirname(origin) if spec.submodule_search_locations else origin))
+    distributions = set(OUTPUT_LIBRARIES.values())
     installed = set()
     for folder in folders:
         try:
-            installed.update(n for n in os.listdir(folder) if n.endswith((".dist-info", ".egg-info")))
+            names = os.listdir(folder)
         except OSError:
             continue
+        installed.update(name for name in names if name.endswith((".dist-info", ".egg-info"))
+                         and name.partition("-")[0].lower().replace(".", "_") in distributions)
     return sys.version, tuple(found), tuple(sorted(installed))
 
 

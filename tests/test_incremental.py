@@ -532,5 +532,7 @@ def test_an_installed_distribution_changes_the_code_version(tmp_path):
 
     first = version()
     assert version() == first
+    (folder / "unrelated_tool-1.0.dist-info").mkdir()  # another package installed: no full build
+    assert version() == first
     (folder / "python_slugify-9.0.0.dist-info").rename(folder / "python_slugify-9.1.0.dist-info")
     assert version() != first
