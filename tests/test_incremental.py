@@ -59,7 +59,7 @@ def test_a_deleted_or_edited_output_is_noticed(tmp_path, content_copy):
 
 @pytest.mark.parametrize("change", ["replaced", "added", "added folder", "link", "deep folders"])
 def test_a_file_replaced_or_added_in_the_site_by_hand_is_noticed_with_nothing_else_changed(tmp_path, content_copy,
-                                                                                          change):
+                                                                                          change, request):
     """As most editors save (a new file renamed over the old), or a file put beside the built ones."""
     out = tmp_path / "site"
     assert run_cli("build", "--content", content_copy, "--out", out, "--no-search").returncode == 0
@@ -72,6 +72,8 @@ def test_a_file_replaced_or_added_in_the_site_by_hand_is_noticed_with_nothing_el
     elif change == "added folder":
         (out / "dates" / "stray" / "empty").mkdir(parents=True)
     elif change == "deep folders":  # deeper than Python's recursion goes
+        # Removed even if the test fails: pytest's clean-up of old temporary folders recurses.
+        request.addfinalizer(lambda: [remove_deep_folder(stray) for stray in tmp_path.glob("**/stray")])
         folder = out / "dates" / "stray"
         for _ in range(1500):
             folder.mkdir()
@@ -84,6 +86,15 @@ def test_a_file_replaced_or_added_in_the_site_by_hand_is_noticed_with_nothing_el
     assert not (out / "dates" / "stray.html").exists() and not (out / "dates" / "stray.html").is_symlink()
     again = run_cli("build", "--content", content_copy, "--out", out, "--no-search")
     assert again.stdout.strip() == f"digest: nothing changed since the last build of {out}"
+
+
+def remove_deep_folder(folder: Path) -> None:
+    """Remove a folder nested deeper than shutil.rmtree's recursion goes, from the bottom up."""
+    deepest = folder
+    while (deepest / "d").is_dir():
+        deepest = deepest / "d"
+    for path in [deepest, *deepest.relative_to(folder).parents]:
+        shutil.rmtree(folder / path)
 
 
 def test_adding_a_snapshot_writes_exactly_the_files_that_change(tmp_path, monkeypatch):
