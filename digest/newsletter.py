@@ -216,6 +216,27 @@ def pick_day(days: Sequence[DayPage], which: str) -> DayPage:
 # --- sending ------------------------------------------------------------------------------------
 
 
+def _comma_parts(value: str) -> list[str]:
+    """``value`` split at its commas outside quotes, angle brackets and comments, as e-mail
+    address lists are: each part should be one address."""
+    parts, start, quoted, depth, escaped = [], 0, False, 0, False
+    for index, char in enumerate(value):
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif not quoted and char in "<(":
+            depth += 1
+        elif not quoted and char in ">)":
+            depth = max(0, depth - 1)
+        elif char == "," and not quoted and depth == 0:
+            parts.append(value[start:index])
+            start = index + 1
+    return [*parts, value[start:]]
+
+
 def recipients_of(addresses: Sequence[str]) -> list[str]:
     """Bare addresses from ``Name <a@b>`` or ``a@b`` forms; raises on anything else, on a line
     break or other control character anywhere (``a@b\r\nBcc: c@d`` is no list of addresses),
@@ -224,9 +245,9 @@ def recipients_of(addresses: Sequence[str]) -> list[str]:
         if not value.strip() or not value.isprintable():
             raise DigestError(f"not an e-mail address: {value!r}")
         # "a@b, c@d" is two; "<a@b>c@d" reads as two as well, without a comma to say so.
-        if len(getaddresses([value])) > value.count(",") + 1:
-            raise DigestError(f"not an e-mail address: {value!r} reads as {len(getaddresses([value]))} addresses; "
-                              f"give each after --to, apart")
+        if any(len(getaddresses([part])) != 1 for part in _comma_parts(value)):
+            raise DigestError(f"not one e-mail address: {value!r}; give each address after --to, or separate "
+                              f"them with commas")
     found: dict[tuple[str, str], str] = {}  # an address given twice is sent to once
     for _, address in getaddresses(list(addresses)):
         if not address or "@" not in address or any(c.isspace() for c in address):
