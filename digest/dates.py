@@ -131,10 +131,10 @@ def resolve_snapshot_dates(
         looks = _FILENAME_DATE_RE.search(PurePath(snapshot.source).name) if named is None else None
         given = named or option
         if snapshot.list_day is None and given is None:
-            name = f"give the file a real date: its name's {looks[0]} is no date" if looks else \
-                "name the file by its capture date, YYYY-MM-DD"
-            raise SnapshotError(f"the snapshot shows no list day (a trending page has none): {name}, or give "
-                                f"--date to digest add or parse", snapshot.source, 1)
+            named_so = f", and its name's {looks[0]} is no date" if looks else ""
+            raise SnapshotError(f"the snapshot shows no list day (a trending page has none){named_so}: name the "
+                                f"file by its capture date, YYYY-MM-DD, or give --date to digest add or parse",
+                                snapshot.source, 1)
         if looks:
             warn(f"{snapshot.source}: the file name's {looks[0]} is no date, so it does not date the snapshot "
                  f"(rename the file)")

@@ -363,9 +363,9 @@ def test_a_snapshot_without_a_list_day_in_a_file_that_looks_dated_is_told_one_th
     answer = '[{"paper": {"id": "2601.00001", "title": "A title", "summary": "An abstract."}}]'  # no list day
     with pytest.raises(SnapshotError) as caught:
         resolve_snapshot_dates([parse_snapshot(answer, "2026-02-30.json")], today=TODAY, warn=warnings)
-    assert str(caught.value) == ("2026-02-30.json:1: the snapshot shows no list day (a trending page has none): give "
-                                 "the file a real date: its name's 2026-02-30 is no date, or give --date to digest "
-                                 "add or parse")
+    assert str(caught.value) == ("2026-02-30.json:1: the snapshot shows no list day (a trending page has none), and "
+                                 "its name's 2026-02-30 is no date: name the file by its capture date, YYYY-MM-DD, "
+                                 "or give --date to digest add or parse")
     assert warnings == []
 
 
