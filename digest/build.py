@@ -67,8 +67,9 @@ def load_snapshots(content_dir: Path, today: dt.date, warn: Warn, cache: BuildCa
 
 
 def parse_and_date(files: list[tuple[str, bytes]], today: dt.date, warn: Warn, cache: BuildCache | None = None,
-                   jobs: int | None = None) -> list[Snapshot]:
-    """Parse and date these snapshot files together; with a cache, only files whose bytes are new are parsed."""
+                   jobs: int | None = None, notes: list[str] | None = None) -> list[Snapshot]:
+    """Parse and date these snapshot files together; with a cache, only files whose bytes are new
+    are parsed.  The warnings about the snapshots' cards are added to ``notes`` too."""
     parsed = [cache.parsed(data, source) if cache else None for source, data in files]
     missing = [i for i, result in enumerate(parsed) if result is None]
     for i, result in zip(missing, ordered_map(
@@ -80,6 +81,8 @@ def parse_and_date(files: list[tuple[str, bytes]], today: dt.date, warn: Warn, c
     for snapshot in parsed:
         for note in snapshot.notes:
             warn(note)
+        if notes is not None:
+            notes.extend(snapshot.notes)
     return resolve_snapshot_dates(parsed, today=today, warn=warn)
 
 
@@ -221,10 +224,12 @@ def load_model(content_dir: Path, *, today: dt.date | None = None, warn: Warn | 
     rules = content_dir / "topics.yaml"
     extended = _extended(previous, files, sources, config, today, note, cache, jobs, rules) if previous else None
     if extended is None:
-        snapshots = parse_and_date(_with_bytes(files), today, note, cache, jobs)
+        notes: list[str] = []
+        snapshots = parse_and_date(_with_bytes(files), today, note, cache, jobs, notes)
         state = extend_library(EMPTY, snapshots, config.topics,
                                match_all=topic_matcher(cache, jobs, rules_file=rules)).state
-        model, changes = whole_model(state, sources, all(s.date_source == "filename" for s in snapshots)), None
+        named = all(s.date_source == "filename" for s in snapshots)
+        model, changes = whole_model(state, sources, named, notes), None
     else:
         model, changes = extended
         cache.pruning = False  # the older snapshots were not read: keep what the cache has of them
@@ -243,12 +248,16 @@ def _extended(previous: Model, files, sources, config: Config, today: dt.date, w
     new = [(source, data) for source, data in files if Path(source).name not in known]
     if any(filename_date(source) is None for source, _ in new):
         return None
-    snapshots = parse_and_date(_with_bytes(new), today, warn, cache, jobs)
+    for note in previous.notes:  # the warnings of the snapshots not read again, in file order
+        warn(note)
+    notes: list[str] = []
+    snapshots = parse_and_date(_with_bytes(new), today, warn, cache, jobs, notes)
     extension = extend_library(previous.state, snapshots, config.topics,
                                match_all=topic_matcher(cache, jobs, look_up=False, rules_file=rules))
     if extension is None:
         return None
-    return extended_model(previous, extension.state, extension.papers, extension.days, sources, named=True)
+    return extended_model(previous, extension.state, extension.papers, extension.days, sources, named=True,
+                          notes=notes)
 
 
 #: A style sheet, script or image of the templates; far larger is a mistake, not an asset.

@@ -305,3 +305,32 @@ def test_a_day_matches_only_its_new_papers_and_a_later_full_model_matches_none(c
     assert matched == []  # every paper's matches were in the cache
     assert not (cache / "topics-new.pickle").exists()
     assert_as_clean(content, out, tmp_path)
+
+
+def test_a_days_build_gives_the_warnings_of_the_snapshots_it_does_not_read_again(tmp_path):
+    from conftest import run_cli
+
+    content = tmp_path / "content"
+    (content / "snapshots").mkdir(parents=True)
+    for name in ("site.yaml", "topics.yaml"):
+        shutil.copyfile(CONTENT / name, content / name)
+
+    def card(title: str, abstract: str) -> str:
+        return f"{title}\n\n{abstract}\n\n  \u2022 3 authors\n\u00b7\nNov 28, 2024 2\n\n"
+
+    (content / "snapshots" / "2026-01-10.txt").write_text(
+        "Daily Papers\n\nJan 10\n\n" + card("Attention Is All You Need", "One.") + card("ATTENTION is all you need!",
+                                                                                      "Two."))
+    out = tmp_path / "site"
+    first = run_cli("build", "--content", content, "--out", out, "--no-search")
+    assert first.returncode == 0 and "is taken for the same paper" in first.stderr, first.stderr
+    (content / "snapshots" / "2026-01-11.txt").write_text("Daily Papers\n\nJan 11\n\n" + card("Another", "Three."))
+    day = run_cli("build", "--content", content, "--out", out, "--no-search")  # reads the new snapshot only
+    clean = run_cli("build", "--content", content, "--out", out, "--no-search", "--clean")
+    warnings = [line for line in first.stderr.splitlines() if line.startswith("digest: warning:")]
+    for result in (day, clean):
+        assert result.returncode == 0
+        assert [line for line in result.stderr.splitlines() if line.startswith("digest: warning:")] == warnings
+    for strict in (run_cli("build", "--content", content, "--out", out, "--no-search", "--strict"),
+                   run_cli("build", "--content", content, "--out", out, "--no-search", "--strict", "--clean")):
+        assert strict.returncode == 1 and "--strict: 1 warning" in strict.stderr, strict.stderr
