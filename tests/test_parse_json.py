@@ -232,3 +232,17 @@ def test_direction_overrides_are_taken_out_of_snapshot_text():
     [card] = parse_snapshot(text, "2026-01-21.json").cards
     assert (card.title, card.abstract) == ("Safe gpj.exe paper", "An isolate and a mark\u200f.")
     assert card.author_names == ("AB",)
+
+
+def test_a_paper_listed_twice_with_other_text_is_kept_for_a_warning_and_once_if_the_same():
+    def item(title: str, summary: str, paper_id: str = "2601.00001") -> dict:
+        return {"paper": {"id": paper_id, "title": title, "summary": summary,
+                          "submittedOnDailyAt": "2026-01-21T00:00:00.000Z"}}
+
+    answer = json.dumps([item("A Paper", "One."), item("Other", "Two.", "2601.00002"), item("A Paper", "One."),
+                         item("A Paper, Revised", "Three.")], indent=1)
+    parsed = parse_snapshot(answer, "2026-01-21.json")
+    assert [card.title for card in parsed.cards] == ["A Paper", "Other", "A Paper, Revised"]
+    assert len(parsed.notes) == 1 and parsed.notes[0].startswith("2026-01-21.json:")
+    assert "'A Paper, Revised' is taken for the same paper as the card at line" in parsed.notes[0]
+    assert "(they have the same arXiv id)" in parsed.notes[0]

@@ -216,14 +216,16 @@ def card_from_item(item: Any, rank: int, source: str, line: int) -> Card:
 
 
 def cards_from_items(items: list[tuple[int, Any]], source: str) -> tuple[Card, ...]:
-    """Cards from (line, item) pairs, ranked in order; a paper listed twice is kept once."""
+    """Cards from (line, item) pairs, ranked in order; a paper listed twice is kept once, unless
+    the second time has another title or abstract: that card is kept too, for the warning that
+    the site shows one paper for both (see digest.parse.merged_card_notes)."""
     cards: list[Card] = []
-    seen: set[str] = set()
+    seen: dict[str, Card] = {}
     for line, item in items:
         card = card_from_item(item, len(cards) + 1, source, line)
         key = card.arxiv_id or card.title.casefold()
-        if key not in seen:
-            seen.add(key)
+        known = seen.setdefault(key, card)
+        if known is card or (card.title, card.abstract) != (known.title, known.abstract):
             cards.append(card)
     return tuple(cards)
 
