@@ -433,13 +433,8 @@ class BuildCache:
 
     def _pickle_aside(self, name: str, value: Any) -> str:
         """Pickle ``value`` into the temporary file of ``name`` (see ``save``); returns ``name``."""
-        temporary = self.folder / f"{name}.tmp"
-        try:
-            with open_temporary(temporary) as stream:
-                pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
-        except OSError:
-            remove_temporary(temporary)  # a full disk: what was written would keep the room that ran out
-            raise
+        with open_temporary(self.folder / f"{name}.tmp") as stream:  # removed if the write fails
+            pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
         return name
 
     def save(self, fingerprint: str, markdown: dict[str, list[str]], markdown_state: str = "", *,

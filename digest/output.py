@@ -733,14 +733,10 @@ def replace_site(files: dict[str, bytes | _Reuse], out_dir: Path, *, version: st
 def write_temporary(temporary: Path, data: bytes) -> None:
     """Write a temporary file that is then renamed into place, as a new file: whatever holds the
     name first (a file left by a killed build, or a link planted to make digest write elsewhere)
-    is removed, never followed.  A write that fails (a full disk) removes what it wrote: a part of
-    a file would keep the room that ran out."""
-    try:
-        with open_temporary(temporary) as stream:
-            stream.write(data)
-    except OSError:
-        remove_temporary(temporary)
-        raise
+    is removed, never followed.  A write that fails (a full disk) removes what it wrote (see
+    ``open_temporary``)."""
+    with open_temporary(temporary) as stream:
+        stream.write(data)
 
 
 def remove_temporary(temporary: Path) -> None:
@@ -771,8 +767,11 @@ def write_replacing(target: Path, data: bytes) -> None:
         raise OSError(error.errno, error.strerror, str(target)) from None
 
 
-def open_temporary(temporary: Path) -> BinaryIO:
-    """``write_temporary``'s new file, open for writing, for what is written in parts."""
+@contextmanager
+def open_temporary(temporary: Path) -> Iterator[BinaryIO]:
+    """``write_temporary``'s new file, open for writing, for what is written in parts.  A write
+    that fails (a full disk) removes what was written: a part of a file would keep the room
+    that ran out."""
     try:
         temporary.unlink()
     except FileNotFoundError:
@@ -780,7 +779,13 @@ def open_temporary(temporary: Path) -> BinaryIO:
     except IsADirectoryError:
         remove_entry(temporary)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-    return open(os.open(temporary, flags, 0o666), "wb")
+    descriptor = os.open(temporary, flags, 0o666)
+    try:
+        with open(descriptor, "wb") as stream:
+            yield stream
+    except OSError:
+        remove_temporary(temporary)
+        raise
 
 
 def own_folder(folder: Path) -> None:

@@ -427,16 +427,18 @@ def test_a_site_swap_that_fails_leaves_the_markdown_pages_as_they_were_too(tmp_p
 
 
 class _FullDisk:
-    """A temporary file on a disk that fills after a few bytes."""
+    """A temporary file on a disk that fills after a few bytes: ``open_temporary``'s own context,
+    whose stream's writes fail."""
 
-    def __init__(self, stream):
-        self.stream = stream
+    def __init__(self, opened):
+        self.opened = opened
 
     def __enter__(self):
+        self.stream = self.opened.__enter__()
         return self
 
     def __exit__(self, *exception):
-        self.stream.close()
+        return self.opened.__exit__(*exception)
 
     def write(self, data):
         self.stream.write(bytes(data)[:10])
