@@ -36,12 +36,14 @@ edited template never reuses stale output.  Deleting the folder, or
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import os
 import pickle
 import re
 import shutil
 import stat
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -94,9 +96,6 @@ def library_versions() -> tuple:
     distributions' .dist-info folders (``Jinja2-3.1.4.dist-info``: a name holds the version),
     so that an upgrade, or another environment, makes the cache's outputs stale (and installing
     another package does not)."""
-    import importlib.util
-    import sys
-
     found, folders = [], set()
     for name in OUTPUT_LIBRARIES:
         try:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import CONTENT, FIXTURES, synthetic_corpus, tree
+from conftest import CONTENT, FIXTURES, run_cli, synthetic_corpus, tree
 from digest.build import build
 from digest.lazy import Overlay, StoredMapping
 
@@ -308,8 +308,6 @@ def test_a_day_matches_only_its_new_papers_and_a_later_full_model_matches_none(c
 
 
 def test_a_days_build_gives_the_warnings_of_the_snapshots_it_does_not_read_again(tmp_path):
-    from conftest import run_cli
-
     content = tmp_path / "content"
     (content / "snapshots").mkdir(parents=True)
     for name in ("site.yaml", "topics.yaml"):
