@@ -42,7 +42,7 @@ from digest.progress import Progress
 from digest.pages import (GENERATOR, DayPage, TopicPage, day_markdown, day_pages, slice_ranges, topic_markdown,
                           topic_pages, topic_slices)
 from digest.parse import decode_snapshot, parse_snapshot
-from digest.render import PageJob, load_template, make_environment, render_template, site_page_jobs
+from digest.render import PageJob, check_linked_assets, load_template, make_environment, render_template, site_page_jobs
 from digest.topics import RULES_FILE, MatchBudget, match_topics
 from digest.search import BUNDLE, SearchIndexing, bundle_path, prune_copies
 from digest.sitemap import robots_txt, sitemap_files
@@ -308,8 +308,11 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
         raise strict_error(len(loaded.warnings))
     config, library, days, topics = loaded.config, loaded.library, loaded.days, loaded.topics
     env, templates = template_environment(templates_dir, cache.folder / "templates" if cache else None)
-    for name in env.list_templates(filter_func=lambda name: not name.startswith("assets/")):
+    names = env.list_templates(filter_func=lambda name: not name.startswith("assets/"))
+    for name in names:
         load_template(env, name)  # compiled once here, not once in every worker
+    check_linked_assets(env, [name for name in names if search or name != "search.html"],
+                        set(env.list_templates(filter_func=lambda name: name.startswith("assets/"))))
     previous_outputs: dict[str, list[str]] = cache.previous.get("outputs", {}) if cache else {}
     previous_markdown = cache.previous.get("markdown", {}) if cache else {}
     if markdown_files is None:

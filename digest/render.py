@@ -62,6 +62,8 @@ def text_html(text: str) -> Markup:
     parsing it as Markdown (tens of milliseconds for an abstract of 20,000 of
     Markdown's own characters).  Text with control characters, which CommonMark
     treats apart (see ``_CONTROL``), goes through Markdown."""
+    if text is None:  # in a template: a card's missing field
+        return Markup("")
     text = " ".join(text.split())
     if not text.isprintable() and _CONTROL.search(text):
         return markdown_html(escape_markdown(text))
@@ -147,7 +149,7 @@ def make_environment(templates_dir: Path, compiled: Path | None = None) -> Envir
     env.template_class = _Template
     env.filters.update(
         text_html=text_html, short_date=short_date, long_date=long_date,
-        weekday_date=weekday_date, plural=plural, excerpt=lambda text, n: excerpt(text, n)[0],
+        weekday_date=weekday_date, plural=plural, excerpt=lambda text, n: "" if text is None else excerpt(text, n)[0],
         wrap=wrap_text,
     )
     env.globals.update(
@@ -155,6 +157,24 @@ def make_environment(templates_dir: Path, compiled: Path | None = None) -> Envir
         topic_feed_path=urls.topic_feed_path, paths=urls, version=__version__,
     )
     return env
+
+
+#: The assets the templates link through ``paths``: a templates folder that links one must have it.
+LINKED_ASSETS = ("STYLESHEET", "FAVICON", "SEARCH_SCRIPT")
+
+
+def check_linked_assets(env: Environment, names: list[str], assets: set[str]) -> None:
+    """DigestError naming the template and line that link an asset (``paths.STYLESHEET`` or the
+    asset's own path) which is not among ``assets``: every page would link a missing file."""
+    folder = Path(env.loader.searchpath[0])
+    for name in names:
+        source = env.loader.get_source(env, name)[0]
+        missing = [(at, path) for constant, path in ((c, getattr(urls, c)) for c in LINKED_ASSETS) if path not in assets
+                   for at in (source.find(f"paths.{constant}"), source.find(path)) if at >= 0]
+        if missing:
+            at, path = min(missing)
+            raise DigestError(f"links {path}, which the templates folder does not have ({folder / path} is missing)",
+                              folder / name, source.count("\n", 0, at) + 1)
 
 
 def load_template(env: Environment, name: str) -> Template:
@@ -189,7 +209,8 @@ def template_error(error: Exception, name: str, env: Environment) -> DigestError
     elif isinstance(error, RecursionError):
         message = "templates that include, extend or call each other without end"
     else:
-        message = f"{type(error).__name__}: {error}"
+        # A card's missing field is None in a template: say so in the template's words.
+        message = f"{type(error).__name__}: {error}".replace("'NoneType' object", "none (an empty value)")
     filename, lineno = getattr(error, "filename", None), getattr(error, "lineno", None)
     if isinstance(error, UnicodeDecodeError):  # the loader's: the file is not yet a template
         lineno = error.object[:error.start].count(b"\n") + 1

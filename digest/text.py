@@ -131,18 +131,24 @@ def _outside_parentheses(text: str, end: int) -> bool:
     return text.count("(", 0, end) <= text.count(")", 0, end)
 
 
-def long_date(date: dt.date) -> str:
-    """``19 January 2026``."""
+def long_date(date: dt.date | None) -> str:
+    """``19 January 2026``; nothing for no date (a card without one, in a template)."""
+    if date is None:
+        return ""
     return f"{date.day} {date.strftime('%B')} {date.year}"
 
 
-def short_date(date: dt.date) -> str:
-    """``19 Jan 2026``."""
+def short_date(date: dt.date | None) -> str:
+    """``19 Jan 2026``; nothing for no date."""
+    if date is None:
+        return ""
     return f"{date.day} {MONTHS[date.month - 1]} {date.year}"
 
 
-def weekday_date(date: dt.date) -> str:
-    """``Monday, 19 January 2026``."""
+def weekday_date(date: dt.date | None) -> str:
+    """``Monday, 19 January 2026``; nothing for no date."""
+    if date is None:
+        return ""
     return f"{date.strftime('%A')}, {long_date(date)}"
 
 
@@ -155,7 +161,10 @@ def who(organization: Organization | None, authors: int | None) -> str:
     return ""
 
 
-def plural(count: int, word: str, many: str | None = None) -> str:
+def plural(count: int | None, word: str, many: str | None = None) -> str:
+    """``1 paper``, ``2 papers``; nothing for no count (a card without one, in a template)."""
+    if count is None:
+        return ""
     return f"{count} {word if count == 1 else (many or word + 's')}"
 
 
@@ -168,8 +177,9 @@ def wrap_text(text: str, indent: str = "", hanging: str | None = None, width: in
     (default: like the first).  URLs and long words are never broken.
 
     The same lines as ``textwrap.fill`` with ``break_long_words`` and ``break_on_hyphens`` off
-    (the tests check this), several times faster: e-mails wrap every abstract excerpt."""
-    words = text.split()
+    (the tests check this), several times faster: e-mails wrap every abstract excerpt.
+    No text (None, in a template) is nothing."""
+    words = text.split() if text is not None else ()
     if not words:
         return ""
     hanging = indent if hanging is None else hanging

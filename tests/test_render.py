@@ -14,7 +14,7 @@ from bs4 import BeautifulSoup
 from hypothesis import given, settings, strategies as st
 from markupsafe import Markup
 
-from conftest import CONTENT, REPO, run_cli, tree
+from conftest import CONTENT, REPO, copy_content, run_cli, tree
 from digest.build import read_snapshot_file
 from digest.models import Appearance, Paper
 from digest.render import _MARKDOWN, _escape, make_environment, paper_links, text_html
@@ -241,6 +241,68 @@ def test_a_broken_template_fails_the_build_in_one_line_naming_it(site_with_own_t
         assert tree(root / "site") == before
     finally:
         template.write_bytes(kept)
+
+
+@pytest.mark.parametrize("asset, line, as_folder", [("style.css", 23, False), ("favicon.svg", 22, False),
+                                                     ("style.css", 23, True)])
+def test_a_templates_folder_without_an_asset_its_pages_link_fails_the_build(site_with_own_templates, asset, line,
+                                                                            as_folder):
+    root, before = site_with_own_templates
+    path = root / "templates" / "assets" / asset
+    kept = path.read_bytes()
+    path.unlink()
+    if as_folder:
+        path.mkdir()
+    try:
+        result = run_cli("build", "--content", CONTENT, "--out", root / "site", "--templates", root / "templates",
+                         "--no-search", "-q", timeout=120)
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        assert result.stderr == (f"digest: error: {root / 'templates' / 'base.html'}:{line}: links assets/{asset}, "
+                                 f"which the templates folder does not have ({path} is missing)\n")
+        assert tree(root / "site") == before
+    finally:
+        if as_folder:
+            path.rmdir()
+        path.write_bytes(kept)
+
+
+def test_the_search_script_is_needed_only_with_search(tmp_path):
+    shutil.copytree(REPO / "templates", tmp_path / "templates")
+    (tmp_path / "templates" / "assets" / "search.js").unlink()
+    args = ("build", "--content", copy_content(tmp_path / "content"), "--out", tmp_path / "site",
+            "--templates", tmp_path / "templates", "-q")
+    assert run_cli(*args, "--no-search").returncode == 0
+    result = run_cli(*args)
+    assert result.returncode == 1 and "search.html:9: links assets/search.js," in result.stderr, result.stderr
+
+
+def test_the_filters_give_nothing_for_a_cards_missing_field():
+    # published, comments and arxiv_id are None on many cards (see the README's list of fields).
+    env = make_environment(REPO / "templates")
+    shown = "[{{ v | short_date }}|{{ v | long_date }}|{{ v | weekday_date }}|{{ v | plural('comment') }}|" \
+            "{{ v | excerpt(20) }}|{{ v | text_html }}|{{ v | wrap }}]"
+    assert env.from_string(shown).render(v=None) == "[||||||]"
+    day = dt.date(2026, 1, 19)
+    assert env.from_string("{{ v | short_date }}|{{ v | weekday_date }}|{{ n | plural('comment') }}").render(
+        v=day, n=2) == "19 Jan 2026|Monday, 19 January 2026|2 comments"
+
+
+def test_a_template_that_takes_a_missing_field_for_a_value_is_told_it_is_empty(site_with_own_templates):
+    root, before = site_with_own_templates
+    template = root / "templates" / "day.html"
+    kept = template.read_text()
+    template.write_text(kept.replace("{% block content %}",
+                                     "{% block content %}{% for i in day.items %}{{ date_path(i.published) }}"
+                                     "{% endfor %}", 1))
+    try:
+        result = run_cli("build", "--content", CONTENT, "--out", root / "site", "--templates", root / "templates",
+                         "--no-search", "-q", timeout=120)
+        assert result.returncode == 1, result.stderr
+        assert result.stderr.startswith(f"digest: error: {template}:3: template error: AttributeError: "
+                                        "none (an empty value) has no attribute 'isoformat'"), result.stderr
+        assert tree(root / "site") == before
+    finally:
+        template.write_text(kept)
 
 
 def test_a_paper_page_names_the_organizations_handle_only_where_it_differs_from_its_name(built_site):
