@@ -219,8 +219,9 @@ def slice_ranges(count: int, size: int) -> tuple[tuple[int, int, bool, int, int]
     archive = 0 if count <= size else (count - size - 1) // size + 1
     ranges = [(0, archive, False, 0, min(size, count))]
     for number in range(1, archive + 1):
-        # Numbered from the oldest paper: page N holds the N-th ``size`` papers counted from the oldest.
-        ranges.append((number, 0, number == archive, max(0, count - number * size), count - (number - 1) * size))
+        # Numbered from the oldest paper: page N holds the N-th ``size`` papers counted from the oldest,
+        # but the newest archive page leaves out those the topic's own page shows (1 to ``size`` are left).
+        ranges.append((number, 0, number == archive, max(size, count - number * size), count - (number - 1) * size))
     return tuple(ranges)
 
 
@@ -236,7 +237,9 @@ def topic_slices(page: TopicPage, size: int,
     (those whose number is ``wanted``).
 
     The archive is numbered from the oldest paper, so that a new day changes only the
-    archive pages of papers that moved, not every page after them.  An archive
+    archive pages of papers that moved, not every page after them; its newest page
+    holds what is left between them and the topic's own page.  Each paper is on one
+    page.  An archive
     page's summary has no count: it must not change as the topic grows."""
     archived = TopicSummary(page.slug, page.title, page.description, None)
     return [TopicSlice(page.summary if number == 0 else archived, tuple(page.items[start:stop]), number, archive,
