@@ -642,7 +642,7 @@ def test_clean_lines_is_splitting_and_joining_every_line(text):
     expected = [" ".join(line.split()) for line in
                 text.replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\r", "\n").replace("\u200b", "")
                 .split("\n")]
-    if not any(character in text for character in "\u200c\u200d\u2060\ufeff"):
+    if not any(character in text for character in "\u2060\ufeff"):
         assert clean_lines(text) == expected
 
 
@@ -679,3 +679,13 @@ def test_cards_of_one_list_that_would_be_taken_for_one_paper_are_told_by_line():
     assert parse_snapshot(text.replace("same-title", "Same Title, Again"), "x.txt").notes[0].startswith("x.txt:17:")
     for seed in sorted((Path(__file__).resolve().parent.parent / "content" / "snapshots").iterdir()):
         assert parse_snapshot(seed.read_text(), seed.name).notes == ()
+
+
+def test_zero_width_joiners_are_kept_and_zero_width_spaces_go():
+    # U+200D joins emoji (woman + laptop) and Indic conjuncts; U+200C spells Persian words: text, not junk.
+    title = "\U0001F469\u200d\U0001F4BB Agents: \u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"
+    abstract = "Hindi \u0915\u094d\u200d\u0937 keeps its joiner."
+    spaced = title.replace("Agents", "Ag\u200bents")
+    dump = f"Daily Papers\n\nMar 2\n\n{spaced}\n\n{abstract}\ufeff\n\nNVIDIA · Mar 1\n"
+    [card] = parse_text_snapshot(dump, "2026-03-02.txt").cards
+    assert (card.title, card.abstract) == (title, abstract)

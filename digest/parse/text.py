@@ -38,9 +38,10 @@ _META_RE = re.compile(rf"^(?P<who>.*?)\s*·\s*{_DATE}(?:\s+(?P<comments>\d{{1,9}
 _AUTHORS_RE = re.compile(r"^(?:[•·*-]\s*)?(?P<count>\d{1,9})\s+authors?$", re.IGNORECASE)
 _HANDLE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 # Characters that copy-paste leaves in words; the odd spaces it leaves (no-break, thin, ideographic,
-# tabs) need no pattern: str.split() takes them for the spaces they are.
-_ZERO_WIDTH_CHARACTERS = "\u200b\u200c\u200d\u2060\ufeff"
-_ZERO_WIDTH = re.compile(f"[{_ZERO_WIDTH_CHARACTERS}]")
+# tabs) need no pattern: str.split() takes them for the spaces they are.  The zero-width joiner and
+# non-joiner (U+200D, U+200C) stay: they are part of emoji and of the spelling of Persian and Indic words.
+ZERO_WIDTH_CHARACTERS = "\u200b\u2060\ufeff"
+_ZERO_WIDTH = re.compile(f"[{ZERO_WIDTH_CHARACTERS}]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +70,7 @@ def clean_lines(text: str) -> list[str]:
     CR CR LF is one line end: a CRLF file whose line ends were converted to CRLF again (else
     every line would end a block)."""
     text = text.replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\r", "\n")
-    if any(character in text for character in _ZERO_WIDTH_CHARACTERS):  # a scan each: cheaper than the regex
+    if any(character in text for character in ZERO_WIDTH_CHARACTERS):  # a scan each: cheaper than the regex
         text = _ZERO_WIDTH.sub("", text)
     # A line of printable text with no double, leading or trailing space is clean as it is: most
     # lines, and splitting and joining each (a long abstract) cost most of the time of parsing.
