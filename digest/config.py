@@ -157,10 +157,38 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parse
         if value.bit_length() > 10_000:
             raise yaml.constructor.ConstructorError(None, None, "a number of thousands of digits",
                                                     node.start_mark)
-        return value
+        return _WrittenInt(value, node.value)
+
+    def construct_yaml_float(self, node):
+        return _WrittenFloat(super().construct_yaml_float(node), node.value)
+
+
+class _WrittenInt(int):
+    """A number as YAML reads it, with the text it was written as: a text setting (a title of
+    007, 12:30 or 1.10) takes the text, not the number YAML makes of it (7, 750, 1.1)."""
+
+    def __new__(cls, value: int, written: str):
+        number = super().__new__(cls, value)
+        number.written = written
+        return number
+
+
+class _WrittenFloat(float):
+    """A float as YAML reads it, with the text it was written as (see _WrittenInt)."""
+
+    def __new__(cls, value: float, written: str):
+        number = super().__new__(cls, value)
+        number.written = written
+        return number
 
 
 _Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _Loader.construct_yaml_float)
+
+
+def written_text(value: str | int | float) -> str:
+    """A text setting's value as written in the file, also where YAML read it as a number."""
+    return getattr(value, "written", None) or str(value)
 
 
 def load_yaml(path: Path) -> Any:
@@ -215,7 +243,7 @@ class _Checker:
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
             self.fail(f"{where}{key}", f"must be text, not {type(value).__name__}")
             return default
-        text = str(value).strip()
+        text = written_text(value).strip()
         if not text and (required or nonempty):
             self.fail(f"{where}{key}", "must not be empty")
             return default
@@ -244,7 +272,7 @@ class _Checker:
         if maximum is not None and value > maximum:
             self.fail(f"{where}{key}", f"must be at most {maximum:,}, not {show(value)}")
             return default
-        return value
+        return int(value) if isinstance(value, int) else float(value)  # a plain number, not the text it was
 
     def flag(self, data: dict, key: str, where: str, default: bool) -> bool:
         value = data.get(key, default)
@@ -749,7 +777,7 @@ def _parse_rules(raw: Any, where: str, check: _Checker) -> tuple[TopicRule, ...]
     rules: list[TopicRule] = []
     for j, rule in enumerate(raw):
         key = f"{where}[{j}]"
-        if isinstance(rule, str):
+        if isinstance(rule, (str, int, float)) and not isinstance(rule, bool):  # "- 2048" is a phrase too
             rule = {"phrase": rule}
         if not isinstance(rule, dict):
             check.fail(key, "must be a phrase or a mapping with 'phrase' or 'regex'")

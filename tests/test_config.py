@@ -92,6 +92,19 @@ def test_minimal_good_config(tmp_path):
     assert moe.min_score == 1.0 and moe.description == ""
 
 
+@pytest.mark.parametrize("written", ["007", "12:30", "1.10", "0x1F", "1e3", "-0", ".5", "1_000"])
+def test_a_text_setting_that_yaml_reads_as_a_number_keeps_the_text_as_written(tmp_path, written):
+    site = f"title: {written}\nbase_url: https://example.org/\nfeed_items: 0x1F\ndescription: {written}\n"
+    topics = f"- slug: a\n  title: {written}\n  rules: [{written}, phrase: {written}]\n  min_score: 1.50\n"
+    config = load_config(write(tmp_path, site, topics))
+    assert (config.site.title, config.site.description) == (written, written)
+    [topic] = config.topics
+    assert topic.title == written and [rule.label for rule in topic.rules] == [written, written]
+    # Number settings are numbers, of Python's own types (they are pickled into the build cache).
+    assert (config.site.feed_items, topic.min_score) == (31, 1.5)
+    assert type(config.site.feed_items) is int and type(topic.min_score) is float
+
+
 def test_topics_may_be_a_bare_list(tmp_path):
     topics = "- slug: a\n  title: A\n  rules: [alpha]\n"
     config = load_config(write(tmp_path, topics=topics))
