@@ -23,6 +23,7 @@ from digest import __version__, urls
 from digest.config import SiteConfig
 from digest.pages import DayPage, TopicPage
 from digest.render import render_template
+from digest.text import excerpt
 
 EPOCH = dt.date(1970, 1, 1)
 
@@ -90,8 +91,10 @@ def topic_feed(topic: TopicPage, site: SiteConfig, env: Environment, render: Ren
     for item in topic.items[: site.topic_feed_items]:
         content = render("feed_paper.html", {"item": item, "url": site.url, "excerpt_chars": site.excerpt_chars},
                          (item, site))
+        # The summary readers list entries with: the abstract, cut as the entry's content cuts it.
+        summary = excerpt(item.abstract, site.excerpt_chars)[0] or item.who or item.title
         entries.append(FeedEntry(site.url(urls.paper_path(item.slug)), item.title, item.first_seen,
-                                 item.last_seen, item.who or item.title, content))
+                                 item.last_seen, summary, content))
     return Feed(f"{topic.title} · {site.title}", topic.description, urls.topic_path(topic.slug), topic.slug,
                 tuple(entries))
 

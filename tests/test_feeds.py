@@ -216,6 +216,10 @@ def test_topic_feeds_list_the_papers_of_the_topic_page(built_site, base_url):
             assert [e.id for e in parsed.entries] == expected, folder / name
             titles = [a.find("a", href=re.compile(r"papers/")).get_text(strip=True) for a in articles]
             assert [e.title for e in parsed.entries] == titles, folder / name
+            # The summary a reader lists an entry with is the abstract as the entry shows it, not a byline.
+            for e in parsed.entries:
+                summary = BeautifulSoup(e.summary, "html.parser").get_text()
+                assert len(summary) > 100 and summary in BeautifulSoup(e.content[0].value, "html.parser").get_text()
         # Listed most recently trending first: RSS readers sort by pubDate, so it is that day.
         rss = feedparser.parse(str(folder / "feed.xml")).entries
         dates = [struct_to_datetime(e.published_parsed) for e in rss]
