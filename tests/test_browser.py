@@ -291,3 +291,38 @@ def test_the_search_box_stands_out_from_the_page(browser, server, scheme):
         assert box.evaluate("e => getComputedStyle(e, '::placeholder').opacity") == "1"
     finally:
         context.close()
+
+
+def test_a_right_to_left_title_and_abstract_read_right_to_left_wherever_they_are_shown(tmp_path, browser):
+    """Pages are English (dir ltr); a title in Arabic with a Latin word at its end must still end on
+    the left, in the paper's page, the day's list and the e-mail."""
+    import json
+
+    from conftest import copy_content, run_cli
+
+    content = copy_content(tmp_path / "content")
+    title = "\u0645\u0627 \u0647\u0648 \u0627\u0644\u0627\u0633\u062a\u062f\u0644\u0627\u0644\u061f (LLM)"
+    abstract = "\u0646\u0642\u062f\u0645 \u0637\u0631\u064a\u0642\u0629 \u062c\u062f\u064a\u062f\u0629 (GPU)."
+    (content / "snapshots" / "2026-01-20.json").write_text(json.dumps([{"paper": {
+        "id": "2601.00011", "title": title, "summary": abstract, "publishedAt": "2026-01-20T00:00:00.000Z"}}]))
+    site = tmp_path / "site"
+    result = run_cli("build", "--content", content, "--out", site, "--no-search", "-q")
+    assert result.returncode == 0, result.stderr
+    shown = {"papers/2601.00011/index.html": ("h1", ".abstract p"),
+             "dates/2026-01-20/index.html": (".paper-title a", "p.abstract"),
+             "email/2026-01-20.html": (".title a", ".abs")}
+    page = browser.new_page()
+    try:
+        for path, selectors in shown.items():
+            page.goto((site / path).as_uri())
+            for selector in selectors:
+                # Where "(" is drawn against the first Arabic letter: on its left when read right to left.
+                left = page.eval_on_selector(selector, """element => {
+                    const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+                    const text = walker.nextNode(), at = i => {
+                        const range = document.createRange(); range.setStart(text, i); range.setEnd(text, i + 1);
+                        return range.getBoundingClientRect().left; };
+                    return [getComputedStyle(text.parentElement).direction, at(text.data.indexOf("(")), at(0)]; }""")
+                assert left[0] == "rtl" and left[1] < left[2], (path, selector, left)
+    finally:
+        page.close()
