@@ -510,7 +510,7 @@ def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
                                        f"with a comma, @ or <): {show(value)}")
     unsubscribe = check.text(raw, "unsubscribe_url", "email.")
     # It goes into List-Unsubscribe as <url>: no bracket, quote or space may end it early.
-    if unsubscribe and (not re.match(r"^(https?://[^\s<>\"'\\]+|mailto:[^\s<>\"'\\]+@[^\s<>\"'\\]+)$", unsubscribe)
+    if unsubscribe and (not re.match(r"^(https://[^\s<>\"'\\]+|mailto:[^\s<>\"'\\]+@[^\s<>\"'\\]+)$", unsubscribe)
                         or url_problem(unsubscribe)):
         check.fail("email.unsubscribe_url", f"must be an https:// or mailto: link without spaces, quotes or "
                                             f"angle brackets, not {show(unsubscribe)}")
@@ -527,7 +527,7 @@ def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
     config = EmailConfig(
         sender=sender, to=to, reply_to=reply_to, unsubscribe_url=unsubscribe, one_click_unsubscribe=one_click,
         abstract_chars=check.number(raw, "abstract_chars", "email.", 300, minimum=40),
-        max_html_bytes=check.number(raw, "max_html_bytes", "email.", 102_000, minimum=1000),
+        max_html_bytes=check.number(raw, "max_html_bytes", "email.", 102_000, minimum=10_000),
         smtp_host=check.text(raw, "smtp_host", "email.", default="localhost", nonempty=True),
         smtp_port=check.number(raw, "smtp_port", "email.", 587, minimum=1),
         smtp_security=security,

@@ -99,7 +99,7 @@ def render_newsletter(day: DayPage, config: Config, env: Environment) -> Newslet
         if shown <= 1:
             raise DigestError(
                 f"the e-mail for {day.date.isoformat()} is {size:,} bytes of HTML with one paper, over the limit "
-                f"of {limit:,} (email.max_html_bytes); raise it or lower email.abstract_chars")
+                f"of {limit:,} (email.max_html_bytes in site.yaml); raise it or lower email.abstract_chars")
         # Papers take about the same room each: guess how many fit, then step down to the first that does.
         shown = max(1, min(shown - 1, shown * limit // size))
     text = render_template(env, "email.txt", context)

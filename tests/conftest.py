@@ -44,6 +44,18 @@ def copy_content(target: Path) -> Path:
     return target
 
 
+def lengthen_first_abstract(content: Path, times: int = 8) -> None:
+    """Make the abstract of the first paper of the bundled 2025-11-03 snapshot ``times`` as long (about
+    1.6 KB each), in every snapshot that shows it: with email.abstract_chars as large, that day's
+    e-mail outgrows a small max_html_bytes."""
+    for snapshot in (content / "snapshots").iterdir():
+        lines = snapshot.read_text(encoding="utf-8").split("\n")
+        for at, line in enumerate(lines):
+            if line.startswith("The rapid scaling of large language models"):
+                lines[at] = " ".join([line] * times)
+        snapshot.write_text("\n".join(lines), encoding="utf-8")
+
+
 @pytest.fixture
 def content_copy(tmp_path) -> Path:
     return copy_content(tmp_path / "content")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 
-from conftest import CONTENT, FIXTURES, ORIGINAL_NAMES, run_cli, synthetic_corpus, tree
+from conftest import CONTENT, FIXTURES, ORIGINAL_NAMES, lengthen_first_abstract, run_cli, synthetic_corpus, tree
 
 
 def listing(folder):
@@ -82,7 +82,9 @@ def test_strict_turns_warnings_into_failures(tmp_path, content_copy, seed_dir):
 def test_check_catches_what_only_rendering_shows(content_copy):
     site_yaml = content_copy / "site.yaml"
     # Too small for even one paper: only rendering the e-mail shows it.
-    site_yaml.write_text(site_yaml.read_text().replace("max_html_bytes: 102000", "max_html_bytes: 1000"))
+    site_yaml.write_text(site_yaml.read_text().replace("max_html_bytes: 102000", "max_html_bytes: 10000")
+                         .replace("abstract_chars: 300", "abstract_chars: 100000"))
+    lengthen_first_abstract(content_copy)
     result = run_cli("check", "--content", content_copy)
     assert result.returncode == 1
     assert "email.max_html_bytes" in result.stderr

@@ -801,7 +801,8 @@ def test_a_phrase_of_only_hyphens(tmp_path):
 
 
 @pytest.mark.parametrize("url", ["https://x.org/>,<javascript:alert(1)>", 'mailto:a@b.org?subject="><script>',
-                                 "javascript:alert(1)", "https://x.org/a b", "https://x.org:99999/"])
+                                 "javascript:alert(1)", "https://x.org/a b", "https://x.org:99999/",
+                                 "http://x.org/unsubscribe"])
 def test_an_unsubscribe_url_that_could_end_its_header_early_is_refused(tmp_path, url):
     """It goes into List-Unsubscribe as <url>: a ">" in it would start another, javascript: one."""
     error = only_problem(write(tmp_path, site=GOOD_SITE + f"email: {{unsubscribe_url: '{url}'}}\n"))
@@ -863,3 +864,10 @@ def test_a_rule_that_is_empty_too_long_or_no_text_is_one_problem(tmp_path, rule)
     error = only_problem(write(tmp_path, topics=topics_yaml(topic("a", f"[{rule}, alpha]"))))
     assert re.fullmatch(r"topics\[0\]\.rules\[0\]\.(phrase|regex): (must not be empty|is 4,999 characters long; "
                         r"at most 4,000|must be text, not list)", error.message), error.message
+
+
+def test_an_email_html_limit_below_any_days_e_mail_is_refused_as_a_setting(tmp_path):
+    # The bundled template's e-mail of one paper is about 5 KB: a limit under 10 KB fails every build.
+    error = only_problem(write(tmp_path, site=GOOD_SITE + "email: {max_html_bytes: 9999}\n"))
+    assert error.message == "email.max_html_bytes: must be at least 10000, not 9999"
+    assert load_config(write(tmp_path, site=GOOD_SITE + "email: {max_html_bytes: 10000}\n")).email.max_html_bytes == 10000

@@ -19,7 +19,7 @@ from hypothesis import example, given, settings, strategies as st
 from aiosmtpd.controller import Controller
 from bs4 import BeautifulSoup
 
-from conftest import ARTIFACTS, BUNDLED, CONTENT, run_cli
+from conftest import ARTIFACTS, BUNDLED, CONTENT, lengthen_first_abstract, run_cli
 from digest.build import load, template_environment
 from digest.config import EmailConfig
 from digest.errors import DigestError
@@ -302,8 +302,9 @@ def test_a_day_of_more_papers_than_fit_lists_the_top_ones_and_how_many_more(tmp_
 def test_an_email_limit_too_small_for_one_paper_fails_the_build_with_a_clear_message(tmp_path, content_copy):
     site_yaml = content_copy / "site.yaml"
     data = yaml.safe_load(site_yaml.read_text())
-    data["email"]["max_html_bytes"] = 1000
+    data["email"].update(max_html_bytes=10_000, abstract_chars=100_000)
     site_yaml.write_text(yaml.safe_dump(data))
+    lengthen_first_abstract(content_copy)
     result = run_cli("build", "--content", content_copy, "--out", tmp_path / "site")
     assert result.returncode == 1
     assert "e-mail for 2025-11-03" in result.stderr and "email.max_html_bytes" in result.stderr
