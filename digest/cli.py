@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from digest import __version__
 from digest.errors import DigestError, UsageError, file_system_error, shown, unexpected_error_message
 from digest.inputs import build_date, default_templates_dir, read_snapshot_bytes
+from digest.text import plural
 
 # Each command imports what only it needs, so that a build with nothing to do returns before
 # the parsers, Jinja2 and feedgen are even loaded.
@@ -118,7 +119,7 @@ def cmd_parse(args: argparse.Namespace) -> int:
         return 0
     for snapshot in snapshots:
         print(f"{snapshot.source}: {snapshot.date} ({snapshot.date_source}), {snapshot.format}, "
-              f"{len(snapshot.cards)} papers")
+              f"{plural(len(snapshot.cards), 'paper')}")
         for card in snapshot.cards:
             print(f"  {card.rank:3}. {card.title}")
     return 0
@@ -154,8 +155,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"digest: nothing changed since the last build of {result.out_dir}")
         return 0
     site = result.site
-    print(f"digest: built {len(site.days)} days, {len(site.library.papers)} papers, "
-          f"{len(site.topics)} topics: {len(site.files)} files in {result.out_dir} ({len(result.written)} written), "
+    print(f"digest: built {plural(len(site.days), 'day')}, {plural(len(site.library.papers), 'paper')}, "
+          f"{plural(len(site.topics), 'topic')}: {len(site.files)} files in {result.out_dir} ({len(result.written)} written), "
           f"{len(site.markdown)} Markdown pages in {args.content}")
     return 0
 
@@ -266,7 +267,7 @@ def cmd_send(args: argparse.Namespace) -> int:
 def _report_stored(stored, quiet: bool) -> None:
     if quiet:
         return
-    what = f"{stored.snapshot.format} snapshot of {stored.snapshot.date.isoformat()}, {len(stored.snapshot.cards)} papers"
+    what = f"{stored.snapshot.format} snapshot of {stored.snapshot.date.isoformat()}, {plural(len(stored.snapshot.cards), 'paper')}"
     done = "Replaced" if stored.replaced else "Added" if stored.changed else "Already there"
     print(f"{done}: {stored.path} ({what})")
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import PurePath
 
 from digest.errors import SnapshotError
+from digest.inputs import SNAPSHOT_SUFFIXES
 from digest.models import ParsedSnapshot, PartialDate, Snapshot, normalise_title
 
 _FILENAME_DATE_RE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
@@ -221,10 +222,10 @@ def resolve_snapshot_dates(
             year = next((y for y in range(today.year, today.year + 9) if rule.fits(y)), None)
             if year is None:
                 raise SnapshotError(f"no year fits the list day '{snapshot.list_day.text()}': name the file "
-                                    f"YYYY-MM-DD.txt or give --date to digest add or parse",
+                                    f"{_dated_name(snapshot.source)} or give --date to digest add or parse",
                                     snapshot.source, snapshot.list_day_line)
         warn(f"{snapshot.source}:{snapshot.list_day_line}: assumed the list day {snapshot.list_day.text()} is in "
-             f"{year}; name the file YYYY-MM-DD.txt or give --date to digest add or parse")
+             f"{year}; name the file {_dated_name(snapshot.source)} or give --date to digest add or parse")
         resolved[index] = Resolution(year, "assumed")
 
     return [
@@ -261,3 +262,9 @@ def _complete(snapshot: ParsedSnapshot, resolution: Resolution, given: dt.date |
         for card in snapshot.cards
     )
     return Snapshot(snapshot.source, snapshot.format, date, resolution.source, cards)
+
+
+def _dated_name(source: str) -> str:
+    """The name a snapshot is dated by, with its own extension: YYYY-MM-DD.html for a saved page."""
+    suffix = PurePath(source).suffix.lower()
+    return f"YYYY-MM-DD{suffix if suffix in SNAPSHOT_SUFFIXES else '.txt'}"

@@ -18,6 +18,7 @@ from digest.dates import resolve_snapshot_dates
 from digest.errors import DigestError
 from digest.models import Snapshot
 from digest.parse import decode_snapshot, parse_snapshot
+from digest.text import plural
 
 #: File name ending per format when the incoming name has no usable one.
 SUFFIXES = {"json": ".json", "html": ".html", "text": ".txt"}
@@ -69,7 +70,7 @@ def store_snapshot(content_dir: Path, data: bytes, incoming: str, *, date_option
     if earlier:
         previous = max(earlier, key=lambda s: s.date)
         if len(snapshot.cards) < INCOMPLETE_SHARE * len(previous.cards):
-            warn(f"{incoming}: only {len(snapshot.cards)} papers, against {len(previous.cards)} on "
+            warn(f"{incoming}: only {plural(len(snapshot.cards), 'paper')}, against {len(previous.cards)} on "
                  f"{previous.date.isoformat()}; is the snapshot complete?")
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -358,3 +358,18 @@ def test_fetch_gives_up_on_a_server_that_never_finishes_within_the_timeout(conte
     assert "no complete answer from http://127.0.0.1" in line and "within 2 s" in line, line
     assert took < 15, took
     assert not (content_copy / "snapshots" / "2026-01-21.json").exists()
+
+
+def test_adding_a_saved_page_whose_year_is_assumed_names_the_html_file_to_write_and_counts_in_words(
+        tmp_path, content_copy):
+    page = tmp_path / "trending.html"
+    page.write_text('<!doctype html><html><head><meta charset="utf-8"><title>Daily Papers - Hugging Face</title>'
+                    '</head><body><main><header><h1>Daily Papers</h1><div>Jan 22</div></header><section><article>'
+                    '<h3><a href="/papers/2601.00011">A Brand New Paper on Kernel Fusion</a></h3>'
+                    '<div><a href="/nvidia">NVIDIA</a> · <span>Jan 15</span></div></article></section></main>'
+                    '</body></html>')
+    result = run_cli("add", page, "--content", content_copy, env={"SOURCE_DATE_EPOCH": "1769904000"})  # 2026-02-01
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == (f"digest: warning: {page}:1: assumed the list day Jan 22 is in 2026; name the file "
+                             f"YYYY-MM-DD.html or give --date to digest add or parse\n")
+    assert result.stdout.endswith("(html snapshot of 2026-01-22, 1 paper)\n"), result.stdout
