@@ -46,6 +46,7 @@ from digest.render import PageJob, check_linked_assets, load_template, make_envi
 from digest.topics import RULES_FILE, MatchBudget, match_topics
 from digest.search import BUNDLE, SearchIndexing, bundle_path, prune_copies
 from digest.sitemap import robots_txt, sitemap_files
+from digest.text import plural
 
 Warn = Callable[[str], None]
 
@@ -384,7 +385,8 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
     search = search and bool(library.papers)  # nothing to search: no search page
     shards = shard_members(model) if search else {}
     with ExitStack() as background:
-        with progress.stage(f"rendered pages for {len(days)} days, {len(library.papers)} papers, {len(topics)} topics"):
+        with progress.stage(f"rendered pages for {plural(len(days), 'day')}, {plural(len(library.papers), 'paper')}, "
+                            f"{plural(len(topics), 'topic')}"):
             pages = site_page_jobs(library, days, topics, config.site, day_list, search=search,
                                    last_seen=lambda topic, index: _last_seen(model, topic, index),
                                    merged_indexes=[b for b in shards if b != f"{BUNDLE}/"],
@@ -413,7 +415,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
             writer.add(urls.OPML, opml(feeds, config.site))
             writer.update(sitemap_files(page_dates(model, writer.files), config.site))
             writer.add(urls.ROBOTS, robots_txt(config.site))
-        with progress.stage(f"made the e-mails of {len(made_days)} days"):
+        with progress.stage(f"made the e-mails of {plural(len(made_days), 'day')}"):
             for placed in ordered_map(make_email, made_days, jobs, min_items=PER_SNAPSHOT):
                 for path, file in placed:
                     writer.adopt(path, file)
