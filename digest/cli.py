@@ -156,7 +156,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         return 0
     site = result.site
     print(f"digest: built {plural(len(site.days), 'day')}, {plural(len(site.library.papers), 'paper')}, "
-          f"{plural(len(site.topics), 'topic')}: {len(site.files)} files in {result.out_dir} ({len(result.written)} written), "
+          f"{plural(len(site.topics), 'topic')}: {len(site.files)} files in {result.out_dir} "
+          f"({len(result.written)} written), "
           f"{len(site.markdown)} Markdown pages in {args.content}")
     return 0
 
@@ -267,7 +268,8 @@ def cmd_send(args: argparse.Namespace) -> int:
 def _report_stored(stored, quiet: bool) -> None:
     if quiet:
         return
-    what = f"{stored.snapshot.format} snapshot of {stored.snapshot.date.isoformat()}, {plural(len(stored.snapshot.cards), 'paper')}"
+    snapshot = stored.snapshot
+    what = f"{snapshot.format} snapshot of {snapshot.date.isoformat()}, {plural(len(snapshot.cards), 'paper')}"
     done = "Replaced" if stored.replaced else "Added" if stored.changed else "Already there"
     print(f"{done}: {stored.path} ({what})")
 

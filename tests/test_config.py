@@ -870,4 +870,5 @@ def test_an_email_html_limit_below_any_days_e_mail_is_refused_as_a_setting(tmp_p
     # The bundled template's e-mail of one paper is about 5 KB: a limit under 10 KB fails every build.
     error = only_problem(write(tmp_path, site=GOOD_SITE + "email: {max_html_bytes: 9999}\n"))
     assert error.message == "email.max_html_bytes: must be at least 10000, not 9999"
-    assert load_config(write(tmp_path, site=GOOD_SITE + "email: {max_html_bytes: 10000}\n")).email.max_html_bytes == 10000
+    config = load_config(write(tmp_path, site=GOOD_SITE + "email: {max_html_bytes: 10000}\n"))
+    assert config.email.max_html_bytes == 10000

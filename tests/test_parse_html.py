@@ -764,7 +764,8 @@ def test_upvote_counts_as_the_page_shortens_them(shown, upvotes):
 
 def test_zero_width_joiners_are_kept_as_api_json_keeps_them_and_zero_width_spaces_go():
     # U+200D joins emoji (woman + laptop) and Indic conjuncts; U+200C spells Persian words: text, not junk.
-    title = "\U0001F469\u200d\U0001F4BB Agents: \u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 and \u0915\u094d\u200d\u0937"
+    title = ("\U0001F469\u200d\U0001F4BB Agents: \u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 and "
+             "\u0915\u094d\u200d\u0937")
     original = "Z-Image: An Efficient Image Generation Foundation Model with Single-Stream Diffusion Transformer"
     text = fixture_text("date-page-cards.html").replace(original, title.replace("Agents", "Ag\u200bents"), 1)
     assert parse_html_snapshot(text, "date-page-cards.html").cards[0].title == title
