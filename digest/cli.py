@@ -7,10 +7,13 @@ stderr and exits 1 (2 for usage errors), without a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import io
 import json
 import os
 import re
+import shlex
 import sys
 from pathlib import Path
 
@@ -386,6 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         parser = make_parser()
         if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
+            _command_after_options(parser, argv)
             argv = ["build", *argv]
         args = parser.parse_args(argv)
         return args.func(args)
@@ -412,6 +416,19 @@ def main(argv: list[str] | None = None) -> int:
             raise
         _error(unexpected_error_message(error))
         return 70
+
+
+def _command_after_options(parser: argparse.ArgumentParser, argv: list[str]) -> None:
+    """UsageError for a command written after options (``digest -v build``), which argparse
+    would report as an unrecognized argument "build" of the default command."""
+    with contextlib.suppress(SystemExit):  # argparse's own message for whatever else is wrong
+        with contextlib.redirect_stderr(io.StringIO()):
+            _, extra = parser.parse_known_args(["build", *argv])
+        commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+        if extra and extra[0] in commands:
+            at = argv.index(extra[0])
+            raise UsageError(f"{extra[0]!r} is a command: write it first, then its options "
+                             f"(digest {shlex.join([extra[0], *argv[:at], *argv[at + 1:]])})")
 
 
 class StandardOutput:

@@ -579,3 +579,19 @@ def test_two_cards_of_a_day_taken_for_one_paper_are_a_warning_of_build_check_and
     again = run_cli("build", "--content", content_copy, "--out", tmp_path / "site", "--no-search", "--strict")
     assert again.returncode == 1 and again.stderr.splitlines() == [
         warning, "digest: error: --strict: 1 warning, so nothing was written"], again.stderr
+
+
+@pytest.mark.parametrize("argv, command, suggested", [
+    (["-v", "build", "--no-search"], "build", "digest build -v --no-search"),
+    (["--content", "my content", "check"], "check", "digest check --content 'my content'"),
+])
+def test_a_command_written_after_options_is_told_to_come_first(argv, command, suggested):
+    result = run_cli(*argv)
+    assert result.returncode == 2
+    assert result.stderr == f"digest: error: {command!r} is a command: write it first, then its options ({suggested})\n"
+
+
+def test_a_folder_named_like_a_command_is_still_an_options_value(tmp_path):
+    # "build" here is --content's value, not the command: the default command runs, on that folder.
+    result = run_cli("--content", "build", "-q", cwd=tmp_path)
+    assert result.returncode == 1 and "is a command" not in result.stderr, result.stderr
