@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from bisect import bisect_left, bisect_right
 from functools import lru_cache, partial
+from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 from pathlib import Path
@@ -221,14 +222,44 @@ def template_error(error: Exception, name: str, env: Environment) -> DigestError
 
 
 def _template_frame(error: BaseException) -> tuple[str, int] | None:
-    """The innermost template file and line in an error's traceback."""
-    found, frame = None, error.__traceback__
+    """The innermost template file and line in an error's traceback; for templates that include
+    or extend each other without end, the include or extends that closes the loop (the
+    innermost is wherever the stack ran out, perhaps in a macro the loop calls)."""
+    found, seen, frame = None, Counter(), error.__traceback__
     while frame is not None:
         filename = frame.tb_frame.f_code.co_filename
         if filename.endswith((".html", ".txt", ".xml")) and Path(filename).is_file():
             found = (filename, frame.tb_lineno)
+            seen[found] += 1
         frame = frame.tb_next
+    if isinstance(error, RecursionError) and seen:
+        # Each template line of the loop is met as often, give or take the one where the stack ran out.
+        most = max(seen.values())
+        loop = [place for place, count in seen.items() if count >= most - 1]
+        return next((tag for near in (False, True) for place in loop if (tag := _looping_tag(*place, near))),
+                    loop[0])
     return found
+
+
+#: The tags by which templates can take each other in without end.
+_LOOPING_TAG = re.compile(r"{%-?\s*(?:include|extends)\b")
+_EXTENDS_TAG = re.compile(r"{%-?\s*extends\b")
+
+
+def _looping_tag(filename: str, line: int, near: bool) -> tuple[str, int] | None:
+    """The place of the include or extends tag on ``line`` of a template; or, ``near`` it, where a
+    template's top-level code is reported (Jinja2 gives it the line of a tag near its start), of
+    its extends tag."""
+    try:
+        lines = Path(filename).read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    if line <= len(lines) and _LOOPING_TAG.search(lines[line - 1]):
+        return filename, line
+    if not near:
+        return None
+    extends = next((number for number, text in enumerate(lines, 1) if _EXTENDS_TAG.search(text)), None)
+    return (filename, extends) if extends is not None and line <= extends + 2 else None
 
 
 def site_context(site: SiteConfig) -> dict:
