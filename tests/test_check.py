@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 
 from conftest import CONTENT, FIXTURES, ORIGINAL_NAMES, lengthen_first_abstract, run_cli, synthetic_corpus, tree
@@ -170,3 +171,27 @@ def test_files_of_the_snapshots_folder_that_are_not_read_are_named(content_copy,
     assert result.returncode == 0, result.stderr
     assert warned(result) == [*warnings[:2], f"digest: warning: {snapshots / '2026-01-20.mhtml'}: a folder, not read: "
                               "digest reads the snapshot files of the snapshots folder itself", *warnings[3:]]
+
+
+def test_the_markdown_pages_are_listed_as_pathlibs_glob_lists_them(tmp_path):
+    """markdown_page_files lists with os.scandir (no stat per page); what it finds, in what order,
+    and what it calls no file must be what pathlib's glob of the same patterns finds."""
+    from digest.inputs import _MARKDOWN_PAGES, _named_like_pages
+
+    content = tmp_path / "content"
+    (content / "dates").mkdir(parents=True)
+    (content / "topics" / "a").mkdir(parents=True)
+    (content / "topics" / "b-c").mkdir()
+    (content / "topics" / ".hidden").mkdir()
+    for name in ("dates/2026-01-02.md", "dates/2026-01-01.md", "dates/.md", "dates/x.MD", "topics/t.md",
+                 "topics/a/page-2.md", "topics/a/page-10.md", "topics/b-c/page-1.md", "topics/.hidden/page-1.md",
+                 "topics/file", "topics/a/other.md"):
+        (content / name).write_text("")
+    (content / "dates" / "folder.md").mkdir()
+    (content / "topics" / "a" / "page-.md").mkdir()
+    os.symlink("nowhere", content / "dates" / "broken.md")
+    os.mkfifo(content / "dates" / "fifo.md")
+    os.symlink(content / "topics" / "a", content / "topics" / "link")
+    globbed = [(path, path.is_file()) for pattern in _MARKDOWN_PAGES for path in sorted(content.glob(pattern))]
+    assert len(globbed) == 15 and sum(not is_file for _, is_file in globbed) == 5
+    assert _named_like_pages(content) == globbed
