@@ -287,7 +287,8 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
            warn: Warn | None = None, search: bool = True, progress: Progress | None = None,
            cache: BuildCache | None = None, writer: SiteWriter | None = None, jobs: int | None = None,
            strict: bool = False, markdown_files: dict[str, str] | None = None,
-           snapshots: tuple[list[tuple[str, bytes]], tuple[tuple[str, str], ...]] | None = None) -> Site:
+           snapshots: tuple[list[tuple[str, bytes]], tuple[tuple[str, str], ...]] | None = None,
+           search_page: bool | None = None) -> Site:
     """Read the content folder and make every output, placing each file with ``writer`` as it is made.
 
     Without a writer it is a dry run: everything is made and checked, nothing
@@ -299,7 +300,9 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
     ``jobs`` is the number of worker processes (default: one per core for
     large sites).  With ``strict``, any warning stops the build before anything is made.
     ``markdown_files`` is ``markdown_hashes(content_dir)`` and ``snapshots`` is
-    ``read_snapshots(content_dir)`` and their ``snapshot_sources`` when the caller has them already."""
+    ``read_snapshots(content_dir)`` and their ``snapshot_sources`` when the caller has them already.
+    ``search_page`` says whether the site would have a search page, where that is not ``search``
+    (``digest check`` makes no search index, but checks what a search page needs)."""
     progress = progress or Progress()
     writer = writer or SiteWriter(None)
     with progress.stage("read the snapshots and configuration"):
@@ -312,8 +315,6 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
     names = env.list_templates(filter_func=lambda name: not name.startswith("assets/"))
     for name in names:
         load_template(env, name)  # compiled once here, not once in every worker
-    check_linked_assets(env, [name for name in names if search or name != "search.html"],
-                        set(env.list_templates(filter_func=lambda name: name.startswith("assets/"))))
     previous_outputs: dict[str, list[str]] = cache.previous.get("outputs", {}) if cache else {}
     previous_markdown = cache.previous.get("markdown", {}) if cache else {}
     if markdown_files is None:
@@ -383,6 +384,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
         return path, MarkdownPage(md_key, hashlib.sha256(text.encode("utf-8")).hexdigest(), staged)
 
     search = search and bool(library.papers)  # nothing to search: no search page
+    check_linked_assets(env, search_page=search if search_page is None else search_page and bool(library.papers))
     shards = shard_members(model) if search else {}
     with ExitStack() as background:
         with progress.stage(f"rendered pages for {plural(len(days), 'day')}, {plural(len(library.papers), 'paper')}, "

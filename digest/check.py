@@ -79,7 +79,7 @@ def check_content(content_dir: Path, *, today: dt.date, templates_dir: Path | No
         # Everything reads: render in memory too, for template and e-mail size problems.
         try:
             with cyclic_gc_paused():
-                gather(content_dir, templates_dir=templates_dir, today=today, search=False)
+                gather(content_dir, templates_dir=templates_dir, today=today, search=False, search_page=True)
         except DigestError as error:
             report.errors.append(str(error))
     return report

@@ -19,6 +19,7 @@ from urllib.parse import quote_plus, urlsplit
 
 from jinja2 import (Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined, Template,
                     TemplateError, TemplateNotFound, select_autoescape)
+from jinja2 import meta, nodes
 from jinja2.loaders import split_template_path
 from markdown_it import MarkdownIt
 from markdown_it.common.utils import escapeHtml
@@ -160,22 +161,41 @@ def make_environment(templates_dir: Path, compiled: Path | None = None) -> Envir
     return env
 
 
-#: The assets the templates link through ``paths``: a templates folder that links one must have it.
+#: The templates digest renders (the rest are what they extend, include or import).
+RENDERED_TEMPLATES = ("home.html", "day.html", "archive.html", "topics.html", "topic.html", "paper.html",
+                      "search.html", "404.html", "email.html", "email.txt", "feed_day.html", "feed_paper.html")
+
+#: The assets templates link through ``paths``: a templates folder whose templates use one must have it.
 LINKED_ASSETS = ("STYLESHEET", "FAVICON", "SEARCH_SCRIPT")
 
 
-def check_linked_assets(env: Environment, names: list[str], assets: set[str]) -> None:
-    """DigestError naming the template and line that link an asset (``paths.STYLESHEET`` or the
-    asset's own path) which is not among ``assets``: every page would link a missing file."""
+def check_linked_assets(env: Environment, search_page: bool) -> None:
+    """DigestError naming the template and line that link an asset through ``paths`` (such as
+    ``{{ paths.STYLESHEET }}``) which the templates folder's ``assets/`` does not hold: every
+    page would link a missing file.  Only the templates the site's pages, feeds and e-mails are
+    made from count (and what they take in), read as Jinja2 reads them (not comments); the
+    search script only where the site has a search page."""
     folder = Path(env.loader.searchpath[0])
-    for name in names:
-        source = env.loader.get_source(env, name)[0]
-        missing = [(at, path) for constant, path in ((c, getattr(urls, c)) for c in LINKED_ASSETS) if path not in assets
-                   for at in (source.find(f"paths.{constant}"), source.find(path)) if at >= 0]
-        if missing:
-            at, path = min(missing)
-            raise DigestError(f"links {path}, which the templates folder does not have ({folder / path} is missing)",
-                              folder / name, source.count("\n", 0, at) + 1)
+    wanted = [c for c in LINKED_ASSETS if search_page or c != "SEARCH_SCRIPT"]
+    roots = [name for name in RENDERED_TEMPLATES if search_page or name != "search.html"]
+    seen: set[str] = set()
+    while roots:
+        name = roots.pop(0)
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            source, filename, _ = env.loader.get_source(env, name)
+        except TemplateNotFound:
+            continue  # rendering it says so, with the template that wants it
+        tree = env.parse(source, name, filename)  # loaded once already: it parses
+        roots += sorted(n for n in meta.find_referenced_templates(tree) if isinstance(n, str))
+        for node in tree.find_all(nodes.Getattr):
+            if (isinstance(node.node, nodes.Name) and node.node.name == "paths" and node.attr in wanted
+                    and not (folder / getattr(urls, node.attr)).is_file()):
+                path = getattr(urls, node.attr)
+                raise DigestError(f"links {path}, which the templates folder does not have "
+                                  f"({folder / path} is missing)", folder / name, node.lineno)
 
 
 def load_template(env: Environment, name: str) -> Template:

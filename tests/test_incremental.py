@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import copy_content, run_cli, synthetic_corpus, tree
+from conftest import REPO, copy_content, run_cli, synthetic_corpus, tree
 import digest.build
 import digest.search
 from digest.build import build
@@ -547,3 +547,19 @@ def test_an_installed_distribution_changes_the_code_version(tmp_path):
     assert version() == first
     (folder / "python_slugify-9.0.0.dist-info").rename(folder / "python_slugify-9.1.0.dist-info")
     assert version() != first
+
+
+def test_an_edit_inside_a_linked_folder_of_the_templates_is_a_change(tmp_path):
+    """A templates folder whose assets/ is a link to a shared folder (and holds a link back up
+    to itself): an edited stylesheet there is published by the next build."""
+    content = copy_content(tmp_path / "content")
+    templates = shutil.copytree(REPO / "templates", tmp_path / "templates")
+    shutil.move(templates / "assets", tmp_path / "shared")
+    (templates / "assets").symlink_to(tmp_path / "shared")
+    (tmp_path / "shared" / "loop").symlink_to(templates)
+    args = ("build", "--content", content, "--out", tmp_path / "site", "--templates", templates, "--no-search", "-q")
+    assert run_cli(*args).returncode == 0
+    (tmp_path / "shared" / "style.css").write_text("body { color: teal; }\n")
+    result = run_cli(*args, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "site" / "assets" / "style.css").read_text() == "body { color: teal; }\n"

@@ -284,6 +284,48 @@ def test_the_search_script_is_needed_only_with_search(tmp_path):
     assert result.returncode == 1 and "search.html:9: links assets/search.js," in result.stderr, result.stderr
 
 
+def test_only_a_local_link_through_paths_in_a_template_the_site_uses_needs_its_asset(tmp_path):
+    content = copy_content(tmp_path / "content")
+    templates = shutil.copytree(REPO / "templates", tmp_path / "templates")
+    base = templates / "base.html"
+    kept = base.read_text()
+    args = ("build", "--content", content, "--out", tmp_path / "site", "--templates", templates, "-q")
+
+    def builds(*extra) -> bool:
+        result = run_cli(*args, *extra)
+        assert result.returncode in (0, 1) and "Traceback" not in result.stderr, result.stderr
+        return result.returncode == 0
+
+    # The assets folder a link to a folder elsewhere: its files are there.
+    shutil.move(templates / "assets", tmp_path / "shared-assets")
+    (templates / "assets").symlink_to(tmp_path / "shared-assets")
+    assert builds("--no-search")
+    # A stylesheet from another host, a mention in a comment, a leftover copy of a template: no local link.
+    (tmp_path / "shared-assets" / "style.css").unlink()
+    base.write_text(kept.replace("{{ root }}{{ paths.STYLESHEET }}", "https://cdn.example.org/assets/style.css")
+                    + "{# paths.STYLESHEET is on the CDN #}\n")
+    (templates / "base.html.orig").write_text(kept)
+    assert builds("--no-search")
+    # The search script linked only when there is search: needed with search only.
+    (tmp_path / "shared-assets" / "search.js").unlink()
+    base.write_text(base.read_text().replace("</body>", "{% if search %}<script src=\"{{ root }}"
+                                                        "{{ paths.SEARCH_SCRIPT }}\"></script>{% endif %}</body>"))
+    assert builds("--no-search")
+    assert not builds()
+    # A link to nowhere where the favicon should be is no favicon.
+    (tmp_path / "shared-assets" / "favicon.svg").unlink()
+    (tmp_path / "shared-assets" / "favicon.svg").symlink_to(tmp_path / "nowhere.svg")
+    result = run_cli(*args, "--no-search")
+    assert result.returncode == 1 and f"{base}:22: links assets/favicon.svg," in result.stderr, result.stderr
+
+
+def test_check_finds_a_missing_search_script_as_the_build_does(tmp_path):
+    templates = shutil.copytree(REPO / "templates", tmp_path / "templates")
+    (templates / "assets" / "search.js").unlink()
+    result = run_cli("check", "--content", copy_content(tmp_path / "content"), "--templates", templates)
+    assert result.returncode == 1 and "search.html:9: links assets/search.js," in result.stderr, result.stderr
+
+
 def test_the_filters_give_nothing_for_a_cards_missing_field():
     # published, comments and arxiv_id are None on many cards (see the README's list of fields).
     env = make_environment(REPO / "templates")
