@@ -118,7 +118,7 @@ class DayPage:
     def headline(self) -> str:
         """``Trending papers — 19 Jan 2026: 57 papers, 12 new``: the e-mail subject and feed entry title."""
         counts = self.counts
-        return f"{self.title}: {counts['papers']} papers, {counts['new']} new"
+        return f"{self.title}: {plural(counts['papers'], 'paper')}, {counts['new']} new"
 
     @property
     def brief(self) -> DaySummary:

@@ -304,7 +304,8 @@ def test_a_right_to_left_title_and_abstract_read_right_to_left_wherever_they_are
     title = "\u0645\u0627 \u0647\u0648 \u0627\u0644\u0627\u0633\u062a\u062f\u0644\u0627\u0644\u061f (LLM)"
     abstract = "\u0646\u0642\u062f\u0645 \u0637\u0631\u064a\u0642\u0629 \u062c\u062f\u064a\u062f\u0629 (GPU)."
     (content / "snapshots" / "2026-01-20.json").write_text(json.dumps([{"paper": {
-        "id": "2601.00011", "title": title, "summary": abstract, "publishedAt": "2026-01-20T00:00:00.000Z"}}]))
+        "id": "2601.00011", "title": title, "summary": abstract, "publishedAt": "2026-01-20T00:00:00.000Z",
+        "upvotes": 18, "organization": {"name": "kaust", "fullname": "\u062c\u0627\u0645\u0639\u0629 KAUST"}}}]))
     site = tmp_path / "site"
     result = run_cli("build", "--content", content, "--out", site, "--no-search", "-q")
     assert result.returncode == 0, result.stderr
@@ -324,5 +325,9 @@ def test_a_right_to_left_title_and_abstract_read_right_to_left_wherever_they_are
                         return range.getBoundingClientRect().left; };
                     return [getComputedStyle(text.parentElement).direction, at(text.data.indexOf("(")), at(0)]; }""")
                 assert left[0] == "rtl" and left[1] < left[2], (path, selector, left)
+        # The organization's name in the e-mail's line of facts: its own direction, apart from the rest.
+        page.goto((site / "email" / "2026-01-20.html").as_uri())
+        facts = page.eval_on_selector_all(".meta bdi", "els => els.map(e => [e.textContent, getComputedStyle(e).direction])")
+        assert facts[0] == ["\u062c\u0627\u0645\u0639\u0629 KAUST", "rtl"] and facts[1][1] == "ltr", facts
     finally:
         page.close()

@@ -642,6 +642,7 @@ def test_clean_lines_is_splitting_and_joining_every_line(text):
     expected = [" ".join(line.split()) for line in
                 text.replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\r", "\n").replace("\u200b", "")
                 .split("\n")]
+    expected = ["" if not line.strip("\u200c\u200d ") else line for line in expected]  # joiners alone: blank
     if not any(character in text for character in "\u2060\ufeff"):
         assert clean_lines(text) == expected
 
@@ -689,3 +690,12 @@ def test_zero_width_joiners_are_kept_and_zero_width_spaces_go():
     dump = f"Daily Papers\n\nMar 2\n\n{spaced}\n\n{abstract}\ufeff\n\nNVIDIA · Mar 1\n"
     [card] = parse_text_snapshot(dump, "2026-03-02.txt").cards
     assert (card.title, card.abstract) == (title, abstract)
+
+
+def test_a_line_of_joiners_alone_is_a_blank_line():
+    # Copy-paste can leave a zero-width non-joiner on the blank line between two cards.
+    dump = ("Daily Papers\n\nMar 2\n\nFirst Title\n\nFirst abstract.\n\u200c\nNVIDIA · Mar 1\n\u200c\u200d \n"
+            "Second Title\n\nSecond abstract.\n")
+    cards = parse_text_snapshot(dump, "2026-03-02.txt").cards
+    assert [(c.title, c.abstract) for c in cards] == [("First Title", "First abstract."),
+                                                      ("Second Title", "Second abstract.")]

@@ -75,7 +75,14 @@ def clean_lines(text: str) -> list[str]:
     # A line of printable text with no double, leading or trailing space is clean as it is: most
     # lines, and splitting and joining each (a long abstract) cost most of the time of parsing.
     return [line if line.isprintable() and "  " not in line and line[:1] != " " and line[-1:] != " "
-            else " ".join(line.split()) for line in text.split("\n")]
+            else _joined_words(line) for line in text.split("\n")]
+
+
+def _joined_words(line: str) -> str:
+    """The line's words joined by one space; a line of joiners alone (U+200C, U+200D, which stay
+    in words) is as blank as it looks."""
+    line = " ".join(line.split())
+    return "" if not line.strip("\u200c\u200d ") else line
 
 
 def split_blocks(lines: list[str]) -> list[Block]:
