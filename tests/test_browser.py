@@ -327,7 +327,8 @@ def test_a_right_to_left_title_and_abstract_read_right_to_left_wherever_they_are
                 assert left[0] == "rtl" and left[1] < left[2], (path, selector, left)
         # The organization's name in the e-mail's line of facts: its own direction, apart from the rest.
         page.goto((site / "email" / "2026-01-20.html").as_uri())
-        facts = page.eval_on_selector_all(".meta bdi", "els => els.map(e => [e.textContent, getComputedStyle(e).direction])")
+        facts = page.eval_on_selector_all(".meta bdi",
+                                          "els => els.map(e => [e.textContent, getComputedStyle(e).direction])")
         assert facts[0] == ["\u062c\u0627\u0645\u0639\u0629 KAUST", "rtl"] and facts[1][1] == "ltr", facts
     finally:
         page.close()

@@ -822,10 +822,12 @@ def test_a_message_taken_is_sent_even_if_the_goodbye_goes_wrong():
 
 def test_a_day_of_one_paper_says_one_paper_in_the_subject_and_the_feed(tmp_path, content_copy):
     (content_copy / "snapshots" / "2026-01-20.json").write_text(json.dumps([{"paper": {
-        "id": "2601.00011", "title": "A Lone Paper", "summary": "Its abstract.", "publishedAt": "2026-01-20T00:00:00Z"}}]))
+        "id": "2601.00011", "title": "A Lone Paper", "summary": "Its abstract.",
+        "publishedAt": "2026-01-20T00:00:00Z"}}]))
     result = run_cli("build", "--content", content_copy, "--out", tmp_path / "site", "--no-search", "-q")
     assert result.returncode == 0, result.stderr
     message = email.message_from_bytes((tmp_path / "site" / "email" / "2026-01-20.eml").read_bytes(),
                                        policy=email.policy.default)
     assert message["Subject"] == "Trending papers — 20 Jan 2026: 1 paper, 1 new"
-    assert "<title>Trending papers — 20 Jan 2026: 1 paper, 1 new</title>" in (tmp_path / "site" / "atom.xml").read_text()
+    atom = (tmp_path / "site" / "atom.xml").read_text()
+    assert "<title>Trending papers — 20 Jan 2026: 1 paper, 1 new</title>" in atom
