@@ -13,7 +13,6 @@ import io
 import json
 import os
 import re
-import shlex
 import sys
 from pathlib import Path
 
@@ -419,16 +418,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _command_after_options(parser: argparse.ArgumentParser, argv: list[str]) -> None:
-    """UsageError for a command written after options (``digest -v build``), which argparse
-    would report as an unrecognized argument "build" of the default command."""
-    with contextlib.suppress(SystemExit):  # argparse's own message for whatever else is wrong
-        with contextlib.redirect_stderr(io.StringIO()):
-            _, extra = parser.parse_known_args(["build", *argv])
-        commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
-        if extra and extra[0] in commands:
-            at = argv.index(extra[0])
-            raise UsageError(f"{extra[0]!r} is a command: write it first, then its options "
-                             f"(digest {shlex.join([extra[0], *argv[:at], *argv[at + 1:]])})")
+    """UsageError for a command written after options (``digest -v build``, ``digest --port 8001
+    serve``), which argparse would report as an unrecognized argument of the default command."""
+    if "-h" in argv or "--help" in argv:
+        return  # the default command's help, printed once
+    extra: list[str] = []
+    with contextlib.suppress(SystemExit), contextlib.redirect_stderr(io.StringIO()):
+        _, extra = parser.parse_known_args(["build", *argv])
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+    command = next((argument for argument in extra if argument in commands), None)
+    if command is not None:
+        raise UsageError(f"{command!r} is a command: write it first, then its options (see 'digest {command} -h')")
 
 
 class StandardOutput:

@@ -282,7 +282,7 @@ class _Checker:
         return value
 
     def unknown_keys(self, data: dict, allowed: set[str], where: str) -> None:
-        for key in sorted(set(map(str, data)) - allowed):
+        for key in sorted(set(map(written_text, data)) - allowed):
             # a key as written when it is a plain word, else shortened and quoted (it may be huge
             # or hold a line break, and a message is one line)
             name = key if re.fullmatch(r"[\w.\-]{1,60}", key, re.ASCII) else show(key)

@@ -224,14 +224,16 @@ def template_error(error: Exception, name: str, env: Environment) -> DigestError
     if isinstance(error, TemplateNotFound):
         message = f"no template {error.name!r} in the templates folder"
     elif isinstance(error, TemplateError):
-        message = error.message or str(error)
+        message = (error.message or str(error)).replace("'None' has no attribute", "none (an empty value) has no "
+                                                                                   "attribute")
     elif isinstance(error, UnicodeDecodeError):
         message = "not UTF-8 text"
     elif isinstance(error, RecursionError):
         message = "templates that include, extend or call each other without end"
     else:
         # A card's missing field is None in a template: say so in the template's words.
-        message = f"{type(error).__name__}: {error}".replace("'NoneType' object", "none (an empty value)")
+        message = (f"{type(error).__name__}: {error}".replace("'NoneType' object", "none (an empty value)")
+                   .replace("'NoneType'", "none (an empty value)"))
     filename, lineno = getattr(error, "filename", None), getattr(error, "lineno", None)
     if isinstance(error, UnicodeDecodeError):  # the loader's: the file is not yet a template
         lineno = error.object[:error.start].count(b"\n") + 1

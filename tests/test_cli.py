@@ -581,14 +581,23 @@ def test_two_cards_of_a_day_taken_for_one_paper_are_a_warning_of_build_check_and
         warning, "digest: error: --strict: 1 warning, so nothing was written"], again.stderr
 
 
-@pytest.mark.parametrize("argv, command, suggested", [
-    (["-v", "build", "--no-search"], "build", "digest build -v --no-search"),
-    (["--content", "my content", "check"], "check", "digest check --content 'my content'"),
+@pytest.mark.parametrize("argv, command", [
+    (["-v", "build", "--no-search"], "build"),
+    (["--content", "my content", "check"], "check"),
+    (["--port", "8001", "serve"], "serve"),  # an option of the command's own, not of build
+    (["--out", "build", "-v", "build"], "build"),  # the first "build" is a value
 ])
-def test_a_command_written_after_options_is_told_to_come_first(argv, command, suggested):
+def test_a_command_written_after_options_is_told_to_come_first(argv, command):
     result = run_cli(*argv)
     assert result.returncode == 2
-    assert result.stderr == f"digest: error: {command!r} is a command: write it first, then its options ({suggested})\n"
+    assert result.stderr == (f"digest: error: {command!r} is a command: write it first, then its options "
+                             f"(see 'digest {command} -h')\n")
+
+
+@pytest.mark.parametrize("argv", [["-v", "-h"], ["--out", "x", "--help"], ["-v", "build", "-h"]])
+def test_help_after_options_is_printed_once(argv):
+    result = run_cli(*argv)
+    assert result.returncode == 0 and result.stdout.count("usage:") == 1, result.stdout
 
 
 def test_a_folder_named_like_a_command_is_still_an_options_value(tmp_path):

@@ -872,3 +872,8 @@ def test_an_email_html_limit_below_any_days_e_mail_is_refused_as_a_setting(tmp_p
     assert error.message == "email.max_html_bytes: must be at least 10000, not 9999"
     config = load_config(write(tmp_path, site=GOOD_SITE + "email: {max_html_bytes: 10000}\n"))
     assert config.email.max_html_bytes == 10000
+
+
+def test_an_unknown_key_written_as_a_number_is_named_as_written(tmp_path):
+    error = only_problem(write(tmp_path, site=GOOD_SITE + "1.10: x\n"))
+    assert error.message.startswith("1.10: unknown key")

@@ -17,7 +17,7 @@ from markupsafe import Markup
 from conftest import CONTENT, REPO, copy_content, run_cli, tree
 from digest.build import read_snapshot_file
 from digest.models import Appearance, Paper
-from digest.render import _MARKDOWN, _escape, make_environment, paper_links, text_html
+from digest.render import _MARKDOWN, _escape, make_environment, paper_links, template_error, text_html
 from digest.text import escape_markdown
 
 
@@ -335,6 +335,15 @@ def test_the_filters_give_nothing_for_a_cards_missing_field():
     day = dt.date(2026, 1, 19)
     assert env.from_string("{{ v | short_date }}|{{ v | weekday_date }}|{{ n | plural('comment') }}").render(
         v=day, n=2) == "19 Jan 2026|Monday, 19 January 2026|2 comments"
+
+
+@pytest.mark.parametrize("source", ["{{ v > 3 }}", "{{ v | length }}", "{{ v.day }}", "{{ v + 1 }}"])
+def test_an_error_about_a_missing_field_calls_it_empty(source):
+    env = make_environment(REPO / "templates")
+    with pytest.raises(Exception) as info:
+        env.from_string(source).render(v=None)
+    message = str(template_error(info.value, "day.html", env))
+    assert "none (an empty value)" in message and "NoneType" not in message, message
 
 
 def test_a_template_that_takes_a_missing_field_for_a_value_is_told_it_is_empty(site_with_own_templates):
