@@ -194,8 +194,18 @@ def resolve_snapshot_dates(
                                     snapshot.source, snapshot.list_day_line)
             if pins and year not in pins:
                 resolved[index] = Resolution(min(pins), "other-snapshots")
-            else:
-                resolved[index] = Resolution(year, "content")
+                continue
+            resolved[index] = Resolution(year, "content")
+            # The first year after the cards' dates is the likely one (papers trend soon after they
+            # appear), but where later years up to today fit as well, it is a guess: say so.
+            later = [y for y in range(year + 1, today.year + 1) if rule.fits(y)]
+            if later and not pins:
+                snapshot = parsed[index]
+                warn(f"{snapshot.source}:{snapshot.list_day_line}: took the list day {snapshot.list_day.text()} "
+                     f"to be in {year}, the first year after its cards' dates (the latest is "
+                     f"{rule.not_before.isoformat()}), though {', '.join(map(str, later))} "
+                     f"{'fits' if len(later) == 1 else 'fit'} too; name the file "
+                     f"{_dated_name(snapshot.source)} or give --date to digest add or parse")
     changed = True
     while changed:
         changed = False

@@ -301,7 +301,10 @@ def test_chain_of_snapshots():
         assert (resolved["c.txt"].date, resolved["c.txt"].date_source) == (dt.date(2025, 7, 5), "content")
         assert (resolved["b.txt"].date, resolved["b.txt"].date_source) == (dt.date(2024, 7, 1), "other-snapshots")
         assert (resolved["a.txt"].date, resolved["a.txt"].date_source) == (dt.date(2024, 6, 20), "other-snapshots")
-        assert warnings == []
+        # 2025 is C's first year after its cards' dates, the likely one; but 2026 fits too: a guess, said.
+        assert warnings == ["c.txt:5: took the list day Jul 5 to be in 2025, the first year after its cards' dates "
+                            "(the latest is 2024-06-02), though 2026 fits too; name the file YYYY-MM-DD.txt or give "
+                            "--date to digest add or parse"]
 
 
 def test_other_snapshot_must_show_same_month_and_day():
@@ -311,7 +314,9 @@ def test_other_snapshot_must_show_same_month_and_day():
     warnings = Warnings()
     resolved = {s.source: s for s in resolve_snapshot_dates([a, b], today=TODAY, warn=warnings)}
     assert resolved["a.txt"].date_source == "assumed"
-    assert len(warnings) == 1 and "a.txt" in warnings[0]
+    assert len(warnings) == 2 and "a.txt" in warnings[1]
+    assert warnings[0].startswith("b.txt:5: took the list day Jul 5 to be in 2024, the first year after its cards' "
+                                  "dates (the latest is 2023-05-15), though 2025, 2026 fit too;")
 
 
 # --------------------------------------------------------------------------
@@ -380,3 +385,12 @@ def test_a_list_day_before_1970_is_refused(name, text, line):
         resolve_snapshot_dates([parse_text_snapshot(text, name)], today=dt.date(2026, 12, 1))
     assert (caught.value.path, caught.value.line) == (name, line)
     assert "is before 1970: no Daily Papers list is that old" in caught.value.message
+
+
+def test_a_list_day_its_cards_settle_is_not_a_guess():
+    # Mar 3 with a card of Feb 1, 2026 printed with its year: not 2026, not before it; up to today
+    # (May 2027) 2027 alone fits.
+    snapshot = parse_text(snapshot_text("Mar 3", card("Paper X", "Feb 1, 2026")), "x.txt")
+    warnings = Warnings()
+    [resolved] = resolve_snapshot_dates([snapshot], today=dt.date(2027, 5, 1), warn=warnings)
+    assert (resolved.date, resolved.date_source, warnings) == (dt.date(2027, 3, 3), "content", [])
