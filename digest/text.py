@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from functools import lru_cache
 
 from digest.models import MONTHS, Organization
@@ -177,12 +178,16 @@ def wrap_text(text: str, indent: str = "", hanging: str | None = None, width: in
     (default: like the first).  URLs and long words are never broken.
 
     The same lines as ``textwrap.fill`` with ``break_long_words`` and ``break_on_hyphens`` off
-    (the tests check this), several times faster: e-mails wrap every abstract excerpt.
+    (the tests check this), several times faster: e-mails wrap every abstract excerpt.  Text
+    with wide characters (Chinese, Japanese, Korean) is wrapped by the columns it takes, two
+    for a wide character, and may break between them, where those scripts break lines.
     No text (None, in a template) is nothing."""
     words = text.split() if text is not None else ()
     if not words:
         return ""
     hanging = indent if hanging is None else hanging
+    if not text.isascii() and any(_is_wide(character) for character in text):
+        return _wrap_wide(words, indent, hanging, width)
     lines: list[str] = []
     line, room = [words[0]], width - len(indent) - len(words[0])
     for word in words[1:]:
@@ -193,4 +198,49 @@ def wrap_text(text: str, indent: str = "", hanging: str | None = None, width: in
             lines.append((hanging if lines else indent) + " ".join(line))
             line, room = [word], width - len(hanging) - len(word)
     lines.append((hanging if lines else indent) + " ".join(line))
+    return "\n".join(lines)
+
+
+def _is_wide(character: str) -> bool:
+    return unicodedata.east_asian_width(character) in ("W", "F")
+
+
+#: Punctuation a line may not start with, and brackets it may not end with (CJK line breaking).
+_NO_BREAK_BEFORE = frozenset("、。，．：；！？）」』】〉》〕］｝ー…")
+_NO_BREAK_AFTER = frozenset("（「『【〈《〔［｛")
+
+
+def _pieces(word: str) -> list[str]:
+    """A word cut where a line may break inside it: before and after each wide character, but
+    not before closing punctuation or after an opening bracket; narrow characters stay together."""
+    pieces = [word[0]]
+    for character in word[1:]:
+        last = pieces[-1][-1]
+        if (character not in _NO_BREAK_BEFORE and last not in _NO_BREAK_AFTER
+                and (_is_wide(character) or _is_wide(last))):
+            pieces.append(character)
+        else:
+            pieces[-1] += character
+    return pieces
+
+
+def _columns(text: str) -> int:
+    return sum(2 if _is_wide(character) else 1 for character in text)
+
+
+def _wrap_wide(words: list[str], indent: str, hanging: str, width: int) -> str:
+    """``wrap_text`` by columns, breaking inside words where ``_pieces`` allows."""
+    lines: list[str] = []
+    line, room = "", width - len(indent)
+    for word in words:
+        for number, piece in enumerate(_pieces(word)):
+            gap = 1 if number == 0 and line else 0  # a space between words, none inside one
+            columns = _columns(piece)
+            if line and gap + columns > room:
+                lines.append((hanging if lines else indent) + line)
+                line, room = piece, width - len(hanging) - columns
+            else:
+                line += " " * gap + piece
+                room -= gap + columns
+    lines.append((hanging if lines else indent) + line)
     return "\n".join(lines)

@@ -6,12 +6,13 @@ import html
 import random
 import re
 import textwrap
+import unicodedata
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 from markdown_it import MarkdownIt
 
-from digest.text import _escape_inline, _trim_url, escape_markdown, excerpt, url_runs, wrap_text
+from digest.text import _escape_inline, _pieces, _trim_url, escape_markdown, excerpt, url_runs, wrap_text
 
 MD = MarkdownIt("commonmark", {"html": False})
 
@@ -228,11 +229,43 @@ _WORDS = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=
 @given(st.lists(_WORDS, max_size=40).map(" ".join), st.sampled_from(["", "   ", " " * 8]),
        st.sampled_from([None, "", "   ", "      "]), st.integers(min_value=1, max_value=90))
 def test_wrap_is_textwrap_fill(text, indent, hanging, width):
-    """The fast wrapper gives exactly textwrap's lines, for any text (long words, odd spaces, indents)."""
+    """The fast wrapper gives exactly textwrap's lines, for any text (long words, odd spaces, indents)
+    without wide characters, which textwrap counts as one column each."""
+    assume(not any(unicodedata.east_asian_width(c) in "WF" for c in text))
     expected = textwrap.fill(" ".join(text.split()), width=width, initial_indent=indent,
                              subsequent_indent=indent if hanging is None else hanging,
                              break_long_words=False, break_on_hyphens=False)
     assert wrap_text(text, indent, hanging, width) == expected
+
+
+_WIDE_WORDS = st.text(alphabet=st.sampled_from("大規模言語モデル推論、。（）「」ab1-:") | st.characters(
+    blacklist_categories=("Cs",)), min_size=1, max_size=60)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_WIDE_WORDS, min_size=1, max_size=20).map(" ".join), st.sampled_from(["", "   "]),
+       st.integers(min_value=10, max_value=90))
+def test_text_with_wide_characters_is_wrapped_by_its_columns(text, indent, width):
+    wrapped = wrap_text(text, indent, None, width)
+    assert "".join(wrapped.split()) == "".join(text.split())  # every character, in order
+    for line in wrapped.split("\n"):
+        body = line[len(indent):]
+        columns = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in body)
+        # Over the width only where nothing can break: one word of narrow characters, or wide
+        # characters held to their punctuation and brackets.
+        assert columns <= width - len(indent) or (" " not in body and len(_pieces(body)) == 1), line
+
+
+def test_a_japanese_title_and_abstract_wrap_at_72_columns_and_keep_punctuation_on_its_line():
+    title = ("1. 大規模言語モデル（LLM）の推論：高速化のための新しい手法「FastInfer」"
+             "の提案と評価について [NEW]")
+    assert wrap_text(title, "", "   ") == ("1. 大規模言語モデル（LLM）の推論：高速化のための新しい手法「FastInfer」\n"
+                                          "   の提案と評価について [NEW]")
+    abstract = ("大規模言語モデルの推論を高速化する新しい手法を提案する。"
+                "我々の手法は、既存の手法と比較して二倍の速度を達成する。")
+    lines = wrap_text(abstract, "   ").split("\n")
+    assert len(lines) == 2 and lines[0].endswith("我々の手法")
+    assert lines[1] == "   は、既存の手法と比較して二倍の速度を達成する。"
 
 
 def test_wrap_keeps_urls_whole_and_indents_later_lines():
