@@ -135,28 +135,19 @@ def file_sha256(path: Path) -> str:
 
 
 def folder_hash(folder: Path) -> str:
-    """A hash of every file's name and bytes under a folder, through links to folders (a
-    templates folder whose assets/ or partials are a link to a shared folder: Jinja2 and the
-    build read through it, so an edit there is a change), each folder once."""
+    """A hash of every file's name and bytes under a templates folder, as the build reads them:
+    links to folders inside are not followed (as Jinja2 lists templates), but ``assets/``, which
+    the build copies whole, is read through a link (a shared folder of assets)."""
     digest = hashlib.sha256()
     if folder.is_dir():
-        for path in sorted(_files_under(folder)):
+        files = [p for p in folder.rglob("*") if p.is_file()]
+        assets = folder / "assets"
+        if assets.is_symlink() and assets.is_dir():
+            files += [p for p in assets.rglob("*") if p.is_file()]
+        for path in sorted(files):
             digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
             digest.update(bytes.fromhex(file_sha256(path)))
     return digest.hexdigest()
-
-
-def _files_under(folder: Path) -> list[Path]:
-    files, seen = [], set()
-    for root, folders, names in os.walk(folder, followlinks=True):
-        status = os.stat(root)
-        if (status.st_dev, status.st_ino) in seen:  # a link back up the tree, or a second way in
-            folders[:] = []
-            continue
-        seen.add((status.st_dev, status.st_ino))
-        folders.sort()  # the first way into a folder reached twice is the one that counts
-        files += [path for name in names if (path := Path(root, name)).is_file()]
-    return files
 
 
 def key_of(*parts: Any) -> str:

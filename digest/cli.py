@@ -419,16 +419,22 @@ def main(argv: list[str] | None = None) -> int:
 
 def _command_after_options(parser: argparse.ArgumentParser, argv: list[str]) -> None:
     """UsageError for a command written after options (``digest -v build``, ``digest --port 8001
-    serve``), which argparse would report as an unrecognized argument of the default command."""
-    if "-h" in argv or "--help" in argv:
-        return  # the default command's help, printed once
+    serve``), which argparse would report as an unrecognized argument of the default command
+    (or answer with the default command's help)."""
+    options = [argument for argument in argv if not _asks_for_help(argument)]
     extra: list[str] = []
     with contextlib.suppress(SystemExit), contextlib.redirect_stderr(io.StringIO()):
-        _, extra = parser.parse_known_args(["build", *argv])
+        _, extra = parser.parse_known_args(["build", *options])
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
     command = next((argument for argument in extra if argument in commands), None)
     if command is not None:
         raise UsageError(f"{command!r} is a command: write it first, then its options (see 'digest {command} -h')")
+
+
+def _asks_for_help(argument: str) -> bool:
+    """-h, --help or a prefix of it argparse takes for it (--he), or -h among short options (-vh)."""
+    return (len(argument) > 2 and "--help".startswith(argument)) or (
+        re.fullmatch(r"-[A-Za-z]+", argument) is not None and "h" in argument)
 
 
 class StandardOutput:

@@ -198,7 +198,8 @@ def resolve_snapshot_dates(
             resolved[index] = Resolution(year, "content")
             # The first year after the cards' dates is the likely one (papers trend soon after they
             # appear), but where later years up to today fit as well, it is a guess: say so.
-            later = [y for y in range(year + 1, today.year + 1) if rule.fits(y)]
+            later = [y for y in range(year + 1, today.year + 1)
+                     if rule.fits(y) and dt.date(y, rule.month, rule.day) <= today]
             if later and not pins:
                 snapshot = parsed[index]
                 warn(f"{snapshot.source}:{snapshot.list_day_line}: took the list day {snapshot.list_day.text()} "

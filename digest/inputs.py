@@ -294,7 +294,7 @@ def _entries(folder: Path) -> list[os.DirEntry]:
     try:
         with os.scandir(folder) as entries:
             return list(entries)
-    except (FileNotFoundError, NotADirectoryError, PermissionError):
+    except OSError:  # missing, no folder, unreadable, a link loop: pathlib's glob finds nothing there either
         return []
 
 

@@ -171,9 +171,10 @@ LINKED_ASSETS = ("STYLESHEET", "FAVICON", "SEARCH_SCRIPT")
 
 def check_linked_assets(env: Environment, search_page: bool) -> None:
     """DigestError naming the template and line that link an asset through ``paths`` (such as
-    ``{{ paths.STYLESHEET }}``) which the templates folder's ``assets/`` does not hold: every
-    page would link a missing file.  Only the templates the site's pages, feeds and e-mails are
-    made from count (and what they take in), read as Jinja2 reads them (not comments); the
+    ``{{ paths.STYLESHEET }}`` or ``paths["STYLESHEET"]``) which the templates folder's ``assets/``
+    does not hold: every page would link a missing file.  Only the templates the site's pages,
+    feeds and e-mails are made from count, and what they take in (every template, where one
+    names what it takes in by an expression), read as Jinja2 reads them (not comments); the
     search script only where the site has a search page."""
     folder = Path(env.loader.searchpath[0])
     wanted = [c for c in LINKED_ASSETS if search_page or c != "SEARCH_SCRIPT"]
@@ -186,16 +187,30 @@ def check_linked_assets(env: Environment, search_page: bool) -> None:
         seen.add(name)
         try:
             source, filename, _ = env.loader.get_source(env, name)
+            tree = env.parse(source, name, filename)
         except TemplateNotFound:
             continue  # rendering it says so, with the template that wants it
-        tree = env.parse(source, name, filename)  # loaded once already: it parses
-        roots += sorted(n for n in meta.find_referenced_templates(tree) if isinstance(n, str))
-        for node in tree.find_all(nodes.Getattr):
-            if (isinstance(node.node, nodes.Name) and node.node.name == "paths" and node.attr in wanted
-                    and not (folder / getattr(urls, node.attr)).is_file()):
-                path = getattr(urls, node.attr)
+        except Exception as error:  # noqa: BLE001 - a template of the user's, as in load_template
+            raise template_error(error, name, env) from None
+        taken = list(meta.find_referenced_templates(tree))
+        if None in taken:  # {% include name ~ ".html" %}: it may be any of them
+            taken += env.list_templates(filter_func=lambda listed: not listed.startswith("assets/"))
+        roots += sorted(n for n in taken if isinstance(n, str))
+        for constant, line in _paths_used(tree):
+            if constant in wanted and not (folder / getattr(urls, constant)).is_file():
+                path = getattr(urls, constant)
                 raise DigestError(f"links {path}, which the templates folder does not have "
-                                  f"({folder / path} is missing)", folder / name, node.lineno)
+                                  f"({folder / path} is missing)", folder / name, line)
+
+
+def _paths_used(tree: nodes.Template) -> list[tuple[str, int]]:
+    """The constants of ``paths`` a template uses, as ``paths.NAME`` or ``paths["NAME"]``, with their lines."""
+    used = [(node.attr, node.lineno) for node in tree.find_all(nodes.Getattr)
+            if isinstance(node.node, nodes.Name) and node.node.name == "paths"]
+    used += [(node.arg.value, node.lineno) for node in tree.find_all(nodes.Getitem)
+             if isinstance(node.node, nodes.Name) and node.node.name == "paths"
+             and isinstance(node.arg, nodes.Const) and isinstance(node.arg.value, str)]
+    return sorted(used, key=lambda use: use[1])
 
 
 def load_template(env: Environment, name: str) -> Template:
@@ -224,16 +239,15 @@ def template_error(error: Exception, name: str, env: Environment) -> DigestError
     if isinstance(error, TemplateNotFound):
         message = f"no template {error.name!r} in the templates folder"
     elif isinstance(error, TemplateError):
-        message = (error.message or str(error)).replace("'None' has no attribute", "none (an empty value) has no "
-                                                                                   "attribute")
+        message = error.message or str(error)
     elif isinstance(error, UnicodeDecodeError):
         message = "not UTF-8 text"
     elif isinstance(error, RecursionError):
         message = "templates that include, extend or call each other without end"
     else:
-        # A card's missing field is None in a template: say so in the template's words.
-        message = (f"{type(error).__name__}: {error}".replace("'NoneType' object", "none (an empty value)")
-                   .replace("'NoneType'", "none (an empty value)"))
+        message = f"{type(error).__name__}: {error}"
+    # A card's missing field is None in a template: say so in the template's words.
+    message = _NONE.sub("none (an empty value)", message)
     filename, lineno = getattr(error, "filename", None), getattr(error, "lineno", None)
     if isinstance(error, UnicodeDecodeError):  # the loader's: the file is not yet a template
         lineno = error.object[:error.start].count(b"\n") + 1
@@ -241,6 +255,10 @@ def template_error(error: Exception, name: str, env: Environment) -> DigestError
         filename, lineno = _template_frame(error) or (filename, None)
     folders = getattr(env.loader, "searchpath", None) or ["."]
     return DigestError(f"template error: {message}", filename or str(Path(folders[0], name)), lineno)
+
+
+#: How Python and Jinja2 name None in their errors ("'NoneType' object", "None has no element 0").
+_NONE = re.compile(r"'NoneType' object|'NoneType'|\"NoneType\"|\bNoneType\b|'None'(?= has no)|\bNone(?= has no)")
 
 
 def _template_frame(error: BaseException) -> tuple[str, int] | None:

@@ -195,3 +195,10 @@ def test_the_markdown_pages_are_listed_as_pathlibs_glob_lists_them(tmp_path):
     globbed = [(path, path.is_file()) for pattern in _MARKDOWN_PAGES for path in sorted(content.glob(pattern))]
     assert len(globbed) == 15 and sum(not is_file for _, is_file in globbed) == 5
     assert _named_like_pages(content) == globbed
+
+
+def test_a_folder_of_pages_that_is_a_link_to_itself_is_reported_by_check(content_copy):
+    (content_copy / "dates").symlink_to("dates")
+    result = run_cli("check", "--content", content_copy)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"{content_copy / 'dates'}: a link, where digest keeps its Markdown pages" in result.stderr, result.stderr

@@ -594,10 +594,16 @@ def test_a_command_written_after_options_is_told_to_come_first(argv, command):
                              f"(see 'digest {command} -h')\n")
 
 
-@pytest.mark.parametrize("argv", [["-v", "-h"], ["--out", "x", "--help"], ["-v", "build", "-h"]])
+@pytest.mark.parametrize("argv", [["-v", "-h"], ["--out", "x", "--help"], ["-vh"], ["-v", "--he"]])
 def test_help_after_options_is_printed_once(argv):
     result = run_cli(*argv)
     assert result.returncode == 0 and result.stdout.count("usage:") == 1, result.stdout
+
+
+@pytest.mark.parametrize("argv, command", [(["-v", "build", "-h"], "build"), (["--port", "8001", "serve", "-h"], "serve")])
+def test_help_asked_of_a_command_written_after_options_points_at_its_own_help(argv, command):
+    result = run_cli(*argv)
+    assert result.returncode == 2 and f"(see 'digest {command} -h')" in result.stderr, result.stderr
 
 
 def test_a_folder_named_like_a_command_is_still_an_options_value(tmp_path):

@@ -394,3 +394,10 @@ def test_a_list_day_its_cards_settle_is_not_a_guess():
     warnings = Warnings()
     [resolved] = resolve_snapshot_dates([snapshot], today=dt.date(2027, 5, 1), warn=warnings)
     assert (resolved.date, resolved.date_source, warnings) == (dt.date(2027, 3, 3), "content", [])
+
+
+def test_a_year_whose_list_day_is_still_to_come_is_no_other_fit():
+    snapshot = parse_text(snapshot_text("Dec 16", card("Paper X", "Nov 7, 2024")), "x.txt")
+    warnings = Warnings()
+    [resolved] = resolve_snapshot_dates([snapshot], today=dt.date(2026, 12, 6), warn=warnings)
+    assert (resolved.date, warnings) == (dt.date(2025, 12, 16), [])

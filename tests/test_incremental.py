@@ -563,3 +563,20 @@ def test_an_edit_inside_a_linked_folder_of_the_templates_is_a_change(tmp_path):
     result = run_cli(*args, timeout=120)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "site" / "assets" / "style.css").read_text() == "body { color: teal; }\n"
+
+
+def test_links_inside_the_templates_folder_other_than_assets_are_not_read(tmp_path):
+    """A link to the project's folder (which holds the site and the cache) or to files that cannot
+    be read: nothing a build reads, so it neither fails nor makes every build a full one."""
+    content = copy_content(tmp_path / "content")
+    templates = shutil.copytree(REPO / "templates", tmp_path / "templates")
+    (templates / "project").symlink_to(tmp_path)
+    unreadable = tmp_path / "private"
+    unreadable.mkdir()
+    (unreadable / "secret").write_text("x")
+    (templates / "private").symlink_to(unreadable)
+    args = ("build", "--content", content, "--out", tmp_path / "site", "--templates", templates, "--no-search", "-q")
+    assert run_cli(*args).returncode == 0
+    (unreadable / "secret").chmod(0)
+    again = run_cli(*args[:-1], "-v")
+    assert again.returncode == 0 and "nothing changed" in again.stdout + again.stderr, again.stdout + again.stderr

@@ -319,6 +319,27 @@ def test_only_a_local_link_through_paths_in_a_template_the_site_uses_needs_its_a
     assert result.returncode == 1 and f"{base}:22: links assets/favicon.svg," in result.stderr, result.stderr
 
 
+def test_the_asset_check_follows_includes_by_expression_and_reads_paths_by_key(tmp_path):
+    content = copy_content(tmp_path / "content")
+    templates = shutil.copytree(REPO / "templates", tmp_path / "templates")
+    base = templates / "base.html"
+    kept = base.read_text()
+    (templates / "assets" / "style.css").unlink()
+    args = ("build", "--content", content, "--out", tmp_path / "site", "--templates", templates, "--no-search", "-q")
+    # The link in a part that base.html includes by an expression: any template may be it.
+    base.write_text(kept.replace('<link rel="stylesheet" href="{{ root }}{{ paths.STYLESHEET }}">',
+                                 '{% include "he" ~ "ad.html" %}'))
+    (templates / "head.html").write_text('\n<link rel="stylesheet" href="{{ root }}{{ paths["STYLESHEET"] }}">\n')
+    result = run_cli(*args)
+    assert result.returncode == 1 and f"{templates / 'head.html'}:2: links assets/style.css," in result.stderr, \
+        result.stderr
+    # A part the check reads first that is no template: the template's own error, not digest's.
+    (templates / "head.html").write_text("{% if %}\n")
+    result = run_cli(*args)
+    assert result.returncode == 1 and "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert f"{templates / 'head.html'}:1: template error:" in result.stderr, result.stderr
+
+
 def test_check_finds_a_missing_search_script_as_the_build_does(tmp_path):
     templates = shutil.copytree(REPO / "templates", tmp_path / "templates")
     (templates / "assets" / "search.js").unlink()
@@ -337,7 +358,8 @@ def test_the_filters_give_nothing_for_a_cards_missing_field():
         v=day, n=2) == "19 Jan 2026|Monday, 19 January 2026|2 comments"
 
 
-@pytest.mark.parametrize("source", ["{{ v > 3 }}", "{{ v | length }}", "{{ v.day }}", "{{ v + 1 }}"])
+@pytest.mark.parametrize("source", ["{{ v > 3 }}", "{{ v | length }}", "{{ v.day }}", "{{ v + 1 }}", "{{ v[0] }}",
+                                    "{{ 'a' + v }}", "{{ v | round }}", "{{ '%d' | format(v) }}"])
 def test_an_error_about_a_missing_field_calls_it_empty(source):
     env = make_environment(REPO / "templates")
     with pytest.raises(Exception) as info:
