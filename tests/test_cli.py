@@ -600,7 +600,8 @@ def test_help_after_options_is_printed_once(argv):
     assert result.returncode == 0 and result.stdout.count("usage:") == 1, result.stdout
 
 
-@pytest.mark.parametrize("argv, command", [(["-v", "build", "-h"], "build"), (["--port", "8001", "serve", "-h"], "serve")])
+@pytest.mark.parametrize("argv, command", [(["-v", "build", "-h"], "build"),
+                                           (["--port", "8001", "serve", "-h"], "serve")])
 def test_help_asked_of_a_command_written_after_options_points_at_its_own_help(argv, command):
     result = run_cli(*argv)
     assert result.returncode == 2 and f"(see 'digest {command} -h')" in result.stderr, result.stderr
