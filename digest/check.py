@@ -46,7 +46,10 @@ def _parsed_or_problem(path: Path) -> ParsedSnapshot | str:
         return str(error)
 
 
-def check_content(content_dir: Path, *, today: dt.date, templates_dir: Path | None = None) -> Report:
+def check_content(content_dir: Path, *, today: dt.date, templates_dir: Path | None = None,
+                  search: bool = True) -> Report:
+    """Every problem of the content folder (and templates), as a build would meet them; ``search``
+    says whether the site has a search page (``--no-search``)."""
     report = Report()
     try:
         load_config(content_dir)
@@ -79,7 +82,7 @@ def check_content(content_dir: Path, *, today: dt.date, templates_dir: Path | No
         # Everything reads: render in memory too, for template and e-mail size problems.
         try:
             with cyclic_gc_paused():
-                gather(content_dir, templates_dir=templates_dir, today=today, search=False, search_page=True)
+                gather(content_dir, templates_dir=templates_dir, today=today, search=False, search_page=search)
         except DigestError as error:
             report.errors.append(str(error))
     return report

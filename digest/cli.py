@@ -166,9 +166,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from digest.check import check_content
-    from digest.text import plural
-
-    report = check_content(args.content, today=build_date(), templates_dir=args.templates)
+    report = check_content(args.content, today=build_date(), templates_dir=args.templates, search=args.search)
     for error in report.errors:
         _error(error)
     for warning in report.warnings:
@@ -331,6 +329,8 @@ def make_parser() -> argparse.ArgumentParser:
     check_cmd.add_argument("--content", type=Path, default=Path("content"))
     check_cmd.add_argument("--templates", type=Path, default=None)
     check_cmd.add_argument("--strict", action="store_true", help="fail on warnings too")
+    check_cmd.add_argument("--no-search", dest="search", action="store_false",
+                           help="check for a site built with --no-search (no search page)")
     check_cmd.set_defaults(func=cmd_check)
 
     serve_cmd = commands.add_parser("serve", help="build, serve on 127.0.0.1, rebuild and reload on changes")

@@ -343,8 +343,10 @@ def test_the_asset_check_follows_includes_by_expression_and_reads_paths_by_key(t
 def test_check_finds_a_missing_search_script_as_the_build_does(tmp_path):
     templates = shutil.copytree(REPO / "templates", tmp_path / "templates")
     (templates / "assets" / "search.js").unlink()
-    result = run_cli("check", "--content", copy_content(tmp_path / "content"), "--templates", templates)
+    args = ("check", "--content", copy_content(tmp_path / "content"), "--templates", templates)
+    result = run_cli(*args)
     assert result.returncode == 1 and "search.html:9: links assets/search.js," in result.stderr, result.stderr
+    assert run_cli(*args, "--no-search").returncode == 0  # as for a site built with --no-search
 
 
 def test_the_filters_give_nothing_for_a_cards_missing_field():
