@@ -180,7 +180,8 @@ def wrap_text(text: str, indent: str = "", hanging: str | None = None, width: in
     The same lines as ``textwrap.fill`` with ``break_long_words`` and ``break_on_hyphens`` off
     (the tests check this), several times faster: e-mails wrap every abstract excerpt.  Text
     with wide characters (Chinese, Japanese, Korean) is wrapped by the columns it takes, two
-    for a wide character, and may break between them, where those scripts break lines.
+    for a wide character, and may break between Chinese and Japanese characters, as those
+    scripts break lines (see ``_pieces``).
     No text (None, in a template) is nothing."""
     words = text.split() if text is not None else ()
     if not words:
@@ -205,19 +206,38 @@ def _is_wide(character: str) -> bool:
     return unicodedata.east_asian_width(character) in ("W", "F")
 
 
-#: Punctuation a line may not start with, and brackets it may not end with (CJK line breaking).
-_NO_BREAK_BEFORE = frozenset("、。，．：；！？）」』】〉》〕］｝ー…")
-_NO_BREAK_AFTER = frozenset("（「『【〈《〔［｛")
+#: Punctuation a line may not start with, and brackets and quotes it may not end with (CJK line
+#: breaking; ASCII and curly forms too, as Chinese text uses them).
+_NO_BREAK_BEFORE = frozenset("、。，．：；！？）」』】〉》〕］｝ー…”’),.;:!?]}%％・〜ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ")
+_NO_BREAK_AFTER = frozenset("（「『【〈《〔［｛“‘([{")
+
+
+def _breakable(character: str) -> bool:
+    """A wide character a line may break before or after: Chinese and Japanese, not Korean,
+    whose words are parted by spaces."""
+    return _is_wide(character) and not ("\u1100" <= character <= "\u11ff" or "\u3130" <= character <= "\u318f"
+                                        or "\ua960" <= character <= "\ua97f" or "\uac00" <= character <= "\ud7ff")
+
+
+def _joins_previous(character: str) -> bool:
+    """Part of the character before it as a reader sees it: a combining mark, a joiner, a
+    variation selector, a skin-tone modifier."""
+    return (unicodedata.combining(character) != 0 or unicodedata.category(character) in ("Mn", "Me", "Cf")
+            or "\ufe00" <= character <= "\ufe0f" or "\U0001f3fb" <= character <= "\U0001f3ff"
+            or "\U000e0100" <= character <= "\U000e01ef")
 
 
 def _pieces(word: str) -> list[str]:
-    """A word cut where a line may break inside it: before and after each wide character, but
-    not before closing punctuation or after an opening bracket; narrow characters stay together."""
+    """A word cut where a line may break inside it: before and after each Chinese or Japanese
+    character, but not inside what a reader sees as one character, not before closing
+    punctuation, not after an opening bracket or quote, and never in a URL."""
+    if "://" in word:
+        return [word]
     pieces = [word[0]]
     for character in word[1:]:
         last = pieces[-1][-1]
-        if (character not in _NO_BREAK_BEFORE and last not in _NO_BREAK_AFTER
-                and (_is_wide(character) or _is_wide(last))):
+        if (character not in _NO_BREAK_BEFORE and last not in _NO_BREAK_AFTER and last != "\u200d"
+                and not _joins_previous(character) and (_breakable(character) or _breakable(last))):
             pieces.append(character)
         else:
             pieces[-1] += character

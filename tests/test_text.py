@@ -268,6 +268,24 @@ def test_a_japanese_title_and_abstract_wrap_at_72_columns_and_keep_punctuation_o
     assert lines[1] == "   は、既存の手法と比較して二倍の速度を達成する。"
 
 
+@pytest.mark.parametrize("text", [
+    "https://ja.wikipedia.org/wiki/日本語の記事についての長い説明がここに続きます",  # a URL
+    "\U0001F468\u200d\U0001F469\u200d\U0001F467", "\U0001F44D\U0001F3FD", "か\u3099",  # one character as seen
+    "벤치마크를",  # a Korean word: Korean breaks at spaces
+])
+def test_wide_text_is_not_broken_inside_a_url_a_seen_character_or_a_korean_word(text):
+    for width in range(4, 20):
+        lines = wrap_text("中" * 30 + " " + text + " 中", "", None, width).split("\n")
+        assert any(text in line for line in lines), (width, lines)
+
+
+def test_a_line_neither_starts_with_closing_punctuation_nor_ends_with_an_opening_quote():
+    for mark in "”,)。ー":
+        for width in range(6, 30):
+            lines = wrap_text("中" * 20 + mark + "中" * 5 + "“中" * 5, "", None, width).split("\n")
+            assert not any(line[0] in "”,)。ー" or line[-1] == "“" for line in lines), (mark, width, lines)
+
+
 def test_wrap_keeps_urls_whole_and_indents_later_lines():
     url = "https://digest.example.org/papers/" + "a-very-long-slug-" * 5
     wrapped = wrap_text(f"Read more at {url} today, or later when there is time for it", "", "   ", 40)
