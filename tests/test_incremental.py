@@ -565,18 +565,27 @@ def test_an_edit_inside_a_linked_folder_of_the_templates_is_a_change(tmp_path):
     assert (tmp_path / "site" / "assets" / "style.css").read_text() == "body { color: teal; }\n"
 
 
-def test_links_inside_the_templates_folder_other_than_assets_are_not_read(tmp_path):
-    """A link to the project's folder (which holds the site and the cache) or to files that cannot
-    be read: nothing a build reads, so it neither fails nor makes every build a full one."""
+def test_a_linked_folder_of_partials_is_read_but_not_the_project_folder_or_unreadable_files(tmp_path):
+    """Templates include partials from a shared folder through a link: an edit there is published
+    by the next build.  A link to the project's folder (which holds the site and the cache) is
+    not followed, or every build would be a full one; files behind a link that cannot be read
+    (/proc/sys/vm holds write-only ones) do not fail a build that does not use them."""
     content = copy_content(tmp_path / "content")
     templates = shutil.copytree(REPO / "templates", tmp_path / "templates")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "footer.html").write_text("<p>Shared footer one</p>\n")
+    (templates / "partials").symlink_to(shared)
+    base = templates / "base.html"
+    base.write_text(base.read_text().replace("</footer>", '{% include "partials/footer.html" %}</footer>', 1))
     (templates / "project").symlink_to(tmp_path)
-    unreadable = tmp_path / "private"
-    unreadable.mkdir()
-    (unreadable / "secret").write_text("x")
-    (templates / "private").symlink_to(unreadable)
+    if Path("/proc/sys/vm").is_dir():
+        (templates / "vm").symlink_to("/proc/sys/vm")
     args = ("build", "--content", content, "--out", tmp_path / "site", "--templates", templates, "--no-search", "-q")
-    assert run_cli(*args).returncode == 0
-    (unreadable / "secret").chmod(0)
+    first = run_cli(*args)
+    assert first.returncode == 0, first.stderr
     again = run_cli(*args[:-1], "-v")
     assert again.returncode == 0 and "nothing changed" in again.stdout + again.stderr, again.stdout + again.stderr
+    (shared / "footer.html").write_text("<p>Shared footer two</p>\n")
+    assert run_cli(*args).returncode == 0
+    assert "Shared footer two" in (tmp_path / "site" / "index.html").read_text()

@@ -360,7 +360,7 @@ def test_the_filters_give_nothing_for_a_cards_missing_field():
         v=day, n=2) == "19 Jan 2026|Monday, 19 January 2026|2 comments"
 
 
-@pytest.mark.parametrize("source", ["{{ v > 3 }}", "{{ v | length }}", "{{ v.day }}", "{{ v + 1 }}", "{{ v[0] }}",
+@pytest.mark.parametrize("source", ["{% include v %}", "{{ v > 3 }}", "{{ v | length }}", "{{ v.day }}", "{{ v + 1 }}", "{{ v[0] }}",
                                     "{{ 'a' + v }}", "{{ v | round }}", "{{ '%d' | format(v) }}"])
 def test_an_error_about_a_missing_field_calls_it_empty(source):
     env = make_environment(REPO / "templates")
