@@ -135,43 +135,20 @@ def file_sha256(path: Path) -> str:
 
 
 def folder_hash(folder: Path) -> str:
-    """A hash of every file's name and bytes under a templates folder, through links to folders
-    (a shared assets/ or partials folder: Jinja2 and the build read through them, so an edit
-    there is a change), each folder once.  A link to a folder that holds the templates folder
-    (the project's folder, /), or to a site or build cache, is not followed: what a build
-    writes must not change its own inputs.  A file behind a link that cannot be read counts
-    by its name (a build that needs it says so)."""
+    """A hash of every file's name and bytes under a templates folder, as the build reads them:
+    links to folders inside are not followed (as Jinja2 lists templates), but ``assets/``, which
+    the build copies whole, is read through a link (a shared folder of assets)."""
     digest = hashlib.sha256()
     if folder.is_dir():
-        for path, direct in sorted(_files_under(folder)):
-            digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
-            try:
-                digest.update(bytes.fromhex(file_sha256(path)))
-            except DigestError:
-                if direct:
-                    raise
-                digest.update(b"unreadable\0")
+        files = [p for p in folder.rglob("*") if p.is_file()]
+        assets = folder / "assets"
+        if assets.is_symlink() and assets.is_dir():
+            files += [p for p in assets.rglob("*") if p.is_file()]
+        for path in sorted(files):
+            # A name as the file system has it (os.fsencode): one that is not UTF-8 is a name too.
+            digest.update(os.fsencode(path.relative_to(folder).as_posix()) + b"\0")
+            digest.update(bytes.fromhex(file_sha256(path)))
     return digest.hexdigest()
-
-
-def _files_under(folder: Path) -> list[tuple[Path, bool]]:
-    """The files under ``folder`` (see folder_hash), each with whether it is reached without a link."""
-    top = folder.resolve()
-    holding = {top, *top.parents}
-    files, seen, linked = [], set(), {str(folder): False}
-    for root, folders, names in os.walk(folder, followlinks=True):
-        status = os.stat(root)
-        if (status.st_dev, status.st_ino) in seen or (root != str(folder) and (
-                Path(root).resolve() in holding or MARKER in names or LOCK in names)):
-            folders[:] = []  # a link back up the tree, a second way in, a site or a cache
-            continue
-        seen.add((status.st_dev, status.st_ino))
-        folders.sort()  # the first way into a folder reached twice is the one that counts
-        through = linked.get(os.path.dirname(root), False) or (root != str(folder) and os.path.islink(root))
-        linked[root] = through
-        files += [(path, not through and not path.is_symlink()) for name in names
-                  if (path := Path(root, name)).is_file()]
-    return files
 
 
 def key_of(*parts: Any) -> str:

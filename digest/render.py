@@ -238,7 +238,7 @@ def template_error(error: Exception, name: str, env: Environment) -> DigestError
         return error
     if isinstance(error, TemplateNotFound):
         message = (f"no template {error.name!r} in the templates folder" if error.name is not None
-                   else "no template: its name is none (an empty value)")
+                   else "no template: its name is none (an empty value) or an empty list")
     elif isinstance(error, TemplateError):
         message = error.message or str(error)
     elif isinstance(error, UnicodeDecodeError):

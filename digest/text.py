@@ -227,17 +227,22 @@ def _joins_previous(character: str) -> bool:
             or "\U000e0100" <= character <= "\U000e01ef")
 
 
+#: The part of a URL a line must not break: from its scheme to the first space or non-ASCII character.
+_URL_PART = re.compile(r"https?://[!-~]+")
+
+
 def _pieces(word: str) -> list[str]:
     """A word cut where a line may break inside it: before and after each Chinese or Japanese
     character, but not inside what a reader sees as one character, not before closing
-    punctuation, not after an opening bracket or quote, and never in a URL."""
-    if "://" in word:
-        return [word]
+    punctuation, not after an opening bracket or quote, and not in a URL's ASCII part (a
+    URL in Chinese text has no space around it)."""
+    kept = [range(m.start(), m.end()) for m in _URL_PART.finditer(word)] if "://" in word else []
     pieces = [word[0]]
-    for character in word[1:]:
-        last = pieces[-1][-1]
+    for at in range(1, len(word)):
+        character, last = word[at], word[at - 1]
         if (character not in _NO_BREAK_BEFORE and last not in _NO_BREAK_AFTER and last != "\u200d"
-                and not _joins_previous(character) and (_breakable(character) or _breakable(last))):
+                and not _joins_previous(character) and (_breakable(character) or _breakable(last))
+                and not any(at in url and at - 1 in url for url in kept)):
             pieces.append(character)
         else:
             pieces[-1] += character

@@ -565,19 +565,12 @@ def test_an_edit_inside_a_linked_folder_of_the_templates_is_a_change(tmp_path):
     assert (tmp_path / "site" / "assets" / "style.css").read_text() == "body { color: teal; }\n"
 
 
-def test_a_linked_folder_of_partials_is_read_but_not_the_project_folder_or_unreadable_files(tmp_path):
-    """Templates include partials from a shared folder through a link: an edit there is published
-    by the next build.  A link to the project's folder (which holds the site and the cache) is
-    not followed, or every build would be a full one; files behind a link that cannot be read
-    (/proc/sys/vm holds write-only ones) do not fail a build that does not use them."""
+def test_links_inside_the_templates_folder_other_than_assets_are_not_read(tmp_path):
+    """A link to the project's folder (which holds the site and the cache) or to files that cannot
+    be read (/proc/sys/vm holds write-only ones): nothing a build reads, so it neither fails nor
+    makes every build a full one."""
     content = copy_content(tmp_path / "content")
     templates = shutil.copytree(REPO / "templates", tmp_path / "templates")
-    shared = tmp_path / "shared"
-    shared.mkdir()
-    (shared / "footer.html").write_text("<p>Shared footer one</p>\n")
-    (templates / "partials").symlink_to(shared)
-    base = templates / "base.html"
-    base.write_text(base.read_text().replace("</footer>", '{% include "partials/footer.html" %}</footer>', 1))
     (templates / "project").symlink_to(tmp_path)
     if Path("/proc/sys/vm").is_dir():
         (templates / "vm").symlink_to("/proc/sys/vm")
@@ -586,6 +579,13 @@ def test_a_linked_folder_of_partials_is_read_but_not_the_project_folder_or_unrea
     assert first.returncode == 0, first.stderr
     again = run_cli(*args[:-1], "-v")
     assert again.returncode == 0 and "nothing changed" in again.stdout + again.stderr, again.stdout + again.stderr
-    (shared / "footer.html").write_text("<p>Shared footer two</p>\n")
-    assert run_cli(*args).returncode == 0
-    assert "Shared footer two" in (tmp_path / "site" / "index.html").read_text()
+
+
+def test_a_file_name_in_the_templates_folder_that_is_not_utf8_is_the_templates_error_not_digests(tmp_path):
+    templates = shutil.copytree(REPO / "templates", tmp_path / "templates")
+    with open(os.path.join(os.fsencode(templates), b"notes-caf\xe9.txt"), "wb") as stream:
+        stream.write(b"not a template")
+    result = run_cli("build", "--content", copy_content(tmp_path / "content"), "--out", tmp_path / "site",
+                     "--templates", templates, "--no-search", "-q")
+    assert result.returncode == 1 and "internal error" not in result.stderr, result.stderr
+    assert "notes-caf" in result.stderr and "template error" in result.stderr, result.stderr

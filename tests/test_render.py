@@ -396,3 +396,11 @@ def test_a_paper_page_names_the_organizations_handle_only_where_it_differs_from_
             shown.add(term.find_next_sibling("dd").get_text(" ", strip=True))
     assert {"DeepSeek (deepseek-ai)", "Tongyi-MAI", "NVIDIA (nvidia)"} <= shown, shown
     assert not any(re.fullmatch(r"(.+) \(\1\)", text) for text in shown), shown
+
+
+def test_an_include_of_an_empty_list_of_names_says_so():
+    env = make_environment(REPO / "templates")
+    with pytest.raises(Exception) as info:
+        env.from_string("{% include v %}").render(v=[])
+    assert "no template: its name is none (an empty value) or an empty list" in str(
+        template_error(info.value, "day.html", env))

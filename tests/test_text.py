@@ -269,7 +269,7 @@ def test_a_japanese_title_and_abstract_wrap_at_72_columns_and_keep_punctuation_o
 
 
 @pytest.mark.parametrize("text", [
-    "https://ja.wikipedia.org/wiki/日本語の記事についての長い説明がここに続きます",  # a URL
+    "https://example.org/papers/fast-inference-with-long-contexts",  # a URL
     "\U0001F468\u200d\U0001F469\u200d\U0001F467", "\U0001F44D\U0001F3FD", "か\u3099",  # one character as seen
     "벤치마크를",  # a Korean word: Korean breaks at spaces
 ])
@@ -277,6 +277,14 @@ def test_wide_text_is_not_broken_inside_a_url_a_seen_character_or_a_korean_word(
     for width in range(4, 20):
         lines = wrap_text("中" * 30 + " " + text + " 中", "", None, width).split("\n")
         assert any(text in line for line in lines), (width, lines)
+
+
+def test_a_url_in_chinese_text_stays_whole_and_the_text_around_it_still_wraps():
+    url = "https://github.com/example/fast-inference"
+    text = "本文提出了一种新的推理加速方法，" * 3 + "代码见" + url + "我们的实验表明" + "该方法显著提高了吞吐量。" * 4
+    lines = wrap_text(text, "   ").split("\n")
+    assert any(url in line for line in lines) and len(lines) > 3
+    assert all(sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line) <= 72 for line in lines), lines
 
 
 def test_a_line_neither_starts_with_closing_punctuation_nor_ends_with_an_opening_quote():
