@@ -42,7 +42,8 @@ from digest.progress import Progress
 from digest.pages import (GENERATOR, DayPage, TopicPage, day_markdown, day_pages, slice_ranges, topic_markdown,
                           topic_pages, topic_slices)
 from digest.parse import decode_snapshot, parse_snapshot
-from digest.render import PageJob, check_linked_assets, load_template, make_environment, render_template, site_page_jobs
+from digest.render import (PageJob, check_linked_assets, load_template, make_environment, render_template,
+                           site_page_jobs, template_names)
 from digest.topics import RULES_FILE, MatchBudget, match_topics
 from digest.search import BUNDLE, SearchIndexing, bundle_path, prune_copies
 from digest.sitemap import robots_txt, sitemap_files
@@ -312,8 +313,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
         raise strict_error(len(loaded.warnings))
     config, library, days, topics = loaded.config, loaded.library, loaded.days, loaded.topics
     env, templates = template_environment(templates_dir, cache.folder / "templates" if cache else None)
-    names = env.list_templates(filter_func=lambda name: not name.startswith("assets/"))
-    for name in names:
+    for name in template_names(env):
         load_template(env, name)  # compiled once here, not once in every worker
     previous_outputs: dict[str, list[str]] = cache.previous.get("outputs", {}) if cache else {}
     previous_markdown = cache.previous.get("markdown", {}) if cache else {}

@@ -169,6 +169,13 @@ RENDERED_TEMPLATES = ("home.html", "day.html", "archive.html", "topics.html", "t
 LINKED_ASSETS = ("STYLESHEET", "FAVICON", "SEARCH_SCRIPT")
 
 
+def template_names(env: Environment) -> list[str]:
+    """The templates of the folder: every file but the assets and hidden files (a .DS_Store that
+    a file manager left is no template; a template may still include a hidden file by name)."""
+    return env.list_templates(filter_func=lambda name: not name.startswith("assets/")
+                              and not any(part.startswith(".") for part in name.split("/")))
+
+
 def check_linked_assets(env: Environment, search_page: bool) -> None:
     """DigestError naming the template and line that link an asset through ``paths`` (such as
     ``{{ paths.STYLESHEET }}`` or ``paths["STYLESHEET"]``) which the templates folder's ``assets/``
@@ -194,7 +201,7 @@ def check_linked_assets(env: Environment, search_page: bool) -> None:
             raise template_error(error, name, env) from None
         taken = list(meta.find_referenced_templates(tree))
         if None in taken:  # {% include name ~ ".html" %}: it may be any of them
-            taken += env.list_templates(filter_func=lambda listed: not listed.startswith("assets/"))
+            taken += template_names(env)
         roots += sorted(n for n in taken if isinstance(n, str))
         for constant, line in _paths_used(tree):
             if constant in wanted and not (folder / getattr(urls, constant)).is_file():

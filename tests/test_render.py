@@ -404,3 +404,19 @@ def test_an_include_of_an_empty_list_of_names_says_so():
         env.from_string("{% include v %}").render(v=[])
     assert "no template: its name is none (an empty value) or an empty list" in str(
         template_error(info.value, "day.html", env))
+
+
+def test_hidden_files_a_file_manager_leaves_in_the_templates_folder_are_no_templates(tmp_path):
+    templates = shutil.copytree(REPO / "templates", tmp_path / "templates")
+    for folder in (templates, templates / "assets"):
+        (folder / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1\xff\xfe" * 50)
+    (templates / ".git").mkdir()
+    (templates / ".git" / "index").write_bytes(b"DIRC\xff\x00")
+    args = ("build", "--content", copy_content(tmp_path / "content"), "--out", tmp_path / "site",
+            "--templates", templates, "--no-search", "-q")
+    result = run_cli(*args)
+    assert result.returncode == 0, result.stderr
+    # A file that is not hidden is still read as a template, and one that is not UTF-8 is an error.
+    (templates / "notes.html").write_bytes(b"\xff\xfe")
+    result = run_cli(*args)
+    assert result.returncode == 1 and f"{templates / 'notes.html'}:1: template error: not UTF-8 text" in result.stderr
