@@ -384,7 +384,11 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
         return path, MarkdownPage(md_key, hashlib.sha256(text.encode("utf-8")).hexdigest(), staged)
 
     search = search and bool(library.papers)  # nothing to search: no search page
-    check_linked_assets(env, search_page=search if search_page is None else search_page and bool(library.papers))
+    search_page = search if search_page is None else search_page and bool(library.papers)
+    # The last build checked these templates (their hash covers assets/), with a search page if it had one.
+    if not (cache is not None and cache.previous.get("templates") == cache.templates
+            and (not search_page or urls.output_file(urls.SEARCH) in previous_outputs)):
+        check_linked_assets(env, search_page=search_page)
     shards = shard_members(model) if search else {}
     with ExitStack() as background:
         with progress.stage(f"rendered pages for {plural(len(days), 'day')}, {plural(len(library.papers), 'paper')}, "

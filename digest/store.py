@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from digest.build import read_snapshot_file
-from digest.inputs import snapshot_files
+from digest.inputs import SNAPSHOT_SUFFIXES, snapshot_files
 from digest.output import write_replacing
 from digest.dates import resolve_snapshot_dates
 from digest.errors import DigestError
@@ -37,7 +37,7 @@ class Stored:
 def snapshot_name(snapshot: Snapshot, incoming: str) -> str:
     """``YYYY-MM-DD`` plus the incoming file's ending when it is a snapshot ending, else the format's."""
     suffix = PurePath(incoming).suffix.lower()
-    if suffix not in (".txt", ".md", ".html", ".htm", ".json"):
+    if suffix not in SNAPSHOT_SUFFIXES:
         suffix = SUFFIXES.get(snapshot.format, ".txt")
     return f"{snapshot.date.isoformat()}{suffix}"
 
