@@ -38,7 +38,7 @@ BeautifulSoup = NavigableString = Tag = None
 from digest.errors import SnapshotError
 from digest.models import Card, Organization, ParsedSnapshot, PartialDate
 from digest.parse.api import ARXIV_ID_RE, HUB, _web_url, cards_from_items, unversioned
-from digest.parse.text import _DATE, UPVOTE_COUNT_RE, ZERO_WIDTH_CHARACTERS, parse_date_text, shown_count
+from digest.parse.text import _DATE, _ZERO_WIDTH, UPVOTE_COUNT_RE, parse_date_text, shown_count
 
 #: How much of the start of a file ``looks_like_html`` reads.
 _SNIFF = 65536
@@ -64,7 +64,6 @@ _PAPERS_URL_RE = re.compile(
     re.IGNORECASE,
 )
 _SAVED_FROM_RE = re.compile(r"<!--\s*saved from url=\(\d+\)(?P<url>[^\s>]+?)\s*-->", re.IGNORECASE)
-_ZERO_WIDTH_RE = re.compile(f"[{ZERO_WIDTH_CHARACTERS}]")  # as in text dumps
 
 #: First path segments of the hub that are not organizations.
 _SITE_PATHS = frozenset({
@@ -157,7 +156,7 @@ class _Lines:
 
 def _clean(text: str) -> str:
     """Plain text with whitespace collapsed and zero-width characters removed."""
-    return " ".join(_ZERO_WIDTH_RE.sub("", text).split())
+    return " ".join(_ZERO_WIDTH.sub("", text).split())
 
 
 def _own_text(tag: Tag) -> str:
