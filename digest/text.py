@@ -187,7 +187,8 @@ def wrap_text(text: str, indent: str = "", hanging: str | None = None, width: in
     if not words:
         return ""
     hanging = indent if hanging is None else hanging
-    if not text.isascii() and any(_is_wide(character) for character in text):
+    # Each distinct character once: an abstract has a few dozen, among a thousand and more.
+    if not text.isascii() and any(_is_wide(character) for character in set(text)):
         return _wrap_wide(words, indent, hanging, width)
     lines: list[str] = []
     line, room = [words[0]], width - len(indent) - len(words[0])
