@@ -322,7 +322,9 @@ def scan_folder(root: Path, listing: FolderListing | None = None
         scan(top, "", True)
         return files, folders, trusted
     stale = [""]
-    for folder, recorded in listing.folders.items():
+    # Each folder after the one it is in: a link put in place of that one is removed before
+    # anything below it is looked at, never through the link (lstat follows all but the last name).
+    for folder, recorded in sorted(listing.folders.items(), key=lambda item: item[0].count("/")):
         try:
             status = os.lstat(os.path.join(top, folder))
         except OSError:

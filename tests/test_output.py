@@ -394,6 +394,28 @@ def test_a_link_in_place_of_a_folder_that_looks_unchanged_is_removed_when_listed
     assert not os.path.lexists(root / "a" / "x") and victim.is_dir()
 
 
+def test_a_link_in_place_of_a_folder_is_never_looked_through_for_the_folders_below_it(tmp_path):
+    """A folder replaced by a link to a folder of the user's, which holds a file named like one
+    of the folders recorded below it: the link goes, the user's file stays, in whatever order
+    the listing recorded the folders."""
+    root, victim = tmp_path / "site", tmp_path / "victim"
+    files = ["index.html", "a/x/index.html", "a/y/index.html"]
+    for path in files:
+        (root / path).parent.mkdir(parents=True, exist_ok=True)
+        (root / path).write_text(path)
+    recorded = _listing_of(root, files)
+    # The folders below first, as a listing may hold them.
+    listing = output.FolderListing(recorded.root, recorded.files, dict(
+        sorted(recorded.folders.items(), key=lambda item: -item[0].count("/"))), recorded.taken)
+    shutil.rmtree(root / "a")
+    victim.mkdir()
+    (victim / "x").write_text("the user's")
+    (root / "a").symlink_to(victim, target_is_directory=True)
+    found, folders, _ = output.scan_folder(root, listing)
+    assert (victim / "x").read_text() == "the user's"
+    assert not os.path.lexists(root / "a") and not any(path.startswith("a/") for path in found)
+
+
 def test_a_site_swap_that_fails_leaves_the_markdown_pages_as_they_were_too(tmp_path, monkeypatch):
     """A site folder that is a mount point cannot be renamed: the build fails saying so, and
     neither the site nor the content folder's Markdown pages have changed."""
