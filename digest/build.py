@@ -36,7 +36,7 @@ from digest.inputs import (Checked, _with_bytes, build_date, build_salt, check_p
                            repeat_warnings, snapshot_sources, unread_files, unread_warning)
 from digest.newsletter import newsletter_paths, render_newsletter
 from digest.output import (REUSE, Placed, SiteWriter, check_output_apart, check_output_folder, commit_staged,
-                           discard_staged, pages_lock, stage_text)
+                           discard_staged, pages_lock, refuse_own_page, stage_text)
 from digest.parallel import available_cores, ordered_map
 from digest.progress import Progress
 from digest.pages import (GENERATOR, DayPage, TopicPage, day_markdown, day_pages, slice_ranges, topic_markdown,
@@ -262,6 +262,10 @@ def _extended(previous: Model, files, sources, config: Config, today: dt.date, w
                           notes=notes)
 
 
+#: The line of a generated Markdown page's front matter: what tells it from a page of the user's.
+PAGE_MARKER = f"generator: {GENERATOR}"
+
+
 #: A style sheet, script or image of the templates; far larger is a mistake, not an asset.
 MAX_ASSET_BYTES = 20 * 1024 * 1024
 
@@ -380,6 +384,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
                 and markdown_files.get(path) == recorded[1]):
             return path, MarkdownPage(md_key, recorded[1], None)
         text = make(page)
+        refuse_own_page(content_dir / path, PAGE_MARKER)
         staged = stage_text(content_dir, path, text) if writer.root is not None else None
         return path, MarkdownPage(md_key, hashlib.sha256(text.encode("utf-8")).hexdigest(), staged)
 
@@ -673,7 +678,7 @@ def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, toda
                 # The site first: a swap that fails (site/ a mount point, a full disk) leaves the
                 # Markdown pages as they were too.  Moving the staged pages in cannot run out of room.
                 report = writer.commit(version=__version__)
-                changed = commit_staged(content_dir, staged, set(site.markdown), stale_marker=f"generator: {GENERATOR}",
+                changed = commit_staged(content_dir, staged, set(site.markdown), stale_marker=PAGE_MARKER,
                                         candidates=markdown_page_files(content_dir))
         except BaseException:
             discard_staged(staged)

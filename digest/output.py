@@ -880,6 +880,17 @@ def commit_staged(root: Path, staged: dict[str, Path], generated: set[str], *, s
     return changed
 
 
+def refuse_own_page(target: Path, marker: str) -> None:
+    """DigestError if ``target`` is a file of the user's (its front matter has no line ``marker``)
+    where a generated Markdown page goes: such files are never replaced, as they are never removed."""
+    try:
+        if target.is_file() and not _front_matter_has(_head(target), marker):
+            raise DigestError(f"a page digest did not make (its front matter has no line '{marker}'), where "
+                              f"it writes a generated page: move or rename it", target)
+    except OSError as error:
+        raise DigestError(f"cannot read: {error.strerror or error}", target) from None
+
+
 def _head(path: Path, size: int = 64 * 1024) -> str:
     """The beginning of a text file, where its front matter is (the file may be huge)."""
     with open(path, "rb") as stream:

@@ -430,6 +430,27 @@ def test_hand_written_markdown_is_never_deleted(built):
     assert not stale.exists(), "a stale generated page (generator: digest) should be removed"
 
 
+def test_a_hand_written_page_where_a_generated_one_goes_is_never_replaced(built):
+    """A page of the user's named like the page of a day that only later gets a snapshot (or of a
+    topic added later): the build, and digest check, refuse to replace it, and change nothing."""
+    content, out = built
+    mine = content / "dates" / "2026-01-20.md"
+    mine.write_text("# My notes for the 20th\n", encoding="utf-8")
+    result = run_cli("build", "--content", content, "--out", out)
+    assert result.returncode == 0 and mine.read_text(encoding="utf-8") == "# My notes for the 20th\n"
+    (content / "snapshots" / "2026-01-20.txt").write_text(
+        (content / "snapshots" / "2026-01-19.txt").read_text(encoding="utf-8").replace("Jan 19", "Jan 20"),
+        encoding="utf-8")
+    pages = {p: p.read_bytes() for p in sorted(content.rglob("*.md"))}
+    site = tree(out)
+    for command in ("build", "check"):
+        result = run_cli(command, "--content", content, *(["--out", out] if command == "build" else []))
+        assert result.returncode == 1 and "Traceback" not in result.stderr
+        assert result.stderr.count("\n") == 1 and "dates/2026-01-20.md: a page digest did not make" in result.stderr
+    assert {p: p.read_bytes() for p in sorted(content.rglob("*.md"))} == pages
+    assert tree(out) == site
+
+
 def test_an_unexpected_error_is_one_line_that_says_it_is_a_bug(tmp_path, monkeypatch, capsys):
     """Bad input is a DigestError; anything else is a bug, told in one line (the traceback on request)."""
     import digest.cli as cli
