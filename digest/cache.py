@@ -64,6 +64,11 @@ NEW_TOPICS = "topics-new.pickle"  #: matches found by day's builds since then (a
 SITE_LISTING = "site.listing"  #: what the live site folder held when the last build was over
 SPARE_LISTING = "spare.listing"  #: the same of the spare folder (the site before the last)
 LOCK = "lock"  #: held by the build using the cache
+#: What marks the folder as a cache, for backup tools too (https://bford.info/cachedir/), and as digest's:
+#: a folder of that name without it (nor a lock, as a cache made before it has) is someone else's.
+TAG = "CACHEDIR.TAG"
+TAG_TEXT = ("Signature: 8a477f597d28d172789f06886806bc55\n"
+            "# This file is a cache directory tag created by digest: the build cache of the site beside it.\n")
 FORMAT = 4  #: bumped when the cache layout changes
 
 
@@ -163,18 +168,28 @@ def build_lock(folder: Path, waiting: Callable[[], None] | None = None) -> Itera
     calling ``waiting`` first.  A first build that fails leaves no cache folder behind (nor
     anything else)."""
     if folder.is_symlink():  # a build writes and removes files there: never wherever a link leads
-        raise DigestError("cannot use the build cache: it is a link (it is digest's own: remove it)", folder)
+        raise DigestError("cannot use the build cache: it is a link; move it away, or choose another --out", folder)
     made = not folder.exists()
     lock = folder / LOCK
     try:
+        if not made and folder.is_dir() and not (os.path.lexists(folder / TAG) or os.path.lexists(lock)) \
+                and any(folder.iterdir()):
+            raise DigestError(f"cannot use the build cache: this folder of the cache's name holds files, and no "
+                              f"{TAG} says it is a build cache of digest's; move it away, or choose another --out",
+                              folder)
         folder.mkdir(parents=True, exist_ok=True)
+        tag = folder / TAG
+        if tag.is_symlink() or not tag.is_file():
+            write_temporary(tag, TAG_TEXT.encode("ascii"))
         if lock.is_symlink() or lock.is_dir():  # never a file wherever a link leads
             remove_entry(lock)
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
         handle = open(os.open(lock, flags, 0o666), "a")
     except OSError as error:
-        what = "is not a folder" if folder.exists() and not folder.is_dir() else (error.strerror or str(error))
-        raise DigestError(f"cannot use the build cache: {what} (it is digest's own: remove it)", folder) from None
+        if folder.exists() and not folder.is_dir():
+            raise DigestError("cannot use the build cache: it is not a folder; move it away, or choose another --out",
+                              folder) from None
+        raise DigestError(f"cannot use the build cache: {error.strerror or error}", folder) from None
     with handle:
         lock_or_wait(handle, waiting)  # released when the file is closed, or the process ends
         try:
@@ -300,7 +315,7 @@ class BuildCache:
         if clean:
             for entry in folder.iterdir() if folder.is_dir() else ():
                 # The spare site stays: nothing in it is trusted, every file is checked when it is reused.
-                if entry.name in (cache.spare_site.name, LOCK):
+                if entry.name in (cache.spare_site.name, LOCK, TAG):
                     continue
                 if entry.is_dir():
                     shutil.rmtree(entry, ignore_errors=True)

@@ -344,6 +344,23 @@ def test_a_file_where_the_build_cache_goes_fails_the_build_in_one_line(tmp_path)
     assert not (tmp_path / "site").exists()
 
 
+def test_a_build_cache_that_cannot_be_written_says_why_and_not_to_remove_it(tmp_path, monkeypatch):
+    """On a read-only file system the cache cannot be made: removing it would not help."""
+    import errno
+
+    from digest import cache as cache_module
+    from digest.errors import DigestError
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+    monkeypatch.setattr(cache_module.os, "open", read_only)
+    with pytest.raises(DigestError) as raised:
+        with cache_module.build_lock(tmp_path / ".site.cache"):
+            pass
+    assert str(raised.value).endswith("cannot use the build cache: Read-only file system")
+
+
 def test_a_path_with_a_line_break_in_its_name_is_named_on_one_line(tmp_path):
     content = shutil.copytree(CONTENT, tmp_path / "con\ntent")
     (content / "site.yaml").write_text("title: [unclosed\n")

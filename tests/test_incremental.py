@@ -284,7 +284,7 @@ def test_links_planted_in_the_build_cache_are_replaced_never_followed(tmp_path, 
         (victims / name / "keep.txt").write_text("mine")
         shutil.rmtree(cache / name)
         (cache / name).symlink_to(victims / name)
-    for name in ("lock", "manifest.json.tmp", "model.pickle.tmp", "fragments.pickle.tmp"):
+    for name in ("lock", "CACHEDIR.TAG", "manifest.json.tmp", "model.pickle.tmp", "fragments.pickle.tmp"):
         (victims / name).write_text("mine")
         (cache / name).unlink(missing_ok=True)
         (cache / name).symlink_to(victims / name)
@@ -298,6 +298,28 @@ def test_links_planted_in_the_build_cache_are_replaced_never_followed(tmp_path, 
     _edit_a_title(reference, " / ")
     assert run_cli("build", "--content", reference, "--out", tmp_path / "ref").returncode == 0
     assert tree(out) == tree(tmp_path / "ref")
+
+
+def test_a_folder_of_the_caches_name_that_digest_did_not_make_is_refused(tmp_path, content_copy):
+    """The cache beside site/ is .site.cache/: a folder of the user's by that name is neither
+    emptied nor used, not even by --clean; a cache digest made is tagged as one, for backup tools too."""
+    out, cache = tmp_path / "site", tmp_path / ".site.cache"
+    (cache / "site").mkdir(parents=True)
+    (cache / "notes.txt").write_text("mine")
+    (cache / "site" / "photo.jpg").write_text("mine")
+    before = tree(cache)
+    for flags in ((), ("--clean",)):
+        result = run_cli("build", "--content", content_copy, "--out", out, *flags)
+        assert result.returncode == 1 and result.stderr.count("\n") == 1, result.stderr
+        assert "no CACHEDIR.TAG says it is a build cache of digest's" in result.stderr
+        assert tree(cache) == before and not out.exists()
+    shutil.rmtree(cache)
+    assert run_cli("build", "--content", content_copy, "--out", out).returncode == 0
+    assert (cache / "CACHEDIR.TAG").read_text().startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    (cache / "CACHEDIR.TAG").unlink()  # as a cache made before digest tagged them: its lock says it is one
+    _edit_a_title(content_copy, " - ")
+    assert run_cli("build", "--content", content_copy, "--out", out).returncode == 0
+    assert (cache / "CACHEDIR.TAG").is_file()
 
 
 @pytest.mark.parametrize("damage", [
