@@ -33,10 +33,11 @@ from digest.cache import (MODEL, BuildCache, build_lock, cache_dir_for, code_ver
 from digest.inputs import (Checked, _with_bytes, build_date, build_salt, check_page_folders, default_templates_dir,
                            manifest_stamp, markdown_hashes, markdown_page_files, markdown_record, markdown_state,
                            no_snapshots_warning, read_bounded, read_inputs, read_snapshot_bytes, read_snapshots,
-                           repeat_warnings, snapshot_sources, unread_files, unread_warning)
+                           repeat_warnings, snapshot_sources, staged_page_files, unread_files, unread_warning)
 from digest.newsletter import newsletter_paths, render_newsletter
-from digest.output import (REUSE, Placed, SiteWriter, check_output_apart, check_output_folder, commit_staged,
-                           discard_staged, pages_lock, refuse_own_page, stage_text)
+from digest.output import (REUSE, Placed, SiteWriter, check_output_apart, check_output_folder,
+                           discard_staged, pages_lock, refuse_own_page, remove_generated, stage_text,
+                           staged_committed)
 from digest.parallel import available_cores, ordered_map
 from digest.progress import Progress
 from digest.pages import (GENERATOR, DayPage, TopicPage, day_markdown, day_pages, slice_ranges, topic_markdown,
@@ -301,7 +302,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
     last build is not made again: the previous site's file is linked.  When the
     model of the last build was extended by new days (see digest.archive),
     outputs of the papers and days that did not change are not even looked at.
-    New Markdown pages are staged beside the old ones (see ``commit_staged``).
+    New Markdown pages are staged beside the old ones (see ``staged_committed``).
     ``jobs`` is the number of worker processes (default: one per core for
     large sites).  With ``strict``, any warning stops the build before anything is made.
     ``markdown_files`` is ``markdown_hashes(content_dir)`` and ``snapshots`` is
@@ -384,7 +385,8 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
                 and markdown_files.get(path) == recorded[1]):
             return path, MarkdownPage(md_key, recorded[1], None)
         text = make(page)
-        refuse_own_page(content_dir / path, PAGE_MARKER)
+        if path not in previous_markdown:  # the last build's page is digest's, even edited by hand
+            refuse_own_page(content_dir / path, PAGE_MARKER)
         staged = stage_text(content_dir, path, text) if writer.root is not None else None
         return path, MarkdownPage(md_key, hashlib.sha256(text.encode("utf-8")).hexdigest(), staged)
 
@@ -675,11 +677,12 @@ def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, toda
         staged = {path: page.staged for path, page in site.markdown.items() if page.staged}
         try:
             with progress.stage(f"swapped in the new site of {len(site.files)} files"):
-                # The site first: a swap that fails (site/ a mount point, a full disk) leaves the
-                # Markdown pages as they were too.  Moving the staged pages in cannot run out of room.
-                report = writer.commit(version=__version__)
-                changed = commit_staged(content_dir, staged, set(site.markdown), stale_marker=PAGE_MARKER,
-                                        candidates=markdown_page_files(content_dir))
+                # The Markdown pages, then the site: a swap that fails (site/ a mount point) puts the
+                # pages back as they were, as does a page that cannot be replaced, before the swap.
+                with staged_committed(content_dir, staged, set(site.markdown), stale_marker=PAGE_MARKER,
+                                      candidates=markdown_page_files(content_dir)) as changed:
+                    report = writer.commit(version=__version__)
+                remove_generated(staged_page_files(content_dir), PAGE_MARKER)  # what a killed build left
         except BaseException:
             discard_staged(staged)
             raise

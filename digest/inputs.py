@@ -271,13 +271,19 @@ def check_page_folders(content_dir: Path) -> None:
         raise problem
 
 
-def _named_like_pages(content_dir: Path) -> list[tuple[Path, bool]]:
-    """What ``_MARKDOWN_PAGES`` names, as pathlib's glob finds it (links to folders followed, an
+#: The temporary files the Markdown pages are staged in, and the old pages are kept aside in while
+#: new ones are moved in (see digest.output.stage_text, staged_committed).
+_STAGED_PAGES = tuple(f"{folder}.{name}.md{ending}" for ending in (".tmp", ".old")
+                      for folder, name in (("dates/", "*"), ("topics/", "*"), ("topics/*/", "page-*")))
+
+
+def _named_like_pages(content_dir: Path, patterns: tuple[str, ...] = _MARKDOWN_PAGES) -> list[tuple[Path, bool]]:
+    """What ``patterns`` name, as pathlib's glob finds it (links to folders followed, an
     unreadable folder left out), each folder's names sorted, and whether each is a file.  Listed
     with os.scandir, whose entries know a file from a folder without a stat each: a day's build
     lists the pages twice, about 2,000 of them at 1,000 days."""
     found = []
-    for pattern in _MARKDOWN_PAGES:
+    for pattern in patterns:
         first, _, name = pattern.partition("/")
         folders = [content_dir / first]
         if "/" in name:
@@ -327,6 +333,12 @@ def markdown_page_files(content_dir: Path) -> list[Path]:
         if not is_file:
             raise DigestError(NOT_A_PAGE, path)
     return [path for path, _ in pages]
+
+
+def staged_page_files(content_dir: Path) -> list[Path]:
+    """Files named like the temporary files Markdown pages are staged in: after a build, what a
+    build that was killed left."""
+    return [path for path, is_file in _named_like_pages(content_dir, _STAGED_PAGES) if is_file]
 
 
 def markdown_page_obstacles(content_dir: Path) -> list[Path]:

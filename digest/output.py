@@ -849,35 +849,74 @@ def stage_text(root: Path, path: str, text: str) -> Path | None:
     return temporary
 
 
-def commit_staged(root: Path, staged: dict[str, Path], generated: set[str], *, stale_marker: str,
-                  candidates: list[Path]) -> int:
-    """Move staged text files into place; remove stale generated ones.
+@contextmanager
+def staged_committed(root: Path, staged: dict[str, Path], generated: set[str], *, stale_marker: str,
+                     candidates: list[Path]) -> Iterator[int]:
+    """Move staged text files into place and remove stale generated ones; then run the body (the
+    site's swap).  All or nothing: if a move or removal fails, or the body raises, every file is
+    put back as it was (each one replaced or removed is first kept aside under a hard link).
 
     A file among ``candidates`` that is not among the ``generated`` paths is
     removed only if its front matter has the line ``stale_marker`` (so
     hand-written files are never deleted); so is a folder below those (a
-    topic's archive) that this leaves empty.  Returns the number of files
+    topic's archive) that this leaves empty.  Gives the number of files
     written or removed.
     """
-    changed = 0
+    done: list[tuple[Path, Path | None]] = []  # each file changed, and where its old self is (None: it is new)
     try:
-        for path, temporary in sorted(staged.items()):
-            try:
-                os.replace(temporary, root / path)
-            except OSError as error:
-                raise DigestError(f"could not write: {error.strerror or error}", root / path) from None
-            changed += 1
-        for existing in candidates:
-            relative = existing.relative_to(root).as_posix()
-            if (relative not in generated and existing.is_file()
-                    and _front_matter_has(_head(existing), stale_marker)):
-                existing.unlink()
-                changed += 1
-                if existing.parent.parent != root and not any(existing.parent.iterdir()):
-                    existing.parent.rmdir()  # a topic's archive folder, not dates/ or topics/
-    except OSError as error:
-        raise DigestError(f"could not write: {error.strerror or error}", error.filename or root) from None
-    return changed
+        try:
+            for path, temporary in sorted(staged.items()):
+                target = root / path
+                done.append((target, _kept_aside(target)))
+                try:
+                    os.replace(temporary, target)
+                except OSError as error:  # the page, not its temporary file
+                    raise DigestError(f"could not write: {error.strerror or error}", target) from None
+            for existing in candidates:
+                relative = existing.relative_to(root).as_posix()
+                if (relative not in generated and existing.is_file()
+                        and _front_matter_has(_head(existing), stale_marker)):
+                    aside = existing.with_name(f".{existing.name}{_ASIDE}")
+                    os.replace(existing, aside)
+                    done.append((existing, aside))
+        except OSError as error:
+            raise DigestError(f"could not write: {error.strerror or error}", error.filename or root) from None
+        yield len(done)
+    except BaseException:
+        for target, aside in reversed(done):
+            with contextlib.suppress(OSError):
+                if aside is None:
+                    target.unlink(missing_ok=True)
+                else:
+                    os.replace(aside, target)
+                    aside.unlink(missing_ok=True)  # still there where both names were one file: rename does nothing
+        raise
+    for target, aside in done:
+        if aside is not None:
+            with contextlib.suppress(OSError):
+                aside.unlink()
+        parent = target.parent
+        if not target.exists() and parent.parent != root and parent.is_dir() and not any(parent.iterdir()):
+            with contextlib.suppress(OSError):
+                parent.rmdir()  # a topic's archive folder, not dates/ or topics/
+
+
+#: The ending of the name a Markdown page is kept under while the build that replaces it commits.
+_ASIDE = ".old"
+
+
+def _kept_aside(target: Path) -> Path | None:
+    """A hard link to ``target`` beside it, to put it back from; None where there is no such file."""
+    if not target.is_file():
+        return None
+    aside = target.with_name(f".{target.name}{_ASIDE}")
+    with contextlib.suppress(FileNotFoundError):
+        aside.unlink()  # what a killed build left
+    try:
+        os.link(target, aside)
+    except OSError:  # no hard links on this file system
+        shutil.copy2(target, aside)
+    return aside
 
 
 def refuse_own_page(target: Path, marker: str) -> None:
@@ -889,6 +928,15 @@ def refuse_own_page(target: Path, marker: str) -> None:
                               f"it writes a generated page: move or rename it", target)
     except OSError as error:
         raise DigestError(f"cannot read: {error.strerror or error}", target) from None
+
+
+def remove_generated(paths: list[Path], marker: str) -> None:
+    """Remove those of these files whose front matter has the line ``marker``: what a build made
+    (never a file of the user's)."""
+    for path in paths:
+        with contextlib.suppress(OSError):
+            if _front_matter_has(_head(path), marker):
+                path.unlink()
 
 
 def _head(path: Path, size: int = 64 * 1024) -> str:

@@ -451,6 +451,23 @@ def test_a_hand_written_page_where_a_generated_one_goes_is_never_replaced(built)
     assert tree(out) == site
 
 
+def test_staged_pages_a_killed_build_left_are_removed_by_the_next_build(built):
+    """A build killed after staging its Markdown pages leaves .NAME.md.tmp files beside them; the
+    next build removes them even where it makes no such page, and leaves the user's files alone."""
+    content, out = built
+    left = [content / "dates" / ".2020-01-01.md.tmp", content / "topics" / ".gone.md.tmp",
+            content / "topics" / "agents" / ".page-9.md.tmp"]
+    for path in left:
+        path.parent.mkdir(exist_ok=True)
+        path.write_text("---\ntitle: half made\ngenerator: digest\n---\n", encoding="utf-8")
+    mine = content / "dates" / ".mine.md.tmp"
+    mine.write_text("---\ntitle: my draft\n---\n", encoding="utf-8")
+    (content / "site.yaml").write_text((content / "site.yaml").read_text() + "\n# edited\n")
+    result = run_cli("build", "--content", content, "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert [path for path in left if path.exists()] == [] and mine.read_text().startswith("---\ntitle: my draft")
+
+
 def test_an_unexpected_error_is_one_line_that_says_it_is_a_bug(tmp_path, monkeypatch, capsys):
     """Bad input is a DigestError; anything else is a bug, told in one line (the traceback on request)."""
     import digest.cli as cli

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -446,6 +447,36 @@ def test_a_site_swap_that_fails_leaves_the_markdown_pages_as_they_were_too(tmp_p
     assert tree(content) == before_content
     assert tree(site) == before_site
     assert not [p for p in (content / "dates").iterdir() if p.name.startswith(".")]  # no staged page left
+
+
+def test_a_markdown_page_that_cannot_be_replaced_leaves_the_site_and_every_page_as_they_were(tmp_path, monkeypatch):
+    """A page that cannot be replaced (an immutable file, say), met after others were: the pages
+    already replaced are put back, and the site is not swapped."""
+    import errno
+
+    from digest.build import build
+
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    site = tmp_path / "site"
+    build(content, site, search=False, jobs=1)
+    for snapshot in (content / "snapshots").iterdir():  # every day's page and most topics' change
+        snapshot.write_text(snapshot.read_text(encoding="utf-8").replace("We ", "We now ", 1), encoding="utf-8")
+    before_content, before_site = tree(content), tree(site)
+    replace, moved = os.replace, []
+
+    def refuse_the_third(source, target):
+        if str(source).endswith(".md.tmp") and len(moved) == 2:  # a new page, not an old one put back
+            raise OSError(errno.EPERM, "Operation not permitted", str(target))
+        moved.append(target)
+        replace(source, target)
+
+    monkeypatch.setattr(output.os, "replace", refuse_the_third)
+    with pytest.raises(DigestError, match="could not write: Operation not permitted") as raised:
+        build(content, site, search=False, jobs=1)
+    monkeypatch.setattr(output.os, "replace", replace)
+    assert Path(raised.value.path).parent.name == "dates" and raised.value.path.endswith(".md")
+    assert len(moved) >= 2 and tree(content) == before_content and tree(site) == before_site
 
 
 class _FullDisk:
