@@ -482,8 +482,9 @@ class SiteWriter:
         return self
 
     def __exit__(self, kind, value, traceback) -> None:
-        # A half-made spare folder is kept: the next build checks every file of it anyway.
-        if kind is not None and self.root is not None and self.spare is None:
+        # A half-made spare folder is kept (the next build checks every file of it anyway), unless
+        # the disk is (nearly) full, as after a build that ran out of room: it would keep it full.
+        if kind is not None and self.root is not None and (self.spare is None or _nearly_full(self.root)):
             shutil.rmtree(self.root, ignore_errors=True)
 
     def place(self, path: str, data: bytes | str | _Reuse | Path, key: str = "") -> Placed:
@@ -622,6 +623,20 @@ class SiteWriter:
             raise DigestError(f"could not write the site: {reason}", error.filename or out_dir) from None
         self.root = None
         return report
+
+
+#: Below this share of its blocks or inodes free, a file system is nearly full.
+NEARLY_FULL = 0.05
+
+
+def _nearly_full(folder: Path) -> bool:
+    """Whether the file system of ``folder`` has little room left, in blocks or in inodes."""
+    try:
+        status = os.statvfs(folder)
+    except OSError:
+        return False
+    return (status.f_bavail < status.f_blocks * NEARLY_FULL
+            or (status.f_files > 0 and status.f_favail < status.f_files * NEARLY_FULL))
 
 
 def _exchange(a: Path, b: Path) -> bool:

@@ -208,6 +208,22 @@ def test_a_reused_spare_folder_loses_what_the_new_site_does_not_have(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site", "spare"]
 
 
+@pytest.mark.parametrize("free_blocks, free_inodes, kept", [(500, 500, True), (0, 500, False), (500, 0, False)])
+def test_a_half_made_spare_folder_is_kept_unless_the_disk_is_nearly_full(tmp_path, monkeypatch, free_blocks,
+                                                                         free_inodes, kept):
+    """A failed build keeps the spare folder it was filling (the next one reuses it), but not on a
+    disk out of room or of inodes, which it would keep full."""
+    out, spare = tmp_path / "site", tmp_path / "spare"
+    replace_site({"index.html": b"one"}, out, version="t")
+    status = os.statvfs_result((4096, 4096, 1000, 1000, free_blocks, 1000, 1000, free_inodes, 0, 255))
+    monkeypatch.setattr(output.os, "statvfs", lambda path: status)
+    with pytest.raises(DigestError):
+        with SiteWriter(out, spare=spare) as writer:
+            writer.add("index.html", b"two")
+            raise DigestError("no room left")
+    assert spare.is_dir() == kept and (out / "index.html").read_bytes() == b"one"
+
+
 def test_a_reused_spare_folder_never_writes_into_a_file_of_the_live_site(tmp_path):
     """The spare folder's files are often hard links to the live site's: those are replaced by
     new files; only a file no other name shares is written over where it is."""
