@@ -400,7 +400,11 @@ class BuildCache:
 
     def _put_in_place(self, name: str) -> None:
         """Rename the temporary file of ``name`` over it: a file there is never half written."""
-        os.replace(self.folder / f"{name}.tmp", self.folder / name)
+        try:
+            os.replace(self.folder / f"{name}.tmp", self.folder / name)
+        except IsADirectoryError:  # a folder in its way, which no build made: the cache would never be saved
+            remove_entry(self.folder / name)
+            os.replace(self.folder / f"{name}.tmp", self.folder / name)
 
     def model_record(self) -> Any | None:
         """What the last build saved of its model (see digest.archive), or None."""
@@ -469,7 +473,8 @@ class BuildCache:
             self.folder.mkdir(parents=True, exist_ok=True)
             # The model first: a manifest without its model costs a full model next time, the other
             # way round a stale model could be taken for this build's.
-            (self.folder / MODEL).unlink(missing_ok=True)
+            if os.path.lexists(self.folder / MODEL):
+                remove_entry(self.folder / MODEL)  # a folder too
             # The swap made the live site the spare folder: its listing goes with it.
             try:
                 os.replace(self.folder / SITE_LISTING, self.folder / SPARE_LISTING)

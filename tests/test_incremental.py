@@ -360,6 +360,20 @@ def test_a_damaged_cache_gives_a_full_build_not_an_error(tmp_path, content_copy,
     assert tree(out) == tree(tmp_path / "ref")
 
 
+@pytest.mark.parametrize("name", ["model.pickle", "manifest.json", "site.listing"])
+def test_a_folder_in_place_of_a_cache_file_is_replaced_not_a_cache_given_up(tmp_path, content_copy, name):
+    out, cache = tmp_path / "site", tmp_path / ".site.cache"
+    assert run_cli("build", "--content", content_copy, "--out", out).returncode == 0
+    if (cache / name).exists():
+        (cache / name).unlink()
+    (cache / name / "inside").mkdir(parents=True)
+    _edit_a_title(content_copy, " - ")
+    assert run_cli("build", "--content", content_copy, "--out", out).returncode == 0
+    assert (cache / name).is_file()
+    result = run_cli("build", "--content", content_copy, "--out", out)
+    assert result.returncode == 0 and "nothing changed" in result.stdout
+
+
 @pytest.mark.parametrize("warnings", [7, [1], "a"])
 def test_damaged_warnings_in_the_cache_give_a_full_build_not_an_error(tmp_path, content_copy, warnings):
     out, cache = tmp_path / "site", tmp_path / ".site.cache"
