@@ -30,10 +30,14 @@ def build_date(environ=os.environ) -> dt.date:
     """Today for the build: from SOURCE_DATE_EPOCH when set, so builds are reproducible."""
     epoch = environ.get("SOURCE_DATE_EPOCH")
     if epoch:
+        # ASCII digits only, as the specification says (int() takes "０" and " 1_0 " too).
+        if not re.fullmatch(r"-?[0-9]+", epoch):
+            raise DigestError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {epoch!r}")
         try:
             return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc).date()
         except (ValueError, OverflowError, OSError):
-            raise DigestError(f"SOURCE_DATE_EPOCH must be a whole number of seconds, not {epoch!r}") from None
+            raise DigestError(f"SOURCE_DATE_EPOCH is out of range: {epoch[:40]!r} is not a second between "
+                              f"the years 1 and 9999") from None
     return dt.date.today()
 
 
