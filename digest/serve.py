@@ -174,16 +174,20 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
             state.succeeded()
 
     out_dir = resolved_folder(out_dir)
-    build_now()
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise DigestError(f"cannot make the output folder: {error.strerror or error}", out_dir) from None
     handler = functools.partial(Handler, directory=str(out_dir), state=state)
-    try:
+    try:  # the port first: a busy one is told at once, not after a whole build
         server = http.server.ThreadingHTTPServer((host, port), handler)
     except OSError as error:
         raise DigestError(f"cannot serve on {host}:{port}: {error.strerror}") from None
+    try:
+        build_now()
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        server.server_close()
+        raise DigestError(f"cannot make the output folder: {error.strerror or error}", out_dir) from None
+    except BaseException:
+        server.server_close()
+        raise
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

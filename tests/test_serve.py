@@ -217,6 +217,18 @@ def test_a_port_that_is_no_port_is_refused_before_building(tmp_path, port):
     assert not (tmp_path / "site").exists()
 
 
+def test_a_busy_port_is_told_before_building(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("serve", "--content", CONTENT, "--out", tmp_path / "site", f"--port={port}", timeout=30)
+    assert result.returncode == 1 and f"cannot serve on 127.0.0.1:{port}: Address already in use" in result.stderr
+    assert result.stderr.count("\n") == 1 and not (tmp_path / "site").exists()
+
+
 @pytest.mark.parametrize("host", ["", " "])
 def test_an_empty_host_is_refused_not_taken_for_every_interface(tmp_path, host):
     result = run_cli("serve", "--content", CONTENT, "--out", tmp_path / "site", f"--host={host}", timeout=30)
