@@ -120,8 +120,9 @@ def resolve_snapshot_dates(
 
     Snapshots are resolved together because one can date another.  ``today``
     is used only as the last resort and produces a warning through ``warn``.
-    ``date_option`` (``--date``) applies to the snapshots from index ``option_from`` on:
-    ``digest add`` dates the new one with it, not those already in the folder.
+    ``date_option`` (``--date``) applies to the snapshots from index ``option_from`` on, and
+    only they are warned of a card published after their list day: ``digest add`` dates and
+    checks the new one, not those already in the folder.
     """
     resolved: dict[int, Resolution] = {}
     constraints: dict[int, YearConstraints] = {}
@@ -239,10 +240,32 @@ def resolve_snapshot_dates(
              f"{year}; name the file {_dated_name(snapshot.source)} or give --date to digest add or parse")
         resolved[index] = Resolution(year, "assumed")
 
-    return [
+    dated = [
         _complete(snapshot, resolved[index], filename_date(snapshot.source) or options[index])
         for index, snapshot in enumerate(parsed)
     ]
+    for snapshot in dated[option_from:]:
+        for note in published_after_notes(snapshot):
+            warn(note)
+    return dated
+
+
+#: The slack given to a date compared with another across time zones: the hub dates a paper and
+#: a list in its own zone, an API answer in UTC, and today is the build machine's.  (Dates are
+#: compared by their difference: a day added to 9999-12-31 is no date.)
+DATE_SLACK = dt.timedelta(days=1)
+
+
+def published_after_notes(snapshot: Snapshot) -> list[str]:
+    """A warning for each card published more than a day after its list day: a paper is listed
+    after it appears, so one of the two dates is wrong (most likely a year mistyped, in the card
+    or the file's name).  A year-less card date after the list day is an error (see
+    _after_the_list_day); one that carries its year is only unlikely."""
+    return [f"{snapshot.source}{f':{card.line}' if card.line else ''}: card '{card.title[:60]}' is dated "
+            f"{card.published.to_date().isoformat()}, after its list day {snapshot.date.isoformat()} "
+            f"(a paper is listed after it is published): is a year wrong?"
+            for card in snapshot.cards
+            if card.published is not None and card.published.to_date() - snapshot.date > DATE_SLACK]
 
 
 #: The earliest list day taken: feeds and e-mail headers write years of four digits, and a year

@@ -649,3 +649,22 @@ def test_a_folder_named_like_a_command_is_still_an_options_value(tmp_path):
     # "build" here is --content's value, not the command: the default command runs, on that folder.
     result = run_cli("--content", "build", "-q", cwd=tmp_path)
     assert result.returncode == 1 and "is a command" not in result.stderr, result.stderr
+
+
+def test_a_card_published_after_its_list_day_is_a_warning_of_parse_check_and_build(tmp_path, content_copy):
+    snapshot = content_copy / "snapshots" / "2026-01-20.json"
+    snapshot.write_text(json.dumps([{"paper": {
+        "id": "2601.00001", "title": "From the future", "summary": "An abstract.",
+        "publishedAt": "2027-03-10T00:00:00.000Z", "submittedOnDailyAt": "2026-01-20T08:00:00.000Z"}}]))
+    warning = (f"digest: warning: {snapshot}:1: card 'From the future' is dated 2027-03-10, after its list day "
+               f"2026-01-20 (a paper is listed after it is published): is a year wrong?")
+    for command in (("parse", snapshot), ("check", "--content", content_copy),
+                    ("build", "--content", content_copy, "--out", tmp_path / "site", "--no-search")):
+        result = run_cli(*command)
+        assert result.returncode == 0 and warning in result.stderr.splitlines(), (command, result.stderr)
+    strict = run_cli("check", "--content", content_copy, "--strict")
+    assert strict.returncode == 1 and warning in strict.stderr.splitlines(), strict.stderr
+    # A day's build, which does not read the snapshots of earlier days again, still tells it.
+    (content_copy / "snapshots" / "2026-01-21.txt").write_text("Daily Papers\n\nJan 21\n\nA title\n\nAn abstract.\n")
+    result = run_cli("build", "--content", content_copy, "--out", tmp_path / "site", "--no-search")
+    assert result.returncode == 0 and warning in result.stderr.splitlines(), result.stderr

@@ -407,3 +407,22 @@ def test_a_year_whose_list_day_is_still_to_come_is_no_other_fit():
     warnings = Warnings()
     [resolved] = resolve_snapshot_dates([snapshot], today=dt.date(2026, 12, 6), warn=warnings)
     assert (resolved.date, warnings) == (dt.date(2025, 12, 16), [])
+
+
+def test_a_card_published_more_than_a_day_after_its_list_day_is_a_warning_naming_both_dates():
+    # Mar 10, 2027 on the list of Jan 20, 2026 (named by its day, so the card cannot move the
+    # year); a day later is time zones, and no warning.
+    text = snapshot_text("Jan 20", card("Late", "Mar 10, 2027"), card("Next day", "Jan 21, 2026"))
+    warnings = Warnings()
+    [resolved] = resolve_snapshot_dates([parse_text(text, "2026-01-20.txt")], today=TODAY, warn=warnings)
+    assert resolved.date == dt.date(2026, 1, 20)
+    assert warnings == ["2026-01-20.txt:7: card 'Late' is dated 2027-03-10, after its list day 2026-01-20 "
+                        "(a paper is listed after it is published): is a year wrong?"]
+
+
+def test_only_the_snapshot_being_added_is_warned_of_a_card_published_after_its_list_day():
+    old = parse_text(snapshot_text("Jan 20", card("Late", "Mar 10, 2027")), "2026-01-20.txt")
+    new = parse_text(snapshot_text("Jan 21", card("Other", "Jan 2, 2026")), "new.txt")
+    warnings = Warnings()
+    resolve_snapshot_dates([old, new], date_option=dt.date(2026, 1, 21), option_from=1, today=TODAY, warn=warnings)
+    assert warnings == []
