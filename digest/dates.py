@@ -119,10 +119,11 @@ def resolve_snapshot_dates(
     """Give every snapshot its full list day, using the evidence in the module docstring.
 
     Snapshots are resolved together because one can date another.  ``today``
-    is used only as the last resort and produces a warning through ``warn``.
+    is used only as the last resort, which produces a warning through ``warn``, and to warn of a
+    list day after it.
     ``date_option`` (``--date``) applies to the snapshots from index ``option_from`` on, and
-    only they are warned of a card published after their list day: ``digest add`` dates and
-    checks the new one, not those already in the folder.
+    only they are warned of a card published after their list day, or of a list day after
+    ``today``: ``digest add`` dates and checks the new one, not those already in the folder.
     """
     resolved: dict[int, Resolution] = {}
     constraints: dict[int, YearConstraints] = {}
@@ -247,7 +248,15 @@ def resolve_snapshot_dates(
     for snapshot in dated[option_from:]:
         for note in published_after_notes(snapshot):
             warn(note)
+        if snapshot.date - today > DATE_SLACK:  # saved before its day: a date or year mistyped
+            warn(f"{snapshot.source}: the list day {snapshot.date.isoformat()}, from {_ORIGINS[snapshot.date_source]}, "
+                 f"is after today ({today.isoformat()}): is a date mistyped?")
     return dated
+
+
+#: Where a list day came from, by its ``date_source``, as a warning tells it.
+_ORIGINS = {"filename": "the file name", "option": "--date", "content": "the snapshot",
+            "other-snapshots": "other snapshots", "assumed": "a guess"}
 
 
 #: The slack given to a date compared with another across time zones: the hub dates a paper and

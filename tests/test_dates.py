@@ -426,3 +426,19 @@ def test_only_the_snapshot_being_added_is_warned_of_a_card_published_after_its_l
     warnings = Warnings()
     resolve_snapshot_dates([old, new], date_option=dt.date(2026, 1, 21), option_from=1, today=TODAY, warn=warnings)
     assert warnings == []
+
+
+def test_a_list_day_more_than_a_day_after_today_is_a_warning_naming_the_file_and_the_day():
+    text = snapshot_text("Dec 31", card("Paper X", "Dec 1"))
+    warnings = Warnings()
+    [resolved] = resolve_snapshot_dates([parse_text(text, "9999-12-31.txt")], today=TODAY, warn=warnings)
+    assert resolved.date == dt.date(9999, 12, 31)  # the last day there is: no day after it is needed to compare
+    assert warnings == ["9999-12-31.txt: the list day 9999-12-31, from the file name, is after today (2026-11-21): "
+                        "is a date mistyped?"]
+    tomorrow = parse_text(snapshot_text("Nov 22", card("Paper X", "Nov 1")), "x.txt")  # time zones
+    warnings = Warnings()
+    resolve_snapshot_dates([tomorrow], date_option=dt.date(2026, 11, 22), today=TODAY, warn=warnings)
+    assert warnings == []
+    later = parse_text(snapshot_text("Nov 23", card("Paper X", "Nov 1")), "x.txt")
+    resolve_snapshot_dates([later], date_option=dt.date(2026, 11, 23), today=TODAY, warn=warnings)
+    assert warnings == ["x.txt: the list day 2026-11-23, from --date, is after today (2026-11-21): is a date mistyped?"]

@@ -194,6 +194,23 @@ def test_fetch_without_a_date_takes_the_list_day_from_the_answer(content_copy, a
     assert (content_copy / "snapshots" / "2026-01-19.json").is_file()
 
 
+
+def test_fetch_and_add_warn_of_a_list_day_after_today(tmp_path, content_copy, api):
+    before = {"SOURCE_DATE_EPOCH": "1768608000"}  # 2026-01-17: the fixture's day, 2026-01-19, is to come
+    result = run_cli("fetch", "--url", f"{api}/api/daily_papers", "--content", content_copy, env=before)
+    assert result.returncode == 0 and result.stderr.splitlines() == [
+        f"digest: warning: {api}/api/daily_papers: the list day 2026-01-19, from the snapshot, is after today "
+        f"(2026-01-17): is a date mistyped?"], result.stderr
+    saved = tmp_path / "9999-12-31.txt"
+    saved.write_text("Daily Papers\n\nDec 31\n\nA title\n\nAn abstract.\n")
+    result = run_cli("add", saved, "--content", content_copy, env=before)
+    warnings = [line for line in result.stderr.splitlines() if "after today" in line]
+    assert result.returncode == 0 and warnings == [
+        f"digest: warning: {saved}: the list day 9999-12-31, from the file name, is after today (2026-01-17): "
+        f"is a date mistyped?"], result.stderr  # of the new snapshot only: 2026-01-19 is not told again
+    assert (content_copy / "snapshots" / "9999-12-31.txt").is_file()
+
+
 @pytest.mark.parametrize("path, extra, message", [
     ("/api/daily_papers", ["--date", "2026-01-20"], "answered 404 Not Found"),
     ("/broken", [], "answered 500 Internal Server Error"),
