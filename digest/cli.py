@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import io
 import json
+import math
 import os
 import re
 import sys
@@ -62,6 +63,19 @@ def _positive_int(text: str) -> int:
     if not (text.isascii() and text.isdigit()) or int(text) < 1:
         raise argparse.ArgumentTypeError(f"not a whole number of 1 or more: {text!r}")
     return int(text)
+
+
+def _timeout(text: str) -> float:
+    """Seconds, as fetch_timeout takes them in site.yaml: from MIN_TIMEOUT to MAX_TIMEOUT (a day)."""
+    from digest.config import MAX_TIMEOUT, MIN_TIMEOUT
+
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = math.nan
+    if not MIN_TIMEOUT <= seconds <= MAX_TIMEOUT:  # also refuses NaN
+        raise argparse.ArgumentTypeError(f"not a number of seconds from {MIN_TIMEOUT:g} to {MAX_TIMEOUT:,}: {text!r}")
+    return seconds
 
 
 def _host(text: str) -> str:
@@ -357,7 +371,7 @@ def make_parser() -> argparse.ArgumentParser:
     add_cmd.add_argument("file", metavar="FILE")
     fetch_cmd = commands.add_parser("fetch", help="download a day from the hub's API into content/snapshots")
     fetch_cmd.add_argument("--url", default=None, help="the API URL (default: fetch_url in site.yaml)")
-    fetch_cmd.add_argument("--timeout", type=float, default=None, help="seconds (default: fetch_timeout)")
+    fetch_cmd.add_argument("--timeout", type=_timeout, default=None, help="seconds (default: fetch_timeout)")
     for cmd, func in ((add_cmd, cmd_add), (fetch_cmd, cmd_fetch)):
         cmd.add_argument("--date", type=_date, default=None, help="the list day, YYYY-MM-DD")
         cmd.add_argument("--content", type=Path, default=Path("content"))

@@ -34,6 +34,8 @@ MAX_TEXT, MAX_TEXT_LINES = 4_000, 20_000
 #: The longest wait allowed for the hub's API or an SMTP server, in seconds: a day.  Far longer
 #: is no wait a user means, and the system's timers cannot hold it.
 MAX_TIMEOUT = 86_400
+#: The shortest: a tenth of a second is already less than a server across the world takes to answer.
+MIN_TIMEOUT = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -445,7 +447,7 @@ def parse_site_config(data: Any, path: Path) -> SiteConfig:
         excerpt_chars=check.number(data, "excerpt_chars", "", 280, minimum=40),
         topic_page_size=check.number(data, "topic_page_size", "", 50, minimum=1),
         fetch_url=check.text(data, "fetch_url", "", default="https://huggingface.co/api/daily_papers"),
-        fetch_timeout=check.number(data, "fetch_timeout", "", 30.0, minimum=0.1, maximum=MAX_TIMEOUT, integer=False),
+        fetch_timeout=check.number(data, "fetch_timeout", "", 30.0, minimum=MIN_TIMEOUT, maximum=MAX_TIMEOUT, integer=False),
     )
     problem = url_problem(site.fetch_url)
     if problem or not re.match(r"^https?://[^\s]+$", site.fetch_url):
@@ -531,7 +533,7 @@ def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
         smtp_host=check.text(raw, "smtp_host", "email.", default="localhost", nonempty=True),
         smtp_port=check.number(raw, "smtp_port", "email.", 587, minimum=1),
         smtp_security=security,
-        smtp_timeout=check.number(raw, "smtp_timeout", "email.", 30.0, minimum=0.1, maximum=MAX_TIMEOUT,
+        smtp_timeout=check.number(raw, "smtp_timeout", "email.", 30.0, minimum=MIN_TIMEOUT, maximum=MAX_TIMEOUT,
                                   integer=False),
     )
     if config.smtp_port > 65535:
