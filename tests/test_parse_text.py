@@ -479,6 +479,15 @@ def test_invalid_card_date_feb_30():
     assert "not a valid date" in error.message
 
 
+
+@pytest.mark.parametrize("date", ["Jan 10, 0", "Jan 10, 99999", "Jan 10, 0 3"])
+@pytest.mark.parametrize("split", [False, True])  # the meta line's parts one block each, as some copies have them
+def test_a_card_date_whose_year_is_no_year_is_not_a_valid_date_not_a_title(date, split):
+    meta = "acme ACME\n\n·\n\n" + date if split else "acme ACME\n·\n" + date
+    error = raises_snapshot_error(f"Daily Papers\n\nJan 20\n\nFirst\n\nAbs\n\n{meta}\n")
+    assert error.line == (13 if split else 11)  # the date's line
+    assert error.message == f"'acme ACME · {date}' is not a valid date"
+
 def test_invalid_list_day():
     text = seed_text("2025-11-03.txt").replace("\nNov 3\n", "\nNov 31\n")
     error = raises_snapshot_error(text)

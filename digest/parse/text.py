@@ -34,7 +34,9 @@ _MONTH_NUMBERS["sept"] = 9
 _DATE = r"(?P<month>[A-Za-z]{3,9})\.?\s+(?P<day>\d{1,2})(?:,\s*(?P<year>\d{4}))?"
 _LIST_DAY_RE = re.compile(rf"^{_DATE}$")
 # Counts have at most 9 digits: longer runs are not counts (and int() of thousands of digits fails).
-_META_RE = re.compile(rf"^(?P<who>.*?)\s*·\s*{_DATE}(?:\s+(?P<comments>\d{{1,9}}))?$")
+# After the "·" any number after the comma is the year, so that one no date has ("Jan 10, 0", "Jan 10,
+# 99999") is told as the date it is not, not the line taken for a card's title.
+_META_RE = re.compile(rf"^(?P<who>.*?)\s*·\s*{_DATE.replace('{4}', '{1,9}')}(?:\s+(?P<comments>\d{{1,9}}))?$")
 _AUTHORS_RE = re.compile(r"^(?:[•·*-]\s*)?(?P<count>\d{1,9})\s+authors?$", re.IGNORECASE)
 _HANDLE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 # Characters that copy-paste leaves in words; the odd spaces it leaves (no-break, thin, ideographic,
