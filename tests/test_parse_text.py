@@ -471,6 +471,15 @@ def test_title_followed_directly_by_meta_block():
     assert "no abstract" in error.message
 
 
+
+@pytest.mark.parametrize("title", ["\u200b\u200b", "\ufeff", "\u3164"])  # zero-width spaces; a Hangul filler
+@pytest.mark.parametrize("line_end", ["\n", "\r\n"])
+def test_a_title_of_invisible_characters_only_is_told_at_its_line_whatever_they_are(title, line_end):
+    text = ("Daily Papers\n\nJan 20\n\nFirst\n\nAbs one\n\n" + title + "\n\nAbs two\n\nacme ACME\n·\nJan 10 3\n")
+    with pytest.raises(SnapshotError) as info:
+        parse_snapshot(text.replace("\n", line_end), "bad.txt")  # with the check of every card's text
+    assert (info.value.line, info.value.message) == (9, "card 2 has a title of invisible characters only")
+
 def test_invalid_card_date_feb_30():
     text = seed_text("2025-11-03.txt").replace("\nMay 14 5\n", "\nFeb 30 5\n")
     error = raises_snapshot_error(text)

@@ -71,13 +71,28 @@ def clean_lines(text: str) -> list[str]:
     """Lines with CRLF/CR ends, odd spaces, zero-width characters and trailing spaces removed.
     CR CR LF is one line end: a CRLF file whose line ends were converted to CRLF again (else
     every line would end a block)."""
-    text = text.replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\r", "\n")
+    text = _with_line_feeds(text)
     if any(character in text for character in ZERO_WIDTH_CHARACTERS):  # a scan each: cheaper than the regex
         text = _ZERO_WIDTH.sub("", text)
     # A line of printable text with no double, leading or trailing space is clean as it is: most
     # lines, and splitting and joining each (a long abstract) cost most of the time of parsing.
     return [line if line.isprintable() and "  " not in line and line[:1] != " " and line[-1:] != " "
             else _joined_words(line) for line in text.split("\n")]
+
+
+def _with_line_feeds(text: str) -> str:
+    """The text with every line end (CR CR LF, CRLF, CR) a line feed, as clean_lines counts lines."""
+    return text.replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def invisible_line(text: str, first: int, last: int) -> int | None:
+    """The last line from ``first`` to ``last`` that clean_lines made blank though it was not:
+    one of invisible characters only (zero-width spaces), which a reader takes for a blank line
+    but where a card's title may have been."""
+    raw = _with_line_feeds(text).split("\n")
+    cleaned = clean_lines(text)
+    return next((number for number in range(min(last, len(raw)), first - 1, -1)
+                 if number >= 1 and raw[number - 1].strip() and not cleaned[number - 1]), None)
 
 
 def _joined_words(line: str) -> str:
@@ -310,6 +325,12 @@ def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
             raise SnapshotError("meta line (who · date) without a title and abstract before it",
                                 source, title_block.line)
         if index + 1 >= len(blocks) or meta_at(blocks, index + 1, source, who_first=False)[0] is not None:
+            # Where a line of zero-width characters alone came before, that was the title, and
+            # this is the abstract: a title no reader could see.
+            after = blocks[index - 1].line_of(len(blocks[index - 1].lines) - 1) + 1 if index else 1
+            hidden = invisible_line(text, after, title_block.line - 1)
+            if hidden is not None:
+                raise SnapshotError(f"card {len(cards) + 1} has a title of invisible characters only", source, hidden)
             raise SnapshotError(f"card '{_short(title_block.text)}' has a title but no abstract",
                                 source, title_block.line)
         abstract_block = blocks[index + 1]
