@@ -769,3 +769,12 @@ def test_zero_width_joiners_are_kept_as_api_json_keeps_them_and_zero_width_space
     original = "Z-Image: An Efficient Image Generation Foundation Model with Single-Stream Diffusion Transformer"
     text = fixture_text("date-page-cards.html").replace(original, title.replace("Agents", "Ag\u200bents"), 1)
     assert parse_html_snapshot(text, "date-page-cards.html").cards[0].title == title
+
+
+def test_hydration_data_cut_short_is_told_with_the_place_json_stopped_at():
+    text = page('<div class="SVELTE_HYDRATER contents" data-target="DailyPapers" '
+                'data-props="{&quot;dailyPapers&quot;: [{&quot;title&quot;: &quot;A}]}"></div>')
+    with pytest.raises(SnapshotError) as caught:
+        parse_html_snapshot(text, "cut.html")
+    assert str(caught.value) == ("cut.html:5: malformed hydration data: the data-props JSON of the DailyPapers "
+                                 "element on line 5 is not valid (Unterminated string starting at: character 28 of it)")

@@ -246,3 +246,16 @@ def test_a_paper_listed_twice_with_other_text_is_kept_for_a_warning_and_once_if_
     assert len(parsed.notes) == 1 and parsed.notes[0].startswith("2026-01-21.json:")
     assert "'A Paper, Revised' is taken for the same paper as the card at line" in parsed.notes[0]
     assert "(they have the same arXiv id)" in parsed.notes[0]
+
+
+@pytest.mark.parametrize("text, message", [
+    ('[\n  {"paper": {"id": "2411.19146", "title": "A}}]', "Unterminated string starting at: line 2 column 43"),
+    ('[\n  {"paper": {"id": "2411.19146",\n "title": }}]', "Expecting value: line 3 column 11"),
+    ('{"dailyPapers": [\n{"paper": {"title": "A}}]}', "Unterminated string starting at: line 2 column 21"),
+])
+def test_a_json_syntax_error_is_told_whole_with_its_line_and_column(text, message):
+    """json's messages ("Unterminated string starting at") end in the place they name."""
+    with pytest.raises(SnapshotError) as caught:
+        parse_json_snapshot(text, "bad.json")
+    line = int(message.split("line ")[1].split()[0])
+    assert str(caught.value) == f"bad.json:{line}: invalid JSON: {message}"

@@ -37,11 +37,12 @@ HUB = "https://huggingface.co"
 
 
 def json_error(error: ValueError | RecursionError, source: str, line: int) -> SnapshotError:
-    """What ``json`` raised, as a SnapshotError: a syntax error knows its line; a number of
+    """What ``json`` raised, as a SnapshotError: a syntax error knows its line and column; a number of
     thousands of digits (which Python refuses to convert) and nesting deeper than Python's
     recursion limit are told at ``line``, where the value starts."""
-    if isinstance(error, json.JSONDecodeError):
-        return SnapshotError(f"invalid JSON: {error.msg}", source, error.lineno)
+    if isinstance(error, json.JSONDecodeError):  # its message as json gives it: some end in "at" and need the place
+        return SnapshotError(f"invalid JSON: {error.msg}: line {error.lineno} column {error.colno}", source,
+                             error.lineno)
     if isinstance(error, RecursionError):
         return SnapshotError("invalid JSON: nested too deeply to be a list of papers", source, line)
     return SnapshotError("invalid JSON: a number too long to be a count or an id", source, line)

@@ -215,7 +215,9 @@ def _find_hydration(soup: BeautifulSoup, text: str, lines: _Lines, source: str) 
             try:
                 props = json.loads(raw)
             except (ValueError, RecursionError) as error:
-                detail = error.msg if isinstance(error, json.JSONDecodeError) else type(error).__name__
+                # json's message with its place in the attribute's value ("Unterminated string starting at" ends there)
+                detail = (f"{error.msg}: character {error.pos + 1:,} of it" if isinstance(error, json.JSONDecodeError)
+                          else type(error).__name__)
                 raise SnapshotError(f"malformed hydration data: the data-props JSON of the DailyPapers "
                                     f"element on line {line} is not valid ({detail})", source, line) from None
             items = _items_of(props, prefer="dailyPapers")
