@@ -259,3 +259,14 @@ def test_a_json_syntax_error_is_told_whole_with_its_line_and_column(text, messag
         parse_json_snapshot(text, "bad.json")
     line = int(message.split("line ")[1].split()[0])
     assert str(caught.value) == f"bad.json:{line}: invalid JSON: {message}"
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+@pytest.mark.parametrize("wrapped", [False, True])  # an API array, or a saved {"dailyPapers": [...]} object
+def test_nan_and_infinity_which_json_has_not_are_refused_at_their_entry(constant, wrapped):
+    items = ('[\n  {"paper": {"id": "2411.19146", "title": "NaN, Infinity", "summary": "A."}},\n'
+             f'  {{"paper": {{"id": "2411.19147", "title": "B", "summary": "B.",\n   "upvotes": {constant}}}}}\n]')
+    with pytest.raises(SnapshotError) as caught:
+        parse_json_snapshot('{"dailyPapers": ' + items + "}" if wrapped else items, "bad.json")
+    assert str(caught.value) == (f"bad.json:3: invalid JSON: {constant} in the entry from this line, which is no "
+                                 f"JSON value (JSON has no NaN or infinite numbers)")

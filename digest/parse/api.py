@@ -36,15 +36,35 @@ def unversioned(arxiv_id: str) -> str:
 HUB = "https://huggingface.co"
 
 
+class NotJSONConstant(ValueError):
+    """NaN, Infinity or -Infinity: Python's json reads them, but they are not JSON (no API sends them)."""
+
+    def __init__(self, constant: str):
+        super().__init__(constant)
+        self.constant = constant
+
+
+def _refuse_constant(constant: str):
+    raise NotJSONConstant(constant)
+
+
+def strict_decoder() -> json.JSONDecoder:
+    """A JSON decoder that refuses NaN, Infinity and -Infinity (see NotJSONConstant)."""
+    return json.JSONDecoder(parse_constant=_refuse_constant)
+
+
 def json_error(error: ValueError | RecursionError, source: str, line: int) -> SnapshotError:
     """What ``json`` raised, as a SnapshotError: a syntax error knows its line and column; a number of
-    thousands of digits (which Python refuses to convert) and nesting deeper than Python's
-    recursion limit are told at ``line``, where the value starts."""
+    thousands of digits (which Python refuses to convert), nesting deeper than Python's
+    recursion limit and NaN or Infinity are told at ``line``, where the value starts."""
     if isinstance(error, json.JSONDecodeError):  # its message as json gives it: some end in "at" and need the place
         return SnapshotError(f"invalid JSON: {error.msg}: line {error.lineno} column {error.colno}", source,
                              error.lineno)
     if isinstance(error, RecursionError):
         return SnapshotError("invalid JSON: nested too deeply to be a list of papers", source, line)
+    if isinstance(error, NotJSONConstant):
+        return SnapshotError(f"invalid JSON: {error.constant} in the entry from this line, which is no JSON "
+                             f"value (JSON has no NaN or infinite numbers)", source, line)
     return SnapshotError("invalid JSON: a number too long to be a count or an id", source, line)
 
 
@@ -56,7 +76,7 @@ def iter_array_items(text: str, source: str, start: int | None = None,
 
     Decoding element by element keeps the line of every item, for messages.
     """
-    decoder = json.JSONDecoder()
+    decoder = strict_decoder()
     counted = [0, 1]  # the lines are counted on from the last item's, not from the start each time
 
     def line_at(position: int) -> int:
@@ -98,7 +118,7 @@ def _object_items(text: str, source: str) -> list[tuple[int, Any]]:
     MAX_ITEMS + 1 of them, read member by member as ``iter_array_items`` reads an array: each
     with its line, and a list of far more entries than a day has refused unread.  Of members
     of one name the last counts, as ``json.loads`` has it."""
-    decoder = json.JSONDecoder()
+    decoder = strict_decoder()
 
     def decoded(position: int):
         try:
