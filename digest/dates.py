@@ -22,7 +22,8 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from pathlib import PurePath
+from pathlib import PurePath, PurePosixPath
+from urllib.parse import urlsplit
 
 from digest.errors import SnapshotError
 from digest.inputs import SNAPSHOT_SUFFIXES
@@ -31,9 +32,17 @@ from digest.models import ParsedSnapshot, PartialDate, Snapshot, normalise_title
 _FILENAME_DATE_RE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 
 
+def _file_name(source: str) -> str:
+    """The name of the file a snapshot was read from; of a URL (``digest fetch``), the last part of
+    its path: the ``?date=YYYY-MM-DD`` of its query is the day asked for with --date, no file's name."""
+    if "://" in source:
+        return PurePosixPath(urlsplit(source).path).name
+    return PurePath(source).name
+
+
 def filename_date(source: str) -> dt.date | None:
     """The ``YYYY-MM-DD`` date in a file name, if it has a valid one."""
-    match = _FILENAME_DATE_RE.search(PurePath(source).name)
+    match = _FILENAME_DATE_RE.search(_file_name(source))
     if not match:
         return None
     try:
@@ -131,7 +140,7 @@ def resolve_snapshot_dates(
     for index, snapshot in enumerate(parsed):
         named = filename_date(snapshot.source)
         option = options[index]
-        looks = _FILENAME_DATE_RE.search(PurePath(snapshot.source).name) if named is None else None
+        looks = _FILENAME_DATE_RE.search(_file_name(snapshot.source)) if named is None else None
         given = named or option
         if snapshot.list_day is None and given is None:
             named_so = f", and its name's {looks[0]} is no date" if looks else ""

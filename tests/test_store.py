@@ -394,3 +394,14 @@ def test_adding_a_saved_page_whose_year_is_assumed_names_the_html_file_to_write_
     assert result.stderr == (f"digest: warning: {page}:1: assumed the list day Jan 22 is in 2026; name the file "
                              f"YYYY-MM-DD.html or give --date to digest add or parse\n")
     assert result.stdout.endswith("(html snapshot of 2026-01-22, 1 paper)\n"), result.stdout
+
+
+def test_fetch_of_a_day_the_answer_contradicts_blames_the_date_option_not_a_file_name(content_copy):
+    body = API_FIXTURE.read_bytes()  # the list of 2026-01-19, asked for as 2026-01-21
+    head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+    result = _fetch_from(lambda connection: connection.sendall(head + body), content_copy, timeout=5)
+    [line] = result.stderr.splitlines()
+    assert result.returncode == 1 and line.startswith("digest: error: http://127.0.0.1:"), result.stderr
+    assert line.endswith("/?date=2026-01-21:1: list day 'Jan 19, 2026' contradicts the date 2026-01-21 given by "
+                         "--date"), line
+    assert not (content_copy / "snapshots" / "2026-01-21.json").exists()
