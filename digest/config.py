@@ -210,9 +210,15 @@ def load_yaml(path: Path) -> Any:
         raise ConfigError(f"not UTF-8 text (byte 0x{data[error.start]:02x})", path, line) from None
     try:
         return yaml.load(text, Loader=_Loader)
+    except yaml.reader.ReaderError as error:  # a character YAML does not allow: a NUL, a control character
+        # Read from text, the character is its code point.  Its first one in the text is where the
+        # reader stopped (whose position counts bytes or characters, as the parser is libyaml's or Python's).
+        found = text.find(chr(error.character))
+        raise ConfigError(f"invalid YAML: {error.reason} (U+{error.character:04X})", path,
+                          text.count("\n", 0, found) + 1 if found >= 0 else None) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        problem = getattr(error, "problem", None) or "invalid YAML"
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         raise ConfigError(f"invalid YAML: {problem}", path, mark.line + 1 if mark else None) from None
     except ValueError as error:
         # Raised while building values: a date such as 2024-13-45, an integer of more than

@@ -488,6 +488,15 @@ def test_non_utf8_config_names_the_line(tmp_path):
     assert error.line == 3 and "not UTF-8" in one_line(error)
 
 
+@pytest.mark.parametrize("character", ["\x00", "\x07", "\ufffe"])
+def test_a_character_yaml_does_not_allow_is_told_at_its_line(tmp_path, character):
+    folder = write(tmp_path, site=GOOD_SITE + "description: caf\u00e9\n" + f"author: a{character}b\n")
+    error = only_problem(folder)
+    line = GOOD_SITE.count("\n") + 2
+    assert error.line == line and one_line(error).startswith(f"{folder / 'site.yaml'}:{line}: invalid YAML: ")
+    # "control" or "special characters", as libyaml or PyYAML's own reader has it
+    assert error.message.endswith(f" characters are not allowed (U+{ord(character):04X})"), error.message
+
 @pytest.mark.parametrize("extra, words", [
     ("feed_items: " + "9" * 5000 + "\n", "4300 digits"),
     # Hex, octal and binary pass Python's limit on reading digits, and fail where printed.
