@@ -152,11 +152,23 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parse
                 seen.add((key.tag, key.value))
         return super().construct_mapping(node, deep)
 
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep)
+        except ValueError as error:
+            # Raised while building a value: a date such as 2024-13-45, an integer of more than
+            # 4300 digits (Python's limit on converting text to int).  Told at the value's line.
+            raise yaml.constructor.ConstructorError(None, None, f"a value cannot be read: {_reason(error)}",
+                                                    node.start_mark) from None
+
     def construct_yaml_int(self, node):
-        value = super().construct_yaml_int(node)
-        # One of thousands of digits in hex (0x...), octal or binary passes Python's limit on reading
-        # digits (4,300), and would fail where it is printed.
-        if value.bit_length() > 10_000:
+        try:
+            value = super().construct_yaml_int(node)
+        except ValueError:  # more than 4,300 digits: Python's limit on reading digits
+            value = None
+        # One of thousands of digits in hex (0x...), octal or binary passes that limit, and would
+        # fail where it is printed.
+        if value is None or value.bit_length() > 10_000:
             raise yaml.constructor.ConstructorError(None, None, "a number of thousands of digits",
                                                     node.start_mark)
         return _WrittenInt(value, node.value)
@@ -193,6 +205,11 @@ def written_text(value: str | int | float) -> str:
     return getattr(value, "written", None) or str(value)
 
 
+def _reason(error: ValueError) -> str:
+    """The first sentence of a ValueError's message, for one line."""
+    return str(error).split(";")[0].splitlines()[0][:200] if str(error) else type(error).__name__
+
+
 def load_yaml(path: Path) -> Any:
     """Parse a YAML file; syntax errors name the line."""
     try:
@@ -220,11 +237,8 @@ def load_yaml(path: Path) -> Any:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
         raise ConfigError(f"invalid YAML: {problem}", path, mark.line + 1 if mark else None) from None
-    except ValueError as error:
-        # Raised while building values: a date such as 2024-13-45, an integer of more than
-        # 4300 digits (Python's limit on converting text to int).
-        reason = str(error).split(";")[0].splitlines()[0][:200] if str(error) else type(error).__name__
-        raise ConfigError(f"invalid YAML: a value cannot be read: {reason}", path) from None
+    except ValueError as error:  # where _Loader.construct_object could not tell the value's line
+        raise ConfigError(f"invalid YAML: a value cannot be read: {_reason(error)}", path) from None
     except RecursionError:
         raise ConfigError("invalid YAML: nested too deeply", path) from None
 

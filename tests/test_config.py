@@ -498,7 +498,7 @@ def test_a_character_yaml_does_not_allow_is_told_at_its_line(tmp_path, character
     assert error.message.endswith(f" characters are not allowed (U+{ord(character):04X})"), error.message
 
 @pytest.mark.parametrize("extra, words", [
-    ("feed_items: " + "9" * 5000 + "\n", "4300 digits"),
+    ("feed_items: " + "9" * 5000 + "\n", "a number of thousands of digits"),
     # Hex, octal and binary pass Python's limit on reading digits, and fail where printed.
     ("feed_items: 0x" + "F" * 5000 + "\n", "a number of thousands of digits"),
     ("title: 0b" + "1" * 20000 + "\n", "a number of thousands of digits"),
@@ -512,6 +512,14 @@ def test_a_value_the_yaml_loader_cannot_build(tmp_path, extra, words):
     assert error.path == str(folder / "site.yaml")
     assert "invalid YAML" in one_line(error) and words in error.message
     assert len(error.message) < 300
+    assert error.line == site.count("\n") + 1  # the value's, last in the file
+
+
+@pytest.mark.parametrize("value", ["1" * 5000, "2024-13-45"])
+def test_a_value_the_yaml_loader_cannot_build_is_told_at_its_line_within_a_mapping(tmp_path, value):
+    folder = write(tmp_path, site=GOOD_SITE + f"email:\n  abstract_chars: {value}\n  smtp_port: 25\n")
+    error = only_problem(folder)
+    assert error.line == GOOD_SITE.count("\n") + 2, one_line(error)
 
 
 def test_deeply_nested_yaml(tmp_path):
