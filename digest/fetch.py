@@ -53,6 +53,10 @@ def download(url: str, *, timeout: float) -> bytes:
     try:
         with time_limit(timeout), urllib.request.urlopen(request, timeout=timeout) as response:
             data = response.read(MAX_BYTES + 1)
+            # What the Content-Length said is still to come: a read of so many bytes returns what came
+            # before the server closed the connection, without a word.  (It counts the bytes as sent,
+            # compressed or not: digest asks for no encoding, and decodes none.)
+            missing = response.length if len(data) <= MAX_BYTES else None
     except Overrun:
         raise DigestError(f"no complete answer from {url} within {timeout:g} s") from None
     except urllib.error.HTTPError as error:
@@ -73,4 +77,7 @@ def download(url: str, *, timeout: float) -> bytes:
         raise DigestError(f"the answer from {url} is not valid HTTP ({type(error).__name__})") from None
     if len(data) > MAX_BYTES:
         raise DigestError(f"the answer from {url} is larger than {MAX_BYTES // (1024 * 1024)} MB; not a day of papers")
+    if missing:
+        raise DigestError(f"download from {url} incomplete: {len(data):,} of {len(data) + missing:,} bytes "
+                          f"(the server closed the connection)")
     return data

@@ -405,3 +405,15 @@ def test_fetch_of_a_day_the_answer_contradicts_blames_the_date_option_not_a_file
     assert line.endswith("/?date=2026-01-21:1: list day 'Jan 19, 2026' contradicts the date 2026-01-21 given by "
                          "--date"), line
     assert not (content_copy / "snapshots" / "2026-01-21.json").exists()
+
+
+@pytest.mark.parametrize("encoding", [b"", b"Content-Encoding: gzip\r\n"])
+def test_fetch_of_an_answer_shorter_than_its_content_length_is_incomplete_and_stores_nothing(content_copy, encoding):
+    """The Content-Length counts the bytes sent, compressed or not."""
+    body = API_FIXTURE.read_bytes()[:100]
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n" + encoding + b"Content-Length: 100000\r\n\r\n"
+    result = _fetch_from(lambda connection: connection.sendall(head + body), content_copy, timeout=5)
+    [line] = result.stderr.splitlines()
+    assert result.returncode == 1 and line.startswith("digest: error: download from http://127.0.0.1:"), line
+    assert line.endswith("/?date=2026-01-21 incomplete: 100 of 100,000 bytes (the server closed the connection)"), line
+    assert not (content_copy / "snapshots" / "2026-01-21.json").exists()
