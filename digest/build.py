@@ -36,11 +36,11 @@ from digest.inputs import (Checked, _with_bytes, build_date, build_salt, check_p
                            repeat_warnings, snapshot_sources, staged_page_files, unread_files, unread_warning)
 from digest.newsletter import newsletter_paths, render_newsletter
 from digest.output import (REUSE, Placed, SiteWriter, check_output_apart, check_output_folder,
-                           discard_staged, pages_lock, refuse_own_page, remove_generated, stage_text,
+                           PAGE_MARKER, discard_staged, pages_lock, refuse_own_page, remove_generated, stage_text,
                            staged_committed)
 from digest.parallel import available_cores, ordered_map
 from digest.progress import Progress
-from digest.pages import (GENERATOR, DayPage, TopicPage, day_markdown, day_pages, slice_ranges, topic_markdown,
+from digest.pages import (DayPage, TopicPage, day_markdown, day_pages, slice_ranges, topic_markdown,
                           topic_pages, topic_slices)
 from digest.parse import decode_snapshot, parse_snapshot
 from digest.render import (PageJob, check_linked_assets, load_template, make_environment, render_template,
@@ -266,10 +266,6 @@ def _extended(previous: Model, files, sources, config: Config, today: dt.date, w
                           notes=notes)
 
 
-#: The line of a generated Markdown page's front matter: what tells it from a page of the user's.
-PAGE_MARKER = f"generator: {GENERATOR}"
-
-
 #: A style sheet, script or image of the templates; far larger is a mistake, not an asset.
 MAX_ASSET_BYTES = 20 * 1024 * 1024
 
@@ -388,8 +384,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
                 and markdown_files.get(path) == recorded[1]):
             return path, MarkdownPage(md_key, recorded[1], None)
         text = make(page)
-        if path not in previous_markdown:  # the last build's page is digest's, even edited by hand
-            refuse_own_page(content_dir / path, PAGE_MARKER)
+        refuse_own_page(content_dir / path, PAGE_MARKER)
         staged = stage_text(content_dir, path, text) if writer.root is not None else None
         return path, MarkdownPage(md_key, hashlib.sha256(text.encode("utf-8")).hexdigest(), staged)
 
@@ -650,6 +645,8 @@ def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, toda
     progress = progress or Progress()
     today = today or build_date()
     env_templates = templates_dir or default_templates_dir()
+    # What a killed build left beside the Markdown pages (this build holds their folder's lock).
+    remove_generated(staged_page_files(content_dir), PAGE_MARKER)
     cache = inputs = None
     if cached:
         salt = build_salt(search)
@@ -685,7 +682,6 @@ def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, toda
                 with staged_committed(content_dir, staged, set(site.markdown), stale_marker=PAGE_MARKER,
                                       candidates=markdown_page_files(content_dir)) as changed:
                     report = writer.commit(version=__version__)
-                remove_generated(staged_page_files(content_dir), PAGE_MARKER)  # what a killed build left
         except BaseException:
             discard_staged(staged)
             raise

@@ -21,7 +21,7 @@ from pathlib import Path
 from digest.cache import (MANIFEST, build_lock, cache_dir_for, code_version, file_sha256, folder_hash, key_of,
                           manifest_unchanged, read_manifest, recorded_warnings, waiting_note)
 from digest.errors import DigestError, strict_error
-from digest.output import check_output_folder, read_now
+from digest.output import PAGE_MARKER, check_output_folder, generated, read_now
 
 SNAPSHOT_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json")
 
@@ -277,7 +277,7 @@ def check_page_folders(content_dir: Path) -> None:
 
 #: The temporary files the Markdown pages are staged in, and the old pages are kept aside in while
 #: new ones are moved in (see digest.output.stage_text, staged_committed).
-_STAGED_PAGES = tuple(f"{folder}.{name}.md{ending}" for ending in (".tmp", ".old")
+_STAGED_PAGES = tuple(f"{folder}.{name}.md{ending}" for ending in (".tmp", ".digest-old")
                       for folder, name in (("dates/", "*"), ("topics/", "*"), ("topics/*/", "page-*")))
 
 
@@ -436,7 +436,9 @@ def check_inputs(content_dir: Path, out_dir: Path, templates_dir: Path | None = 
             return None
         today = today or build_date()
         inputs = read_inputs(content_dir, salt, today, previous)
-        unchanged = manifest_unchanged(previous, inputs.fingerprint, out_dir, inputs.markdown_state)
+        # Pages a killed build staged are a change: the build removes them.
+        unchanged = (manifest_unchanged(previous, inputs.fingerprint, out_dir, inputs.markdown_state)
+                     and not generated(staged_page_files(content_dir), PAGE_MARKER))
         return Checked(unchanged, salt, today, inputs, previous, stamp)
 
 

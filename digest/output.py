@@ -882,7 +882,7 @@ def staged_committed(root: Path, staged: dict[str, Path], generated: set[str], *
         try:
             for path, temporary in sorted(staged.items()):
                 target = root / path
-                done.append((target, _kept_aside(target)))
+                done.append((target, _kept_aside(target, stale_marker)))
                 try:
                     os.replace(temporary, target)
                 except OSError as error:  # the page, not its temporary file
@@ -890,8 +890,8 @@ def staged_committed(root: Path, staged: dict[str, Path], generated: set[str], *
             for existing in candidates:
                 relative = existing.relative_to(root).as_posix()
                 if (relative not in generated and existing.is_file()
-                        and _front_matter_has(_head(existing), stale_marker)):
-                    aside = existing.with_name(f".{existing.name}{_ASIDE}")
+                        and _front_matter_has(existing, stale_marker)):
+                    aside = _aside(existing, stale_marker)
                     os.replace(existing, aside)
                     done.append((existing, aside))
         except OSError as error:
@@ -917,16 +917,26 @@ def staged_committed(root: Path, staged: dict[str, Path], generated: set[str], *
 
 
 #: The ending of the name a Markdown page is kept under while the build that replaces it commits.
-_ASIDE = ".old"
+ASIDE = ".digest-old"
 
 
-def _kept_aside(target: Path) -> Path | None:
+def _aside(target: Path, marker: str) -> Path:
+    """The name to keep ``target`` under while it is replaced or removed, freed of what a killed
+    build left there; DigestError where a file of the user's has it."""
+    aside = target.with_name(f".{target.name}{ASIDE}")
+    if os.path.lexists(aside):
+        if aside.is_symlink() or not aside.is_file() or not _front_matter_has(aside, marker):
+            raise DigestError(f"in the way of {target.name}: digest keeps the page under this name while it "
+                              f"replaces it; move it away", aside)
+        aside.unlink()
+    return aside
+
+
+def _kept_aside(target: Path, marker: str) -> Path | None:
     """A hard link to ``target`` beside it, to put it back from; None where there is no such file."""
     if not target.is_file():
         return None
-    aside = target.with_name(f".{target.name}{_ASIDE}")
-    with contextlib.suppress(FileNotFoundError):
-        aside.unlink()  # what a killed build left
+    aside = _aside(target, marker)
     try:
         os.link(target, aside)
     except OSError:  # no hard links on this file system
@@ -934,38 +944,56 @@ def _kept_aside(target: Path) -> Path | None:
     return aside
 
 
+#: The line of a generated Markdown page's front matter (digest.pages writes ``generator: digest``):
+#: what tells it from a page of the user's.
+PAGE_MARKER = "generator: digest"
+
+
 def refuse_own_page(target: Path, marker: str) -> None:
     """DigestError if ``target`` is a file of the user's (its front matter has no line ``marker``)
     where a generated Markdown page goes: such files are never replaced, as they are never removed."""
     try:
-        if target.is_file() and not _front_matter_has(_head(target), marker):
+        if target.is_file() and not _front_matter_has(target, marker):
             raise DigestError(f"a page digest did not make (its front matter has no line '{marker}'), where "
                               f"it writes a generated page: move or rename it", target)
     except OSError as error:
         raise DigestError(f"cannot read: {error.strerror or error}", target) from None
 
 
-def remove_generated(paths: list[Path], marker: str) -> None:
-    """Remove those of these files whose front matter has the line ``marker``: what a build made
-    (never a file of the user's)."""
+def generated(paths: list[Path], marker: str) -> list[Path]:
+    """Those of these files whose front matter has the line ``marker``: what a build made."""
+    made = []
     for path in paths:
         with contextlib.suppress(OSError):
-            if _front_matter_has(_head(path), marker):
-                path.unlink()
+            if _front_matter_has(path, marker):
+                made.append(path)
+    return made
 
 
-def _head(path: Path, size: int = 64 * 1024) -> str:
-    """The beginning of a text file, where its front matter is (the file may be huge)."""
+def remove_generated(paths: list[Path], marker: str) -> None:
+    """Remove those of these files a build made (never a file of the user's)."""
+    for path in generated(paths, marker):
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def _front_matter_has(path: Path, line: str) -> bool:
+    """Whether the text file begins with YAML front matter (between ``---`` lines) that has this
+    line, read as far as the front matter goes (a day of a thousand papers has some 80 KB of it),
+    line by line (the file may be huge), whatever its line ends, byte-order mark or trailing spaces
+    (an editor's, or git's on Windows)."""
+    wanted = line.encode("utf-8")
     with open(path, "rb") as stream:
-        return stream.read(size).decode("utf-8", errors="replace")
-
-
-def _front_matter_has(text: str, line: str) -> bool:
-    """Whether the text begins with YAML front matter (between ``---`` lines) that has this line."""
-    if not text.startswith("---\n"):
-        return False
-    end = text.find("\n---\n", 3)
-    return end != -1 and line in text[4:end].splitlines()
+        first = stream.readline(16).removeprefix(b"\xef\xbb\xbf")
+        if first.rstrip() != b"---":
+            return False
+        while text := stream.readline(64 * 1024):  # a line is read in parts where it is longer
+            text = text.rstrip()
+            if text == wanted:
+                return True
+            if text == b"---":
+                return False
+    return False
 
 
 def discard_staged(staged: dict[str, Path]) -> None:

@@ -451,21 +451,58 @@ def test_a_hand_written_page_where_a_generated_one_goes_is_never_replaced(built)
     assert tree(out) == site
 
 
+@pytest.mark.parametrize("shape", ["CRLF", "BOM", "trailing spaces", "80 KB of front matter before the line"])
+def test_pages_of_digests_in_a_clone_without_the_cache_are_rewritten(built, tmp_path, shape):
+    """A content folder with its generated pages committed, checked out elsewhere (git on Windows
+    makes line ends CRLF; an editor may add a byte-order mark): the pages are digest's, rewritten."""
+    content, _ = built
+    page = content / "dates" / "2026-01-07.md"
+    made = page.read_bytes()
+    if shape == "CRLF":
+        page.write_bytes(made.replace(b"\n", b"\r\n"))
+    elif shape == "BOM":
+        page.write_bytes(b"\xef\xbb\xbf" + made)
+    elif shape == "trailing spaces":
+        page.write_bytes(made.replace(b"generator: digest\n", b"generator: digest  \n"))
+    else:
+        page.write_bytes(made.replace(b"papers:\n", b"papers:\n" + b"- x\n" * 20_000, 1))
+    stale = content / "dates" / "2020-01-01.md"  # and such a page no longer made is removed
+    stale.write_bytes(page.read_bytes())
+    result = run_cli("build", "--content", content, "--out", tmp_path / "elsewhere")
+    assert result.returncode == 0, result.stderr
+    assert page.read_bytes() == made and not stale.exists()
+
+
 def test_staged_pages_a_killed_build_left_are_removed_by_the_next_build(built):
-    """A build killed after staging its Markdown pages leaves .NAME.md.tmp files beside them; the
-    next build removes them even where it makes no such page, and leaves the user's files alone."""
+    """A build killed after staging its Markdown pages leaves .NAME.md.tmp files beside them (and
+    .NAME.md.digest-old, killed while moving them in); the next build removes them, even one that
+    finds nothing else changed, and leaves the user's files alone."""
     content, out = built
     left = [content / "dates" / ".2020-01-01.md.tmp", content / "topics" / ".gone.md.tmp",
-            content / "topics" / "agents" / ".page-9.md.tmp"]
+            content / "topics" / "agents" / ".page-9.md.tmp", content / "dates" / ".2026-01-07.md.digest-old"]
     for path in left:
         path.parent.mkdir(exist_ok=True)
         path.write_text("---\ntitle: half made\ngenerator: digest\n---\n", encoding="utf-8")
     mine = content / "dates" / ".mine.md.tmp"
     mine.write_text("---\ntitle: my draft\n---\n", encoding="utf-8")
-    (content / "site.yaml").write_text((content / "site.yaml").read_text() + "\n# edited\n")
     result = run_cli("build", "--content", content, "--out", out)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0 and "nothing changed" in result.stdout, result.stderr
     assert [path for path in left if path.exists()] == [] and mine.read_text().startswith("---\ntitle: my draft")
+
+
+def test_a_file_of_the_users_named_as_a_page_kept_aside_stops_the_build_untouched(built):
+    """While it replaces a page, digest keeps the old one as .NAME.md.digest-old: a file of the
+    user's by that name is in the way, never replaced or removed, and nothing else changes."""
+    content, out = built
+    mine = content / "dates" / ".2026-01-07.md.digest-old"
+    mine.write_text("my own copy", encoding="utf-8")
+    for snapshot in (content / "snapshots").iterdir():  # every day's page changes
+        snapshot.write_text(snapshot.read_text(encoding="utf-8").replace("We ", "We now ", 1), encoding="utf-8")
+    pages, site = {p: p.read_bytes() for p in sorted(content.rglob("*.md"))}, tree(out)
+    result = run_cli("build", "--content", content, "--out", out)
+    assert result.returncode == 1 and "2026-01-07.md.digest-old: in the way of 2026-01-07.md" in result.stderr
+    assert mine.read_text(encoding="utf-8") == "my own copy"
+    assert {p: p.read_bytes() for p in sorted(content.rglob("*.md"))} == pages and tree(out) == site
 
 
 def test_an_unexpected_error_is_one_line_that_says_it_is_a_bug(tmp_path, monkeypatch, capsys):
