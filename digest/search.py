@@ -288,6 +288,11 @@ class SearchIndexing:
             bundles[bundle] = {bundle + path.relative_to(folder).as_posix(): path
                                for path in sorted(folder.rglob("*"))
                                if path.is_file() and (bundle == f"{BUNDLE}/" or path.name.endswith(keep))}
+            # Pagefind writes no empty file, but on a full disk it may leave some and succeed.
+            empty = next((path for path in bundles[bundle].values() if path.stat().st_size == 0), None)
+            if empty is not None:
+                raise DigestError(f"the search index could not be built: Pagefind left {empty.name} empty "
+                                  f"(is the disk full?)")
         return bundles
 
     def __exit__(self, *exc) -> None:

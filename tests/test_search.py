@@ -6,7 +6,12 @@ import hashlib
 import os
 import subprocess
 
-from conftest import tree
+import pytest
+
+from conftest import copy_content, tree
+from digest import search
+from digest.build import build
+from digest.errors import DigestError
 from digest.search import _executable, indexable_copy, prune_copies, update_copies
 
 
@@ -116,3 +121,20 @@ def test_the_copies_of_months_no_longer_sharded_are_removed(tmp_path):
         (folder / f"{name}.json").write_text("{}")
     prune_copies(folder, ["pagefind/", "pagefind/2025-02/"])
     assert sorted(p.name for p in folder.iterdir()) == ["2025-02", "2025-02.json", "newest", "newest.json"]
+
+
+def test_an_index_pagefind_left_with_an_empty_file_fails_the_build_and_keeps_the_site(tmp_path, monkeypatch):
+    """On a full disk Pagefind may leave empty files and still succeed: the site would publish a
+    broken search, and the next build would find nothing changed."""
+    content, site = copy_content(tmp_path / "content"), tmp_path / "site"
+    build(content, site, search=False, jobs=1)
+    before = tree(site)
+    real = _executable()
+    fake = tmp_path / "pagefind"
+    fake.write_text(f'#!/bin/sh\n"{real}" "$@" || exit $?\n'
+                    'while [ "$1" != "--output-path" ]; do shift; done\n: > "$2/pagefind-entry.json"\n')
+    fake.chmod(0o755)
+    monkeypatch.setattr(search, "_executable", lambda: str(fake))
+    with pytest.raises(DigestError, match="Pagefind left pagefind-entry.json empty"):
+        build(content, site, search=True, jobs=1)
+    assert tree(site) == before
