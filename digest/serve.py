@@ -181,10 +181,10 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
         raise DigestError(f"cannot serve on {host}:{port}: {error.strerror}") from None
     try:
         build_now()
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        server.server_close()
-        raise DigestError(f"cannot make the output folder: {error.strerror or error}", out_dir) from None
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise DigestError(f"cannot make the output folder: {error.strerror or error}", out_dir) from None
     except BaseException:
         server.server_close()
         raise
