@@ -35,9 +35,8 @@ from digest.inputs import (Checked, _with_bytes, build_date, build_salt, check_p
                            no_snapshots_warning, read_bounded, read_inputs, read_snapshot_bytes, read_snapshots,
                            repeat_warnings, snapshot_sources, staged_page_files, unread_files, unread_warning)
 from digest.newsletter import newsletter_paths, render_newsletter
-from digest.output import (REUSE, Placed, SiteWriter, check_output_apart, check_output_folder,
-                           PAGE_MARKER, discard_staged, pages_lock, refuse_own_page, remove_generated, stage_text,
-                           staged_committed)
+from digest.output import (REUSE, Placed, SiteWriter, check_output_apart, check_output_folder, discard_staged,
+                           pages_lock, refuse_own_page, remove_generated, stage_text, staged_committed)
 from digest.parallel import available_cores, ordered_map
 from digest.progress import Progress
 from digest.pages import (DayPage, TopicPage, day_markdown, day_pages, slice_ranges, topic_markdown,
@@ -384,7 +383,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
                 and markdown_files.get(path) == recorded[1]):
             return path, MarkdownPage(md_key, recorded[1], None)
         text = make(page)
-        refuse_own_page(content_dir / path, PAGE_MARKER)
+        refuse_own_page(content_dir / path)
         staged = stage_text(content_dir, path, text) if writer.root is not None else None
         return path, MarkdownPage(md_key, hashlib.sha256(text.encode("utf-8")).hexdigest(), staged)
 
@@ -646,7 +645,7 @@ def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, toda
     today = today or build_date()
     env_templates = templates_dir or default_templates_dir()
     # What a killed build left beside the Markdown pages (this build holds their folder's lock).
-    remove_generated(staged_page_files(content_dir), PAGE_MARKER)
+    remove_generated(staged_page_files(content_dir))
     cache = inputs = None
     if cached:
         salt = build_salt(search)
@@ -679,7 +678,7 @@ def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, toda
             with progress.stage(f"swapped in the new site of {len(site.files)} files"):
                 # The Markdown pages, then the site: a swap that fails (site/ a mount point) puts the
                 # pages back as they were, as does a page that cannot be replaced, before the swap.
-                with staged_committed(content_dir, staged, set(site.markdown), stale_marker=PAGE_MARKER,
+                with staged_committed(content_dir, staged, set(site.markdown),
                                       candidates=markdown_page_files(content_dir)) as changed:
                     report = writer.commit(version=__version__)
         except BaseException:

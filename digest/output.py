@@ -864,15 +864,21 @@ def stage_text(root: Path, path: str, text: str) -> Path | None:
     return temporary
 
 
+#: Who made a Markdown page, as its front matter says (``generator:``), and the line that says
+#: digest did: what tells a generated page from a page of the user's.
+GENERATOR = "digest"
+PAGE_MARKER = f"generator: {GENERATOR}"
+
+
 @contextmanager
-def staged_committed(root: Path, staged: dict[str, Path], generated: set[str], *, stale_marker: str,
+def staged_committed(root: Path, staged: dict[str, Path], generated: set[str], *,
                      candidates: list[Path]) -> Iterator[int]:
     """Move staged text files into place and remove stale generated ones; then run the body (the
     site's swap).  All or nothing: if a move or removal fails, or the body raises, every file is
     put back as it was (each one replaced or removed is first kept aside under a hard link).
 
     A file among ``candidates`` that is not among the ``generated`` paths is
-    removed only if its front matter has the line ``stale_marker`` (so
+    removed only if its front matter has the line PAGE_MARKER (so
     hand-written files are never deleted); so is a folder below those (a
     topic's archive) that this leaves empty.  Gives the number of files
     written or removed.
@@ -882,7 +888,7 @@ def staged_committed(root: Path, staged: dict[str, Path], generated: set[str], *
         try:
             for path, temporary in sorted(staged.items()):
                 target = root / path
-                done.append((target, _kept_aside(target, stale_marker)))
+                done.append((target, _kept_aside(target)))
                 try:
                     os.replace(temporary, target)
                 except OSError as error:  # the page, not its temporary file
@@ -890,8 +896,8 @@ def staged_committed(root: Path, staged: dict[str, Path], generated: set[str], *
             for existing in candidates:
                 relative = existing.relative_to(root).as_posix()
                 if (relative not in generated and existing.is_file()
-                        and _front_matter_has(existing, stale_marker)):
-                    aside = _aside(existing, stale_marker)
+                        and _front_matter_has(existing)):
+                    aside = _aside(existing)
                     os.replace(existing, aside)
                     done.append((existing, aside))
         except OSError as error:
@@ -920,23 +926,23 @@ def staged_committed(root: Path, staged: dict[str, Path], generated: set[str], *
 ASIDE = ".digest-old"
 
 
-def _aside(target: Path, marker: str) -> Path:
+def _aside(target: Path) -> Path:
     """The name to keep ``target`` under while it is replaced or removed, freed of what a killed
     build left there; DigestError where a file of the user's has it."""
     aside = target.with_name(f".{target.name}{ASIDE}")
     if os.path.lexists(aside):
-        if aside.is_symlink() or not aside.is_file() or not _front_matter_has(aside, marker):
+        if aside.is_symlink() or not aside.is_file() or not _front_matter_has(aside):
             raise DigestError(f"in the way of {target.name}: digest keeps the page under this name while it "
                               f"replaces it; move it away", aside)
         aside.unlink()
     return aside
 
 
-def _kept_aside(target: Path, marker: str) -> Path | None:
+def _kept_aside(target: Path) -> Path | None:
     """A hard link to ``target`` beside it, to put it back from; None where there is no such file."""
     if not target.is_file():
         return None
-    aside = _aside(target, marker)
+    aside = _aside(target)
     try:
         os.link(target, aside)
     except OSError:  # no hard links on this file system
@@ -944,40 +950,35 @@ def _kept_aside(target: Path, marker: str) -> Path | None:
     return aside
 
 
-#: The line of a generated Markdown page's front matter (digest.pages writes ``generator: digest``):
-#: what tells it from a page of the user's.
-PAGE_MARKER = "generator: digest"
-
-
-def refuse_own_page(target: Path, marker: str) -> None:
-    """DigestError if ``target`` is a file of the user's (its front matter has no line ``marker``)
+def refuse_own_page(target: Path) -> None:
+    """DigestError if ``target`` is a file of the user's (its front matter has no line PAGE_MARKER)
     where a generated Markdown page goes: such files are never replaced, as they are never removed."""
     try:
-        if target.is_file() and not _front_matter_has(target, marker):
-            raise DigestError(f"a page digest did not make (its front matter has no line '{marker}'), where "
+        if target.is_file() and not _front_matter_has(target):
+            raise DigestError(f"a page digest did not make (its front matter has no line '{PAGE_MARKER}'), where "
                               f"it writes a generated page: move or rename it", target)
     except OSError as error:
         raise DigestError(f"cannot read: {error.strerror or error}", target) from None
 
 
-def generated(paths: list[Path], marker: str) -> list[Path]:
-    """Those of these files whose front matter has the line ``marker``: what a build made."""
+def generated(paths: list[Path]) -> list[Path]:
+    """Those of these files whose front matter has the line PAGE_MARKER: what a build made."""
     made = []
     for path in paths:
         with contextlib.suppress(OSError):
-            if _front_matter_has(path, marker):
+            if _front_matter_has(path):
                 made.append(path)
     return made
 
 
-def remove_generated(paths: list[Path], marker: str) -> None:
+def remove_generated(paths: list[Path]) -> None:
     """Remove those of these files a build made (never a file of the user's)."""
-    for path in generated(paths, marker):
+    for path in generated(paths):
         with contextlib.suppress(OSError):
             path.unlink()
 
 
-def _front_matter_has(path: Path, line: str) -> bool:
+def _front_matter_has(path: Path, line: str = PAGE_MARKER) -> bool:
     """Whether the text file begins with YAML front matter (between ``---`` lines) that has this
     line, read as far as the front matter goes (a day of a thousand papers has some 80 KB of it),
     line by line (the file may be huge), whatever its line ends, byte-order mark or trailing spaces

@@ -17,9 +17,8 @@ import yaml
 
 from digest import urls
 from digest.models import NEW, RETURNING, TRENDING, Day, Library, Paper
+from digest.output import GENERATOR
 from digest.text import escape_markdown, excerpt, long_date, plural, short_date, weekday_date, who
-
-GENERATOR = "digest"
 
 
 @dataclass(frozen=True, slots=True)
