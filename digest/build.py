@@ -433,8 +433,16 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
         if assets.is_dir():
             for asset in sorted(p for p in assets.rglob("*") if p.is_file()):
                 writer.add("assets/" + asset.relative_to(assets).as_posix(), read_asset(asset))
+        markdown: dict[str, MarkdownPage] = dict(kept_markdown)
+
+        def discard_pages() -> None:
+            """Remove the pages staged so far: also those a worker staged before the build stopped,
+            whose results never came back (this build holds the lock of the pages' folders)."""
+            discard_staged({path: page.staged for path, page in markdown.items() if page.staged})
+            if writer.root is not None:
+                remove_generated(staged_page_files(content_dir))
+
         with progress.stage("made the Markdown pages"):
-            markdown: dict[str, MarkdownPage] = dict(kept_markdown)
             try:
                 for path, page in ordered_map(make_markdown, [
                         *((urls.markdown_topic_archive_page(t.slug, part.number) if part.number
@@ -445,7 +453,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
                         min_items=PER_LIST):
                     markdown[path] = page
             except BaseException:
-                discard_staged({path: page.staged for path, page in markdown.items() if page.staged})
+                discard_pages()
                 raise
         if indexing is not None:
             with progress.stage(f"indexed the paper pages for search ({len(indexing.shards)} of {len(shards)} "
@@ -460,7 +468,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
                     for bundle, bundle_files in indexing.result().items():
                         writer.update(bundle_files, shard_keys[bundle])
                 except BaseException:
-                    discard_staged({path: page.staged for path, page in markdown.items() if page.staged})
+                    discard_pages()
                     raise
     return Site(loaded, writer.files, dict(sorted(markdown.items())), model, shard_keys)
 

@@ -12,6 +12,7 @@ import contextlib
 import ctypes
 import errno
 import fcntl
+import filecmp
 import hashlib
 import os
 import shutil
@@ -908,8 +909,7 @@ def staged_committed(root: Path, staged: dict[str, Path], generated: set[str], *
             with contextlib.suppress(OSError):
                 if aside is None:
                     target.unlink(missing_ok=True)
-                else:
-                    os.replace(aside, target)
+                elif _put_back(aside, target):
                     aside.unlink(missing_ok=True)  # still there where both names were one file: rename does nothing
         raise
     for target, aside in done:
@@ -938,6 +938,16 @@ def _aside(target: Path) -> Path:
     return aside
 
 
+def _put_back(aside: Path, target: Path) -> bool:
+    """Move the page kept aside back to ``target``; whether ``target`` now holds it (also where the
+    move failed because ``target`` could not be replaced: it still holds the old page)."""
+    try:
+        os.replace(aside, target)
+        return True
+    except OSError:
+        return filecmp.cmp(aside, target, shallow=False)
+
+
 def _kept_aside(target: Path) -> Path | None:
     """A hard link to ``target`` beside it, to put it back from; None where there is no such file."""
     if not target.is_file():
@@ -952,11 +962,17 @@ def _kept_aside(target: Path) -> Path | None:
 
 def refuse_own_page(target: Path) -> None:
     """DigestError if ``target`` is a file of the user's (its front matter has no line PAGE_MARKER)
-    where a generated Markdown page goes: such files are never replaced, as they are never removed."""
+    where a generated Markdown page goes, or anything of the user's has a name digest uses while
+    it writes the page (its temporary file, the old page kept aside): such files are never
+    replaced, as they are never removed."""
     try:
         if target.is_file() and not _front_matter_has(target):
             raise DigestError(f"a page digest did not make (its front matter has no line '{PAGE_MARKER}'), where "
                               f"it writes a generated page: move or rename it", target)
+        for used in (target.with_name(f".{target.name}.tmp"), target.with_name(f".{target.name}{ASIDE}")):
+            if os.path.lexists(used) and (used.is_symlink() or not used.is_file() or not _front_matter_has(used)):
+                raise DigestError(f"in the way of {target.name}: digest uses this name while it writes the page; "
+                                  f"move it away", used)
     except OSError as error:
         raise DigestError(f"cannot read: {error.strerror or error}", target) from None
 
@@ -978,23 +994,31 @@ def remove_generated(paths: list[Path]) -> None:
             path.unlink()
 
 
+#: How much of a file may be front matter: a generated page's is tens of KB (a day of a thousand
+#: papers has some 80 KB); a file that has not ended its front matter by then is no generated page.
+MAX_FRONT_MATTER = 16 * 1024 * 1024
+_LINE_PART = 64 * 1024  #: a line is read in parts of this size where it is longer
+
+
 def _front_matter_has(path: Path, line: str = PAGE_MARKER) -> bool:
-    """Whether the text file begins with YAML front matter (between ``---`` lines) that has this
-    line, read as far as the front matter goes (a day of a thousand papers has some 80 KB of it),
-    line by line (the file may be huge), whatever its line ends, byte-order mark or trailing spaces
-    (an editor's, or git's on Windows)."""
-    wanted = line.encode("utf-8")
+    """Whether the text file begins with YAML front matter that has this line: a first line
+    ``---``, and the line before the closing ``---`` (or ``...``) line; whatever the line ends,
+    byte-order mark or trailing spaces (an editor's, or git's on Windows).  Read line by line,
+    no further than the front matter (the file may be huge)."""
+    wanted, found, whole, read = line.encode("utf-8"), False, True, 0
     with open(path, "rb") as stream:
-        first = stream.readline(16).removeprefix(b"\xef\xbb\xbf")
-        if first.rstrip() != b"---":
+        if stream.readline(_LINE_PART).removeprefix(b"\xef\xbb\xbf").rstrip(b"\r\n\t ") != b"---":
             return False
-        while text := stream.readline(64 * 1024):  # a line is read in parts where it is longer
+        while (text := stream.readline(_LINE_PART)) and read < MAX_FRONT_MATTER:
+            read += len(text)
+            starts, whole = whole, text.endswith(b"\n") or len(text) < _LINE_PART
+            if not (starts and whole):
+                continue  # a part of a long line: neither the marker nor the end
             text = text.rstrip()
-            if text == wanted:
-                return True
-            if text == b"---":
-                return False
-    return False
+            if text in (b"---", b"..."):
+                return found
+            found = found or text == wanted
+    return False  # never closed: no front matter
 
 
 def discard_staged(staged: dict[str, Path]) -> None:

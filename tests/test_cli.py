@@ -505,6 +505,22 @@ def test_a_file_of_the_users_named_as_a_page_kept_aside_stops_the_build_untouche
     assert {p: p.read_bytes() for p in sorted(content.rglob("*.md"))} == pages and tree(out) == site
 
 
+@pytest.mark.parametrize("name", [".2026-01-07.md.tmp", ".2026-01-07.md.digest-old"])
+def test_what_the_user_has_where_digest_stages_a_page_is_listed_by_check_and_kept_by_build(built, name):
+    """digest writes a page through .NAME.md.tmp and keeps the old one as .NAME.md.digest-old:
+    a folder of the user's there is in the way, said by check before the build meets it."""
+    content, out = built
+    mine = content / "dates" / name
+    (mine / "notes").mkdir(parents=True)
+    (mine / "notes" / "a.txt").write_text("mine")
+    for snapshot in (content / "snapshots").iterdir():  # every day's page changes
+        snapshot.write_text(snapshot.read_text(encoding="utf-8").replace("We ", "We now ", 1), encoding="utf-8")
+    for command in ("check", "build"):
+        result = run_cli(command, "--content", content, *(["--out", out] if command == "build" else []))
+        assert result.returncode == 1 and f"{name}: in the way of 2026-01-07.md" in result.stderr, result.stderr
+        assert (mine / "notes" / "a.txt").read_text() == "mine"
+
+
 def test_an_unexpected_error_is_one_line_that_says_it_is_a_bug(tmp_path, monkeypatch, capsys):
     """Bad input is a DigestError; anything else is a bug, told in one line (the traceback on request)."""
     import digest.cli as cli

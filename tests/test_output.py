@@ -465,9 +465,12 @@ def test_a_site_swap_that_fails_leaves_the_markdown_pages_as_they_were_too(tmp_p
     assert not [p for p in (content / "dates").iterdir() if p.name.startswith(".")]  # no staged page left
 
 
-def test_a_markdown_page_that_cannot_be_replaced_leaves_the_site_and_every_page_as_they_were(tmp_path, monkeypatch):
+@pytest.mark.parametrize("hard_links", [True, False])
+def test_a_markdown_page_that_cannot_be_replaced_leaves_the_site_and_every_page_as_they_were(tmp_path, monkeypatch,
+                                                                                           hard_links):
     """A page that cannot be replaced (an immutable file, say), met after others were: the pages
-    already replaced are put back, and the site is not swapped."""
+    already replaced are put back, and the site is not swapped; no copy of a page is left aside,
+    also where the file system has no hard links and the pages are kept aside as copies."""
     import errno
 
     from digest.build import build
@@ -479,20 +482,61 @@ def test_a_markdown_page_that_cannot_be_replaced_leaves_the_site_and_every_page_
     for snapshot in (content / "snapshots").iterdir():  # every day's page and most topics' change
         snapshot.write_text(snapshot.read_text(encoding="utf-8").replace("We ", "We now ", 1), encoding="utf-8")
     before_content, before_site = tree(content), tree(site)
-    replace, moved = os.replace, []
+    replace, moved, immutable = os.replace, [], []
 
     def refuse_the_third(source, target):
-        if str(source).endswith(".md.tmp") and len(moved) == 2:  # a new page, not an old one put back
+        if str(source).endswith(".md.tmp") and len(moved) == 2:
+            immutable.append(str(target))
+        if str(target) in immutable:  # neither the new page nor the old one put back replaces it
             raise OSError(errno.EPERM, "Operation not permitted", str(target))
         moved.append(target)
         replace(source, target)
 
+    def no_hard_links(source, target):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
     monkeypatch.setattr(output.os, "replace", refuse_the_third)
+    if not hard_links:
+        monkeypatch.setattr(output.os, "link", no_hard_links)
     with pytest.raises(DigestError, match="could not write: Operation not permitted") as raised:
         build(content, site, search=False, jobs=1)
     monkeypatch.setattr(output.os, "replace", replace)
+    monkeypatch.undo()
     assert Path(raised.value.path).parent.name == "dates" and raised.value.path.endswith(".md")
     assert len(moved) >= 2 and tree(content) == before_content and tree(site) == before_site
+
+
+@pytest.mark.parametrize("text, made", [
+    ("---\ntitle: x\ngenerator: digest\n---\nbody\n", True),
+    ("\ufeff---\r\ntitle: x\r\ngenerator: digest  \r\n---\r\nbody\r\n", True),
+    ("---\ngenerator: digest\n...\nbody\n", True),
+    ("---\ntitle: my notes\n---\ngenerator: digest\n", False),  # the line in the body
+    ("---\ntitle: my notes\ngenerator: digest\n", False),  # front matter never closed
+    ("---\ntitle: my notes\n\ngenerator: digest\nmore\n", False),
+    ("---" + " " * 20 + "notes\ngenerator: digest\n---\n", False),  # no front matter at all
+    ("---\n" + "x" * 200_000 + "generator: digest\n---\n", False),  # the end of a long line
+    ("---\ntitle: x\n" + "- y\n" * 40_000 + "generator: digest\n---\n", True),
+])
+def test_a_generated_page_is_known_by_its_closed_front_matter(tmp_path, text, made):
+    page = tmp_path / "page.md"
+    page.write_bytes(text.encode("utf-8"))
+    assert output.generated([page]) == ([page] if made else [])
+
+
+def test_a_build_refused_while_workers_stage_pages_leaves_no_staged_page(tmp_path):
+    """A page of the user's where a generated page goes stops the build in whichever process
+    meets it: the pages the other process staged meanwhile are removed too."""
+    content = synthetic_corpus(tmp_path / "content", 120)
+    site = tmp_path / "site"
+    assert run_cli("build", "--no-search", "-q", "--jobs", "2", "--content", content, "--out", site).returncode == 0
+    days = sorted((content / "dates").iterdir())
+    days[-1].write_text("# my notes\n", encoding="utf-8")  # the last page: the others are made first
+    topics = content / "topics.yaml"  # a topic's new title is on every day's page
+    topics.write_text(topics.read_text().replace("title: LLM inference and serving", "title: LLM serving", 1))
+    before = tree(content)
+    result = run_cli("build", "--no-search", "-q", "--jobs", "2", "--content", content, "--out", site)
+    assert result.returncode == 1 and "a page digest did not make" in result.stderr
+    assert tree(content) == before
 
 
 class _FullDisk:
