@@ -36,7 +36,7 @@ from digest.inputs import (Checked, _with_bytes, build_date, build_salt, check_p
                            repeat_warnings, snapshot_sources, staged_page_files, unread_files, unread_warning)
 from digest.newsletter import newsletter_paths, render_newsletter
 from digest.output import (REUSE, Placed, SiteWriter, check_output_apart, check_output_folder, discard_staged,
-                           pages_lock, refuse_own_page, remove_generated, stage_text, staged_committed)
+                           pages_lock, refuse_own_page, remove_left_by_a_build, stage_text, staged_committed)
 from digest.parallel import available_cores, ordered_map
 from digest.progress import Progress
 from digest.pages import (DayPage, TopicPage, day_markdown, day_pages, slice_ranges, topic_markdown,
@@ -440,7 +440,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
             whose results never came back (this build holds the lock of the pages' folders)."""
             discard_staged({path: page.staged for path, page in markdown.items() if page.staged})
             if writer.root is not None:
-                remove_generated(staged_page_files(content_dir))
+                remove_left_by_a_build(staged_page_files(content_dir))
 
         with progress.stage("made the Markdown pages"):
             try:
@@ -653,7 +653,7 @@ def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, toda
     today = today or build_date()
     env_templates = templates_dir or default_templates_dir()
     # What a killed build left beside the Markdown pages (this build holds their folder's lock).
-    remove_generated(staged_page_files(content_dir))
+    remove_left_by_a_build(staged_page_files(content_dir))
     cache = inputs = None
     if cached:
         salt = build_salt(search)

@@ -21,7 +21,7 @@ from pathlib import Path
 from digest.cache import (MANIFEST, build_lock, cache_dir_for, code_version, file_sha256, folder_hash, key_of,
                           manifest_unchanged, read_manifest, recorded_warnings, waiting_note)
 from digest.errors import DigestError, strict_error
-from digest.output import check_output_folder, generated, read_now
+from digest.output import check_output_folder, left_by_a_build, read_now
 
 SNAPSHOT_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json")
 
@@ -438,7 +438,7 @@ def check_inputs(content_dir: Path, out_dir: Path, templates_dir: Path | None = 
         inputs = read_inputs(content_dir, salt, today, previous)
         # Pages a killed build staged are a change: the build removes them.
         unchanged = (manifest_unchanged(previous, inputs.fingerprint, out_dir, inputs.markdown_state)
-                     and not generated(staged_page_files(content_dir)))
+                     and not left_by_a_build(staged_page_files(content_dir)))
         return Checked(unchanged, salt, today, inputs, previous, stamp)
 
 

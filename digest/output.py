@@ -852,7 +852,7 @@ def stage_text(root: Path, path: str, text: str) -> Path | None:
     data = text.encode("utf-8")
     if not target.is_file() and (target.exists() or target.is_symlink()):
         raise DigestError("not a file, where a generated Markdown page goes: move it away", target)
-    temporary = target.with_name(f".{target.name}.tmp")
+    temporary = staged_names(target)[0]
     try:
         if target.is_file() and target.stat().st_size == len(data) and target.read_bytes() == data:
             return None
@@ -928,14 +928,27 @@ ASIDE = ".digest-old"
 
 def _aside(target: Path) -> Path:
     """The name to keep ``target`` under while it is replaced or removed, freed of what a killed
-    build left there; DigestError where a file of the user's has it."""
-    aside = target.with_name(f".{target.name}{ASIDE}")
-    if os.path.lexists(aside):
-        if aside.is_symlink() or not aside.is_file() or not _front_matter_has(aside):
-            raise DigestError(f"in the way of {target.name}: digest keeps the page under this name while it "
-                              f"replaces it; move it away", aside)
+    build left there (a file or link, whatever it holds: a copy cut short too)."""
+    aside = staged_names(target)[1]
+    _refuse_folder_at(aside, target)
+    with contextlib.suppress(FileNotFoundError):
         aside.unlink()
     return aside
+
+
+def staged_names(target: Path) -> tuple[Path, Path]:
+    """The names digest uses beside a Markdown page while it writes it: the new page's temporary
+    file, and the old page kept aside.  They are digest's: whatever file or link has them is
+    replaced (a killed build leaves them, maybe empty or cut short)."""
+    return target.with_name(f".{target.name}.tmp"), target.with_name(f".{target.name}{ASIDE}")
+
+
+def _refuse_folder_at(name: Path, target: Path) -> None:
+    """DigestError if a folder (of the user's: digest makes none there) has a name digest uses
+    while it writes ``target``: replacing it would remove all it holds."""
+    if name.is_dir() and not name.is_symlink():
+        raise DigestError(f"in the way of {target.name}: a folder, where digest keeps a file while it writes "
+                          f"that page; move it away", name)
 
 
 def _put_back(aside: Path, target: Path) -> bool:
@@ -962,34 +975,32 @@ def _kept_aside(target: Path) -> Path | None:
 
 def refuse_own_page(target: Path) -> None:
     """DigestError if ``target`` is a file of the user's (its front matter has no line PAGE_MARKER)
-    where a generated Markdown page goes, or anything of the user's has a name digest uses while
-    it writes the page (its temporary file, the old page kept aside): such files are never
-    replaced, as they are never removed."""
+    where a generated Markdown page goes, or a folder has a name digest uses while it writes the
+    page (see ``staged_names``): they are never replaced, as they are never removed."""
     try:
         if target.is_file() and not _front_matter_has(target):
             raise DigestError(f"a page digest did not make (its front matter has no line '{PAGE_MARKER}'), where "
                               f"it writes a generated page: move or rename it", target)
-        for used in (target.with_name(f".{target.name}.tmp"), target.with_name(f".{target.name}{ASIDE}")):
-            if os.path.lexists(used) and (used.is_symlink() or not used.is_file() or not _front_matter_has(used)):
-                raise DigestError(f"in the way of {target.name}: digest uses this name while it writes the page; "
-                                  f"move it away", used)
+        for used in staged_names(target):
+            _refuse_folder_at(used, target)
     except OSError as error:
         raise DigestError(f"cannot read: {error.strerror or error}", target) from None
 
 
-def generated(paths: list[Path]) -> list[Path]:
-    """Those of these files whose front matter has the line PAGE_MARKER: what a build made."""
-    made = []
+def left_by_a_build(paths: list[Path]) -> list[Path]:
+    """Those of these files (named as a build stages pages) that a build left: a generated page,
+    or an empty file (killed between making it and writing it; nothing is lost with it)."""
+    left = []
     for path in paths:
         with contextlib.suppress(OSError):
-            if _front_matter_has(path):
-                made.append(path)
-    return made
+            if path.stat().st_size == 0 or _front_matter_has(path):
+                left.append(path)
+    return left
 
 
-def remove_generated(paths: list[Path]) -> None:
-    """Remove those of these files a build made (never a file of the user's)."""
-    for path in generated(paths):
+def remove_left_by_a_build(paths: list[Path]) -> None:
+    """Remove those of these files a build left (never a file of the user's)."""
+    for path in left_by_a_build(paths):
         with contextlib.suppress(OSError):
             path.unlink()
 
@@ -1007,7 +1018,8 @@ def _front_matter_has(path: Path, line: str = PAGE_MARKER) -> bool:
     no further than the front matter (the file may be huge)."""
     wanted, found, whole, read = line.encode("utf-8"), False, True, 0
     with open(path, "rb") as stream:
-        if stream.readline(_LINE_PART).removeprefix(b"\xef\xbb\xbf").rstrip(b"\r\n\t ") != b"---":
+        first = stream.readline(_LINE_PART)
+        if not first.endswith(b"\n") or first.removeprefix(b"\xef\xbb\xbf").rstrip(b"\r\n\t ") != b"---":
             return False
         while (text := stream.readline(_LINE_PART)) and read < MAX_FRONT_MATTER:
             read += len(text)

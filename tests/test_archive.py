@@ -153,7 +153,8 @@ def test_a_kept_output_that_was_deleted_or_edited_is_made_again(corpus, tmp_path
     paper = sorted((out / "papers").iterdir())[0]
     shutil.rmtree(paper)
     (out / "email" / f"{old_day}.eml").unlink()
-    (content / "dates" / f"{old_day}.md").write_text("edited by hand")
+    page = content / "dates" / f"{old_day}.md"
+    page.write_text(page.read_text().replace("# Trending papers", "# Edited by hand: trending papers"))
     add_days(corpus, content, 1)
     result = build(content, out, today=TODAY)
     assert extended(result)
