@@ -20,7 +20,7 @@ from pathlib import Path
 
 from digest import __version__, urls
 from digest.config import Config, load_config
-from digest.dates import published_after_notes, resolve_snapshot_dates
+from digest.dates import resolve_snapshot_dates
 from digest.errors import DigestError, strict_error
 from digest.feeds import day_feed, feed_files, opml, topic_feed
 from digest.keys import OutputKeys
@@ -85,10 +85,7 @@ def parse_and_date(files: list[tuple[str, bytes]], today: dt.date, warn: Warn, c
             warn(note)
         if notes is not None:
             notes.extend(snapshot.notes)
-    dated = resolve_snapshot_dates(parsed, today=today, warn=warn)
-    if notes is not None:  # those of the cards' dates as well, which only the dated snapshot tells
-        notes.extend(note for snapshot in dated for note in published_after_notes(snapshot))
-    return dated
+    return resolve_snapshot_dates(parsed, today=today, warn=warn, notes=notes)
 
 
 def topic_matcher(cache: BuildCache | None, jobs: int | None = None, *, look_up: bool = True,

@@ -124,6 +124,7 @@ def resolve_snapshot_dates(
     option_from: int = 0,
     today: dt.date,
     warn=lambda message: None,
+    notes: list[str] | None = None,
 ) -> list[Snapshot]:
     """Give every snapshot its full list day, using the evidence in the module docstring.
 
@@ -133,6 +134,8 @@ def resolve_snapshot_dates(
     ``date_option`` (``--date``) applies to the snapshots from index ``option_from`` on, and
     only they are warned of a card published after their list day, or of a list day after
     ``today``: ``digest add`` dates and checks the new one, not those already in the folder.
+    The warnings of cards published after their list day are added to ``notes`` too: they
+    belong to the snapshot, as its parser's notes do.
     """
     resolved: dict[int, Resolution] = {}
     constraints: dict[int, YearConstraints] = {}
@@ -257,6 +260,8 @@ def resolve_snapshot_dates(
     for snapshot in dated[option_from:]:
         for note in published_after_notes(snapshot):
             warn(note)
+            if notes is not None:
+                notes.append(note)
         if snapshot.date - today > DATE_SLACK:  # saved before its day: a date or year mistyped
             warn(f"{snapshot.source}: the list day {snapshot.date.isoformat()}, from {_ORIGINS[snapshot.date_source]}, "
                  f"is after today ({today.isoformat()}): is a date mistyped?")
