@@ -285,18 +285,22 @@ def _named_like_pages(content_dir: Path, patterns: tuple[str, ...] = _MARKDOWN_P
     """What ``patterns`` name, as pathlib's glob finds it (links to folders followed, an
     unreadable folder left out), each folder's names sorted, and whether each is a file.  Listed
     with os.scandir, whose entries know a file from a folder without a stat each: a day's build
-    lists the pages twice, about 2,000 of them at 1,000 days."""
-    found = []
+    lists the pages twice, about 2,000 of them at 1,000 days.  A folder is listed once for all
+    the patterns of its names."""
+    names: dict[str, list[str]] = {}  # the folder part of each pattern, in order -> the names it has
     for pattern in patterns:
-        first, _, name = pattern.partition("/")
+        folder, _, name = pattern.rpartition("/")
+        names.setdefault(folder, []).append(name)
+    found = []
+    for pattern, wanted in names.items():
+        first, _, between = pattern.partition("/")
         folders = [content_dir / first]
-        if "/" in name:
-            between, _, name = name.partition("/")
+        if between:
             folders = [folders[0] / entry.name for entry in sorted(_entries(folders[0]), key=_name)
                        if fnmatch.fnmatchcase(entry.name, between) and _is_folder_entry(entry)]
         for folder in folders:
             found += [(folder / entry.name, _is_file_entry(entry)) for entry in sorted(_entries(folder), key=_name)
-                      if fnmatch.fnmatchcase(entry.name, name)]
+                      if any(fnmatch.fnmatchcase(entry.name, name) for name in wanted)]
     return found
 
 
