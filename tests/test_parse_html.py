@@ -778,3 +778,22 @@ def test_hydration_data_cut_short_is_told_with_the_place_json_stopped_at():
         parse_html_snapshot(text, "cut.html")
     assert str(caught.value) == ("cut.html:5: malformed hydration data: the data-props JSON of the DailyPapers "
                                  "element on line 5 is not valid (Unterminated string starting at: character 28 of it)")
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_hydration_data_with_a_number_json_has_not_is_refused_as_api_json_is(constant):
+    props = '{&quot;dailyPapers&quot;: [{&quot;paper&quot;: {&quot;id&quot;: &quot;2501.00001&quot;, ' \
+            f'&quot;title&quot;: &quot;A&quot;, &quot;upvotes&quot;: {constant}}}}}]}}'
+    text = page(f'<div class="SVELTE_HYDRATER contents" data-target="DailyPapers" data-props="{props}"></div>')
+    with pytest.raises(SnapshotError) as caught:
+        parse_html_snapshot(text, "nan.html")
+    assert str(caught.value) == ("nan.html:5: malformed hydration data: the data-props JSON of the DailyPapers "
+                                 f"element on line 5 is not valid ({constant} is no JSON value)")
+
+
+def test_other_hydration_data_with_nan_is_not_taken_for_the_papers():
+    props = '{&quot;papers&quot;: [{&quot;paper&quot;: {&quot;id&quot;: &quot;2501.00001&quot;, ' \
+            '&quot;title&quot;: &quot;A&quot;, &quot;upvotes&quot;: NaN}}]}'
+    text = page(f'<div data-target="TrendingPapers" data-props="{props}"></div>',
+                article("2501.00002", "Seen on the page"))
+    assert [c.title for c in parse_html_snapshot(text, "nan.html").cards] == ["Seen on the page"]

@@ -37,7 +37,7 @@ BeautifulSoup = NavigableString = Tag = None
 
 from digest.errors import SnapshotError
 from digest.models import Card, Organization, ParsedSnapshot, PartialDate
-from digest.parse.api import ARXIV_ID_RE, HUB, _web_url, cards_from_items, unversioned
+from digest.parse.api import ARXIV_ID_RE, HUB, NotJSONConstant, _web_url, cards_from_items, strict_decoder, unversioned
 from digest.parse.text import _DATE, _ZERO_WIDTH, UPVOTE_COUNT_RE, parse_date_text, shown_count
 
 #: How much of the start of a file ``looks_like_html`` reads.
@@ -213,10 +213,11 @@ def _find_hydration(soup: BeautifulSoup, text: str, lines: _Lines, source: str) 
             if not isinstance(raw, str) or not raw.strip():
                 continue
             try:
-                props = json.loads(raw)
+                props = strict_decoder().decode(raw)
             except (ValueError, RecursionError) as error:
                 # json's message with its place in the attribute's value ("Unterminated string starting at" ends there)
                 detail = (f"{error.msg}: character {error.pos + 1:,} of it" if isinstance(error, json.JSONDecodeError)
+                          else f"{error.constant} is no JSON value" if isinstance(error, NotJSONConstant)
                           else type(error).__name__)
                 raise SnapshotError(f"malformed hydration data: the data-props JSON of the DailyPapers "
                                     f"element on line {line} is not valid ({detail})", source, line) from None
@@ -228,7 +229,7 @@ def _find_hydration(soup: BeautifulSoup, text: str, lines: _Lines, source: str) 
     for element in others:
         target = _attr(element, "data-target").strip()
         try:
-            props = json.loads(_attr(element, "data-props"))
+            props = strict_decoder().decode(_attr(element, "data-props"))
         except (ValueError, RecursionError):
             continue  # not the element we know: ignore it rather than fail on it
         items = _items_of(props, prefer=None)
