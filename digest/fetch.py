@@ -73,6 +73,9 @@ def download(url: str, *, timeout: float) -> bytes:
         raise DigestError(f"download from {url} failed: {error.strerror or error}") from None
     except (ValueError, http.client.InvalidURL) as error:  # a URL that cannot be sent (a control character in it)
         raise DigestError(f"cannot fetch {url!r}: {error}") from None
+    except http.client.IncompleteRead:  # a chunked answer whose server closed the connection before its last chunk
+        raise DigestError(f"download from {url} incomplete: the server closed the connection before the end of "
+                          f"the answer") from None
     except http.client.HTTPException as error:  # a status line, header or chunk that is not HTTP
         raise DigestError(f"the answer from {url} is not valid HTTP ({type(error).__name__})") from None
     if len(data) > MAX_BYTES:

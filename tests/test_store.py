@@ -396,6 +396,18 @@ def test_adding_a_saved_page_whose_year_is_assumed_names_the_html_file_to_write_
     assert result.stdout.endswith("(html snapshot of 2026-01-22, 1 paper)\n"), result.stdout
 
 
+def test_fetch_of_a_chunked_answer_cut_short_is_incomplete_and_stores_nothing(content_copy):
+    body = API_FIXTURE.read_bytes()[:100]
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    chunk = b"%x\r\n" % 100_000 + body  # the chunk says 100,000 bytes; the connection closes after 100
+    result = _fetch_from(lambda connection: connection.sendall(head + chunk), content_copy, timeout=5)
+    [line] = result.stderr.splitlines()
+    assert result.returncode == 1 and line.startswith("digest: error: download from http://127.0.0.1:"), line
+    assert line.endswith("/?date=2026-01-21 incomplete: the server closed the connection before the end of the "
+                         "answer"), line
+    assert not (content_copy / "snapshots" / "2026-01-21.json").exists()
+
+
 def test_fetch_of_a_day_the_answer_contradicts_blames_the_date_option_not_a_file_name(content_copy):
     body = API_FIXTURE.read_bytes()  # the list of 2026-01-19, asked for as 2026-01-21
     head = f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n".encode()
