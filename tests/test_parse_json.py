@@ -73,6 +73,20 @@ def test_a_name_or_link_longer_than_any_papers_is_refused_naming_its_card(field,
     assert str(caught.value) == f"x.json:3: card 2 has {what} (digest takes up to {'2,000' if 'link' in what else '1,000'})"
 
 
+@pytest.mark.parametrize("summary", ["\u200b", "\u200e\u3164", "\x00"])
+def test_an_abstract_of_invisible_characters_only_is_refused_naming_its_card(summary):
+    items = [{"paper": {"id": "2512.00001", "title": "A", "summary": "Seen."}},
+             {"paper": {"id": "2512.00002", "title": "B", "summary": summary}}]
+    with pytest.raises(SnapshotError) as caught:
+        parse_snapshot("[\n" + ",\n".join(json.dumps(item) for item in items) + "\n]", "x.json")
+    assert str(caught.value) == "x.json:3: card 2 has an abstract of invisible characters only"
+
+
+def test_an_empty_abstract_is_a_paper_without_one():
+    [card] = parse_snapshot(json.dumps([{"paper": {"id": "2512.00001", "title": "A", "summary": ""}}]), "x.json").cards
+    assert card.abstract == ""
+
+
 def test_list_day_comes_from_submitted_on_daily_at(parsed):
     assert parsed.list_day == PartialDate(1, 19, 2026)
 

@@ -480,6 +480,18 @@ def test_a_title_of_invisible_characters_only_is_told_at_its_line_whatever_they_
         parse_snapshot(text.replace("\n", line_end), "bad.txt")  # with the check of every card's text
     assert (info.value.line, info.value.message) == (9, "card 2 has a title of invisible characters only")
 
+
+# Zero-width characters make a line blank, and the card's abstract seems missing: told at that line. A Hangul
+# filler is a character of the text, checked with the card's other text: told at the card's line.
+@pytest.mark.parametrize(("abstract", "line"), [("\u200b\u200b", 11), ("\ufeff", 11), ("\u3164", 9)])
+@pytest.mark.parametrize("line_end", ["\n", "\r\n"])
+@pytest.mark.parametrize("meta", ["acme ACME\n·\nJan 10 3\n", ""])  # the last card's may be missing
+def test_an_abstract_of_invisible_characters_only_is_told_as_such_not_as_missing(abstract, line, line_end, meta):
+    text = "Daily Papers\n\nJan 20\n\nFirst\n\nAbs one\n\nSecond\n\n" + abstract + "\n\n" + meta
+    with pytest.raises(SnapshotError) as info:
+        parse_snapshot(text.replace("\n", line_end), "bad.txt")
+    assert (info.value.line, info.value.message) == (line, "card 2 has an abstract of invisible characters only")
+
 def test_invalid_card_date_feb_30():
     text = seed_text("2025-11-03.txt").replace("\nMay 14 5\n", "\nFeb 30 5\n")
     error = raises_snapshot_error(text)

@@ -229,6 +229,12 @@ def _too_long(card: Card) -> tuple[str, int, int] | None:
     return None
 
 
+def _invisible(text: str) -> bool:
+    """Whether the text has no character a reader would see."""
+    return not (text.isascii() and text.isprintable()) and not any(
+        c.isprintable() and not c.isspace() and c not in _BLANK for c in text)
+
+
 def _fit_card(card: Card, source: str) -> Card:
     """The card with every text fit for output (see ``_fit``); a title of nothing else is an error,
     as is a title or abstract far longer than any paper's (see MAX_TITLE, MAX_ABSTRACT)."""
@@ -242,10 +248,12 @@ def _fit_card(card: Card, source: str) -> Card:
         what, length, limit = too_long
         raise SnapshotError(f"card {card.rank} has {what} of {length:,} characters (digest takes up to {limit:,})",
                             source, card.line or None)
-    if not (card.title.isascii() and card.title.isprintable()) and not any(
-            c.isprintable() and not c.isspace() and c not in _BLANK for c in card.title):
-        # Zero-width spaces, direction marks, control characters: a link no reader could see.
+    # Zero-width spaces, direction marks, control characters: a link or an abstract no reader could see.
+    if _invisible(card.title):
         raise SnapshotError(f"card {card.rank} has a title of invisible characters only", source, card.line or None)
+    if card.abstract and _invisible(card.abstract):  # an empty one is a paper's without an abstract
+        raise SnapshotError(f"card {card.rank} has an abstract of invisible characters only", source,
+                            card.line or None)
     changed = {}
     for name in _TEXT_FIELDS:
         value = getattr(card, name)

@@ -331,6 +331,12 @@ def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
             hidden = invisible_line(text, after, title_block.line - 1)
             if hidden is not None:
                 raise SnapshotError(f"card {len(cards) + 1} has a title of invisible characters only", source, hidden)
+            # And where such a line came after the title, that was the abstract.
+            before = blocks[index + 1].line - 1 if index + 1 < len(blocks) else text.count("\n") + 1
+            hidden = invisible_line(text, title_block.line_of(len(title_block.lines) - 1) + 1, before)
+            if hidden is not None:
+                raise SnapshotError(f"card {len(cards) + 1} has an abstract of invisible characters only", source,
+                                    hidden)
             raise SnapshotError(f"card '{_short(title_block.text)}' has a title but no abstract",
                                 source, title_block.line)
         abstract_block = blocks[index + 1]
