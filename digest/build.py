@@ -289,7 +289,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
            cache: BuildCache | None = None, writer: SiteWriter | None = None, jobs: int | None = None,
            strict: bool = False, markdown_files: dict[str, str] | None = None,
            snapshots: tuple[list[tuple[str, bytes]], tuple[tuple[str, str], ...]] | None = None,
-           search_page: bool | None = None) -> Site:
+           search_page: bool | None = None, page_problems: list[str] | None = None) -> Site:
     """Read the content folder and make every output, placing each file with ``writer`` as it is made.
 
     Without a writer it is a dry run: everything is made and checked, nothing
@@ -303,7 +303,9 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
     ``markdown_files`` is ``markdown_hashes(content_dir)`` and ``snapshots`` is
     ``read_snapshots(content_dir)`` and their ``snapshot_sources`` when the caller has them already.
     ``search_page`` says whether the site would have a search page, where that is not ``search``
-    (``digest check`` makes no search index, but checks what a search page needs)."""
+    (``digest check`` makes no search index, but checks what a search page needs).
+    With ``page_problems`` (a list), a file of the user's where a Markdown page goes is added to it,
+    as its message, and the build goes on (``digest check`` lists every one)."""
     progress = progress or Progress()
     writer = writer or SiteWriter(None)
     with progress.stage("read the snapshots and configuration"):
@@ -372,7 +374,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
         return [(path, writer.place(path, data, email_key))
                 for path, data in render_newsletter(day, config, env).files().items()]
 
-    def make_markdown(item) -> tuple[str, MarkdownPage]:
+    def make_markdown(item) -> tuple[str, MarkdownPage | str]:
         path, make, page = item
         md_key = key("markdown", page)
         recorded = previous_markdown.get(path)
@@ -380,7 +382,12 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
                 and markdown_files.get(path) == recorded[1]):
             return path, MarkdownPage(md_key, recorded[1], None)
         text = make(page)
-        refuse_own_page(content_dir / path)
+        try:
+            refuse_own_page(content_dir / path)
+        except DigestError as error:
+            if page_problems is None:
+                raise
+            return path, str(error)  # as text: it may come from a worker process
         staged = stage_text(content_dir, path, text) if writer.root is not None else None
         return path, MarkdownPage(md_key, hashlib.sha256(text.encode("utf-8")).hexdigest(), staged)
 
@@ -448,7 +455,10 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
                                                                    lambda number, t=t: make_slice(t.slug, number))),
                         *((urls.markdown_date_page(d.date), day_markdown, d) for d in made_days)], jobs,
                         min_items=PER_LIST):
-                    markdown[path] = page
+                    if isinstance(page, str):
+                        page_problems.append(page)
+                    else:
+                        markdown[path] = page
             except BaseException:
                 discard_pages()
                 raise

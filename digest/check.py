@@ -80,9 +80,12 @@ def check_content(content_dir: Path, *, today: dt.date, templates_dir: Path | No
     _date_all(parsed, today, report)
     if not report.errors:
         # Everything reads: render in memory too, for template and e-mail size problems.
+        pages_in_the_way: list[str] = []
         try:
             with cyclic_gc_paused():
-                gather(content_dir, templates_dir=templates_dir, today=today, search=False, search_page=search)
+                gather(content_dir, templates_dir=templates_dir, today=today, search=False, search_page=search,
+                       page_problems=pages_in_the_way)
         except DigestError as error:
             report.errors.append(str(error))
+        report.errors.extend(pages_in_the_way)
     return report

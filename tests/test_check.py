@@ -101,6 +101,25 @@ def test_check_reports_a_folder_named_like_a_markdown_page(content_copy):
     assert f"{page}: not a file, named like a generated Markdown page" in result.stderr
 
 
+def test_every_file_of_the_users_where_a_markdown_page_goes_is_listed(content_copy, tmp_path):
+    """A build stops at the first; check names them all, so that one move of files mends them."""
+    shutil.copytree(CONTENT / "dates", content_copy / "dates")
+    shutil.copytree(CONTENT / "topics", content_copy / "topics")
+    mine = [content_copy / "dates" / "2026-01-07.md", content_copy / "dates" / "2026-01-19.md",
+            sorted((content_copy / "topics").glob("*.md"))[0]]
+    for path in mine:
+        path.write_text("# My notes\n", encoding="utf-8")
+    result = run_cli("check", "--content", content_copy)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    told = [line for line in result.stderr.splitlines() if "a page digest did not make" in line]
+    assert sorted(told) == sorted(f"digest: error: {path}: a page digest did not make (its front matter has no "
+                                  f"line 'generator: digest'), where it writes a generated page: move or rename it"
+                                  for path in mine), result.stderr
+    assert all(path.read_text(encoding="utf-8") == "# My notes\n" for path in mine)
+    result = run_cli("build", "--content", content_copy, "--out", tmp_path / "site")
+    assert result.returncode == 1 and result.stderr.count("a page digest did not make") == 1, result.stderr
+
+
 def test_a_content_folder_without_snapshots_builds_an_empty_site_and_says_so(content_copy, tmp_path):
     for path in (content_copy / "snapshots").iterdir():
         path.unlink()
