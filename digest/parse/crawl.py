@@ -428,7 +428,7 @@ def meta_line(number: int, line: str, refs: dict[str, str]) -> MetaLine:
     parts: list[str] = []
     orgs: list[Organization] = []
     comments: int | None = None
-    links = 0
+    links = org_part = 0  # org_part: the index in parts of the last organization's _ORG
     for segment in inline(line.replace(_ORG, ""), refs):
         if isinstance(segment, str):
             parts.append(segment)
@@ -443,7 +443,14 @@ def meta_line(number: int, line: str, refs: dict[str, str]) -> MetaLine:
             parts.append(f" {count} ")
         elif handle is not None:
             name = " ".join(strip_html(_UNESCAPE_RE.sub(r"\1", link_text(segment, refs))).split())
+            if orgs and orgs[-1].handle == handle and not "".join(parts[org_part + 1:]).strip():
+                # The organization's avatar and its name, each a link to it: one organization.
+                links -= 1
+                if name and orgs[-1].name == handle:
+                    orgs[-1] = Organization(handle=handle, name=name)
+                continue
             orgs.append(Organization(handle=handle, name=name or handle))
+            org_part = len(parts)
             parts.append(f" {_ORG} ")
         else:
             parts.append(" ")  # any other link is not part of a card's meta
