@@ -550,9 +550,43 @@ def test_a_part_of_a_meta_line_is_never_a_title_or_abstract(text, line, part):
 def test_a_card_shown_twice_is_listed_once():
     """As the trending page shows each card (desktop and mobile): the first is kept, ranks follow."""
     cards = parse_text_snapshot("Daily Papers\n\nDec 16\n\nAlpha\n\nOne.\n\nBeta\n\nTwo.\n\n"
-                                "ALPHA \n\nOne again.\n\nGamma\n\nThree.\n", "x.txt").cards
+                                "Alpha \n\nOne.\n\nGamma\n\nThree.\n", "x.txt").cards
     assert [(c.rank, c.title, c.abstract) for c in cards] == [(1, "Alpha", "One."), (2, "Beta", "Two."),
                                                                (3, "Gamma", "Three.")]
+
+
+@pytest.mark.parametrize("title", ["Alpha", "ALPHA"])
+def test_a_card_of_an_earlier_cards_title_and_another_abstract_is_kept_and_warned_of(title):
+    """Two papers of one title, most likely, which the site takes for one (as with API JSON)."""
+    parsed = parse_snapshot(f"Daily Papers\n\nDec 16\n\nAlpha\n\nOne.\n\nBeta\n\nTwo.\n\n{title}\n\n"
+                            f"Another paper's abstract.\n", "2025-12-16.txt")
+    assert [(c.rank, c.title, c.line) for c in parsed.cards] == [(1, "Alpha", 5), (2, "Beta", 9), (3, title, 13)]
+    why = "they have the same title" if title == "Alpha" else "their titles differ only in case, accents or punctuation"
+    assert parsed.notes == (f"2025-12-16.txt:13: the card '{title}' is taken for the same paper as the card at "
+                            f"line 5, 'Alpha' ({why}), and shown with that card's text",)
+
+
+@pytest.mark.parametrize("name", ["2025-12-16.txt", "trending.txt"])
+def test_a_dump_of_the_trending_page_has_no_list_day_and_each_card_once(name):
+    """Its heading instead of a list day; dated by its file name, as a saved trending page is."""
+    text = ("new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nTrending Papers\n\n"
+            "by AK and the research community\n\n" + "Alpha\n\nOne.\n\nnvidia NVIDIA\n·\nDec 10 2\n\n"
+            "Beta\n\nTwo.\n\n" * 2)
+    parsed = parse_snapshot(text, name)
+    assert parsed.list_day is None and parsed.list_day_line == 7
+    assert [(c.rank, c.title, c.abstract, c.comments) for c in parsed.cards] == [(1, "Alpha", "One.", 2),
+                                                                                 (2, "Beta", "Two.", None)]
+    assert parsed.cards[0].organization.handle == "nvidia"
+
+
+def test_a_meta_block_that_lost_its_dot_line_is_still_the_cards_meta():
+    """A title or abstract never ends in a line of a date alone; taken for a card, it made a card of
+    the meta block and one of the next card's title."""
+    cards = parse_text_snapshot("Daily Papers\n\nDec 16\n\nAlpha\n\nOne.\n\nnvidia NVIDIA\nDec 1 4\n\n"
+                                "Beta\n\nTwo.\n\n  \u2022 3 authors\nDec 10\n", "x.txt").cards
+    assert [(c.title, c.abstract, c.organization and c.organization.name, c.authors, c.published, c.comments)
+            for c in cards] == [("Alpha", "One.", "NVIDIA", None, PartialDate(12, 1), 4),
+                                ("Beta", "Two.", None, 3, PartialDate(12, 10), None)]
 
 
 META = "\n\n\u2022 3 authors\n\u00b7\nNov 28, 2024 2\n\n"

@@ -134,8 +134,9 @@ def merged_card_notes(cards: tuple[Card, ...], source: str) -> tuple[str, ...]:
                 by_id[card.arxiv_id] = card
             by_title.setdefault(title, card)
         elif (card.title, card.abstract) != (earlier.title, earlier.abstract):
-            why = "they have the same arXiv id" if card.arxiv_id and card.arxiv_id == earlier.arxiv_id else \
-                "their titles differ only in case, accents or punctuation"
+            why = ("they have the same arXiv id" if card.arxiv_id and card.arxiv_id == earlier.arxiv_id
+                   else "they have the same title" if card.title == earlier.title
+                   else "their titles differ only in case, accents or punctuation")
             where = f" at line {earlier.line}" if earlier.line else ""
             notes.append(f"{source}{f':{card.line}' if card.line else ''}: the card '{card.title[:60]}' is taken "
                          f"for the same paper as the card{where}, '{earlier.title[:60]}' ({why}), and shown with "

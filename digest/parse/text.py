@@ -153,10 +153,17 @@ class Meta:
 
 def parse_meta(block: Block, source: str, date_line: int | None = None) -> Meta | None:
     """The meta block of a card (who · date comments), or None if the block is not one;
-    ``date_line`` is the line of its date (default: the block's last)."""
-    if len(block.lines) > 4 or "·" not in block.text:
+    ``date_line`` is the line of its date (default: the block's last).  A copy that lost the "·"
+    line leaves who and date on two lines of one block: still the meta block, as no title or
+    abstract ends in a line of a date alone."""
+    if len(block.lines) > 4:
         return None
-    match = _META_RE.match(block.text)
+    text = block.text
+    if "·" not in text:
+        if len(block.lines) != 2 or not is_meta_part(block.lines[1]) or block.lines[1] == "·":
+            return None
+        text = f"{block.lines[0]} · {block.lines[1]}"
+    match = _META_RE.match(text)
     if not match:
         return None
     published = parse_date_text(match, source, date_line or block.line_of(len(block.lines) - 1))
@@ -257,6 +264,20 @@ def _is_page_furniture(block: Block, *, first: bool = False) -> bool:
             and (not first or len(block.lines) > 1 or " day" in block.lines[0].casefold()))
 
 
+#: The heading of the trending page, which shows no list day (the snapshot is dated by its file
+#: name or --date), and the line under it.
+_TRENDING_HEADING_RE = re.compile(r"^trending(?: papers)?$", re.IGNORECASE)
+_BYLINE_RE = re.compile(r"^by\s*AK and the research community$", re.IGNORECASE)
+#: How many blocks of the page may come before the trending page's heading.
+_BLOCKS_BEFORE_HEADING = 12
+
+
+def _trending_heading(blocks: list[Block]) -> int | None:
+    """The index of the heading of a dump of the trending page, near its top; None if there is none."""
+    return next((index for index, block in enumerate(blocks[:_BLOCKS_BEFORE_HEADING])
+                 if len(block.lines) == 1 and _TRENDING_HEADING_RE.match(block.lines[0])), None)
+
+
 SUBMITTED_BY_RE = re.compile(r"^submitted by(?::?\s+(?P<user>\S+))?$", re.IGNORECASE)
 
 
@@ -297,9 +318,14 @@ def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
             list_day_line, start = block.line, index + 1
             break
     if list_day is None:
-        raise SnapshotError(
-            "not a Daily Papers snapshot: no list of papers found (no list day such as 'Dec 16')", source, 1
-        )
+        heading = _trending_heading(blocks)
+        if heading is None:
+            raise SnapshotError(
+                "not a Daily Papers snapshot: no list of papers found (no list day such as 'Dec 16')", source, 1
+            )
+        list_day_line, start = blocks[heading].line, heading + 1  # the list's problems are told at the heading
+        if start < len(blocks) and all(_BYLINE_RE.match(line) for line in blocks[start].lines):
+            start += 1
 
     blocks = blocks[:start] + _without_submitters(blocks[start:])
     while start < len(blocks) and _is_page_furniture(blocks[start], first=True):
@@ -307,7 +333,7 @@ def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
     while len(blocks) > start and _is_page_furniture(blocks[-1]):
         blocks.pop()
     cards: list[Card] = []
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
     # A dump shows upvote counts before every title, or before none: its first card tells.
     counted = start < len(blocks) and _count_before_title(blocks, start, source)
     index = start
@@ -346,9 +372,11 @@ def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
                                     f"meta line (who · date) that is not whole", source, block.line)
         meta, taken = meta_at(blocks, index + 2, source)
         index += 2 + taken
-        identity = title_block.text.casefold()  # a card shown twice is the same text twice
+        # A card shown twice is the same text twice (the trending page shows each card twice): one
+        # paper, listed once.  Two cards of one title and other abstracts are kept, for a warning.
+        identity = (title_block.text, abstract_block.text)
         if identity in seen:
-            continue  # a page that shows each card twice (the trending page): one paper, listed once
+            continue
         seen.add(identity)
         cards.append(
             Card(
@@ -364,7 +392,8 @@ def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
             )
         )
     if not cards:
-        raise SnapshotError("not a Daily Papers snapshot: no papers after the list day", source, list_day_line)
+        raise SnapshotError(f"not a Daily Papers snapshot: no papers after the {'list day' if list_day else 'heading'}",
+                            source, list_day_line)
     return ParsedSnapshot(source=source, format="text", list_day=list_day,
                           list_day_line=list_day_line, cards=tuple(cards))
 
