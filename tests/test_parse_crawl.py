@@ -533,7 +533,8 @@ def test_the_submitter_of_a_card_is_neither_its_abstract_nor_its_organization(wh
 ])
 def test_an_organizations_avatar_and_name_each_linked_are_one_organization(who):
     [parsed] = parse_crawler_dump("Dec 16\n\n" + card("A", extra=f"{who}\n\n·\n\nNov 7, 2024"), "x.md").cards
-    assert (parsed.organization, parsed.published) == (Organization(handle="Qwen", name="Qwen"), PartialDate(11, 7, 2024))
+    assert (parsed.organization, parsed.published) == (Organization(handle="Qwen", name="Qwen"),
+                                                       PartialDate(11, 7, 2024))
 
 
 def test_two_organizations_linked_side_by_side_are_no_one_organization():
