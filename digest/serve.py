@@ -89,6 +89,12 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         super().end_headers()
 
+    def guess_type(self, path):
+        kind = super().guess_type(path)
+        # Every text file digest writes is UTF-8; without a charset a browser takes a text e-mail's
+        # ".txt" for windows-1252.
+        return f"{kind}; charset=utf-8" if kind.startswith("text/") and "charset" not in kind else kind
+
     def do_GET(self):  # noqa: N802 - http.server's name
         self._respond(body=True)
 

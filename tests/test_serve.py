@@ -131,6 +131,18 @@ def test_the_reload_script_is_added_only_to_served_pages(server, tmp_path):
     assert missing.value.code == 404 and b"Page not found" in missing.value.read()
 
 
+def test_text_files_are_served_as_utf_8_as_they_are_written(server, tmp_path):
+    """Without a charset, a browser reads a text e-mail's "·" and accents as windows-1252."""
+    [text_email] = sorted((tmp_path / "site" / "email").glob("*.txt"))[-1:]
+    for path, kind in ((f"email/{text_email.name}", "text/plain"), ("assets/style.css", "text/css")):
+        with urllib.request.urlopen(server.url + path) as response:
+            assert response.headers["Content-Type"] == f"{kind}; charset=utf-8", path
+            assert response.read() == (tmp_path / "site" / path).read_bytes()
+    assert "\u00b7" in text_email.read_text(encoding="utf-8")  # a character windows-1252 shows otherwise
+    with urllib.request.urlopen(server.url + "atom.xml") as response:
+        assert "charset" not in response.headers["Content-Type"]  # XML says its encoding itself
+
+
 def test_a_name_too_long_for_the_file_system_is_a_missing_page_and_head_agrees_with_get(server):
     for path in ("x" * 300, "a/" * 2100):  # one name over 255 bytes; a path over 4 KB
         with pytest.raises(urllib.error.HTTPError) as missing:
