@@ -601,6 +601,35 @@ def test_email_html_has_no_horizontal_overflow_in_chromium(built_site):
             browser.close()
 
 
+def test_a_long_word_in_a_title_or_abstract_wraps_inside_a_narrow_screen(content_copy, tmp_path):
+    """As on the site's pages: a word wider than the screen (a long name, a URL) is broken, not
+    left to widen the e-mail past the screen."""
+    from playwright.sync_api import sync_playwright
+
+    word = "Supercalifragilistic" * 5
+    snapshot = content_copy / "snapshots" / "2025-11-03.txt"
+    text = snapshot.read_text(encoding="utf-8")
+    text = text.replace("Insights into DeepSeek-V3:", f"{word} DeepSeek-V3:", 1)
+    text = text.replace("The rapid scaling of", "See https://example.org/" + "a" * 120 + " on the rapid scaling of", 1)
+    snapshot.write_text(text, encoding="utf-8")
+    result = run_cli("email", "2025-11-03", "--content", content_copy, "--out", tmp_path, "-q")
+    assert result.returncode == 0, result.stderr
+    assert word in (tmp_path / "2025-11-03.html").read_text(encoding="utf-8")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        try:
+            for width in (320, 390):
+                page = browser.new_page(viewport={"width": width, "height": 900})
+                page.goto((tmp_path / "2025-11-03.html").as_uri())
+                scroll_width = page.evaluate("document.documentElement.scrollWidth")
+                assert scroll_width <= width, f"horizontal overflow at {width}px: {scroll_width}"
+                page.close()
+        finally:
+            browser.close()
+
+
 def test_rendering_uses_the_shared_day_pages():
     loaded = load(CONTENT)
     env, _ = template_environment(None)
