@@ -22,7 +22,7 @@ from digest import __version__, urls
 from digest.config import Config, load_config
 from digest.dates import resolve_snapshot_dates
 from digest.errors import DigestError, strict_error
-from digest.feeds import day_feed, feed_files, opml, topic_feed
+from digest.feeds import EPOCH, day_feed, feed_files, opml, topic_feed
 from digest.keys import OutputKeys
 from digest.archive import Changes, Model, extended_model, model_from_record, model_record, whole_model
 from digest.dates import filename_date
@@ -423,7 +423,8 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
 
             render_entry = render_entry if cache else None  # without a cache, the feeds render every entry
             feeds = [day_feed(days, config.site, env, render_entry, abstract_chars=config.email.abstract_chars),
-                     *(topic_feed(topic, config.site, env, render_entry) for topic in topics)]
+                     *(topic_feed(topic, config.site, env, render_entry, latest=days[-1].date if days else EPOCH)
+                       for topic in topics)]
             for feed in feeds:
                 writer.update(feed_files(feed, config.site))
             writer.add(urls.OPML, opml(feeds, config.site))

@@ -54,6 +54,9 @@ class Feed:
     page: str  #: site path of the HTML page the feed follows
     slug: str | None  #: topic slug, None for the site-wide feed
     entries: tuple[FeedEntry, ...]
+    #: The date of the feed while it has no entries (a topic no paper has matched yet): the site's
+    #: latest list day, not 1970.
+    empty_since: dt.date = EPOCH
 
     def path(self, kind: str) -> str:
         """Site path of the feed as ``rss``, ``atom`` or ``json``."""
@@ -63,7 +66,7 @@ class Feed:
 
     @property
     def updated(self) -> dt.date:
-        return max((e.updated for e in self.entries), default=EPOCH)
+        return max((e.updated for e in self.entries), default=self.empty_since)
 
 
 def _renderer(env: Environment, render: RenderEntry | None) -> RenderEntry:
@@ -84,8 +87,10 @@ def day_feed(days: Sequence[DayPage], site: SiteConfig, env: Environment, render
     return Feed(site.title, site.description, urls.HOME, None, tuple(entries))
 
 
-def topic_feed(topic: TopicPage, site: SiteConfig, env: Environment, render: RenderEntry | None = None) -> Feed:
-    """A topic's papers, most recently trending first, dated by when they first and last trended."""
+def topic_feed(topic: TopicPage, site: SiteConfig, env: Environment, render: RenderEntry | None = None, *,
+               latest: dt.date = EPOCH) -> Feed:
+    """A topic's papers, most recently trending first, dated by when they first and last trended;
+    ``latest`` is the site's latest list day, the date of a topic without papers."""
     render = _renderer(env, render)
     entries = []
     for item in topic.items[: site.topic_feed_items]:
@@ -96,7 +101,7 @@ def topic_feed(topic: TopicPage, site: SiteConfig, env: Environment, render: Ren
         entries.append(FeedEntry(site.url(urls.paper_path(item.slug)), item.title, item.first_seen,
                                  item.last_seen, summary, content))
     return Feed(f"{topic.title} · {site.title}", topic.description, urls.topic_path(topic.slug), topic.slug,
-                tuple(entries))
+                tuple(entries), latest)
 
 
 def _feedgen(feed: Feed, site: SiteConfig, kind: str) -> FeedGenerator:

@@ -117,7 +117,7 @@ class DayPage:
     def headline(self) -> str:
         """``Trending papers — 19 Jan 2026: 57 papers, 12 new``: the e-mail subject and feed entry title."""
         counts = self.counts
-        return f"{self.title}: {plural(counts['papers'], 'paper')}, {counts['new']} new"
+        return f"{self.title}: {plural(counts['papers'], 'paper')}, {counts['new'] or 'none'} new"
 
     @property
     def brief(self) -> DaySummary:
@@ -136,14 +136,14 @@ def _counts(statuses: list[str], dropped: int) -> dict[str, int]:
 
 
 def _summary(counts: dict[str, int], previous: dt.date | None) -> str:
-    parts = [plural(counts["papers"], "paper"), f"{counts['new']} new"]
+    parts = [plural(counts["papers"], "paper"), f"{counts['new'] or 'none'} new"]
     if counts["returning"]:
         parts.append(f"{counts['returning']} returning")
     if counts["trending"]:
         parts.append(f"{counts['trending']} still trending")
     text = ", ".join(parts)
     if previous is not None:
-        text += f"; {counts['dropped']} dropped since {long_date(previous)}"
+        text += f"; {counts['dropped'] or 'none'} dropped since {long_date(previous)}"
     return text
 
 

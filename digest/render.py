@@ -464,7 +464,8 @@ def site_page_jobs(library: Library, days: Sequence[DayPage], topics: list[Topic
                          "older": urls.topic_archive_path(topic.slug, part.archive) if part.archive else None}
             else:
                 path = urls.topic_archive_path(topic.slug, number)
-                title = f"{topic.title}: trending {short_date(part.first)} to {short_date(part.last)}"
+                title = (f"{topic.title}: trending {short_date(part.first)}" if part.first == part.last
+                         else f"{topic.title}: trending {short_date(part.first)} to {short_date(part.last)}")
                 pager = {"archive": True, "number": number, "first": part.first, "last": part.last, "pages": [],
                          "newer": urls.topic_path(topic.slug) if part.newest
                          else urls.topic_archive_path(topic.slug, number + 1),

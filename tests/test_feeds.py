@@ -276,3 +276,22 @@ def test_markup_in_descriptions_of_the_site_and_topics_is_text_in_every_feed(tmp
                 BeautifulSoup(parsed.feed.subtitle, "html.parser").get_text()
             assert shown == markup, (folder / name, parsed.feed.subtitle_detail)
         assert json.loads((folder / "feed.json").read_text())["description"] == markup
+
+
+def test_a_topic_no_paper_matches_yet_is_dated_by_the_latest_list_day_and_says_so(tmp_path, content_copy):
+    """As right after a topic is added: its feeds were dated 1 January 1970, its page said "0 papers"."""
+    settings = yaml.safe_load((content_copy / "topics.yaml").read_text())
+    settings["topics"].append({"slug": "quantum-knitting", "title": "Quantum knitting",
+                               "rules": [{"phrase": "quantum knitting"}]})
+    (content_copy / "topics.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True))
+    result = run_cli("build", "--content", content_copy, "--out", tmp_path / "site", "--no-search")
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / "site" / "topics" / "quantum-knitting"
+    latest = max(path.stem for path in (content_copy / "snapshots").iterdir())
+    for name, field in (("feed.xml", "updated_parsed"), ("atom.xml", "updated_parsed")):
+        parsed = feedparser.parse(str(folder / name))
+        assert not parsed.bozo and parsed.entries == [], (name, parsed.bozo_exception)
+        assert dt.date(*parsed.feed[field][:3]).isoformat() == latest, name
+    page = BeautifulSoup((folder / "index.html").read_text(encoding="utf-8"), "html.parser")
+    assert page.select_one("p.summary").get_text().startswith("No papers yet: none of the site's papers matches")
+    assert page.select("ul.papers") == []

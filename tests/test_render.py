@@ -49,7 +49,7 @@ def test_topic_pages_show_the_newest_papers_and_an_archive_numbered_from_the_old
     oldest_first = expected[::-1]
     archive = -(-(len(expected) - 10) // 10)
     assert sorted(p.name for p in (folder / "page").iterdir()) == sorted(str(n) for n in range(1, archive + 1))
-    seen = set(main)
+    seen, one_day = set(main), 0
     for number in range(1, archive + 1):
         page = folder / "page" / str(number) / "index.html"
         soup, cards = _cards(page)
@@ -58,6 +58,11 @@ def test_topic_pages_show_the_newest_papers_and_an_archive_numbered_from_the_old
         assert cards and not seen & set(cards)  # no paper on two pages
         assert f"Archive page {number}" in soup.h1.get_text()
         assert str(len(expected)) not in soup.select_one(".summary").get_text()  # nothing that grows daily
+        # A page of papers that last trended on one day names it once ("16 Dec 2025 to 16 Dec 2025" before).
+        summary, title = soup.select_one(".summary").get_text(), soup.title.get_text()
+        assert not re.search(r"between (.+) and \1,", summary)
+        assert not re.search(r"trending (\S+ \S+ \S+) to \1 ", title)
+        one_day += "last trended on " in summary
         newer, older = soup.select_one('a[rel="prev"]'), soup.select_one('a[rel="next"]')
         newer_target = folder / "index.html" if number == archive else folder / "page" / str(number + 1) / "index.html"
         assert (page.parent / newer["href"] / "index.html").resolve() == newer_target.resolve()
@@ -68,6 +73,7 @@ def test_topic_pages_show_the_newest_papers_and_an_archive_numbered_from_the_old
                 (folder / "page" / str(number - 1) / "index.html").resolve()
         seen.update(cards)
     assert seen == set(expected)
+    assert one_day, "an archive page holds papers of one day"
     older = BeautifulSoup((folder / "index.html").read_text(), "html.parser").select_one('a[rel="next"]')
     assert (folder / older["href"] / "index.html").resolve() == (folder / "page" / str(archive) / "index.html").resolve()
 
