@@ -500,6 +500,25 @@ def is_one_address(value: str) -> bool:
         address.username and address.domain for address in header.addresses)
 
 
+def header_address(value: str) -> tuple[str, str | None]:
+    """One e-mail address (see is_one_address) as a mail header carries it: an internationalised
+    domain in its xn-- form (the email package would write it as an encoded word, which no
+    address may hold, and SMTP carries the xn-- form); or why it cannot be carried."""
+    try:
+        [address] = policy.SMTP.header_factory("To", value).addresses
+    except Exception:  # noqa: BLE001 - no address, or several: is_one_address says so
+        return value, None
+    if not address.username.isascii():
+        return value, "has characters other than ASCII before the @, which SMTP here cannot carry"
+    if address.domain.isascii():
+        return value, None
+    try:
+        domain = ascii_host(address.domain)
+    except ValueError as error:
+        return value, f"has a domain that is no host name ({error})"
+    return str(Address(address.display_name, address.username, domain)), None
+
+
 def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
     """The ``email:`` section of site.yaml; defaults derive from the site's title and host."""
     check = _Checker(path)
@@ -519,17 +538,26 @@ def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
     sender = check.text(raw, "from", "email.", nonempty=True, default=default_sender)
     to = check.text(raw, "to", "email.", default=sender, nonempty=True)
     reply_to = check.text(raw, "reply_to", "email.")
-    given = [("from", sender), ("reply_to", reply_to)] + ([("to", to)] if "to" in raw else [])  # to: from's
-    for key, value in given:
+    addresses = {"from": sender, "reply_to": reply_to, **({"to": to} if "to" in raw else {})}  # to: from's
+    for key, value in addresses.items():
+        if not value:
+            continue
+        written, problem = (value, None) if value.isascii() else header_address(value)
         if "=?" in value:
             check.fail(f"email.{key}", f"holds '=?', which mail programs read as the start of an encoded word "
                                        f"(RFC 2047); write the name as plain text: {show(value)}")
         elif len(value) > MAX_HEADER_ADDRESS:
             check.fail(f"email.{key}", f"is {len(value):,} characters long; at most {MAX_HEADER_ADDRESS} fit on the "
                                        f"line of its mail header")
-        elif value and not is_one_address(value):
+        elif problem:
+            check.fail(f"email.{key}", f"{problem}: {show(value)}")
+        elif not is_one_address(written):
             check.fail(f"email.{key}", f"is not one e-mail address (user@host or Name <user@host>; quote a name "
                                        f"with a comma, @ or <): {show(value)}")
+        else:
+            addresses[key] = written
+    sender, reply_to = addresses["from"], addresses["reply_to"]
+    to = addresses.get("to", sender)
     unsubscribe = check.text(raw, "unsubscribe_url", "email.")
     # It goes into List-Unsubscribe as <url>: no bracket, quote or space may end it early.
     if unsubscribe and (not re.match(r"^(https://[^\s<>\"'\\]+|mailto:[^\s<>\"'\\]+@[^\s<>\"'\\]+)$", unsubscribe)

@@ -860,3 +860,33 @@ def test_a_day_of_one_paper_says_one_paper_in_the_subject_and_the_feed(tmp_path,
     assert message["Subject"] == "Trending papers — 20 Jan 2026: 1 paper, 1 new"
     atom = (tmp_path / "site" / "atom.xml").read_text()
     assert "<title>Trending papers — 20 Jan 2026: 1 paper, 1 new</title>" in atom
+
+
+def test_an_internationalised_domain_in_the_settings_is_written_in_its_xn_form_in_the_headers(content_copy, tmp_path):
+    """The email package writes a non-ASCII domain as an encoded word, which no address may hold:
+    replies went nowhere, and the From no longer matched the sender SMTP was given."""
+    site_yaml = content_copy / "site.yaml"
+    settings = yaml.safe_load(site_yaml.read_text(encoding="utf-8"))
+    settings["email"].update({"from": "Digest <digest@bücher.example>", "to": "lecteurs@exämple.org",
+                              "reply_to": "Rédaction <editors@bücher.example>"})
+    site_yaml.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    result = run_cli("email", "latest", "--content", content_copy, "--out", tmp_path, "-q")
+    assert result.returncode == 0, result.stderr
+    [eml] = tmp_path.glob("*.eml")
+    message = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
+    seen = {name: (message[name].defects, [(a.display_name, a.addr_spec) for a in message[name].addresses])
+            for name in ("From", "To", "Reply-To")}
+    assert seen == {"From": ((), [("Digest", "digest@xn--bcher-kva.example")]),
+                    "To": ((), [("", "lecteurs@xn--exmple-cua.org")]),
+                    "Reply-To": ((), [("Rédaction", "editors@xn--bcher-kva.example")])}
+
+
+def test_an_address_in_the_settings_with_non_ascii_before_the_at_is_refused_naming_its_key(content_copy):
+    site_yaml = content_copy / "site.yaml"
+    settings = yaml.safe_load(site_yaml.read_text(encoding="utf-8"))
+    settings["email"]["reply_to"] = "jörg@example.org"
+    site_yaml.write_text(yaml.safe_dump(settings, allow_unicode=True), encoding="utf-8")
+    result = run_cli("check", "--content", content_copy)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "email.reply_to: has characters other than ASCII before the @, which SMTP here cannot carry: " \
+           "'jörg@example.org'" in result.stderr, result.stderr
