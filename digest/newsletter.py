@@ -93,7 +93,7 @@ def render_newsletter(day: DayPage, config: Config, env: Environment) -> Newslet
     while True:
         context = newsletter_context(day, config, shown)
         html = _INLINER.inline(render_template(env, "email.html", context)).rstrip("\n") + "\n"
-        size = len(html.encode("utf-8"))
+        size = len(html.encode("utf-8")) + html.count("\n")  # as the e-mail carries it: CRLF line ends
         if size <= limit:
             break
         if shown <= 1:
