@@ -61,13 +61,16 @@ def newsletter_paths(date: dt.date) -> tuple[str, str, str]:
 
 def newsletter_context(day: DayPage, config: Config, shown: int | None = None) -> dict:
     """What the e-mail templates get: the day, and ``items``, the first ``shown`` of its papers
-    (all by default), with ``more`` the number of the others."""
+    (all by default), with ``more`` the number of the others and ``more_url`` where the first of
+    them is on the day's page."""
     site, mail = config.site, config.email
     items = day.items if shown is None else day.items[:shown]
+    more = len(day.items) - len(items)
     return {
         "day": day,
         "items": items,
-        "more": len(day.items) - len(items),
+        "more": more,
+        "more_url": f"{site.url(urls.date_path(day.date))}#paper-{day.items[len(items)].slug}" if more else None,
         "subject": day.headline,
         "site": {"title": site.title, "description": site.description, "language": site.language},
         "url": site.url,

@@ -289,10 +289,12 @@ def test_a_day_of_more_papers_than_fit_lists_the_top_ones_and_how_many_more(tmp_
     assert 30 < len(titles) < 57
     more = soup.find("a", string=re.compile("more papers on the web"))
     assert more.get_text() == f"{57 - len(titles)} more papers on the web"
-    assert more["href"].endswith("/dates/2026-01-19/")
+    # to the first of them on the day's page
+    first_left = day["papers"][len(titles)]
+    assert more["href"].endswith(f"/dates/2026-01-19/#paper-{first_left}"), more["href"]
     assert len(day["papers"]) == 57
     text = (mail / "2026-01-19.txt").read_text()
-    assert f"{57 - len(titles)} more papers on the web: " in text
+    assert f"{57 - len(titles)} more papers on the web: {more['href']}\n" in text
     assert text.count("   Read more: ") == len(titles)
     # The subject and summary still tell the whole day; the days that fit are whole.
     message = email.message_from_bytes((mail / "2026-01-19.eml").read_bytes(), policy=email.policy.default)
