@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from digest.build import PER_SNAPSHOT, cyclic_gc_paused, gather, read_snapshot_file
-from digest.inputs import (NOT_A_PAGE, markdown_page_obstacles, page_folder_problems,
-                           no_snapshots_warning, snapshot_entries, unread_files, unread_warning)
+from digest.inputs import (NOT_A_PAGE, markdown_page_obstacles, no_snapshots_warning, page_folder_problems,
+                           read_snapshot_bytes, snapshot_entries, snapshot_sources, unread_files, unread_warning)
 from digest.config import load_config
 from digest.dates import resolve_snapshot_dates
 from digest.errors import ConfigErrors, DigestError, SnapshotError
@@ -23,8 +23,9 @@ class Report:
     snapshots: int = 0
 
 
-def _date_all(parsed: list[ParsedSnapshot], today: dt.date, report: Report) -> None:
-    """Date the snapshots together; a snapshot that cannot be dated is reported and left out, then retried."""
+def _date_all(parsed: list[ParsedSnapshot], today: dt.date, report: Report) -> list[ParsedSnapshot]:
+    """Date the snapshots together; a snapshot that cannot be dated is reported and left out, then
+    retried.  The snapshots dated."""
     remaining = list(parsed)
     while remaining:
         warnings: list[str] = []
@@ -35,7 +36,8 @@ def _date_all(parsed: list[ParsedSnapshot], today: dt.date, report: Report) -> N
             remaining = [p for p in remaining if p.source != error.path]
             continue
         report.warnings.extend(warnings)
-        return
+        break
+    return remaining
 
 
 def _parsed_or_problem(path: Path) -> ParsedSnapshot | str:
@@ -57,6 +59,7 @@ def check_content(content_dir: Path, *, today: dt.date, templates_dir: Path | No
         report.errors.extend(str(e) for e in many.errors)
     except DigestError as error:
         report.errors.append(str(error))
+    config_read = not report.errors
     parsed = []
     try:
         files, problems = snapshot_entries(content_dir / "snapshots")
@@ -74,17 +77,22 @@ def check_content(content_dir: Path, *, today: dt.date, templates_dir: Path | No
     report.snapshots = len(files)
     if not files and (content_dir / "snapshots").is_dir():
         report.warnings.append(no_snapshots_warning(content_dir / "snapshots"))
-    report.errors.extend(str(problem) for problem in page_folder_problems(content_dir))
-    for path in markdown_page_obstacles(content_dir):
+    folder_problems = page_folder_problems(content_dir)
+    report.errors.extend(str(problem) for problem in folder_problems)
+    obstacles = markdown_page_obstacles(content_dir)
+    for path in obstacles:
         report.errors.append(str(DigestError(NOT_A_PAGE, path)))
-    _date_all(parsed, today, report)
-    if not report.errors:
-        # Everything reads: render in memory too, for template and e-mail size problems.
+    page_folders_wrong = bool(folder_problems or obstacles)  # the build stops on them before it renders
+    dated = {p.source for p in _date_all(parsed, today, report)}
+    if config_read and not page_folders_wrong:
+        # Render in memory too, for problems of templates, e-mail sizes and pages in the way: the
+        # site of the snapshots that read, as the build would make it once the others are mended.
+        readable = [(str(path), read_snapshot_bytes(path, str(path))) for path in files if str(path) in dated]
         pages_in_the_way: list[str] = []
         try:
             with cyclic_gc_paused():
                 gather(content_dir, templates_dir=templates_dir, today=today, search=False, search_page=search,
-                       page_problems=pages_in_the_way)
+                       page_problems=pages_in_the_way, snapshots=(readable, snapshot_sources(readable)))
         except DigestError as error:
             report.errors.append(str(error))
         report.errors.extend(pages_in_the_way)

@@ -91,6 +91,22 @@ def test_check_catches_what_only_rendering_shows(content_copy):
     assert "email.max_html_bytes" in result.stderr
 
 
+def test_what_only_rendering_shows_is_listed_with_the_broken_snapshots_too(content_copy):
+    """The site of the snapshots that read is rendered in memory as well: pages of the user's in
+    the way are listed beside a broken snapshot, not once it is mended."""
+    (content_copy / "snapshots" / "2026-01-20.txt").write_text("Daily Papers\n\nJan 20\n\nA title only\n")
+    shutil.copytree(CONTENT / "dates", content_copy / "dates")
+    mine = [content_copy / "dates" / "2026-01-19.md", content_copy / "dates" / "2025-11-03.md"]
+    for path in mine:
+        path.write_text("# My notes\n", encoding="utf-8")
+    result = run_cli("check", "--content", content_copy)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("digest: error: ")]
+    assert any("2026-01-20.txt:5: card 'A title only' has a title but no abstract" in e for e in errors), errors
+    assert all(any(f"{path}: a page digest did not make" in e for e in errors) for path in mine), errors
+    assert len(errors) == 3, errors
+
+
 def test_check_reports_a_folder_named_like_a_markdown_page(content_copy):
     shutil.copytree(CONTENT / "dates", content_copy / "dates")
     page = content_copy / "dates" / "2026-01-07.md"
