@@ -245,15 +245,19 @@ def cmd_email(args: argparse.Namespace) -> int:
 
     check_outside_content_folders(args.content, args.out)  # an e-mail's DATE.txt could replace a snapshot
     _, newsletter = _newsletter(args)
+    files = {args.out / Path(check_relative_path(path)).name: data for path, data in newsletter.files().items()}
+    for target in files:  # before any is written: the three, or none
+        if target.is_dir():
+            raise DigestError("cannot write: a folder is in the way", target)
     try:
         args.out.mkdir(parents=True, exist_ok=True)
-        for path, data in newsletter.files().items():
-            target = args.out / Path(check_relative_path(path)).name
+        for target, data in files.items():
             write_replacing(target, data)
-            if not args.quiet:
-                print(target)
     except OSError as error:
         raise DigestError(f"cannot write: {error.strerror}", error.filename or args.out) from None
+    if not args.quiet:  # once all are written: a reader that stops reading (head) stops none of them
+        for target in files:
+            print(target)
     return 0
 
 

@@ -266,11 +266,27 @@ def test_email_export_replaces_a_link_in_its_folder_and_never_writes_through_it(
 
 def test_a_folder_where_an_exported_file_goes_is_an_error_naming_that_file_and_leaves_nothing(tmp_path, content_copy):
     out = tmp_path / "m"
-    (out / "2026-01-19.html").mkdir(parents=True)
-    result = run_cli("email", "latest", "--content", content_copy, "--out", out)
-    assert result.returncode == 1
-    assert result.stderr == f"digest: error: {out / '2026-01-19.html'}: cannot write: Is a directory\n"
-    assert [p.name for p in out.iterdir()] == ["2026-01-19.html"]
+    for name in ("2026-01-19.html", "2026-01-19.txt"):  # the second: the first is not written either
+        (out / name).mkdir(parents=True)
+        result = run_cli("email", "latest", "--content", content_copy, "--out", out)
+        assert result.returncode == 1
+        assert result.stderr == f"digest: error: {out / name}: cannot write: a folder is in the way\n"
+        assert all(p.is_dir() for p in out.iterdir()), list(out.iterdir())
+        (out / name).rmdir()
+
+
+def test_the_paths_of_the_exported_files_are_printed_once_all_are_written(tmp_path, content_copy):
+    """A reader that stops reading (head -1) stopped the export after the first file."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "m"
+    command = [sys.executable, "-m", "digest", "email", "latest", "--content", str(content_copy), "--out", str(out)]
+    reader = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    reader.stdout.close()  # closed before anything is printed
+    assert reader.wait(timeout=60) == 1 and b"Traceback" not in reader.stderr.read()
+    reader.stderr.close()
+    assert sorted(p.name for p in out.iterdir()) == ["2026-01-19.eml", "2026-01-19.html", "2026-01-19.txt"]
 
 
 def test_a_day_of_more_papers_than_fit_lists_the_top_ones_and_how_many_more(tmp_path, content_copy):
