@@ -335,11 +335,17 @@ def url_problem(url: str) -> str | None:
     """Why an http(s) URL is malformed, or None: urlsplit refuses some (``https://[::1/``), and
     others only fail when their port is read (``https://x.org:abc/``, a port above 65535)."""
     if re.search(r"\s", url):
-        return "it holds a space"
+        return "it holds a space or a line break"
     try:
-        urlsplit(url).port  # noqa: B018 - raises ValueError for a port that is not a number up to 65535
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number up to 65535
     except ValueError as error:
         return str(error) or "not a URL"
+    if parts.scheme.lower() in ("http", "https"):
+        if not parts.hostname:
+            return "it names no host"
+        if parts.username is not None or parts.password is not None:
+            return "no user name or password"  # which messages would show
     return None
 
 
@@ -578,7 +584,9 @@ def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
         sender=sender, to=to, reply_to=reply_to, unsubscribe_url=unsubscribe, one_click_unsubscribe=one_click,
         abstract_chars=check.number(raw, "abstract_chars", "email.", 300, minimum=40),
         max_html_bytes=check.number(raw, "max_html_bytes", "email.", 102_000, minimum=10_000),
-        smtp_host=check.text(raw, "smtp_host", "email.", default="localhost", nonempty=True),
+        # An IPv6 address as URLs write it, [::1]: the address, which is what a connection takes.
+        smtp_host=re.sub(r"^\[(.*:.*)\]$", r"\1", check.text(raw, "smtp_host", "email.", default="localhost",
+                                                             nonempty=True)),
         smtp_port=check.number(raw, "smtp_port", "email.", 587, minimum=1),
         smtp_security=security,
         smtp_timeout=check.number(raw, "smtp_timeout", "email.", 30.0, minimum=MIN_TIMEOUT, maximum=MAX_TIMEOUT,
@@ -597,10 +605,14 @@ def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
 def _host_problem(host: str) -> str | None:
     """Why a host name or address cannot be looked up, or None: the resolver takes names of at
     most 253 characters, in labels of 1 to 63 (after IDNA encoding, which may itself fail)."""
-    if any(c.isspace() or c in "/?#@" for c in host):
-        return "it holds a space, /, ?, # or @"
-    if host.startswith("[") and host.endswith("]") or ":" in host:
-        return None  # an IPv6 address: the connection says if it is one
+    if any(c.isspace() or c in "/?#@[]" for c in host):
+        return "it holds a space, /, ?, #, @ or bracket"
+    if ":" in host:
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return "it holds a ':' but is no IPv6 address; give a port as email.smtp_port"
+        return None
     try:
         encoded = host.encode("idna")  # fails on a part too long or empty, among others
     except UnicodeError:

@@ -10,7 +10,7 @@ import urllib.request
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from digest import __version__
-from digest.config import MAX_TIMEOUT
+from digest.config import MAX_TIMEOUT, url_problem
 from digest.deadline import Overrun, time_limit
 from digest.errors import DigestError
 
@@ -42,8 +42,12 @@ def download(url: str, *, timeout: float) -> bytes:
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number up to 65535
     except ValueError as error:
         raise DigestError(f"not a URL: {url!r} ({error})") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in ("http", "https"):
         raise DigestError(f"can only fetch http(s) URLs, not {url!r}")
+    if parts.username is not None or parts.password is not None:  # told without it: messages end up in logs
+        raise DigestError("cannot fetch a URL with a user name or password in it (the hub's API needs none)")
+    if problem := url_problem(url):
+        raise DigestError(f"cannot fetch {url!r}: {problem}")
     if not 0 < timeout < float("inf"):  # also refuses NaN
         raise DigestError(f"the timeout must be a number of seconds above 0, not {timeout:g}")
     if timeout > MAX_TIMEOUT:

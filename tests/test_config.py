@@ -643,6 +643,18 @@ def test_malformed_fetch_url(tmp_path):
     assert error.message.startswith("fetch_url:") and "IPv6" in one_line(error)
 
 
+@pytest.mark.parametrize("key, url, problem", [
+    ("fetch_url", "http:///api", "it names no host"), ("fetch_url", "http://:80/api", "it names no host"),
+    ("fetch_url", "https://u:p@example.org/api", "no user name or password"),
+    ("email:\n  unsubscribe_url", "https:///unsubscribe", "must be an https:// or mailto: link"),
+])
+def test_a_url_setting_without_a_host_or_with_a_password_is_refused_by_check_not_by_its_use(tmp_path, key, url,
+                                                                                            problem):
+    error = only_problem(write(tmp_path, site=GOOD_SITE + f"{key}: '{url}'\n"))
+    prefix = "email.unsubscribe_url:" if key.startswith("email") else f"{key}:"
+    assert error.message.startswith(prefix) and problem in error.message, error.message
+
+
 @pytest.mark.parametrize("url, address", [
     ("https://bücher.example/digest", "https://xn--bcher-kva.example/digest/"),
     ("https://faß.example/", "https://xn--fa-hia.example/"),  # as browsers have it: IDNA 2003 made it fass.example
@@ -777,15 +789,17 @@ def test_a_timeout_longer_than_a_day_is_refused_by_its_key(tmp_path, site, messa
 
 
 @pytest.mark.parametrize("host, good", [
-    ("smtp.example.org", True), ("localhost", True), ("127.0.0.1", True), ("[::1]", True), ("bücher.example", True),
-    ("a" * 64 + ".example.org", False), ("smtp..example.org", False), ("smtp example.org", False),
-    (".".join(["abcdefghij"] * 24), False),
+    ("smtp.example.org", True), ("localhost", True), ("127.0.0.1", True), ("::1", True), ("[::1]", "::1"),
+    ("bücher.example", True), ("a" * 64 + ".example.org", False), ("smtp..example.org", False),
+    ("smtp example.org", False), (".".join(["abcdefghij"] * 24), False),
+    ("smtp.example.org:25", False), ("[::1]:25", False), ("[smtp.example.org]", False),
 ])
 def test_an_smtp_host_the_resolver_cannot_take_is_refused_by_its_key(tmp_path, host, good):
-    """Such a name failed only when mail was sent, taken there for a non-ASCII address."""
+    """Such a name failed only when mail was sent, taken there for a non-ASCII address (a port
+    after a colon, for an IPv6 address; the brackets of one, for a host name)."""
     folder = write(tmp_path, site=GOOD_SITE + f"email:\n  smtp_host: '{host}'\n")
     if good:
-        assert load_config(folder).email.smtp_host == host
+        assert load_config(folder).email.smtp_host == (host if good is True else good)
     else:
         assert only_problem(folder).message.startswith("email.smtp_host: is not a host name (")
 
