@@ -177,6 +177,11 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parse
         return _WrittenFloat(super().construct_yaml_float(node), node.value)
 
 
+#: How YAML 1.1 (PyYAML's) writes numbers a reader does not expect: octal with a leading zero
+#: (025 is 21) and sixty-based (1:30 is 90).  Hexadecimal (0x19) says what it is.
+_MISREAD_NUMBER_RE = re.compile(r"[-+]?(?:0[0-7_]+|[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?)")
+
+
 class _WrittenInt(int):
     """A number as YAML reads it, with the text it was written as: a text setting (a title of
     007, 12:30 or 1.10) takes the text, not the number YAML makes of it (7, 750, 1.1)."""
@@ -284,6 +289,11 @@ class _Checker:
         kinds = (int,) if integer else (int, float)
         if isinstance(value, bool) or not isinstance(value, kinds):
             self.fail(f"{where}{key}", f"must be a {'whole ' if integer else ''}number, not {show(value)}")
+            return default
+        written = getattr(value, "written", None)
+        if written is not None and _MISREAD_NUMBER_RE.fullmatch(written):
+            self.fail(f"{where}{key}", f"must be written in decimal digits, not {show(written)} (which YAML "
+                                       f"reads as {value:g})")
             return default
         if isinstance(value, float) and not math.isfinite(value):
             self.fail(f"{where}{key}", f"must be a finite number, not {show(value)}")

@@ -908,3 +908,17 @@ def test_an_email_html_limit_below_any_days_e_mail_is_refused_as_a_setting(tmp_p
 def test_an_unknown_key_written_as_a_number_is_named_as_written(tmp_path):
     error = only_problem(write(tmp_path, site=GOOD_SITE + "1.10: x\n"))
     assert error.message.startswith("1.10: unknown key")
+
+
+@pytest.mark.parametrize("written, read", [("025", "21"), ("-025", "-21"), ("1:30", "90")])
+def test_a_number_setting_written_other_than_in_decimal_digits_is_refused_not_misread(tmp_path, written, read):
+    """YAML 1.1, which PyYAML reads, takes 025 for octal 21 and 1:30 for 90: the port or count
+    the user meant is not the one digest would use."""
+    error = only_problem(write(tmp_path, site=GOOD_SITE + f"email:\n  smtp_port: {written}\n"))
+    assert error.message == (f"email.smtp_port: must be written in decimal digits, not '{written}' (which YAML "
+                             f"reads as {read})")
+
+
+@pytest.mark.parametrize("written, value", [("587", 587), ("+587", 587), ("1_000", 1000), ("0x24B", 587)])
+def test_a_number_setting_in_decimal_digits_is_read(tmp_path, written, value):
+    assert load_config(write(tmp_path, site=GOOD_SITE + f"email:\n  smtp_port: {written}\n")).email.smtp_port == value
