@@ -327,16 +327,17 @@ def send_message(message: bytes, recipients: Sequence[str], mail: EmailConfig,
         _explained_exchange(message, recipients, mail, sender, user, password, delivered, refused)
     except DigestError as error:
         if delivered:  # say so, or a second try would send it to them again
-            raise DigestError(f"{error.message}; the e-mail had already gone to {_addresses(delivered)}") from None
+            raise DigestError(f"{error.message}; the e-mail had already gone to {', '.join(delivered)}") from None
         raise
     if refused:
         who = ", ".join(f"{address} ({code} {_text(reason)})".rstrip() for address, (code, reason) in refused.items())
         raise DigestError(f"the SMTP server {_server(mail)} refused {len(refused)} of {len(recipients)} recipients: "
-                          f"{who}" + (f"; the e-mail went to {_addresses(delivered)}" if delivered else ""))
+                          f"{who}" + (f"; the e-mail went to {', '.join(delivered)}" if delivered else ""))
 
 
 def _addresses(addresses: Sequence[str], most: int = 10) -> str:
-    """Addresses for a message: all of a few, else the first ones and how many more."""
+    """Addresses for a message: all of a few, else the first ones and how many more (never those
+    the e-mail went to: a second try must leave out every one of them)."""
     shown = ", ".join(addresses[:most])
     return shown if len(addresses) <= most else f"{shown} and {len(addresses) - most} more"
 

@@ -509,9 +509,8 @@ def test_a_send_that_fails_after_reaching_some_recipients_says_whom(content_copy
     assert result.returncode == 1
     [line] = result.stderr.splitlines()
     assert "answered 421 4.3.2 Service shutting down" in line
-    assert line.endswith("; the e-mail had already gone to r0@example.net, r1@example.net, r2@example.net, "
-                         "r3@example.net, r4@example.net, r5@example.net, r6@example.net, r7@example.net, "
-                         "r8@example.net, r9@example.net and 90 more")
+    # every one of them, so that a second try leaves them out
+    assert line.endswith("; the e-mail had already gone to " + ", ".join(f"r{n}@example.net" for n in range(100)))
     assert [len(rcpt) for _, rcpt, _ in recorder.messages] == [100]
 
 
