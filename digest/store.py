@@ -49,12 +49,31 @@ def store_snapshot(content_dir: Path, data: bytes, incoming: str, *, date_option
         raise DigestError("not a content folder (no site.yaml in it): give --content the folder that holds "
                           "site.yaml and snapshots/", content_dir)
     folder = content_dir / "snapshots"
-    existing = [read_snapshot_file(p, str(p)) for p in snapshot_files(folder)] if folder.is_dir() else []
     new = parse_snapshot(decode_snapshot(data, incoming), incoming)
     for note in new.notes:
         warn(note)
-    resolved = resolve_snapshot_dates([*existing, new], date_option=date_option, option_from=len(existing),
-                                      today=today, warn=warn)
+    # The snapshots already there help date the new one.  One of them that cannot be read or dated
+    # is left out, with a warning: it is no reason to refuse the new one (a daily fetch would lose
+    # its download), and the build stops on it anyway.
+    existing = []
+    for path in snapshot_files(folder) if folder.is_dir() else []:
+        try:
+            existing.append(read_snapshot_file(path, str(path)))
+        except DigestError as error:
+            warn(f"{error}; left out when dating {incoming}")
+    while True:
+        warnings: list[str] = []
+        try:
+            resolved = resolve_snapshot_dates([*existing, new], date_option=date_option, option_from=len(existing),
+                                              today=today, warn=warnings.append)
+            break
+        except DigestError as error:
+            if error.path == incoming or not any(s.source == error.path for s in existing):
+                raise
+            warn(f"{error}; left out when dating {incoming}")
+            existing = [s for s in existing if s.source != error.path]
+    for warning in warnings:
+        warn(warning)
     snapshot, others = resolved[-1], resolved[:-1]
 
     target = folder / snapshot_name(snapshot, incoming)

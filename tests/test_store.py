@@ -101,6 +101,27 @@ def test_add_refuses_what_is_not_a_snapshot(tmp_path, content_copy, content, mes
     assert snapshot_names(content_copy) == before
 
 
+@pytest.mark.parametrize("name, text, told", [
+    ("2026-01-10.txt", "junk", "2026-01-10.txt:1: not a Daily Papers snapshot: no list of papers found (no list "
+                               "day such as 'Dec 16')"),
+    ("2026-01-12.txt", "Daily Papers\n\nJan 13\n\nA title\n\nAn abstract.\n",
+     "2026-01-12.txt:3: list day 'Jan 13' contradicts the date 2026-01-12 given by the file name"),
+])
+def test_a_broken_snapshot_already_there_is_left_out_of_dating_the_new_one_not_a_reason_to_refuse_it(
+        tmp_path, content_copy, name, text, told):
+    """A daily fetch lost its download to an old file: the build stops on that file anyway."""
+    broken = content_copy / "snapshots" / name
+    broken.write_text(text, encoding="utf-8")
+    new = tmp_path / "new.txt"  # no date in its name: the snapshots there give its year
+    new.write_text((content_copy / "snapshots" / "2026-01-19.txt").read_text(encoding="utf-8")
+                   .replace("\nJan 19\n", "\nJan 21\n", 1), encoding="utf-8")
+    result = run_cli("add", new, "--content", content_copy)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == f"digest: warning: {content_copy / 'snapshots'}/{told}; left out when dating {new}\n"
+    assert (content_copy / "snapshots" / "2026-01-21.txt").read_bytes() == new.read_bytes()
+    assert broken.read_text(encoding="utf-8") == text
+
+
 def test_add_into_a_folder_that_is_no_content_folder_is_refused(tmp_path, seed_dir):
     empty = tmp_path / "empty"
     empty.mkdir()
