@@ -450,13 +450,15 @@ def topic_markdown(page: TopicSlice) -> str:
     title = escape_markdown(topic.title)
     if page.number:
         lines = [front_matter(meta), f"# {title}: archive page {page.number}", ""]
-        lines += [f"Papers that last trended between {long_date(page.first)} and {long_date(page.last)}, "
+        lines += [f"Papers that last trended on {long_date(page.first)}." if page.first == page.last else
+                  f"Papers that last trended between {long_date(page.first)} and {long_date(page.last)}, "
                   "most recent first.", ""]
     else:
         lines = [front_matter(meta), f"# {title}", ""]
         if topic.description:
             lines += [escape_markdown(topic.description), ""]
-        lines += [f"{plural(topic.count, 'paper')}, most recently trending first.", ""]
+        lines += [f"{plural(topic.count, 'paper')}, most recently trending first." if topic.count else
+                  "No papers yet: none of the site's papers matches this topic.", ""]
     for item in page.items:
         lines += [f"## {escape_markdown(item.title)}", ""]
         seen = (f"seen {short_date(item.first_seen)}" if item.first_seen == item.last_seen

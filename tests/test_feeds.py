@@ -295,3 +295,5 @@ def test_a_topic_no_paper_matches_yet_is_dated_by_the_latest_list_day_and_says_s
     page = BeautifulSoup((folder / "index.html").read_text(encoding="utf-8"), "html.parser")
     assert page.select_one("p.summary").get_text().startswith("No papers yet: none of the site's papers matches")
     assert page.select("ul.papers") == []
+    markdown = (content_copy / "topics" / "quantum-knitting.md").read_text(encoding="utf-8")
+    assert "\nNo papers yet: none of the site's papers matches this topic.\n" in markdown

@@ -74,6 +74,8 @@ def test_topic_pages_show_the_newest_papers_and_an_archive_numbered_from_the_old
         seen.update(cards)
     assert seen == set(expected)
     assert one_day, "an archive page holds papers of one day"
+    for page in (content_copy / "topics").rglob("*.md"):  # the Markdown pages say the same
+        assert not re.search(r"between (.+) and \1,", page.read_text(encoding="utf-8")), page
     older = BeautifulSoup((folder / "index.html").read_text(), "html.parser").select_one('a[rel="next"]')
     assert (folder / older["href"] / "index.html").resolve() == (folder / "page" / str(archive) / "index.html").resolve()
 
