@@ -484,7 +484,7 @@ def test_a_title_of_invisible_characters_only_is_told_at_its_line_whatever_they_
 # Zero-width characters make a line blank, and the card's abstract seems missing: told at that line. A Hangul
 # filler is a character of the text, checked with the card's other text: told at the card's line.
 @pytest.mark.parametrize(("abstract", "line"), [("\u200b\u200b", 11), ("\ufeff", 11), ("\u3164", 9)])
-@pytest.mark.parametrize("line_end", ["\n", "\r\n"])
+@pytest.mark.parametrize("line_end", ["\n", "\r\n", "\r"])
 @pytest.mark.parametrize("meta", ["acme ACME\n·\nJan 10 3\n", ""])  # the last card's may be missing
 def test_an_abstract_of_invisible_characters_only_is_told_as_such_not_as_missing(abstract, line, line_end, meta):
     text = "Daily Papers\n\nJan 20\n\nFirst\n\nAbs one\n\nSecond\n\n" + abstract + "\n\n" + meta
@@ -567,16 +567,16 @@ def test_a_card_of_an_earlier_cards_title_and_another_abstract_is_kept_and_warne
 
 
 @pytest.mark.parametrize("name", ["2025-12-16.txt", "trending.txt"])
-def test_a_dump_of_the_trending_page_has_no_list_day_and_each_card_once(name):
+# the meta line on one block, or on three: a date alone on a line after the heading is no list day
+@pytest.mark.parametrize("meta", ["nvidia NVIDIA\n·\nDec 10 2", "nvidia NVIDIA\n\n·\n\nDec 10, 2024"])
+def test_a_dump_of_the_trending_page_has_no_list_day_and_each_card_once(name, meta):
     """Its heading instead of a list day; dated by its file name, as a saved trending page is."""
     text = ("new\n\nGet trending papers in your email inbox!\n\nSubscribe\n\nTrending Papers\n\n"
-            "by AK and the research community\n\n" + "Alpha\n\nOne.\n\nnvidia NVIDIA\n·\nDec 10 2\n\n"
-            "Beta\n\nTwo.\n\n" * 2)
+            "by AK and the research community\n\n" + f"Alpha\n\nOne.\n\n{meta}\n\nBeta\n\nTwo.\n\n" * 2)
     parsed = parse_snapshot(text, name)
     assert parsed.list_day is None and parsed.list_day_line == 7
-    assert [(c.rank, c.title, c.abstract, c.comments) for c in parsed.cards] == [(1, "Alpha", "One.", 2),
-                                                                                 (2, "Beta", "Two.", None)]
-    assert parsed.cards[0].organization.handle == "nvidia"
+    assert [(c.rank, c.title, c.abstract) for c in parsed.cards] == [(1, "Alpha", "One."), (2, "Beta", "Two.")]
+    assert parsed.cards[0].organization.handle == "nvidia" and parsed.cards[0].published.day == 10
 
 
 def test_a_meta_block_that_lost_its_dot_line_is_still_the_cards_meta():

@@ -311,14 +311,16 @@ def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
     if not blocks:
         raise SnapshotError("not a Daily Papers snapshot: the file is empty", source, 1)
 
+    # The trending page has a heading and no list day: a date alone on a line after its heading is
+    # a card's (a meta line with blank lines inside it), not the list's.
+    heading = _trending_heading(blocks)
     list_day, list_day_line, start = None, 0, 0
-    for index, block in enumerate(blocks):
+    for index, block in enumerate(blocks if heading is None else blocks[:heading]):
         list_day = parse_list_day(block, source)
         if list_day is not None:
             list_day_line, start = block.line, index + 1
             break
     if list_day is None:
-        heading = _trending_heading(blocks)
         if heading is None:
             raise SnapshotError(
                 "not a Daily Papers snapshot: no list of papers found (no list day such as 'Dec 16')", source, 1
@@ -358,7 +360,7 @@ def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
             if hidden is not None:
                 raise SnapshotError(f"card {len(cards) + 1} has a title of invisible characters only", source, hidden)
             # And where such a line came after the title, that was the abstract.
-            before = blocks[index + 1].line - 1 if index + 1 < len(blocks) else text.count("\n") + 1
+            before = blocks[index + 1].line - 1 if index + 1 < len(blocks) else len(text.splitlines()) + 1
             hidden = invisible_line(text, title_block.line_of(len(title_block.lines) - 1) + 1, before)
             if hidden is not None:
                 raise SnapshotError(f"card {len(cards) + 1} has an abstract of invisible characters only", source,
