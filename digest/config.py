@@ -137,6 +137,15 @@ def show(value: Any) -> str:
         return f"<{type(value).__name__}>"
 
 
+def show_url(url: str) -> str:
+    """``show(url)`` with the password it may hold left out: messages end up in logs."""
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        password = None
+    return show(url.replace(f":{password}@", ":…@", 1) if password else url)
+
+
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser where PyYAML has it
     """YAML's safe loader, refusing a key given twice in one mapping: YAML says keys are unique,
     and PyYAML would keep the last without a word, so a setting written twice (once forgotten
@@ -464,7 +473,7 @@ def parse_site_config(data: Any, path: Path) -> SiteConfig:
             base_url = site_address(base_url)
         except ValueError as error:
             check.fail("base_url", f"must be an absolute http(s) URL such as https://example.org/digest/"
-                                   f"{f' ({error})' if str(error) else ''}, not {show(base_url)}")
+                                   f"{f' ({error})' if str(error) else ''}, not {show_url(base_url)}")
     language = check.text(data, "language", "", default="en")
     if not re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*", language):
         check.fail("language", f"must be a language tag such as 'en' or 'en-GB', not {show(language)}")
@@ -487,7 +496,8 @@ def parse_site_config(data: Any, path: Path) -> SiteConfig:
     )
     problem = url_problem(site.fetch_url)
     if problem or not re.match(r"^https?://[^\s]+$", site.fetch_url):
-        check.fail("fetch_url", f"must be an http(s) URL{f' ({problem})' if problem else ''}, not {show(site.fetch_url)}")
+        check.fail("fetch_url", f"must be an http(s) URL{f' ({problem})' if problem else ''}, "
+                                f"not {show_url(site.fetch_url)}")
     if check.errors:
         raise ConfigErrors(check.errors)
     return site
@@ -576,10 +586,12 @@ def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
     to = addresses.get("to", sender)
     unsubscribe = check.text(raw, "unsubscribe_url", "email.")
     # It goes into List-Unsubscribe as <url>: no bracket, quote or space may end it early.
-    if unsubscribe and (not re.match(r"^(https://[^\s<>\"'\\]+|mailto:[^\s<>\"'\\]+@[^\s<>\"'\\]+)$", unsubscribe)
-                        or url_problem(unsubscribe)):
+    if unsubscribe and (problem := url_problem(unsubscribe)):
+        check.fail("email.unsubscribe_url", f"must be an https:// or mailto: link ({problem}), "
+                                            f"not {show_url(unsubscribe)}")
+    elif unsubscribe and not re.match(r"^(https://[^\s<>\"'\\]+|mailto:[^\s<>\"'\\]+@[^\s<>\"'\\]+)$", unsubscribe):
         check.fail("email.unsubscribe_url", f"must be an https:// or mailto: link without spaces, quotes or "
-                                            f"angle brackets, not {show(unsubscribe)}")
+                                            f"angle brackets, not {show_url(unsubscribe)}")
     elif unsubscribe and len(written := header_url(unsubscribe)) > MAX_HEADER_URL:
         check.fail("email.unsubscribe_url", f"is {len(written):,} characters long as a mail "
                                             f"header writes it; at most {MAX_HEADER_URL} fit on its line")

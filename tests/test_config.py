@@ -645,14 +645,18 @@ def test_malformed_fetch_url(tmp_path):
 
 @pytest.mark.parametrize("key, url, problem", [
     ("fetch_url", "http:///api", "it names no host"), ("fetch_url", "http://:80/api", "it names no host"),
-    ("fetch_url", "https://u:p@example.org/api", "no user name or password"),
-    ("email:\n  unsubscribe_url", "https:///unsubscribe", "must be an https:// or mailto: link"),
+    ("fetch_url", "https://u:s3cret@example.org/api", "no user name or password"),
+    ("base_url", "https://u:s3cret@example.org/", "no user name or password"),
+    ("email:\n  unsubscribe_url", "https:///unsubscribe", "link (it names no host)"),
+    ("email:\n  unsubscribe_url", "https://u:s3cret@example.org/u", "link (no user name or password)"),
 ])
 def test_a_url_setting_without_a_host_or_with_a_password_is_refused_by_check_not_by_its_use(tmp_path, key, url,
                                                                                             problem):
     error = only_problem(write(tmp_path, site=GOOD_SITE + f"{key}: '{url}'\n"))
     prefix = "email.unsubscribe_url:" if key.startswith("email") else f"{key}:"
     assert error.message.startswith(prefix) and problem in error.message, error.message
+    # the password is not told: messages end up in logs
+    assert "s3cret" not in error.message and ("u:…@example.org" in error.message or "s3cret" not in url)
 
 
 @pytest.mark.parametrize("url, address", [
