@@ -493,6 +493,6 @@ def site_page_jobs(library: Library, days: Sequence[DayPage], topics: list[Topic
     # (not from the base URL's host, so that previews and mirrors stay self-contained).
     not_found = page_context(site, urls.NOT_FOUND, "Page not found", "none")
     not_found["root"] = urlsplit(site.base_url).path or "/"
-    not_found["canonical"] = None  # it stands for pages that are not there: it has no address of its own
+    not_found["canonical"] = ""  # it stands for pages that are not there: it has no address of its own
     add(urls.NOT_FOUND, "404.html", not_found)
     return jobs
