@@ -33,6 +33,14 @@ def api_request_url(api_url: str, date: dt.date | None) -> str:
     return urlunsplit(parts._replace(query=f"{parts.query}&{day}" if parts.query else day))
 
 
+def _caused_by(error: BaseException, kind: type) -> bool:
+    """Whether an error of ``kind`` led to ``error``, raised while handling it or from it."""
+    seen = error.__cause__ or error.__context__
+    while seen is not None and not isinstance(seen, kind):
+        seen = seen.__cause__ or seen.__context__
+    return seen is not None
+
+
 def download(url: str, *, timeout: float) -> bytes:
     """The body of a GET request; every failure becomes a one-line DigestError.  ``timeout``
     bounds the whole download, not only each read: a server answering a byte at a time, or
@@ -77,7 +85,10 @@ def download(url: str, *, timeout: float) -> bytes:
         raise DigestError(f"download from {url} failed: {error.strerror or error}") from None
     except (ValueError, http.client.InvalidURL) as error:  # a URL that cannot be sent (a control character in it)
         raise DigestError(f"cannot fetch {url!r}: {error}") from None
-    except http.client.IncompleteRead:  # a chunked answer whose server closed the connection before its last chunk
+    except http.client.IncompleteRead as error:
+        if _caused_by(error, ValueError):  # http.client's way of telling a chunk size that is no number
+            raise DigestError(f"the answer from {url} is not valid HTTP (a chunk size that is no number)") from None
+        # a chunked answer whose server closed the connection before its last chunk
         raise DigestError(f"download from {url} incomplete: the server closed the connection before the end of "
                           f"the answer") from None
     except http.client.HTTPException as error:  # a status line, header or chunk that is not HTTP

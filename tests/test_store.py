@@ -428,6 +428,15 @@ def test_adding_a_saved_page_whose_year_is_assumed_names_the_html_file_to_write_
     assert result.stdout.endswith("(html snapshot of 2026-01-22, 1 paper)\n"), result.stdout
 
 
+def test_fetch_of_a_chunked_answer_with_a_chunk_size_that_is_no_number_is_not_valid_http(content_copy):
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+    result = _fetch_from(lambda connection: connection.sendall(head + b"zz\r\n[]\r\n0\r\n\r\n"), content_copy,
+                         timeout=5)
+    [line] = result.stderr.splitlines()
+    assert result.returncode == 1 and line.endswith("/?date=2026-01-21 is not valid HTTP (a chunk size that is no "
+                                                    "number)"), line
+
+
 def test_fetch_of_a_chunked_answer_cut_short_is_incomplete_and_stores_nothing(content_copy):
     body = API_FIXTURE.read_bytes()[:100]
     head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
