@@ -300,9 +300,10 @@ class _Checker:
             self.fail(f"{where}{key}", f"must be a {'whole ' if integer else ''}number, not {show(value)}")
             return default
         written = getattr(value, "written", None)
-        if written is not None and _MISREAD_NUMBER_RE.fullmatch(written):
+        if (written is not None and _MISREAD_NUMBER_RE.fullmatch(written)
+                and (":" in written or int(written.replace("_", ""), 10) != value)):  # 02 is 2 either way
             self.fail(f"{where}{key}", f"must be written in decimal digits, not {show(written)} (which YAML "
-                                       f"reads as {value:g})")
+                                       f"reads as {value:,})")
             return default
         if isinstance(value, float) and not math.isfinite(value):
             self.fail(f"{where}{key}", f"must be a finite number, not {show(value)}")

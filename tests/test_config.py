@@ -915,7 +915,8 @@ def test_an_unknown_key_written_as_a_number_is_named_as_written(tmp_path):
     assert error.message.startswith("1.10: unknown key")
 
 
-@pytest.mark.parametrize("written, read", [("025", "21"), ("-025", "-21"), ("1:30", "90")])
+@pytest.mark.parametrize("written, read", [("025", "21"), ("-025", "-21"), ("1:30", "90"),
+                                           ("10:0:0:0", "2,160,000")])
 def test_a_number_setting_written_other_than_in_decimal_digits_is_refused_not_misread(tmp_path, written, read):
     """YAML 1.1, which PyYAML reads, takes 025 for octal 21 and 1:30 for 90: the port or count
     the user meant is not the one digest would use."""
@@ -924,6 +925,7 @@ def test_a_number_setting_written_other_than_in_decimal_digits_is_refused_not_mi
                              f"reads as {read})")
 
 
-@pytest.mark.parametrize("written, value", [("587", 587), ("+587", 587), ("1_000", 1000), ("0x24B", 587)])
+@pytest.mark.parametrize("written, value", [("587", 587), ("+587", 587), ("1_000", 1000), ("0x24B", 587),
+                                            ("02", 2)])  # octal or not, the same number
 def test_a_number_setting_in_decimal_digits_is_read(tmp_path, written, value):
     assert load_config(write(tmp_path, site=GOOD_SITE + f"email:\n  smtp_port: {written}\n")).email.smtp_port == value
