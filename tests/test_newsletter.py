@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import email
 import functools
@@ -602,38 +603,43 @@ def _remember(seen, auth_data):
 # --- how it looks --------------------------------------------------------------------------------
 
 
-def test_email_html_has_no_horizontal_overflow_in_chromium(built_site):
+@contextlib.contextmanager
+def chromium():
+    """Debian's headless Chromium, through Playwright."""
     from playwright.sync_api import sync_playwright
 
     assert Path("/usr/bin/chromium").exists(), "Debian's chromium is needed: apt-get install chromium"
-    ARTIFACTS.mkdir(exist_ok=True)
-    page_url = (built_site / "email" / "2026-01-19.html").as_uri()
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking",
             "--disable-component-update", "--disable-sync", "--no-first-run"])
         try:
-            for width in (600, 390):
-                page = browser.new_page(viewport={"width": width, "height": 900})
-                external = []
-                page.on("request", lambda r: external.append(r.url) if not r.url.startswith("file:") else None)
-                page.goto(page_url)
-                scroll_width = page.evaluate("document.documentElement.scrollWidth")
-                page.screenshot(path=str(ARTIFACTS / f"email-2026-01-19-{width}.png"), full_page=True)
-                assert scroll_width <= width, f"horizontal overflow at {width}px: {scroll_width}"
-                box = page.evaluate("document.querySelector('table.box').getBoundingClientRect().width")
-                assert box <= min(600, width)
-                assert external == [], f"the e-mail loads remote resources: {external}"
-                page.close()
+            yield browser
         finally:
             browser.close()
+
+
+def test_email_html_has_no_horizontal_overflow_in_chromium(built_site):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page_url = (built_site / "email" / "2026-01-19.html").as_uri()
+    with chromium() as browser:
+        for width in (600, 390):
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            external = []
+            page.on("request", lambda r: external.append(r.url) if not r.url.startswith("file:") else None)
+            page.goto(page_url)
+            scroll_width = page.evaluate("document.documentElement.scrollWidth")
+            page.screenshot(path=str(ARTIFACTS / f"email-2026-01-19-{width}.png"), full_page=True)
+            assert scroll_width <= width, f"horizontal overflow at {width}px: {scroll_width}"
+            box = page.evaluate("document.querySelector('table.box').getBoundingClientRect().width")
+            assert box <= min(600, width)
+            assert external == [], f"the e-mail loads remote resources: {external}"
+            page.close()
 
 
 def test_a_long_word_in_a_title_or_abstract_wraps_inside_a_narrow_screen(content_copy, tmp_path):
     """As on the site's pages: a word wider than the screen (a long name, a URL) is broken, not
     left to widen the e-mail past the screen."""
-    from playwright.sync_api import sync_playwright
-
     word = "Supercalifragilistic" * 5
     snapshot = content_copy / "snapshots" / "2025-11-03.txt"
     text = snapshot.read_text(encoding="utf-8")
@@ -643,19 +649,13 @@ def test_a_long_word_in_a_title_or_abstract_wraps_inside_a_narrow_screen(content
     result = run_cli("email", "2025-11-03", "--content", content_copy, "--out", tmp_path, "-q")
     assert result.returncode == 0, result.stderr
     assert word in (tmp_path / "2025-11-03.html").read_text(encoding="utf-8")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
-        try:
-            for width in (320, 390):
-                page = browser.new_page(viewport={"width": width, "height": 900})
-                page.goto((tmp_path / "2025-11-03.html").as_uri())
-                scroll_width = page.evaluate("document.documentElement.scrollWidth")
-                assert scroll_width <= width, f"horizontal overflow at {width}px: {scroll_width}"
-                page.close()
-        finally:
-            browser.close()
+    with chromium() as browser:
+        for width in (320, 390):
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            page.goto((tmp_path / "2025-11-03.html").as_uri())
+            scroll_width = page.evaluate("document.documentElement.scrollWidth")
+            assert scroll_width <= width, f"horizontal overflow at {width}px: {scroll_width}"
+            page.close()
 
 
 def test_rendering_uses_the_shared_day_pages():
