@@ -21,7 +21,7 @@ from pathlib import Path
 from digest.cache import (MANIFEST, build_lock, cache_dir_for, code_version, file_sha256, folder_hash, key_of,
                           manifest_unchanged, read_manifest, recorded_warnings, waiting_note)
 from digest.errors import DigestError, strict_error
-from digest.output import check_output_folder, left_by_a_build, read_now
+from digest.output import STAGED_ENDINGS, check_output_folder, left_by_a_build, read_now
 
 SNAPSHOT_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json")
 
@@ -277,7 +277,7 @@ def check_page_folders(content_dir: Path) -> None:
 
 #: The temporary files the Markdown pages are staged in, and the old pages are kept aside in while
 #: new ones are moved in (see digest.output.stage_text, staged_committed).
-_STAGED_PAGES = tuple(f"{folder}.{name}.md{ending}" for ending in (".tmp", ".digest-old")
+_STAGED_PAGES = tuple(f"{folder}.{name}.md{ending}" for ending in STAGED_ENDINGS
                       for folder, name in (("dates/", "*"), ("topics/", "*"), ("topics/*/", "page-*")))
 
 

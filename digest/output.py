@@ -922,8 +922,10 @@ def staged_committed(root: Path, staged: dict[str, Path], generated: set[str], *
                 parent.rmdir()  # a topic's archive folder, not dates/ or topics/
 
 
-#: The ending of the name a Markdown page is kept under while the build that replaces it commits.
-ASIDE = ".digest-old"
+#: The endings of the names beside a Markdown page that digest writes it through: the new page's
+#: temporary file, and the old page, kept aside while the build that replaces it commits (see
+#: ``staged_names``).
+STAGED_ENDINGS = (".tmp", ".digest-old")
 
 
 def _aside(target: Path) -> Path:
@@ -940,7 +942,8 @@ def staged_names(target: Path) -> tuple[Path, Path]:
     """The names digest uses beside a Markdown page while it writes it: the new page's temporary
     file, and the old page kept aside.  They are digest's: whatever file or link has them is
     replaced (a killed build leaves them, maybe empty or cut short)."""
-    return target.with_name(f".{target.name}.tmp"), target.with_name(f".{target.name}{ASIDE}")
+    temporary, aside = (target.with_name(f".{target.name}{ending}") for ending in STAGED_ENDINGS)
+    return temporary, aside
 
 
 def _refuse_folder_at(name: Path, target: Path) -> None:
