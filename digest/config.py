@@ -426,18 +426,16 @@ def site_address(url: str) -> str:
     (so that no quote or angle bracket of it reaches markup), its slashes single (so that no
     link made from it starts with "//", another host) and ending in "/".  ValueError says why
     ``url`` cannot be one (an empty message: not an http(s) URL at all)."""
-    problem = url_problem(url)
+    problem = url_problem(url)  # of an http(s) URL: also one without a host, or with a user name
     if problem:
         raise ValueError(problem)
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in ("http", "https"):
         raise ValueError("")
     if parts.query or parts.fragment:
         raise ValueError("no ? or # part")
-    if parts.username is not None:
-        raise ValueError("no user name or password")
     host = parts.hostname
-    if parts.netloc.rpartition("@")[2].startswith("["):
+    if parts.netloc.startswith("["):
         try:
             ipaddress.IPv6Address(host)
         except ValueError:
