@@ -85,13 +85,13 @@ def _with_line_feeds(text: str) -> str:
     return text.replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\r", "\n")
 
 
-def invisible_line(text: str, first: int, last: int) -> int | None:
-    """The last line from ``first`` to ``last`` that clean_lines made blank though it was not:
-    one of invisible characters only (zero-width spaces), which a reader takes for a blank line
-    but where a card's title may have been."""
+def invisible_line(text: str, first: int, last: int | None = None) -> int | None:
+    """The last line from ``first`` to ``last`` (default: the text's last) that clean_lines made
+    blank though it was not: one of invisible characters only (zero-width spaces), which a reader
+    takes for a blank line but where a card's title or abstract may have been."""
     raw = _with_line_feeds(text).split("\n")
     cleaned = clean_lines(text)
-    return next((number for number in range(min(last, len(raw)), first - 1, -1)
+    return next((number for number in range(len(raw) if last is None else min(last, len(raw)), first - 1, -1)
                  if number >= 1 and raw[number - 1].strip() and not cleaned[number - 1]), None)
 
 
@@ -360,7 +360,7 @@ def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
             if hidden is not None:
                 raise SnapshotError(f"card {len(cards) + 1} has a title of invisible characters only", source, hidden)
             # And where such a line came after the title, that was the abstract.
-            before = blocks[index + 1].line - 1 if index + 1 < len(blocks) else len(text.splitlines()) + 1
+            before = blocks[index + 1].line - 1 if index + 1 < len(blocks) else None  # None: to the end
             hidden = invisible_line(text, title_block.line_of(len(title_block.lines) - 1) + 1, before)
             if hidden is not None:
                 raise SnapshotError(f"card {len(cards) + 1} has an abstract of invisible characters only", source,
