@@ -422,9 +422,9 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
                                       lambda: render_template(env, template, context))
 
             render_entry = render_entry if cache else None  # without a cache, the feeds render every entry
+            latest = days[-1].date if days else EPOCH
             feeds = [day_feed(days, config.site, env, render_entry, abstract_chars=config.email.abstract_chars),
-                     *(topic_feed(topic, config.site, env, render_entry, latest=days[-1].date if days else EPOCH)
-                       for topic in topics)]
+                     *(topic_feed(topic, config.site, env, render_entry, latest=latest) for topic in topics)]
             for feed in feeds:
                 writer.update(feed_files(feed, config.site))
             writer.add(urls.OPML, opml(feeds, config.site))
