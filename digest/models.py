@@ -246,5 +246,10 @@ def normalise_title(title: str) -> str:
     if not text.isascii():  # most titles are ASCII: no accents to strip
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.casefold()
-    # A title of punctuation alone ("???") is its own: reduced to nothing, all such would be one paper.
-    return " ".join(re.findall(r"[^\W_]+", text)) or " ".join(title.split())
+    # "+" and "#" right after a word are part of its name ("C++", "C#", "F#"): "C++ Kernels" and
+    # "C Kernels" are two papers.  A title of punctuation alone ("???") is its own: reduced to
+    # nothing, all such would be one paper.
+    return " ".join(_TITLE_WORD_RE.findall(text)) or " ".join(title.split())
+
+
+_TITLE_WORD_RE = re.compile(r"[^\W_]+(?:[+#]+(?![^\W_]))?")

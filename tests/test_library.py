@@ -355,6 +355,24 @@ def test_slug_collision_gets_hash(snapshots, topics):
     assert paper_by_title(library, NEURAL_GRAPHICS).slug == "hardware-acceleration-of-neural-graphics"
 
 
+
+def test_titles_that_differ_by_a_language_name_are_two_papers(snapshots, topics):
+    """"C++" and "C#" name languages: dropping their signs would make "C Kernels" the same paper."""
+    dec16 = snapshots[1]
+    base = dec16.cards[13]
+    titles = ["Fast C Kernels", "Fast C++ Kernels", "Fast C# Kernels", "fast  c++ kernels!"]
+    cards = tuple(dataclasses.replace(base, title=t, rank=20 + i) for i, t in enumerate(titles))
+    library = build_library([dataclasses.replace(dec16, cards=dec16.cards + cards)], topics)
+    assert len(library.papers) == 15 + 3  # the last differs from the second by case, spacing and "!"
+    found = {p.title for p in library.papers.values()}
+    assert set(titles[:3]) <= found
+    slugs = [p.slug for p in library.papers.values()]
+    assert len(set(slugs)) == len(slugs)
+    # a "+" between words is punctuation, as before
+    plus = dataclasses.replace(base, title="Hardware Acceleration of Neural+Graphics", rank=30)
+    library = build_library([dataclasses.replace(dec16, cards=dec16.cards + (plus,))], topics)
+    assert len(library.papers) == 15
+
 def _sha1(key: str) -> str:
     return hashlib.sha1(key.encode()).hexdigest()
 
