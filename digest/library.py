@@ -268,7 +268,17 @@ def wanted_slug(key: str, title: str) -> str:
         if _PLAIN_ID.fullmatch(identifier):
             return identifier
         return slugify(identifier, lowercase=True, regex_pattern=r"[^-a-z0-9.]+")
-    return slugify(title, max_length=80, word_boundary=True) or "paper"
+    slug = slugify(title, max_length=MAX_TITLE_SLUG, word_boundary=True)
+    whole = slugify(title)
+    # Cut at a word's end, unless that loses most of the title to one long word (or slugify's
+    # leaving out a first word longer than the limit): then in the word.
+    if not whole.startswith(slug) or len(slug) < min(len(whole), MAX_TITLE_SLUG) // 2:
+        slug = whole[:MAX_TITLE_SLUG].rstrip("-")
+    return slug or "paper"
+
+
+#: A title's slug is cut to this many characters, at a word's end where there is one.
+MAX_TITLE_SLUG = 80
 
 
 def first_slug(key: str, title: str, cards: Sequence[Card]) -> tuple[str, str]:

@@ -682,3 +682,20 @@ def test_an_arxiv_papers_slug_is_what_slugify_makes_of_its_id(identifier):
     """Plain ids skip slugify, whose answer for them is the id itself."""
     assert wanted_slug(f"arxiv:{identifier}", "any title") == slugify(identifier, lowercase=True,
                                                                       regex_pattern=r"[^-a-z0-9.]+")
+
+
+@pytest.mark.parametrize("title, slug", [
+    # cut at a word's end, as before
+    ("Hardware Acceleration of Neural Graphics on Mobile and Desktop GPUs with Many Cores: Part One",
+     "hardware-acceleration-of-neural-graphics-on-mobile-and-desktop-gpus-with-many"),
+    # a first word longer than the limit is cut, not left out ("a-study" said nothing of the title)
+    ("Supercalifragilisticexpialidocious" * 4 + ": a study", ("supercalifragilisticexpialidocious" * 3)[:80]),
+    # a long word after a short one: not "a"
+    ("A " + "x" * 100, "a-" + "x" * 78),
+    ("A study of " + "y" * 79, "a-study-of-" + "y" * 69),
+    ("Short", "short"),
+    ("???", "paper"),
+])
+def test_a_long_title_is_cut_to_a_slug_that_keeps_most_of_it(title, slug):
+    assert wanted_slug("", title) == slug
+    assert len(slug) <= 80
