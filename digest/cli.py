@@ -262,7 +262,7 @@ def cmd_email(args: argparse.Namespace) -> int:
 
 
 def cmd_send(args: argparse.Namespace) -> int:
-    from digest.newsletter import recipients_of, send_message
+    from digest.newsletter import recipients_of, send_message, smtp_login
 
     # --to takes every word after it: a day given after the addresses is taken for one.
     day = next((value for value in args.to if value == "latest" or re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)), None)
@@ -272,10 +272,11 @@ def cmd_send(args: argparse.Namespace) -> int:
     loaded, newsletter = _newsletter(args)
     recipients = recipients_of(args.to)
     mail = loaded.config.email
+    user, _ = smtp_login()
     if args.dry_run:
         print(f"Would send '{newsletter.subject}' ({len(newsletter.message):,} bytes) "
               f"from {mail.sender} to {', '.join(recipients)} through {mail.smtp_host}:{mail.smtp_port} "
-              f"({mail.smtp_security})")
+              f"({mail.smtp_security}{f', logged in as {user}' if user else ''})")
         return 0
     send_message(newsletter.message, recipients, mail)
     if not args.quiet:

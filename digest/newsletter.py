@@ -314,12 +314,23 @@ def _smtp_client(secure: bool):
     return BoundedReplies
 
 
+def smtp_login(environ: Mapping[str, str] = os.environ) -> tuple[str | None, str | None]:
+    """The user name and password to log in to the SMTP server with, from DIGEST_SMTP_USER and
+    DIGEST_SMTP_PASSWORD (no user name: no login).  A password without a user name is refused:
+    sending without the login it was meant for would fail later, or go out unauthenticated."""
+    user, password = environ.get("DIGEST_SMTP_USER") or None, environ.get("DIGEST_SMTP_PASSWORD")
+    if password and user is None:
+        raise DigestError("DIGEST_SMTP_PASSWORD is set but DIGEST_SMTP_USER is empty or unset; "
+                          "set both to log in, or neither to send without a login")
+    return user, password
+
+
 def send_message(message: bytes, recipients: Sequence[str], mail: EmailConfig,
                  environ: Mapping[str, str] = os.environ) -> None:
     """Deliver the message as it is to ``recipients`` through the configured SMTP server.
     ``email.smtp_timeout`` bounds the whole exchange, not only each read.  When it goes to some
     recipients and not to others, the error names both."""
-    user, password = environ.get("DIGEST_SMTP_USER"), environ.get("DIGEST_SMTP_PASSWORD")
+    user, password = smtp_login(environ)
     sender = recipients_of([mail.sender])[0]
     delivered: list[str] = []
     refused: dict = {}

@@ -8,9 +8,12 @@ import email
 import functools
 import email.policy
 import json
+import os
 import re
 import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -429,6 +432,25 @@ def test_dry_run_sends_nothing(content_copy, smtp_server):
     assert result.returncode == 0, result.stderr
     assert "Would send 'Trending papers — 19 Jan 2026: 57 papers, 49 new'" in result.stdout
     assert recorder.messages == []
+
+
+@pytest.mark.parametrize("user", ["", None])
+def test_a_password_without_a_user_name_is_refused_before_anything_is_sent(content_copy, smtp_server, user):
+    """Sending without the login the password was for would go out unauthenticated, or fail later."""
+    recorder = Recorder()
+    use_server(content_copy, smtp_server(recorder))
+    env = {"DIGEST_SMTP_PASSWORD": "s3cret"} | ({} if user is None else {"DIGEST_SMTP_USER": user})
+    without = {k: v for k, v in os.environ.items() if k != "DIGEST_SMTP_USER"}
+    for extra in ([], ["--dry-run"]):
+        result = subprocess.run([sys.executable, "-m", "digest", "send", "--to", "alice@example.net", *extra,
+                                 "--content", str(content_copy)], env={**without, **env},
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 1 and recorder.messages == []
+        assert result.stderr == ("digest: error: DIGEST_SMTP_PASSWORD is set but DIGEST_SMTP_USER is empty or "
+                                 "unset; set both to log in, or neither to send without a login\n")
+    dry = run_cli("send", "--to", "alice@example.net", "--dry-run", "--content", content_copy,
+                  env={"DIGEST_SMTP_USER": "robot", "DIGEST_SMTP_PASSWORD": "s3cret"})
+    assert dry.returncode == 0 and ", logged in as robot)" in dry.stdout and "s3cret" not in dry.stdout
 
 
 @pytest.mark.parametrize("day", ["2026-01-19", "latest"])
