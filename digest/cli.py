@@ -332,8 +332,9 @@ def make_parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--content", type=Path, default=Path("content"), help="content folder (default: content)")
     build_cmd.add_argument("--out", type=Path, default=Path("site"), help="output folder (default: site)")
     build_cmd.add_argument("--templates", type=Path, default=None, help="templates folder (default: digest's own)")
-    build_cmd.add_argument("-q", "--quiet", action="store_true", help="print only warnings and errors")
-    build_cmd.add_argument("-v", "--verbose", action="store_true", help="print every stage and its time")
+    talk = build_cmd.add_mutually_exclusive_group()
+    talk.add_argument("-q", "--quiet", action="store_true", help="print only warnings and errors")
+    talk.add_argument("-v", "--verbose", action="store_true", help="print every stage and its time")
     build_cmd.add_argument("--no-search", dest="search", action="store_false",
                            help="leave out the search page and its index")
     build_cmd.add_argument("--strict", action="store_true", help="fail on warnings, and write nothing")

@@ -725,3 +725,10 @@ def test_a_card_published_after_its_list_day_is_a_warning_of_parse_check_and_bui
     (content_copy / "snapshots" / "2026-01-21.txt").write_text("Daily Papers\n\nJan 21\n\nA title\n\nAn abstract.\n")
     result = run_cli("build", "--content", content_copy, "--out", tmp_path / "site", "--no-search")
     assert result.returncode == 0 and warning in result.stderr.splitlines(), result.stderr
+
+
+@pytest.mark.parametrize("argv", [["build", "-q", "-v"], ["-v", "--quiet"]])
+def test_quiet_and_verbose_together_are_refused(argv, tmp_path):
+    result = run_cli(*argv, "--content", CONTENT, "--out", tmp_path / "site")
+    assert result.returncode == 2 and not (tmp_path / "site").exists()
+    assert result.stderr.startswith("digest: error: argument ") and "not allowed with argument" in result.stderr
