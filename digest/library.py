@@ -270,9 +270,10 @@ def wanted_slug(key: str, title: str) -> str:
         return slugify(identifier, lowercase=True, regex_pattern=r"[^-a-z0-9.]+")
     slug = slugify(title, max_length=MAX_TITLE_SLUG, word_boundary=True)
     whole = slugify(title)
-    # Cut at a word's end, unless that loses most of the title to one long word (or slugify's
-    # leaving out a first word longer than the limit): then in the word.
-    if not whole.startswith(slug) or len(slug) < min(len(whole), MAX_TITLE_SLUG) // 2:
+    # slugify keeps the words that fit, leaving out any longer one ("...-cuda-and" for "...-cuda-
+    # transpilation-and-..."): published addresses, so kept.  But where that leaves most of the
+    # title out (a first word longer than the limit, a long word after a short one), cut in the word.
+    if len(slug) < min(len(whole), MAX_TITLE_SLUG) // 2:
         slug = whole[:MAX_TITLE_SLUG].rstrip("-")
     return slug or "paper"
 

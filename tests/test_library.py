@@ -688,6 +688,10 @@ def test_an_arxiv_papers_slug_is_what_slugify_makes_of_its_id(identifier):
     # cut at a word's end, as before
     ("Hardware Acceleration of Neural Graphics on Mobile and Desktop GPUs with Many Cores: Part One",
      "hardware-acceleration-of-neural-graphics-on-mobile-and-desktop-gpus-with-many"),
+    # slugify leaves out a word too long to fit and goes on: a published address, kept
+    ("HPCTransCompile: An AI Compiler Generated Dataset for High-Performance CUDA Transpilation and LLM "
+     "Preliminary Exploration",
+     "hpctranscompile-an-ai-compiler-generated-dataset-for-high-performance-cuda-and"),
     # a first word longer than the limit is cut, not left out ("a-study" said nothing of the title)
     ("Supercalifragilisticexpialidocious" * 4 + ": a study", ("supercalifragilisticexpialidocious" * 3)[:80]),
     # a long word after a short one: not "a"
