@@ -33,8 +33,11 @@ RenderEntry = Callable[[str, dict, tuple], str]
 
 
 def feed_time(date: dt.date) -> dt.datetime:
-    """The timestamp a list day is published at in feeds: midnight UTC of that day."""
-    return dt.datetime(date.year, date.month, date.day, tzinfo=dt.timezone.utc)
+    """The timestamp a list day is published at in feeds and e-mails: noon UTC of that day.
+    Readers show it in their own time zone: at midnight UTC, the e-mail and feed entry of
+    19 Jan would be dated 18 Jan everywhere in the Americas; noon is the same day from UTC-11
+    to UTC+11."""
+    return dt.datetime(date.year, date.month, date.day, 12, tzinfo=dt.timezone.utc)
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,7 +73,11 @@ def test_headers_come_from_the_configuration_and_the_list_day(built_site):
     assert message["To"] == config["to"]
     assert message["Reply-To"] == config["reply_to"]
     assert message["List-Unsubscribe"] == f"<{config['unsubscribe_url']}>"
-    assert message["Date"].datetime.isoformat() == "2026-01-19T00:00:00+00:00"
+    assert message["Date"].datetime.isoformat() == "2026-01-19T12:00:00+00:00"
+    # a mail client shows the list day in its own time zone, from Hawaii to New Zealand in winter
+    for hours in (-11, -8, -5, 0, 1, 9, 11):
+        local = message["Date"].datetime.astimezone(dt.timezone(dt.timedelta(hours=hours)))
+        assert local.date() == dt.date(2026, 1, 19), hours
     assert re.fullmatch(r"<digest\.2026-01-19\.[0-9a-f]{16}@digest\.example\.org>", message["Message-ID"])
 
 

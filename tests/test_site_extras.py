@@ -43,7 +43,7 @@ def test_json_feeds_follow_json_feed_1_1_and_match_the_atom_feeds(built_site):
         for item in data["items"]:
             assert item["url"] == item["id"] and site_file(built_site, item["url"]).is_file()
             assert item["content_html"] and item["title"]
-            assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T00:00:00\+00:00", item["date_published"])
+            assert re.fullmatch(r"\d{4}-\d{2}-\d{2}T12:00:00\+00:00", item["date_published"])
 
 
 def test_opml_lists_every_rss_feed(built_site):
