@@ -12,7 +12,7 @@ import hashlib
 import re
 from pathlib import PurePath
 from collections import Counter, defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from slugify import slugify
@@ -32,22 +32,24 @@ OTHER_TITLE = "Other"
 OTHER_DESCRIPTION = "Papers that match none of the topics."
 
 
-def arxiv_ids_by_title(snapshots: Sequence[Snapshot]) -> dict[str, set[str]]:
-    """Normalised title -> the arXiv ids that cards with that title give."""
-    ids_by_title: dict[str, set[str]] = defaultdict(set)
-    for snapshot in snapshots:
+def arxiv_ids_by_title(snapshots: Sequence[Snapshot]) -> dict[str, tuple[str, ...]]:
+    """Normalised title -> the arXiv ids that cards with that title give, in the order first seen
+    (by list day, then in the order of the snapshots and their cards)."""
+    ids_by_title: dict[str, dict[str, None]] = defaultdict(dict)
+    for snapshot in sorted(snapshots, key=lambda s: s.date):
         for card in snapshot.cards:
             if card.arxiv_id:
-                ids_by_title[normalise_title(card.title)].add(card.arxiv_id)
-    return ids_by_title
+                ids_by_title[normalise_title(card.title)].setdefault(card.arxiv_id)
+    return {title: tuple(ids) for title, ids in ids_by_title.items()}
 
 
-def _title_key(title: str, ids: Collection[str]) -> str:
-    """The key of a card without an arXiv id: that of the one id its title has, else the title's."""
-    return f"arxiv:{next(iter(ids))}" if len(ids) == 1 else f"title:{title}"
+def _title_key(title: str, ids: Sequence[str]) -> str:
+    """The key of a card without an arXiv id: that of the first id seen with its title, else the
+    title's.  A later paper of the same title does not take the cards, or the page, of the first."""
+    return f"arxiv:{ids[0]}" if ids else f"title:{title}"
 
 
-def identity_resolver(ids_by_title: Mapping[str, Collection[str]]):
+def identity_resolver(ids_by_title: Mapping[str, Sequence[str]]):
     """A function card -> paper key, joining title-only cards to the arXiv id of the same title."""
     keys_by_title: dict[str, str] = {}  # a paper's cards on its days have the same title
 
@@ -109,7 +111,7 @@ class LibraryState:
     new days extend it (``extend_library``) instead of it being made again from every snapshot."""
 
     library: Library
-    ids_by_title: Mapping[str, frozenset[str]] = field(default_factory=dict)  #: see ``arxiv_ids_by_title``
+    ids_by_title: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  #: see ``arxiv_ids_by_title``
     #: paper key -> slug before collisions, decided when the paper is first seen (see ``first_slug``)
     wanted_slugs: Mapping[str, str] = field(default_factory=dict)
     #: paper key -> what a hashed slug of it is made from: its identity when first seen (see ``first_slug``)
@@ -163,12 +165,12 @@ def extend_library(state: LibraryState, snapshots: Sequence[Snapshot], topics: S
     if new_ids:
         merged = dict(ids_by_title)
         for title, ids in new_ids.items():
-            before = ids_by_title.get(title, frozenset())
-            after = before | ids
-            # An earlier card without an id whose title now resolves to another key: rebuild.
-            if _title_key(title, before) != _title_key(title, after) and (before or f"title:{title}" in old.papers):
+            before = ids_by_title.get(title, ())
+            after = before + tuple(i for i in ids if i not in before)
+            # An earlier card without an id whose title now resolves to an id: rebuild.
+            if not before and f"title:{title}" in old.papers:
                 return None
-            merged[title] = frozenset(after)
+            merged[title] = after
         ids_by_title = merged
     key = identity_resolver(ids_by_title)
 

@@ -641,14 +641,31 @@ def test_an_arxiv_id_for_an_earlier_title_only_paper_is_refused(snapshots, topic
     assert [a.date for a in library.papers["arxiv:2505.09343"].appearances] == DAYS[:3]
 
 
-def test_a_second_arxiv_id_for_a_title_is_refused(snapshots, topics):
+def test_a_second_arxiv_id_for_a_title_leaves_the_first_paper_its_cards_and_page(snapshots, topics):
+    """Nov 3 shows the paper without an id, Dec 16 with one: one paper, whose page is named by its
+    title.  A later paper of the same title with another id is a paper of its own: the first keeps
+    its days, its page and its history, and the days already published do not change."""
     nov3, dec16, jan7, jan19 = snapshots
+    assert dec16.cards[0].title == DEEPSEEK and nov3.cards[0].title == DEEPSEEK
     first = dataclasses.replace(dec16, cards=(dataclasses.replace(dec16.cards[0], arxiv_id="2505.09343"),
                                               *dec16.cards[1:]))
     state = extend_library(EMPTY, [nov3, first], topics).state
+    before = state.library.papers["arxiv:2505.09343"]
     other = dataclasses.replace(jan7, cards=(dataclasses.replace(jan7.cards[0], arxiv_id="2599.00001"),
                                              *jan7.cards[1:]))
-    assert extend_library(state, [other], topics) is None
+    extension = extend_library(state, [other], topics)
+    assert extension is not None
+    whole = build_library([nov3, first, other], topics)
+    assert _as_built(extension.state.library) == _as_built(whole)
+    paper = whole.papers["arxiv:2505.09343"]
+    assert paper.slug == before.slug == "insights-into-deepseek-v3-scaling-challenges-and-reflections-on-hardware-for-ai"
+    assert [a.date for a in paper.appearances] == DAYS[:2]
+    assert not any(key.startswith("title:insights into deepseek") for key in whole.papers)
+    assert [a.date for a in whole.papers["arxiv:2599.00001"].appearances] == DAYS[2:3]
+    assert whole.days[:2] == state.library.days[:2]
+    # a card without an id on a later day is taken for the first paper of that title
+    later = build_library([nov3, first, other, dataclasses.replace(jan19, cards=(nov3.cards[0],))], topics)
+    assert [a.date for a in later.papers["arxiv:2505.09343"].appearances] == [*DAYS[:2], DAYS[3]]
     same = dataclasses.replace(jan7, cards=(dataclasses.replace(jan7.cards[0], arxiv_id="2505.09343"),
                                             *jan7.cards[1:]))
     extension = extend_library(state, [same], topics)
