@@ -49,6 +49,30 @@ def test_unsafe_urls_are_dropped(parsed):
     assert only.project_page is None  # data: in the snapshot
 
 
+
+@pytest.mark.parametrize("url", [
+    "https://example.org\\@evil.example/\\..\\x",  # browsers read "\\" as "/": a link elsewhere than it reads
+    "https://huggingface.co@evil.example/papers",  # a user name that looks like the host
+    "https://user:pass@example.org/",
+    "https:///no-host", "https://example.org:99999/", "https://[::1/",
+    "ftp://example.org/", "//evil.example/", "https://exa mple.org/",
+])
+def test_a_link_that_goes_elsewhere_than_it_reads_is_dropped(url):
+    item = {"paper": {"id": "2601.00001", "title": "T", "summary": "An abstract.", "projectPage": url,
+                      "githubRepo": url}, "thumbnail": url}
+    card = parse_json_snapshot(json.dumps([item]), "x.json").cards[0]
+    assert card.project_page is None and card.github is None and card.thumbnail is None
+
+
+def test_only_a_github_repository_is_a_github_link():
+    """The pages label the link "Code on GitHub"."""
+    item = {"paper": {"id": "2601.00001", "title": "T", "summary": "An abstract.",
+                      "githubRepo": "https://gitlab.example/a/b", "projectPage": "HTTPS://Example.org/a?b=1#c"}}
+    card = parse_json_snapshot(json.dumps([item]), "x.json").cards[0]
+    assert card.github is None and card.project_page == "HTTPS://Example.org/a?b=1#c"
+    item["paper"]["githubRepo"] = "https://github.com/a/b"
+    assert parse_json_snapshot(json.dumps([item]), "x.json").cards[0].github == "https://github.com/a/b"
+
 def test_a_version_of_an_arxiv_id_names_its_paper():
     """2512.00001 and 2512.00001v2 are one paper: the same day lists it once, other days find it."""
     items = [{"paper": {"id": paper, "title": f"T {paper}"}} for paper in ("2512.00001v2", "hep-th/9901001v1",

@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Iterator
 from itertools import islice
 from typing import Any
+from urllib.parse import urlsplit
 
 from digest.errors import SnapshotError
 from digest.models import Card, Organization, ParsedSnapshot, PartialDate
@@ -176,11 +177,31 @@ def _count(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
+#: An http(s) URL without spaces, quotes, angle brackets or backslashes (which browsers read as
+#: "/": "https://a.example\\@b.example/" leads to a.example, where a reader of it sees b.example).
+_WEB_URL_RE = re.compile(r"^https?://[^\s<>\"'\\]+$", re.IGNORECASE)
+#: A repository on GitHub, the only host a link labelled as GitHub's may go to.
+GITHUB_RE = re.compile(r"^https?://(?:www\.)?github\.com/[^/\s?#]+/[^/\s?#]+", re.IGNORECASE)
+
+
 def _web_url(value: Any) -> str | None:
-    """An http(s) URL from untrusted data, or None (no javascript:, data: or relative links)."""
-    if isinstance(value, str) and re.match(r"^https?://[^\s<>\"']+$", value.strip()):
-        return value.strip()
-    return None
+    """An http(s) URL from untrusted data, or None: no javascript:, data: or relative links, and
+    none without a host or with a user name in it ("https://huggingface.co@evil.example/")."""
+    if not isinstance(value, str) or not _WEB_URL_RE.match(url := value.strip()):
+        return None
+    try:
+        parts = urlsplit(url)
+        host, _ = parts.hostname, parts.port
+    except ValueError:  # a bad port or IPv6 address
+        return None
+    if not host or "@" in parts.netloc:
+        return None
+    return url
+
+
+def _github_url(value: Any) -> str | None:
+    url = _web_url(value)
+    return url if url is not None and GITHUB_RE.match(url) else None
 
 
 def _iso_date(value: Any) -> dt.date | None:
@@ -228,7 +249,7 @@ def card_from_item(item: Any, rank: int, source: str, line: int) -> Card:
         url=f"{HUB}/papers/{arxiv_id}" if arxiv_id else None,
         line=line,
         author_names=names if authors is not None else None,
-        github=_web_url(paper.get("githubRepo")),
+        github=_github_url(paper.get("githubRepo")),
         github_stars=_count(paper.get("githubStars")),
         project_page=_web_url(paper.get("projectPage")),
         thumbnail=_web_url(item.get("thumbnail")),

@@ -37,7 +37,8 @@ BeautifulSoup = NavigableString = Tag = None
 
 from digest.errors import SnapshotError
 from digest.models import Card, Organization, ParsedSnapshot, PartialDate
-from digest.parse.api import ARXIV_ID_RE, HUB, NotJSONConstant, _web_url, cards_from_items, strict_decoder, unversioned
+from digest.parse.api import (ARXIV_ID_RE, GITHUB_RE, HUB, NotJSONConstant, _web_url, cards_from_items,
+                              strict_decoder, unversioned)
 from digest.parse.text import _DATE, _ZERO_WIDTH, UPVOTE_COUNT_RE, parse_date_text, shown_count
 
 #: How much of the start of a file ``looks_like_html`` reads.
@@ -54,7 +55,6 @@ _DATE_IN_TEXT_RE = re.compile(rf"(?:^|[·•]\s*){_DATE}(?=\s|$)")
 _AUTHORS_RE = re.compile(r"^[·•*\-\s]*(?P<count>\d{1,6})\s+authors?$", re.IGNORECASE)
 _AUTHORS_IN_TEXT_RE = re.compile(r"(?:^|[·•]\s*)(?P<count>\d{1,6})\s+authors?(?=\s*(?:[·•]|$))", re.IGNORECASE)
 _HANDLE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
-_GITHUB_RE = re.compile(r"^https?://(?:www\.)?github\.com/[^/\s?#]+/[^/\s?#]+", re.IGNORECASE)
 _HUB_PREFIX_RE = re.compile(r"^https?://(?:www\.)?huggingface\.co(?=/)", re.IGNORECASE)
 _PAPERS_URL_RE = re.compile(
     r"^(?:https?://(?:www\.)?huggingface\.co)?/papers"
@@ -475,7 +475,7 @@ def _card_from_scope(title: _Title, scope: Tag, headings: set[int], holding: set
                 organization = org
             elif (url := _web_url(href)) is not None and not _HUB_PREFIX_RE.match(url):
                 label = _clean(tag.get_text())
-                if github is None and _GITHUB_RE.match(url):
+                if github is None and GITHUB_RE.match(url):
                     github, stars = url, shown_count(label)
                 elif project_page is None and "project" in label.casefold():
                     project_page = url
