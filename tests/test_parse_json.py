@@ -13,7 +13,7 @@ from conftest import FIXTURES, run_cli
 from digest.errors import SnapshotError
 from digest.models import Organization, PartialDate
 from digest.parse import parse_snapshot
-from digest.parse.api import looks_like_json, parse_json_snapshot
+from digest.parse.api import MAX_COUNT, looks_like_json, parse_json_snapshot
 
 FIXTURE = FIXTURES / "json" / "2026-01-19.json"
 
@@ -96,6 +96,42 @@ def test_a_name_or_link_longer_than_any_papers_is_refused_naming_its_card(field,
         parse_snapshot("[\n" + ",\n".join(json.dumps(item) for item in items) + "\n]", "x.json")
     assert str(caught.value) == f"x.json:3: card 2 has {what} (digest takes up to {'2,000' if 'link' in what else '1,000'})"
 
+
+
+COUNT = "which is not a count (a whole number from 0 to 999,999,999)"
+DATE = "which is not a date (YYYY-MM-DD)"
+
+
+@pytest.mark.parametrize("where, field, value, what", [
+    ("item", "numComments", "7", f'numComments "7", {COUNT}'),
+    ("item", "numComments", 2.0, f"numComments 2.0, {COUNT}"),
+    ("item", "numComments", True, f"numComments true, {COUNT}"),
+    ("paper", "upvotes", -1, f"upvotes -1, {COUNT}"),
+    ("paper", "githubStars", 10 ** 30, f"githubStars {10 ** 30}, {COUNT}"),
+    ("paper", "publishedAt", "2026-02-30", f'publishedAt "2026-02-30", {DATE}'),
+    ("paper", "publishedAt", "2026-W03-1", f'publishedAt "2026-W03-1", {DATE}'),
+    ("item", "publishedAt", "20260120", f'publishedAt "20260120", {DATE}'),
+    ("paper", "publishedAt", 1769904000, f"publishedAt 1769904000, {DATE}"),
+    ("paper", "publishedAt", "\uff12\uff10\uff12\uff16-01-20", f'publishedAt "\uff12\uff10\uff12\uff16-01-20", {DATE}'),
+    ("paper", "title", 5, "a title that is not text: 5"),
+])
+def test_a_value_that_is_not_what_its_field_holds_is_refused_naming_its_paper(where, field, value, what):
+    """Read as "none", the count or date was left out of the site without a word."""
+    bad = {"paper": {"id": "2512.00002", "title": "B"}}
+    (bad["paper"] if where == "paper" else bad)[field] = value
+    items = [{"paper": {"id": "2512.00001", "title": "A", "upvotes": 0, "publishedAt": "2026-01-19T08:00:00.000Z"},
+              "numComments": 3}, bad]
+    with pytest.raises(SnapshotError) as caught:
+        parse_snapshot("[\n" + ",\n".join(json.dumps(item) for item in items) + "\n]", "x.json")
+    assert str(caught.value) == f"x.json:3: paper 2 has {what}"
+
+
+def test_counts_and_dates_the_api_gives_are_read():
+    item = {"paper": {"id": "2512.00001", "title": "A", "upvotes": MAX_COUNT, "githubStars": 0,
+                      "publishedAt": "2024-11-28T15:41:49.000Z"}, "numComments": None}
+    [card] = parse_snapshot(json.dumps([item]), "x.json").cards
+    assert card.upvotes == MAX_COUNT and card.github_stars == 0 and card.comments is None
+    assert card.published == PartialDate(11, 28, 2024)
 
 @pytest.mark.parametrize("summary", ["\u200b", "\u200e\u3164", "\x00"])
 def test_an_abstract_of_invisible_characters_only_is_refused_naming_its_card(summary):

@@ -173,8 +173,24 @@ def _text(value: Any) -> str:
     return " ".join(value.split()) if isinstance(value, str) else ""
 
 
-def _count(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+#: The largest count read, as in text dumps (9 digits): anything larger is not a count.
+MAX_COUNT = 999_999_999
+
+
+def _shown_value(value: Any) -> str:
+    """A JSON value as the file has it, cut short, for messages."""
+    shown = json.dumps(value, ensure_ascii=False)
+    return shown if len(shown) <= 40 else shown[:39] + "…"
+
+
+def _count(value: Any, name: str, where: str, source: str, line: int) -> int | None:
+    """A count from the item (None if it has none); SnapshotError for a value that is not one."""
+    if value is None:
+        return None
+    if type(value) is int and 0 <= value <= MAX_COUNT:
+        return value
+    raise SnapshotError(f"{where} has {name} {_shown_value(value)}, which is not a count (a whole number "
+                        f"from 0 to {MAX_COUNT:,})", source, line)
 
 
 #: An http(s) URL without spaces, quotes, angle brackets or backslashes (which browsers read as
@@ -204,13 +220,29 @@ def _github_url(value: Any) -> str | None:
     return url if url is not None and GITHUB_RE.match(url) else None
 
 
+#: A date as the API writes it: "2026-01-19", or with its time ("2026-01-19T08:00:00.000Z").  Not
+#: the other forms Python's fromisoformat takes ("2026-W03-1", "20260119").
+_ISO_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T\S*)?")
+
+
 def _iso_date(value: Any) -> dt.date | None:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not _ISO_DATE_RE.fullmatch(value):
         return None
     try:
         return dt.date.fromisoformat(value[:10])
     except ValueError:
         return None
+
+
+def _published(value: Any, where: str, source: str, line: int) -> dt.date | None:
+    """A ``publishedAt`` date (None if there is none); SnapshotError for a value that is not one."""
+    if value is None:
+        return None
+    date = _iso_date(value)
+    if date is None:
+        raise SnapshotError(f"{where} has publishedAt {_shown_value(value)}, which is not a date (YYYY-MM-DD)",
+                            source, line)
+    return date
 
 
 def card_from_item(item: Any, rank: int, source: str, line: int) -> Card:
@@ -221,6 +253,10 @@ def card_from_item(item: Any, rank: int, source: str, line: int) -> Card:
     paper = item.get("paper") if isinstance(item.get("paper"), dict) else {}
     title = _text(paper.get("title")) or _text(item.get("title"))
     if not title:
+        given = next((v for v in (paper.get("title"), item.get("title")) if v is not None and not isinstance(v, str)),
+                     None)
+        if given is not None:
+            raise SnapshotError(f"{where} has a title that is not text: {_shown_value(given)}", source, line)
         raise SnapshotError(f"{where} has no title", source, line)
     arxiv_id = paper.get("id")
     if arxiv_id is not None:
@@ -234,7 +270,8 @@ def card_from_item(item: Any, rank: int, source: str, line: int) -> Card:
         organization = Organization(handle=handle, name=_text(org.get("fullname")) or handle)
     authors = paper.get("authors") if isinstance(paper.get("authors"), list) else None
     names = tuple(_text(a.get("name")) for a in authors or () if isinstance(a, dict) and _text(a.get("name")))
-    published = _iso_date(paper.get("publishedAt")) or _iso_date(item.get("publishedAt"))
+    published = (_published(paper.get("publishedAt"), where, source, line)
+                 or _published(item.get("publishedAt"), where, source, line))
     keywords = paper.get("ai_keywords")
     return Card(
         rank=rank,
@@ -243,14 +280,14 @@ def card_from_item(item: Any, rank: int, source: str, line: int) -> Card:
         organization=organization,
         authors=len(authors) if authors is not None else None,
         published=PartialDate(published.month, published.day, published.year) if published else None,
-        comments=_count(item.get("numComments")),
-        upvotes=_count(paper.get("upvotes")),
+        comments=_count(item.get("numComments"), "numComments", where, source, line),
+        upvotes=_count(paper.get("upvotes"), "upvotes", where, source, line),
         arxiv_id=arxiv_id,
         url=f"{HUB}/papers/{arxiv_id}" if arxiv_id else None,
         line=line,
         author_names=names if authors is not None else None,
         github=_github_url(paper.get("githubRepo")),
-        github_stars=_count(paper.get("githubStars")),
+        github_stars=_count(paper.get("githubStars"), "githubStars", where, source, line),
         project_page=_web_url(paper.get("projectPage")),
         thumbnail=_web_url(item.get("thumbnail")),
         keywords=tuple(_text(k) for k in keywords if _text(k)) if isinstance(keywords, list) else None,
