@@ -797,3 +797,23 @@ def test_other_hydration_data_with_nan_is_not_taken_for_the_papers():
     text = page(f'<div data-target="TrendingPapers" data-props="{props}"></div>',
                 article("2501.00002", "Seen on the page"))
     assert [c.title for c in parse_html_snapshot(text, "nan.html").cards] == ["Seen on the page"]
+
+
+def test_two_visible_cards_of_one_id_with_other_titles_are_a_warning():
+    """A paper shown twice (desktop and mobile) is one card; two titles for one id are two papers
+    the site shows as one, which the JSON and hydration readers warn of too."""
+    abstract = "An abstract with enough words to count as the abstract of a real paper here."
+    page = ("<html><body><h1>Feb 1</h1><main>\n"
+            f'<article><h3><a href="/papers/2601.00001">First title</a></h3><p>{abstract}</p></article>\n'
+            f'<article><h3><a href="/papers/2601.00001">A different second title</a></h3><p>{abstract}</p></article>\n'
+            f'<article><h3><a href="/papers/2601.00002">Next</a></h3><p>{abstract}</p></article>\n'
+            f'<article><h3><a href="/papers/2601.00001">First title</a></h3><p>{abstract}</p></article>\n'
+            "</main></body></html>\n")
+    parsed = parse_snapshot(page, "2026-02-01.html")
+    assert [(c.arxiv_id, c.title) for c in parsed.cards] == [
+        ("2601.00001", "First title"), ("2601.00001", "A different second title"), ("2601.00002", "Next")]
+    assert parsed.notes == ("2026-02-01.html: the card 'A different second title' is taken for the same paper as "
+                            "the card at line 2, 'First title' (they have the same arXiv id), and shown with that "
+                            "card's text",)
+    same = parse_snapshot(page.replace("A different second title", "First title"), "2026-02-01.html")
+    assert [c.title for c in same.cards] == ["First title", "Next"] and same.notes == ()
