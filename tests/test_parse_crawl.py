@@ -541,3 +541,17 @@ def test_two_organizations_linked_side_by_side_are_no_one_organization():
     who = "[Qwen](https://huggingface.co/Qwen)[DeepSeek](https://huggingface.co/deepseek-ai)"
     [parsed] = parse_crawler_dump("Dec 16\n\n" + card("A", extra=f"{who}\n\n·\n\nNov 7, 2024"), "x.md").cards
     assert (parsed.organization, parsed.published) == (None, PartialDate(11, 7, 2024))
+
+
+def test_a_card_heading_that_links_no_paper_is_a_warning_naming_its_line():
+    """A card whose title links elsewhere cannot be read as a card: it is left out, and said."""
+    text = ("# Daily Papers\n\nFeb 1\n\n"
+            "### [First paper](/papers/2601.00001)\n\nIts abstract.\n\n"
+            "### [Second paper](javascript:alert(1))\n\nIts abstract.\n\n"
+            "## [Not a card's level](https://example.org/)\n\nText.\n\n"
+            "### [Third paper](/papers/2601.00003)\n\nIts abstract.\n\n"
+            "### [Hugging Face](/)\n")  # after the last card: the site around the list
+    parsed = parse_snapshot(text, "2026-02-01.md")
+    assert [c.title for c in parsed.cards] == ["First paper", "Third paper"]
+    assert parsed.notes == ("2026-02-01.md:9: the heading 'Second paper' links to 'javascript:alert(1)', not to "
+                            "a paper's page, so its card is left out",)

@@ -111,7 +111,7 @@ def parse_snapshot(text: str, source: str) -> ParsedSnapshot:
                 raise SnapshotError(f"not a day's list: {len(parsed.cards):,} papers, where a day has at most a few "
                                     f"hundred (digest takes up to {MAX_CARDS:,})", source, 1)
             cards = tuple(_fit_card(card, source) for card in parsed.cards)
-            return replace(parsed, cards=cards, notes=merged_card_notes(cards, source))
+            return replace(parsed, cards=cards, notes=parsed.notes + merged_card_notes(cards, source))
     raise SnapshotError("not a Daily Papers snapshot: no list of papers found", source, 1)
 
 

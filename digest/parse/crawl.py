@@ -381,8 +381,12 @@ def _without_emphasis(text: str) -> str:
     return text
 
 
-def title_heading(line: str, refs: dict[str, str], source: str, number: int) -> Title | None:
-    """The title of a card if the line is a heading holding only a link to a paper's page."""
+def title_heading(line: str, refs: dict[str, str], source: str, number: int,
+                  elsewhere: list[tuple[int, str, str]] | None = None) -> Title | None:
+    """The title of a card if the line is a heading holding only a link to a paper's page.  A
+    heading holding only a link to a page that is not the hub's (a card's title linking
+    elsewhere, or a link of the site around the list) is added to ``elsewhere``: (line, text,
+    link)."""
     match = _HEADING_RE.match(line)
     if not match:
         return None
@@ -402,6 +406,8 @@ def title_heading(line: str, refs: dict[str, str], source: str, number: int) -> 
         return None
     target = paper_link(link.url)
     if target is None or not title:
+        if target is None and title and elsewhere is not None:
+            elsewhere.append((number, title, link.url))
         return None
     paper_id, _ = target
     if not ARXIV_ID_RE.match(paper_id):
@@ -652,13 +658,22 @@ def parse_crawler_dump(text: str, source: str) -> ParsedSnapshot:
     """Read a Markdown dump of the page into a ParsedSnapshot; raise SnapshotError naming the line at fault."""
     doc = _Lines(text)
     titles: list[tuple[int, Title]] = []
+    elsewhere: list[tuple[int, str, str]] = []
     for index, line in enumerate(doc.lines):
         if line.startswith("#"):
-            title = title_heading(line, doc.refs, source, index + 1)
+            title = title_heading(line, doc.refs, source, index + 1, elsewhere)
             if title is not None:
                 titles.append((index, title))
     if not titles:
         raise SnapshotError(NO_CARDS, source, 1)
+    # A heading of the cards' level between the first card and the last that links elsewhere is
+    # a card that cannot be read: said, not left out without a word.
+    level = len(doc.lines[titles[0][0]]) - len(doc.lines[titles[0][0]].lstrip("#"))
+    notes = tuple(f"{source}:{number}: the heading '{_short(text)}' links to {_short(url, 60)!r}, not to a "
+                  f"paper's page, so its card is left out"
+                  for number, text, url in elsewhere
+                  if titles[0][0] < number - 1 < titles[-1][0]
+                  and doc.lines[number - 1].startswith("#" * level + " "))
 
     # Where each card starts: its upvote line, or its title when it has none.
     starts: list[int] = []
@@ -680,4 +695,4 @@ def parse_crawler_dump(text: str, source: str) -> ParsedSnapshot:
         end = starts[k + 1] if k + 1 < len(titles) else len(doc.lines)
         cards.append(parse_card(doc, title, index + 1, end, upvotes[k], len(cards) + 1, source))
     return ParsedSnapshot(source=source, format="text", list_day=list_day, list_day_line=list_day_line,
-                          cards=tuple(cards))
+                          cards=tuple(cards), notes=notes)
