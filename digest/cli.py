@@ -42,21 +42,20 @@ def _error(message: str) -> None:
         print(f"digest: error: {shown(line)}", file=sys.stderr)
 
 
-def _date(text: str) -> dt.date:
+def _date(text: str, *, latest: bool = False) -> dt.date:
+    """A date written YYYY-MM-DD (not the other forms Python reads: "20260119", "2026-W03-1")."""
+    form = "YYYY-MM-DD form, nor 'latest'" if latest else "YYYY-MM-DD form"
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        raise argparse.ArgumentTypeError(f"not a date in {form}: {text!r}")
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date in YYYY-MM-DD form: {text!r}") from None
+        raise argparse.ArgumentTypeError(f"no such day: {text!r}") from None
 
 
 def _day(text: str) -> str:
     """A list day as ``email`` and ``send`` take it: ``latest``, or a date (written YYYY-MM-DD)."""
-    if text == "latest":
-        return text
-    try:
-        return dt.date.fromisoformat(text).isoformat()
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date in YYYY-MM-DD form, nor 'latest': {text!r}") from None
+    return text if text == "latest" else _date(text, latest=True).isoformat()
 
 
 def _positive_int(text: str) -> int:

@@ -732,3 +732,17 @@ def test_quiet_and_verbose_together_are_refused(argv, tmp_path):
     result = run_cli(*argv, "--content", CONTENT, "--out", tmp_path / "site")
     assert result.returncode == 2 and not (tmp_path / "site").exists()
     assert result.stderr.startswith("digest: error: argument ") and "not allowed with argument" in result.stderr
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["parse", str(CONTENT / "snapshots" / "2026-01-19.txt"), "--date", "2026-02-29"],
+     "argument --date: no such day: '2026-02-29'"),
+    (["parse", str(CONTENT / "snapshots" / "2026-01-19.txt"), "--date", "20260119"],
+     "argument --date: not a date in YYYY-MM-DD form: '20260119'"),
+    (["email", "2026-W03-1"], "argument DATE: not a date in YYYY-MM-DD form, nor 'latest': '2026-W03-1'"),
+    (["email", "2026-13-01"], "argument DATE: no such day: '2026-13-01'"),
+])
+def test_a_date_on_the_command_line_is_written_yyyy_mm_dd_and_is_a_day_of_the_calendar(argv, message):
+    """Python reads "20260119" and "2026-W03-1" as dates too; "2026-02-29" is written right but no day."""
+    result = run_cli(*argv)
+    assert result.returncode == 2 and result.stderr.startswith(f"digest: error: {message} (see "), result.stderr
