@@ -344,3 +344,13 @@ def test_nan_and_infinity_which_json_has_not_are_refused_at_their_entry(constant
         parse_json_snapshot('{"dailyPapers": ' + items + "}" if wrapped else items, "bad.json")
     assert str(caught.value) == (f"bad.json:3: invalid JSON: {constant} in the entry from this line, which is no "
                                  f"JSON value (JSON has no NaN or infinite numbers)")
+
+
+@pytest.mark.parametrize("text", ["[1, 2]", '[[{"paper": {"id": "2601.00001", "title": "t"}}]]', '["a"]',
+                                  '\ufeff [null]'])
+def test_json_that_is_not_a_list_of_papers_is_told_so(text):
+    """Read as a text dump, it was told it had no list day such as 'Dec 16'."""
+    with pytest.raises(SnapshotError) as caught:
+        parse_snapshot(text, "x.json")
+    assert str(caught.value) == ("x.json:1: not a Daily Papers snapshot: JSON, but not a list of papers (a list of "
+                                 "objects, or an object with 'dailyPapers')")

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import codecs
+import json
 import re
 from dataclasses import fields, replace
 
@@ -93,6 +94,9 @@ def decode_snapshot(data: bytes, source: str) -> str:
 
 def parse_snapshot(text: str, source: str) -> ParsedSnapshot:
     """Parse a snapshot of any supported format, recognised by its content, not its file name."""
+    if _other_json(text):
+        raise SnapshotError("not a Daily Papers snapshot: JSON, but not a list of papers (a list of objects, "
+                            "or an object with 'dailyPapers')", source, 1)
     for name, looks_like, parse in PARSERS:
         if looks_like(text):
             if name == "text":
@@ -113,6 +117,19 @@ def parse_snapshot(text: str, source: str) -> ParsedSnapshot:
             cards = tuple(_fit_card(card, source) for card in parsed.cards)
             return replace(parsed, cards=cards, notes=parsed.notes + merged_card_notes(cards, source))
     raise SnapshotError("not a Daily Papers snapshot: no list of papers found", source, 1)
+
+
+def _other_json(text: str) -> bool:
+    """Whether the text is JSON (an array or object) that is not a snapshot's, such as ``[1, 2]``:
+    read as a text dump, it was told to have no list day."""
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if stripped[:1] not in ("[", "{") or looks_like_json(text):
+        return False
+    try:
+        json.loads(stripped)
+    except (ValueError, RecursionError):
+        return False
+    return True
 
 
 def merged_card_notes(cards: tuple[Card, ...], source: str) -> tuple[str, ...]:
