@@ -21,7 +21,7 @@ from conftest import run_cli
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 LIST_DAYS = [dt.date(2026, 1, 19), dt.date(2026, 1, 7), dt.date(2025, 12, 16), dt.date(2025, 11, 3)]  # newest first
-MIDNIGHTS = {dt.datetime(d.year, d.month, d.day, tzinfo=dt.timezone.utc) for d in LIST_DAYS}
+NOONS = {dt.datetime(d.year, d.month, d.day, 12, tzinfo=dt.timezone.utc) for d in LIST_DAYS}
 ATOM_NS = "http://www.w3.org/2005/Atom"
 CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 
@@ -99,13 +99,14 @@ def test_every_feed_is_well_formed(built_site):
         assert parsed.entries, path
 
 
-def test_every_timestamp_is_a_list_day_at_midnight_utc(built_site):
+def test_every_timestamp_is_a_list_day_at_noon_utc(built_site):
+    """Noon UTC: the list day itself wherever a reader is, from UTC-11 to UTC+11."""
     for path in all_feeds(built_site):
         stamps = raw_timestamps(path)
         assert stamps, path
         for name, value in stamps:
             assert value.utcoffset() == dt.timedelta(0), (path, name, value)
-            assert value in MIDNIGHTS, (path, name, value)
+            assert value in NOONS, (path, name, value)
         if path.name == "atom.xml":
             # The feed is as new as its newest entry.
             root = etree.parse(str(path)).getroot()
@@ -125,14 +126,14 @@ def test_every_timestamp_is_a_list_day_at_midnight_utc(built_site):
 def test_site_feed_has_one_entry_per_list_day_newest_first(built_site, base_url, name):
     parsed = feedparser.parse(str(built_site / name))
     assert not parsed.bozo
-    newest = dt.datetime(2026, 1, 19, tzinfo=dt.timezone.utc)
+    newest = dt.datetime(2026, 1, 19, 12, tzinfo=dt.timezone.utc)
     assert struct_to_datetime(parsed.feed.updated_parsed) == newest
     assert len(parsed.entries) == 4
     for entry, day in zip(parsed.entries, LIST_DAYS):
         url = f"{base_url}dates/{day.isoformat()}/"
         assert entry.link == url
         assert entry.id == url
-        assert struct_to_datetime(entry.published_parsed) == dt.datetime(day.year, day.month, day.day,
+        assert struct_to_datetime(entry.published_parsed) == dt.datetime(day.year, day.month, day.day, 12,
                                                                          tzinfo=dt.timezone.utc)
         if name == "atom.xml":
             assert struct_to_datetime(entry.updated_parsed) == struct_to_datetime(entry.published_parsed)
