@@ -610,6 +610,8 @@ def test_ctrl_c_while_digest_is_still_loading_is_one_line(tmp_path, content_copy
         time.sleep(delay)
         process.send_signal(signal.SIGINT)
         error = process.communicate(timeout=60)[1]
+        if error.startswith("Could not import runpy module\n"):
+            continue  # Python's own start (on a busy machine it takes longer), before it runs any of digest
         assert "Traceback" not in error, (delay, error)
         # Before Python set up its handler, the signal ends the process as any program's.
         assert process.returncode in (130, -signal.SIGINT) or (process.returncode == 0 and not error), (delay, error)
