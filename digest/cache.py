@@ -139,16 +139,26 @@ def file_sha256(path: Path) -> str:
         raise DigestError(f"cannot read: {error.strerror or error}", path) from None
 
 
+def hidden_template_name(name: str) -> bool:
+    """Whether a file of the templates folder (by its name there) is hidden, outside ``assets/``
+    (which is copied whole): a .DS_Store that a file manager left, an editor's swap file.  Such a
+    file is no template, and no input of the build."""
+    return not name.startswith("assets/") and any(part.startswith(".") for part in name.split("/"))
+
+
 def folder_hash(folder: Path) -> str:
     """A hash of every file's name and bytes under a templates folder, as the build reads them:
     links to folders inside are not followed (as Jinja2 lists templates), but ``assets/``, which
-    the build copies whole, is read through a link (a shared folder of assets)."""
+    the build copies whole, is read through a link (a shared folder of assets).  Hidden files
+    outside ``assets/`` are no templates (``hidden_template_name``): an editor's
+    swap file or a .DS_Store coming and going is no change."""
     digest = hashlib.sha256()
     if folder.is_dir():
         files = [p for p in folder.rglob("*") if p.is_file()]
         assets = folder / "assets"
         if assets.is_symlink() and assets.is_dir():
             files += [p for p in assets.rglob("*") if p.is_file()]
+        files = [p for p in files if not hidden_template_name(p.relative_to(folder).as_posix())]
         for path in sorted(files):
             # A name as the file system has it (os.fsencode): one that is not UTF-8 is a name too.
             digest.update(os.fsencode(path.relative_to(folder).as_posix()) + b"\0")

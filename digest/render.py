@@ -28,6 +28,7 @@ from markupsafe import Markup, escape
 from digest import __version__, urls
 from digest.charts import rank_chart, sparkline
 from digest.config import SiteConfig
+from digest.cache import hidden_template_name
 from digest.errors import DigestError
 from digest.output import own_folder
 from digest.models import Library, Paper
@@ -91,6 +92,8 @@ class _TemplateLoader(FileSystemLoader):
     """Jinja2's loader for one folder, refusing a template file over MAX_TEMPLATE_BYTES."""
 
     def get_source(self, environment: Environment, template: str):
+        if hidden_template_name(template):  # not a template, and not looked at for changes (cache.folder_hash)
+            raise TemplateNotFound(template, f"{template!r} is a hidden file, which is not a template")
         path = Path(self.searchpath[0], *split_template_path(template))
         try:
             too_large = path.stat().st_size > MAX_TEMPLATE_BYTES
@@ -170,10 +173,9 @@ LINKED_ASSETS = ("STYLESHEET", "FAVICON", "SEARCH_SCRIPT")
 
 
 def template_names(env: Environment) -> list[str]:
-    """The templates of the folder: every file but the assets and hidden files (a .DS_Store that
-    a file manager left is no template; a template may still include a hidden file by name)."""
+    """The templates of the folder: every file but the assets and hidden files."""
     return env.list_templates(filter_func=lambda name: not name.startswith("assets/")
-                              and not any(part.startswith(".") for part in name.split("/")))
+                              and not hidden_template_name(name))
 
 
 def check_linked_assets(env: Environment, search_page: bool) -> None:
@@ -243,7 +245,9 @@ def template_error(error: Exception, name: str, env: Environment) -> DigestError
     without end) is reported as theirs: the template's file and line, and what went wrong."""
     if isinstance(error, DigestError):
         return error
-    if isinstance(error, TemplateNotFound):
+    if isinstance(error, TemplateNotFound) and error.name is not None and hidden_template_name(error.name):
+        message = error.message
+    elif isinstance(error, TemplateNotFound):
         message = (f"no template {error.name!r} in the templates folder" if error.name is not None
                    else "no template: its name is none (an empty value) or an empty list")
     elif isinstance(error, TemplateError):

@@ -174,6 +174,38 @@ def test_editing_a_template_rebuilds_what_uses_it_and_matches_a_clean_build(tmp_
     assert tree(tmp_path / "clean") == after
 
 
+
+def test_hidden_files_in_the_templates_folder_are_no_change_and_no_template(tmp_path, content_copy):
+    """A .DS_Store or an editor's swap file coming and going made a full build; a hidden file in
+    assets/ is copied as any asset (a .htaccess) and is a change."""
+    templates = tmp_path / "templates"
+    shutil.copytree(default_templates_dir(), templates)
+    out = tmp_path / "site"
+    args = ("build", "--content", content_copy, "--out", out, "--templates", templates, "--no-search")
+    assert run_cli(*args).returncode == 0
+    site_before = stats(out)
+    (templates / ".DS_Store").write_bytes(b"\0\0\0\1Bud1")
+    (templates / ".base.html.swp").write_bytes(b"b0VIM 9.0")
+    (templates / ".git").mkdir()
+    (templates / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    again = run_cli(*args)
+    assert again.returncode == 0 and again.stdout.strip() == f"digest: nothing changed since the last build of {out}"
+    assert stats(out) == site_before
+    (templates / "assets" / ".htaccess").write_text("Options -Indexes\n")
+    third = run_cli(*args)
+    assert third.returncode == 0 and "nothing changed" not in third.stdout
+    assert (out / "assets" / ".htaccess").read_text() == "Options -Indexes\n"
+    # nor may a template take one in: it would not be looked at for changes
+    site_before = stats(out)
+    (templates / ".partial.html").write_text("<p>hidden</p>")
+    base = templates / "base.html"
+    lines = base.read_text().splitlines(keepends=True)
+    base.write_text("".join(lines[:3]) + '{% include ".partial.html" %}\n' + "".join(lines[3:]))
+    failed = run_cli(*args)
+    assert failed.returncode == 1 and stats(out) == site_before
+    assert failed.stderr == (f"digest: error: {base}:4: template error: '.partial.html' is a hidden file, which "
+                             f"is not a template\n"), failed.stderr
+
 @pytest.mark.parametrize("flag", ["--clean", None])
 def test_clean_and_cached_builds_give_the_same_bytes(tmp_path, flag):
     content = copy_content(tmp_path / "content")
