@@ -193,6 +193,17 @@ class Previous:
                 pass
         return _new_entry(target, _linked(old))
 
+    def same_bytes(self, path: str, data: bytes) -> bool:
+        """Whether the previous site holds ``data`` at ``path``, in a file of its own (not a link)."""
+        assert self.root is not None
+        try:
+            descriptor = os.open(os.path.join(self.root, path), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            return False
+        with open(descriptor, "rb") as stream:
+            status = os.fstat(descriptor)
+            return stat.S_ISREG(status.st_mode) and status.st_size == len(data) and stream.read() == data
+
     def has(self, path: str) -> bool:
         """Whether the previous site's file for ``path`` can be linked: it is held, or still there,
         the file the last build recorded (a file put in its place since, by hand or by another
@@ -233,6 +244,9 @@ def place_file(root: Path | None, previous: Previous, path: str, data: bytes | _
     target = os.path.join(root, path)
     if previous.root is not None and digest == previous.hash(path) and previous.has(path):
         return Placed(key, digest, True, False, previous.link(path, target))  # same bytes: linked, not written
+    if previous.root is not None and previous.hash(path) is None and previous.same_bytes(path, data):
+        # No record of the file (the cache was deleted, or made for other settings): its bytes say.
+        return Placed(key, digest, True, False, previous.link(path, target))
     if finished is not None:
         inode = _new_entry(target, _moved(finished, data))
     elif previous.held == {}:  # the folder held no file when the build began (a new folder): no file to write over

@@ -175,6 +175,30 @@ def test_editing_a_template_rebuilds_what_uses_it_and_matches_a_clean_build(tmp_
 
 
 
+@pytest.mark.parametrize("lose", ["manifest", "settings"])
+def test_without_a_record_of_the_last_build_files_of_the_same_bytes_are_not_written_again(tmp_path, content_copy,
+                                                                                           lose):
+    """A deleted cache, or one made with other settings (--no-search), has no hashes of the live
+    site's files: their bytes are compared, and only files that differ are written."""
+    out = tmp_path / "site"
+    assert run_cli("build", "--content", content_copy, "--out", out, "--no-search").returncode == 0
+    before = stats(out)
+    if lose == "manifest":
+        (tmp_path / ".site.cache" / "manifest.json").unlink()
+        result = run_cli("build", "--content", content_copy, "--out", out, "--no-search")
+        assert result.returncode == 0 and "(0 written)" in result.stdout, result.stdout
+        assert stats(out) == before
+        return
+    searched = run_cli("build", "--content", content_copy, "--out", out)
+    assert searched.returncode == 0
+    after = stats(out)
+    kept = {p for p in before if after.get(p) == before[p]}
+    # feeds, e-mails, assets and robots.txt do not show the search box: the same files
+    assert {"feed.xml", "atom.xml", "robots.txt", "assets/style.css", "email/2026-01-19.eml"} <= kept
+    assert not any(p.endswith(".html") and not p.startswith("email/") for p in kept)  # every page links search
+    written = int(re.search(r"\((\d+) written\)", searched.stdout)[1])
+    assert written == len(after) - len(kept) and ".digest-site" in kept
+
 def test_hidden_files_in_the_templates_folder_are_no_change_and_no_template(tmp_path, content_copy):
     """A .DS_Store or an editor's swap file coming and going made a full build; a hidden file in
     assets/ is copied as any asset (a .htaccess) and is a change."""
