@@ -20,7 +20,7 @@ from pathlib import Path
 
 from digest import __version__, urls
 from digest.config import Config, load_config
-from digest.dates import resolve_snapshot_dates
+from digest.dates import after_today_warning, resolve_snapshot_dates
 from digest.errors import DigestError, strict_error
 from digest.feeds import EPOCH, day_feed, feed_files, opml, topic_feed
 from digest.keys import OutputKeys
@@ -252,6 +252,10 @@ def _extended(previous: Model, files, sources, config: Config, today: dt.date, w
         return None
     for note in previous.notes:  # the warnings of the snapshots not read again, in file order
         warn(note)
+    for source in (source for source, _ in files if Path(source).name in known):
+        # and those that depend on the day of the build, which the model does not keep
+        if (late := after_today_warning(source, filename_date(source), "filename", today)) is not None:
+            warn(late)
     notes: list[str] = []
     snapshots = parse_and_date(_with_bytes(new), today, warn, cache, jobs, notes)
     extension = extend_library(previous.state, snapshots, config.topics,

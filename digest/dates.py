@@ -262,10 +262,18 @@ def resolve_snapshot_dates(
             warn(note)
             if notes is not None:
                 notes.append(note)
-        if snapshot.date - today > DATE_SLACK:  # saved before its day: a date or year mistyped
-            warn(f"{snapshot.source}: the list day {snapshot.date.isoformat()}, from {_ORIGINS[snapshot.date_source]}, "
-                 f"is after today ({today.isoformat()}): is a date mistyped?")
+        if (late := after_today_warning(snapshot.source, snapshot.date, snapshot.date_source, today)) is not None:
+            warn(late)
     return dated
+
+
+def after_today_warning(source: str, date: dt.date, date_source: str, today: dt.date) -> str | None:
+    """The warning for a list day after today (a snapshot is saved on its day or later: a date or
+    year mistyped), or None.  Not one of a snapshot's notes: it depends on the day of the build."""
+    if date - today <= DATE_SLACK:
+        return None
+    return (f"{source}: the list day {date.isoformat()}, from {_ORIGINS[date_source]}, is after today "
+            f"({today.isoformat()}): is a date mistyped?")
 
 
 #: Where a list day came from, by its ``date_source``, as a warning tells it.

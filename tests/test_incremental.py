@@ -199,6 +199,22 @@ def test_without_a_record_of_the_last_build_files_of_the_same_bytes_are_not_writ
     written = int(re.search(r"\((\d+) written\)", searched.stdout)[1])
     assert written == len(after) - len(kept) and ".digest-site" in kept
 
+def test_a_days_build_gives_the_warnings_of_a_clean_build_that_depend_on_the_day_of_the_build(tmp_path):
+    """"The list day is after today" is not kept with the model: a day's build, which does not read
+    the older snapshots again, warned only of the new one."""
+    content = copy_content(tmp_path / "content")
+    held = content / "snapshots" / "2026-01-19.txt"
+    held.rename(tmp_path / held.name)
+    env = {"SOURCE_DATE_EPOCH": "1767225600"}  # 2026-01-01: Jan 7 and Jan 19 are after it
+    first = run_cli("build", "--content", content, "--out", tmp_path / "site", "--no-search", env=env)
+    assert first.returncode == 0 and "2026-01-07.txt: the list day 2026-01-07" in first.stderr
+    (tmp_path / held.name).rename(held)
+    day = run_cli("build", "--content", content, "--out", tmp_path / "site", "--no-search", env=env)
+    clean = run_cli("build", "--content", content, "--out", tmp_path / "clean", "--no-search", env=env)
+    assert day.returncode == clean.returncode == 0
+    warnings = [line for line in clean.stderr.splitlines() if "warning" in line]
+    assert len(warnings) == 2 and [line for line in day.stderr.splitlines() if "warning" in line] == warnings
+
 def test_hidden_files_in_the_templates_folder_are_no_change_and_no_template(tmp_path, content_copy):
     """A .DS_Store or an editor's swap file coming and going made a full build; a hidden file in
     assets/ is copied as any asset (a .htaccess) and is a change."""
