@@ -15,6 +15,7 @@ import fcntl
 import filecmp
 import hashlib
 import os
+import re
 import shutil
 import stat
 import time
@@ -674,13 +675,24 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def recover_interrupted_swap(out_dir: Path) -> None:
-    """Undo what a build killed in the middle of a two-rename swap left: put the old site back."""
+    """Undo what a build killed in the middle of a two-rename swap left: put the old site back.
+    Only folders named as a build names them (``.site.old-PID``, ``.site.new-PID``) are touched,
+    not another output folder's cache (``.site.old-2025.cache`` of ``--out site.old-2025``)."""
     parent = out_dir.parent
+    pattern = re.compile(rf"\.{re.escape(out_dir.name)}\.(old|new)-[0-9]+")
+    try:
+        names = [name for name in os.listdir(parent) if pattern.fullmatch(name)]
+    except OSError:
+        return  # no parent folder to list: nothing left there either
+    leftovers = [parent / name for name in sorted(names)
+                 if (parent / name).is_dir() and not (parent / name).is_symlink()]
     if not out_dir.exists():
-        olds = sorted(parent.glob(f".{out_dir.name}.old-*"), key=lambda p: p.stat().st_mtime)
+        olds = sorted((p for p in leftovers if pattern.fullmatch(p.name)[1] == "old"),
+                      key=lambda p: p.stat().st_mtime)
         if olds:
             os.rename(olds[-1], out_dir)
-    for leftover in [*parent.glob(f".{out_dir.name}.new-*"), *parent.glob(f".{out_dir.name}.old-*")]:
+            leftovers.remove(olds[-1])
+    for leftover in leftovers:
         shutil.rmtree(leftover, ignore_errors=True)
 
 

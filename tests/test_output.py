@@ -84,6 +84,28 @@ def test_a_swap_killed_between_its_two_renames_is_undone_by_the_next_build(tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
 
 
+def test_other_output_folders_and_their_caches_are_no_leftovers_of_a_swap(tmp_path):
+    """``--out site.old-2025`` has its cache in .site.old-2025.cache: it was taken for a killed
+    swap's copy of the old site, and renamed to site/ or deleted."""
+    neighbours = [".site.old-2025.cache", ".site.new-design.cache", ".site.old-", ".site.new-12x", "site.old-1",
+                  ".site.old-12.cache"]
+    for name in neighbours:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "keep").write_text(name)
+    out = tmp_path / "site"
+    recover_interrupted_swap(out)  # no site yet
+    assert not out.exists()
+    replace_site({"index.html": b"one"}, out, version="t")
+    replace_site({"index.html": b"two"}, out, version="t")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*neighbours, "site"])
+    assert all((tmp_path / name / "keep").read_text() == name for name in neighbours)
+    # a name with glob characters: its leftovers are found all the same
+    odd = tmp_path / "s[1]"
+    replace_site({"index.html": b"old"}, odd, version="t")
+    os.rename(odd, tmp_path / ".s[1].old-77")
+    recover_interrupted_swap(odd)
+    assert (odd / "index.html").read_bytes() == b"old" and not (tmp_path / ".s[1].old-77").exists()
+
 def test_a_folder_digest_did_not_build_is_never_replaced(tmp_path):
     out = tmp_path / "documents"
     out.mkdir()
