@@ -13,6 +13,8 @@ import datetime as dt
 import functools
 import gc
 import hashlib
+import signal
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -658,6 +660,31 @@ def build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None = None
                       progress=progress, strict=strict, clean=clean, cached=cached, jobs=jobs, checked=checked)
 
 
+class _HeldInterrupts:
+    """Ctrl-C held back from the swap of the site on (``start``): the new site goes live, and the
+    Markdown pages and the cache must follow it.  An interrupt there put the old Markdown pages
+    back under the new site, and said the build had failed; now the build finishes, and says so."""
+
+    def __init__(self) -> None:
+        self.received = False
+        self._previous = None
+
+    def start(self) -> None:
+        if threading.current_thread() is threading.main_thread():  # signals reach the main thread only
+            self._previous = signal.signal(signal.SIGINT, self._note)
+
+    def _note(self, number, frame) -> None:
+        self.received = True
+
+    def __enter__(self) -> _HeldInterrupts:
+        return self
+
+    def __exit__(self, *exception) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+
+
 def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, today: dt.date | None,
            warn: Warn | None, search: bool, progress: Progress | None, strict: bool, clean: bool,
            cached: bool, jobs: int | None, checked: Checked | None) -> BuildResult:
@@ -683,39 +710,45 @@ def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, toda
                 repeat_warnings(cache.previous, warn, strict)
                 return BuildResult(None, out_dir, 0)
     markdown_files = inputs.markdown_files if inputs else None
-    # The folder the swap leaves the previous site in is kept in the cache and made into the next site.
-    with ExitStack() as stack:
-        with progress.stage("prepared the output folder"):
-            writer = stack.enter_context(SiteWriter(out_dir, recorded=cache.previous.get("outputs") if cache else None,
-                                                    spare=cache.spare_site if cache else None,
-                                                    listing=cache.spare_listing() if cache else None))
-        site = gather(content_dir, templates_dir=templates_dir, today=today, warn=warn, search=search,
-                      progress=progress, cache=cache, writer=writer, jobs=jobs, strict=strict,
-                      markdown_files=markdown_files,
-                      snapshots=(inputs.files, inputs.sources) if inputs and inputs.files is not None else None)
-        staged = {path: page.staged for path, page in site.markdown.items() if page.staged}
-        try:
-            with progress.stage(f"swapped in the new site of {len(site.files)} files"):
-                # The Markdown pages, then the site: a swap that fails (site/ a mount point) puts the
-                # pages back as they were, as does a page that cannot be replaced, before the swap.
-                with staged_committed(content_dir, staged, set(site.markdown),
-                                      candidates=markdown_page_files(content_dir)) as changed:
-                    report = writer.commit(version=__version__)
-        except BaseException:
-            discard_staged(staged)
-            raise
-    if cache:
-        with progress.stage("saved the build cache"):
-            cache.outputs = {path: [site.files[path].key, digest, site.files[path].inode]
-                             for path, digest in report.hashes.items()}
-            # The Markdown pages as they are now: the ones this build made, and the others still there.
-            now = {path: sha for path, sha in markdown_files.items() if (content_dir / path).is_file()}
-            now.update((path, page.sha256) for path, page in site.markdown.items())
-            if cache.ready is None:  # not pickled while the search index was made
-                cache.pickle_ahead()
-            if MODEL not in cache.ready:
-                cache.pickle_model(model_record(site.model, model_salt(content_dir)))
-            cache.save(inputs.fingerprint, {path: [page.key, page.sha256] for path, page in site.markdown.items()},
-                       markdown_state(now), shards=site.shard_keys, markdown_files=markdown_record(content_dir, now),
-                       snapshots=inputs.snapshot_record, listing=writer.listing(), warnings=site.loaded.warnings)
+    with _HeldInterrupts() as held:
+        # The folder the swap leaves the previous site in is kept in the cache and made into the next site.
+        with ExitStack() as stack:
+            with progress.stage("prepared the output folder"):
+                writer = stack.enter_context(SiteWriter(
+                    out_dir, recorded=cache.previous.get("outputs") if cache else None,
+                    spare=cache.spare_site if cache else None, listing=cache.spare_listing() if cache else None))
+            site = gather(content_dir, templates_dir=templates_dir, today=today, warn=warn, search=search,
+                          progress=progress, cache=cache, writer=writer, jobs=jobs, strict=strict,
+                          markdown_files=markdown_files,
+                          snapshots=(inputs.files, inputs.sources) if inputs and inputs.files is not None
+                          else None)
+            staged = {path: page.staged for path, page in site.markdown.items() if page.staged}
+            held.start()
+            try:
+                with progress.stage(f"swapped in the new site of {len(site.files)} files"):
+                    # The Markdown pages, then the site: a swap that fails (site/ a mount point) puts the
+                    # pages back as they were, as does a page that cannot be replaced, before the swap.
+                    with staged_committed(content_dir, staged, set(site.markdown),
+                                          candidates=markdown_page_files(content_dir)) as changed:
+                        report = writer.commit(version=__version__)
+            except BaseException:
+                discard_staged(staged)
+                raise
+        if cache:
+            with progress.stage("saved the build cache"):
+                cache.outputs = {path: [site.files[path].key, digest, site.files[path].inode]
+                                 for path, digest in report.hashes.items()}
+                # The Markdown pages as they are now: the ones this build made, and the others still there.
+                now = {path: sha for path, sha in markdown_files.items() if (content_dir / path).is_file()}
+                now.update((path, page.sha256) for path, page in site.markdown.items())
+                if cache.ready is None:  # not pickled while the search index was made
+                    cache.pickle_ahead()
+                if MODEL not in cache.ready:
+                    cache.pickle_model(model_record(site.model, model_salt(content_dir)))
+                pages = {path: [page.key, page.sha256] for path, page in site.markdown.items()}
+                cache.save(inputs.fingerprint, pages, markdown_state(now), shards=site.shard_keys,
+                           markdown_files=markdown_record(content_dir, now), snapshots=inputs.snapshot_record,
+                           listing=writer.listing(), warnings=site.loaded.warnings)
+    if held.received and warn:
+        warn("interrupted once the new site was going live: the build went on to the end, and is complete")
     return BuildResult(site, out_dir, changed, tuple(report.written))

@@ -215,6 +215,44 @@ def test_a_days_build_gives_the_warnings_of_a_clean_build_that_depend_on_the_day
     warnings = [line for line in clean.stderr.splitlines() if "warning" in line]
     assert len(warnings) == 2 and [line for line in day.stderr.splitlines() if "warning" in line] == warnings
 
+@pytest.mark.parametrize("when", ["swap", "cache"])
+def test_ctrl_c_once_the_new_site_goes_live_finishes_the_build(tmp_path, monkeypatch, when):
+    """An interrupt right after the swap put the old Markdown pages back under the new site, and
+    the build said it had failed (a daily script then skipped the day's e-mail)."""
+    import signal
+    from digest.cache import BuildCache
+    from digest.output import SiteWriter
+
+    content = copy_content(tmp_path / "content")
+    held = content / "snapshots" / "2026-01-19.txt"
+    held.rename(tmp_path / held.name)
+    out = tmp_path / "site"
+    build(content, out, today=TODAY, search=False)
+    (tmp_path / held.name).rename(held)
+    patched, method = (SiteWriter, "commit") if when == "swap" else (BuildCache, "save")
+    original = getattr(patched, method)
+
+    def interrupted(self, *args, **kwargs):
+        result = original(self, *args, **kwargs)
+        os.kill(os.getpid(), signal.SIGINT)
+        return result
+
+    monkeypatch.setattr(patched, method, interrupted)
+    warnings = []
+    try:
+        result = build(content, out, today=TODAY, search=False, warn=warnings.append)
+    except KeyboardInterrupt:
+        pytest.fail("the interrupt stopped a build whose new site was live")
+    assert warnings == ["interrupted once the new site was going live: the build went on to the end, and is "
+                        "complete"]
+    assert result.written and (out / "dates" / "2026-01-19" / "index.html").is_file()
+    assert (content / "dates" / "2026-01-19.md").is_file()  # the Markdown pages follow the site
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    monkeypatch.undo()
+    again = run_cli("build", "--content", content, "--out", out, "--no-search",
+                    env={"SOURCE_DATE_EPOCH": "1795219200"})  # TODAY
+    assert again.returncode == 0 and "nothing changed" in again.stdout, again.stdout
+
 def test_hidden_files_in_the_templates_folder_are_no_change_and_no_template(tmp_path, content_copy):
     """A .DS_Store or an editor's swap file coming and going made a full build; a hidden file in
     assets/ is copied as any asset (a .htaccess) and is a change."""
