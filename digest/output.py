@@ -485,6 +485,8 @@ class SiteWriter:
                 for leftover in self.spare.parent.glob(f"{self.spare.name}.search-*"):  # a killed build's
                     shutil.rmtree(leftover, ignore_errors=True)
                 own_folder(self.root)
+                if os.stat(self.root).st_dev != os.stat(parent).st_dev:  # found now, not after the whole build
+                    raise DigestError(f"cannot build into this folder: {_APART}", out_dir)
                 held, self._folders, self._trusted = scan_folder(self.root, self._listing)
             else:
                 self.root = parent / f".{out_dir.name}.new-{os.getpid()}"
@@ -636,9 +638,16 @@ class SiteWriter:
             if error.errno == errno.EBUSY and os.path.ismount(out_dir):
                 reason += (": it is a mount point, and digest puts a new site in place by renaming folders; "
                            "build into a folder inside it")
+            elif error.errno == errno.EXDEV and self.spare is not None:
+                reason += f": {_APART}"
             raise DigestError(f"could not write the site: {reason}", error.filename or out_dir) from None
         self.root = None
         return report
+
+
+#: Why a build cache on a file system (or mount) of its own cannot be used.
+_APART = ("the build cache beside it, where the new site is made, is on another file system (or mount) than the "
+          "output folder, and the new site is put in place by renaming folders; keep both on one")
 
 
 #: Below this share of its blocks or inodes free, a file system is nearly full.

@@ -612,3 +612,31 @@ def test_a_cache_that_runs_out_of_room_leaves_no_part_of_a_file(tmp_path, monkey
     cache.pickle_ahead()
     assert cache.ready == [] and len(opened) == 2
     assert not [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
+
+
+def test_a_build_cache_on_a_file_system_of_its_own_is_refused_before_the_build(tmp_path, content_copy, monkeypatch):
+    """The new site is made in the cache and renamed into place: across file systems (a cache
+    mounted apart, as a CI volume) every build failed at the end with 'Invalid cross-device link'."""
+    import digest.output
+    from digest.build import build
+
+    out = tmp_path / "site"
+    build(content_copy, out, search=False)
+    before = tree(out)
+    spare = tmp_path / ".site.cache" / "site"
+    real_stat = os.stat
+
+    def stat(path, *args, **kwargs):
+        status = real_stat(path, *args, **kwargs)
+        if Path(path) == spare:  # as a mount of its own shows it
+            return os.stat_result((*status[:2], status.st_dev + 1, *status[3:]))
+        return status
+
+    monkeypatch.setattr(digest.output.os, "stat", stat)
+    with pytest.raises(DigestError) as caught:
+        build(content_copy, out, search=False, clean=True)
+    assert str(caught.value) == (f"{out}: cannot build into this folder: the build cache beside it, where the new "
+                                 f"site is made, is on another file system (or mount) than the output folder, and "
+                                 f"the new site is put in place by renaming folders; keep both on one")
+    monkeypatch.undo()
+    assert tree(out) == before
