@@ -88,6 +88,17 @@ def text_html(text: str) -> Markup:
 MAX_TEMPLATE_BYTES = 1024 * 1024
 
 
+class _CompiledTemplates(FileSystemBytecodeCache):
+    """Jinja2's cache of compiled templates, in the build cache.  Only a saving of work: a compiled
+    template it cannot keep (a full disk) is compiled again next time, not the template's error."""
+
+    def dump_bytecode(self, bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
 class _TemplateLoader(FileSystemLoader):
     """Jinja2's loader for one folder, refusing a template file over MAX_TEMPLATE_BYTES."""
 
@@ -140,7 +151,7 @@ def make_environment(templates_dir: Path, compiled: Path | None = None) -> Envir
         own_folder(compiled)  # in the build cache: never wherever a link there leads
     env = Environment(
         loader=_TemplateLoader(str(templates_dir)),
-        bytecode_cache=FileSystemBytecodeCache(str(compiled)) if compiled is not None else None,
+        bytecode_cache=_CompiledTemplates(str(compiled)) if compiled is not None else None,
         # Everything is escaped except plain-text templates (the e-mail's text part).
         autoescape=select_autoescape(disabled_extensions=("txt",), default_for_string=True, default=True),
         undefined=StrictUndefined,

@@ -52,8 +52,12 @@ def indexable_copy(page: Path, copy: Path) -> None:
     data = page.read_bytes()
     found = _BODY.findall(data)
     if len(found) == 1 and found[0].count(b"<article") == 1:
-        copy.write_bytes(b'<!DOCTYPE html><html><head><meta charset="utf-8"><title></title></head><body>'
-                         + found[0] + b"</body></html>\n")
+        try:
+            copy.write_bytes(b'<!DOCTYPE html><html><head><meta charset="utf-8"><title></title></head><body>'
+                             + found[0] + b"</body></html>\n")
+        except OSError as error:  # a full disk: the write's error names no file
+            raise DigestError(f"could not write the copy of a page for the search index: "
+                              f"{error.strerror or error}", copy) from None
         return
     try:
         os.link(page, copy)

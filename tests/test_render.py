@@ -428,3 +428,19 @@ def test_hidden_files_a_file_manager_leaves_in_the_templates_folder_are_no_templ
     (templates / "notes.html").write_bytes(b"\xff\xfe")
     result = run_cli(*args)
     assert result.returncode == 1 and f"{templates / 'notes.html'}:1: template error: not UTF-8 text" in result.stderr
+
+
+def test_compiled_templates_that_cannot_be_kept_are_no_error(tmp_path, content_copy, monkeypatch):
+    """The compiled templates are only a saving of work: a full disk there was reported as an
+    error of the user's base.html ("template error: OSError: No space left on device")."""
+    import errno
+    from jinja2.bccache import Bucket
+    from digest.build import build
+
+    def full(self, stream):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Bucket, "write_bytecode", full)
+    result = build(content_copy, tmp_path / "site", search=False)
+    assert (tmp_path / "site" / "index.html").is_file() and result.written
+    assert not [p for p in (tmp_path / ".site.cache" / "templates").iterdir() if p.is_file()]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -138,3 +139,13 @@ def test_an_index_pagefind_left_with_an_empty_file_fails_the_build_and_keeps_the
     with pytest.raises(DigestError, match="Pagefind left pagefind-entry.json empty"):
         build(content, site, search=True, jobs=1)
     assert tree(site) == before
+
+
+def test_a_copy_that_cannot_be_written_is_an_error_naming_it(tmp_path):
+    """On a full disk the write's error names no file: the message was a bare 'No space left on device'."""
+    page = tmp_path / "index.html"
+    page.write_text('<html><body><article data-pagefind-body><h1>T</h1></article></body></html>\n')
+    with pytest.raises(DigestError) as caught:
+        indexable_copy(page, Path("/dev/full"))  # every write: ENOSPC
+    assert str(caught.value) == ("/dev/full: could not write the copy of a page for the search index: No space "
+                                 "left on device")
