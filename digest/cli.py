@@ -240,7 +240,7 @@ def _newsletter(args: argparse.Namespace):
 
 
 def cmd_email(args: argparse.Namespace) -> int:
-    from digest.output import check_outside_content_folders, check_relative_path, write_replacing
+    from digest.output import check_outside_content_folders, check_relative_path, write_all_replacing
 
     check_outside_content_folders(args.content, args.out)  # an e-mail's DATE.txt could replace a snapshot
     _, newsletter = _newsletter(args)
@@ -250,8 +250,7 @@ def cmd_email(args: argparse.Namespace) -> int:
             raise DigestError("cannot write: a folder is in the way", target)
     try:
         args.out.mkdir(parents=True, exist_ok=True)
-        for target, data in files.items():
-            write_replacing(target, data)
+        write_all_replacing(files)
     except OSError as error:
         raise DigestError(f"cannot write: {error.strerror}", error.filename or args.out) from None
     if not args.quiet:  # once all are written: a reader that stops reading (head) stops none of them

@@ -820,6 +820,30 @@ def write_replacing(target: Path, data: bytes) -> None:
         raise OSError(error.errno, error.strerror, str(target)) from None
 
 
+def write_all_replacing(files: Mapping[Path, bytes]) -> None:
+    """``write_replacing`` for files that go together (an e-mail's three): all are written to
+    temporary files first, and only when every one is written are they renamed into place; a
+    failure or an interrupt before then removes them all and leaves the old files as they were."""
+    temporaries = {target: target.with_name(f".{target.name}.tmp") for target in files}
+    try:
+        for target, data in files.items():
+            try:
+                write_temporary(temporaries[target], data)
+            except OSError as error:
+                raise OSError(error.errno, error.strerror, str(target)) from None
+    except BaseException:
+        for temporary in temporaries.values():
+            remove_temporary(temporary)
+        raise
+    for target, temporary in temporaries.items():
+        try:
+            os.replace(temporary, target)
+        except OSError as error:
+            for left in temporaries.values():
+                remove_temporary(left)
+            raise OSError(error.errno, error.strerror, str(target)) from None
+
+
 @contextmanager
 def open_temporary(temporary: Path) -> Iterator[BinaryIO]:
     """``write_temporary``'s new file, open for writing, for what is written in parts.  A write

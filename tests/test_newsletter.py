@@ -944,3 +944,35 @@ def test_an_address_in_the_settings_with_non_ascii_before_the_at_is_refused_nami
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "email.reply_to: has characters other than ASCII before the @, which SMTP here cannot carry: " \
            "'jörg@example.org'" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("failure", [OSError(28, "No space left on device"), KeyboardInterrupt()])
+def test_an_email_export_that_fails_leaves_the_old_files_and_no_new_one(tmp_path, content_copy, monkeypatch,
+                                                                         capsys, failure):
+    """The three files go together: on a full disk the .html and .txt were written and the .eml
+    not, beside an older .eml; an interrupt left temporary files behind."""
+    import digest.output
+    from digest.cli import main
+
+    out = tmp_path / "mail"
+    out.mkdir()
+    (out / "2026-01-19.eml").write_bytes(b"older")
+    real = digest.output.write_temporary
+
+    def fails_on_the_eml(temporary, data):
+        if temporary.name.endswith(".eml.tmp"):
+            real(temporary, data[:10])  # part of it written, then:
+            raise failure
+        real(temporary, data)
+
+    monkeypatch.setattr(digest.output, "write_temporary", fails_on_the_eml)
+    code = main(["email", "2026-01-19", "--content", str(content_copy), "--out", str(out)])
+    assert code == (1 if isinstance(failure, OSError) else 130)
+    assert sorted(p.name for p in out.iterdir()) == ["2026-01-19.eml"]
+    assert (out / "2026-01-19.eml").read_bytes() == b"older"
+    if isinstance(failure, OSError):
+        assert capsys.readouterr().err == (f"digest: error: {out / '2026-01-19.eml'}: cannot write: No space left on "
+                                           f"device\n")
+    monkeypatch.undo()
+    assert main(["email", "2026-01-19", "--content", str(content_copy), "--out", str(out), "-q"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["2026-01-19.eml", "2026-01-19.html", "2026-01-19.txt"]
