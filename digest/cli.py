@@ -120,9 +120,18 @@ def snapshot_json(snapshot: Snapshot) -> dict:
     }
 
 
+def _output_needed() -> None:
+    """For a command whose output is all it does: DigestError if standard output was closed
+    before digest started (``>&-``), where the output would go nowhere."""
+    if getattr(sys.stdout, "closed_at_start", False):
+        raise DigestError("cannot write to standard output: it is closed")
+
+
 def cmd_parse(args: argparse.Namespace) -> int:
     from digest.build import read_snapshot_file
     from digest.dates import resolve_snapshot_dates
+
+    _output_needed()
 
     parsed = [read_snapshot_file(Path(f), f) for f in args.files]
     for note in (note for snapshot in parsed for note in snapshot.notes):
@@ -219,6 +228,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_topics(args: argparse.Namespace) -> int:
     from digest.build import load
 
+    _output_needed()
     library = load(args.content, warn=_warn).library
     titles = {t.slug: t.title for t in library.topics}
     for paper in sorted(library.papers.values(), key=lambda p: p.title.casefold()):
@@ -459,9 +469,11 @@ class StandardOutput:
     """The command's standard output or error.  A write that fails (a full disk, a closed
     stream) is a DigestError, told in one line, not a bug; a character the stream's encoding
     lacks (PYTHONIOENCODING=ascii) is written as an escape; a stream closed before digest
-    started (``>&-``) takes the output nowhere."""
+    started (``>&-``) takes the output nowhere (``closed_at_start``: commands whose output is
+    all they do refuse to run)."""
 
     def __init__(self, stream, name: str):
+        self.closed_at_start = stream is None
         if stream is None:
             stream = open(os.devnull, "w", encoding="utf-8")
         elif hasattr(stream, "reconfigure"):

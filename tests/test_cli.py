@@ -569,6 +569,15 @@ def test_a_closed_standard_output_or_error_takes_the_output_nowhere(tmp_path):
         assert (tmp_path / f"site{fd}" / "index.html").is_file()
 
 
+
+@pytest.mark.parametrize("argv", [["parse", CONTENT / "snapshots" / "2026-01-19.txt", "--json"],
+                                  ["topics", "--content", CONTENT]])
+def test_a_command_whose_output_is_all_it_does_refuses_a_closed_standard_output(argv):
+    """With >&- the output went nowhere and the command said it had succeeded."""
+    result = _digest(*argv, preexec_fn=lambda: os.close(1), stderr=subprocess.PIPE, text=True)
+    assert result.returncode == 1
+    assert result.stderr == "digest: error: cannot write to standard output: it is closed\n"
+
 def test_an_ascii_only_standard_output_gets_escapes_not_an_error(tmp_path):
     result = _digest("parse", CONTENT / "snapshots" / "2026-01-19.txt", capture_output=True,
                      env={**os.environ, "PYTHONIOENCODING": "ascii"})
