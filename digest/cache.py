@@ -201,7 +201,7 @@ def build_lock(folder: Path, waiting: Callable[[], None] | None = None) -> Itera
                               folder) from None
         raise DigestError(f"cannot use the build cache: {error.strerror or error}", folder) from None
     with handle:
-        lock_or_wait(handle, waiting)  # released when the file is closed, or the process ends
+        lock_or_wait(handle, waiting, lock)  # released when the file is closed, or the process ends
         try:
             yield
         except BaseException:

@@ -873,15 +873,21 @@ def own_folder(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
 
 
-def lock_or_wait(file, waiting: Callable[[], None] | None) -> None:
+def lock_or_wait(file, waiting: Callable[[], None] | None, where: Path) -> None:
     """Take the exclusive lock (flock) of an open file or folder, held until it is closed; when
-    another process holds it, call ``waiting`` first (to say so), then wait for it."""
+    another process holds it, call ``waiting`` first (to say so), then wait for it.  DigestError
+    naming ``where`` (the file or folder) where the file system refuses locks (NFS without its
+    lock service), which the error itself does not name."""
     try:
-        fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        if waiting:
-            waiting()
-        fcntl.flock(file, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if waiting:
+                waiting()
+            fcntl.flock(file, fcntl.LOCK_EX)
+    except OSError as error:
+        raise DigestError(f"cannot lock, which keeps two builds from writing at once: {error.strerror or error}",
+                          where) from None
 
 
 @contextmanager
@@ -897,7 +903,7 @@ def pages_lock(content_dir: Path, warn: Callable[[str], None] | None = None) -> 
     try:
         if descriptor is not None:
             note = f"{content_dir}: another build of this content folder is running; waiting for it to finish"
-            lock_or_wait(descriptor, (lambda: warn(note)) if warn else None)
+            lock_or_wait(descriptor, (lambda: warn(note)) if warn else None, content_dir)
         yield
     finally:
         if descriptor is not None:

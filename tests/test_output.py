@@ -640,3 +640,20 @@ def test_a_build_cache_on_a_file_system_of_its_own_is_refused_before_the_build(t
                                  f"the new site is put in place by renaming folders; keep both on one")
     monkeypatch.undo()
     assert tree(out) == before
+
+
+def test_a_file_system_that_refuses_locks_is_an_error_naming_the_folder(tmp_path, content_copy, monkeypatch):
+    """NFS without its lock service: the error was a bare 'No locks available', naming nothing."""
+    import errno
+    import digest.output
+    from digest.build import build
+
+    def refused(file, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(digest.output.fcntl, "flock", refused)
+    with pytest.raises(DigestError) as caught:
+        build(content_copy, tmp_path / "site", search=False)
+    assert str(caught.value) == (f"{content_copy}: cannot lock, which keeps two builds from writing at once: No "
+                                 f"locks available")
+    assert not (tmp_path / "site").exists()
