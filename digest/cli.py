@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from digest import __version__
-from digest.errors import DigestError, UsageError, file_system_error, shown, unexpected_error_message
+from digest.errors import DigestError, UsageError, file_system_error, shown, tracebacks_asked, unexpected_error_message
 from digest.inputs import build_date, default_templates_dir, read_snapshot_bytes
 from digest.text import plural
 
@@ -419,6 +419,11 @@ def main(argv: list[str] | None = None) -> int:
             _command_after_options(parser, argv)
             argv = ["build", *argv]
         args = parser.parse_args(argv)
+        content = getattr(args, "content", None)
+        if content is not None and args.command not in ("add", "fetch") and not content.is_dir():
+            # Else each file it should hold was missing, one line each (add and fetch say so themselves).
+            raise DigestError("no such content folder: give --content the folder that holds site.yaml and "
+                              "snapshots/", content)
         return args.func(args)
     except UsageError as error:
         _error(str(error))
@@ -432,14 +437,14 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 1
     except OSError as error:
-        if os.environ.get("DIGEST_TRACEBACK"):
+        if tracebacks_asked():
             raise
         _error(str(file_system_error(error)))
         return 1
     except Exception as error:  # noqa: BLE001 - a bug in digest; bad input is a DigestError
         # One line, as for any error, naming what went wrong; the traceback is for whoever fixes it.
         # A failed build has left the site as it was either way.
-        if os.environ.get("DIGEST_TRACEBACK"):
+        if tracebacks_asked():
             raise
         _error(unexpected_error_message(error))
         return 70

@@ -6,6 +6,7 @@ gives the one-line message the CLI prints: ``file:line: what is wrong``.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -72,6 +73,12 @@ class ConfigErrors(ConfigError):
 
     def __str__(self) -> str:
         return "\n".join(str(e) for e in self.errors)
+
+
+def tracebacks_asked() -> bool:
+    """Whether DIGEST_TRACEBACK asks for the traceback of an unexpected error: set, and not to
+    nothing or 0 (DIGEST_TRACEBACK=0 turned them on)."""
+    return os.environ.get("DIGEST_TRACEBACK", "").strip() not in ("", "0")
 
 
 def unexpected_error_message(error: Exception) -> str:

@@ -12,13 +12,12 @@ from __future__ import annotations
 import functools
 import http.server
 import json
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digest.errors import DigestError, file_system_error, shown, unexpected_error_message
+from digest.errors import DigestError, file_system_error, shown, tracebacks_asked, unexpected_error_message
 from digest.output import resolved_folder
 
 STATE = "/__digest__/state"
@@ -164,7 +163,7 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
             try:
                 rebuild()
             except OSError as error:
-                if os.environ.get("DIGEST_TRACEBACK"):
+                if tracebacks_asked():
                     raise
                 raise file_system_error(error) from None
         except DigestError as error:
@@ -172,7 +171,7 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
             for line in str(error).splitlines():
                 report(f"digest: error: {shown(line)}")
         except Exception as error:  # noqa: BLE001 - a bug in digest: told, and the last good site still served
-            if os.environ.get("DIGEST_TRACEBACK"):
+            if tracebacks_asked():
                 raise
             state.failed(unexpected_error_message(error))
             report(f"digest: error: {shown(unexpected_error_message(error))}")

@@ -541,6 +541,9 @@ def test_an_unexpected_error_is_one_line_that_says_it_is_a_bug(tmp_path, monkeyp
     lines = capsys.readouterr().err.strip().splitlines()
     assert len(lines) == 1
     assert "internal error (RecursionError: maximum recursion depth exceeded while doing something)" in lines[0]
+    for off in ("0", "", " "):  # DIGEST_TRACEBACK=0 turned tracebacks on
+        monkeypatch.setenv("DIGEST_TRACEBACK", off)
+        assert cli.main(["check", "--content", str(tmp_path)]) == 70
     monkeypatch.setenv("DIGEST_TRACEBACK", "1")
     with pytest.raises(RecursionError):
         cli.main(["check", "--content", str(tmp_path)])
@@ -759,3 +762,15 @@ def test_a_date_on_the_command_line_is_written_yyyy_mm_dd_and_is_a_day_of_the_ca
     """Python reads "20260119" and "2026-W03-1" as dates too; "2026-02-29" is written right but no day."""
     result = run_cli(*argv)
     assert result.returncode == 2 and result.stderr.startswith(f"digest: error: {message} (see "), result.stderr
+
+
+
+@pytest.mark.parametrize("command", [["build"], ["check"], ["topics"], ["email"], ["serve"],
+                                     ["send", "--to", "a@example.org", "--dry-run"]])
+def test_a_content_folder_that_is_not_there_is_one_line_saying_so(tmp_path, command):
+    """Each file it should hold was told missing, one line each."""
+    missing = tmp_path / "contnet"
+    result = run_cli(*command, "--content", missing, cwd=tmp_path)
+    assert result.returncode == 1 and not list(tmp_path.iterdir())
+    assert result.stderr == (f"digest: error: {missing}: no such content folder: give --content the folder that "
+                             f"holds site.yaml and snapshots/\n")
