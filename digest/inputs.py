@@ -21,7 +21,7 @@ from pathlib import Path
 from digest.cache import (MANIFEST, build_lock, cache_dir_for, code_version, file_sha256, folder_hash, key_of,
                           manifest_unchanged, read_manifest, recorded_warnings, waiting_note)
 from digest.errors import DigestError, strict_error
-from digest.output import STAGED_ENDINGS, check_output_folder, left_by_a_build, read_now
+from digest.output import LINKED_FOLDER, STAGED_ENDINGS, check_output_folder, left_by_a_build, read_now
 
 SNAPSHOT_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json")
 
@@ -253,9 +253,6 @@ _MARKDOWN_PAGES = ("dates/*.md", "topics/*.md", "topics/*/page-*.md")
 NOT_A_PAGE = "not a file, named like a generated Markdown page: move it away"
 
 
-#: What is wrong with a folder of Markdown pages that is a link: a build writes and removes pages
-#: in these folders, and must not do so wherever a link leads.
-LINKED_FOLDER = "a link, where digest keeps its Markdown pages (it writes and removes pages there): make it a folder"
 FILE_FOR_FOLDER = "not a folder, where digest keeps its Markdown pages: move it away (digest makes the folder)"
 
 

@@ -910,6 +910,11 @@ def pages_lock(content_dir: Path, warn: Callable[[str], None] | None = None) -> 
             os.close(descriptor)
 
 
+#: What is wrong with a folder of Markdown pages that is a link: a build writes and removes pages
+#: in these folders, and must not do so wherever a link leads.
+LINKED_FOLDER = "a link, where digest keeps its Markdown pages (it writes and removes pages there): make it a folder"
+
+
 def stage_text(root: Path, path: str, text: str) -> Path | None:
     """Write ``text`` into a temporary file beside ``root/path`` if it differs from that file;
     returns the temporary file, or None when the file already holds exactly this text."""
@@ -924,6 +929,8 @@ def stage_text(root: Path, path: str, text: str) -> Path | None:
         target.parent.mkdir(parents=True, exist_ok=True)
         write_temporary(temporary, data)
     except OSError as error:
+        if target.parent.is_symlink():  # a link to nowhere where a topic's archive goes: mkdir says "File exists"
+            raise DigestError(LINKED_FOLDER, target.parent) from None
         # The page, not its temporary file, where the write failed.
         where = target if error.filename in (None, str(temporary)) else error.filename
         raise DigestError(f"could not write: {error.strerror or error}", where) from None

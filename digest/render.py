@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import stat
 from bisect import bisect_left, bisect_right
 from functools import lru_cache, partial
 from collections import Counter
@@ -107,9 +108,12 @@ class _TemplateLoader(FileSystemLoader):
             raise TemplateNotFound(template, f"{template!r} is a hidden file, which is not a template")
         path = Path(self.searchpath[0], *split_template_path(template))
         try:
-            too_large = path.stat().st_size > MAX_TEMPLATE_BYTES
+            status = path.stat()
         except OSError:
-            too_large = False  # Jinja2 says what is wrong with it
+            status = None  # Jinja2 says what is wrong with it
+        if status is not None and not stat.S_ISREG(status.st_mode) and not stat.S_ISDIR(status.st_mode):
+            raise DigestError("not a file (a pipe or a device), so not a template", path)
+        too_large = status is not None and status.st_size > MAX_TEMPLATE_BYTES
         if too_large:
             raise DigestError(f"template larger than {MAX_TEMPLATE_BYTES // 1024} KB; not a template", path)
         return super().get_source(environment, template)

@@ -402,6 +402,21 @@ def test_a_folder_of_markdown_pages_that_is_a_link_is_refused_by_build_and_check
     assert not (tmp_path / "site").exists()
 
 
+def test_a_link_to_nowhere_where_a_topics_archive_goes_is_told_as_a_link(tmp_path):
+    """mkdir said "File exists", naming the link, which is no file."""
+    content = shutil.copytree(CONTENT, tmp_path / "content")
+    with open(content / "site.yaml", "a", encoding="utf-8") as config:
+        config.write("topic_page_size: 5\n")  # archive pages for the bigger topics
+    assert run_cli("build", "--content", content, "--out", tmp_path / "site", "--no-search").returncode == 0
+    archive = next(p for p in sorted((content / "topics").iterdir()) if p.is_dir())
+    shutil.rmtree(archive)
+    archive.symlink_to(tmp_path / "nowhere")
+    (content / "snapshots" / "2026-01-19.txt").write_text(
+        (content / "snapshots" / "2026-01-19.txt").read_text().replace("We ", "We now ", 1))
+    result = run_cli("build", "--content", content, "--out", tmp_path / "site", "--no-search")
+    _one_line_error(result, str(archive), "a link, where digest keeps its Markdown pages")
+    assert not (tmp_path / "nowhere").exists()
+
 @pytest.mark.parametrize("folder", ["dates", "topics"])
 def test_a_file_where_a_folder_of_markdown_pages_goes_is_refused_by_build_and_check(tmp_path, folder):
     """check passed it, and build failed on it with "could not write: File exists"."""

@@ -444,3 +444,19 @@ def test_compiled_templates_that_cannot_be_kept_are_no_error(tmp_path, content_c
     result = build(content_copy, tmp_path / "site", search=False)
     assert (tmp_path / "site" / "index.html").is_file() and result.written
     assert not [p for p in (tmp_path / ".site.cache" / "templates").iterdir() if p.is_file()]
+
+
+
+def test_a_pipe_in_the_templates_folder_is_told_as_no_file(tmp_path, content_copy):
+    """It was "no template 'fifo.html' in the templates folder", where it is."""
+    import os
+    from digest.build import build
+    from digest.errors import DigestError
+    from digest.inputs import default_templates_dir
+
+    templates = tmp_path / "templates"
+    shutil.copytree(default_templates_dir(), templates)
+    os.mkfifo(templates / "fifo.html")
+    with pytest.raises(DigestError) as caught:
+        build(content_copy, tmp_path / "site", templates_dir=templates, search=False)
+    assert str(caught.value) == f"{templates / 'fifo.html'}: not a file (a pipe or a device), so not a template"
