@@ -72,7 +72,9 @@ def download(url: str, *, timeout: float) -> bytes:
     except Overrun:
         raise DigestError(f"no complete answer from {url} within {timeout:g} s") from None
     except urllib.error.HTTPError as error:
-        raise DigestError(f"the server answered {error.code} {error.reason} for {url}") from None
+        # The first line: urllib adds lines of its own ("...would lead to an infinite loop.\nThe last 30x...").
+        reason = str(error.reason).strip().split("\n", 1)[0]
+        raise DigestError(f"the server answered {error.code} {reason} for {url}") from None
     except urllib.error.URLError as error:
         reason = error.reason
         if isinstance(reason, (socket.timeout, TimeoutError)):
