@@ -8,6 +8,7 @@ the same title.  Several snapshots of the same day are merged into one Day.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import re
 from pathlib import PurePath
@@ -32,34 +33,49 @@ OTHER_TITLE = "Other"
 OTHER_DESCRIPTION = "Papers that match none of the topics."
 
 
-def arxiv_ids_by_title(snapshots: Sequence[Snapshot]) -> dict[str, tuple[str, ...]]:
-    """Normalised title -> the arXiv ids that cards with that title give, in the order first seen
-    (by list day, then in the order of the snapshots and their cards)."""
-    ids_by_title: dict[str, dict[str, None]] = defaultdict(dict)
+#: The arXiv ids seen with a title: (list day, id) for each id on each day it is seen with that
+#: title, by day, then in the order of the snapshots and their cards.
+Sightings = tuple[tuple[dt.date, str], ...]
+
+
+def arxiv_ids_by_title(snapshots: Sequence[Snapshot]) -> dict[str, Sightings]:
+    """Normalised title -> the arXiv ids that cards with that title give, and on which days."""
+    seen: dict[str, dict[tuple[dt.date, str], None]] = defaultdict(dict)
     for snapshot in sorted(snapshots, key=lambda s: s.date):
         for card in snapshot.cards:
             if card.arxiv_id:
-                ids_by_title[normalise_title(card.title)].setdefault(card.arxiv_id)
-    return {title: tuple(ids) for title, ids in ids_by_title.items()}
+                seen[normalise_title(card.title)].setdefault((snapshot.date, card.arxiv_id))
+    return {title: tuple(pairs) for title, pairs in seen.items()}
 
 
-def _title_key(title: str, ids: Sequence[str]) -> str:
-    """The key of a card without an arXiv id: that of the first id seen with its title, else the
-    title's.  A later paper of the same title does not take the cards, or the page, of the first."""
-    return f"arxiv:{ids[0]}" if ids else f"title:{title}"
+def _title_key(title: str, sightings: Sightings, date: dt.date) -> str:
+    """The key of a card of ``date`` without an arXiv id: that of the paper of its title the same
+    day's cards give an id (a text dump and an API answer of one day list the same papers), else
+    the one seen last before that day, else the one seen first after it; else the title's.
+    Days added later change none of these for the days before them: the cards of a day keep
+    their paper, and its page, when a later paper has the same title."""
+    same = [i for d, i in sightings if d == date]
+    if same:
+        return f"arxiv:{same[0]}"
+    before = [d for d, _ in sightings if d < date]
+    if before:
+        return f"arxiv:{next(i for d, i in sightings if d == before[-1])}"
+    after = [i for d, i in sightings if d > date]
+    return f"arxiv:{after[0]}" if after else f"title:{title}"
 
 
-def identity_resolver(ids_by_title: Mapping[str, Sequence[str]]):
-    """A function card -> paper key, joining title-only cards to the arXiv id of the same title."""
-    keys_by_title: dict[str, str] = {}  # a paper's cards on its days have the same title
+def identity_resolver(ids_by_title: Mapping[str, Sightings]):
+    """A function (card, its list day) -> paper key, joining title-only cards to the arXiv id of
+    the same title (see ``_title_key``)."""
+    keys: dict[tuple[str, dt.date], str] = {}  # a paper's cards of a day have the same title
 
-    def key(card: Card) -> str:
+    def key(card: Card, date: dt.date) -> str:
         if card.arxiv_id:
             return f"arxiv:{card.arxiv_id}"
-        known = keys_by_title.get(card.title)
+        known = keys.get((card.title, date))
         if known is None:
             title = normalise_title(card.title)
-            known = keys_by_title[card.title] = _title_key(title, ids_by_title.get(title, ()))
+            known = keys[card.title, date] = _title_key(title, ids_by_title.get(title, ()), date)
         return known
 
     return key
@@ -111,7 +127,7 @@ class LibraryState:
     new days extend it (``extend_library``) instead of it being made again from every snapshot."""
 
     library: Library
-    ids_by_title: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  #: see ``arxiv_ids_by_title``
+    ids_by_title: Mapping[str, Sightings] = field(default_factory=dict)  #: see ``arxiv_ids_by_title``
     #: paper key -> slug before collisions, decided when the paper is first seen (see ``first_slug``)
     wanted_slugs: Mapping[str, str] = field(default_factory=dict)
     #: paper key -> what a hashed slug of it is made from: its identity when first seen (see ``first_slug``)
@@ -166,7 +182,7 @@ def extend_library(state: LibraryState, snapshots: Sequence[Snapshot], topics: S
         merged = dict(ids_by_title)
         for title, ids in new_ids.items():
             before = ids_by_title.get(title, ())
-            after = before + tuple(i for i in ids if i not in before)
+            after = before + ids  # of days after all of before's
             # An earlier card without an id whose title now resolves to an id: rebuild.
             if not before and f"title:{title}" in old.papers:
                 return None
@@ -186,7 +202,7 @@ def extend_library(state: LibraryState, snapshots: Sequence[Snapshot], topics: S
     previous_date = last
     for date in sorted(by_date):
         day_snapshots = by_date[date]
-        placed = merge_day(day_snapshots, key)
+        placed = merge_day(day_snapshots, functools.partial(key, date=date))
         entries = []
         for item in placed:
             if item.key in previous:

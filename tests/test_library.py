@@ -663,14 +663,41 @@ def test_a_second_arxiv_id_for_a_title_leaves_the_first_paper_its_cards_and_page
     assert not any(key.startswith("title:insights into deepseek") for key in whole.papers)
     assert [a.date for a in whole.papers["arxiv:2599.00001"].appearances] == DAYS[2:3]
     assert whole.days[:2] == state.library.days[:2]
-    # a card without an id on a later day is taken for the first paper of that title
-    later = build_library([nov3, first, other, dataclasses.replace(jan19, cards=(nov3.cards[0],))], topics)
-    assert [a.date for a in later.papers["arxiv:2505.09343"].appearances] == [*DAYS[:2], DAYS[3]]
     same = dataclasses.replace(jan7, cards=(dataclasses.replace(jan7.cards[0], arxiv_id="2505.09343"),
                                             *jan7.cards[1:]))
     extension = extend_library(state, [same], topics)
     assert extension is not None
     assert _as_built(extension.state.library) == _as_built(build_library([nov3, first, same], topics))
+    # a card without an id on a later day is taken for the paper of that title seen last before it
+    later = build_library([nov3, first, other, dataclasses.replace(jan19, cards=(nov3.cards[0],))], topics)
+    assert [a.date for a in later.papers["arxiv:2599.00001"].appearances] == DAYS[2:]
+    assert [a.date for a in later.papers["arxiv:2505.09343"].appearances] == DAYS[:2]
+
+
+def test_a_title_only_card_is_the_paper_its_days_other_snapshot_gives_an_id(snapshots, topics):
+    """Two papers of one title, on two days, the second day also as a text dump: its text card is
+    the second paper (the API answer of that day lists it), not the first, whose abstract it took."""
+    nov3, dec16, jan7, jan19 = snapshots
+    base = dec16.cards[0]
+    one = dataclasses.replace(dec16, source="2025-12-16.json", format="json", cards=(
+        dataclasses.replace(base, title="Foo: A Study", abstract="The first paper.", arxiv_id="2601.00001", rank=1),))
+    two = dataclasses.replace(jan7, source="2026-01-07.json", format="json", cards=(
+        dataclasses.replace(base, title="Foo: A Study", abstract="The second paper.", arxiv_id="2601.00002",
+                            rank=1),))
+    text = dataclasses.replace(jan7, cards=(dataclasses.replace(base, title="Foo: A Study", abstract="The second "
+                                                                "paper.", arxiv_id=None, rank=1),))
+    library = build_library([one, two, text], topics)
+    assert set(library.papers) == {"arxiv:2601.00001", "arxiv:2601.00002"}
+    assert library.papers["arxiv:2601.00001"].abstract == "The first paper."
+    assert [a.date for a in library.papers["arxiv:2601.00002"].appearances] == [DAYS[2]]
+    assert [e.paper for e in library.days[-1].entries] == ["arxiv:2601.00002"]
+    # the same, a day at a time
+    state = extend_library(EMPTY, [one], topics).state
+    assert _as_built(extend_library(state, [two, text], topics).state.library) == _as_built(library)
+    # a text card of a day between two papers' days: the paper seen last before it
+    between = dataclasses.replace(text, date=DAYS[1] + dt.timedelta(days=1))
+    library = build_library([one, between, two], topics)
+    assert [a.date for a in library.papers["arxiv:2601.00001"].appearances] == [DAYS[1], between.date]
 
 
 def test_a_new_paper_whose_slug_collides_leaves_the_older_one_its_address(snapshots, topics):
