@@ -104,7 +104,9 @@ DATE = "which is not a date (YYYY-MM-DD)"
 
 @pytest.mark.parametrize("where, field, value, what", [
     ("item", "numComments", "7", f'numComments "7", {COUNT}'),
-    ("item", "numComments", 2.0, f"numComments 2.0, {COUNT}"),
+    ("item", "numComments", 2.5, f"numComments 2.5, {COUNT}"),
+    ("paper", "upvotes", [[1]], f"upvotes a list, {COUNT}"),
+    ("paper", "upvotes", {"n": 1}, f"upvotes an object, {COUNT}"),
     ("item", "numComments", True, f"numComments true, {COUNT}"),
     ("paper", "upvotes", -1, f"upvotes -1, {COUNT}"),
     ("paper", "githubStars", 10 ** 30, f"githubStars {10 ** 30}, {COUNT}"),
@@ -132,6 +134,24 @@ def test_counts_and_dates_the_api_gives_are_read():
     [card] = parse_snapshot(json.dumps([item]), "x.json").cards
     assert card.upvotes == MAX_COUNT and card.github_stars == 0 and card.comments is None
     assert card.published == PartialDate(11, 28, 2024)
+    item["numComments"], item["paper"]["publishedAt"] = 2.0, "2024-11-28 15:41:49"  # whole, and with a space
+    [card] = parse_snapshot(json.dumps([item]), "x.json").cards
+    assert card.comments == 2 and type(card.comments) is int and card.published == PartialDate(11, 28, 2024)
+
+
+def test_a_value_nested_deep_in_a_field_is_refused_in_one_line():
+    """Written out for the message, a list nested hundreds deep exceeded Python's recursion limit."""
+    messages = []
+    for depth in range(1000, 800, -3):  # from too deep to decode to the deepest that decodes
+        text = '[{"paper": {"id": "2601.00001", "title": "X", "summary": "Y.", "upvotes": %s}}]' % (
+            "[" * depth + "]" * depth)
+        with pytest.raises(SnapshotError) as caught:
+            parse_snapshot(text, "x.json")
+        messages.append(str(caught.value))
+        if "upvotes" in messages[-1]:
+            break
+    assert messages[0] == "x.json:1: invalid JSON: nested too deeply to be a list of papers"
+    assert messages[-1] == f"x.json:1: paper 1 has upvotes a list, {COUNT}"
 
 @pytest.mark.parametrize("summary", ["\u200b", "\u200e\u3164", "\x00"])
 def test_an_abstract_of_invisible_characters_only_is_refused_naming_its_card(summary):

@@ -178,7 +178,12 @@ MAX_COUNT = 999_999_999
 
 
 def _shown_value(value: Any) -> str:
-    """A JSON value as the file has it, cut short, for messages."""
+    """A JSON value as the file has it, cut short, for messages; a list or an object by its kind
+    (written out, one nested hundreds deep would exceed Python's recursion limit)."""
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
     shown = json.dumps(value, ensure_ascii=False)
     return shown if len(shown) <= 40 else shown[:39] + "…"
 
@@ -187,6 +192,8 @@ def _count(value: Any, name: str, where: str, source: str, line: int) -> int | N
     """A count from the item (None if it has none); SnapshotError for a value that is not one."""
     if value is None:
         return None
+    if type(value) is float and value.is_integer():  # 2.0: a whole number written so
+        value = int(value)
     if type(value) is int and 0 <= value <= MAX_COUNT:
         return value
     raise SnapshotError(f"{where} has {name} {_shown_value(value)}, which is not a count (a whole number "
@@ -220,9 +227,10 @@ def _github_url(value: Any) -> str | None:
     return url if url is not None and GITHUB_RE.match(url) else None
 
 
-#: A date as the API writes it: "2026-01-19", or with its time ("2026-01-19T08:00:00.000Z").  Not
+#: A date as the API writes it: "2026-01-19", or with its time ("2026-01-19T08:00:00.000Z", or
+#: "2026-01-19 08:00:00").  Not
 #: the other forms Python's fromisoformat takes ("2026-W03-1", "20260119").
-_ISO_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:T\S*)?")
+_ISO_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ]\S+)?")
 
 
 def _iso_date(value: Any) -> dt.date | None:
