@@ -166,6 +166,7 @@ class Previous:
         self.root = str(root) if root is not None else None
         self.recorded = recorded or {}
         self.held = held
+        self._marker: os.stat_result | None = None  #: the live site's marker file (see ``same_bytes``)
 
     def hash(self, path: str) -> str | None:
         entry = self.recorded.get(path)
@@ -195,15 +196,27 @@ class Previous:
         return _new_entry(target, _linked(old))
 
     def same_bytes(self, path: str, data: bytes) -> bool:
-        """Whether the previous site holds ``data`` at ``path``, in a file of its own (not a link)."""
+        """Whether the previous site holds ``data`` at ``path`` in a file as digest leaves one, to
+        be taken as it is where the cache has no record of it: a file of its own (not a symbolic
+        link, nor hard-linked from beyond the site and its spare), with the owner and mode of the
+        site's marker file, which digest wrote (not one chmodded by hand)."""
         assert self.root is not None
+        if self._marker is None:
+            try:
+                self._marker = os.lstat(os.path.join(self.root, MARKER))
+            except OSError:
+                return False
         try:
             descriptor = os.open(os.path.join(self.root, path), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except OSError:
             return False
         with open(descriptor, "rb") as stream:
             status = os.fstat(descriptor)
-            return stat.S_ISREG(status.st_mode) and status.st_size == len(data) and stream.read() == data
+            # Its other name, if it has one, is the spare folder's (being filled into the new site).
+            links = 2 if self.held and self.held.get(path) == status.st_ino else 1
+            return (stat.S_ISREG(status.st_mode) and status.st_nlink <= links and status.st_size == len(data)
+                    and (status.st_mode, status.st_uid) == (self._marker.st_mode, self._marker.st_uid)
+                    and stream.read() == data)
 
     def has(self, path: str) -> bool:
         """Whether the previous site's file for ``path`` can be linked: it is held, or still there,

@@ -253,6 +253,29 @@ def test_ctrl_c_once_the_new_site_goes_live_finishes_the_build(tmp_path, monkeyp
                     env={"SOURCE_DATE_EPOCH": "1795219200"})  # TODAY
     assert again.returncode == 0 and "nothing changed" in again.stdout, again.stdout
 
+def test_without_a_record_a_file_changed_by_hand_is_written_anew_though_its_bytes_are_the_same(tmp_path,
+                                                                                             content_copy):
+    """Same bytes are not enough where the cache cannot say the file is the last build's: a mode
+    set by hand, or a hard link to a file beyond the site, stayed in the new site."""
+    out = tmp_path / "site"
+    assert run_cli("build", "--content", content_copy, "--out", out, "--no-search").returncode == 0
+    (out / "index.html").chmod(0o600)
+    outside = tmp_path / "outside.txt"
+    shutil.copyfile(out / "robots.txt", outside)
+    (out / "robots.txt").unlink()
+    os.link(outside, out / "robots.txt")
+    shutil.rmtree(tmp_path / ".site.cache")
+    before = stats(out)
+    result = run_cli("build", "--content", content_copy, "--out", out, "--no-search")
+    assert result.returncode == 0 and "(2 written)" in result.stdout, result.stdout
+    after = stats(out)
+    assert {p for p in after if after[p] != before[p]} == {"index.html", "robots.txt"}
+    assert (out / "index.html").stat().st_mode & 0o777 == (out / ".digest-site").stat().st_mode & 0o777
+    assert (out / "robots.txt").stat().st_nlink == 1  # the live site's own file: an edit beyond it is not the site's
+    with open(outside, "a") as stream:
+        stream.write("Disallow: /\n")
+    assert "Disallow" not in (out / "robots.txt").read_text()
+
 def test_hidden_files_in_the_templates_folder_are_no_change_and_no_template(tmp_path, content_copy):
     """A .DS_Store or an editor's swap file coming and going made a full build; a hidden file in
     assets/ is copied as any asset (a .htaccess) and is a change."""
