@@ -143,7 +143,8 @@ def hidden_template_name(name: str) -> bool:
     """Whether a file of the templates folder (by its name there) is hidden, outside ``assets/``
     (which is copied whole): a .DS_Store that a file manager left, an editor's swap file.  Such a
     file is no template, and no input of the build."""
-    return not name.startswith("assets/") and any(part.startswith(".") for part in name.split("/"))
+    parts = [part for part in name.split("/") if part not in ("", ".")]  # "./base.html" is base.html, as for Jinja2
+    return parts[:1] != ["assets"] and any(part.startswith(".") and part != ".." for part in parts)
 
 
 def folder_hash(folder: Path) -> str:

@@ -296,6 +296,12 @@ def test_hidden_files_in_the_templates_folder_are_no_change_and_no_template(tmp_
     third = run_cli(*args)
     assert third.returncode == 0 and "nothing changed" not in third.stdout
     assert (out / "assets" / ".htaccess").read_text() == "Options -Indexes\n"
+    # "./base.html" is no hidden file: Jinja2 reads it as base.html
+    page = templates / "404.html"
+    page.write_text(page.read_text().replace('{% extends "base.html" %}', '{% extends "./base.html" %}'))
+    assert './base.html' in page.read_text()
+    dotted = run_cli(*args)
+    assert dotted.returncode == 0, dotted.stderr
     # nor may a template take one in: it would not be looked at for changes
     site_before = stats(out)
     (templates / ".partial.html").write_text("<p>hidden</p>")
