@@ -609,6 +609,7 @@ class BuildResult:
     out_dir: Path
     markdown_changed: int
     written: tuple[str, ...] = ()  #: files whose bytes were written (the others were linked from the previous site)
+    interrupted: bool = False  #: Ctrl-C came once the new site was going live, and the build finished
 
     @property
     def unchanged(self) -> bool:
@@ -751,4 +752,4 @@ def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, toda
                            listing=writer.listing(), warnings=site.loaded.warnings)
     if held.received and warn:
         warn("interrupted once the new site was going live: the build went on to the end, and is complete")
-    return BuildResult(site, out_dir, changed, tuple(report.written))
+    return BuildResult(site, out_dir, changed, tuple(report.written), interrupted=held.received)

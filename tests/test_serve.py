@@ -260,3 +260,31 @@ def test_a_folder_no_build_may_write_into_is_not_served(tmp_path, where):
     result = run_cli("serve", "--content", content, "--out", out, "--port=0", timeout=30)
     assert result.returncode == 1, result.stderr
     assert result.stderr.count("\n") == 1 and "digest: error:" in result.stderr and "serving" not in result.stderr
+
+
+def test_ctrl_c_as_a_rebuild_goes_live_stops_serve_once_the_build_is_complete(content_copy, tmp_path, monkeypatch,
+                                                                             capsys):
+    """The interrupt is held back while the new site goes live, so that the build completes; serve
+    then went on serving, the user's Ctrl-C lost."""
+    import digest.cli
+    import digest.serve
+    from digest.output import SiteWriter
+
+    original = SiteWriter.commit
+
+    def interrupted(self, *args, **kwargs):
+        result = original(self, *args, **kwargs)
+        os.kill(os.getpid(), signal.SIGINT)
+        return result
+
+    def serve_once(content, out, templates, *, rebuild, **kwargs):  # the first build of serve, then serving
+        rebuild()
+        raise AssertionError("went on to serve")
+
+    monkeypatch.setattr(SiteWriter, "commit", interrupted)
+    monkeypatch.setattr(digest.serve, "serve", serve_once)
+    code = digest.cli.main(["serve", "--content", str(content_copy), "--out", str(tmp_path / "site"), "--no-search"])
+    err = capsys.readouterr().err
+    assert code == 0 and err.splitlines()[-1] == "digest: stopped", err
+    assert "the build went on to the end, and is complete" in err
+    assert (tmp_path / "site" / "index.html").is_file()
