@@ -835,26 +835,38 @@ def write_replacing(target: Path, data: bytes) -> None:
 
 def write_all_replacing(files: Mapping[Path, bytes]) -> None:
     """``write_replacing`` for files that go together (an e-mail's three): all are written to
-    temporary files first, and only when every one is written are they renamed into place; a
-    failure or an interrupt before then removes them all and leaves the old files as they were."""
-    temporaries = {target: target.with_name(f".{target.name}.tmp") for target in files}
+    temporary files first, then renamed into place, each old one kept aside under a hard link
+    until all are; a failure or an interrupt on the way puts the old files back and removes the
+    new ones, so that the folder holds all the old files or all the new."""
+    temporaries: dict[Path, Path] = {}
+    done: list[tuple[Path, Path | None]] = []  # each file replaced, and where its old self is (None: none)
     try:
         for target, data in files.items():
+            temporaries[target] = temporary = staged_names(target)[0]
             try:
-                write_temporary(temporaries[target], data)
+                write_temporary(temporary, data)
+            except OSError as error:
+                raise OSError(error.errno, error.strerror, str(target)) from None
+        for target, temporary in temporaries.items():
+            done.append((target, _kept_aside(target)))
+            try:
+                os.replace(temporary, target)
             except OSError as error:
                 raise OSError(error.errno, error.strerror, str(target)) from None
     except BaseException:
+        for target, aside in reversed(done):
+            with contextlib.suppress(OSError):
+                if aside is None:
+                    target.unlink(missing_ok=True)
+                elif _put_back(aside, target):
+                    aside.unlink(missing_ok=True)
         for temporary in temporaries.values():
             remove_temporary(temporary)
         raise
-    for target, temporary in temporaries.items():
-        try:
-            os.replace(temporary, target)
-        except OSError as error:
-            for left in temporaries.values():
-                remove_temporary(left)
-            raise OSError(error.errno, error.strerror, str(target)) from None
+    for _, aside in done:
+        if aside is not None:
+            with contextlib.suppress(OSError):
+                aside.unlink()
 
 
 @contextmanager

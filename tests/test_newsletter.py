@@ -946,33 +946,44 @@ def test_an_address_in_the_settings_with_non_ascii_before_the_at_is_refused_nami
            "'jörg@example.org'" in result.stderr, result.stderr
 
 
-@pytest.mark.parametrize("failure", [OSError(28, "No space left on device"), KeyboardInterrupt()])
+@pytest.mark.parametrize("failure", ["full", "interrupt", "rename", "interrupt-renaming"])
 def test_an_email_export_that_fails_leaves_the_old_files_and_no_new_one(tmp_path, content_copy, monkeypatch,
                                                                          capsys, failure):
     """The three files go together: on a full disk the .html and .txt were written and the .eml
-    not, beside an older .eml; an interrupt left temporary files behind."""
+    not, beside an older .eml; an interrupt left temporary files behind; a rename that failed
+    after the first left one new file among old ones."""
     import digest.output
     from digest.cli import main
 
     out = tmp_path / "mail"
     out.mkdir()
-    (out / "2026-01-19.eml").write_bytes(b"older")
-    real = digest.output.write_temporary
+    old = {f"2026-01-19.{ext}": f"older {ext}".encode() for ext in ("eml", "html", "txt")}
+    for name, data in old.items():
+        (out / name).write_bytes(data)
+    real_write, real_replace = digest.output.write_temporary, os.replace
 
-    def fails_on_the_eml(temporary, data):
-        if temporary.name.endswith(".eml.tmp"):
-            real(temporary, data[:10])  # part of it written, then:
-            raise failure
-        real(temporary, data)
+    def write(temporary, data):
+        if failure in ("full", "interrupt") and temporary.name.endswith(".eml.tmp"):
+            real_write(temporary, data[:10])  # part of it written, then:
+            raise OSError(28, "No space left on device") if failure == "full" else KeyboardInterrupt()
+        real_write(temporary, data)
 
-    monkeypatch.setattr(digest.output, "write_temporary", fails_on_the_eml)
+    def replace(source, target):
+        if "renam" in failure and str(source).endswith(".txt.tmp"):  # the new .txt, not the old put back
+            raise OSError(1, "Operation not permitted") if failure == "rename" else KeyboardInterrupt()
+        real_replace(source, target)
+
+    monkeypatch.setattr(digest.output, "write_temporary", write)
+    monkeypatch.setattr(digest.output.os, "replace", replace)
     code = main(["email", "2026-01-19", "--content", str(content_copy), "--out", str(out)])
-    assert code == (1 if isinstance(failure, OSError) else 130)
-    assert sorted(p.name for p in out.iterdir()) == ["2026-01-19.eml"]
-    assert (out / "2026-01-19.eml").read_bytes() == b"older"
-    if isinstance(failure, OSError):
-        assert capsys.readouterr().err == (f"digest: error: {out / '2026-01-19.eml'}: cannot write: No space left on "
-                                           f"device\n")
     monkeypatch.undo()
+    assert code == (130 if "interrupt" in failure else 1)
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == old  # all old, nothing beside them
+    err = capsys.readouterr().err
+    if failure == "full":
+        assert err == f"digest: error: {out / '2026-01-19.eml'}: cannot write: No space left on device\n"
+    elif failure == "rename":
+        assert err == f"digest: error: {out / '2026-01-19.txt'}: cannot write: Operation not permitted\n"
     assert main(["email", "2026-01-19", "--content", str(content_copy), "--out", str(out), "-q"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["2026-01-19.eml", "2026-01-19.html", "2026-01-19.txt"]
+    assert sorted(p.name for p in out.iterdir()) == sorted(old)
+    assert all((out / name).read_bytes() != data for name, data in old.items())
