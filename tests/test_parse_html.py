@@ -812,8 +812,9 @@ def test_two_visible_cards_of_one_id_with_other_titles_are_a_warning():
     parsed = parse_snapshot(page, "2026-02-01.html")
     assert [(c.arxiv_id, c.title) for c in parsed.cards] == [
         ("2601.00001", "First title"), ("2601.00001", "A different second title"), ("2601.00002", "Next")]
-    assert parsed.notes == ("2026-02-01.html: the card 'A different second title' is taken for the same paper as "
-                            "the card at line 2, 'First title' (they have the same arXiv id), and shown with that "
+    assert parsed.notes == ("2026-02-01.html:3: the card 'A different second title' is taken for the same paper "
+                            "as the card at line 2, 'First title' (they have the same arXiv id), and shown with that "
                             "card's text",)
+    assert [c.line for c in parsed.cards] == [2, 3, 4]
     same = parse_snapshot(page.replace("A different second title", "First title"), "2026-02-01.html")
     assert [c.title for c in same.cards] == ["First title", "Next"] and same.notes == ()

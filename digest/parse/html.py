@@ -378,7 +378,7 @@ def _cards_from_markup(soup: BeautifulSoup, scopes: list[tuple[_Title, Tag]], ti
             copy = _card_from_scope(title, scope, headings, holding, first.rank, first.line, source)
             cards[index] = _complete(first, copy)
             if copy.title != first.title:  # not a copy: kept for the warning that the site shows one paper
-                cards.append(replace(copy, rank=len(cards) + 1, line=0))
+                cards.append(replace(copy, rank=len(cards) + 1, line=locator.line(title.arxiv_id)))
     return tuple(cards)
 
 
