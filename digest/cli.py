@@ -424,8 +424,8 @@ def main(argv: list[str] | None = None) -> int:
         content = getattr(args, "content", None)
         if content is not None and args.command not in ("add", "fetch") and not content.is_dir():
             # Else each file it should hold was missing, one line each (add and fetch say so themselves).
-            raise DigestError("no such content folder: give --content the folder that holds site.yaml and "
-                              "snapshots/", content)
+            raise DigestError(f"{'not a folder' if content.exists() else 'no such content folder'}: give --content "
+                              f"the folder that holds site.yaml and snapshots/", content)
         return args.func(args)
     except UsageError as error:
         _error(str(error))

@@ -774,3 +774,7 @@ def test_a_content_folder_that_is_not_there_is_one_line_saying_so(tmp_path, comm
     assert result.returncode == 1 and not list(tmp_path.iterdir())
     assert result.stderr == (f"digest: error: {missing}: no such content folder: give --content the folder that "
                              f"holds site.yaml and snapshots/\n")
+    missing.write_text("a file")
+    result = run_cli(*command, "--content", missing, cwd=tmp_path)
+    assert result.returncode == 1 and result.stderr == (f"digest: error: {missing}: not a folder: give --content the "
+                                                        f"folder that holds site.yaml and snapshots/\n")
