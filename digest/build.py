@@ -609,7 +609,6 @@ class BuildResult:
     out_dir: Path
     markdown_changed: int
     written: tuple[str, ...] = ()  #: files whose bytes were written (the others were linked from the previous site)
-    interrupted: bool = False  #: Ctrl-C came once the new site was going live, and the build finished
 
     @property
     def unchanged(self) -> bool:
@@ -664,7 +663,8 @@ def build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None = None
 class _HeldInterrupts:
     """Ctrl-C held back from the swap of the site on (``start``): the new site goes live, and the
     Markdown pages and the cache must follow it.  An interrupt there put the old Markdown pages
-    back under the new site, and said the build had failed; now the build finishes, and says so."""
+    back under the new site.  Now the build finishes first; the interrupt then stops digest as
+    any other does (exit 130: a script that runs digest stops too), also where the build fails."""
 
     def __init__(self) -> None:
         self.received = False
@@ -680,10 +680,12 @@ class _HeldInterrupts:
     def __enter__(self) -> _HeldInterrupts:
         return self
 
-    def __exit__(self, *exception) -> None:
+    def __exit__(self, kind, value, traceback) -> None:
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
             self._previous = None
+        if self.received and kind is not None and not issubclass(kind, KeyboardInterrupt):
+            raise KeyboardInterrupt from value  # the build failed after it: stop all the same
 
 
 def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, today: dt.date | None,
@@ -750,6 +752,8 @@ def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, toda
                 cache.save(inputs.fingerprint, pages, markdown_state(now), shards=site.shard_keys,
                            markdown_files=markdown_record(content_dir, now), snapshots=inputs.snapshot_record,
                            listing=writer.listing(), warnings=site.loaded.warnings)
-    if held.received and warn:
-        warn("interrupted once the new site was going live: the build went on to the end, and is complete")
-    return BuildResult(site, out_dir, changed, tuple(report.written), interrupted=held.received)
+    if held.received:
+        if warn:
+            warn("interrupted once the new site was going live: the build went on to the end, and is complete")
+        raise KeyboardInterrupt
+    return BuildResult(site, out_dir, changed, tuple(report.written))

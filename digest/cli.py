@@ -210,8 +210,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
         result = build(args.content, args.out, templates_dir=args.templates, warn=_warn, search=args.search, jobs=1)
         if not result.unchanged:
             print(f"digest: built {len(result.site.files)} files ({len(result.written)} written)", file=sys.stderr)
-        if result.interrupted:  # held back while the site went live: the user asked to stop
-            raise KeyboardInterrupt
 
     def ready(url: str) -> None:
         print(f"digest: serving {args.out} at {url} (Ctrl-C to stop)", file=sys.stderr, flush=True)

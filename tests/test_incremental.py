@@ -22,6 +22,7 @@ from conftest import REPO, copy_content, run_cli, synthetic_corpus, tree
 import digest.build
 import digest.search
 from digest.build import build
+from digest.errors import DigestError
 from digest.pages import topic_markdown
 from digest.inputs import default_templates_dir
 from digest.search import MEMORY, _room_in_memory
@@ -174,7 +175,6 @@ def test_editing_a_template_rebuilds_what_uses_it_and_matches_a_clean_build(tmp_
     assert tree(tmp_path / "clean") == after
 
 
-
 @pytest.mark.parametrize("lose", ["manifest", "settings"])
 def test_without_a_record_of_the_last_build_files_of_the_same_bytes_are_not_written_again(tmp_path, content_copy,
                                                                                            lose):
@@ -199,6 +199,7 @@ def test_without_a_record_of_the_last_build_files_of_the_same_bytes_are_not_writ
     written = int(re.search(r"\((\d+) written\)", searched.stdout)[1])
     assert written == len(after) - len(kept) and ".digest-site" in kept
 
+
 def test_a_days_build_gives_the_warnings_of_a_clean_build_that_depend_on_the_day_of_the_build(tmp_path):
     """"The list day is after today" is not kept with the model: a day's build, which does not read
     the older snapshots again, warned only of the new one."""
@@ -215,10 +216,12 @@ def test_a_days_build_gives_the_warnings_of_a_clean_build_that_depend_on_the_day
     warnings = [line for line in clean.stderr.splitlines() if "warning" in line]
     assert len(warnings) == 2 and [line for line in day.stderr.splitlines() if "warning" in line] == warnings
 
-@pytest.mark.parametrize("when", ["swap", "cache"])
-def test_ctrl_c_once_the_new_site_goes_live_finishes_the_build(tmp_path, monkeypatch, when):
-    """An interrupt right after the swap put the old Markdown pages back under the new site, and
-    the build said it had failed (a daily script then skipped the day's e-mail)."""
+
+@pytest.mark.parametrize("when", ["swap", "cache", "fails"])
+def test_ctrl_c_once_the_new_site_goes_live_finishes_the_build_then_stops(tmp_path, monkeypatch, when):
+    """An interrupt right after the swap put the old Markdown pages back under the new site.  The
+    build finishes, then stops as interrupted (a script running it stops too); a build that
+    fails after the interrupt stops as interrupted as well."""
     import signal
     from digest.cache import BuildCache
     from digest.output import SiteWriter
@@ -233,25 +236,30 @@ def test_ctrl_c_once_the_new_site_goes_live_finishes_the_build(tmp_path, monkeyp
     original = getattr(patched, method)
 
     def interrupted(self, *args, **kwargs):
+        if when == "fails":
+            os.kill(os.getpid(), signal.SIGINT)
+            raise DigestError("the disk is full", tmp_path)
         result = original(self, *args, **kwargs)
         os.kill(os.getpid(), signal.SIGINT)
         return result
 
     monkeypatch.setattr(patched, method, interrupted)
     warnings = []
-    try:
-        result = build(content, out, today=TODAY, search=False, warn=warnings.append)
-    except KeyboardInterrupt:
-        pytest.fail("the interrupt stopped a build whose new site was live")
-    assert warnings == ["interrupted once the new site was going live: the build went on to the end, and is "
-                        "complete"]
-    assert result.written and (out / "dates" / "2026-01-19" / "index.html").is_file()
-    assert (content / "dates" / "2026-01-19.md").is_file()  # the Markdown pages follow the site
+    with pytest.raises(KeyboardInterrupt):
+        build(content, out, today=TODAY, search=False, warn=warnings.append)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     monkeypatch.undo()
+    if when == "fails":
+        assert warnings == []
+        return
+    assert warnings == ["interrupted once the new site was going live: the build went on to the end, and is "
+                        "complete"]
+    assert (out / "dates" / "2026-01-19" / "index.html").is_file()
+    assert (content / "dates" / "2026-01-19.md").is_file()  # the Markdown pages follow the site
     again = run_cli("build", "--content", content, "--out", out, "--no-search",
                     env={"SOURCE_DATE_EPOCH": "1795219200"})  # TODAY
     assert again.returncode == 0 and "nothing changed" in again.stdout, again.stdout
+
 
 def test_without_a_record_a_file_changed_by_hand_is_written_anew_though_its_bytes_are_the_same(tmp_path,
                                                                                              content_copy):
@@ -275,6 +283,7 @@ def test_without_a_record_a_file_changed_by_hand_is_written_anew_though_its_byte
     with open(outside, "a") as stream:
         stream.write("Disallow: /\n")
     assert "Disallow" not in (out / "robots.txt").read_text()
+
 
 def test_hidden_files_in_the_templates_folder_are_no_change_and_no_template(tmp_path, content_copy):
     """A .DS_Store or an editor's swap file coming and going made a full build; a hidden file in
@@ -312,6 +321,7 @@ def test_hidden_files_in_the_templates_folder_are_no_change_and_no_template(tmp_
     assert failed.returncode == 1 and stats(out) == site_before
     assert failed.stderr == (f"digest: error: {base}:4: template error: '.partial.html' is a hidden file, which "
                              f"is not a template\n"), failed.stderr
+
 
 @pytest.mark.parametrize("flag", ["--clean", None])
 def test_clean_and_cached_builds_give_the_same_bytes(tmp_path, flag):

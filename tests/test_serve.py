@@ -265,7 +265,8 @@ def test_a_folder_no_build_may_write_into_is_not_served(tmp_path, where):
 def test_ctrl_c_as_a_rebuild_goes_live_stops_serve_once_the_build_is_complete(content_copy, tmp_path, monkeypatch,
                                                                              capsys):
     """The interrupt is held back while the new site goes live, so that the build completes; serve
-    then went on serving, the user's Ctrl-C lost."""
+    then went on serving, the user's Ctrl-C lost.  (A build that fails after it stops as well:
+    see test_incremental.)"""
     import digest.cli
     import digest.serve
     from digest.output import SiteWriter
