@@ -166,7 +166,7 @@ class Previous:
         self.root = str(root) if root is not None else None
         self.recorded = recorded or {}
         self.held = held
-        self._marker: os.stat_result | None = None  #: the live site's marker file (see ``same_bytes``)
+        self._marker: tuple[int, int] | None = None  #: the mode and owner of digest's files (see ``same_bytes``)
 
     def hash(self, path: str) -> str | None:
         entry = self.recorded.get(path)
@@ -198,14 +198,19 @@ class Previous:
     def same_bytes(self, path: str, data: bytes) -> bool:
         """Whether the previous site holds ``data`` at ``path`` in a file as digest leaves one, to
         be taken as it is where the cache has no record of it: a file of its own (not a symbolic
-        link, nor hard-linked from beyond the site and its spare), with the owner and mode of the
-        site's marker file, which digest wrote (not one chmodded by hand)."""
+        link, nor hard-linked from beyond the site and its spare), with the owner of the site's
+        marker file, which digest wrote, and the mode this build gives its files (not one
+        chmodded by hand)."""
         assert self.root is not None
         if self._marker is None:
             try:
-                self._marker = os.lstat(os.path.join(self.root, MARKER))
+                marker = os.lstat(os.path.join(self.root, MARKER))
             except OSError:
                 return False
+            # The mode this build gives the files it writes, where the process's umask can be read
+            # without changing it (a file written under another umask is written anew, as --clean would).
+            mode = _umask_mode()
+            self._marker = (marker.st_mode if mode is None else stat.S_IFREG | mode, marker.st_uid)
         try:
             descriptor = os.open(os.path.join(self.root, path), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except OSError:
@@ -215,7 +220,7 @@ class Previous:
             # Its other name, if it has one, is the spare folder's (being filled into the new site).
             links = 2 if self.held and self.held.get(path) == status.st_ino else 1
             return (stat.S_ISREG(status.st_mode) and status.st_nlink <= links and status.st_size == len(data)
-                    and (status.st_mode, status.st_uid) == (self._marker.st_mode, self._marker.st_uid)
+                    and (status.st_mode, status.st_uid) == self._marker
                     and stream.read() == data)
 
     def has(self, path: str) -> bool:
@@ -232,6 +237,19 @@ class Previous:
             return False
         entry = self.recorded.get(path)
         return stat.S_ISREG(status.st_mode) and (entry is None or len(entry) < 3 or entry[2] == status.st_ino)
+
+
+def _umask_mode() -> int | None:
+    """The permission bits of a file this process makes (0o666 less its umask), from Linux's
+    /proc/self/status; None where it is not there (os.umask would change the umask to read it)."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return None
 
 
 def place_file(root: Path | None, previous: Previous, path: str, data: bytes | _Reuse | Path, key: str) -> Placed:

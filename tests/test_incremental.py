@@ -285,6 +285,24 @@ def test_without_a_record_a_file_changed_by_hand_is_written_anew_though_its_byte
     assert "Disallow" not in (out / "robots.txt").read_text()
 
 
+def test_without_a_record_files_are_kept_that_have_the_mode_this_build_gives(tmp_path, content_copy):
+    """The mode compared with was the site marker's, which the first build wrote and later ones
+    keep: after a change of umask, files as the current one writes them were written again."""
+    out = tmp_path / "site"
+    mask = os.umask(0o022)
+    try:
+        build(content_copy, out, search=False)
+        shutil.rmtree(tmp_path / ".site.cache")
+        os.umask(0o002)
+        first = build(content_copy, out, search=False)  # as --clean would give them: group-writable
+        modes = {p.stat().st_mode & 0o777 for p in out.rglob("*") if p.is_file() and p.name != ".digest-site"}
+        shutil.rmtree(tmp_path / ".site.cache")
+        second = build(content_copy, out, search=False)
+    finally:
+        os.umask(mask)
+    assert modes == {0o664} and len(first.written) == len(first.site.files)
+    assert second.written == ()
+
 def test_hidden_files_in_the_templates_folder_are_no_change_and_no_template(tmp_path, content_copy):
     """A .DS_Store or an editor's swap file coming and going made a full build; a hidden file in
     assets/ is copied as any asset (a .htaccess) and is a change."""
