@@ -113,6 +113,7 @@ DATE = "which is not a date (YYYY-MM-DD)"
     ("paper", "publishedAt", "2026-02-30", f'publishedAt "2026-02-30", {DATE}'),
     ("paper", "publishedAt", "2026-W03-1", f'publishedAt "2026-W03-1", {DATE}'),
     ("item", "publishedAt", "20260120", f'publishedAt "20260120", {DATE}'),
+    ("item", "publishedAt", "2026-01-20 nonsense", f'publishedAt "2026-01-20 nonsense", {DATE}'),
     ("paper", "publishedAt", 1769904000, f"publishedAt 1769904000, {DATE}"),
     ("paper", "publishedAt", "\uff12\uff10\uff12\uff16-01-20", f'publishedAt "\uff12\uff10\uff12\uff16-01-20", {DATE}'),
     ("paper", "title", 5, "a title that is not text: 5"),
@@ -137,6 +138,10 @@ def test_counts_and_dates_the_api_gives_are_read():
     item["numComments"], item["paper"]["publishedAt"] = 2.0, "2024-11-28 15:41:49"  # whole, and with a space
     [card] = parse_snapshot(json.dumps([item]), "x.json").cards
     assert card.comments == 2 and type(card.comments) is int and card.published == PartialDate(11, 28, 2024)
+    for written in ("2024-11-28T", "2024-11-28T15:41:49+01:00", "2024-11-28T15:41Z", "2024-11-28T15:41:49.123-0500"):
+        item["paper"]["publishedAt"] = written
+        [card] = parse_snapshot(json.dumps([item]), "x.json").cards
+        assert card.published == PartialDate(11, 28, 2024), written
 
 
 def test_a_value_nested_deep_in_a_field_is_refused_in_one_line():
