@@ -872,12 +872,7 @@ def write_all_replacing(files: Mapping[Path, bytes]) -> None:
             except OSError as error:
                 raise OSError(error.errno, error.strerror, str(target)) from None
     except BaseException:
-        for target, aside in reversed(done):
-            with contextlib.suppress(OSError):
-                if aside is None:
-                    target.unlink(missing_ok=True)
-                elif _put_back(aside, target):
-                    aside.unlink(missing_ok=True)
+        _undo(done)
         for temporary in temporaries.values():
             remove_temporary(temporary)
         raise
@@ -1020,12 +1015,7 @@ def staged_committed(root: Path, staged: dict[str, Path], generated: set[str], *
             raise DigestError(f"could not write: {error.strerror or error}", error.filename or root) from None
         yield len(done)
     except BaseException:
-        for target, aside in reversed(done):
-            with contextlib.suppress(OSError):
-                if aside is None:
-                    target.unlink(missing_ok=True)
-                elif _put_back(aside, target):
-                    aside.unlink(missing_ok=True)  # still there where both names were one file: rename does nothing
+        _undo(done)
         raise
     for target, aside in done:
         if aside is not None:
@@ -1067,6 +1057,17 @@ def _refuse_folder_at(name: Path, target: Path) -> None:
     if name.is_dir() and not name.is_symlink():
         raise DigestError(f"in the way of {target.name}: a folder, where digest keeps a file while it writes "
                           f"that page; move it away", name)
+
+
+def _undo(done: list[tuple[Path, Path | None]]) -> None:
+    """Undo files moved into place, the last first: each new one removed where there was none
+    before (None), else the old one put back from where it was kept aside."""
+    for target, aside in reversed(done):
+        with contextlib.suppress(OSError):
+            if aside is None:
+                target.unlink(missing_ok=True)
+            elif _put_back(aside, target):
+                aside.unlink(missing_ok=True)  # still there where both names were one file: rename does nothing
 
 
 def _put_back(aside: Path, target: Path) -> bool:
