@@ -95,5 +95,5 @@ def check_content(content_dir: Path, *, today: dt.date, templates_dir: Path | No
                        page_problems=pages_in_the_way, snapshots=(readable, snapshot_sources(readable)))
         except DigestError as error:
             report.errors.append(str(error))
-        report.errors.extend(pages_in_the_way)
+        report.errors.extend(dict.fromkeys(pages_in_the_way))  # a linked folder is told once, not once a page
     return report

@@ -1095,7 +1095,10 @@ def _kept_aside(target: Path) -> Path | None:
 def refuse_own_page(target: Path) -> None:
     """DigestError if ``target`` is a file of the user's (its front matter has no line PAGE_MARKER)
     where a generated Markdown page goes, or a folder has a name digest uses while it writes the
-    page (see ``staged_names``): they are never replaced, as they are never removed."""
+    page (see ``staged_names``): they are never replaced, as they are never removed; or if the
+    page's folder is a link (``LINKED_FOLDER``)."""
+    if target.parent.is_symlink():  # a link to nowhere for a topic's archive (page_folder_problems sees others)
+        raise DigestError(LINKED_FOLDER, target.parent)
     try:
         if target.is_file() and not _front_matter_has(target):
             raise DigestError(f"a page digest did not make (its front matter has no line '{PAGE_MARKER}'), where "

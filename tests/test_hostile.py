@@ -413,8 +413,9 @@ def test_a_link_to_nowhere_where_a_topics_archive_goes_is_told_as_a_link(tmp_pat
     archive.symlink_to(tmp_path / "nowhere")
     (content / "snapshots" / "2026-01-19.txt").write_text(
         (content / "snapshots" / "2026-01-19.txt").read_text().replace("We ", "We now ", 1))
-    result = run_cli("build", "--content", content, "--out", tmp_path / "site", "--no-search")
-    _one_line_error(result, str(archive), "a link, where digest keeps its Markdown pages")
+    for command in (["build", "--out", tmp_path / "site", "--no-search"], ["check"]):  # check passed it
+        result = run_cli(*command, "--content", content)
+        _one_line_error(result, str(archive), "a link, where digest keeps its Markdown pages")
     assert not (tmp_path / "nowhere").exists()
 
 @pytest.mark.parametrize("folder", ["dates", "topics"])
