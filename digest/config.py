@@ -22,6 +22,7 @@ import yaml
 from digest.errors import ConfigError, ConfigErrors
 from digest.inputs import read_bounded
 from digest.text import UNFIT
+from digest.urls import url_problem
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 OTHER_TOPIC = "other"
@@ -349,24 +350,6 @@ def bad_character(text: str, *, multiline: bool = False) -> str | None:
 _BREAK_OR_UNFIT = re.compile(f"\r|{UNFIT.pattern}")
 #: Python's str.splitlines and the email package take U+2028 and U+2029 for line ends, too.
 _LINE_BREAK_OR_UNFIT = re.compile(f"[\r\n\u2028\u2029]|{UNFIT.pattern}")
-
-
-def url_problem(url: str) -> str | None:
-    """Why an http(s) URL is malformed, or None: urlsplit refuses some (``https://[::1/``), and
-    others only fail when their port is read (``https://x.org:abc/``, a port above 65535)."""
-    if re.search(r"\s", url):
-        return "it holds a space or a line break"
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a port that is not a number up to 65535
-    except ValueError as error:
-        return str(error) or "not a URL"
-    if parts.scheme.lower() in ("http", "https"):
-        if not parts.hostname:
-            return "it names no host"
-        if parts.username is not None or parts.password is not None:
-            return "no user name or password"  # which messages would show
-    return None
 
 
 _HOST_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"

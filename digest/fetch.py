@@ -10,9 +10,10 @@ import urllib.request
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from digest import __version__
-from digest.config import MAX_TIMEOUT, url_problem
+from digest.config import MAX_TIMEOUT
 from digest.deadline import Overrun, time_limit
 from digest.errors import DigestError
+from digest.urls import url_problem
 
 DEFAULT_API_URL = "https://huggingface.co/api/daily_papers"
 #: The API answers with a few hundred KB at most; anything far larger is not it.

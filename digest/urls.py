@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import posixpath
+import re
+from urllib.parse import urlsplit
 
 HOME = ""
 ARCHIVE = "archive/"
@@ -77,3 +79,21 @@ def markdown_topic_archive_page(slug: str, number: int) -> str:
 def relative_link(source: str, target: str) -> str:
     """A relative link from the file at ``source`` to the file at ``target`` (both relative to one root)."""
     return posixpath.relpath(target, posixpath.dirname(source) or ".")
+
+
+def url_problem(url: str) -> str | None:
+    """Why an http(s) URL is malformed, or None: urlsplit refuses some (``https://[::1/``), and
+    others only fail when their port is read (``https://x.org:abc/``, a port above 65535)."""
+    if re.search(r"\s", url):
+        return "it holds a space or a line break"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number up to 65535
+    except ValueError as error:
+        return str(error) or "not a URL"
+    if parts.scheme.lower() in ("http", "https"):
+        if not parts.hostname:
+            return "it names no host"
+        if parts.username is not None or parts.password is not None:
+            return "no user name or password"  # which messages would show
+    return None

@@ -20,10 +20,10 @@ from collections import Counter
 from collections.abc import Iterator
 from itertools import islice
 from typing import Any
-from urllib.parse import urlsplit
 
 from digest.errors import SnapshotError
 from digest.models import Card, Organization, ParsedSnapshot, PartialDate
+from digest.urls import url_problem
 
 #: An arXiv id: new style (2512.00001) or old (hep-th/9901001, its archive's name short), in
 #: ASCII digits (``\d`` would take any script's), with or without a version.
@@ -209,15 +209,9 @@ GITHUB_RE = re.compile(r"^https?://(?:www\.)?github\.com/[^/\s?#]+/[^/\s?#]+", r
 
 def _web_url(value: Any) -> str | None:
     """An http(s) URL from untrusted data, or None: no javascript:, data: or relative links, and
-    none without a host or with a user name in it ("https://huggingface.co@evil.example/")."""
-    if not isinstance(value, str) or not _WEB_URL_RE.match(url := value.strip()):
-        return None
-    try:
-        parts = urlsplit(url)
-        host, _ = parts.hostname, parts.port
-    except ValueError:  # a bad port or IPv6 address
-        return None
-    if not host or "@" in parts.netloc:
+    none that ``url_problem`` refuses (no host, a bad port, a user name in it, as in
+    "https://huggingface.co@evil.example/")."""
+    if not isinstance(value, str) or not _WEB_URL_RE.match(url := value.strip()) or url_problem(url):
         return None
     return url
 
