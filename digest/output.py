@@ -274,11 +274,12 @@ def place_file(root: Path | None, previous: Previous, path: str, data: bytes | _
     if root is None:
         return Placed(key, digest, True, False)
     target = os.path.join(root, path)
-    if previous.root is not None and digest == previous.hash(path) and previous.has(path):
-        return Placed(key, digest, True, False, previous.link(path, target))  # same bytes: linked, not written
-    if previous.root is not None and previous.hash(path) is None and previous.same_bytes(path, data):
-        # No record of the file (the cache was deleted, or made for other settings): its bytes say.
-        return Placed(key, digest, True, False, previous.link(path, target))
+    if previous.root is not None:
+        recorded = previous.hash(path)
+        # Same bytes as recorded, or, with no record of the file (the cache was deleted, or made
+        # for other settings), as the live file holds: linked, not written.
+        if (previous.has(path) if digest == recorded else recorded is None and previous.same_bytes(path, data)):
+            return Placed(key, digest, True, False, previous.link(path, target))
     if finished is not None:
         inode = _new_entry(target, _moved(finished, data))
     elif previous.held == {}:  # the folder held no file when the build began (a new folder): no file to write over
@@ -967,8 +968,6 @@ def stage_text(root: Path, path: str, text: str) -> Path | None:
         target.parent.mkdir(parents=True, exist_ok=True)
         write_temporary(temporary, data)
     except OSError as error:
-        if target.parent.is_symlink():  # a link to nowhere where a topic's archive goes: mkdir says "File exists"
-            raise DigestError(LINKED_FOLDER, target.parent) from None
         # The page, not its temporary file, where the write failed.
         where = target if error.filename in (None, str(temporary)) else error.filename
         raise DigestError(f"could not write: {error.strerror or error}", where) from None
