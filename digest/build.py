@@ -22,12 +22,11 @@ from pathlib import Path
 
 from digest import __version__, urls
 from digest.config import Config, load_config
-from digest.dates import after_today_warning, resolve_snapshot_dates
+from digest.dates import after_today_warning, filename_date, resolve_snapshot_dates
 from digest.errors import DigestError, strict_error
 from digest.feeds import EPOCH, day_feed, feed_files, opml, topic_feed
 from digest.keys import OutputKeys
 from digest.archive import Changes, Model, extended_model, model_from_record, model_record, whole_model
-from digest.dates import filename_date
 from digest.library import EMPTY, build_library, extend_library
 from digest.models import Library, ParsedSnapshot, Snapshot
 from digest.cache import (MODEL, BuildCache, build_lock, cache_dir_for, code_version, file_sha256, folder_hash,

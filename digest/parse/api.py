@@ -222,8 +222,7 @@ def _github_url(value: Any) -> str | None:
 
 
 #: A date as the API writes it: "2026-01-19", or with its time ("2026-01-19T08:00:00.000Z", or
-#: "2026-01-19 08:00:00").  Not
-#: the other forms Python's fromisoformat takes ("2026-W03-1", "20260119").
+#: "2026-01-19 08:00:00").  Not the other forms Python's fromisoformat takes ("2026-W03-1", "20260119").
 _ISO_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9:.]*(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?)?")
 
 
