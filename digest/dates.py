@@ -141,100 +141,143 @@ def resolve_snapshot_dates(
     constraints: dict[int, YearConstraints] = {}
     options = [date_option if index >= option_from else None for index in range(len(parsed))]
     for index, snapshot in enumerate(parsed):
-        named = filename_date(snapshot.source)
-        option = options[index]
-        looks = _FILENAME_DATE_RE.search(_file_name(snapshot.source)) if named is None else None
-        given = named or option
-        if snapshot.list_day is None and given is None:
-            named_so = f", and its name's {looks[0]} is no date" if looks else ""
-            raise SnapshotError(f"the snapshot shows no list day (a trending page has none){named_so}: name the "
-                                f"file by its capture date, YYYY-MM-DD, or give --date to digest add or parse",
-                                snapshot.source, 1)
-        if looks:
-            warn(f"{snapshot.source}: the file name's {looks[0]} is no date, so it does not date the snapshot "
-                 f"(rename the file)")
-        if named and option and named != option:
-            warn(f"{snapshot.source}: --date {option.isoformat()} is not used: the file name gives "
-                 f"{named.isoformat()}, which comes first (rename the file to change it)")
-        if snapshot.list_day is None:
-            resolved[index] = Resolution(given.year, "filename" if named else "option")
-        elif given is not None:
-            day = snapshot.list_day
-            if (given.month, given.day) != (day.month, day.day) or day.year not in (None, given.year):
-                what = "the file name" if named else "--date"
-                raise SnapshotError(
-                    f"list day '{day.text()}' contradicts the date {given.isoformat()} given by {what}",
-                    snapshot.source, snapshot.list_day_line,
-                )
-            resolved[index] = Resolution(given.year, "filename" if named else "option")
+        given = _given_year(snapshot, options[index], warn)
+        if given is not None:
+            resolved[index] = given
         elif snapshot.list_day.year is not None:
             resolved[index] = Resolution(snapshot.list_day.year, "content")
         else:
             constraints[index] = content_constraints(snapshot)
+    if constraints:  # content first: it needs nothing else; then other snapshots; then a guess
+        pins = _YearPins(parsed, resolved, constraints)
+        _resolve_by_content(parsed, constraints, resolved, pins, today, warn)
+        _resolve_by_other_snapshots(parsed, constraints, resolved, pins, warn)
+        _assume_years(parsed, constraints, resolved, today, warn)
 
-    # Cards without a year, by paper, so that other snapshots can date them (only needed, and
-    # only gathered, when a snapshot's own evidence is not enough: usually every file is named by its day).
-    sightings: dict[str, list[tuple[int, PartialDate]]] = defaultdict(list)
-    for index, snapshot in enumerate(parsed if constraints else ()):
-        for card in snapshot.cards:
-            if card.published is not None:
-                sightings[normalise_title(card.title)].append((index, card.published))
+    dated = [
+        _complete(snapshot, resolved[index], filename_date(snapshot.source) or options[index])
+        for index, snapshot in enumerate(parsed)
+    ]
+    for snapshot in dated[option_from:]:
+        for note in published_after_notes(snapshot):
+            warn(note)
+            if notes is not None:
+                notes.append(note)
+        if (late := after_today_warning(snapshot.source, snapshot.date, snapshot.date_source, today)) is not None:
+            warn(late)
+    return dated
 
-    def pinned_years(index: int) -> set[int]:
-        """Years that other snapshots give to this snapshot's year-less cards."""
+
+def _given_year(snapshot: ParsedSnapshot, option: dt.date | None, warn) -> Resolution | None:
+    """The year a snapshot's file name or ``--date`` gives it, checked against the list day it
+    shows; None if neither gives one.  SnapshotError if the snapshot cannot be dated at all."""
+    named = filename_date(snapshot.source)
+    looks = _FILENAME_DATE_RE.search(_file_name(snapshot.source)) if named is None else None
+    given = named or option
+    if snapshot.list_day is None and given is None:
+        named_so = f", and its name's {looks[0]} is no date" if looks else ""
+        raise SnapshotError(f"the snapshot shows no list day (a trending page has none){named_so}: name the "
+                            f"file by its capture date, YYYY-MM-DD, or give --date to digest add or parse",
+                            snapshot.source, 1)
+    if looks:
+        warn(f"{snapshot.source}: the file name's {looks[0]} is no date, so it does not date the snapshot "
+             f"(rename the file)")
+    if named and option and named != option:
+        warn(f"{snapshot.source}: --date {option.isoformat()} is not used: the file name gives "
+             f"{named.isoformat()}, which comes first (rename the file to change it)")
+    if given is None:
+        return None
+    day = snapshot.list_day
+    if day is not None and ((given.month, given.day) != (day.month, day.day) or day.year not in (None, given.year)):
+        what = "the file name" if named else "--date"
+        raise SnapshotError(f"list day '{day.text()}' contradicts the date {given.isoformat()} given by {what}",
+                            snapshot.source, snapshot.list_day_line)
+    return Resolution(given.year, "filename" if named else "option")
+
+
+class _YearPins:
+    """The years other snapshots give to a snapshot's year-less cards: a card without a year here
+    whose paper another snapshot shows with a full date, or without a year on a list whose year is
+    known, was published in that year, and so this list is too."""
+
+    def __init__(self, parsed: Sequence[ParsedSnapshot], resolved: dict[int, Resolution],
+                 constraints: dict[int, YearConstraints]):
+        self.parsed, self.resolved, self.constraints = parsed, resolved, constraints
+        # Cards without a year, by paper (gathered only when a snapshot's own evidence is not
+        # enough: usually every file is named by its day).
+        self.sightings: dict[str, list[tuple[int, PartialDate]]] = defaultdict(list)
+        for index, snapshot in enumerate(parsed):
+            for card in snapshot.cards:
+                if card.published is not None:
+                    self.sightings[normalise_title(card.title)].append((index, card.published))
+
+    def years(self, index: int) -> set[int]:
+        """The years other snapshots give to snapshot ``index`` that fit its own cards."""
         years: set[int] = set()
-        for card in parsed[index].cards:
+        for card in self.parsed[index].cards:
             if card.published is None or card.published.year is not None:
                 continue
-            for other, published in sightings[normalise_title(card.title)]:
+            for other, published in self.sightings[normalise_title(card.title)]:
                 if other == index or (published.month, published.day) != (card.published.month, card.published.day):
                     continue
                 if published.year is not None:
                     years.add(published.year)
-                elif other in resolved:
-                    years.add(resolved[other].year)
-        return {y for y in years if constraints[index].fits(y)}
+                elif other in self.resolved:
+                    years.add(self.resolved[other].year)
+        return {y for y in years if self.constraints[index].fits(y)}
 
-    # Content first: it needs nothing else.  Then let resolved snapshots date
-    # the others until nothing changes.
+
+def _resolve_by_content(parsed: Sequence[ParsedSnapshot], constraints: dict[int, YearConstraints],
+                        resolved: dict[int, Resolution], pins: _YearPins, today: dt.date, warn) -> None:
+    """Date the snapshots whose cards carry full dates: the first year after them that fits,
+    unless other snapshots pin another."""
     for index, rule in constraints.items():
-        if rule.not_before is not None:
-            pins = pinned_years(index)
-            year = rule.earliest_fitting()
-            if year is None:
-                snapshot = parsed[index]
-                raise SnapshotError(f"no year fits the list day '{snapshot.list_day.text()}' after its cards' dates "
-                                    f"(the latest is {rule.not_before.isoformat()})",
-                                    snapshot.source, snapshot.list_day_line)
-            if pins and year not in pins:
-                resolved[index] = Resolution(min(pins), "other-snapshots")
-                continue
-            resolved[index] = Resolution(year, "content")
-            # The first year after the cards' dates is the likely one (papers trend soon after they
-            # appear), but where later years up to today fit as well, it is a guess: say so.
-            later = [y for y in range(year + 1, today.year + 1)
-                     if rule.fits(y) and dt.date(y, rule.month, rule.day) <= today]
-            if later and not pins:
-                snapshot = parsed[index]
-                warn(f"{snapshot.source}:{snapshot.list_day_line}: took the list day {snapshot.list_day.text()} "
-                     f"to be in {year}, the first year after its cards' dates (the latest is "
-                     f"{rule.not_before.isoformat()}), though {', '.join(map(str, later))} "
-                     f"{'fits' if len(later) == 1 else 'fit'} too; name the file "
-                     f"{_dated_name(snapshot.source)} or give --date to digest add or parse")
+        if rule.not_before is None:
+            continue
+        pinned = pins.years(index)
+        year = rule.earliest_fitting()
+        snapshot = parsed[index]
+        if year is None:
+            raise SnapshotError(f"no year fits the list day '{snapshot.list_day.text()}' after its cards' dates "
+                                f"(the latest is {rule.not_before.isoformat()})",
+                                snapshot.source, snapshot.list_day_line)
+        if pinned and year not in pinned:
+            resolved[index] = Resolution(min(pinned), "other-snapshots")
+            continue
+        resolved[index] = Resolution(year, "content")
+        # The first year after the cards' dates is the likely one (papers trend soon after they
+        # appear), but where later years up to today fit as well, it is a guess: say so.
+        later = [y for y in range(year + 1, today.year + 1)
+                 if rule.fits(y) and dt.date(y, rule.month, rule.day) <= today]
+        if later and not pinned:
+            warn(f"{snapshot.source}:{snapshot.list_day_line}: took the list day {snapshot.list_day.text()} "
+                 f"to be in {year}, the first year after its cards' dates (the latest is "
+                 f"{rule.not_before.isoformat()}), though {', '.join(map(str, later))} "
+                 f"{'fits' if len(later) == 1 else 'fit'} too; name the file "
+                 f"{_dated_name(snapshot.source)} or give --date to digest add or parse")
+
+
+def _resolve_by_other_snapshots(parsed: Sequence[ParsedSnapshot], constraints: dict[int, YearConstraints],
+                                resolved: dict[int, Resolution], pins: _YearPins, warn) -> None:
+    """Let dated snapshots date the others, until none is dated any more: one so dated may date another."""
     changed = True
     while changed:
         changed = False
         for index in constraints:
             if index in resolved:
                 continue
-            pins = pinned_years(index)
-            if pins:
-                if len(pins) > 1:
+            pinned = pins.years(index)
+            if pinned:
+                if len(pinned) > 1:
                     warn(f"{parsed[index].source}: other snapshots disagree on the year "
-                         f"({', '.join(map(str, sorted(pins)))}); taking {min(pins)}")
-                resolved[index] = Resolution(min(pins), "other-snapshots")
+                         f"({', '.join(map(str, sorted(pinned)))}); taking {min(pinned)}")
+                resolved[index] = Resolution(min(pinned), "other-snapshots")
                 changed = True
 
+
+def _assume_years(parsed: Sequence[ParsedSnapshot], constraints: dict[int, YearConstraints],
+                  resolved: dict[int, Resolution], today: dt.date, warn) -> None:
+    """Date what nothing else dated: the latest fitting year whose list day is not after today, with a warning."""
     for index, rule in constraints.items():
         if index in resolved:
             continue
@@ -252,19 +295,6 @@ def resolve_snapshot_dates(
         warn(f"{snapshot.source}:{snapshot.list_day_line}: assumed the list day {snapshot.list_day.text()} is in "
              f"{year}; name the file {_dated_name(snapshot.source)} or give --date to digest add or parse")
         resolved[index] = Resolution(year, "assumed")
-
-    dated = [
-        _complete(snapshot, resolved[index], filename_date(snapshot.source) or options[index])
-        for index, snapshot in enumerate(parsed)
-    ]
-    for snapshot in dated[option_from:]:
-        for note in published_after_notes(snapshot):
-            warn(note)
-            if notes is not None:
-                notes.append(note)
-        if (late := after_today_warning(snapshot.source, snapshot.date, snapshot.date_source, today)) is not None:
-            warn(late)
-    return dated
 
 
 def after_today_warning(source: str, date: dt.date, date_source: str, today: dt.date) -> str | None:
