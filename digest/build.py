@@ -422,27 +422,12 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
                                             min_items=PER_LIST):
                 writer.adopt(path, placed)
         with progress.stage("wrote the feeds, sitemap and robots.txt"):
-            def render_entry(template: str, context: dict, made_of: tuple) -> str:
-                return cache.fragment(key("feed entry", template, made_of),
-                                      lambda: render_template(env, template, context))
-
-            render_entry = render_entry if cache else None  # without a cache, the feeds render every entry
-            latest = days[-1].date if days else EPOCH
-            feeds = [day_feed(days, config.site, env, render_entry, abstract_chars=config.email.abstract_chars),
-                     *(topic_feed(topic, config.site, env, render_entry, latest=latest) for topic in topics)]
-            for feed in feeds:
-                writer.update(feed_files(feed, config.site))
-            writer.add(urls.OPML, opml(feeds, config.site))
-            writer.update(sitemap_files(page_dates(model, writer.files), config.site))
-            writer.add(urls.ROBOTS, robots_txt(config.site))
+            write_feeds_and_maps(writer, model, days, topics, config, env, cache, key)
         with progress.stage(f"made the e-mails of {plural(len(made_days), 'day')}"):
             for placed in ordered_map(make_email, made_days, jobs, min_items=PER_SNAPSHOT):
                 for path, file in placed:
                     writer.adopt(path, file)
-        assets = templates / "assets"
-        if assets.is_dir():
-            for asset in sorted(p for p in assets.rglob("*") if p.is_file()):
-                writer.add("assets/" + asset.relative_to(assets).as_posix(), read_asset(asset))
+        copy_assets(templates, writer)
         markdown: dict[str, MarkdownPage] = dict(kept_markdown)
 
         def discard_pages() -> None:
@@ -484,6 +469,32 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
                     discard_pages()
                     raise
     return Site(loaded, writer.files, dict(sorted(markdown.items())), model, shard_keys)
+
+
+def write_feeds_and_maps(writer: SiteWriter, model: Model, days: list[DayPage], topics: list[TopicPage],
+                         config: Config, env, cache: BuildCache | None, key) -> None:
+    """The feeds (the days' and each topic's, and their OPML list), the sitemap and robots.txt.
+    With a cache, a feed entry whose inputs (``key``) have not changed is the last build's."""
+    def render_entry(template: str, context: dict, made_of: tuple) -> str:
+        return cache.fragment(key("feed entry", template, made_of), lambda: render_template(env, template, context))
+
+    entries = render_entry if cache else None  # without a cache, the feeds render every entry
+    latest = days[-1].date if days else EPOCH
+    feeds = [day_feed(days, config.site, env, entries, abstract_chars=config.email.abstract_chars),
+             *(topic_feed(topic, config.site, env, entries, latest=latest) for topic in topics)]
+    for feed in feeds:
+        writer.update(feed_files(feed, config.site))
+    writer.add(urls.OPML, opml(feeds, config.site))
+    writer.update(sitemap_files(page_dates(model, writer.files), config.site))
+    writer.add(urls.ROBOTS, robots_txt(config.site))
+
+
+def copy_assets(templates: Path, writer: SiteWriter) -> None:
+    """The files of the templates folder's ``assets/``, as they are, under the site's ``assets/``."""
+    assets = templates / "assets"
+    if assets.is_dir():
+        for asset in sorted(p for p in assets.rglob("*") if p.is_file()):
+            writer.add("assets/" + asset.relative_to(assets).as_posix(), read_asset(asset))
 
 
 def _last_seen(model: Model, topic: TopicPage, index: int) -> dt.date:
