@@ -201,15 +201,20 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from urllib.parse import urlsplit
+
     from digest.build import build, check_build_folders
     from digest.cache import cache_dir_for
+    from digest.config import load_config
     from digest.serve import serve
 
-    def rebuild() -> None:
+    def rebuild() -> str:
+        """Build; the path of the site's base URL, which serve serves it under."""
         # One process: forking beside the server and watcher threads is not safe.
         result = build(args.content, args.out, templates_dir=args.templates, warn=_warn, search=args.search, jobs=1)
         if not result.unchanged:
             print(f"digest: built {len(result.site.files)} files ({len(result.written)} written)", file=sys.stderr)
+        return urlsplit(load_config(args.content).site.base_url).path or "/"
 
     def ready(url: str) -> None:
         print(f"digest: serving {args.out} at {url} (Ctrl-C to stop)", file=sys.stderr, flush=True)

@@ -1,6 +1,8 @@
 """``digest serve``: build, serve the site on 127.0.0.1, rebuild on every change, reload the browser.
 
-The server adds one small script to every HTML page it serves (never to the
+The site is served under its base URL's path (``/digest/`` for
+``https://example.org/digest/``), as it will be published: its 404 page, served
+at any depth, links from there.  The server adds one small script to every HTML page it serves (never to the
 built files) that asks ``/__digest__/state`` once a second and reloads the
 page when a new build is ready, or shows the build's error over the page.  A
 failed build keeps the previous site served and says what is wrong in the
@@ -16,6 +18,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 from digest.errors import DigestError, file_system_error, shown, tracebacks_asked, unexpected_error_message
 from digest.output import resolved_folder
@@ -52,16 +55,19 @@ _RELOAD_JS = """(function () {
 
 @dataclass
 class BuildState:
-    """The latest build's number and error, shared between the watcher and the request handlers."""
+    """The latest build's number and error, and the path the last good build's site is served
+    under, shared between the watcher and the request handlers."""
 
     build: int = 0
     error: str = ""
+    base_path: str = "/"
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def succeeded(self) -> None:
+    def succeeded(self, base_path: str | None = None) -> None:
         with self.lock:
             self.build += 1
             self.error = ""
+            self.base_path = base_path or "/"
 
     def failed(self, message: str) -> None:
         with self.lock:
@@ -103,15 +109,23 @@ class Handler(http.server.SimpleHTTPRequestHandler):
     def _respond(self, body: bool) -> None:
         """GET (``body``) or HEAD: the same status and headers either way."""
         standard = super().do_GET if body else super().do_HEAD
-        if self.path.split("?")[0] == STATE:
+        asked, _, query = self.path.partition("?")
+        if asked == STATE:
             return self._send(200, "application/json", self.state.as_json(), body)
-        if self.path.split("?")[0] == RELOAD_SCRIPT:
+        if asked == RELOAD_SCRIPT:
             return self._send(200, "text/javascript", _RELOAD_JS.encode("utf-8"), body)
+        with self.state.lock:
+            base = self.state.base_path
+        below = _below(asked, base)
+        if below is None:  # outside the site's path: the site's start, or its 404 page
+            return self._redirect(base, body) if unquote(asked) in ("/", unquote(base).rstrip("/")) else \
+                self._not_found(body)
+        self.path = below + (f"?{query}" if query else "")  # what http.server serves from the folder
         try:
             path = Path(self.translate_path(self.path))
             if path.is_dir():
-                if not self.path.split("?")[0].endswith("/"):
-                    return standard()  # the standard redirect to the folder with a slash
+                if not asked.endswith("/"):
+                    return self._redirect(asked + "/", body)  # to the folder, with its slash
                 path = path / "index.html"
             # A link in the site folder to a file elsewhere (digest makes none) is not served.
             inside = path.resolve().is_relative_to(self.directory)
@@ -132,13 +146,27 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             return self._send(404, "text/html; charset=utf-8", page.read_bytes(), body)
         return self.send_error(404)
 
-    def _send(self, status: int, kind: str, data: bytes, body: bool = True) -> None:
+    def _redirect(self, location: str, body: bool) -> None:
+        self._send(302, "text/plain; charset=utf-8", f"see {location}".encode("utf-8"), body, location)
+
+    def _send(self, status: int, kind: str, data: bytes, body: bool = True, location: str = "") -> None:
         self.send_response(status)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
+        if location:
+            self.send_header("Location", location)
         self.end_headers()
         if body:
             self.wfile.write(data)
+
+
+def _below(asked: str, base: str) -> str | None:
+    """The path of a request below the site's base path (``/dates/`` of ``/digest/dates/`` under
+    ``/digest/``), as a path from the site folder; None if the request is not below it."""
+    decoded, prefix = unquote(asked), unquote(base)
+    if not decoded.startswith(prefix):
+        return None
+    return quote("/" + decoded[len(prefix):])
 
 
 def generated(path: Path, content_dir: Path) -> bool:
@@ -151,9 +179,10 @@ def generated(path: Path, content_dir: Path) -> bool:
 
 
 def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, port: int,
-          rebuild: Callable[[], None], report: Callable[[str], None],
+          rebuild: Callable[[], str | None], report: Callable[[str], None],
           ready: Callable[[str], None] = lambda url: None, stop: threading.Event | None = None) -> None:
-    """Build once, then serve ``out_dir`` and rebuild whenever content or templates change."""
+    """Build once, then serve ``out_dir`` and rebuild whenever content or templates change.
+    ``rebuild`` returns the path of the built site's base URL, which the site is served under."""
     from watchfiles import watch
 
     state = BuildState()
@@ -161,7 +190,7 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
     def build_now() -> None:
         try:
             try:
-                rebuild()
+                base_path = rebuild()
             except OSError as error:
                 if tracebacks_asked():
                     raise
@@ -176,7 +205,7 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
             state.failed(unexpected_error_message(error))
             report(f"digest: error: {shown(unexpected_error_message(error))}")
         else:
-            state.succeeded()
+            state.succeeded(base_path)
 
     out_dir = resolved_folder(out_dir)
     handler = functools.partial(Handler, directory=str(out_dir), state=state)
@@ -196,7 +225,7 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    url = f"http://{host}:{server.server_address[1]}/"
+    url = f"http://{host}:{server.server_address[1]}{state.base_path}"
     ready(url)
     stop = stop or threading.Event()
     try:

@@ -40,7 +40,7 @@ class Server:
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
-        self.url = self.wait_for(r"serving .* at (http://127\.0\.0\.1:\d+/)").group(1)
+        self.url = self.wait_for(r"serving .* at (http://127\.0\.0\.1:\d+/\S*)").group(1)
 
     def _read(self):
         for line in self.process.stderr:
@@ -180,6 +180,33 @@ def test_links_planted_in_the_site_to_files_elsewhere_are_not_served(server, tmp
     assert not [line for line in server.seen if "Traceback" in line or "Error" in line], server.seen
     with urllib.request.urlopen(server.url + "archive/") as response:  # the site's own pages still are
         assert response.status == 200
+
+
+def test_a_site_whose_base_url_has_a_path_is_served_under_it_and_its_404_page_links_work(content_copy, tmp_path):
+    """The 404 page, served at any depth, links from the base URL's path: served from "/", its
+    style sheet and every link were missing pages themselves."""
+    settings = content_copy / "site.yaml"
+    settings.write_text(settings.read_text().replace("https://digest.example.org/", "https://example.org/d%C3%AFgest/"))
+    running = Server(content_copy, tmp_path / "site")
+    try:
+        assert running.url.endswith("/d%C3%AFgest/"), running.seen
+        start = running.url.removesuffix("d%C3%AFgest/")
+        for asked in (start, running.url.removesuffix("/")):  # the server's start, the path without its slash
+            with urllib.request.urlopen(asked) as response:
+                assert response.url == running.url and b"<h1" in response.read()
+        with urllib.request.urlopen(running.url + "archive") as response:
+            assert response.url == running.url + "archive/"
+        for missing in (running.url + "no/such/page/", start + "dates/"):
+            with pytest.raises(urllib.error.HTTPError) as error:
+                urllib.request.urlopen(missing)
+            assert error.value.code == 404
+            links = set(re.findall(r'(?:href|src)="(/[^"]*)"', error.value.read().decode()))
+            assert "/d%C3%AFgest/assets/style.css" in links
+            for link in links - {"/__digest__/reload.js"}:
+                with urllib.request.urlopen(start + link.lstrip("/")) as response:
+                    assert response.status == 200, link
+    finally:
+        running.stop()
 
 
 def test_files_the_build_writes_into_content_do_not_trigger_rebuilds(tmp_path):
