@@ -341,6 +341,30 @@ def test_meta_lines_with_blank_lines_between_them_give_equal_cards(parsed, name)
 
 
 @pytest.mark.parametrize("name", SEEDS)
+def test_a_comment_count_in_a_block_of_its_own_after_the_date_is_the_cards(parsed, name):
+    """A copy with a blank line between every line of the meta line, the count after the date too."""
+    text = re.sub(r"\n·\n([A-Z][a-z]{2} \d{1,2}(?:, \d{4})?) (\d+)(?=\n|\Z)", "\n\n·\n\n\\1\n\n\\2", seed_text(name))
+    assert text.count("\n\n·\n\n") == sum(c.comments is not None for c in parsed[name].cards) > 0
+    assert without_lines(parse_text_snapshot(text, name).cards) == without_lines(parsed[name].cards)
+
+
+def test_a_number_after_a_date_that_an_abstract_and_meta_line_follow_is_the_next_cards_title():
+    text = ("Dec 16\n\nFirst Paper\n\nIts abstract.\n\nnvidia NVIDIA\n\n·\n\nMay 14\n\n"
+            "2048\n\nThe abstract of the paper called 2048.\n\n• 3 authors\n·\nMay 15 2\n")
+    cards = parse_text_snapshot(text, "x.txt").cards
+    assert [(c.title, c.comments, c.authors) for c in cards] == [("First Paper", None, None), ("2048", 2, 3)]
+
+
+def test_author_counts_grouped_by_thousands_are_read():
+    name = "2025-11-03.txt"
+    text = seed_text(name).replace("• 127 authors", "• 1,127 authors")
+    assert [c.authors for c in parse_text_snapshot(text, name).cards] == \
+        [1127 if c.authors == 127 else c.authors for c in parse_seed(name).cards]
+    with pytest.raises(SnapshotError, match="neither an author count"):
+        parse_text_snapshot(text.replace("• 1,127 authors", "• 11,27 authors"), name)
+
+
+@pytest.mark.parametrize("name", SEEDS)
 def test_upvote_counts_before_titles_are_read_as_upvotes(parsed, name):
     original = parsed[name].cards
     text = seed_text(name)
@@ -362,6 +386,9 @@ PAGE_AROUND_THE_LIST = {
                    "Website\nModels\nDatasets\nSpaces\nPricing\nDocs\n"),
     "footer-one-line": ("", "\n\nPrevious day Next day\n\nSystem theme\n\nCompany TOS Privacy About Jobs\n"),
     "odd-footer": ("", "\n\nSystem theme\n\n© 2026 Hugging Face\n"),
+    "period-switch-and-search": ("Daily\nWeekly\nMonthly\n\nSearch any paper with AI\n\n", ""),
+    "period-switch-in-blocks": ("Daily\n\nWeekly\n\nMonthly\n\n", ""),
+    "newsletter-banner-after": ("", "\n\nGet trending papers in your email inbox!\n\nSubscribe\n"),
 }
 
 

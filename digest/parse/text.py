@@ -14,7 +14,7 @@ The number after the date is the comment count; it is absent at zero.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from digest.errors import SnapshotError
 from digest.models import MONTHS, Card, Organization, ParsedSnapshot, PartialDate
@@ -37,7 +37,8 @@ _LIST_DAY_RE = re.compile(rf"^{_DATE}$")
 # After the "·" any number after the comma is the year, so that one no date has ("Jan 10, 0", "Jan 10,
 # 99999") is told as the date it is not, not the line taken for a card's title.
 _META_RE = re.compile(rf"^(?P<who>.*?)\s*·\s*{_DATE.replace('{4}', '{1,9}')}(?:\s+(?P<comments>\d{{1,9}}))?$")
-_AUTHORS_RE = re.compile(r"^(?:[•·*-]\s*)?(?P<count>\d{1,9})\s+authors?$", re.IGNORECASE)
+# "1,127 authors": the page groups the digits of large counts.
+_AUTHORS_RE = re.compile(r"^(?:[•·*-]\s*)?(?P<count>\d{1,9}|\d{1,3}(?:,\d{3}){1,2})\s+authors?$", re.IGNORECASE)
 _HANDLE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 # Characters that copy-paste leaves in words; the odd spaces it leaves (no-break, thin, ideographic,
 # tabs) need no pattern: str.split() takes them for the spaces they are.  The zero-width joiner and
@@ -173,7 +174,7 @@ def parse_meta(block: Block, source: str, date_line: int | None = None) -> Meta 
     organization, authors = None, None
     authors_match = _AUTHORS_RE.match(who)
     if authors_match:
-        authors = int(authors_match["count"])
+        authors = author_count(authors_match)
     elif who:
         handle, _, name = who.partition(" ")
         if not _HANDLE_RE.match(handle):
@@ -181,6 +182,11 @@ def parse_meta(block: Block, source: str, date_line: int | None = None) -> Meta 
         organization = Organization(handle=handle, name=name.strip() or handle)
     comments = int(match["comments"]) if match["comments"] else None
     return Meta(organization, authors, published, comments)
+
+
+def author_count(match: re.Match[str]) -> int:
+    """The count of an ``_AUTHORS_RE`` match, its digits grouped or not."""
+    return int(match["count"].replace(",", ""))
 
 
 def meta_at(blocks: list[Block], index: int, source: str, *, who_first: bool = True) -> tuple[Meta | None, int]:
@@ -201,6 +207,20 @@ def meta_at(blocks: list[Block], index: int, source: str, *, who_first: bool = T
             if meta is not None:
                 return meta, len(group)
     return None, 0
+
+
+_LONE_COUNT_RE = re.compile(r"^\d{1,9}$")
+
+
+def _comment_count_after(blocks: list[Block], index: int, source: str) -> int | None:
+    """The comment count in a block of its own after a meta line's date (a copy put a blank line
+    between them), or None.  A number there may instead be the next card's title ("2048"), when,
+    read so, a meta line follows the block after it, its abstract."""
+    if index >= len(blocks) or len(blocks[index].lines) != 1 or not _LONE_COUNT_RE.match(blocks[index].lines[0]):
+        return None
+    if index + 2 < len(blocks) and meta_at(blocks, index + 2, source)[0] is not None:
+        return None
+    return int(blocks[index].lines[0])
 
 
 #: A line that is only a count (or a dash, zero) before a title: the upvote count, where a copy
@@ -245,23 +265,29 @@ def is_meta_part(text: str) -> bool:
 
 
 #: What a "select all" copy brings along of the page around the list: the day pager, the theme
-#: switch, the footer's links.  A block of these lines only is no card, before the first card
-#: or after the last.
-_PAGE_PHRASES = ("previous day", "next day", "previous", "next", "load more", "show more", "see all", "view all",
+#: switch, the footer's links, and the page's own sentences (_PAGE_SENTENCES).  A block of these
+#: lines only is no card, before the first card or after the last.
+_PAGE_SENTENCES = ("get trending papers in your email inbox!", "subscribe", "search any paper with ai", "daily",
+                   "weekly", "monthly", "daily papers", "trending papers")
+_PAGE_PHRASES = (*map(re.escape, _PAGE_SENTENCES),  # the other phrases have nothing to escape
+                 "previous day", "next day", "previous", "next", "load more", "show more", "see all", "view all",
                  "system theme", "light theme", "dark theme", "company", "tos", "terms of service", "privacy",
                  "about", "jobs", "careers", "website", "models", "datasets", "spaces", "pricing", "docs",
                  "enterprise", "blog", "learn", "forum", "status", "changelog", "community", "posts",
                  "hugging face")
 _PAGE_LINE_RE = re.compile(rf"^(?:{'|'.join(_PAGE_PHRASES)})(?:\s+(?:{'|'.join(_PAGE_PHRASES)}))*$|^©.*$",
                            re.IGNORECASE)
+_SENTENCES = "|".join(map(re.escape, _PAGE_SENTENCES))
+_PAGE_SENTENCE_RE = re.compile(rf"^(?:{_SENTENCES})(?:\s+(?:{_SENTENCES}))*$", re.IGNORECASE)
 
 
 def _is_page_furniture(block: Block, *, first: bool = False) -> bool:
     """Whether the block is of the page around the list.  Where the ``first`` card's title is due,
-    a line of one block may be a paper's title ("Community"): only the day pager or several lines are
-    the page's."""
+    a line of one block may be a paper's title ("Community"): only the day pager, the page's own
+    sentences or several lines are the page's."""
     return (all(_PAGE_LINE_RE.match(line) for line in block.lines)
-            and (not first or len(block.lines) > 1 or " day" in block.lines[0].casefold()))
+            and (not first or len(block.lines) > 1 or " day" in block.lines[0].casefold()
+                 or bool(_PAGE_SENTENCE_RE.match(block.lines[0]))))
 
 
 #: The heading of the trending page, which shows no list day (the snapshot is dated by its file
@@ -373,6 +399,10 @@ def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
                 raise SnapshotError(f"'{_short(block.text)}' where a card's {what} should be: part of a "
                                     f"meta line (who · date) that is not whole", source, block.line)
         meta, taken = meta_at(blocks, index + 2, source)
+        if meta is not None and meta.comments is None and not counted:
+            comments = _comment_count_after(blocks, index + 2 + taken, source)
+            if comments is not None:
+                meta, taken = replace(meta, comments=comments), taken + 1
         index += 2 + taken
         # A card shown twice is the same text twice (the trending page shows each card twice): one
         # paper, listed once.  Two cards of one title and other abstracts are kept, for a warning.
