@@ -324,6 +324,9 @@ def test_card_meta_variants():
     '<div>Submitted by: <b><a href="/akhaliq">AK</a></b></div>',
     '<div><span>Submitted</span> <span>by</span> <a href="/akhaliq">AK</a></div>',
     '<div>Submitted by <a href="/akhaliq"><img alt="" src="a.png"></a></div>',  # an avatar alone: not the org's words
+    # the avatar's link, then the name's (to the same user): the words are before the avatar
+    '<div><span>Submitted by</span><a href="/akhaliq"><img alt=""></a> <a href="/akhaliq">akhaliq</a></div>',
+    '<div><span>Submitted by</span> <a href="/akhaliq"><img alt="">AK</a><a href="/akhaliq">akhaliq</a></div>',
 ])
 def test_the_submitter_is_not_the_organization_whatever_element_says_submitted_by(submitted):
     org = '<div><a href="/Tongyi-MAI"><span>Tongyi-MAI</span></a><span>·</span><span>Nov 27</span></div>'

@@ -569,14 +569,20 @@ def _organization(link: Tag, href: str) -> Organization | None:
 def _after_submitted_by(link: Tag) -> bool:
     """Whether the link comes right after the words "Submitted by" (in its parent, or in elements
     of their own, one word each even): the user who submitted the paper, not its organization.
-    Words before an earlier link (an avatar's, say) are that link's."""
+    Words before an earlier link are that link's, unless it is the same user's right before this
+    one (one such link at most): the submitter's avatar link, then a link with their name."""
     parent = link.parent
     if parent is not None and _own_text(parent).casefold().startswith("submitted"):
         return True
+    href = _attr(link, "href").strip()
     before = ""
+    passed = False
     for element in link.previous_elements:
         if isinstance(element, Tag) and element.name == "a":
-            break
+            if passed or _attr(element, "href").strip() != href or _clean(before) != _clean(element.get_text()):
+                break
+            before, passed = "", True  # only the same user's avatar (or name) between: the words come before it
+            continue
         if type(element) is NavigableString:
             before = f"{element} {before}"
             if len(before.strip()) > 40:  # far more than the words looked for
