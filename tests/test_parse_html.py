@@ -338,6 +338,19 @@ def test_the_submitter_is_not_the_organization_whatever_element_says_submitted_b
     assert (cards[1].organization, cards[1].authors) == (None, 5)
 
 
+@pytest.mark.parametrize("meta, authors", [
+    ("<span>· 1,024 authors</span><span>·</span><span>Dec 1</span>", 1024),
+    ("<div>· 1,024 <!-- -->authors · Oct 5, 2022</div>", 1024),  # in one element with the date
+    ("<span>· 999,999 authors</span>", 999999),
+    ("<span>· 1,234,567 authors</span>", None),  # a million or more: no count, as without the commas
+    ("<span>· 10,24 authors</span>", None),  # not grouped by thousands
+    ("<div>· 1,02 authors · Oct 5, 2022</div>", None),
+])
+def test_author_counts_of_thousands_are_read_with_their_separator(meta, authors):
+    [card] = parse_html_snapshot(page(article("2511.00001", "A paper", meta=meta)), "x.html").cards
+    assert card.authors == authors
+
+
 def test_a_line_break_in_a_title_or_abstract_parts_its_words():
     text = page(article("2511.22699", "Z-Image:<br>An Efficient Model",
                         meta="<p>The landscape of image generation.<br/>Next, we propose a model.</p>"))

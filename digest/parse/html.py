@@ -52,8 +52,10 @@ _HTML_MARKERS_RE = re.compile(r"data-target\s*=\s*[\"']?DailyPapers|<article[\s>
 
 _DATE_RE = re.compile(rf"^[·•\s]*(?:Published on\s+)?{_DATE}$")
 _DATE_IN_TEXT_RE = re.compile(rf"(?:^|[·•]\s*){_DATE}(?=\s|$)")
-_AUTHORS_RE = re.compile(r"^[·•*\-\s]*(?P<count>\d{1,6})\s+authors?$", re.IGNORECASE)
-_AUTHORS_IN_TEXT_RE = re.compile(r"(?:^|[·•]\s*)(?P<count>\d{1,6})\s+authors?(?=\s*(?:[·•]|$))", re.IGNORECASE)
+#: An author count as cards show it: ``24``, or from a thousand on grouped, ``1,024`` (below a million either way).
+_AUTHOR_COUNT = r"(?P<count>\d{1,3},\d{3}|\d{1,6})"
+_AUTHORS_RE = re.compile(rf"^[·•*\-\s]*{_AUTHOR_COUNT}\s+authors?$", re.IGNORECASE)
+_AUTHORS_IN_TEXT_RE = re.compile(rf"(?:^|[·•]\s*){_AUTHOR_COUNT}\s+authors?(?=\s*(?:[·•]|$))", re.IGNORECASE)
 _HANDLE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
 _HUB_PREFIX_RE = re.compile(r"^https?://(?:www\.)?huggingface\.co(?=/)", re.IGNORECASE)
 _PAPERS_URL_RE = re.compile(
@@ -454,7 +456,7 @@ def _card_from_scope(title: _Title, scope: Tag, headings: set[int], holding: set
         if authors is None and own:
             match = _AUTHORS_RE.match(own)
             if match:
-                authors = int(match["count"])
+                authors = shown_count(match["count"])
         if published is None and own:
             match = _DATE_RE.match(own)
             if match:
@@ -468,7 +470,7 @@ def _card_from_scope(title: _Title, scope: Tag, headings: set[int], holding: set
                     dated_fallback = parse_date_text(match, source, line or 1)
                 match = _AUTHORS_IN_TEXT_RE.search(whole) if authors_fallback is None else None
                 if match:
-                    authors_fallback = int(match["count"])
+                    authors_fallback = shown_count(match["count"])
         if tag.name == "a":
             href = _attr(tag, "href").strip()
             if comments is None and href.endswith("#community"):
