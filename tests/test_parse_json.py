@@ -172,6 +172,13 @@ def test_an_empty_abstract_is_a_paper_without_one():
     assert card.abstract == ""
 
 
+@pytest.mark.parametrize("paper", [{"authors": []}, {}, {"authors": None}])
+def test_an_empty_list_of_authors_is_no_author_count_as_none_given_is(paper):
+    item = {"paper": {"id": "2512.00001", "title": "A", "summary": "An abstract.", **paper}}
+    [card] = parse_snapshot(json.dumps([item]), "x.json").cards
+    assert (card.authors, card.author_names) == (None, None)
+
+
 def test_list_day_comes_from_submitted_on_daily_at(parsed):
     assert parsed.list_day == PartialDate(1, 19, 2026)
 

@@ -269,7 +269,8 @@ def card_from_item(item: Any, rank: int, source: str, line: int) -> Card:
     if isinstance(org, dict) and _text(org.get("name")):
         handle = _text(org.get("name"))
         organization = Organization(handle=handle, name=_text(org.get("fullname")) or handle)
-    authors = paper.get("authors") if isinstance(paper.get("authors"), list) else None
+    # An empty list tells no authors, as a missing one: no count, where len() made it "0 authors".
+    authors = paper.get("authors") if isinstance(paper.get("authors"), list) and paper["authors"] else None
     names = tuple(_text(a.get("name")) for a in authors or () if isinstance(a, dict) and _text(a.get("name")))
     published = (_published(paper.get("publishedAt"), where, source, line)
                  or _published(item.get("publishedAt"), where, source, line))
