@@ -312,7 +312,8 @@ def test_the_day_goes_into_the_query_before_a_fragment(content_copy, api):
 
 
 def test_the_daily_recipe_runs_end_to_end(tmp_path, content_copy, api):
-    """The script the README's cron line and CI workflow call: fetch, build, send."""
+    """The script the README's cron line and CI workflow call: fetch, build, send; run again (a
+    day the hub has no new list), it sends the same day's e-mail no second time."""
     from aiosmtpd.controller import Controller
 
     received = []
@@ -336,11 +337,13 @@ def test_the_daily_recipe_runs_end_to_end(tmp_path, content_copy, api):
         workdir = content_copy.parent
         script = Path(__file__).resolve().parent.parent / "examples" / "daily.sh"
         env = {**os.environ, "DIGEST": f"{sys.executable} -m digest", "DIGEST_TO": "readers@example.net"}
-        result = subprocess.run(["sh", str(script)], cwd=workdir, env=env, capture_output=True, text=True,
-                                timeout=180)
+        result, again = (subprocess.run(["sh", str(script)], cwd=workdir, env=env, capture_output=True, text=True,
+                                        timeout=180) for _ in range(2))
     finally:
         controller.stop()
     assert result.returncode == 0, result.stdout + result.stderr
+    assert again.returncode == 0 and "the e-mail of 2026-01-19 was sent before" in again.stderr, again.stderr
+    assert (content_copy / ".newsletter-sent").read_text() == "2026-01-19\n"
     assert (content_copy / "snapshots" / "2026-01-19.json").is_file()
     assert (workdir / "site" / "papers" / "2411.19146" / "index.html").is_file()
     assert len(received) == 1 and received[0][0] == ["readers@example.net"]
@@ -351,10 +354,13 @@ def test_the_example_workflow_runs_the_daily_recipe():
     workflow = yaml.safe_load((Path(__file__).resolve().parent.parent / "examples" / "publish.yml").read_text())
     steps = workflow["jobs"]["publish"]["steps"]
     runs = [step.get("run", "") for step in steps]
-    assert "sh examples/daily.sh" in runs
-    recipe = next(step for step in steps if step.get("run") == "sh examples/daily.sh")
+    assert "sh examples/daily.sh build" in runs
+    # The e-mail goes out once the site is deployed: its links lead to pages that are there.
+    deploy = next(index for index, step in enumerate(steps) if step.get("id") == "deploy")
+    assert runs.index("sh examples/daily.sh send") > deploy > runs.index("sh examples/daily.sh build")
     # Credentials come from the CI's secret store, never from files.
-    assert recipe["env"]["DIGEST_SMTP_PASSWORD"] == "${{ secrets.DIGEST_SMTP_PASSWORD }}"
+    assert steps[runs.index("sh examples/daily.sh send")]["env"]["DIGEST_SMTP_PASSWORD"] == \
+        "${{ secrets.DIGEST_SMTP_PASSWORD }}"
     assert any(step.get("with", {}).get("path") == "site" for step in steps)
 
 
