@@ -307,6 +307,16 @@ def test_plain_organization_on_one_line_with_year_and_comments():
         Organization("MiniMaxAI", "MiniMax"), PartialDate(11, 7, 2024), 3)
 
 
+@pytest.mark.parametrize("bullet", ["*", "-", "+"])
+def test_a_meta_line_written_as_a_list_item_keeps_its_organization_or_author_count(bullet):
+    text = ("Jan 19\n\n" + card("A", extra=f"{bullet}   [NVIDIA](https://huggingface.co/nvidia)\n\n·\n\nJan 16")
+            + card("B", extra=f"{bullet}   · 3 authors\n\n·\n\nJan 15").replace("2506.13585", "2601.22222")
+            + card("C", extra=f"{bullet} [NVIDIA](/nvidia) · Jan 14").replace("2506.13585", "2601.33333"))
+    got = [(c.organization, c.authors, c.published) for c in parse_crawler_dump(text, "x.md").cards]
+    assert got == [(Organization("nvidia", "NVIDIA"), None, PartialDate(1, 16)), (None, 3, PartialDate(1, 15)),
+                   (Organization("nvidia", "NVIDIA"), None, PartialDate(1, 14))]
+
+
 def test_a_long_line_before_a_lone_dot_is_not_taken_for_the_organization():
     second = "A second paragraph of the abstract, long enough not to be the name of an organization, " * 2
     c = parse_crawler_dump(card("T", "First paragraph.", second + "\n\n·\nJun 3"), "x.md").cards[0]

@@ -10,7 +10,7 @@ the page into Markdown.  The cards are those of the text dump
     42                                                      <- upvotes ("-" is zero), optional
     ### [MiniMax-M1: Scaling …](/papers/2506.13585)         <- title heading: the card's anchor
     We introduce MiniMax-M1, …                              <- abstract paragraph
-    [MiniMax](/MiniMaxAI)  or  MiniMaxAI MiniMax  or  · 127 authors
+    [MiniMax](/MiniMaxAI)  or  MiniMaxAI MiniMax  or  · 127 authors   <- also as a list item: "*   · 127 authors"
     ·
     Jun 16 [ 6](https://huggingface.co/papers/2506.13585#community)
 
@@ -324,6 +324,8 @@ _URL_SOURCE_RE = re.compile(
     re.IGNORECASE,
 )
 _ORG = "\ue000"  # stands for an organization link in the meta form of a line (removed from the input)
+# A Markdown bullet before a meta line: reader tools write the card's who as a list item ("*   [NVIDIA](…)").
+_LIST_MARKER_RE = re.compile(r"^[*+-] ")
 
 
 def reference_definitions(lines: list[str]) -> tuple[dict[str, str], set[int]]:
@@ -423,7 +425,7 @@ class MetaLine:
     """A line after the abstract, with links reduced: organization links to ``_ORG``, comment links to numbers."""
 
     number: int
-    text: str  #: the meta form
+    text: str  #: the meta form, without a list marker before it
     orgs: tuple[Organization, ...]
     comment_link: int | None  #: the count of a comment link on the line
     only_link: bool  #: the line is one organization or comment link and nothing else
@@ -460,7 +462,7 @@ def meta_line(number: int, line: str, refs: dict[str, str]) -> MetaLine:
             parts.append(f" {_ORG} ")
         else:
             parts.append(" ")  # any other link is not part of a card's meta
-    text = " ".join("".join(parts).split())
+    text = _LIST_MARKER_RE.sub("", " ".join("".join(parts).split()), count=1)
     only_link = links == 1 and (text == _ORG or (comments is not None and text == str(comments)))
     return MetaLine(number, text, tuple(orgs), comments, only_link)
 
