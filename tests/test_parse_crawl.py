@@ -189,7 +189,8 @@ def test_dec16_abstracts_are_plain_text():
     # The GitHub link in the MiniMax abstract is reduced to its text.
     assert cards[2].abstract.endswith("We publicly release MiniMax-M1 at https://github.com/MiniMax-AI/MiniMax-M1.")
     assert "](" not in cards[2].abstract
-    # Kept literally: LaTeX escapes, "<16GB" (not an HTML tag), and the abstract ends before the meta lines.
+    # Kept literally: LaTeX escapes (the dump escapes their backslash, "0.07\\%"), "<16GB" (not an HTML tag),
+    # and the abstract ends before the meta lines.
     assert "merely 0.07\\% away" in cards[3].abstract
     assert "(<16GB VRAM)" in cards[4].abstract
     assert cards[4].abstract.endswith("budget-friendly, yet state-of-the-art generative models.")
@@ -268,8 +269,17 @@ def test_abstract_keeps_text_but_no_link_targets_or_html():
                 "a \\_literal\\_ escape, **bold** and <https://example.org/a>.")
     text = card("T", abstract) + "\n[9]: https://example.org/site\n"
     got = parse_crawler_dump(text, "x.md").cards[0].abstract
-    assert got == ("See the code and site, here, <think> tags, a \\_literal\\_ escape, **bold** "
+    assert got == ("See the code and site, here, <think> tags, a _literal_ escape, **bold** "
                    "and https://example.org/a.")
+
+
+def test_abstract_markdown_escapes_are_undone_as_in_titles():
+    abstract = (r"We evaluate on MMLU\_Pro with pass@k \(k=1\) and \*strong\* baselines, reaching 1\. place "
+                r"\[1\]; an escaped backslash \\ is one, \d and \é are no escapes, and [code](https://x/y\_z) "
+                "is a link.")
+    got = parse_crawler_dump(card("T", abstract), "x.md").cards[0].abstract
+    assert got == (r"We evaluate on MMLU_Pro with pass@k (k=1) and *strong* baselines, reaching 1. place [1]; "
+                   r"an escaped backslash \ is one, \d and \é are no escapes, and code is a link.")
 
 
 def test_citations_in_brackets_stay_literal():

@@ -19,8 +19,9 @@ Title links may also be reference links (``### [Title][12]`` with a
 card runs from its title heading to the upvote line (or heading) of the next
 card; what comes before the first card is the page header, where the list day
 is read.  Titles and abstracts are kept as plain text: link syntax is reduced
-to the link's text, images and raw HTML tags are dropped, and no link target
-other than the paper's own page is ever kept.
+to the link's text, Markdown backslash escapes are undone (``\\_`` is ``_``),
+images and raw HTML tags are dropped, and no link target other than the
+paper's own page is ever kept.
 """
 
 from __future__ import annotations
@@ -638,7 +639,8 @@ def parse_card(doc: _Lines, title: Title, start: int, end: int, upvotes: int | N
             if bare_dot and k >= 2 and looks_like_who(first[k - 1]):
                 cut = k - 1
             break
-    abstract = plain_text(" ".join(blocks[0].lines[:cut]), doc.refs, unescape=False)
+    # Unescaped as titles are: "MMLU\_Pro" is what a reader tool writes for "MMLU_Pro".
+    abstract = plain_text(" ".join(blocks[0].lines[:cut]), doc.refs, unescape=True)
     tail = first[cut:] + [m for block in metas[1:] for m in block]
     meta = parse_tail(tail, source)
     return Card(
