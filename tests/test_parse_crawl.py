@@ -330,7 +330,21 @@ def test_a_meta_line_written_as_a_list_item_keeps_its_organization_or_author_cou
 def test_a_long_line_before_a_lone_dot_is_not_taken_for_the_organization():
     second = "A second paragraph of the abstract, long enough not to be the name of an organization, " * 2
     c = parse_crawler_dump(card("T", "First paragraph.", second + "\n\n·\nJun 3"), "x.md").cards[0]
-    assert (c.abstract, c.organization, c.authors, c.published) == ("First paragraph.", None, None, PartialDate(6, 3))
+    assert (c.abstract, c.organization, c.authors, c.published) == (
+        "First paragraph. " + second.strip(), None, None, PartialDate(6, 3))
+
+
+def test_an_abstract_of_several_paragraphs_is_kept_up_to_its_meta_line_or_the_next_card():
+    footer = "[Previous day](https://huggingface.co/papers/date/2026-01-18)\n\nSystem theme\n\n© Hugging Face"
+    cards = [card("A", "First paragraph.\n\nSecond [paragraph](https://x/y).", "[NVIDIA](/nvidia) · Jan 16"),
+             card("B", "First.\n\nSecond.\n\nThird.", "nvidia NVIDIA\n\n·\n\nJan 15"),
+             card("C", "First.\n\nSecond."),  # no meta line: up to the next card
+             card("D", "First.", footer)]  # no meta line on the last card: the page's footer follows
+    text = "Jan 19\n\n" + "".join(c.replace("2506.13585", f"2601.0000{k}") for k, c in enumerate(cards))
+    got = [(c.abstract, c.organization, c.published) for c in parse_crawler_dump(text, "x.md").cards]
+    assert got == [("First paragraph. Second paragraph.", Organization("nvidia", "NVIDIA"), PartialDate(1, 16)),
+                   ("First. Second. Third.", Organization("nvidia", "NVIDIA"), PartialDate(1, 15)),
+                   ("First. Second.", None, None), ("First.", None, None)]
 
 
 def test_list_day_year_only_from_a_matching_url_source():

@@ -9,7 +9,7 @@ the page into Markdown.  The cards are those of the text dump
     [![thumbnail](https://…/2506.13585.png)](/papers/2506.13585)   <- noise, skipped
     42                                                      <- upvotes ("-" is zero), optional
     ### [MiniMax-M1: Scaling …](/papers/2506.13585)         <- title heading: the card's anchor
-    We introduce MiniMax-M1, …                              <- abstract paragraph
+    We introduce MiniMax-M1, …                              <- abstract: one paragraph or more
     [MiniMax](/MiniMaxAI)  or  MiniMaxAI MiniMax  or  · 127 authors   <- also as a list item: "*   · 127 authors"
     ·
     Jun 16 [ 6](https://huggingface.co/papers/2506.13585#community)
@@ -18,10 +18,12 @@ Title links may also be reference links (``### [Title][12]`` with a
 ``[12]: https://huggingface.co/papers/2506.13585`` definition anywhere).  A
 card runs from its title heading to the upvote line (or heading) of the next
 card; what comes before the first card is the page header, where the list day
-is read.  Titles and abstracts are kept as plain text: link syntax is reduced
-to the link's text, Markdown backslash escapes are undone (``\\_`` is ``_``),
-images and raw HTML tags are dropped, and no link target other than the
-paper's own page is ever kept.
+is read.  An abstract's paragraphs run to the meta line, joined by a space (on
+a card without one, to the next card; on the last, whose page footer follows,
+only the first is taken).  Titles and abstracts are kept as plain text: link
+syntax is reduced to the link's text, Markdown backslash escapes are undone
+(``\\_`` is ``_``), images and raw HTML tags are dropped, and no link target
+other than the paper's own page is ever kept.
 """
 
 from __future__ import annotations
@@ -621,6 +623,29 @@ def parse_list_day(doc: _Lines, end: int, source: str) -> tuple[PartialDate | No
     return list_day, line
 
 
+def meta_start(lines: list[MetaLine]) -> int | None:
+    """The index of a card's first meta line among its lines after the title (the who before a
+    bare "·" included; never the first, which is the abstract's), or None if it shows no meta."""
+    for k in range(1, len(lines)):
+        if is_meta_line(lines[k]):
+            bare_dot = lines[k].text.startswith("·") and not _AUTHORS_RE.match(lines[k].text)
+            return k - 1 if bare_dot and k >= 2 and looks_like_who(lines[k - 1]) else k
+    return None
+
+
+def abstract_text(blocks: list[Block], count: int, refs: dict[str, str]) -> str:
+    """The abstract from the first ``count`` lines of a card's paragraphs, each read by itself (link
+    syntax does not span paragraphs) and joined by a space, as the API's abstracts are.  Unescaped
+    as titles are: "MMLU\\_Pro" is what a reader tool writes for "MMLU_Pro"."""
+    paragraphs: list[str] = []
+    for block in blocks:
+        if count <= 0:
+            break
+        paragraphs.append(plain_text(" ".join(block.lines[:count]), refs, unescape=True))
+        count -= len(block.lines)
+    return " ".join(p for p in paragraphs if p)
+
+
 def parse_card(doc: _Lines, title: Title, start: int, end: int, upvotes: int | None, rank: int,
                source: str) -> Card:
     """One card from the lines after its title heading (``start``) up to ``end``."""
@@ -630,19 +655,12 @@ def parse_card(doc: _Lines, title: Title, start: int, end: int, upvotes: int | N
     metas = [[meta_line(b.line + k, line, doc.refs) for k, line in enumerate(b.lines)] for b in blocks]
     if not blocks or is_meta_line(metas[0][0]):
         raise SnapshotError(f"card '{_short(title.text)}' has a title but no abstract", source, start)
-    first = metas[0]
-    cut = len(first)
-    for k in range(1, len(first)):
-        if is_meta_line(first[k]):
-            cut = k
-            bare_dot = first[k].text.startswith("·") and not _AUTHORS_RE.match(first[k].text)
-            if bare_dot and k >= 2 and looks_like_who(first[k - 1]):
-                cut = k - 1
-            break
-    # Unescaped as titles are: "MMLU\_Pro" is what a reader tool writes for "MMLU_Pro".
-    abstract = plain_text(" ".join(blocks[0].lines[:cut]), doc.refs, unescape=True)
-    tail = first[cut:] + [m for block in metas[1:] for m in block]
-    meta = parse_tail(tail, source)
+    lines = [m for block in metas for m in block]
+    cut = meta_start(lines)
+    if cut is None:  # no meta: the abstract runs to the next card, but what follows the last is the page's footer
+        cut = len(lines) if end < len(doc.lines) else len(blocks[0].lines)
+    abstract = abstract_text(blocks, cut, doc.refs)
+    meta = parse_tail(lines[cut:], source)
     return Card(
         rank=rank,
         title=title.text,
