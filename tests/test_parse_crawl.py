@@ -541,6 +541,21 @@ def test_upvote_counts_as_the_page_shortens_them(shown, upvotes):
     assert parse_crawler_dump(f"Jun 17\n\n{shown}\n" + card("A"), "x.md").cards[0].upvotes == upvotes
 
 
+@pytest.mark.parametrize("shown, upvotes", [
+    ("[86](https://huggingface.co/login?next=%2Fpapers%2F2506.13585)", 86), ("**1.2k**", 1200), ("__7__", 7),
+    ("[**12**](/login)", 12), ("[-](/login)", 0),
+])
+def test_upvote_counts_in_bold_or_as_a_link_are_read(shown, upvotes):
+    assert parse_crawler_dump(f"Jun 17\n\n{shown}\n" + card("A"), "x.md").cards[0].upvotes == upvotes
+
+
+def test_a_comment_link_alone_before_a_title_is_no_upvote_count_and_a_number_title_stays_a_title():
+    first = card("A", extra="· 3 authors · Jun 16\n\n[ 6](https://huggingface.co/papers/2506.13585#community)")
+    text = "Jun 17\n\n**5**\n" + first + card("2048").replace("2506.13585", "2601.00001")
+    got = [(c.title, c.upvotes, c.comments) for c in parse_crawler_dump(text, "x.md").cards]
+    assert got == [("A", 5, 6), ("2048", None, None)]
+
+
 SUBMITTERS = {
     "after the title": ("", "Submitted by [akhaliq](https://huggingface.co/akhaliq)\n\n"),
     "after the title, the user below": ("", "Submitted by\n![](https://x/avatar.png)\n[akhaliq](/akhaliq)\n\n"),

@@ -7,7 +7,7 @@ the page into Markdown.  The cards are those of the text dump
     Jun 17                                                  <- the list day (absent on trending pages)
 
     [![thumbnail](https://…/2506.13585.png)](/papers/2506.13585)   <- noise, skipped
-    42                                                      <- upvotes ("-" is zero), optional
+    42                                                      <- upvotes ("-" is zero; or **42**, [42](…)), optional
     ### [MiniMax-M1: Scaling …](/papers/2506.13585)         <- title heading: the card's anchor
     We introduce MiniMax-M1, …                              <- abstract: one paragraph or more
     [MiniMax](/MiniMaxAI)  or  MiniMaxAI MiniMax  or  · 127 authors   <- also as a list item: "*   · 127 authors"
@@ -585,12 +585,22 @@ class _Lines:
         return found is not None and found["user"] is None
 
 
+def shown_upvotes(doc: _Lines, index: int) -> str | None:
+    """The upvote count line ``index`` shows, alone, in bold or as a link (the vote button's, to log
+    in); None for any other line, and for a link to a paper's page (a comment count, "[ 6](…#community)")."""
+    text = _without_emphasis(doc.visible(index))
+    if not UPVOTE_COUNT_RE.match(text):
+        return None
+    links = [segment for segment in inline(doc.lines[index], doc.refs) if isinstance(segment, Link)]
+    return None if any(paper_link(link.url) for link in links) else text
+
+
 def upvote_line(doc: _Lines, title: int, floor: int) -> tuple[int, int] | None:
     """(index, upvotes) of the count shown before a title, skipping thumbnails and blank lines."""
     for index in range(title - 1, floor - 1, -1):
-        line = doc.lines[index]
-        if UPVOTE_COUNT_RE.match(line):
-            return index, shown_count(line) or 0  # "-": none
+        shown = shown_upvotes(doc, index)
+        if shown is not None:
+            return index, shown_count(shown) or 0  # "-": none
         if not doc.is_noise(index) and not doc.is_submitter(index):
             return None
     return None
