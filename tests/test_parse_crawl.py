@@ -113,6 +113,11 @@ def test_dump_starting_with_a_navigation_link_is_a_crawler_dump():
     assert [(c.title, c.authors) for c in parsed.cards] == [("MiniMax-M1", 127)]
 
 
+def test_an_author_count_grouped_by_thousands_is_read():
+    parsed = parse_crawler_dump(LOGO_FIRST.replace("· 127 authors", "· 1,127 authors"), "x.md")
+    assert [(c.title, c.authors) for c in parsed.cards] == [("MiniMax-M1", 1127)]
+
+
 @pytest.mark.parametrize("start", [
     "[Hugging Face](https://huggingface.co/)",
     "[![Hugging Face's logo](https://huggingface.co/logo.svg) Hugging Face](https://huggingface.co/)",

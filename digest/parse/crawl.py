@@ -42,6 +42,7 @@ from digest.parse.text import (
     SUBMITTED_BY_RE,
     UPVOTE_COUNT_RE,
     Block,
+    author_count,
     _short,
     clean_lines,
     parse_date_text,
@@ -506,8 +507,7 @@ def who_of(meta: MetaLine, text: str, source: str) -> tuple[Organization | None,
         return None, None
     authors = _AUTHORS_RE.match(text)
     if authors:
-        count = authors["count"]
-        return None, int(count) if len(count) <= 9 else None
+        return None, author_count(authors)  # _AUTHORS_RE takes at most 9 digits
     if _ORG in text:
         index = meta.text.find(text)
         if text == _ORG and index >= 0:
