@@ -320,8 +320,9 @@ def cmd_add(args: argparse.Namespace) -> int:
 def cmd_fetch(args: argparse.Namespace) -> int:
     from digest.config import load_config
     from digest.fetch import api_request_url, download
-    from digest.store import store_snapshot
+    from digest.store import require_content_folder, store_snapshot
 
+    require_content_folder(args.content)  # before the settings, whose every missing file would be told
     site = load_config(args.content).site
     url = api_request_url(args.url or site.fetch_url, args.date)
     data = download(url, timeout=site.fetch_timeout if args.timeout is None else args.timeout)

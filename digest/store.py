@@ -42,12 +42,17 @@ def snapshot_name(snapshot: Snapshot, incoming: str) -> str:
     return f"{snapshot.date.isoformat()}{suffix}"
 
 
+def require_content_folder(content_dir: Path) -> None:
+    """DigestError unless the folder holds site.yaml: a mistyped --content would quietly start another folder."""
+    if not (content_dir / "site.yaml").is_file():
+        raise DigestError("not a content folder (no site.yaml in it): give --content the folder that holds "
+                          "site.yaml and snapshots/", content_dir)
+
+
 def store_snapshot(content_dir: Path, data: bytes, incoming: str, *, date_option: dt.date | None = None,
                    force: bool = False, today: dt.date, warn: Callable[[str], None]) -> Stored:
     """Validate ``data`` (named ``incoming`` in messages), date it, and write it into the snapshots folder."""
-    if not (content_dir / "site.yaml").is_file():  # a mistyped --content would quietly start another folder
-        raise DigestError("not a content folder (no site.yaml in it): give --content the folder that holds "
-                          "site.yaml and snapshots/", content_dir)
+    require_content_folder(content_dir)
     folder = content_dir / "snapshots"
     new = parse_snapshot(decode_snapshot(data, incoming), incoming)
     for note in new.notes:

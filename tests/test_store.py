@@ -122,11 +122,12 @@ def test_a_broken_snapshot_already_there_is_left_out_of_dating_the_new_one_not_a
     assert broken.read_text(encoding="utf-8") == text
 
 
-def test_add_into_a_folder_that_is_no_content_folder_is_refused(tmp_path, seed_dir):
+def test_add_or_fetch_into_a_folder_that_is_no_content_folder_is_refused_in_one_line(tmp_path, seed_dir):
     empty = tmp_path / "empty"
     empty.mkdir()
-    for folder in (tmp_path / "contnet", empty):
-        result = run_cli("add", seed_dir / "000_84d5e573882e4a31.txt", "--content", folder)
+    for folder, command in ((tmp_path / "contnet", "add"), (empty, "add"), (tmp_path / "contnet", "fetch")):
+        arguments = [seed_dir / "000_84d5e573882e4a31.txt"] if command == "add" else ["--url", "http://127.0.0.1:9/"]
+        result = run_cli(command, *arguments, "--content", folder)
         assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
         assert result.stderr == (f"digest: error: {folder}: not a content folder (no site.yaml in it): give "
                                  f"--content the folder that holds site.yaml and snapshots/\n")
