@@ -130,21 +130,18 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             # A link in the site folder to a file elsewhere (digest makes none) is not served.
             inside = path.resolve().is_relative_to(self.directory)
             if inside and path.suffix == ".html" and path.is_file():
-                html = path.read_bytes()
-                tag = f'<script src="{RELOAD_SCRIPT}"></script>'.encode()
-                html = html.replace(b"</body>", tag + b"</body>", 1) if b"</body>" in html else html + tag
-                return self._send(200, "text/html; charset=utf-8", html, body)
+                return self._send(200, "text/html; charset=utf-8", _with_reload_script(path.read_bytes()), body)
             missing = not inside or not path.exists()
         except (OSError, ValueError, RuntimeError):  # a name the file system refuses (too long, a NUL), a link loop
             missing = True
         return self._not_found(body) if missing else standard()
 
     def _not_found(self, body: bool) -> None:
-        """The site's own 404 page, if it has one."""
+        """The site's own 404 page, if it has one; else (no site built yet, the first build having
+        failed) a page of our own, which shows the build's error and reloads once a build succeeds."""
         page = Path(self.directory) / "404.html"
-        if page.is_file() and not page.is_symlink():
-            return self._send(404, "text/html; charset=utf-8", page.read_bytes(), body)
-        return self.send_error(404)
+        html = page.read_bytes() if page.is_file() and not page.is_symlink() else _NO_PAGE
+        return self._send(404, "text/html; charset=utf-8", _with_reload_script(html), body)
 
     def _redirect(self, location: str, body: bool) -> None:
         self._send(302, "text/plain; charset=utf-8", f"see {location}".encode("utf-8"), body, location)
@@ -160,6 +157,15 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             self.wfile.write(data)
 
 
+_NO_PAGE = (b'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>No such page</title></head>'
+            b"<body><p>No such page in the site (or no site built yet).</p></body></html>")
+
+
+def _with_reload_script(html: bytes) -> bytes:
+    tag = f'<script src="{RELOAD_SCRIPT}"></script>'.encode()
+    return html.replace(b"</body>", tag + b"</body>", 1) if b"</body>" in html else html + tag
+
+
 def _below(asked: str, base: str) -> str | None:
     """The path of a request below the site's base path (``/dates/`` of ``/digest/dates/`` under
     ``/digest/``), as a path from the site folder; None if the request is not below it."""
@@ -169,8 +175,11 @@ def _below(asked: str, base: str) -> str | None:
     return quote("/" + decoded[len(prefix):])
 
 
-def generated(path: Path, content_dir: Path) -> bool:
-    """Files the build itself writes into the content folder (rebuilding on them would never stop)."""
+def generated(path: Path, content_dir: Path, out_dir: Path | None = None) -> bool:
+    """Files the build itself writes into the content folder (rebuilding on them would never stop),
+    and the site it writes (``out_dir``), wherever that is: inside the content folder, say."""
+    if out_dir is not None and path.resolve().is_relative_to(out_dir.resolve()):
+        return True
     try:
         relative = path.resolve().relative_to(content_dir.resolve())
     except ValueError:
@@ -231,7 +240,7 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
     try:
         watched = [str(p) for p in (content_dir, templates_dir) if p.is_dir()]
         for changes in watch(*watched, stop_event=stop, debounce=300, step=100, yield_on_timeout=False,
-                             watch_filter=lambda change, path: not generated(Path(path), content_dir)):
+                             watch_filter=lambda change, path: not generated(Path(path), content_dir, out_dir)):
             names = sorted({Path(p).name for _, p in changes})
             report(shown(f"digest: changed: {', '.join(names[:5])}{' …' if len(names) > 5 else ''}; rebuilding"))
             build_now()

@@ -119,6 +119,32 @@ def test_an_edit_shows_in_the_open_tab_and_a_broken_snapshot_does_not_stop_the_s
     assert server.stop() == 0
 
 
+def test_when_the_first_build_fails_the_tab_shows_its_error_and_the_site_once_it_is_mended(content_copy, tmp_path):
+    """With no site built yet, every page is missing: the page served for it shows the build's
+    error, and reloads once a build succeeds (it was a bare "Error response", never reloaded)."""
+    from playwright.sync_api import sync_playwright
+
+    broken = content_copy / "snapshots" / "2026-01-20.txt"
+    broken.write_text("Daily Papers\n\nJan 20\n\nA title and nothing else\n")
+    running = Server(content_copy, tmp_path / "site")
+    try:
+        running.wait_for(r"digest: error: .*has a title but no abstract")
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=LAUNCH_ARGS)
+            try:
+                page = browser.new_page()
+                assert page.goto(running.url).status == 404
+                page.wait_for_selector("#digest-error", timeout=15000)
+                assert "has a title but no abstract" in page.locator("#digest-error").inner_text()
+                broken.unlink()
+                page.wait_for_selector(".paper-title a", timeout=30000)
+                assert not page.query_selector("#digest-error")
+            finally:
+                browser.close()
+    finally:
+        assert running.stop() == 0
+
+
 def test_the_reload_script_is_added_only_to_served_pages(server, tmp_path):
     with urllib.request.urlopen(server.url) as response:
         served = response.read().decode()
@@ -217,6 +243,10 @@ def test_files_the_build_writes_into_content_do_not_trigger_rebuilds(tmp_path):
     assert not generated(content / "snapshots" / "2026-01-07.txt", content)
     assert not generated(content / "site.yaml", content)
     assert not generated(tmp_path / "templates" / "base.html", content)
+    # An output folder inside the content folder is the build's, to the last file.
+    assert generated(content / "site" / "index.html", content, content / "site")
+    assert generated(content / "site" / "dates" / "2026-01-07" / "index.html", content, content / "site")
+    assert not generated(content / "snapshots" / "2026-01-07.txt", content, content / "site")
 
 
 @pytest.mark.parametrize("error, told", [
