@@ -247,12 +247,15 @@ def recipients_of(addresses: Sequence[str]) -> list[str]:
     for value in addresses:
         if not value.strip() or not value.isprintable():
             raise DigestError(f"not an e-mail address: {value!r}")
-        # "a@b, c@d" is two; "<a@b>c@d" reads as two as well, without a comma to say so.
-        if any(len(getaddresses([part])) != 1 for part in _comma_parts(value)):
+        # "a@b, c@d" is two; "<a@b>c@d" reads as two as well, without a comma to say so.  Nothing
+        # between two commas, or after the last ("a@b, c@d,"), is no address, and no mistake.
+        if any(len(getaddresses([part])) != 1 for part in _comma_parts(value) if part.strip()):
             raise DigestError(f"not one e-mail address: {value!r}; give each address after --to, or separate "
                               f"them with commas")
     found: dict[tuple[str, str], str] = {}  # an address given twice is sent to once
-    for _, address in getaddresses(list(addresses)):
+    for name, address in getaddresses(list(addresses)):
+        if not name and not address:  # between two commas
+            continue
         if not address or "@" not in address or any(c.isspace() for c in address):
             raise DigestError(f"not an e-mail address: {address or ', '.join(addresses)!r}")
         local, _, domain = address.rpartition("@")

@@ -734,8 +734,14 @@ def test_recipients_are_addresses_and_nothing_else():
         with pytest.raises(DigestError) as info:
             recipients_of(bad)
         assert re.match("not (an|one) e-mail address", str(info.value)), bad
-    with pytest.raises(DigestError, match="no recipient"):
-        recipients_of([])
+    for nothing in ([], [","], [" , ,"]):
+        with pytest.raises(DigestError, match="no recipient"):
+            recipients_of(nothing)
+
+
+def test_an_empty_place_between_commas_or_after_the_last_is_no_mistake():
+    assert recipients_of(["a@x.org, b@x.org,", "c@x.org,,d@x.org", ", e@x.org"]) == [
+        "a@x.org", "b@x.org", "c@x.org", "d@x.org", "e@x.org"]
 
 
 def test_an_address_given_twice_is_sent_to_once(content_copy, smtp_server):
