@@ -260,9 +260,15 @@ def cmd_email(args: argparse.Namespace) -> int:
     check_outside_content_folders(args.content, args.out)  # an e-mail's DATE.txt could replace a snapshot
     _, newsletter = _newsletter(args)
     files = {args.out / Path(check_relative_path(path)).name: data for path, data in newsletter.files().items()}
+    ours = _an_email_of_ours(next(t for t in files if t.suffix == ".eml"))
     for target in files:  # before any is written: the three, or none
         if target.is_dir():
             raise DigestError("cannot write: a folder is in the way", target)
+        # A file of the user's there, a snapshot saved as DATE.txt say, is not replaced: only the
+        # files of an earlier ``digest email`` of the day (whose .eml says it is digest's).
+        if os.path.lexists(target) and not ours:
+            raise DigestError("not replaced: a file digest did not write is there; give --out another folder",
+                              target)
     try:
         args.out.mkdir(parents=True, exist_ok=True)
         write_all_replacing(files)
@@ -272,6 +278,17 @@ def cmd_email(args: argparse.Namespace) -> int:
         for target in files:
             print(target)
     return 0
+
+
+def _an_email_of_ours(path: Path) -> bool:
+    """Whether ``path`` is an e-mail ``digest email`` wrote: its Message-ID is digest's (see
+    digest.newsletter.build_message)."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(4096)
+    except OSError:
+        return False
+    return re.search(rb"(?:^|\r\n)Message-ID: <digest\.", head) is not None
 
 
 def cmd_send(args: argparse.Namespace) -> int:

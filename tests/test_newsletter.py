@@ -262,7 +262,9 @@ def test_email_export_replaces_a_link_in_its_folder_and_never_writes_through_it(
     victim.write_text("precious")
     out = tmp_path / "m"
     out.mkdir()
-    (out / "2026-01-19.html").symlink_to(victim)
+    assert run_cli("email", "latest", "--content", content_copy, "--out", out).returncode == 0
+    (out / "2026-01-19.html").unlink()
+    (out / "2026-01-19.html").symlink_to(victim)  # beside digest's own e-mail of the day
     (out / ".2026-01-19.eml.tmp").symlink_to(victim)
     result = run_cli("email", "latest", "--content", content_copy, "--out", out)
     assert result.returncode == 0, result.stderr
@@ -270,6 +272,21 @@ def test_email_export_replaces_a_link_in_its_folder_and_never_writes_through_it(
     assert not (out / "2026-01-19.html").is_symlink()
     assert "<html" in (out / "2026-01-19.html").read_text()
     assert sorted(p.name for p in out.iterdir()) == ["2026-01-19.eml", "2026-01-19.html", "2026-01-19.txt"]
+
+
+@pytest.mark.parametrize("name", ["2026-01-19.txt", "2026-01-19.eml", "2026-01-19.html"])
+def test_email_export_never_replaces_a_file_it_did_not_write(tmp_path, content_copy, name):
+    """A snapshot saved as DATE.txt where the command runs (its default --out) was lost to the
+    e-mail's text part; an earlier export of the day is replaced (see the tests above and below)."""
+    out = tmp_path / "m"
+    out.mkdir()
+    mine = out / name
+    mine.write_bytes(b"Jan 19\n\nMy own notes, or a snapshot saved here\n")
+    result = run_cli("email", "latest", "--content", content_copy, "--out", out)
+    assert result.returncode == 1 and result.stderr == (
+        f"digest: error: {out / '2026-01-19.eml' if name.endswith('.eml') else mine}: not replaced: a file digest did "
+        f"not write is there; give --out another folder\n")
+    assert list(out.iterdir()) == [mine] and mine.read_bytes().startswith(b"Jan 19\n\nMy own notes")
 
 
 def test_a_folder_where_an_exported_file_goes_is_an_error_naming_that_file_and_leaves_nothing(tmp_path, content_copy):
@@ -963,7 +980,9 @@ def test_an_email_export_that_fails_leaves_the_old_files_and_no_new_one(tmp_path
 
     out = tmp_path / "mail"
     out.mkdir()
-    old = {f"2026-01-19.{ext}": f"older {ext}".encode() for ext in ("eml", "html", "txt")}
+    # An earlier export of the day (its .eml has digest's Message-ID): replaced, when nothing fails.
+    old = {f"2026-01-19.{ext}": f"Message-ID: <digest.2026-01-19.0@x>\r\n\r\nolder {ext}".encode()
+           for ext in ("eml", "html", "txt")}
     for name, data in old.items():
         (out / name).write_bytes(data)
     real_write, real_replace = digest.output.write_temporary, os.replace
