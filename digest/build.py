@@ -34,7 +34,8 @@ from digest.cache import (MODEL, BuildCache, build_lock, cache_dir_for, code_ver
 from digest.inputs import (Checked, _with_bytes, build_date, build_salt, check_page_folders, default_templates_dir,
                            manifest_stamp, markdown_hashes, markdown_page_files, markdown_record, markdown_state,
                            no_snapshots_warning, read_bounded, read_inputs, read_snapshot_bytes, read_snapshots,
-                           repeat_warnings, snapshot_sources, staged_page_files, unread_files, unread_warning)
+                           repeat_warnings, snapshot_sources, staged_page_files, unread_files, unread_warning,
+                           misplaced_snapshots, misplaced_warning)
 from digest.newsletter import newsletter_paths, render_newsletter
 from digest.output import (REUSE, Placed, SiteWriter, check_output_apart, check_output_folder, discard_staged,
                            pages_lock, refuse_own_page, remove_left_by_a_build, stage_text, staged_committed)
@@ -184,9 +185,12 @@ def load(content_dir: Path, *, today: dt.date | None = None, warn: Warn | None =
 
 
 def note_unread_files(content_dir: Path, note: Warn) -> None:
-    """A warning for each file of the snapshots folder that is not read (see inputs.unread_files)."""
+    """A warning for each file of the snapshots folder that is not read (see inputs.unread_files),
+    and for each snapshot saved beside that folder (see inputs.misplaced_snapshots)."""
     for path in unread_files(content_dir / "snapshots"):
         note(unread_warning(path))
+    for path in misplaced_snapshots(content_dir):
+        note(misplaced_warning(path))
 
 
 def model_salt(content_dir: Path) -> str:

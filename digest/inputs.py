@@ -114,6 +114,33 @@ def _is_folder(path: Path) -> bool:
         return False
 
 
+def misplaced_snapshots(content_dir: Path) -> list[Path]:
+    """Snapshots saved beside the snapshots folder rather than in it: files of the content folder
+    itself named by a day (``2026-01-19.txt``) or saved pages and API answers (any ``.html``,
+    ``.htm`` or ``.json``), and any snapshot file but a Markdown page among the pages of
+    ``dates/``.  None is read: each is a warning, as a stray of the snapshots folder is."""
+    def named_by_a_day_or_saved_page(name: str) -> bool:
+        return Path(name).suffix.lower() in (".html", ".htm", ".json") or _FILENAME_DAY_RE.search(name) is not None
+
+    found = []
+    for folder, wanted in ((content_dir, named_by_a_day_or_saved_page),
+                           (content_dir / "dates", lambda name: Path(name).suffix.lower() != ".md")):
+        found += [folder / entry.name for entry in sorted(_entries(folder), key=_name)
+                  if not entry.name.startswith(".") and Path(entry.name).suffix.lower() in SNAPSHOT_SUFFIXES
+                  and wanted(entry.name) and _is_file_entry(entry)]
+    return found
+
+
+_FILENAME_DAY_RE = re.compile(r"(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)")
+
+
+def misplaced_warning(path: Path) -> str:
+    """What a build or check says of one of ``misplaced_snapshots``."""
+    shown = path if path.name.isprintable() else ascii(str(path))
+    return (f"{shown}: not read: snapshots are read from the snapshots folder only; move it there "
+            f"(digest add FILE does)")
+
+
 def unread_warning(path: Path) -> str:
     """What a build or check says of one of ``unread_files``."""
     shown = path if path.name.isprintable() else ascii(str(path))
@@ -209,6 +236,8 @@ def fingerprint(content_dir: Path, salt: str, today: dt.date,
         digest.update(Path(source).name.encode() + b"\0" + bytes.fromhex(sha))
     for path in unread_files(content_dir / "snapshots"):  # a warning each: a new one is a change
         digest.update(b"unread\0" + os.fsencode(path.name) + (b"/\0" if _is_folder(path) else b"\0"))
+    for path in misplaced_snapshots(content_dir):
+        digest.update(b"misplaced\0" + os.fsencode(path.relative_to(content_dir)) + b"\0")
     return digest.hexdigest()
 
 

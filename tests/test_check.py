@@ -208,6 +208,35 @@ def test_files_of_the_snapshots_folder_that_are_not_read_are_named(content_copy,
                               "digest reads the snapshot files of the snapshots folder itself", *warnings[3:]]
 
 
+def test_snapshots_saved_beside_the_snapshots_folder_are_named(content_copy, tmp_path, seed_dir):
+    """A day saved into the content folder itself, or among the Markdown pages of dates/, was
+    missing from the site without a word."""
+    seed = seed_dir / "000_84d5e573882e4a31.txt"
+    day = (content_copy / "snapshots" / "2026-01-19.txt").read_text(encoding="utf-8")
+    (content_copy / "2026-01-20.txt").write_text(day.replace("\nJan 19\n", "\nJan 20\n", 1), encoding="utf-8")
+    shutil.copy(FIXTURES / "html" / "2025-12-16-hydration.html", content_copy / "Daily Papers.html")
+    (content_copy / "dates").mkdir(exist_ok=True)
+    shutil.copy(seed, content_copy / "dates" / "2026-01-21.txt")
+    (content_copy / "README.md").write_text("# My digest\n")  # no day, no saved page: not a warning
+    (content_copy / "notes.txt").write_text("to do\n")
+    (content_copy / ".newsletter-sent").write_text("2026-01-19\n")
+    told = "not read: snapshots are read from the snapshots folder only; move it there (digest add FILE does)"
+    warnings = [f"digest: warning: {content_copy / name}: {told}"
+                for name in ("2026-01-20.txt", "Daily Papers.html", "dates/2026-01-21.txt")]
+
+    def warned(result):
+        return sorted(line for line in result.stderr.splitlines() if line.startswith("digest: warning: "))
+
+    result = run_cli("check", "--content", content_copy)
+    assert result.returncode == 0 and warned(result) == sorted(warnings), result.stderr
+    for _ in range(2):  # the second build changes nothing, and says so again
+        result = run_cli("build", "--content", content_copy, "--out", tmp_path / "site", "--no-search")
+        assert result.returncode == 0 and warned(result) == sorted(warnings), result.stderr
+    (content_copy / "2026-01-20.txt").rename(content_copy / "snapshots" / "2026-01-20.txt")
+    result = run_cli("build", "--content", content_copy, "--out", tmp_path / "site", "--no-search")
+    assert result.returncode == 0 and warned(result) == sorted(warnings[1:]), result.stderr
+
+
 def test_the_markdown_pages_are_listed_as_pathlibs_glob_lists_them(tmp_path):
     """markdown_page_files lists with os.scandir (no stat per page); what it finds, in what order,
     and what it calls no file must be what pathlib's glob of the same patterns finds."""
