@@ -2,11 +2,11 @@
 
 The site is served under its base URL's path (``/digest/`` for
 ``https://example.org/digest/``), as it will be published: its 404 page, served
-at any depth, links from there.  The server adds one small script to every HTML page it serves (never to the
-built files) that asks ``/__digest__/state`` once a second and reloads the
-page when a new build is ready, or shows the build's error over the page.  A
-failed build keeps the previous site served and says what is wrong in the
-terminal and in the browser.
+at any depth, links from there.  The server adds one small script to every
+HTML page it serves (never to the built files) that asks ``/__digest__/state``
+once a second and reloads the page when a new build is ready, or shows the
+build's error over the page.  A failed build keeps the previous site served
+and says what is wrong in the terminal and in the browser.
 """
 
 from __future__ import annotations
