@@ -42,7 +42,6 @@ from digest.parse.text import (
     SUBMITTED_BY_RE,
     UPVOTE_COUNT_RE,
     Block,
-    author_count,
     _short,
     clean_lines,
     parse_date_text,
@@ -507,7 +506,7 @@ def who_of(meta: MetaLine, text: str, source: str) -> tuple[Organization | None,
         return None, None
     authors = _AUTHORS_RE.match(text)
     if authors:
-        return None, author_count(authors)  # _AUTHORS_RE takes at most 9 digits
+        return None, shown_count(authors["count"])  # _AUTHORS_RE takes at most 9 digits
     if _ORG in text:
         index = meta.text.find(text)
         if text == _ORG and index >= 0:

@@ -174,7 +174,7 @@ def parse_meta(block: Block, source: str, date_line: int | None = None) -> Meta 
     organization, authors = None, None
     authors_match = _AUTHORS_RE.match(who)
     if authors_match:
-        authors = author_count(authors_match)
+        authors = shown_count(authors_match["count"])
     elif who:
         handle, _, name = who.partition(" ")
         if not _HANDLE_RE.match(handle):
@@ -182,11 +182,6 @@ def parse_meta(block: Block, source: str, date_line: int | None = None) -> Meta 
         organization = Organization(handle=handle, name=name.strip() or handle)
     comments = int(match["comments"]) if match["comments"] else None
     return Meta(organization, authors, published, comments)
-
-
-def author_count(match: re.Match[str]) -> int:
-    """The count of an ``_AUTHORS_RE`` match, its digits grouped or not."""
-    return int(match["count"].replace(",", ""))
 
 
 def meta_at(blocks: list[Block], index: int, source: str, *, who_first: bool = True) -> tuple[Meta | None, int]:
