@@ -18,7 +18,6 @@ dates in the list's own year.  Evidence, strongest first:
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -26,10 +25,8 @@ from pathlib import PurePath, PurePosixPath
 from urllib.parse import urlsplit
 
 from digest.errors import SnapshotError
-from digest.inputs import SNAPSHOT_SUFFIXES
+from digest.inputs import FILENAME_DATE_RE, SNAPSHOT_SUFFIXES
 from digest.models import ParsedSnapshot, PartialDate, Snapshot, normalise_title
-
-_FILENAME_DATE_RE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 
 
 def _file_name(source: str) -> str:
@@ -42,7 +39,7 @@ def _file_name(source: str) -> str:
 
 def filename_date(source: str) -> dt.date | None:
     """The ``YYYY-MM-DD`` date in a file name, if it has a valid one."""
-    match = _FILENAME_DATE_RE.search(_file_name(source))
+    match = FILENAME_DATE_RE.search(_file_name(source))
     if not match:
         return None
     try:
@@ -172,7 +169,7 @@ def _given_year(snapshot: ParsedSnapshot, option: dt.date | None, warn) -> Resol
     """The year a snapshot's file name or ``--date`` gives it, checked against the list day it
     shows; None if neither gives one.  SnapshotError if the snapshot cannot be dated at all."""
     named = filename_date(snapshot.source)
-    looks = _FILENAME_DATE_RE.search(_file_name(snapshot.source)) if named is None else None
+    looks = FILENAME_DATE_RE.search(_file_name(snapshot.source)) if named is None else None
     given = named or option
     if snapshot.list_day is None and given is None:
         named_so = f", and its name's {looks[0]} is no date" if looks else ""

@@ -24,6 +24,8 @@ from digest.errors import DigestError, strict_error
 from digest.output import LINKED_FOLDER, STAGED_ENDINGS, check_output_folder, left_by_a_build, read_now
 
 SNAPSHOT_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json")
+#: A day written YYYY-MM-DD in a file's name, as digest add and fetch name snapshots (see digest.dates).
+FILENAME_DATE_RE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 
 
 def build_date(environ=os.environ) -> dt.date:
@@ -120,7 +122,7 @@ def misplaced_snapshots(content_dir: Path) -> list[Path]:
     ``.htm`` or ``.json``), and any snapshot file but a Markdown page among the pages of
     ``dates/``.  None is read: each is a warning, as a stray of the snapshots folder is."""
     def named_by_a_day_or_saved_page(name: str) -> bool:
-        return Path(name).suffix.lower() in (".html", ".htm", ".json") or _FILENAME_DAY_RE.search(name) is not None
+        return Path(name).suffix.lower() in (".html", ".htm", ".json") or FILENAME_DATE_RE.search(name) is not None
 
     found = []
     for folder, wanted in ((content_dir, named_by_a_day_or_saved_page),
@@ -129,9 +131,6 @@ def misplaced_snapshots(content_dir: Path) -> list[Path]:
                   if not entry.name.startswith(".") and Path(entry.name).suffix.lower() in SNAPSHOT_SUFFIXES
                   and wanted(entry.name) and _is_file_entry(entry)]
     return found
-
-
-_FILENAME_DAY_RE = re.compile(r"(?<!\d)\d{4}-\d{2}-\d{2}(?!\d)")
 
 
 def misplaced_warning(path: Path) -> str:
