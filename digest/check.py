@@ -6,10 +6,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from digest.build import PER_SNAPSHOT, cyclic_gc_paused, gather, read_snapshot_file
+from digest.build import PER_SNAPSHOT, cyclic_gc_paused, gather, note_unread_files, read_snapshot_file
 from digest.inputs import (NOT_A_PAGE, markdown_page_obstacles, no_snapshots_warning, page_folder_problems,
-                           read_snapshot_bytes, snapshot_entries, snapshot_sources, unread_files, unread_warning,
-                           misplaced_snapshots, misplaced_warning)
+                           read_snapshot_bytes, snapshot_entries, snapshot_sources)
 from digest.config import load_config
 from digest.dates import resolve_snapshot_dates
 from digest.errors import ConfigErrors, DigestError, SnapshotError
@@ -65,8 +64,7 @@ def check_content(content_dir: Path, *, today: dt.date, templates_dir: Path | No
     try:
         files, problems = snapshot_entries(content_dir / "snapshots")
         report.errors.extend(str(problem) for problem in problems)
-        report.warnings.extend(unread_warning(path) for path in unread_files(content_dir / "snapshots"))
-        report.warnings.extend(misplaced_warning(path) for path in misplaced_snapshots(content_dir))
+        note_unread_files(content_dir, report.warnings.append)
     except DigestError as error:
         report.errors.append(str(error))
         files = []

@@ -133,16 +133,20 @@ def misplaced_snapshots(content_dir: Path) -> list[Path]:
     return found
 
 
+def _shown_path(path: Path) -> str:
+    """A path for a warning: as it is, or escaped where its name holds what a terminal would act on."""
+    return str(path) if path.name.isprintable() else ascii(str(path))
+
+
 def misplaced_warning(path: Path) -> str:
     """What a build or check says of one of ``misplaced_snapshots``."""
-    shown = path if path.name.isprintable() else ascii(str(path))
-    return (f"{shown}: not read: snapshots are read from the snapshots folder only; move it there "
+    return (f"{_shown_path(path)}: not read: snapshots are read from the snapshots folder only; move it there "
             f"(digest add FILE does)")
 
 
 def unread_warning(path: Path) -> str:
     """What a build or check says of one of ``unread_files``."""
-    shown = path if path.name.isprintable() else ascii(str(path))
+    shown = _shown_path(path)
     if _is_folder(path):
         return f"{shown}: a folder, not read: digest reads the snapshot files of the snapshots folder itself"
     return (f"{shown}: not read: snapshots are .txt, .md, .html, .htm or .json files; rename it, "
