@@ -214,7 +214,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         result = build(args.content, args.out, templates_dir=args.templates, warn=_warn, search=args.search, jobs=1)
         if not result.unchanged:
             print(f"digest: built {len(result.site.files)} files ({len(result.written)} written)", file=sys.stderr)
-        return urlsplit(load_config(args.content).site.base_url).path or "/"
+        # A build that found nothing changed read no settings: the last build's are these.
+        config = load_config(args.content) if result.unchanged else result.site.loaded.config
+        return urlsplit(config.site.base_url).path or "/"
 
     def ready(url: str) -> None:
         print(f"digest: serving {args.out} at {url} (Ctrl-C to stop)", file=sys.stderr, flush=True)
