@@ -266,7 +266,7 @@ class _Checker:
         self.errors: list[ConfigError] = []
 
     def fail(self, key: str, message: str) -> None:
-        self.errors.append(ConfigError(f"{key}: {message}", self.path))
+        self.errors.append(ConfigError(f"{key}: {message}", self.path, key=key))
 
     def text(self, data: dict, key: str, where: str, *, required: bool = False, default: str = "",
              nonempty: bool = False, multiline: bool = False) -> str:
@@ -888,6 +888,50 @@ def _parse_rules(raw: Any, where: str, check: _Checker) -> tuple[TopicRule, ...]
     return tuple(rules)
 
 
+def setting_lines(path: Path) -> dict[str, int]:
+    """The line of each setting in a YAML file, by its key as messages write it (``email.from``,
+    ``topics[7].rules[2]``): a mapping's key at the key's line, a list's item at its own.  Read
+    again only to tell where a value is wrong; a file that no longer reads gives none."""
+    try:
+        root = yaml.compose(read_bounded(path, MAX_CONFIG_BYTES).decode("utf-8"), Loader=_Loader)
+    except (OSError, ValueError, yaml.YAMLError, RecursionError):
+        return {}
+    lines: dict[str, int] = {}
+    # topics.yaml may be a bare list of topics, which messages call topics[N] all the same
+    stack = [(root, "topics" if isinstance(root, yaml.SequenceNode) else "")]
+    seen: set[int] = set()  # an alias repeats a node, or even holds its own anchor's: each is walked once
+    while stack:
+        node, where = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            children = [(f"{where}.{key.value}" if where else key.value, key, value)
+                        for key, value in node.value if isinstance(key, yaml.ScalarNode)]
+        elif isinstance(node, yaml.SequenceNode):
+            children = [(f"{where}[{i}]", item, item) for i, item in enumerate(node.value)]
+        else:
+            continue
+        for name, marked, value in children:
+            lines.setdefault(name, marked.start_mark.line + 1)
+            stack.append((value, name))
+    return lines
+
+
+def _with_lines(errors: list[ConfigError], path: Path) -> list[ConfigError]:
+    """The errors about settings of this file with the line of their setting, or where a setting
+    is missing, of the nearest mapping or list item around it that is written."""
+    if not any(error.key for error in errors):
+        return errors
+    lines = setting_lines(path)
+    for error in errors:
+        key = error.key
+        while key and error.line is None:
+            error.line = lines.get(key)
+            key = re.sub(r"(?:\.[^.\[]*|\[\d+\])$", "", key) if re.search(r"[.\]]", key) else ""
+    return errors
+
+
 def load_config(content_dir: Path) -> Config:
     """Read ``site.yaml`` and ``topics.yaml`` from a content folder; report all problems at once."""
     errors: list[ConfigError] = []
@@ -913,6 +957,8 @@ def load_config(content_dir: Path) -> Config:
             errors.extend(many.errors)
         except ConfigError as one:
             errors.append(one)
+    for name in ("site.yaml", "topics.yaml"):
+        _with_lines([error for error in errors if error.path == str(content_dir / name)], content_dir / name)
     if errors:
         raise errors[0] if len(errors) == 1 else ConfigErrors(errors)
     assert site is not None and topics is not None and email is not None

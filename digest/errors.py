@@ -57,7 +57,12 @@ class SnapshotError(DigestError):
 
 
 class ConfigError(DigestError):
-    """A bad value in site.yaml or topics.yaml."""
+    """A bad value in site.yaml or topics.yaml; ``key`` is the setting's, as the message names it."""
+
+    def __init__(self, message: str, path: str | Path | None = None, line: int | None = None, *,
+                 key: str | None = None):
+        super().__init__(message, path, line)
+        self.key = key
 
 
 class UsageError(DigestError):

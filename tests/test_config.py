@@ -334,8 +334,43 @@ def test_several_problems_reported_together(tmp_path):
     assert len(errors) == 6
     text = str(info.value)
     assert len(text.splitlines()) == 6
+    # each at its setting's line; the missing title at none
+    assert sorted(((e.path, e.line or 0, e.message.split(":")[0]) for e in errors)) == [
+        (site_path, 0, "title"), (site_path, 1, "base_url"), (site_path, 2, "feed_items"),
+        (topics_path, 2, "topics[0].slug"), (topics_path, 7, "topics[1].rules[0].regex"),
+        (topics_path, 8, "topics[2].slug")]
     for line in text.splitlines():
-        assert line.startswith(site_path + ": ") or line.startswith(topics_path + ": ")
+        assert re.match(rf"({re.escape(site_path)}|{re.escape(topics_path)})(:\d+)?: ", line), line
+
+
+def test_a_wrong_value_is_told_at_its_line(tmp_path):
+    site = GOOD_SITE + ("description: Fine.\nfeed_items: lots\nemail:\n  # the sender\n  from: not an address\n"
+                        "  colour: red\n  smtp_port: 99999\n")
+    topics = ("topics:\n  - slug: a\n    title: A\n    rules:\n      - alpha\n      - phrase: beta\n"
+              "        weight: heavy\n  - slug: b\n    rules: [gamma]\n")
+    folder = write(tmp_path, site=site, topics=topics)
+    found = sorted((e.path.rsplit("/", 1)[1], e.line, e.message.split(":")[0]) for e in problems(folder))
+    assert found == [("site.yaml", 4, "feed_items"), ("site.yaml", 7, "email.from"), ("site.yaml", 8, "email.colour"),
+                     ("site.yaml", 9, "email.smtp_port"),
+                     # a missing title: the line of the topic it is missing from
+                     ("topics.yaml", 7, "topics[0].rules[1].weight"), ("topics.yaml", 8, "topics[1].title")]
+    with pytest.raises(ConfigErrors) as info:
+        load_config(folder)
+    assert f"{folder / 'site.yaml'}:4: feed_items: must be a whole number, not 'lots'" in str(info.value).splitlines()
+
+
+def test_a_wrong_value_in_a_bare_list_of_topics_is_told_at_its_line(tmp_path):
+    error = only_problem(write(tmp_path, topics="- slug: a\n  title: A\n  rules:\n    - {regex: '[z-a]'}\n"))
+    assert (error.line, error.message.split(":")[0]) == (4, "topics[0].rules[0].regex")
+
+
+def test_lines_of_settings_through_aliases_even_recursive_ones(tmp_path):
+    # A list that holds itself is no text; telling where must not go round it for ever.
+    error = only_problem(write(tmp_path, site=GOOD_SITE + "author: &me [1, *me]\n"))
+    assert (error.line, error.message) == (3, "author: must be text, not list")
+    merged = "topics:\n  - &first {slug: a, title: A, rules: [x]}\n  - <<: *first\n    slug: b\n    min_score: x\n"
+    error = only_problem(write(tmp_path / "merged", topics=merged))
+    assert (error.line, error.message.split(":")[0]) == (5, "topics[1].min_score")
 
 
 # --------------------------------------------------------------------------
@@ -540,7 +575,8 @@ def test_billion_laughs_gives_a_quick_short_error(tmp_path, key):
     found = problems(folder)
     assert time.perf_counter() - start < 0.5
     messages = [one_line(e) for e in found]
-    assert any(f"site.yaml: {key}:" in m for m in messages), messages
+    last_line = len((folder / "site.yaml").read_text().splitlines())
+    assert any(f"site.yaml:{last_line}: {key}:" in m for m in messages), messages
     assert all(len(m) < 500 for m in messages), messages
 
 
@@ -563,7 +599,7 @@ def test_billion_laughs_in_topics(tmp_path):
     start = time.perf_counter()
     messages = [one_line(e) for e in problems(folder)]
     assert time.perf_counter() - start < 0.5
-    assert any("topics.yaml: topics[9].min_score:" in m for m in messages), messages
+    assert any("topics.yaml:12: topics[9].min_score:" in m for m in messages), messages
     assert all(len(m) < 500 for m in messages), messages
 
 
@@ -603,7 +639,8 @@ def test_control_characters_in_site_text(tmp_path, key, escape, char, shown):
         return
     error = only_problem(folder)
     assert error.path == str(folder / "site.yaml")
-    assert one_line(error).endswith(f"site.yaml: {key}: holds {shown}, which feeds and e-mail cannot carry: "
+    line = {"title": 1, "email.from": 4}.get(key, 3)
+    assert one_line(error).endswith(f"site.yaml:{line}: {key}: holds {shown}, which feeds and e-mail cannot carry: "
                                     f"{'Digest ' + char + ' x'!r}")
 
 
