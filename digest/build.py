@@ -204,12 +204,12 @@ def model_salt(content_dir: Path) -> str:
 
 def load_model(content_dir: Path, *, today: dt.date | None = None, warn: Warn | None = None,
                cache: BuildCache | None = None, jobs: int | None = None,
-               snapshots: tuple[list[tuple[str, bytes]], tuple[tuple[str, str], ...]] | None = None
-               ) -> tuple[Loaded, Model, Changes | None]:
+               snapshots: tuple[list[tuple[str, bytes]], tuple[tuple[str, str], ...]] | None = None,
+               config: Config | None = None) -> tuple[Loaded, Model, Changes | None]:
     """``load``, with the model of the last build kept in the cache: when the snapshots are that
     build's plus new ones named by later days, its model is extended by those days, and the
     changes say what is new (see digest.archive); else the model is made from every snapshot
-    and there are no changes to tell (None)."""
+    and there are no changes to tell (None).  ``config`` is the content folder's, where the caller has it."""
     warnings: list[str] = []
 
     def note(message: str) -> None:
@@ -218,7 +218,7 @@ def load_model(content_dir: Path, *, today: dt.date | None = None, warn: Warn | 
             warn(message)
 
     today = today or build_date()
-    config = load_config(content_dir)
+    config = config or load_config(content_dir)
     note_unread_files(content_dir, note)
     if snapshots is None:
         files = read_snapshots(content_dir)
@@ -298,7 +298,8 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
            cache: BuildCache | None = None, writer: SiteWriter | None = None, jobs: int | None = None,
            strict: bool = False, markdown_files: dict[str, str] | None = None,
            snapshots: tuple[list[tuple[str, bytes]], tuple[tuple[str, str], ...]] | None = None,
-           search_page: bool | None = None, page_problems: list[str] | None = None) -> Site:
+           search_page: bool | None = None, page_problems: list[str] | None = None,
+           config: Config | None = None) -> Site:
     """Read the content folder and make every output, placing each file with ``writer`` as it is made.
 
     Without a writer it is a dry run: everything is made and checked, nothing
@@ -314,12 +315,13 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
     ``search_page`` says whether the site would have a search page, where that is not ``search``
     (``digest check`` makes no search index, but checks what a search page needs).
     With ``page_problems`` (a list), a file of the user's where a Markdown page goes is added to it,
-    as its message, and the build goes on (``digest check`` lists every one)."""
+    as its message, before anything is rendered, and the build goes on (``digest check`` lists
+    every one).  ``config`` is the content folder's, where the caller has it."""
     progress = progress or Progress()
     writer = writer or SiteWriter(None)
     with progress.stage("read the snapshots and configuration"):
         loaded, model, changes = load_model(content_dir, today=today, warn=warn, cache=cache, jobs=jobs,
-                                            snapshots=snapshots)
+                                            snapshots=snapshots, config=config)
     if strict and loaded.warnings:
         raise strict_error(len(loaded.warnings))
     config, library, days, topics = loaded.config, loaded.library, loaded.days, loaded.topics
@@ -383,7 +385,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
         return [(path, writer.place(path, data, email_key))
                 for path, data in render_newsletter(day, config, env).files().items()]
 
-    def make_markdown(item) -> tuple[str, MarkdownPage | str]:
+    def make_markdown(item) -> tuple[str, MarkdownPage]:
         path, make, page = item
         md_key = key("markdown", page)
         recorded = previous_markdown.get(path)
@@ -391,14 +393,26 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
                 and markdown_files.get(path) == recorded[1]):
             return path, MarkdownPage(md_key, recorded[1], None)
         text = make(page)
-        try:
-            refuse_own_page(content_dir / path)
-        except DigestError as error:
-            if page_problems is None:
-                raise
-            return path, str(error)  # as text: it may come from a worker process
+        if page_problems is None:
+            refuse_own_page(content_dir / path)  # with page_problems, told before rendering
         staged = stage_text(content_dir, path, text) if writer.root is not None else None
         return path, MarkdownPage(md_key, hashlib.sha256(text.encode("utf-8")).hexdigest(), staged)
+
+    def markdown_jobs() -> list[tuple[str, Callable, object]]:
+        """(path, how it is made, from what) of each Markdown page this build makes."""
+        return [*((urls.markdown_topic_archive_page(t.slug, part.number) if part.number
+                   else urls.markdown_topic_page(t.slug), topic_markdown, part)
+                  for t in topics for part in topic_slices(t, config.site.topic_page_size,
+                                                           lambda number, t=t: make_slice(t.slug, number))),
+                *((urls.markdown_date_page(d.date), day_markdown, d) for d in made_days)]
+
+    if page_problems is not None:
+        # Every page in the way, before rendering stops at its first problem.
+        for path, _, _ in markdown_jobs():
+            try:
+                refuse_own_page(content_dir / path)
+            except DigestError as error:
+                page_problems.append(str(error))
 
     search = search and bool(library.papers)  # nothing to search: no search page
     search_page = search if search_page is None else search_page and bool(library.papers)
@@ -406,11 +420,12 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
     if not (cache is not None and cache.previous.get("templates") == cache.templates
             and (not search_page or urls.output_file(urls.SEARCH) in previous_outputs)):
         check_linked_assets(env, search_page=search_page)
-    shards = shard_members(model) if search else {}
+    # The shards are known wherever there is a search page (check renders it without indexing them).
+    shards = shard_members(model) if search_page else {}
     with ExitStack() as background:
         with progress.stage(f"rendered pages for {plural(len(days), 'day')}, {plural(len(library.papers), 'paper')}, "
                             f"{plural(len(topics), 'topic')}"):
-            pages = site_page_jobs(library, days, topics, config.site, day_list, search=search,
+            pages = site_page_jobs(library, days, topics, config.site, day_list, search=search_page,
                                    last_seen=lambda topic, index: _last_seen(model, topic, index),
                                    merged_indexes=[b for b in shards if b != f"{BUNDLE}/"],
                                    make_day=make_day, make_paper=make_paper, make_slice=make_slice)
@@ -443,17 +458,8 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
 
         with progress.stage("made the Markdown pages"):
             try:
-                for path, page in ordered_map(make_markdown, [
-                        *((urls.markdown_topic_archive_page(t.slug, part.number) if part.number
-                           else urls.markdown_topic_page(t.slug), topic_markdown, part)
-                          for t in topics for part in topic_slices(t, config.site.topic_page_size,
-                                                                   lambda number, t=t: make_slice(t.slug, number))),
-                        *((urls.markdown_date_page(d.date), day_markdown, d) for d in made_days)], jobs,
-                        min_items=PER_LIST):
-                    if isinstance(page, str):
-                        page_problems.append(page)
-                    else:
-                        markdown[path] = page
+                for path, page in ordered_map(make_markdown, markdown_jobs(), jobs, min_items=PER_LIST):
+                    markdown[path] = page
             except BaseException:
                 discard_pages()
                 raise

@@ -9,9 +9,9 @@ from pathlib import Path
 from digest.build import PER_SNAPSHOT, cyclic_gc_paused, gather, note_unread_files, read_snapshot_file
 from digest.inputs import (NOT_A_PAGE, markdown_page_obstacles, no_snapshots_warning, page_folder_problems,
                            read_snapshot_bytes, snapshot_entries, snapshot_sources)
-from digest.config import load_config
+from digest.config import config_or_stand_ins
 from digest.dates import resolve_snapshot_dates
-from digest.errors import ConfigErrors, DigestError, SnapshotError
+from digest.errors import DigestError, SnapshotError
 from digest.models import ParsedSnapshot
 from digest.parallel import ordered_map
 
@@ -53,13 +53,10 @@ def check_content(content_dir: Path, *, today: dt.date, templates_dir: Path | No
     """Every problem of the content folder (and templates), as a build would meet them; ``search``
     says whether the site has a search page (``--no-search``)."""
     report = Report()
-    try:
-        load_config(content_dir)
-    except ConfigErrors as many:
-        report.errors.extend(str(e) for e in many.errors)
-    except DigestError as error:
-        report.errors.append(str(error))
-    config_read = not report.errors
+    # Settings with problems have stand-ins, so that rendering can still find the problems of
+    # templates and pages.
+    config, problems = config_or_stand_ins(content_dir)
+    report.errors.extend(str(problem) for problem in problems)
     parsed = []
     try:
         files, problems = snapshot_entries(content_dir / "snapshots")
@@ -82,18 +79,18 @@ def check_content(content_dir: Path, *, today: dt.date, templates_dir: Path | No
     obstacles = markdown_page_obstacles(content_dir)
     for path in obstacles:
         report.errors.append(str(DigestError(NOT_A_PAGE, path)))
-    page_folders_wrong = bool(folder_problems or obstacles)  # the build stops on them before it renders
     dated = {p.source for p in _date_all(parsed, today, report)}
-    if config_read and not page_folders_wrong:
-        # Render in memory too, for problems of templates, e-mail sizes and pages in the way: the
-        # site of the snapshots that read, as the build would make it once the others are mended.
-        readable = [(str(path), read_snapshot_bytes(path, str(path))) for path in files if str(path) in dated]
-        pages_in_the_way: list[str] = []
-        try:
-            with cyclic_gc_paused():
-                gather(content_dir, templates_dir=templates_dir, today=today, search=False, search_page=search,
-                       page_problems=pages_in_the_way, snapshots=(readable, snapshot_sources(readable)))
-        except DigestError as error:
-            report.errors.append(str(error))
-        report.errors.extend(dict.fromkeys(pages_in_the_way))  # a linked folder is told once, not once a page
+    # Render in memory too, for problems of templates, e-mail sizes and pages in the way: the
+    # site of the snapshots that read, as the build would make it once the others are mended.
+    readable = [(str(path), read_snapshot_bytes(path, str(path))) for path in files if str(path) in dated]
+    pages_in_the_way: list[str] = []
+    try:
+        with cyclic_gc_paused():
+            gather(content_dir, templates_dir=templates_dir, today=today, search=False, search_page=search,
+                   page_problems=pages_in_the_way, snapshots=(readable, snapshot_sources(readable)), config=config)
+    except DigestError as error:
+        report.errors.append(str(error))
+    # A linked folder is told once, not once a page; a page the folders' check told, not again.
+    told = set(report.errors)
+    report.errors.extend(problem for problem in dict.fromkeys(pages_in_the_way) if problem not in told)
     return report

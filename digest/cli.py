@@ -194,6 +194,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     for warning in report.warnings:
         _warn(warning)
     failed = bool(report.errors) or (args.strict and bool(report.warnings))
+    if args.quiet:
+        return 1 if failed else 0
     print(f"digest: checked {args.content} ({plural(report.snapshots, 'snapshot')}): "
           f"{plural(len(report.errors), 'error')}, {plural(len(report.warnings), 'warning')}"
           + (" (--strict: warnings fail)" if args.strict and report.warnings else ""))
@@ -382,6 +384,7 @@ def make_parser() -> argparse.ArgumentParser:
     check_cmd.add_argument("--content", type=Path, default=Path("content"))
     check_cmd.add_argument("--templates", type=Path, default=None)
     check_cmd.add_argument("--strict", action="store_true", help="fail on warnings too")
+    check_cmd.add_argument("-q", "--quiet", action="store_true", help="print only warnings and errors")
     check_cmd.add_argument("--no-search", dest="search", action="store_false",
                            help="check for a site built with --no-search (no search page)")
     check_cmd.set_defaults(func=cmd_check)

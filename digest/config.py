@@ -793,16 +793,17 @@ def parse_topics_config(data: Any, path: Path) -> tuple[TopicConfig, ...]:
     if isinstance(data, dict) and "topics" in data:
         others = sorted((key for key in data if key != "topics"), key=str)
         if others:
-            raise ConfigError(f"{show(others[0])}: unknown key (the file holds one, 'topics:', with its list)", path)
+            raise ConfigError(f"{show(others[0])}: unknown key (the file holds one, 'topics:', with its list)", path,
+                              key=others[0] if isinstance(others[0], str) else None)
         data = data["topics"]
     if not isinstance(data, list):
         raise ConfigError("must hold a list 'topics:' of topics", path)
     if len(data) > MAX_TOPICS:
-        raise ConfigError(f"topics: {len(data):,} topics; at most {MAX_TOPICS}", path)
+        raise ConfigError(f"topics: {len(data):,} topics; at most {MAX_TOPICS}", path, key="topics")
     rules_in_all = sum(len(item["rules"]) for item in data
                        if isinstance(item, dict) and isinstance(item.get("rules"), list))
     if rules_in_all > MAX_RULES:
-        raise ConfigError(f"topics: {rules_in_all:,} rules in all; at most {MAX_RULES:,}", path)
+        raise ConfigError(f"topics: {rules_in_all:,} rules in all; at most {MAX_RULES:,}", path, key="topics")
     topics: list[TopicConfig] = []
     seen: set[str] = set()
     for i, item in enumerate(data):
@@ -932,8 +933,10 @@ def _with_lines(errors: list[ConfigError], path: Path) -> list[ConfigError]:
     return errors
 
 
-def load_config(content_dir: Path) -> Config:
-    """Read ``site.yaml`` and ``topics.yaml`` from a content folder; report all problems at once."""
+def _read_config(content_dir: Path) -> tuple[SiteConfig | None, tuple[TopicConfig, ...] | None,
+                                              EmailConfig | None, list[ConfigError]]:
+    """The settings of ``site.yaml`` and ``topics.yaml`` and every problem of them; a part with
+    problems is None."""
     errors: list[ConfigError] = []
     site = topics = email = None
     for name in ("site.yaml", "topics.yaml"):
@@ -959,7 +962,25 @@ def load_config(content_dir: Path) -> Config:
             errors.append(one)
     for name in ("site.yaml", "topics.yaml"):
         _with_lines([error for error in errors if error.path == str(content_dir / name)], content_dir / name)
+    return site, topics, email, errors
+
+
+def load_config(content_dir: Path) -> Config:
+    """Read ``site.yaml`` and ``topics.yaml`` from a content folder; report all problems at once."""
+    site, topics, email, errors = _read_config(content_dir)
     if errors:
         raise errors[0] if len(errors) == 1 else ConfigErrors(errors)
     assert site is not None and topics is not None and email is not None
     return Config(site=site, topics=topics, email=email)
+
+
+def config_or_stand_ins(content_dir: Path) -> tuple[Config, list[ConfigError]]:
+    """The configuration and every problem of it, where settings have problems with stand-ins:
+    a site "digest" at http://localhost/ with the default settings, no topics.  For ``digest
+    check``, which goes on to render with them for the problems of templates and pages."""
+    site, topics, email, errors = _read_config(content_dir)
+    if site is None:
+        site = parse_site_config({"title": "digest", "base_url": "http://localhost/"}, content_dir / "site.yaml")
+    if email is None:
+        email = parse_email_config({}, site, content_dir / "site.yaml")
+    return Config(site=site, topics=topics if topics is not None else (), email=email), errors

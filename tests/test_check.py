@@ -267,3 +267,70 @@ def test_a_folder_of_pages_that_is_a_link_to_itself_is_reported_by_check(content
     result = run_cli("check", "--content", content_copy)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert f"{content_copy / 'dates'}: a link, where digest keeps its Markdown pages" in result.stderr, result.stderr
+
+
+def templates_with(tmp_path, name: str, old: str, new: str):
+    """A copy of digest's templates with ``old`` replaced by ``new`` in one of them."""
+    templates = tmp_path / "templates"
+    shutil.copytree(CONTENT.parent / "templates", templates)
+    text = (templates / name).read_text(encoding="utf-8")
+    assert old in text
+    (templates / name).write_text(text.replace(old, new, 1), encoding="utf-8")
+    return templates
+
+
+def errors_of(result) -> list[str]:
+    assert "Traceback" not in result.stderr, result.stderr
+    return [line for line in result.stderr.splitlines() if line.startswith("digest: error: ")]
+
+
+def test_check_renders_the_search_page_and_what_templates_show_with_search(content_copy, tmp_path):
+    """What a build with search renders, check renders too (without indexing anything)."""
+    for name, old, where in (("search.html", "<h1>Search</h1>", "search.html:"),
+                             ("base.html", "{% if search %}<li>", "base.html:")):
+        templates = templates_with(tmp_path / name, name, old, old.replace("<", "{{ nosuchvar }}<", 1))
+        result = run_cli("check", "--content", content_copy, "--templates", templates)
+        assert result.returncode == 1
+        assert [e for e in errors_of(result) if where in e and "'nosuchvar' is undefined" in e], result.stderr
+        # A site built with --no-search has no search page, and shows nothing of it.
+        assert run_cli("check", "--content", content_copy, "--templates", templates, "--no-search").returncode == 0
+
+
+def test_a_broken_setting_hides_neither_template_problems_nor_pages_in_the_way(content_copy, tmp_path):
+    site_yaml = content_copy / "site.yaml"
+    site_yaml.write_text(site_yaml.read_text().replace("feed_items: 30", "feed_items: lots"))
+    (content_copy / "topics.yaml").write_text("topics:\n  - slug: a\n    title: A\n")  # no rules
+    templates = templates_with(tmp_path, "archive.html", "{% block content %}", "{% block content %}{{ nosuchvar }}")
+    shutil.copytree(CONTENT / "dates", content_copy / "dates")
+    (content_copy / "dates" / "2026-01-07.md").write_text("# My notes\n")
+    errors = errors_of(run_cli("check", "--content", content_copy, "--templates", templates))
+    assert [e.split(": ")[3] for e in errors] == ["feed_items", "topics[0].rules", "template error",
+                                                  "a page digest did not make (its front matter has no line 'generator"]
+    assert re.search(r"site\.yaml:\d+: feed_items: must be a whole number", errors[0]), errors
+
+
+def test_pages_in_the_way_are_all_listed_before_rendering_stops_at_its_first_problem(content_copy, tmp_path):
+    shutil.copytree(CONTENT / "dates", content_copy / "dates")
+    shutil.copytree(CONTENT / "topics", content_copy / "topics")
+    mine = [content_copy / "dates" / "2026-01-07.md", sorted((content_copy / "topics").glob("*.md"))[0]]
+    for path in mine:
+        path.write_text("# My notes\n", encoding="utf-8")
+    folder = content_copy / "dates" / "2026-01-19.md"
+    folder.unlink()
+    folder.mkdir()  # a problem of the pages' folders: rendering goes on all the same
+    templates = templates_with(tmp_path, "email.txt", "{{", "{{ nosuchvar }}{{")
+    errors = errors_of(run_cli("check", "--content", content_copy, "--templates", templates))
+    assert sorted(errors) == sorted([
+        f"digest: error: {folder}: not a file, named like a generated Markdown page: move it away",
+        *(f"digest: error: {path}: a page digest did not make (its front matter has no line 'generator: digest'), "
+          f"where it writes a generated page: move or rename it" for path in mine),
+        *(e for e in errors if "email.txt:" in e and "'nosuchvar' is undefined" in e)]), errors
+    assert len(errors) == 4, errors
+
+
+def test_quiet_check_prints_only_problems(content_copy):
+    result = run_cli("check", "-q", "--content", content_copy)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    (content_copy / "site.yaml").write_text("title: x\n")
+    result = run_cli("check", "--quiet", "--content", content_copy)
+    assert result.returncode == 1 and result.stdout == "" and "base_url: is required" in result.stderr

@@ -966,3 +966,8 @@ def test_a_number_setting_written_other_than_in_decimal_digits_is_refused_not_mi
                                             ("02", 2)])  # octal or not, the same number
 def test_a_number_setting_in_decimal_digits_is_read(tmp_path, written, value):
     assert load_config(write(tmp_path, site=GOOD_SITE + f"email:\n  smtp_port: {written}\n")).email.smtp_port == value
+
+
+def test_an_unknown_key_beside_the_list_of_topics_is_told_at_its_line(tmp_path):
+    error = only_problem(write(tmp_path, topics=GOOD_TOPICS + "colour: red\n"))
+    assert (error.line, error.message) == (16, "'colour': unknown key (the file holds one, 'topics:', with its list)")
