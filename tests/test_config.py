@@ -970,4 +970,4 @@ def test_a_number_setting_in_decimal_digits_is_read(tmp_path, written, value):
 
 def test_an_unknown_key_beside_the_list_of_topics_is_told_at_its_line(tmp_path):
     error = only_problem(write(tmp_path, topics=GOOD_TOPICS + "colour: red\n"))
-    assert (error.line, error.message) == (16, "'colour': unknown key (the file holds one, 'topics:', with its list)")
+    assert (error.line, error.message) == (15, "'colour': unknown key (the file holds one, 'topics:', with its list)")
