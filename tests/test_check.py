@@ -334,3 +334,13 @@ def test_quiet_check_prints_only_problems(content_copy):
     (content_copy / "site.yaml").write_text("title: x\n")
     result = run_cli("check", "--quiet", "--content", content_copy)
     assert result.returncode == 1 and result.stdout == "" and "base_url: is required" in result.stderr
+
+
+def test_a_page_in_the_way_of_a_snapshot_that_does_not_read_yet_is_listed(content_copy):
+    (content_copy / "snapshots" / "2026-01-20.txt").write_text("Daily Papers\n\nJan 20\n\nA title only\n")
+    (content_copy / "dates").mkdir()
+    mine = content_copy / "dates" / "2026-01-20.md"
+    mine.write_text("# My notes\n", encoding="utf-8")
+    errors = errors_of(run_cli("check", "--content", content_copy))
+    assert len(errors) == 2 and "2026-01-20.txt:5: card 'A title only' has a title but no abstract" in errors[0]
+    assert errors[1].startswith(f"digest: error: {mine}: a page digest did not make"), errors
