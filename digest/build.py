@@ -289,7 +289,9 @@ def read_asset(path: Path) -> bytes:
 def template_environment(templates_dir: Path | None, compiled: Path | None = None):
     templates = templates_dir or default_templates_dir()
     if not (templates / "base.html").is_file():
-        raise DigestError("not a templates folder (no base.html)", templates)
+        raise DigestError("no such folder" if not templates.exists() and not templates.is_symlink()
+                          else "not a folder" if not templates.is_dir() else "not a templates folder (no base.html)",
+                          templates)
     return make_environment(templates, compiled), templates
 
 

@@ -776,3 +776,13 @@ def test_a_content_folder_that_is_not_there_is_one_line_saying_so(tmp_path, comm
     result = run_cli(*command, "--content", missing, cwd=tmp_path)
     assert result.returncode == 1 and result.stderr == (f"digest: error: {missing}: not a folder: give --content the "
                                                         f"folder that holds site.yaml and snapshots/\n")
+
+
+def test_a_templates_folder_that_is_not_there_is_told_as_such(content_copy, tmp_path):
+    (tmp_path / "a-file").write_text("x")
+    (tmp_path / "empty").mkdir()
+    for templates, problem in ((tmp_path / "nosuch", "no such folder"), (tmp_path / "a-file", "not a folder"),
+                               (tmp_path / "empty", "not a templates folder (no base.html)")):
+        for command in (["build", "--out", tmp_path / "site"], ["check"]):
+            result = run_cli(*command, "--content", content_copy, "--templates", templates)
+            assert result.returncode == 1 and f"digest: error: {templates}: {problem}\n" in result.stderr, result.stderr
