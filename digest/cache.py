@@ -53,8 +53,9 @@ from typing import Any
 
 from digest import __version__
 from digest.errors import DigestError
-from digest.output import (MARKER, FolderListing, listed_files, lock_or_wait, open_temporary, own_folder,
-                           parent_folders, read_now, remove_entry, remove_temporary, resolved_folder, write_temporary)
+from digest.output import (MARKER, FolderListing, listed_files, lock_or_wait, open_saved, open_temporary, own_folder,
+                           parent_folders, read_now, remove_entry, remove_temporary, resolved_folder,
+                           write_temporary)
 
 MANIFEST = "manifest.json"
 MODEL = "model.pickle"
@@ -221,7 +222,8 @@ def waiting_note(out_dir: Path, warn: Callable[[str], None] | None) -> Callable[
 def read_manifest(folder: Path, salt: str) -> dict:
     """The last build's manifest in this cache folder, if it was made with this salt; else empty."""
     try:
-        previous = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        with open_saved(folder / MANIFEST) as stream:
+            previous = json.loads(stream.read().decode("utf-8"))
     except (OSError, ValueError):
         return {}
     return previous if isinstance(previous, dict) and previous.get("format") == FORMAT \
@@ -378,7 +380,7 @@ class BuildCache:
         name = self._parsed_name(data, source)
         self._used_parsed.add(name)
         try:
-            with open(self.folder / "parsed" / f"{name}.pickle", "rb") as stream:
+            with open_saved(self.folder / "parsed" / f"{name}.pickle") as stream:
                 return pickle.load(stream)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
             return None
@@ -404,7 +406,7 @@ class BuildCache:
 
     def _unpickled(self, name: str) -> Any | None:
         try:
-            with open(self.folder / name, "rb") as stream:
+            with open_saved(self.folder / name) as stream:
                 return pickle.load(stream)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError, ImportError):
             return None
@@ -486,7 +488,10 @@ class BuildCache:
             # way round a stale model could be taken for this build's.
             if os.path.lexists(self.folder / MODEL):
                 remove_entry(self.folder / MODEL)  # a folder too
-            # The swap made the live site the spare folder: its listing goes with it.
+            # The swap made the live site the spare folder: its listing goes with it (over whatever
+            # is in its way: a folder there, which no build made, would stop every save).
+            if os.path.isdir(self.folder / SPARE_LISTING):
+                remove_entry(self.folder / SPARE_LISTING)
             try:
                 os.replace(self.folder / SITE_LISTING, self.folder / SPARE_LISTING)
             except FileNotFoundError:

@@ -839,6 +839,17 @@ def read_now(stream: BinaryIO, size: int) -> bytes:
     return data
 
 
+def open_saved(path: str | Path) -> BinaryIO:
+    """A file a build saved (in its cache), opened for reading: OSError for anything but a regular
+    file, which no build saves (a named pipe put there would make every build wait for ever)."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    stream = open(descriptor, "rb")
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        stream.close()
+        raise OSError(errno.EINVAL, "not a regular file", str(path))
+    return stream
+
+
 def write_replacing(target: Path, data: bytes) -> None:
     """Make ``data`` the file ``target``: written into a temporary file beside it, then renamed
     over it, so that a link there is replaced, never written through.  When the rename fails (a

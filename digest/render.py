@@ -31,7 +31,7 @@ from digest.charts import rank_chart, sparkline
 from digest.config import SiteConfig
 from digest.cache import hidden_template_name
 from digest.errors import DigestError
-from digest.output import own_folder
+from digest.output import open_saved, own_folder
 from digest.models import Library, Paper
 from digest.pages import DayPage, DaySummary, TopicPage, archive_bounds, listed_paper, topic_slices
 from digest.text import (escape_markdown, excerpt, long_date, plural, short_date, url_runs, weekday_date,
@@ -98,6 +98,17 @@ class _CompiledTemplates(FileSystemBytecodeCache):
             super().dump_bytecode(bucket)
         except OSError:
             pass
+
+    def load_bytecode(self, bucket) -> None:
+        """A compiled template as Jinja2 loads it; one it cannot load (cut short, not a file) is
+        compiled again, as one never saved is."""
+        try:
+            with open_saved(self._get_cache_filename(bucket)) as stream:
+                bucket.load_bytecode(stream)
+        except OSError:
+            pass
+        except Exception:  # noqa: BLE001 - Jinja2 loads its checksum unguarded: a truncated file fails in pickle
+            bucket.reset()
 
 
 class _TemplateLoader(FileSystemLoader):

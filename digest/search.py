@@ -31,7 +31,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from digest.errors import DigestError
-from digest.output import own_folder, remove_entry, write_temporary
+from digest.output import open_saved, own_folder, remove_entry, write_temporary
 
 BUNDLE = "pagefind"
 #: What a merged (not main) bundle keeps: the browser loads these from each index it merges
@@ -88,7 +88,8 @@ def update_copies(folder: Path, site: Path, pages: dict[str, str], version: str)
     lists as the folder a clean build makes does, and the index is the same."""
     record_path = folder.with_name(folder.name + ".json")
     try:
-        record = json.loads(record_path.read_text(encoding="utf-8"))
+        with open_saved(record_path) as stream:
+            record = json.loads(stream.read().decode("utf-8"))
         copies = record.get("copies") if record.get("version") == version else None
     except (OSError, ValueError, AttributeError):
         copies = None

@@ -529,7 +529,7 @@ def test_a_damaged_cache_gives_a_full_build_not_an_error(tmp_path, content_copy,
     assert tree(out) == tree(tmp_path / "ref")
 
 
-@pytest.mark.parametrize("name", ["model.pickle", "manifest.json", "site.listing"])
+@pytest.mark.parametrize("name", ["model.pickle", "manifest.json", "site.listing", "spare.listing"])
 def test_a_folder_in_place_of_a_cache_file_is_replaced_not_a_cache_given_up(tmp_path, content_copy, name):
     out, cache = tmp_path / "site", tmp_path / ".site.cache"
     assert run_cli("build", "--content", content_copy, "--out", out).returncode == 0
@@ -794,3 +794,32 @@ def test_a_file_name_in_the_templates_folder_that_is_not_utf8_is_the_templates_e
                      "--templates", templates, "--no-search", "-q")
     assert result.returncode == 1 and "internal error" not in result.stderr, result.stderr
     assert "notes-caf" in result.stderr and "template error" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("damage", ["a named pipe", "cut short"])
+@pytest.mark.parametrize("name", ["manifest.json", "model.pickle", "fragments.pickle", "topics.pickle",
+                                  "spare.listing", "search/newest.json", "templates/__jinja2_*", "parsed/*"])
+def test_a_cache_file_cut_short_or_a_named_pipe_is_no_record_not_an_error_nor_a_wait(tmp_path, content_copy, name,
+                                                                                   damage):
+    """A cache file is only a saving of work: one damaged from outside (a crash of a file system
+    that did not flush; a pipe put there) costs that work, never the build, nor a build that waits."""
+    out, cache = tmp_path / "site", tmp_path / ".site.cache"
+    for edit in ("", " - "):  # two builds: the second leaves the spare folder's listing
+        if edit:
+            _edit_a_title(content_copy, edit)
+        assert run_cli("build", "--content", content_copy, "--out", out).returncode == 0
+    found = sorted(cache.glob(name))
+    assert found, sorted(p.relative_to(cache).as_posix() for p in cache.rglob("*"))
+    for path in found:
+        if damage == "a named pipe":
+            path.unlink()
+            os.mkfifo(path)
+        else:
+            path.write_bytes(path.read_bytes()[:20])
+    _edit_a_title(content_copy, " / ")
+    result = run_cli("build", "--content", content_copy, "--out", out, timeout=60)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    reference = copy_content(tmp_path / "reference")
+    _edit_a_title(reference, " / ")
+    assert run_cli("build", "--content", reference, "--out", tmp_path / "ref").returncode == 0
+    assert tree(out) == tree(tmp_path / "ref")
