@@ -775,10 +775,13 @@ def _overlap(a: Path, b: Path) -> bool:
 
 
 def check_outside_content_folders(content_dir: Path, folder: Path) -> None:
-    """Refuse a folder to write files into that is or lies in a folder of the content folder that
-    digest reads or writes (snapshots/, dates/, topics/): a file written there could replace a
-    snapshot or a Markdown page."""
+    """Refuse a folder to write files into that is a content folder, or is or lies in a folder of
+    the content folder that digest reads or writes (snapshots/, dates/, topics/): a file written
+    there could replace a snapshot or a Markdown page."""
     resolved = resolved_folder(folder)
+    if resolved == resolved_folder(content_dir) or (resolved / "site.yaml").is_file():
+        raise DigestError("cannot write into the content folder: files named by a day there are taken for "
+                          "snapshots saved in the wrong folder; choose another --out", folder)
     if _in_content_folders(resolved_folder(content_dir), resolved):
         raise DigestError(f"cannot write into this folder: it is or lies in a folder of the content folder "
                           f"{content_dir} that digest reads or writes; choose another --out", folder)

@@ -243,6 +243,21 @@ def test_email_export_never_writes_into_the_snapshots_or_page_folders(content_co
     assert {p: p.read_bytes() for p in content_copy.rglob("*") if p.is_file()} == before
 
 
+def test_email_export_never_writes_into_a_content_folder_itself(tmp_path, content_copy):
+    """There, DATE.html and DATE.txt would be taken for snapshots saved in the wrong folder by every
+    later build (a warning each, fatal with --strict)."""
+    other = tmp_path / "other"
+    shutil.copytree(content_copy, other)
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    for command, cwd in ((["--content", "."], content_copy), (["--content", content_copy, "--out", other], None)):
+        result = run_cli("email", "2026-01-19", *command, cwd=cwd)
+        out = command[-1]
+        assert result.returncode == 1 and result.stderr == (
+            f"digest: error: {out}: cannot write into the content folder: files named by a day there are taken for "
+            f"snapshots saved in the wrong folder; choose another --out\n"), result.stderr
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+
+
 def test_email_export_never_writes_into_another_content_folders_snapshots(tmp_path, content_copy):
     """Not the named content folder's only: any folder beside a site.yaml is a content folder."""
     other = tmp_path / "other"
