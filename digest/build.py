@@ -277,6 +277,8 @@ MAX_ASSET_BYTES = 20 * 1024 * 1024
 
 def read_asset(path: Path) -> bytes:
     """An asset's bytes; DigestError for one too large, or not readable."""
+    if not path.is_file():  # which a link to /dev/zero is not either
+        raise DigestError("not a file (a pipe, a device or a broken link), so not an asset", path)
     try:
         data = read_bounded(path, MAX_ASSET_BYTES)
     except OSError as error:
@@ -505,7 +507,7 @@ def copy_assets(templates: Path, writer: SiteWriter) -> None:
     """The files of the templates folder's ``assets/``, as they are, under the site's ``assets/``."""
     assets = templates / "assets"
     if assets.is_dir():
-        for asset in sorted(p for p in assets.rglob("*") if p.is_file()):
+        for asset in sorted(p for p in assets.rglob("*") if not p.is_dir()):
             writer.add("assets/" + asset.relative_to(assets).as_posix(), read_asset(asset))
 
 

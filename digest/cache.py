@@ -153,18 +153,19 @@ def folder_hash(folder: Path) -> str:
     links to folders inside are not followed (as Jinja2 lists templates), but ``assets/``, which
     the build copies whole, is read through a link (a shared folder of assets).  Hidden files
     outside ``assets/`` are no templates (``hidden_template_name``): an editor's
-    swap file or a .DS_Store coming and going is no change."""
+    swap file or a .DS_Store coming and going is no change.  What is neither a file nor a folder
+    (a named pipe, a device, a broken link), which the build refuses, counts by its name."""
     digest = hashlib.sha256()
     if folder.is_dir():
-        files = [p for p in folder.rglob("*") if p.is_file()]
+        files = [p for p in folder.rglob("*") if not p.is_dir()]
         assets = folder / "assets"
         if assets.is_symlink() and assets.is_dir():
-            files += [p for p in assets.rglob("*") if p.is_file()]
+            files += [p for p in assets.rglob("*") if not p.is_dir()]
         files = [p for p in files if not hidden_template_name(p.relative_to(folder).as_posix())]
         for path in sorted(files):
             # A name as the file system has it (os.fsencode): one that is not UTF-8 is a name too.
             digest.update(os.fsencode(path.relative_to(folder).as_posix()) + b"\0")
-            digest.update(bytes.fromhex(file_sha256(path)))
+            digest.update(bytes.fromhex(file_sha256(path)) if path.is_file() else b"not a file")
     return digest.hexdigest()
 
 

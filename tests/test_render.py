@@ -460,3 +460,27 @@ def test_a_pipe_in_the_templates_folder_is_told_as_no_file(tmp_path, content_cop
     with pytest.raises(DigestError) as caught:
         build(content_copy, tmp_path / "site", templates_dir=templates, search=False)
     assert str(caught.value) == f"{templates / 'fifo.html'}: not a file (a pipe or a device), so not a template"
+
+
+@pytest.mark.parametrize("kind", ["pipe", "device", "broken link"])
+def test_an_asset_that_is_no_file_is_an_error_not_left_out(tmp_path, content_copy, kind):
+    import os
+    from digest.inputs import default_templates_dir
+
+    templates = tmp_path / "templates"
+    shutil.copytree(default_templates_dir(), templates)
+    out = tmp_path / "site"
+    assert run_cli("build", "--content", content_copy, "--out", out, "--templates", templates).returncode == 0
+    before = tree(out)
+    odd = templates / "assets" / "extra.css"
+    if kind == "pipe":
+        os.mkfifo(odd)
+    else:
+        odd.symlink_to("/dev/zero" if kind == "device" else tmp_path / "nowhere")
+    # Added after a build: the build sees the change, as check does.
+    for command in (["build", "--out", out], ["check"]):
+        result = run_cli(*command, "--content", content_copy, "--templates", templates, timeout=60)
+        assert result.returncode == 1, result.stderr
+        assert f"digest: error: {odd}: not a file (a pipe, a device or a broken link), so not an asset\n" \
+            in result.stderr
+    assert tree(out) == before
