@@ -57,8 +57,8 @@ def check_content(content_dir: Path, *, today: dt.date, templates_dir: Path | No
     report = Report()
     # Settings with problems have stand-ins, so that rendering can still find the problems of
     # templates and pages.
-    config, problems = config_or_stand_ins(content_dir)
-    report.errors.extend(str(problem) for problem in problems)
+    config, setting_problems = config_or_stand_ins(content_dir)
+    report.errors.extend(str(problem) for problem in setting_problems)
     parsed = []
     try:
         files, problems = snapshot_entries(content_dir / "snapshots")

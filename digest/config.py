@@ -919,18 +919,17 @@ def setting_lines(path: Path) -> dict[str, int]:
     return lines
 
 
-def _with_lines(errors: list[ConfigError], path: Path) -> list[ConfigError]:
-    """The errors about settings of this file with the line of their setting, or where a setting
+def _add_lines(errors: list[ConfigError], path: Path) -> None:
+    """Give the errors about settings of this file the line of their setting, or where a setting
     is missing, of the nearest mapping or list item around it that is written."""
     if not any(error.key for error in errors):
-        return errors
+        return
     lines = setting_lines(path)
     for error in errors:
         key = error.key
         while key and error.line is None:
             error.line = lines.get(key)
             key = re.sub(r"(?:\.[^.\[]*|\[\d+\])$", "", key) if re.search(r"[.\]]", key) else ""
-    return errors
 
 
 def _read_config(content_dir: Path) -> tuple[SiteConfig | None, tuple[TopicConfig, ...] | None,
@@ -961,7 +960,7 @@ def _read_config(content_dir: Path) -> tuple[SiteConfig | None, tuple[TopicConfi
         except ConfigError as one:
             errors.append(one)
     for name in ("site.yaml", "topics.yaml"):
-        _with_lines([error for error in errors if error.path == str(content_dir / name)], content_dir / name)
+        _add_lines([error for error in errors if error.path == str(content_dir / name)], content_dir / name)
     return site, topics, email, errors
 
 
