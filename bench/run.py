@@ -65,7 +65,7 @@ ORGS = (("deepseek-ai", "DeepSeek"), ("nvidia", "NVIDIA"), ("Tongyi-MAI", "Tongy
 def seed_papers() -> list[tuple[str, str]]:
     """(title, abstract) of every paper in the bundled snapshots: the real text synthetic papers are made from."""
     sys.path.insert(0, str(REPO))
-    from digest.build import read_snapshot_file
+    from digest.inputs import read_snapshot_file
 
     papers: dict[str, str] = {}
     for path in sorted((REPO / "content" / "snapshots").iterdir()):

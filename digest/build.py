@@ -28,12 +28,12 @@ from digest.feeds import EPOCH, day_feed, feed_files, opml, topic_feed
 from digest.keys import OutputKeys
 from digest.archive import Changes, Model, extended_model, model_from_record, model_record, whole_model
 from digest.library import EMPTY, build_library, extend_library
-from digest.models import Library, ParsedSnapshot, Snapshot
+from digest.models import Library, Snapshot
 from digest.cache import (MODEL, BuildCache, build_lock, cache_dir_for, code_version, file_sha256, folder_hash,
                           key_of, waiting_note)
 from digest.inputs import (Checked, _with_bytes, build_date, build_salt, check_page_folders, default_templates_dir,
                            manifest_stamp, markdown_hashes, markdown_page_files, markdown_record, markdown_state,
-                           no_snapshots_warning, read_bounded, read_inputs, read_snapshot_bytes, read_snapshots,
+                           no_snapshots_warning, read_bounded, read_inputs, read_snapshots,
                            repeat_warnings, snapshot_sources, staged_page_files, unread_files, unread_warning,
                            misplaced_snapshots, misplaced_warning)
 from digest.newsletter import newsletter_paths, render_newsletter
@@ -43,7 +43,7 @@ from digest.parallel import available_cores, ordered_map
 from digest.progress import Progress
 from digest.pages import (DayPage, TopicPage, day_markdown, day_pages, slice_ranges, topic_markdown,
                           topic_pages, topic_slices)
-from digest.parse import decode_snapshot, parse_snapshot
+from digest.parse import parse_snapshot_bytes
 from digest.render import (PageJob, check_linked_assets, load_template, make_environment, render_template,
                            site_page_jobs, template_names)
 from digest.topics import RULES_FILE, MatchBudget, match_topics
@@ -56,12 +56,6 @@ Warn = Callable[[str], None]
 # Fewest items for which a stage uses worker processes (see digest.parallel.MIN_ITEMS): parsing a
 # snapshot or making a day's e-mail costs 5-15 ms, a day's or topic's page or Markdown file 2-5 ms.
 PER_SNAPSHOT, PER_LIST = 16, 48
-
-
-def read_snapshot_file(path: Path, name: str | None = None) -> ParsedSnapshot:
-    """Read and parse one snapshot file; ``name`` is how messages refer to it."""
-    source = name or str(path)
-    return parse_snapshot(decode_snapshot(read_snapshot_bytes(path, source), source), source)
 
 
 def load_snapshots(content_dir: Path, today: dt.date, warn: Warn, cache: BuildCache | None = None,
@@ -77,7 +71,7 @@ def parse_and_date(files: list[tuple[str, bytes]], today: dt.date, warn: Warn, c
     parsed = [cache.parsed(data, source) if cache else None for source, data in files]
     missing = [i for i, result in enumerate(parsed) if result is None]
     for i, result in zip(missing, ordered_map(
-            lambda i: parse_snapshot(decode_snapshot(files[i][1], files[i][0]), files[i][0]), missing, jobs,
+            lambda i: parse_snapshot_bytes(files[i][1], files[i][0]), missing, jobs,
             min_items=PER_SNAPSHOT)):
         parsed[i] = result
         if cache:
@@ -631,7 +625,6 @@ def page_dates(model: Model, files: Iterable[str]) -> dict[str, dt.date]:
 class BuildResult:
     site: Site | None  #: None when nothing changed since the last build
     out_dir: Path
-    markdown_changed: int
     written: tuple[str, ...] = ()  #: files whose bytes were written (the others were linked from the previous site)
 
     @property
@@ -735,7 +728,7 @@ def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, toda
             inputs = known.inputs if known else read_inputs(content_dir, salt + templates_hash, today, cache.previous)
             if cache.unchanged(inputs.fingerprint, out_dir, inputs.markdown_state):
                 repeat_warnings(cache.previous, warn, strict)
-                return BuildResult(None, out_dir, 0)
+                return BuildResult(None, out_dir)
     markdown_files = inputs.markdown_files if inputs else None
     with _HeldInterrupts() as held:
         # The folder the swap leaves the previous site in is kept in the cache and made into the next site.
@@ -756,7 +749,7 @@ def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, toda
                     # The Markdown pages, then the site: a swap that fails (site/ a mount point) puts the
                     # pages back as they were, as does a page that cannot be replaced, before the swap.
                     with staged_committed(content_dir, staged, set(site.markdown),
-                                          candidates=markdown_page_files(content_dir)) as changed:
+                                          candidates=markdown_page_files(content_dir)):
                         report = writer.commit(version=__version__)
             except BaseException:
                 discard_staged(staged)
@@ -780,4 +773,4 @@ def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, toda
         if warn:
             warn("interrupted once the new site was going live: the build went on to the end, and is complete")
         raise KeyboardInterrupt
-    return BuildResult(site, out_dir, changed, tuple(report.written))
+    return BuildResult(site, out_dir, tuple(report.written))

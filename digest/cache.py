@@ -306,7 +306,7 @@ class BuildCache:
     salt: str = ""  #: code version and options: a cache made with another salt is not used at all
     templates: str = ""  #: hash of the templates: part of the keys of rendered output (see digest.keys)
     previous: dict = field(default_factory=dict)
-    outputs: dict[str, list[str]] = field(default_factory=dict)  #: path -> [key, sha256], this build
+    outputs: dict[str, list] = field(default_factory=dict)  #: path -> [key, sha256, inode], this build
     _topic_matches: dict[str, Any] | None = None  #: read when first asked for (see topic_matches)
     used_matches: set[str] = field(default_factory=set)
     new_matches: dict[str, Any] = field(default_factory=dict)  #: found by this build

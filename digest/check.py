@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from digest import urls
-from digest.build import PER_SNAPSHOT, cyclic_gc_paused, gather, note_unread_files, read_snapshot_file
+from digest.build import PER_SNAPSHOT, cyclic_gc_paused, gather, note_unread_files
 from digest.inputs import (NOT_A_PAGE, markdown_page_obstacles, no_snapshots_warning, page_folder_problems,
-                           read_snapshot_bytes, snapshot_entries, snapshot_sources)
+                           read_snapshot_bytes, read_snapshot_file, snapshot_entries, snapshot_sources)
 from digest.config import config_or_stand_ins
 from digest.dates import filename_date, resolve_snapshot_dates
 from digest.errors import DigestError, SnapshotError

@@ -1,4 +1,4 @@
-"""Command line: ``digest build``, ``digest parse``, ``digest topics``.
+"""Command line: ``digest build``, ``check``, ``serve`` and the other commands (``digest --help``).
 
 The only place that catches DigestError: it prints one line per problem to
 stderr and exits 1 (2 for usage errors), without a traceback.
@@ -128,7 +128,7 @@ def _output_needed() -> None:
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    from digest.build import read_snapshot_file
+    from digest.inputs import read_snapshot_file
     from digest.dates import resolve_snapshot_dates
 
     _output_needed()

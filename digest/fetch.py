@@ -15,7 +15,6 @@ from digest.deadline import Overrun, time_limit
 from digest.errors import DigestError
 from digest.urls import url_problem
 
-DEFAULT_API_URL = "https://huggingface.co/api/daily_papers"
 #: The API answers with a few hundred KB at most; anything far larger is not it.
 MAX_BYTES = 20 * 1024 * 1024
 

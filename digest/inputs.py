@@ -21,6 +21,7 @@ from pathlib import Path
 from digest.cache import (MANIFEST, build_lock, cache_dir_for, code_version, file_sha256, folder_hash, key_of,
                           manifest_unchanged, read_manifest, recorded_warnings, waiting_note)
 from digest.errors import DigestError, strict_error
+from digest.models import ParsedSnapshot
 from digest.output import LINKED_FOLDER, STAGED_ENDINGS, check_output_folder, left_by_a_build, read_now
 
 SNAPSHOT_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json")
@@ -65,6 +66,14 @@ def read_snapshot_bytes(path: Path, source: str) -> bytes:
         return read_bounded(path, MAX_SNAPSHOT_BYTES)
     except OSError as error:
         raise DigestError(f"cannot read: {error.strerror or error}", source) from None
+
+
+def read_snapshot_file(path: Path, name: str | None = None) -> ParsedSnapshot:
+    """Read and parse one snapshot file; ``name`` is how messages refer to it."""
+    from digest.parse import parse_snapshot_bytes  # here: the parsers take their size limit from this module
+
+    source = name or str(path)
+    return parse_snapshot_bytes(read_snapshot_bytes(path, source), source)
 
 
 def snapshot_files(folder: Path) -> list[Path]:

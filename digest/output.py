@@ -809,15 +809,6 @@ def check_output_folder(out_dir: Path) -> None:
                           f"(no {MARKER} file); remove it or choose another --out")
 
 
-def replace_site(files: dict[str, bytes | _Reuse], out_dir: Path, *, version: str,
-                 recorded: Mapping[str, Sequence] | None = None) -> WriteReport:
-    """Write ``files`` as the new contents of ``out_dir``, all or nothing (see SiteWriter)."""
-    with SiteWriter(out_dir, recorded=recorded) as writer:
-        for path in sorted(files):
-            writer.add(path, files[path])
-        return writer.commit(version=version)
-
-
 def write_temporary(temporary: Path, data: bytes) -> None:
     """Write a temporary file that is then renamed into place, as a new file: whatever holds the
     name first (a file left by a killed build, or a link planted to make digest write elsewhere)
@@ -996,7 +987,7 @@ PAGE_MARKER = f"generator: {GENERATOR}"
 
 @contextmanager
 def staged_committed(root: Path, staged: dict[str, Path], generated: set[str], *,
-                     candidates: list[Path]) -> Iterator[int]:
+                     candidates: list[Path]) -> Iterator[None]:
     """Move staged text files into place and remove stale generated ones; then run the body (the
     site's swap).  All or nothing: if a move or removal fails, or the body raises, every file is
     put back as it was (each one replaced or removed is first kept aside under a hard link).
@@ -1004,8 +995,7 @@ def staged_committed(root: Path, staged: dict[str, Path], generated: set[str], *
     A file among ``candidates`` that is not among the ``generated`` paths is
     removed only if its front matter has the line PAGE_MARKER (so
     hand-written files are never deleted); so is a folder below those (a
-    topic's archive) that this leaves empty.  Gives the number of files
-    written or removed.
+    topic's archive) that this leaves empty.
     """
     done: list[tuple[Path, Path | None]] = []  # each file changed, and where its old self is (None: it is new)
     try:
@@ -1026,7 +1016,7 @@ def staged_committed(root: Path, staged: dict[str, Path], generated: set[str], *
                     done.append((existing, aside))
         except OSError as error:
             raise DigestError(f"could not write: {error.strerror or error}", error.filename or root) from None
-        yield len(done)
+        yield
     except BaseException:
         _undo(done)
         raise

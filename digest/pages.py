@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import yaml
 
 from digest import urls
+from digest.config import OTHER_TOPIC
+from digest.library import OTHER_TITLE
 from digest.models import NEW, RETURNING, TRENDING, Day, Library, Paper
 from digest.output import GENERATOR
 from digest.text import escape_markdown, excerpt, long_date, plural, short_date, weekday_date, who
@@ -252,7 +254,7 @@ def day_title(date: dt.date) -> str:
 
 def topic_links(paper: Paper, topic_titles: dict[str, str]) -> tuple[TopicLink, ...]:
     return (tuple(topic_link(m.topic, topic_titles[m.topic]) for m in paper.topics)
-            or (topic_link("other", topic_titles.get("other", "Other")),))
+            or (topic_link(OTHER_TOPIC, topic_titles.get(OTHER_TOPIC, OTHER_TITLE)),))
 
 
 def listed_paper(paper: Paper, topic_titles: dict[str, str], *, history: bool = True,

@@ -28,7 +28,7 @@ from markupsafe import Markup, escape
 
 from digest import __version__, urls
 from digest.charts import rank_chart, sparkline
-from digest.config import SiteConfig
+from digest.config import OTHER_TOPIC, SiteConfig
 from digest.cache import hidden_template_name
 from digest.errors import DigestError
 from digest.output import open_saved, own_folder
@@ -512,7 +512,7 @@ def site_page_jobs(library: Library, days: Sequence[DayPage], topics: list[Topic
         paper = library.papers[key]
         path = urls.paper_path(paper.slug)
         # Its topics' titles and the days of its chart are all the page uses of the whole site.
-        used_titles = {slug: titles.get(slug) for slug in (*(m.topic for m in paper.topics), "other")}
+        used_titles = {slug: titles.get(slug) for slug in (*(m.topic for m in paper.topics), OTHER_TOPIC)}
         span = tuple(day_dates[bisect_left(day_dates, paper.first_seen):bisect_right(day_dates, paper.last_seen)])
         jobs.append(PageJob(path, "paper.html", partial(paper_context, site, path, paper, titles, span, search),
                             ("paper", site, path, paper, used_titles, span, search)))

@@ -11,13 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
-from digest.build import read_snapshot_file
-from digest.inputs import SNAPSHOT_SUFFIXES, snapshot_files
+from digest.inputs import SNAPSHOT_SUFFIXES, read_snapshot_file, snapshot_files
 from digest.output import write_replacing
 from digest.dates import resolve_snapshot_dates
 from digest.errors import DigestError
 from digest.models import Snapshot
-from digest.parse import decode_snapshot, parse_snapshot
+from digest.parse import parse_snapshot_bytes
 from digest.text import plural
 
 #: File name ending per format when the incoming name has no usable one.
@@ -54,7 +53,7 @@ def store_snapshot(content_dir: Path, data: bytes, incoming: str, *, date_option
     """Validate ``data`` (named ``incoming`` in messages), date it, and write it into the snapshots folder."""
     require_content_folder(content_dir)
     folder = content_dir / "snapshots"
-    new = parse_snapshot(decode_snapshot(data, incoming), incoming)
+    new = parse_snapshot_bytes(data, incoming)
     for note in new.notes:
         warn(note)
     # The snapshots already there help date the new one.  One of them that cannot be read or dated

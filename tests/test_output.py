@@ -16,10 +16,19 @@ from digest.inputs import default_templates_dir
 from conftest import CONTENT, run_cli, synthetic_corpus, tree
 from digest import output
 from digest.errors import DigestError
-from digest.output import MARKER, SiteWriter, check_relative_path, recover_interrupted_swap, replace_site
+from digest.output import MARKER, SiteWriter, check_relative_path, recover_interrupted_swap
+
+
+def replace_site(files, out_dir, *, version, recorded=None):
+    """Write ``files`` as the new contents of ``out_dir``, all or nothing, as a build does with SiteWriter."""
+    with SiteWriter(out_dir, recorded=recorded) as writer:
+        for path in sorted(files):
+            writer.add(path, files[path])
+        return writer.commit(version=version)
 
 
 @pytest.mark.parametrize("path", ["../x", "/etc/passwd", "a/../../b", "a//b", "a/./b", "", "a\\b", "a\x00b", "."])
+
 def test_paths_outside_the_output_folder_are_refused(path):
     with pytest.raises(DigestError, match="outside the output folder"):
         check_relative_path(path)

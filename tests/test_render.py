@@ -15,7 +15,7 @@ from hypothesis import given, settings, strategies as st
 from markupsafe import Markup
 
 from conftest import CONTENT, REPO, copy_content, run_cli, tree
-from digest.build import read_snapshot_file
+from digest.inputs import read_snapshot_file
 from digest.models import Appearance, Paper
 from digest.render import _MARKDOWN, _escape, make_environment, paper_links, template_error, text_html
 from digest.text import escape_markdown

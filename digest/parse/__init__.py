@@ -92,6 +92,11 @@ def decode_snapshot(data: bytes, source: str) -> str:
         raise SnapshotError(f"not UTF-8 text (byte 0x{data[error.start]:02x})", source, line) from None
 
 
+def parse_snapshot_bytes(data: bytes, source: str) -> ParsedSnapshot:
+    """A snapshot file's bytes, decoded and parsed; ``source`` is how messages name the file."""
+    return parse_snapshot(decode_snapshot(data, source), source)
+
+
 def parse_snapshot(text: str, source: str) -> ParsedSnapshot:
     """Parse a snapshot of any supported format, recognised by its content, not its file name."""
     if _other_json(text):
