@@ -398,8 +398,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
 
     def markdown_jobs() -> list[tuple[str, Callable, object]]:
         """(path, how it is made, from what) of each Markdown page this build makes."""
-        return [*((urls.markdown_topic_archive_page(t.slug, part.number) if part.number
-                   else urls.markdown_topic_page(t.slug), topic_markdown, part)
+        return [*((urls.markdown_topic_slice(t.slug, part.number), topic_markdown, part)
                   for t in topics for part in topic_slices(t, config.site.topic_page_size,
                                                            lambda number, t=t: make_slice(t.slug, number))),
                 *((urls.markdown_date_page(d.date), day_markdown, d) for d in made_days)]
@@ -537,11 +536,8 @@ def _kept_or_made(kept: Callable[..., bool], carry: Changes, model: Model, size:
         new, old = _slice(now[slug], size, number), _slice(before[slug], size, number)
         if new is None or new != old or any(k in carry.papers for k in new[0]):
             return True
-        if number == 0:
-            page, markdown = urls.topic_path(slug), urls.markdown_topic_page(slug)
-        else:
-            page, markdown = urls.topic_archive_path(slug, number), urls.markdown_topic_archive_page(slug, number)
-        return not kept([urls.output_file(page)], markdown)
+        page = urls.output_file(urls.topic_slice_path(slug, number))
+        return not kept([page], urls.markdown_topic_slice(slug, number))
 
     # Each is asked once per day, paper or page, but placing the kept files must happen once.
     return functools.cache(make_day), functools.cache(make_paper), functools.cache(make_slice)

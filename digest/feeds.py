@@ -63,9 +63,7 @@ class Feed:
 
     def path(self, kind: str) -> str:
         """Site path of the feed as ``rss``, ``atom`` or ``json``."""
-        if self.slug is None:
-            return {"rss": urls.RSS, "atom": urls.ATOM, "json": urls.JSON_FEED}[kind]
-        return urls.topic_feed_path(self.slug, kind)
+        return urls.FEED_FILES[kind] if self.slug is None else urls.topic_feed_path(self.slug, kind)
 
     @property
     def updated(self) -> dt.date:

@@ -472,8 +472,7 @@ def topic_markdown(page: TopicSlice) -> str:
             lines.append(f"Matched: {escape_markdown(', '.join(item.terms))}")
         # The start of the abstract, as on the topic's HTML page: the whole abstract is on its day's page.
         lines += ["", escape_markdown(excerpt(item.abstract, TOPIC_EXCERPT_CHARS)[0]), ""]
-    here = (urls.markdown_topic_archive_page(topic.slug, page.number) if page.number
-            else urls.markdown_topic_page(topic.slug))
+    here = urls.markdown_topic_slice(topic.slug, page.number)
     links = []
     if page.number:
         newer = (urls.markdown_topic_page(topic.slug) if page.newest

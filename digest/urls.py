@@ -23,6 +23,8 @@ FAVICON = "assets/favicon.svg"
 RSS = "feed.xml"
 ATOM = "atom.xml"
 JSON_FEED = "feed.json"
+#: The file of each kind of feed, by the name feeds and templates give the kind.
+FEED_FILES = {"rss": RSS, "atom": ATOM, "json": JSON_FEED}
 OPML = "feeds.opml"
 SITEMAP = "sitemap.xml"
 ROBOTS = "robots.txt"
@@ -42,13 +44,18 @@ def topic_archive_path(slug: str, number: int) -> str:
     return f"topics/{slug}/page/{number}/"
 
 
+def topic_slice_path(slug: str, number: int) -> str:
+    """The page of slice ``number`` of a topic: its own page (0), else an archive page."""
+    return topic_archive_path(slug, number) if number else topic_path(slug)
+
+
 def paper_path(slug: str) -> str:
     return f"papers/{slug}/"
 
 
 def topic_feed_path(slug: str, kind: str) -> str:
     """``kind`` is "rss", "atom" or "json"."""
-    return f"topics/{slug}/{ {'rss': RSS, 'atom': ATOM, 'json': JSON_FEED}[kind] }"
+    return f"topics/{slug}/{FEED_FILES[kind]}"
 
 
 def output_file(path: str) -> str:
@@ -74,6 +81,11 @@ def markdown_topic_page(slug: str) -> str:
 def markdown_topic_archive_page(slug: str, number: int) -> str:
     """Page ``number`` of a topic's archive, counted from its oldest papers (as on the site)."""
     return f"topics/{slug}/page-{number}.md"
+
+
+def markdown_topic_slice(slug: str, number: int) -> str:
+    """The Markdown page of slice ``number`` of a topic: its own page (0), else an archive page."""
+    return markdown_topic_archive_page(slug, number) if number else markdown_topic_page(slug)
 
 
 def relative_link(source: str, target: str) -> str:
