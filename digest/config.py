@@ -10,7 +10,7 @@ import ipaddress
 import math
 import re
 import reprlib
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields
 from email import policy
 from email.headerregistry import Address
 from pathlib import Path
@@ -258,20 +258,28 @@ def load_yaml(path: Path) -> Any:
         raise ConfigError("invalid YAML: nested too deeply", path) from None
 
 
-class _Checker:
-    """Collects problems for one file so that all of them are reported together."""
+def _field_defaults(kind: type) -> dict[str, Any]:
+    """The defaults of a settings dataclass by field name: where the defaults of settings are written."""
+    return {f.name: f.default for f in fields(kind) if f.default is not MISSING}
 
-    def __init__(self, path: Path):
+
+class _Checker:
+    """Collects problems for one file so that all of them are reported together.  A setting's
+    default, where none is given, is its field's in ``defaults`` (see ``_field_defaults``)."""
+
+    def __init__(self, path: Path, defaults: dict[str, Any] | None = None):
         self.path = path
+        self.defaults = defaults or {}
         self.errors: list[ConfigError] = []
 
     def fail(self, key: str, message: str) -> None:
         self.errors.append(ConfigError(f"{key}: {message}", self.path, key=key))
 
-    def text(self, data: dict, key: str, where: str, *, required: bool = False, default: str = "",
+    def text(self, data: dict, key: str, where: str, *, required: bool = False, default: str | None = None,
              nonempty: bool = False, multiline: bool = False) -> str:
         """A text value, stripped.  A required one, or a ``nonempty`` one that is given, may not be
         empty; only a ``multiline`` one may hold line breaks."""
+        default = self.defaults.get(key, "") if default is None else default
         value = data.get(key, None)
         if value is None:
             if required:
@@ -294,7 +302,8 @@ class _Checker:
             return default
         return text
 
-    def number(self, data: dict, key: str, where: str, default, *, minimum, maximum=None, integer: bool = True):
+    def number(self, data: dict, key: str, where: str, *, minimum, maximum=None, integer: bool = True):
+        default = self.defaults[key]
         value = data.get(key, default)
         kinds = (int,) if integer else (int, float)
         if isinstance(value, bool) or not isinstance(value, kinds):
@@ -317,7 +326,8 @@ class _Checker:
             return default
         return int(value) if isinstance(value, int) else float(value)  # a plain number, not the text it was
 
-    def flag(self, data: dict, key: str, where: str, default: bool) -> bool:
+    def flag(self, data: dict, key: str, where: str) -> bool:
+        default = self.defaults[key]
         value = data.get(key, default)
         if not isinstance(value, bool):
             self.fail(f"{where}{key}", f"must be true or false, not {show(value)}")
@@ -443,7 +453,7 @@ EMAIL_KEYS = {"from", "to", "reply_to", "unsubscribe_url", "one_click_unsubscrib
 
 
 def parse_site_config(data: Any, path: Path) -> SiteConfig:
-    check = _Checker(path)
+    check = _Checker(path, _field_defaults(SiteConfig))
     if not isinstance(data, dict):
         raise ConfigError("must be a mapping of settings (key: value)", path)
     check.unknown_keys(data, SITE_KEYS, "")
@@ -456,7 +466,7 @@ def parse_site_config(data: Any, path: Path) -> SiteConfig:
         except ValueError as error:
             check.fail("base_url", f"must be an absolute http(s) URL such as https://example.org/digest/"
                                    f"{f' ({error})' if str(error) else ''}, not {show_url(base_url)}")
-    language = check.text(data, "language", "", default="en")
+    language = check.text(data, "language", "")
     if not re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*", language):
         check.fail("language", f"must be a language tag such as 'en' or 'en-GB', not {show(language)}")
     email = check.text(data, "author_email", "")
@@ -469,12 +479,12 @@ def parse_site_config(data: Any, path: Path) -> SiteConfig:
         author=check.text(data, "author", ""),
         author_email=email,
         language=language,
-        feed_items=check.number(data, "feed_items", "", 30, minimum=1),
-        topic_feed_items=check.number(data, "topic_feed_items", "", 50, minimum=1),
-        excerpt_chars=check.number(data, "excerpt_chars", "", 280, minimum=40),
-        topic_page_size=check.number(data, "topic_page_size", "", 50, minimum=1),
-        fetch_url=check.text(data, "fetch_url", "", default="https://huggingface.co/api/daily_papers"),
-        fetch_timeout=check.number(data, "fetch_timeout", "", 30.0, minimum=MIN_TIMEOUT, maximum=MAX_TIMEOUT, integer=False),
+        feed_items=check.number(data, "feed_items", "", minimum=1),
+        topic_feed_items=check.number(data, "topic_feed_items", "", minimum=1),
+        excerpt_chars=check.number(data, "excerpt_chars", "", minimum=40),
+        topic_page_size=check.number(data, "topic_page_size", "", minimum=1),
+        fetch_url=check.text(data, "fetch_url", ""),
+        fetch_timeout=check.number(data, "fetch_timeout", "", minimum=MIN_TIMEOUT, maximum=MAX_TIMEOUT, integer=False),
     )
     problem = url_problem(site.fetch_url)
     if problem or not re.match(r"^https?://[^\s]+$", site.fetch_url):
@@ -529,7 +539,7 @@ def header_address(value: str) -> tuple[str, str | None]:
 
 def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
     """The ``email:`` section of site.yaml; defaults derive from the site's title and host."""
-    check = _Checker(path)
+    check = _Checker(path, _field_defaults(EmailConfig))
     raw = data.get("email") if isinstance(data, dict) else None
     if raw is None:
         raw = {}
@@ -577,23 +587,22 @@ def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
     elif unsubscribe and len(written := header_url(unsubscribe)) > MAX_HEADER_URL:
         check.fail("email.unsubscribe_url", f"is {len(written):,} characters long as a mail "
                                             f"header writes it; at most {MAX_HEADER_URL} fit on its line")
-    one_click = check.flag(raw, "one_click_unsubscribe", "email.", False)
+    one_click = check.flag(raw, "one_click_unsubscribe", "email.")
     if one_click and not unsubscribe.startswith("https://"):
         check.fail("email.one_click_unsubscribe", "needs an https:// unsubscribe_url, which the mail provider "
                                                   "sends a POST to (RFC 8058)")
-    security = check.text(raw, "smtp_security", "email.", default="starttls").lower()
+    security = check.text(raw, "smtp_security", "email.").lower()
     if security not in ("starttls", "ssl", "none"):
         check.fail("email.smtp_security", f"must be starttls, ssl or none, not {show(security)}")
     config = EmailConfig(
         sender=sender, to=to, reply_to=reply_to, unsubscribe_url=unsubscribe, one_click_unsubscribe=one_click,
-        abstract_chars=check.number(raw, "abstract_chars", "email.", 300, minimum=40),
-        max_html_bytes=check.number(raw, "max_html_bytes", "email.", 102_000, minimum=10_000),
+        abstract_chars=check.number(raw, "abstract_chars", "email.", minimum=40),
+        max_html_bytes=check.number(raw, "max_html_bytes", "email.", minimum=10_000),
         # An IPv6 address as URLs write it, [::1]: the address, which is what a connection takes.
-        smtp_host=re.sub(r"^\[(.*:.*)\]$", r"\1", check.text(raw, "smtp_host", "email.", default="localhost",
-                                                             nonempty=True)),
-        smtp_port=check.number(raw, "smtp_port", "email.", 587, minimum=1),
+        smtp_host=re.sub(r"^\[(.*:.*)\]$", r"\1", check.text(raw, "smtp_host", "email.", nonempty=True)),
+        smtp_port=check.number(raw, "smtp_port", "email.", minimum=1),
         smtp_security=security,
-        smtp_timeout=check.number(raw, "smtp_timeout", "email.", 30.0, minimum=MIN_TIMEOUT, maximum=MAX_TIMEOUT,
+        smtp_timeout=check.number(raw, "smtp_timeout", "email.", minimum=MIN_TIMEOUT, maximum=MAX_TIMEOUT,
                                   integer=False),
     )
     if config.smtp_port > 65535:
@@ -789,7 +798,7 @@ def nested_repetition(pattern: str) -> bool:
 
 
 def parse_topics_config(data: Any, path: Path) -> tuple[TopicConfig, ...]:
-    check = _Checker(path)
+    check = _Checker(path, {**_field_defaults(TopicRule), **_field_defaults(TopicConfig)})
     if isinstance(data, dict) and "topics" in data:
         others = sorted((key for key in data if key != "topics"), key=str)
         if others:
@@ -826,7 +835,7 @@ def parse_topics_config(data: Any, path: Path) -> tuple[TopicConfig, ...]:
         rules = _parse_rules(item.get("rules"), f"{where}rules", check)
         topics.append(TopicConfig(
             slug=slug, title=title, description=check.text(item, "description", where, multiline=True),
-            rules=rules, min_score=check.number(item, "min_score", where, 1.0, minimum=0, integer=False),
+            rules=rules, min_score=check.number(item, "min_score", where, minimum=0, integer=False),
         ))
     if check.errors:
         raise ConfigErrors(check.errors)
@@ -850,7 +859,7 @@ def _parse_rules(raw: Any, where: str, check: _Checker) -> tuple[TopicRule, ...]
             check.fail(key, "must be a phrase or a mapping with 'phrase' or 'regex'")
             continue
         check.unknown_keys(rule, RULE_KEYS, f"{key}.")
-        weight = check.number(rule, "weight", f"{key}.", 1.0, minimum=0, integer=False)
+        weight = check.number(rule, "weight", f"{key}.", minimum=0, integer=False)
         phrase, regex = rule.get("phrase"), rule.get("regex")
         if (phrase is None) == (regex is None):
             check.fail(key, "needs exactly one of 'phrase' or 'regex'")
