@@ -23,6 +23,7 @@ from pathlib import Path
 from digest import __version__, urls
 from digest.config import Config, load_config
 from digest.dates import after_today_warning, filename_date, resolve_snapshot_dates
+from digest.files import read_bounded
 from digest.errors import DigestError, strict_error
 from digest.feeds import EPOCH, day_feed, feed_files, opml, topic_feed
 from digest.keys import OutputKeys
@@ -33,7 +34,7 @@ from digest.cache import (MODEL, BuildCache, build_lock, cache_dir_for, code_ver
                           key_of, waiting_note)
 from digest.inputs import (Checked, _with_bytes, build_date, build_salt, check_page_folders, default_templates_dir,
                            manifest_stamp, markdown_hashes, markdown_page_files, markdown_record, markdown_state,
-                           no_snapshots_warning, read_bounded, read_inputs, read_snapshots,
+                           no_snapshots_warning, read_inputs, read_snapshots,
                            repeat_warnings, snapshot_sources, staged_page_files, unread_files, unread_warning,
                            misplaced_snapshots, misplaced_warning)
 from digest.newsletter import newsletter_paths, render_newsletter

@@ -53,9 +53,9 @@ from typing import Any
 
 from digest import __version__
 from digest.errors import DigestError
-from digest.output import (MARKER, FolderListing, listed_files, lock_or_wait, open_saved, open_temporary, own_folder,
-                           parent_folders, read_now, remove_entry, remove_temporary, resolved_folder,
-                           write_temporary)
+from digest.files import open_saved, read_now
+from digest.output import (MARKER, FolderListing, listed_files, lock_or_wait, open_temporary, own_folder,
+                           parent_folders, remove_entry, remove_temporary, resolved_folder, write_temporary)
 
 MANIFEST = "manifest.json"
 MODEL = "model.pickle"

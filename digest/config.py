@@ -20,7 +20,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import yaml
 
 from digest.errors import ConfigError, ConfigErrors
-from digest.inputs import read_bounded
+from digest.files import read_bounded
 from digest.text import UNFIT
 from digest.urls import url_problem
 

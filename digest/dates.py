@@ -25,7 +25,7 @@ from pathlib import PurePath, PurePosixPath
 from urllib.parse import urlsplit
 
 from digest.errors import SnapshotError
-from digest.inputs import FILENAME_DATE_RE, SNAPSHOT_SUFFIXES
+from digest.files import FILENAME_DATE_RE, SNAPSHOT_SUFFIXES
 from digest.models import ParsedSnapshot, PartialDate, Snapshot, normalise_title
 
 

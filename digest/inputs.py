@@ -8,12 +8,10 @@ tell that nothing changed (and return) before it loads the parsers, Jinja2 and f
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import fnmatch
 import hashlib
 import os
 import re
-import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,11 +20,9 @@ from digest.cache import (MANIFEST, build_lock, cache_dir_for, code_version, fil
                           manifest_unchanged, read_manifest, recorded_warnings, waiting_note)
 from digest.errors import DigestError, strict_error
 from digest.models import ParsedSnapshot
-from digest.output import LINKED_FOLDER, STAGED_ENDINGS, check_output_folder, left_by_a_build, read_now
+from digest.files import FILENAME_DATE_RE, MAX_SNAPSHOT_BYTES, SNAPSHOT_SUFFIXES, read_bounded
+from digest.output import LINKED_FOLDER, STAGED_ENDINGS, check_output_folder, left_by_a_build
 
-SNAPSHOT_SUFFIXES = (".txt", ".md", ".html", ".htm", ".json")
-#: A day written YYYY-MM-DD in a file's name, as digest add and fetch name snapshots (see digest.dates).
-FILENAME_DATE_RE = re.compile(r"(?<!\d)(\d{4})-(\d{2})-(\d{2})(?!\d)")
 
 
 def build_date(environ=os.environ) -> dt.date:
@@ -43,21 +39,6 @@ def build_date(environ=os.environ) -> dt.date:
                               f"the years 1 and 9999") from None
     return dt.date.today()
 
-
-#: A day's page is a few hundred KB at most; far larger files are not snapshots.
-MAX_SNAPSHOT_BYTES = 50 * 1024 * 1024
-
-
-def read_bounded(path: Path, limit: int) -> bytes:
-    """A file's bytes, or its first ``limit + 1``: enough to tell it is too large, and no more (a
-    link to /dev/zero is endless).  Opened without blocking, and a named pipe or socket refused,
-    so that nothing makes digest wait; OSError for what cannot be read (a folder, a link loop)."""
-    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with open(descriptor, "rb") as stream:
-        mode = os.fstat(descriptor).st_mode
-        if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
-            raise OSError(errno.EINVAL, "not a regular file", str(path))
-        return read_now(stream, limit + 1)
 
 
 def read_snapshot_bytes(path: Path, source: str) -> bytes:

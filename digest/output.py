@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from digest.errors import DigestError
+from digest.files import PAGE_MARKER
 
 #: Written into every site digest builds; an existing output folder without it is never replaced.
 MARKER = ".digest-site"
@@ -824,26 +825,6 @@ def remove_temporary(temporary: Path) -> None:
         temporary.unlink(missing_ok=True)
 
 
-def read_now(stream: BinaryIO, size: int) -> bytes:
-    """Up to ``size`` bytes of a file opened without blocking; OSError when it has nothing to read
-    yet, which no saved file does (a terminal, /proc/kmsg, which stat calls a regular file)."""
-    data = stream.read(size)
-    if data is None:
-        raise OSError(errno.EAGAIN, "nothing to read without waiting: not a saved file")
-    return data
-
-
-def open_saved(path: str | Path) -> BinaryIO:
-    """A file a build saved (in its cache), opened for reading: OSError for anything but a regular
-    file, which no build saves (a named pipe put there would make every build wait for ever)."""
-    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    stream = open(descriptor, "rb")
-    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-        stream.close()
-        raise OSError(errno.EINVAL, "not a regular file", str(path))
-    return stream
-
-
 def write_replacing(target: Path, data: bytes) -> None:
     """Make ``data`` the file ``target``: written into a temporary file beside it, then renamed
     over it, so that a link there is replaced, never written through.  When the rename fails (a
@@ -977,12 +958,6 @@ def stage_text(root: Path, path: str, text: str) -> Path | None:
         where = target if error.filename in (None, str(temporary)) else error.filename
         raise DigestError(f"could not write: {error.strerror or error}", where) from None
     return temporary
-
-
-#: Who made a Markdown page, as its front matter says (``generator:``), and the line that says
-#: digest did: what tells a generated page from a page of the user's.
-GENERATOR = "digest"
-PAGE_MARKER = f"generator: {GENERATOR}"
 
 
 @contextmanager

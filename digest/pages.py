@@ -19,7 +19,7 @@ from digest import urls
 from digest.config import OTHER_TOPIC
 from digest.library import OTHER_TITLE
 from digest.models import NEW, RETURNING, TRENDING, Day, Library, Paper
-from digest.output import GENERATOR
+from digest.files import GENERATOR
 from digest.text import escape_markdown, excerpt, long_date, plural, short_date, weekday_date, who
 
 

@@ -31,7 +31,8 @@ from digest.charts import rank_chart, sparkline
 from digest.config import OTHER_TOPIC, SiteConfig
 from digest.cache import hidden_template_name
 from digest.errors import DigestError
-from digest.output import open_saved, own_folder
+from digest.files import open_saved
+from digest.output import own_folder
 from digest.models import Library, Paper
 from digest.pages import DayPage, DaySummary, TopicPage, archive_bounds, listed_paper, topic_slices
 from digest.text import (escape_markdown, excerpt, long_date, plural, short_date, url_runs, weekday_date,

@@ -31,7 +31,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from digest.errors import DigestError
-from digest.output import open_saved, own_folder, remove_entry, write_temporary
+from digest.files import open_saved
+from digest.output import own_folder, remove_entry, write_temporary
 
 BUNDLE = "pagefind"
 #: What a merged (not main) bundle keeps: the browser loads these from each index it merges

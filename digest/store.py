@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
-from digest.inputs import SNAPSHOT_SUFFIXES, read_snapshot_file, snapshot_files
+from digest.files import SNAPSHOT_SUFFIXES
+from digest.inputs import read_snapshot_file, snapshot_files
 from digest.output import write_replacing
 from digest.dates import resolve_snapshot_dates
 from digest.errors import DigestError

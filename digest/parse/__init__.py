@@ -12,7 +12,7 @@ import re
 from dataclasses import fields, replace
 
 from digest.errors import SnapshotError
-from digest.inputs import MAX_SNAPSHOT_BYTES
+from digest.files import MAX_SNAPSHOT_BYTES
 from digest.models import Card, Organization, ParsedSnapshot, normalise_title
 from digest.parse.api import looks_like_json, parse_json_snapshot
 from digest.parse.crawl import looks_like_crawler_dump, parse_crawler_dump
