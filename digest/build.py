@@ -32,7 +32,7 @@ from digest.library import EMPTY, build_library, extend_library
 from digest.models import Library, Snapshot
 from digest.cache import (MODEL, BuildCache, build_lock, cache_dir_for, code_version, file_sha256, folder_hash,
                           key_of, waiting_note)
-from digest.inputs import (Checked, _with_bytes, build_date, build_salt, check_page_folders, default_templates_dir,
+from digest.inputs import (Checked, with_bytes, build_date, build_salt, check_page_folders, default_templates_dir,
                            manifest_stamp, markdown_hashes, markdown_page_files, markdown_record, markdown_state,
                            no_snapshots_warning, read_inputs, read_snapshots,
                            repeat_warnings, snapshot_sources, staged_page_files, unread_files, unread_warning,
@@ -199,7 +199,7 @@ def model_salt(content_dir: Path) -> str:
 
 def load_model(content_dir: Path, *, today: dt.date | None = None, warn: Warn | None = None,
                cache: BuildCache | None = None, jobs: int | None = None,
-               snapshots: tuple[list[tuple[str, bytes]], tuple[tuple[str, str], ...]] | None = None,
+               snapshots: tuple[list[tuple[str, bytes | None]], tuple[tuple[str, str], ...]] | None = None,
                config: Config | None = None) -> tuple[Loaded, Model, Changes | None]:
     """``load``, with the model of the last build kept in the cache: when the snapshots are that
     build's plus new ones named by later days, its model is extended by those days, and the
@@ -227,7 +227,7 @@ def load_model(content_dir: Path, *, today: dt.date | None = None, warn: Warn | 
     extended = _extended(previous, files, sources, config, today, note, cache, jobs, rules) if previous else None
     if extended is None:
         notes: list[str] = []
-        snapshots = parse_and_date(_with_bytes(files), today, note, cache, jobs, notes)
+        snapshots = parse_and_date(with_bytes(files), today, note, cache, jobs, notes)
         state = extend_library(EMPTY, snapshots, config.topics,
                                match_all=topic_matcher(cache, jobs, rules_file=rules)).state
         named = all(s.date_source == "filename" for s in snapshots)
@@ -257,7 +257,7 @@ def _extended(previous: Model, files, sources, config: Config, today: dt.date, w
         if (late := after_today_warning(source, filename_date(source), "filename", today)) is not None:
             warn(late)
     notes: list[str] = []
-    snapshots = parse_and_date(_with_bytes(new), today, warn, cache, jobs, notes)
+    snapshots = parse_and_date(with_bytes(new), today, warn, cache, jobs, notes)
     extension = extend_library(previous.state, snapshots, config.topics,
                                match_all=topic_matcher(cache, jobs, look_up=False, rules_file=rules))
     if extension is None:
@@ -296,7 +296,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
            warn: Warn | None = None, search: bool = True, progress: Progress | None = None,
            cache: BuildCache | None = None, writer: SiteWriter | None = None, jobs: int | None = None,
            strict: bool = False, markdown_files: dict[str, str] | None = None,
-           snapshots: tuple[list[tuple[str, bytes]], tuple[tuple[str, str], ...]] | None = None,
+           snapshots: tuple[list[tuple[str, bytes | None]], tuple[tuple[str, str], ...]] | None = None,
            search_page: bool | None = None, page_problems: list[str] | None = None,
            config: Config | None = None) -> Site:
     """Read the content folder and make every output, placing each file with ``writer`` as it is made.

@@ -204,7 +204,7 @@ def scan_snapshots(content_dir: Path, recorded: Mapping[str, Sequence] | None = 
     return files, tuple(sources), record
 
 
-def _with_bytes(files: Sequence[tuple[str, bytes | None]]) -> list[tuple[str, bytes]]:
+def with_bytes(files: Sequence[tuple[str, bytes | None]]) -> list[tuple[str, bytes]]:
     """The files with their bytes, read where ``scan_snapshots`` did not need to."""
     return [(source, data if data is not None else read_snapshot_bytes(Path(source), source)) for source, data in files]
 

@@ -207,7 +207,7 @@ _WEB_URL_RE = re.compile(r"^https?://[^\s<>\"'\\]+$", re.IGNORECASE)
 GITHUB_RE = re.compile(r"^https?://(?:www\.)?github\.com/[^/\s?#]+/[^/\s?#]+", re.IGNORECASE)
 
 
-def _web_url(value: Any) -> str | None:
+def web_url(value: Any) -> str | None:
     """An http(s) URL from untrusted data, or None: no javascript:, data: or relative links, and
     none that ``url_problem`` refuses (no host, a bad port, a user name in it, as in
     "https://huggingface.co@evil.example/")."""
@@ -217,7 +217,7 @@ def _web_url(value: Any) -> str | None:
 
 
 def _github_url(value: Any) -> str | None:
-    url = _web_url(value)
+    url = web_url(value)
     return url if url is not None and GITHUB_RE.match(url) else None
 
 
@@ -290,8 +290,8 @@ def card_from_item(item: Any, rank: int, source: str, line: int) -> Card:
         author_names=names if authors is not None else None,
         github=_github_url(paper.get("githubRepo")),
         github_stars=_count(paper.get("githubStars"), "githubStars", where, source, line),
-        project_page=_web_url(paper.get("projectPage")),
-        thumbnail=_web_url(item.get("thumbnail")),
+        project_page=web_url(paper.get("projectPage")),
+        thumbnail=web_url(item.get("thumbnail")),
         keywords=tuple(_text(k) for k in keywords if _text(k)) if isinstance(keywords, list) else None,
     )
 

@@ -35,14 +35,14 @@ from digest.errors import SnapshotError
 from digest.models import Card, Organization, ParsedSnapshot, PartialDate
 from digest.parse.api import ARXIV_ID_RE, HUB, unversioned
 from digest.parse.text import (
-    _AUTHORS_RE,
-    _DATE,
-    _HANDLE_RE,
-    _LIST_DAY_RE,
+    AUTHORS_RE,
+    DATE_PATTERN,
+    HANDLE_RE,
+    LIST_DAY_RE,
     SUBMITTED_BY_RE,
     UPVOTE_COUNT_RE,
     Block,
-    _short,
+    shortened,
     clean_lines,
     parse_date_text,
     shown_count,
@@ -318,8 +318,8 @@ _HUB_PAGE_RE = re.compile(r"^(?:https?://(?:www\.)?(?:huggingface\.co|hf\.co))?/
 _NOT_ORGS = frozenset("papers models datasets spaces docs blog posts pricing login join enterprise "
                       "learn collections settings organizations tasks api chat search".split())
 _NOISE_RE = re.compile(r"^[\s\-=*_#>+|•~]*$")
-_DATE_LINE_RE = re.compile(rf"^{_DATE}(?:\s+(?P<comments>\d{{1,9}}))?$")
-_INLINE_META_RE = re.compile(rf"^(?P<who>.*?)\s*·\s*{_DATE}(?:\s+(?P<comments>\d{{1,9}}))?$")
+_DATE_LINE_RE = re.compile(rf"^{DATE_PATTERN}(?:\s+(?P<comments>\d{{1,9}}))?$")
+_INLINE_META_RE = re.compile(rf"^(?P<who>.*?)\s*·\s*{DATE_PATTERN}(?:\s+(?P<comments>\d{{1,9}}))?$")
 _COMMENT_TEXT_RE = re.compile(r"^(\d{1,9})(?:\s+comments?)?$", re.IGNORECASE)
 _URL_SOURCE_RE = re.compile(
     r"^(?:URL Source|Source|URL)\s*:\s*<?https?://(?:www\.)?huggingface\.co/papers/date/"
@@ -358,7 +358,7 @@ def org_handle(url: str | None) -> str | None:
     if not url or len(url) > _MAX_URL:
         return None
     match = _HUB_PAGE_RE.match(url.strip())
-    if not match or not _HANDLE_RE.match(match["handle"]) or match["handle"].lower() in _NOT_ORGS:
+    if not match or not HANDLE_RE.match(match["handle"]) or match["handle"].lower() in _NOT_ORGS:
         return None
     return match["handle"]
 
@@ -406,7 +406,7 @@ def title_heading(line: str, refs: dict[str, str], source: str, number: int,
     title = " ".join(strip_html(_UNESCAPE_RE.sub(r"\1", text)).split())
     if link.url is None:  # [Title][12] without a definition of [12]
         if title:
-            raise SnapshotError(f"the link of title '{_short(title)}' refers to a reference that is not "
+            raise SnapshotError(f"the link of title '{shortened(title)}' refers to a reference that is not "
                                 "defined (is the file truncated?)", source, number)
         return None
     target = paper_link(link.url)
@@ -417,7 +417,7 @@ def title_heading(line: str, refs: dict[str, str], source: str, number: int,
     paper_id, _ = target
     if not ARXIV_ID_RE.match(paper_id):
         if paper_id[:1].isdigit():
-            raise SnapshotError(f"title '{_short(title)}' links to /papers/{_short(paper_id, 30)}, "
+            raise SnapshotError(f"title '{shortened(title)}' links to /papers/{shortened(paper_id, 30)}, "
                                 "which is not an arXiv id", source, number)
         return None  # /papers/trending and the like: navigation
     return Title(title, unversioned(paper_id))
@@ -476,7 +476,7 @@ def is_meta_line(meta: MetaLine) -> bool:
     return bool(
         meta.only_link
         or text.startswith("·")
-        or _AUTHORS_RE.match(text)
+        or AUTHORS_RE.match(text)
         or _DATE_LINE_RE.match(text)
         or _INLINE_META_RE.match(text)
     )
@@ -485,10 +485,10 @@ def is_meta_line(meta: MetaLine) -> bool:
 def looks_like_who(meta: MetaLine) -> bool:
     """A short line that names an organization (link or ``handle Name``) or an author count."""
     text = meta.text
-    if text == _ORG or _AUTHORS_RE.match(text):
+    if text == _ORG or AUTHORS_RE.match(text):
         return True
     handle, _, _ = text.partition(" ")
-    return len(text) <= 100 and _ORG not in text and bool(_HANDLE_RE.match(handle))
+    return len(text) <= 100 and _ORG not in text and bool(HANDLE_RE.match(handle))
 
 
 @dataclass(frozen=True, slots=True)
@@ -504,17 +504,17 @@ def who_of(meta: MetaLine, text: str, source: str) -> tuple[Organization | None,
     text = text.strip()
     if not text:
         return None, None
-    authors = _AUTHORS_RE.match(text)
+    authors = AUTHORS_RE.match(text)
     if authors:
-        return None, shown_count(authors["count"])  # _AUTHORS_RE takes at most 9 digits
+        return None, shown_count(authors["count"])  # AUTHORS_RE takes at most 9 digits
     if _ORG in text:
         index = meta.text.find(text)
         if text == _ORG and index >= 0:
             return meta.orgs[meta.text[:index].count(_ORG)], None
         return None, None  # an organization link among other words: not the page's meta
     handle, _, name = text.partition(" ")
-    if not _HANDLE_RE.match(handle):
-        raise SnapshotError(f"'{_short(text)}' is neither an author count nor an organization",
+    if not HANDLE_RE.match(handle):
+        raise SnapshotError(f"'{shortened(text)}' is neither an author count nor an organization",
                             source, meta.number)
     return Organization(handle=handle, name=name.strip() or handle), None
 
@@ -575,7 +575,7 @@ class _Lines:
         neither the abstract nor the organization."""
         if SUBMITTED_BY_RE.match(self.visible(index)):
             return True
-        if not _HANDLE_RE.match(self.visible(index)):
+        if not HANDLE_RE.match(self.visible(index)):
             return False
         before = index - 1
         while before >= 0 and self.is_noise(before):
@@ -620,7 +620,7 @@ def parse_list_day(doc: _Lines, end: int, source: str) -> tuple[PartialDate | No
         segments = [s for s in inline(text, doc.refs)
                     if isinstance(s, str) or (not s.image and s.url and "/papers/date/" not in s.url)]
         visible = render(segments, doc.refs).strip().strip("#*_ ").strip()
-        match = _LIST_DAY_RE.match(visible)
+        match = LIST_DAY_RE.match(visible)
         if match:
             day = parse_date_text(match, source, index + 1)
             if day is not None:
@@ -637,7 +637,7 @@ def meta_start(lines: list[MetaLine]) -> int | None:
     bare "·" included; never the first, which is the abstract's), or None if it shows no meta."""
     for k in range(1, len(lines)):
         if is_meta_line(lines[k]):
-            bare_dot = lines[k].text.startswith("·") and not _AUTHORS_RE.match(lines[k].text)
+            bare_dot = lines[k].text.startswith("·") and not AUTHORS_RE.match(lines[k].text)
             return k - 1 if bare_dot and k >= 2 and looks_like_who(lines[k - 1]) else k
     return None
 
@@ -663,7 +663,7 @@ def parse_card(doc: _Lines, title: Title, start: int, end: int, upvotes: int | N
     blocks = [Block(b.line + start, b.lines) for b in split_blocks(body)]
     metas = [[meta_line(b.line + k, line, doc.refs) for k, line in enumerate(b.lines)] for b in blocks]
     if not blocks or is_meta_line(metas[0][0]):
-        raise SnapshotError(f"card '{_short(title.text)}' has a title but no abstract", source, start)
+        raise SnapshotError(f"card '{shortened(title.text)}' has a title but no abstract", source, start)
     lines = [m for block in metas for m in block]
     cut = meta_start(lines)
     if cut is None:  # no meta: the abstract runs to the next card, but what follows the last is the page's footer
@@ -700,7 +700,7 @@ def parse_crawler_dump(text: str, source: str) -> ParsedSnapshot:
     # A heading of the cards' level between the first card and the last that links elsewhere is
     # a card that cannot be read: said, not left out without a word.
     level = len(doc.lines[titles[0][0]]) - len(doc.lines[titles[0][0]].lstrip("#"))
-    notes = tuple(f"{source}:{number}: the heading '{_short(text)}' links to {_short(url, 60)!r}, not to a "
+    notes = tuple(f"{source}:{number}: the heading '{shortened(text)}' links to {shortened(url, 60)!r}, not to a "
                   f"paper's page, so its card is left out"
                   for number, text, url in elsewhere
                   if titles[0][0] < number - 1 < titles[-1][0]

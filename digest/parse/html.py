@@ -37,9 +37,9 @@ BeautifulSoup = NavigableString = Tag = None
 
 from digest.errors import SnapshotError
 from digest.models import Card, Organization, ParsedSnapshot, PartialDate
-from digest.parse.api import (ARXIV_ID_RE, GITHUB_RE, HUB, NotJSONConstant, _web_url, cards_from_items,
+from digest.parse.api import (ARXIV_ID_RE, GITHUB_RE, HUB, NotJSONConstant, web_url, cards_from_items,
                               strict_decoder, unversioned)
-from digest.parse.text import _DATE, _ZERO_WIDTH, UPVOTE_COUNT_RE, parse_date_text, shown_count
+from digest.parse.text import DATE_PATTERN, ZERO_WIDTH, UPVOTE_COUNT_RE, parse_date_text, shown_count
 
 #: How much of the start of a file ``looks_like_html`` reads.
 _SNIFF = 65536
@@ -50,13 +50,13 @@ _LEADING_JUNK_RE = re.compile(r"\A(?:\s|\ufeff|<!--.*?-->|<\?xml[^>]*\?>)*", re.
 _HTML_START_RE = re.compile(r"<(?:!doctype\s+html|html|head|body)[\s>]", re.IGNORECASE)
 _HTML_MARKERS_RE = re.compile(r"data-target\s*=\s*[\"']?DailyPapers|<article[\s>]", re.IGNORECASE)
 
-_DATE_RE = re.compile(rf"^[·•\s]*(?:Published on\s+)?{_DATE}$")
-_DATE_IN_TEXT_RE = re.compile(rf"(?:^|[·•]\s*){_DATE}(?=\s|$)")
+_DATE_RE = re.compile(rf"^[·•\s]*(?:Published on\s+)?{DATE_PATTERN}$")
+_DATE_IN_TEXT_RE = re.compile(rf"(?:^|[·•]\s*){DATE_PATTERN}(?=\s|$)")
 #: An author count as cards show it: ``24``, or from a thousand on grouped, ``1,024`` (below a million either way).
 _AUTHOR_COUNT = r"(?P<count>\d{1,3},\d{3}|\d{1,6})"
-_AUTHORS_RE = re.compile(rf"^[·•*\-\s]*{_AUTHOR_COUNT}\s+authors?$", re.IGNORECASE)
+AUTHORS_RE = re.compile(rf"^[·•*\-\s]*{_AUTHOR_COUNT}\s+authors?$", re.IGNORECASE)
 _AUTHORS_IN_TEXT_RE = re.compile(rf"(?:^|[·•]\s*){_AUTHOR_COUNT}\s+authors?(?=\s*(?:[·•]|$))", re.IGNORECASE)
-_HANDLE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
+HANDLE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}$")
 _HUB_PREFIX_RE = re.compile(r"^https?://(?:www\.)?huggingface\.co(?=/)", re.IGNORECASE)
 _PAPERS_URL_RE = re.compile(
     r"^(?:https?://(?:www\.)?huggingface\.co)?/papers"
@@ -158,7 +158,7 @@ class _Lines:
 
 def _clean(text: str) -> str:
     """Plain text with whitespace collapsed and zero-width characters removed."""
-    return " ".join(_ZERO_WIDTH.sub("", text).split())
+    return " ".join(ZERO_WIDTH.sub("", text).split())
 
 
 def _own_text(tag: Tag) -> str:
@@ -454,7 +454,7 @@ def _card_from_scope(title: _Title, scope: Tag, headings: set[int], holding: set
     for tag in _iter_tags(scope, outside_abstract, limit=_MAX_CARD_TAGS):
         own = _own_text(tag)
         if authors is None and own:
-            match = _AUTHORS_RE.match(own)
+            match = AUTHORS_RE.match(own)
             if match:
                 authors = shown_count(match["count"])
         if published is None and own:
@@ -477,7 +477,7 @@ def _card_from_scope(title: _Title, scope: Tag, headings: set[int], holding: set
                 comments = shown_count(_clean(tag.get_text()))
             elif organization is None and (org := _organization(tag, href)) is not None:
                 organization = org
-            elif (url := _web_url(href)) is not None and not _HUB_PREFIX_RE.match(url):
+            elif (url := web_url(href)) is not None and not _HUB_PREFIX_RE.match(url):
                 label = _clean(tag.get_text())
                 if github is None and GITHUB_RE.match(url):
                     github, stars = url, shown_count(label)
@@ -485,7 +485,7 @@ def _card_from_scope(title: _Title, scope: Tag, headings: set[int], holding: set
                     project_page = url
             if thumbnail is None and _paper_id(href) == title.arxiv_id:
                 image = tag.find("img")
-                thumbnail = _web_url(_attr(image, "src")) if image is not None else None
+                thumbnail = web_url(_attr(image, "src")) if image is not None else None
     return Card(
         rank=rank,
         title=title.text,
@@ -557,7 +557,7 @@ def _organization(link: Tag, href: str) -> Organization | None:
     """The organization pill: a link to ``/<org>`` (one path segment) that shows a name."""
     path = _HUB_PREFIX_RE.sub("", href)
     match = re.fullmatch(r"/([^/?#\s]+)/?", path)
-    if not match or not _HANDLE_RE.match(match[1]) or match[1].casefold() in _SITE_PATHS:
+    if not match or not HANDLE_RE.match(match[1]) or match[1].casefold() in _SITE_PATHS:
         return None
     name = _clean(link.get_text())
     if not name or _after_submitted_by(link):
@@ -685,7 +685,7 @@ def _header_date(soup: BeautifulSoup, text: str, lines: _Lines, scopes: list[tup
         if "daily papers" in own.casefold():
             heading_seen = True
             continue
-        match = re.fullmatch(_DATE, own) if own else None
+        match = re.fullmatch(DATE_PATTERN, own) if own else None
         if match and _is_date(match, source):
             if heading_seen:
                 after_heading = match

@@ -31,20 +31,20 @@ _MONTH_NUMBERS.update(
 )
 _MONTH_NUMBERS["sept"] = 9
 
-_DATE = r"(?P<month>[A-Za-z]{3,9})\.?\s+(?P<day>\d{1,2})(?:,\s*(?P<year>\d{4}))?"
-_LIST_DAY_RE = re.compile(rf"^{_DATE}$")
+DATE_PATTERN = r"(?P<month>[A-Za-z]{3,9})\.?\s+(?P<day>\d{1,2})(?:,\s*(?P<year>\d{4}))?"
+LIST_DAY_RE = re.compile(rf"^{DATE_PATTERN}$")
 # Counts have at most 9 digits: longer runs are not counts (and int() of thousands of digits fails).
 # After the "·" any number after the comma is the year, so that one no date has ("Jan 10, 0", "Jan 10,
 # 99999") is told as the date it is not, not the line taken for a card's title.
-_META_RE = re.compile(rf"^(?P<who>.*?)\s*·\s*{_DATE.replace('{4}', '{1,9}')}(?:\s+(?P<comments>\d{{1,9}}))?$")
+_META_RE = re.compile(rf"^(?P<who>.*?)\s*·\s*{DATE_PATTERN.replace('{4}', '{1,9}')}(?:\s+(?P<comments>\d{{1,9}}))?$")
 # "1,127 authors": the page groups the digits of large counts.
-_AUTHORS_RE = re.compile(r"^(?:[•·*-]\s*)?(?P<count>\d{1,9}|\d{1,3}(?:,\d{3}){1,2})\s+authors?$", re.IGNORECASE)
-_HANDLE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+AUTHORS_RE = re.compile(r"^(?:[•·*-]\s*)?(?P<count>\d{1,9}|\d{1,3}(?:,\d{3}){1,2})\s+authors?$", re.IGNORECASE)
+HANDLE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 # Characters that copy-paste leaves in words; the odd spaces it leaves (no-break, thin, ideographic,
 # tabs) need no pattern: str.split() takes them for the spaces they are.  The zero-width joiner and
 # non-joiner (U+200D, U+200C) stay: they are part of emoji and of the spelling of Persian and Indic words.
 ZERO_WIDTH_CHARACTERS = "\u200b\u2060\ufeff"
-_ZERO_WIDTH = re.compile(f"[{ZERO_WIDTH_CHARACTERS}]")
+ZERO_WIDTH = re.compile(f"[{ZERO_WIDTH_CHARACTERS}]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +74,7 @@ def clean_lines(text: str) -> list[str]:
     every line would end a block)."""
     text = _with_line_feeds(text)
     if any(character in text for character in ZERO_WIDTH_CHARACTERS):  # a scan each: cheaper than the regex
-        text = _ZERO_WIDTH.sub("", text)
+        text = ZERO_WIDTH.sub("", text)
     # A line of printable text with no double, leading or trailing space is clean as it is: most
     # lines, and splitting and joining each (a long abstract) cost most of the time of parsing.
     return [line if line.isprintable() and "  " not in line and line[:1] != " " and line[-1:] != " "
@@ -122,7 +122,7 @@ def split_blocks(lines: list[str]) -> list[Block]:
 
 
 def parse_date_text(match: re.Match[str], source: str, line: int) -> PartialDate | None:
-    """A PartialDate from a regex match of ``_DATE``; None if the month is not a month name."""
+    """A PartialDate from a regex match of ``DATE_PATTERN``; None if the month is not a month name."""
     month = _MONTH_NUMBERS.get(match["month"].lower())
     if month is None:
         return None
@@ -140,7 +140,7 @@ def parse_list_day(block: Block, source: str) -> PartialDate | None:
     """The list day if this block is a lone date line such as ``Dec 16``."""
     if len(block.lines) != 1:
         return None
-    match = _LIST_DAY_RE.match(block.lines[0])
+    match = LIST_DAY_RE.match(block.lines[0])
     return parse_date_text(match, source, block.line) if match else None
 
 
@@ -172,13 +172,14 @@ def parse_meta(block: Block, source: str, date_line: int | None = None) -> Meta 
         return None
     who = match["who"].strip()
     organization, authors = None, None
-    authors_match = _AUTHORS_RE.match(who)
+    authors_match = AUTHORS_RE.match(who)
     if authors_match:
         authors = shown_count(authors_match["count"])
     elif who:
         handle, _, name = who.partition(" ")
-        if not _HANDLE_RE.match(handle):
-            raise SnapshotError(f"'{_short(who)}' is neither an author count nor an organization", source, block.line)
+        if not HANDLE_RE.match(handle):
+            raise SnapshotError(f"'{shortened(who)}' is neither an author count nor an organization", source,
+                                block.line)
         organization = Organization(handle=handle, name=name.strip() or handle)
     comments = int(match["comments"]) if match["comments"] else None
     return Meta(organization, authors, published, comments)
@@ -249,14 +250,14 @@ def _count_before_title(blocks: list[Block], index: int, source: str) -> bool:
             and not is_meta_part(blocks[abstract].text))
 
 
-_DATE_AND_COUNT_RE = re.compile(rf"^{_DATE}(?:\s+\d{{1,9}})?$")
+_DATE_AND_COUNT_RE = re.compile(rf"^{DATE_PATTERN}(?:\s+\d{{1,9}})?$")
 
 
 def is_meta_part(text: str) -> bool:
     """Whether a block is what is never a card's title or abstract: a part of a meta line
     ("·", an author count, a date with its comment count)."""
     date = _DATE_AND_COUNT_RE.match(text)
-    return text == "·" or bool(_AUTHORS_RE.match(text)) or bool(date and date["month"].lower() in _MONTH_NUMBERS)
+    return text == "·" or bool(AUTHORS_RE.match(text)) or bool(date and date["month"].lower() in _MONTH_NUMBERS)
 
 
 #: What a "select all" copy brings along of the page around the list: the day pager, the theme
@@ -313,7 +314,7 @@ def _without_submitters(blocks: list[Block]) -> list[Block]:
         for offset, line in enumerate(block.lines):
             due, user_due = user_due, False
             found = SUBMITTED_BY_RE.match(line)
-            if found or (due and _HANDLE_RE.match(line)):
+            if found or (due and HANDLE_RE.match(line)):
                 user_due = bool(found) and found["user"] is None
                 continue
             lines.append(line)
@@ -386,12 +387,12 @@ def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
             if hidden is not None:
                 raise SnapshotError(f"card {len(cards) + 1} has an abstract of invisible characters only", source,
                                     hidden)
-            raise SnapshotError(f"card '{_short(title_block.text)}' has a title but no abstract",
+            raise SnapshotError(f"card '{shortened(title_block.text)}' has a title but no abstract",
                                 source, title_block.line)
         abstract_block = blocks[index + 1]
         for block, what in ((title_block, "title"), (abstract_block, "abstract")):
             if is_meta_part(block.text):
-                raise SnapshotError(f"'{_short(block.text)}' where a card's {what} should be: part of a "
+                raise SnapshotError(f"'{shortened(block.text)}' where a card's {what} should be: part of a "
                                     f"meta line (who · date) that is not whole", source, block.line)
         meta, taken = meta_at(blocks, index + 2, source)
         if meta is not None and meta.comments is None and not counted:
@@ -425,5 +426,5 @@ def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
                           list_day_line=list_day_line, cards=tuple(cards))
 
 
-def _short(text: str, limit: int = 60) -> str:
+def shortened(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
