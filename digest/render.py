@@ -46,6 +46,10 @@ except ImportError:
 
 # Raw HTML off: snapshot text is untrusted even after escaping.
 _MARKDOWN = MarkdownIt("commonmark", {"html": False})
+# A link shows its URL as written, not decoded: markdown-it's text of a link decodes %XX escapes
+# and xn-- hosts, which would bring back what digest takes out of every text (a direction
+# override written %E2%80%AE, a control character) and show look-alike hosts (аррӏе.com).
+_MARKDOWN.normalizeLinkText = lambda url: url
 
 
 @lru_cache(maxsize=None)
@@ -82,7 +86,7 @@ def text_html(text: str) -> Markup:
         href = _MARKDOWN.normalizeLink(run)
         if not _MARKDOWN.validateLink(href):  # only javascript:, data: and the like; never http(s)
             return markdown_html(escape_markdown(text))
-        html.append(f'<a href="{escapeHtml(href)}">{escapeHtml(_MARKDOWN.normalizeLinkText(run))}</a>')
+        html.append(f'<a href="{escapeHtml(href)}">{escapeHtml(run)}</a>')
     return Markup(f"<p>{''.join(html)}</p>\n")
 
 

@@ -484,3 +484,20 @@ def test_an_asset_that_is_no_file_is_an_error_not_left_out(tmp_path, content_cop
         assert f"digest: error: {odd}: not a file (a pipe, a device or a broken link), so not an asset\n" \
             in result.stderr
     assert tree(out) == before
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("https://example.org/%E2%80%AEfdp.exe%E2%80%AC/x", "\u202e"),  # a direction override, written escaped
+    ("https://example.org/%1B%C2%85%0D", "\x1b"),  # control characters
+    ("https://xn--80ak6aa92e.com/", "\u0430"),  # a host of Cyrillic look-alikes of "apple"
+    ("https://example.org/a%20b", " b"),
+])
+def test_a_link_in_an_abstract_shows_its_url_as_written_not_decoded(url, shown):
+    from digest.render import markdown_html, text_html
+    from digest.text import escape_markdown
+
+    for text in (f"Code at {url} now.", f"Code at {url} now.\x01"):  # the second goes through Markdown
+        html = str(text_html(text))
+        assert f'">{url}</a>' in html, html
+        assert shown not in html.split('">', 1)[1], html
+    assert str(markdown_html(escape_markdown(f"See {url}"))).count(f">{url}</a>") == 1
