@@ -31,7 +31,7 @@ from digest.archive import Changes, Model, extended_model, model_from_record, mo
 from digest.library import EMPTY, build_library, extend_library
 from digest.models import Library, Snapshot
 from digest.cache import (MODEL, BuildCache, build_lock, cache_dir_for, code_version, file_sha256, folder_hash,
-                          key_of, waiting_note)
+                          hidden_template_name, key_of, waiting_note)
 from digest.inputs import (Checked, with_bytes, build_date, build_salt, check_page_folders, default_templates_dir,
                            manifest_stamp, markdown_hashes, markdown_page_files, markdown_record, markdown_state,
                            no_snapshots_warning, read_inputs, read_snapshots,
@@ -501,7 +501,8 @@ def copy_assets(templates: Path, writer: SiteWriter) -> None:
     """The files of the templates folder's ``assets/``, as they are, under the site's ``assets/``."""
     assets = templates / "assets"
     if assets.is_dir():
-        for asset in sorted(p for p in assets.rglob("*") if not p.is_dir()):
+        for asset in sorted(p for p in assets.rglob("*") if not p.is_dir()
+                            and not hidden_template_name(f"assets/{p.relative_to(assets).as_posix()}")):
             writer.add("assets/" + asset.relative_to(assets).as_posix(), read_asset(asset))
 
 

@@ -140,19 +140,32 @@ def file_sha256(path: Path) -> str:
         raise DigestError(f"cannot read: {error.strerror or error}", path) from None
 
 
+#: What an editor or a file manager leaves beside the files being edited: Emacs's lock link
+#: (.#name) and autosave (#name#), a backup (name~), Vim's swap file, a .DS_Store.
+_LEFTOVER_RE = re.compile(r"^\.#|^#.*#$|~$|^\.DS_Store$|^\..*\.sw[a-p]$")
+
+
+def editor_leftover(name: str) -> bool:
+    """Whether a file's name (its last part) is an editor's or a file manager's leftover."""
+    return bool(_LEFTOVER_RE.search(name))
+
+
 def hidden_template_name(name: str) -> bool:
-    """Whether a file of the templates folder (by its name there) is hidden, outside ``assets/``
-    (which is copied whole): a .DS_Store that a file manager left, an editor's swap file.  Such a
-    file is no template, and no input of the build."""
+    """Whether a file of the templates folder (by its name there) is hidden: outside ``assets/``,
+    any hidden file; in ``assets/``, which is copied whole (a .htaccess too), an editor's or a
+    file manager's leftover (``editor_leftover``).  Such a file is no template nor asset, and
+    no input of the build."""
     parts = [part for part in name.split("/") if part not in ("", ".")]  # "./base.html" is base.html, as for Jinja2
-    return parts[:1] != ["assets"] and any(part.startswith(".") and part != ".." for part in parts)
+    if parts[:1] == ["assets"]:
+        return bool(parts) and editor_leftover(parts[-1])
+    return any(part.startswith(".") and part != ".." for part in parts)
 
 
 def folder_hash(folder: Path) -> str:
     """A hash of every file's name and bytes under a templates folder, as the build reads them:
     links to folders inside are not followed (as Jinja2 lists templates), but ``assets/``, which
     the build copies whole, is read through a link (a shared folder of assets).  Hidden files
-    outside ``assets/`` are no templates (``hidden_template_name``): an editor's
+    and editors' leftovers are no templates nor assets (``hidden_template_name``): an editor's
     swap file or a .DS_Store coming and going is no change.  What is neither a file nor a folder
     (a named pipe, a device, a broken link), which the build refuses, counts by its name."""
     digest = hashlib.sha256()

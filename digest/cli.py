@@ -216,6 +216,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         result = build(args.content, args.out, templates_dir=args.templates, warn=_warn, search=args.search, jobs=1)
         if not result.unchanged:
             print(f"digest: built {len(result.site.files)} files ({len(result.written)} written)", file=sys.stderr)
+        else:  # an edit undone, a broken file put back as it was: the site served is this build's
+            print("digest: nothing changed since the last build", file=sys.stderr)
         # A build that found nothing changed read no settings: the last build's are these.
         config = load_config(args.content) if result.unchanged else result.site.loaded.config
         return urlsplit(config.site.base_url).path or "/"

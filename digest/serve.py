@@ -14,12 +14,14 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote, unquote
 
+from digest.cache import editor_leftover
 from digest.errors import DigestError, file_system_error, shown, tracebacks_asked, unexpected_error_message
 from digest.output import resolved_folder
 
@@ -95,7 +97,8 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         super().end_headers()
 
     def guess_type(self, path):
-        kind = super().guess_type(path)
+        # An OPML list of feeds is XML to show, not a file to download, as a published site serves it.
+        kind = "text/x-opml" if str(path).endswith(".opml") else super().guess_type(path)
         # Every text file digest writes is UTF-8; without a charset a browser takes a text e-mail's
         # ".txt" for windows-1252.
         return f"{kind}; charset=utf-8" if kind.startswith("text/") and "charset" not in kind else kind
@@ -124,8 +127,8 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         try:
             path = Path(self.translate_path(self.path))
             if path.is_dir():
-                if not asked.endswith("/"):
-                    return self._redirect(asked + "/", body)  # to the folder, with its slash
+                if not asked.endswith("/"):  # to the folder, with its slash (and the query: search?q=…)
+                    return self._redirect(asked + "/" + (f"?{query}" if query else ""), body)
                 path = path / "index.html"
             # A link in the site folder to a file elsewhere (digest makes none) is not served.
             inside = path.resolve().is_relative_to(self.directory)
@@ -161,6 +164,20 @@ _NO_PAGE = (b'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>
             b"<body><p>No such page in the site (or no site built yet).</p></body></html>")
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    """The server, quiet about a browser that closes a connection before its answer is sent (it
+    moved on to another page): the terminal is for build messages, never for tracebacks."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):
+            return
+        print(f"digest: error: answering {client_address[0]}: {shown(unexpected_error_message(error))}",
+              file=sys.stderr, flush=True)
+
+
 def _with_reload_script(html: bytes) -> bytes:
     tag = f'<script src="{RELOAD_SCRIPT}"></script>'.encode()
     return html.replace(b"</body>", tag + b"</body>", 1) if b"</body>" in html else html + tag
@@ -177,14 +194,27 @@ def _below(asked: str, base: str) -> str | None:
 
 def generated(path: Path, content_dir: Path, out_dir: Path | None = None) -> bool:
     """Files the build itself writes into the content folder (rebuilding on them would never stop),
-    and the site it writes (``out_dir``), wherever that is: inside the content folder, say."""
+    and the site it writes (``out_dir``), wherever that is: inside the content folder, say; also
+    what no build reads: hidden files, an editor's leftovers (see ``editor_leftover``), and in the
+    content folder what is in hidden folders (the build cache beside a site written there)."""
     if out_dir is not None and path.resolve().is_relative_to(out_dir.resolve()):
+        return True
+    if path.name.startswith(".") or editor_leftover(path.name):
         return True
     try:
         relative = path.resolve().relative_to(content_dir.resolve())
     except ValueError:
-        return path.name.startswith(".")
-    return relative.parts[:1] in (("dates",), ("topics",)) or path.name.startswith(".")
+        return False
+    return relative.parts[:1] in (("dates",), ("topics",)) or any(part.startswith(".") for part in relative.parts)
+
+
+def _identity(folder: Path) -> tuple[int, int] | None:
+    """Which folder is at this path now (device and inode), or None if there is none."""
+    try:
+        status = folder.stat()
+    except OSError:
+        return None
+    return (status.st_dev, status.st_ino) if folder.is_dir() else None
 
 
 def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, port: int,
@@ -219,7 +249,7 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
     out_dir = resolved_folder(out_dir)
     handler = functools.partial(Handler, directory=str(out_dir), state=state)
     try:  # the port first: a busy one is told at once, not after a whole build
-        server = http.server.ThreadingHTTPServer((host, port), handler)
+        server = _Server((host, port), handler)
     except OSError as error:
         raise DigestError(f"cannot serve on {host}:{port}: {error.strerror}") from None
     try:
@@ -231,19 +261,32 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
     except BaseException:
         server.server_close()
         raise
-    server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     url = f"http://{host}:{server.server_address[1]}{state.base_path}"
     ready(url)
     stop = stop or threading.Event()
+    roots = (content_dir, templates_dir)
     try:
-        watched = [str(p) for p in (content_dir, templates_dir) if p.is_dir()]
-        for changes in watch(*watched, stop_event=stop, debounce=300, step=100, yield_on_timeout=False,
-                             watch_filter=lambda change, path: not generated(Path(path), content_dir, out_dir)):
-            names = sorted({Path(p).name for _, p in changes})
-            report(shown(f"digest: changed: {', '.join(names[:5])}{' …' if len(names) > 5 else ''}; rebuilding"))
-            build_now()
+        while not stop.is_set():
+            # A folder watched is followed as it is on the disk: one moved away and made anew (an
+            # editor, a checkout) is a new folder, watched anew, and one not there yet is waited for.
+            folders = [_identity(root) for root in roots]
+            watched = [str(root) for root, folder in zip(roots, folders) if folder is not None]
+            if not watched:
+                stop.wait(0.5)
+                continue
+            for changes in watch(*watched, stop_event=stop, debounce=300, step=100, rust_timeout=1000,
+                                 yield_on_timeout=True,
+                                 watch_filter=lambda change, path: not generated(Path(path), content_dir, out_dir)):
+                replaced = [root for root, folder in zip(roots, folders) if _identity(root) != folder]
+                if changes or replaced:
+                    names = sorted({Path(p).name for _, p in changes} | {root.name for root in replaced})
+                    report(shown(f"digest: changed: {', '.join(names[:5])}{' …' if len(names) > 5 else ''}; "
+                                 f"rebuilding"))
+                    build_now()
+                if replaced:
+                    break
     finally:
         server.shutdown()
         server.server_close()

@@ -501,3 +501,26 @@ def test_a_link_in_an_abstract_shows_its_url_as_written_not_decoded(url, shown):
         assert f'">{url}</a>' in html, html
         assert shown not in html.split('">', 1)[1], html
     assert str(markdown_html(escape_markdown(f"See {url}"))).count(f">{url}</a>") == 1
+
+
+def test_what_an_editor_leaves_beside_an_asset_is_no_asset_and_no_change(tmp_path, content_copy):
+    """Emacs's lock link (.#name, dangling), its autosave (#name#), a backup (name~), a .DS_Store:
+    neither copied into the site nor a failed build; a .htaccess is an asset all the same."""
+    from digest.inputs import default_templates_dir
+
+    templates = tmp_path / "templates"
+    shutil.copytree(default_templates_dir(), templates)
+    assets = templates / "assets"
+    (assets / ".htaccess").write_text("Options -Indexes\n")
+    out = tmp_path / "site"
+    args = ("build", "--content", content_copy, "--out", out, "--templates", templates)
+    assert run_cli(*args).returncode == 0
+    before = tree(out)
+    (assets / ".#style.css").symlink_to("root@host.1234:1700000000")
+    for name in ("#style.css#", "style.css~", ".DS_Store", ".style.css.swp"):
+        (assets / name).write_text("left by an editor")
+    again = run_cli(*args)
+    assert again.returncode == 0 and "nothing changed" in again.stdout, again.stderr
+    assert run_cli("check", "--content", content_copy, "--templates", templates).returncode == 0
+    assert run_cli(*args, "--clean").returncode == 0
+    assert tree(out) == before and (out / "assets" / ".htaccess").is_file()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import queue
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -247,6 +248,13 @@ def test_files_the_build_writes_into_content_do_not_trigger_rebuilds(tmp_path):
     assert generated(content / "site" / "index.html", content, content / "site")
     assert generated(content / "site" / "dates" / "2026-01-07" / "index.html", content, content / "site")
     assert not generated(content / "snapshots" / "2026-01-07.txt", content, content / "site")
+    # Nor the cache the build keeps beside that site, nor what an editor leaves beside a file it edits.
+    assert generated(content / ".site.cache" / "parsed" / "x.pickle", content, content / "site")
+    assert generated(content / ".site.cache" / "search" / "2025-11" / "0", content, content / "site")
+    for leftover in (".#style.css", "#style.css#", "style.css~", ".DS_Store", ".base.html.swp"):
+        assert generated(tmp_path / "templates" / "assets" / leftover, content), leftover
+        assert generated(content / "snapshots" / leftover, content), leftover
+    assert not generated(tmp_path / "templates" / "assets" / "style.css", content)
 
 
 @pytest.mark.parametrize("error, told", [
@@ -346,3 +354,49 @@ def test_ctrl_c_as_a_rebuild_goes_live_stops_serve_once_the_build_is_complete(co
     assert code == 0 and err.splitlines()[-1] == "digest: stopped", err
     assert "the build went on to the end, and is complete" in err
     assert (tmp_path / "site" / "index.html").is_file()
+
+
+def test_a_browser_that_drops_its_requests_prints_no_traceback_and_folders_keep_their_query(server):
+    import socket
+
+    host, port = re.match(r"http://([\d.]+):(\d+)/", server.url).groups()
+    for path in ("/no/such/page/", "/feed.xml", "/") * 5:
+        with socket.create_connection((host, int(port))) as connection:  # asks, then goes away at once
+            connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")  # a reset
+            connection.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+    connection = socket.create_connection((host, int(port)))
+    connection.sendall(f"GET /dates?from=feed HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+    answer = b""
+    while chunk := connection.recv(65536):
+        answer += chunk
+    connection.close()
+    assert answer.startswith(b"HTTP/1.0 302") and b"\r\nLocation: /dates/?from=feed\r\n" in answer, answer[:300]
+    with urllib.request.urlopen(server.url + "feeds.opml") as response:
+        assert response.headers["Content-Type"] == "text/x-opml; charset=utf-8"
+    assert server.stop() == 0
+    assert not [line for line in server.seen if "Traceback" in line or "Error" in line], server.seen
+
+
+def test_an_undone_edit_and_a_content_folder_made_anew_are_told_and_rebuilt(content_copy, tmp_path):
+    running = Server(content_copy, tmp_path / "site")
+    try:
+        snapshot = content_copy / "snapshots" / "2026-01-19.txt"
+        text = snapshot.read_text()
+        time.sleep(1.5)  # the watcher starts just after the server says where it serves
+        snapshot.write_text("broken\n")
+        running.wait_for(r"digest: error: .*2026-01-19\.txt")
+        snapshot.write_text(text)  # put back as it was: the last good build's site, and said so
+        running.wait_for(r"digest: nothing changed since the last build$")
+        # The content folder moved away and made anew (as a checkout of another branch may): watched anew.
+        content_copy.rename(tmp_path / "moved")
+        running.wait_for(r"digest: error: .*site\.yaml: file not found")
+        shutil.copytree(tmp_path / "moved", content_copy)
+        running.wait_for(r"digest: (built|nothing changed)", timeout=30)
+        time.sleep(1.5)  # and the new folder is watched just after that build
+        del running.seen[:]
+        edited = content_copy / "snapshots" / "2026-01-07.txt"
+        edited.write_text(edited.read_text().replace(OLD_TITLE, NEW_TITLE))
+        running.wait_for(r"digest: built \d+ files", timeout=30)
+        assert NEW_TITLE in (tmp_path / "site" / "dates" / "2026-01-07" / "index.html").read_text()
+    finally:
+        running.stop()
