@@ -395,7 +395,8 @@ def make_parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--content", type=Path, default=Path("content"))
     serve_cmd.add_argument("--out", type=Path, default=Path("site"))
     serve_cmd.add_argument("--templates", type=Path, default=None)
-    serve_cmd.add_argument("--host", type=_host, default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve_cmd.add_argument("--host", type=_host, default="127.0.0.1",
+                           help="address to listen on, IPv4 or IPv6 (default: 127.0.0.1)")
     serve_cmd.add_argument("--port", type=_port, default=8000, help="port (default: 8000; 0 picks a free one)")
     serve_cmd.add_argument("--no-search", dest="search", action="store_false")
     serve_cmd.set_defaults(func=cmd_serve)

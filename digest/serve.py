@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import socket
 import sys
 import threading
 from collections.abc import Callable
@@ -178,6 +179,10 @@ class _Server(http.server.ThreadingHTTPServer):
               file=sys.stderr, flush=True)
 
 
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
 def _with_reload_script(html: bytes) -> bytes:
     tag = f'<script src="{RELOAD_SCRIPT}"></script>'.encode()
     return html.replace(b"</body>", tag + b"</body>", 1) if b"</body>" in html else html + tag
@@ -248,10 +253,12 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
 
     out_dir = resolved_folder(out_dir)
     handler = functools.partial(Handler, directory=str(out_dir), state=state)
+    ipv6 = ":" in host  # ::1, ::: an IPv6 address, which URLs write in brackets
+    shown_host = f"[{host}]" if ipv6 else host
     try:  # the port first: a busy one is told at once, not after a whole build
-        server = _Server((host, port), handler)
+        server = (_Server6 if ipv6 else _Server)((host, port), handler)
     except OSError as error:
-        raise DigestError(f"cannot serve on {host}:{port}: {error.strerror}") from None
+        raise DigestError(f"cannot serve on {shown_host}:{port}: {error.strerror}") from None
     try:
         build_now()
         try:
@@ -263,7 +270,7 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
         raise
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    url = f"http://{host}:{server.server_address[1]}{state.base_path}"
+    url = f"http://{shown_host}:{server.server_address[1]}{state.base_path}"
     ready(url)
     stop = stop or threading.Event()
     roots = (content_dir, templates_dir)

@@ -400,3 +400,33 @@ def test_an_undone_edit_and_a_content_folder_made_anew_are_told_and_rebuilt(cont
         assert NEW_TITLE in (tmp_path / "site" / "dates" / "2026-01-07" / "index.html").read_text()
     finally:
         running.stop()
+
+
+def test_an_ipv6_host_is_served_or_refused_in_one_line(content_copy, tmp_path):
+    import socket
+
+    try:  # whether this machine has IPv6 on its loopback (a container may not)
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+        ipv6 = True
+    except OSError:
+        ipv6 = False
+    process = subprocess.Popen([sys.executable, "-m", "digest", "serve", "--content", str(content_copy),
+                                "--out", str(tmp_path / "site"), "--port", "0", "--host", "::1", "--no-search"],
+                               stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        line = process.stderr.readline()
+        while line.startswith("digest: built"):
+            line = process.stderr.readline()
+        if not ipv6:
+            assert process.wait(timeout=30) == 1 and line.startswith("digest: error: cannot serve on [::1]:0: ")
+            return
+        url = re.search(r"serving .* at (http://\[::1\]:\d+/)", line).group(1)
+        with urllib.request.urlopen(url) as response:
+            assert response.status == 200 and b"</html>" in response.read()
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            process.wait(timeout=15)
+        process.stderr.close()
