@@ -159,15 +159,28 @@ class Site:
         return self.loaded.topics
 
 
+class _Notes:
+    """The warnings of loading a content folder: kept (for the cache, and --strict), and told to
+    ``warn`` as they come."""
+
+    def __init__(self, warn: Warn | None):
+        self.warnings: list[str] = []
+        self.warn = warn
+
+    def __call__(self, message: str) -> None:
+        self.warnings.append(message)
+        if self.warn:
+            self.warn(message)
+
+
+def _loaded(config: Config, library: Library, warnings: list[str]) -> Loaded:
+    return Loaded(config, library, day_pages(library), topic_pages(library), warnings)
+
+
 def load(content_dir: Path, *, today: dt.date | None = None, warn: Warn | None = None,
          cache: BuildCache | None = None, jobs: int | None = None) -> Loaded:
     """Read configuration and snapshots and build the model and pages; nothing is rendered."""
-    warnings: list[str] = []
-
-    def note(message: str) -> None:
-        warnings.append(message)
-        if warn:
-            warn(message)
+    note = _Notes(warn)
 
     config = load_config(content_dir)
     note_unread_files(content_dir, note)
@@ -176,7 +189,7 @@ def load(content_dir: Path, *, today: dt.date | None = None, warn: Warn | None =
         note(no_snapshots_warning(content_dir / "snapshots"))
     library = build_library(snapshots, config.topics,
                             match_all=topic_matcher(cache, jobs, rules_file=content_dir / "topics.yaml"))
-    return Loaded(config, library, day_pages(library), topic_pages(library), warnings)
+    return _loaded(config, library, note.warnings)
 
 
 def note_unread_files(content_dir: Path, note: Warn) -> None:
@@ -205,12 +218,7 @@ def load_model(content_dir: Path, *, today: dt.date | None = None, warn: Warn | 
     build's plus new ones named by later days, its model is extended by those days, and the
     changes say what is new (see digest.archive); else the model is made from every snapshot
     and there are no changes to tell (None).  ``config`` is the content folder's, where the caller has it."""
-    warnings: list[str] = []
-
-    def note(message: str) -> None:
-        warnings.append(message)
-        if warn:
-            warn(message)
+    note = _Notes(warn)
 
     today = today or build_date()
     config = config or load_config(content_dir)
@@ -236,7 +244,7 @@ def load_model(content_dir: Path, *, today: dt.date | None = None, warn: Warn | 
         model, changes = extended
         cache.pruning = False  # the older snapshots were not read: keep what the cache has of them
     library = model.library
-    return Loaded(config, library, day_pages(library), topic_pages(library), warnings), model, changes
+    return _loaded(config, library, note.warnings), model, changes
 
 
 def _extended(previous: Model, files, sources, config: Config, today: dt.date, warn: Warn,
