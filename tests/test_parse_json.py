@@ -386,3 +386,25 @@ def test_json_that_is_not_a_list_of_papers_is_told_so(text):
         parse_snapshot(text, "x.json")
     assert str(caught.value) == ("x.json:1: not a Daily Papers snapshot: JSON, but not a list of papers (a list of "
                                  "objects, or an object with 'dailyPapers')")
+
+
+@pytest.mark.parametrize("member, bad, shown", [
+    ("upvotes", -3, "upvotes -3"), ("publishedAt", "yesterday", 'publishedAt "yesterday"'),
+    ("id", "not-an-id", "an id that is not an arXiv id"), ("numComments", 2.5, "numComments 2.5")])
+def test_a_bad_value_is_told_at_its_own_line_not_its_papers(member, bad, shown):
+    """In a pretty-printed list a paper spans many lines: the one of the value is the one to edit."""
+    def item(number: int) -> dict:
+        # The entry's own publishedAt comes first, and holds a good date: not the one told.
+        return {"publishedAt": "2024-11-28T00:00:00.000Z", "numComments": 1, "title": f"Paper {number}",
+                "paper": {"id": f"2601.0000{number}", "title": f"Paper {number}", "summary": "An abstract.",
+                          "publishedAt": "2024-11-28T00:00:00.000Z", "upvotes": 5}}
+    items = [item(n) for n in range(3)]
+    (items[2] if member == "numComments" else items[2]["paper"])[member] = bad
+    text = json.dumps(items, indent=2)
+    with pytest.raises(SnapshotError) as caught:
+        parse_json_snapshot(text, "day.json")
+    lines = text.splitlines()
+    written = json.dumps(bad)
+    expected = next(n for n, line in enumerate(lines, 1) if f'"{member}": {written}' in line)
+    assert (caught.value.line, shown in caught.value.message) == (expected, True), str(caught.value)
+    assert lines[caught.value.line - 1].strip().startswith(f'"{member}"')

@@ -188,6 +188,30 @@ def _shown_value(value: Any) -> str:
     return shown if len(shown) <= 40 else shown[:39] + "…"
 
 
+def _value_error(message: str, source: str, line: int, name: str, value: Any) -> SnapshotError:
+    """An error about the value of member ``name`` of the item at ``line``; ``parse_json_snapshot``
+    tells it at the value's own line (see ``_value_line``)."""
+    error = SnapshotError(message, source, line)
+    error.member = (name, value)
+    return error
+
+
+def _value_line(text: str, line: int, name: str, value: Any) -> int:
+    """The line of the first member ``name`` holding ``value`` from ``line`` on (the item's); else ``line``."""
+    start = 0
+    for _ in range(line - 1):
+        start = text.index("\n", start) + 1
+    decoder = strict_decoder()
+    for found in re.finditer(rf'"{re.escape(name)}"\s*:\s*', text[start:]):
+        try:
+            member, _ = decoder.raw_decode(text, start + found.end())
+        except (ValueError, RecursionError):
+            continue
+        if type(member) is type(value) and member == value:
+            return line + text.count("\n", start, start + found.start())
+    return line
+
+
 def _count(value: Any, name: str, where: str, source: str, line: int) -> int | None:
     """A count from the item (None if it has none); SnapshotError for a value that is not one."""
     if value is None:
@@ -196,8 +220,8 @@ def _count(value: Any, name: str, where: str, source: str, line: int) -> int | N
         value = int(value)
     if type(value) is int and 0 <= value <= MAX_COUNT:
         return value
-    raise SnapshotError(f"{where} has {name} {_shown_value(value)}, which is not a count (a whole number "
-                        f"from 0 to {MAX_COUNT:,})", source, line)
+    raise _value_error(f"{where} has {name} {_shown_value(value)}, which is not a count (a whole number "
+                       f"from 0 to {MAX_COUNT:,})", source, line, name, value)
 
 
 #: An http(s) URL without spaces, quotes, angle brackets or backslashes (which browsers read as
@@ -241,8 +265,8 @@ def _published(value: Any, where: str, source: str, line: int) -> dt.date | None
         return None
     date = _iso_date(value)
     if date is None:
-        raise SnapshotError(f"{where} has publishedAt {_shown_value(value)}, which is not a date (YYYY-MM-DD)",
-                            source, line)
+        raise _value_error(f"{where} has publishedAt {_shown_value(value)}, which is not a date (YYYY-MM-DD)",
+                           source, line, "publishedAt", value)
     return date
 
 
@@ -257,12 +281,14 @@ def card_from_item(item: Any, rank: int, source: str, line: int) -> Card:
         given = next((v for v in (paper.get("title"), item.get("title")) if v is not None and not isinstance(v, str)),
                      None)
         if given is not None:
-            raise SnapshotError(f"{where} has a title that is not text: {_shown_value(given)}", source, line)
+            raise _value_error(f"{where} has a title that is not text: {_shown_value(given)}", source, line,
+                               "title", given)
         raise SnapshotError(f"{where} has no title", source, line)
     arxiv_id = paper.get("id")
     if arxiv_id is not None:
         if not isinstance(arxiv_id, str) or not ARXIV_ID_RE.fullmatch(arxiv_id):
-            raise SnapshotError(f"{where} has an id that is not an arXiv id: {str(arxiv_id)[:40]!r}", source, line)
+            raise _value_error(f"{where} has an id that is not an arXiv id: {str(arxiv_id)[:40]!r}", source, line,
+                               "id", arxiv_id)
         arxiv_id = unversioned(arxiv_id)
     org = paper.get("organization") if isinstance(paper.get("organization"), dict) else item.get("organization")
     organization = None
@@ -356,5 +382,11 @@ def parse_json_snapshot(text: str, source: str) -> ParsedSnapshot:
     if not items:
         raise SnapshotError("not a Daily Papers snapshot: the list of papers is empty", source, 1)
     list_day = list_day_from_items(items)
-    return ParsedSnapshot(source=source, format="json", list_day=list_day, list_day_line=1,
-                          cards=cards_from_items(items, source), years_printed=False)
+    try:
+        cards = cards_from_items(items, source)
+    except SnapshotError as error:
+        if getattr(error, "member", None) is not None:  # told at the value's line, not its item's
+            error.line = _value_line(text, error.line, *error.member)
+        raise
+    return ParsedSnapshot(source=source, format="json", list_day=list_day, list_day_line=1, cards=cards,
+                          years_printed=False)
