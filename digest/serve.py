@@ -271,7 +271,14 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     url = f"http://{shown_host}:{server.server_address[1]}{state.base_path}"
-    ready(url)
+    announced = []
+
+    def announce() -> None:
+        """Say where the site is served, once the watcher runs: an edit made from then on is seen."""
+        if not announced:
+            announced.append(url)
+            ready(url)
+
     stop = stop or threading.Event()
     roots = (content_dir, templates_dir)
     try:
@@ -281,11 +288,14 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
             folders = [_identity(root) for root in roots]
             watched = [str(root) for root, folder in zip(roots, folders) if folder is not None]
             if not watched:
+                announce()
                 stop.wait(0.5)
                 continue
-            for changes in watch(*watched, stop_event=stop, debounce=300, step=100, rust_timeout=1000,
+            # Asked again every quarter second, changes or not: the first answer says the watcher runs.
+            for changes in watch(*watched, stop_event=stop, debounce=300, step=100, rust_timeout=250,
                                  yield_on_timeout=True,
                                  watch_filter=lambda change, path: not generated(Path(path), content_dir, out_dir)):
+                announce()
                 replaced = [root for root, folder in zip(roots, folders) if _identity(root) != folder]
                 if changes or replaced:
                     names = sorted({Path(p).name for _, p in changes} | {root.name for root in replaced})

@@ -382,7 +382,6 @@ def test_an_undone_edit_and_a_content_folder_made_anew_are_told_and_rebuilt(cont
     try:
         snapshot = content_copy / "snapshots" / "2026-01-19.txt"
         text = snapshot.read_text()
-        time.sleep(1.5)  # the watcher starts just after the server says where it serves
         snapshot.write_text("broken\n")
         running.wait_for(r"digest: error: .*2026-01-19\.txt")
         snapshot.write_text(text)  # put back as it was: the last good build's site, and said so
