@@ -151,14 +151,14 @@ def editor_leftover(name: str) -> bool:
 
 
 def hidden_template_name(name: str) -> bool:
-    """Whether a file of the templates folder (by its name there) is hidden: outside ``assets/``,
-    any hidden file; in ``assets/``, which is copied whole (a .htaccess too), an editor's or a
-    file manager's leftover (``editor_leftover``).  Such a file is no template nor asset, and
-    no input of the build."""
+    """Whether a file of the templates folder (by its name there) is hidden: an editor's or a file
+    manager's leftover (``editor_leftover``) anywhere, and outside ``assets/``, which is copied
+    whole (a .htaccess too), any hidden file.  Such a file is no template nor asset, and no
+    input of the build."""
     parts = [part for part in name.split("/") if part not in ("", ".")]  # "./base.html" is base.html, as for Jinja2
-    if parts[:1] == ["assets"]:
-        return bool(parts) and editor_leftover(parts[-1])
-    return any(part.startswith(".") and part != ".." for part in parts)
+    if parts and editor_leftover(parts[-1]):
+        return True
+    return parts[:1] != ["assets"] and any(part.startswith(".") and part != ".." for part in parts)
 
 
 def folder_hash(folder: Path) -> str:

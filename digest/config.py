@@ -544,7 +544,7 @@ def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise ConfigError("email: must be a mapping of settings", path)
+        raise ConfigError("email: must be a mapping of settings", path, key="email")
     check.unknown_keys(raw, EMAIL_KEYS, "email.")
     # A name holding "=?" is read by mail programs as an encoded word (RFC 2047), and the email
     # package writes it back decoded: the default sender leaves such a title out.
@@ -970,6 +970,8 @@ def _read_config(content_dir: Path) -> tuple[SiteConfig | None, tuple[TopicConfi
             errors.append(one)
     for name in ("site.yaml", "topics.yaml"):
         _add_lines([error for error in errors if error.path == str(content_dir / name)], content_dir / name)
+    # Each file's in the order of its lines (one without a line, a missing setting, first).
+    errors.sort(key=lambda error: (error.path != str(content_dir / "site.yaml"), error.line or 0))
     return site, topics, email, errors
 
 

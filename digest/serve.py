@@ -230,6 +230,7 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
     from watchfiles import watch
 
     state = BuildState()
+    announced: list[str] = []  # the URL said, once the watcher runs (see announce)
 
     def build_now() -> None:
         try:
@@ -249,7 +250,11 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
             state.failed(unexpected_error_message(error))
             report(f"digest: error: {shown(unexpected_error_message(error))}")
         else:
+            before = state.base_path
             state.succeeded(base_path)
+            if announced and state.base_path != before:  # base_url's path changed: so has the site's address
+                announced[0] = announced[0].removesuffix(before) + state.base_path
+                report(f"digest: serving at {announced[0]} now")
 
     out_dir = resolved_folder(out_dir)
     handler = functools.partial(Handler, directory=str(out_dir), state=state)
@@ -271,7 +276,6 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     url = f"http://{shown_host}:{server.server_address[1]}{state.base_path}"
-    announced = []
 
     def announce() -> None:
         """Say where the site is served, once the watcher runs: an edit made from then on is seen."""

@@ -971,3 +971,9 @@ def test_a_number_setting_in_decimal_digits_is_read(tmp_path, written, value):
 def test_an_unknown_key_beside_the_list_of_topics_is_told_at_its_line(tmp_path):
     error = only_problem(write(tmp_path, topics=GOOD_TOPICS + "colour: red\n"))
     assert (error.line, error.message) == (15, "'colour': unknown key (the file holds one, 'topics:', with its list)")
+
+
+def test_the_problems_of_a_file_come_in_the_order_of_its_lines(tmp_path):
+    site = ("base_url: https://example.org/\nfeed_items: lots\nemail: hello\ncolour: red\nlanguage: '7 x'\n")
+    messages = [(e.line, e.message.split(":")[0]) for e in problems(write(tmp_path, site=site))]
+    assert messages == [(None, "title"), (2, "feed_items"), (3, "email"), (4, "colour"), (5, "language")]

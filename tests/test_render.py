@@ -519,6 +519,8 @@ def test_what_an_editor_leaves_beside_an_asset_is_no_asset_and_no_change(tmp_pat
     (assets / ".#style.css").symlink_to("root@host.1234:1700000000")
     for name in ("#style.css#", "style.css~", ".DS_Store", ".style.css.swp"):
         (assets / name).write_text("left by an editor")
+    for name in ("#day.html#", "day.html~"):  # beside the templates too: no template, though no Jinja2 either
+        (templates / name).write_text("{% left by an editor")
     again = run_cli(*args)
     assert again.returncode == 0 and "nothing changed" in again.stdout, again.stderr
     assert run_cli("check", "--content", content_copy, "--templates", templates).returncode == 0

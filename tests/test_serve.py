@@ -401,7 +401,8 @@ def test_an_undone_edit_and_a_content_folder_made_anew_are_told_and_rebuilt(cont
         running.stop()
 
 
-def test_an_ipv6_host_is_served_or_refused_in_one_line(content_copy, tmp_path):
+@pytest.mark.parametrize("host", ["::1", "[::1]"])  # the address, or as URLs write it
+def test_an_ipv6_host_is_served_or_refused_in_one_line(content_copy, tmp_path, host):
     import socket
 
     try:  # whether this machine has IPv6 on its loopback (a container may not)
@@ -411,7 +412,7 @@ def test_an_ipv6_host_is_served_or_refused_in_one_line(content_copy, tmp_path):
     except OSError:
         ipv6 = False
     process = subprocess.Popen([sys.executable, "-m", "digest", "serve", "--content", str(content_copy),
-                                "--out", str(tmp_path / "site"), "--port", "0", "--host", "::1", "--no-search"],
+                                "--out", str(tmp_path / "site"), "--port", "0", "--host", host, "--no-search"],
                                stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
@@ -429,3 +430,17 @@ def test_an_ipv6_host_is_served_or_refused_in_one_line(content_copy, tmp_path):
             process.send_signal(signal.SIGINT)
             process.wait(timeout=15)
         process.stderr.close()
+
+
+def test_a_new_path_of_base_url_is_told_with_the_new_address(content_copy, tmp_path):
+    running = Server(content_copy, tmp_path / "site")
+    try:
+        site_yaml = content_copy / "site.yaml"
+        site_yaml.write_text(site_yaml.read_text().replace("base_url: https://digest.example.org/",
+                                                           "base_url: https://digest.example.org/other/"))
+        now = running.wait_for(r"digest: serving at (http://127\.0\.0\.1:\d+/other/) now").group(1)
+        assert now == running.url + "other/"
+        with urllib.request.urlopen(now) as response:
+            assert response.status == 200
+    finally:
+        running.stop()
