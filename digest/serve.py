@@ -31,7 +31,7 @@ RELOAD_SCRIPT = "/__digest__/reload.js"
 
 _RELOAD_JS = """(function () {
   var seen = null;
-  function overlay(message) {
+  function overlay(message, built) {
     var box = document.getElementById("digest-error");
     if (!message) { if (box) box.remove(); return; }
     if (!box) {
@@ -42,13 +42,14 @@ _RELOAD_JS = """(function () {
         "overflow:auto;white-space:pre-wrap;background:#7f1d1d;color:#fff;font:14px/1.4 monospace;z-index:9999";
       document.body.appendChild(box);
     }
-    box.textContent = "digest: the last build failed; this page shows the previous one.\\n\\n" + message;
+    box.textContent = (built ? "digest: the last build failed; this page shows the previous one."
+                             : "digest: the build failed; there is no site yet.") + "\\n\\n" + message;
   }
   function poll() {
     fetch("%s", { cache: "no-store" }).then(function (r) { return r.json(); }).then(function (state) {
       if (seen !== null && state.build !== seen) { location.reload(); return; }
       seen = state.build;
-      overlay(state.error);
+      overlay(state.error, state.build > 0);
     }).catch(function () {}).then(function () { setTimeout(poll, 1000); });
   }
   poll();
@@ -127,6 +128,8 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         self.path = below + (f"?{query}" if query else "")  # what http.server serves from the folder
         try:
             path = Path(self.translate_path(self.path))
+            if asked.endswith("/") and not path.is_dir():  # index.html/ names no folder (pathlib drops the slash)
+                return self._not_found(body)
             if path.is_dir():
                 if not asked.endswith("/"):  # to the folder, with its slash (and the query: search?q=…)
                     return self._redirect(asked + "/" + (f"?{query}" if query else ""), body)

@@ -136,7 +136,9 @@ def test_when_the_first_build_fails_the_tab_shows_its_error_and_the_site_once_it
                 page = browser.new_page()
                 assert page.goto(running.url).status == 404
                 page.wait_for_selector("#digest-error", timeout=15000)
-                assert "has a title but no abstract" in page.locator("#digest-error").inner_text()
+                told = page.locator("#digest-error").inner_text()
+                assert "has a title but no abstract" in told
+                assert told.startswith("digest: the build failed; there is no site yet.")  # no previous one
                 broken.unlink()
                 page.wait_for_selector(".paper-title a", timeout=30000)
                 assert not page.query_selector("#digest-error")
@@ -153,9 +155,10 @@ def test_the_reload_script_is_added_only_to_served_pages(server, tmp_path):
     assert "__digest__" not in (tmp_path / "site" / "index.html").read_text()
     with urllib.request.urlopen(server.url + "__digest__/state") as response:
         assert response.read() == b'{"build": 1, "error": ""}'
-    with pytest.raises(urllib.error.HTTPError) as missing:
-        urllib.request.urlopen(server.url + "no/such/page/")
-    assert missing.value.code == 404 and b"Page not found" in missing.value.read()
+    for path in ("no/such/page/", "index.html/", "atom.xml/"):  # a file with a slash names no folder
+        with pytest.raises(urllib.error.HTTPError) as missing:
+            urllib.request.urlopen(server.url + path)
+        assert missing.value.code == 404 and b"Page not found" in missing.value.read(), path
 
 
 def test_text_files_are_served_as_utf_8_as_they_are_written(server, tmp_path):
