@@ -39,7 +39,8 @@ from digest.inputs import (Checked, with_bytes, build_date, build_salt, check_pa
                            misplaced_snapshots, misplaced_warning)
 from digest.newsletter import newsletter_paths, render_newsletter
 from digest.output import (REUSE, Placed, SiteWriter, check_output_apart, check_output_folder, discard_staged,
-                           pages_lock, refuse_own_page, remove_left_by_a_build, stage_text, staged_committed)
+                           pages_in_the_way, pages_lock, refuse_own_page, remove_left_by_a_build, stage_text,
+                           staged_committed)
 from digest.parallel import available_cores, ordered_map
 from digest.progress import Progress
 from digest.pages import (DayPage, TopicPage, day_markdown, day_pages, slice_ranges, topic_markdown,
@@ -412,13 +413,8 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
                                                            lambda number, t=t: make_slice(t.slug, number))),
                 *((urls.markdown_date_page(d.date), day_markdown, d) for d in made_days)]
 
-    if page_problems is not None:
-        # Every page in the way, before rendering stops at its first problem.
-        for path, _, _ in markdown_jobs():
-            try:
-                refuse_own_page(content_dir / path)
-            except DigestError as error:
-                page_problems.append(str(error))
+    if page_problems is not None:  # every page in the way, before rendering stops at its first problem
+        page_problems.extend(pages_in_the_way(content_dir, (path for path, _, _ in markdown_jobs())))
 
     search = search and bool(library.papers)  # nothing to search: no search page
     search_page = search if search_page is None else search_page and bool(library.papers)

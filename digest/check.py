@@ -14,7 +14,7 @@ from digest.config import config_or_stand_ins
 from digest.dates import filename_date, resolve_snapshot_dates
 from digest.errors import DigestError, SnapshotError
 from digest.models import ParsedSnapshot
-from digest.output import refuse_own_page
+from digest.output import pages_in_the_way
 from digest.parallel import ordered_map
 
 
@@ -85,21 +85,17 @@ def check_content(content_dir: Path, *, today: dt.date, templates_dir: Path | No
     # Render in memory too, for problems of templates, e-mail sizes and pages in the way: the
     # site of the snapshots that read, as the build would make it once the others are mended.
     readable = [(str(path), read_snapshot_bytes(path, str(path))) for path in files if str(path) in dated]
-    pages_in_the_way: list[str] = []
+    page_problems: list[str] = []
     try:
         with cyclic_gc_paused():
             gather(content_dir, templates_dir=templates_dir, today=today, search=False, search_page=search,
-                   page_problems=pages_in_the_way, snapshots=(readable, snapshot_sources(readable)), config=config)
+                   page_problems=page_problems, snapshots=(readable, snapshot_sources(readable)), config=config)
     except DigestError as error:
         report.errors.append(str(error))
     # The day page of a snapshot that does not read yet, which the build makes once it is mended.
-    for path in files:
-        if str(path) not in dated and (day := filename_date(str(path))) is not None:
-            try:
-                refuse_own_page(content_dir / urls.markdown_date_page(day))
-            except DigestError as error:
-                pages_in_the_way.append(str(error))
+    unread_days = (filename_date(str(path)) for path in files if str(path) not in dated)
+    page_problems.extend(pages_in_the_way(content_dir, (urls.markdown_date_page(day) for day in unread_days if day)))
     # A linked folder is told once, not once a page; a page the folders' check told, not again.
     told = set(report.errors)
-    report.errors.extend(problem for problem in dict.fromkeys(pages_in_the_way) if problem not in told)
+    report.errors.extend(problem for problem in dict.fromkeys(page_problems) if problem not in told)
     return report

@@ -1087,6 +1087,18 @@ def refuse_own_page(target: Path) -> None:
         raise DigestError(f"cannot read: {error.strerror or error}", target) from None
 
 
+def pages_in_the_way(root: Path, paths: Iterable[str]) -> list[str]:
+    """What ``refuse_own_page`` says of each of these Markdown pages of ``root`` it refuses (for
+    ``digest check``, which lists every one, where a build stops at the first)."""
+    problems = []
+    for path in paths:
+        try:
+            refuse_own_page(root / path)
+        except DigestError as error:
+            problems.append(str(error))
+    return problems
+
+
 def left_by_a_build(paths: list[Path]) -> list[Path]:
     """Those of these files (named as a build stages pages) that a build left: a generated page,
     or an empty file (killed between making it and writing it; nothing is lost with it)."""
