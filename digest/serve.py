@@ -15,6 +15,7 @@ import functools
 import http.server
 import json
 import socket
+import stat
 import sys
 import threading
 from collections.abc import Callable
@@ -222,7 +223,7 @@ def _identity(folder: Path) -> tuple[int, int] | None:
         status = folder.stat()
     except OSError:
         return None
-    return (status.st_dev, status.st_ino) if folder.is_dir() else None
+    return (status.st_dev, status.st_ino) if stat.S_ISDIR(status.st_mode) else None
 
 
 def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, port: int,
@@ -233,7 +234,7 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
     from watchfiles import watch
 
     state = BuildState()
-    announced: list[str] = []  # the URL said, once the watcher runs (see announce)
+    announced = threading.Event()  # where the site is served has been said (see announce)
 
     def build_now() -> None:
         try:
@@ -255,9 +256,8 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
         else:
             before = state.base_path
             state.succeeded(base_path)
-            if announced and state.base_path != before:  # base_url's path changed: so has the site's address
-                announced[0] = announced[0].removesuffix(before) + state.base_path
-                report(f"digest: serving at {announced[0]} now")
+            if announced.is_set() and state.base_path != before:  # base_url's path changed, and the address
+                report(f"digest: serving at {address}{state.base_path} now")
 
     out_dir = resolved_folder(out_dir)
     handler = functools.partial(Handler, directory=str(out_dir), state=state)
@@ -267,6 +267,7 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
         server = (_Server6 if ipv6 else _Server)((host, port), handler)
     except OSError as error:
         raise DigestError(f"cannot serve on {shown_host}:{port}: {error.strerror}") from None
+    address = f"http://{shown_host}:{server.server_address[1]}"  # the site's, with its base path after it
     try:
         build_now()
         try:
@@ -278,13 +279,12 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
         raise
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    url = f"http://{shown_host}:{server.server_address[1]}{state.base_path}"
 
     def announce() -> None:
         """Say where the site is served, once the watcher runs: an edit made from then on is seen."""
-        if not announced:
-            announced.append(url)
-            ready(url)
+        if not announced.is_set():
+            announced.set()
+            ready(address + state.base_path)
 
     stop = stop or threading.Event()
     roots = (content_dir, templates_dir)
