@@ -80,7 +80,9 @@ def _timeout(text: str) -> float:
 def _host(text: str) -> str:
     if not text.strip():  # the socket would listen on every interface, where the default is this machine only
         raise argparse.ArgumentTypeError("empty: give a host name or address (0.0.0.0 listens on every interface)")
-    return re.sub(r"^\[(.*:.*)\]$", r"\1", text)  # an IPv6 address as URLs write it, [::1]: the address
+    from digest.urls import unbracketed
+
+    return unbracketed(text)
 
 
 def _port(text: str) -> int:

@@ -22,7 +22,7 @@ import yaml
 from digest.errors import ConfigError, ConfigErrors
 from digest.files import read_bounded
 from digest.text import UNFIT
-from digest.urls import url_problem
+from digest.urls import unbracketed, url_problem
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 OTHER_TOPIC = "other"
@@ -598,8 +598,7 @@ def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
         sender=sender, to=to, reply_to=reply_to, unsubscribe_url=unsubscribe, one_click_unsubscribe=one_click,
         abstract_chars=check.number(raw, "abstract_chars", "email.", minimum=40),
         max_html_bytes=check.number(raw, "max_html_bytes", "email.", minimum=10_000),
-        # An IPv6 address as URLs write it, [::1]: the address, which is what a connection takes.
-        smtp_host=re.sub(r"^\[(.*:.*)\]$", r"\1", check.text(raw, "smtp_host", "email.", nonempty=True)),
+        smtp_host=unbracketed(check.text(raw, "smtp_host", "email.", nonempty=True)),
         smtp_port=check.number(raw, "smtp_port", "email.", minimum=1),
         smtp_security=security,
         smtp_timeout=check.number(raw, "smtp_timeout", "email.", minimum=MIN_TIMEOUT, maximum=MAX_TIMEOUT,

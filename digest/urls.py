@@ -109,3 +109,8 @@ def url_problem(url: str) -> str | None:
         if parts.username is not None or parts.password is not None:
             return "no user name or password"  # which messages would show
     return None
+
+
+def unbracketed(host: str) -> str:
+    """A host as a connection takes it: an IPv6 address as URLs write it, ``[::1]``, without its brackets."""
+    return re.sub(r"^\[(.*:.*)\]$", r"\1", host)
