@@ -505,9 +505,10 @@ def copy_assets(templates: Path, writer: SiteWriter) -> None:
     """The files of the templates folder's ``assets/``, as they are, under the site's ``assets/``."""
     assets = templates / "assets"
     if assets.is_dir():
-        for asset in sorted(p for p in assets.rglob("*") if not p.is_dir()
-                            and not hidden_template_name(f"assets/{p.relative_to(assets).as_posix()}")):
-            writer.add("assets/" + asset.relative_to(assets).as_posix(), read_asset(asset))
+        for asset in sorted(p for p in assets.rglob("*") if not p.is_dir()):
+            path = f"assets/{asset.relative_to(assets).as_posix()}"
+            if not hidden_template_name(path):  # an editor's leftover is no asset
+                writer.add(path, read_asset(asset))
 
 
 def _last_seen(model: Model, topic: TopicPage, index: int) -> dt.date:

@@ -9,6 +9,7 @@ import errno
 import os
 import re
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -34,24 +35,26 @@ def read_now(stream: BinaryIO, size: int) -> bytes:
     return data
 
 
+def _opened(path: str | Path, refused: Callable[[int], bool]) -> BinaryIO:
+    """``path`` opened for reading without blocking (opening a named pipe would wait for a
+    writer); OSError where ``refused`` is true of what it is (its mode)."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    stream = open(descriptor, "rb")
+    if refused(os.fstat(descriptor).st_mode):
+        stream.close()
+        raise OSError(errno.EINVAL, "not a regular file", str(path))
+    return stream
+
+
 def read_bounded(path: Path, limit: int) -> bytes:
     """A file's bytes, or its first ``limit + 1``: enough to tell it is too large, and no more (a
     link to /dev/zero is endless).  Opened without blocking, and a named pipe or socket refused,
     so that nothing makes digest wait; OSError for what cannot be read (a folder, a link loop)."""
-    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    with open(descriptor, "rb") as stream:
-        mode = os.fstat(descriptor).st_mode
-        if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
-            raise OSError(errno.EINVAL, "not a regular file", str(path))
+    with _opened(path, lambda mode: stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)) as stream:
         return read_now(stream, limit + 1)
 
 
 def open_saved(path: str | Path) -> BinaryIO:
     """A file a build saved (in its cache), opened for reading: OSError for anything but a regular
     file, which no build saves (a named pipe put there would make every build wait for ever)."""
-    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    stream = open(descriptor, "rb")
-    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
-        stream.close()
-        raise OSError(errno.EINVAL, "not a regular file", str(path))
-    return stream
+    return _opened(path, lambda mode: not stat.S_ISREG(mode))
