@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from digest import __version__, urls
 from digest.config import Config, load_config
@@ -336,82 +337,25 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
     env, templates = template_environment(templates_dir, cache.folder / "templates" if cache else None)
     for name in template_names(env):
         load_template(env, name)  # compiled once here, not once in every worker
-    previous_outputs: dict[str, list[str]] = cache.previous.get("outputs", {}) if cache else {}
-    previous_markdown = cache.previous.get("markdown", {}) if cache else {}
     if markdown_files is None:
         markdown_files = markdown_hashes(content_dir) if cache else {}
+    reuse = _Reuse.of(cache, writer, model, markdown_files)
     # The last build's outputs of what did not change are kept unseen only if it made them with
     # these templates (the model being extended says the rest of the inputs are the same).
-    carry = changes if (changes is not None and previous_outputs and writer.previous is not None
+    carry = changes if (changes is not None and reuse.previous_outputs and writer.previous is not None
                         and cache.previous.get("templates") == cache.templates) else None
-
-    keys = OutputKeys(key_of(cache.salt, cache.templates), {k: f.listing for k, f in model.papers.items()}) \
-        if cache else None
-
-    def key(*parts) -> str:
-        return keys(*parts) if keys else ""
-
-    def reusable(paths, output_key: str) -> bool:
-        return (cache is not None and writer.previous is not None
-                and all(cache.recorded_key(p) == output_key and writer.known.has(p) for p in paths))
-
-    def kept(paths: list[str], markdown_path: str | None = None) -> bool:
-        """Place the last build's files for these paths (and take its Markdown page) if the last
-        build made them all and they are all still there."""
-        entries = [previous_outputs.get(path) for path in paths]
-        recorded = previous_markdown.get(markdown_path) if markdown_path else None
-        if (None in entries or (markdown_path and not (isinstance(recorded, list)
-                                                       and markdown_files.get(markdown_path) == recorded[1]))
-                or not all(writer.known.has(path) for path in paths)):
-            return False
-        for path, entry in zip(paths, entries):
-            writer.keep(path, entry)
-        if markdown_path:
-            kept_markdown[markdown_path] = MarkdownPage(recorded[0], recorded[1], None)
-        return True
-
-    kept_markdown: dict[str, MarkdownPage] = {}
     day_list = [(fact.brief, dict(fact.topic_counts)) for fact in model.days]
     make_day, make_paper, make_slice = (lambda index: True), (lambda key: True), (lambda slug, number: True)
     if carry is not None:
-        make_day, make_paper, make_slice = _kept_or_made(kept, carry, model, config.site.topic_page_size)
+        make_day, make_paper, make_slice = _kept_or_made(reuse.kept, carry, model, config.site.topic_page_size)
     # Days whose pages, e-mails and Markdown are made: the others' are the last build's.
     made_days = [days[i] for i in range(len(days)) if make_day(i)]
-    if keys:
-        keys.remember_days(made_days)  # here, so that every worker process has them
-
-    def make_page(job: PageJob) -> tuple[str, Placed]:
-        path = urls.output_file(job.path)
-        page_key = key("page", job.template, job.inputs if job.inputs is not None else job.data())
-        data = REUSE if reusable([path], page_key) else render_template(env, job.template, job.data())
-        return path, writer.place(path, data, page_key)
-
-    def make_email(day: DayPage) -> list[tuple[str, Placed]]:
-        email_key, paths = key("email", day, config.site, config.email), newsletter_paths(day.date)
-        if reusable(paths, email_key):
-            return [(path, writer.place(path, REUSE, email_key)) for path in paths]
-        return [(path, writer.place(path, data, email_key))
-                for path, data in render_newsletter(day, config, env).files().items()]
-
-    def make_markdown(item) -> tuple[str, MarkdownPage]:
-        path, make, page = item
-        md_key = key("markdown", page)
-        recorded = previous_markdown.get(path)
-        if (md_key and isinstance(recorded, list) and recorded[0] == md_key
-                and markdown_files.get(path) == recorded[1]):
-            return path, MarkdownPage(md_key, recorded[1], None)
-        text = make(page)
-        if page_problems is None:
-            refuse_own_page(content_dir / path)  # with page_problems, told before rendering
-        staged = stage_text(content_dir, path, text) if writer.root is not None else None
-        return path, MarkdownPage(md_key, hashlib.sha256(text.encode("utf-8")).hexdigest(), staged)
+    if reuse.keys:
+        reuse.keys.remember_days(made_days)  # here, so that every worker process has them
+    make = _Makers(env, config, content_dir, writer, reuse, told_pages=page_problems is not None)
 
     def markdown_jobs() -> list[tuple[str, Callable, object]]:
-        """(path, how it is made, from what) of each Markdown page this build makes."""
-        return [*((urls.markdown_topic_slice(t.slug, part.number), topic_markdown, part)
-                  for t in topics for part in topic_slices(t, config.site.topic_page_size,
-                                                           lambda number, t=t: make_slice(t.slug, number))),
-                *((urls.markdown_date_page(d.date), day_markdown, d) for d in made_days)]
+        return _markdown_jobs(topics, made_days, config.site.topic_page_size, make_slice)
 
     if page_problems is not None:  # every page in the way, before rendering stops at its first problem
         page_problems.extend(pages_in_the_way(content_dir, (path for path, _, _ in markdown_jobs())))
@@ -420,7 +364,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
     search_page = search if search_page is None else search_page and bool(library.papers)
     # The last build checked these templates (their hash covers assets/), with a search page if it had one.
     if not (cache is not None and cache.previous.get("templates") == cache.templates
-            and (not search_page or urls.output_file(urls.SEARCH) in previous_outputs)):
+            and (not search_page or urls.output_file(urls.SEARCH) in reuse.previous_outputs)):
         check_linked_assets(env, search_page=search_page)
     # The shards are known wherever there is a search page (check renders it without indexing them).
     shards = shard_members(model) if search_page else {}
@@ -433,23 +377,23 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
                                    make_day=make_day, make_paper=make_paper, make_slice=make_slice)
             # Paper pages first: the search index is made from them, in the background, while the rest is made.
             papers = [job for job in pages if job.template == "paper.html"]
-            for path, placed in ordered_map(make_page, papers, jobs):
+            for path, placed in ordered_map(make.page, papers, jobs):
                 writer.adopt(path, placed)
-            indexing, shard_keys = (search_shards(shards, library, config, cache, writer, key, reusable, carry,
+            indexing, shard_keys = (search_shards(shards, library, config, reuse, carry,
                                                   workers=jobs or available_cores()) if search else (None, {}))
             if indexing is not None:
                 background.enter_context(indexing)
-            for path, placed in ordered_map(make_page, [job for job in pages if job.template != "paper.html"], jobs,
+            for path, placed in ordered_map(make.page, [job for job in pages if job.template != "paper.html"], jobs,
                                             min_items=PER_LIST):
                 writer.adopt(path, placed)
         with progress.stage("wrote the feeds, sitemap and robots.txt"):
-            write_feeds_and_maps(writer, model, days, topics, config, env, cache, key)
+            write_feeds_and_maps(writer, model, days, topics, config, env, cache, reuse.key)
         with progress.stage(f"made the e-mails of {plural(len(made_days), 'day')}"):
-            for placed in ordered_map(make_email, made_days, jobs, min_items=PER_SNAPSHOT):
+            for placed in ordered_map(make.email, made_days, jobs, min_items=PER_SNAPSHOT):
                 for path, file in placed:
                     writer.adopt(path, file)
         copy_assets(templates, writer)
-        markdown: dict[str, MarkdownPage] = dict(kept_markdown)
+        markdown: dict[str, MarkdownPage] = dict(reuse.kept_markdown)
 
         def discard_pages() -> None:
             """Remove the pages staged so far: also those a worker staged before the build stopped,
@@ -460,7 +404,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
 
         with progress.stage("made the Markdown pages"):
             try:
-                for path, page in ordered_map(make_markdown, markdown_jobs(), jobs, min_items=PER_LIST):
+                for path, page in ordered_map(make.markdown, markdown_jobs(), jobs, min_items=PER_LIST):
                     markdown[path] = page
             except BaseException:
                 discard_pages()
@@ -481,6 +425,106 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
                     discard_pages()
                     raise
     return Site(loaded, writer.files, dict(sorted(markdown.items())), model, shard_keys)
+
+
+@dataclass
+class _Reuse:
+    """What this build may take from the last one instead of making it again: a file of its site
+    (linked, not written) or a Markdown page, where the key of what it was made from is the same."""
+
+    cache: BuildCache | None
+    writer: SiteWriter
+    keys: OutputKeys | None
+    markdown_files: dict[str, str]  #: content path -> SHA-256 of each Markdown page there now
+    previous_outputs: dict[str, list[str]]
+    previous_markdown: dict[str, list[str]]
+    kept_markdown: dict[str, MarkdownPage] = field(default_factory=dict)  #: the last build's pages, taken
+
+    @classmethod
+    def of(cls, cache: BuildCache | None, writer: SiteWriter, model: Model, markdown_files: dict[str, str]) -> _Reuse:
+        if cache is None:
+            return cls(None, writer, None, markdown_files, {}, {})
+        keys = OutputKeys(key_of(cache.salt, cache.templates), {k: f.listing for k, f in model.papers.items()})
+        return cls(cache, writer, keys, markdown_files, cache.previous.get("outputs", {}),
+                   cache.previous.get("markdown", {}))
+
+    def key(self, *parts) -> str:
+        """The key of an output made from ``parts`` ("" without a cache: nothing is reused)."""
+        return self.keys(*parts) if self.keys else ""
+
+    def reusable(self, paths: list[str], output_key: str) -> bool:
+        """Whether the last build made these files from the same inputs, and they are still there."""
+        return (self.cache is not None and self.writer.previous is not None
+                and all(self.cache.recorded_key(p) == output_key and self.writer.known.has(p) for p in paths))
+
+    def kept(self, paths: list[str], markdown_path: str | None = None) -> bool:
+        """Place the last build's files for these paths (and take its Markdown page) if the last
+        build made them all and they are all still there."""
+        entries = [self.previous_outputs.get(path) for path in paths]
+        recorded = self.previous_markdown.get(markdown_path) if markdown_path else None
+        if (None in entries or (markdown_path and not (isinstance(recorded, list)
+                                                       and self.markdown_files.get(markdown_path) == recorded[1]))
+                or not all(self.writer.known.has(path) for path in paths)):
+            return False
+        for path, entry in zip(paths, entries):
+            self.writer.keep(path, entry)
+        if markdown_path:
+            self.kept_markdown[markdown_path] = MarkdownPage(recorded[0], recorded[1], None)
+        return True
+
+    def markdown_page(self, path: str, md_key: str) -> MarkdownPage | None:
+        """The last build's Markdown page at ``path`` if it was made from the same page data and is unedited."""
+        recorded = self.previous_markdown.get(path)
+        if (md_key and isinstance(recorded, list) and recorded[0] == md_key
+                and self.markdown_files.get(path) == recorded[1]):
+            return MarkdownPage(md_key, recorded[1], None)
+        return None
+
+
+@dataclass
+class _Makers:
+    """How each output is made, or taken from the last build: run in this process and in forked
+    workers, each placing its files in the new site and returning how it placed them."""
+
+    env: Any
+    config: Config
+    content_dir: Path
+    writer: SiteWriter
+    reuse: _Reuse
+    told_pages: bool  #: a user's file where a Markdown page goes was told before rendering (``digest check``)
+
+    def page(self, job: PageJob) -> tuple[str, Placed]:
+        path = urls.output_file(job.path)
+        page_key = self.reuse.key("page", job.template, job.inputs if job.inputs is not None else job.data())
+        data = REUSE if self.reuse.reusable([path], page_key) else render_template(self.env, job.template, job.data())
+        return path, self.writer.place(path, data, page_key)
+
+    def email(self, day: DayPage) -> list[tuple[str, Placed]]:
+        email_key, paths = self.reuse.key("email", day, self.config.site, self.config.email), newsletter_paths(day.date)
+        if self.reuse.reusable(paths, email_key):
+            return [(path, self.writer.place(path, REUSE, email_key)) for path in paths]
+        return [(path, self.writer.place(path, data, email_key))
+                for path, data in render_newsletter(day, self.config, self.env).files().items()]
+
+    def markdown(self, item: tuple[str, Callable, object]) -> tuple[str, MarkdownPage]:
+        path, make, page = item
+        md_key = self.reuse.key("markdown", page)
+        kept = self.reuse.markdown_page(path, md_key)
+        if kept is not None:
+            return path, kept
+        text = make(page)
+        if not self.told_pages:
+            refuse_own_page(self.content_dir / path)
+        staged = stage_text(self.content_dir, path, text) if self.writer.root is not None else None
+        return path, MarkdownPage(md_key, hashlib.sha256(text.encode("utf-8")).hexdigest(), staged)
+
+
+def _markdown_jobs(topics: list[TopicPage], made_days: list[DayPage], size: int,
+                   make_slice: Callable[[str, int], bool]) -> list[tuple[str, Callable, object]]:
+    """(path, how it is made, from what) of each Markdown page a build makes."""
+    return [*((urls.markdown_topic_slice(t.slug, part.number), topic_markdown, part)
+              for t in topics for part in topic_slices(t, size, lambda number, t=t: make_slice(t.slug, number))),
+            *((urls.markdown_date_page(d.date), day_markdown, d) for d in made_days)]
 
 
 def write_feeds_and_maps(writer: SiteWriter, model: Model, days: list[DayPage], topics: list[TopicPage],
@@ -570,14 +614,13 @@ def shard_members(model: Model) -> dict[str, list[str]]:
             for month, members in sorted(months.items())}
 
 
-def search_shards(shards: dict[str, list[str]], library: Library, config: Config, cache: BuildCache | None,
-                  writer: SiteWriter, key: Callable[..., str], reusable: Callable[[list[str], str], bool],
+def search_shards(shards: dict[str, list[str]], library: Library, config: Config, reuse: _Reuse,
                   carry: Changes | None, *, workers: int) -> tuple[SearchIndexing | None, dict[str, str]]:
     """Place the search shards that can be reused; returns the indexing of the others (not yet
     started: enter it) and every shard's key.  A shard none of whose papers changed since the
     last build (``carry``) is the last build's, its papers unseen."""
+    cache, writer, key, reusable, outputs = reuse.cache, reuse.writer, reuse.key, reuse.reusable, reuse.previous_outputs
     previous_by_key: dict[str, list[str]] = {}
-    outputs = cache.previous.get("outputs", {}) if cache else {}
     for path, entry in outputs.items():
         if path.startswith(f"{BUNDLE}/"):
             previous_by_key.setdefault(entry[0], []).append(path)
