@@ -9,6 +9,7 @@ go into the SVG, never snapshot text.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 
@@ -31,13 +32,19 @@ def _x(index: int, count: int) -> float:
 LABEL_GAP = 40
 
 
+#: Room a date under the chart needs, in the chart's units, at its larger text on narrow screens.
+DATE_GAP = 80
+
+
 def _date_labels(count: int) -> set[int]:
-    """Which of ``count`` days get a date under the chart: about eight, evenly spaced, the first
-    and the last (which takes the place of the one before it when they would be too close)."""
-    every = max(1, count // 8)
+    """Which of ``count`` days get a date under the chart: as many as there is room for, evenly
+    spaced, the first and the last (which takes the place of the one before it)."""
+    if count <= 1:
+        return set(range(count))
+    every = math.ceil(DATE_GAP * (count - 1) / (WIDTH - LEFT - RIGHT))
     indexes = list(range(0, count, every))
     if indexes[-1] != count - 1:
-        if count - 1 - indexes[-1] < every / 2 and len(indexes) > 1:
+        if len(indexes) > 1:
             indexes.pop()
         indexes.append(count - 1)
     return set(indexes)
@@ -90,7 +97,9 @@ def rank_chart(appearances: Sequence[Appearance], days: Sequence[dt.date], chart
                 parts.append(f'<text class="value" x="{at:.1f}" y="{y(rank) - 8:.1f}" '
                              f'text-anchor="{anchor}">#{rank}</text>')
         if index in dated:
-            parts.append(f'<text class="axis" x="{x:.1f}" y="{HEIGHT - 10}" text-anchor="middle">'
+            # The first date starts at its day, clear of the ranks printed left of the chart.
+            anchor = "start" if index == 0 and len(span) > 1 else "middle"
+            parts.append(f'<text class="axis" x="{x:.1f}" y="{HEIGHT - 10}" text-anchor="{anchor}">'
                          f'{short_date(day)[:-5]}</text>')
     description = "; ".join(f"#{a.rank} on {short_date(a.date)}" for a in appearances)
     return Markup(

@@ -125,6 +125,8 @@ def _feedgen(feed: Feed, site: SiteConfig, kind: str) -> FeedGenerator:
         if site.author_email:
             author["email"] = site.author_email
         fg.author(author)
+        if site.author_email and kind == "rss":  # feedgen writes an RSS channel's author here only
+            fg.managingEditor(f"{site.author_email} ({site.author})")
     elif kind == "atom":  # Atom requires an author of the feed (RFC 4287, 4.1.1): the site's, by its name
         fg.author({"name": site.title})
     fg.updated(feed_time(feed.updated))
@@ -161,7 +163,7 @@ def json_feed(feed: Feed, site: SiteConfig) -> bytes:
         ],
     }
     if site.author:
-        data["authors"] = [{"name": site.author}]
+        data["authors"] = [{"name": site.author, **({"url": f"mailto:{site.author_email}"} if site.author_email else {})}]
     return (json.dumps(data, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
 
 

@@ -75,7 +75,8 @@ def newsletter_context(day: DayPage, config: Config, shown: int | None = None) -
         "site": {"title": site.title, "description": site.description, "language": site.language},
         "url": site.url,
         "abstract_chars": mail.abstract_chars,
-        "unsubscribe_url": mail.unsubscribe_url,
+        # As List-Unsubscribe has it: plain text cannot mark where a URL with other characters ends.
+        "unsubscribe_url": header_url(mail.unsubscribe_url) if mail.unsubscribe_url else None,
         "preheader": _preheader(day),
         "feeds": [("RSS", site.url(urls.RSS)), ("Atom", site.url(urls.ATOM))],
     }

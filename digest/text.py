@@ -166,7 +166,7 @@ def plural(count: int | None, word: str, many: str | None = None) -> str:
     """``1 paper``, ``2 papers``; nothing for no count (a card without one, in a template)."""
     if count is None:
         return ""
-    return f"{count} {word if count == 1 else (many or word + 's')}"
+    return f"{count:,} {word if count == 1 else (many or word + 's')}"
 
 
 TEXT_WIDTH = 72  #: plain-text e-mail line length

@@ -183,6 +183,21 @@ def test_no_serious_accessibility_violations(browser, server, paths, name):
         context.close()
 
 
+def test_a_long_unbroken_name_in_a_papers_facts_wraps_on_a_phone(browser, server, paths):
+    """An organization, author or keyword of 30 or more letters without a space widened the whole page."""
+    context = browser.new_context(viewport={"width": 360, "height": 800})
+    try:
+        page = context.new_page()
+        page.goto(server + paths["paper"], wait_until="load")
+        assert page.locator(".facts dd").count() >= 2
+        page.evaluate("document.querySelectorAll('.facts dd').forEach(dd => { dd.textContent = 'W'.repeat(80); })")
+        overflow = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert overflow[0] <= overflow[1], overflow
+        assert page.evaluate("document.querySelector('.facts dd').getBoundingClientRect().height") > 40  # wrapped
+    finally:
+        context.close()
+
+
 def test_search_finds_a_seed_paper_without_any_other_host(browser, server):
     context = browser.new_context(viewport={"width": 390, "height": 900})
     try:

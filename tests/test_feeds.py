@@ -256,6 +256,22 @@ def test_an_atom_feed_of_a_site_without_an_author_names_the_site(tmp_path, conte
     assert "<managingEditor>" not in (tmp_path / "site" / "feed.xml").read_text()
 
 
+def test_the_authors_address_is_in_every_feed_format(tmp_path, content_copy):
+    """site.yaml's author and author_email: Atom's author, RSS's managingEditor, JSON Feed's author url."""
+    settings = yaml.safe_load((content_copy / "site.yaml").read_text())
+    (content_copy / "site.yaml").write_text(yaml.safe_dump({**settings, "author": "Jo Ann & co",
+                                                            "author_email": "jo@example.org"}))
+    result = run_cli("build", "--content", content_copy, "--out", tmp_path / "site", "--no-search")
+    assert result.returncode == 0, result.stderr
+    for folder in [tmp_path / "site", *(tmp_path / "site" / "topics").glob("*/")]:
+        for name in ("feed.xml", "atom.xml"):
+            parsed = feedparser.parse(str(folder / name))
+            assert not parsed.bozo, (folder, name)
+            assert parsed.feed.author_detail == {"name": "Jo Ann & co", "email": "jo@example.org"}, (folder, name)
+        data = json.loads((folder / "feed.json").read_text())
+        assert data["authors"] == [{"name": "Jo Ann & co", "url": "mailto:jo@example.org"}], folder
+
+
 def test_markup_in_descriptions_of_the_site_and_topics_is_text_in_every_feed(tmp_path, content_copy):
     markup = '<img src=x onerror=alert(1)> Fish & <b>chips</b>'
     for name, path in (("site.yaml", ("description",)), ("topics.yaml", ("topics", 0, "description"))):

@@ -199,6 +199,29 @@ def test_plain_text_is_wrapped_at_72_columns_except_bare_urls(built_site):
             assert re.search(r"https?://\S+$", line) and " " not in line.strip().split(": ", 1)[-1], line
 
 
+def test_plain_text_lines_of_a_paper_line_up_under_its_title_whatever_its_rank(built_site):
+    """From rank 10 on, the lines under a title were indented by three columns, the title by four."""
+    text = (built_site / "email" / "2026-01-19.txt").read_text()
+    blocks = re.findall(r"^(\d+)\. .*\n((?:[ ]+\S.*\n)+)", text, re.M)
+    assert len(blocks) > 10 and any(len(rank) == 2 for rank, _ in blocks)
+    for rank, lines in blocks:
+        indent = " " * (len(rank) + 2)
+        assert all(line.startswith(indent) and line[len(indent)] != " " for line in lines.splitlines()), (rank, lines)
+
+
+def test_an_unsubscribe_url_with_other_characters_is_percent_encoded_in_the_text_part(content_copy, tmp_path):
+    """Plain text cannot show where a URL with spaces-like or non-ASCII characters ends: it is as the header has it."""
+    settings = yaml.safe_load((content_copy / "site.yaml").read_text())
+    settings["email"]["unsubscribe_url"] = "https://news.example.org/désabonner?t=ü"
+    (content_copy / "site.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True))
+    result = run_cli("email", "2026-01-07", "--content", content_copy, "--out", tmp_path / "out", "-q")
+    assert result.returncode == 0, result.stderr
+    text, html = parts_of(read_message(tmp_path / "out" / "2026-01-07.eml"))
+    encoded = "https://news.example.org/d%C3%A9sabonner?t=%C3%BC"
+    assert f"Unsubscribe or manage your subscription: {encoded}" in text and "désabonner" not in text
+    assert BeautifulSoup(html, "html.parser").find("a", string=re.compile("Unsubscribe"))["href"] == encoded
+
+
 def test_new_papers_are_marked_in_both_parts(built_site):
     text, html = parts_of(read_message(built_site / "email" / "2026-01-19.eml"))
     assert "1. Puzzle: Distillation-Based NAS for Inference-Optimized LLMs [NEW]" in text

@@ -526,3 +526,19 @@ def test_what_an_editor_leaves_beside_an_asset_is_no_asset_and_no_change(tmp_pat
     assert run_cli("check", "--content", content_copy, "--templates", templates).returncode == 0
     assert run_cli(*args, "--clean").returncode == 0
     assert tree(out) == before and (out / "assets" / ".htaccess").is_file()
+
+
+def test_a_card_with_nothing_to_say_about_its_paper_has_no_empty_meta_line(tmp_path):
+    """A card without authors, date or counts, listed where no rank or movement is shown (a topic page)."""
+    content = copy_content(tmp_path / "content")
+    (content / "snapshots" / "2026-01-21.txt").write_text(
+        "Daily Papers\n\nJan 21\n\nA paper about nothing in particular\n\nIts abstract says very little.\n")
+    result = run_cli("build", "--content", content, "--out", tmp_path / "site", "--no-search")
+    assert result.returncode == 0, result.stderr
+    cards = [(page, card) for page in (tmp_path / "site").rglob("index.html")
+             for card in BeautifulSoup(page.read_text(), "html.parser").select("article.paper")]
+    bare = [card for page, card in cards if "A paper about nothing" in card.get_text() and "topics" in page.parts]
+    assert bare and all(card.select_one("p.meta") is None for card in bare)
+    assert len(cards) > 200 and all(meta.get_text(strip=True) for _, card in cards for meta in card.select("p.meta"))
+    day = BeautifulSoup((tmp_path / "site" / "dates" / "2026-01-21" / "index.html").read_text(), "html.parser")
+    assert day.select_one("article.paper p.meta").get_text(strip=True) == "new"  # on its day, its movement is said

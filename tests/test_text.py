@@ -12,7 +12,7 @@ import pytest
 from hypothesis import assume, given, settings, strategies as st
 from markdown_it import MarkdownIt
 
-from digest.text import _escape_inline, _pieces, _trim_url, escape_markdown, excerpt, url_runs, wrap_text
+from digest.text import _escape_inline, _pieces, _trim_url, escape_markdown, excerpt, plural, url_runs, wrap_text
 
 MD = MarkdownIt("commonmark", {"html": False})
 
@@ -329,3 +329,9 @@ def test_inline_escaping_by_table_is_the_one_substitution(text):
     """The table and the brace pattern escape what one substitution of the whole rule escapes."""
     rule = re.compile(r"([\\`*_\[\]<>#|~&]|\{(?=[{%])|(?<=\{)[{%])")
     assert _escape_inline(text) == rule.sub(r"\\\1", text)
+
+
+def test_counts_are_grouped_by_thousands_as_the_hub_prints_them():
+    assert [plural(n, "upvote") for n in (None, 0, 1, 999, 1234, 1127000)] == \
+        ["", "0 upvotes", "1 upvote", "999 upvotes", "1,234 upvotes", "1,127,000 upvotes"]
+    assert plural(2, "paper", "papers in all") == "2 papers in all"
