@@ -15,7 +15,7 @@ import gc
 import hashlib
 import signal
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence, Set as AbstractSet
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,7 +29,7 @@ from digest.errors import DigestError, strict_error
 from digest.feeds import EPOCH, day_feed, feed_files, opml, topic_feed
 from digest.keys import OutputKeys
 from digest.archive import Changes, Model, extended_model, model_from_record, model_record, whole_model
-from digest.library import EMPTY, build_library, extend_library
+from digest.library import EMPTY, build_library, extend_library, moved_papers
 from digest.models import Library, Snapshot
 from digest.cache import (MODEL, BuildCache, build_lock, cache_dir_for, code_version, file_sha256, folder_hash,
                           hidden_template_name, key_of, waiting_note)
@@ -345,9 +345,11 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
     carry = changes if (changes is not None and reuse.previous_outputs and writer.previous is not None
                         and cache.previous.get("templates") == cache.templates) else None
     day_list = [(fact.brief, dict(fact.topic_counts)) for fact in model.days]
+    moved = moved_papers({key: fact.slug for key, fact in model.papers.items()})
     make_day, make_paper, make_slice = (lambda index: True), (lambda key: True), (lambda slug, number: True)
     if carry is not None:
-        make_day, make_paper, make_slice = _kept_or_made(reuse.kept, carry, model, config.site.topic_page_size)
+        make_day, make_paper, make_slice = _kept_or_made(reuse.kept, carry, model, config.site.topic_page_size,
+                                                         moved)
     # Days whose pages, e-mails and Markdown are made: the others' are the last build's.
     made_days = [days[i] for i in range(len(days)) if make_day(i)]
     if reuse.keys:
@@ -374,7 +376,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
             pages = site_page_jobs(library, days, topics, config.site, day_list, search=search_page,
                                    last_seen=lambda topic, index: _last_seen(model, topic, index),
                                    merged_indexes=[b for b in shards if b != f"{BUNDLE}/"],
-                                   make_day=make_day, make_paper=make_paper, make_slice=make_slice)
+                                   make_day=make_day, make_paper=make_paper, make_slice=make_slice, moved=moved)
             # Paper pages first: the search index is made from them, in the background, while the rest is made.
             papers = [job for job in pages if job.template == "paper.html"]
             for path, placed in ordered_map(make.page, papers, jobs):
@@ -387,7 +389,8 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
                                             min_items=PER_LIST):
                 writer.adopt(path, placed)
         with progress.stage("wrote the feeds, sitemap and robots.txt"):
-            write_feeds_and_maps(writer, model, days, topics, config, env, cache, reuse.key)
+            write_feeds_and_maps(writer, model, days, topics, config, env, cache, reuse.key,
+                                 not_pages={urls.paper_path(slug) for slug in moved.values()})
         with progress.stage(f"made the e-mails of {plural(len(made_days), 'day')}"):
             for placed in ordered_map(make.email, made_days, jobs, min_items=PER_SNAPSHOT):
                 for path, file in placed:
@@ -496,7 +499,10 @@ class _Makers:
     def page(self, job: PageJob) -> tuple[str, Placed]:
         path = urls.output_file(job.path)
         page_key = self.reuse.key("page", job.template, job.inputs if job.inputs is not None else job.data())
-        data = REUSE if self.reuse.reusable([path], page_key) else render_template(self.env, job.template, job.data())
+        if self.reuse.reusable([path], page_key):
+            data = REUSE
+        else:
+            data = job.data() if job.template is None else render_template(self.env, job.template, job.data())
         return path, self.writer.place(path, data, page_key)
 
     def email(self, day: DayPage) -> list[tuple[str, Placed]]:
@@ -528,9 +534,11 @@ def _markdown_jobs(topics: list[TopicPage], made_days: list[DayPage], size: int,
 
 
 def write_feeds_and_maps(writer: SiteWriter, model: Model, days: list[DayPage], topics: list[TopicPage],
-                         config: Config, env, cache: BuildCache | None, key) -> None:
+                         config: Config, env, cache: BuildCache | None, key, *,
+                         not_pages: AbstractSet[str] = frozenset()) -> None:
     """The feeds (the days' and each topic's, and their OPML list), the sitemap and robots.txt.
-    With a cache, a feed entry whose inputs (``key``) have not changed is the last build's."""
+    With a cache, a feed entry whose inputs (``key``) have not changed is the last build's.
+    The sitemap lists every page but ``not_pages``."""
     def render_entry(template: str, context: dict, made_of: tuple) -> str:
         return cache.fragment(key("feed entry", template, made_of), lambda: render_template(env, template, context))
 
@@ -541,7 +549,7 @@ def write_feeds_and_maps(writer: SiteWriter, model: Model, days: list[DayPage], 
     for feed in feeds:
         writer.update(feed_files(feed, config.site))
     writer.add(urls.OPML, opml(feeds, config.site))
-    writer.update(sitemap_files(page_dates(model, writer.files), config.site))
+    writer.update(sitemap_files(page_dates(model, writer.files, not_pages), config.site))
     writer.add(urls.ROBOTS, robots_txt(config.site))
 
 
@@ -562,9 +570,10 @@ def _last_seen(model: Model, topic: TopicPage, index: int) -> dt.date:
     return model.papers[keys[index]].last_seen if keys is not None else topic.items[index].last_seen
 
 
-def _kept_or_made(kept: Callable[..., bool], carry: Changes, model: Model, size: int):
+def _kept_or_made(kept: Callable[..., bool], carry: Changes, model: Model, size: int, moved: dict[str, str]):
     """``make_day``, ``make_paper`` and ``make_slice`` for ``site_page_jobs``: false for what did
-    not change and whose outputs of the last build ``kept`` could place."""
+    not change and whose outputs of the last build ``kept`` could place (a paper's with the page
+    at its id's address, where ``moved`` has one)."""
     dates = [fact.brief.date for fact in model.days]
 
     def make_day(index: int) -> bool:
@@ -575,7 +584,8 @@ def _kept_or_made(kept: Callable[..., bool], carry: Changes, model: Model, size:
         return not kept([page, *newsletter_paths(date)], urls.markdown_date_page(date))
 
     def make_paper(key: str) -> bool:
-        return key in carry.papers or not kept([urls.output_file(urls.paper_path(model.papers[key].slug))])
+        pages = [model.papers[key].slug, *([moved[key]] if key in moved else [])]
+        return key in carry.papers or not kept([urls.output_file(urls.paper_path(slug)) for slug in pages])
 
     # A topic page that holds the same papers as before, none of them changed: the last build's.
     before = {topic.slug: topic.papers for topic in carry.topics}
@@ -657,14 +667,15 @@ def search_shards(shards: dict[str, list[str]], library: Library, config: Config
                           version=cache.salt if cache else "", day_build=carry is not None), shard_keys
 
 
-def page_dates(model: Model, files: Iterable[str]) -> dict[str, dt.date]:
+def page_dates(model: Model, files: Iterable[str], not_pages: AbstractSet[str] = frozenset()) -> dict[str, dt.date]:
     """When each page among the site's ``files`` last changed: a day's page on its day, a paper's
-    page on its last day; every other page with the newest day.  The 404 page is not a page."""
+    page on its last day; every other page with the newest day.  The 404 page is not a page, nor
+    are ``not_pages`` (those left at papers' ids' addresses, leading to their pages)."""
     newest = model.days[-1].brief.date if model.days else dt.date(1970, 1, 1)
     changed = {urls.date_path(fact.brief.date): fact.brief.date for fact in model.days}
     changed.update({urls.paper_path(fact.slug): fact.last_seen for fact in model.papers.values()})
     pages = [file.removesuffix("index.html") for file in files if file == "index.html" or file.endswith("/index.html")]
-    return {path: changed.get(path, newest) for path in pages}
+    return {path: changed.get(path, newest) for path in pages if path not in not_pages}
 
 
 @dataclass(frozen=True)

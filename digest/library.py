@@ -300,6 +300,21 @@ def wanted_slug(key: str, title: str) -> str:
 MAX_TITLE_SLUG = 80
 
 
+def moved_papers(slugs: Mapping[str, str]) -> dict[str, str]:
+    """Paper key -> its arXiv id's page name, for each paper with an id whose page is named
+    otherwise (it was first seen without one), where no paper's page has that name.
+
+    An older day added later can rename a paper's page this way: the day it is first seen then
+    shows no id.  The build leaves a page at the id's address that leads to the paper, so that a
+    link sent before (in an e-mail, a feed) still reaches it.  ``slugs`` is each paper's page name."""
+    taken = set(slugs.values())
+    moved = {}
+    for key, slug in slugs.items():
+        if key.startswith("arxiv:") and (by_id := wanted_slug(key, "")) != slug and by_id not in taken:
+            moved[key] = by_id
+    return moved
+
+
 def first_slug(key: str, title: str, cards: Sequence[Card]) -> tuple[str, str]:
     """The page name a paper wants, from the day it is first seen, for good: its arXiv id if that
     day's cards show one, else its title then; and what a hashed name of it is made from, its

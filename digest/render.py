@@ -13,7 +13,7 @@ import stat
 from bisect import bisect_left, bisect_right
 from functools import lru_cache, partial
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 from pathlib import Path
 from urllib.parse import quote_plus, urlsplit
@@ -431,14 +431,24 @@ class PageJob(NamedTuple):
     them, so that the build process never holds them all."""
 
     path: str
-    template: str
-    context: dict | Callable[[], dict]
+    template: str | None  #: None: ``context`` makes the page's text itself
+    context: dict | Callable[[], dict | str]
     #: When ``context`` is a function: everything it makes the data from, so that a page can be
     #: keyed (see digest.cache) without making its data.
     inputs: tuple | None = None
 
-    def data(self) -> dict:
+    def data(self) -> dict | str:
         return self.context() if callable(self.context) else self.context
+
+
+def moved_page(site: SiteConfig, title: str, slug: str) -> str:
+    """The page left at a paper's arXiv id's address when its page has another name (see
+    digest.library.moved_papers): it sends a browser on, and tells search engines where the page is."""
+    here, canonical = f"../{slug}/", escape(site.url(urls.paper_path(slug)))
+    return (f'<!DOCTYPE html>\n<html lang="{escape(site.language)}">\n<head>\n<meta charset="utf-8">\n'
+            f'<title>{escape(title)} · {escape(site.title)}</title>\n<link rel="canonical" href="{canonical}">\n'
+            f'<meta name="robots" content="noindex">\n<meta http-equiv="refresh" content="0; url={here}">\n'
+            f'</head>\n<body>\n<p>This paper\'s page is at <a href="{here}">{escape(title)}</a>.</p>\n</body>\n</html>\n')
 
 
 def site_page_jobs(library: Library, days: Sequence[DayPage], topics: list[TopicPage], site: SiteConfig,
@@ -447,7 +457,7 @@ def site_page_jobs(library: Library, days: Sequence[DayPage], topics: list[Topic
                    make_paper: Callable[[str], bool] = lambda key: True,
                    make_slice: Callable[[str, int], bool] = lambda slug, number: True,
                    last_seen: Callable[[TopicPage, int], dt.date] = lambda topic, i: topic.items[i].last_seen,
-                   ) -> list[PageJob]:
+                   moved: Mapping[str, str] | None = None) -> list[PageJob]:
     """Pages of the site, not yet rendered; ``search`` adds the search page and its link,
     ``merged_indexes`` are the search bundles the search page merges with the main one.
 
@@ -455,8 +465,12 @@ def site_page_jobs(library: Library, days: Sequence[DayPage], topics: list[Topic
     ``last_seen(topic, index)`` is when the topic's paper at that index last trended.  The
     ``make_`` functions leave out pages a build keeps from the last one: the page of a day (by
     index), of a paper (by key), or of a topic (by slug and page number).  The home page, the
-    archive, the topics page, the search page and the 404 page are always made."""
+    archive, the topics page, the search page and the 404 page are always made.  ``moved`` is
+    ``digest.library.moved_papers`` of the library: a made paper's page that is named otherwise
+    than by its arXiv id gets a page at the id's address that leads to it (no template: ``context``
+    is the page's text)."""
     jobs: list[PageJob] = []
+    moved = moved or {}
 
     def add(path: str, template: str, context: dict) -> None:
         context["search"] = search
@@ -521,6 +535,9 @@ def site_page_jobs(library: Library, days: Sequence[DayPage], topics: list[Topic
         span = tuple(day_dates[bisect_left(day_dates, paper.first_seen):bisect_right(day_dates, paper.last_seen)])
         jobs.append(PageJob(path, "paper.html", partial(paper_context, site, path, paper, titles, span, search),
                             ("paper", site, path, paper, used_titles, span, search)))
+        if key in moved:
+            jobs.append(PageJob(urls.paper_path(moved[key]), None, partial(moved_page, site, paper.title, paper.slug),
+                                ("moved", site, paper.title, paper.slug)))
     if search:
         add(urls.SEARCH, "search.html", page_context(
             site, urls.SEARCH, "Search", "search", merged_indexes=list(merged_indexes)))

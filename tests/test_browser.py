@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from conftest import ARTIFACTS
+from conftest import ARTIFACTS, copy_content, run_cli, tree
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -347,3 +347,54 @@ def test_a_right_to_left_title_and_abstract_read_right_to_left_wherever_they_are
         assert facts[0] == ["\u062c\u0627\u0645\u0639\u0629 KAUST", "rtl"] and facts[1][1] == "ltr", facts
     finally:
         page.close()
+
+
+MOVED_JSON = ('[{"paper": {"id": "2506.00001", "title": "Scaling Laws for Foo", "summary": "We study scaling laws '
+              'for foo.", "authors": [{"name": "A"}, {"name": "B"}], "publishedAt": "2025-06-01T00:00:00.000Z", '
+              '"upvotes": 5}, "numComments": 2, "submittedOnDailyAt": "2025-06-03T08:00:00.000Z"}]\n')
+
+
+def test_a_link_to_a_papers_id_still_leads_to_it_after_an_older_day_renames_its_page(browser, tmp_path):
+    """A paper first seen with its arXiv id has its page at papers/<id>/; a snapshot of an older day
+    that shows it without the id, added later, names its page by its title.  The id's address, which
+    e-mails and feeds sent before link to, then leads to the page: in a browser, not for search engines."""
+    from test_html import assert_valid_html
+
+    content = copy_content(tmp_path / "content")
+    for snapshot in (content / "snapshots").iterdir():
+        snapshot.unlink()
+    (content / "snapshots" / "2025-06-03.json").write_text(MOVED_JSON)
+    site = tmp_path / "site"
+    assert run_cli("build", "--content", content, "--out", site, "--no-search").returncode == 0
+    assert (site / "papers" / "2506.00001" / "index.html").read_text().count("<h1") == 1
+    (content / "snapshots" / "2025-06-02.txt").write_text(
+        "Daily Papers\n\nJun 2\n\nScaling Laws for Foo\n\nWe study scaling laws for foo.\n\n  • 2 authors\n·\nJun 1\n")
+    result = run_cli("build", "--content", content, "--out", site, "--no-search")
+    assert result.returncode == 0, result.stderr
+    moved, page = site / "papers" / "2506.00001" / "index.html", site / "papers" / "scaling-laws-for-foo" / "index.html"
+    assert "<h1" not in moved.read_text() and "Scaling Laws for Foo" in page.read_text()
+    assert_valid_html([moved])
+    sitemap = (site / "sitemap.xml").read_text()
+    assert "/papers/scaling-laws-for-foo/" in sitemap and "/papers/2506.00001/" not in sitemap
+    clean = tmp_path / "clean"
+    assert run_cli("build", "--content", content, "--out", clean, "--no-search", "--clean").returncode == 0
+    assert tree(site) == tree(clean)
+
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    context = browser.new_context()
+    try:
+        tab = context.new_page()
+        watch = Watch(tab)
+        root = f"http://127.0.0.1:{httpd.server_address[1]}/"
+        tab.goto(root + "papers/2506.00001/", wait_until="load")
+        tab.wait_for_url(root + "papers/scaling-laws-for-foo/", timeout=10000)
+        assert tab.locator("h1").inner_text().startswith("Scaling Laws for Foo")
+        watch.assert_clean("the page at the id's address")
+    finally:
+        context.close()
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=10)

@@ -33,7 +33,7 @@ from slugify import slugify
 
 from digest.config import TopicConfig, TopicRule, load_config, phrase_pattern
 from digest.dates import resolve_snapshot_dates
-from digest.library import EMPTY, assign_slugs, build_library, extend_library, wanted_slug
+from digest.library import EMPTY, assign_slugs, build_library, extend_library, wanted_slug, moved_papers
 from digest.models import NEW, RETURNING, TRENDING, Card, Organization, Snapshot, TopicMatch
 from digest.parse import parse_text_snapshot
 from digest.topics import match_topics
@@ -747,3 +747,13 @@ def test_an_arxiv_papers_slug_is_what_slugify_makes_of_its_id(identifier):
 def test_a_long_title_is_cut_to_a_slug_that_keeps_most_of_it(title, slug):
     assert wanted_slug("", title) == slug
     assert len(slug) <= 80
+
+
+def test_a_paper_with_an_id_whose_page_has_another_name_gets_its_ids_address_if_free():
+    slugs = {"arxiv:2506.00001": "scaling-laws-for-foo",  # first seen without its id: named by its title
+             "arxiv:2506.00002": "2506.00002",  # named by its id: nothing moved
+             "title:a paper": "a-paper",  # no id: no address by it
+             "arxiv:2506.00003": "bar", "arxiv:hep-th/9901001": "old-style",
+             "title:hep-th-9901001": "hep-th-9901001"}  # a title that takes the old-style id's page name
+    assert moved_papers(slugs) == {"arxiv:2506.00001": "2506.00001", "arxiv:2506.00003": "2506.00003"}
+    assert moved_papers({}) == {}
