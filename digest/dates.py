@@ -294,13 +294,19 @@ def _assume_years(parsed: Sequence[ParsedSnapshot], constraints: dict[int, YearC
         resolved[index] = Resolution(year, "assumed")
 
 
-def after_today_warning(source: str, date: dt.date, date_source: str, today: dt.date) -> str | None:
-    """The warning for a list day after today (a snapshot is saved on its day or later: a date or
-    year mistyped), or None.  Not one of a snapshot's notes: it depends on the day of the build."""
+def after_today(date: dt.date, date_source: str, today: dt.date) -> str | None:
+    """What is wrong with a list day after today (a snapshot is saved on its day or later: a date
+    or year mistyped, or inferred from cards that mislead), or None."""
     if date - today <= DATE_SLACK:
         return None
-    return (f"{source}: the list day {date.isoformat()}, from {_ORIGINS[date_source]}, is after today "
-            f"({today.isoformat()}): is a date mistyped?")
+    return f"the list day {date.isoformat()}, from {_ORIGINS[date_source]}, is after today ({today.isoformat()})"
+
+
+def after_today_warning(source: str, date: dt.date, date_source: str, today: dt.date) -> str | None:
+    """The warning for a list day after today, or None.  Not one of a snapshot's notes: it
+    depends on the day of the build."""
+    late = after_today(date, date_source, today)
+    return None if late is None else f"{source}: {late}: is a date mistyped?"
 
 
 #: Where a list day came from, by its ``date_source``, as a warning tells it.

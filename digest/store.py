@@ -14,7 +14,7 @@ from pathlib import Path, PurePath
 from digest.files import SNAPSHOT_SUFFIXES
 from digest.inputs import read_snapshot_file, snapshot_files
 from digest.output import write_replacing
-from digest.dates import resolve_snapshot_dates
+from digest.dates import after_today, resolve_snapshot_dates
 from digest.errors import DigestError
 from digest.models import Snapshot
 from digest.parse import parse_snapshot_bytes
@@ -77,9 +77,13 @@ def store_snapshot(content_dir: Path, data: bytes, incoming: str, *, date_option
                 raise
             warn(f"{error}; left out when dating {incoming}")
             existing = [s for s in existing if s.source != error.path]
+    snapshot, others = resolved[-1], resolved[:-1]
+    # Filed under a day that has not come, it would head the site and send its e-mail now.
+    if (late := after_today(snapshot.date, snapshot.date_source, today)) is not None:
+        raise DigestError(f"{late}; not added" + ("" if snapshot.date_source == "option" else
+                                                   ": give its list day with --date"), incoming)
     for warning in warnings:
         warn(warning)
-    snapshot, others = resolved[-1], resolved[:-1]
 
     target = folder / snapshot_name(snapshot, incoming)
     replaced = target.is_file()

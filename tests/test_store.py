@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
-from conftest import CONTENT, FIXTURES, run_cli
+from conftest import tree, CONTENT, FIXTURES, run_cli
 
 API_FIXTURE = FIXTURES / "json" / "2026-01-19.json"
 
@@ -222,20 +222,39 @@ def test_fetch_without_a_date_takes_the_list_day_from_the_answer(content_copy, a
 
 
 
-def test_fetch_and_add_warn_of_a_list_day_after_today(tmp_path, content_copy, api):
+def test_fetch_and_add_refuse_a_list_day_after_today(tmp_path, content_copy, api):
+    """Filed under a day to come, a snapshot would head the site and send its e-mail now: a date or
+    year mistyped, or cards that point to a year that has not come (an old list saved undated)."""
     before = {"SOURCE_DATE_EPOCH": "1768608000"}  # 2026-01-17: the fixture's day, 2026-01-19, is to come
+    snapshots = tree(content_copy / "snapshots")
     result = run_cli("fetch", "--url", f"{api}/api/daily_papers", "--content", content_copy, env=before)
-    assert result.returncode == 0 and result.stderr.splitlines() == [
-        f"digest: warning: {api}/api/daily_papers: the list day 2026-01-19, from the snapshot, is after today "
-        f"(2026-01-17): is a date mistyped?"], result.stderr
+    assert result.returncode == 1 and result.stderr.splitlines() == [
+        f"digest: error: {api}/api/daily_papers: the list day 2026-01-19, from the snapshot, is after today "
+        f"(2026-01-17); not added: give its list day with --date"], result.stderr
     saved = tmp_path / "9999-12-31.txt"
     saved.write_text("Daily Papers\n\nDec 31\n\nA title\n\nAn abstract.\n")
     result = run_cli("add", saved, "--content", content_copy, env=before)
-    warnings = [line for line in result.stderr.splitlines() if "after today" in line]
-    assert result.returncode == 0 and warnings == [
-        f"digest: warning: {saved}: the list day 9999-12-31, from the file name, is after today (2026-01-17): "
-        f"is a date mistyped?"], result.stderr  # of the new snapshot only: 2026-01-19 is not told again
-    assert (content_copy / "snapshots" / "9999-12-31.txt").is_file()
+    assert result.returncode == 1 and result.stderr.splitlines()[-1] == (
+        f"digest: error: {saved}: the list day 9999-12-31, from the file name, is after today (2026-01-17); "
+        f"not added: give its list day with --date"), result.stderr
+    saved = tmp_path / "list.txt"
+    saved.write_text("Daily Papers\n\nJan 20\n\nA title\n\nAn abstract.\n")
+    result = run_cli("add", saved, "--content", content_copy, "--date", "2026-01-20", env=before)
+    assert result.returncode == 1 and result.stderr.splitlines()[-1].endswith(
+        "the list day 2026-01-20, from --date, is after today (2026-01-17); not added"), result.stderr
+    # Cards dated 2025 and 2024 in full say the list is not of those years: Dec 16 of 2026 is to come.
+    undated = tmp_path / "saved.txt"
+    undated.write_text("Daily Papers\n\nDec 16\n\nA title\n\nAn abstract.\n\n  • 2 authors\n·\nMay 14, 2025 3\n\n"
+                       "Another\n\nIts abstract.\n\n  • 2 authors\n·\nNov 7, 2024\n")
+    result = run_cli("add", undated, "--content", content_copy, env={"SOURCE_DATE_EPOCH": "1796428800"})
+    assert result.returncode == 1 and result.stderr.splitlines()[-1] == (
+        f"digest: error: {undated}: the list day 2026-12-16, from the snapshot, is after today (2026-12-05); "
+        f"not added: give its list day with --date"), result.stderr
+    assert tree(content_copy / "snapshots") == snapshots
+    # A day the hub's clock has reached, in another time zone, is no day to come.
+    tomorrow = tmp_path / "2026-01-18.txt"
+    tomorrow.write_text("Daily Papers\n\nJan 18\n\nA title\n\nAn abstract.\n")
+    assert run_cli("add", tomorrow, "--content", content_copy, env=before).returncode == 0
 
 
 @pytest.mark.parametrize("path, extra, message", [
