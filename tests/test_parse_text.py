@@ -790,3 +790,23 @@ def test_a_line_of_joiners_alone_is_a_blank_line():
     cards = parse_text_snapshot(dump, "2026-03-02.txt").cards
     assert [(c.title, c.abstract) for c in cards] == [("First Title", "First abstract."),
                                                       ("Second Title", "Second abstract.")]
+
+
+@pytest.mark.parametrize("separated", [False, True])
+def test_a_comment_count_grouped_by_thousands_is_read(separated):
+    gap = "\n" if separated else ""
+    text = f"Daily Papers\n\nDec 16\n\nA title\n\nAn abstract.\n\n  • 1,127 authors\n{gap}·\n{gap}May 14 1,234\n"
+    card = parse_text_snapshot(text, "x.txt").cards[0]
+    assert (card.authors, card.comments, card.published) == (1127, 1234, PartialDate(5, 14, None))
+
+
+@pytest.mark.parametrize("date", ["Foo 14 3", "Mai 14", "May 14 3 comments", "Dezember 2, 2025"])
+@pytest.mark.parametrize("separated", [False, True])
+def test_a_meta_lines_date_that_is_none_is_told_as_such_at_its_line(date, separated):
+    """It was told as "card '• 2 authors · Foo 14 3' has a title but no abstract", or taken for a title."""
+    gap = "\n" if separated else ""
+    text = f"Daily Papers\n\nDec 16\n\nA title\n\nAn abstract.\n\n  • 2 authors\n{gap}·\n{gap}{date}\n\nB\n\nAbs.\n"
+    with pytest.raises(SnapshotError) as caught:
+        parse_text_snapshot(text, "x.txt")
+    assert str(caught.value) == (f"x.txt:{13 if separated else 11}: '{date}' where a card's date should be: a month "
+                                 f"and a day, as in 'May 14' or 'May 14, 2025', then its comment count")

@@ -36,9 +36,11 @@ LIST_DAY_RE = re.compile(rf"^{DATE_PATTERN}$")
 # Counts have at most 9 digits: longer runs are not counts (and int() of thousands of digits fails).
 # After the "·" any number after the comma is the year, so that one no date has ("Jan 10, 0", "Jan 10,
 # 99999") is told as the date it is not, not the line taken for a card's title.
-_META_RE = re.compile(rf"^(?P<who>.*?)\s*·\s*{DATE_PATTERN.replace('{4}', '{1,9}')}(?:\s+(?P<comments>\d{{1,9}}))?$")
-# "1,127 authors": the page groups the digits of large counts.
-AUTHORS_RE = re.compile(r"^(?:[•·*-]\s*)?(?P<count>\d{1,9}|\d{1,3}(?:,\d{3}){1,2})\s+authors?$", re.IGNORECASE)
+# "1,127 authors", "1,234" comments: the page groups the digits of large counts.
+COUNT_PATTERN = r"\d{1,9}|\d{1,3}(?:,\d{3}){1,2}"
+_ANY_YEAR_DATE = DATE_PATTERN.replace("{4}", "{1,9}")
+_META_RE = re.compile(rf"^(?P<who>.*?)\s*·\s*{_ANY_YEAR_DATE}(?:\s+(?P<comments>{COUNT_PATTERN}))?$")
+AUTHORS_RE = re.compile(rf"^(?:[•·*-]\s*)?(?P<count>{COUNT_PATTERN})\s+authors?$", re.IGNORECASE)
 HANDLE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 # Characters that copy-paste leaves in words; the odd spaces it leaves (no-break, thin, ideographic,
 # tabs) need no pattern: str.split() takes them for the spaces they are.  The zero-width joiner and
@@ -181,7 +183,7 @@ def parse_meta(block: Block, source: str, date_line: int | None = None) -> Meta 
             raise SnapshotError(f"'{shortened(who)}' is neither an author count nor an organization", source,
                                 block.line)
         organization = Organization(handle=handle, name=name.strip() or handle)
-    comments = int(match["comments"]) if match["comments"] else None
+    comments = int(match["comments"].replace(",", "")) if match["comments"] else None
     return Meta(organization, authors, published, comments)
 
 
@@ -250,7 +252,7 @@ def _count_before_title(blocks: list[Block], index: int, source: str) -> bool:
             and not is_meta_part(blocks[abstract].text))
 
 
-_DATE_AND_COUNT_RE = re.compile(rf"^{DATE_PATTERN}(?:\s+\d{{1,9}})?$")
+_DATE_AND_COUNT_RE = re.compile(rf"^{DATE_PATTERN}(?:\s+(?:{COUNT_PATTERN}))?$")
 
 
 def is_meta_part(text: str) -> bool:
@@ -327,6 +329,29 @@ def _without_submitters(blocks: list[Block]) -> list[Block]:
     return kept
 
 
+#: What was meant for a date: a word, then a number (a month misspelt, or in another language).
+_DATE_LIKE_RE = re.compile(r"^[^\W\d_]+\.?\s+\d")
+_ANY_YEAR_DATE_RE = re.compile(rf"^{_ANY_YEAR_DATE}(?:\s+(?:{COUNT_PATTERN}))?$")
+
+
+def _check_meta_dates(blocks: list[Block], start: int, source: str) -> None:
+    """SnapshotError for a meta line whose date, after its "·" line, is not one: read as text,
+    it would be told as a card with a title but no abstract, or taken for the next card's title."""
+    for index in range(start, len(blocks)):
+        lines = blocks[index].lines
+        if lines[-1] == "·" and index + 1 < len(blocks):
+            block, at = blocks[index + 1], 0
+        elif len(lines) >= 2 and lines[-2] == "·":
+            block, at = blocks[index], len(lines) - 1
+        else:
+            continue
+        date = block.lines[at]
+        dated = _ANY_YEAR_DATE_RE.match(date)  # a month's day: parse_meta tells what is wrong with it
+        if _DATE_LIKE_RE.match(date) and not (dated and dated["month"].lower() in _MONTH_NUMBERS):
+            raise SnapshotError(f"'{shortened(date)}' where a card's date should be: a month and a day, as in "
+                                f"'May 14' or 'May 14, 2025', then its comment count", source, block.line_of(at))
+
+
 def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
     """Read a text dump into a ParsedSnapshot; raise SnapshotError naming the line at fault."""
     blocks = split_blocks(clean_lines(text))
@@ -356,6 +381,7 @@ def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
         start += 1
     while len(blocks) > start and _is_page_furniture(blocks[-1]):
         blocks.pop()
+    _check_meta_dates(blocks, start, source)
     cards: list[Card] = []
     seen: set[tuple[str, str]] = set()
     # A dump shows upvote counts before every title, or before none: its first card tells.
