@@ -296,7 +296,11 @@ def test_a_site_from_all_four_formats_of_one_day_shows_each_paper_once(tmp_path,
               if p.name.startswith("insights-into-deepseek")]
     history = BeautifulSoup(page.read_text(), "html.parser").select("table tbody tr")
     assert len(history) == 3  # 3 Nov and 7 Jan from text dumps, 16 Dec from all formats at once
-    assert "2505.09343" in page.read_text() and not (tmp_path / "site" / "papers" / "2505.09343").exists()
+    assert "2505.09343" in page.read_text()
+    # Its id's address leads to that page: no second page of it.
+    by_id = BeautifulSoup((tmp_path / "site" / "papers" / "2505.09343" / "index.html").read_text(), "html.parser")
+    assert by_id.find("meta", attrs={"http-equiv": "refresh"})["content"] == f"0; url=../{page.parent.name}/"
+    assert not by_id.select("h1, table")
     # A paper first seen on 16 Dec, in the formats that show its id, is named by the id.
     first_seen_with_id = {c.arxiv_id for c in parse_snapshot((snapshots / "2025-12-16.html").read_text(), "x").cards}
     assert any((tmp_path / "site" / "papers" / arxiv_id).is_dir() for arxiv_id in first_seen_with_id)
