@@ -463,7 +463,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except DigestError as error:
         _error(str(error))
-        return 1
+        return error.exit_code
     except KeyboardInterrupt:
         print("digest: interrupted", file=sys.stderr)
         return 130

@@ -14,6 +14,8 @@ from pathlib import Path
 class DigestError(Exception):
     """A problem with the user's input or environment, not a bug in digest."""
 
+    exit_code = 1  #: digest's exit status when it stops on this error
+
     def __init__(self, message: str, path: str | Path | None = None, line: int | None = None):
         super().__init__(message)
         self.message = message
@@ -26,6 +28,13 @@ class DigestError(Exception):
             where = f"{where}:{self.line}"
         message = _LINE_BREAKS.sub(lambda found: found[0].encode("unicode_escape").decode("ascii"), self.message)
         return f"{where}: {message}" if where else message
+
+
+class PartlySent(DigestError):
+    """An e-mail that went to some of its recipients and not to others: a script that sends it
+    again must leave out those it went to, so digest exits with a status of its own."""
+
+    exit_code = 3
 
 
 #: What str.splitlines() ends a line at: a message (which may quote a URL or a name given on the

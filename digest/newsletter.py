@@ -29,7 +29,7 @@ from jinja2 import Environment
 from digest import urls
 from digest.config import Config, EmailConfig, ascii_host, header_url, is_host_name, mail_domain
 from digest.deadline import Overrun, time_limit
-from digest.errors import DigestError
+from digest.errors import DigestError, PartlySent
 from digest.feeds import feed_time
 from digest.pages import DayPage
 from digest.render import render_template
@@ -342,12 +342,13 @@ def send_message(message: bytes, recipients: Sequence[str], mail: EmailConfig,
         _explained_exchange(message, recipients, mail, sender, user, password, delivered, refused)
     except DigestError as error:
         if delivered:  # say so, or a second try would send it to them again
-            raise DigestError(f"{error.message}; the e-mail had already gone to {', '.join(delivered)}") from None
+            raise PartlySent(f"{error.message}; the e-mail had already gone to {', '.join(delivered)}") from None
         raise
     if refused:
         who = ", ".join(f"{address} ({code} {_text(reason)})".rstrip() for address, (code, reason) in refused.items())
-        raise DigestError(f"the SMTP server {_server(mail)} refused {len(refused)} of {len(recipients)} recipients: "
-                          f"{who}" + (f"; the e-mail went to {', '.join(delivered)}" if delivered else ""))
+        raise (PartlySent if delivered else DigestError)(
+            f"the SMTP server {_server(mail)} refused {len(refused)} of {len(recipients)} recipients: "
+            f"{who}" + (f"; the e-mail went to {', '.join(delivered)}" if delivered else ""))
 
 
 def _addresses(addresses: Sequence[str], most: int = 10) -> str:

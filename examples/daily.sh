@@ -36,8 +36,14 @@ send_new_day() {
     return 0
   fi
   # shellcheck disable=SC2086 # one argument per recipient
-  $DIGEST send "$day" --to $DIGEST_TO
-  echo "$day" > "$SENT"
+  status=0
+  $DIGEST send "$day" --to $DIGEST_TO || status=$?
+  # 3: it went to some recipients, not to others (digest names both): sending it again would
+  # repeat it to the first, so it counts as sent, and the run fails for someone to look.
+  if [ "$status" -eq 0 ] || [ "$status" -eq 3 ]; then
+    echo "$day" > "$SENT"
+  fi
+  return "$status"
 }
 
 case "${1:-all}" in

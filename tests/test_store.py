@@ -331,14 +331,22 @@ def test_the_day_goes_into_the_query_before_a_fragment(content_copy, api):
     assert FixtureAPI.requests == ["/api/daily_papers?lang=en&date=2026-01-19"]
 
 
-def test_the_daily_recipe_runs_end_to_end(tmp_path, content_copy, api):
+@pytest.mark.parametrize("refused", [None, "gone@example.net"])
+def test_the_daily_recipe_runs_end_to_end(tmp_path, content_copy, api, refused):
     """The script the README's cron line and CI workflow call: fetch, build, send; run again (a
-    day the hub has no new list), it sends the same day's e-mail no second time."""
+    day the hub has no new list), it sends the same day's e-mail no second time, also after a
+    send that reached some recipients and not others (which fails the first run)."""
     from aiosmtpd.controller import Controller
 
     received = []
 
     class Handler:
+        async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+            if address == refused:
+                return "550 5.1.1 No such user here"
+            envelope.rcpt_tos.append(address)
+            return "250 OK"
+
         async def handle_DATA(self, server, session, envelope):
             received.append((list(envelope.rcpt_tos), envelope.original_content))
             return "250 OK"
@@ -356,12 +364,18 @@ def test_the_daily_recipe_runs_end_to_end(tmp_path, content_copy, api):
         site_yaml.write_text(yaml.safe_dump(data))
         workdir = content_copy.parent
         script = Path(__file__).resolve().parent.parent / "examples" / "daily.sh"
-        env = {**os.environ, "DIGEST": f"{sys.executable} -m digest", "DIGEST_TO": "readers@example.net"}
+        env = {**os.environ, "DIGEST": f"{sys.executable} -m digest",
+               "DIGEST_TO": "readers@example.net" + (f" {refused}" if refused else "")}
         result, again = (subprocess.run(["sh", str(script)], cwd=workdir, env=env, capture_output=True, text=True,
                                         timeout=180) for _ in range(2))
     finally:
         controller.stop()
-    assert result.returncode == 0, result.stdout + result.stderr
+    if refused:
+        assert result.returncode == 3 and result.stderr.splitlines()[-1].endswith(
+            f"refused 1 of 2 recipients: {refused} (550 5.1.1 No such user here); the e-mail went to "
+            f"readers@example.net"), result.stderr
+    else:
+        assert result.returncode == 0, result.stdout + result.stderr
     assert again.returncode == 0 and "the e-mail of 2026-01-19 was sent before" in again.stderr, again.stderr
     assert (content_copy / ".newsletter-sent").read_text() == "2026-01-19\n"
     assert (content_copy / "snapshots" / "2026-01-19.json").is_file()
