@@ -427,6 +427,8 @@ def site_address(url: str) -> str:
         raise ValueError("")
     if parts.query or parts.fragment:
         raise ValueError("no ? or # part")
+    if re.search(r"\.html?$", parts.path, re.IGNORECASE):  # pages would go under .../index.html/
+        raise ValueError("the address of the site's folder, not of a page in it")
     host = parts.hostname
     if parts.netloc.startswith("["):
         try:

@@ -706,6 +706,8 @@ def test_a_url_setting_without_a_host_or_with_a_password_is_refused_by_check_not
     ("HTTPS://X.ORG/Sub/ü%20x%zz", "https://x.org/Sub/%C3%BC%20x%25zz/"),
     ("https://[::1]:8443/d", "https://[::1]:8443/d/"),
     ("http://intra_net:8000", "http://intra_net:8000/"),
+    ("https://x.org/papers.html-archive/", "https://x.org/papers.html-archive/"),
+    ("https://x.org/site.html/", "https://x.org/site.html/"),  # a folder of that name: said so by its slash
 ])
 def test_base_url_becomes_an_ascii_address_with_single_slashes(tmp_path, url, address):
     config = load_config(write(tmp_path, site=f"title: T\nbase_url: '{url}'\n"))
@@ -719,6 +721,8 @@ def test_base_url_becomes_an_ascii_address_with_single_slashes(tmp_path, url, ad
     ("https://x.org/?page=1", "no ? or # part"),
     ("https://exa!mple.org/", "exa!mple.org is not a host name"),
     ("https://a..b.org/", "a..b.org is not a host name"),
+    ("https://x.org/digest/index.html", "the address of the site's folder, not of a page in it"),
+    ("https://x.org/Home.HTM", "the address of the site's folder, not of a page in it"),
 ])
 def test_base_url_that_cannot_be_a_site_address(tmp_path, url, words):
     error = only_problem(write(tmp_path, site=f"title: T\nbase_url: '{url}'\n"))
