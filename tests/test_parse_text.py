@@ -810,3 +810,23 @@ def test_a_meta_lines_date_that_is_none_is_told_as_such_at_its_line(date, separa
         parse_text_snapshot(text, "x.txt")
     assert str(caught.value) == (f"x.txt:{13 if separated else 11}: '{date}' where a card's date should be: a month "
                                  f"and a day, as in 'May 14' or 'May 14, 2025', then its comment count")
+
+
+@pytest.mark.parametrize("paragraphs, title", [
+    ("Second paragraph says more things here.\n\nThird paragraph.", "Second paragraph says more things here."),
+    ("1. First thing to know.\n\nAnd its explanation.", "1. First thing to know."),
+])
+def test_a_blank_line_inside_an_abstract_is_warned_of_where_it_makes_a_sentence_a_title(paragraphs, title):
+    """Read as cards, the paragraphs of an abstract make a paper of their own: the card before
+    has no meta line, and the "title" of the next reads as a sentence."""
+    text = f"Daily Papers\n\nJan 7\n\nT1\n\nFirst paragraph of it.\n\n{paragraphs}\n\n  • 2 authors\n·\nJan 5 3\n\nT2\n\nA2.\n"
+    snapshot = parse_snapshot(text, "x.txt")
+    assert [c.title for c in snapshot.cards] == ["T1", title, "T2"]
+    assert snapshot.notes == (f"x.txt:9: the card '{title}' has a title that reads as a sentence, after a card without "
+                              f"a meta line (who · date): if a blank line split an abstract in two, join its paragraphs",)
+    # A card without a meta line before a title that is one, or a title like a sentence after a card with
+    # its meta line, is no sign of it.
+    for other in (text.replace(f"\n\n{title}\n", "\n\nA Title Of Words\n"),
+                  text.replace("of it.\n", "of it.\n\n  • 2 authors\n·\nJan 5\n")):
+        assert parse_snapshot(other, "x.txt").notes == ()
+    assert all(parse_snapshot(path.read_text(), path.name).notes == () for path in SNAPSHOTS.iterdir())

@@ -352,6 +352,16 @@ def _check_meta_dates(blocks: list[Block], start: int, source: str) -> None:
                                 f"'May 14' or 'May 14, 2025', then its comment count", source, block.line_of(at))
 
 
+_LIST_ITEM_RE = re.compile(r"^(?:\d{1,2}[.)]|[-*•–])\s")
+
+
+def _reads_as_a_sentence(title: str) -> bool:
+    """Whether a title is more likely a paragraph of an abstract: an item of a list, or words
+    ending in a full stop (titles do not end in one)."""
+    return bool(_LIST_ITEM_RE.match(title)) or (title.endswith(".") and not title.endswith("..")
+                                                 and len(title.split()) >= 4)
+
+
 def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
     """Read a text dump into a ParsedSnapshot; raise SnapshotError naming the line at fault."""
     blocks = split_blocks(clean_lines(text))
@@ -383,6 +393,8 @@ def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
         blocks.pop()
     _check_meta_dates(blocks, start, source)
     cards: list[Card] = []
+    notes: list[str] = []
+    unmet = False  # the card before had no meta line
     seen: set[tuple[str, str]] = set()
     # A dump shows upvote counts before every title, or before none: its first card tells.
     counted = start < len(blocks) and _count_before_title(blocks, start, source)
@@ -426,6 +438,11 @@ def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
             if comments is not None:
                 meta, taken = replace(meta, comments=comments), taken + 1
         index += 2 + taken
+        if unmet and _reads_as_a_sentence(title_block.text):
+            notes.append(f"{source}:{title_block.line}: the card '{shortened(title_block.text)}' has a title that reads "
+                         f"as a sentence, after a card without a meta line (who · date): if a blank line split an "
+                         f"abstract in two, join its paragraphs")
+        unmet = meta is None
         # A card shown twice is the same text twice (the trending page shows each card twice): one
         # paper, listed once.  Two cards of one title and other abstracts are kept, for a warning.
         identity = (title_block.text, abstract_block.text)
@@ -449,7 +466,7 @@ def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
         raise SnapshotError(f"not a Daily Papers snapshot: no papers after the {'list day' if list_day else 'heading'}",
                             source, list_day_line)
     return ParsedSnapshot(source=source, format="text", list_day=list_day,
-                          list_day_line=list_day_line, cards=tuple(cards))
+                          list_day_line=list_day_line, cards=tuple(cards), notes=tuple(notes))
 
 
 def shortened(text: str, limit: int = 60) -> str:
