@@ -19,7 +19,8 @@ from collections.abc import Callable, Iterable, Sequence, Set as AbstractSet
 from contextlib import ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+
+from jinja2 import Environment
 
 from digest import __version__, urls
 from digest.config import Config, load_config
@@ -354,7 +355,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
     made_days = [days[i] for i in range(len(days)) if make_day(i)]
     if reuse.keys:
         reuse.keys.remember_days(made_days)  # here, so that every worker process has them
-    make = _Makers(env, config, content_dir, writer, reuse, told_pages=page_problems is not None)
+    make = _Makers(env, config, content_dir, reuse, told_pages=page_problems is not None)
 
     def markdown_jobs() -> list[tuple[str, Callable, object]]:
         return _markdown_jobs(topics, made_days, config.site.topic_page_size, make_slice)
@@ -460,28 +461,30 @@ class _Reuse:
         return (self.cache is not None and self.writer.previous is not None
                 and all(self.cache.recorded_key(p) == output_key and self.writer.known.has(p) for p in paths))
 
+    def _unedited_markdown(self, path: str) -> MarkdownPage | None:
+        """The last build's Markdown page at ``path``, if it is there as that build wrote it."""
+        recorded = self.previous_markdown.get(path)
+        if isinstance(recorded, list) and self.markdown_files.get(path) == recorded[1]:
+            return MarkdownPage(recorded[0], recorded[1], None)
+        return None
+
     def kept(self, paths: list[str], markdown_path: str | None = None) -> bool:
         """Place the last build's files for these paths (and take its Markdown page) if the last
         build made them all and they are all still there."""
         entries = [self.previous_outputs.get(path) for path in paths]
-        recorded = self.previous_markdown.get(markdown_path) if markdown_path else None
-        if (None in entries or (markdown_path and not (isinstance(recorded, list)
-                                                       and self.markdown_files.get(markdown_path) == recorded[1]))
-                or not all(self.writer.known.has(path) for path in paths)):
+        page = self._unedited_markdown(markdown_path) if markdown_path else None
+        if None in entries or (markdown_path and page is None) or not all(self.writer.known.has(p) for p in paths):
             return False
         for path, entry in zip(paths, entries):
             self.writer.keep(path, entry)
-        if markdown_path:
-            self.kept_markdown[markdown_path] = MarkdownPage(recorded[0], recorded[1], None)
+        if page is not None:
+            self.kept_markdown[markdown_path] = page
         return True
 
     def markdown_page(self, path: str, md_key: str) -> MarkdownPage | None:
         """The last build's Markdown page at ``path`` if it was made from the same page data and is unedited."""
-        recorded = self.previous_markdown.get(path)
-        if (md_key and isinstance(recorded, list) and recorded[0] == md_key
-                and self.markdown_files.get(path) == recorded[1]):
-            return MarkdownPage(md_key, recorded[1], None)
-        return None
+        page = self._unedited_markdown(path) if md_key else None
+        return page if page is not None and page.key == md_key else None
 
 
 @dataclass
@@ -489,12 +492,15 @@ class _Makers:
     """How each output is made, or taken from the last build: run in this process and in forked
     workers, each placing its files in the new site and returning how it placed them."""
 
-    env: Any
+    env: Environment
     config: Config
     content_dir: Path
-    writer: SiteWriter
-    reuse: _Reuse
+    reuse: _Reuse  #: and its writer, which places the files
     told_pages: bool  #: a user's file where a Markdown page goes was told before rendering (``digest check``)
+
+    @property
+    def writer(self) -> SiteWriter:
+        return self.reuse.writer
 
     def page(self, job: PageJob) -> tuple[str, Placed]:
         path = urls.output_file(job.path)

@@ -32,8 +32,10 @@ def _x(index: int, count: int) -> float:
 LABEL_GAP = 40
 
 
-#: Room a date under the chart needs, in the chart's units, at its larger text on narrow screens.
+#: Room a date under the chart needs, in the chart's units, at its larger text on narrow screens;
+#: between the first date, which starts at its day, and the next, half as much again.
 DATE_GAP = 80
+FIRST_DATE_GAP = DATE_GAP * 3 // 2
 
 
 def _date_labels(count: int) -> set[int]:
@@ -41,12 +43,16 @@ def _date_labels(count: int) -> set[int]:
     spaced, the first and the last (which takes the place of the one before it)."""
     if count <= 1:
         return set(range(count))
-    every = math.ceil(DATE_GAP * (count - 1) / (WIDTH - LEFT - RIGHT))
+    step = (WIDTH - LEFT - RIGHT) / (count - 1)
+    every = math.ceil(DATE_GAP / step)
     indexes = list(range(0, count, every))
     if indexes[-1] != count - 1:
         if len(indexes) > 1:
             indexes.pop()
         indexes.append(count - 1)
+    # The first date starts at its day (see rank_chart), not centred on it: the next needs more room.
+    if len(indexes) > 2 and indexes[1] * step < FIRST_DATE_GAP:
+        del indexes[1]
     return set(indexes)
 
 

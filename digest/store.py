@@ -14,7 +14,7 @@ from pathlib import Path, PurePath
 from digest.files import SNAPSHOT_SUFFIXES
 from digest.inputs import read_snapshot_file, snapshot_files
 from digest.output import write_replacing
-from digest.dates import after_today, resolve_snapshot_dates
+from digest.dates import after_today, after_today_warning, resolve_snapshot_dates
 from digest.errors import DigestError
 from digest.models import Snapshot
 from digest.parse import parse_snapshot_bytes
@@ -49,9 +49,17 @@ def require_content_folder(content_dir: Path) -> None:
                           "site.yaml and snapshots/", content_dir)
 
 
+#: How to give a snapshot refused for its list day another one, by where the day came from.
+_REDATE = {"filename": ": rename the file by its list day (its name's date comes before --date)", "option": "",
+           **dict.fromkeys(("content", "other-snapshots", "assumed"), ": give its list day with --date")}
+
+
 def store_snapshot(content_dir: Path, data: bytes, incoming: str, *, date_option: dt.date | None = None,
-                   force: bool = False, today: dt.date, warn: Callable[[str], None]) -> Stored:
-    """Validate ``data`` (named ``incoming`` in messages), date it, and write it into the snapshots folder."""
+                   force: bool = False, today: dt.date, warn: Callable[[str], None],
+                   clock: dt.date | None = None) -> Stored:
+    """Validate ``data`` (named ``incoming`` in messages), date it, and write it into the snapshots folder.
+    ``today`` is the build's (SOURCE_DATE_EPOCH's, when set); ``clock`` the machine's (default: its
+    date now).  A list day after both is refused."""
     require_content_folder(content_dir)
     folder = content_dir / "snapshots"
     new = parse_snapshot_bytes(data, incoming)
@@ -78,12 +86,15 @@ def store_snapshot(content_dir: Path, data: bytes, incoming: str, *, date_option
             warn(f"{error}; left out when dating {incoming}")
             existing = [s for s in existing if s.source != error.path]
     snapshot, others = resolved[-1], resolved[:-1]
-    # Filed under a day that has not come, it would head the site and send its e-mail now.
-    if (late := after_today(snapshot.date, snapshot.date_source, today)) is not None:
-        raise DigestError(f"{late}; not added" + ("" if snapshot.date_source == "option" else
-                                                   ": give its list day with --date"), incoming)
+    # Filed under a day that has not come, it would head the site and send its e-mail now.  The
+    # machine's clock decides too: SOURCE_DATE_EPOCH pins the output, not the day of the list.
+    late = after_today(snapshot.date, snapshot.date_source, max(today, clock or dt.date.today()))
+    told = after_today_warning(incoming, snapshot.date, snapshot.date_source, today) if late else None
     for warning in warnings:
-        warn(warning)
+        if warning != told:  # the error below says it
+            warn(warning)
+    if late is not None:
+        raise DigestError(f"{late}; not added{_REDATE[snapshot.date_source]}", incoming)
 
     target = folder / snapshot_name(snapshot, incoming)
     replaced = target.is_file()

@@ -158,7 +158,7 @@ def who(organization: Organization | None, authors: int | None) -> str:
     if organization is not None:
         return organization.name
     if authors is not None:
-        return f"{authors} author" + ("" if authors == 1 else "s")
+        return plural(authors, "author")
     return ""
 
 

@@ -35,8 +35,8 @@ send_new_day() {
     echo "daily.sh: the e-mail of $day was sent before; not sending it again" >&2
     return 0
   fi
-  # shellcheck disable=SC2086 # one argument per recipient
   status=0
+  # shellcheck disable=SC2086 # one argument per recipient
   $DIGEST send "$day" --to $DIGEST_TO || status=$?
   # 3: it went to some recipients, not to others (digest names both): sending it again would
   # repeat it to the first, so it counts as sent, and the run fails for someone to look.

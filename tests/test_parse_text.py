@@ -792,10 +792,11 @@ def test_a_line_of_joiners_alone_is_a_blank_line():
                                                       ("Second Title", "Second abstract.")]
 
 
-@pytest.mark.parametrize("separated", [False, True])
-def test_a_comment_count_grouped_by_thousands_is_read(separated):
+@pytest.mark.parametrize("separated, count", [(False, " "), (True, " "), (False, "\n\n")])
+def test_a_comment_count_grouped_by_thousands_is_read(separated, count):
+    """Beside its date, or in a block of its own after it, where a copy put a blank line between."""
     gap = "\n" if separated else ""
-    text = f"Daily Papers\n\nDec 16\n\nA title\n\nAn abstract.\n\n  • 1,127 authors\n{gap}·\n{gap}May 14 1,234\n"
+    text = f"Daily Papers\n\nDec 16\n\nA title\n\nAn abstract.\n\n  • 1,127 authors\n{gap}·\n{gap}May 14{count}1,234\n"
     card = parse_text_snapshot(text, "x.txt").cards[0]
     assert (card.authors, card.comments, card.published) == (1127, 1234, PartialDate(5, 14, None))
 

@@ -143,11 +143,11 @@ def test_rank_chart_breaks_the_line_on_days_the_paper_was_absent(built_site):
 def test_rank_chart_labels_never_overlap_however_many_days():
     """A paper #1 for 45 days running printed "#1#1#1…" across the chart; the last two dates ran together;
     fifteen days were all dated, the dates running into each other on a phone's screen."""
-    from digest.charts import DATE_GAP, LABEL_GAP, rank_chart
+    from digest.charts import DATE_GAP, FIRST_DATE_GAP, LABEL_GAP, rank_chart
     from digest.models import Appearance
     from digest.text import short_date
 
-    for count in (2, 8, 9, 11, 15, 17, 45, 200):
+    for count in (2, 6, 7, 8, 9, 11, 15, 17, 45, 60, 200):
         days = [dt.date(2026, 1, 1) + dt.timedelta(days=n) for n in range(count)]
         chart = BeautifulSoup(str(rank_chart([Appearance(d, 1 + n % 13, None, None, "x.txt")
                                               for n, d in enumerate(days)], days, "c")), "html.parser")
@@ -158,6 +158,7 @@ def test_rank_chart_labels_never_overlap_however_many_days():
         assert all(float(b["x"]) - float(a["x"]) >= DATE_GAP for a, b in zip(dates, dates[1:])), count
         assert dates[-1].get_text() == short_date(days[-1])[:-5]  # the last day is always dated
         assert dates[0].get_text() == short_date(days[0])[:-5] and dates[0]["text-anchor"] == "start"
+        assert len(dates) < 3 or float(dates[1]["x"]) - float(dates[0]["x"]) >= FIRST_DATE_GAP, count
 
 
 def test_topics_index_has_a_trend_line_per_topic_with_its_numbers_in_words(built_site):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import http.server
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -17,6 +19,7 @@ import pytest
 import yaml
 
 from conftest import tree, CONTENT, FIXTURES, run_cli
+from digest.errors import DigestError
 
 API_FIXTURE = FIXTURES / "json" / "2026-01-19.json"
 
@@ -225,36 +228,50 @@ def test_fetch_without_a_date_takes_the_list_day_from_the_answer(content_copy, a
 def test_fetch_and_add_refuse_a_list_day_after_today(tmp_path, content_copy, api):
     """Filed under a day to come, a snapshot would head the site and send its e-mail now: a date or
     year mistyped, or cards that point to a year that has not come (an old list saved undated)."""
-    before = {"SOURCE_DATE_EPOCH": "1768608000"}  # 2026-01-17: the fixture's day, 2026-01-19, is to come
     snapshots = tree(content_copy / "snapshots")
-    result = run_cli("fetch", "--url", f"{api}/api/daily_papers", "--content", content_copy, env=before)
-    assert result.returncode == 1 and result.stderr.splitlines() == [
-        f"digest: error: {api}/api/daily_papers: the list day 2026-01-19, from the snapshot, is after today "
-        f"(2026-01-17); not added: give its list day with --date"], result.stderr
     saved = tmp_path / "9999-12-31.txt"
     saved.write_text("Daily Papers\n\nDec 31\n\nA title\n\nAn abstract.\n")
-    result = run_cli("add", saved, "--content", content_copy, env=before)
-    assert result.returncode == 1 and result.stderr.splitlines()[-1] == (
-        f"digest: error: {saved}: the list day 9999-12-31, from the file name, is after today (2026-01-17); "
-        f"not added: give its list day with --date"), result.stderr
+    result = run_cli("add", saved, "--content", content_copy, "--date", "2026-01-20")
+    assert result.returncode == 1 and result.stderr.splitlines()[-1].startswith(
+        f"digest: error: {saved}: the list day 9999-12-31, from the file name, is after today ("), result.stderr
+    assert result.stderr.splitlines()[-1].endswith(
+        "); not added: rename the file by its list day (its name's date comes before --date)"), result.stderr
+    assert result.stderr.startswith(f"digest: warning: {saved}: --date 2026-01-20 is")  # still said, first
     saved = tmp_path / "list.txt"
     saved.write_text("Daily Papers\n\nJan 20\n\nA title\n\nAn abstract.\n")
-    result = run_cli("add", saved, "--content", content_copy, "--date", "2026-01-20", env=before)
-    assert result.returncode == 1 and result.stderr.splitlines()[-1].endswith(
-        "the list day 2026-01-20, from --date, is after today (2026-01-17); not added"), result.stderr
-    # Cards dated 2025 and 2024 in full say the list is not of those years: Dec 16 of 2026 is to come.
-    undated = tmp_path / "saved.txt"
-    undated.write_text("Daily Papers\n\nDec 16\n\nA title\n\nAn abstract.\n\n  • 2 authors\n·\nMay 14, 2025 3\n\n"
-                       "Another\n\nIts abstract.\n\n  • 2 authors\n·\nNov 7, 2024\n")
-    result = run_cli("add", undated, "--content", content_copy, env={"SOURCE_DATE_EPOCH": "1796428800"})
-    assert result.returncode == 1 and result.stderr.splitlines()[-1] == (
-        f"digest: error: {undated}: the list day 2026-12-16, from the snapshot, is after today (2026-12-05); "
-        f"not added: give its list day with --date"), result.stderr
+    result = run_cli("add", saved, "--content", content_copy, "--date", "9999-01-20")
+    assert result.returncode == 1 and re.fullmatch(
+        rf"digest: error: {re.escape(str(saved))}: the list day 9999-01-20, from --date, is after today "
+        r"\(\d{4}-\d\d-\d\d\); not added", result.stderr.splitlines()[-1]), result.stderr
     assert tree(content_copy / "snapshots") == snapshots
+    # SOURCE_DATE_EPOCH pins what a build writes, not the day: a day after it but not after the
+    # machine's date is stored, with the warning a build gives.
+    before = {"SOURCE_DATE_EPOCH": "1768608000"}  # 2026-01-17: the fixture's day, 2026-01-19, is to come
+    result = run_cli("fetch", "--url", f"{api}/api/daily_papers", "--content", content_copy, env=before)
+    assert result.returncode == 0 and result.stderr.splitlines() == [
+        f"digest: warning: {api}/api/daily_papers: the list day 2026-01-19, from the snapshot, is after today "
+        f"(2026-01-17): is a date mistyped?"], result.stderr
+    assert (content_copy / "snapshots" / "2026-01-19.json").is_file()
+
+
+def test_an_old_list_saved_undated_whose_cards_point_to_a_year_to_come_is_refused(tmp_path, content_copy):
+    """Cards dated 2025 and 2024 in full say the list is not of those years: Dec 16 of 2026 is to come."""
+    from digest.store import store_snapshot
+
+    data = ("Daily Papers\n\nDec 16\n\nA title\n\nAn abstract.\n\n  • 2 authors\n·\nMay 14, 2025 3\n\n"
+            "Another\n\nIts abstract.\n\n  • 2 authors\n·\nNov 7, 2024\n").encode()
+    snapshots = tree(content_copy / "snapshots")
+    warnings = []
+    for today, clock in ((dt.date(2026, 12, 5), dt.date(2026, 12, 5)), (dt.date(2026, 1, 1), dt.date(2026, 12, 5))):
+        with pytest.raises(DigestError) as caught:
+            store_snapshot(content_copy, data, "saved.txt", today=today, clock=clock, warn=warnings.append)
+        assert str(caught.value) == ("saved.txt: the list day 2026-12-16, from the snapshot, is after today "
+                                     "(2026-12-05); not added: give its list day with --date")
+    assert tree(content_copy / "snapshots") == snapshots and not any("after today" in w for w in warnings)
     # A day the hub's clock has reached, in another time zone, is no day to come.
-    tomorrow = tmp_path / "2026-01-18.txt"
-    tomorrow.write_text("Daily Papers\n\nJan 18\n\nA title\n\nAn abstract.\n")
-    assert run_cli("add", tomorrow, "--content", content_copy, env=before).returncode == 0
+    stored = store_snapshot(content_copy, data, "saved.txt", today=dt.date(2026, 12, 15), clock=dt.date(2026, 12, 15),
+                            warn=warnings.append)
+    assert stored.path.name == "2026-12-16.txt"
 
 
 @pytest.mark.parametrize("path, extra, message", [

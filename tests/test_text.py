@@ -12,7 +12,7 @@ import pytest
 from hypothesis import assume, given, settings, strategies as st
 from markdown_it import MarkdownIt
 
-from digest.text import _escape_inline, _pieces, _trim_url, escape_markdown, excerpt, plural, url_runs, wrap_text
+from digest.text import _escape_inline, _pieces, _trim_url, escape_markdown, excerpt, plural, url_runs, who, wrap_text
 
 MD = MarkdownIt("commonmark", {"html": False})
 
@@ -335,3 +335,4 @@ def test_counts_are_grouped_by_thousands_as_the_hub_prints_them():
     assert [plural(n, "upvote") for n in (None, 0, 1, 999, 1234, 1127000)] == \
         ["", "0 upvotes", "1 upvote", "999 upvotes", "1,234 upvotes", "1,127,000 upvotes"]
     assert plural(2, "paper", "papers in all") == "2 papers in all"
+    assert [who(None, n) for n in (None, 1, 1127)] == ["", "1 author", "1,127 authors"]  # a card's, as its page's

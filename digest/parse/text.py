@@ -207,7 +207,7 @@ def meta_at(blocks: list[Block], index: int, source: str, *, who_first: bool = T
     return None, 0
 
 
-_LONE_COUNT_RE = re.compile(r"^\d{1,9}$")
+_LONE_COUNT_RE = re.compile(rf"^(?:{COUNT_PATTERN})$")
 
 
 def _comment_count_after(blocks: list[Block], index: int, source: str) -> int | None:
@@ -218,7 +218,7 @@ def _comment_count_after(blocks: list[Block], index: int, source: str) -> int | 
         return None
     if index + 2 < len(blocks) and meta_at(blocks, index + 2, source)[0] is not None:
         return None
-    return int(blocks[index].lines[0])
+    return int(blocks[index].lines[0].replace(",", ""))
 
 
 #: A line that is only a count (or a dash, zero) before a title: the upvote count, where a copy
