@@ -15,6 +15,7 @@ from digest.dates import filename_date, resolve_snapshot_dates
 from digest.errors import DigestError, SnapshotError
 from digest.models import ParsedSnapshot
 from digest.output import pages_in_the_way
+from digest.parse import decode_snapshot, later_problems
 from digest.parallel import ordered_map
 
 
@@ -42,12 +43,17 @@ def _date_all(parsed: list[ParsedSnapshot], today: dt.date, report: Report) -> l
     return remaining
 
 
-def _parsed_or_problem(path: Path) -> ParsedSnapshot | str:
-    """A snapshot file parsed, or what is wrong with it (as text: it may come from a worker process)."""
+def _parsed_or_problems(path: Path) -> ParsedSnapshot | list[str]:
+    """A snapshot file parsed, or what is wrong with it (as text: it may come from a worker
+    process): its first problem, and in a text dump those of the cards after it."""
     try:
         return read_snapshot_file(path, str(path))
     except DigestError as error:
-        return str(error)
+        problems = [str(error)]
+        if isinstance(error, SnapshotError) and error.line is not None:
+            text = decode_snapshot(read_snapshot_bytes(path, str(path)), str(path))
+            problems += map(str, later_problems(text, str(path), error))
+        return problems
 
 
 def check_content(content_dir: Path, *, today: dt.date, templates_dir: Path | None = None,
@@ -67,9 +73,9 @@ def check_content(content_dir: Path, *, today: dt.date, templates_dir: Path | No
     except DigestError as error:
         report.errors.append(str(error))
         files = []
-    for result in ordered_map(_parsed_or_problem, files, min_items=PER_SNAPSHOT):
-        if isinstance(result, str):
-            report.errors.append(result)
+    for result in ordered_map(_parsed_or_problems, files, min_items=PER_SNAPSHOT):
+        if isinstance(result, list):
+            report.errors.extend(result)
         else:
             parsed.append(result)
             report.warnings.extend(result.notes)

@@ -344,3 +344,64 @@ def test_a_page_in_the_way_of_a_snapshot_that_does_not_read_yet_is_listed(conten
     errors = errors_of(run_cli("check", "--content", content_copy))
     assert len(errors) == 2 and "2026-01-20.txt:5: card 'A title only' has a title but no abstract" in errors[0]
     assert errors[1].startswith(f"digest: error: {mine}: a page digest did not make"), errors
+
+
+FIVE_CARDS = """Daily Papers
+
+Jan 20
+
+First title
+
+First abstract.
+
+  • 2 authors
+·
+Foo 14 3
+
+Second title
+
+  • 3 authors
+·
+Jan 18
+
+Third title
+
+Third abstract.
+
+  • 3 authors
+·
+Jan 18
+
+Fourth title
+
+Fourth abstract.
+
+  ~~ weird who ~~
+·
+Jan 18 2
+
+Fifth title
+
+Fifth abstract.
+
+  • 3 authors
+·
+Jan 18
+"""
+
+
+def test_every_broken_card_of_a_text_dump_is_listed_not_only_the_first(content_copy):
+    """A text dump with three broken cards among five: check names all three at their lines; the
+    build stops at the first, and the cards that read are no problem."""
+    path = content_copy / "snapshots" / "2026-01-20.txt"
+    path.write_text(FIVE_CARDS)
+    result = run_cli("check", "--content", content_copy)
+    assert result.returncode == 1
+    told = [line for line in result.stderr.splitlines() if "2026-01-20.txt" in line]
+    assert told == [
+        f"digest: error: {path}:11: 'Foo 14 3' where a card's date should be: a month and a day, as in 'May 14' "
+        f"or 'May 14, 2025', then its comment count",
+        f"digest: error: {path}:13: card 'Second title' has a title but no abstract",
+        f"digest: error: {path}:31: '~~ weird who ~~' is neither an author count nor an organization"], result.stderr
+    build = run_cli("build", "--content", content_copy, "--out", content_copy.parent / "site")
+    assert build.returncode == 1 and build.stderr.splitlines() == [told[0]]

@@ -17,7 +17,7 @@ from hypothesis import given, settings, strategies as st
 
 from digest.errors import DigestError, SnapshotError
 from digest.models import Card, Organization, PartialDate
-from digest.parse import decode_snapshot, parse_snapshot, parse_text_snapshot
+from digest.parse import decode_snapshot, later_problems, parse_snapshot, parse_text_snapshot
 from digest.parse.text import clean_lines
 
 SNAPSHOTS = Path(__file__).resolve().parent.parent / "content" / "snapshots"
@@ -831,3 +831,39 @@ def test_a_blank_line_inside_an_abstract_is_warned_of_where_it_makes_a_sentence_
                   text.replace("of it.\n", "of it.\n\n  • 2 authors\n·\nJan 5\n")):
         assert parse_snapshot(other, "x.txt").notes == ()
     assert all(parse_snapshot(path.read_text(), path.name).notes == () for path in SNAPSHOTS.iterdir())
+
+
+
+def _date_lines(text: str) -> list[int]:
+    """The line numbers of the cards' meta line dates (after their "·" line)."""
+    lines = text.split("\n")
+    return [number + 1 for number in range(1, len(lines)) if lines[number - 1] == "·"]
+
+
+def test_after_a_broken_card_only_the_later_broken_cards_are_problems():
+    """digest check's look past a text dump's first problem: the card at fault is blanked out and
+    the rest read again.  In the seeds, any one card broken leaves no other problem, and any two
+    give exactly the second."""
+    text = seed_text("2026-01-19.txt")
+    dates = _date_lines(text)
+    assert len(dates) > 40
+    message = ("'Foo 14' where a card's date should be: a month and a day, as in 'May 14' or 'May 14, 2025', "
+               "then its comment count")
+
+    def broken(*cards: int) -> tuple[str, SnapshotError]:
+        lines = text.split("\n")
+        for card in cards:
+            lines[dates[card] - 1] = "Foo 14"
+        with pytest.raises(SnapshotError) as caught:
+            parse_snapshot("\n".join(lines), "x.txt")
+        assert (caught.value.line, caught.value.message) == (dates[min(cards)], message)
+        return "\n".join(lines), caught.value
+
+    for first in range(len(dates)):
+        rest, error = broken(first)
+        assert later_problems(rest, "x.txt", error) == [], first
+        for second in {first + 1, first + 7, len(dates) - 1} - {first}:
+            if second < len(dates):
+                rest, error = broken(first, second)
+                later = later_problems(rest, "x.txt", error)
+                assert [(e.line, e.message) for e in later] == [(dates[second], message)], (first, second)

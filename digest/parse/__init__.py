@@ -17,7 +17,7 @@ from digest.models import Card, Organization, ParsedSnapshot, normalise_title
 from digest.parse.api import looks_like_json, parse_json_snapshot
 from digest.parse.crawl import looks_like_crawler_dump, parse_crawler_dump
 from digest.parse.html import looks_like_html, parse_html_snapshot
-from digest.parse.text import parse_text_snapshot
+from digest.parse.text import parse_text_snapshot, without_card_at
 from digest.text import UNFIT
 
 __all__ = ["decode_snapshot", "parse_snapshot", "parse_text_snapshot", "parse_json_snapshot"]
@@ -122,6 +122,29 @@ def parse_snapshot(text: str, source: str) -> ParsedSnapshot:
             cards = tuple(_fit_card(card, source) for card in parsed.cards)
             return replace(parsed, cards=cards, notes=parsed.notes + merged_card_notes(cards, source))
     raise SnapshotError("not a Daily Papers snapshot: no list of papers found", source, 1)
+
+
+def later_problems(text: str, source: str, first: SnapshotError, most: int = 20) -> list[SnapshotError]:
+    """The problems of a text dump after its first, ``first``: the card at fault is blanked out
+    and the rest read again, until it reads, a problem of the whole file comes (no list day, no
+    papers), or ``most`` more are found.  Other formats are read as a whole: none is looked for."""
+    found: list[SnapshotError] = []
+    if any(looks_like(text) for name, looks_like, _ in PARSERS if name != "text"):
+        return found
+    problem = first
+    while len(found) < most and problem.line is not None:
+        rest = without_card_at(text, problem.line)
+        if rest is None:
+            break
+        try:
+            parse_snapshot(rest, source)
+            break
+        except SnapshotError as error:
+            if error.line is None or error.line <= problem.line or error.message.startswith("not a Daily Papers"):
+                break
+            found.append(error)
+            text, problem = rest, error
+    return found
 
 
 def _other_json(text: str) -> bool:

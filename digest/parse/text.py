@@ -469,5 +469,36 @@ def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
                           list_day_line=list_day_line, cards=tuple(cards), notes=tuple(notes))
 
 
+def _ends_a_card(line: str) -> bool:
+    """Whether a line (cleaned) ends a card's meta line, or is the list day: a month's day alone
+    or with a count, or a whole meta line (who · date)."""
+    dated = _ANY_YEAR_DATE_RE.match(line) or _META_RE.match(line)
+    return bool(dated) and dated["month"].lower() in _MONTH_NUMBERS
+
+
+def without_card_at(text: str, line: int) -> str | None:
+    """The text with the card that holds ``line`` blanked out, its lines kept (so that later
+    lines keep their numbers): from the line after the meta line or list day before it to the
+    end of its own meta line.  None if nothing there is blank yet (nothing would change)."""
+    raw = _with_line_feeds(text).split("\n")
+    cleaned = clean_lines(text)
+    if not 1 <= line <= len(raw):
+        return None
+
+    def ends(index: int) -> bool:  # a date, or what stands where a meta line's date goes (after its "·")
+        before = next((cleaned[i] for i in range(index - 1, -1, -1) if cleaned[i]), "")
+        return _ends_a_card(cleaned[index]) or (before == "·" and cleaned[index] not in ("", "·"))
+
+    start = line - 1
+    while start > 0 and not ends(start - 1):
+        start -= 1
+    end = line - 1
+    while end < len(raw) - 1 and not ends(end):
+        end += 1
+    if not any(raw[start:end + 1]):
+        return None
+    return "\n".join(raw[:start] + [""] * (end + 1 - start) + raw[end + 1:])
+
+
 def shortened(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
