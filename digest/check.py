@@ -51,7 +51,10 @@ def _parsed_or_problems(path: Path) -> ParsedSnapshot | list[str]:
     except DigestError as error:
         problems = [str(error)]
         if isinstance(error, SnapshotError) and error.line is not None:
-            text = decode_snapshot(read_snapshot_bytes(path, str(path)), str(path))
+            try:  # a file that does not decode (or is gone now) has no later problems to find
+                text = decode_snapshot(read_snapshot_bytes(path, str(path)), str(path))
+            except DigestError:
+                return problems
             problems += map(str, later_problems(text, str(path), error))
         return problems
 

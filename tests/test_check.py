@@ -405,3 +405,10 @@ def test_every_broken_card_of_a_text_dump_is_listed_not_only_the_first(content_c
         f"digest: error: {path}:31: '~~ weird who ~~' is neither an author count nor an organization"], result.stderr
     build = run_cli("build", "--content", content_copy, "--out", content_copy.parent / "site")
     assert build.returncode == 1 and build.stderr.splitlines() == [told[0]]
+    # A text that does not decode has its one problem, and the others are still listed.
+    latin = content_copy / "snapshots" / "2026-01-21.txt"
+    latin.write_bytes(b"Daily Papers\n\nJan 21\n\nT\xdctle\n\nAbs.\n")
+    result = run_cli("check", "--content", content_copy)
+    assert result.returncode == 1 and result.stdout.startswith(f"digest: checked {content_copy} (6 snapshots): 4 errors")
+    assert f"digest: error: {latin}:5: not UTF-8 text (byte 0xdc)" in result.stderr.splitlines()
+    assert [line for line in result.stderr.splitlines() if "2026-01-20.txt" in line] == told
