@@ -9,13 +9,13 @@ from pathlib import Path
 from digest import urls
 from digest.build import PER_SNAPSHOT, cyclic_gc_paused, gather, note_unread_files
 from digest.inputs import (NOT_A_PAGE, markdown_page_obstacles, no_snapshots_warning, page_folder_problems,
-                           read_snapshot_bytes, read_snapshot_file, snapshot_entries, snapshot_sources)
+                           read_snapshot_bytes, snapshot_entries, snapshot_sources)
 from digest.config import config_or_stand_ins
 from digest.dates import filename_date, resolve_snapshot_dates
 from digest.errors import DigestError, SnapshotError
 from digest.models import ParsedSnapshot
 from digest.output import pages_in_the_way
-from digest.parse import decode_snapshot, later_problems
+from digest.parse import decode_snapshot, later_problems, parse_snapshot
 from digest.parallel import ordered_map
 
 
@@ -46,17 +46,16 @@ def _date_all(parsed: list[ParsedSnapshot], today: dt.date, report: Report) -> l
 def _parsed_or_problems(path: Path) -> ParsedSnapshot | list[str]:
     """A snapshot file parsed, or what is wrong with it (as text: it may come from a worker
     process): its first problem, and in a text dump those of the cards after it."""
+    source = str(path)
     try:
-        return read_snapshot_file(path, str(path))
+        text = decode_snapshot(read_snapshot_bytes(path, source), source)
+    except DigestError as error:  # a file that cannot be read or decoded: no cards to look past
+        return [str(error)]
+    try:
+        return parse_snapshot(text, source)
     except DigestError as error:
-        problems = [str(error)]
-        if isinstance(error, SnapshotError) and error.line is not None:
-            try:  # a file that does not decode (or is gone now) has no later problems to find
-                text = decode_snapshot(read_snapshot_bytes(path, str(path)), str(path))
-            except DigestError:
-                return problems
-            problems += map(str, later_problems(text, str(path), error))
-        return problems
+        later = later_problems(text, source, error) if isinstance(error, SnapshotError) else []
+        return [str(error), *map(str, later)]
 
 
 def check_content(content_dir: Path, *, today: dt.date, templates_dir: Path | None = None,
