@@ -344,7 +344,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
     # The last build's outputs of what did not change are kept unseen only if it made them with
     # these templates (the model being extended says the rest of the inputs are the same).
     carry = changes if (changes is not None and reuse.previous_outputs and writer.previous is not None
-                        and cache.previous.get("templates") == cache.templates) else None
+                        and reuse.same_templates) else None
     day_list = [(fact.brief, dict(fact.topic_counts)) for fact in model.days]
     moved = moved_papers({key: fact.slug for key, fact in model.papers.items()})
     make_day, make_paper, make_slice = (lambda index: True), (lambda key: True), (lambda slug, number: True)
@@ -366,8 +366,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
     search = search and bool(library.papers)  # nothing to search: no search page
     search_page = search if search_page is None else search_page and bool(library.papers)
     # The last build checked these templates (their hash covers assets/), with a search page if it had one.
-    if not (cache is not None and cache.previous.get("templates") == cache.templates
-            and (not search_page or urls.output_file(urls.SEARCH) in reuse.previous_outputs)):
+    if not (reuse.same_templates and (not search_page or urls.output_file(urls.SEARCH) in reuse.previous_outputs)):
         check_linked_assets(env, search_page=search_page)
     # The shards are known wherever there is a search page (check renders it without indexing them).
     shards = shard_members(model) if search_page else {}
@@ -451,6 +450,11 @@ class _Reuse:
         keys = OutputKeys(key_of(cache.salt, cache.templates), {k: f.listing for k, f in model.papers.items()})
         return cls(cache, writer, keys, markdown_files, cache.previous.get("outputs", {}),
                    cache.previous.get("markdown", {}))
+
+    @property
+    def same_templates(self) -> bool:
+        """Whether the last build used these templates (their hash covers assets/ too)."""
+        return self.cache is not None and self.cache.previous.get("templates") == self.cache.templates
 
     def key(self, *parts) -> str:
         """The key of an output made from ``parts`` ("" without a cache: nothing is reused)."""
