@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -412,3 +413,74 @@ def test_every_broken_card_of_a_text_dump_is_listed_not_only_the_first(content_c
     assert result.returncode == 1 and result.stdout.startswith(f"digest: checked {content_copy} (6 snapshots): 4 errors")
     assert f"digest: error: {latin}:5: not UTF-8 text (byte 0xdc)" in result.stderr.splitlines()
     assert [line for line in result.stderr.splitlines() if "2026-01-20.txt" in line] == told
+
+
+def test_every_broken_entry_of_api_json_is_listed_at_its_line(content_copy):
+    """API JSON with three broken entries among six: check names each at the line of its value
+    (or its entry), numbered as the build numbers them; the build stops at the first."""
+    items = json.loads((FIXTURES / "json" / "2026-01-19.json").read_text())
+    items += json.loads(json.dumps(items))
+    for number, item in enumerate(items[3:], 4):
+        item["paper"]["id"] = f"2601.0000{number}"
+        item["paper"]["title"] += f" (part {number})"
+    items[1]["paper"]["id"] = "../../etc"
+    items[3]["paper"]["upvotes"] = "many"
+    items[4]["paper"]["title"] = "T" * 1500
+    path = content_copy / "snapshots" / "2026-01-19.json"
+    (content_copy / "snapshots" / "2026-01-19.txt").unlink()
+    text = json.dumps(items, indent=2)
+    path.write_text(text)
+
+    def line_of(needle):
+        return text[:text.index(needle)].count("\n") + 1
+
+    many = '"many"'
+    result = run_cli("check", "--content", content_copy)
+    assert result.returncode == 1
+    told = [line for line in result.stderr.splitlines() if "2026-01-19.json" in line]
+    assert told == [
+        f"digest: error: {path}:{line_of('../../etc')}: paper 2 has an id that is not an arXiv id: '../../etc'",
+        f"digest: error: {path}:{line_of(many)}: paper 4 has upvotes \"many\", which is not a count "
+        f"(a whole number from 0 to 999,999,999)",
+        f"digest: error: {path}:{_item_line(text, 4)}: card 5 has a title of 1,500 "
+        f"characters, where a paper's has at most a few thousand (digest takes up to 1,000)"], result.stderr
+    build = run_cli("build", "--content", content_copy, "--out", content_copy.parent / "site")
+    assert build.returncode == 1 and build.stderr.splitlines() == [told[0]]
+
+
+def _item_line(text, index):
+    """The line where the JSON array's item ``index`` (0-based) opens: its lines at two spaces' indent."""
+    openings = [number for number, line in enumerate(text.splitlines(), 1) if line == "  {"]
+    return openings[index]
+
+
+def test_every_broken_card_of_a_crawler_dump_is_listed(content_copy):
+    """A crawler dump with a title linking to no arXiv id, a title whose reference is not defined
+    and a card without an abstract: check names all three; the build stops at the first."""
+    text = (FIXTURES / "crawl" / "2025-12-16.md").read_text()
+    text = text.replace("](/papers/2505.09343)", "](/papers/2505.x)", 1)
+    text = text.replace("[Diffusion as Shader: 3D-aware Video Diffusion for Versatile Video Generation Control]"
+                        "(https://huggingface.co/papers/2501.03847)", "[Diffusion as Shader][99]")
+    heading = text.index("### [MiniMax-M1")
+    abstract = text.index("\n\n", heading)
+    text = text[:abstract] + text[text.index("\n\n", abstract + 2):]
+    path = content_copy / "snapshots" / "2025-12-16.md"
+    (content_copy / "snapshots" / "2025-12-16.txt").unlink()
+    path.write_text(text)
+    lines = text.splitlines()
+
+    def line_of(start):
+        return next(number for number, line in enumerate(lines, 1) if line.startswith(start))
+
+    result = run_cli("check", "--content", content_copy)
+    assert result.returncode == 1
+    told = [line for line in result.stderr.splitlines() if "2025-12-16.md" in line]
+    assert told == [
+        f"digest: error: {path}:{line_of('### [Insights')}: title 'Insights into DeepSeek-V3: Scaling Challenges "
+        f"and Reflectio…' links to /papers/2505.x, which is not an arXiv id",
+        f"digest: error: {path}:{line_of('### [Diffusion')}: the link of title 'Diffusion as Shader' refers to a "
+        f"reference that is not defined (is the file truncated?)",
+        f"digest: error: {path}:{line_of('### [MiniMax')}: card 'MiniMax-M1: Scaling Test-Time Compute "
+        f"Efficiently with Ligh…' has a title but no abstract"], result.stderr
+    build = run_cli("build", "--content", content_copy, "--out", content_copy.parent / "site")
+    assert build.returncode == 1 and build.stderr.splitlines() == [told[0]]

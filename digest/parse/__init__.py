@@ -14,7 +14,7 @@ from dataclasses import fields, replace
 from digest.errors import SnapshotError
 from digest.files import MAX_SNAPSHOT_BYTES
 from digest.models import Card, Organization, ParsedSnapshot, normalise_title
-from digest.parse.api import looks_like_json, parse_json_snapshot
+from digest.parse.api import looks_like_json, parse_json_snapshot, read_json_leniently
 from digest.parse.crawl import looks_like_crawler_dump, parse_crawler_dump
 from digest.parse.html import looks_like_html, parse_html_snapshot
 from digest.parse.text import parse_text_snapshot, without_card_at
@@ -125,11 +125,15 @@ def parse_snapshot(text: str, source: str) -> ParsedSnapshot:
 
 
 def later_problems(text: str, source: str, first: SnapshotError, most: int = 20) -> list[SnapshotError]:
-    """The problems of a text dump after its first, ``first``: the card at fault is blanked out
-    and the rest read again, until it reads, a problem of the whole file comes (no list day, no
-    papers), or ``most`` more are found.  Other formats are read as a whole: none is looked for."""
+    """The problems of a snapshot after its first, ``first``, up to ``most`` more.  The entries of
+    API JSON and the cards of a crawler dump are each read on their own.  In a text dump, the card
+    at fault is blanked out and the rest read again, until it reads or a problem of the whole file
+    comes (no list day, no papers).  Saved pages are read as a whole: none is looked for."""
+    name = next(name for name, looks_like, _ in PARSERS if looks_like(text))
+    if name in ("json", "crawler dump"):
+        return _later_card_problems(name, text, source, first)[:most]
     found: list[SnapshotError] = []
-    if any(looks_like(text) for name, looks_like, _ in PARSERS if name != "text"):
+    if name != "text":
         return found
     problem = first
     while len(found) < most and problem.line is not None:
@@ -145,6 +149,29 @@ def later_problems(text: str, source: str, first: SnapshotError, most: int = 20)
             found.append(error)
             text, problem = rest, error
     return found
+
+
+def _later_card_problems(name: str, text: str, source: str, first: SnapshotError) -> list[SnapshotError]:
+    """The problems after ``first`` of an API JSON snapshot's entries or a crawler dump's cards, each
+    read on its own, in the order of their lines."""
+    whole_file: list[SnapshotError] = []  # told last: met once the cards' problems are mended
+    if name == "json":
+        cards, problems = read_json_leniently(text, source)
+    else:
+        problems = []
+        try:
+            _check_dump(text, source)
+            cards = parse_crawler_dump(text, source, problems).cards
+        except SnapshotError as error:
+            cards, whole_file = (), [error]
+    for card in cards:
+        try:
+            _fit_card(card, source)
+        except SnapshotError as error:
+            problems.append(error)
+    problems = sorted(problems, key=lambda problem: problem.line or 0) + whole_file
+    told = [str(problem) for problem in problems]
+    return problems[told.index(str(first)) + 1:] if str(first) in told else []
 
 
 def _other_json(text: str) -> bool:

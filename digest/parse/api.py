@@ -322,14 +322,25 @@ def card_from_item(item: Any, rank: int, source: str, line: int) -> Card:
     )
 
 
-def cards_from_items(items: list[tuple[int, Any]], source: str) -> tuple[Card, ...]:
+def cards_from_items(items: list[tuple[int, Any]], source: str,
+                     problems: list[SnapshotError] | None = None) -> tuple[Card, ...]:
     """Cards from (line, item) pairs, ranked in order; a paper listed twice is kept once, unless
     the second time has another title or abstract: that card is kept too, for the warning that
-    the site shows one paper for both (see digest.parse.merged_card_notes)."""
+    the site shows one paper for both (see digest.parse.merged_card_notes).  With ``problems``,
+    an item that cannot be read is told there, not raised, and the items after it still read,
+    numbered as they will be once it is mended."""
     cards: list[Card] = []
     seen: dict[str, Card] = {}
+    unread = 0
     for line, item in items:
-        card = card_from_item(item, len(cards) + 1, source, line)
+        try:
+            card = card_from_item(item, len(cards) + unread + 1, source, line)
+        except SnapshotError as error:
+            if problems is None:
+                raise
+            problems.append(error)
+            unread += 1
+            continue
         key = card.arxiv_id or card.title.casefold()
         known = seen.setdefault(key, card)
         if known is card or (card.title, card.abstract) != (known.title, known.abstract):
@@ -368,8 +379,8 @@ def looks_like_json(text: str) -> bool:
 MAX_ITEMS = 20_000
 
 
-def parse_json_snapshot(text: str, source: str) -> ParsedSnapshot:
-    """Read an API JSON array (or a saved ``{"dailyPapers": [...]}`` object) into a ParsedSnapshot."""
+def _items(text: str, source: str) -> list[tuple[int, Any]]:
+    """The (line, item) pairs of an API JSON array or a saved ``{"dailyPapers": [...]}`` object."""
     stripped = text.lstrip()
     if stripped.startswith("{"):
         items = _object_items(text, source)
@@ -381,12 +392,35 @@ def parse_json_snapshot(text: str, source: str) -> ParsedSnapshot:
                             source, items[-1][0])
     if not items:
         raise SnapshotError("not a Daily Papers snapshot: the list of papers is empty", source, 1)
+    return items
+
+
+def _at_value_line(error: SnapshotError, text: str) -> SnapshotError:
+    """The error told at its value's line, not its item's, where it is about one value."""
+    if getattr(error, "member", None) is not None:
+        error.line = _value_line(text, error.line, *error.member)
+    return error
+
+
+def parse_json_snapshot(text: str, source: str) -> ParsedSnapshot:
+    """Read an API JSON array (or a saved ``{"dailyPapers": [...]}`` object) into a ParsedSnapshot."""
+    items = _items(text, source)
     list_day = list_day_from_items(items)
     try:
         cards = cards_from_items(items, source)
     except SnapshotError as error:
-        if getattr(error, "member", None) is not None:  # told at the value's line, not its item's
-            error.line = _value_line(text, error.line, *error.member)
-        raise
+        raise _at_value_line(error, text) from None
     return ParsedSnapshot(source=source, format="json", list_day=list_day, list_day_line=1, cards=cards,
                           years_printed=False)
+
+
+def read_json_leniently(text: str, source: str) -> tuple[tuple[Card, ...], list[SnapshotError]]:
+    """The cards of the items that read and the problems of those that do not (for ``digest
+    check``, which tells them all at once); nothing when the JSON itself does not read."""
+    try:
+        items = _items(text, source)
+    except SnapshotError:
+        return (), []
+    problems: list[SnapshotError] = []
+    cards = cards_from_items(items, source, problems)
+    return cards, [_at_value_line(problem, text) for problem in problems]

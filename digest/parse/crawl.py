@@ -685,14 +685,25 @@ def parse_card(doc: _Lines, title: Title, start: int, end: int, upvotes: int | N
     )
 
 
-def parse_crawler_dump(text: str, source: str) -> ParsedSnapshot:
-    """Read a Markdown dump of the page into a ParsedSnapshot; raise SnapshotError naming the line at fault."""
+def parse_crawler_dump(text: str, source: str, problems: list[SnapshotError] | None = None) -> ParsedSnapshot:
+    """Read a Markdown dump of the page into a ParsedSnapshot; raise SnapshotError naming the line at
+    fault.  With ``problems``, a card that cannot be read is told there, not raised, and left out."""
+
+    def tell(error: SnapshotError) -> None:
+        if problems is None:
+            raise error
+        problems.append(error)
+
     doc = _Lines(text)
     titles: list[tuple[int, Title]] = []
     elsewhere: list[tuple[int, str, str]] = []
     for index, line in enumerate(doc.lines):
         if line.startswith("#"):
-            title = title_heading(line, doc.refs, source, index + 1, elsewhere)
+            try:
+                title = title_heading(line, doc.refs, source, index + 1, elsewhere)
+            except SnapshotError as error:
+                tell(error)
+                continue
             if title is not None:
                 titles.append((index, title))
     if not titles:
@@ -719,11 +730,16 @@ def parse_crawler_dump(text: str, source: str) -> ParsedSnapshot:
     list_day, list_day_line = parse_list_day(doc, starts[0], source)
     cards: list[Card] = []
     seen: set[str] = set()
+    unread = 0
     for k, (index, title) in enumerate(titles):
         if title.arxiv_id in seen:
             continue  # trending pages show each card twice
         seen.add(title.arxiv_id)
         end = starts[k + 1] if k + 1 < len(titles) else len(doc.lines)
-        cards.append(parse_card(doc, title, index + 1, end, upvotes[k], len(cards) + 1, source))
+        try:
+            cards.append(parse_card(doc, title, index + 1, end, upvotes[k], len(cards) + unread + 1, source))
+        except SnapshotError as error:
+            tell(error)
+            unread += 1
     return ParsedSnapshot(source=source, format="text", list_day=list_day, list_day_line=list_day_line,
                           cards=tuple(cards), notes=notes)
