@@ -62,7 +62,13 @@ def strict_error(warnings: int) -> DigestError:
 
 
 class SnapshotError(DigestError):
-    """A snapshot file that cannot be read as a Daily Papers list."""
+    """A snapshot file that cannot be read as a Daily Papers list; ``opens_card`` says the line at
+    fault is the first of its card (its title), for ``digest check``'s look past it."""
+
+    def __init__(self, message: str, path: str | Path | None = None, line: int | None = None, *,
+                 opens_card: bool = False):
+        super().__init__(message, path, line)
+        self.opens_card = opens_card
 
 
 class ConfigError(DigestError):

@@ -609,3 +609,44 @@ def test_a_card_heading_that_links_no_paper_is_a_warning_naming_its_line():
     assert [c.title for c in parsed.cards] == ["First paper", "Third paper"]
     assert parsed.notes == ("2026-02-01.md:9: the heading 'Second paper' links to 'javascript:alert(1)', not to "
                             "a paper's page, so its card is left out",)
+
+
+def test_a_comment_count_grouped_by_thousands_is_read_in_a_link_and_after_the_date():
+    linked = LOGO_FIRST.replace("Jun 16", "Jun 16 [ 1,234](https://huggingface.co/papers/2506.13585#community)")
+    plain = LOGO_FIRST.replace("Jun 16", "Jun 16 12,345")
+    assert [c.comments for c in parse_crawler_dump(linked, "x.md").cards] == [1234]
+    assert [c.comments for c in parse_crawler_dump(plain, "x.md").cards] == [12345]
+
+
+def test_a_second_card_of_the_same_paper_under_another_title_is_kept_for_the_warning():
+    """Trending pages show each card twice under one title: kept once, silently.  Another title
+    for the same arXiv id is two cards taken for one paper, which the build warns of."""
+    twice = LOGO_FIRST + "\n" + card("MiniMax-M1", "We introduce MiniMax-M1.", "· 127 authors\n·\nJun 16")
+    assert [c.title for c in parse_snapshot(twice, "x.md").cards] == ["MiniMax-M1"]
+    assert parse_snapshot(twice, "x.md").notes == ()
+    other = LOGO_FIRST + "\n" + card("Something else", "Another abstract.", "· 3 authors\n·\nJun 15")
+    parsed = parse_snapshot(other, "x.md")
+    assert [c.title for c in parsed.cards] == ["MiniMax-M1", "Something else"]
+    assert len(parsed.notes) == 1 and "'Something else' is taken for the same paper as the card" in parsed.notes[0]
+
+
+@pytest.mark.parametrize("heading", ["### [](/papers/2601.00001)", "### [![thumbnail](https://x/a.png)](/papers/2601.00001)"])
+def test_a_card_heading_without_title_text_is_an_error_at_its_line(heading):
+    """Left out, the card would give its date to the page header (the list day)."""
+    text = ("# Daily Papers\n\nJan 20\n\n" + heading + "\n\nAn abstract.\n\n· 3 authors\n·\nJan 16\n\n"
+            "### [Next](/papers/2601.00002)\n\nAnother abstract.\n\n· 3 authors\n·\nJan 15\n")
+    with pytest.raises(SnapshotError) as caught:
+        parse_snapshot(text, "x.md")
+    assert (caught.value.line, caught.value.message) == (5, "the heading of paper 2601.00001 has no title text")
+
+
+@pytest.mark.parametrize("opening, closing", [("<!--", "-->"), ("```", "```"), ("~~~~ markdown", "~~~~")])
+def test_cards_in_an_html_comment_or_a_code_fence_are_not_the_pages(opening, closing):
+    hidden = card("Commented out", "Not shown.", "· 3 authors\n·\nJun 15")
+    text = LOGO_FIRST.replace("### [MiniMax", f"{opening}\n{hidden}{closing}\n\n### [MiniMax")
+    parsed = parse_snapshot(text, "x.md")
+    assert [(c.rank, c.title) for c in parsed.cards] == [(1, "MiniMax-M1")]
+    assert parsed.list_day == PartialDate(6, 17)
+    # One never closed is taken as written: Markdown would hide the rest of the page.
+    unclosed = LOGO_FIRST.replace("### [MiniMax", f"{opening}\n{hidden}\n### [MiniMax")
+    assert [c.title for c in parse_snapshot(unclosed, "x.md").cards] == ["Commented out", "MiniMax-M1"]

@@ -834,3 +834,19 @@ def test_two_visible_cards_of_one_id_with_other_titles_are_a_warning():
     assert [c.line for c in parsed.cards] == [2, 3, 4]
     same = parse_snapshot(page.replace("A different second title", "First title"), "2026-02-01.html")
     assert [c.title for c in same.cards] == ["First title", "Next"] and same.notes == ()
+
+
+def test_a_card_in_noscript_or_template_is_not_the_pages():
+    text = page("<h1>Daily Papers</h1><div>Jan 20</div>",
+                "<noscript>" + article("2601.00009", "In noscript") + "</noscript>",
+                "<template>" + article("2601.00008", "In a template") + "</template>",
+                article("2601.00001", "Shown", meta="· 5 authors · <span>Jan 10</span>"))
+    assert [(c.rank, c.title) for c in parse_html_snapshot(text, "x.html").cards] == [(1, "Shown")]
+
+
+@pytest.mark.parametrize("name", ["Jan 5", "March 8"])
+def test_an_organization_named_like_a_date_is_not_the_cards_date(name):
+    text = page("<h1>Daily Papers</h1><div>Jan 20</div>",
+                article("2601.00001", "Paper", meta=f'<a href="/jan5ai">{name}</a> · <span>Jan 10</span>'))
+    [card] = parse_html_snapshot(text, "x.html").cards
+    assert (card.organization, card.published) == (Organization("jan5ai", name), PartialDate(1, 10))

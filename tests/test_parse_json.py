@@ -412,3 +412,26 @@ def test_a_bad_value_is_told_at_its_own_line_not_its_papers(member, bad, shown):
     expected = next(n for n, line in enumerate(lines, 1) if f'"{member}": {written}' in line)
     assert (caught.value.line, shown in caught.value.message) == (expected, True), str(caught.value)
     assert lines[caught.value.line - 1].strip().startswith(f'"{member}"')
+
+
+def test_json_nested_thousands_deep_is_told_as_json_that_is_no_list_of_papers():
+    with pytest.raises(SnapshotError) as caught:
+        parse_snapshot("[" * 5000 + "{}" + "]" * 5000, "x.json")
+    assert caught.value.message.startswith("not a Daily Papers snapshot: JSON, but not a list of papers")
+
+
+def test_extra_data_after_the_list_is_told_at_its_own_line():
+    text = '[{"title": "T", "paper": {"id": "2601.00001", "title": "T"}}]\n\n\n\ngarbage\n'
+    with pytest.raises(SnapshotError) as caught:
+        parse_snapshot(text, "x.json")
+    assert (caught.value.line, caught.value.message) == (5, "invalid JSON: extra data after the list")
+
+
+def test_only_objects_in_authors_are_authors():
+    item = {"paper": {"id": "2601.00001", "title": "T", "summary": "A.",
+                      "authors": [["x"], "Y", 3, {"name": ["A"]}, {"name": "Real"}]}}
+    [card] = parse_snapshot(json.dumps([item]), "x.json").cards
+    assert (card.authors, card.author_names) == (2, ("Real",))
+    item["paper"]["authors"] = "A, B, C"
+    [card] = parse_snapshot(json.dumps([item]), "x.json").cards
+    assert card.authors is None

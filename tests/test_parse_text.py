@@ -867,3 +867,35 @@ def test_after_a_broken_card_only_the_later_broken_cards_are_problems():
                 rest, error = broken(first, second)
                 later = later_problems(rest, "x.txt", error)
                 assert [(e.line, e.message) for e in later] == [(dates[second], message)], (first, second)
+
+
+def test_a_title_that_reads_as_a_date_is_one_problem_not_two():
+    """digest check blanks out a broken card to look past it: a title such as 'Jan 19' is where its
+    card starts, not where it ends, so its abstract is no phantom title with no abstract."""
+    text = seed_text("2026-01-19.txt")
+    cards = parse_text_snapshot(text, "x.txt").cards
+    for card in cards[::4]:
+        lines = text.split("\n")
+        assert lines[card.line - 1] == card.title
+        lines[card.line - 1] = "Jan 19"
+        broken = "\n".join(lines)
+        with pytest.raises(SnapshotError) as caught:
+            parse_snapshot(broken, "x.txt")
+        assert caught.value.line == card.line
+        assert later_problems(broken, "x.txt", caught.value) == [], card.title
+
+
+@pytest.mark.parametrize("date", ["Jan 5, 1", "Jan 5, 1969", "Dec 31, 1990"])
+def test_a_card_dated_before_arxiv_began_is_an_error(date):
+    text = seed_text("2026-01-19.txt")
+    first = parse_text_snapshot(text, "x.txt").cards[0]
+    meta = next(i for i, line in enumerate(text.split("\n")) if i >= first.line and line.startswith(
+        ("Jan ", "Feb ", "Mar ", "Apr ", "May ", "Jun ", "Jul ", "Aug ", "Sep ", "Oct ", "Nov ", "Dec ")))
+    lines = text.split("\n")
+    lines[meta] = date
+    with pytest.raises(SnapshotError) as caught:
+        parse_snapshot("\n".join(lines), "x.txt")
+    assert caught.value.line == first.line
+    assert "before arXiv's first paper (1991): is the year mistyped?" in caught.value.message
+    lines[meta] = "Jan 5, 1991"
+    assert parse_snapshot("\n".join(lines), "x.txt").cards[0].published == PartialDate(1, 5, 1991)

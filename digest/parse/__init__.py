@@ -43,6 +43,9 @@ MAX_ABSTRACT = 20_000
 #: names are a few words, and a link as long as browsers take.
 MAX_NAME, MAX_LINK = 1_000, 2_000
 
+#: arXiv's first year: a paper dated before it is a typing error ("Jan 5, 1" for "Jan 5 1", one comment).
+FIRST_ARXIV_YEAR = 1991
+
 #: The most papers a snapshot may list: a day has dozens, and a file of thousands would make as many
 #: pages before failing on its e-mail's size.
 MAX_CARDS = 1000
@@ -137,7 +140,7 @@ def later_problems(text: str, source: str, first: SnapshotError, most: int = 20)
         return found
     problem = first
     while len(found) < most and problem.line is not None:
-        rest = without_card_at(text, problem.line)
+        rest = without_card_at(text, problem.line, problem.opens_card)
         if rest is None:
             break
         try:
@@ -182,8 +185,10 @@ def _other_json(text: str) -> bool:
         return False
     try:
         json.loads(stripped)
-    except (ValueError, RecursionError):
+    except ValueError:
         return False
+    except RecursionError:  # arrays in arrays, thousands deep: JSON still, and no list of papers
+        pass
     return True
 
 
@@ -316,6 +321,9 @@ def _fit_card(card: Card, source: str) -> Card:
             raise SnapshotError(f"card {card.rank} has {'an' if name == 'abstract' else 'a'} {name} of "
                                 f"{len(text):,} characters, where a paper's has at most a few thousand "
                                 f"(digest takes up to {limit:,})", source, card.line or None)
+    if card.published is not None and card.published.year is not None and card.published.year < FIRST_ARXIV_YEAR:
+        raise SnapshotError(f"card {card.rank} is dated {card.published.to_date().isoformat()}, before arXiv's first "
+                            f"paper ({FIRST_ARXIV_YEAR}): is the year mistyped?", source, card.line or None)
     too_long = _too_long(card)
     if too_long:
         what, length, limit = too_long

@@ -105,8 +105,8 @@ def iter_array_items(text: str, source: str, start: int | None = None,
             position = _skip_space(text, position + 1)
             continue
         if position < len(text) and text[position] == "]":
-            if start is None and _skip_space(text, position + 1) != len(text):
-                raise SnapshotError("invalid JSON: extra data after the list", source, line_at(position + 1))
+            if start is None and (extra := _skip_space(text, position + 1)) != len(text):
+                raise SnapshotError("invalid JSON: extra data after the list", source, line_at(extra))
             if ends is not None:
                 ends.append(position + 1)
             return
@@ -296,8 +296,10 @@ def card_from_item(item: Any, rank: int, source: str, line: int) -> Card:
         handle = _text(org.get("name"))
         organization = Organization(handle=handle, name=_text(org.get("fullname")) or handle)
     # An empty list tells no authors, as a missing one: no count, where len() made it "0 authors".
-    authors = paper.get("authors") if isinstance(paper.get("authors"), list) and paper["authors"] else None
-    names = tuple(_text(a.get("name")) for a in authors or () if isinstance(a, dict) and _text(a.get("name")))
+    # An author is an object (its name may be hidden); anything else in the list is none.
+    listed = paper.get("authors") if isinstance(paper.get("authors"), list) else []
+    authors = [author for author in listed if isinstance(author, dict)] or None
+    names = tuple(_text(a.get("name")) for a in authors or () if _text(a.get("name")))
     published = (_published(paper.get("publishedAt"), where, source, line)
                  or _published(item.get("publishedAt"), where, source, line))
     keywords = paper.get("ai_keywords")

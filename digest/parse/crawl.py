@@ -36,6 +36,7 @@ from digest.models import Card, Organization, ParsedSnapshot, PartialDate
 from digest.parse.api import ARXIV_ID_RE, HUB, unversioned
 from digest.parse.text import (
     AUTHORS_RE,
+    COUNT_PATTERN,
     DATE_PATTERN,
     HANDLE_RE,
     LIST_DAY_RE,
@@ -318,9 +319,9 @@ _HUB_PAGE_RE = re.compile(r"^(?:https?://(?:www\.)?(?:huggingface\.co|hf\.co))?/
 _NOT_ORGS = frozenset("papers models datasets spaces docs blog posts pricing login join enterprise "
                       "learn collections settings organizations tasks api chat search".split())
 _NOISE_RE = re.compile(r"^[\s\-=*_#>+|•~]*$")
-_DATE_LINE_RE = re.compile(rf"^{DATE_PATTERN}(?:\s+(?P<comments>\d{{1,9}}))?$")
-_INLINE_META_RE = re.compile(rf"^(?P<who>.*?)\s*·\s*{DATE_PATTERN}(?:\s+(?P<comments>\d{{1,9}}))?$")
-_COMMENT_TEXT_RE = re.compile(r"^(\d{1,9})(?:\s+comments?)?$", re.IGNORECASE)
+_DATE_LINE_RE = re.compile(rf"^{DATE_PATTERN}(?:\s+(?P<comments>{COUNT_PATTERN}))?$")
+_INLINE_META_RE = re.compile(rf"^(?P<who>.*?)\s*·\s*{DATE_PATTERN}(?:\s+(?P<comments>{COUNT_PATTERN}))?$")
+_COMMENT_TEXT_RE = re.compile(rf"^({COUNT_PATTERN})(?:\s+comments?)?$", re.IGNORECASE)
 _URL_SOURCE_RE = re.compile(
     r"^(?:URL Source|Source|URL)\s*:\s*<?https?://(?:www\.)?huggingface\.co/papers/date/"
     r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})(?![\d])",
@@ -343,6 +344,32 @@ def reference_definitions(lines: list[str]) -> tuple[dict[str, str], set[int]]:
                 url = match["angled"] if match["angled"] is not None else match["url"]
                 refs.setdefault(_label_key(match["label"]), url)
     return refs, used
+
+
+_FENCE_RE = re.compile(r"^(`{3,}|~{3,})")
+
+
+def unseen_lines(lines: list[str]) -> set[int]:
+    """The indexes of the (cleaned) lines that Markdown shows no reader as text: those of an HTML
+    comment (``<!--`` to ``-->``) or a fenced code block, from the line that opens it to the one
+    that closes it.  A card there is none of the page's.  One never closed is taken as written."""
+    unseen: set[int] = set()
+    opened: int | None = None  # the line of the comment or fence open now
+    closing = ""
+    for index, line in enumerate(lines):
+        if opened is None:
+            fence = _FENCE_RE.match(line)
+            if fence:
+                opened, closing = index, fence[1]
+            elif line.startswith("<!--") and "-->" not in line[4:]:
+                opened, closing = index, "-->"
+            elif line.startswith("<!--"):
+                unseen.add(index)
+        elif (closing == "-->" and "-->" in line) or (
+                closing != "-->" and line.startswith(closing[0] * len(closing)) and not line.strip(closing[0])):
+            unseen.update(range(opened, index + 1))
+            opened = None
+    return unseen
 
 
 def paper_link(url: str | None) -> tuple[str, str | None] | None:
@@ -369,7 +396,7 @@ def comment_count(link: Link, refs: dict[str, str]) -> int | None:
     if link.image or target is None or target[1] != "community":
         return None
     match = _COMMENT_TEXT_RE.match(" ".join(link_text(link, refs).split()))
-    return int(match[1]) if match else None
+    return int(match[1].replace(",", "")) if match else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -410,6 +437,10 @@ def title_heading(line: str, refs: dict[str, str], source: str, number: int,
                                 "defined (is the file truncated?)", source, number)
         return None
     target = paper_link(link.url)
+    if target is not None and not title and ARXIV_ID_RE.match(target[0]):
+        # A card's heading whose text is lost (or an image): left out, the card would give its
+        # meta line's date to the page's header, as its list day.
+        raise SnapshotError(f"the heading of paper {shortened(target[0], 30)} has no title text", source, number)
     if target is None or not title:
         if target is None and title and elsewhere is not None:
             elsewhere.append((number, title, link.url))
@@ -539,7 +570,7 @@ def parse_tail(tail: list[MetaLine], source: str) -> Meta:
             if not before and index > 0 and looks_like_who(tail[index - 1]):
                 who_line, before = tail[index - 1], tail[index - 1].text
             organization, authors = who_of(who_line, before, source)
-            comments = int(match["comments"]) if match["comments"] else None
+            comments = int(match["comments"].replace(",", "")) if match["comments"] else None
             if comments is None:
                 start = tail.index(date_line)
                 comments = next((t.comment_link for t in tail[start:] if t.comment_link is not None), None)
@@ -556,8 +587,9 @@ class _Lines:
 
     def __init__(self, text: str):
         lines = clean_lines(text)
-        self.refs, definitions = reference_definitions(lines)
-        self.lines = ["" if i in definitions else line for i, line in enumerate(lines)]
+        unseen = unseen_lines(lines)
+        self.refs, definitions = reference_definitions([line if i not in unseen else "" for i, line in enumerate(lines)])
+        self.lines = ["" if i in definitions or i in unseen else line for i, line in enumerate(lines)]
         self._visible: dict[int, str] = {}
 
     def visible(self, index: int) -> str:
@@ -729,12 +761,12 @@ def parse_crawler_dump(text: str, source: str, problems: list[SnapshotError] | N
 
     list_day, list_day_line = parse_list_day(doc, starts[0], source)
     cards: list[Card] = []
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
     unread = 0
     for k, (index, title) in enumerate(titles):
-        if title.arxiv_id in seen:
-            continue  # trending pages show each card twice
-        seen.add(title.arxiv_id)
+        if seen.get(title.arxiv_id) == title.text:
+            continue  # trending pages show each card twice (under another title it is kept, for merged_card_notes' warning)
+        seen.setdefault(title.arxiv_id, title.text)
         end = starts[k + 1] if k + 1 < len(titles) else len(doc.lines)
         try:
             cards.append(parse_card(doc, title, index + 1, end, upvotes[k], len(cards) + unread + 1, source))

@@ -290,13 +290,16 @@ def _paper_id(href: str) -> str | None:
 
 def _find_titles(soup: BeautifulSoup) -> list[_Title]:
     """Every card title: an ``h3`` holding a link to ``/papers/<arXiv id>`` with text, in page order
-    (the first such link of each heading)."""
+    (the first such link of each heading), outside what a browser hides (see _INVISIBLE_TAGS)."""
     titles: list[_Title] = []
     done: set[int] = set()
     heading_above: dict[int, Tag | None] = {}
+    # Links in what a browser does not show (a <noscript> of a page that has script, a <template>):
+    # no card of the page.
+    hidden = {id(link) for tag in soup.find_all(_INVISIBLE_TAGS) for link in tag.find_all("a")}
     for link in soup.find_all("a", href=True):
         arxiv_id = _paper_id(_attr(link, "href"))
-        if arxiv_id is None:
+        if arxiv_id is None or id(link) in hidden:
             continue
         heading = _heading_of(link, heading_above)
         if heading is None or id(heading) in done:
@@ -457,7 +460,7 @@ def _card_from_scope(title: _Title, scope: Tag, headings: set[int], holding: set
             match = AUTHORS_RE.match(own)
             if match:
                 authors = shown_count(match["count"])
-        if published is None and own:
+        if published is None and own and tag.name != "a":  # a link's text is a name, even "Jan 5" (an organization's)
             match = _DATE_RE.match(own)
             if match:
                 published = parse_date_text(match, source, line or 1)

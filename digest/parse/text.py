@@ -431,7 +431,8 @@ def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
         for block, what in ((title_block, "title"), (abstract_block, "abstract")):
             if is_meta_part(block.text):
                 raise SnapshotError(f"'{shortened(block.text)}' where a card's {what} should be: part of a "
-                                    f"meta line (who · date) that is not whole", source, block.line)
+                                    f"meta line (who · date) that is not whole", source, block.line,
+                                    opens_card=what == "title")
         meta, taken = meta_at(blocks, index + 2, source)
         if meta is not None and meta.comments is None and not counted:
             comments = _comment_count_after(blocks, index + 2 + taken, source)
@@ -476,10 +477,11 @@ def _ends_a_card(line: str) -> bool:
     return bool(dated) and dated["month"].lower() in _MONTH_NUMBERS
 
 
-def without_card_at(text: str, line: int) -> str | None:
+def without_card_at(text: str, line: int, opens_card: bool = False) -> str | None:
     """The text with the card that holds ``line`` blanked out, its lines kept (so that later
-    lines keep their numbers): from the line after the meta line or list day before it to the
-    end of its own meta line.  None if nothing there is blank yet (nothing would change)."""
+    lines keep their numbers): from the line after the meta line or list day before it (or from
+    ``line`` itself, where it ``opens_card``) to the end of its own meta line.  None if nothing
+    there is blank yet (nothing would change)."""
     raw = _with_line_feeds(text).split("\n")
     cleaned = clean_lines(text)
     if not 1 <= line <= len(raw):
@@ -493,6 +495,8 @@ def without_card_at(text: str, line: int) -> str | None:
     while start > 0 and not ends(start - 1):
         start -= 1
     end = line - 1
+    if opens_card and end < len(raw) - 1:
+        start, end = end, end + 1  # a title ends no card, even one that reads as a date
     while end < len(raw) - 1 and not ends(end):
         end += 1
     if not any(raw[start:end + 1]):
