@@ -15,13 +15,13 @@ from email import policy
 from email.headerregistry import Address
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import yaml
 
 from digest.errors import ConfigError, ConfigErrors
 from digest.files import read_bounded
-from digest.text import UNFIT
+from digest.text import DIRECTION_CONTROLS, UNFIT
 from digest.urls import unbracketed, url_problem
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -298,7 +298,7 @@ class _Checker:
             return default
         bad = bad_character(text, multiline=multiline)
         if bad:
-            self.fail(f"{where}{key}", f"holds {bad}, which feeds and e-mail cannot carry: {show(text)}")
+            self.fail(f"{where}{key}", f"holds {bad}: {show(text)}")
             return default
         return text
 
@@ -343,23 +343,27 @@ class _Checker:
 
 
 def bad_character(text: str, *, multiline: bool = False) -> str | None:
-    """What a text holds that feeds (see ``digest.text.UNFIT``) or mail headers (line breaks,
-    except where ``multiline`` allows a line feed) cannot carry, such as "the control character
-    U+0001"; None when there is none."""
+    """What a text holds that feeds (see ``digest.text.UNFIT``), pages (direction controls) or
+    mail headers (line breaks, except where ``multiline`` allows a line feed) cannot carry, such
+    as "the control character U+0001, which feeds and e-mail cannot carry"; None when there is none."""
     found = (_BREAK_OR_UNFIT if multiline else _LINE_BREAK_OR_UNFIT).search(text)
     if found is None:
         return None
     code = ord(found.group(0))
+    if DIRECTION_CONTROLS.fullmatch(found.group(0)):
+        return f"the direction control U+{code:04X}, which turns the text after it around on pages and in e-mails"
     if found.group(0) in "\n\r\u2028\u2029":
-        return f"a line break (U+{code:04X})"
-    if found.group(0) in "\ufffe\uffff":
-        return f"the noncharacter U+{code:04X}"
-    return f"the {'lone surrogate' if 0xD800 <= code <= 0xDFFF else 'control character'} U+{code:04X}"
+        what = f"a line break (U+{code:04X})"
+    elif found.group(0) in "\ufffe\uffff":
+        what = f"the noncharacter U+{code:04X}"
+    else:
+        what = f"the {'lone surrogate' if 0xD800 <= code <= 0xDFFF else 'control character'} U+{code:04X}"
+    return f"{what}, which feeds and e-mail cannot carry"
 
 
-_BREAK_OR_UNFIT = re.compile(f"\r|{UNFIT.pattern}")
+_BREAK_OR_UNFIT = re.compile(f"\r|{UNFIT.pattern}|{DIRECTION_CONTROLS.pattern}")
 #: Python's str.splitlines and the email package take U+2028 and U+2029 for line ends, too.
-_LINE_BREAK_OR_UNFIT = re.compile(f"[\r\n\u2028\u2029]|{UNFIT.pattern}")
+_LINE_BREAK_OR_UNFIT = re.compile(f"[\r\n\u2028\u2029]|{UNFIT.pattern}|{DIRECTION_CONTROLS.pattern}")
 
 
 _HOST_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
@@ -429,6 +433,9 @@ def site_address(url: str) -> str:
         raise ValueError("no ? or # part")
     if re.search(r"\.html?$", parts.path, re.IGNORECASE):  # pages would go under .../index.html/
         raise ValueError("the address of the site's folder, not of a page in it")
+    if any(unquote(segment) in (".", "..") for segment in parts.path.split("/")):
+        # Browsers resolve them, and would ask for other addresses than the feeds and sitemap give.
+        raise ValueError("no '.' or '..' folders in its path")
     host = parts.hostname
     if parts.netloc.startswith("["):
         try:

@@ -254,11 +254,10 @@ def recipients_of(addresses: Sequence[str]) -> list[str]:
             raise DigestError(f"not one e-mail address: {value!r}; give each address after --to, or separate "
                               f"them with commas")
     found: dict[tuple[str, str], str] = {}  # an address given twice is sent to once
-    for name, address in getaddresses(list(addresses)):
-        if not name and not address:  # between two commas
-            continue
-        if not address or "@" not in address or any(c.isspace() for c in address):
-            raise DigestError(f"not an e-mail address: {address or ', '.join(addresses)!r}")
+    for part in (part.strip() for value in addresses for part in _comma_parts(value) if part.strip()):
+        [(_, address)] = getaddresses([part])  # one each, as checked above
+        if not address or "@" not in address or any(c.isspace() for c in address):  # "a@" reads as no address
+            raise DigestError(f"not an e-mail address: {address or part!r}")
         local, _, domain = address.rpartition("@")
         if not local.isascii():
             raise DigestError(f"cannot send to {address}: SMTP here carries only ASCII before the @")

@@ -523,8 +523,12 @@ class SiteWriter:
                 held, self._folders, self._trusted = scan_folder(self.root, self._listing)
             else:
                 self.root = parent / f".{out_dir.name}.new-{os.getpid()}"
+                if self.root.exists() and not _a_builds(self.root):
+                    raise DigestError("cannot prepare the output folder: a folder digest did not make is where it "
+                                      "makes the new site; move it away", self.root)
                 shutil.rmtree(self.root, ignore_errors=True)
                 self.root.mkdir()
+                (self.root / MARKER).write_bytes(b"")  # a build's from the start, for recover_interrupted_swap
         except OSError as error:
             raise DigestError(f"cannot prepare the output folder: {error.strerror or error}",
                               error.filename or out_dir) from None
@@ -718,8 +722,9 @@ def _exchange(a: Path, b: Path) -> bool:
 
 def recover_interrupted_swap(out_dir: Path) -> None:
     """Undo what a build killed in the middle of a two-rename swap left: put the old site back.
-    Only folders named as a build names them (``.site.old-PID``, ``.site.new-PID``) are touched,
-    not another output folder's cache (``.site.old-2025.cache`` of ``--out site.old-2025``)."""
+    Only folders named as a build names them (``.site.old-PID``, ``.site.new-PID``) and holding
+    its marker (or nothing) are touched: not another output folder's cache (``.site.old-2025.cache``
+    of ``--out site.old-2025``), nor a copy the user named so (``.site.old-20250101``)."""
     parent = out_dir.parent
     pattern = re.compile(rf"\.{re.escape(out_dir.name)}\.(old|new)-[0-9]+")
     try:
@@ -727,7 +732,7 @@ def recover_interrupted_swap(out_dir: Path) -> None:
     except OSError:
         return  # no parent folder to list: nothing left there either
     leftovers = [parent / name for name in sorted(names)
-                 if (parent / name).is_dir() and not (parent / name).is_symlink()]
+                 if (parent / name).is_dir() and not (parent / name).is_symlink() and _a_builds(parent / name)]
     if not out_dir.exists():
         olds = sorted((p for p in leftovers if pattern.fullmatch(p.name)[1] == "old"),
                       key=lambda p: p.stat().st_mtime)
@@ -736,6 +741,15 @@ def recover_interrupted_swap(out_dir: Path) -> None:
             leftovers.remove(olds[-1])
     for leftover in leftovers:
         shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _a_builds(folder: Path) -> bool:
+    """Whether a folder is a build's: it holds digest's marker (a site swapped out, or one being
+    made), or nothing (one a build was killed in just after making it)."""
+    try:
+        return (folder / MARKER).is_file() or not any(folder.iterdir())
+    except OSError:
+        return False
 
 
 def resolved_folder(folder: Path) -> Path:

@@ -25,6 +25,10 @@ _MARKDOWN_LINE_START = re.compile(r"^(\s*)([-+=>:]|\d+(?=[.)]))")
 # What feeds (XML) and UTF-8 output cannot carry: control characters other than tab and line
 # ends, the non-characters U+FFFE and U+FFFF, and lone surrogates (a JSON "\ud800" escape).
 UNFIT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
+#: Direction embeddings, overrides and isolates: one left open turns the text after it around, in
+#: a title and beyond it on the page (the letters of "gpj.exe" shown as "exe.jpg"); marks (U+200E,
+#: U+200F), which only set the direction of what is next to them, stay.
+DIRECTION_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 # An http(s) URL in running text; trailing punctuation is not part of it.

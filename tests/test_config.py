@@ -623,6 +623,7 @@ def test_given_email_settings_must_not_be_empty(tmp_path, key):
     ("\\ufffe", "\ufffe", "the noncharacter U+FFFE"), ("\\uffff", "\uffff", "the noncharacter U+FFFF"),
     ("\\r", "\r", "a line break (U+000D)"), ("\\n", "\n", "a line break (U+000A)"),
     ("\\L", "\u2028", "a line break (U+2028)"), ("\\P", "\u2029", "a line break (U+2029)"),
+    ("\\u202e", "\u202e", "the direction control U+202E"), ("\\u2066", "\u2066", "the direction control U+2066"),
 ])
 @pytest.mark.parametrize("key", ["title", "author", "language", "description", "email.from"])
 def test_control_characters_in_site_text(tmp_path, key, escape, char, shown):
@@ -640,8 +641,9 @@ def test_control_characters_in_site_text(tmp_path, key, escape, char, shown):
     error = only_problem(folder)
     assert error.path == str(folder / "site.yaml")
     line = {"title": 1, "email.from": 4}.get(key, 3)
-    assert one_line(error).endswith(f"site.yaml:{line}: {key}: holds {shown}, which feeds and e-mail cannot carry: "
-                                    f"{'Digest ' + char + ' x'!r}")
+    why = ("which turns the text after it around on pages and in e-mails" if "direction" in shown
+           else "which feeds and e-mail cannot carry")
+    assert one_line(error).endswith(f"site.yaml:{line}: {key}: holds {shown}, {why}: {'Digest ' + char + ' x'!r}")
 
 
 def test_control_characters_and_surrogates_in_parsed_values(tmp_path):
@@ -654,9 +656,12 @@ def test_control_characters_and_surrogates_in_parsed_values(tmp_path):
 
 
 def test_control_characters_in_topic_text_and_keys(tmp_path):
-    topics = topics_yaml('  - slug: a\n    title: "A\\x01"\n    description: "B\\x7f"\n    "x\\ny": 1\n    rules: [x]\n')
+    topics = topics_yaml('  - slug: a\n    title: "A\\x01"\n    description: "B\\x7f"\n    "x\\ny": 1\n    rules: [x]\n'
+                         '  - slug: b\n    title: "Alpha\\u202e evil"\n    rules: [x]\n')
     messages = sorted(one_line(e) for e in problems(write(tmp_path, topics=topics)))
-    assert len(messages) == 3, messages
+    assert len(messages) == 4, messages
+    assert any("topics[1].title: holds the direction control U+202E, which turns the text after it around" in m
+               for m in messages)
     assert any("topics[0].description: holds the control character U+007F" in m for m in messages)
     assert any("topics[0].title: holds the control character U+0001" in m for m in messages)
     assert any("topics[0].'x\\ny': unknown key" in m for m in messages)
@@ -723,6 +728,10 @@ def test_base_url_becomes_an_ascii_address_with_single_slashes(tmp_path, url, ad
     ("https://a..b.org/", "a..b.org is not a host name"),
     ("https://x.org/digest/index.html", "the address of the site's folder, not of a page in it"),
     ("https://x.org/Home.HTM", "the address of the site's folder, not of a page in it"),
+    ("https://x.org/a/../b/", "no '.' or '..' folders in its path"),
+    ("https://x.org/../../x/", "no '.' or '..' folders in its path"),
+    ("https://x.org/./digest", "no '.' or '..' folders in its path"),
+    ("https://x.org/%2E%2e/digest/", "no '.' or '..' folders in its path"),
 ])
 def test_base_url_that_cannot_be_a_site_address(tmp_path, url, words):
     error = only_problem(write(tmp_path, site=f"title: T\nbase_url: '{url}'\n"))

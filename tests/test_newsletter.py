@@ -785,7 +785,7 @@ def test_recipients_are_addresses_and_nothing_else():
     for bad in (["a@b.org\r\nBcc: x@y.org"], [""], ["  "], ["not an address"], ["a@b.org", "x\ty@z.org"],
                 ["@b.org"], ["a@-"], ["a@x..org"], ["a@-x.org"], ["a@x.org", "b@c@"], ["<a@b.org>evil@x.org"],
                 ["Ann <a@b.org> c@d.org"], ['"Ann, B" <a@b.org>c@d.org'], ["(x, y) <a@b.org>c@d.org"],
-                ["a@b.org; c@d.org"]):
+                ["a@b.org; c@d.org"], ["a@"], ["a@", "b@c.org"], ["b@c.org, a@"]):
         with pytest.raises(DigestError) as info:
             recipients_of(bad)
         assert re.match("not (an|one) e-mail address", str(info.value)), bad

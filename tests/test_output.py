@@ -87,10 +87,31 @@ def test_a_swap_killed_between_its_two_renames_is_undone_by_the_next_build(tmp_p
     # What a kill between "site -> .site.old-N" and ".site.new-N -> site" leaves behind:
     os.rename(out, tmp_path / ".site.old-4242")
     (tmp_path / ".site.new-4242").mkdir()
+    (tmp_path / ".site.new-4242" / output.MARKER).write_bytes(b"")  # a build marks its new folder as it makes it
     (tmp_path / ".site.new-4242" / "index.html").write_bytes(b"half")
+    (tmp_path / ".site.new-4243").mkdir()  # killed just after making it
     recover_interrupted_swap(out)
     assert (out / "index.html").read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def test_folders_of_the_users_named_like_a_swaps_leftovers_are_neither_removed_nor_put_in_place(tmp_path):
+    """A backup made with ``cp -a site .site.old-20250101`` has no marker if the user made it of
+    something else, and the name of a killed swap's folder: it is none of digest's to remove."""
+    for name in (".site.old-20250101", ".site.new-1", f".site.new-{os.getpid()}"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "important.txt").write_text(name)
+    out = tmp_path / "site"
+    recover_interrupted_swap(out)
+    assert not out.exists()
+    with pytest.raises(DigestError, match="a folder digest did not make is where it makes the new site"):
+        replace_site({"index.html": b"one"}, out, version="t")
+    (tmp_path / f".site.new-{os.getpid()}" / "important.txt").unlink()
+    (tmp_path / f".site.new-{os.getpid()}").rmdir()
+    replace_site({"index.html": b"one"}, out, version="t")
+    replace_site({"index.html": b"two"}, out, version="t")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".site.new-1", ".site.old-20250101", "site"]
+    assert (tmp_path / ".site.old-20250101" / "important.txt").read_text() == ".site.old-20250101"
 
 
 def test_other_output_folders_and_their_caches_are_no_leftovers_of_a_swap(tmp_path):

@@ -18,7 +18,7 @@ from digest.parse.api import looks_like_json, parse_json_snapshot, read_json_len
 from digest.parse.crawl import looks_like_crawler_dump, parse_crawler_dump
 from digest.parse.html import looks_like_html, parse_html_snapshot
 from digest.parse.text import parse_text_snapshot, without_card_at
-from digest.text import UNFIT
+from digest.text import DIRECTION_CONTROLS, UNFIT
 
 __all__ = ["decode_snapshot", "parse_snapshot", "parse_text_snapshot", "parse_json_snapshot"]
 
@@ -252,17 +252,13 @@ def _check_dump(text: str, source: str) -> None:
     _check_blocks(text, source, MAX_PARAGRAPH)
 
 
-#: Direction embeddings, overrides and isolates: one left open turns the text after it around, in
-#: a title and beyond it on the page (the letters of "gpj.exe" shown as "exe.jpg"); marks (U+200E,
-#: U+200F), which only set the direction of what is next to them, stay.
-_DIRECTION_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def _fit(text: str) -> str:
     """The text with what output cannot carry (``digest.text.UNFIT``) and direction controls
     gone, lone surrogates shown as U+FFFD, its spaces then collapsed.  Nearly all text is
     printable, which is checked first (a fast scan)."""
-    if text.isprintable() or not (UNFIT.search(text) or _DIRECTION_CONTROLS.search(text)):
+    if text.isprintable() or not (UNFIT.search(text) or DIRECTION_CONTROLS.search(text)):
         return text
 
     def replacement(match: re.Match[str]) -> str:
@@ -270,7 +266,7 @@ def _fit(text: str) -> str:
         return ("\ufffd" if "\ud800" <= character <= "\udfff" else
                 " " if character.isspace() else "")
 
-    return " ".join(UNFIT.sub(replacement, _DIRECTION_CONTROLS.sub("", text)).split())
+    return " ".join(UNFIT.sub(replacement, DIRECTION_CONTROLS.sub("", text)).split())
 
 
 def _fit_value(value):
