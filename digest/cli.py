@@ -300,7 +300,7 @@ def _an_email_of_ours(path: Path) -> bool:
 
 
 def cmd_send(args: argparse.Namespace) -> int:
-    from digest.newsletter import recipients_of, send_message, smtp_login
+    from digest.newsletter import dated_for_sending, recipients_of, send_message, smtp_login
 
     # --to takes every word after it: a day given after the addresses is taken for one.
     day = next((value for value in args.to if value == "latest" or re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)), None)
@@ -316,7 +316,7 @@ def cmd_send(args: argparse.Namespace) -> int:
               f"from {mail.sender} to {', '.join(recipients)} through {mail.smtp_host}:{mail.smtp_port} "
               f"({mail.smtp_security}{f', logged in as {user}' if user else ''})")
         return 0
-    send_message(newsletter.message, recipients, mail)
+    send_message(dated_for_sending(newsletter.message, dt.datetime.now(dt.timezone.utc)), recipients, mail)
     if not args.quiet:
         print(f"Sent '{newsletter.subject}' to {', '.join(recipients)}")
     return 0

@@ -5,7 +5,7 @@ inlined on its element by css-inline; only media queries (narrow screens,
 dark mode) stay in a ``<style>`` block.  Links are absolute.  The message is
 ``multipart/alternative`` (text, then HTML) and byte-identical across builds:
 its Date is the list day, its Message-ID and MIME boundary derive from the
-content.
+content.  Sent before the list day's noon (UTC), it is dated when it is sent.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import binascii
 import datetime as dt
 import hashlib
 import os
+import re
 import socket
 import ssl
 from collections.abc import Mapping, Sequence
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from email.utils import format_datetime, getaddresses
+from email.utils import format_datetime, getaddresses, parsedate_to_datetime
 
 import css_inline
 from jinja2 import Environment
@@ -326,6 +327,22 @@ def smtp_login(environ: Mapping[str, str] = os.environ) -> tuple[str | None, str
         raise DigestError("DIGEST_SMTP_PASSWORD is set but DIGEST_SMTP_USER is empty or unset; "
                           "set both to log in, or neither to send without a login")
     return user, password
+
+
+def dated_for_sending(message: bytes, now: dt.datetime) -> bytes:
+    """The message as it is sent at ``now``: dated its list day's noon (UTC, see build_message),
+    unless that is still to come, as for a list sent the morning it is out; then dated ``now``.
+    A Date hours ahead is a mark of spam (SpamAssassin's DATE_IN_FUTURE rules), and mail
+    clients sort the message above mail that came after it."""
+    head, blank, body = message.partition(b"\r\n\r\n")
+    found = re.search(rb"^Date: ([^\r\n]*)\r$", head, re.MULTILINE)
+    if found is None:
+        return message
+    dated = parsedate_to_datetime(found[1].decode("ascii"))
+    if dated <= now:
+        return message
+    sent = format_datetime(now.astimezone(dt.timezone.utc).replace(microsecond=0))
+    return head[:found.start(1)] + sent.encode("ascii") + head[found.end(1):] + blank + body
 
 
 def send_message(message: bytes, recipients: Sequence[str], mail: EmailConfig,

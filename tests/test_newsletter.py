@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,7 @@ from hypothesis import example, given, settings, strategies as st
 from aiosmtpd.controller import Controller
 from bs4 import BeautifulSoup
 
-from conftest import ARTIFACTS, BUNDLED, CONTENT, lengthen_first_abstract, run_cli
+from conftest import ARTIFACTS, BUNDLED, CONTENT, FIXTURES, lengthen_first_abstract, run_cli
 from digest.build import load, template_environment
 from digest.config import EmailConfig
 from digest.errors import DigestError
@@ -482,6 +483,33 @@ def test_send_delivers_the_eml_unchanged_to_a_real_smtp_server(tmp_path, content
     exported = run_cli("email", "2026-01-07", "--content", content_copy, "--out", tmp_path / "m", "-q")
     assert exported.returncode == 0
     assert data == (tmp_path / "m" / "2026-01-07.eml").read_bytes()
+
+
+def test_a_day_sent_before_its_noon_is_dated_when_it_is_sent(tmp_path, content_copy, smtp_server):
+    """The .eml of a list day is dated its noon (UTC), the same bytes every build; sent before
+    then (a list of tomorrow's, as the hub's clock has it, is sent that early at least), it is
+    dated the moment it goes, not hours ahead."""
+    tomorrow = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=1)).date()
+    text = (FIXTURES / "json" / "2026-01-19.json").read_text().replace('"2026-01-19T', f'"{tomorrow}T')
+    (content_copy / "snapshots" / f"{tomorrow}.json").write_text(text)
+    recorder = Recorder()
+    use_server(content_copy, smtp_server(recorder))
+    before = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    result = run_cli("send", str(tomorrow), "--to", "alice@example.net", "--content", content_copy)
+    after = dt.datetime.now(dt.timezone.utc)
+    assert result.returncode == 0, result.stderr
+    [(_, _, data)] = recorder.messages
+    sent = email.message_from_bytes(data, policy=email.policy.default)
+    assert before <= parsedate_to_datetime(sent["Date"]) <= after
+    exported = run_cli("email", str(tomorrow), "--content", content_copy, "--out", tmp_path / "m", "-q")
+    assert exported.returncode == 0, exported.stderr
+    eml = (tmp_path / "m" / f"{tomorrow}.eml").read_bytes()
+    kept = email.message_from_bytes(eml, policy=email.policy.default)
+    assert parsedate_to_datetime(kept["Date"]) == dt.datetime(tomorrow.year, tomorrow.month, tomorrow.day, 12,
+                                                              tzinfo=dt.timezone.utc)
+    # Nothing else differs: the same headers, in the same order, and the same bodies.
+    assert [(k, v) for k, v in sent.items() if k != "Date"] == [(k, v) for k, v in kept.items() if k != "Date"]
+    assert data.split(b"\r\n\r\n", 1)[1] == eml.split(b"\r\n\r\n", 1)[1]
 
 
 def test_dry_run_sends_nothing(content_copy, smtp_server):
