@@ -300,7 +300,7 @@ def template_environment(templates_dir: Path | None, compiled: Path | None = Non
         raise DigestError("no such folder" if not templates.exists() and not templates.is_symlink()
                           else "not a folder" if not templates.is_dir() else "not a templates folder (no base.html)",
                           templates)
-    return make_environment(templates, compiled), templates
+    return make_environment(templates, compiled, code_version()), templates
 
 
 def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.date | None = None,

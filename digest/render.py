@@ -32,7 +32,7 @@ from digest.config import OTHER_TOPIC, SiteConfig
 from digest.cache import hidden_template_name
 from digest.errors import DigestError
 from digest.files import open_saved
-from digest.output import own_folder
+from digest.output import own_folder, remove_entry
 from digest.models import Library, Paper
 from digest.pages import DayPage, DaySummary, TopicPage, archive_bounds, listed_paper, topic_slices
 from digest.text import (escape_markdown, excerpt, long_date, plural, short_date, url_runs, weekday_date,
@@ -164,11 +164,30 @@ class _Template(Template):
         return template
 
 
-def make_environment(templates_dir: Path, compiled: Path | None = None) -> Environment:
+def _compiled_by(compiled: Path, version: str) -> Path:
+    """The folder of templates compiled by this ``version`` of digest, in ``compiled``, where those
+    of other versions are removed.  Jinja2 checks a compiled template against its source, not
+    against the environment that compiled it (its options, its output of values)."""
+    own_folder(compiled)  # in the build cache: never wherever a link there leads
+    current = compiled / (version[:16] or "any")
+    for entry in compiled.iterdir():
+        if entry.name != current.name:
+            remove_entry(entry)
+    own_folder(current)
+    return current
+
+
+def _shown(value):
+    """What ``{{ value }}`` shows: nothing for None (a field a card does not have), as filters do."""
+    return "" if value is None else value
+
+
+def make_environment(templates_dir: Path, compiled: Path | None = None, version: str = "") -> Environment:
     """The Jinja2 environment of a templates folder; ``compiled`` is a folder to keep compiled
-    templates in between builds (Jinja2 checks them against the templates' sources)."""
+    templates in between builds, by digest's ``version`` (Jinja2 checks them against the
+    templates' sources)."""
     if compiled is not None:
-        own_folder(compiled)  # in the build cache: never wherever a link there leads
+        compiled = _compiled_by(compiled, version)
     env = Environment(
         loader=_TemplateLoader(str(templates_dir)),
         bytecode_cache=_CompiledTemplates(str(compiled)) if compiled is not None else None,
@@ -181,6 +200,7 @@ def make_environment(templates_dir: Path, compiled: Path | None = None) -> Envir
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        finalize=_shown,
     )
     env.template_class = _Template
     env.filters.update(

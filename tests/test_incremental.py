@@ -798,7 +798,7 @@ def test_a_file_name_in_the_templates_folder_that_is_not_utf8_is_the_templates_e
 
 @pytest.mark.parametrize("damage", ["a named pipe", "cut short"])
 @pytest.mark.parametrize("name", ["manifest.json", "model.pickle", "fragments.pickle", "topics.pickle",
-                                  "spare.listing", "search/newest.json", "templates/__jinja2_*", "parsed/*"])
+                                  "spare.listing", "search/newest.json", "templates/*/__jinja2_*", "parsed/*"])
 def test_a_cache_file_cut_short_or_a_named_pipe_is_no_record_not_an_error_nor_a_wait(tmp_path, content_copy, name,
                                                                                    damage):
     """A cache file is only a saving of work: one damaged from outside (a crash of a file system

@@ -443,7 +443,30 @@ def test_compiled_templates_that_cannot_be_kept_are_no_error(tmp_path, content_c
     monkeypatch.setattr(Bucket, "write_bytecode", full)
     result = build(content_copy, tmp_path / "site", search=False)
     assert (tmp_path / "site" / "index.html").is_file() and result.written
-    assert not [p for p in (tmp_path / ".site.cache" / "templates").iterdir() if p.is_file()]
+    assert not [p for p in (tmp_path / ".site.cache" / "templates").rglob("*") if p.is_file()]
+
+
+def test_a_field_a_card_does_not_have_shows_nothing_in_html_and_text_templates(tmp_path):
+    (tmp_path / "page.html").write_text("[{{ upvotes }}|{{ item.github }}|{{ 0 }}|{{ false }}]")
+    (tmp_path / "mail.txt").write_text("[{{ upvotes }}|{{ item.github }}|{{ 0 }}]")
+    env = make_environment(tmp_path)
+    context = {"upvotes": None, "item": {"github": None}}
+    assert env.get_template("page.html").render(context) == "[||0|False]"
+    assert env.get_template("mail.txt").render(context) == "[||0]"
+
+
+def test_templates_compiled_by_another_version_of_digest_are_not_used(tmp_path):
+    """Jinja2 checks a compiled template against its source only: one compiled with another
+    digest's options would be taken as it is."""
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "page.html").write_text("{{ x }}")
+    compiled = tmp_path / "compiled"
+    compiled.mkdir()
+    (compiled / "__jinja2_0123.cache").write_bytes(b"of a digest that kept them all in one folder")
+    make_environment(tmp_path / "t", compiled, "a" * 64).get_template("page.html").render(x=1)
+    assert [p.name for p in compiled.iterdir()] == ["a" * 16] and any((compiled / ("a" * 16)).iterdir())
+    make_environment(tmp_path / "t", compiled, "b" * 64).get_template("page.html").render(x=1)
+    assert [p.name for p in compiled.iterdir()] == ["b" * 16] and any((compiled / ("b" * 16)).iterdir())
 
 
 

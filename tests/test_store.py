@@ -413,6 +413,11 @@ def test_the_example_workflow_runs_the_daily_recipe():
     assert steps[runs.index("sh examples/daily.sh send")]["env"]["DIGEST_SMTP_PASSWORD"] == \
         "${{ secrets.DIGEST_SMTP_PASSWORD }}"
     assert any(step.get("with", {}).get("path") == "site" for step in steps)
+    # A day sent to some recipients and not to others fails the send step (exit status 3), and
+    # is still recorded and kept: a run on a fresh checkout must not send it again.
+    remember = next(step for step in steps if ".newsletter-sent" in step.get("run", ""))
+    assert steps.index(remember) > runs.index("sh examples/daily.sh send")
+    assert remember.get("if") == "${{ !cancelled() }}"
 
 
 def _fetch_from(answer, content: Path, *, timeout: float):
