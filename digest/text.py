@@ -9,15 +9,19 @@ from functools import lru_cache
 
 from digest.models import MONTHS, Organization
 
-# Characters that can start inline Markdown syntax: code, emphasis, links and
-# images (which need "["), autolinks and HTML ("<"), entities ("&"),
-# strikethrough ("~").  Everything from a snapshot is untrusted: escaped, it
-# can only ever be text.  Parentheses stay readable: without "[" they are text.
-# "{{" and "{%" are escaped too ("\{\{", "\{\%": the same text in CommonMark), so that a
-# generator that runs Liquid or shortcodes in Markdown (Jekyll, Hugo's "{{<") finds no tag
-# in the pages digest writes; a lone brace, as in LaTeX, stays as it is.
-_INLINE_ESCAPES = {ord(character): "\\" + character for character in "\\`*_[]<>#|~&"}
-_BRACES = re.compile(r"(\{(?=[{%])|(?<=\{)[{%])")
+# Characters that can start inline Markdown syntax: code, emphasis, links and images (which
+# need "["), strikethrough ("~", GitHub's), attributes ("{", as Hugo's headings and MkDocs's
+# attr_list read them: "{onclick=…}").  Everything from a snapshot is untrusted: escaped, it can
+# only ever be text.  Parentheses stay readable: without "[" they are text.  A backslash before
+# each, which CommonMark, GitHub, Hugo and Python-Markdown all read as an escape.  HTML and
+# entities are escaped as entities, which every Markdown reads (Python-Markdown shows "\<" as it
+# is), and only where they would start one: "<" before anything but a space (a tag, an autolink,
+# a comment), "&" that begins an entity reference ("&amp;" as written).  So is the "%" of "{%"
+# ("\{&#37;"), so that a generator that runs Liquid in Markdown (Jekyll) finds no tag ("{{" is
+# "\{\{" already).
+_INLINE_ESCAPES = {ord(character): "\\" + character for character in "\\`*_[]>#~{"}
+_OPENS_HTML = re.compile(r"<(?=\S)")
+_OPENS_ENTITY = re.compile(r"&(?=[A-Za-z][A-Za-z0-9]*;|#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};)")
 # Constructs that only matter at the start of a line: lists, quotes, headings, rules.
 _MARKDOWN_LINE_START = re.compile(r"^(\s*)([-+=>:]|\d+(?=[.)]))")
 
@@ -84,11 +88,15 @@ def escape_markdown(text: str) -> str:
 
 
 def _escape_inline(text: str) -> str:
-    """The text with a backslash before each of those characters: the single ones by a table (a
-    regex substitution took a microsecond each, tens of milliseconds for an abstract of them),
-    then the braces."""
+    """The text with "&" as an entity where it would start one, a backslash before each of those
+    characters (by a table: a regex substitution took a microsecond each, tens of milliseconds for
+    an abstract of them), and "<" as an entity where it would start HTML."""
+    if "&" in text:  # first: the "&" of the entities made next is no text's
+        text = _OPENS_ENTITY.sub("&amp;", text)
     text = text.translate(_INLINE_ESCAPES)
-    return _BRACES.sub(r"\\\1", text) if "{" in text else text
+    if "\\{%" in text:
+        text = text.replace("\\{%", "\\{&#37;")
+    return _OPENS_HTML.sub("&lt;", text) if "<" in text else text
 
 
 def _escape_line_start(text: str) -> str:

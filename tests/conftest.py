@@ -85,6 +85,15 @@ def tree(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+@pytest.fixture(scope="session", autouse=True)
+def bundled_content_left_alone():
+    """No test builds in the repository's own content folder, whose Markdown pages a build would
+    bring up to date: test_committed_markdown_is_up_to_date would then pass on stale pages."""
+    before = tree(CONTENT)
+    yield
+    assert tree(CONTENT) == before, "a test wrote into the repository's content folder"
+
+
 def synthetic_corpus(folder: Path, snapshots: int) -> Path:
     """A content folder of synthetic daily snapshots, made by the benchmark's generator."""
     spec = importlib.util.spec_from_file_location("bench_run", REPO / "bench" / "run.py")

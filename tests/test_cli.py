@@ -564,8 +564,9 @@ def test_a_full_disk_behind_standard_output_is_one_line_on_standard_error():
 
 
 def test_a_closed_standard_output_or_error_takes_the_output_nowhere(tmp_path):
+    content = copy_content(tmp_path / "content")
     for fd in (1, 2):
-        result = _digest("build", "--content", CONTENT, "--out", tmp_path / f"site{fd}", "--no-search",
+        result = _digest("build", "--content", content, "--out", tmp_path / f"site{fd}", "--no-search",
                          preexec_fn=lambda fd=fd: os.close(fd), stdout=subprocess.DEVNULL if fd == 2 else None,
                          stderr=subprocess.PIPE if fd == 1 else None)
         assert result.returncode == 0, result.stderr
@@ -590,7 +591,8 @@ def test_an_ascii_only_standard_output_gets_escapes_not_an_error(tmp_path):
 
 def test_more_jobs_than_cores_are_as_many_as_cores(tmp_path):
     """-j is capped at the cores: a huge number would otherwise fork a process per page."""
-    result = run_cli("build", "--content", CONTENT, "--out", tmp_path / "site", "--no-search", "-j", "100000",
+    result = run_cli("build", "--content", copy_content(tmp_path / "content"), "--out", tmp_path / "site", "--no-search",
+                     "-j", "100000",
                      timeout=120)
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "site" / "index.html").is_file()

@@ -280,3 +280,46 @@ def test_front_matter_writes_a_value_given_twice_in_full():
                                  "x": ["a", "b"], "y": ["a", "b"]})
     assert "&" not in text and "*" not in text and yaml.safe_load(text.strip("-\n")) == {
         "first": day, "last": day, "x": names, "y": names}
+
+
+# Attribute syntax, which Hugo reads at the end of a heading and MkDocs's attr_list after any
+# element, HTML and entities as Python-Markdown (MkDocs) reads them, and a Liquid tag.
+ATTRIBUTE_TITLES = ['Evil {onclick="alert(1)"}', 'Styled {style="position:fixed;top:0"}', "Id title {#owned .cls}"]
+ODD_ABSTRACT = ('See https://x.org/a{: onclick="alert(2)"} now: Q&A, &amp; and &copy; &#65; stay text, as do '
+                '<b>x</b>, (τ< 1.0), <16GB VRAM> and {% include x %}.')
+
+
+def _attribute_snapshot() -> str:
+    cards = "\n\n".join(f"{title}\n\n{ODD_ABSTRACT}\n\nOrg{n} Org {n}\n·\nJan {n}, 2026" for n, title
+                        in enumerate(ATTRIBUTE_TITLES, 2))
+    return f"Daily Papers\n\nJan 7\n\n{cards}\n"
+
+
+def test_markdown_pages_read_the_same_and_stay_inert_in_python_markdown_and_with_attribute_plugins(tmp_path):
+    """The pages are for other generators too: MkDocs (Python-Markdown, often with attr_list) and
+    markdown-it with its attributes plugin show the text as it is and take no attribute from it."""
+    import markdown
+    from mdit_py_plugins.attrs import attrs_block_plugin, attrs_plugin
+
+    content = tmp_path / "content"
+    (content / "snapshots").mkdir(parents=True)
+    for name in ("site.yaml", "topics.yaml"):
+        shutil.copyfile(CONTENT / name, content / name)
+    (content / "snapshots" / "2026-01-07.txt").write_text(_attribute_snapshot(), encoding="utf-8")
+    result = run_cli("build", "--content", content, "--out", tmp_path / "site", "--no-search")
+    assert result.returncode == 0, result.stderr
+    _, body = split_page((content / "dates" / "2026-01-07.md").read_text(encoding="utf-8"))
+    renderings = {
+        "Python-Markdown with attr_list": markdown.markdown(body, extensions=["attr_list"]),
+        "markdown-it with attrs": MarkdownIt("commonmark").use(attrs_plugin).use(attrs_block_plugin).render(body),
+    }
+    for name, html in renderings.items():
+        soup = BeautifulSoup(html, "html.parser")
+        attributes = {(tag.name, attr) for tag in soup.find_all(True) for attr in tag.attrs}
+        assert attributes == {("a", "href")}, (name, attributes)
+        assert [a["href"] for a in soup.find_all("a")] == ["https://x.org/a"] * 3, name
+        assert not soup.find_all(["b", "script"]), name
+        headings = [h.get_text() for h in soup.find_all("h2")]
+        assert headings == [f"{rank}. {title}" for rank, title in enumerate(ATTRIBUTE_TITLES, 1)], (name, headings)
+        abstracts = [p.get_text() for p in soup.find_all("p") if p.get_text().startswith("See ")]
+        assert abstracts == [ODD_ABSTRACT] * 3, (name, abstracts)

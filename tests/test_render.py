@@ -233,8 +233,8 @@ _TEMPLATE_FAULTS = {
 def site_with_own_templates(tmp_path_factory):
     root = tmp_path_factory.mktemp("own-templates")
     shutil.copytree(REPO / "templates", root / "templates")
-    result = run_cli("build", "--content", CONTENT, "--out", root / "site", "--templates", root / "templates",
-                     "--no-search", "-q")
+    result = run_cli("build", "--content", copy_content(root / "content"), "--out", root / "site", "--templates",
+                     root / "templates", "--no-search", "-q")
     assert result.returncode == 0, result.stderr
     return root, tree(root / "site")
 
@@ -248,7 +248,7 @@ def test_a_broken_template_fails_the_build_in_one_line_naming_it(site_with_own_t
     broken = breaks(kept.decode())
     template.write_bytes(broken if isinstance(broken, bytes) else broken.encode())
     try:
-        result = run_cli("build", "--content", CONTENT, "--out", root / "site", "--templates", root / "templates",
+        result = run_cli("build", "--content", root / "content", "--out", root / "site", "--templates", root / "templates",
                          "--no-search", "-q", timeout=120)
         assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
         [error] = result.stderr.strip().splitlines()
@@ -270,7 +270,7 @@ def test_a_templates_folder_without_an_asset_its_pages_link_fails_the_build(site
     if as_folder:
         path.mkdir()
     try:
-        result = run_cli("build", "--content", CONTENT, "--out", root / "site", "--templates", root / "templates",
+        result = run_cli("build", "--content", root / "content", "--out", root / "site", "--templates", root / "templates",
                          "--no-search", "-q", timeout=120)
         assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
         assert result.stderr == (f"digest: error: {root / 'templates' / 'base.html'}:{line}: links assets/{asset}, "
@@ -386,7 +386,7 @@ def test_a_template_that_takes_a_missing_field_for_a_value_is_told_it_is_empty(s
                                      "{% block content %}{% for i in day.items %}{{ date_path(i.published) }}"
                                      "{% endfor %}", 1))
     try:
-        result = run_cli("build", "--content", CONTENT, "--out", root / "site", "--templates", root / "templates",
+        result = run_cli("build", "--content", root / "content", "--out", root / "site", "--templates", root / "templates",
                          "--no-search", "-q", timeout=120)
         assert result.returncode == 1, result.stderr
         assert result.stderr.startswith(f"digest: error: {template}:3: template error: AttributeError: "
