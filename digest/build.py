@@ -45,7 +45,7 @@ from digest.output import (REUSE, Placed, SiteWriter, check_output_apart, check_
                            staged_committed)
 from digest.parallel import available_cores, ordered_map
 from digest.progress import Progress
-from digest.pages import (DayPage, TopicPage, day_markdown, day_pages, slice_ranges, topic_markdown,
+from digest.pages import (DayPage, TopicPage, at_its_own_name, day_markdown, day_pages, slice_ranges, topic_markdown,
                           topic_pages, topic_slices)
 from digest.parse import parse_snapshot_bytes
 from digest.render import (PageJob, check_linked_assets, load_template, make_environment, render_template,
@@ -816,7 +816,7 @@ def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, toda
                     # The Markdown pages, then the site: a swap that fails (site/ a mount point) puts the
                     # pages back as they were, as does a page that cannot be replaced, before the swap.
                     with staged_committed(content_dir, staged, set(site.markdown),
-                                          candidates=markdown_page_files(content_dir)):
+                                          candidates=markdown_page_files(content_dir), its_own=at_its_own_name):
                         report = writer.commit(version=__version__)
             except BaseException:
                 discard_staged(staged)

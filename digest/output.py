@@ -976,15 +976,17 @@ def stage_text(root: Path, path: str, text: str) -> Path | None:
 
 @contextmanager
 def staged_committed(root: Path, staged: dict[str, Path], generated: set[str], *,
-                     candidates: list[Path]) -> Iterator[None]:
+                     candidates: list[Path], its_own: Callable[[str, str], bool]) -> Iterator[None]:
     """Move staged text files into place and remove stale generated ones; then run the body (the
     site's swap).  All or nothing: if a move or removal fails, or the body raises, every file is
     put back as it was (each one replaced or removed is first kept aside under a hard link).
 
     A file among ``candidates`` that is not among the ``generated`` paths is
     removed only if its front matter has the line PAGE_MARKER (so
-    hand-written files are never deleted); so is a folder below those (a
-    topic's archive) that this leaves empty.
+    hand-written files are never deleted) and ``its_own(path, front matter)``
+    says the page is at the name digest gives it (not a copy the user made of
+    it under another name); so is a folder below those (a topic's archive)
+    that this leaves empty.
     """
     done: list[tuple[Path, Path | None]] = []  # each file changed, and where its old self is (None: it is new)
     try:
@@ -998,8 +1000,8 @@ def staged_committed(root: Path, staged: dict[str, Path], generated: set[str], *
                     raise DigestError(f"could not write: {error.strerror or error}", target) from None
             for existing in candidates:
                 relative = existing.relative_to(root).as_posix()
-                if (relative not in generated and existing.is_file()
-                        and _front_matter_has(existing)):
+                if (relative not in generated and existing.is_file() and _front_matter_has(existing)
+                        and its_own(relative, front_matter_text(existing))):
                     aside = _aside(existing)
                     os.replace(existing, aside)
                     done.append((existing, aside))
@@ -1142,21 +1144,32 @@ def _front_matter_has(path: Path, line: str = PAGE_MARKER) -> bool:
     ``---``, and the line before the closing ``---`` (or ``...``) line; whatever the line ends,
     byte-order mark or trailing spaces (an editor's, or git's on Windows).  Read line by line,
     no further than the front matter (the file may be huge)."""
-    wanted, found, whole, read = line.encode("utf-8"), False, True, 0
+    return line in _front_matter_lines(path)
+
+
+def front_matter_text(path: Path) -> str:
+    """The front matter of a text file that has one (see ``_front_matter_has``), else ""."""
+    return "\n".join(_front_matter_lines(path))
+
+
+def _front_matter_lines(path: Path) -> list[str]:
+    """The lines of the file's YAML front matter, right spaces taken off; none where it has none
+    (or one longer than MAX_FRONT_MATTER, or with a line longer than _LINE_PART)."""
+    lines, whole, read = [], True, 0
     with open(path, "rb") as stream:
         first = stream.readline(_LINE_PART)
         if not first.endswith(b"\n") or first.removeprefix(b"\xef\xbb\xbf").rstrip(b"\r\n\t ") != b"---":
-            return False
+            return []
         while (text := stream.readline(_LINE_PART)) and read < MAX_FRONT_MATTER:
             read += len(text)
             starts, whole = whole, text.endswith(b"\n") or len(text) < _LINE_PART
             if not (starts and whole):
-                continue  # a part of a long line: neither the marker nor the end
+                continue  # a part of a long line: left out, and not the end
             text = text.rstrip()
             if text in (b"---", b"..."):
-                return found
-            found = found or text == wanted
-    return False  # never closed: no front matter
+                return lines
+            lines.append(text.decode("utf-8", "replace"))
+    return []  # never closed: no front matter
 
 
 def discard_staged(staged: dict[str, Path]) -> None:

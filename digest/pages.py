@@ -385,6 +385,31 @@ class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # libyaml's emitt
         return True
 
 
+def at_its_own_name(path: str, front: str) -> bool:
+    """Whether a generated Markdown page at ``path`` (in the content folder), whose front matter
+    is ``front``, is where digest writes the page it describes: a day's at dates/DATE.md, a
+    topic's at topics/SLUG.md and its archive page N at topics/SLUG/page-N.md.  A copy under
+    another name (dates/2026-01-19-annotated.md, topics/llm-inference-backup.md) is the user's.
+    Only the front matter's nodes are read: no value of it is made."""
+    try:
+        root = yaml.compose(front, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return False
+    if not isinstance(root, yaml.MappingNode):
+        return False
+    fields = {key.value: value.value for key, value in root.value
+              if isinstance(key, yaml.ScalarNode) and isinstance(value, yaml.ScalarNode)}
+    if fields.get("type") == "day":
+        try:
+            return path == urls.markdown_date_page(dt.date.fromisoformat(fields.get("date", "")))
+        except ValueError:
+            return False
+    number = fields.get("page", "0")
+    if fields.get("type") == "topic" and fields.get("topic") and number.isdigit() and number.isascii():
+        return path == urls.markdown_topic_slice(fields["topic"], int(number))
+    return False
+
+
 def front_matter(data: dict) -> str:
     """YAML front matter between ``---`` lines; keys in the given order, safe for any text."""
     return "---\n" + yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=1000) + "---\n"

@@ -467,7 +467,7 @@ def test_pages_of_digests_in_a_clone_without_the_cache_are_rewritten(built, tmp_
     else:
         page.write_bytes(made.replace(b"papers:\n", b"papers:\n" + b"- x\n" * 20_000, 1))
     stale = content / "dates" / "2020-01-01.md"  # and such a page no longer made is removed
-    stale.write_bytes(page.read_bytes())
+    stale.write_bytes(page.read_bytes().replace(b"date: 2026-01-07", b"date: 2020-01-01"))
     result = run_cli("build", "--content", content, "--out", tmp_path / "elsewhere")
     assert result.returncode == 0, result.stderr
     assert page.read_bytes() == made and not stale.exists()

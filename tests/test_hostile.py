@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import CONTENT, FIXTURES, run_cli, tree
+from conftest import CONTENT, FIXTURES, copy_content, run_cli, tree
 from digest.errors import SnapshotError
 from digest.inputs import default_templates_dir
 from digest.parse import MAX_SNAPSHOT_BYTES, decode_snapshot, parse_snapshot
@@ -446,10 +446,36 @@ def test_only_pages_whose_front_matter_says_digest_made_them_are_removed(tmp_pat
     notes = content / "dates" / "notes.md"
     notes.write_text("My own notes; they mention generator: digest in passing.\n")
     stale = content / "dates" / "2020-01-01.md"
-    stale.write_text("---\ntitle: An old day\ngenerator: digest\n---\n\nGone.\n")
+    stale.write_text("---\ntitle: An old day\ndate: 2020-01-01\ntype: day\ngenerator: digest\n---\n\nGone.\n")
     result = run_cli("build", "--content", content, "--out", tmp_path / "site", "--no-search")
     assert result.returncode == 0, result.stderr
     assert notes.is_file() and not stale.exists()
+
+
+def test_a_copy_of_a_generated_page_under_a_name_of_the_users_is_theirs(tmp_path):
+    """A page digest made, copied under another name to annotate or keep it, still says it is
+    digest's: it is the user's all the same, never removed.  The pages of a day or a topic that
+    is gone, at the names digest gave them, are removed, and the archive folder they leave empty."""
+    content = copy_content(tmp_path / "content")
+    (content / "site.yaml").write_text((CONTENT / "site.yaml").read_text() + "topic_page_size: 5\n")
+    assert run_cli("build", "--content", content, "--out", tmp_path / "site", "--no-search").returncode == 0
+    copies = {content / "dates" / "2026-01-19-annotated.md": content / "dates" / "2026-01-19.md",
+              content / "topics" / "llm-inference-backup.md": content / "topics" / "llm-inference.md",
+              content / "topics" / "llm-inference" / "page-99.md": content / "topics" / "llm-inference" / "page-1.md"}
+    for copy, page in copies.items():
+        copy.write_bytes(page.read_bytes() + b"\nMy notes.\n")
+    (content / "snapshots" / "2025-11-03.txt").unlink()
+    topics = (content / "topics.yaml").read_text()
+    start = topics.index("  - slug: mixture-of-experts")
+    end = topics.find("  - slug:", start + 1)
+    (content / "topics.yaml").write_text(topics[:start] + (topics[end:] if end > 0 else ""))
+    assert (content / "topics" / "mixture-of-experts" / "page-1.md").is_file()
+    result = run_cli("build", "--content", content, "--out", tmp_path / "site", "--no-search")
+    assert result.returncode == 0, result.stderr
+    assert all(copy.read_bytes().endswith(b"My notes.\n") for copy in copies)
+    assert not (content / "dates" / "2025-11-03.md").exists()
+    assert not (content / "topics" / "mixture-of-experts.md").exists()
+    assert not (content / "topics" / "mixture-of-experts").exists()
 
 
 def test_an_endless_file_is_read_no_further_than_the_size_limit(tmp_path):
