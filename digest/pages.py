@@ -9,6 +9,7 @@ is escaped so that it can only render as text.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from dataclasses import dataclass
@@ -383,6 +384,19 @@ class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # libyaml's emitt
 
     def ignore_aliases(self, data) -> bool:
         return True
+
+    def represent_str(self, data: str):
+        # PyYAML quotes what YAML 1.1 reads as another type; other readers of the pages (Hugo's, on
+        # YAML 1.2 or 1.1 in full) read more as numbers and booleans: "1e3", "0o17", "y", "off".
+        if _MAYBE_NOT_TEXT.match(data) and data.isprintable():  # else PyYAML quotes it anyway, escaped
+            return self.represent_scalar("tag:yaml.org,2002:str", data, style="'")
+        return super().represent_str(data)
+
+
+#: Text that some YAML reader may take for a number, a boolean, a null or a date: what starts with a
+#: digit, a sign or a dot, and the words YAML 1.1 and 1.2 give another type.
+_MAYBE_NOT_TEXT = re.compile(r"[0-9+\-.]|(?:y|n|yes|no|true|false|on|off|null|~)$", re.IGNORECASE)
+_Dumper.add_representer(str, _Dumper.represent_str)
 
 
 def at_its_own_name(path: str, front: str) -> bool:

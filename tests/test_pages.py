@@ -282,6 +282,19 @@ def test_front_matter_writes_a_value_given_twice_in_full():
         "first": day, "last": day, "x": names, "y": names}
 
 
+@pytest.mark.parametrize("value", ["1e3", "0o17", "0x10", "1_000", "12:30", "+1", "-1", ".5", ".inf", ".NaN",
+                                   "y", "N", "yes", "Off", "on", "TRUE", "null", "~", "2026-01-19.txt", "3D it's"])
+def test_front_matter_quotes_text_any_yaml_reader_could_take_for_another_type(value):
+    """PyYAML quotes what YAML 1.1 as it reads it gives another type; Hugo's readers (YAML 1.2, or
+    1.1 in full) take more for numbers and booleans: a title or slug "1e3" became 1000 there."""
+    from digest.pages import front_matter
+
+    text = front_matter({"title": value, "papers": [value]})
+    assert yaml.safe_load(text.strip("-\n")) == {"title": value, "papers": [value]}
+    body = text.split("\n")[1:-2]
+    assert [line.split(" ", 1)[1][:1] for line in body if line != "papers:"] == ["'", "'"], text
+
+
 # Attribute syntax, which Hugo reads at the end of a heading and MkDocs's attr_list after any
 # element, HTML and entities as Python-Markdown (MkDocs) reads them, and a Liquid tag.
 ATTRIBUTE_TITLES = ['Evil {onclick="alert(1)"}', 'Styled {style="position:fixed;top:0"}', "Id title {#owned .cls}"]
