@@ -435,13 +435,10 @@ def _meta_line(item: ListedPaper, *, with_status: bool) -> str:
         word = item.movement
         parts.append(f"**{word.capitalize()}**" if item.status in (NEW, RETURNING) else
                      f"{word.capitalize()} (was #{item.previous_rank})" if word != "same place" else "Same place")
+    facts = list(item.facts)  # as the site, the feeds and the e-mail give them
     if item.who:
-        parts.append(escape_markdown(item.who))
-    if item.published:
-        parts.append(f"published {short_date(item.published)}")
-    if item.comments:
-        parts.append(plural(item.comments, "comment"))
-    return " · ".join(parts)
+        facts[0] = escape_markdown(item.who)
+    return " · ".join(parts + facts)
 
 
 def day_markdown(page: DayPage) -> str:

@@ -336,3 +336,22 @@ def test_markdown_pages_read_the_same_and_stay_inert_in_python_markdown_and_with
         assert headings == [f"{rank}. {title}" for rank, title in enumerate(ATTRIBUTE_TITLES, 1)], (name, headings)
         abstracts = [p.get_text() for p in soup.find_all("p") if p.get_text().startswith("See ")]
         assert abstracts == [ODD_ABSTRACT] * 3, (name, abstracts)
+
+
+def test_a_markdown_page_gives_each_paper_the_facts_its_html_page_gives(tmp_path):
+    """Who, when published, upvotes and comments: the same line as the site's, the feeds' and the e-mail's."""
+    from conftest import FIXTURES, copy_content
+
+    content = copy_content(tmp_path / "content")
+    (content / "snapshots" / "2026-01-19.txt").unlink()
+    shutil.copyfile(FIXTURES / "json" / "2026-01-19.json", content / "snapshots" / "2026-01-19.json")
+    result = run_cli("build", "--content", content, "--out", tmp_path / "site", "--no-search")
+    assert result.returncode == 0, result.stderr
+    _, body = split_page((content / "dates" / "2026-01-19.md").read_text(encoding="utf-8"))
+    html = BeautifulSoup((tmp_path / "site" / "dates" / "2026-01-19" / "index.html").read_text(), "html.parser")
+    shown = [" · ".join(span.get_text(" ", strip=True) for span in meta.find_all("span", recursive=False)
+                        if "badge" not in span.get("class", [])) for meta in html.select("article.paper p.meta")]
+    assert shown == ["3 authors · published 28 Nov 2024 · 18 upvotes · 2 comments",
+                     "Wan · published 26 Mar 2025 · 2 comments", "1 author · published 15 Jan 2026 · 7 upvotes"]
+    rendered = BeautifulSoup(MarkdownIt("commonmark").render(body), "html.parser").get_text()
+    assert all(line in rendered for line in shown), (shown, rendered[:2000])
