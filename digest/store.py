@@ -104,6 +104,13 @@ def store_snapshot(content_dir: Path, data: bytes, incoming: str, *, date_option
         if not force:
             raise DigestError(f"{target} already holds a different snapshot of {snapshot.date.isoformat()}; "
                               f"give --force to replace it")
+        # A capture cut short (a download the hub answered in part), filed over a whole one by a
+        # daily run's --force, would lose the day's list for good.
+        held = next((s for s in others if PurePath(s.source).name == target.name), None)
+        if held is not None and len(snapshot.cards) < INCOMPLETE_SHARE * len(held.cards):
+            raise DigestError(f"{target} holds {plural(len(held.cards), 'paper')} of {snapshot.date.isoformat()}, "
+                              f"and this snapshot only {len(snapshot.cards)}: not replaced (is it complete?); "
+                              f"remove the file first to replace it all the same", incoming)
     earlier = [s for s in others if s.format == snapshot.format and s.date < snapshot.date
                and PurePath(s.source).name != target.name]
     if earlier:

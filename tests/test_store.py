@@ -20,6 +20,7 @@ import yaml
 
 from conftest import tree, CONTENT, FIXTURES, run_cli
 from digest.errors import DigestError
+from digest.parse import parse_text_snapshot
 
 API_FIXTURE = FIXTURES / "json" / "2026-01-19.json"
 
@@ -63,6 +64,24 @@ def test_a_different_snapshot_of_the_same_day_is_refused_unless_forced(tmp_path,
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith(f"Replaced: {target} (")
     assert target.read_bytes() == changed.read_bytes()
+
+
+def test_a_capture_of_far_fewer_papers_does_not_replace_a_days_snapshot_even_forced(tmp_path, content_copy):
+    """A daily run fetches with --force; a download cut short must not take the place of the whole list."""
+    target = content_copy / "snapshots" / "2026-01-19.txt"
+    original = target.read_bytes()
+    seventh = parse_text_snapshot(original.decode(), "x.txt").cards[6]
+    short = tmp_path / "short.txt"
+    short.write_text("\n".join(original.decode().split("\n")[:seventh.line - 1]))  # the header and six cards
+    result = run_cli("add", short, "--date", "2026-01-19", "--force", "--content", content_copy)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    [line] = result.stderr.splitlines()
+    assert line.startswith(f"digest: error: {short}: {target} holds 57 papers of 2026-01-19, and this snapshot only 6:")
+    assert line.endswith("not replaced (is it complete?); remove the file first to replace it all the same")
+    assert target.read_bytes() == original
+    target.unlink()
+    result = run_cli("add", short, "--date", "2026-01-19", "--content", content_copy)
+    assert result.returncode == 0, result.stderr
 
 
 def test_add_with_a_date_dates_the_new_snapshot_only_and_says_nothing_of_the_others(tmp_path, content_copy):
