@@ -130,8 +130,8 @@ def _shown_path(path: Path) -> str:
 
 def misplaced_warning(path: Path) -> str:
     """What a build or check says of one of ``misplaced_snapshots``."""
-    return (f"{_shown_path(path)}: not read: snapshots are read from the snapshots folder only; move it there "
-            f"(digest add FILE does)")
+    return (f"{_shown_path(path)}: not read: snapshots are read from the snapshots folder only; if it is one, "
+            f"move it there (digest add FILE does)")
 
 
 def unread_warning(path: Path) -> str:

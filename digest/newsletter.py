@@ -214,7 +214,7 @@ def pick_day(days: Sequence[DayPage], which: str) -> DayPage:
     for day in days:
         if day.date.isoformat() == which:
             return day
-    known = ", ".join(d.date.isoformat() for d in days[-5:])
+    known = ", ".join(d.date.isoformat() for d in reversed(days[-5:]))
     raise DigestError(f"no list day {which} (latest days: {known})")
 
 

@@ -222,7 +222,8 @@ def test_snapshots_saved_beside_the_snapshots_folder_are_named(content_copy, tmp
     (content_copy / "README.md").write_text("# My digest\n")  # no day, no saved page: not a warning
     (content_copy / "notes.txt").write_text("to do\n")
     (content_copy / ".newsletter-sent").write_text("2026-01-19\n")
-    told = "not read: snapshots are read from the snapshots folder only; move it there (digest add FILE does)"
+    told = ("not read: snapshots are read from the snapshots folder only; if it is one, move it there "
+            "(digest add FILE does)")
     warnings = [f"digest: warning: {content_copy / name}: {told}"
                 for name in ("2026-01-20.txt", "Daily Papers.html", "dates/2026-01-21.txt")]
 

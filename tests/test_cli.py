@@ -671,6 +671,8 @@ def test_a_day_that_is_no_date_is_a_bad_command_line(content_copy, command):
                                     "'19-01-2026'"), result.stderr
     result = run_cli(command[0], "2026-01-18", *command[1:], "--content", content_copy)
     assert result.returncode == 1 and "no list day 2026-01-18" in result.stderr  # a date, but not a list day
+    # The days there are, the latest first.
+    assert "(latest days: 2026-01-19, 2026-01-07, 2025-12-16, 2025-11-03)" in result.stderr, result.stderr
 
 
 def test_two_cards_of_a_day_taken_for_one_paper_are_a_warning_of_build_check_and_parse(tmp_path, content_copy):
