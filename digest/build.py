@@ -36,11 +36,11 @@ from digest.cache import (MODEL, BuildCache, build_lock, cache_dir_for, code_ver
                           hidden_template_name, key_of, waiting_note)
 from digest.inputs import (Checked, with_bytes, build_date, build_salt, check_page_folders, default_templates_dir,
                            manifest_stamp, markdown_hashes, markdown_page_files, markdown_record, markdown_state,
-                           no_snapshots_warning, read_inputs, read_snapshots,
+                           no_snapshots_warning, read_inputs, read_snapshots, STATIC, static_files,
                            repeat_warnings, snapshot_sources, staged_page_files, unread_files, unread_warning,
                            misplaced_snapshots, misplaced_warning)
 from digest.newsletter import newsletter_paths, render_newsletter
-from digest.output import (REUSE, Placed, SiteWriter, check_output_apart, check_output_folder, discard_staged,
+from digest.output import (MARKER, REUSE, Placed, SiteWriter, check_output_apart, check_output_folder, discard_staged,
                            pages_in_the_way, pages_lock, refuse_own_page, remove_left_by_a_build, stage_text,
                            staged_committed)
 from digest.parallel import available_cores, ordered_map
@@ -427,6 +427,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
                 except BaseException:
                     discard_pages()
                     raise
+    copy_static(content_dir, writer)
     return Site(loaded, writer.files, dict(sorted(markdown.items())), model, shard_keys)
 
 
@@ -561,6 +562,18 @@ def write_feeds_and_maps(writer: SiteWriter, model: Model, days: list[DayPage], 
     writer.add(urls.OPML, opml(feeds, config.site))
     writer.update(sitemap_files(page_dates(model, writer.files, not_pages), config.site))
     writer.add(urls.ROBOTS, robots_txt(config.site))
+
+
+def copy_static(content_dir: Path, writer: SiteWriter) -> None:
+    """The files of the content folder's ``static/`` as they are, at the same paths in the site
+    (a CNAME, a search engine's verification file, a .well-known/): added last, and never in
+    place of a file the site makes."""
+    folder = content_dir / STATIC
+    for path in static_files(content_dir):
+        relative = path.relative_to(folder).as_posix()
+        if relative in writer.files or relative == MARKER:
+            raise DigestError(f"the site makes {relative} itself: a file of {STATIC}/ cannot take its place", path)
+        writer.add(relative, read_asset(path))
 
 
 def copy_assets(templates: Path, writer: SiteWriter) -> None:

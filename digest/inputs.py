@@ -16,8 +16,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from digest.cache import (MANIFEST, build_lock, cache_dir_for, code_version, file_sha256, folder_hash, key_of,
-                          manifest_unchanged, read_manifest, recorded_warnings, waiting_note)
+from digest.cache import (MANIFEST, build_lock, cache_dir_for, code_version, editor_leftover, file_sha256,
+                          folder_hash, key_of, manifest_unchanged, read_manifest, recorded_warnings, waiting_note)
 from digest.errors import DigestError, strict_error
 from digest.models import ParsedSnapshot
 from digest.files import FILENAME_DATE_RE, MAX_SNAPSHOT_BYTES, SNAPSHOT_SUFFIXES, read_bounded
@@ -214,6 +214,20 @@ def read_snapshots(content_dir: Path) -> list[tuple[str, bytes]]:
     return [(str(path), read_snapshot_bytes(path, str(path))) for path in snapshot_files(content_dir / "snapshots")]
 
 
+#: The content folder's folder of files published as they are, at the same paths in the site.
+STATIC = "static"
+
+
+def static_files(content_dir: Path) -> list[Path]:
+    """The files of the content folder's ``static/`` (hidden ones too: a .nojekyll, a
+    .well-known/), in order, but what an editor leaves beside a file; links to folders inside are
+    not followed."""
+    folder = content_dir / STATIC
+    if not folder.is_dir():
+        return []
+    return sorted(path for path in folder.rglob("*") if not path.is_dir() and not editor_leftover(path.name))
+
+
 def fingerprint(content_dir: Path, salt: str, today: dt.date,
                 sources: Sequence[tuple[str, str]] | None = None) -> str:
     """A hash of every input of a build: configuration, snapshots, and the salt (code, templates,
@@ -231,6 +245,12 @@ def fingerprint(content_dir: Path, salt: str, today: dt.date,
         digest.update(b"unread\0" + os.fsencode(path.name) + (b"/\0" if _is_folder(path) else b"\0"))
     for path in misplaced_snapshots(content_dir):
         digest.update(b"misplaced\0" + os.fsencode(path.relative_to(content_dir)) + b"\0")
+    for path in static_files(content_dir):  # as git tells a change: by size, times and inode
+        try:
+            stamp = file_stamp(path.stat())
+        except OSError:
+            stamp = []  # a broken link, which the build refuses
+        digest.update(b"static\0" + os.fsencode(path.relative_to(content_dir)) + repr(stamp).encode())
     return digest.hexdigest()
 
 

@@ -25,6 +25,7 @@ from urllib.parse import quote, unquote
 
 from digest.cache import editor_leftover
 from digest.errors import DigestError, file_system_error, shown, tracebacks_asked, unexpected_error_message
+from digest.inputs import STATIC
 from digest.output import resolved_folder
 
 STATE = "/__digest__/state"
@@ -204,15 +205,20 @@ def _below(asked: str, base: str) -> str | None:
 def generated(path: Path, content_dir: Path, out_dir: Path | None = None) -> bool:
     """Files the build itself writes into the content folder (rebuilding on them would never stop),
     and the site it writes (``out_dir``), wherever that is: inside the content folder, say; also
-    what no build reads: hidden files, an editor's leftovers (see ``editor_leftover``), and in the
-    content folder what is in hidden folders (the build cache beside a site written there)."""
+    what no build reads: hidden files (but in static/, which is published whole), an editor's
+    leftovers (see ``editor_leftover``), and in the content folder what is in hidden folders (the
+    build cache beside a site written there)."""
     if out_dir is not None and path.resolve().is_relative_to(out_dir.resolve()):
-        return True
-    if path.name.startswith(".") or editor_leftover(path.name):
         return True
     try:
         relative = path.resolve().relative_to(content_dir.resolve())
     except ValueError:
+        relative = None
+    if relative is not None and relative.parts[:1] == (STATIC,):
+        return editor_leftover(path.name)  # hidden files there are published too
+    if path.name.startswith(".") or editor_leftover(path.name):
+        return True
+    if relative is None:
         return False
     return relative.parts[:1] in (("dates",), ("topics",)) or any(part.startswith(".") for part in relative.parts)
 

@@ -258,6 +258,10 @@ def test_files_the_build_writes_into_content_do_not_trigger_rebuilds(tmp_path):
         assert generated(tmp_path / "templates" / "assets" / leftover, content), leftover
         assert generated(content / "snapshots" / leftover, content), leftover
     assert not generated(tmp_path / "templates" / "assets" / "style.css", content)
+    # static/ is published whole, hidden files too: a change there is one to rebuild for.
+    for published in ("CNAME", ".nojekyll", ".well-known/security.txt"):
+        assert not generated(content / "static" / published, content), published
+    assert generated(content / "static" / "CNAME~", content)
 
 
 @pytest.mark.parametrize("error, told", [

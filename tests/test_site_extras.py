@@ -226,3 +226,38 @@ def test_a_topics_own_page_lists_every_archive_page(tmp_path, content_copy):
         shown = re.search(r"between (.+) and (.+), most", summary) or re.search(r"on (.+)()\.", summary)
         shown = [dt.datetime.strptime(d, "%d %B %Y").date() for d in shown.groups() if d]
         assert shown == ([days[0], days[-1]] if len(days) > 1 else days), summary
+
+
+def test_the_static_folder_is_published_as_it_is_at_the_sites_root(tmp_path):
+    """content/static/ holds what a host wants at the site's root (a CNAME, a .nojekyll, a
+    .well-known/ file): copied as it is, but an editor's leftover; a change to it is a change to
+    build for; and a file the site makes itself is not taken from it, in one line, the site kept."""
+    from conftest import copy_content, tree
+
+    content = copy_content(tmp_path / "content")
+    static = content / "static"
+    (static / ".well-known").mkdir(parents=True)
+    (static / "CNAME").write_text("papers.example.org\n")
+    (static / ".nojekyll").write_bytes(b"")
+    (static / ".well-known" / "security.txt").write_text("Contact: mailto:a@example.org\n")
+    (static / "CNAME~").write_text("an editor's backup\n")
+    out = tmp_path / "site"
+    build = ("build", "--content", content, "--out", out, "--no-search")
+    assert run_cli(*build).returncode == 0
+    assert (out / "CNAME").read_text() == "papers.example.org\n" and (out / ".nojekyll").is_file()
+    assert (out / ".well-known" / "security.txt").read_text() == "Contact: mailto:a@example.org\n"
+    assert not (out / "CNAME~").exists()
+    again = run_cli(*build)
+    assert again.returncode == 0 and "nothing changed" in again.stdout + again.stderr, again.stdout
+    (static / "CNAME").write_text("digest.example.org\n")
+    changed = run_cli(*build)
+    assert changed.returncode == 0 and "(1 written)" in changed.stdout, changed.stdout
+    assert (out / "CNAME").read_text() == "digest.example.org\n"
+    before = tree(out)
+    (static / "robots.txt").write_text("User-agent: *\n")
+    for command in (build, ("check", "--content", content)):
+        result = run_cli(*command)
+        assert result.returncode == 1 and result.stderr.splitlines() == [
+            f"digest: error: {static / 'robots.txt'}: the site makes robots.txt itself: a file of static/ cannot "
+            f"take its place"], result.stderr
+    assert tree(out) == before
