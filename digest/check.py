@@ -45,7 +45,8 @@ def _date_all(parsed: list[ParsedSnapshot], today: dt.date, report: Report) -> l
 
 def _parsed_or_problems(path: Path) -> ParsedSnapshot | list[str]:
     """A snapshot file parsed, or what is wrong with it (as text: it may come from a worker
-    process): its first problem, and in a text dump those of the cards after it."""
+    process), in the order of their lines: the first problem the build meets, and those the
+    reading past it finds (see digest.parse.later_problems)."""
     source = str(path)
     try:
         text = decode_snapshot(read_snapshot_bytes(path, source), source)
@@ -55,7 +56,7 @@ def _parsed_or_problems(path: Path) -> ParsedSnapshot | list[str]:
         return parse_snapshot(text, source)
     except DigestError as error:
         later = later_problems(text, source, error) if isinstance(error, SnapshotError) else []
-        return [str(error), *map(str, later)]
+        return [str(problem) for problem in sorted([error, *later], key=lambda problem: problem.line or 0)]
 
 
 def check_content(content_dir: Path, *, today: dt.date, templates_dir: Path | None = None,

@@ -526,7 +526,7 @@ class SiteWriter:
                 if self.root.exists() and not _a_builds(self.root):
                     raise DigestError("cannot prepare the output folder: a folder digest did not make is where it "
                                       "makes the new site; move it away", self.root)
-                shutil.rmtree(self.root, ignore_errors=True)
+                remove_build_folder(self.root)
                 self.root.mkdir()
                 (self.root / MARKER).write_bytes(b"")  # a build's from the start, for recover_interrupted_swap
         except OSError as error:
@@ -540,7 +540,7 @@ class SiteWriter:
         # A half-made spare folder is kept (the next build checks every file of it anyway), unless
         # the disk is (nearly) full, as after a build that ran out of room: it would keep it full.
         if kind is not None and self.root is not None and (self.spare is None or _nearly_full(self.root)):
-            shutil.rmtree(self.root, ignore_errors=True)
+            remove_build_folder(self.root)
 
     def place(self, path: str, data: bytes | str | _Reuse | Path, key: str = "") -> Placed:
         """Put one file (bytes, text, a finished file to move in, or REUSE for the previous build's
@@ -658,17 +658,17 @@ class SiteWriter:
                 os.rename(fresh, out_dir)
             elif _exchange(fresh, out_dir):
                 if self.spare is None:
-                    shutil.rmtree(fresh, ignore_errors=True)  # now holds the previous site
+                    remove_build_folder(fresh)  # now holds the previous site
             else:
                 os.rename(out_dir, old)
                 os.rename(fresh, out_dir)
                 if self.spare is None:
-                    shutil.rmtree(old, ignore_errors=True)
+                    remove_build_folder(old)
                 else:
                     os.rename(old, fresh)
         except OSError as error:
             if self.spare is None:
-                shutil.rmtree(fresh, ignore_errors=True)
+                remove_build_folder(fresh)
             if old.exists() and not out_dir.exists():
                 os.rename(old, out_dir)
             reason = error.strerror or str(error)
@@ -740,7 +740,23 @@ def recover_interrupted_swap(out_dir: Path) -> None:
             os.rename(olds[-1], out_dir)
             leftovers.remove(olds[-1])
     for leftover in leftovers:
-        shutil.rmtree(leftover, ignore_errors=True)
+        remove_build_folder(leftover)
+
+
+def remove_build_folder(folder: Path) -> None:
+    """Remove a folder a build made or swapped out, as far as it can, its marker last: one that a
+    kill stops halfway is still known for a build's (see ``_a_builds``), and removed next time."""
+    try:
+        entries = [entry for entry in os.scandir(folder) if entry.name != MARKER]
+    except OSError:
+        return
+    for entry in entries:
+        with contextlib.suppress(OSError):
+            remove_entry(entry.path)
+    with contextlib.suppress(OSError):
+        os.unlink(folder / MARKER)
+    with contextlib.suppress(OSError):
+        os.rmdir(folder)
 
 
 def _a_builds(folder: Path) -> bool:

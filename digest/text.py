@@ -10,20 +10,20 @@ from functools import lru_cache
 from digest.models import MONTHS, Organization
 
 # Characters that can start inline Markdown syntax: code, emphasis, links and images (which
-# need "["), strikethrough ("~", GitHub's), attributes ("{", as Hugo's headings and MkDocs's
-# attr_list read them: "{onclick=…}").  Everything from a snapshot is untrusted: escaped, it can
-# only ever be text.  Parentheses stay readable: without "[" they are text.  A backslash before
-# each, which CommonMark, GitHub, Hugo and Python-Markdown all read as an escape.  HTML and
-# entities are escaped as entities, which every Markdown reads (Python-Markdown shows "\<" as it
-# is), and only where they would start one: "<" before anything but a space (a tag, an autolink,
-# a comment), "&" that begins an entity reference ("&amp;" as written).  So is the "%" of "{%"
-# ("\{&#37;"), so that a generator that runs Liquid in Markdown (Jekyll) finds no tag ("{{" is
-# "\{\{" already).
-_INLINE_ESCAPES = {ord(character): "\\" + character for character in "\\`*_[]>#~{"}
-_OPENS_HTML = re.compile(r"<(?=\S)")
-_OPENS_ENTITY = re.compile(r"&(?=[A-Za-z][A-Za-z0-9]*;|#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};)")
+# need "["), attributes ("{", as Hugo's headings and MkDocs's attr_list read them:
+# "{onclick=…}").  Everything from a snapshot is untrusted: escaped, it can only ever be text.
+# Parentheses stay readable: without "[" they are text.  A backslash before each, which
+# CommonMark, GitHub, Hugo and Python-Markdown all read as an escape.  Others are written as
+# entities, which every Markdown reads (Python-Markdown shows "\<" or "\~" as it is), and only
+# where they would start something: "<" before anything but a space (a tag, an autolink, a
+# comment), "&" that begins an entity reference ("&amp;" as written), "~" where a text has two
+# (GitHub strikes out what is between; "~10x" alone is none), and the "%" of "{%" ("\{&#37;"),
+# so that a generator that runs Liquid in Markdown (Jekyll) finds no tag ("{{" is "\{\{").
+_INLINE_ESCAPES = {ord(character): "\\" + character for character in "\\`*_[]>#{"}
+_OPENS_HTML = re.compile(r"<(?!\s)")  # also at a run's end: a URL, written "<https://…>", may come next
+_OPENS_ENTITY = re.compile(r"&(?=[A-Za-z][A-Za-z0-9]*;|#[0-9]+;|#[xX][0-9a-fA-F]+;)")
 # Constructs that only matter at the start of a line: lists, quotes, headings, rules.
-_MARKDOWN_LINE_START = re.compile(r"^(\s*)([-+=>:]|\d+(?=[.)]))")
+_MARKDOWN_LINE_START = re.compile(r"^(\s*)([-+>:]|=(?==*\s*$)|\d+(?=[.)]))")  # "=" alone: a heading's underline
 
 
 # What feeds (XML) and UTF-8 output cannot carry: control characters other than tab and line
@@ -84,16 +84,21 @@ def escape_markdown(text: str) -> str:
     """Text that renders as exactly itself in CommonMark: no HTML, emphasis or blocks, and no links
     except its own http(s) URLs, which become autolinks (``<https://…>``)."""
     text = " ".join(text.split())
-    return _escape_line_start("".join(f"<{run}>" if url else _escape_inline(run) for run, url in url_runs(text)))
+    tildes = text.count("~") > 1
+    return _escape_line_start("".join(f"<{run}>" if url else _escape_inline(run, tildes)
+                                      for run, url in url_runs(text)))
 
 
-def _escape_inline(text: str) -> str:
+def _escape_inline(text: str, tildes: bool = True) -> str:
     """The text with "&" as an entity where it would start one, a backslash before each of those
     characters (by a table: a regex substitution took a microsecond each, tens of milliseconds for
-    an abstract of them), and "<" as an entity where it would start HTML."""
+    an abstract of them), "~" as an entity where the whole text has ``tildes`` (two or more), and
+    "<" as an entity where it would start HTML."""
     if "&" in text:  # first: the "&" of the entities made next is no text's
         text = _OPENS_ENTITY.sub("&amp;", text)
     text = text.translate(_INLINE_ESCAPES)
+    if tildes and "~" in text:
+        text = text.replace("~", "&#126;")
     if "\\{%" in text:
         text = text.replace("\\{%", "\\{&#37;")
     return _OPENS_HTML.sub("&lt;", text) if "<" in text else text
@@ -106,6 +111,8 @@ def _escape_line_start(text: str) -> str:
         if match.group(2).isdigit():
             end = match.end(2)  # escape the "." or ")" after the number
             text = text[:end] + "\\" + text[end:]
+        elif match.group(2) in "=:":  # no escape in Python-Markdown: an entity
+            text = f"{text[:start]}&#{ord(match.group(2))};{text[start + 1:]}"
         else:
             text = text[:start] + "\\" + text[start:]
     return text

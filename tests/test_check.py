@@ -482,3 +482,40 @@ def told_by_check_and_build(content, name):
     build = run_cli("build", "--content", content, "--out", content.parent / "site")
     assert build.returncode == 1 and build.stderr.splitlines() == told[:1], (result.stderr, build.stderr)
     return told
+
+
+def test_check_lists_the_problems_before_the_builds_first_too_in_the_order_of_their_lines(content_copy):
+    """The build meets a JSON entry's problems before any card's (a date before 1991), and a crawler
+    dump's headings' before its cards': check lists them all, in the order of their lines, and
+    numbers each card as the build will once the others are mended."""
+    items = json.loads((FIXTURES / "json" / "2026-01-19.json").read_text())
+    items[0]["paper"]["publishedAt"] = "1985-01-05T00:00:00.000Z"
+    items[2]["paper"]["id"] = "bogus"
+    path = content_copy / "snapshots" / "2026-01-19.json"
+    (content_copy / "snapshots" / "2026-01-19.txt").unlink()
+    text = json.dumps(items, indent=2)
+    path.write_text(text)
+    result = run_cli("check", "--content", content_copy)
+    told = [line for line in result.stderr.splitlines() if "2026-01-19.json" in line]
+    assert len(told) == 2 and "card 1 is dated 1985-01-05, before arXiv's first paper (1991)" in told[0], told
+    assert "paper 3 has an id that is not an arXiv id: 'bogus'" in told[1]
+    assert int(told[0].split(".json:")[1].split(":")[0]) < int(told[1].split(".json:")[1].split(":")[0])
+    build = run_cli("build", "--content", content_copy, "--out", content_copy.parent / "site")
+    assert build.returncode == 1 and build.stderr.splitlines() == [told[1]], build.stderr
+    path.unlink()
+
+    dump = (FIXTURES / "crawl" / "2025-12-16.md").read_text()
+    dump = dump.replace("[Diffusion as Shader: 3D-aware Video Diffusion for Versatile Video Generation Control]"
+                        "(https://huggingface.co/papers/2501.03847)", "[](https://huggingface.co/papers/2501.03847)")
+    dump = dump.replace("\nJun 16 [ 5]", "\nJun 16, 1985 [ 5]", 1)  # the third card's date
+    crawl = content_copy / "snapshots" / "2025-12-16.md"
+    (content_copy / "snapshots" / "2025-12-16.txt").unlink()
+    crawl.write_text(dump)
+    result = run_cli("check", "--content", content_copy)
+    told = [line for line in result.stderr.splitlines() if "2025-12-16.md" in line]
+    assert len(told) == 2 and "the heading of paper 2501.03847 has no title text" in told[0], told
+    assert "card 3 is dated 1985-06-16, before arXiv's first paper (1991)" in told[1], told
+    mended = dump.replace("[](https://huggingface.co/papers/2501.03847)", "[Diffusion as Shader](/papers/2501.03847)")
+    crawl.write_text(mended)
+    build = run_cli("build", "--content", content_copy, "--out", content_copy.parent / "site")
+    assert build.returncode == 1 and "card 3 is dated 1985-06-16" in build.stderr, build.stderr

@@ -421,7 +421,7 @@ def test_hand_written_markdown_is_never_deleted(built):
     for path, text in hand.items():
         path.write_text(text, encoding="utf-8")
     stale = content / "dates" / "2020-01-02.md"
-    stale.write_text("---\ntitle: old\ngenerator: digest\n---\n", encoding="utf-8")
+    stale.write_text("---\ntitle: old\ndate: 2020-01-02\ntype: day\ngenerator: digest\n---\n", encoding="utf-8")
     for _ in range(2):
         result = run_cli("build", "--content", content, "--out", out)
         assert result.returncode == 0, result.stderr

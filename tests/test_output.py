@@ -95,6 +95,32 @@ def test_a_swap_killed_between_its_two_renames_is_undone_by_the_next_build(tmp_p
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
 
 
+def test_a_build_folder_removed_halfway_is_still_known_for_a_builds_and_removed_next_time(tmp_path, monkeypatch):
+    """A kill while a build removes its folder leaves some of it: the marker goes last, so the
+    next build still knows the rest for its own."""
+    out = tmp_path / "site"
+    leftover = tmp_path / ".site.new-4242"
+    (leftover / "papers" / "x").mkdir(parents=True)
+    for name in ("index.html", "papers/x/index.html", output.MARKER):
+        (leftover / name).write_bytes(b"made")
+    removed = []
+
+    def killed_after_one(path):  # the first entry goes, then the build is killed
+        if removed:
+            raise KeyboardInterrupt
+        removed.append(path)
+        real_remove(path)
+
+    real_remove = output.remove_entry
+    monkeypatch.setattr(output, "remove_entry", killed_after_one)
+    with pytest.raises(KeyboardInterrupt):
+        output.remove_build_folder(leftover)
+    monkeypatch.setattr(output, "remove_entry", real_remove)
+    assert len(removed) == 1 and (leftover / output.MARKER).is_file() and any(leftover.iterdir())
+    recover_interrupted_swap(out)
+    assert not leftover.exists()
+
+
 def test_folders_of_the_users_named_like_a_swaps_leftovers_are_neither_removed_nor_put_in_place(tmp_path):
     """A backup made with ``cp -a site .site.old-20250101`` has no marker if the user made it of
     something else, and the name of a killed swap's folder: it is none of digest's to remove."""

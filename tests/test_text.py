@@ -329,9 +329,9 @@ def test_a_url_ending_in_a_hundred_thousand_brackets_is_trimmed_in_one_pass():
                 max_size=40).map("".join))
 def test_inline_escaping_by_table_is_the_one_substitution(text):
     """The table and the passes after it escape what one substitution of the whole rule escapes."""
-    rule = re.compile(r"[\\`*_\[\]>#~{]|(?<=\{)%|&(?=[A-Za-z][A-Za-z0-9]*;|#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};)"
-                      r"|<(?=\S)")
-    entities = {"&": "&amp;", "<": "&lt;", "%": "&#37;"}
+    rule = re.compile(r"[\\`*_\[\]>#~{]|(?<=\{)%|&(?=[A-Za-z][A-Za-z0-9]*;|#[0-9]+;|#[xX][0-9a-fA-F]+;)"
+                      r"|<(?!\s)")
+    entities = {"&": "&amp;", "<": "&lt;", "%": "&#37;", "~": "&#126;"}
     expected = rule.sub(lambda found: entities.get(found[0], "\\" + found[0]), text)
     assert _escape_inline(text) == expected
 
@@ -341,3 +341,21 @@ def test_counts_are_grouped_by_thousands_as_the_hub_prints_them():
         ["", "0 upvotes", "1 upvote", "999 upvotes", "1,234 upvotes", "1,127,000 upvotes"]
     assert plural(2, "paper", "papers in all") == "2 papers in all"
     assert [who(None, n) for n in (None, 1, 1127)] == ["", "1 author", "1,127 authors"]  # a card's, as its page's
+
+
+@pytest.mark.parametrize("text, escaped", [
+    ("Code at <https://github.com/x/y>.", "Code at &lt;<https://github.com/x/y>\\>."),  # Hugo made "<<" a «
+    ("a < b and c <d", "a < b and c &lt;d"),
+    ("~10x faster", "~10x faster"),  # one tilde pairs with none
+    ("~10x faster, ~5x smaller", "&#126;10x faster, &#126;5x smaller"),  # GitHub strikes out between two
+    ("see https://x.org/~me for a~b", "see <https://x.org/~me> for a&#126;b"),
+    ("===", "&#61;=="), ("= a sum", "= a sum"), (": a definition", "&#58; a definition"),
+    ("&#12345678; and &#x1234567;", "&amp;\\#12345678; and &amp;\\#x1234567;"),
+])
+def test_markdown_escapes_only_what_a_markdown_reader_would_take_for_syntax(text, escaped):
+    import markdown
+    from bs4 import BeautifulSoup
+
+    assert escape_markdown(text) == escaped
+    for rendered in (MD.render(escape_markdown(text)), markdown.markdown(escape_markdown(text))):
+        assert BeautifulSoup(rendered, "html.parser").get_text().strip() == text, rendered

@@ -128,7 +128,7 @@ def parse_snapshot(text: str, source: str) -> ParsedSnapshot:
 
 
 def later_problems(text: str, source: str, first: SnapshotError, most: int = 20) -> list[SnapshotError]:
-    """The problems of a snapshot after its first, ``first``, up to ``most`` more.  The entries of
+    """The problems of a snapshot besides the first the build meets, ``first``, up to ``most`` more.  The entries of
     API JSON and the cards of a crawler dump are each read on their own.  In a text dump, the card
     at fault is blanked out and the rest read again, until it reads or a problem of the whole file
     comes (no list day, no papers).  Saved pages are read as a whole: none is looked for."""
@@ -155,7 +155,7 @@ def later_problems(text: str, source: str, first: SnapshotError, most: int = 20)
 
 
 def _later_card_problems(name: str, text: str, source: str, first: SnapshotError) -> list[SnapshotError]:
-    """The problems after ``first`` of an API JSON snapshot's entries or a crawler dump's cards, each
+    """The problems but ``first`` of an API JSON snapshot's entries or a crawler dump's cards, each
     read on its own, in the order of their lines."""
     whole_file: list[SnapshotError] = []  # told last: met once the cards' problems are mended
     if name == "json":
@@ -174,7 +174,9 @@ def _later_card_problems(name: str, text: str, source: str, first: SnapshotError
             problems.append(error)
     problems = sorted(problems, key=lambda problem: problem.line or 0) + whole_file
     told = [str(problem) for problem in problems]
-    return problems[told.index(str(first)) + 1:] if str(first) in told else []
+    # All but the first, also those before it: the build meets the entries' problems before the
+    # cards' (JSON), and the headings' before the cards' (crawler dumps).
+    return [problem for problem, text in zip(problems, told) if text != str(first)] if str(first) in told else []
 
 
 def _other_json(text: str) -> bool:

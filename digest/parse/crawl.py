@@ -588,7 +588,7 @@ class _Lines:
     def __init__(self, text: str):
         lines = clean_lines(text)
         unseen = unseen_lines(lines)
-        self.refs, definitions = reference_definitions([line if i not in unseen else "" for i, line in enumerate(lines)])
+        self.refs, definitions = reference_definitions(["" if i in unseen else line for i, line in enumerate(lines)])
         self.lines = ["" if i in definitions or i in unseen else line for i, line in enumerate(lines)]
         self._visible: dict[int, str] = {}
 
@@ -727,7 +727,7 @@ def parse_crawler_dump(text: str, source: str, problems: list[SnapshotError] | N
         problems.append(error)
 
     doc = _Lines(text)
-    titles: list[tuple[int, Title]] = []
+    titles: list[tuple[int, Title | None]] = []  # None: a card's heading that cannot be read (told)
     elsewhere: list[tuple[int, str, str]] = []
     for index, line in enumerate(doc.lines):
         if line.startswith("#"):
@@ -735,6 +735,8 @@ def parse_crawler_dump(text: str, source: str, problems: list[SnapshotError] | N
                 title = title_heading(line, doc.refs, source, index + 1, elsewhere)
             except SnapshotError as error:
                 tell(error)
+                # Still where a card starts, and counted: the cards after it keep their numbers.
+                titles.append((index, None))
                 continue
             if title is not None:
                 titles.append((index, title))
@@ -764,8 +766,11 @@ def parse_crawler_dump(text: str, source: str, problems: list[SnapshotError] | N
     seen: dict[str, str] = {}
     unread = 0
     for k, (index, title) in enumerate(titles):
+        if title is None:
+            unread += 1
+            continue
         if seen.get(title.arxiv_id) == title.text:
-            continue  # trending pages show each card twice (under another title it is kept, for merged_card_notes' warning)
+            continue  # trending pages show each card twice (under another title it is kept: merged_card_notes warns)
         seen.setdefault(title.arxiv_id, title.text)
         end = starts[k + 1] if k + 1 < len(titles) else len(doc.lines)
         try:
