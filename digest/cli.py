@@ -77,6 +77,14 @@ def _timeout(text: str) -> float:
     return seconds
 
 
+def _folder(text: str) -> Path:
+    """A folder given on the command line; an empty one (``--out ""``, an unset variable) is no
+    folder, where Path would take it for the current one."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("empty: give a folder (. for the current one)")
+    return Path(text)
+
+
 def _host(text: str) -> str:
     if not text.strip():  # the socket would listen on every interface, where the default is this machine only
         raise argparse.ArgumentTypeError("empty: give a host name or address (0.0.0.0 listens on every interface)")
@@ -277,6 +285,8 @@ def cmd_email(args: argparse.Namespace) -> int:
         if os.path.lexists(target) and not ours:
             raise DigestError("not replaced: a file digest did not write is there; give --out another folder",
                               target)
+    if args.out.exists() and not args.out.is_dir():
+        raise DigestError("not a folder: give --out a folder to write the e-mail's files into", args.out)
     try:
         args.out.mkdir(parents=True, exist_ok=True)
         write_all_replacing(files)
@@ -368,9 +378,9 @@ def make_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     build_cmd = commands.add_parser("build", help="build the site (the default command)")
-    build_cmd.add_argument("--content", type=Path, default=Path("content"), help="content folder (default: content)")
-    build_cmd.add_argument("--out", type=Path, default=Path("site"), help="output folder (default: site)")
-    build_cmd.add_argument("--templates", type=Path, default=None, help="templates folder (default: digest's own)")
+    build_cmd.add_argument("--content", type=_folder, default=Path("content"), help="content folder (default: content)")
+    build_cmd.add_argument("--out", type=_folder, default=Path("site"), help="output folder (default: site)")
+    build_cmd.add_argument("--templates", type=_folder, default=None, help="templates folder (default: digest's own)")
     talk = build_cmd.add_mutually_exclusive_group()
     talk.add_argument("-q", "--quiet", action="store_true", help="print only warnings and errors")
     talk.add_argument("-v", "--verbose", action="store_true", help="print every stage and its time")
@@ -385,8 +395,8 @@ def make_parser() -> argparse.ArgumentParser:
     build_cmd.set_defaults(func=cmd_build)
 
     check_cmd = commands.add_parser("check", help="check all content and list every problem; write nothing")
-    check_cmd.add_argument("--content", type=Path, default=Path("content"))
-    check_cmd.add_argument("--templates", type=Path, default=None)
+    check_cmd.add_argument("--content", type=_folder, default=Path("content"))
+    check_cmd.add_argument("--templates", type=_folder, default=None)
     check_cmd.add_argument("--strict", action="store_true", help="fail on warnings too")
     check_cmd.add_argument("-q", "--quiet", action="store_true", help="print only warnings and errors")
     check_cmd.add_argument("--no-search", dest="search", action="store_false",
@@ -394,9 +404,9 @@ def make_parser() -> argparse.ArgumentParser:
     check_cmd.set_defaults(func=cmd_check)
 
     serve_cmd = commands.add_parser("serve", help="build, serve on 127.0.0.1, rebuild and reload on changes")
-    serve_cmd.add_argument("--content", type=Path, default=Path("content"))
-    serve_cmd.add_argument("--out", type=Path, default=Path("site"))
-    serve_cmd.add_argument("--templates", type=Path, default=None)
+    serve_cmd.add_argument("--content", type=_folder, default=Path("content"))
+    serve_cmd.add_argument("--out", type=_folder, default=Path("site"))
+    serve_cmd.add_argument("--templates", type=_folder, default=None)
     serve_cmd.add_argument("--host", type=_host, default="127.0.0.1",
                            help="address to listen on, IPv4 or IPv6 (default: 127.0.0.1)")
     serve_cmd.add_argument("--port", type=_port, default=8000, help="port (default: 8000; 0 picks a free one)")
@@ -411,7 +421,7 @@ def make_parser() -> argparse.ArgumentParser:
     parse_cmd.set_defaults(func=cmd_parse)
 
     topics_cmd = commands.add_parser("topics", help="print each paper's topics and the terms that matched")
-    topics_cmd.add_argument("--content", type=Path, default=Path("content"))
+    topics_cmd.add_argument("--content", type=_folder, default=Path("content"))
     topics_cmd.set_defaults(func=cmd_topics)
 
     add_cmd = commands.add_parser("add", help="check a snapshot and file it under its list day in content/snapshots")
@@ -421,7 +431,7 @@ def make_parser() -> argparse.ArgumentParser:
     fetch_cmd.add_argument("--timeout", type=_timeout, default=None, help="seconds (default: fetch_timeout)")
     for cmd, func in ((add_cmd, cmd_add), (fetch_cmd, cmd_fetch)):
         cmd.add_argument("--date", type=_date, default=None, help="the list day, YYYY-MM-DD")
-        cmd.add_argument("--content", type=Path, default=Path("content"))
+        cmd.add_argument("--content", type=_folder, default=Path("content"))
         cmd.add_argument("--force", action="store_true", help="replace a different snapshot of the same day")
         cmd.add_argument("-q", "--quiet", action="store_true")
         cmd.set_defaults(func=func)
@@ -431,12 +441,12 @@ def make_parser() -> argparse.ArgumentParser:
         cmd = commands.add_parser(name, help=help_text)
         cmd.add_argument("day", nargs="?", type=_day, default="latest", metavar="DATE",
                          help="YYYY-MM-DD or 'latest' (default)")
-        cmd.add_argument("--content", type=Path, default=Path("content"))
-        cmd.add_argument("--templates", type=Path, default=None)
+        cmd.add_argument("--content", type=_folder, default=Path("content"))
+        cmd.add_argument("--templates", type=_folder, default=None)
         cmd.add_argument("-q", "--quiet", action="store_true")
         cmd.set_defaults(func=func)
         if name == "email":
-            cmd.add_argument("--out", type=Path, default=Path("."), help="folder to write to (default: .)")
+            cmd.add_argument("--out", type=_folder, default=Path("."), help="folder to write to (default: .)")
         else:
             cmd.add_argument("--to", nargs="+", action="extend", required=True, metavar="ADDR",
                              help="recipients (--to may be given more than once)")

@@ -790,3 +790,21 @@ def test_a_templates_folder_that_is_not_there_is_told_as_such(content_copy, tmp_
         for command in (["build", "--out", tmp_path / "site"], ["check"]):
             result = run_cli(*command, "--content", content_copy, "--templates", templates)
             assert result.returncode == 1 and f"digest: error: {templates}: {problem}\n" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("argv", [["build", "--out", ""], ["build", "--content", " "], ["check", "--templates", ""],
+                                  ["email", "latest", "--out", ""], ["serve", "--out", ""]])
+def test_an_empty_folder_option_is_refused_not_taken_for_the_current_folder(argv, tmp_path):
+    """``--out "$SITE"`` with the variable unset built into the current folder, or tried to."""
+    result = run_cli(*argv, cwd=tmp_path)
+    assert result.returncode == 2 and "empty: give a folder (. for the current one)" in result.stderr, result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_email_out_that_is_a_file_is_told_it_is_no_folder(tmp_path, content_copy):
+    target = tmp_path / "notes.txt"
+    target.write_text("mine")
+    result = run_cli("email", "latest", "--content", content_copy, "--out", target)
+    assert result.returncode == 1 and result.stderr == (
+        f"digest: error: {target}: not a folder: give --out a folder to write the e-mail's files into\n")
+    assert target.read_text() == "mine"
