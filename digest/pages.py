@@ -465,6 +465,13 @@ def day_markdown(page: DayPage) -> str:
         lines += [f"## Dropped since {long_date(page.previous)}", ""]
         lines += [f"- {escape_markdown(item.title)} (was #{item.rank})" for item in page.dropped]
         lines.append("")
+    # The day before and after, as the site's pager links them: the pages read on their own too.
+    here = urls.markdown_date_page(page.date)
+    links = [f"[{label}]({urls.relative_link(here, urls.markdown_date_page(day))})"
+             for day, label in ((page.previous, f"← {long_date(page.previous)}"), (page.next, f"{long_date(page.next)} →"))
+             if day is not None]
+    if links:
+        lines += [" · ".join(links), ""]
     return "\n".join(lines)
 
 

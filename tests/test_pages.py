@@ -355,3 +355,17 @@ def test_a_markdown_page_gives_each_paper_the_facts_its_html_page_gives(tmp_path
                      "Wan · published 26 Mar 2025 · 2 comments", "1 author · published 15 Jan 2026 · 7 upvotes"]
     rendered = BeautifulSoup(MarkdownIt("commonmark").render(body), "html.parser").get_text()
     assert all(line in rendered for line in shown), (shown, rendered[:2000])
+
+
+def test_a_day_page_links_the_day_before_and_after_as_the_sites_pager_does(built_site):
+    """Read on their own (on GitHub, say), the day pages lead from one to the next."""
+    content = built_site.parent / "content"
+    pages = sorted((content / "dates").glob("*.md"))
+    assert len(pages) == 4
+    for page in pages:
+        meta, body = split_page(page.read_text(encoding="utf-8"))
+        soup = BeautifulSoup(MarkdownIt("commonmark").render(body), "html.parser")
+        links = [a["href"] for a in soup.find_all("a") if not a["href"].startswith("https://")]  # not abstracts' URLs
+        expected = [f"{day.isoformat()}.md" for day in (meta["previous"], meta["next"]) if day]
+        assert links == expected, (page.name, links)
+        assert all((page.parent / link).is_file() for link in links)
