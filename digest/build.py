@@ -40,9 +40,9 @@ from digest.inputs import (Checked, with_bytes, build_date, build_salt, check_pa
                            repeat_warnings, snapshot_sources, staged_page_files, unread_files, unread_warning,
                            misplaced_snapshots, misplaced_warning)
 from digest.newsletter import newsletter_paths, render_newsletter
-from digest.output import (MARKER, REUSE, Placed, SiteWriter, check_output_apart, check_output_folder, discard_staged,
-                           pages_in_the_way, pages_lock, refuse_own_page, remove_left_by_a_build, stage_text,
-                           staged_committed)
+from digest.output import (MARKER, REUSE, Placed, SiteWriter, check_output_apart, check_output_folder,
+                           check_relative_path, discard_staged, pages_in_the_way, pages_lock, refuse_own_page,
+                           remove_left_by_a_build, stage_text, staged_committed)
 from digest.parallel import available_cores, ordered_map
 from digest.progress import Progress
 from digest.pages import (DayPage, TopicPage, at_its_own_name, day_markdown, day_pages, slice_ranges, topic_markdown,
@@ -396,6 +396,8 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
                 for path, file in placed:
                     writer.adopt(path, file)
         copy_assets(templates, writer)
+        # Before the Markdown pages are staged: a static file in the way leaves none behind.
+        copy_static(content_dir, writer, reserved=(BUNDLE,) if search_page else ())
         markdown: dict[str, MarkdownPage] = dict(reuse.kept_markdown)
 
         def discard_pages() -> None:
@@ -427,7 +429,6 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
                 except BaseException:
                     discard_pages()
                     raise
-    copy_static(content_dir, writer)
     return Site(loaded, writer.files, dict(sorted(markdown.items())), model, shard_keys)
 
 
@@ -564,15 +565,29 @@ def write_feeds_and_maps(writer: SiteWriter, model: Model, days: list[DayPage], 
     writer.add(urls.ROBOTS, robots_txt(config.site))
 
 
-def copy_static(content_dir: Path, writer: SiteWriter) -> None:
+def copy_static(content_dir: Path, writer: SiteWriter, reserved: tuple[str, ...] = ()) -> None:
     """The files of the content folder's ``static/`` as they are, at the same paths in the site
-    (a CNAME, a search engine's verification file, a .well-known/): added last, and never in
-    place of a file the site makes."""
+    (a CNAME, a search engine's verification file, a .well-known/): added once the site's own
+    files are (but those of the ``reserved`` folders, made later: the search index's), never in
+    place of one of them or of a folder of them, nor holding one."""
     folder = content_dir / STATIC
-    for path in static_files(content_dir):
+    made_folders = {"/".join(parts[:end]) for parts in (path.split("/") for path in writer.files)
+                    for end in range(1, len(parts))}
+    for path in static_files(content_dir, strict=True):
         relative = path.relative_to(folder).as_posix()
-        if relative in writer.files or relative == MARKER:
-            raise DigestError(f"the site makes {relative} itself: a file of {STATIC}/ cannot take its place", path)
+        try:
+            check_relative_path(relative)
+        except DigestError:
+            raise DigestError("a name no site can have (a backslash is a folder's separator to web servers)",
+                              path) from None
+        parts = relative.split("/")
+        above = next((p for p in ("/".join(parts[:end]) for end in range(1, len(parts))) if p in writer.files), None)
+        taken = (relative if relative in writer.files or relative == MARKER else
+                 f"{relative}/ (a folder)" if relative in made_folders else
+                 f"{above} (a file)" if above else
+                 f"{parts[0]}/" if parts[0] in reserved else None)
+        if taken:
+            raise DigestError(f"the site makes {taken} itself: a file of {STATIC}/ cannot take its place", path)
         writer.add(relative, read_asset(path))
 
 

@@ -142,7 +142,10 @@ def file_sha256(path: Path) -> str:
 
 #: What an editor or a file manager leaves beside the files being edited: Emacs's lock link
 #: (.#name) and autosave (#name#), a backup (name~), Vim's swap file, a .DS_Store.
-_LEFTOVER_RE = re.compile(r"^\.#|^#.*#$|~$|^\.DS_Store$|^\..*\.sw[a-p]$")
+#: Emacs's lock and autosave files, backups, macOS's and Windows's folder files, Vim's swap files
+#: (.swp, then .swo, … on to .swa, .svz) and its write test (4913), LibreOffice's lock files.
+_LEFTOVER_RE = re.compile(r"^\.#|^#.*#$|~$|^\.DS_Store$|^Thumbs\.db$|^desktop\.ini$|^\..*\.s[vw][a-z]$|^4913$"
+                          r"|^\.~lock\..*#$")
 
 
 def editor_leftover(name: str) -> bool:

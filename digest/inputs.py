@@ -218,14 +218,31 @@ def read_snapshots(content_dir: Path) -> list[tuple[str, bytes]]:
 STATIC = "static"
 
 
-def static_files(content_dir: Path) -> list[Path]:
+def static_files(content_dir: Path, *, strict: bool = False) -> list[Path]:
     """The files of the content folder's ``static/`` (hidden ones too: a .nojekyll, a
-    .well-known/), in order, but what an editor leaves beside a file; links to folders inside are
-    not followed."""
+    .well-known/), in order, but what an editor leaves beside a file.  ``strict`` (the build's
+    reading): a ``static`` that is no folder, a folder in it that cannot be read and a link to a
+    folder (not followed: a loop would never end) are errors, not left out without a word."""
     folder = content_dir / STATIC
     if not folder.is_dir():
+        if strict and (folder.exists() or folder.is_symlink()):
+            raise DigestError("not a folder: static/ holds files to publish as they are", folder)
         return []
-    return sorted(path for path in folder.rglob("*") if not path.is_dir() and not editor_leftover(path.name))
+
+    def unreadable(error: OSError) -> None:
+        if strict:
+            raise DigestError(f"cannot read: {error.strerror or error}", error.filename or folder)
+
+    found = []
+    for root, folders, files in os.walk(folder, onerror=unreadable):
+        for name in folders:
+            if os.path.islink(os.path.join(root, name)):
+                if strict:
+                    raise DigestError("a link to a folder, which digest does not follow: copy the folder, or link "
+                                      "its files one by one", os.path.join(root, name))
+                found.append(Path(root, name))  # a change to build for: the build tells what is wrong with it
+        found += [Path(root, name) for name in files if not editor_leftover(name)]
+    return sorted(found)
 
 
 def fingerprint(content_dir: Path, salt: str, today: dt.date,

@@ -216,6 +216,9 @@ class Previous:
             descriptor = os.open(os.path.join(self.root, path), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except OSError:
             return False
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):  # a folder where a file now goes, say
+            os.close(descriptor)
+            return False
         with open(descriptor, "rb") as stream:
             status = os.fstat(descriptor)
             # Its other name, if it has one, is the spare folder's (being filled into the new site).
@@ -780,7 +783,7 @@ def resolved_folder(folder: Path) -> Path:
 def check_output_apart(content_dir: Path, out_dir: Path, cache_dir: Path | None = None,
                        templates_dir: Path | None = None) -> None:
     """Refuse an output folder that is the content folder, holds it, or lies in the folders of it
-    that digest reads or writes (snapshots/, dates/, topics/): a build replaces its output folder
+    that digest reads or writes (snapshots/, dates/, topics/, static/): a build replaces its output folder
     whole.  A folder such as content/site is fine.  The cache kept beside it (``cache_dir``), which
     ``build --clean`` empties, may not be the content folder or hold it either.  Neither may have
     anything to do with the templates folder (``templates_dir``): a build would replace the
@@ -807,7 +810,7 @@ def _overlap(a: Path, b: Path) -> bool:
 
 def check_outside_content_folders(content_dir: Path, folder: Path) -> None:
     """Refuse a folder to write files into that is a content folder, or is or lies in a folder of
-    the content folder that digest reads or writes (snapshots/, dates/, topics/): a file written
+    the content folder that digest reads or writes (snapshots/, dates/, topics/, static/): a file written
     there could replace a snapshot or a Markdown page."""
     resolved = resolved_folder(folder)
     if resolved == resolved_folder(content_dir) or (resolved / "site.yaml").is_file():
@@ -823,11 +826,11 @@ def check_outside_content_folders(content_dir: Path, folder: Path) -> None:
                               f"{owned.parent} that digest reads or writes; choose another --out", folder)
 
 
-_CONTENT_FOLDERS = ("snapshots", "dates", "topics")
+_CONTENT_FOLDERS = ("snapshots", "dates", "topics", "static")  # static/: its files are published
 
 
 def _in_content_folders(content: Path, folder: Path) -> bool:
-    """Whether ``folder`` is, or lies in, snapshots/, dates/ or topics/ of ``content`` (both resolved)."""
+    """Whether ``folder`` is, or lies in, snapshots/, dates/, topics/ or static/ of ``content`` (both resolved)."""
     return any(folder == owned or owned in folder.parents
                for owned in (content / name for name in _CONTENT_FOLDERS))
 

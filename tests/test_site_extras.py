@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -240,13 +241,16 @@ def test_the_static_folder_is_published_as_it_is_at_the_sites_root(tmp_path):
     (static / "CNAME").write_text("papers.example.org\n")
     (static / ".nojekyll").write_bytes(b"")
     (static / ".well-known" / "security.txt").write_text("Contact: mailto:a@example.org\n")
-    (static / "CNAME~").write_text("an editor's backup\n")
+    for leftover in ("CNAME~", ".CNAME.swx", "4913", ".~lock.CNAME#", "Thumbs.db"):  # editors', file managers'
+        (static / leftover).write_text("not to publish\n")
     out = tmp_path / "site"
     build = ("build", "--content", content, "--out", out, "--no-search")
     assert run_cli(*build).returncode == 0
     assert (out / "CNAME").read_text() == "papers.example.org\n" and (out / ".nojekyll").is_file()
     assert (out / ".well-known" / "security.txt").read_text() == "Contact: mailto:a@example.org\n"
-    assert not (out / "CNAME~").exists()
+    assert sorted(p.name for p in out.iterdir() if p.is_file()) == [
+        ".digest-site", ".nojekyll", "404.html", "CNAME", "atom.xml", "feed.json", "feed.xml", "feeds.opml",
+        "index.html", "robots.txt", "sitemap.xml"]
     again = run_cli(*build)
     assert again.returncode == 0 and "nothing changed" in again.stdout + again.stderr, again.stdout
     (static / "CNAME").write_text("digest.example.org\n")
@@ -261,3 +265,58 @@ def test_the_static_folder_is_published_as_it_is_at_the_sites_root(tmp_path):
             f"digest: error: {static / 'robots.txt'}: the site makes robots.txt itself: a file of static/ cannot "
             f"take its place"], result.stderr
     assert tree(out) == before
+
+
+@pytest.mark.parametrize("make, told", [
+    (lambda s: (s / "dates").write_text("x"), "the site makes dates/ (a folder) itself"),
+    (lambda s: ((s / "index.html").mkdir(), (s / "index.html" / "x").write_text("x")),
+     "the site makes index.html (a file) itself"),
+    (lambda s: ((s / "pagefind").mkdir(), (s / "pagefind" / "x.js").write_text("x")), "the site makes pagefind/ itself"),
+    (lambda s: (s / "a\\b").write_text("x"), "a name no site can have"),
+    (lambda s: (s / "elsewhere").symlink_to(s.parent.parent, target_is_directory=True),
+     "a link to a folder, which digest does not follow"),
+])
+def test_a_static_file_in_the_way_of_the_site_is_a_one_line_error_for_check_and_build(tmp_path, make, told):
+    """Also where only a folder of the site's, or a file above it, is in the way: writing it
+    replaced the site's day pages (or its home page) by the file, and the build went on."""
+    from conftest import copy_content, tree
+
+    content = copy_content(tmp_path / "content")
+    out = tmp_path / "site"
+    assert run_cli("build", "--content", content, "--out", out).returncode == 0
+    before, pages = tree(out), tree(content / "dates")
+    (content / "static").mkdir()
+    make(content / "static")
+    for command in (("build", "--content", content, "--out", out), ("check", "--content", content)):
+        result = run_cli(*command)
+        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+        [line] = result.stderr.splitlines()
+        assert line.startswith(f"digest: error: {content / 'static'}/") and told in line, line
+    assert tree(out) == before and tree(content / "dates") == pages
+    assert not [p for p in (content / "dates").iterdir() if p.name.startswith(".")]  # no page left staged
+
+
+def test_a_static_folder_that_becomes_a_file_is_published_as_one(tmp_path):
+    from conftest import copy_content
+
+    content = copy_content(tmp_path / "content")
+    (content / "static" / "docs").mkdir(parents=True)
+    (content / "static" / "docs" / "a.txt").write_text("1")
+    out = tmp_path / "site"
+    assert run_cli("build", "--content", content, "--out", out, "--no-search").returncode == 0
+    shutil.rmtree(content / "static" / "docs")
+    (content / "static" / "docs").write_text("2")
+    for _ in range(2):  # the second into the folder the first left its old site in
+        result = run_cli("build", "--content", content, "--out", out, "--no-search")
+        assert result.returncode == 0, result.stderr
+        assert (out / "docs").read_text() == "2"
+
+
+def test_an_output_folder_in_the_static_folder_is_refused(tmp_path):
+    from conftest import copy_content
+
+    content = copy_content(tmp_path / "content")
+    (content / "static").mkdir()
+    result = run_cli("build", "--content", content, "--out", content / "static" / "site")
+    assert result.returncode == 1 and "cannot build into this folder" in result.stderr, result.stderr
+    assert list((content / "static").iterdir()) == []
