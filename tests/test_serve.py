@@ -451,3 +451,14 @@ def test_a_new_path_of_base_url_is_told_with_the_new_address(content_copy, tmp_p
             assert response.status == 200
     finally:
         running.stop()
+
+
+def test_editors_leftovers_are_named_as_editors_name_them_and_no_real_file_is_one():
+    from digest.cache import editor_leftover
+
+    leftovers = [".#base.html", "#base.html#", "base.html~", ".base.html.swp", ".base.html.swo", ".base.html.swa",
+                 "4913", ".~lock.notes.odt#", ".DS_Store", "Thumbs.db", "desktop.ini"]
+    files = ["base.html", ".icon.svg", "favicon.svg", ".htaccess", ".nojekyll", "x4913", "4913.txt", "lock#",
+             "notes~.txt", ".swp", "style.css"]
+    assert [name for name in leftovers if not editor_leftover(name)] == []
+    assert [name for name in files if editor_leftover(name)] == []
