@@ -571,8 +571,8 @@ def copy_static(content_dir: Path, writer: SiteWriter, reserved: tuple[str, ...]
     files are (but those of the ``reserved`` folders, made later: the search index's), never in
     place of one of them or of a folder of them, nor holding one."""
     folder = content_dir / STATIC
-    made_folders = {"/".join(parts[:end]) for parts in (path.split("/") for path in writer.files)
-                    for end in range(1, len(parts))}
+    made = {*writer.files, MARKER}  # the marker is placed at the swap
+    made_folders = {"/".join(parts[:end]) for parts in (path.split("/") for path in made) for end in range(1, len(parts))}
     for path in static_files(content_dir, strict=True):
         relative = path.relative_to(folder).as_posix()
         try:
@@ -581,8 +581,8 @@ def copy_static(content_dir: Path, writer: SiteWriter, reserved: tuple[str, ...]
             raise DigestError("a name no site can have (a backslash is a folder's separator to web servers)",
                               path) from None
         parts = relative.split("/")
-        above = next((p for p in ("/".join(parts[:end]) for end in range(1, len(parts))) if p in writer.files), None)
-        taken = (relative if relative in writer.files or relative == MARKER else
+        above = next((p for p in ("/".join(parts[:end]) for end in range(1, len(parts))) if p in made), None)
+        taken = (relative if relative in made else
                  f"{relative}/ (a folder)" if relative in made_folders else
                  f"{above} (a file)" if above else
                  f"{parts[0]}/" if parts[0] in reserved else None)

@@ -831,8 +831,8 @@ _CONTENT_FOLDERS = ("snapshots", "dates", "topics", "static")  # static/: its fi
 
 def _in_content_folders(content: Path, folder: Path) -> bool:
     """Whether ``folder`` is, or lies in, snapshots/, dates/, topics/ or static/ of ``content`` (both resolved)."""
-    return any(folder == owned or owned in folder.parents
-               for owned in (content / name for name in _CONTENT_FOLDERS))
+    return any(folder == owned or owned in folder.parents  # a folder of them may be a link: where it leads
+               for owned in (resolved_folder(content / name) for name in _CONTENT_FOLDERS))
 
 
 def check_output_folder(out_dir: Path) -> None:

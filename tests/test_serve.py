@@ -457,8 +457,8 @@ def test_editors_leftovers_are_named_as_editors_name_them_and_no_real_file_is_on
     from digest.cache import editor_leftover
 
     leftovers = [".#base.html", "#base.html#", "base.html~", ".base.html.swp", ".base.html.swo", ".base.html.swa",
-                 "4913", ".~lock.notes.odt#", ".DS_Store", "Thumbs.db", "desktop.ini"]
-    files = ["base.html", ".icon.svg", "favicon.svg", ".htaccess", ".nojekyll", "x4913", "4913.txt", "lock#",
+                 ".~lock.notes.odt#", ".DS_Store", "Thumbs.db", "desktop.ini"]
+    files = ["base.html", ".icon.svg", "favicon.svg", ".htaccess", ".nojekyll", "4913", "4913.txt", "lock#",
              "notes~.txt", ".swp", "style.css"]
     assert [name for name in leftovers if not editor_leftover(name)] == []
     assert [name for name in files if editor_leftover(name)] == []

@@ -241,7 +241,7 @@ def test_the_static_folder_is_published_as_it_is_at_the_sites_root(tmp_path):
     (static / "CNAME").write_text("papers.example.org\n")
     (static / ".nojekyll").write_bytes(b"")
     (static / ".well-known" / "security.txt").write_text("Contact: mailto:a@example.org\n")
-    for leftover in ("CNAME~", ".CNAME.swx", "4913", ".~lock.CNAME#", "Thumbs.db"):  # editors', file managers'
+    for leftover in ("CNAME~", ".CNAME.swx", ".~lock.CNAME#", "Thumbs.db"):  # editors', file managers'
         (static / leftover).write_text("not to publish\n")
     out = tmp_path / "site"
     build = ("build", "--content", content, "--out", out, "--no-search")
@@ -273,6 +273,8 @@ def test_the_static_folder_is_published_as_it_is_at_the_sites_root(tmp_path):
      "the site makes index.html (a file) itself"),
     (lambda s: ((s / "pagefind").mkdir(), (s / "pagefind" / "x.js").write_text("x")), "the site makes pagefind/ itself"),
     (lambda s: (s / "a\\b").write_text("x"), "a name no site can have"),
+    (lambda s: ((s / ".digest-site").mkdir(), (s / ".digest-site" / "x").write_text("x")),
+     "the site makes .digest-site (a file) itself"),
     (lambda s: (s / "elsewhere").symlink_to(s.parent.parent, target_is_directory=True),
      "a link to a folder, which digest does not follow"),
 ])
@@ -312,11 +314,17 @@ def test_a_static_folder_that_becomes_a_file_is_published_as_one(tmp_path):
         assert (out / "docs").read_text() == "2"
 
 
-def test_an_output_folder_in_the_static_folder_is_refused(tmp_path):
+@pytest.mark.parametrize("linked", [False, True])
+def test_an_output_folder_in_the_static_folder_is_refused(tmp_path, linked):
+    """Also where static/ is a link to a folder elsewhere, and --out names it either way."""
     from conftest import copy_content
 
     content = copy_content(tmp_path / "content")
-    (content / "static").mkdir()
-    result = run_cli("build", "--content", content, "--out", content / "static" / "site")
-    assert result.returncode == 1 and "cannot build into this folder" in result.stderr, result.stderr
-    assert list((content / "static").iterdir()) == []
+    static = tmp_path / "published" if linked else content / "static"
+    static.mkdir()
+    if linked:
+        (content / "static").symlink_to(static, target_is_directory=True)
+    for out in {content / "static" / "site", static / "site"}:
+        result = run_cli("build", "--content", content, "--out", out)
+        assert result.returncode == 1 and "cannot build into this folder" in result.stderr, result.stderr
+    assert list(static.iterdir()) == []
