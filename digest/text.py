@@ -14,14 +14,18 @@ from digest.models import MONTHS, Organization
 # "{onclick=…}").  Everything from a snapshot is untrusted: escaped, it can only ever be text.
 # Parentheses stay readable: without "[" they are text.  A backslash before each, which
 # CommonMark, GitHub, Hugo and Python-Markdown all read as an escape.  Others are written as
-# entities, which every Markdown reads (Python-Markdown shows "\<" or "\~" as it is), and only
-# where they would start something: "<" before anything but a space (a tag, an autolink, a
-# comment), "&" that begins an entity reference ("&amp;" as written), "~" where a text has two
-# (GitHub strikes out what is between; "~10x" alone is none), and the "%" of "{%" ("\{&#37;"),
-# so that a generator that runs Liquid in Markdown (Jekyll) finds no tag ("{{" is "\{\{").
+# entities, which every Markdown reads (Python-Markdown shows "\<" or "\~" as it is), where
+# they would start something: "<" before anything but a space (a tag, an autolink, a comment),
+# "&" that begins an entity reference ("&amp;" as written), every "~" (GitHub strikes out between
+# two, even in two texts of one paragraph), the "%" of "{%" ("\{&#37;"), so that a generator
+# that runs Liquid in Markdown (Jekyll) finds no tag ("{{" is "\{\{"), and what GitHub and Hugo
+# make links of besides a text's own http(s) URLs: "@" (an e-mail address), the ":" of "://"
+# (ftp://, HTTPS://) and the "." of a "www." that starts a word.
 _INLINE_ESCAPES = {ord(character): "\\" + character for character in "\\`*_[]>#{"}
+_ENTITIES = {ord("~"): "&#126;", ord("@"): "&#64;"}
 _OPENS_HTML = re.compile(r"<(?!\s)")  # also at a run's end: a URL, written "<https://…>", may come next
 _OPENS_ENTITY = re.compile(r"&(?=[A-Za-z][A-Za-z0-9]*;|#[0-9]+;|#[xX][0-9a-fA-F]+;)")
+_WWW = re.compile(r"(?<![A-Za-z0-9])(www)\.", re.IGNORECASE)
 # Constructs that only matter at the start of a line: lists, quotes, headings, rules.
 _MARKDOWN_LINE_START = re.compile(r"^(\s*)([-+>:]|=(?==*\s*$)|\d+(?=[.)]))")  # "=" alone: a heading's underline
 
@@ -66,11 +70,13 @@ def _trim_url(candidate: str) -> str:
 
 def url_runs(text: str) -> list[tuple[str, bool]]:
     """The text in runs, each with whether it is one of the text's http(s) URLs (without the
-    sentence punctuation after it): what ``escape_markdown`` makes autolinks of."""
+    sentence punctuation after it): what ``escape_markdown`` makes autolinks of.  One that holds
+    an entity reference is none: readers of Markdown decode it in an autolink, so that
+    "https://good.org&#64;evil.org" would lead to evil.org."""
     runs, position = [], 0
     for match in _URL.finditer(text):
         url = _trim_url(match.group(0))
-        if url.endswith("://"):
+        if url.endswith("://") or ("&" in url and _OPENS_ENTITY.search(url)):
             continue
         runs.append((text[position:match.start()], False))
         runs.append((url, True))
@@ -84,23 +90,24 @@ def escape_markdown(text: str) -> str:
     """Text that renders as exactly itself in CommonMark: no HTML, emphasis or blocks, and no links
     except its own http(s) URLs, which become autolinks (``<https://…>``)."""
     text = " ".join(text.split())
-    tildes = text.count("~") > 1
-    return _escape_line_start("".join(f"<{run}>" if url else _escape_inline(run, tildes)
-                                      for run, url in url_runs(text)))
+    return _escape_line_start("".join(f"<{run}>" if url else _escape_inline(run) for run, url in url_runs(text)))
 
 
-def _escape_inline(text: str, tildes: bool = True) -> str:
+def _escape_inline(text: str) -> str:
     """The text with "&" as an entity where it would start one, a backslash before each of those
     characters (by a table: a regex substitution took a microsecond each, tens of milliseconds for
-    an abstract of them), "~" as an entity where the whole text has ``tildes`` (two or more), and
-    "<" as an entity where it would start HTML."""
+    an abstract of them), and the others as entities where they would start something."""
     if "&" in text:  # first: the "&" of the entities made next is no text's
         text = _OPENS_ENTITY.sub("&amp;", text)
     text = text.translate(_INLINE_ESCAPES)
-    if tildes and "~" in text:
-        text = text.replace("~", "&#126;")
+    if "~" in text or "@" in text:
+        text = text.translate(_ENTITIES)
     if "\\{%" in text:
         text = text.replace("\\{%", "\\{&#37;")
+    if "://" in text:
+        text = text.replace("://", "&#58;//")
+    if "." in text and _WWW.search(text):
+        text = _WWW.sub(r"\1&#46;", text)
     return _OPENS_HTML.sub("&lt;", text) if "<" in text else text
 
 

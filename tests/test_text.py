@@ -329,9 +329,9 @@ def test_a_url_ending_in_a_hundred_thousand_brackets_is_trimmed_in_one_pass():
                 max_size=40).map("".join))
 def test_inline_escaping_by_table_is_the_one_substitution(text):
     """The table and the passes after it escape what one substitution of the whole rule escapes."""
-    rule = re.compile(r"[\\`*_\[\]>#~{]|(?<=\{)%|&(?=[A-Za-z][A-Za-z0-9]*;|#[0-9]+;|#[xX][0-9a-fA-F]+;)"
-                      r"|<(?!\s)")
-    entities = {"&": "&amp;", "<": "&lt;", "%": "&#37;", "~": "&#126;"}
+    rule = re.compile(r"[\\`*_\[\]>#{]|[~@]|(?<=\{)%|&(?=[A-Za-z][A-Za-z0-9]*;|#[0-9]+;|#[xX][0-9a-fA-F]+;)"
+                      r"|<(?!\s)|:(?=//)|(?<=(?<![A-Za-z0-9])[wW][wW][wW])\.")
+    entities = {"&": "&amp;", "<": "&lt;", "%": "&#37;", "~": "&#126;", "@": "&#64;", ":": "&#58;", ".": "&#46;"}
     expected = rule.sub(lambda found: entities.get(found[0], "\\" + found[0]), text)
     assert _escape_inline(text) == expected
 
@@ -346,9 +346,11 @@ def test_counts_are_grouped_by_thousands_as_the_hub_prints_them():
 @pytest.mark.parametrize("text, escaped", [
     ("Code at <https://github.com/x/y>.", "Code at &lt;<https://github.com/x/y>\\>."),  # Hugo made "<<" a «
     ("a < b and c <d", "a < b and c &lt;d"),
-    ("~10x faster", "~10x faster"),  # one tilde pairs with none
     ("~10x faster, ~5x smaller", "&#126;10x faster, &#126;5x smaller"),  # GitHub strikes out between two
     ("see https://x.org/~me for a~b", "see <https://x.org/~me> for a&#126;b"),
+    ("mail me@evil.com, see www.evil.com/*, ftp://evil.com or HTTPS://EVIL.COM",  # GitHub's and Hugo's links
+     "mail me&#64;evil.com, see www&#46;evil.com/\\*, ftp&#58;//evil.com or HTTPS&#58;//EVIL.COM"),
+    ("https://good.org&#64;evil.org", "https&#58;//good.org&amp;\\#64;evil.org"),  # an entity: no URL
     ("===", "&#61;=="), ("= a sum", "= a sum"), (": a definition", "&#58; a definition"),
     ("&#12345678; and &#x1234567;", "&amp;\\#12345678; and &amp;\\#x1234567;"),
 ])
