@@ -569,10 +569,12 @@ def copy_static(content_dir: Path, writer: SiteWriter, reserved: tuple[str, ...]
     """The files of the content folder's ``static/`` as they are, at the same paths in the site
     (a CNAME, a search engine's verification file, a .well-known/): added once the site's own
     files are (but those of the ``reserved`` folders, made later: the search index's), never in
-    place of one of them or of a folder of them, nor holding one."""
+    place of one of them or of a folder of them, nor holding one.  Names are compared whatever
+    their case: on a disk that ignores it (macOS's, Windows's) Index.html is index.html."""
     folder = content_dir / STATIC
-    made = {*writer.files, MARKER}  # the marker is placed at the swap
-    made_folders = {"/".join(parts[:end]) for parts in (path.split("/") for path in made) for end in range(1, len(parts))}
+    made = {path.casefold(): path for path in (*writer.files, MARKER)}  # the marker is placed at the swap
+    made_folders = {"/".join(parts[:end]).casefold(): "/".join(parts[:end])
+                    for parts in (path.split("/") for path in made.values()) for end in range(1, len(parts))}
     for path in static_files(content_dir, strict=True):
         relative = path.relative_to(folder).as_posix()
         try:
@@ -580,11 +582,12 @@ def copy_static(content_dir: Path, writer: SiteWriter, reserved: tuple[str, ...]
         except DigestError:
             raise DigestError("a name no site can have (a backslash is a folder's separator to web servers)",
                               path) from None
-        parts = relative.split("/")
+        parts = relative.casefold().split("/")
         above = next((p for p in ("/".join(parts[:end]) for end in range(1, len(parts))) if p in made), None)
-        taken = (relative if relative in made else
-                 f"{relative}/ (a folder)" if relative in made_folders else
-                 f"{above} (a file)" if above else
+        name = relative.casefold()
+        taken = (made[name] if name in made else
+                 f"{made_folders[name]}/ (a folder)" if name in made_folders else
+                 f"{made[above]} (a file)" if above else
                  f"{parts[0]}/" if parts[0] in reserved else None)
         if taken:
             raise DigestError(f"the site makes {taken} itself: a file of {STATIC}/ cannot take its place", path)

@@ -273,6 +273,8 @@ def test_the_static_folder_is_published_as_it_is_at_the_sites_root(tmp_path):
      "the site makes index.html (a file) itself"),
     (lambda s: ((s / "pagefind").mkdir(), (s / "pagefind" / "x.js").write_text("x")), "the site makes pagefind/ itself"),
     (lambda s: (s / "a\\b").write_text("x"), "a name no site can have"),
+    (lambda s: (s / "Index.HTML").write_text("x"), "the site makes index.html itself"),  # the same on macOS
+    (lambda s: (s / "Dates").write_text("x"), "the site makes dates/ (a folder) itself"),
     (lambda s: ((s / ".digest-site").mkdir(), (s / ".digest-site" / "x").write_text("x")),
      "the site makes .digest-site (a file) itself"),
     (lambda s: (s / "elsewhere").symlink_to(s.parent.parent, target_is_directory=True),
