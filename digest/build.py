@@ -571,20 +571,23 @@ def copy_static(content_dir: Path, writer: SiteWriter, reserved: tuple[str, ...]
     files are (but those of the ``reserved`` folders, made later: the search index's), never in
     place of one of them or of a folder of them, nor holding one.  Names are compared whatever
     their case: on a disk that ignores it (macOS's, Windows's) Index.html is index.html."""
+    files = static_files(content_dir, strict=True)
+    if not files:  # most sites: no index of the site's files to make, on every build
+        return
     folder = content_dir / STATIC
     made = {path.casefold(): path for path in (*writer.files, MARKER)}  # the marker is placed at the swap
     made_folders = {"/".join(parts[:end]).casefold(): "/".join(parts[:end])
                     for parts in (path.split("/") for path in made.values()) for end in range(1, len(parts))}
-    for path in static_files(content_dir, strict=True):
+    for path in files:
         relative = path.relative_to(folder).as_posix()
         try:
             check_relative_path(relative)
         except DigestError:
             raise DigestError("a name no site can have (a backslash is a folder's separator to web servers)",
                               path) from None
-        parts = relative.casefold().split("/")
-        above = next((p for p in ("/".join(parts[:end]) for end in range(1, len(parts))) if p in made), None)
         name = relative.casefold()
+        parts = name.split("/")
+        above = next((p for p in ("/".join(parts[:end]) for end in range(1, len(parts))) if p in made), None)
         taken = (made[name] if name in made else
                  f"{made_folders[name]}/ (a folder)" if name in made_folders else
                  f"{made[above]} (a file)" if above else

@@ -141,10 +141,10 @@ def file_sha256(path: Path) -> str:
 
 
 #: What an editor or a file manager leaves beside the files being edited: Emacs's lock link
-#: (.#name) and autosave (#name#), a backup (name~), Vim's swap file, a .DS_Store.
-#: Emacs's lock and autosave files, backups, macOS's and Windows's folder files, Vim's swap files
-#: (.swp, then .swo, … on to .swa: not on to .svz, which would take a hidden .svg), LibreOffice's
-#: lock files.  (Vim's write test, "4913", lives for an instant, and a file may be named so.)
+#: (.#name) and autosave (#name#), a backup (name~), macOS's and Windows's folder files, Vim's
+#: swap files (.swp, then .swo, … on to .swa: not on to .svz, which would take a hidden .svg),
+#: LibreOffice's lock files.  (Vim's write test, "4913", lives for an instant, and a file may be
+#: named so.)
 _LEFTOVER_RE = re.compile(r"^\.#|^#.*#$|~$|^\.DS_Store$|^Thumbs\.db$|^desktop\.ini$|^\..*\.sw[a-z]$"
                           r"|^\.~lock\..*#$")
 

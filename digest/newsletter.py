@@ -246,17 +246,20 @@ def recipients_of(addresses: Sequence[str]) -> list[str]:
     """Bare addresses from ``Name <a@b>`` or ``a@b`` forms; raises on anything else, on a line
     break or other control character anywhere (``a@b\r\nBcc: c@d`` is no list of addresses),
     and when there is none at all."""
+    parsed: list[tuple[str, str]] = []  # (as given, the address read from it)
     for value in addresses:
         if not value.strip() or not value.isprintable():
             raise DigestError(f"not an e-mail address: {value!r}")
         # "a@b, c@d" is two; "<a@b>c@d" reads as two as well, without a comma to say so.  Nothing
         # between two commas, or after the last ("a@b, c@d,"), is no address, and no mistake.
-        if any(len(getaddresses([part])) != 1 for part in _comma_parts(value) if part.strip()):
-            raise DigestError(f"not one e-mail address: {value!r}; give each address after --to, or separate "
-                              f"them with commas")
+        for part in (part.strip() for part in _comma_parts(value) if part.strip()):
+            read = getaddresses([part])
+            if len(read) != 1:
+                raise DigestError(f"not one e-mail address: {value!r}; give each address after --to, or "
+                                  f"separate them with commas")
+            parsed.append((part, read[0][1]))
     found: dict[tuple[str, str], str] = {}  # an address given twice is sent to once
-    for part in (part.strip() for value in addresses for part in _comma_parts(value) if part.strip()):
-        [(_, address)] = getaddresses([part])  # one each, as checked above
+    for part, address in parsed:
         if not address or "@" not in address or any(c.isspace() for c in address):  # "a@" reads as no address
             raise DigestError(f"not an e-mail address: {address or part!r}")
         local, _, domain = address.rpartition("@")

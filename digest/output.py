@@ -1019,8 +1019,8 @@ def staged_committed(root: Path, staged: dict[str, Path], generated: set[str], *
                     raise DigestError(f"could not write: {error.strerror or error}", target) from None
             for existing in candidates:
                 relative = existing.relative_to(root).as_posix()
-                if (relative not in generated and existing.is_file() and _front_matter_has(existing)
-                        and its_own(relative, front_matter_text(existing))):
+                front = _front_matter_lines(existing) if relative not in generated and existing.is_file() else []
+                if PAGE_MARKER in front and its_own(relative, "\n".join(front)):
                     aside = _aside(existing)
                     os.replace(existing, aside)
                     done.append((existing, aside))
@@ -1164,11 +1164,6 @@ def _front_matter_has(path: Path, line: str = PAGE_MARKER) -> bool:
     byte-order mark or trailing spaces (an editor's, or git's on Windows).  Read line by line,
     no further than the front matter (the file may be huge)."""
     return line in _front_matter_lines(path)
-
-
-def front_matter_text(path: Path) -> str:
-    """The front matter of a text file that has one (see ``_front_matter_has``), else ""."""
-    return "\n".join(_front_matter_lines(path))
 
 
 def _front_matter_lines(path: Path) -> list[str]:

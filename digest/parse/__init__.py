@@ -128,10 +128,11 @@ def parse_snapshot(text: str, source: str) -> ParsedSnapshot:
 
 
 def later_problems(text: str, source: str, first: SnapshotError, most: int = 20) -> list[SnapshotError]:
-    """The problems of a snapshot besides the first the build meets, ``first``, up to ``most`` more.  The entries of
-    API JSON and the cards of a crawler dump are each read on their own.  In a text dump, the card
-    at fault is blanked out and the rest read again, until it reads or a problem of the whole file
-    comes (no list day, no papers).  Saved pages are read as a whole: none is looked for."""
+    """The problems of a snapshot besides the first the build meets, ``first``, up to ``most``
+    more.  The entries of API JSON and the cards of a crawler dump are each read on their own.
+    In a text dump, the card at fault is blanked out and the rest read again, until it reads or a
+    problem of the whole file comes (no list day, no papers).  Saved pages are read as a whole:
+    none is looked for."""
     name = next(name for name, looks_like, _ in PARSERS if looks_like(text))
     if name in ("json", "crawler dump"):
         return _later_card_problems(name, text, source, first)[:most]
@@ -252,8 +253,6 @@ def _check_dump(text: str, source: str) -> None:
         raise SnapshotError(f"not a day's list: {brackets:,} links or brackets ('['), where a day's cards have "
                             f"a few thousand (digest takes up to {MAX_BRACKETS:,})", source, 1)
     _check_blocks(text, source, MAX_PARAGRAPH)
-
-
 
 
 def _fit(text: str) -> str:
