@@ -23,10 +23,10 @@ from pathlib import Path
 from jinja2 import Environment
 
 from digest import __version__, urls
-from digest.config import Config, load_config
+from digest.config import Config, load_config, setting_lines
 from digest.dates import after_today_warning, filename_date, resolve_snapshot_dates
 from digest.files import read_bounded
-from digest.errors import DigestError, strict_error
+from digest.errors import ConfigError, DigestError, strict_error
 from digest.feeds import EPOCH, day_feed, feed_files, opml, topic_feed
 from digest.keys import OutputKeys
 from digest.archive import Changes, Model, extended_model, model_from_record, model_record, whole_model
@@ -104,7 +104,9 @@ def topic_matcher(cache: BuildCache | None, jobs: int | None = None, *, look_up:
         except DigestError as error:
             if rules_file is None or error.path != RULES_FILE:
                 raise
-            raise DigestError(error.message, rules_file) from None
+            key = getattr(error, "key", None)
+            raise ConfigError(error.message, rules_file, setting_lines(rules_file).get(key) if key else None,
+                              key=key) from None
 
     def match_all(texts, topics):
         if cache is None:

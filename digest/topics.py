@@ -9,7 +9,7 @@ from time import perf_counter
 
 from digest.config import TopicConfig, TopicRule
 from digest.deadline import Overrun, time_limit
-from digest.errors import DigestError
+from digest.errors import ConfigError
 from digest.models import TopicMatch
 
 #: A rule found in the title counts this many times its weight; in the abstract, once.
@@ -40,17 +40,18 @@ class MatchBudget:
     seconds: float = 0.0
     by_topic: dict[str, float] = field(default_factory=dict)
 
-    def charge(self, by_topic: dict[str, float]) -> None:
-        """Count one paper's time; DigestError naming the slowest topic once it is over budget."""
+    def charge(self, by_topic: dict[str, float], topics: Sequence[TopicConfig]) -> None:
+        """Count one paper's time; ConfigError naming the slowest of ``topics`` once it is over budget."""
         self.papers += 1
         for slug, seconds in by_topic.items():
             self.by_topic[slug] = self.by_topic.get(slug, 0.0) + seconds
             self.seconds += seconds
         if self.seconds > BUDGET_SECONDS + BUDGET_SECONDS_PER_PAPER * self.papers:
             slug, slowest = max(self.by_topic.items(), key=lambda item: item[1])
-            raise DigestError(f"topic '{slug}': its rules took {slowest:.1f} s of the "
+            raise ConfigError(f"topic '{slug}': its rules took {slowest:.1f} s of the "
                               f"{self.seconds:.1f} s the rules took on {self.papers:,} papers (real rules take "
-                              f"well under a millisecond a paper); simplify its patterns", RULES_FILE)
+                              f"well under a millisecond a paper); simplify its patterns", RULES_FILE,
+                              key=f"topics[{[topic.slug for topic in topics].index(slug)}]")
 
 
 def match_topics(title: str, abstract: str, topics: Sequence[TopicConfig],
@@ -92,10 +93,14 @@ def match_topics(title: str, abstract: str, topics: Sequence[TopicConfig],
                     matches.append((-score, order, TopicMatch(topic.slug, score, tuple(terms))))
                 by_topic[topic.slug] = perf_counter() - started
     except Overrun:
-        raise DigestError(f"topic '{topic.slug}', rule {rule.label}: took more than {MATCH_SECONDS:g} s "
-                          f"on the paper '{title[:60]}'; simplify the pattern", RULES_FILE) from None
+        if topic is None or rule is None or rule not in topic.rules:  # stopped between two topics' rules
+            raise ConfigError(f"the topic rules took more than {MATCH_SECONDS:g} s on the paper '{title[:60]}'; "
+                              f"simplify the patterns", RULES_FILE) from None
+        key = f"topics[{order}].rules[{topic.rules.index(rule)}]"
+        raise ConfigError(f"topic '{topic.slug}', rule {rule.label}: took more than {MATCH_SECONDS:g} s "
+                          f"on the paper '{title[:60]}'; simplify the pattern", RULES_FILE, key=key) from None
     if budget is not None:
-        budget.charge(by_topic)
+        budget.charge(by_topic, topics)
     return tuple(match for _, _, match in sorted(matches, key=lambda m: (m[0], m[1])))
 
 

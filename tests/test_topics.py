@@ -132,6 +132,24 @@ def test_a_runaway_regex_in_topics_yaml_fails_the_build_in_one_line(tmp_path):
     for command in (("check", "--content", content), ("build", "--content", content, "--out", tmp_path / "site")):
         result = run_cli(*command, timeout=60)
         assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
-        assert result.stderr.startswith(f"digest: error: {topics}: topic 'llm-inference', rule /{RUNAWAY}/: took more "
-                                        "than 2 s on the paper"), result.stderr
+        line = topics.read_text().splitlines().index(f"      - regex: '{RUNAWAY}'") + 1
+        assert result.stderr.startswith(f"digest: error: {topics}:{line}: topic 'llm-inference', rule /{RUNAWAY}/: "
+                                        "took more than 2 s on the paper"), result.stderr
     assert not (tmp_path / "site").exists()
+
+
+def test_a_slow_topic_over_the_budget_of_many_papers_is_named_with_its_line(tmp_path, monkeypatch):
+    """The budget's error names the topic's line in topics.yaml, also from a worker process."""
+    monkeypatch.setattr(digest.topics, "BUDGET_SECONDS", 0.05)
+    monkeypatch.setattr(digest.topics, "BUDGET_SECONDS_PER_PAPER", 0.0)
+    content = shutil.copytree(CONTENT, tmp_path / "content")
+    topics = content / "topics.yaml"
+    slow = r"\A.{0,100}.{0,100}.{0,100}[#@]"
+    text = topics.read_text()
+    topics.write_text(text + f"  - slug: slow\n    title: Slow\n    rules:\n      - regex: '{slow}'\n")
+    line = len(text.splitlines()) + 1
+    from digest.build import load
+    for jobs in (1, 2):
+        with pytest.raises(DigestError) as info:
+            load(content, jobs=jobs)
+        assert str(info.value).startswith(f"{topics}:{line}: topic 'slow': its rules took "), str(info.value)
