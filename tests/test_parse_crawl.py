@@ -611,6 +611,26 @@ def test_a_card_heading_that_links_no_paper_is_a_warning_naming_its_line():
                             "a paper's page, so its card is left out",)
 
 
+def test_a_first_or_last_card_heading_that_links_no_paper_is_said_and_its_date_is_no_list_day():
+    """Before the first card and after the last, a heading linking elsewhere with an upvote count
+    before it is a card too: said, and the first one's date is not taken for the list day."""
+    text = ("Daily Papers\n============\n\nJun 17\n\n12\n\n"
+            "### [Outside paper](https://arxiv.org/abs/2506.11111)\n\nIts abstract.\n\n· 5 authors\n·\nJun 16\n\n"
+            "42\n\n### [First paper](/papers/2506.13585)\n\nIts abstract.\n\n· 2 authors\n·\nJun 16\n\n"
+            "7\n\n### [Second paper](/papers/2506.22222)\n\nIts abstract.\n\n· 3 authors\n·\nJun 15\n\n"
+            "3\n\n### [Last outside paper](https://example.org/paper)\n\nIts abstract.\n\n· 2 authors\n·\nJun 14\n")
+    parsed = parse_snapshot(text, "2025-06-17.md")
+    assert (parsed.list_day, parsed.list_day_line) == (PartialDate(6, 17), 4)
+    # Ranks stay the page's: the first card shown is left out.
+    assert [(c.rank, c.title, c.published) for c in parsed.cards] == [
+        (2, "First paper", PartialDate(6, 16)), (3, "Second paper", PartialDate(6, 15))]
+    assert parsed.notes == (
+        "2025-06-17.md:8: the heading 'Outside paper' links to 'https://arxiv.org/abs/2506.11111', not to a "
+        "paper's page, so its card is left out",
+        "2025-06-17.md:38: the heading 'Last outside paper' links to 'https://example.org/paper', not to a "
+        "paper's page, so its card is left out")
+
+
 def test_a_comment_count_grouped_by_thousands_is_read_in_a_link_and_after_the_date():
     linked = LOGO_FIRST.replace("Jun 16", "Jun 16 [ 1,234](https://huggingface.co/papers/2506.13585#community)")
     plain = LOGO_FIRST.replace("Jun 16", "Jun 16 12,345")

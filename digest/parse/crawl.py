@@ -742,14 +742,16 @@ def parse_crawler_dump(text: str, source: str, problems: list[SnapshotError] | N
                 titles.append((index, title))
     if not titles:
         raise SnapshotError(NO_CARDS, source, 1)
-    # A heading of the cards' level between the first card and the last that links elsewhere is
-    # a card that cannot be read: said, not left out without a word.
+    # A heading of the cards' level that links elsewhere is a card that cannot be read when it
+    # stands between the first card and the last, or has an upvote count before it as cards do
+    # (before the first card or after the last, other headings are the page's own): said, not
+    # left out without a word.
     level = len(doc.lines[titles[0][0]]) - len(doc.lines[titles[0][0]].lstrip("#"))
+    unread_cards = [(number, text, url) for number, text, url in elsewhere
+                    if doc.lines[number - 1].startswith("#" * level + " ")
+                    and (titles[0][0] < number - 1 < titles[-1][0] or upvote_line(doc, number - 1, 0))]
     notes = tuple(f"{source}:{number}: the heading '{shortened(text)}' links to {shortened(url, 60)!r}, not to a "
-                  f"paper's page, so its card is left out"
-                  for number, text, url in elsewhere
-                  if titles[0][0] < number - 1 < titles[-1][0]
-                  and doc.lines[number - 1].startswith("#" * level + " "))
+                  f"paper's page, so its card is left out" for number, text, url in unread_cards)
 
     # Where each card starts: its upvote line, or its title when it has none.
     starts: list[int] = []
@@ -761,7 +763,11 @@ def parse_crawler_dump(text: str, source: str, problems: list[SnapshotError] | N
         upvotes.append(found[1] if found else None)
         floor = index + 1
 
-    list_day, list_day_line = parse_list_day(doc, starts[0], source)
+    # The page's header ends where the first card starts, one that cannot be read too (its date
+    # is not the list day).
+    header_end = min([starts[0]] + [(upvote_line(doc, number - 1, 0) or (number - 1,))[0]
+                                    for number, _, _ in unread_cards])
+    list_day, list_day_line = parse_list_day(doc, header_end, source)
     cards: list[Card] = []
     seen: dict[str, str] = {}
     unread = 0
@@ -774,7 +780,10 @@ def parse_crawler_dump(text: str, source: str, problems: list[SnapshotError] | N
         seen.setdefault(title.arxiv_id, title.text)
         end = starts[k + 1] if k + 1 < len(titles) else len(doc.lines)
         try:
-            cards.append(parse_card(doc, title, index + 1, end, upvotes[k], len(cards) + unread + 1, source))
+            # The cards left out before it are counted, as the page shows them: ranks stay the page's.
+            left_out = sum(1 for number, _, _ in unread_cards if number - 1 < index)
+            cards.append(parse_card(doc, title, index + 1, end, upvotes[k], len(cards) + unread + left_out + 1,
+                                    source))
         except SnapshotError as error:
             tell(error)
             unread += 1
