@@ -850,3 +850,31 @@ def test_an_organization_named_like_a_date_is_not_the_cards_date(name):
                 article("2601.00001", "Paper", meta=f'<a href="/jan5ai">{name}</a> · <span>Jan 10</span>'))
     [card] = parse_html_snapshot(text, "x.html").cards
     assert (card.organization, card.published) == (Organization("jan5ai", name), PartialDate(1, 10))
+
+
+def _article(upvotes: int, heading: str, abstract: str = "Its abstract.") -> str:
+    return (f"<article><div>{upvotes}</div><h3>{heading}</h3>\n<p>{abstract}</p>\n"
+            f"<div><span>· 3 authors</span> <span>Jun 15</span></div></article>\n")
+
+
+def test_a_card_whose_heading_links_no_paper_is_said_and_the_ranks_stay_the_pages():
+    """A card of the visible markup whose title links elsewhere, or holds no text, cannot be read:
+    it is left out with a warning naming its line, and the cards after it keep their places."""
+    page = ("<!DOCTYPE html>\n<html><body><main>\n<h1>Daily Papers</h1><div><time>Jun 17</time></div>\n"
+            + _article(12, '<a href="https://arxiv.org/abs/2506.11111">Outside paper</a>')
+            + _article(42, '<a href="/papers/2506.13585">First paper</a>')
+            + _article(7, '<a href="/papers/2506.22222"><img src="https://cdn.example/x.png" alt=""></a>')
+            + _article(3, '<a href="/papers/2506.33333">Second paper</a>')
+            + '<template><article><h3><a href="/x">Hidden</a></h3></article></template>\n'
+            + "</main></body></html>\n")
+    parsed = parse_html_snapshot(page, "2025-06-17.html")
+    assert [(c.rank, c.title, c.upvotes) for c in parsed.cards] == [(2, "First paper", 42), (4, "Second paper", 3)]
+    assert parsed.notes == (
+        "2025-06-17.html:4: the heading 'Outside paper' has no link to a paper's page, so its card is left out",
+        "2025-06-17.html:10: a card's heading has no title, so its card is left out")
+
+
+def test_the_fixture_pages_give_no_warning(parsed):
+    """Pages of real shape, read from their data or from their markup (cards and trending pages),
+    have no card left out."""
+    assert all(p.notes == () for p in parsed.values())

@@ -39,7 +39,7 @@ from digest.errors import SnapshotError
 from digest.models import Card, Organization, ParsedSnapshot, PartialDate
 from digest.parse.api import (ARXIV_ID_RE, GITHUB_RE, HUB, NotJSONConstant, web_url, cards_from_items,
                               strict_decoder, unversioned)
-from digest.parse.text import DATE_PATTERN, ZERO_WIDTH, UPVOTE_COUNT_RE, parse_date_text, shown_count
+from digest.parse.text import DATE_PATTERN, ZERO_WIDTH, UPVOTE_COUNT_RE, parse_date_text, shortened, shown_count
 
 #: How much of the start of a file ``looks_like_html`` reads.
 _SNIFF = 65536
@@ -136,13 +136,16 @@ def _parse(text: str, source: str) -> ParsedSnapshot:
     if hydration is not None and hydration.items:
         cards = cards_from_items([(hydration.line, item) for item in hydration.items], source)
     from_data = bool(cards)
+    notes: tuple[str, ...] = ()
     if not cards:
-        cards = _cards_from_markup(soup, scopes, titles, text, lines, source)
+        unread = _unread_cards(soup, titles, text, lines, source)
+        notes = tuple(note for _, note in unread)
+        cards = _cards_from_markup(soup, scopes, titles, text, lines, source, [heading for heading, _ in unread])
     if not cards:
         raise SnapshotError("not a Daily Papers snapshot: no list of papers found", source, 1)
     list_day, list_day_line = _find_list_day(soup, text, lines, scopes, hydration, source)
     return ParsedSnapshot(source=source, format="html", list_day=list_day,
-                          list_day_line=list_day_line, cards=cards, years_printed=not from_data)
+                          list_day_line=list_day_line, cards=cards, years_printed=not from_data, notes=notes)
 
 
 class _Lines:
@@ -311,6 +314,43 @@ def _find_titles(soup: BeautifulSoup) -> list[_Title]:
     return titles
 
 
+#: How far above a heading its card's <article> is looked for (a few levels on real pages): a
+#: bounded climb, so that headings under many nested elements take no longer than the rest.
+_CARD_DEPTH = 12
+
+
+def _article_of(heading: Tag) -> Tag | None:
+    """The nearest ``<article>`` within _CARD_DEPTH levels above ``heading``, if any."""
+    for depth, ancestor in enumerate(heading.parents):
+        if depth >= _CARD_DEPTH:
+            return None
+        if ancestor.name == "article":
+            return ancestor
+    return None
+
+
+def _unread_cards(soup: BeautifulSoup, titles: list[_Title], text: str, lines: _Lines,
+                  source: str) -> list[tuple[Tag, str]]:
+    """Each card (an ``<article>`` with an ``h3``) whose heading holds no link to a paper's page
+    with its title, with its warning: left out of the list, and said, not dropped without a word."""
+    read = {id(article) for title in titles if (article := _article_of(title.heading)) is not None}
+    hidden = {id(heading) for tag in soup.find_all(_INVISIBLE_TAGS) for heading in tag.find_all("h3")}
+    headings = soup.find_all("h3")
+    # The n-th <h3 of the source is the n-th of the tree when the parser kept them all (its lines are not kept).
+    starts = [m.start() for m in re.finditer(r"<h3[\s>]", text, re.IGNORECASE)]
+    notes = []
+    for n, heading in enumerate(headings):
+        article = _article_of(heading) if id(heading) not in hidden else None
+        if article is None or id(article) in read:
+            continue
+        read.add(id(article))  # one warning a card
+        line = lines.of(starts[n]) if len(starts) == len(headings) else 1
+        shown = _clean(heading.get_text())
+        what = f"the heading '{shortened(shown)}' has no link to a paper's page" if shown else "a card's heading has no title"
+        notes.append((heading, f"{source}:{line}: {what}, so its card is left out"))
+    return notes
+
+
 def _heading_of(link: Tag, heading_above: dict[int, Tag | None]) -> Tag | None:
     """The ``h3`` holding ``link``, if any.  ``heading_above`` keeps it for every element passed, so
     that no element is climbed twice: 20,000 links under 600,000 nested elements each climbing
@@ -361,10 +401,14 @@ def _card_scopes(titles: list[_Title]) -> list[tuple[_Title, Tag]]:
 
 
 def _cards_from_markup(soup: BeautifulSoup, scopes: list[tuple[_Title, Tag]], titles: list[_Title], text: str,
-                       lines: _Lines, source: str) -> tuple[Card, ...]:
+                       lines: _Lines, source: str, left_out: list[Tag]) -> tuple[Card, ...]:
     """Cards from the visible markup, one per paper: the first card of a paper shown twice (as
     trending pages do) wins, and only what it lacks is taken from the later copy.  Further copies
-    are not read: 39,000 titles of one paper in one element each read all of it again (minutes)."""
+    are not read: 39,000 titles of one paper in one element each read all of it again (minutes).
+    The headings of cards ``left_out`` count in the ranks of the cards after them, as the page
+    shows them."""
+    order = {id(heading): n for n, heading in enumerate(soup.find_all("h3"))} if left_out else {}
+    left_out_at = sorted(order[id(heading)] for heading in left_out)
     cards: list[Card] = []
     index_of: dict[str, int] = {}
     copied: set[str] = set()
@@ -376,14 +420,15 @@ def _cards_from_markup(soup: BeautifulSoup, scopes: list[tuple[_Title, Tag]], ti
         if index is None:
             index_of[title.arxiv_id] = len(cards)
             line = locator.line(title.arxiv_id)
-            cards.append(_card_from_scope(title, scope, headings, holding, len(cards) + 1, line, source))
+            rank = len(cards) + 1 + (bisect.bisect(left_out_at, order[id(title.heading)]) if left_out else 0)
+            cards.append(_card_from_scope(title, scope, headings, holding, rank, line, source))
         elif title.arxiv_id not in copied:
             copied.add(title.arxiv_id)
             first = cards[index]
             copy = _card_from_scope(title, scope, headings, holding, first.rank, first.line, source)
             cards[index] = _complete(first, copy)
             if copy.title != first.title:  # not a copy: kept for the warning that the site shows one paper
-                cards.append(replace(copy, rank=len(cards) + 1, line=locator.line(title.arxiv_id)))
+                cards.append(replace(copy, rank=cards[-1].rank + 1, line=locator.line(title.arxiv_id)))
     return tuple(cards)
 
 
