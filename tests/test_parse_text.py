@@ -438,6 +438,18 @@ def test_the_submitter_of_each_card_is_no_title_abstract_or_organization(parsed,
     assert all(lines[card.line - 1] == card.title for card in cards)
 
 
+@pytest.mark.parametrize("submitter", ["Submitted by\n", "Submitted by\n\nakhaliq\n"])
+def test_a_one_word_title_after_a_bare_submitted_by_is_the_next_cards_title(submitter):
+    """After "Submitted by" and a blank line, a word may be its user or the next card's title:
+    it is the title when, read so, its abstract is followed by a meta line."""
+    text = ("Dec 16\n\nPaper One\n\nIts abstract.\n\n  • 3 authors\n·\nDec 1\n" + submitter +
+            "\nLumiere\n\nAnother abstract.\n\n  • 3 authors\n·\nDec 2\n\n"
+            "Paper Three\n\nA third abstract.\n\n  • 4 authors\n·\nDec 3\n")
+    cards = parse_text_snapshot(text, "x.txt").cards
+    assert [(c.rank, c.title, c.abstract) for c in cards] == [
+        (1, "Paper One", "Its abstract."), (2, "Lumiere", "Another abstract."), (3, "Paper Three", "A third abstract.")]
+
+
 def test_line_numbers_point_at_titles_in_seed(parsed):
     for name, snapshot in parsed.items():
         lines = seed_text(name).split("\n")

@@ -305,14 +305,27 @@ def _trending_heading(blocks: list[Block]) -> int | None:
 SUBMITTED_BY_RE = re.compile(r"^submitted by(?::?\s+(?P<user>\S+))?$", re.IGNORECASE)
 
 
+def _meta_block(blocks: list[Block], index: int) -> bool:
+    """Whether ``blocks[index]`` is a meta line (who · date) or starts one spread over blocks."""
+    try:
+        return meta_at(blocks, index, "")[0] is not None
+    except SnapshotError:  # a meta line with a fault: still one (the card's reading tells the fault)
+        return True
+
+
 def _without_submitters(blocks: list[Block]) -> list[Block]:
     """The blocks without the "Submitted by <user>" of each card (its own line or block, the user
     on the same line or the next one), which is neither a title, an abstract nor an organization."""
     kept: list[Block] = []
     user_due = False  # the line before was a bare "Submitted by": its user may come next
-    for block in blocks:
+    for index, block in enumerate(blocks):
         lines: list[str] = []
         numbers: list[int] = []
+        # After a card's meta line, a user after a blank line may instead be the next card's one-word
+        # title ("Lumiere"): it is, when read so, its abstract is followed by a meta line.
+        if (user_due and len(block.lines) == 1 and (not kept or _meta_block(kept, len(kept) - 1))
+                and _meta_block(blocks, index + 2)):
+            user_due = False
         for offset, line in enumerate(block.lines):
             due, user_due = user_due, False
             found = SUBMITTED_BY_RE.match(line)
