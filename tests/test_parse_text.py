@@ -450,6 +450,19 @@ def test_a_one_word_title_after_a_bare_submitted_by_is_the_next_cards_title(subm
         (1, "Paper One", "Its abstract."), (2, "Lumiere", "Another abstract."), (3, "Paper Three", "A third abstract.")]
 
 
+@pytest.mark.parametrize("comments", [None, 7])
+def test_a_number_after_a_meta_line_is_a_title_when_cards_without_meta_lines_follow(comments):
+    """A lone number after a meta line without a comment count is that count, or the next card's
+    title ("2048"): which, the cards up to the next meta line tell, each a title and an abstract."""
+    count = f"\n{comments}\n" if comments else ""
+    text = ("Dec 16\n\nPaper One\n\nIts abstract.\n\n  • 3 authors\n·\nDec 1\n" + count +
+            "\n2048\n\nAnother abstract.\n\nPaper Three\n\nA third abstract.\n\n  • 3 authors\n·\nDec 2\n")
+    cards = parse_text_snapshot(text, "x.txt").cards
+    assert [(c.title, c.abstract, c.comments) for c in cards] == [
+        ("Paper One", "Its abstract.", comments), ("2048", "Another abstract.", None),
+        ("Paper Three", "A third abstract.", None)]
+
+
 def test_line_numbers_point_at_titles_in_seed(parsed):
     for name, snapshot in parsed.items():
         lines = seed_text(name).split("\n")

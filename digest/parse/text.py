@@ -212,11 +212,16 @@ _LONE_COUNT_RE = re.compile(rf"^(?:{COUNT_PATTERN})$")
 
 def _comment_count_after(blocks: list[Block], index: int, source: str) -> int | None:
     """The comment count in a block of its own after a meta line's date (a copy put a blank line
-    between them), or None.  A number there may instead be the next card's title ("2048"), when,
-    read so, a meta line follows the block after it, its abstract."""
+    between them), or None.  A number there may instead be the next card's title ("2048"): it is
+    when, read so, the blocks up to the next meta line (or the end) pair up as titles and
+    abstracts, as cards without a meta line have them (a meta line right after its abstract is
+    the simplest case)."""
     if index >= len(blocks) or len(blocks[index].lines) != 1 or not _LONE_COUNT_RE.match(blocks[index].lines[0]):
         return None
-    if index + 2 < len(blocks) and meta_at(blocks, index + 2, source)[0] is not None:
+    following = index + 1
+    while following < len(blocks) and not _meta_block(blocks, following):
+        following += 1
+    if (following - index) % 2 == 0:
         return None
     return int(blocks[index].lines[0].replace(",", ""))
 
