@@ -435,3 +435,24 @@ def test_only_objects_in_authors_are_authors():
     item["paper"]["authors"] = "A, B, C"
     [card] = parse_snapshot(json.dumps([item]), "x.json").cards
     assert card.authors is None
+
+
+@pytest.mark.parametrize("line_end", ["\r", "\r\n"])
+def test_errors_name_the_same_line_whatever_the_files_line_ends(line_end):
+    """A file saved with CR or CRLF line ends is told at the lines an editor shows, as one with LF."""
+    items = [{"paper": {"id": f"2501.0000{i}", "title": f"Paper {i}", "summary": "An abstract.",
+                        "upvotes": 5 if i < 3 else "many", "publishedAt": "2025-01-10"}} for i in range(5)]
+    text = json.dumps(items, indent=1)
+    with pytest.raises(SnapshotError) as lf:
+        parse_snapshot(text, "x.json")
+    with pytest.raises(SnapshotError) as other:
+        parse_snapshot(text.replace("\n", line_end), "x.json")
+    assert lf.value.line == text.split("\n").index('   "upvotes": "many",') + 1
+    assert (other.value.line, other.value.message) == (lf.value.line, lf.value.message)
+    # A saved HTML page counts lines alike.
+    page = ("<!DOCTYPE html>\n<html><body>\n<h1>Daily Papers</h1>\n<time>Jun 17</time>\n"
+            "<article><h3><a href=\"https://example.org/\">Elsewhere</a></h3><p>Text.</p></article>\n"
+            "<article><h3><a href=\"/papers/2506.13585\">A paper</a></h3><p>Its abstract.</p></article>\n"
+            "</body></html>\n")
+    assert parse_snapshot(page.replace("\n", line_end), "2025-06-17.html").notes == (
+        "2025-06-17.html:5: the heading 'Elsewhere' has no link to a paper's page, so its card is left out",)

@@ -17,7 +17,7 @@ from digest.models import Card, Organization, ParsedSnapshot, normalise_title
 from digest.parse.api import looks_like_json, parse_json_snapshot, read_json_leniently
 from digest.parse.crawl import looks_like_crawler_dump, parse_crawler_dump
 from digest.parse.html import looks_like_html, parse_html_snapshot
-from digest.parse.text import parse_text_snapshot, without_card_at
+from digest.parse.text import parse_text_snapshot, with_line_feeds, without_card_at
 from digest.text import DIRECTION_CONTROLS, UNFIT
 
 __all__ = ["decode_snapshot", "parse_snapshot", "parse_text_snapshot", "parse_json_snapshot"]
@@ -102,6 +102,8 @@ def parse_snapshot_bytes(data: bytes, source: str) -> ParsedSnapshot:
 
 def parse_snapshot(text: str, source: str) -> ParsedSnapshot:
     """Parse a snapshot of any supported format, recognised by its content, not its file name."""
+    if "\r" in text:  # every format's lines counted as text dumps count them (a file of CR line ends too)
+        text = with_line_feeds(text)
     if _other_json(text):
         raise SnapshotError("not a Daily Papers snapshot: JSON, but not a list of papers (a list of objects, "
                             "or an object with 'dailyPapers')", source, 1)
@@ -133,6 +135,8 @@ def later_problems(text: str, source: str, first: SnapshotError, most: int = 20)
     In a text dump, the card at fault is blanked out and the rest read again, until it reads or a
     problem of the whole file comes (no list day, no papers).  Saved pages are read as a whole:
     none is looked for."""
+    if "\r" in text:
+        text = with_line_feeds(text)
     name = next(name for name, looks_like, _ in PARSERS if looks_like(text))
     if name in ("json", "crawler dump"):
         return _later_card_problems(name, text, source, first)[:most]
@@ -227,12 +231,10 @@ def merged_card_notes(cards: tuple[Card, ...], source: str) -> tuple[str, ...]:
 def _check_blocks(text: str, source: str, longest: int | None = None) -> None:
     """Refuse a text or crawler dump of far more blocks than a day's cards make (see MAX_BLOCKS),
     and, given ``longest``, one with a paragraph longer than that: one linear scan, before the
-    slow parse.  Blank lines are counted as the parser sees them: of spaces alone too, with any
-    line ends."""
-    if longest is None and text.count("\n") + text.count("\r") <= 2 * MAX_BLOCKS:
+    slow parse.  Blank lines are counted as the parser sees them: of spaces alone too (the text's
+    line ends are line feeds, see parse_snapshot)."""
+    if longest is None and text.count("\n") <= 2 * MAX_BLOCKS:
         return  # each blank line takes two line ends of its own: too few of them to pass the bound
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
     start = blanks = 0
     # Paragraphs are measured up to the blank line after them: the end of the text ends the last.
     for blank in _BLANK_LINE.finditer(text if longest is None else text + "\n\n"):

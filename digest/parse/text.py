@@ -74,7 +74,7 @@ def clean_lines(text: str) -> list[str]:
     """Lines with CRLF/CR ends, odd spaces, zero-width characters and trailing spaces removed.
     CR CR LF is one line end: a CRLF file whose line ends were converted to CRLF again (else
     every line would end a block)."""
-    text = _with_line_feeds(text)
+    text = with_line_feeds(text)
     if any(character in text for character in ZERO_WIDTH_CHARACTERS):  # a scan each: cheaper than the regex
         text = ZERO_WIDTH.sub("", text)
     # A line of printable text with no double, leading or trailing space is clean as it is: most
@@ -83,7 +83,7 @@ def clean_lines(text: str) -> list[str]:
             else _joined_words(line) for line in text.split("\n")]
 
 
-def _with_line_feeds(text: str) -> str:
+def with_line_feeds(text: str) -> str:
     """The text with every line end (CR CR LF, CRLF, CR) a line feed, as clean_lines counts lines."""
     return text.replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\r", "\n")
 
@@ -92,7 +92,7 @@ def invisible_line(text: str, first: int, last: int | None = None) -> int | None
     """The last line from ``first`` to ``last`` (default: the text's last) that clean_lines made
     blank though it was not: one of invisible characters only (zero-width spaces), which a reader
     takes for a blank line but where a card's title or abstract may have been."""
-    raw = _with_line_feeds(text).split("\n")
+    raw = with_line_feeds(text).split("\n")
     cleaned = clean_lines(text)
     return next((number for number in range(len(raw) if last is None else min(last, len(raw)), first - 1, -1)
                  if number >= 1 and raw[number - 1].strip() and not cleaned[number - 1]), None)
@@ -500,7 +500,7 @@ def without_card_at(text: str, line: int, opens_card: bool = False) -> str | Non
     lines keep their numbers): from the line after the meta line or list day before it (or from
     ``line`` itself, where it ``opens_card``) to the end of its own meta line.  None if nothing
     there is blank yet (nothing would change)."""
-    raw = _with_line_feeds(text).split("\n")
+    raw = with_line_feeds(text).split("\n")
     cleaned = clean_lines(text)
     if not 1 <= line <= len(raw):
         return None
