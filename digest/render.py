@@ -224,9 +224,16 @@ LINKED_ASSETS = ("STYLESHEET", "FAVICON", "SEARCH_SCRIPT")
 
 
 def template_names(env: Environment) -> list[str]:
-    """The templates of the folder: every file but the assets and hidden files."""
-    return env.list_templates(filter_func=lambda name: not name.startswith("assets/")
-                              and not hidden_template_name(name))
+    """The templates of the folder: every file but the assets and hidden files.  DigestError for a
+    name that is not printable UTF-8 text (no template could name it, and Jinja2 cannot keep it
+    compiled), as for a snapshot's."""
+    names = env.list_templates(filter_func=lambda name: not name.startswith("assets/")
+                               and not hidden_template_name(name))
+    for name in names:
+        if not name.isprintable():  # bytes that are not UTF-8 come as lone surrogates, not printable either
+            raise DigestError("the file name is not printable UTF-8 text: rename the file",
+                              ascii(str(Path(env.loader.searchpath[0], name))))
+    return names
 
 
 def check_linked_assets(env: Environment, search_page: bool) -> None:

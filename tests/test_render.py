@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import shutil
 
@@ -428,6 +429,19 @@ def test_hidden_files_a_file_manager_leaves_in_the_templates_folder_are_no_templ
     (templates / "notes.html").write_bytes(b"\xff\xfe")
     result = run_cli(*args)
     assert result.returncode == 1 and f"{templates / 'notes.html'}:1: template error: not UTF-8 text" in result.stderr
+
+
+def test_a_template_file_whose_name_is_not_utf8_is_one_error_for_check_and_build(tmp_path):
+    """Such a name (a Latin-1 "café") is no template any could name: check and build both say so
+    in one line, where build failed in Jinja2's cache of compiled templates and check passed."""
+    templates = shutil.copytree(REPO / "templates", tmp_path / "templates")
+    (templates / os.fsdecode(b"notes-caf\xe9.html")).write_text("hi")
+    content = copy_content(tmp_path / "content")
+    for args in (("check", "--content", content), ("build", "--content", content, "--out", tmp_path / "site")):
+        result = run_cli(*args, "--templates", templates, "--no-search", "-q")
+        assert (result.returncode, result.stderr) == (1, f"digest: error: '{templates}/notes-caf\\udce9.html': the "
+                                                         f"file name is not printable UTF-8 text: rename the file\n")
+    assert not (tmp_path / "site").exists()
 
 
 def test_compiled_templates_that_cannot_be_kept_are_no_error(tmp_path, content_copy, monkeypatch):
