@@ -21,7 +21,7 @@ import yaml
 
 from digest.errors import ConfigError, ConfigErrors
 from digest.files import read_bounded
-from digest.text import DIRECTION_CONTROLS, UNFIT
+from digest.text import DIRECTION_CONTROLS, UNFIT, invisible
 from digest.urls import unbracketed, url_problem
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -291,6 +291,9 @@ class _Checker:
         text = written_text(value).strip()
         if not text and (required or nonempty):
             self.fail(f"{where}{key}", "must not be empty")
+            return default
+        if text and invisible(text) and (required or nonempty):
+            self.fail(f"{where}{key}", f"must not be empty: it holds invisible characters only ({ascii(text)})")
             return default
         limit = MAX_TEXT_LINES if multiline else MAX_TEXT
         if len(text) > limit:

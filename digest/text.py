@@ -38,6 +38,15 @@ UNFIT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udff
 #: U+200F), which only set the direction of what is next to them, stay.
 DIRECTION_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
+#: Printable characters that show nothing: Hangul fillers, the blank Braille pattern, the Mongolian vowel separator.
+_BLANK = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e")
+
+
+def invisible(text: str) -> bool:
+    """Whether the text has no character a reader would see (zero-width spaces, fillers, spaces)."""
+    return not (text.isascii() and text.isprintable()) and not any(
+        c.isprintable() and not c.isspace() and c not in _BLANK for c in text)
+
 
 # An http(s) URL in running text; trailing punctuation is not part of it.
 _URL = re.compile(r"https?://[^\s<>\"'`\\\[\]{}]+")  # braces are not URL characters (RFC 3986)

@@ -103,6 +103,8 @@ def url_problem(url: str) -> str | None:
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number up to 65535
     except ValueError as error:
         return str(error) or "not a URL"
+    if parts.port == 0:
+        return "port 0 is no port a server listens on"
     if parts.scheme.lower() in ("http", "https"):
         if not parts.hostname:
             return "it names no host"

@@ -611,6 +611,17 @@ def test_required_site_text_must_not_be_empty(tmp_path, key, value):
     assert error.message == f"{key}: must not be empty"
 
 
+@pytest.mark.parametrize("value", ['"\\u200b\\ufeff"', '"\\u3164 \\u2800"'])
+def test_a_required_text_of_invisible_characters_only_is_empty(tmp_path, value):
+    """A title of zero-width spaces or fillers shows nothing, as an empty one, which is refused."""
+    site = "\n".join(f"title: {value}" if line.startswith("title:") else line for line in GOOD_SITE.splitlines())
+    error = only_problem(write(tmp_path, site=site + "\n"))
+    assert error.message.startswith("title: must not be empty: it holds invisible characters only ('\\u"), error.message
+    item = topic("a").replace("title: T\n", f"title: {value}\n")
+    error = only_problem(write(tmp_path, topics=topics_yaml(item)))
+    assert error.message.startswith("topics[0].title: must not be empty: it holds invisible characters only")
+
+
 @pytest.mark.parametrize("key", ["from", "to", "smtp_host"])
 def test_given_email_settings_must_not_be_empty(tmp_path, key):
     error = only_problem(write(tmp_path, site=GOOD_SITE + f"email:\n  {key}: ''\n"))
@@ -671,6 +682,7 @@ def test_control_characters_in_topic_text_and_keys(tmp_path):
     ("https://[::1/", "Invalid IPv6 URL"),
     ("https://x.org:abc/", "Port"),
     ("https://x.org:99999/", "Port"),
+    ("https://x.org:0/digest/", "port 0"),
     ("https://exa mple.org/", "space"),
 ])
 def test_malformed_base_url(tmp_path, url, words):

@@ -18,7 +18,7 @@ from digest.parse.api import looks_like_json, parse_json_snapshot, read_json_len
 from digest.parse.crawl import looks_like_crawler_dump, parse_crawler_dump
 from digest.parse.html import looks_like_html, parse_html_snapshot
 from digest.parse.text import parse_text_snapshot, with_line_feeds, without_card_at
-from digest.text import DIRECTION_CONTROLS, UNFIT
+from digest.text import DIRECTION_CONTROLS, UNFIT, invisible
 
 __all__ = ["decode_snapshot", "parse_snapshot", "parse_text_snapshot", "parse_json_snapshot"]
 
@@ -282,9 +282,6 @@ def _fit_value(value):
     return value
 
 
-#: Printable characters that show nothing: Hangul fillers, the blank Braille pattern, the Mongolian vowel separator.
-_BLANK = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e")
-
 _TEXT_FIELDS = tuple(field.name for field in fields(Card) if field.name not in ("rank", "line"))
 
 
@@ -306,12 +303,6 @@ def _too_long(card: Card) -> tuple[str, int, int] | None:
     return None
 
 
-def _invisible(text: str) -> bool:
-    """Whether the text has no character a reader would see."""
-    return not (text.isascii() and text.isprintable()) and not any(
-        c.isprintable() and not c.isspace() and c not in _BLANK for c in text)
-
-
 def _fit_card(card: Card, source: str) -> Card:
     """The card with every text fit for output (see ``_fit``); a title of nothing else is an error,
     as is a title or abstract far longer than any paper's (see MAX_TITLE, MAX_ABSTRACT)."""
@@ -329,9 +320,9 @@ def _fit_card(card: Card, source: str) -> Card:
         raise SnapshotError(f"card {card.rank} has {what} of {length:,} characters (digest takes up to {limit:,})",
                             source, card.line or None)
     # Zero-width spaces, direction marks, control characters: a link or an abstract no reader could see.
-    if _invisible(card.title):
+    if invisible(card.title):
         raise SnapshotError(f"card {card.rank} has a title of invisible characters only", source, card.line or None)
-    if card.abstract and _invisible(card.abstract):  # an empty one is a paper's without an abstract
+    if card.abstract and invisible(card.abstract):  # an empty one is a paper's without an abstract
         raise SnapshotError(f"card {card.rank} has an abstract of invisible characters only", source,
                             card.line or None)
     changed = {}
