@@ -786,16 +786,6 @@ def test_links_inside_the_templates_folder_other_than_assets_are_not_read(tmp_pa
     assert again.returncode == 0 and "nothing changed" in again.stdout + again.stderr, again.stdout + again.stderr
 
 
-def test_a_file_name_in_the_templates_folder_that_is_not_utf8_is_the_templates_error_not_digests(tmp_path):
-    templates = shutil.copytree(REPO / "templates", tmp_path / "templates")
-    with open(os.path.join(os.fsencode(templates), b"notes-caf\xe9.txt"), "wb") as stream:
-        stream.write(b"not a template")
-    result = run_cli("build", "--content", copy_content(tmp_path / "content"), "--out", tmp_path / "site",
-                     "--templates", templates, "--no-search", "-q")
-    assert result.returncode == 1 and "internal error" not in result.stderr, result.stderr
-    assert "notes-caf" in result.stderr and "template error" in result.stderr, result.stderr
-
-
 @pytest.mark.parametrize("damage", ["a named pipe", "cut short"])
 @pytest.mark.parametrize("name", ["manifest.json", "model.pickle", "fragments.pickle", "topics.pickle",
                                   "spare.listing", "search/newest.json", "templates/*/__jinja2_*", "parsed/*"])
