@@ -399,7 +399,7 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
                     writer.adopt(path, file)
         copy_assets(templates, writer)
         # Before the Markdown pages are staged: a static file in the way leaves none behind.
-        copy_static(content_dir, writer, reserved=(BUNDLE,) if search_page else ())
+        copy_static(content_dir, writer, reserved=(BUNDLE,) if search_page else (), problems=page_problems)
         markdown: dict[str, MarkdownPage] = dict(reuse.kept_markdown)
 
         def discard_pages() -> None:
@@ -567,13 +567,18 @@ def write_feeds_and_maps(writer: SiteWriter, model: Model, days: list[DayPage], 
     writer.add(urls.ROBOTS, robots_txt(config.site))
 
 
-def copy_static(content_dir: Path, writer: SiteWriter, reserved: tuple[str, ...] = ()) -> None:
+def copy_static(content_dir: Path, writer: SiteWriter, reserved: tuple[str, ...] = (),
+                problems: list[str] | None = None) -> None:
     """The files of the content folder's ``static/`` as they are, at the same paths in the site
     (a CNAME, a search engine's verification file, a .well-known/): added once the site's own
     files are (but those of the ``reserved`` folders, made later: the search index's), never in
     place of one of them or of a folder of them, nor holding one.  Names are compared whatever
-    their case: on a disk that ignores it (macOS's, Windows's) Index.html is index.html."""
-    files = static_files(content_dir, strict=True)
+    their case: on a disk that ignores it (macOS's, Windows's) Index.html is index.html.  With
+    ``problems`` (digest check), every problem is added there, not the first raised."""
+    found: list[DigestError] | None = [] if problems is not None else None
+    files = static_files(content_dir, strict=True, problems=found)
+    if problems is not None:
+        problems.extend(str(error) for error in found)
     if not files:  # most sites: no index of the site's files to make, on every build
         return
     folder = content_dir / STATIC
@@ -581,22 +586,34 @@ def copy_static(content_dir: Path, writer: SiteWriter, reserved: tuple[str, ...]
     made_folders = {"/".join(parts[:end]).casefold(): "/".join(parts[:end])
                     for parts in (path.split("/") for path in made.values()) for end in range(1, len(parts))}
     for path in files:
-        relative = path.relative_to(folder).as_posix()
         try:
-            check_relative_path(relative)
-        except DigestError:
-            raise DigestError("a name no site can have (a backslash is a folder's separator to web servers)",
-                              path) from None
-        name = relative.casefold()
-        parts = name.split("/")
-        above = next((p for p in ("/".join(parts[:end]) for end in range(1, len(parts))) if p in made), None)
-        taken = (made[name] if name in made else
-                 f"{made_folders[name]}/ (a folder)" if name in made_folders else
-                 f"{made[above]} (a file)" if above else
-                 f"{parts[0]}/" if parts[0] in reserved else None)
-        if taken:
-            raise DigestError(f"the site makes {taken} itself: a file of {STATIC}/ cannot take its place", path)
-        writer.add(relative, read_asset(path))
+            _copy_static_file(path, folder, writer, made, made_folders, reserved)
+        except DigestError as error:
+            if problems is None:
+                raise
+            problems.append(str(error))
+
+
+def _copy_static_file(path: Path, folder: Path, writer: SiteWriter, made: dict[str, str],
+                      made_folders: dict[str, str], reserved: tuple[str, ...]) -> None:
+    """One file of ``static/`` into the site (see copy_static); ``made`` and ``made_folders`` are
+    the site's own files and folders, by their names' casefold."""
+    relative = path.relative_to(folder).as_posix()
+    try:
+        check_relative_path(relative)
+    except DigestError:
+        raise DigestError("a name no site can have (a backslash is a folder's separator to web servers)",
+                          path) from None
+    name = relative.casefold()
+    parts = name.split("/")
+    above = next((p for p in ("/".join(parts[:end]) for end in range(1, len(parts))) if p in made), None)
+    taken = (made[name] if name in made else
+             f"{made_folders[name]}/ (a folder)" if name in made_folders else
+             f"{made[above]} (a file)" if above else
+             f"{parts[0]}/" if parts[0] in reserved else None)
+    if taken:
+        raise DigestError(f"the site makes {taken} itself: a file of {STATIC}/ cannot take its place", path)
+    writer.add(relative, read_asset(path))
 
 
 def copy_assets(templates: Path, writer: SiteWriter) -> None:

@@ -218,29 +218,37 @@ def read_snapshots(content_dir: Path) -> list[tuple[str, bytes]]:
 STATIC = "static"
 
 
-def static_files(content_dir: Path, *, strict: bool = False) -> list[Path]:
+def static_files(content_dir: Path, *, strict: bool = False, problems: list[DigestError] | None = None) -> list[Path]:
     """The files of the content folder's ``static/`` (hidden ones too: a .nojekyll, a
     .well-known/), in order, but what an editor leaves beside a file.  ``strict`` (the build's
     reading): a ``static`` that is no folder, a folder in it that cannot be read and a link to a
-    folder (not followed: a loop would never end) are errors, not left out without a word."""
+    folder (not followed: a loop would never end) are errors, not left out without a word; with
+    ``problems``, each is added there and the rest read."""
+
+    def fault(error: DigestError) -> None:
+        if problems is None:
+            raise error
+        problems.append(error)
+
     folder = content_dir / STATIC
     if not folder.is_dir():
         if strict and (folder.exists() or folder.is_symlink()):
-            raise DigestError("not a folder: static/ holds files to publish as they are", folder)
+            fault(DigestError("not a folder: static/ holds files to publish as they are", folder))
         return []
 
     def unreadable(error: OSError) -> None:
         if strict:
-            raise DigestError(f"cannot read: {error.strerror or error}", error.filename or folder)
+            fault(DigestError(f"cannot read: {error.strerror or error}", error.filename or folder))
 
     found = []
     for root, folders, files in os.walk(folder, onerror=unreadable):
         for name in folders:
             if os.path.islink(os.path.join(root, name)):
                 if strict:
-                    raise DigestError("a link to a folder, which digest does not follow: copy the folder, or link "
-                                      "its files one by one", os.path.join(root, name))
-                found.append(Path(root, name))  # a change to build for: the build tells what is wrong with it
+                    fault(DigestError("a link to a folder, which digest does not follow: copy the folder, or link "
+                                      "its files one by one", os.path.join(root, name)))
+                else:
+                    found.append(Path(root, name))  # a change to build for: the build tells what is wrong with it
         found += [Path(root, name) for name in files if not editor_leftover(name)]
     return sorted(found)
 

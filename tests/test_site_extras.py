@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -298,6 +299,31 @@ def test_a_static_file_in_the_way_of_the_site_is_a_one_line_error_for_check_and_
         assert line.startswith(f"digest: error: {content / 'static'}/") and told in line, line
     assert tree(out) == before and tree(content / "dates") == pages
     assert not [p for p in (content / "dates").iterdir() if p.name.startswith(".")]  # no page left staged
+
+
+def test_check_lists_every_problem_of_the_static_folder_and_build_the_first(tmp_path):
+    from conftest import copy_content
+
+    content = copy_content(tmp_path / "content")
+    static = content / "static"
+    static.mkdir()
+    (static / "FEED.XML").write_text("x")
+    (static / "Robots.txt").write_text("y")
+    (static / "fine.txt").write_text("z")
+    os.mkfifo(static / "p1")
+    (static / "elsewhere").symlink_to(tmp_path, target_is_directory=True)
+    result = run_cli("check", "--content", content)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    assert [line for line in result.stderr.splitlines() if "error" in line] == [
+        f"digest: error: {static / 'elsewhere'}: a link to a folder, which digest does not follow: copy the folder, "
+        "or link its files one by one",
+        f"digest: error: {static / 'FEED.XML'}: the site makes feed.xml itself: a file of static/ cannot take its place",
+        f"digest: error: {static / 'Robots.txt'}: the site makes robots.txt itself: a file of static/ cannot take "
+        "its place",
+        f"digest: error: {static / 'p1'}: not a file (a pipe, a device or a broken link), so not an asset"]
+    result = run_cli("build", "--content", content, "--out", tmp_path / "site")
+    assert result.returncode == 1 and len(result.stderr.splitlines()) == 1, result.stderr
+    assert not (tmp_path / "site").exists()
 
 
 def test_a_static_folder_that_becomes_a_file_is_published_as_one(tmp_path):
