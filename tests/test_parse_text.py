@@ -463,6 +463,20 @@ def test_a_number_after_a_meta_line_is_a_title_when_cards_without_meta_lines_fol
         ("Paper Three", "A third abstract.", None)]
 
 
+@pytest.mark.parametrize("count, warned", [("2025", True), ("1991", True), ("9", False), ("1990", False),
+                                           ("2101", False)])
+def test_a_comment_count_that_reads_as_a_year_after_a_year_less_date_is_a_warning(count, warned):
+    """"May 14 2025" lost the comma before its year: read as the page means it (2025 comments, a
+    date of the list's year), and said, as the date is likely wrong."""
+    text = f"Dec 16\n\nPaper One\n\nIts abstract.\n\ndeepseek-ai DeepSeek\n·\nMay 14 {count}\n"
+    parsed = parse_snapshot(text, "x.txt")
+    [card] = parsed.cards
+    assert (card.published, card.comments) == (PartialDate(5, 14), int(count))
+    assert parsed.notes == ((f"x.txt:3: the card 'Paper One' has {count} comments after its date May 14: if {count} "
+                             f"is the year, write it after a comma ('May 14, {count}'), as the page does",)
+                            if warned else ())
+
+
 def test_line_numbers_point_at_titles_in_seed(parsed):
     for name, snapshot in parsed.items():
         lines = seed_text(name).split("\n")

@@ -17,7 +17,7 @@ from digest.models import Card, Organization, ParsedSnapshot, normalise_title
 from digest.parse.api import looks_like_json, parse_json_snapshot, read_json_leniently
 from digest.parse.crawl import looks_like_crawler_dump, parse_crawler_dump
 from digest.parse.html import looks_like_html, parse_html_snapshot
-from digest.parse.text import parse_text_snapshot, with_line_feeds, without_card_at
+from digest.parse.text import parse_text_snapshot, shortened, with_line_feeds, without_card_at
 from digest.text import DIRECTION_CONTROLS, UNFIT, invisible
 
 __all__ = ["decode_snapshot", "parse_snapshot", "parse_text_snapshot", "parse_json_snapshot"]
@@ -125,7 +125,8 @@ def parse_snapshot(text: str, source: str) -> ParsedSnapshot:
                 raise SnapshotError(f"not a day's list: {len(parsed.cards):,} papers, where a day has at most a few "
                                     f"hundred (digest takes up to {MAX_CARDS:,})", source, 1)
             cards = tuple(_fit_card(card, source) for card in parsed.cards)
-            return replace(parsed, cards=cards, notes=parsed.notes + merged_card_notes(cards, source))
+            return replace(parsed, cards=cards,
+                           notes=parsed.notes + merged_card_notes(cards, source) + year_count_notes(cards, source))
     raise SnapshotError("not a Daily Papers snapshot: no list of papers found", source, 1)
 
 
@@ -197,6 +198,24 @@ def _other_json(text: str) -> bool:
     except RecursionError:  # arrays in arrays, thousands deep: JSON still, and no list of papers
         pass
     return True
+
+
+#: The latest year a count after a year-less date is taken for, in a warning: a year to come is
+#: no paper's either.
+_LAST_YEAR_LIKE = 2100
+
+
+def year_count_notes(cards: tuple[Card, ...], source: str) -> tuple[str, ...]:
+    """A warning for each card whose comment count, after a date without a year, reads as a
+    year ("May 14 2025"): the page writes a year after a comma ("May 14, 2025"), so the number
+    is read as comments and the date as one of the list's year, which is likely wrong."""
+    return tuple(
+        f"{source}:{card.line}: the card '{shortened(card.title)}' has {card.comments} comments after its date "
+        f"{card.published.text()}: if {card.comments} is the year, write it after a comma "
+        f"('{card.published.text()}, {card.comments}'), as the page does"
+        for card in cards
+        if card.published is not None and card.published.year is None and card.comments is not None
+        and FIRST_ARXIV_YEAR <= card.comments <= _LAST_YEAR_LIKE and card.line)
 
 
 def merged_card_notes(cards: tuple[Card, ...], source: str) -> tuple[str, ...]:
