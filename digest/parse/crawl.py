@@ -28,6 +28,7 @@ other than the paper's own page is ever kept.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -768,6 +769,7 @@ def parse_crawler_dump(text: str, source: str, problems: list[SnapshotError] | N
     header_end = min([starts[0]] + [(upvote_line(doc, number - 1, 0) or (number - 1,))[0]
                                     for number, _, _ in unread_cards])
     list_day, list_day_line = parse_list_day(doc, header_end, source)
+    left_out_at = sorted(number - 1 for number, _, _ in unread_cards)
     cards: list[Card] = []
     seen: dict[str, str] = {}
     unread = 0
@@ -781,7 +783,7 @@ def parse_crawler_dump(text: str, source: str, problems: list[SnapshotError] | N
         end = starts[k + 1] if k + 1 < len(titles) else len(doc.lines)
         try:
             # The cards left out before it are counted, as the page shows them: ranks stay the page's.
-            left_out = sum(1 for number, _, _ in unread_cards if number - 1 < index)
+            left_out = bisect.bisect_left(left_out_at, index)
             cards.append(parse_card(doc, title, index + 1, end, upvotes[k], len(cards) + unread + left_out + 1,
                                     source))
         except SnapshotError as error:

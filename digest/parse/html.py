@@ -138,9 +138,10 @@ def _parse(text: str, source: str) -> ParsedSnapshot:
     from_data = bool(cards)
     notes: tuple[str, ...] = ()
     if not cards:
-        unread = _unread_cards(soup, titles, text, lines, source)
+        headings = soup.find_all("h3")
+        unread = _unread_cards(soup, titles, headings, text, lines, source)
         notes = tuple(note for _, note in unread)
-        cards = _cards_from_markup(soup, scopes, titles, text, lines, source, [heading for heading, _ in unread])
+        cards = _cards_from_markup(soup, scopes, titles, text, lines, source, headings, [n for n, _ in unread])
     if not cards:
         raise SnapshotError("not a Daily Papers snapshot: no list of papers found", source, 1)
     list_day, list_day_line = _find_list_day(soup, text, lines, scopes, hydration, source)
@@ -329,13 +330,13 @@ def _article_of(heading: Tag) -> Tag | None:
     return None
 
 
-def _unread_cards(soup: BeautifulSoup, titles: list[_Title], text: str, lines: _Lines,
-                  source: str) -> list[tuple[Tag, str]]:
+def _unread_cards(soup: BeautifulSoup, titles: list[_Title], headings: list[Tag], text: str, lines: _Lines,
+                  source: str) -> list[tuple[int, str]]:
     """Each card (an ``<article>`` with an ``h3``) whose heading holds no link to a paper's page
-    with its title, with its warning: left out of the list, and said, not dropped without a word."""
+    with its title: its heading's index in ``headings`` (the page's ``h3``, in order) and its
+    warning.  Left out of the list, and said, not dropped without a word."""
     read = {id(article) for title in titles if (article := _article_of(title.heading)) is not None}
     hidden = {id(heading) for tag in soup.find_all(_INVISIBLE_TAGS) for heading in tag.find_all("h3")}
-    headings = soup.find_all("h3")
     # The n-th <h3 of the source is the n-th of the tree when the parser kept them all (its lines are not kept).
     starts = [m.start() for m in re.finditer(r"<h3[\s>]", text, re.IGNORECASE)]
     notes = []
@@ -347,7 +348,7 @@ def _unread_cards(soup: BeautifulSoup, titles: list[_Title], text: str, lines: _
         line = lines.of(starts[n]) if len(starts) == len(headings) else 1
         shown = _clean(heading.get_text())
         what = f"the heading '{shortened(shown)}' has no link to a paper's page" if shown else "a card's heading has no title"
-        notes.append((heading, f"{source}:{line}: {what}, so its card is left out"))
+        notes.append((n, f"{source}:{line}: {what}, so its card is left out"))
     return notes
 
 
@@ -401,14 +402,13 @@ def _card_scopes(titles: list[_Title]) -> list[tuple[_Title, Tag]]:
 
 
 def _cards_from_markup(soup: BeautifulSoup, scopes: list[tuple[_Title, Tag]], titles: list[_Title], text: str,
-                       lines: _Lines, source: str, left_out: list[Tag]) -> tuple[Card, ...]:
+                       lines: _Lines, source: str, headings: list[Tag], left_out: list[int]) -> tuple[Card, ...]:
     """Cards from the visible markup, one per paper: the first card of a paper shown twice (as
     trending pages do) wins, and only what it lacks is taken from the later copy.  Further copies
     are not read: 39,000 titles of one paper in one element each read all of it again (minutes).
-    The headings of cards ``left_out`` count in the ranks of the cards after them, as the page
-    shows them."""
-    order = {id(heading): n for n, heading in enumerate(soup.find_all("h3"))} if left_out else {}
-    left_out_at = sorted(order[id(heading)] for heading in left_out)
+    The cards ``left_out`` (their indexes in ``headings``, in order) count in the ranks of the
+    cards after them, as the page shows them."""
+    order = {id(heading): n for n, heading in enumerate(headings)} if left_out else {}
     cards: list[Card] = []
     index_of: dict[str, int] = {}
     copied: set[str] = set()
@@ -420,7 +420,7 @@ def _cards_from_markup(soup: BeautifulSoup, scopes: list[tuple[_Title, Tag]], ti
         if index is None:
             index_of[title.arxiv_id] = len(cards)
             line = locator.line(title.arxiv_id)
-            rank = len(cards) + 1 + (bisect.bisect(left_out_at, order[id(title.heading)]) if left_out else 0)
+            rank = len(cards) + 1 + (bisect.bisect(left_out, order[id(title.heading)]) if left_out else 0)
             cards.append(_card_from_scope(title, scope, headings, holding, rank, line, source))
         elif title.arxiv_id not in copied:
             copied.add(title.arxiv_id)
