@@ -65,13 +65,16 @@ class YearConstraints:
             list_day = dt.date(year, self.month, self.day)
         except ValueError:
             return False
-        return self.not_before is None or list_day >= self.not_before
+        # A card may be dated up to a day after its list day (time zones, see DATE_SLACK): a list of
+        # Dec 31 with a paper of Jan 1 in UTC is of the year before that paper's.
+        return self.not_before is None or self.not_before - list_day <= DATE_SLACK
 
     def earliest_fitting(self) -> int | None:
-        """The earliest fitting year not before ``not_before`` (which must be set); None if no
-        year up to 9999 fits (cards dated 9999, a Feb 29 list day after 9996...)."""
+        """The earliest fitting year not before ``not_before`` (which must be set), less a day;
+        None if no year up to 9999 fits (cards dated 9999, a Feb 29 list day after 9996...)."""
         assert self.not_before is not None
-        return next((year for year in range(self.not_before.year, dt.MAXYEAR + 1) if self.fits(year)), None)
+        first = max(self.not_before.year - 1, dt.MINYEAR)  # a Dec 31 list day a day before a Jan 1 card
+        return next((year for year in range(first, dt.MAXYEAR + 1) if self.fits(year)), None)
 
 
 def _is_leap(year: int) -> bool:

@@ -442,3 +442,16 @@ def test_a_list_day_more_than_a_day_after_today_is_a_warning_naming_the_file_and
     later = parse_text(snapshot_text("Nov 23", card("Paper X", "Nov 1")), "x.txt")
     resolve_snapshot_dates([later], date_option=dt.date(2026, 11, 23), today=TODAY, warn=warnings)
     assert warnings == ["x.txt: the list day 2026-11-23, from --date, is after today (2026-11-21): is a date mistyped?"]
+
+
+def test_a_card_a_day_after_a_dec_31_list_day_dates_the_list_in_the_year_before_it():
+    """A card may be dated up to a day after its list day (time zones): the list of Dec 31 that
+    shows a paper of Jan 1, 2026 (in UTC) is of 2025, where it was taken for 2026 or even 2027."""
+    text = snapshot_text("Dec 31", card("Paper X", "Dec 30"), card("Paper Y", "Jan 1, 2026"))
+    [resolved] = resolve_snapshot_dates([parse_text(text, "a.txt")], today=dt.date(2026, 3, 1), warn=Warnings())
+    assert (resolved.date, resolved.date_source) == (dt.date(2025, 12, 31), "content")
+    assert resolved.cards[0].published == PartialDate(12, 30, 2025)
+    # Two days after: no list day of 2025 (nor of 2026, a year the page would not have printed).
+    text = snapshot_text("Dec 31", card("Paper X", "Dec 30"), card("Paper Y", "Jan 2, 2026"))
+    [resolved] = resolve_snapshot_dates([parse_text(text, "a.txt")], today=dt.date(2028, 3, 1), warn=Warnings())
+    assert resolved.date == dt.date(2027, 12, 31)
