@@ -322,6 +322,28 @@ def test_two_snapshots_of_same_day_are_merged(snapshots, topics):
     assert len(day(library, DAYS[3]).dropped) == 9
 
 
+def test_of_two_lists_of_one_day_as_long_the_richer_format_ranks_then_the_first_by_name(snapshots, topics):
+    """As the README says: of two lists as long, API JSON's, then a saved page's, then a text
+    dump's order ranks the day; of one format, the first file's by name."""
+    jan7 = snapshots[2]
+    backwards = tuple(reversed(jan7.cards))
+
+    def ranked(*captures):
+        library = build_library([*snapshots[:2], *captures], topics)
+        return [library.papers[e.paper].title for e in sorted(day(library, DAYS[2]).entries, key=lambda e: e.rank)]
+
+    forwards_titles = [c.title for c in jan7.cards]
+    a_text = dataclasses.replace(jan7, source="2026-01-07-a.txt")
+    b_text = dataclasses.replace(jan7, source="2026-01-07-b.txt", cards=backwards)
+    assert ranked(b_text, a_text) == forwards_titles
+    for kind in ("json", "html"):
+        b_richer = dataclasses.replace(jan7, source=f"2026-01-07-b.{kind}", format=kind, cards=backwards)
+        assert ranked(a_text, b_richer) == forwards_titles[::-1]
+    b_json = dataclasses.replace(jan7, source="2026-01-07-b.json", format="json", cards=backwards)
+    a_html = dataclasses.replace(jan7, source="2026-01-07-a.html", format="html")
+    assert ranked(a_html, b_json) == forwards_titles[::-1]
+
+
 def test_slugs_unique_and_url_safe(library):
     slugs = [p.slug for p in library.papers.values()]
     assert len(set(slugs)) == len(slugs) == 71
