@@ -155,21 +155,58 @@ def _header(name: str, value: str) -> bytes:
     folded = _folded_header(name, value, policy.SMTP)
     if name in _ADDRESS_HEADERS:
         whole = _folded_header(name, value, _UNFOLDED)
-        if _addresses_read(name, folded) != _addresses_read(name, whole):
-            return whole
+        wanted = _addresses_read(name, whole)
+        if _addresses_read(name, folded) != wanted:
+            # A display name that is not ASCII goes as encoded-words of at most 75 characters each
+            # (RFC 2047), on lines of at most 78 (RFC 5322); one ASCII name stays on its line.
+            encoded = _encoded_address(name, value)
+            return encoded if encoded is not None and _addresses_read(name, encoded) == wanted else whole
     return folded
+
+
+def _addresses_read(name: str, header: bytes) -> list[tuple[str, str]]:
+    """The (display name, address) pairs a mail client reads in a header line.  Space between
+    two encoded-words is no part of the name (RFC 2047, 6.2), which Python's parser keeps."""
+    message = message_from_bytes(header + b"\r\n", policy=policy.default)
+    return [(" ".join(address.display_name.split()), address.addr_spec) for address in message[name].addresses]
+
+
+def _encoded_address(name: str, value: str) -> bytes | None:
+    """The header of one address whose display name is not ASCII, the name as encoded-words of at
+    most 75 characters, folded between them, each split after a space, which it keeps: readers
+    drop the space between two encoded-words (RFC 2047, 6.2), and Python's parser, which keeps it
+    instead, reads a space too many rather than one inside a word.  None for anything else, or
+    a word too long to fit."""
+    pairs = getaddresses([value])
+    if len(pairs) != 1 or pairs[0][0].isascii():
+        return None
+    display, address = pairs[0]
+    lines: list[str] = []
+    line = ""
+    for chunk in re.findall(r"\s*\S+\s*", display):
+        room = 78 - len(f"{name}: ") if not lines else 77  # a folded line starts with a space
+        if line and len(_encoded_word(line + chunk)) > min(room, 75):
+            lines.append(_encoded_word(line))
+            line = chunk
+        else:
+            line += chunk
+    lines.append(_encoded_word(line))
+    if len(lines[0]) > 78 - len(f"{name}: ") or any(len(word) > 75 for word in lines):
+        return None
+    last = len(f"{name}: " if len(lines) == 1 else " ") + len(lines[-1])
+    end = " " if last + len(f" <{address}>") <= 78 else "\r\n "
+    return (f"{name}: " + "\r\n ".join(lines) + f"{end}<{address}>\r\n").encode("ascii")
+
+
+def _encoded_word(text: str) -> str:
+    """``text`` as one RFC 2047 encoded-word (UTF-8, base64)."""
+    return f"=?utf-8?b?{binascii.b2a_base64(text.encode('utf-8'), newline=False).decode('ascii')}?="
 
 
 def _folded_header(name: str, value: str, rules: policy.EmailPolicy) -> bytes:
     message = EmailMessage(policy=rules)
     message[name] = value
     return b"".join(rules.fold_binary(key, folded) for key, folded in message.items())
-
-
-def _addresses_read(name: str, header: bytes) -> list[tuple[str, str]]:
-    """The (display name, address) pairs a mail client reads in a header line."""
-    message = message_from_bytes(header + b"\r\n", policy=policy.default)
-    return [(address.display_name, address.addr_spec) for address in message[name].addresses]
 
 
 def _quoted_printable_part(subtype: str, body: str) -> bytes:

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+from email.header import decode_header, make_header
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -154,6 +155,31 @@ def test_long_display_names_that_need_quotes_stay_one_address(tmp_path, content_
         header = message[name]
         assert len(header.addresses) == 1 and not header.defects, (name, str(header))
     assert LONG_NAME in message["From"].addresses[0].display_name
+
+
+@pytest.mark.parametrize("title", ["Ünïcödé Papers, daily — «Spécial» 日本語のタイトル with a rather long name",
+                                   "Über-Papiere, täglich: die Liste der Arbeiten, die heute im Trend sind, für alle"])
+def test_a_long_display_name_not_in_ascii_is_encoded_words_of_75_on_lines_of_78(content_copy, tmp_path, title):
+    """RFC 2047 allows an encoded-word of 75 characters at most, RFC 5322 asks for lines of 78: a
+    site title with a comma went as one encoded-word of 104 characters on a line of 155."""
+    settings = yaml.safe_load((content_copy / "site.yaml").read_text())
+    settings["title"] = title
+    settings["email"] = {k: v for k, v in settings.get("email", {}).items() if k not in ("from", "to")}
+    (content_copy / "site.yaml").write_text(yaml.safe_dump(settings, allow_unicode=True))
+    assert run_cli("email", "latest", "--content", content_copy, "--out", tmp_path / "m").returncode == 0
+    raw = (tmp_path / "m" / "2026-01-19.eml").read_bytes()
+    head = raw.split(b"\r\n\r\n")[0].decode("ascii")
+    assert max(len(line) for line in head.split("\r\n")) <= 78, head
+    assert max(len(word) for word in re.findall(r"=\?[^?]+\?[bBqQ]\?[^?]*\?=", head)) <= 75, head
+    message = read_message(tmp_path / "m" / "2026-01-19.eml")
+    unfolded = re.sub(r"\r\n[ \t]", " ", head)
+    for name in ("From", "To"):
+        [address] = message[name].addresses
+        assert " ".join(address.display_name.split()) == title  # Python's parser keeps a space between words
+        # As readers decode it (RFC 2047, 6.2: the space between two encoded-words is no part of the text).
+        line = next(h for h in unfolded.split("\r\n") if h.startswith(f"{name}: "))
+        shown = str(make_header(decode_header(line[len(name) + 2:].rsplit(" <", 1)[0])))
+        assert shown == title, shown
 
 
 def test_html_part_of_the_largest_day_stays_under_gmail_clipping(built_site):
