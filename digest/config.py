@@ -841,7 +841,8 @@ def parse_topics_config(data: Any, path: Path) -> tuple[TopicConfig, ...]:
             check.fail(f"{where}slug", f"'{OTHER_TOPIC}' is reserved for papers that match no topic")
         elif slug in seen:
             check.fail(f"{where}slug", f"{show(slug)} is used by an earlier topic")
-        seen.add(slug)
+        if slug:  # a slug that is missing or no text is told as such, not as one used twice
+            seen.add(slug)
         title = check.text(item, "title", where, required=True)
         rules = _parse_rules(item.get("rules"), f"{where}rules", check)
         topics.append(TopicConfig(

@@ -1002,3 +1002,12 @@ def test_the_problems_of_a_file_come_in_the_order_of_its_lines(tmp_path):
     site = ("base_url: https://example.org/\nfeed_items: lots\nemail: hello\ncolour: red\nlanguage: '7 x'\n")
     messages = [(e.line, e.message.split(":")[0]) for e in problems(write(tmp_path, site=site))]
     assert messages == [(None, "title"), (2, "feed_items"), (3, "email"), (4, "colour"), (5, "language")]
+
+
+def test_topics_whose_slugs_are_no_text_are_not_told_as_one_slug_used_twice(tmp_path):
+    """Two slugs YAML reads as booleans (yes, on) are each told as such, and no more: both were
+    taken for the empty slug, and the second told as used by an earlier topic."""
+    messages = [e.message for e in problems(write(tmp_path, topics=topics_yaml(topic("yes"), topic("on"), topic("a"),
+                                                                               topic("a"))))]
+    assert messages == ["topics[0].slug: must be text, not bool", "topics[1].slug: must be text, not bool",
+                        "topics[3].slug: 'a' is used by an earlier topic"]
