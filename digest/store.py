@@ -101,12 +101,14 @@ def store_snapshot(content_dir: Path, data: bytes, incoming: str, *, date_option
     if replaced:
         if target.read_bytes() == data:
             return Stored(target, snapshot, changed=False)
+        held = next((s for s in others if PurePath(s.source).name == target.name), None)
+        if held is not None and (held.date, held.cards) == (snapshot.date, snapshot.cards):
+            return Stored(target, snapshot, changed=False)  # the same list saved with other line ends, or in UTF-16
         if not force:
             raise DigestError(f"{target} already holds a different snapshot of {snapshot.date.isoformat()}; "
                               f"give --force to replace it")
         # A capture cut short (a download the hub answered in part), filed over a whole one by a
         # daily run's --force, would lose the day's list for good.
-        held = next((s for s in others if PurePath(s.source).name == target.name), None)
         if held is not None and len(snapshot.cards) < INCOMPLETE_SHARE * len(held.cards):
             raise DigestError(f"{target} holds {plural(len(held.cards), 'paper')} of {snapshot.date.isoformat()}, "
                               f"and this snapshot only {len(snapshot.cards)}: not replaced (is it complete?); "

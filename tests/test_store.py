@@ -50,6 +50,18 @@ def test_adding_the_same_snapshot_again_changes_nothing(content_copy, seed_dir):
     assert snapshot_names(content_copy) == before
 
 
+@pytest.mark.parametrize("encode", [lambda text: text.replace("\n", "\r\n").encode("utf-8"),
+                                    lambda text: text.encode("utf-16")], ids=["CRLF", "UTF-16"])
+def test_the_same_list_saved_with_other_line_ends_or_encoding_is_already_there(tmp_path, content_copy, encode):
+    target = content_copy / "snapshots" / "2025-12-16.txt"
+    original = target.read_bytes()
+    capture = tmp_path / "capture.txt"
+    capture.write_bytes(encode(original.decode("utf-8")))
+    result = run_cli("add", capture, "--content", content_copy)
+    assert result.returncode == 0 and "Already there" in result.stdout, result.stderr
+    assert target.read_bytes() == original
+
+
 def test_a_different_snapshot_of_the_same_day_is_refused_unless_forced(tmp_path, content_copy):
     changed = tmp_path / "capture.txt"
     text = (CONTENT / "snapshots" / "2025-12-16.txt").read_text()
