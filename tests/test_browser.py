@@ -220,6 +220,21 @@ def test_search_finds_a_seed_paper_without_any_other_host(browser, server):
         context.close()
 
 
+def test_search_results_with_a_long_url_wrap_on_a_phone(browser, server):
+    """A result is a flex item of Pagefind's: an abstract's 96-character GitHub URL in its excerpt
+    made the search page 444 pixels wide on a 375-pixel screen."""
+    context = browser.new_context(viewport={"width": 375, "height": 800})
+    try:
+        page = context.new_page()
+        page.goto(server + "search/?q=snowflakedb", wait_until="load")
+        page.locator(".pagefind-ui__result-excerpt").first.wait_for(timeout=15000)
+        assert "snowflakedb" in page.locator(".pagefind-ui__result-excerpt").first.inner_text().lower()
+        overflow = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert overflow[0] <= overflow[1], overflow
+    finally:
+        context.close()
+
+
 def test_search_finds_papers_of_every_month_shard(browser, server, built_site):
     """The index is split by the month a paper was first seen; the search page merges the shards."""
     from digest.build import load
