@@ -20,12 +20,20 @@ from digest.text import short_date
 
 WIDTH, HEIGHT = 640, 200
 LEFT, RIGHT, TOP, BOTTOM = 44, 40, 22, 34
+#: Room a character of an axis label ("#120") takes, in the chart's units, at its larger text on
+#: narrow screens; the left margin grows with the labels, which are printed left of the plot.
+AXIS_CHARACTER, AXIS_GAP = 14, 10
 
 
-def _x(index: int, count: int) -> float:
+def _left(worst: int) -> int:
+    """The chart's left margin, where ranks down to ``worst`` are printed."""
+    return max(LEFT, AXIS_GAP + AXIS_CHARACTER * len(f"#{worst}"))
+
+
+def _x(index: int, count: int, left: int) -> float:
     if count <= 1:
-        return LEFT + (WIDTH - LEFT - RIGHT) / 2
-    return LEFT + index * (WIDTH - LEFT - RIGHT) / (count - 1)
+        return left + (WIDTH - left - RIGHT) / 2
+    return left + index * (WIDTH - left - RIGHT) / (count - 1)
 
 
 #: Room a printed rank needs, in the chart's units (its text is larger on narrow screens).
@@ -38,12 +46,12 @@ DATE_GAP = 80
 FIRST_DATE_GAP = DATE_GAP * 3 // 2
 
 
-def _date_labels(count: int) -> set[int]:
+def _date_labels(count: int, left: int) -> set[int]:
     """Which of ``count`` days get a date under the chart: as many as there is room for, evenly
     spaced, the first and the last (which takes the place of the one before it)."""
     if count <= 1:
         return set(range(count))
-    step = (WIDTH - LEFT - RIGHT) / (count - 1)
+    step = (WIDTH - left - RIGHT) / (count - 1)
     every = math.ceil(DATE_GAP / step)
     indexes = list(range(0, count, every))
     if indexes[-1] != count - 1:
@@ -67,6 +75,7 @@ def rank_chart(appearances: Sequence[Appearance], days: Sequence[dt.date], chart
     span = days[bisect_left(days, first):bisect_right(days, last)]  # days are in order; archives are long
     rank_on = {a.date: a.rank for a in appearances}
     worst = max(10, max(rank_on.values()))
+    left = _left(worst)
     plot_h = HEIGHT - TOP - BOTTOM
 
     def y(rank: int) -> float:
@@ -75,22 +84,22 @@ def rank_chart(appearances: Sequence[Appearance], days: Sequence[dt.date], chart
     parts = []
     # Horizontal guides at rank 1, the middle and the bottom.
     for rank in sorted({1, (worst + 1) // 2, worst}):
-        parts.append(f'<line class="guide" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(rank):.1f}" y2="{y(rank):.1f}"/>'
-                     f'<text class="axis" x="{LEFT - 6}" y="{y(rank) + 4:.1f}" text-anchor="end">#{rank}</text>')
+        parts.append(f'<line class="guide" x1="{left}" x2="{WIDTH - RIGHT}" y1="{y(rank):.1f}" y2="{y(rank):.1f}"/>'
+                     f'<text class="axis" x="{left - 6}" y="{y(rank) + 4:.1f}" text-anchor="end">#{rank}</text>')
     run: list[str] = []
     for index, day in enumerate(span):
         if day in rank_on:
-            run.append(f"{_x(index, len(span)):.1f},{y(rank_on[day]):.1f}")
+            run.append(f"{_x(index, len(span), left):.1f},{y(rank_on[day]):.1f}")
         else:
             if len(run) > 1:
                 parts.append(f'<polyline class="line" points="{" ".join(run)}"/>')
             run = []
     if len(run) > 1:
         parts.append(f'<polyline class="line" points="{" ".join(run)}"/>')
-    dated = _date_labels(len(span))
+    dated = _date_labels(len(span), left)
     labelled_x = -LABEL_GAP
     for index, day in enumerate(span):
-        x = _x(index, len(span))
+        x = _x(index, len(span), left)
         if day in rank_on:
             rank = rank_on[day]
             parts.append(f'<circle class="dot" cx="{x:.1f}" cy="{y(rank):.1f}" r="4"/>')
@@ -98,8 +107,9 @@ def rank_chart(appearances: Sequence[Appearance], days: Sequence[dt.date], chart
             # by the chart's text and the table of appearances.
             if x - labelled_x >= LABEL_GAP:
                 labelled_x = x
-                # At the left edge, clear of the axis labels.
-                anchor, at = ("start", x - 4) if x - LEFT < LABEL_GAP / 2 else ("middle", x)
+                # At the left edge, clear of the axis labels; at the right edge, inside the chart.
+                anchor, at = (("start", x - 4) if x - left < LABEL_GAP / 2 else
+                              ("end", x + 4) if WIDTH - RIGHT - x < LABEL_GAP / 2 else ("middle", x))
                 parts.append(f'<text class="value" x="{at:.1f}" y="{y(rank) - 8:.1f}" '
                              f'text-anchor="{anchor}">#{rank}</text>')
         if index in dated:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import http.server
 import re
@@ -12,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from conftest import ARTIFACTS, copy_content, run_cli, tree
+from conftest import ARTIFACTS, REPO, copy_content, run_cli, tree
 
 CHROMIUM = Path("/usr/bin/chromium")
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -231,6 +232,30 @@ def test_search_results_with_a_long_url_wrap_on_a_phone(browser, server):
         assert "snowflakedb" in page.locator(".pagefind-ui__result-excerpt").first.inner_text().lower()
         overflow = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         assert overflow[0] <= overflow[1], overflow
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", [375, 1280])
+def test_a_rank_charts_labels_stay_inside_it_whatever_the_worst_rank(browser, width):
+    """Printed left of the plot, the axis labels of a paper that fell to #120 ran off the chart's
+    left edge on a phone, where chart text is larger ("#120" showed as "120")."""
+    from digest.charts import rank_chart
+    from digest.models import Appearance
+
+    css = (REPO / "templates" / "assets" / "style.css").read_text()
+    days = [dt.date(2026, 1, 1) + dt.timedelta(days=n) for n in range(3)]
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    try:
+        page = context.new_page()
+        for worst in (9, 60, 120, 999, 10000, 250000):
+            chart = rank_chart([Appearance(days[0], 1, None, None, "x.txt"),
+                                Appearance(days[2], worst, None, None, "x.txt")], days, "c")
+            page.set_content(f"<!DOCTYPE html><html><head><style>{css}</style></head><body><main>{chart}</main>"
+                             "</body></html>")
+            boxes = page.evaluate("[...document.querySelectorAll('svg.chart text')].map(t => { const b = t.getBBox(); "
+                                  "return [t.textContent, b.x, b.x + b.width]; })")
+            assert boxes and all(0 <= start and end <= 640 for _, start, end in boxes), (worst, [b for b in boxes if not 0 <= b[1] or b[2] > 640])
     finally:
         context.close()
 
