@@ -21,12 +21,13 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlsplit
 
 from digest.cache import editor_leftover
+from digest.config import load_config
 from digest.errors import DigestError, file_system_error, shown, tracebacks_asked, unexpected_error_message
 from digest.inputs import STATIC
-from digest.output import resolved_folder
+from digest.output import MARKER, resolved_folder
 
 STATE = "/__digest__/state"
 RELOAD_SCRIPT = "/__digest__/reload.js"
@@ -51,7 +52,7 @@ _RELOAD_JS = """(function () {
     fetch("%s", { cache: "no-store" }).then(function (r) { return r.json(); }).then(function (state) {
       if (seen !== null && state.build !== seen) { location.reload(); return; }
       seen = state.build;
-      overlay(state.error, state.build > 0);
+      overlay(state.error, state.site);
     }).catch(function () {}).then(function () { setTimeout(poll, 1000); });
   }
   poll();
@@ -67,6 +68,7 @@ class BuildState:
     build: int = 0
     error: str = ""
     base_path: str = "/"
+    site: bool = False  #: a site is served: this serve's build, or one an earlier build left
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def succeeded(self, base_path: str | None = None) -> None:
@@ -74,6 +76,14 @@ class BuildState:
             self.build += 1
             self.error = ""
             self.base_path = base_path or "/"
+            self.site = True
+
+    def serves_earlier_site(self, base_path: str) -> None:
+        """The first build failed, and the output folder holds the site an earlier one left:
+        served as it is, under its base path."""
+        with self.lock:
+            self.base_path = base_path
+            self.site = True
 
     def failed(self, message: str) -> None:
         with self.lock:
@@ -81,7 +91,7 @@ class BuildState:
 
     def as_json(self) -> bytes:
         with self.lock:
-            return json.dumps({"build": self.build, "error": self.error}).encode("utf-8")
+            return json.dumps({"build": self.build, "error": self.error, "site": self.site}).encode("utf-8")
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
@@ -223,6 +233,17 @@ def generated(path: Path, content_dir: Path, out_dir: Path | None = None) -> boo
     return relative.parts[:1] in (("dates",), ("topics",)) or any(part.startswith(".") for part in relative.parts)
 
 
+def _earlier_site_path(out_dir: Path, content_dir: Path) -> str | None:
+    """The path a site an earlier build left in ``out_dir`` is served under (its settings' base
+    URL's, as they read now), or None where no build left one."""
+    if not (out_dir / MARKER).is_file():
+        return None
+    try:
+        return urlsplit(load_config(content_dir).site.base_url).path or "/"
+    except DigestError:  # settings that do not read now: the site's start at the root
+        return "/"
+
+
 def _identity(folder: Path) -> tuple[int, int] | None:
     """Which folder is at this path now (device and inode), or None if there is none."""
     try:
@@ -252,6 +273,8 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
                 raise file_system_error(error) from None
         except DigestError as error:
             state.failed(str(error))
+            if not state.site and (earlier := _earlier_site_path(out_dir, content_dir)) is not None:
+                state.serves_earlier_site(earlier)
             for line in str(error).splitlines():
                 report(f"digest: error: {shown(line)}")
         except Exception as error:  # noqa: BLE001 - a bug in digest: told, and the last good site still served

@@ -212,6 +212,37 @@ def test_links_planted_in_the_site_to_files_elsewhere_are_not_served(server, tmp
         assert response.status == 200
 
 
+def test_when_the_first_build_fails_a_site_built_before_is_served_under_its_path_and_said_to_be_the_last(
+        content_copy, tmp_path):
+    """A site an earlier build left in the output folder is served when serve's first build fails:
+    under its base URL's path (it was served at "/", its links all missing pages), with the error
+    over it as the previous site's (the overlay said there was no site)."""
+    from playwright.sync_api import sync_playwright
+
+    settings = content_copy / "site.yaml"
+    settings.write_text(settings.read_text().replace("https://digest.example.org/", "https://digest.example.org/d/"))
+    assert run_cli("build", "--content", content_copy, "--out", tmp_path / "site", "--no-search").returncode == 0
+    (content_copy / "snapshots" / "2026-01-20.txt").write_text("Daily Papers\n\nJan 20\n\nA title and nothing else\n")
+    running = Server(content_copy, tmp_path / "site")
+    try:
+        assert running.url.endswith("/d/"), running.seen
+        running.wait_for(r"digest: error: .*has a title but no abstract")
+        with urllib.request.urlopen(running.url + "archive/") as response:
+            assert response.status == 200 and b"19 January 2026" in response.read()
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=LAUNCH_ARGS)
+            try:
+                page = browser.new_page()
+                assert page.goto(running.url).status == 200
+                page.wait_for_selector("#digest-error", timeout=15000)
+                told = page.locator("#digest-error").inner_text()
+                assert told.startswith("digest: the last build failed; this page shows the previous one."), told
+            finally:
+                browser.close()
+    finally:
+        assert running.stop() == 0
+
+
 def test_a_site_whose_base_url_has_a_path_is_served_under_it_and_its_404_page_links_work(content_copy, tmp_path):
     """The 404 page, served at any depth, links from the base URL's path: served from "/", its
     style sheet and every link were missing pages themselves."""
