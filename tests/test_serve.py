@@ -154,7 +154,7 @@ def test_the_reload_script_is_added_only_to_served_pages(server, tmp_path):
     assert '<script src="/__digest__/reload.js"></script></body>' in served
     assert "__digest__" not in (tmp_path / "site" / "index.html").read_text()
     with urllib.request.urlopen(server.url + "__digest__/state") as response:
-        assert response.read() == b'{"build": 1, "error": ""}'
+        assert response.read() == b'{"build": 1, "error": "", "site": true}'
     for path in ("no/such/page/", "index.html/", "atom.xml/"):  # a file with a slash names no folder
         with pytest.raises(urllib.error.HTTPError) as missing:
             urllib.request.urlopen(server.url + path)
