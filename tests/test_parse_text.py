@@ -908,6 +908,26 @@ def test_after_a_broken_card_only_the_later_broken_cards_are_problems():
                 assert [(e.line, e.message) for e in later] == [(dates[second], message)], (first, second)
 
 
+def test_a_cards_own_problem_before_a_broken_card_later_in_the_file_is_told_and_numbered_as_shown():
+    """A card's own problem (a year before arXiv's) is met once the whole file reads: a broken
+    card after it came first and hid it, and each card's number counted the cards set aside."""
+    text = seed_text("2026-01-19.txt")
+    cards = parse_text_snapshot(text, "x.txt").cards
+    dates = _date_lines(text)
+    lines = text.split("\n")
+    for card in (0, 1):  # two cards a year 1 each
+        lines[dates[card] - 1] = "May 14, 1"
+    lines[dates[-1] - 1] = "Foo 14"  # and the last card's date broken
+    broken = "\n".join(lines)
+    with pytest.raises(SnapshotError) as caught:
+        parse_snapshot(broken, "x.txt")
+    assert caught.value.line == dates[-1]
+    later = later_problems(broken, "x.txt", caught.value)
+    assert [(e.line, e.message) for e in later] == [
+        (cards[n].line, f"card {n + 1} is dated 0001-05-14, before arXiv's first paper (1991): is the year mistyped?")
+        for n in (0, 1)]
+
+
 def test_a_title_that_reads_as_a_date_is_one_problem_not_two():
     """digest check blanks out a broken card to look past it: a title such as 'Jan 19' is where its
     card starts, not where it ends, so its abstract is no phantom title with no abstract."""

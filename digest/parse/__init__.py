@@ -141,22 +141,56 @@ def later_problems(text: str, source: str, first: SnapshotError, most: int = 20)
     name = next(name for name, looks_like, _ in PARSERS if looks_like(text))
     if name in ("json", "crawler dump"):
         return _later_card_problems(name, text, source, first)[:most]
+    return _later_text_problems(text, source, first)[:most] if name == "text" else []
+
+
+#: A message about a card that names it by its number ("card 3 has ...").
+_CARD_NUMBER_RE = re.compile(r"^card (\d+)\b")
+
+
+def _later_text_problems(text: str, source: str, first: SnapshotError) -> list[SnapshotError]:
+    """The problems but ``first`` of a text dump: the card at fault is set aside (blanked out, its
+    lines kept) and the rest read again, until it reads, a problem of the whole file comes, or one
+    told before comes again; then each card of what reads is checked on its own (as the build
+    checks it once the file reads, see _fit_card).  Cards are numbered as the file shows them,
+    those set aside counted."""
+    told = {(first.line, first.message)}
     found: list[SnapshotError] = []
-    if name != "text":
-        return found
+    set_aside: list[int] = []  # the lines at fault of the cards set aside
+
+    def numbered(error: SnapshotError) -> SnapshotError:
+        """The error with its card's number counting the cards set aside before it."""
+        match = _CARD_NUMBER_RE.match(error.message)
+        if match is None or error.line is None:
+            return error
+        number = int(match[1]) + sum(1 for line in set_aside if line < error.line)
+        return SnapshotError(f"card {number}{error.message[match.end():]}", error.path, error.line,
+                             opens_card=error.opens_card)
+
     problem = first
-    while len(found) < most and problem.line is not None:
+    while problem.line is not None:
         rest = without_card_at(text, problem.line, problem.opens_card)
         if rest is None:
-            break
+            return found
+        text = rest
+        set_aside.append(problem.line)
         try:
-            parse_snapshot(rest, source)
-            break
+            cards = parse_text_snapshot(text, source).cards
         except SnapshotError as error:
-            if error.line is None or error.line <= problem.line or error.message.startswith("not a Daily Papers"):
-                break
-            found.append(error)
-            text, problem = rest, error
+            if error.line is None or (error.line, error.message) in told or error.message.startswith("not a Daily"):
+                return found
+            told.add((error.line, error.message))
+            problem = numbered(error)
+            found.append(problem)
+            continue
+        for card in cards:
+            try:
+                _fit_card(card, source)
+            except SnapshotError as error:
+                error = numbered(error)
+                if (error.line, error.message) not in told:
+                    found.append(error)
+        return found
     return found
 
 
