@@ -631,6 +631,19 @@ def test_a_first_or_last_card_heading_that_links_no_paper_is_said_and_its_date_i
         "paper's page, so its card is left out")
 
 
+def test_a_card_left_out_that_a_trending_page_shows_twice_is_one_card():
+    """The trending page shows each card twice: a card whose heading links off the hub is told
+    once, and counted once in the ranks of the cards after it."""
+    off = "### [Off-hub paper](https://example.org/paper)\n\nIts abstract.\n\n· 3 authors\n·\nDec 12\n\n"
+    cards = "".join(f"### [{title}](/papers/2512.0000{n})\n\nIts abstract.\n\n· 2 authors\n·\nDec 1{n}\n\n"
+                    for n, title in enumerate(("First", "Second", "Third"), 1))
+    first, second, third = cards.split("### ")[1:]
+    text = "Dec 16\n\n" + "### " + first + off + "### " + second + "### " + first + off + "### " + third + "### " + second
+    parsed = parse_snapshot(text, "2025-12-16.md")
+    assert [(c.rank, c.title) for c in parsed.cards] == [(1, "First"), (3, "Second"), (4, "Third")]
+    assert len(parsed.notes) == 1 and "'Off-hub paper'" in parsed.notes[0]
+
+
 def test_a_comment_count_grouped_by_thousands_is_read_in_a_link_and_after_the_date():
     linked = LOGO_FIRST.replace("Jun 16", "Jun 16 [ 1,234](https://huggingface.co/papers/2506.13585#community)")
     plain = LOGO_FIRST.replace("Jun 16", "Jun 16 12,345")
