@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from email import message_from_bytes, policy
+from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, parsedate_to_datetime
 
@@ -160,30 +161,40 @@ def _header(name: str, value: str) -> bytes:
             # A display name that is not ASCII goes as encoded-words of at most 75 characters each
             # (RFC 2047), on lines of at most 78 (RFC 5322); one ASCII name stays on its line.
             encoded = _encoded_address(name, value)
-            return encoded if encoded is not None and _addresses_read(name, encoded) == wanted else whole
+            return encoded if encoded is not None and _addresses_read(name, encoded, rfc2047=True) == wanted else whole
     return folded
 
 
-def _addresses_read(name: str, header: bytes) -> list[tuple[str, str]]:
-    """The (display name, address) pairs a mail client reads in a header line.  Space between
-    two encoded-words is no part of the name (RFC 2047, 6.2), which Python's parser keeps."""
-    message = message_from_bytes(header + b"\r\n", policy=policy.default)
-    return [(" ".join(address.display_name.split()), address.addr_spec) for address in message[name].addresses]
+def _addresses_read(name: str, header: bytes, *, rfc2047: bool = False) -> list[tuple[str, str]]:
+    """The (display name, address) pairs a mail client reads in a header line, spaces run
+    together.  Python's parser reads a space between two encoded-words of a display name, which
+    is no part of it (RFC 2047, 6.2): with ``rfc2047``, the name of one address is decoded as
+    mail clients decode it."""
+    addresses = message_from_bytes(header + b"\r\n", policy=policy.default)[name].addresses
+    names = [address.display_name for address in addresses]
+    if rfc2047 and len(addresses) == 1:
+        phrase = re.sub(rb"\r\n[ \t]", b" ", header).decode("ascii").partition(": ")[2].rpartition(" <")[0]
+        names = [str(make_header(decode_header(phrase)))]
+    return [(" ".join(shown.split()), address.addr_spec) for shown, address in zip(names, addresses)]
 
 
 def _encoded_address(name: str, value: str) -> bytes | None:
     """The header of one address whose display name is not ASCII, the name as encoded-words of at
-    most 75 characters, folded between them, each split after a space, which it keeps: readers
-    drop the space between two encoded-words (RFC 2047, 6.2), and Python's parser, which keeps it
-    instead, reads a space too many rather than one inside a word.  None for anything else, or
-    a word too long to fit."""
+    most 75 characters, folded between them: split after a space, which the word before keeps
+    (readers drop the space between two encoded-words, RFC 2047, 6.2; Python's parser reads one
+    more), and inside a run of characters with no space too long for one (as Chinese is
+    written), between two characters.  None for anything else."""
     pairs = getaddresses([value])
     if len(pairs) != 1 or pairs[0][0].isascii():
         return None
     display, address = pairs[0]
+    first_room = min(78 - len(f"{name}: "), 75)
+    chunks = []
+    for chunk in re.findall(r"\s*\S+\s*", display):
+        chunks.extend([chunk] if len(_encoded_word(chunk)) <= first_room else chunk)  # else its characters
     lines: list[str] = []
     line = ""
-    for chunk in re.findall(r"\s*\S+\s*", display):
+    for chunk in chunks:
         room = 78 - len(f"{name}: ") if not lines else 77  # a folded line starts with a space
         if line and len(_encoded_word(line + chunk)) > min(room, 75):
             lines.append(_encoded_word(line))

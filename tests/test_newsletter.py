@@ -158,7 +158,8 @@ def test_long_display_names_that_need_quotes_stay_one_address(tmp_path, content_
 
 
 @pytest.mark.parametrize("title", ["Ünïcödé Papers, daily — «Spécial» 日本語のタイトル with a rather long name",
-                                   "Über-Papiere, täglich: die Liste der Arbeiten, die heute im Trend sind, für alle"])
+                                   "Über-Papiere, täglich: die Liste der Arbeiten, die heute im Trend sind, für alle",
+                                   "Hugging Face 每日论文精选,大型语言模型与多模态研究摘要"])
 def test_a_long_display_name_not_in_ascii_is_encoded_words_of_75_on_lines_of_78(content_copy, tmp_path, title):
     """RFC 2047 allows an encoded-word of 75 characters at most, RFC 5322 asks for lines of 78: a
     site title with a comma went as one encoded-word of 104 characters on a line of 155."""
@@ -175,7 +176,8 @@ def test_a_long_display_name_not_in_ascii_is_encoded_words_of_75_on_lines_of_78(
     unfolded = re.sub(r"\r\n[ \t]", " ", head)
     for name in ("From", "To"):
         [address] = message[name].addresses
-        assert " ".join(address.display_name.split()) == title  # Python's parser keeps a space between words
+        # Python's parser reads a space between two encoded-words, also inside a run of characters.
+        assert address.display_name.replace(" ", "") == title.replace(" ", "")
         # As readers decode it (RFC 2047, 6.2: the space between two encoded-words is no part of the text).
         line = next(h for h in unfolded.split("\r\n") if h.startswith(f"{name}: "))
         shown = str(make_header(decode_header(line[len(name) + 2:].rsplit(" <", 1)[0])))
