@@ -40,7 +40,9 @@ class TerminalProgress(Progress):
     def __init__(self, stream: TextIO):
         from rich.console import Console
 
-        self.status = Console(file=stream).status("digest: starting")
+        # While the status shows, rich prints what is written to stderr (a warning) for it:
+        # soft_wrap, so that a warning stays one line, whatever the terminal's width.
+        self.status = Console(file=stream, soft_wrap=True).status("digest: starting")
         self.status.start()
 
     @contextmanager

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pty
+import re
 import subprocess
 import sys
 
@@ -64,3 +65,14 @@ def test_a_terminal_gets_a_live_status_line(tmp_path, content_copy):
 
 def test_a_terminal_in_ci_stays_quiet(tmp_path, content_copy):
     assert _build_on_a_terminal(tmp_path, content_copy, {"CI": "true"}) == ""
+
+
+def test_a_warning_on_a_terminal_is_one_line_whatever_its_width(tmp_path, content_copy):
+    """While the live status shows, a warning went through rich, which wrapped it at the
+    terminal's width: four lines at 100 columns."""
+    (content_copy / "snapshots" / "notes-about-these-snapshots-kept-here-by-their-editor.doc").write_text("hi")
+    shown = _build_on_a_terminal(tmp_path, content_copy, {})
+    warnings = [line for line in re.split(r"[\r\n]+", re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown))
+                if "warning" in line]
+    assert warnings and all(line.startswith("digest: warning: ") for line in warnings), warnings
+    assert any(len(line) > 100 for line in warnings), warnings  # longer than the terminal is wide
