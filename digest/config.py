@@ -131,7 +131,10 @@ _SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxdict = _SHORT.maxset = _SHORT.maxfr
 
 
 def show(value: Any) -> str:
-    """A one-line, bounded repr of a user's value for an error message."""
+    """A one-line, bounded repr of a user's value for an error message; YAML's own values
+    (true, false, null) as YAML writes them, not as Python does."""
+    if value is None or isinstance(value, bool):
+        return "null" if value is None else str(value).lower()
     try:
         return _SHORT.repr(value)
     except Exception:  # noqa: BLE001 - a message must never fail; the type is enough

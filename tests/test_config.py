@@ -1011,3 +1011,10 @@ def test_topics_whose_slugs_are_no_text_are_not_told_as_one_slug_used_twice(tmp_
                                                                                topic("a"))))]
     assert messages == ["topics[0].slug: must be text, not bool", "topics[1].slug: must be text, not bool",
                         "topics[3].slug: 'a' is used by an earlier topic"]
+
+
+@pytest.mark.parametrize("written, shown", [("true", "true"), ("no", "false"), ("null", "null"), ("~", "null")])
+def test_a_yaml_truth_value_where_a_number_goes_is_shown_as_yaml_writes_it(tmp_path, written, shown):
+    """It was shown as Python writes it: "not True", "not False"."""
+    messages = [e.message for e in problems(write(tmp_path, site=GOOD_SITE + f"feed_items: {written}\n"))]
+    assert messages == [f"feed_items: must be a whole number, not {shown}"]
