@@ -437,7 +437,7 @@ def test_every_broken_entry_of_api_json_is_listed_at_its_line(content_copy):
         f"digest: error: {path}:{line_of(many)}: paper 4 has upvotes \"many\", which is not a count "
         f"(a whole number from 0 to 999,999,999)",
         f"digest: error: {path}:{_item_line(text, 4)}: card 5 has a title of 1,500 "
-        f"characters, where a paper's has at most a few thousand (digest takes up to 1,000)"]
+        f"characters, where a paper's has a line or two (digest takes up to 1,000)"]
 
 
 def _item_line(text, index):

@@ -359,11 +359,11 @@ def _too_long(card: Card) -> tuple[str, int, int] | None:
 def _fit_card(card: Card, source: str) -> Card:
     """The card with every text fit for output (see ``_fit``); a title of nothing else is an error,
     as is a title or abstract far longer than any paper's (see MAX_TITLE, MAX_ABSTRACT)."""
-    for name, text, limit in (("title", card.title, MAX_TITLE), ("abstract", card.abstract, MAX_ABSTRACT)):
+    for name, text, limit, usual in (("a title", card.title, MAX_TITLE, "a line or two"),
+                                     ("an abstract", card.abstract, MAX_ABSTRACT, "at most a few thousand characters")):
         if len(text) > limit:
-            raise SnapshotError(f"card {card.rank} has {'an' if name == 'abstract' else 'a'} {name} of "
-                                f"{len(text):,} characters, where a paper's has at most a few thousand "
-                                f"(digest takes up to {limit:,})", source, card.line or None)
+            raise SnapshotError(f"card {card.rank} has {name} of {len(text):,} characters, where a paper's has "
+                                f"{usual} (digest takes up to {limit:,})", source, card.line or None)
     if card.published is not None and card.published.year is not None and card.published.year < FIRST_ARXIV_YEAR:
         raise SnapshotError(f"card {card.rank} is dated {card.published.to_date().isoformat()}, before arXiv's first "
                             f"paper ({FIRST_ARXIV_YEAR}): is the year mistyped?", source, card.line or None)
