@@ -315,10 +315,13 @@ def cmd_send(args: argparse.Namespace) -> int:
     # --to takes every word after it: a day given after the addresses is taken for one.
     day = next((value for value in args.to if value == "latest" or re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)), None)
     if day is not None:
-        raise DigestError(f"not an e-mail address: {day!r} is a day; give the day before --to "
-                          f"(digest send {day} --to ADDR)")
+        raise UsageError(f"not an e-mail address: {day!r} is a day; give the day before --to "
+                         f"(digest send {day} --to ADDR)")
+    try:
+        recipients = recipients_of(args.to)
+    except DigestError as error:  # a value of the command line
+        raise UsageError(f"--to: {error.message}") from None
     loaded, newsletter = _newsletter(args)
-    recipients = recipients_of(args.to)
     mail = loaded.config.email
     user, _ = smtp_login()
     if args.dry_run:
@@ -354,11 +357,16 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 def cmd_fetch(args: argparse.Namespace) -> int:
     from digest.config import load_config
-    from digest.fetch import api_request_url, download
+    from digest.fetch import api_request_url, check_fetch_url, download
     from digest.store import require_content_folder, store_snapshot
 
     require_content_folder(args.content)  # before the settings, whose every missing file would be told
     site = load_config(args.content).site
+    if args.url is not None:
+        try:
+            check_fetch_url(args.url)
+        except DigestError as error:  # a value of the command line
+            raise UsageError(f"--url: {error.message}") from None
     url = api_request_url(args.url or site.fetch_url, args.date)
     data = download(url, timeout=site.fetch_timeout if args.timeout is None else args.timeout)
     stored = store_snapshot(args.content, data, url, date_option=args.date, force=args.force,

@@ -41,10 +41,8 @@ def _caused_by(error: BaseException, kind: type) -> bool:
     return seen is not None
 
 
-def download(url: str, *, timeout: float) -> bytes:
-    """The body of a GET request; every failure becomes a one-line DigestError.  ``timeout``
-    bounds the whole download, not only each read: a server answering a byte at a time, or
-    with ``100 Continue`` for ever, is given up on."""
+def check_fetch_url(url: str) -> None:
+    """DigestError for a URL that cannot be fetched: not http(s), malformed, or with a user name."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number up to 65535
@@ -56,6 +54,13 @@ def download(url: str, *, timeout: float) -> bytes:
         raise DigestError("cannot fetch a URL with a user name or password in it (the hub's API needs none)")
     if problem := url_problem(url):
         raise DigestError(f"cannot fetch {url!r}: {problem}")
+
+
+def download(url: str, *, timeout: float) -> bytes:
+    """The body of a GET request; every failure becomes a one-line DigestError.  ``timeout``
+    bounds the whole download, not only each read: a server answering a byte at a time, or
+    with ``100 Continue`` for ever, is given up on."""
+    check_fetch_url(url)
     if not 0 < timeout < float("inf"):  # also refuses NaN
         raise DigestError(f"the timeout must be a number of seconds above 0, not {timeout:g}")
     if timeout > MAX_TIMEOUT:

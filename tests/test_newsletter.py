@@ -573,7 +573,7 @@ def test_a_day_after_the_addresses_is_told_to_go_before_them(content_copy, smtp_
     recorder = Recorder()
     use_server(content_copy, smtp_server(recorder))
     result = run_cli("send", "--to", "alice@example.net", day, "--content", content_copy)
-    assert result.returncode == 1 and recorder.messages == []
+    assert result.returncode == 2 and recorder.messages == []  # a bad command line
     assert result.stderr == (f"digest: error: not an e-mail address: '{day}' is a day; give the day before --to "
                              f"(digest send {day} --to ADDR)\n")
 
@@ -872,8 +872,8 @@ def test_a_non_ascii_recipient_is_a_clear_error_and_nothing_is_sent(content_copy
     use_server(content_copy, smtp_server(recorder))
     for dry_run in (["--dry-run"], []):  # told before anything is sent, by a dry run too
         result = run_cli("send", "--to", "alice@example.net", "jösé@exämple.org", *dry_run, "--content", content_copy)
-        assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
-        assert result.stderr == "digest: error: cannot send to jösé@exämple.org: SMTP here carries only ASCII " \
+        assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+        assert result.stderr == "digest: error: --to: cannot send to jösé@exämple.org: SMTP here carries only ASCII " \
                                 "before the @\n"
     assert recorder.messages == []
 

@@ -333,7 +333,7 @@ def test_fetch_from_a_closed_port_is_a_clear_error(content_copy):
 
 def test_fetch_refuses_non_http_urls(content_copy):
     result = run_cli("fetch", "--url", "file:///etc/passwd", "--content", content_copy)
-    assert result.returncode == 1 and "only fetch http(s) URLs" in result.stderr
+    assert result.returncode == 2 and "--url: can only fetch http(s) URLs" in result.stderr  # a bad command line
 
 
 @pytest.mark.parametrize("url, message", [
@@ -343,7 +343,7 @@ def test_fetch_refuses_non_http_urls(content_copy):
 @pytest.mark.parametrize("date", [[], ["--date", "2026-01-19"]])
 def test_fetch_refuses_a_malformed_url_in_one_line(content_copy, url, message, date):
     result = run_cli("fetch", "--url", url, "--timeout", "1", *date, "--content", content_copy)
-    assert result.returncode == 1 and result.stderr == f"digest: error: {message}\n"
+    assert result.returncode == 2 and result.stderr == f"digest: error: --url: {message}\n"
 
 
 @pytest.mark.parametrize("url, message", [
@@ -355,7 +355,7 @@ def test_fetch_refuses_a_malformed_url_in_one_line(content_copy, url, message, d
 ])
 def test_fetch_refuses_a_url_without_a_host_or_with_a_password_for_what_it_is(content_copy, url, message):
     result = run_cli("fetch", "--url", url, "--timeout", "1", "--content", content_copy)
-    assert result.returncode == 1 and result.stderr == f"digest: error: {message}\n"
+    assert result.returncode == 2 and result.stderr == f"digest: error: --url: {message}\n"
 
 
 @pytest.mark.parametrize("timeout", ["0", "-1", "nan", "inf", "1e999", "1e10", "86401", "0.05", "abc"])
@@ -368,8 +368,8 @@ def test_a_timeout_out_of_the_range_site_yaml_takes_is_a_bad_command_line(conten
 
 def test_a_url_with_a_line_break_is_refused_in_one_line_before_anything_is_sent(content_copy):
     result = run_cli("fetch", "--url", "http://127.0.0.1:9/\nx", "--content", content_copy)
-    assert result.returncode == 1 and result.stderr == (
-        "digest: error: cannot fetch 'http://127.0.0.1:9/\\nx': it holds a space or a line break\n")
+    assert result.returncode == 2 and result.stderr == (
+        "digest: error: --url: cannot fetch 'http://127.0.0.1:9/\\nx': it holds a space or a line break\n")
 
 
 def test_the_day_goes_into_the_query_before_a_fragment(content_copy, api):
