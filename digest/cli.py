@@ -380,15 +380,20 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
+CONTENT_HELP = "content folder, which holds site.yaml (default: content)"
+OUT_HELP = "output folder (default: site)"
+TEMPLATES_HELP = "templates folder (default: digest's own)"
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="digest", description="Publish a research-paper digest from Daily Papers snapshots.")
     parser.add_argument("--version", action="version", version=f"digest {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     build_cmd = commands.add_parser("build", help="build the site (the default command)")
-    build_cmd.add_argument("--content", type=_folder, default=Path("content"), help="content folder (default: content)")
-    build_cmd.add_argument("--out", type=_folder, default=Path("site"), help="output folder (default: site)")
-    build_cmd.add_argument("--templates", type=_folder, default=None, help="templates folder (default: digest's own)")
+    build_cmd.add_argument("--content", type=_folder, default=Path("content"), help=CONTENT_HELP)
+    build_cmd.add_argument("--out", type=_folder, default=Path("site"), help=OUT_HELP)
+    build_cmd.add_argument("--templates", type=_folder, default=None, help=TEMPLATES_HELP)
     talk = build_cmd.add_mutually_exclusive_group()
     talk.add_argument("-q", "--quiet", action="store_true", help="print only warnings and errors")
     talk.add_argument("-v", "--verbose", action="store_true", help="print every stage and its time")
@@ -403,8 +408,8 @@ def make_parser() -> argparse.ArgumentParser:
     build_cmd.set_defaults(func=cmd_build)
 
     check_cmd = commands.add_parser("check", help="check all content and list every problem; write nothing")
-    check_cmd.add_argument("--content", type=_folder, default=Path("content"))
-    check_cmd.add_argument("--templates", type=_folder, default=None)
+    check_cmd.add_argument("--content", type=_folder, default=Path("content"), help=CONTENT_HELP)
+    check_cmd.add_argument("--templates", type=_folder, default=None, help=TEMPLATES_HELP)
     check_cmd.add_argument("--strict", action="store_true", help="fail on warnings too")
     check_cmd.add_argument("-q", "--quiet", action="store_true", help="print only warnings and errors")
     check_cmd.add_argument("--no-search", dest="search", action="store_false",
@@ -412,36 +417,36 @@ def make_parser() -> argparse.ArgumentParser:
     check_cmd.set_defaults(func=cmd_check)
 
     serve_cmd = commands.add_parser("serve", help="build, serve on 127.0.0.1, rebuild and reload on changes")
-    serve_cmd.add_argument("--content", type=_folder, default=Path("content"))
-    serve_cmd.add_argument("--out", type=_folder, default=Path("site"))
-    serve_cmd.add_argument("--templates", type=_folder, default=None)
+    serve_cmd.add_argument("--content", type=_folder, default=Path("content"), help=CONTENT_HELP)
+    serve_cmd.add_argument("--out", type=_folder, default=Path("site"), help=OUT_HELP)
+    serve_cmd.add_argument("--templates", type=_folder, default=None, help=TEMPLATES_HELP)
     serve_cmd.add_argument("--host", type=_host, default="127.0.0.1",
                            help="address to listen on, IPv4 or IPv6 (default: 127.0.0.1)")
     serve_cmd.add_argument("--port", type=_port, default=8000, help="port (default: 8000; 0 picks a free one)")
-    serve_cmd.add_argument("--no-search", dest="search", action="store_false")
+    serve_cmd.add_argument("--no-search", dest="search", action="store_false", help="leave out the search page and its index")
     serve_cmd.set_defaults(func=cmd_serve)
 
     parse_cmd = commands.add_parser("parse", help="parse snapshot files and print what they hold")
-    parse_cmd.add_argument("files", nargs="+", metavar="FILE")
+    parse_cmd.add_argument("files", nargs="+", metavar="FILE", help="snapshot files, of any format")
     parse_cmd.add_argument("--json", action="store_true", help="print a JSON array, one object per file")
     parse_cmd.add_argument("--date", type=_date, default=None,
                            help="list day (YYYY-MM-DD) for files whose name has no date")
     parse_cmd.set_defaults(func=cmd_parse)
 
     topics_cmd = commands.add_parser("topics", help="print each paper's topics and the terms that matched")
-    topics_cmd.add_argument("--content", type=_folder, default=Path("content"))
+    topics_cmd.add_argument("--content", type=_folder, default=Path("content"), help=CONTENT_HELP)
     topics_cmd.set_defaults(func=cmd_topics)
 
     add_cmd = commands.add_parser("add", help="check a snapshot and file it under its list day in content/snapshots")
-    add_cmd.add_argument("file", metavar="FILE")
+    add_cmd.add_argument("file", metavar="FILE", help="a snapshot file, of any format")
     fetch_cmd = commands.add_parser("fetch", help="download a day from the hub's API into content/snapshots")
     fetch_cmd.add_argument("--url", default=None, help="the API URL (default: fetch_url in site.yaml)")
     fetch_cmd.add_argument("--timeout", type=_timeout, default=None, help="seconds (default: fetch_timeout)")
     for cmd, func in ((add_cmd, cmd_add), (fetch_cmd, cmd_fetch)):
         cmd.add_argument("--date", type=_date, default=None, help="the list day, YYYY-MM-DD")
-        cmd.add_argument("--content", type=_folder, default=Path("content"))
+        cmd.add_argument("--content", type=_folder, default=Path("content"), help=CONTENT_HELP)
         cmd.add_argument("--force", action="store_true", help="replace a different snapshot of the same day")
-        cmd.add_argument("-q", "--quiet", action="store_true")
+        cmd.add_argument("-q", "--quiet", action="store_true", help="print only warnings and errors")
         cmd.set_defaults(func=func)
 
     for name, func, help_text in (("email", cmd_email, "write one day's e-mail (.html, .txt, .eml)"),
@@ -449,9 +454,9 @@ def make_parser() -> argparse.ArgumentParser:
         cmd = commands.add_parser(name, help=help_text)
         cmd.add_argument("day", nargs="?", type=_day, default="latest", metavar="DATE",
                          help="YYYY-MM-DD or 'latest' (default)")
-        cmd.add_argument("--content", type=_folder, default=Path("content"))
-        cmd.add_argument("--templates", type=_folder, default=None)
-        cmd.add_argument("-q", "--quiet", action="store_true")
+        cmd.add_argument("--content", type=_folder, default=Path("content"), help=CONTENT_HELP)
+        cmd.add_argument("--templates", type=_folder, default=None, help=TEMPLATES_HELP)
+        cmd.add_argument("-q", "--quiet", action="store_true", help="print only warnings and errors")
         cmd.set_defaults(func=func)
         if name == "email":
             cmd.add_argument("--out", type=_folder, default=Path("."), help="folder to write to (default: .)")
