@@ -299,8 +299,9 @@ def read_asset(path: Path) -> bytes:
 def template_environment(templates_dir: Path | None, compiled: Path | None = None):
     templates = templates_dir or default_templates_dir()
     if not (templates / "base.html").is_file():
-        raise DigestError("no such folder" if not templates.exists() and not templates.is_symlink()
-                          else "not a folder" if not templates.is_dir() else "not a templates folder (no base.html)",
+        what = ("no such templates folder" if not templates.exists() and not templates.is_symlink()
+                else "not a folder" if not templates.is_dir() else "not a templates folder (no base.html)")
+        raise DigestError(f"{what}: give --templates a folder that holds base.html, or leave it out for digest's own",
                           templates)
     return make_environment(templates, compiled, code_version()), templates
 

@@ -785,11 +785,13 @@ def test_a_content_folder_that_is_not_there_is_one_line_saying_so(tmp_path, comm
 def test_a_templates_folder_that_is_not_there_is_told_as_such(content_copy, tmp_path):
     (tmp_path / "a-file").write_text("x")
     (tmp_path / "empty").mkdir()
-    for templates, problem in ((tmp_path / "nosuch", "no such folder"), (tmp_path / "a-file", "not a folder"),
+    for templates, problem in ((tmp_path / "nosuch", "no such templates folder"), (tmp_path / "a-file", "not a folder"),
                                (tmp_path / "empty", "not a templates folder (no base.html)")):
         for command in (["build", "--out", tmp_path / "site"], ["check"]):
             result = run_cli(*command, "--content", content_copy, "--templates", templates)
-            assert result.returncode == 1 and f"digest: error: {templates}: {problem}\n" in result.stderr, result.stderr
+            assert result.returncode == 1 and (f"digest: error: {templates}: {problem}: give --templates a folder that "
+                                               f"holds base.html, or leave it out for digest's own\n") in result.stderr, \
+                result.stderr
 
 
 @pytest.mark.parametrize("argv", [["build", "--out", ""], ["build", "--content", " "], ["check", "--templates", ""],
