@@ -258,7 +258,7 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
           ready: Callable[[str], None] = lambda url: None, stop: threading.Event | None = None) -> None:
     """Build once, then serve ``out_dir`` and rebuild whenever content or templates change.
     ``rebuild`` returns the path of the built site's base URL, which the site is served under."""
-    from watchfiles import watch
+    from watchfiles import Change, watch
 
     state = BuildState()
     announced = threading.Event()  # where the site is served has been said (see announce)
@@ -333,6 +333,10 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
                                  watch_filter=lambda change, path: not generated(Path(path), content_dir, out_dir)):
                 announce()
                 replaced = [root for root, folder in zip(roots, folders) if _identity(root) != folder]
+                # A file made and removed since the last look (sed -i's, an editor's scratch file) is no change.
+                passing = ({p for change, p in changes if change == Change.added}
+                           & {p for change, p in changes if change == Change.deleted})
+                changes = {(change, p) for change, p in changes if p not in passing}
                 if changes or replaced:
                     names = sorted({Path(p).name for _, p in changes} | {root.name for root in replaced})
                     report(shown(f"digest: changed: {', '.join(names[:5])}{' …' if len(names) > 5 else ''}; "

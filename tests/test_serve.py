@@ -439,6 +439,22 @@ def test_an_undone_edit_and_a_content_folder_made_anew_are_told_and_rebuilt(cont
         running.stop()
 
 
+def test_a_file_made_and_removed_between_two_looks_is_no_change_to_name(content_copy, tmp_path):
+    """sed -i writes a scratch file ("sedGmlJhs") and renames it onto the file it edits: the
+    terminal named the scratch file, which is gone, among the changes."""
+    running = Server(content_copy, tmp_path / "site")
+    try:
+        settings = content_copy / "site.yaml"
+        scratch = content_copy / "sedGmlJhs"
+        scratch.write_text(settings.read_text() + "# edited\n")
+        scratch.rename(settings)
+        changed = running.wait_for(r"digest: changed: (.*); rebuilding")
+        assert changed.group(1) == "site.yaml", running.seen
+        running.wait_for(r"digest: (built|nothing changed)", timeout=30)
+    finally:
+        running.stop()
+
+
 @pytest.mark.parametrize("host", ["::1", "[::1]"])  # the address, or as URLs write it
 def test_an_ipv6_host_is_served_or_refused_in_one_line(content_copy, tmp_path, host):
     import socket
