@@ -120,6 +120,14 @@ def test_an_edit_shows_in_the_open_tab_and_a_broken_snapshot_does_not_stop_the_s
     assert server.stop() == 0
 
 
+def _error_shown(browser, url: str, status: int):
+    """A new tab at ``url``, answered with ``status``, and the build error it shows over the page."""
+    page = browser.new_page()
+    assert page.goto(url).status == status
+    page.wait_for_selector("#digest-error", timeout=15000)
+    return page, page.locator("#digest-error").inner_text()
+
+
 def test_when_the_first_build_fails_the_tab_shows_its_error_and_the_site_once_it_is_mended(content_copy, tmp_path):
     """With no site built yet, every page is missing: the page served for it shows the build's
     error, and reloads once a build succeeds (it was a bare "Error response", never reloaded)."""
@@ -133,10 +141,7 @@ def test_when_the_first_build_fails_the_tab_shows_its_error_and_the_site_once_it
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=LAUNCH_ARGS)
             try:
-                page = browser.new_page()
-                assert page.goto(running.url).status == 404
-                page.wait_for_selector("#digest-error", timeout=15000)
-                told = page.locator("#digest-error").inner_text()
+                page, told = _error_shown(browser, running.url, 404)
                 assert "has a title but no abstract" in told
                 assert told.startswith("digest: the build failed; there is no site yet.")  # no previous one
                 broken.unlink()
@@ -232,10 +237,7 @@ def test_when_the_first_build_fails_a_site_built_before_is_served_under_its_path
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=LAUNCH_ARGS)
             try:
-                page = browser.new_page()
-                assert page.goto(running.url).status == 200
-                page.wait_for_selector("#digest-error", timeout=15000)
-                told = page.locator("#digest-error").inner_text()
+                _, told = _error_shown(browser, running.url, 200)
                 assert told.startswith("digest: the last build failed; this page shows the previous one."), told
             finally:
                 browser.close()
