@@ -97,18 +97,19 @@ def store_snapshot(content_dir: Path, data: bytes, incoming: str, *, date_option
         raise DigestError(f"{late}; not added{_REDATE[snapshot.date_source]}", incoming)
 
     target = folder / snapshot_name(snapshot, incoming)
+    # The same list of the day, under this name or another ("2026-01-19.TXT"), saved with other line
+    # ends or in UTF-16 too: already there.
+    same = next((s for s in others if (s.date, s.cards) == (snapshot.date, snapshot.cards)), None)
+    if same is not None:
+        return Stored(Path(same.source), snapshot, changed=False)
     replaced = target.is_file()
     if replaced:
-        if target.read_bytes() == data:
-            return Stored(target, snapshot, changed=False)
-        held = next((s for s in others if PurePath(s.source).name == target.name), None)
-        if held is not None and (held.date, held.cards) == (snapshot.date, snapshot.cards):
-            return Stored(target, snapshot, changed=False)  # the same list saved with other line ends, or in UTF-16
         if not force:
             raise DigestError(f"{target} already holds a different snapshot of {snapshot.date.isoformat()}; "
                               f"give --force to replace it")
         # A capture cut short (a download the hub answered in part), filed over a whole one by a
         # daily run's --force, would lose the day's list for good.
+        held = next((s for s in others if PurePath(s.source).name == target.name), None)
         if held is not None and len(snapshot.cards) < INCOMPLETE_SHARE * len(held.cards):
             raise DigestError(f"{target} holds {plural(len(held.cards), 'paper')} of {snapshot.date.isoformat()}, "
                               f"and this snapshot only {len(snapshot.cards)}: not replaced (is it complete?); "

@@ -62,6 +62,21 @@ def test_the_same_list_saved_with_other_line_ends_or_encoding_is_already_there(t
     assert target.read_bytes() == original
 
 
+@pytest.mark.parametrize("name", ["2025-12-16.TXT", "2025-12-16 (saved).txt"])
+def test_the_same_list_already_there_under_another_name_is_already_there(tmp_path, content_copy, name):
+    """The day's list under a name add would not give it: already there, not filed again beside it
+    (then, the same list once more, refused as a different snapshot of the day)."""
+    held = content_copy / "snapshots" / name
+    (content_copy / "snapshots" / "2025-12-16.txt").rename(held)
+    before = tree(content_copy / "snapshots")
+    capture = tmp_path / "capture.txt"
+    capture.write_bytes(held.read_bytes())
+    for _ in range(2):
+        result = run_cli("add", capture, "--content", content_copy)
+        assert result.returncode == 0 and result.stdout.startswith(f"Already there: {held} "), result
+    assert tree(content_copy / "snapshots") == before
+
+
 def test_a_different_snapshot_of_the_same_day_is_refused_unless_forced(tmp_path, content_copy):
     changed = tmp_path / "capture.txt"
     text = (CONTENT / "snapshots" / "2025-12-16.txt").read_text()
