@@ -18,6 +18,7 @@ dates in the list's own year.  Evidence, strongest first:
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -226,6 +227,19 @@ class _YearPins:
                     years.add(self.resolved[other].year)
         return {y for y in years if self.constraints[index].fits(y)}
 
+    def dependents(self, index: int) -> set[int]:
+        """The other snapshots whose year-less cards the year of snapshot ``index`` dates (see
+        ``years``): they show one of its year-less cards' papers, on the same day, without a year."""
+        found: set[int] = set()
+        for card in self.parsed[index].cards:
+            published = card.published
+            if published is None or published.year is not None:
+                continue
+            found.update(other for other, seen in self.sightings[normalise_title(card.title)]
+                         if other != index and seen.year is None and (seen.month, seen.day) == (published.month,
+                                                                                                 published.day))
+        return found
+
 
 def _resolve_by_content(parsed: Sequence[ParsedSnapshot], constraints: dict[int, YearConstraints],
                         resolved: dict[int, Resolution], pins: _YearPins, today: dt.date, warn) -> None:
@@ -259,20 +273,31 @@ def _resolve_by_content(parsed: Sequence[ParsedSnapshot], constraints: dict[int,
 
 def _resolve_by_other_snapshots(parsed: Sequence[ParsedSnapshot], constraints: dict[int, YearConstraints],
                                 resolved: dict[int, Resolution], pins: _YearPins, warn) -> None:
-    """Let dated snapshots date the others, until none is dated any more: one so dated may date another."""
-    changed = True
-    while changed:
-        changed = False
-        for index in constraints:
-            if index in resolved:
+    """Let dated snapshots date the others, until none is dated any more: one so dated may date another.
+    In passes over the snapshots, in order; after the first, a snapshot is looked at again only
+    once one it depends on is dated (see _YearPins.dependents): a chain of undated files, each
+    dated by the next, took a pass over them all for each (4,000 files: 23 s)."""
+    due = sorted(index for index in constraints if index not in resolved)
+    while due:
+        heap, queued, next_pass = due, set(due), set()  # a sorted list is a heap
+        while heap:
+            index = heapq.heappop(heap)
+            pinned = pins.years(index) if index not in resolved else None
+            if not pinned:
                 continue
-            pinned = pins.years(index)
-            if pinned:
-                if len(pinned) > 1:
-                    warn(f"{parsed[index].source}: other snapshots disagree on the year "
-                         f"({', '.join(map(str, sorted(pinned)))}); taking {min(pinned)}")
-                resolved[index] = Resolution(min(pinned), "other-snapshots")
-                changed = True
+            if len(pinned) > 1:
+                warn(f"{parsed[index].source}: other snapshots disagree on the year "
+                     f"({', '.join(map(str, sorted(pinned)))}); taking {min(pinned)}")
+            resolved[index] = Resolution(min(pinned), "other-snapshots")
+            for other in pins.dependents(index):
+                if other in resolved or other not in constraints:
+                    continue
+                if other > index and other not in queued:  # later in this pass, as every one after it
+                    heapq.heappush(heap, other)
+                    queued.add(other)
+                elif other < index:
+                    next_pass.add(other)
+        due = sorted(next_pass - resolved.keys())
 
 
 def _assume_years(parsed: Sequence[ParsedSnapshot], constraints: dict[int, YearConstraints],
