@@ -58,3 +58,15 @@ def open_saved(path: str | Path) -> BinaryIO:
     """A file a build saved (in its cache), opened for reading: OSError for anything but a regular
     file, which no build saves (a named pipe put there would make every build wait for ever)."""
     return _opened(path, lambda mode: not stat.S_ISREG(mode))
+
+
+def unprintable_name(name: str) -> str | None:
+    """What makes a file's name no name to publish or read (a message, "rename the file" after
+    it), or None: bytes that are not UTF-8 (which come as lone surrogates), or a character that
+    shows nothing or moves the text (a line break, a no-break or zero-width space)."""
+    if name.isprintable():
+        return None
+    bad = next(c for c in name if not c.isprintable())
+    if "\udc80" <= bad <= "\udcff":
+        return "the file name is not UTF-8 text"
+    return f"the file name holds U+{ord(bad):04X}, which is no printable character"

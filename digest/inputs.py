@@ -20,7 +20,7 @@ from digest.cache import (MANIFEST, build_lock, cache_dir_for, code_version, edi
                           folder_hash, key_of, manifest_unchanged, read_manifest, recorded_warnings, waiting_note)
 from digest.errors import DigestError, strict_error
 from digest.models import ParsedSnapshot
-from digest.files import FILENAME_DATE_RE, MAX_SNAPSHOT_BYTES, SNAPSHOT_SUFFIXES, read_bounded
+from digest.files import FILENAME_DATE_RE, MAX_SNAPSHOT_BYTES, SNAPSHOT_SUFFIXES, read_bounded, unprintable_name
 from digest.output import LINKED_FOLDER, STAGED_ENDINGS, check_output_folder, left_by_a_build
 
 
@@ -155,10 +155,8 @@ def snapshot_entries(folder: Path) -> tuple[list[Path], list[DigestError]]:
     for path in sorted(folder.iterdir()):
         if path.name.startswith(".") or path.suffix.lower() not in SNAPSHOT_SUFFIXES:
             continue
-        if not path.name.isprintable():
-            # Bytes that are not UTF-8 come as lone surrogates, which are not printable either.
-            problems.append(DigestError("the file name is not printable UTF-8 text: rename the file",
-                                        ascii(str(path))))
+        if problem := unprintable_name(path.name):
+            problems.append(DigestError(f"{problem}: rename the file", ascii(str(path))))
         elif path.is_file():
             files.append(path)
         else:

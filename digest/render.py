@@ -31,7 +31,7 @@ from digest.charts import rank_chart, sparkline
 from digest.config import OTHER_TOPIC, SiteConfig
 from digest.cache import hidden_template_name
 from digest.errors import DigestError
-from digest.files import open_saved
+from digest.files import open_saved, unprintable_name
 from digest.output import own_folder, remove_entry
 from digest.models import Library, Paper
 from digest.pages import DayPage, DaySummary, TopicPage, archive_bounds, listed_paper, topic_slices
@@ -225,14 +225,13 @@ LINKED_ASSETS = ("STYLESHEET", "FAVICON", "SEARCH_SCRIPT")
 
 def template_names(env: Environment) -> list[str]:
     """The templates of the folder: every file but the assets and hidden files.  DigestError for a
-    name that is not printable UTF-8 text (no template could name it, and Jinja2 cannot keep it
-    compiled), as for a snapshot's."""
+    name that is not printable UTF-8 text (see files.unprintable_name: no template could name it,
+    and Jinja2 cannot keep it compiled), as for a snapshot's."""
     names = env.list_templates(filter_func=lambda name: not name.startswith("assets/")
                                and not hidden_template_name(name))
     for name in names:
-        if not name.isprintable():  # bytes that are not UTF-8 come as lone surrogates, not printable either
-            raise DigestError("the file name is not printable UTF-8 text: rename the file",
-                              ascii(str(Path(env.loader.searchpath[0], name))))
+        if problem := unprintable_name(name):
+            raise DigestError(f"{problem}: rename the file", ascii(str(Path(env.loader.searchpath[0], name))))
     return names
 
 

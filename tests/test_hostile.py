@@ -526,14 +526,17 @@ def test_titles_of_punctuation_alone_are_different_papers(tmp_path):
     assert shown == {"!!!", "???", "..", "../.."}
 
 
-@pytest.mark.parametrize("name", [b"2026-01-20-\xff.txt", b"2026-01-20-\x01.txt"])
-def test_a_snapshot_file_name_that_is_not_printable_utf8_is_a_one_line_error(tmp_path, name):
+@pytest.mark.parametrize("name, told", [
+    (b"2026-01-20-\xff.txt", "the file name is not UTF-8 text: rename the file"),
+    (b"2026-01-20-\x01.txt", "the file name holds U+0001, which is no printable character: rename the file"),
+    ("2026-01-20\u00a0copy.txt".encode(), "the file name holds U+00A0, which is no printable character"),
+])
+def test_a_snapshot_file_name_that_is_not_printable_utf8_is_a_one_line_error(tmp_path, name, told):
     content = shutil.copytree(CONTENT, tmp_path / "content")
     text = (CONTENT / "snapshots" / "2026-01-19.txt").read_text().replace("\nJan 19\n", "\nJan 20\n")
     with open(os.path.join(os.fsencode(content / "snapshots"), name), "wb") as stream:
         stream.write(text.encode())
-    _one_line_error(run_cli("build", "--content", content, "--out", tmp_path / "site"),
-                    "2026-01-20-", "not printable UTF-8")
+    _one_line_error(run_cli("build", "--content", content, "--out", tmp_path / "site"), "2026-01-20", told)
     assert not (tmp_path / "site").exists()
 
 

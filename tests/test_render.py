@@ -440,7 +440,7 @@ def test_a_template_file_whose_name_is_not_utf8_is_one_error_for_check_and_build
     for args in (("check", "--content", content), ("build", "--content", content, "--out", tmp_path / "site")):
         result = run_cli(*args, "--templates", templates, "--no-search", "-q")
         assert (result.returncode, result.stderr) == (1, f"digest: error: '{templates}/notes-caf\\udce9.html': the "
-                                                         f"file name is not printable UTF-8 text: rename the file\n")
+                                                         f"file name is not UTF-8 text: rename the file\n")
     assert not (tmp_path / "site").exists()
 
 
