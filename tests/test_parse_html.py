@@ -878,3 +878,40 @@ def test_the_fixture_pages_give_no_warning(parsed):
     """Pages of real shape, read from their data or from their markup (cards and trending pages),
     have no card left out."""
     assert all(p.notes == () for p in parsed.values())
+
+
+def _cards_page() -> str:
+    return (HTML / "date-page-cards.html").read_text()
+
+
+def test_an_organization_named_like_a_date_or_linked_with_a_query_is_the_organization():
+    """Its name inside the link's own element ("May 4") was taken for the card's date, and a link
+    to "/Quark-LLM?utm_source=papers" lost the organization."""
+    page = _cards_page().replace('<span class="truncate">Quark</span>', '<span class="truncate">May 4</span>')
+    page = page.replace('<a href="/Tongyi-MAI" class', '<a href="/Tongyi-MAI?utm_source=papers#top" class')
+    cards = {c.arxiv_id: c for c in parse_html_snapshot(page, "2025-12-16.html").cards}
+    assert (cards["2512.04677"].organization, cards["2512.04677"].published) == (
+        Organization("Quark-LLM", "May 4"), PartialDate(12, 4))
+    assert cards["2511.22699"].organization == Organization("Tongyi-MAI", "Tongyi-MAI")
+
+
+def test_a_page_cut_short_is_said_and_one_cut_in_its_data_is_told_as_such():
+    """A download or save stopped part way: the cards read are some of the day's, the last in part."""
+    page = _cards_page()
+    cut = page[:page.index("2507.14111") + 300]
+    parsed = parse_html_snapshot(cut, "2025-12-16.html")
+    assert 0 < len(parsed.cards) < len(parse_html_snapshot(page, "2025-12-16.html").cards)
+    assert parsed.notes == (f"2025-12-16.html:{cut.count(chr(10)) + 1}: the page ends before </html>: the file was cut "
+                            "short, and may list only some of the day's papers, the last in part (save the page again)",)
+    hydration = (HTML / "2025-12-16-hydration.html").read_text()
+    cut = hydration[:hydration.index('data-target="DailyPapers"') + 2000]
+    with pytest.raises(SnapshotError) as info:
+        parse_html_snapshot(cut, "2025-12-16.html")
+    assert info.value.message == ("no list of papers found, and the page ends before </html>: the file was cut short "
+                                  "(save the page again)")
+
+
+def test_an_empty_heading_linking_nowhere_is_a_card_still_to_load_not_one_left_out():
+    page = _cards_page().replace("<article", '<article><h3 class="placeholder"></h3></article>\n<article', 1)
+    parsed = parse_html_snapshot(page, "2025-12-16.html")
+    assert [c.rank for c in parsed.cards] == list(range(1, len(parsed.cards) + 1)) and parsed.notes == ()

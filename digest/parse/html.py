@@ -142,8 +142,16 @@ def _parse(text: str, source: str) -> ParsedSnapshot:
         unread = _unread_cards(soup, titles, headings, text, lines, source)
         notes = tuple(note for _, note in unread)
         cards = _cards_from_markup(soup, scopes, titles, text, lines, source, headings, [n for n, _ in unread])
+    # A page ends with </html>: one that does not was cut short (a download, a save stopped), and
+    # what it lists may be only some of its cards, the last of them in part.
+    cut_short = "</html" not in text[-_SNIFF:].lower()
     if not cards:
-        raise SnapshotError("not a Daily Papers snapshot: no list of papers found", source, 1)
+        raise SnapshotError("no list of papers found, and the page ends before </html>: the file was cut short "
+                            "(save the page again)" if cut_short else
+                            "not a Daily Papers snapshot: no list of papers found", source, len(lines.starts) if cut_short else 1)
+    if cut_short and not from_data:
+        notes += (f"{source}:{len(lines.starts)}: the page ends before </html>: the file was cut short, and may "
+                  f"list only some of the day's papers, the last in part (save the page again)",)
     list_day, list_day_line = _find_list_day(soup, text, lines, scopes, hydration, source)
     return ParsedSnapshot(source=source, format="html", list_day=list_day,
                           list_day_line=list_day_line, cards=cards, years_printed=not from_data, notes=notes)
@@ -347,6 +355,8 @@ def _unread_cards(soup: BeautifulSoup, titles: list[_Title], headings: list[Tag]
         read.add(id(article))  # one warning a card
         line = lines.of(starts[n]) if len(starts) == len(headings) else 1
         shown = _clean(heading.get_text())
+        if not shown and heading.find("a") is None:
+            continue  # an empty heading, linking nowhere: a card still to load, no card the page shows
         what = f"the heading '{shortened(shown)}' has no link to a paper's page" if shown else "a card's heading has no title"
         notes.append((n, f"{source}:{line}: {what}, so its card is left out"))
     return notes
@@ -499,13 +509,16 @@ def _card_from_scope(title: _Title, scope: Tag, headings: set[int], holding: set
     organization = authors = published = comments = github = stars = project_page = thumbnail = None
     dated_fallback: PartialDate | None = None
     authors_fallback: int | None = None
+    linked: set[int] = set()  # the links of the card and all they hold: names, not dates
     for tag in _iter_tags(scope, outside_abstract, limit=_MAX_CARD_TAGS):
+        if tag.name == "a" or (tag.parent is not None and id(tag.parent) in linked):
+            linked.add(id(tag))
         own = _own_text(tag)
         if authors is None and own:
             match = AUTHORS_RE.match(own)
             if match:
                 authors = shown_count(match["count"])
-        if published is None and own and tag.name != "a":  # a link's text is a name, even "Jan 5" (an organization's)
+        if published is None and own and id(tag) not in linked:  # a link's text is a name, even "Jan 5" (an organization's)
             match = _DATE_RE.match(own)
             if match:
                 published = parse_date_text(match, source, line or 1)
@@ -604,7 +617,7 @@ def _abstract(scope: Tag, hidden: Callable[[Tag], bool], holding: set[int], titl
 def _organization(link: Tag, href: str) -> Organization | None:
     """The organization pill: a link to ``/<org>`` (one path segment) that shows a name."""
     path = _HUB_PREFIX_RE.sub("", href)
-    match = re.fullmatch(r"/([^/?#\s]+)/?", path)
+    match = re.fullmatch(r"/([^/?#\s]+)/?(?:[?#].*)?", path)  # a query or fragment is no part of the handle
     if not match or not HANDLE_RE.match(match[1]) or match[1].casefold() in _SITE_PATHS:
         return None
     name = _clean(link.get_text())
