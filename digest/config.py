@@ -664,9 +664,14 @@ TOPIC_KEYS = {"slug", "title", "description", "rules", "min_score"}
 RULE_KEYS = {"phrase", "regex", "weight"}
 
 
+#: What parts a phrase's words, in the phrase and in the text: spaces and hyphens, also the
+#: Unicode hyphens (U+2010, and U+2011, which does not break) that typeset titles carry.
+WORD_GAP = r"[\s\-\u2010\u2011]+"
+
+
 def _split_phrase(phrase: str) -> list[str]:
     """A phrase's words, as written: spaces and hyphens separate them."""
-    return [word for word in re.split(r"[\s\-]+", phrase.strip()) if word]
+    return [word for word in re.split(WORD_GAP, phrase.strip()) if word]
 
 
 def phrase_pattern(phrase: str) -> re.Pattern[str]:
@@ -677,7 +682,7 @@ def phrase_pattern(phrase: str) -> re.Pattern[str]:
     "fine-tuning" finds "fine tuning", and "kernel" finds "kernels".
     """
     words = [re.escape(word) for word in _split_phrase(phrase)]
-    body = r"[\s\-]+".join(words)
+    body = WORD_GAP.join(words)
     return re.compile(rf"(?<![\w]){body}(?:e?s)?(?![\w])", re.IGNORECASE)
 
 
@@ -883,10 +888,13 @@ def _parse_rules(raw: Any, where: str, check: _Checker) -> tuple[TopicRule, ...]
         if not text:
             continue  # check.text said what is wrong with it
         if phrase is not None:
-            if not re.sub(r"[\s\-]+", "", text):  # only hyphens: a pattern that matches everywhere
+            if not re.sub(WORD_GAP, "", text):  # only hyphens: a pattern that matches everywhere
                 check.fail(f"{key}.phrase", f"has no words: {show(text)}")
                 continue
             needle = max(_split_phrase(text), key=len).lower()
+            # A word beyond ASCII may match ASCII text all the same, ignoring case ("İstanbul"
+            # finds "istanbul", though "İ" lowercased is two characters): no needle to look for.
+            needle = needle if needle.isascii() else ""
             rules.append(TopicRule(text, phrase_pattern(text), weight, needle, ascii_phrase_pattern(text),
                                   phrase_words(text)))
             continue
