@@ -91,8 +91,7 @@ def match_topics(title: str, abstract: str, topics: Sequence[TopicConfig],
                         terms.append(term)
                 # Weights add up as decimals: 0.7 + 0.1 + 0.1 + 0.1 reaches a min_score of 1 (in binary
                 # floating point it falls short by 1e-16).
-                score = round(score, 9)
-                if terms and score >= topic.min_score:
+                if terms and round(score, 9) >= round(topic.min_score, 9):
                     matches.append((-score, order, TopicMatch(topic.slug, score, tuple(terms))))
                 by_topic[topic.slug] = perf_counter() - started
     except Overrun:

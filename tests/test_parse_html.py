@@ -907,8 +907,11 @@ def test_a_page_cut_short_is_said_and_one_cut_in_its_data_is_told_as_such():
     cut = hydration[:hydration.index('data-target="DailyPapers"') + 2000]
     with pytest.raises(SnapshotError) as info:
         parse_html_snapshot(cut, "2025-12-16.html")
-    assert info.value.message == ("no list of papers found, and the page ends before </html>: the file was cut short "
+    assert info.value.message == ("no list of papers found, and the page ends before </html>: was the file cut short? "
                                   "(save the page again)")
+    # A whole page, whatever follows its end (a long comment or script), is no page cut short.
+    whole = _cards_page().replace("</html>", "</html>\n<!-- " + "x" * 70000 + " -->\n" + "\n" * 70000)
+    assert parse_html_snapshot(whole, "2025-12-16.html").notes == ()
 
 
 def test_an_empty_heading_linking_nowhere_is_a_card_still_to_load_not_one_left_out():

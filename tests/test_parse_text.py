@@ -928,6 +928,24 @@ def test_a_cards_own_problem_before_a_broken_card_later_in_the_file_is_told_and_
         for n in (0, 1)]
 
 
+def test_past_a_cards_own_problem_the_card_before_it_without_a_meta_line_stays_and_counts():
+    """A card's own problem (a title too long) names its title line: only that card is set aside,
+    not also the card before it that has no meta line, which made every later card one too low."""
+    text = seed_text("2025-12-16.txt")
+    cards = parse_text_snapshot(text, "x.txt").cards
+    lines = text.split("\n")
+    for n in (2, 4):  # cards 3 and 5 get titles too long; card 2 has no meta line
+        lines[cards[n].line - 1] = "T" * 3000
+    broken = "\n".join(lines)
+    with pytest.raises(SnapshotError) as caught:
+        parse_snapshot(broken, "x.txt")
+    assert (caught.value.line, caught.value.opens_card) == (cards[2].line, True)
+    later = later_problems(broken, "x.txt", caught.value)
+    assert [(e.line, e.message) for e in later] == [
+        (cards[4].line, "card 5 has a title of 3,000 characters, where a paper's has a line or two (digest takes up "
+                        "to 1,000)")]
+
+
 def test_a_title_that_reads_as_a_date_is_one_problem_not_two():
     """digest check blanks out a broken card to look past it: a title such as 'Jan 19' is where its
     card starts, not where it ends, so its abstract is no phantom title with no abstract."""

@@ -162,7 +162,12 @@ def test_fractional_weights_that_add_up_to_min_score_reach_it():
         {"phrase": "cache", "weight": 0.7}, {"phrase": "latency", "weight": 0.1},
         {"phrase": "throughput", "weight": 0.1}, {"phrase": "memory", "weight": 0.1}]}]}, Path("topics.yaml"))
     [match] = match_topics("A paper", "Its cache, latency, throughput and memory.", [topic])
-    assert (match.topic, match.score) == ("sys", 1.0)
+    assert match.topic == "sys" and abs(match.score - 1) < 1e-9
+    # A weight that is min_score, whatever its decimals, reaches it.
+    for weight in (1e-10, 4e-10, 1.0000000004):
+        [tiny] = parse_topics_config({"topics": [{"slug": "t", "title": "T", "min_score": weight, "rules": [
+            {"phrase": "cache", "weight": weight}]}]}, Path("topics.yaml"))
+        assert [m.topic for m in match_topics("A paper", "Its cache.", [tiny])] == ["t"], weight
 
 
 @pytest.mark.parametrize("phrase, title", [("İstanbul", "Earthquake risk in istanbul"),

@@ -144,9 +144,9 @@ def _parse(text: str, source: str) -> ParsedSnapshot:
         cards = _cards_from_markup(soup, scopes, titles, text, lines, source, headings, [n for n, _ in unread])
     # A page ends with </html>: one that does not was cut short (a download, a save stopped), and
     # what it lists may be only some of its cards, the last of them in part.
-    cut_short = "</html" not in text[-_SNIFF:].lower()
+    cut_short = _HTML_END_RE.search(text) is None
     if not cards:
-        raise SnapshotError("no list of papers found, and the page ends before </html>: the file was cut short "
+        raise SnapshotError("no list of papers found, and the page ends before </html>: was the file cut short? "
                             "(save the page again)" if cut_short else
                             "not a Daily Papers snapshot: no list of papers found", source, len(lines.starts) if cut_short else 1)
     if cut_short and not from_data:
@@ -155,6 +155,10 @@ def _parse(text: str, source: str) -> ParsedSnapshot:
     list_day, list_day_line = _find_list_day(soup, text, lines, scopes, hydration, source)
     return ParsedSnapshot(source=source, format="html", list_day=list_day,
                           list_day_line=list_day_line, cards=cards, years_printed=not from_data, notes=notes)
+
+
+#: The end of a page, wherever it stands (what follows it, a comment or a script, may be long).
+_HTML_END_RE = re.compile(r"</html\b", re.IGNORECASE)
 
 
 class _Lines:
