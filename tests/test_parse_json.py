@@ -456,3 +456,29 @@ def test_errors_name_the_same_line_whatever_the_files_line_ends(line_end):
             "</body></html>\n")
     assert parse_snapshot(page.replace("\n", line_end), "2025-06-17.html").notes == (
         "2025-06-17.html:5: the heading 'Elsewhere' has no link to a paper's page, so its card is left out",)
+
+
+def _entries(days: list[str], published: str = "2024-11-27T18:11:05.000Z") -> str:
+    return json.dumps([{"paper": {"id": f"2501.0000{n}", "title": f"Paper {n}", "summary": "An abstract.",
+                                  "upvotes": 3, "publishedAt": published, "submittedOnDailyAt": day}}
+                       for n, day in enumerate(days)])
+
+
+def test_a_time_with_an_offset_is_dated_in_utc():
+    """The hub's times are UTC; a time saved with its offset (-08:00) was dated by its local day,
+    and a lower-case z was refused as no date."""
+    parsed = parse_json_snapshot(_entries(["2026-01-18T18:11:05-08:00"] * 2, "2024-11-27T18:11:05-08:00"), "x.json")
+    assert parsed.list_day == PartialDate(1, 19, 2026)
+    assert parsed.cards[0].published == PartialDate(11, 28, 2024)
+    assert parse_json_snapshot(_entries(["2026-01-19T08:00:00.000z"], "2024-11-27T18:11:05.000z"),
+                               "x.json").cards[0].published == PartialDate(11, 27, 2024)
+
+
+def test_an_answer_spread_over_days_has_no_list_day():
+    """A trending or weekly answer lists papers submitted on several days: it is no day's list, and
+    was filed under the day most of them were submitted on (or refused under its capture date)."""
+    spread = _entries([f"2026-01-{day}T08:00:00.000Z" for day in (12, 13, 14, 14, 15, 16)])
+    assert parse_json_snapshot(spread, "x.json").list_day is None
+    assert [c.rank for c in parse_snapshot(spread, "2026-01-19.json").cards] == [1, 2, 3, 4, 5, 6]
+    mostly = _entries(["2026-01-19T08:00:00.000Z"] * 7 + ["2026-01-18T23:00:00.000Z"])  # a day's, a late one too
+    assert parse_json_snapshot(mostly, "x.json").list_day == PartialDate(1, 19, 2026)

@@ -247,13 +247,20 @@ def _github_url(value: Any) -> str | None:
 
 #: A date as the API writes it: "2026-01-19", or with its time ("2026-01-19T08:00:00.000Z", or
 #: "2026-01-19 08:00:00").  Not the other forms Python's fromisoformat takes ("2026-W03-1", "20260119").
-_ISO_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9:.]*(?:Z|[+-][0-9]{2}(?::?[0-9]{2})?)?)?")
+_ISO_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9:.]*(?:[Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)?)?")
+
+
+_OFFSET_RE = re.compile(r"[+-][0-9]{2}(?::?[0-9]{2})?$")  # a time's offset from UTC, at its end
 
 
 def _iso_date(value: Any) -> dt.date | None:
+    """The date of an API time, in UTC where it gives its offset ("2026-01-18T18:11:05-08:00" is
+    2026-01-19 in UTC, as the hub's own times are)."""
     if not isinstance(value, str) or not _ISO_DATE_RE.fullmatch(value):
         return None
     try:
+        if len(value) > 10 and _OFFSET_RE.search(value):
+            return dt.datetime.fromisoformat(value).astimezone(dt.timezone.utc).date()
         return dt.date.fromisoformat(value[:10])
     except ValueError:
         return None
@@ -350,8 +357,15 @@ def cards_from_items(items: list[tuple[int, Any]], source: str,
     return tuple(cards)
 
 
+#: The share of a list's entries submitted on one day that makes that day its list day: a day's
+#: answer has them all on its day; a trending or weekly one spreads them over days, and is no
+#: day's list (dated by its file's name, or --date, as a trending page).
+ONE_DAY_SHARE = 0.75
+
+
 def list_day_from_items(items: list[tuple[int, Any]]) -> PartialDate | None:
-    """The list day the items were submitted for: the most common ``submittedOnDailyAt`` date."""
+    """The list day the items were submitted for: the ``submittedOnDailyAt`` date of nearly all
+    of them (see ONE_DAY_SHARE), else None."""
     days = Counter()
     for _, item in items:
         if isinstance(item, dict):
@@ -361,7 +375,9 @@ def list_day_from_items(items: list[tuple[int, Any]]) -> PartialDate | None:
                 days[day] += 1
     if not days:
         return None
-    day = max(days.items(), key=lambda kv: (kv[1], kv[0]))[0]
+    day, count = max(days.items(), key=lambda kv: (kv[1], kv[0]))
+    if count < ONE_DAY_SHARE * sum(days.values()):
+        return None
     return PartialDate(day.month, day.day, day.year)
 
 
