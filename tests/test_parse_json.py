@@ -482,3 +482,32 @@ def test_an_answer_spread_over_days_has_no_list_day():
     assert [c.rank for c in parse_snapshot(spread, "2026-01-19.json").cards] == [1, 2, 3, 4, 5, 6]
     mostly = _entries(["2026-01-19T08:00:00.000Z"] * 7 + ["2026-01-18T23:00:00.000Z"])  # a day's, a late one too
     assert parse_json_snapshot(mostly, "x.json").list_day == PartialDate(1, 19, 2026)
+
+
+def test_a_list_of_the_papers_alone_is_read_with_their_ids_and_counts():
+    """jq 'map(.paper)' of an answer: each entry is the paper itself; its id, upvotes and authors
+    were dropped without a word."""
+    papers = [item["paper"] for item in json.loads(FIXTURE.read_text())]
+    cards = parse_json_snapshot(json.dumps(papers), "2026-01-19.json").cards
+    whole = parse_json_snapshot(FIXTURE.read_text(), "2026-01-19.json").cards
+    assert [(c.arxiv_id, c.upvotes, c.authors, c.keywords) for c in cards] == [
+        (c.arxiv_id, c.upvotes, c.authors, c.keywords) for c in whole]
+
+
+def test_check_finds_the_lines_of_the_problems_it_tells_only(monkeypatch):
+    """Finding a problem's line reads the text again: done for every bad entry of a long answer,
+    check took minutes (6,000 entries: 2 min), where it tells 20."""
+    import digest.parse.api
+    from digest.parse import later_problems
+
+    items = [{"paper": {"id": f"2501.{n:05d}", "title": f"Paper {n}", "summary": "An abstract.", "upvotes": "many",
+                        "submittedOnDailyAt": "2025-01-15T00:00:00Z"}} for n in range(900)]
+    text = json.dumps(items, indent=2)
+    with pytest.raises(SnapshotError) as info:
+        parse_snapshot(text, "2025-01-15.json")
+    calls = []
+    original = digest.parse.api._at_value_line
+    monkeypatch.setattr(digest.parse.api, "_at_value_line", lambda *a: calls.append(a) or original(*a))
+    later = later_problems(text, "2025-01-15.json", info.value)
+    assert len(later) == 20 and len(calls) <= 21
+    assert [e.line for e in later] == sorted(e.line for e in later) and later[0].line > info.value.line

@@ -140,7 +140,7 @@ def later_problems(text: str, source: str, first: SnapshotError, most: int = 20)
         text = with_line_feeds(text)
     name = next(name for name, looks_like, _ in PARSERS if looks_like(text))
     if name in ("json", "crawler dump"):
-        return _later_card_problems(name, text, source, first)[:most]
+        return _later_card_problems(name, text, source, first, most)[:most]
     return _later_text_problems(text, source, first)[:most] if name == "text" else []
 
 
@@ -194,12 +194,12 @@ def _later_text_problems(text: str, source: str, first: SnapshotError) -> list[S
     return found
 
 
-def _later_card_problems(name: str, text: str, source: str, first: SnapshotError) -> list[SnapshotError]:
+def _later_card_problems(name: str, text: str, source: str, first: SnapshotError, most: int) -> list[SnapshotError]:
     """The problems but ``first`` of an API JSON snapshot's entries or a crawler dump's cards, each
-    read on its own, in the order of their lines."""
+    read on its own, in the order of their lines (of JSON entries, the first ``most`` besides it)."""
     whole_file: list[SnapshotError] = []  # told last: met once the cards' problems are mended
     if name == "json":
-        cards, problems = read_json_leniently(text, source)
+        cards, problems = read_json_leniently(text, source, most + 1)
     else:
         problems = []
         try:

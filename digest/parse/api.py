@@ -282,7 +282,8 @@ def card_from_item(item: Any, rank: int, source: str, line: int) -> Card:
     where = f"paper {rank}"
     if not isinstance(item, dict):
         raise SnapshotError(f"{where} is not a JSON object", source, line)
-    paper = item.get("paper") if isinstance(item.get("paper"), dict) else {}
+    # Without a "paper" object (a list of the papers alone, as jq 'map(.paper)' makes), the item is the paper.
+    paper = item.get("paper") if isinstance(item.get("paper"), dict) else item
     title = _text(paper.get("title")) or _text(item.get("title"))
     if not title:
         given = next((v for v in (paper.get("title"), item.get("title")) if v is not None and not isinstance(v, str)),
@@ -432,13 +433,14 @@ def parse_json_snapshot(text: str, source: str) -> ParsedSnapshot:
                           years_printed=False)
 
 
-def read_json_leniently(text: str, source: str) -> tuple[tuple[Card, ...], list[SnapshotError]]:
-    """The cards of the items that read and the problems of those that do not (for ``digest
-    check``, which tells them all at once); nothing when the JSON itself does not read."""
+def read_json_leniently(text: str, source: str, most: int | None = None) -> tuple[tuple[Card, ...], list[SnapshotError]]:
+    """The cards of the items that read and the problems of those that do not, the first ``most``
+    of them (for ``digest check``, which tells them all at once); nothing when the JSON itself
+    does not read.  Finding a problem's line reads the text again: for the ones told only."""
     try:
         items = _items(text, source)
     except SnapshotError:
         return (), []
     problems: list[SnapshotError] = []
     cards = cards_from_items(items, source, problems)
-    return cards, [_at_value_line(problem, text) for problem in problems]
+    return cards, [_at_value_line(problem, text) for problem in problems[:most]]
