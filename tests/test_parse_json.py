@@ -511,3 +511,11 @@ def test_check_finds_the_lines_of_the_problems_it_tells_only(monkeypatch):
     later = later_problems(text, "2025-01-15.json", info.value)
     assert len(later) == 20 and len(calls) <= 21
     assert [e.line for e in later] == sorted(e.line for e in later) and later[0].line > info.value.line
+
+
+def test_an_id_written_as_a_number_is_told_as_such():
+    item = {"paper": {"id": 2411.1914, "title": "T", "summary": "A.", "submittedOnDailyAt": "2025-01-15T00:00:00Z"}}
+    with pytest.raises(SnapshotError) as info:
+        parse_json_snapshot(json.dumps([item]), "x.json")
+    assert info.value.message.startswith("paper 1 has an id that is a number, 2411.1914, not text: an arXiv id is "
+                                         "written in quotes"), info.value.message

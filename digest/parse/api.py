@@ -294,6 +294,10 @@ def card_from_item(item: Any, rank: int, source: str, line: int) -> Card:
         raise SnapshotError(f"{where} has no title", source, line)
     arxiv_id = paper.get("id")
     if arxiv_id is not None:
+        if isinstance(arxiv_id, (int, float)) and not isinstance(arxiv_id, bool):  # 2411.19146 lost its quotes
+            raise _value_error(f"{where} has an id that is a number, {_shown_value(arxiv_id)}, not text: an arXiv id "
+                               f"is written in quotes (\"2411.19146\"), as a number it loses its trailing zeros",
+                               source, line, "id", arxiv_id)
         if not isinstance(arxiv_id, str) or not ARXIV_ID_RE.fullmatch(arxiv_id):
             raise _value_error(f"{where} has an id that is not an arXiv id: {str(arxiv_id)[:40]!r}", source, line,
                                "id", arxiv_id)
