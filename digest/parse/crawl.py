@@ -748,12 +748,12 @@ def parse_crawler_dump(text: str, source: str, problems: list[SnapshotError] | N
     # (before the first card or after the last, other headings are the page's own): said, not
     # left out without a word.
     level = len(doc.lines[titles[0][0]]) - len(doc.lines[titles[0][0]].lstrip("#"))
-    unread: dict[tuple[str, str], tuple[int, str, str]] = {}
+    left_out_cards: dict[tuple[str, str], tuple[int, str, str]] = {}
     for number, text, url in elsewhere:
         if (doc.lines[number - 1].startswith("#" * level + " ")
                 and (titles[0][0] < number - 1 < titles[-1][0] or upvote_line(doc, number - 1, 0))):
-            unread.setdefault((text, url), (number, text, url))  # one card shown twice (trending) is one
-    unread_cards = list(unread.values())
+            left_out_cards.setdefault((text, url), (number, text, url))  # one card shown twice (trending) is one
+    unread_cards = list(left_out_cards.values())
     notes = tuple(f"{source}:{number}: the heading '{shortened(text)}' links to {shortened(url, 60)!r}, not to a "
                   f"paper's page, so its card is left out" for number, text, url in unread_cards)
 

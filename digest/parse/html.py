@@ -138,10 +138,11 @@ def _parse(text: str, source: str) -> ParsedSnapshot:
     from_data = bool(cards)
     notes: tuple[str, ...] = ()
     if not cards:
-        headings = soup.find_all("h3")
-        unread = _unread_cards(soup, titles, headings, text, lines, source)
+        page_headings = soup.find_all("h3")
+        locator = _TitleLocator(text, lines)
+        unread = _unread_cards(soup, titles, page_headings, locator, source)
         notes = tuple(note for _, note in unread)
-        cards = _cards_from_markup(soup, scopes, titles, text, lines, source, headings, [n for n, _ in unread])
+        cards = _cards_from_markup(soup, scopes, titles, locator, source, page_headings, [n for n, _ in unread])
     # A page ends with </html>: one that does not was cut short (a download, a save stopped), and
     # what it lists may be only some of its cards, the last of them in part.
     cut_short = _HTML_END_RE.search(text) is None
@@ -342,25 +343,23 @@ def _article_of(heading: Tag) -> Tag | None:
     return None
 
 
-def _unread_cards(soup: BeautifulSoup, titles: list[_Title], headings: list[Tag], text: str, lines: _Lines,
+def _unread_cards(soup: BeautifulSoup, titles: list[_Title], page_headings: list[Tag], locator: _TitleLocator,
                   source: str) -> list[tuple[int, str]]:
     """Each card (an ``<article>`` with an ``h3``) whose heading holds no link to a paper's page
-    with its title: its heading's index in ``headings`` (the page's ``h3``, in order) and its
-    warning.  Left out of the list, and said, not dropped without a word."""
+    with its title: its heading's index in ``page_headings`` (the page's ``h3``, in order) and
+    its warning.  Left out of the list, and said, not dropped without a word."""
     read = {id(article) for title in titles if (article := _article_of(title.heading)) is not None}
     hidden = {id(heading) for tag in soup.find_all(_INVISIBLE_TAGS) for heading in tag.find_all("h3")}
-    # The n-th <h3 of the source is the n-th of the tree when the parser kept them all (its lines are not kept).
-    starts = [m.start() for m in re.finditer(r"<h3[\s>]", text, re.IGNORECASE)]
     notes = []
-    for n, heading in enumerate(headings):
+    for n, heading in enumerate(page_headings):
         article = _article_of(heading) if id(heading) not in hidden else None
         if article is None or id(article) in read:
             continue
         read.add(id(article))  # one warning a card
-        line = lines.of(starts[n]) if len(starts) == len(headings) else 1
         shown = _clean(heading.get_text())
         if not shown and heading.find("a") is None:
             continue  # an empty heading, linking nowhere: a card still to load, no card the page shows
+        line = locator.heading_line(n, len(page_headings))
         what = f"the heading '{shortened(shown)}' has no link to a paper's page" if shown else "a card's heading has no title"
         notes.append((n, f"{source}:{line}: {what}, so its card is left out"))
     return notes
@@ -415,20 +414,20 @@ def _card_scopes(titles: list[_Title]) -> list[tuple[_Title, Tag]]:
     return scopes
 
 
-def _cards_from_markup(soup: BeautifulSoup, scopes: list[tuple[_Title, Tag]], titles: list[_Title], text: str,
-                       lines: _Lines, source: str, headings: list[Tag], left_out: list[int]) -> tuple[Card, ...]:
+def _cards_from_markup(soup: BeautifulSoup, scopes: list[tuple[_Title, Tag]], titles: list[_Title],
+                       locator: _TitleLocator, source: str, page_headings: list[Tag],
+                       left_out: list[int]) -> tuple[Card, ...]:
     """Cards from the visible markup, one per paper: the first card of a paper shown twice (as
     trending pages do) wins, and only what it lacks is taken from the later copy.  Further copies
     are not read: 39,000 titles of one paper in one element each read all of it again (minutes).
-    The cards ``left_out`` (their indexes in ``headings``, in order) count in the ranks of the
-    cards after them, as the page shows them."""
-    order = {id(heading): n for n, heading in enumerate(headings)} if left_out else {}
+    The cards ``left_out`` (their indexes in ``page_headings``, in order) count in the ranks of
+    the cards after them, as the page shows them."""
+    order = {id(heading): n for n, heading in enumerate(page_headings)} if left_out else {}
     cards: list[Card] = []
     index_of: dict[str, int] = {}
     copied: set[str] = set()
     headings = {id(t.heading) for t in titles}
     holding = _holding_blocks(soup)
-    locator = _TitleLocator(text, lines)
     for title, scope in scopes:
         index = index_of.get(title.arxiv_id)
         if index is None:
@@ -483,6 +482,11 @@ class _TitleLocator:
                 if not found or found[-1] != index:
                     found.append(index)
         return linking
+
+    def heading_line(self, n: int, count: int) -> int:
+        """The line of the page's ``n``-th of ``count`` ``h3`` elements: the ``n``-th ``<h3`` of the
+        source, where the parser kept them all (it keeps no lines), else 1."""
+        return self.lines.of(self.headings[n]) if len(self.headings) == count else 1
 
     def line(self, arxiv_id: str) -> int:
         if self._linking is None:
