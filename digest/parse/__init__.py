@@ -141,19 +141,20 @@ def later_problems(text: str, source: str, first: SnapshotError, most: int = 20)
     name = next(name for name, looks_like, _ in PARSERS if looks_like(text))
     if name in ("json", "crawler dump"):
         return _later_card_problems(name, text, source, first, most)[:most]
-    return _later_text_problems(text, source, first)[:most] if name == "text" else []
+    return _later_text_problems(text, source, first, most)[:most] if name == "text" else []
 
 
 #: A message about a card that names it by its number ("card 3 has ...").
 _CARD_NUMBER_RE = re.compile(r"^card (\d+)\b")
 
 
-def _later_text_problems(text: str, source: str, first: SnapshotError) -> list[SnapshotError]:
+def _later_text_problems(text: str, source: str, first: SnapshotError, most: int) -> list[SnapshotError]:
     """The problems but ``first`` of a text dump: the card at fault is set aside (blanked out, its
     lines kept) and the rest read again, until it reads, a problem of the whole file comes, or one
     told before comes again; then each card of what reads is checked on its own (as the build
     checks it once the file reads, see _fit_card).  Cards are numbered as the file shows them,
-    those set aside counted."""
+    those set aside counted.  The file is read again ``most`` times at most: each time is a whole
+    parse, and a file of thousands of broken cards would take as many."""
     told = {(first.line, first.message)}
     found: list[SnapshotError] = []
     set_aside: list[int] = []  # the lines at fault of the cards set aside
@@ -168,7 +169,7 @@ def _later_text_problems(text: str, source: str, first: SnapshotError) -> list[S
                              opens_card=error.opens_card)
 
     problem = first
-    while problem.line is not None:
+    while problem.line is not None and len(found) < most:
         rest = without_card_at(text, problem.line, problem.opens_card)
         if rest is None:
             return found
