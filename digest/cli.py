@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from digest import __version__
 from digest.errors import DigestError, UsageError, file_system_error, shown, tracebacks_asked, unexpected_error_message
+from digest.files import read_bounded
 from digest.inputs import build_date, default_templates_dir, read_snapshot_bytes
 from digest.text import plural
 
@@ -276,13 +277,14 @@ def cmd_email(args: argparse.Namespace) -> int:
     check_outside_content_folders(args.content, args.out)  # an e-mail's DATE.txt could replace a snapshot
     _, newsletter = _newsletter(args)
     files = {args.out / Path(check_relative_path(path)).name: data for path, data in newsletter.files().items()}
-    ours = _an_email_of_ours(next(t for t in files if t.suffix == ".eml"))
+    earlier = _earlier_export(next(t for t in files if t.suffix == ".eml"))
     for target in files:  # before any is written: the three, or none
         if target.is_dir():
             raise DigestError("cannot write: a folder is in the way", target)
         # A file of the user's there, a snapshot saved as DATE.txt say, is not replaced: only the
-        # files of an earlier ``digest email`` of the day (whose .eml says it is digest's).
-        if os.path.lexists(target) and not ours:
+        # files of an earlier ``digest email`` of the day, as its .eml holds them.
+        saved = _saved_bytes(target)
+        if os.path.lexists(target) and (saved is None or saved != earlier.get(target.suffix)):
             raise DigestError("not replaced: a file digest did not write is there; give --out another folder",
                               target)
     if args.out.exists() and not args.out.is_dir():
@@ -298,15 +300,35 @@ def cmd_email(args: argparse.Namespace) -> int:
     return 0
 
 
-def _an_email_of_ours(path: Path) -> bool:
-    """Whether ``path`` is an e-mail ``digest email`` wrote: its Message-ID is digest's (see
-    digest.newsletter.build_message)."""
+#: An e-mail of a day is about 200 KB (email.max_html_bytes and its text); a far larger file is no e-mail of digest's.
+MAX_EMAIL_BYTES = 16 * 1024 * 1024
+
+
+def _earlier_export(eml: Path) -> dict[str, bytes]:
+    """The files an earlier ``digest email`` of the day wrote, by suffix, as the e-mail it wrote
+    at ``eml`` holds them (its Message-ID is digest's, see digest.newsletter.build_message):
+    the .eml, and the .txt and .html its two parts are; nothing when ``eml`` is no such e-mail."""
+    from email import message_from_bytes, policy
+
+    data = _saved_bytes(eml)
+    if data is None or re.search(rb"(?:^|\r\n)Message-ID: <digest\.", data[:4096]) is None:
+        return {}
+    files = {".eml": data}
+    for part in message_from_bytes(data, policy=policy.compat32).walk():
+        suffix = {"text/plain": ".txt", "text/html": ".html"}.get(part.get_content_type())
+        if suffix and suffix not in files:
+            files[suffix] = part.get_payload(decode=True).replace(b"\r\n", b"\n")  # written with LF, sent with CRLF
+    return files
+
+
+def _saved_bytes(path: Path) -> bytes | None:
+    """The bytes of the regular file at ``path`` (a link is not followed), or None."""
     try:
-        with path.open("rb") as file:
-            head = file.read(4096)
+        if not path.is_symlink():
+            return read_bounded(path, MAX_EMAIL_BYTES)
     except OSError:
-        return False
-    return re.search(rb"(?:^|\r\n)Message-ID: <digest\.", head) is not None
+        pass
+    return None
 
 
 def cmd_send(args: argparse.Namespace) -> int:

@@ -330,15 +330,17 @@ def test_email_export_replaces_a_link_in_its_folder_and_never_writes_through_it(
     out = tmp_path / "m"
     out.mkdir()
     assert run_cli("email", "latest", "--content", content_copy, "--out", out).returncode == 0
-    (out / "2026-01-19.html").unlink()
-    (out / "2026-01-19.html").symlink_to(victim)  # beside digest's own e-mail of the day
-    (out / ".2026-01-19.eml.tmp").symlink_to(victim)
+    (out / ".2026-01-19.eml.tmp").symlink_to(victim)  # where the new .eml is written first
     result = run_cli("email", "latest", "--content", content_copy, "--out", out)
     assert result.returncode == 0, result.stderr
     assert victim.read_text() == "precious"
-    assert not (out / "2026-01-19.html").is_symlink()
     assert "<html" in (out / "2026-01-19.html").read_text()
     assert sorted(p.name for p in out.iterdir()) == ["2026-01-19.eml", "2026-01-19.html", "2026-01-19.txt"]
+    (out / "2026-01-19.html").unlink()
+    (out / "2026-01-19.html").symlink_to(victim)  # beside digest's own e-mail of the day: not the page it wrote
+    result = run_cli("email", "latest", "--content", content_copy, "--out", out)
+    assert result.returncode == 1 and "2026-01-19.html: not replaced: a file digest did not write" in result.stderr
+    assert victim.read_text() == "precious" and (out / "2026-01-19.html").is_symlink()
 
 
 @pytest.mark.parametrize("name", ["2026-01-19.txt", "2026-01-19.eml", "2026-01-19.html"])
@@ -354,6 +356,24 @@ def test_email_export_never_replaces_a_file_it_did_not_write(tmp_path, content_c
         f"digest: error: {out / '2026-01-19.eml' if name.endswith('.eml') else mine}: not replaced: a file digest did "
         f"not write is there; give --out another folder\n")
     assert list(out.iterdir()) == [mine] and mine.read_bytes().startswith(b"Jan 19\n\nMy own notes")
+
+
+@pytest.mark.parametrize("name", ["2026-01-19.txt", "2026-01-19.html"])
+def test_email_export_never_replaces_a_file_of_the_users_beside_its_earlier_email(tmp_path, content_copy, name):
+    """Beside the .eml of an earlier export, a .txt or .html that is not that e-mail's part is
+    the user's own (a snapshot saved as DATE.html, say): the export is refused, nothing lost."""
+    out = tmp_path / "m"
+    assert run_cli("email", "latest", "--content", content_copy, "--out", out).returncode == 0
+    mine = out / name
+    mine.write_bytes(b"Jan 19\n\nMy own notes, or a snapshot saved here\n")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    result = run_cli("email", "latest", "--content", content_copy, "--out", out)
+    assert result.returncode == 1 and result.stderr == (
+        f"digest: error: {mine}: not replaced: a file digest did not write is there; give --out another folder\n")
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    mine.write_bytes(b"")  # an empty file is no part of the e-mail either
+    assert run_cli("email", "latest", "--content", content_copy, "--out", out).returncode == 1
+    assert mine.read_bytes() == b""
 
 
 def test_a_folder_where_an_exported_file_goes_is_an_error_naming_that_file_and_leaves_nothing(tmp_path, content_copy):
@@ -1075,8 +1095,10 @@ def test_an_email_export_that_fails_leaves_the_old_files_and_no_new_one(tmp_path
     out = tmp_path / "mail"
     out.mkdir()
     # An earlier export of the day (its .eml has digest's Message-ID): replaced, when nothing fails.
-    old = {f"2026-01-19.{ext}": f"Message-ID: <digest.2026-01-19.0@x>\r\n\r\nolder {ext}".encode()
-           for ext in ("eml", "html", "txt")}
+    old = {"2026-01-19.txt": b"older text", "2026-01-19.html": b"<p>older page</p>",
+           "2026-01-19.eml": b'Message-ID: <digest.2026-01-19.0@x>\r\nContent-Type: multipart/alternative; boundary="b"'
+                             b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nolder text\r\n--b\r\n"
+                             b"Content-Type: text/html\r\n\r\n<p>older page</p>\r\n--b--\r\n"}
     for name, data in old.items():
         (out / name).write_bytes(data)
     real_write, real_replace = digest.output.write_temporary, os.replace
