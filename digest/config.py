@@ -10,16 +10,18 @@ import ipaddress
 import math
 import re
 import reprlib
+from collections.abc import Sequence
 from dataclasses import MISSING, dataclass, fields
 from email import policy
 from email.headerregistry import Address
+from email.utils import getaddresses
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import yaml
 
-from digest.errors import ConfigError, ConfigErrors
+from digest.errors import ConfigError, ConfigErrors, DigestError
 from digest.files import read_bounded
 from digest.text import DIRECTION_CONTROLS, UNFIT, invisible
 from digest.urls import unbracketed, url_problem
@@ -552,6 +554,91 @@ def header_address(value: str) -> tuple[str, str | None]:
     return str(Address(address.display_name, address.username, domain)), None
 
 
+def _comma_parts(value: str) -> list[str]:
+    """``value`` split at its commas outside quotes, angle brackets and comments, as e-mail
+    address lists are: each part should be one address."""
+    parts, start, quoted, depth, escaped = [], 0, False, 0, False
+    for index, char in enumerate(value):
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif not quoted and char in "<(":
+            depth += 1
+        elif not quoted and char in ">)":
+            depth = max(0, depth - 1)
+        elif char == "," and not quoted and depth == 0:
+            parts.append(value[start:index])
+            start = index + 1
+    return [*parts, value[start:]]
+
+
+def recipients_of(addresses: Sequence[str]) -> list[str]:
+    """Bare addresses from ``Name <a@b>`` or ``a@b`` forms; raises on anything else, on a line
+    break or other control character anywhere (``a@b\r\nBcc: c@d`` is no list of addresses),
+    and when there is none at all."""
+    parsed: list[tuple[str, str]] = []  # (as given, the address read from it)
+    for value in addresses:
+        if not value.strip() or not value.isprintable():
+            raise DigestError(f"not an e-mail address: {value!r}")
+        # "a@b, c@d" is two; "<a@b>c@d" reads as two as well, without a comma to say so.  Nothing
+        # between two commas, or after the last ("a@b, c@d,"), is no address, and no mistake.
+        for part in (part.strip() for part in _comma_parts(value) if part.strip()):
+            read = getaddresses([part])
+            if len(read) != 1:
+                raise DigestError(f"not one e-mail address: {value!r}; give each address after --to, or "
+                                  f"separate them with commas")
+            parsed.append((part, read[0][1]))
+    found: dict[tuple[str, str], str] = {}  # an address given twice is sent to once
+    for part, address in parsed:
+        if not address or "@" not in address or any(c.isspace() for c in address):  # "a@" reads as no address
+            raise DigestError(f"not an e-mail address: {address or part!r}")
+        local, _, domain = address.rpartition("@")
+        if not local.isascii():
+            raise DigestError(f"cannot send to {address}: SMTP here carries only ASCII before the @")
+        if not domain.isascii():  # an internationalised domain, in the xn-- form SMTP carries
+            try:
+                domain = ascii_host(domain)
+            except ValueError as error:
+                raise DigestError(f"not an e-mail address: {address!r} ({error})") from None
+            address = f"{local}@{domain}"
+        if not local or not (_address_literal(domain) or is_host_name(domain)):
+            raise DigestError(f"not an e-mail address: {address!r}")
+        if domain.endswith("."):  # the same domain (a mail address's has no final dot), as servers take it
+            domain = domain.rstrip(".")
+            address = f"{local}@{domain}"
+        found.setdefault((local, domain.lower()), address)  # a domain is the same in any case
+    if not found:
+        raise DigestError("no recipient: give one with --to")
+    return list(found.values())
+
+
+def _address_literal(domain: str) -> bool:
+    """Whether ``domain`` is an address literal, ``[192.0.2.1]`` or ``[IPv6:2001:db8::1]`` (RFC 5321, 4.1.3)."""
+    if not (domain.startswith("[") and domain.endswith("]")):
+        return False
+    inner = domain[1:-1]
+    try:
+        if inner[:5].lower() == "ipv6:":
+            ipaddress.IPv6Address(inner[5:])
+        else:
+            ipaddress.IPv4Address(inner)
+    except ValueError:
+        return False
+    return True
+
+
+def _no_sender(address: str) -> str | None:
+    """Why ``address`` cannot be the envelope sender ``digest send`` gives (see recipients_of), or None."""
+    try:
+        recipients_of([address])
+    except DigestError as error:
+        return error.message
+    return None
+
+
 def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
     """The ``email:`` section of site.yaml; defaults derive from the site's title and host."""
     check = _Checker(path, _field_defaults(EmailConfig))
@@ -587,6 +674,9 @@ def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
         elif not is_one_address(written):
             check.fail(f"email.{key}", f"is not one e-mail address (user@host or Name <user@host>; quote a name "
                                        f"with a comma, @ or <): {show(value)}")
+        elif key == "from" and (problem := _no_sender(written)):  # the address SMTP sends from, too
+            check.fail("email.from", f"is no address to send from: {problem} (give user@host or Name <user@host>, "
+                                     f"without quotes around the user)")
         else:
             addresses[key] = written
     sender, reply_to = addresses["from"], addresses["reply_to"]

@@ -29,7 +29,7 @@ import css_inline
 from jinja2 import Environment
 
 from digest import urls
-from digest.config import Config, EmailConfig, ascii_host, header_url, is_host_name, mail_domain
+from digest.config import Config, EmailConfig, header_url, mail_domain, recipients_of
 from digest.deadline import Overrun, time_limit
 from digest.errors import DigestError, PartlySent
 from digest.feeds import feed_time
@@ -267,66 +267,6 @@ def pick_day(days: Sequence[DayPage], which: str) -> DayPage:
 
 
 # --- sending ------------------------------------------------------------------------------------
-
-
-def _comma_parts(value: str) -> list[str]:
-    """``value`` split at its commas outside quotes, angle brackets and comments, as e-mail
-    address lists are: each part should be one address."""
-    parts, start, quoted, depth, escaped = [], 0, False, 0, False
-    for index, char in enumerate(value):
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == '"':
-            quoted = not quoted
-        elif not quoted and char in "<(":
-            depth += 1
-        elif not quoted and char in ">)":
-            depth = max(0, depth - 1)
-        elif char == "," and not quoted and depth == 0:
-            parts.append(value[start:index])
-            start = index + 1
-    return [*parts, value[start:]]
-
-
-def recipients_of(addresses: Sequence[str]) -> list[str]:
-    """Bare addresses from ``Name <a@b>`` or ``a@b`` forms; raises on anything else, on a line
-    break or other control character anywhere (``a@b\r\nBcc: c@d`` is no list of addresses),
-    and when there is none at all."""
-    parsed: list[tuple[str, str]] = []  # (as given, the address read from it)
-    for value in addresses:
-        if not value.strip() or not value.isprintable():
-            raise DigestError(f"not an e-mail address: {value!r}")
-        # "a@b, c@d" is two; "<a@b>c@d" reads as two as well, without a comma to say so.  Nothing
-        # between two commas, or after the last ("a@b, c@d,"), is no address, and no mistake.
-        for part in (part.strip() for part in _comma_parts(value) if part.strip()):
-            read = getaddresses([part])
-            if len(read) != 1:
-                raise DigestError(f"not one e-mail address: {value!r}; give each address after --to, or "
-                                  f"separate them with commas")
-            parsed.append((part, read[0][1]))
-    found: dict[tuple[str, str], str] = {}  # an address given twice is sent to once
-    for part, address in parsed:
-        if not address or "@" not in address or any(c.isspace() for c in address):  # "a@" reads as no address
-            raise DigestError(f"not an e-mail address: {address or part!r}")
-        local, _, domain = address.rpartition("@")
-        if not local.isascii():
-            raise DigestError(f"cannot send to {address}: SMTP here carries only ASCII before the @")
-        if not domain.isascii():  # an internationalised domain, in the xn-- form SMTP carries
-            try:
-                domain = ascii_host(domain)
-            except ValueError as error:
-                raise DigestError(f"not an e-mail address: {address!r} ({error})") from None
-            address = f"{local}@{domain}"
-        literal = domain.startswith("[") and domain.endswith("]")  # an address: user@[192.0.2.1]
-        if not local or not (literal or is_host_name(domain)):
-            raise DigestError(f"not an e-mail address: {address!r}")
-        # A domain is the same in any case, and with a final dot.
-        found.setdefault((local, domain.lower().rstrip(".")), address)
-    if not found:
-        raise DigestError("no recipient: give one with --to")
-    return list(found.values())
 
 
 #: An SMTP reply is a few lines (EHLO's lists the server's extensions); a server that sends

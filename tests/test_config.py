@@ -797,6 +797,21 @@ def test_a_from_that_is_not_one_address_is_refused(tmp_path, value):
     assert error.message.startswith("email.from: is not one e-mail address") and value in error.message
 
 
+@pytest.mark.parametrize("value, why", [('"news desk"@example.org', """not an e-mail address: '"news desk"@example.org'"""),
+                                        ("Desk <d@[1.2.3]>", "not an e-mail address: 'd@[1.2.3]'")])
+def test_a_from_that_smtp_cannot_send_from_is_refused(tmp_path, value, why):
+    """One address in a header, but not one digest send can give the server as its sender: told
+    here, not by every send (a dry run and digest check had passed it)."""
+    error = only_problem(write(tmp_path, site=GOOD_SITE + f"email: {{from: '{value}', to: '{value}'}}\n"))
+    assert error.message == (f"email.from: is no address to send from: {why} (give user@host or Name <user@host>, "
+                             f"without quotes around the user)")
+
+
+def test_a_from_with_an_address_literal_is_fine(tmp_path):
+    config = load_config(write(tmp_path, site=GOOD_SITE + "email: {from: 'Desk <d@[192.0.2.1]>'}\n"))
+    assert config.email.sender == "Desk <d@[192.0.2.1]>"
+
+
 @pytest.mark.parametrize("regex, words", [
     ("a{99999999999}", "invalid regular expression"),
     ("(" * 1000 + "a" + ")" * 1000, "invalid regular expression"),

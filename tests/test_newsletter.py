@@ -858,10 +858,14 @@ def test_recipients_are_addresses_and_nothing_else():
     assert recipients_of(["Ann <a@b.org>, c@d.org", "e@f.org"]) == ["a@b.org", "c@d.org", "e@f.org"]
     assert recipients_of(["u@[192.0.2.1]", "v@localhost"]) == ["u@[192.0.2.1]", "v@localhost"]
     assert recipients_of(['"Doe, Ann" <a@b.org>']) == ["a@b.org"]  # a comma in a quoted name
+    assert recipients_of(["u@[IPv6:2001:db8::1]", "v@b.org."]) == ["u@[IPv6:2001:db8::1]", "v@b.org"]
+    # An address given with a final dot is sent without it (servers refuse it), and is the same address.
+    assert recipients_of(["a@b.org.", "a@b.org"]) == ["a@b.org"]
     for bad in (["a@b.org\r\nBcc: x@y.org"], [""], ["  "], ["not an address"], ["a@b.org", "x\ty@z.org"],
                 ["@b.org"], ["a@-"], ["a@x..org"], ["a@-x.org"], ["a@x.org", "b@c@"], ["<a@b.org>evil@x.org"],
                 ["Ann <a@b.org> c@d.org"], ['"Ann, B" <a@b.org>c@d.org'], ["(x, y) <a@b.org>c@d.org"],
-                ["a@b.org; c@d.org"], ["a@"], ["a@", "b@c.org"], ["b@c.org, a@"]):
+                ["a@b.org; c@d.org"], ["a@"], ["a@", "b@c.org"], ["b@c.org, a@"], ["x@[a>b]"], ["y@[<>]"],
+                ["z@[1.2.3]"], ["u@[IPv6:1.2.3.4]"], ["u@[]"], ['"a b"@c.org']):
         with pytest.raises(DigestError) as info:
             recipients_of(bad)
         assert re.match("not (an|one) e-mail address", str(info.value)), bad
