@@ -156,7 +156,9 @@ def _header(name: str, value: str) -> bytes:
     folded = _folded_header(name, value, policy.SMTP)
     if name in _ADDRESS_HEADERS:
         whole = _folded_header(name, value, _UNFOLDED)
-        wanted = _addresses_read(name, whole)
+        # Over one line of 998 characters, a name of encoded-words is folded even so, and read
+        # as mail clients read it (Python's parser reads a space between two of them).
+        wanted = _addresses_read(name, whole, rfc2047=b"=?" in whole)
         if _addresses_read(name, folded) != wanted:
             # A display name that is not ASCII goes as encoded-words of at most 75 characters each
             # (RFC 2047), on lines of at most 78 (RFC 5322); one ASCII name stays on its line.

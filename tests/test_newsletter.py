@@ -159,7 +159,9 @@ def test_long_display_names_that_need_quotes_stay_one_address(tmp_path, content_
 
 @pytest.mark.parametrize("title", ["Ünïcödé Papers, daily — «Spécial» 日本語のタイトル with a rather long name",
                                    "Über-Papiere, täglich: die Liste der Arbeiten, die heute im Trend sind, für alle",
-                                   "Hugging Face 每日论文精选,大型语言模型与多模态研究摘要"])
+                                   "Hugging Face 每日论文精选,大型语言模型与多模态研究摘要",
+                                   # Over a line of 998 characters written whole: words of 992 went out.
+                                   "論文" * 130])
 def test_a_long_display_name_not_in_ascii_is_encoded_words_of_75_on_lines_of_78(content_copy, tmp_path, title):
     """RFC 2047 allows an encoded-word of 75 characters at most, RFC 5322 asks for lines of 78: a
     site title with a comma went as one encoded-word of 104 characters on a line of 155."""
