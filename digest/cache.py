@@ -44,12 +44,13 @@ import re
 import shutil
 import stat
 import sys
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from digest import __version__
 from digest.errors import DigestError
@@ -58,6 +59,53 @@ from digest.output import (MARKER, FolderListing, listed_files, lock_or_wait, op
                            parent_folders, remove_entry, remove_temporary, resolved_folder, write_temporary)
 
 MANIFEST = "manifest.json"
+
+#: What ends every record the build pickles into its cache (and every compiled template): this
+#: mark, then the CRC-32 of all before it in 8 hex digits.  A record damaged on the disk (a bit
+#: flipped) mostly still unpickles, as other text or another number, and would be used: with a
+#: checksum that does not match it is no record, and its work is done again.
+SEAL = b"\ndigest-crc32:"
+
+
+class SealedWriter:
+    """A file being written that keeps the CRC-32 of what goes into it, and ``seal()`` writes it."""
+
+    def __init__(self, stream: BinaryIO):
+        self.stream, self.crc = stream, 0
+
+    def write(self, data) -> int:
+        self.crc = zlib.crc32(data, self.crc)
+        return self.stream.write(data)
+
+    def seal(self) -> None:
+        self.stream.write(SEAL + b"%08x" % self.crc)
+
+
+def read_sealed(path: Path) -> memoryview | None:
+    """What a file written by a SealedWriter holds, without its seal; None when it is missing,
+    cannot be read, or is not as it was written."""
+    try:
+        with open_saved(path) as stream:
+            data = stream.read()
+    except OSError:
+        return None
+    end = len(data) - len(SEAL) - 8
+    if end < 0 or data[end:end + len(SEAL)] != SEAL:
+        return None
+    body = memoryview(data)[:end]
+    return body if b"%08x" % zlib.crc32(body) == data[-8:] else None
+
+
+def _unpickled_record(path: Path) -> Any | None:
+    """The record pickled and sealed at ``path``, or None where there is none that reads."""
+    body = read_sealed(path)
+    if body is None:
+        return None
+    try:
+        return pickle.loads(body)
+    except (pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError, ImportError, IndexError,
+            KeyError):
+        return None
 MODEL = "model.pickle"
 FRAGMENTS = "fragments.pickle"
 TOPICS = "topics.pickle"  #: topic matches, as the last build that made the whole model left them
@@ -397,11 +445,7 @@ class BuildCache:
         """The parsed snapshot of these bytes from an earlier build, or None."""
         name = self._parsed_name(data, source)
         self._used_parsed.add(name)
-        try:
-            with open_saved(self.folder / "parsed" / f"{name}.pickle") as stream:
-                return pickle.load(stream)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError):
-            return None
+        return _unpickled_record(self.folder / "parsed" / f"{name}.pickle")
 
     def remember_parsed(self, data: bytes, source: str, result: Any) -> None:
         """Keep a newly parsed snapshot (written by save(), once the build has succeeded)."""
@@ -423,11 +467,7 @@ class BuildCache:
     # --- the model ---------------------------------------------------------------------------------
 
     def _unpickled(self, name: str) -> Any | None:
-        try:
-            with open_saved(self.folder / name) as stream:
-                return pickle.load(stream)
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError, ImportError):
-            return None
+        return _unpickled_record(self.folder / name)
 
     def _put_in_place(self, name: str) -> None:
         """Rename the temporary file of ``name`` over it: a file there is never half written."""
@@ -490,7 +530,9 @@ class BuildCache:
     def _pickle_aside(self, name: str, value: Any) -> str:
         """Pickle ``value`` into the temporary file of ``name`` (see ``save``); returns ``name``."""
         with open_temporary(self.folder / f"{name}.tmp") as stream:  # removed if the write fails
-            pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
+            sealed = SealedWriter(stream)
+            pickle.dump(value, sealed, protocol=pickle.HIGHEST_PROTOCOL)
+            sealed.seal()
         return name
 
     def save(self, fingerprint: str, markdown: dict[str, list[str]], markdown_state: str = "", *,

@@ -11,7 +11,7 @@ import math
 import re
 import reprlib
 from collections.abc import Sequence
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import MISSING, dataclass, field, fields
 from email import policy
 from email.headerregistry import Address
 from email.utils import getaddresses
@@ -76,7 +76,9 @@ class TopicRule:
     ascii_pattern: re.Pattern[str] | None = None
     #: For a phrase of words made of ``[0-9a-z_]`` only: words of lowercased ASCII text, one of
     #: which every match holds whole (see ``phrase_words``); None for other rules.
-    words: frozenset[bytes] | None = None
+    #: Left out of the rule's repr, by which caches key what the rules make (digest.cache.key_of):
+    #: a set's order changes from one process to the next (hash randomisation).
+    words: frozenset[bytes] | None = field(default=None, repr=False)
     #: For a regex of ASCII characters: ``pattern`` with ASCII classes, which finds the same in
     #: ASCII text with no information separators (U+001C to U+001F, which only Unicode takes for
     #: spaces), about twice as fast; None for other rules or where the regex sets its own mode.

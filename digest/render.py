@@ -8,6 +8,8 @@ undefined variable is an error.
 from __future__ import annotations
 
 import datetime as dt
+import io
+import os
 import re
 import stat
 from bisect import bisect_left, bisect_right
@@ -29,10 +31,10 @@ from markupsafe import Markup, escape
 from digest import __version__, urls
 from digest.charts import rank_chart, sparkline
 from digest.config import OTHER_TOPIC, SiteConfig
-from digest.cache import hidden_template_name
+from digest.cache import SealedWriter, hidden_template_name, read_sealed
 from digest.errors import DigestError
-from digest.files import open_saved, unprintable_name
-from digest.output import own_folder, remove_entry
+from digest.files import unprintable_name
+from digest.output import open_temporary, own_folder, remove_entry, remove_temporary
 from digest.models import Library, Paper
 from digest.pages import DayPage, DaySummary, TopicPage, archive_bounds, listed_paper, topic_slices
 from digest.text import (escape_markdown, excerpt, long_date, plural, short_date, url_runs, weekday_date,
@@ -95,24 +97,31 @@ MAX_TEMPLATE_BYTES = 1024 * 1024
 
 
 class _CompiledTemplates(FileSystemBytecodeCache):
-    """Jinja2's cache of compiled templates, in the build cache.  Only a saving of work: a compiled
-    template it cannot keep (a full disk) is compiled again next time, not the template's error."""
+    """Jinja2's cache of compiled templates, in the build cache, each file sealed with its checksum
+    (see digest.cache.SEAL).  Only a saving of work: a compiled template it cannot keep (a full
+    disk) is compiled again next time, not the template's error."""
 
     def dump_bytecode(self, bucket) -> None:
+        path = Path(self._get_cache_filename(bucket))
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # workers may compile one at once
         try:
-            super().dump_bytecode(bucket)
+            with open_temporary(temporary) as stream:  # removed if the write fails
+                sealed = SealedWriter(stream)
+                bucket.write_bytecode(sealed)
+                sealed.seal()
+            os.replace(temporary, path)
         except OSError:
-            pass
+            remove_temporary(temporary)
 
     def load_bytecode(self, bucket) -> None:
-        """A compiled template as Jinja2 loads it; one it cannot load (cut short, not a file) is
-        compiled again, as one never saved is."""
+        """A compiled template as Jinja2 loads it; one it cannot load (damaged, cut short, not a
+        file) is compiled again, as one never saved is."""
+        body = read_sealed(Path(self._get_cache_filename(bucket)))
+        if body is None:
+            return
         try:
-            with open_saved(self._get_cache_filename(bucket)) as stream:
-                bucket.load_bytecode(stream)
-        except OSError:
-            pass
-        except Exception:  # noqa: BLE001 - Jinja2 loads its checksum unguarded: a truncated file fails in pickle
+            bucket.load_bytecode(io.BytesIO(body))
+        except Exception:  # noqa: BLE001 - Jinja2 loads its checksum unguarded, with pickle
             bucket.reset()
 
 
@@ -174,6 +183,9 @@ def _compiled_by(compiled: Path, version: str) -> Path:
         if entry.name != current.name:
             remove_entry(entry)
     own_folder(current)
+    for entry in current.iterdir():  # what a build killed while it wrote one left
+        if entry.name.endswith(".tmp"):
+            remove_entry(entry)
     return current
 
 

@@ -529,6 +529,68 @@ def test_a_damaged_cache_gives_a_full_build_not_an_error(tmp_path, content_copy,
     assert tree(out) == tree(tmp_path / "ref")
 
 
+def test_topic_matches_of_earlier_builds_are_used_again(tmp_path, content_copy, monkeypatch):
+    """Where the model is made again from every snapshot, only papers whose text is new are
+    matched to topics: the key of the rules was not the same from one process to the next (a
+    set in its repr), and every paper was matched again."""
+    out = tmp_path / "site"
+    assert run_cli("build", "--content", content_copy, "--out", out, "--no-search").returncode == 0
+    keys = {subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; from digest.config import "
+                            "load_config; from digest.cache import key_of; print(key_of(load_config(Path(sys.argv[1]))"
+                            ".topics))", content_copy], env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True,
+                           text=True, check=True).stdout for seed in ("1", "2", "3")}
+    assert len(keys) == 1, keys
+    _edit_a_title(content_copy, " - ")
+    matched = []
+    real = digest.build.match_topics
+    monkeypatch.setattr(digest.build, "match_topics", lambda title, *rest: matched.append(title) or real(title, *rest))
+    build(content_copy, out, search=False, jobs=1)
+    assert len(matched) == 1 and "Puzzle - Distillation" in matched[0], matched
+
+
+def _flip_letters(path: Path, word: bytes) -> None:
+    """Damage a record as a disk may: one bit of a letter of each ``word`` (a pattern), so that
+    it still reads (as a pickle, or as marshalled code), as other text."""
+    data = bytearray(path.read_bytes())
+    found = list(re.finditer(word, bytes(data)))
+    assert found, path
+    for each in found:
+        data[each.start() + 3] ^= 0x20  # a lower-case letter made upper-case
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("record", ["model.pickle", "fragments.pickle", "topics.pickle", "parsed", "templates"])
+def test_a_record_of_the_cache_damaged_so_that_it_still_reads_is_no_record(tmp_path, content_copy, record):
+    """Each record in the cache is checked against its checksum: one bit flipped in a paper's
+    title in model.pickle had the build fail on every run (the title no longer UTF-8), or write
+    it changed into the pages, e-mails and Markdown pages; in fragments.pickle, into the feeds."""
+    out, cache = tmp_path / "site", tmp_path / ".site.cache"
+    # A day's build reads model.pickle; parsed snapshots and topic matches are read where the
+    # model is made again from every snapshot (one of them edited).
+    days_build = record not in ("topics.pickle", "parsed")
+    held = tmp_path / "2026-01-19.txt"
+    if days_build:
+        (content_copy / "snapshots" / "2026-01-19.txt").rename(held)
+    assert run_cli("build", "--content", content_copy, "--out", out, "--no-search").returncode == 0
+    damaged = sorted((cache / record).rglob("*.*")) if (cache / record).is_dir() else [cache / record]
+    assert damaged
+    for path in damaged:
+        # A word of the text (a class's module is named without spaces); a term in topic matches.
+        _flip_letters(path, rb"hardware" if record == "topics.pickle" else rb" [a-z]{6,}")
+    if days_build:
+        held.rename(content_copy / "snapshots" / "2026-01-19.txt")
+    else:
+        _edit_a_title(content_copy, " - ")
+    result = run_cli("build", "--content", content_copy, "--out", out, "--no-search")
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    reference = copy_content(tmp_path / "reference")
+    if not days_build:
+        _edit_a_title(reference, " - ")
+    assert run_cli("build", "--content", reference, "--out", tmp_path / "ref", "--no-search").returncode == 0
+    assert tree(out) == tree(tmp_path / "ref")
+    assert tree(content_copy / "dates") == tree(reference / "dates")
+
+
 @pytest.mark.parametrize("name", ["model.pickle", "manifest.json", "site.listing", "spare.listing"])
 def test_a_folder_in_place_of_a_cache_file_is_replaced_not_a_cache_given_up(tmp_path, content_copy, name):
     out, cache = tmp_path / "site", tmp_path / ".site.cache"
