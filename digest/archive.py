@@ -29,7 +29,7 @@ from digest.library import LibraryState
 from digest.models import Library, Topic
 from digest.pages import DaySummary, day_brief
 
-FORMAT = 4  #: of the saved model; bumped when it changes
+FORMAT = 5  #: of the saved model; bumped when it changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,9 +59,11 @@ class Model:
     named: bool  #: every snapshot was dated by its file name, so that days can be added without dating it again
     papers: Mapping[str, PaperFacts]
     days: Sequence[DayFacts]  #: in day order
-    #: The warnings its snapshots gave when read (see parse.merged_card_notes): a build that
+    #: The warnings its snapshots gave when read (see parse.merged_card_notes), and those of
+    #: their cards published after their list day, with their snapshot's source: a build that
     #: extends the model reads only the new snapshots, and gives these again.
     notes: tuple[str, ...] = ()
+    date_notes: tuple[tuple[str, str], ...] = ()
 
     @property
     def library(self) -> Library:
@@ -100,15 +102,17 @@ def day_facts(library: Library, indexes=None) -> dict[int, DayFacts]:
     return facts
 
 
-def whole_model(state: LibraryState, sources, named: bool, notes: Sequence[str] = ()) -> Model:
+def whole_model(state: LibraryState, sources, named: bool, notes: Sequence[str] = (),
+                date_notes: Sequence[tuple[str, str]] = ()) -> Model:
     """The model of a library made from every snapshot: facts of all its papers and days."""
     days = day_facts(state.library)
     return Model(state, tuple(sources), named, paper_facts(state.library), [days[i] for i in range(len(days))],
-                 tuple(notes))
+                 tuple(notes), tuple(date_notes))
 
 
 def extended_model(model: Model, state: LibraryState, papers: frozenset[str], new_days: Sequence[dt.date],
-                   sources, named: bool, notes: Sequence[str] = ()) -> tuple[Model, Changes]:
+                   sources, named: bool, notes: Sequence[str] = (),
+                   date_notes: Sequence[tuple[str, str]] = ()) -> tuple[Model, Changes]:
     """The model of ``model`` extended by new days (``state``, from ``extend_library``): facts
     remade for the papers that changed and the days whose topic counts may have."""
     library = state.library
@@ -128,7 +132,8 @@ def extended_model(model: Model, state: LibraryState, papers: frozenset[str], ne
     indexes = {bisect.bisect_left(dates, date) for date in days}
     remade = day_facts(library, sorted(indexes))
     day_list = [remade.get(i) or model.days[i] for i in range(len(dates))]
-    extended = Model(state, tuple(sources), named, facts, day_list, model.notes + tuple(notes))
+    extended = Model(state, tuple(sources), named, facts, day_list, model.notes + tuple(notes),
+                     model.date_notes + tuple(date_notes))
     return extended, Changes(papers, frozenset(days), model.library.topics)
 
 
@@ -144,7 +149,7 @@ def model_record(model: Model, salt: str) -> dict:
         "wanted_slugs": dict(state.wanted_slugs), "slug_bases": dict(state.slug_bases),
         "paper_facts": {key: (f.slug, f.first_seen.toordinal(), f.last_seen.toordinal(), f.listing)
                         for key, f in model.papers.items()},
-        "day_facts": list(model.days), "notes": model.notes,
+        "day_facts": list(model.days), "notes": model.notes, "date_notes": model.date_notes,
     }
 
 
@@ -158,4 +163,5 @@ def model_from_record(record: object, salt: str) -> Model | None:
     state = LibraryState(library, record["ids_by_title"], record["wanted_slugs"], record["slug_bases"])
     papers = {key: PaperFacts(slug, day(first), day(last), listing)
               for key, (slug, first, last, listing) in record["paper_facts"].items()}
-    return Model(state, tuple(record["sources"]), record["named"], papers, record["day_facts"], record["notes"])
+    return Model(state, tuple(record["sources"]), record["named"], papers, record["day_facts"], record["notes"],
+                 record["date_notes"])

@@ -69,9 +69,11 @@ def load_snapshots(content_dir: Path, today: dt.date, warn: Warn, cache: BuildCa
 
 
 def parse_and_date(files: list[tuple[str, bytes]], today: dt.date, warn: Warn, cache: BuildCache | None = None,
-                   jobs: int | None = None, notes: list[str] | None = None) -> list[Snapshot]:
+                   jobs: int | None = None, notes: list[str] | None = None,
+                   date_notes: list[tuple[str, str]] | None = None) -> list[Snapshot]:
     """Parse and date these snapshot files together; with a cache, only files whose bytes are new
-    are parsed.  The warnings about the snapshots' cards are added to ``notes`` too."""
+    are parsed.  The warnings about the snapshots' cards are added to ``notes`` too, those of
+    cards published after their list day to ``date_notes``, with their snapshot's source."""
     parsed = [cache.parsed(data, source) if cache else None for source, data in files]
     missing = [i for i, result in enumerate(parsed) if result is None]
     for i, result in zip(missing, ordered_map(
@@ -85,7 +87,7 @@ def parse_and_date(files: list[tuple[str, bytes]], today: dt.date, warn: Warn, c
             warn(note)
         if notes is not None:
             notes.extend(snapshot.notes)
-    return resolve_snapshot_dates(parsed, today=today, warn=warn, notes=notes)
+    return resolve_snapshot_dates(parsed, today=today, warn=warn, notes=date_notes)
 
 
 def topic_matcher(cache: BuildCache | None, jobs: int | None = None, *, look_up: bool = True,
@@ -208,7 +210,8 @@ def note_unread_files(content_dir: Path, note: Warn) -> None:
 
 def model_salt(content_dir: Path) -> str:
     """What a saved model is only good for: this digest and this configuration."""
-    parts = [code_version()]
+    # The model keeps its snapshots' warnings, which name them by the content folder's path as given.
+    parts = [code_version(), str(content_dir)]
     for name in ("site.yaml", "topics.yaml"):
         path = content_dir / name
         parts.append(file_sha256(path) if path.is_file() else "-")
@@ -240,11 +243,12 @@ def load_model(content_dir: Path, *, today: dt.date | None = None, warn: Warn | 
     extended = _extended(previous, files, sources, config, today, note, cache, jobs, rules) if previous else None
     if extended is None:
         notes: list[str] = []
-        snapshots = parse_and_date(with_bytes(files), today, note, cache, jobs, notes)
+        date_notes: list[tuple[str, str]] = []
+        snapshots = parse_and_date(with_bytes(files), today, note, cache, jobs, notes, date_notes)
         state = extend_library(EMPTY, snapshots, config.topics,
                                match_all=topic_matcher(cache, jobs, rules_file=rules)).state
         named = all(s.date_source == "filename" for s in snapshots)
-        model, changes = whole_model(state, sources, named, notes), None
+        model, changes = whole_model(state, sources, named, notes, date_notes), None
     else:
         model, changes = extended
         cache.pruning = False  # the older snapshots were not read: keep what the cache has of them
@@ -263,20 +267,33 @@ def _extended(previous: Model, files, sources, config: Config, today: dt.date, w
     new = [(source, data) for source, data in files if Path(source).name not in known]
     if any(filename_date(source) is None for source, _ in new):
         return None
-    for note in previous.notes:  # the warnings of the snapshots not read again, in file order
-        warn(note)
-    for source in (source for source, _ in files if Path(source).name in known):
-        # and those that depend on the day of the build, which the model does not keep
-        if (late := after_today_warning(source, filename_date(source), "filename", today)) is not None:
-            warn(late)
+    # The new snapshots' warnings are told once the model is extended: where it cannot be, every
+    # snapshot is read again, and tells them.
+    told: list[str] = []
     notes: list[str] = []
-    snapshots = parse_and_date(with_bytes(new), today, warn, cache, jobs, notes)
+    date_notes: list[tuple[str, str]] = []
+    snapshots = parse_and_date(with_bytes(new), today, told.append, cache, jobs, notes, date_notes)
     extension = extend_library(previous.state, snapshots, config.topics,
                                match_all=topic_matcher(cache, jobs, look_up=False, rules_file=rules))
     if extension is None:
         return None
+    # In the order a build reading every snapshot tells them: each file's warnings as it is read,
+    # then file by file, those of its dates; of the files not read again, as the model keeps them,
+    # and those that depend on the day of the build, which it does not.
+    for note in (*previous.notes, *told[:len(notes)]):
+        warn(note)
+    dated: dict[str, list[str]] = {}
+    for source, note in previous.date_notes:
+        dated.setdefault(source, []).append(note)
+    for source in (source for source, _ in files if Path(source).name in known):
+        for note in dated.get(source, ()):
+            warn(note)
+        if (late := after_today_warning(source, filename_date(source), "filename", today)) is not None:
+            warn(late)
+    for note in told[len(notes):]:
+        warn(note)
     return extended_model(previous, extension.state, extension.papers, extension.days, sources, named=True,
-                          notes=notes)
+                          notes=notes, date_notes=date_notes)
 
 
 #: A style sheet, script or image of the templates; far larger is a mistake, not an asset.

@@ -125,7 +125,7 @@ def resolve_snapshot_dates(
     option_from: int = 0,
     today: dt.date,
     warn=lambda message: None,
-    notes: list[str] | None = None,
+    notes: list[tuple[str, str]] | None = None,
 ) -> list[Snapshot]:
     """Give every snapshot its full list day, using the evidence in the module docstring.
 
@@ -135,8 +135,8 @@ def resolve_snapshot_dates(
     ``date_option`` (``--date``) applies to the snapshots from index ``option_from`` on, and
     only they are warned of a card published after their list day, or of a list day after
     ``today``: ``digest add`` dates and checks the new one, not those already in the folder.
-    The warnings of cards published after their list day are added to ``notes`` too: they
-    belong to the snapshot, as its parser's notes do.
+    The warnings of cards published after their list day are added to ``notes`` too, each with
+    its snapshot's source: they belong to the snapshot, as its parser's notes do.
     """
     resolved: dict[int, Resolution] = {}
     constraints: dict[int, YearConstraints] = {}
@@ -163,7 +163,7 @@ def resolve_snapshot_dates(
         for note in published_after_notes(snapshot):
             warn(note)
             if notes is not None:
-                notes.append(note)
+                notes.append((snapshot.source, note))
         if (late := after_today_warning(snapshot.source, snapshot.date, snapshot.date_source, today)) is not None:
             warn(late)
     return dated

@@ -548,6 +548,37 @@ def test_topic_matches_of_earlier_builds_are_used_again(tmp_path, content_copy, 
     assert len(matched) == 1 and "Puzzle - Distillation" in matched[0], matched
 
 
+def _text_snapshot(folder: Path, day: str, cards: list[tuple[str, str]]) -> None:
+    """A text dump of the list of ``day`` (2026-01-10): its cards as (title, meta line's date)."""
+    date = dt.date.fromisoformat(day)
+    text = f"Daily Papers\n\nbyAK and the research community\n\n{date:%b} {date.day}\n"
+    for title, published in cards:
+        text += f"\n{title}\n\nAn abstract of {title.lower()}.\n\n  \u2022 3 authors\n\u00b7\n{published}\n"
+    (folder / "snapshots" / f"{day}.txt").write_text(text)
+
+
+@pytest.mark.parametrize("added", ["2026-01-15", "2026-01-20"])
+def test_a_days_build_tells_the_warnings_a_build_of_every_snapshot_tells(tmp_path, content_copy, added):
+    """Once, in the same order, naming the content folder as given: a new day before the last
+    (the model is made again after all) had the warnings told twice, and saved so; a new day's
+    told its own after the dates' warnings of the others; and the others' named the content
+    folder as the build that first read them was given it."""
+    out = tmp_path / "site"
+    _text_snapshot(content_copy, "2026-01-10", [("A Paper From The Future", "Mar 5, 2027")])
+    assert run_cli("build", "--content", content_copy, "--out", out, "--no-search").returncode == 0
+    _text_snapshot(content_copy, added, [("Another Paper", "Jan 14 2025")])  # 2,025 comments, or a year?
+    reference = shutil.copytree(content_copy, tmp_path / "reference")
+    absolute = content_copy.resolve()
+    result = run_cli("build", "--content", absolute, "--out", out, "--no-search", cwd=tmp_path)
+    clean = run_cli("build", "--content", reference.resolve(), "--out", tmp_path / "ref", "--no-search")
+    assert result.returncode == clean.returncode == 0
+    told = result.stderr.replace(str(absolute), "CONTENT")
+    assert told == clean.stderr.replace(str(reference.resolve()), "CONTENT")
+    assert told.count("A Paper From The Future") == 1 and told.count("2025 comments") == 1, told
+    again = run_cli("build", "--content", absolute, "--out", out, "--no-search", cwd=tmp_path)
+    assert again.returncode == 0 and again.stderr == result.stderr
+
+
 def _flip_letters(path: Path, word: bytes) -> None:
     """Damage a record as a disk may: one bit of a letter of each ``word`` (a pattern), so that
     it still reads (as a pickle, or as marshalled code), as other text."""
