@@ -97,9 +97,20 @@ def url_runs(text: str) -> list[tuple[str, bool]]:
 @lru_cache(maxsize=65536)  # an abstract is escaped for its day, its topics and its e-mail
 def escape_markdown(text: str) -> str:
     """Text that renders as exactly itself in CommonMark: no HTML, emphasis or blocks, and no links
-    except its own http(s) URLs, which become autolinks (``<https://…>``)."""
+    except its own http(s) URLs, which become autolinks (``<https://…>``), or links whose text is
+    the URL as written where markdown-it would show an autolink otherwise (see ``_link``)."""
     text = " ".join(text.split())
-    return _escape_line_start("".join(f"<{run}>" if url else _escape_inline(run) for run, url in url_runs(text)))
+    return _escape_line_start("".join(_link(run) if url else _escape_inline(run) for run, url in url_runs(text)))
+
+
+def _link(url: str) -> str:
+    """A URL as a link in Markdown.  markdown-it shows an autolink's text decoded: "%E2%80%AE" as
+    a direction override (U+202E), which turns the rest around ("fdp.exe" reads "exe.pdf"), and an
+    "xn--" host in the letters it stands for (a Cyrillic look-alike of a Latin name); such a URL
+    is a link whose text is the URL as written."""
+    if "%" in url or "xn--" in url.lower():
+        return f"[{_escape_inline(url)}](<{url}>)"
+    return f"<{url}>"
 
 
 def _escape_inline(text: str) -> str:
