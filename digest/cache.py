@@ -60,6 +60,20 @@ from digest.output import (MARKER, FolderListing, listed_files, lock_or_wait, op
 
 MANIFEST = "manifest.json"
 
+MODEL = "model.pickle"
+FRAGMENTS = "fragments.pickle"
+TOPICS = "topics.pickle"  #: topic matches, as the last build that made the whole model left them
+NEW_TOPICS = "topics-new.pickle"  #: matches found by day's builds since then (appended, not rewritten)
+SITE_LISTING = "site.listing"  #: what the live site folder held when the last build was over
+SPARE_LISTING = "spare.listing"  #: the same of the spare folder (the site before the last)
+LOCK = "lock"  #: held by the build using the cache
+#: What marks the folder as a cache, for backup tools too (https://bford.info/cachedir/), and as digest's:
+#: a folder of that name without it (nor a lock, as a cache made before it has) is someone else's.
+TAG = "CACHEDIR.TAG"
+TAG_TEXT = ("Signature: 8a477f597d28d172789f06886806bc55\n"
+            "# This file is a cache directory tag created by digest: the build cache of the site beside it.\n")
+FORMAT = 5  #: bumped when the cache layout changes
+
 #: What ends every record the build pickles into its cache (and every compiled template): this
 #: mark, then the CRC-32 of all before it in 8 hex digits.  A record damaged on the disk (a bit
 #: flipped) mostly still unpickles, as other text or another number, and would be used: with a
@@ -106,19 +120,6 @@ def _unpickled_record(path: Path) -> Any | None:
     except (pickle.UnpicklingError, EOFError, AttributeError, ValueError, TypeError, ImportError, IndexError,
             KeyError):
         return None
-MODEL = "model.pickle"
-FRAGMENTS = "fragments.pickle"
-TOPICS = "topics.pickle"  #: topic matches, as the last build that made the whole model left them
-NEW_TOPICS = "topics-new.pickle"  #: matches found by day's builds since then (appended, not rewritten)
-SITE_LISTING = "site.listing"  #: what the live site folder held when the last build was over
-SPARE_LISTING = "spare.listing"  #: the same of the spare folder (the site before the last)
-LOCK = "lock"  #: held by the build using the cache
-#: What marks the folder as a cache, for backup tools too (https://bford.info/cachedir/), and as digest's:
-#: a folder of that name without it (nor a lock, as a cache made before it has) is someone else's.
-TAG = "CACHEDIR.TAG"
-TAG_TEXT = ("Signature: 8a477f597d28d172789f06886806bc55\n"
-            "# This file is a cache directory tag created by digest: the build cache of the site beside it.\n")
-FORMAT = 4  #: bumped when the cache layout changes
 
 
 #: The libraries whose code shapes digest's output (pages, feeds, e-mails, the search index):

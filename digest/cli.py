@@ -283,8 +283,7 @@ def cmd_email(args: argparse.Namespace) -> int:
             raise DigestError("cannot write: a folder is in the way", target)
         # A file of the user's there, a snapshot saved as DATE.txt say, is not replaced: only the
         # files of an earlier ``digest email`` of the day, as its .eml holds them.
-        saved = _saved_bytes(target)
-        if os.path.lexists(target) and (saved is None or saved != earlier.get(target.suffix)):
+        if os.path.lexists(target) and ((saved := _saved_bytes(target)) is None or saved != earlier.get(target.suffix)):
             raise DigestError("not replaced: a file digest did not write is there; give --out another folder",
                               target)
     if args.out.exists() and not args.out.is_dir():
