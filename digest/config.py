@@ -624,9 +624,8 @@ def _address_literal(domain: str) -> bool:
     inner = domain[1:-1]
     try:
         if inner[:5].lower() == "ipv6:":
-            ipaddress.IPv6Address(inner[5:])
-        else:
-            ipaddress.IPv4Address(inner)
+            return ipaddress.IPv6Address(inner[5:]).scope_id is None  # no zone (fe80::1%eth0): no mail address's
+        ipaddress.IPv4Address(inner)
     except ValueError:
         return False
     return True

@@ -867,7 +867,7 @@ def test_recipients_are_addresses_and_nothing_else():
                 ["@b.org"], ["a@-"], ["a@x..org"], ["a@-x.org"], ["a@x.org", "b@c@"], ["<a@b.org>evil@x.org"],
                 ["Ann <a@b.org> c@d.org"], ['"Ann, B" <a@b.org>c@d.org'], ["(x, y) <a@b.org>c@d.org"],
                 ["a@b.org; c@d.org"], ["a@"], ["a@", "b@c.org"], ["b@c.org, a@"], ["x@[a>b]"], ["y@[<>]"],
-                ["z@[1.2.3]"], ["u@[IPv6:1.2.3.4]"], ["u@[]"], ['"a b"@c.org']):
+                ["z@[1.2.3]"], ["u@[IPv6:1.2.3.4]"], ["u@[]"], ['"a b"@c.org'], ["a@[IPv6:fe80::1%eth0]"]):
         with pytest.raises(DigestError) as info:
             recipients_of(bad)
         assert re.match("not (an|one) e-mail address", str(info.value)), bad

@@ -649,6 +649,10 @@ def test_a_comment_count_grouped_by_thousands_is_read_in_a_link_and_after_the_da
     plain = LOGO_FIRST.replace("Jun 16", "Jun 16 12,345")
     assert [c.comments for c in parse_crawler_dump(linked, "x.md").cards] == [1234]
     assert [c.comments for c in parse_crawler_dump(plain, "x.md").cards] == [12345]
+    # In thousands, as the page shows a large count (and upvotes): read as none at all.
+    for shown, count in (("1.2k", 1200), ("12k", 12000), ("3.4K comments", 3400)):
+        linked = LOGO_FIRST.replace("Jun 16", f"Jun 16 [ {shown}](https://huggingface.co/papers/2506.13585#community)")
+        assert [c.comments for c in parse_crawler_dump(linked, "x.md").cards] == [count]
 
 
 def test_a_second_card_of_the_same_paper_under_another_title_is_kept_for_the_warning():

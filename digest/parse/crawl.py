@@ -322,7 +322,8 @@ _NOT_ORGS = frozenset("papers models datasets spaces docs blog posts pricing log
 _NOISE_RE = re.compile(r"^[\s\-=*_#>+|•~]*$")
 _DATE_LINE_RE = re.compile(rf"^{DATE_PATTERN}(?:\s+(?P<comments>{COUNT_PATTERN}))?$")
 _INLINE_META_RE = re.compile(rf"^(?P<who>.*?)\s*·\s*{DATE_PATTERN}(?:\s+(?P<comments>{COUNT_PATTERN}))?$")
-_COMMENT_TEXT_RE = re.compile(rf"^({COUNT_PATTERN})(?:\s+comments?)?$", re.IGNORECASE)
+#: A comments link's text: the count as the page shows it, also in thousands ("1.2k", as upvotes are).
+_COMMENT_TEXT_RE = re.compile(rf"^({COUNT_PATTERN}|\d{{1,3}}(?:\.\d)?k)(?:\s+comments?)?$", re.IGNORECASE)
 _URL_SOURCE_RE = re.compile(
     r"^(?:URL Source|Source|URL)\s*:\s*<?https?://(?:www\.)?huggingface\.co/papers/date/"
     r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})(?![\d])",
@@ -397,7 +398,7 @@ def comment_count(link: Link, refs: dict[str, str]) -> int | None:
     if link.image or target is None or target[1] != "community":
         return None
     match = _COMMENT_TEXT_RE.match(" ".join(link_text(link, refs).split()))
-    return int(match[1].replace(",", "")) if match else None
+    return shown_count(match[1]) if match else None
 
 
 @dataclass(frozen=True, slots=True)
