@@ -60,9 +60,9 @@ class Model:
     papers: Mapping[str, PaperFacts]
     days: Sequence[DayFacts]  #: in day order
     #: The warnings its snapshots gave when read (see parse.merged_card_notes), and those of
-    #: their cards published after their list day, with their snapshot's source: a build that
+    #: their cards published after their list day, each with its snapshot's source: a build that
     #: extends the model reads only the new snapshots, and gives these again.
-    notes: tuple[str, ...] = ()
+    notes: tuple[tuple[str, str], ...] = ()
     date_notes: tuple[tuple[str, str], ...] = ()
 
     @property
@@ -102,7 +102,7 @@ def day_facts(library: Library, indexes=None) -> dict[int, DayFacts]:
     return facts
 
 
-def whole_model(state: LibraryState, sources, named: bool, notes: Sequence[str] = (),
+def whole_model(state: LibraryState, sources, named: bool, notes: Sequence[tuple[str, str]] = (),
                 date_notes: Sequence[tuple[str, str]] = ()) -> Model:
     """The model of a library made from every snapshot: facts of all its papers and days."""
     days = day_facts(state.library)
@@ -111,7 +111,7 @@ def whole_model(state: LibraryState, sources, named: bool, notes: Sequence[str] 
 
 
 def extended_model(model: Model, state: LibraryState, papers: frozenset[str], new_days: Sequence[dt.date],
-                   sources, named: bool, notes: Sequence[str] = (),
+                   sources, named: bool, notes: Sequence[tuple[str, str]] = (),
                    date_notes: Sequence[tuple[str, str]] = ()) -> tuple[Model, Changes]:
     """The model of ``model`` extended by new days (``state``, from ``extend_library``): facts
     remade for the papers that changed and the days whose topic counts may have."""

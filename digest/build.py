@@ -31,7 +31,7 @@ from digest.feeds import EPOCH, day_feed, feed_files, opml, topic_feed
 from digest.keys import OutputKeys
 from digest.archive import Changes, Model, extended_model, model_from_record, model_record, whole_model
 from digest.library import EMPTY, build_library, extend_library, moved_papers
-from digest.models import Library, Snapshot
+from digest.models import Library, ParsedSnapshot, Snapshot
 from digest.cache import (MODEL, BuildCache, build_lock, cache_dir_for, code_version, file_sha256, folder_hash,
                           hidden_template_name, key_of, waiting_note)
 from digest.inputs import (Checked, with_bytes, build_date, build_salt, check_page_folders, default_templates_dir,
@@ -69,11 +69,23 @@ def load_snapshots(content_dir: Path, today: dt.date, warn: Warn, cache: BuildCa
 
 
 def parse_and_date(files: list[tuple[str, bytes]], today: dt.date, warn: Warn, cache: BuildCache | None = None,
-                   jobs: int | None = None, notes: list[str] | None = None,
+                   jobs: int | None = None, notes: list[tuple[str, str]] | None = None,
                    date_notes: list[tuple[str, str]] | None = None) -> list[Snapshot]:
     """Parse and date these snapshot files together; with a cache, only files whose bytes are new
     are parsed.  The warnings about the snapshots' cards are added to ``notes`` too, those of
-    cards published after their list day to ``date_notes``, with their snapshot's source."""
+    cards published after their list day to ``date_notes``, each with its snapshot's source."""
+    parsed = parse_files(files, cache, jobs)
+    for snapshot in parsed:
+        for note in snapshot.notes:
+            warn(note)
+        if notes is not None:
+            notes.extend((snapshot.source, note) for note in snapshot.notes)
+    return resolve_snapshot_dates(parsed, today=today, warn=warn, notes=date_notes)
+
+
+def parse_files(files: list[tuple[str, bytes]], cache: BuildCache | None = None,
+                jobs: int | None = None) -> list[ParsedSnapshot]:
+    """The snapshot files parsed, in their order; with a cache, only files whose bytes are new."""
     parsed = [cache.parsed(data, source) if cache else None for source, data in files]
     missing = [i for i, result in enumerate(parsed) if result is None]
     for i, result in zip(missing, ordered_map(
@@ -82,12 +94,7 @@ def parse_and_date(files: list[tuple[str, bytes]], today: dt.date, warn: Warn, c
         parsed[i] = result
         if cache:
             cache.remember_parsed(files[i][1], files[i][0], result)
-    for snapshot in parsed:
-        for note in snapshot.notes:
-            warn(note)
-        if notes is not None:
-            notes.extend(snapshot.notes)
-    return resolve_snapshot_dates(parsed, today=today, warn=warn, notes=date_notes)
+    return parsed
 
 
 def topic_matcher(cache: BuildCache | None, jobs: int | None = None, *, look_up: bool = True,
@@ -242,7 +249,7 @@ def load_model(content_dir: Path, *, today: dt.date | None = None, warn: Warn | 
     rules = content_dir / "topics.yaml"
     extended = _extended(previous, files, sources, config, today, note, cache, jobs, rules) if previous else None
     if extended is None:
-        notes: list[str] = []
+        notes: list[tuple[str, str]] = []
         date_notes: list[tuple[str, str]] = []
         snapshots = parse_and_date(with_bytes(files), today, note, cache, jobs, notes, date_notes)
         state = extend_library(EMPTY, snapshots, config.topics,
@@ -267,33 +274,56 @@ def _extended(previous: Model, files, sources, config: Config, today: dt.date, w
     new = [(source, data) for source, data in files if Path(source).name not in known]
     if any(filename_date(source) is None for source, _ in new):
         return None
-    # The new snapshots' warnings are told once the model is extended: where it cannot be, every
-    # snapshot is read again, and tells them.
-    told: list[str] = []
-    notes: list[str] = []
+    # The warnings are told as a build reading every snapshot tells them (once the model is
+    # extended: where it cannot be, every snapshot is read again, and tells them): each file's
+    # warnings as it is read, then file by file, those of its dates.  Of the files not read
+    # again, as the model keeps them, and those that depend on the day of the build, which it
+    # does not.  A parse error comes before any (as all files are read before any is told of).
+    parsed = parse_files(with_bytes(new), cache, jobs)
+    notes = [(snapshot.source, note) for snapshot in parsed for note in snapshot.notes]
+    read_notes = _in_file_order(files, [*previous.notes, *notes])
     date_notes: list[tuple[str, str]] = []
-    snapshots = parse_and_date(with_bytes(new), today, told.append, cache, jobs, notes, date_notes)
-    extension = extend_library(previous.state, snapshots, config.topics,
-                               match_all=topic_matcher(cache, jobs, look_up=False, rules_file=rules))
+    told: list[str] = []
+    try:
+        snapshots = resolve_snapshot_dates(parsed, today=today, warn=told.append, notes=date_notes)
+    except DigestError:
+        _tell(warn, read_notes)
+        raise
+    dates = {snapshot.source: (snapshot.date, snapshot.date_source) for snapshot in snapshots}
+    date_told = []
+    for source, notes_of_file in _by_file(files, [*previous.date_notes, *date_notes]):
+        date, how = dates.get(source, (filename_date(source), "filename"))
+        late = after_today_warning(source, date, how, today)
+        date_told += [*notes_of_file, *([late] if late is not None else [])]
+    others = [note for note in told if note not in date_told]  # none, where every file is named by its day
+    try:
+        extension = extend_library(previous.state, snapshots, config.topics,
+                                   match_all=topic_matcher(cache, jobs, look_up=False, rules_file=rules))
+    except DigestError:
+        _tell(warn, [*read_notes, *others, *date_told])
+        raise
     if extension is None:
         return None
-    # In the order a build reading every snapshot tells them: each file's warnings as it is read,
-    # then file by file, those of its dates; of the files not read again, as the model keeps them,
-    # and those that depend on the day of the build, which it does not.
-    for note in (*previous.notes, *told[:len(notes)]):
-        warn(note)
-    dated: dict[str, list[str]] = {}
-    for source, note in previous.date_notes:
-        dated.setdefault(source, []).append(note)
-    for source in (source for source, _ in files if Path(source).name in known):
-        for note in dated.get(source, ()):
-            warn(note)
-        if (late := after_today_warning(source, filename_date(source), "filename", today)) is not None:
-            warn(late)
-    for note in told[len(notes):]:
-        warn(note)
+    _tell(warn, [*read_notes, *others, *date_told])
     return extended_model(previous, extension.state, extension.papers, extension.days, sources, named=True,
                           notes=notes, date_notes=date_notes)
+
+
+def _by_file(files, notes: list[tuple[str, str]]) -> list[tuple[str, list[str]]]:
+    """Each file's source with its ``notes`` (source, note), in the files' order."""
+    found: dict[str, list[str]] = {}
+    for source, note in notes:
+        found.setdefault(source, []).append(note)
+    return [(source, found.get(source, [])) for source, _ in files]
+
+
+def _in_file_order(files, notes: list[tuple[str, str]]) -> list[str]:
+    return [note for _, of_file in _by_file(files, notes) for note in of_file]
+
+
+def _tell(warn: Warn, notes: list[str]) -> None:
+    for note in notes:
+        warn(note)
 
 
 #: A style sheet, script or image of the templates; far larger is a mistake, not an asset.

@@ -557,26 +557,37 @@ def _text_snapshot(folder: Path, day: str, cards: list[tuple[str, str]]) -> None
     (folder / "snapshots" / f"{day}.txt").write_text(text)
 
 
-@pytest.mark.parametrize("added", ["2026-01-15", "2026-01-20"])
+@pytest.mark.parametrize("added", ["2026-01-15", "2026-01-20", "2026-01-21 sorted first", "2026-01-22 no list"])
 def test_a_days_build_tells_the_warnings_a_build_of_every_snapshot_tells(tmp_path, content_copy, added):
     """Once, in the same order, naming the content folder as given: a new day before the last
     (the model is made again after all) had the warnings told twice, and saved so; a new day's
-    told its own after the dates' warnings of the others; and the others' named the content
-    folder as the build that first read them was given it."""
+    told its own after the dates' warnings of the others, also where its name sorts before
+    theirs; the others' named the content folder as the build that first read them was given
+    it; and where the new snapshot cannot be dated, none was told before the error (the others'
+    warnings as read are, as a build of every snapshot tells them)."""
     out = tmp_path / "site"
     _text_snapshot(content_copy, "2026-01-10", [("A Paper From The Future", "Mar 5, 2027")])
+    if "sorted first" in added:  # the files' names sort after the new one's
+        for path in (content_copy / "snapshots").iterdir():
+            path.rename(path.with_name(f"hf-{path.name}"))
     assert run_cli("build", "--content", content_copy, "--out", out, "--no-search").returncode == 0
-    _text_snapshot(content_copy, added, [("Another Paper", "Jan 14 2025")])  # 2,025 comments, or a year?
+    day = added.split()[0]
+    _text_snapshot(content_copy, day, [("Another Paper", "Jan 14 2025"), ("Later Still", "Apr 1, 2027")])
+    if "no list" in added:  # the list day the snapshot shows contradicts its name
+        snapshot = content_copy / "snapshots" / f"{day}.txt"
+        snapshot.write_text(snapshot.read_text().replace("Jan 22", "Jan 23", 1))
     reference = shutil.copytree(content_copy, tmp_path / "reference")
     absolute = content_copy.resolve()
     result = run_cli("build", "--content", absolute, "--out", out, "--no-search", cwd=tmp_path)
     clean = run_cli("build", "--content", reference.resolve(), "--out", tmp_path / "ref", "--no-search")
-    assert result.returncode == clean.returncode == 0
+    assert result.returncode == clean.returncode == (1 if "no list" in added else 0)
     told = result.stderr.replace(str(absolute), "CONTENT")
     assert told == clean.stderr.replace(str(reference.resolve()), "CONTENT")
-    assert told.count("A Paper From The Future") == 1 and told.count("2025 comments") == 1, told
+    dated = 0 if "no list" in added else 1  # the dates' warnings come after the error
+    assert told.count("2025 comments") == 1, told
+    assert told.count("A Paper From The Future") == told.count("Later Still") == dated, told
     again = run_cli("build", "--content", absolute, "--out", out, "--no-search", cwd=tmp_path)
-    assert again.returncode == 0 and again.stderr == result.stderr
+    assert again.returncode == result.returncode and again.stderr == result.stderr
 
 
 def _flip_letters(path: Path, word: bytes) -> None:
