@@ -895,6 +895,17 @@ def test_an_organization_named_like_a_date_or_linked_with_a_query_is_the_organiz
     assert cards["2511.22699"].organization == Organization("Tongyi-MAI", "Tongyi-MAI")
 
 
+@pytest.mark.parametrize("shown, name", [("Skywork AI", "Skywork AI"), ("Skywork Skywork AI", "Skywork AI"),
+                                         ("Skywork skywork-ai", "skywork-ai")])
+def test_an_organizations_name_that_starts_with_its_handle_is_read_whole(shown, name):
+    """A pill shows the display name alone, or after the handle as text dumps do: "Skywork AI"
+    of /Skywork was read as "AI"."""
+    page = _cards_page().replace('href="/Tongyi-MAI"', 'href="/Skywork"').replace(
+        '<span class="truncate">Tongyi-MAI</span>', f'<span class="truncate">{shown}</span>')
+    cards = {c.arxiv_id: c for c in parse_html_snapshot(page, "2025-12-16.html").cards}
+    assert cards["2511.22699"].organization == Organization("Skywork", name)
+
+
 def test_a_page_cut_short_is_said_and_one_cut_in_its_data_is_told_as_such():
     """A download or save stopped part way: the cards read are some of the day's, the last in part."""
     page = _cards_page()

@@ -632,9 +632,18 @@ def _organization(link: Tag, href: str) -> Organization | None:
     if not name or _after_submitted_by(link):
         return None
     handle = match[1]
-    if name.startswith(handle + " "):
+    if name.startswith(handle + " ") and _names_alike(handle, name[len(handle) + 1:].split()[0]):
+        # "nvidia NVIDIA", as text dumps show it: the handle, then the name it stands for.  A
+        # display name alone may start with the handle too ("Skywork AI" of /Skywork).
         name = name[len(handle) + 1:].strip()
-    return Organization(handle=handle, name=name or handle)
+    return Organization(handle=handle, name=name)
+
+
+def _names_alike(handle: str, word: str) -> bool:
+    """Whether ``word`` starts a name the handle stands for: the one's letters and digits start the
+    other's, whatever their case ("deepseek-ai" and "DeepSeek", "Tongyi-MAI" and "Tongyi-MAI")."""
+    handle, word = ("".join(c for c in text.casefold() if c.isalnum()) for text in (handle, word))
+    return bool(word) and (handle.startswith(word) or word.startswith(handle))
 
 
 def _after_submitted_by(link: Tag) -> bool:
