@@ -906,6 +906,15 @@ def test_an_organizations_name_that_starts_with_its_handle_is_read_whole(shown, 
     assert cards["2511.22699"].organization == Organization("Skywork", name)
 
 
+def test_a_short_abstract_the_hub_marks_as_one_is_read():
+    """A card's abstract, however short, is the text the hub sets after <!-- HTML_TAG_START -->:
+    "This paper has been withdrawn by the authors." was dropped (shorter than 60 characters)."""
+    page = re.sub(r"(<!-- HTML_TAG_START -->)Rendering and inverse-rendering.*?(<!-- HTML_TAG_END -->)",
+                  r"\1This paper has been withdrawn by the authors.\2", _cards_page(), flags=re.S)
+    cards = {c.title[:20]: c.abstract for c in parse_html_snapshot(page, "2025-12-16.html").cards}
+    assert cards["Hardware Acceleratio"] == "This paper has been withdrawn by the authors."
+
+
 def test_a_page_cut_short_is_said_and_one_cut_in_its_data_is_told_as_such():
     """A download or save stopped part way: the cards read are some of the day's, the last in part."""
     page = _cards_page()

@@ -33,7 +33,7 @@ from typing import Any, Callable, Iterator
 
 # BeautifulSoup is imported when a saved page is parsed (``_import_soup``): a build of text dumps
 # and API snapshots starts without it.
-BeautifulSoup = NavigableString = Tag = None
+BeautifulSoup = Comment = NavigableString = Tag = None
 
 from digest.errors import SnapshotError
 from digest.models import Card, Organization, ParsedSnapshot, PartialDate
@@ -82,9 +82,9 @@ _INVISIBLE_TAGS = frozenset({"script", "style", "template", "noscript", "svg", "
 
 
 def _import_soup() -> None:
-    global BeautifulSoup, NavigableString, Tag
+    global BeautifulSoup, Comment, NavigableString, Tag
     if BeautifulSoup is None:
-        from bs4 import BeautifulSoup, NavigableString, Tag
+        from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
 
 def looks_like_html(text: str) -> bool:
@@ -606,8 +606,19 @@ def _holding_blocks(soup: BeautifulSoup) -> set[int]:
     return holding
 
 
+def _abstract_marker(text) -> bool:
+    """The comment Svelte writes before text it sets as HTML: on the hub, a card's abstract."""
+    return isinstance(text, Comment) and text.strip() == "HTML_TAG_START"
+
+
 def _abstract(scope: Tag, hidden: Callable[[Tag], bool], holding: set[int], title: str) -> Tag | None:
-    """The longest paragraph-like element of the card (no block inside, several sentences' worth)."""
+    """The element the hub marks as the card's abstract (its text set as HTML, after a
+    ``<!-- HTML_TAG_START -->`` comment), however short ("This paper has been withdrawn."); else
+    the longest paragraph-like element of the card (no block inside, several sentences' worth)."""
+    for marker in scope.find_all(string=_abstract_marker, limit=1):
+        if (tag := marker.parent) is not None and tag is not scope and (text := _clean(tag.get_text())) \
+                and text != title and not hidden(tag):
+            return tag
     best, best_length = None, 0
     # The text of an element inside a candidate is part of the candidate's: none is longer, so
     # none is looked at (span in span in span... would otherwise take the text again and again).
