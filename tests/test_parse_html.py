@@ -896,10 +896,12 @@ def test_an_organization_named_like_a_date_or_linked_with_a_query_is_the_organiz
 
 
 @pytest.mark.parametrize("shown, name", [("Skywork AI", "Skywork AI"), ("Skywork Skywork AI", "Skywork AI"),
-                                         ("Skywork skywork-ai", "skywork-ai")])
+                                         ("Skywork skywork-ai", "skywork-ai"),
+                                         ("<b>Skywork</b> <i>Ai2 Lab</i>", "Ai2 Lab")])
 def test_an_organizations_name_that_starts_with_its_handle_is_read_whole(shown, name):
-    """A pill shows the display name alone, or after the handle as text dumps do: "Skywork AI"
-    of /Skywork was read as "AI"."""
+    """A pill shows the display name alone, or after the handle as text dumps do (in an element of
+    its own, or in one text where the name looks like the handle): "Skywork AI" of /Skywork was
+    read as "AI"."""
     page = _cards_page().replace('href="/Tongyi-MAI"', 'href="/Skywork"').replace(
         '<span class="truncate">Tongyi-MAI</span>', f'<span class="truncate">{shown}</span>')
     cards = {c.arxiv_id: c for c in parse_html_snapshot(page, "2025-12-16.html").cards}

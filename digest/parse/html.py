@@ -643,9 +643,13 @@ def _organization(link: Tag, href: str) -> Organization | None:
     if not name or _after_submitted_by(link):
         return None
     handle = match[1]
-    if name.startswith(handle + " ") and _names_alike(handle, name[len(handle) + 1:].split()[0]):
-        # "nvidia NVIDIA", as text dumps show it: the handle, then the name it stands for.  A
-        # display name alone may start with the handle too ("Skywork AI" of /Skywork).
+    # The handle, then the name it stands for, as text dumps show them: in elements of their own
+    # ("allenai", "Ai2"), or in one text where the name looks like the handle ("nvidia NVIDIA").
+    # A display name alone may start with the handle too ("Skywork AI" of /Skywork).
+    shown = [_clean(text) for text in link.stripped_strings]
+    if len(shown) > 1 and shown[0] == handle:
+        name = _clean(" ".join(shown[1:]))
+    elif name.startswith(handle + " ") and _names_alike(handle, name[len(handle) + 1:].split()[0]):
         name = name[len(handle) + 1:].strip()
     return Organization(handle=handle, name=name)
 
