@@ -385,6 +385,9 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
     if strict and loaded.warnings:
         raise strict_error(len(loaded.warnings))
     config, library, days, topics = loaded.config, loaded.library, loaded.days, loaded.topics
+    if page_problems is not None:  # every page in the way, before templates or rendering stop at their first problem
+        every_page = _markdown_jobs(topics, days, config.site.topic_page_size, lambda slug, number: True)
+        page_problems.extend(pages_in_the_way(content_dir, (path for path, _, _ in every_page)))
     env, templates = template_environment(templates_dir, cache.folder / "templates" if cache else None)
     for name in template_names(env):
         load_template(env, name)  # compiled once here, not once in every worker
@@ -409,9 +412,6 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
 
     def markdown_jobs() -> list[tuple[str, Callable, object]]:
         return _markdown_jobs(topics, made_days, config.site.topic_page_size, make_slice)
-
-    if page_problems is not None:  # every page in the way, before rendering stops at its first problem
-        page_problems.extend(pages_in_the_way(content_dir, (path for path, _, _ in markdown_jobs())))
 
     search = search and bool(library.papers)  # nothing to search: no search page
     search_page = search if search_page is None else search_page and bool(library.papers)

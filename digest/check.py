@@ -70,9 +70,9 @@ def check_content(content_dir: Path, *, today: dt.date, templates_dir: Path | No
     report.errors.extend(str(problem) for problem in setting_problems)
     parsed = []
     try:
+        note_unread_files(content_dir, report.warnings.append)  # first, as the build: also where snapshots/ is missing
         files, problems = snapshot_entries(content_dir / "snapshots")
         report.errors.extend(str(problem) for problem in problems)
-        note_unread_files(content_dir, report.warnings.append)
     except DigestError as error:
         report.errors.append(str(error))
         files = []

@@ -330,6 +330,28 @@ def test_pages_in_the_way_are_all_listed_before_rendering_stops_at_its_first_pro
     assert len(errors) == 4, errors
 
 
+def test_pages_in_the_way_are_listed_with_a_template_that_does_not_compile(content_copy, tmp_path):
+    """A template syntax error stopped the check before the pages in the way were looked for."""
+    (content_copy / "dates").mkdir()
+    mine = content_copy / "dates" / "2026-01-19.md"
+    mine.write_text("# My notes\n", encoding="utf-8")
+    templates = templates_with(tmp_path, "day.html", "{% block content %}", "{% block content %}{% if %}")
+    errors = errors_of(run_cli("check", "--content", content_copy, "--templates", templates))
+    assert len(errors) == 2 and f"digest: error: {mine}: a page digest did not make" in errors[1], errors
+    assert errors[0].startswith(f"digest: error: {templates / 'day.html'}:"), errors
+
+
+def test_a_snapshot_beside_a_missing_snapshots_folder_is_named(content_copy):
+    """As the build names it: the warning that explains the error."""
+    (content_copy / "snapshots" / "2026-01-19.txt").rename(content_copy / "2026-01-19.txt")
+    shutil.rmtree(content_copy / "snapshots")
+    result = run_cli("check", "--content", content_copy)
+    assert result.returncode == 1 and sorted(result.stderr.splitlines()[:2]) == [
+        f"digest: error: {content_copy / 'snapshots'}: no snapshots folder",
+        f"digest: warning: {content_copy / '2026-01-19.txt'}: not read: snapshots are read from the snapshots folder "
+        f"only; if it is one, move it there (digest add FILE does)"], result.stderr
+
+
 def test_quiet_check_prints_only_problems(content_copy):
     result = run_cli("check", "-q", "--content", content_copy)
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
