@@ -897,7 +897,8 @@ def test_an_organization_named_like_a_date_or_linked_with_a_query_is_the_organiz
 
 @pytest.mark.parametrize("shown, name", [("Skywork AI", "Skywork AI"), ("Skywork Skywork AI", "Skywork AI"),
                                          ("Skywork skywork-ai", "skywork-ai"),
-                                         ("<b>Skywork</b> <i>Ai2 Lab</i>", "Ai2 Lab")])
+                                         ("<b>Skywork</b> <i>Ai2 Lab</i>", "Ai2 Lab"),
+                                         ("Skywork <b>AI</b>", "Skywork AI"), ("Skywork<!-- --> AI", "Skywork AI")])
 def test_an_organizations_name_that_starts_with_its_handle_is_read_whole(shown, name):
     """A pill shows the display name alone, or after the handle as text dumps do (in an element of
     its own, or in one text where the name looks like the handle): "Skywork AI" of /Skywork was
@@ -908,13 +909,28 @@ def test_an_organizations_name_that_starts_with_its_handle_is_read_whole(shown, 
     assert cards["2511.22699"].organization == Organization("Skywork", name)
 
 
-def test_a_short_abstract_the_hub_marks_as_one_is_read():
+_WITHDRAWN = '<p class="x"><!-- HTML_TAG_START -->This paper has been withdrawn by the authors.<!-- HTML_TAG_END --></p>'
+_MARKED = "<!-- HTML_TAG_START -->{}<!-- HTML_TAG_END -->"
+
+
+@pytest.mark.parametrize("before", [
+    "",
+    "<p>" + _MARKED.format("") + "</p>",  # an empty mark first
+    "<noscript><p>" + _MARKED.format("Please enable JavaScript") + "</p></noscript>",  # hidden
+    "<div><p>" + _MARKED.format("AI summary: a model.") + "</p></div>",  # the longest marked one is
+    "<div>" + _MARKED.format("") + "<p>Beside a mark, a block</p></div>",  # around a block
+])
+def test_a_short_abstract_the_hub_marks_as_one_is_read(before):
     """A card's abstract, however short, is the text the hub sets after <!-- HTML_TAG_START -->:
-    "This paper has been withdrawn by the authors." was dropped (shorter than 60 characters)."""
-    page = re.sub(r"(<!-- HTML_TAG_START -->)Rendering and inverse-rendering.*?(<!-- HTML_TAG_END -->)",
-                  r"\1This paper has been withdrawn by the authors.\2", _cards_page(), flags=re.S)
-    cards = {c.title[:20]: c.abstract for c in parse_html_snapshot(page, "2025-12-16.html").cards}
-    assert cards["Hardware Acceleratio"] == "This paper has been withdrawn by the authors."
+    "This paper has been withdrawn by the authors." was dropped (shorter than 60 characters).
+    A mark that is empty, hidden, around a block or on shorter text is not the abstract's."""
+    page = re.sub(r'<p class="mb-2 line-clamp-3[^"]*"><!-- HTML_TAG_START -->Rendering and inverse-rendering.*?'
+                  r'<!-- HTML_TAG_END --></p>', lambda _: before + _WITHDRAWN, _cards_page(), flags=re.S)
+    [card] = [c for c in parse_html_snapshot(page, "2025-12-16.html").cards if c.title.startswith("Hardware Acc")]
+    [as_saved] = [c for c in parse_html_snapshot(_cards_page(), "x.html").cards if c.title.startswith("Hardware Acc")]
+    assert card.abstract == "This paper has been withdrawn by the authors."
+    assert (card.organization, card.authors, card.published, card.comments) == (
+        as_saved.organization, as_saved.authors, as_saved.published, as_saved.comments)
 
 
 def test_a_page_cut_short_is_said_and_one_cut_in_its_data_is_told_as_such():

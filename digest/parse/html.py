@@ -612,14 +612,12 @@ def _abstract_marker(text) -> bool:
 
 
 def _abstract(scope: Tag, hidden: Callable[[Tag], bool], holding: set[int], title: str) -> Tag | None:
-    """The element the hub marks as the card's abstract (its text set as HTML, after a
-    ``<!-- HTML_TAG_START -->`` comment), however short ("This paper has been withdrawn."); else
-    the longest paragraph-like element of the card (no block inside, several sentences' worth)."""
-    for marker in scope.find_all(string=_abstract_marker, limit=1):
-        if (tag := marker.parent) is not None and tag is not scope and (text := _clean(tag.get_text())) \
-                and text != title and not hidden(tag):
-            return tag
+    """The card's abstract: of its paragraph-like elements (no block inside, not hidden), the
+    longest the hub marks as text set as HTML (after a ``<!-- HTML_TAG_START -->`` comment),
+    however short ("This paper has been withdrawn by the authors."); else the longest of
+    several sentences' worth."""
     best, best_length = None, 0
+    marked, marked_length = None, 0
     # The text of an element inside a candidate is part of the candidate's: none is longer, so
     # none is looked at (span in span in span... would otherwise take the text again and again).
     candidates: set[int] = set()
@@ -628,9 +626,13 @@ def _abstract(scope: Tag, hidden: Callable[[Tag], bool], holding: set[int], titl
             continue
         candidates.add(id(tag))
         text = _clean(tag.get_text())
-        if len(text) > best_length and len(text) >= 60 and len(text.split()) >= 8 and text != title:
+        if not text or text == title:
+            continue
+        if len(text) > marked_length and tag.find(string=_abstract_marker) is not None:
+            marked, marked_length = tag, len(text)
+        if len(text) > best_length and len(text) >= 60 and len(text.split()) >= 8:
             best, best_length = tag, len(text)
-    return best
+    return marked or best
 
 
 def _organization(link: Tag, href: str) -> Organization | None:
@@ -646,8 +648,8 @@ def _organization(link: Tag, href: str) -> Organization | None:
     # The handle, then the name it stands for, as text dumps show them: in elements of their own
     # ("allenai", "Ai2"), or in one text where the name looks like the handle ("nvidia NVIDIA").
     # A display name alone may start with the handle too ("Skywork AI" of /Skywork).
-    shown = [_clean(text) for text in link.stripped_strings]
-    if len(shown) > 1 and shown[0] == handle:
+    shown = [text for text in link.find_all(string=True) if not isinstance(text, Comment) and text.strip()]
+    if len(shown) > 1 and _clean(shown[0].parent.get_text()) == handle:  # the whole text of its element
         name = _clean(" ".join(shown[1:]))
     elif name.startswith(handle + " ") and _names_alike(handle, name[len(handle) + 1:].split()[0]):
         name = name[len(handle) + 1:].strip()
