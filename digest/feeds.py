@@ -76,7 +76,8 @@ def _renderer(env: Environment, render: RenderEntry | None) -> RenderEntry:
 
 def day_feed(days: Sequence[DayPage], site: SiteConfig, env: Environment, render: RenderEntry | None = None, *,
              abstract_chars: int = 300) -> Feed:
-    """The newest list days, newest first; each entry is the day as the e-mail shows it, with
+    """The newest list days, newest first; each entry is the day as the e-mail shows it (all its
+    papers, where the e-mail lists only those that fit in email.max_html_bytes), with
     abstracts cut as the e-mail cuts them (``email.abstract_chars``)."""
     render = _renderer(env, render)
     entries = []
