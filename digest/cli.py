@@ -7,6 +7,7 @@ stderr and exits 1 (2 for usage errors), without a traceback.
 from __future__ import annotations
 
 import argparse
+import codecs
 import contextlib
 import datetime as dt
 import io
@@ -149,7 +150,10 @@ def cmd_parse(args: argparse.Namespace) -> int:
         _warn(note)
     snapshots = resolve_snapshot_dates(parsed, date_option=args.date, today=build_date(), warn=_warn)
     if args.json:
-        json.dump([snapshot_json(s) for s in snapshots], sys.stdout, ensure_ascii=False, indent=2)
+        # Characters as they are where the output carries them all; else as JSON's \u escapes
+        # (the stream's own escapes for what it lacks would be no JSON).
+        unicode = codecs.lookup(getattr(sys.stdout, "encoding", None) or "ascii").name.startswith("utf-")
+        json.dump([snapshot_json(s) for s in snapshots], sys.stdout, ensure_ascii=not unicode, indent=2)
         sys.stdout.write("\n")
         return 0
     for snapshot in snapshots:

@@ -7,13 +7,14 @@ there (they can date it), so nothing unreadable is ever stored.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from digest.files import SNAPSHOT_SUFFIXES
 from digest.inputs import read_snapshot_file, snapshot_files
-from digest.output import write_replacing
+from digest.output import pages_lock, write_replacing
 from digest.dates import after_today, after_today_warning, resolve_snapshot_dates
 from digest.errors import DigestError
 from digest.models import Snapshot
@@ -35,11 +36,19 @@ class Stored:
 
 
 def snapshot_name(snapshot: Snapshot, incoming: str) -> str:
-    """``YYYY-MM-DD`` plus the incoming file's ending when it is a snapshot ending, else the format's."""
-    suffix = PurePath(incoming).suffix.lower()
+    """``YYYY-MM-DD`` plus the incoming file's ending when it is a snapshot ending, else the
+    format's (also for a download: a URL's query or fragment, "?file=x.html", is no ending)."""
+    suffix = PurePath(incoming).suffix.lower() if "://" not in incoming else ""
     if suffix not in SNAPSHOT_SUFFIXES:
         suffix = SUFFIXES.get(snapshot.format, ".txt")
     return f"{snapshot.date.isoformat()}{suffix}"
+
+
+def _same_file(path: Path, incoming: str) -> bool:
+    try:
+        return os.path.samefile(path, incoming)
+    except (OSError, ValueError):  # incoming is a URL, or gone
+        return False
 
 
 def require_content_folder(content_dir: Path) -> None:
@@ -61,6 +70,14 @@ def store_snapshot(content_dir: Path, data: bytes, incoming: str, *, date_option
     ``today`` is the build's (SOURCE_DATE_EPOCH's, when set); ``clock`` the machine's (default: its
     date now).  A list day after both is refused."""
     require_content_folder(content_dir)
+    # One command at a time writes the content folder: two adds of one day at once each found no
+    # snapshot there, and the second replaced the first's without --force.
+    with pages_lock(content_dir, warn):
+        return _store_snapshot(content_dir, data, incoming, date_option, force, today, warn, clock)
+
+
+def _store_snapshot(content_dir: Path, data: bytes, incoming: str, date_option: dt.date | None, force: bool,
+                    today: dt.date, warn: Callable[[str], None], clock: dt.date | None) -> Stored:
     folder = content_dir / "snapshots"
     new = parse_snapshot_bytes(data, incoming)
     for note in new.notes:
@@ -70,6 +87,8 @@ def store_snapshot(content_dir: Path, data: bytes, incoming: str, *, date_option
     # its download), and the build stops on it anyway.
     existing = []
     for path in snapshot_files(folder) if folder.is_dir() else []:
+        if _same_file(path, incoming):  # the file added is in the folder already: it is the new one
+            continue
         try:
             existing.append(read_snapshot_file(path, str(path)))
         except DigestError as error:
@@ -102,6 +121,8 @@ def store_snapshot(content_dir: Path, data: bytes, incoming: str, *, date_option
     same = next((s for s in others if (s.date, s.cards) == (snapshot.date, snapshot.cards)), None)
     if same is not None:
         return Stored(Path(same.source), snapshot, changed=False)
+    if _same_file(target, incoming):  # the file given is the one it would be stored as
+        return Stored(target, snapshot, changed=False)
     replaced = target.is_file()
     if replaced:
         if not force:

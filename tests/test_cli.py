@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import BUNDLED, CONTENT, ORIGINAL_NAMES, copy_content, run_cli, tree
+from conftest import BUNDLED, CONTENT, FIXTURES, ORIGINAL_NAMES, copy_content, run_cli, tree
 
 PAPER_KEYS = {"rank", "title", "abstract", "organization", "authors", "published", "comments",
               "upvotes", "arxiv_id", "url", "author_names", "github", "keywords", "project_page", "thumbnail"}
@@ -125,6 +125,16 @@ def test_parse_json_shape_and_dates(parsed):
         assert snapshot["papers"], snapshot["source"]
         for paper in snapshot["papers"]:
             assert set(paper) == PAPER_KEYS, paper.keys()
+
+
+def test_parse_json_is_json_on_an_output_that_is_not_utf8(tmp_path):
+    """On an ASCII output, characters beyond it were written as Python's escapes (\\xe9), no JSON."""
+    answer = json.loads((FIXTURES / "json" / "2026-01-19.json").read_text())
+    answer[0]["paper"]["title"] = "Caf\u00e9 \U0001F600 test"
+    (tmp_path / "2026-01-19.json").write_text(json.dumps(answer, ensure_ascii=False), encoding="utf-8")
+    result = run_cli("parse", "--json", tmp_path / "2026-01-19.json", env={"PYTHONIOENCODING": "ascii"})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)[0]["papers"][0]["title"] == "Caf\u00e9 \U0001F600 test"
 
 
 def test_parse_json_argument_order_is_kept(seed_dir):

@@ -271,6 +271,50 @@ def test_fetch_without_a_date_takes_the_list_day_from_the_answer(content_copy, a
 
 
 
+def test_fetch_names_the_file_by_the_answers_format_not_by_the_urls_query(content_copy, api):
+    """A URL's query or fragment is no file ending: "?file=x.html" stored API JSON as .html."""
+    for url in (f"{api}/api/daily_papers?file=x.html", f"{api}/api/daily_papers#.txt"):
+        (content_copy / "snapshots" / "2026-01-19.json").unlink(missing_ok=True)
+        result = run_cli("fetch", "--url", url, "--content", content_copy)
+        assert result.returncode == 0, result.stderr
+        assert sorted(p.name for p in (content_copy / "snapshots").iterdir() if "2026-01-19" in p.name) == [
+            "2026-01-19.json", "2026-01-19.txt"]
+
+
+def test_a_snapshot_added_from_the_snapshots_folder_is_not_its_own_obstacle(content_copy):
+    """A trending page saved into snapshots/ needs --date; given it, the file's own copy there
+    (which has no list day) made the add fail as if no --date had been given."""
+    trending = content_copy / "snapshots" / "trend.md"
+    trending.write_bytes((FIXTURES / "crawl" / "trending.md").read_bytes())
+    result = run_cli("add", trending, "--date", "2025-12-17", "--content", content_copy)
+    assert result.returncode == 0, result.stderr
+    assert (content_copy / "snapshots" / "2025-12-17.md").read_bytes() == trending.read_bytes()
+    # A snapshot added from where it is stored already is there.
+    same = content_copy / "snapshots" / "2026-01-19.txt"
+    before = same.read_bytes()
+    result = run_cli("add", same, "--content", content_copy)
+    assert result.returncode == 0 and same.read_bytes() == before, result.stderr
+
+
+def test_an_add_waits_for_another_command_writing_the_content_folder(content_copy, tmp_path):
+    """Two adds of one day at once each found no snapshot of it, and the second replaced the
+    first's without --force (or failed on the other's temporary file)."""
+    from digest.output import pages_lock
+
+    day = (content_copy / "snapshots" / "2026-01-19.txt").read_text().replace("\nJan 19\n", "\nJan 20\n", 1)
+    (tmp_path / "2026-01-20.txt").write_text(day)
+    with pages_lock(content_copy):
+        adding = subprocess.Popen([sys.executable, "-m", "digest", "add", str(tmp_path / "2026-01-20.txt"),
+                                   "--content", str(content_copy)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True)
+        time.sleep(1.5)
+        assert adding.poll() is None and not (content_copy / "snapshots" / "2026-01-20.txt").exists()
+    out, err = adding.communicate(timeout=60)
+    assert adding.returncode == 0, err
+    assert "another build of this content folder is running; waiting" in err
+    assert (content_copy / "snapshots" / "2026-01-20.txt").read_text() == day
+
+
 def test_fetch_and_add_refuse_a_list_day_after_today(tmp_path, content_copy, api):
     """Filed under a day to come, a snapshot would head the site and send its e-mail now: a date or
     year mistyped, or cards that point to a year that has not come (an old list saved undated)."""
