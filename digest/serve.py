@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import http.server
 import json
+import os
 import socket
 import stat
 import sys
@@ -333,9 +334,11 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
                                  watch_filter=lambda change, path: not generated(Path(path), content_dir, out_dir)):
                 announce()
                 replaced = [root for root, folder in zip(roots, folders) if _identity(root) != folder]
-                # A file made and removed since the last look (sed -i's, an editor's scratch file) is no change.
+                # A file made and removed since the last look (sed -i's, an editor's scratch file) is no
+                # change; one removed and made again (git checkout, an editor's save by rename) is.
                 passing = ({p for change, p in changes if change == Change.added}
                            & {p for change, p in changes if change == Change.deleted})
+                passing = {p for p in passing if not os.path.lexists(p)}
                 changes = {(change, p) for change, p in changes if p not in passing}
                 if changes or replaced:
                     names = sorted({Path(p).name for _, p in changes} | {root.name for root in replaced})

@@ -457,6 +457,24 @@ def test_a_file_made_and_removed_between_two_looks_is_no_change_to_name(content_
         running.stop()
 
 
+def test_a_file_removed_and_made_again_between_two_looks_is_a_change(content_copy, tmp_path):
+    """As git checkout and editors that save by renaming do: the file, made and removed in one
+    look, was taken for a scratch file, and the site was not rebuilt."""
+    running = Server(content_copy, tmp_path / "site")
+    try:
+        del running.seen[:]  # the first build's lines
+        snapshot = content_copy / "snapshots" / "2026-01-07.txt"
+        text = snapshot.read_text().replace(OLD_TITLE, NEW_TITLE)
+        snapshot.unlink()
+        snapshot.write_text(text)
+        changed = running.wait_for(r"digest: changed: (.*); rebuilding")
+        assert changed.group(1) == "2026-01-07.txt", running.seen
+        running.wait_for(r"digest: built \d+ files", timeout=30)
+        assert NEW_TITLE in (tmp_path / "site" / "dates" / "2026-01-07" / "index.html").read_text()
+    finally:
+        running.stop()
+
+
 @pytest.mark.parametrize("host", ["::1", "[::1]"])  # the address, or as URLs write it
 def test_an_ipv6_host_is_served_or_refused_in_one_line(content_copy, tmp_path, host):
     import socket
