@@ -335,7 +335,8 @@ def _saved_bytes(path: Path) -> bytes | None:
 
 
 def cmd_send(args: argparse.Namespace) -> int:
-    from digest.newsletter import dated_for_sending, recipients_of, send_message, smtp_login
+    from digest.config import recipients_of
+    from digest.newsletter import dated_for_sending, send_message, smtp_login
 
     # --to takes every word after it: a day given after the addresses is taken for one.
     day = next((value for value in args.to if value == "latest" or re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)), None)

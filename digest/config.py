@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import MISSING, dataclass, field, fields
 from email import policy
 from email.headerregistry import Address
-from email.utils import getaddresses
+from email.utils import getaddresses, parseaddr
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
@@ -464,6 +464,13 @@ def site_address(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, path.rstrip("/") + "/", "", ""))
 
 
+#: A well-formed language tag (BCP 47, RFC 5646 section 2.1): language, script, region,
+#: variants, extensions, private use, each in its place and form ("en-GB-GB" is none).
+_LANGUAGE_TAG = re.compile(
+    r"(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|\d{3}))?"
+    r"(?:-(?:[A-Za-z0-9]{5,8}|\d[A-Za-z0-9]{3}))*(?:-[0-9A-WY-Za-wy-z](?:-[A-Za-z0-9]{2,8})+)*"
+    r"(?:-[Xx](?:-[A-Za-z0-9]{1,8})+)?")
+
 SITE_KEYS = {"title", "base_url", "description", "author", "author_email", "language",
              "feed_items", "topic_feed_items", "excerpt_chars", "topic_page_size", "fetch_url",
              "fetch_timeout", "email"}
@@ -486,7 +493,7 @@ def parse_site_config(data: Any, path: Path) -> SiteConfig:
             check.fail("base_url", f"must be an absolute http(s) URL such as https://example.org/digest/"
                                    f"{f' ({error})' if str(error) else ''}, not {show_url(base_url)}")
     language = check.text(data, "language", "")
-    if not re.fullmatch(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*", language):
+    if not _LANGUAGE_TAG.fullmatch(language):
         check.fail("language", f"must be a language tag such as 'en' or 'en-GB', not {show(language)}")
     email = check.text(data, "author_email", "")
     if email and not re.fullmatch(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+", email):
@@ -631,10 +638,16 @@ def _address_literal(domain: str) -> bool:
     return True
 
 
-def _no_sender(address: str) -> str | None:
-    """Why ``address`` cannot be the envelope sender ``digest send`` gives (see recipients_of), or None."""
+def envelope_sender(sender: str) -> str:
+    """The address SMTP sends from: ``sender``'s, its display name aside (a name may hold what no
+    address does: a no-break space, a tab); DigestError where it is none SMTP carries."""
+    return recipients_of([parseaddr(sender)[1] or sender])[0]
+
+
+def _no_sender(sender: str) -> str | None:
+    """Why ``sender`` cannot be the envelope sender ``digest send`` gives, or None."""
     try:
-        recipients_of([address])
+        envelope_sender(sender)
     except DigestError as error:
         return error.message
     return None
@@ -657,9 +670,11 @@ def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
     if len(default_sender) > MAX_HEADER_ADDRESS:  # a title of a thousand characters: the address alone
         default_sender = default_address
     sender = check.text(raw, "from", "email.", nonempty=True, default=default_sender)
+    problems = len(check.errors)
     to = check.text(raw, "to", "email.", default=sender, nonempty=True)
+    to_told = len(check.errors) > problems  # the default stands in, and is from's: not told again as to's
     reply_to = check.text(raw, "reply_to", "email.")
-    addresses = {"from": sender, "reply_to": reply_to, **({"to": to} if "to" in raw else {})}  # to: from's
+    addresses = {"from": sender, "reply_to": reply_to, **({"to": to} if "to" in raw and not to_told else {})}
     for key, value in addresses.items():
         if not value:
             continue

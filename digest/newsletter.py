@@ -29,7 +29,7 @@ import css_inline
 from jinja2 import Environment
 
 from digest import urls
-from digest.config import Config, EmailConfig, header_url, mail_domain, recipients_of
+from digest.config import Config, EmailConfig, envelope_sender, header_url, mail_domain
 from digest.deadline import Overrun, time_limit
 from digest.errors import DigestError, PartlySent
 from digest.feeds import feed_time
@@ -344,7 +344,7 @@ def send_message(message: bytes, recipients: Sequence[str], mail: EmailConfig,
     ``email.smtp_timeout`` bounds the whole exchange, not only each read.  When it goes to some
     recipients and not to others, the error names both."""
     user, password = smtp_login(environ)
-    sender = recipients_of([mail.sender])[0]
+    sender = envelope_sender(mail.sender)
     delivered: list[str] = []
     refused: dict = {}
     try:

@@ -949,19 +949,27 @@ def lock_or_wait(file, waiting: Callable[[], None] | None, where: Path) -> None:
 
 
 @contextmanager
-def pages_lock(content_dir: Path, warn: Callable[[str], None] | None = None) -> Iterator[None]:
+def pages_lock(content_dir: Path, warn: Callable[[str], None] | None = None, *,
+               required: bool = True) -> Iterator[None]:
     """One build at a time writes a content folder's Markdown pages: two builds of the same
     content into two output folders staged the same pages under the same temporary names, and
-    one failed.  The lock is on the folder itself (flock on its descriptor), so that no file is
-    made in it for the lock; a second build waits, saying so with ``warn``."""
+    one failed (and one add of a snapshot, see digest.store).  The lock is on the folder itself
+    (flock on its descriptor), so that no file is made in it for the lock; a second command
+    waits, saying so with ``warn``.  Where the file system has no locks and the lock is not
+    ``required``, the command goes on without it, as before locks were taken."""
     try:
         descriptor = os.open(content_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError:  # no content folder: reading it says so
         descriptor = None
     try:
         if descriptor is not None:
-            note = f"{content_dir}: another build of this content folder is running; waiting for it to finish"
-            lock_or_wait(descriptor, (lambda: warn(note)) if warn else None, content_dir)
+            note = (f"{content_dir}: another build or add of this content folder is running; waiting for it to "
+                    f"finish")
+            try:
+                lock_or_wait(descriptor, (lambda: warn(note)) if warn else None, content_dir)
+            except DigestError:
+                if required:
+                    raise
         yield
     finally:
         if descriptor is not None:

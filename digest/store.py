@@ -72,7 +72,7 @@ def store_snapshot(content_dir: Path, data: bytes, incoming: str, *, date_option
     require_content_folder(content_dir)
     # One command at a time writes the content folder: two adds of one day at once each found no
     # snapshot there, and the second replaced the first's without --force.
-    with pages_lock(content_dir, warn):
+    with pages_lock(content_dir, warn, required=False):
         return _store_snapshot(content_dir, data, incoming, date_option, force, today, warn, clock)
 
 
@@ -87,8 +87,6 @@ def _store_snapshot(content_dir: Path, data: bytes, incoming: str, date_option: 
     # its download), and the build stops on it anyway.
     existing = []
     for path in snapshot_files(folder) if folder.is_dir() else []:
-        if _same_file(path, incoming):  # the file added is in the folder already: it is the new one
-            continue
         try:
             existing.append(read_snapshot_file(path, str(path)))
         except DigestError as error:
@@ -100,6 +98,10 @@ def _store_snapshot(content_dir: Path, data: bytes, incoming: str, date_option: 
                                               today=today, warn=warnings.append)
             break
         except DigestError as error:
+            copy = next((s for s in existing if s.source == error.path and _same_file(Path(s.source), incoming)), None)
+            if copy is not None:  # the file added, in the folder already: dated as the new one, with --date
+                existing = [s for s in existing if s is not copy]
+                continue
             if error.path == incoming or not any(s.source == error.path for s in existing):
                 raise
             warn(f"{error}; left out when dating {incoming}")

@@ -812,6 +812,40 @@ def test_a_from_with_an_address_literal_is_fine(tmp_path):
     assert config.email.sender == "Desk <d@[192.0.2.1]>"
 
 
+@pytest.mark.parametrize("language, good", [
+    ("en", True), ("en-GB", True), ("zh-Hant-TW", True), ("es-419", True), ("de-CH-1996", True), ("sl-rozaj", True),
+    ("en-x-digest", True), ("en-GB-GB", False), ("en-12", False), ("aa-bb-cc-dd", False), ("en_US", False),
+    ("e", False)])
+def test_the_language_is_a_well_formed_language_tag(tmp_path, language, good):
+    """Each part in its place and form (RFC 5646): "en-GB-GB" passed, and every page failed the Nu checker."""
+    folder = write(tmp_path, site=GOOD_SITE + f"language: {language}\n")
+    if good:
+        assert load_config(folder).site.language == language
+    else:
+        assert only_problem(folder).message.startswith("language: must be a language tag")
+
+
+@pytest.mark.parametrize("title", ["Revue\u00a0: papiers du jour", "論文\u3000ダイジェスト", "Tab\there"])
+def test_a_title_with_a_space_no_address_holds_gives_a_default_sender(tmp_path, title):
+    """A no-break or ideographic space in the site's title, in the default sender's name, was
+    judged as if in the address, and the build failed on an email.from the file did not hold."""
+    from email.utils import parseaddr
+
+    from digest.config import envelope_sender
+
+    config = load_config(write(tmp_path, site=f'title: "{title}"\nbase_url: https://example.org/\n'))
+    assert parseaddr(config.email.sender)[1] == "digest@example.org"
+    assert envelope_sender(config.email.sender) == "digest@example.org"
+    written = load_config(write(tmp_path / "b", site=GOOD_SITE + f"email: {{from: '\"{title}\" <d@example.org>'}}\n"))
+    assert envelope_sender(written.email.sender) == "d@example.org"
+
+
+def test_an_email_to_that_is_wrong_is_told_once(tmp_path):
+    """A wrong email.to was told, then told again as the from address standing in for it."""
+    found = problems(write(tmp_path, site=GOOD_SITE + 'email:\n  from: "a, b <x@example.org>"\n  to: ""\n'))
+    assert [str(e.message).split(":")[0] for e in found] == ["email.from", "email.to"], [str(e) for e in found]
+
+
 @pytest.mark.parametrize("regex, words", [
     ("a{99999999999}", "invalid regular expression"),
     ("(" * 1000 + "a" + ")" * 1000, "invalid regular expression"),

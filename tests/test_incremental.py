@@ -392,8 +392,8 @@ def test_builds_of_one_content_folder_into_two_output_folders_take_turns(tmp_pat
     finally:
         os.close(descriptor)
     assert waiting.wait(timeout=120) == 0
-    assert waiting.stderr.read() == (f"digest: warning: {content_copy}: another build of this content folder is "
-                                     f"running; waiting for it to finish\n")
+    assert waiting.stderr.read() == (f"digest: warning: {content_copy}: another build or add of this content folder "
+                                     f"is running; waiting for it to finish\n")
     assert sorted(p.name for p in content_copy.iterdir()) == ["dates", "site.yaml", "snapshots", "topics",
                                                                "topics.yaml"]
     assert not [p for p in content_copy.rglob(".*")]  # no lock file, no temporary file left

@@ -30,7 +30,8 @@ from conftest import ARTIFACTS, BUNDLED, CONTENT, FIXTURES, lengthen_first_abstr
 from digest.build import load, template_environment
 from digest.config import EmailConfig
 from digest.errors import DigestError
-from digest.newsletter import recipients_of, render_newsletter, send_message
+from digest.config import recipients_of
+from digest.newsletter import render_newsletter, send_message
 
 DAYS = [name.removesuffix(".txt") for name in BUNDLED]
 

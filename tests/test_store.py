@@ -289,11 +289,15 @@ def test_a_snapshot_added_from_the_snapshots_folder_is_not_its_own_obstacle(cont
     result = run_cli("add", trending, "--date", "2025-12-17", "--content", content_copy)
     assert result.returncode == 0, result.stderr
     assert (content_copy / "snapshots" / "2025-12-17.md").read_bytes() == trending.read_bytes()
-    # A snapshot added from where it is stored already is there.
+    # A snapshot added from where it is stored already is there, under its day's name or another.
     same = content_copy / "snapshots" / "2026-01-19.txt"
     before = same.read_bytes()
     result = run_cli("add", same, "--content", content_copy)
     assert result.returncode == 0 and same.read_bytes() == before, result.stderr
+    same.rename(content_copy / "snapshots" / "jan19.txt")
+    result = run_cli("add", content_copy / "snapshots" / "jan19.txt", "--content", content_copy)
+    assert result.returncode == 0 and "Already there" in result.stdout, result.stdout + result.stderr
+    assert not same.exists()
 
 
 def test_an_add_waits_for_another_command_writing_the_content_folder(content_copy, tmp_path):
@@ -311,8 +315,25 @@ def test_an_add_waits_for_another_command_writing_the_content_folder(content_cop
         assert adding.poll() is None and not (content_copy / "snapshots" / "2026-01-20.txt").exists()
     out, err = adding.communicate(timeout=60)
     assert adding.returncode == 0, err
-    assert "another build of this content folder is running; waiting" in err
+    assert "another build or add of this content folder is running; waiting" in err
     assert (content_copy / "snapshots" / "2026-01-20.txt").read_text() == day
+
+
+def test_an_add_on_a_file_system_without_locks_goes_on_without_one(content_copy, tmp_path, monkeypatch):
+    """NFS without its lock service: add worked before it took the content folder's lock, and must still."""
+    import errno
+
+    import digest.output
+    from digest.store import store_snapshot
+
+    def no_locks(*args):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(digest.output.fcntl, "flock", no_locks)
+    day = (content_copy / "snapshots" / "2026-01-19.txt").read_bytes().replace(b"\nJan 19\n", b"\nJan 20\n", 1)
+    stored = store_snapshot(content_copy, day, str(tmp_path / "2026-01-20.txt"), today=dt.date(2026, 1, 20),
+                            warn=lambda message: None)
+    assert stored.changed and (content_copy / "snapshots" / "2026-01-20.txt").read_bytes() == day
 
 
 def test_fetch_and_add_refuse_a_list_day_after_today(tmp_path, content_copy, api):
