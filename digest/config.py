@@ -464,12 +464,13 @@ def site_address(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, path.rstrip("/") + "/", "", ""))
 
 
-#: A well-formed language tag (BCP 47, RFC 5646 section 2.1): language, script, region,
-#: variants, extensions, private use, each in its place and form ("en-GB-GB" is none).
+#: A language tag (BCP 47, RFC 5646 section 2.1) of the parts a page's language has: a language
+#: (with extended subtags), a script, a region, variants, each in its place and form ("en-GB-GB"
+#: is none), or one of the grandfathered tags written like them.  Not extensions nor private use,
+#: which the Nu checker takes only when registered, and whose subtags og:locale would take for a region.
 _LANGUAGE_TAG = re.compile(
-    r"(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|\d{3}))?"
-    r"(?:-(?:[A-Za-z0-9]{5,8}|\d[A-Za-z0-9]{3}))*(?:-[0-9A-WY-Za-wy-z](?:-[A-Za-z0-9]{2,8})+)*"
-    r"(?:-[Xx](?:-[A-Za-z0-9]{1,8})+)?")
+    r"[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|\d{3}))?"
+    r"(?:-(?:[A-Za-z0-9]{5,8}|\d[A-Za-z0-9]{3}))*|(?i:en-GB-oed|sgn-BE-FR|sgn-BE-NL|sgn-CH-DE)")
 
 SITE_KEYS = {"title", "base_url", "description", "author", "author_email", "language",
              "feed_items", "topic_feed_items", "excerpt_chars", "topic_page_size", "fetch_url",
