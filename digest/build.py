@@ -296,15 +296,16 @@ def _extended(previous: Model, files, sources, config: Config, today: dt.date, w
         late = after_today_warning(source, date, how, today)
         date_told += [*notes_of_file, *([late] if late is not None else [])]
     others = [note for note in told if note not in date_told]  # none, where every file is named by its day
+    in_order = [*read_notes, *others, *date_told]
     try:
         extension = extend_library(previous.state, snapshots, config.topics,
                                    match_all=topic_matcher(cache, jobs, look_up=False, rules_file=rules))
     except DigestError:
-        _tell(warn, [*read_notes, *others, *date_told])
+        _tell(warn, in_order)
         raise
     if extension is None:
         return None
-    _tell(warn, [*read_notes, *others, *date_told])
+    _tell(warn, in_order)
     return extended_model(previous, extension.state, extension.papers, extension.days, sources, named=True,
                           notes=notes, date_notes=date_notes)
 

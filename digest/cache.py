@@ -81,7 +81,16 @@ FORMAT = 5  #: bumped when the cache layout changes
 SEAL = b"\ndigest-crc32:"
 
 
-class SealedWriter:
+def write_sealed(temporary: Path, write: Callable[[Any], None]) -> None:
+    """A new file at ``temporary`` (see digest.output.open_temporary): what ``write`` writes into
+    the file object it is given, then the seal of it (see SEAL)."""
+    with open_temporary(temporary) as stream:  # removed if the write fails
+        sealed = _SealedWriter(stream)
+        write(sealed)
+        sealed.seal()
+
+
+class _SealedWriter:
     """A file being written that keeps the CRC-32 of what goes into it, and ``seal()`` writes it."""
 
     def __init__(self, stream: BinaryIO):
@@ -96,7 +105,7 @@ class SealedWriter:
 
 
 def read_sealed(path: Path) -> memoryview | None:
-    """What a file written by a SealedWriter holds, without its seal; None when it is missing,
+    """What a file written by ``write_sealed`` holds, without its seal; None when it is missing,
     cannot be read, or is not as it was written."""
     try:
         with open_saved(path) as stream:
@@ -530,10 +539,8 @@ class BuildCache:
 
     def _pickle_aside(self, name: str, value: Any) -> str:
         """Pickle ``value`` into the temporary file of ``name`` (see ``save``); returns ``name``."""
-        with open_temporary(self.folder / f"{name}.tmp") as stream:  # removed if the write fails
-            sealed = SealedWriter(stream)
-            pickle.dump(value, sealed, protocol=pickle.HIGHEST_PROTOCOL)
-            sealed.seal()
+        write_sealed(self.folder / f"{name}.tmp",
+                     lambda stream: pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL))
         return name
 
     def save(self, fingerprint: str, markdown: dict[str, list[str]], markdown_state: str = "", *,

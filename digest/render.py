@@ -31,10 +31,10 @@ from markupsafe import Markup, escape
 from digest import __version__, urls
 from digest.charts import rank_chart, sparkline
 from digest.config import OTHER_TOPIC, SiteConfig
-from digest.cache import SealedWriter, hidden_template_name, read_sealed
+from digest.cache import hidden_template_name, read_sealed, write_sealed
 from digest.errors import DigestError
 from digest.files import unprintable_name
-from digest.output import open_temporary, own_folder, remove_entry, remove_temporary
+from digest.output import own_folder, remove_entry, remove_temporary
 from digest.models import Library, Paper
 from digest.pages import DayPage, DaySummary, TopicPage, archive_bounds, listed_paper, topic_slices
 from digest.text import (escape_markdown, excerpt, long_date, plural, short_date, url_runs, weekday_date,
@@ -105,10 +105,7 @@ class _CompiledTemplates(FileSystemBytecodeCache):
         path = Path(self._get_cache_filename(bucket))
         temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")  # workers may compile one at once
         try:
-            with open_temporary(temporary) as stream:  # removed if the write fails
-                sealed = SealedWriter(stream)
-                bucket.write_bytecode(sealed)
-                sealed.seal()
+            write_sealed(temporary, bucket.write_bytecode)
             os.replace(temporary, path)
         except OSError:
             remove_temporary(temporary)

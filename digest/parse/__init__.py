@@ -361,25 +361,26 @@ def _fit_card(card: Card, source: str) -> Card:
     """The card with every text fit for output (see ``_fit``); a title of nothing else is an error,
     as is a title or abstract far longer than any paper's (see MAX_TITLE, MAX_ABSTRACT).  Each
     error names the card's title line, where it starts (check looks past that card alone)."""
+    def problem(message: str) -> SnapshotError:
+        return SnapshotError(f"card {card.rank} {message}", source, card.line or None, opens_card=True)
+
     for name, text, limit, usual in (("a title", card.title, MAX_TITLE, "a line or two"),
                                      ("an abstract", card.abstract, MAX_ABSTRACT, "at most a few thousand characters")):
         if len(text) > limit:
-            raise SnapshotError(f"card {card.rank} has {name} of {len(text):,} characters, where a paper's has "
-                                f"{usual} (digest takes up to {limit:,})", source, card.line or None, opens_card=True)
+            raise problem(f"has {name} of {len(text):,} characters, where a paper's has {usual} (digest takes up "
+                          f"to {limit:,})")
     if card.published is not None and card.published.year is not None and card.published.year < FIRST_ARXIV_YEAR:
-        raise SnapshotError(f"card {card.rank} is dated {card.published.to_date().isoformat()}, before arXiv's first "
-                            f"paper ({FIRST_ARXIV_YEAR}): is the year mistyped?", source, card.line or None, opens_card=True)
+        raise problem(f"is dated {card.published.to_date().isoformat()}, before arXiv's first paper "
+                      f"({FIRST_ARXIV_YEAR}): is the year mistyped?")
     too_long = _too_long(card)
     if too_long:
         what, length, limit = too_long
-        raise SnapshotError(f"card {card.rank} has {what} of {length:,} characters (digest takes up to {limit:,})",
-                            source, card.line or None, opens_card=True)
+        raise problem(f"has {what} of {length:,} characters (digest takes up to {limit:,})")
     # Zero-width spaces, direction marks, control characters: a link or an abstract no reader could see.
     if invisible(card.title):
-        raise SnapshotError(f"card {card.rank} has a title of invisible characters only", source, card.line or None, opens_card=True)
+        raise problem("has a title of invisible characters only")
     if card.abstract and invisible(card.abstract):  # an empty one is a paper's without an abstract
-        raise SnapshotError(f"card {card.rank} has an abstract of invisible characters only", source,
-                            card.line or None, opens_card=True)
+        raise problem("has an abstract of invisible characters only")
     changed = {}
     for name in _TEXT_FIELDS:
         value = getattr(card, name)
