@@ -100,7 +100,11 @@ def escape_markdown(text: str) -> str:
     except its own http(s) URLs, which become autolinks (``<https://…>``), or links whose text is
     the URL as written where markdown-it would show an autolink otherwise (see ``_link``)."""
     text = " ".join(text.split())
-    return _escape_line_start("".join(_link(run) if url else _escape_inline(run) for run, url in url_runs(text)))
+    pieces = [_link(run) if url else _escape_inline(run) for run, url in url_runs(text)]
+    for index in range(1, len(pieces)):
+        if pieces[index].startswith("[") and pieces[index - 1].endswith("!"):  # "![…](…)" would be an image
+            pieces[index - 1] = pieces[index - 1][:-1] + "\\!"
+    return _escape_line_start("".join(pieces))
 
 
 def _link(url: str) -> str:

@@ -130,10 +130,10 @@ def test_only_http_urls_become_links(text, links):
 def test_a_url_markdown_it_would_show_decoded_is_a_link_whose_text_is_the_url(url):
     """markdown-it shows an autolink's text decoded: a direction override (U+202E) that turns
     "fdp.exe" into "exe.pdf", control characters, an xn-- host as its Cyrillic look-alike."""
-    text = f"Download {url} today."
-    out = MD.render(escape_markdown(text))
-    assert [(href, html.unescape(shown)) for href, shown in AUTOLINK.findall(out)] == [(url, url)], out
-    assert rendered_text(escape_markdown(text)) == text
+    for text in (f"Download {url} today.", f"Download!{url} today."):  # "!" and a link: no image
+        out = MD.render(escape_markdown(text))
+        assert [(href, html.unescape(shown)) for href, shown in AUTOLINK.findall(out)] == [(url, url)], out
+        assert rendered_text(escape_markdown(text)) == text
 
 
 def test_random_punctuation_soup():
