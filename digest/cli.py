@@ -526,6 +526,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # noqa: BLE001 - a bug in digest; bad input is a DigestError
         # One line, as for any error, naming what went wrong; the traceback is for whoever fixes it.
         # A failed build has left the site as it was either way.
+        if isinstance(error.__cause__, KeyboardInterrupt):  # Ctrl-C while a class was made (__set_name__)
+            print("digest: interrupted", file=sys.stderr)
+            return 130
         if tracebacks_asked():
             raise
         _error(unexpected_error_message(error))

@@ -643,6 +643,18 @@ def test_ctrl_c_while_digest_is_still_loading_is_one_line(tmp_path, content_copy
             assert error.splitlines()[-1] == "digest: interrupted", (delay, error)
 
 
+def test_ctrl_c_while_a_class_is_made_is_an_interrupt_not_an_internal_error(monkeypatch, capsys, content_copy):
+    """Python wraps an interrupt in __set_name__ (a dataclass being made while modules load) in a RuntimeError."""
+    import digest.cli
+
+    def interrupted(args):
+        raise RuntimeError("Error calling __set_name__") from KeyboardInterrupt()
+
+    monkeypatch.setattr(digest.cli, "cmd_check", interrupted)
+    assert digest.cli.main(["check", "--content", str(content_copy)]) == 130
+    assert capsys.readouterr().err == "digest: interrupted\n"
+
+
 @pytest.mark.parametrize("argv, message", [
     (["build", "x\ny"], "unrecognized arguments: x\\ny (see 'digest --help')"),
     (["email", "foo\u2028bar"], "argument DATE: not a date in YYYY-MM-DD form, nor 'latest': 'foo\\u2028bar'"),
