@@ -807,6 +807,19 @@ def test_hydration_data_with_a_number_json_has_not_is_refused_as_api_json_is(con
                                  f"element on line 5 is not valid ({constant} is no JSON value)")
 
 
+@pytest.mark.parametrize("value, problem", [("9" * 5000, "a number too long to be a count or an id"),
+                                            ("[" * 100_000 + "]" * 100_000, "nested too deeply to be a list of papers")])
+def test_hydration_data_json_cannot_hold_is_told_as_api_json_tells_it(value, problem):
+    """A number of thousands of digits and nesting past Python's recursion limit were told by the
+    name of Python's exception only ("not valid (ValueError)")."""
+    props = f'{{&quot;dailyPapers&quot;: [{{&quot;title&quot;: &quot;A&quot;, &quot;numComments&quot;: {value}}}]}}'
+    text = page(f'<div class="SVELTE_HYDRATER contents" data-target="DailyPapers" data-props="{props}"></div>')
+    with pytest.raises(SnapshotError) as caught:
+        parse_html_snapshot(text, "big.html")
+    assert str(caught.value) == ("big.html:5: malformed hydration data: the data-props JSON of the DailyPapers "
+                                 f"element on line 5 is not valid ({problem})")
+
+
 def test_other_hydration_data_with_nan_is_not_taken_for_the_papers():
     props = '{&quot;papers&quot;: [{&quot;paper&quot;: {&quot;id&quot;: &quot;2501.00001&quot;, ' \
             '&quot;title&quot;: &quot;A&quot;, &quot;upvotes&quot;: NaN}}]}'

@@ -474,6 +474,25 @@ def test_a_time_with_an_offset_is_dated_in_utc():
                                "x.json").cards[0].published == PartialDate(11, 27, 2024)
 
 
+@pytest.mark.parametrize("time", ["9999-12-31T23:00:00-08:00", "0001-01-01T00:00:00+08:00"])
+@pytest.mark.parametrize("field", ["publishedAt", "submittedOnDailyAt"])
+def test_a_time_whose_offset_moves_it_past_the_dates_python_holds_is_no_date(time, field):
+    """In UTC these times fall after 9999-12-31 or before 0001-01-01: Python's OverflowError was an
+    internal error (exit 70), and in a saved page's hydration data "cannot read this HTML page"."""
+    item = {"paper": {"id": "2501.00001", "title": "A", "summary": "An abstract.",
+                      "publishedAt": "2025-01-10", "submittedOnDailyAt": "2025-01-15T08:00:00Z", field: time}}
+    text = json.dumps([item], indent=1)
+    if field == "publishedAt":
+        with pytest.raises(SnapshotError) as caught:
+            parse_snapshot(text, "2025-01-15.json")
+        assert (caught.value.line, caught.value.message) == (
+            text.split("\n").index(f'   "publishedAt": "{time}",') + 1,
+            f'paper 1 has publishedAt "{time}", which is not a date (YYYY-MM-DD)')
+    else:  # no list day: the snapshot is dated by its file name, as one without submittedOnDailyAt
+        parsed = parse_snapshot(text, "2025-01-15.json")
+        assert parsed.list_day is None and [card.title for card in parsed.cards] == ["A"]
+
+
 def test_an_answer_spread_over_days_has_no_list_day():
     """A trending or weekly answer lists papers submitted on several days: it is no day's list, and
     was filed under the day most of them were submitted on (or refused under its capture date)."""

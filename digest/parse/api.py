@@ -61,12 +61,18 @@ def json_error(error: ValueError | RecursionError, source: str, line: int) -> Sn
     if isinstance(error, json.JSONDecodeError):  # its message as json gives it: some end in "at" and need the place
         return SnapshotError(f"invalid JSON: {error.msg}: line {error.lineno} column {error.colno}", source,
                              error.lineno)
-    if isinstance(error, RecursionError):
-        return SnapshotError("invalid JSON: nested too deeply to be a list of papers", source, line)
     if isinstance(error, NotJSONConstant):
         return SnapshotError(f"invalid JSON: {error.constant} in the entry from this line, which is no JSON "
                              f"value (JSON has no NaN or infinite numbers)", source, line)
-    return SnapshotError("invalid JSON: a number too long to be a count or an id", source, line)
+    return SnapshotError(f"invalid JSON: {json_limit(error)}", source, line)
+
+
+def json_limit(error: ValueError | RecursionError) -> str:
+    """What is wrong with JSON that ``json`` reads but Python cannot hold: nesting deeper than
+    Python's recursion limit, or a number of thousands of digits (which Python refuses to convert)."""
+    if isinstance(error, RecursionError):
+        return "nested too deeply to be a list of papers"
+    return "a number too long to be a count or an id"
 
 
 def iter_array_items(text: str, source: str, start: int | None = None,
@@ -262,7 +268,7 @@ def _iso_date(value: Any) -> dt.date | None:
         if len(value) > 10 and _OFFSET_RE.search(value):
             return dt.datetime.fromisoformat(value).astimezone(dt.timezone.utc).date()
         return dt.date.fromisoformat(value[:10])
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: an offset that moves 9999-12-31 past the last date
         return None
 
 

@@ -37,7 +37,7 @@ BeautifulSoup = Comment = NavigableString = Tag = None
 
 from digest.errors import SnapshotError
 from digest.models import Card, Organization, ParsedSnapshot, PartialDate
-from digest.parse.api import (ARXIV_ID_RE, GITHUB_RE, HUB, NotJSONConstant, web_url, cards_from_items,
+from digest.parse.api import (ARXIV_ID_RE, GITHUB_RE, HUB, NotJSONConstant, json_limit, web_url, cards_from_items,
                               strict_decoder, unversioned)
 from digest.parse.text import DATE_PATTERN, ZERO_WIDTH, UPVOTE_COUNT_RE, parse_date_text, shortened, shown_count
 
@@ -237,7 +237,7 @@ def _find_hydration(soup: BeautifulSoup, text: str, lines: _Lines, source: str) 
                 # json's message with its place in the attribute's value ("Unterminated string starting at" ends there)
                 detail = (f"{error.msg}: character {error.pos + 1:,} of it" if isinstance(error, json.JSONDecodeError)
                           else f"{error.constant} is no JSON value" if isinstance(error, NotJSONConstant)
-                          else type(error).__name__)
+                          else json_limit(error))
                 raise SnapshotError(f"malformed hydration data: the data-props JSON of the DailyPapers "
                                     f"element on line {line} is not valid ({detail})", source, line) from None
             items = _items_of(props, prefer="dailyPapers")
