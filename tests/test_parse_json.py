@@ -515,7 +515,7 @@ def test_a_list_of_the_papers_alone_is_read_with_their_ids_and_counts():
 
 def test_check_finds_the_lines_of_the_problems_it_tells_only(monkeypatch):
     """Finding a problem's line reads the text again: done for every bad entry of a long answer,
-    check took minutes (6,000 entries: 2 min), where it tells 20."""
+    check took minutes (6,000 entries: 2 min), where it tells 20 and says that more follow."""
     import digest.parse.api
     from digest.parse import later_problems
 
@@ -528,8 +528,11 @@ def test_check_finds_the_lines_of_the_problems_it_tells_only(monkeypatch):
     original = digest.parse.api._at_value_line
     monkeypatch.setattr(digest.parse.api, "_at_value_line", lambda *a: calls.append(a) or original(*a))
     later = later_problems(text, "2025-01-15.json", info.value)
-    assert len(later) == 20 and len(calls) <= 21
-    assert [e.line for e in later] == sorted(e.line for e in later) and later[0].line > info.value.line
+    *told, more = later
+    assert len(told) == 20 and len(calls) <= 22
+    assert [e.line for e in told] == sorted(e.line for e in told) and told[0].line > info.value.line
+    assert (more.line, more.message) == (told[-1].line, "more problems follow: check tells the first 21 of a file; "
+                                                        "mend these and check again")
 
 
 def test_an_id_written_as_a_number_is_told_as_such():

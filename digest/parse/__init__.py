@@ -135,51 +135,75 @@ def later_problems(text: str, source: str, first: SnapshotError, most: int = 20)
     more.  The entries of API JSON and the cards of a crawler dump are each read on their own.
     In a text dump, the card at fault is blanked out and the rest read again, until it reads or a
     problem of the whole file comes (no list day, no papers).  Saved pages are read as a whole:
-    none is looked for."""
+    none is looked for.  Where more problems follow (or may: see REREAD_CHARACTERS), the last
+    problem says so, at the line of the last one told."""
     if "\r" in text:
         text = with_line_feeds(text)
     name = next(name for name, looks_like, _ in PARSERS if looks_like(text))
     if name in ("json", "crawler dump"):
-        return _later_card_problems(name, text, source, first, most)[:most]
-    return _later_text_problems(text, source, first, most)[:most] if name == "text" else []
+        found, stopped = _later_card_problems(name, text, source, first, most), None
+    elif name == "text":
+        found, stopped = _later_text_problems(text, source, first, most)
+    else:
+        return []
+    if len(found) > most:
+        stopped = (f"more problems follow: check tells the first {most + 1} of a file; mend these and check "
+                   f"again")
+    if stopped is None:
+        return found
+    told = found[:most]
+    last = max((problem.line or 0 for problem in (first, *told)), default=0)
+    return [*told, SnapshotError(stopped, source, last or None)]
 
 
 #: A message about a card that names it by its number ("card 3 has ...").
 _CARD_NUMBER_RE = re.compile(r"^card (\d+)\b")
 
+#: How much text digest check reads again, in all, looking past the broken cards of a text dump:
+#: each broken card costs a reading of the whole file, about a second for 20 million characters.
+#: (A 46 MB dump of 25 broken cards took 73 s.)
+REREAD_CHARACTERS = 20_000_000
 
-def _later_text_problems(text: str, source: str, first: SnapshotError, most: int) -> list[SnapshotError]:
+
+def _later_text_problems(text: str, source: str, first: SnapshotError,
+                         most: int) -> tuple[list[SnapshotError], str | None]:
     """The problems but ``first`` of a text dump: the card at fault is set aside (blanked out, its
     lines kept) and the rest read again, until it reads, a problem of the whole file comes, or one
     told before comes again; then each card of what reads is checked on its own (as the build
     checks it once the file reads, see _fit_card).  Cards are numbered as the file shows them,
-    those set aside counted.  The file is read again ``most`` times at most: each time is a whole
-    parse, and a file of thousands of broken cards would take as many."""
+    those set aside counted.  The file is read again until ``most`` + 1 problems are found or
+    REREAD_CHARACTERS are read; then (problems, why the search stopped short), else (problems, None)."""
     told = {(first.line, first.message)}
     found: list[SnapshotError] = []
     set_aside: list[int] = []  # the lines at fault of the cards set aside
+    read = 0
 
     def numbered(error: SnapshotError) -> SnapshotError:
-        """The error with its card's number counting the cards set aside before it."""
+        """The error with its card's number counting the cards set aside before it; without its
+        traceback, whose frames hold a whole reading of the file (a large one's, hundreds of MB)."""
         match = _CARD_NUMBER_RE.match(error.message)
         if match is None or error.line is None:
-            return error
+            return error.with_traceback(None)
         number = int(match[1]) + sum(1 for line in set_aside if line < error.line)
         return SnapshotError(f"card {number}{error.message[match.end():]}", error.path, error.line,
                              opens_card=error.opens_card)
 
     problem = first
-    while problem.line is not None and len(found) < most:
+    while problem.line is not None and len(found) <= most:
+        if read + len(text) > REREAD_CHARACTERS:
+            return found, ("more problems may follow: past each broken card check reads the whole file again, "
+                           "which it does for a large file only so often; mend these and check again")
         rest = without_card_at(text, problem.line, problem.opens_card)
         if rest is None:
-            return found
+            return found, None
         text = rest
+        read += len(text)
         set_aside.append(problem.line)
         try:
             cards = parse_text_snapshot(text, source).cards
         except SnapshotError as error:
             if error.line is None or (error.line, error.message) in told or error.message.startswith("not a Daily"):
-                return found
+                return found, None
             told.add((error.line, error.message))
             problem = numbered(error)
             found.append(problem)
@@ -191,16 +215,17 @@ def _later_text_problems(text: str, source: str, first: SnapshotError, most: int
                 error = numbered(error)
                 if (error.line, error.message) not in told:
                     found.append(error)
-        return found
-    return found
+        return found, None
+    return found, None
 
 
 def _later_card_problems(name: str, text: str, source: str, first: SnapshotError, most: int) -> list[SnapshotError]:
     """The problems but ``first`` of an API JSON snapshot's entries or a crawler dump's cards, each
-    read on its own, in the order of their lines (of JSON entries, the first ``most`` besides it)."""
+    read on its own, in the order of their lines (of JSON entries, the first ``most`` + 1 besides
+    it: one more than told, which says that more follow)."""
     whole_file: list[SnapshotError] = []  # told last: met once the cards' problems are mended
     if name == "json":
-        cards, problems = read_json_leniently(text, source, most + 1)
+        cards, problems = read_json_leniently(text, source, most + 2)
     else:
         problems = []
         try:
