@@ -81,6 +81,12 @@ def looks_like_crawler_dump(text: str) -> bool:
 # Inline Markdown: links, images, autolinks
 
 _ESCAPABLE = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+#: A bracket, or an escaped character (which is none): scanned for in C, not a character at a time
+#: in Python (a paragraph of 100,000 characters took 0.2 s).
+_BRACKET_RE = re.compile(r"\\[" + re.escape("".join(sorted(_ESCAPABLE))) + r"]|[\[\]]")
+#: Where plain text ends in a line read by ``inline``: a character that may start an escape, an
+#: autolink, an image or a link.
+_INLINE_MARK_RE = re.compile(r"[\\<!\[]")
 _UNESCAPE_RE = re.compile(r"\\([!-/:-@\[-`{-~])")
 _AUTOLINK_RE = re.compile(r"<((?:https?|mailto):[^\s<>]{1,2048})>", re.IGNORECASE)
 _MAX_URL = 4096
@@ -114,17 +120,12 @@ def _matching_brackets(text: str) -> dict[int, int]:
     """For each ``[``, the index of its matching ``]`` (escaped brackets do not count)."""
     matches: dict[int, int] = {}
     stack: list[int] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c == "\\" and i + 1 < n and text[i + 1] in _ESCAPABLE:
-            i += 2
-            continue
+    for found in _BRACKET_RE.finditer(text):
+        c = found[0]
         if c == "[":
-            stack.append(i)
+            stack.append(found.start())
         elif c == "]" and stack:
-            matches[stack.pop()] = i
-        i += 1
+            matches[stack.pop()] = found.start()
     return matches
 
 
@@ -164,6 +165,12 @@ def inline(text: str, refs: dict[str, str]) -> list[Segment]:
 
     while i < n:
         c = text[i]
+        if c not in "\\<![":  # plain text up to the next character that may start something else
+            mark = _INLINE_MARK_RE.search(text, i)
+            end = mark.start() if mark else n
+            plain.append(text[i:end])
+            i = end
+            continue
         if c == "\\" and i + 1 < n and text[i + 1] in _ESCAPABLE:
             plain.append(text[i:i + 2])
             i += 2
