@@ -912,6 +912,8 @@ def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, toda
                           snapshots=(inputs.files, inputs.sources) if inputs and inputs.files is not None
                           else None)
             staged = {path: page.staged for path, page in site.markdown.items() if page.staged}
+            if cache:
+                cache.forget_last_build()
             held.start()
             try:
                 with progress.stage(f"swapped in the new site of {len(site.files)} files"):

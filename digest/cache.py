@@ -269,9 +269,11 @@ def build_lock(folder: Path, waiting: Callable[[], None] | None = None) -> Itera
         tag = folder / TAG
         if tag.is_symlink() or not tag.is_file():
             write_temporary(tag, TAG_TEXT.encode("ascii"))
-        if lock.is_symlink() or lock.is_dir():  # never a file wherever a link leads
+        # Never a file wherever a link leads, nor a named pipe (opening one waits for a reader).
+        if os.path.lexists(lock) and not stat.S_ISREG(os.lstat(lock).st_mode):
             remove_entry(lock)
-        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+        flags = (os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
+                 | getattr(os, "O_CLOEXEC", 0))
         handle = open(os.open(lock, flags, 0o666), "a")
     except OSError as error:
         if folder.exists() and not folder.is_dir():
@@ -490,6 +492,19 @@ class BuildCache:
     def model_record(self) -> Any | None:
         """What the last build saved of its model (see digest.archive), or None."""
         return self._unpickled(MODEL)
+
+    def forget_last_build(self) -> None:
+        """Remove the last build's manifest, before the site changes: were this build's manifest
+        not saved (see ``save``), the last one would describe the old site, and the next build
+        reuse the files it lists for other inputs (a stale site until --clean).  Without one, the
+        next build only starts afresh.  DigestError where it cannot be removed: the build then
+        stops before the site changes."""
+        try:
+            if os.path.lexists(self.folder / MANIFEST):
+                remove_entry(self.folder / MANIFEST)
+        except OSError as error:
+            raise DigestError(f"cannot update the build cache's record ({error.strerror or error}): make it "
+                              f"writable, or remove the cache folder", self.folder / MANIFEST) from None
 
     def spare_listing(self) -> Any | None:
         """What the build that made the spare folder recorded of it (a FolderListing), or None."""

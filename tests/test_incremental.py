@@ -917,3 +917,71 @@ def test_a_cache_file_cut_short_or_a_named_pipe_is_no_record_not_an_error_nor_a_
     _edit_a_title(reference, " / ")
     assert run_cli("build", "--content", reference, "--out", tmp_path / "ref").returncode == 0
     assert tree(out) == tree(tmp_path / "ref")
+
+
+def test_a_named_pipe_in_place_of_the_caches_lock_is_replaced_not_waited_on(tmp_path, content_copy):
+    """Opening a named pipe to write waits for a reader: every build waited for ever."""
+    out, cache = tmp_path / "site", tmp_path / ".site.cache"
+    assert run_cli("build", "--content", content_copy, "--out", out, "--no-search").returncode == 0
+    (cache / "lock").unlink()
+    os.mkfifo(cache / "lock")
+    _edit_a_title(content_copy, " - ")
+    result = run_cli("build", "--content", content_copy, "--out", out, "--no-search", timeout=60)
+    assert result.returncode == 0 and result.stderr == "", result.stderr
+    assert (cache / "lock").is_file() and not (cache / "lock").is_symlink()
+
+
+def test_a_build_whose_record_is_not_saved_leaves_no_record_of_the_site_before(tmp_path, content_copy, monkeypatch):
+    """The record of a build (manifest.json) is saved once its site is in place; where that failed
+    (a disk full, a file made immutable), the last build's record stayed, and the next build took
+    the files it listed for the new inputs': a stale site, until --clean."""
+    import digest.cache
+
+    out = tmp_path / "site"
+    for edit in ("", " - "):  # two builds: the second leaves a spare folder
+        if edit:
+            _edit_a_title(content_copy, edit)
+        build(content_copy, out, today=TODAY, search=False, jobs=1)
+    real = digest.cache.write_temporary
+
+    def failing(path, *args, **kwargs):
+        if Path(path).name.startswith("manifest.json"):
+            raise OSError(28, "No space left on device")
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(digest.cache, "write_temporary", failing)
+    _edit_a_title(content_copy, " / ")
+    for _ in range(2):  # the site made, its record lost; then made again over the spare folder
+        build(content_copy, out, today=TODAY, search=False, jobs=1)
+    monkeypatch.setattr(digest.cache, "write_temporary", real)
+    _edit_a_title(content_copy, " - ")  # back to the inputs of the record that was there before
+    build(content_copy, out, today=TODAY, search=False, jobs=1)
+    reference = copy_content(tmp_path / "reference")
+    _edit_a_title(reference, " - ")
+    build(reference, tmp_path / "ref", today=TODAY, search=False, jobs=1)
+    assert tree(out) == tree(tmp_path / "ref")
+
+
+def test_a_record_of_the_last_build_that_cannot_be_removed_stops_the_build_before_the_site_changes(
+        tmp_path, content_copy, monkeypatch):
+    """A record that cannot be replaced (made immutable) would describe the old site once the new
+    one is in place: the build stops first, saying so, and leaves the site as it was."""
+    import digest.cache
+
+    out = tmp_path / "site"
+    build(content_copy, out, today=TODAY, search=False, jobs=1)
+    before = tree(out)
+    real = digest.cache.remove_entry
+
+    def refused(path):
+        if Path(path).name == "manifest.json":
+            raise PermissionError(1, "Operation not permitted")
+        return real(path)
+
+    monkeypatch.setattr(digest.cache, "remove_entry", refused)
+    _edit_a_title(content_copy, " - ")
+    with pytest.raises(DigestError) as caught:
+        build(content_copy, out, today=TODAY, search=False, jobs=1)
+    assert str(caught.value) == (f"{tmp_path / '.site.cache' / 'manifest.json'}: cannot update the build cache's "
+                                 f"record (Operation not permitted): make it writable, or remove the cache folder")
+    assert tree(out) == before
