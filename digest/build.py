@@ -51,7 +51,7 @@ from digest.parse import parse_snapshot_bytes
 from digest.render import (PageJob, check_linked_assets, load_template, make_environment, render_template,
                            site_page_jobs, template_names)
 from digest.topics import RULES_FILE, MatchBudget, match_topics
-from digest.search import BUNDLE, SearchIndexing, bundle_path, prune_copies
+from digest.search import BUNDLE, SearchIndexing, bundle_path, check_indexable, prune_copies
 from digest.sitemap import robots_txt, sitemap_files
 from digest.text import plural
 
@@ -417,7 +417,9 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
     search = search and bool(library.papers)  # nothing to search: no search page
     search_page = search if search_page is None else search_page and bool(library.papers)
     # The last build checked these templates (their hash covers assets/), with a search page if it had one.
-    if not (reuse.same_templates and (not search_page or urls.output_file(urls.SEARCH) in reuse.previous_outputs)):
+    templates_checked = reuse.same_templates and (not search_page
+                                                  or urls.output_file(urls.SEARCH) in reuse.previous_outputs)
+    if not templates_checked:
         check_linked_assets(env, search_page=search_page)
     # The shards are known wherever there is a search page (check renders it without indexing them).
     shards = shard_members(model) if search_page else {}
@@ -430,6 +432,9 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
                                    make_day=make_day, make_paper=make_paper, make_slice=make_slice, moved=moved)
             # Paper pages first: the search index is made from them, in the background, while the rest is made.
             papers = [job for job in pages if job.template == "paper.html"]
+            if search_page and papers and not templates_checked:
+                check_indexable(render_template(env, "paper.html", papers[0].data()),
+                                env.get_template("paper.html").filename)
             for path, placed in ordered_map(make.page, papers, jobs):
                 writer.adopt(path, placed)
             indexing, shard_keys = (search_shards(shards, library, config, reuse, carry,

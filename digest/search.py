@@ -45,6 +45,19 @@ _INDEX_FILES = (".json", ".pf_meta", ".pf_index", ".pf_fragment", ".pf_filter")
 _BODY = re.compile(rb"<article\b[^>]*\bdata-pagefind-body\b[^>]*>.*?</article>", re.S)
 
 
+#: An html element's start tag: Pagefind skips a page without one (valid HTML, where the tag may be
+#: left out), and with no page to index fails with a message that names none.
+_HTML_START_TAG = re.compile(r"<html[\s>/]", re.IGNORECASE)
+
+
+def check_indexable(page: str, template: str) -> None:
+    """DigestError, naming the ``template`` that made it, if a paper page (``page``) is none that
+    Pagefind indexes."""
+    if not _HTML_START_TAG.search(page):
+        raise DigestError("the paper pages have no <html> start tag, without which the search index (Pagefind) "
+                          "skips them: add one, or build with --no-search", template)
+
+
 def indexable_copy(page: Path, copy: Path) -> None:
     """Give Pagefind what it indexes of a page: its ``data-pagefind-body`` element alone, in an
     otherwise empty document, which is a third less work for Pagefind than the whole page and

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import copy_content, tree
+from conftest import REPO, copy_content, run_cli, tree
 from digest import search
 from digest.build import build
 from digest.errors import DigestError
@@ -149,3 +150,25 @@ def test_a_copy_that_cannot_be_written_is_an_error_naming_it(tmp_path):
         indexable_copy(page, Path("/dev/full"))  # every write: ENOSPC
     assert str(caught.value) == ("/dev/full: could not write the copy of a page for the search index: No space "
                                  "left on device")
+
+
+def test_paper_pages_without_an_html_start_tag_are_told_by_build_and_check_naming_the_template(tmp_path):
+    """HTML may leave out <html>, but Pagefind skips such pages: with none to index the build failed
+    with Pagefind's "was not able to build an index", which names no file, and check found nothing."""
+    content, site, templates = copy_content(tmp_path / "content"), tmp_path / "site", tmp_path / "templates"
+    shutil.copytree(REPO / "templates", templates)
+    paper = templates / "paper.html"
+    paper.write_text("<!DOCTYPE html><title>{{ paper.title }}</title><p>{{ paper.title }}</p>\n")
+    build(content, site, templates_dir=templates, search=False, jobs=1)  # without search, a site as good as any
+    before = tree(site)
+    message = (f"digest: error: {paper}: the paper pages have no <html> start tag, without which the search index "
+               f"(Pagefind) skips them: add one, or build with --no-search\n")
+    for command in ("build", "check"):
+        result = run_cli(command, "--content", content, "--templates", templates,
+                         *(["--out", site] if command == "build" else []))
+        assert result.returncode == 1 and result.stderr.startswith(message), result.stderr
+    assert tree(site) == before
+    assert run_cli("check", "--content", content, "--templates", templates, "--no-search").returncode == 0
+    paper.write_text("<!DOCTYPE html><HTML lang=en><title>{{ paper.title }}</title><p>{{ paper.title }}</p>\n")
+    assert run_cli("build", "--content", content, "--templates", templates, "--out", site).returncode == 0
+    assert (site / "pagefind" / "pagefind-entry.json").is_file()
