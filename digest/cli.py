@@ -276,9 +276,14 @@ def _newsletter(args: argparse.Namespace):
 
 
 def cmd_email(args: argparse.Namespace) -> int:
-    from digest.output import check_outside_content_folders, check_relative_path, write_all_replacing
+    from digest.inputs import default_templates_dir
+    from digest.output import check_outside_content_folders, check_relative_path, resolved_folder, write_all_replacing
 
     check_outside_content_folders(args.content, args.out)  # an e-mail's DATE.txt could replace a snapshot
+    templates = resolved_folder(args.templates or default_templates_dir())
+    if templates in (out := resolved_folder(args.out), *out.parents):  # its DATE.html would be a template
+        raise DigestError("cannot write into the templates folder, every file of which is read as a template; "
+                          "give --out another folder", args.out)
     _, newsletter = _newsletter(args)
     files = {args.out / Path(check_relative_path(path)).name: data for path, data in newsletter.files().items()}
     earlier = _earlier_export(next(t for t in files if t.suffix == ".eml"))

@@ -1135,3 +1135,17 @@ def test_an_email_export_that_fails_leaves_the_old_files_and_no_new_one(tmp_path
     assert main(["email", "2026-01-19", "--content", str(content_copy), "--out", str(out), "-q"]) == 0
     assert sorted(p.name for p in out.iterdir()) == sorted(old)
     assert all((out / name).read_bytes() != data for name, data in old.items())
+
+
+def test_email_does_not_write_into_the_templates_folder(content_copy, tmp_path):
+    """Every file of the templates folder is read as a template: an e-mail's DATE.html written there
+    would be one (build refuses such an --out too)."""
+    templates = tmp_path / "templates"
+    shutil.copytree(CONTENT.parent / "templates", templates)
+    before = sorted(p.name for p in templates.rglob("*"))
+    for out in (templates, templates / "mail"):
+        result = run_cli("email", "latest", "--content", content_copy, "--templates", templates, "--out", out)
+        assert result.returncode == 1 and result.stderr == (
+            f"digest: error: {out}: cannot write into the templates folder, every file of which is read as a "
+            f"template; give --out another folder\n"), result.stderr
+    assert sorted(p.name for p in templates.rglob("*")) == before

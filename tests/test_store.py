@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+import shutil
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -650,3 +651,18 @@ def test_fetch_of_an_answer_shorter_than_its_content_length_is_incomplete_and_st
     assert result.returncode == 1 and line.startswith("digest: error: download from http://127.0.0.1:"), line
     assert line.endswith("/?date=2026-01-21 incomplete: 100 of 100,000 bytes (the server closed the connection)"), line
     assert not (content_copy / "snapshots" / "2026-01-21.json").exists()
+
+
+@pytest.mark.parametrize("snapshots", ["a link to nothing", "not a folder"])
+def test_add_into_a_snapshots_folder_that_is_none_says_what_is_there(tmp_path, content_copy, seed_dir, snapshots):
+    """mkdir's "File exists" pointed the wrong way."""
+    folder = content_copy / "snapshots"
+    shutil.rmtree(folder)
+    if snapshots == "a link to nothing":
+        folder.symlink_to(tmp_path / "nowhere")
+    else:
+        folder.write_text("x\n")
+    result = run_cli("add", seed_dir / "000_84d5e573882e4a31.txt", "--content", content_copy)
+    assert result.returncode == 1 and result.stderr == (
+        f"digest: error: {folder}: cannot add the snapshot: the snapshots folder is {snapshots}\n"), result.stderr
+    assert not (tmp_path / "nowhere").exists()
