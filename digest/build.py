@@ -917,10 +917,10 @@ def _build(content_dir: Path, out_dir: Path, *, templates_dir: Path | None, toda
                           snapshots=(inputs.files, inputs.sources) if inputs and inputs.files is not None
                           else None)
             staged = {path: page.staged for path, page in site.markdown.items() if page.staged}
-            if cache:
-                cache.forget_last_build()
-            held.start()
             try:
+                if cache:  # before Ctrl-C is held: the site has not changed yet
+                    cache.forget_last_build()
+                held.start()
                 with progress.stage(f"swapped in the new site of {len(site.files)} files"):
                     # The Markdown pages, then the site: a swap that fails (site/ a mount point) puts the
                     # pages back as they were, as does a page that cannot be replaced, before the swap.

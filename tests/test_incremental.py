@@ -980,8 +980,11 @@ def test_a_record_of_the_last_build_that_cannot_be_removed_stops_the_build_befor
 
     monkeypatch.setattr(digest.cache, "remove_entry", refused)
     _edit_a_title(content_copy, " - ")
+    pages = {folder: tree(content_copy / folder) for folder in ("dates", "topics")}
     with pytest.raises(DigestError) as caught:
         build(content_copy, out, today=TODAY, search=False, jobs=1)
     assert str(caught.value) == (f"{tmp_path / '.site.cache' / 'manifest.json'}: cannot update the build cache's "
                                  f"record (Operation not permitted): make it writable, or remove the cache folder")
     assert tree(out) == before
+    # Nor are the Markdown pages it made left staged beside the user's (.2026-01-19.md.tmp).
+    assert {folder: tree(content_copy / folder) for folder in ("dates", "topics")} == pages
