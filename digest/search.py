@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from html.parser import HTMLParser
 import re
 import shutil
 import subprocess
@@ -45,15 +46,34 @@ _INDEX_FILES = (".json", ".pf_meta", ".pf_index", ".pf_fragment", ".pf_filter")
 _BODY = re.compile(rb"<article\b[^>]*\bdata-pagefind-body\b[^>]*>.*?</article>", re.S)
 
 
-#: An html element's start tag: Pagefind skips a page without one (valid HTML, where the tag may be
-#: left out), and with no page to index fails with a message that names none.
-_HTML_START_TAG = re.compile(r"<html[\s>/]", re.IGNORECASE)
+class _HtmlStartTag(HTMLParser):
+    """Whether a page has an html element's start tag, as an HTML parser reads it (not in a
+    comment, a script or a string)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.found = False
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        self.found = self.found or tag == "html"
+
+
+def _indexed_element(data: bytes) -> bytes | None:
+    """The page's one ``data-pagefind-body`` element, the part Pagefind indexes; None where the page
+    has no single such element (templates of one's own): Pagefind then reads the whole page."""
+    found = _BODY.findall(data)
+    return found[0] if len(found) == 1 and found[0].count(b"<article") == 1 else None
 
 
 def check_indexable(page: str, template: str) -> None:
-    """DigestError, naming the ``template`` that made it, if a paper page (``page``) is none that
-    Pagefind indexes."""
-    if not _HTML_START_TAG.search(page):
+    """DigestError, naming the ``template`` that made it, if Pagefind would skip a paper page
+    (``page``): one read whole (see indexable_copy) without an html start tag, which HTML lets
+    a page leave out; with no page to index, Pagefind fails with a message that names none."""
+    if _indexed_element(page.encode("utf-8")) is not None:
+        return  # given to Pagefind in a document of digest's own
+    parser = _HtmlStartTag()
+    parser.feed(page)
+    if not parser.found:
         raise DigestError("the paper pages have no <html> start tag, without which the search index (Pagefind) "
                           "skips them: add one, or build with --no-search", template)
 
@@ -63,12 +83,11 @@ def indexable_copy(page: Path, copy: Path) -> None:
     otherwise empty document, which is a third less work for Pagefind than the whole page and
     gives the same results.  Where the page has no single such element (templates of one's
     own), Pagefind reads the whole page, through a hard link."""
-    data = page.read_bytes()
-    found = _BODY.findall(data)
-    if len(found) == 1 and found[0].count(b"<article") == 1:
+    element = _indexed_element(page.read_bytes())
+    if element is not None:
         try:
             copy.write_bytes(b'<!DOCTYPE html><html><head><meta charset="utf-8"><title></title></head><body>'
-                             + found[0] + b"</body></html>\n")
+                             + element + b"</body></html>\n")
         except OSError as error:  # a full disk: the write's error names no file
             raise DigestError(f"could not write the copy of a page for the search index: "
                               f"{error.strerror or error}", copy) from None

@@ -172,3 +172,19 @@ def test_paper_pages_without_an_html_start_tag_are_told_by_build_and_check_namin
     paper.write_text("<!DOCTYPE html><HTML lang=en><title>{{ paper.title }}</title><p>{{ paper.title }}</p>\n")
     assert run_cli("build", "--content", content, "--templates", templates, "--out", site).returncode == 0
     assert (site / "pagefind" / "pagefind-entry.json").is_file()
+
+
+@pytest.mark.parametrize("page, indexed", [
+    ("<!DOCTYPE html><title>T</title><p>T</p>", False),
+    ("<!DOCTYPE html><!-- <html> left out --><title>T</title><p>T</p>", False),
+    ("<!DOCTYPE html><title>T</title><script>let tag = '<html>';</script><p>T</p>", False),
+    ("<!DOCTYPE html><HTML lang=en><title>T</title><p>T</p>", True),
+    # Given to Pagefind alone, in a document of digest's own: the page's own <html> is not needed.
+    ("<!DOCTYPE html><title>T</title><article data-pagefind-body><p>T</p></article>", True),
+])
+def test_a_paper_page_is_indexable_where_pagefind_reads_an_html_element(page, indexed):
+    if indexed:
+        search.check_indexable(page, "paper.html")
+    else:
+        with pytest.raises(DigestError, match="^paper.html: the paper pages have no <html> start tag"):
+            search.check_indexable(page, "paper.html")
