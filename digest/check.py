@@ -15,7 +15,7 @@ from digest.dates import filename_date, resolve_snapshot_dates
 from digest.errors import DigestError, SnapshotError
 from digest.models import ParsedSnapshot
 from digest.output import pages_in_the_way
-from digest.parse import decode_snapshot, later_problems, parse_snapshot
+from digest.parse import MoreProblems, decode_snapshot, later_problems, parse_snapshot
 from digest.parallel import ordered_map
 
 
@@ -43,20 +43,22 @@ def _date_all(parsed: list[ParsedSnapshot], today: dt.date, report: Report) -> l
     return remaining
 
 
-def _parsed_or_problems(path: Path) -> ParsedSnapshot | list[str]:
+def _parsed_or_problems(path: Path) -> ParsedSnapshot | tuple[list[str], list[str]]:
     """A snapshot file parsed, or what is wrong with it (as text: it may come from a worker
     process), in the order of their lines: the first problem the build meets, and those the
-    reading past it finds (see digest.parse.later_problems)."""
+    reading past it finds (see digest.parse.later_problems); and, as a warning, whether more follow."""
     source = str(path)
     try:
         text = decode_snapshot(read_snapshot_bytes(path, source), source)
     except DigestError as error:  # a file that cannot be read or decoded: no cards to look past
-        return [str(error)]
+        return [str(error)], []
     try:
         return parse_snapshot(text, source)
     except DigestError as error:
         later = later_problems(text, source, error) if isinstance(error, SnapshotError) else []
-        return [str(problem) for problem in sorted([error, *later], key=lambda problem: problem.line or 0)]
+        problems = [problem for problem in later if not isinstance(problem, MoreProblems)]
+        return ([str(problem) for problem in sorted([error, *problems], key=lambda problem: problem.line or 0)],
+                [str(problem) for problem in later if isinstance(problem, MoreProblems)])
 
 
 def check_content(content_dir: Path, *, today: dt.date, templates_dir: Path | None = None,
@@ -77,8 +79,9 @@ def check_content(content_dir: Path, *, today: dt.date, templates_dir: Path | No
         report.errors.append(str(error))
         files = []
     for result in ordered_map(_parsed_or_problems, files, min_items=PER_SNAPSHOT):
-        if isinstance(result, list):
-            report.errors.extend(result)
+        if isinstance(result, tuple):
+            report.errors.extend(result[0])
+            report.warnings.extend(result[1])
         else:
             parsed.append(result)
             report.warnings.extend(result.notes)

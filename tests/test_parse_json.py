@@ -531,7 +531,7 @@ def test_check_finds_the_lines_of_the_problems_it_tells_only(monkeypatch):
     *told, more = later
     assert len(told) == 20 and len(calls) <= 22
     assert [e.line for e in told] == sorted(e.line for e in told) and told[0].line > info.value.line
-    assert (more.line, more.message) == (told[-1].line, "more problems follow: check tells the first 21 of a file; "
+    assert (more.line, more.message) == (told[-1].line, "more problems follow: check tells 21 problems of a file; "
                                                         "mend these and check again")
 
 

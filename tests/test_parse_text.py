@@ -926,7 +926,7 @@ def test_past_the_problems_check_tells_of_a_file_it_says_that_more_follow():
     broken, first = _with_broken_dates(text, range(25))
     *told, more = later_problems(broken, "x.txt", first)
     assert [problem.line for problem in told] == dates[1:21]
-    assert (more.line, more.message) == (dates[20], "more problems follow: check tells the first 21 of a file; "
+    assert (more.line, more.message) == (dates[20], "more problems follow: check tells 21 problems of a file; "
                                                     "mend these and check again")
     broken, first = _with_broken_dates(text, range(21))  # the first and 20 more: all told
     assert [problem.line for problem in later_problems(broken, "x.txt", first)] == dates[1:21]
@@ -946,9 +946,15 @@ def test_check_reads_a_text_dump_again_only_so_much_and_says_where_it_stopped(mo
     assert more.line == dates[4] and more.message.startswith("more problems may follow: past each broken card check "
                                                              "reads the whole file again")
     assert all(problem.__traceback__ is None for problem in told)
-    monkeypatch.setattr(digest.parse, "REREAD_CHARACTERS", len(broken) - 1)  # none: the first problem alone
+    monkeypatch.setattr(digest.parse, "REREAD_CHARACTERS", len(broken) - 1)  # once all the same
     assert [(p.line, p.message[:25]) for p in later_problems(broken, "x.txt", first)] == [
-        (dates[0], "more problems may follow:")]
+        (dates[2], "'Foo 14' where a card's d"), (dates[2], "more problems may follow:")]
+    # A problem of the whole file is no card to look past: no reading again, and no note.
+    whole = "Daily Papers\n\nJan 19\n" + "\n".join(f"\nPaper {n}\n\nIts abstract.\n" for n in range(1001))
+    with pytest.raises(SnapshotError) as caught:
+        parse_snapshot(whole, "x.txt")
+    monkeypatch.setattr(digest.parse, "REREAD_CHARACTERS", 1000)
+    assert caught.value.message.startswith("not a day's list") and later_problems(whole, "x.txt", caught.value) == []
 
 
 def test_a_cards_own_problem_before_a_broken_card_later_in_the_file_is_told_and_numbered_as_shown():

@@ -130,13 +130,18 @@ def parse_snapshot(text: str, source: str) -> ParsedSnapshot:
     raise SnapshotError("not a Daily Papers snapshot: no list of papers found", source, 1)
 
 
+class MoreProblems(SnapshotError):
+    """Not a problem but a note, last of ``later_problems``: that the file has more problems than
+    told, or may have."""
+
+
 def later_problems(text: str, source: str, first: SnapshotError, most: int = 20) -> list[SnapshotError]:
     """The problems of a snapshot besides the first the build meets, ``first``, up to ``most``
     more.  The entries of API JSON and the cards of a crawler dump are each read on their own.
     In a text dump, the card at fault is blanked out and the rest read again, until it reads or a
     problem of the whole file comes (no list day, no papers).  Saved pages are read as a whole:
-    none is looked for.  Where more problems follow (or may: see REREAD_CHARACTERS), the last
-    problem says so, at the line of the last one told."""
+    none is looked for.  Where more problems follow (or may: see REREAD_CHARACTERS), a last
+    MoreProblems says so, at the line of the last one told."""
     if "\r" in text:
         text = with_line_feeds(text)
     name = next(name for name, looks_like, _ in PARSERS if looks_like(text))
@@ -147,21 +152,20 @@ def later_problems(text: str, source: str, first: SnapshotError, most: int = 20)
     else:
         return []
     if len(found) > most:
-        stopped = (f"more problems follow: check tells the first {most + 1} of a file; mend these and check "
-                   f"again")
+        stopped = f"more problems follow: check tells {most + 1} problems of a file; mend these and check again"
     if stopped is None:
         return found
     told = found[:most]
     last = max((problem.line or 0 for problem in (first, *told)), default=0)
-    return [*told, SnapshotError(stopped, source, last or None)]
+    return [*told, MoreProblems(stopped, source, last or None)]
 
 
 #: A message about a card that names it by its number ("card 3 has ...").
 _CARD_NUMBER_RE = re.compile(r"^card (\d+)\b")
 
-#: How much text digest check reads again, in all, looking past the broken cards of a text dump:
-#: each broken card costs a reading of the whole file, about a second for 20 million characters.
-#: (A 46 MB dump of 25 broken cards took 73 s.)
+#: How much text digest check reads again, in all, looking past the broken cards of a text dump
+#: (once at least): each broken card costs a reading of the whole file, about a second for 20
+#: million characters.  (A 46 MB dump of 25 broken cards took 73 s.)
 REREAD_CHARACTERS = 20_000_000
 
 
@@ -190,12 +194,12 @@ def _later_text_problems(text: str, source: str, first: SnapshotError,
 
     problem = first
     while problem.line is not None and len(found) <= most:
-        if read + len(text) > REREAD_CHARACTERS:
-            return found, ("more problems may follow: past each broken card check reads the whole file again, "
-                           "which it does for a large file only so often; mend these and check again")
         rest = without_card_at(text, problem.line, problem.opens_card)
         if rest is None:
             return found, None
+        if read and read + len(rest) > REREAD_CHARACTERS:  # once at least
+            return found, ("more problems may follow: past each broken card check reads the whole file again, "
+                           "which it does for a large file only so often; mend these and check again")
         text = rest
         read += len(text)
         set_aside.append(problem.line)
