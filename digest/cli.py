@@ -280,8 +280,10 @@ def cmd_email(args: argparse.Namespace) -> int:
     from digest.output import check_outside_content_folders, check_relative_path, resolved_folder, write_all_replacing
 
     check_outside_content_folders(args.content, args.out)  # an e-mail's DATE.txt could replace a snapshot
-    templates = resolved_folder(args.templates or default_templates_dir())
-    if templates in (out := resolved_folder(args.out), *out.parents):  # its DATE.html would be a template
+    templates, out = resolved_folder(args.templates or default_templates_dir()), resolved_folder(args.out)
+    # Its DATE.html would be a template; not in a hidden folder there, which holds none.
+    if (templates == out or templates in out.parents) and not any(
+            part.startswith(".") for part in out.relative_to(templates).parts):
         raise DigestError("cannot write into the templates folder, every file of which is read as a template; "
                           "give --out another folder", args.out)
     _, newsletter = _newsletter(args)

@@ -145,7 +145,7 @@ def _store_snapshot(content_dir: Path, data: bytes, incoming: str, date_option: 
             warn(f"{incoming}: only {plural(len(snapshot.cards), 'paper')}, against {len(previous.cards)} on "
                  f"{previous.date.isoformat()}; is the snapshot complete?")
     if os.path.lexists(folder) and not folder.is_dir():  # mkdir would say "File exists"
-        what = "a link to nothing" if folder.is_symlink() and not folder.exists() else "not a folder"
+        what = "a link to no folder" if folder.is_symlink() else "not a folder"
         raise DigestError(f"cannot add the snapshot: the snapshots folder is {what}", folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -1149,3 +1149,7 @@ def test_email_does_not_write_into_the_templates_folder(content_copy, tmp_path):
             f"digest: error: {out}: cannot write into the templates folder, every file of which is read as a "
             f"template; give --out another folder\n"), result.stderr
     assert sorted(p.name for p in templates.rglob("*")) == before
+    # A hidden folder there holds no template.
+    result = run_cli("email", "latest", "--content", content_copy, "--templates", templates, "--out",
+                     templates / ".mail", "-q")
+    assert result.returncode == 0 and len(list((templates / ".mail").iterdir())) == 3, result.stderr

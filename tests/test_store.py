@@ -653,12 +653,12 @@ def test_fetch_of_an_answer_shorter_than_its_content_length_is_incomplete_and_st
     assert not (content_copy / "snapshots" / "2026-01-21.json").exists()
 
 
-@pytest.mark.parametrize("snapshots", ["a link to nothing", "not a folder"])
+@pytest.mark.parametrize("snapshots", ["a link to no folder", "not a folder"])
 def test_add_into_a_snapshots_folder_that_is_none_says_what_is_there(tmp_path, content_copy, seed_dir, snapshots):
     """mkdir's "File exists" pointed the wrong way."""
     folder = content_copy / "snapshots"
     shutil.rmtree(folder)
-    if snapshots == "a link to nothing":
+    if snapshots == "a link to no folder":
         folder.symlink_to(tmp_path / "nowhere")
     else:
         folder.write_text("x\n")
