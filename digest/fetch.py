@@ -10,7 +10,7 @@ import urllib.request
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from digest import __version__
-from digest.config import MAX_TIMEOUT
+from digest.config import MAX_TIMEOUT, ascii_url
 from digest.deadline import Overrun, time_limit
 from digest.errors import DigestError
 from digest.urls import url_problem
@@ -21,7 +21,11 @@ MAX_BYTES = 20 * 1024 * 1024
 
 def api_request_url(api_url: str, date: dt.date | None) -> str:
     """The URL for one day (``?date=YYYY-MM-DD``, added to its query, before any ``#fragment``),
-    or for the current list without a date."""
+    or for the current list without a date; in ASCII (see digest.config.ascii_url)."""
+    try:
+        api_url = ascii_url(api_url)
+    except ValueError as error:
+        raise DigestError(f"cannot fetch {api_url!r}: {error}") from None
     if date is None:
         return api_url
     try:
@@ -54,6 +58,59 @@ def check_fetch_url(url: str) -> None:
         raise DigestError("cannot fetch a URL with a user name or password in it (the hub's API needs none)")
     if problem := url_problem(url):
         raise DigestError(f"cannot fetch {url!r}: {problem}")
+    api_request_url(url, None)  # an address that can be written in ASCII
+
+
+class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows a redirect only to an address fetch takes itself (urllib also follows ftp: and
+    addresses with a user name), in ASCII, and keeps the last, which the errors name."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.last: str | None = None
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        try:
+            check_fetch_url(newurl)
+            newurl = ascii_url(newurl)
+        except (DigestError, ValueError) as error:
+            problem = error.message if isinstance(error, DigestError) else str(error)
+            raise DigestError(f"{req.full_url} redirected to an address digest does not fetch: {problem}") from None
+        self.last = newurl
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+    def shown(self, url: str) -> str:
+        """The address the request went to last, as errors name it."""
+        return url if self.last is None else f"{self.last} (redirected from {url})"
+
+
+def _download_error(error: BaseException, url: str, timeout: float) -> DigestError:
+    """What went wrong with a download from ``url``, in one line."""
+    if isinstance(error, Overrun):
+        return DigestError(f"no complete answer from {url} within {timeout:g} s")
+    if isinstance(error, urllib.error.HTTPError):
+        # The first line: urllib adds lines of its own ("...would lead to an infinite loop.\nThe last 30x...").
+        reason = str(error.reason).strip().split("\n", 1)[0]
+        return DigestError(f"the server answered {error.code} {reason} for {url}")
+    if isinstance(error, urllib.error.URLError):
+        reason = error.reason
+        if isinstance(reason, (socket.timeout, TimeoutError)):
+            return DigestError(f"no answer from {url} within {timeout:g} s")
+        return DigestError(f"cannot reach {url}: {getattr(reason, 'strerror', None) or reason}")
+    if isinstance(error, (socket.timeout, TimeoutError)):
+        return DigestError(f"no answer from {url} within {timeout:g} s")
+    if isinstance(error, OSError):
+        return DigestError(f"download from {url} failed: {error.strerror or error}")
+    if isinstance(error, (ValueError, http.client.InvalidURL)):  # a URL that cannot be sent (a control character)
+        return DigestError(f"cannot fetch {url!r}: {error}")
+    if isinstance(error, http.client.IncompleteRead):
+        if _caused_by(error, ValueError):  # http.client's way of telling a chunk size that is no number
+            return DigestError(f"the answer from {url} is not valid HTTP (a chunk size that is no number)")
+        # a chunked answer whose server closed the connection before its last chunk
+        return DigestError(f"download from {url} incomplete: the server closed the connection before the end of "
+                           f"the answer")
+    # a status line, header or chunk that is not HTTP
+    return DigestError(f"the answer from {url} is not valid HTTP ({type(error).__name__})")
 
 
 def download(url: str, *, timeout: float) -> bytes:
@@ -67,39 +124,17 @@ def download(url: str, *, timeout: float) -> bytes:
         raise DigestError(f"the timeout must be at most {MAX_TIMEOUT:,} seconds (a day), not {timeout:g}")
     request = urllib.request.Request(url, headers={"User-Agent": f"digest/{__version__}",
                                                    "Accept": "application/json"})
+    redirects = _CheckedRedirects()
     try:
-        with time_limit(timeout), urllib.request.urlopen(request, timeout=timeout) as response:
+        with time_limit(timeout), urllib.request.build_opener(redirects).open(request, timeout=timeout) as response:
             data = response.read(MAX_BYTES + 1)
             # What the Content-Length said is still to come: a read of so many bytes returns what came
             # before the server closed the connection, without a word.  (It counts the bytes as sent,
             # compressed or not: digest asks for no encoding, and decodes none.)
             missing = response.length if len(data) <= MAX_BYTES else None
-    except Overrun:
-        raise DigestError(f"no complete answer from {url} within {timeout:g} s") from None
-    except urllib.error.HTTPError as error:
-        # The first line: urllib adds lines of its own ("...would lead to an infinite loop.\nThe last 30x...").
-        reason = str(error.reason).strip().split("\n", 1)[0]
-        raise DigestError(f"the server answered {error.code} {reason} for {url}") from None
-    except urllib.error.URLError as error:
-        reason = error.reason
-        if isinstance(reason, (socket.timeout, TimeoutError)):
-            raise DigestError(f"no answer from {url} within {timeout:g} s") from None
-        text = getattr(reason, "strerror", None) or str(reason)
-        raise DigestError(f"cannot reach {url}: {text}") from None
-    except (socket.timeout, TimeoutError):
-        raise DigestError(f"no answer from {url} within {timeout:g} s") from None
-    except OSError as error:
-        raise DigestError(f"download from {url} failed: {error.strerror or error}") from None
-    except (ValueError, http.client.InvalidURL) as error:  # a URL that cannot be sent (a control character in it)
-        raise DigestError(f"cannot fetch {url!r}: {error}") from None
-    except http.client.IncompleteRead as error:
-        if _caused_by(error, ValueError):  # http.client's way of telling a chunk size that is no number
-            raise DigestError(f"the answer from {url} is not valid HTTP (a chunk size that is no number)") from None
-        # a chunked answer whose server closed the connection before its last chunk
-        raise DigestError(f"download from {url} incomplete: the server closed the connection before the end of "
-                          f"the answer") from None
-    except http.client.HTTPException as error:  # a status line, header or chunk that is not HTTP
-        raise DigestError(f"the answer from {url} is not valid HTTP ({type(error).__name__})") from None
+    except (Overrun, OSError, ValueError, http.client.HTTPException) as error:
+        raise _download_error(error, redirects.shown(url), timeout) from None
+    url = redirects.shown(url)
     if len(data) > MAX_BYTES:
         raise DigestError(f"the answer from {url} is larger than {MAX_BYTES // (1024 * 1024)} MB; not a day of papers")
     if missing:

@@ -193,6 +193,11 @@ def test_add_a_json_snapshot_keeps_its_format(content_copy):
 # --- fetch against a local fixture server --------------------------------------------------------
 
 
+#: Redirects of FixtureAPI: path -> Location.
+_REDIRECTS = {"/loop": "/loop", "/to-ftp": "ftp://127.0.0.1:9/daily_papers.json", "/to-closed": "http://127.0.0.1:9/x",
+              "/to-user": "http://user:secret@127.0.0.1:9/x", "/to-day": "/api/daily_papers"}
+
+
 class FixtureAPI(http.server.BaseHTTPRequestHandler):
     """Serves the API fixture for 2026-01-19 and the latest list; other days 404; special paths fail."""
 
@@ -213,9 +218,11 @@ class FixtureAPI(http.server.BaseHTTPRequestHandler):
             self._send(200, b"[]", "application/json")
         elif parts.path == "/html":
             self._send(200, b"<p>maintenance</p>", "text/html")
-        elif parts.path == "/loop":  # a redirect to itself, without end
+        elif parts.path == "/api/d%C3%A4ily_papers":  # an address of site.yaml beyond ASCII, as sent
+            self._send(200, API_FIXTURE.read_bytes(), "application/json")
+        elif parts.path in _REDIRECTS:  # /loop: a redirect to itself, without end
             self.send_response(302)
-            self.send_header("Location", "/loop")
+            self.send_header("Location", _REDIRECTS[parts.path])
             self.send_header("Content-Length", "0")
             self.end_headers()
         else:
@@ -393,6 +400,12 @@ def test_an_old_list_saved_undated_whose_cards_point_to_a_year_to_come_is_refuse
     ("/html", [], "not a Daily Papers snapshot"),
     # urllib's reason goes on in lines of its own, which were shown as "\\n" in the one line
     ("/loop", [], "answered 302 The HTTP server returned a redirect error that would lead to an infinite loop. for"),
+    # urllib follows a redirect to ftp: too (and went on to an internal error), and to a user name; the
+    # errors named the address given, which answered, not the one that failed.
+    ("/to-ftp", [], "/to-ftp redirected to an address digest does not fetch: can only fetch http(s) URLs, not "
+                    "'ftp://127.0.0.1:9/daily_papers.json'"),
+    ("/to-user", [], "/to-user redirected to an address digest does not fetch: cannot fetch a URL with a user name"),
+    ("/to-closed", [], "cannot reach http://127.0.0.1:9/x (redirected from http://127.0.0.1:"),
 ])
 def test_fetch_failures_are_clear_and_store_nothing(content_copy, api, path, extra, message):
     before = snapshot_names(content_copy)
@@ -666,3 +679,14 @@ def test_add_into_a_snapshots_folder_that_is_none_says_what_is_there(tmp_path, c
     assert result.returncode == 1 and result.stderr == (
         f"digest: error: {folder}: cannot add the snapshot: the snapshots folder is {snapshots}\n"), result.stderr
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_fetch_follows_a_redirect_and_sends_an_address_beyond_ascii_as_http_carries_it(content_copy, api):
+    """http.client sends ASCII only: a fetch_url with "ä" in its path failed with "'ascii' codec can't encode"."""
+    result = run_cli("fetch", "--url", f"{api}/to-day", "--date", "2026-01-19", "--content", content_copy)
+    assert result.returncode == 0, result.stderr
+    point_at(content_copy, f"{api}/api/d\u00e4ily_papers")
+    (content_copy / "snapshots" / "2026-01-19.json").unlink()
+    result = run_cli("fetch", "--date", "2026-01-19", "--content", content_copy)
+    assert result.returncode == 0, result.stderr
+    assert FixtureAPI.requests[-1] == "/api/d%C3%A4ily_papers?date=2026-01-19"
