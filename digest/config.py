@@ -427,6 +427,22 @@ def ascii_host(host: str) -> str:
         raise ValueError(f"{host} cannot be written as an ASCII host name") from None
 
 
+def ascii_url(url: str) -> str:
+    """An http(s) URL as a request carries it: its host in its xn-- form, the other characters
+    beyond ASCII (of its path and query) percent-encoded as UTF-8; ValueError where the host
+    cannot be written so.  (http.client sends only ASCII, and said only "'ascii' codec can't encode".)"""
+    if url.isascii():
+        return url
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if not host.isascii():
+        host = ascii_host(host)
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    beyond_ascii = re.compile(r"[^\x00-\x7f]+")
+    return urlunsplit((parts.scheme, netloc, *(beyond_ascii.sub(lambda found: quote(found[0]), part)
+                                               for part in (parts.path, parts.query, parts.fragment))))
+
+
 def site_address(url: str) -> str:
     """The site's address as pages, feeds, sitemaps and e-mails carry it: an http(s) URL with
     an ASCII host name (an internationalised one in its xn-- form), its path percent-encoded
@@ -514,6 +530,11 @@ def parse_site_config(data: Any, path: Path) -> SiteConfig:
         fetch_timeout=check.number(data, "fetch_timeout", "", minimum=MIN_TIMEOUT, maximum=MAX_TIMEOUT, integer=False),
     )
     problem = url_problem(site.fetch_url)
+    if not problem:
+        try:
+            ascii_url(site.fetch_url)
+        except ValueError as error:
+            problem = str(error)
     if problem or not re.match(r"^https?://[^\s]+$", site.fetch_url):
         check.fail("fetch_url", f"must be an http(s) URL{f' ({problem})' if problem else ''}, "
                                 f"not {show_url(site.fetch_url)}")

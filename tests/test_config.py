@@ -697,6 +697,16 @@ def test_malformed_fetch_url(tmp_path):
     assert error.message.startswith("fetch_url:") and "IPv6" in one_line(error)
 
 
+def test_a_fetch_url_whose_host_has_no_ascii_form_is_refused_by_check_not_by_fetch(tmp_path):
+    """A host beyond ASCII is fetched in its xn-- form; one that has none (a label of 70 letters,
+    longer than DNS takes) passed check, and fetch failed on an encoding error naming no setting."""
+    host = "\u00e9" * 70 + ".example"
+    error = only_problem(write(tmp_path, site=GOOD_SITE + f"fetch_url: 'https://{host}/api'\n"))
+    assert error.message.startswith(f"fetch_url: must be an http(s) URL ({host} cannot be written as an ASCII host "
+                                    f"name)"), error.message
+    assert load_config(write(tmp_path / "ok", site=GOOD_SITE + "fetch_url: 'https://\u2603.example/api'\n"))
+
+
 @pytest.mark.parametrize("key, url, problem", [
     ("fetch_url", "http:///api", "it names no host"), ("fetch_url", "http://:80/api", "it names no host"),
     ("fetch_url", "https://u:s3cret@example.org/api", "no user name or password"),
