@@ -10,6 +10,7 @@ import ipaddress
 import math
 import re
 import reprlib
+import sys
 from collections.abc import Sequence
 from dataclasses import MISSING, dataclass, field, fields
 from email import policy
@@ -328,6 +329,10 @@ class _Checker:
         if isinstance(value, float) and not math.isfinite(value):
             self.fail(f"{where}{key}", f"must be a finite number, not {show(value)}")
             return default
+        if not integer and isinstance(value, int) and abs(value) > sys.float_info.max:  # reckoned with as a float
+            self.fail(f"{where}{key}", f"must be at most {sys.float_info.max:.3g} (a number of "
+                                       f"{value.bit_length():,} bits is given)")
+            return default
         if value < minimum:
             self.fail(f"{where}{key}", f"must be at least {minimum}, not {show(value)}")
             return default
@@ -562,8 +567,10 @@ def is_one_address(value: str) -> bool:
         header = policy.SMTP.header_factory("To", value)
     except Exception:  # noqa: BLE001 - the header parser fails with IndexError and others on odd text
         return False
+    # A group ("Team: a@b;") is a list, in From no address at all (RFC 5322, 3.6.2).
     return not header.defects and len(header.addresses) == 1 and all(
-        address.username and address.domain for address in header.addresses)
+        address.username and address.domain for address in header.addresses) and all(
+        group.display_name is None for group in header.groups)
 
 
 def header_address(value: str) -> tuple[str, str | None]:
@@ -711,7 +718,7 @@ def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
             check.fail(f"email.{key}", f"{problem}: {show(value)}")
         elif not is_one_address(written):
             check.fail(f"email.{key}", f"is not one e-mail address (user@host or Name <user@host>; quote a name "
-                                       f"with a comma, @ or <): {show(value)}")
+                                       f"with a comma, colon, @ or <): {show(value)}")
         elif key == "from" and (problem := _no_sender(written)):  # the address SMTP sends from, too
             check.fail("email.from", f"is no address to send from: {problem} (give user@host or Name <user@host>, "
                                      f"without quotes around the user)")

@@ -801,7 +801,9 @@ def test_the_default_sender_quotes_a_title_that_would_not_be_one_name(tmp_path, 
 
 
 @pytest.mark.parametrize("value", ["Papers, daily <d@example.org>", "a@example.org, b@example.org", "a@", "@b.org",
-                                   "Name <a@b.org", "a b@c.org", "Name <a@b.org> trailing", "plain"])
+                                   "Name <a@b.org", "a b@c.org", "Name <a@b.org> trailing", "plain",
+                                   # a group: a list of addresses, none in From (it was written into the header)
+                                   "Digest team: digest@example.org;"])
 def test_a_from_that_is_not_one_address_is_refused(tmp_path, value):
     error = only_problem(write(tmp_path, site=GOOD_SITE + f"email: {{from: '{value}', to: r@example.org}}\n"))
     assert error.message.startswith("email.from: is not one e-mail address") and value in error.message
@@ -1079,3 +1081,15 @@ def test_a_yaml_truth_value_where_a_number_goes_is_shown_as_yaml_writes_it(tmp_p
     """It was shown as Python writes it: "not True", "not False"."""
     messages = [e.message for e in problems(write(tmp_path, site=GOOD_SITE + f"feed_items: {written}\n"))]
     assert messages == [f"feed_items: must be a whole number, not {shown}"]
+
+
+def test_a_weight_too_large_for_a_float_is_refused_in_one_line(tmp_path):
+    """A weight of hundreds of digits read as a whole number, then stopped topic matching with an
+    internal error (OverflowError: int too large to convert to float)."""
+    big = "1" + "0" * 400
+    topics = f"- slug: a\n  title: A\n  rules:\n    - phrase: inference\n      weight: {big}\n"
+    error = only_problem(write(tmp_path, topics=topics))
+    assert (error.line, error.message) == (5, "topics[0].rules[0].weight: must be at most 1.8e+308 (a number of "
+                                              "1,329 bits is given)")
+    weight = load_config(write(tmp_path / "ok", topics=topics.replace(big, "1" + "0" * 300))).topics[0].rules[0].weight
+    assert float(weight) == 1e300
