@@ -15,9 +15,12 @@ import datetime as dt
 import hashlib
 import os
 import re
+import signal
 import socket
 import ssl
+import threading
 from collections.abc import Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from email import message_from_bytes, policy
@@ -301,12 +304,22 @@ def _smtp_client(secure: bool):
     import smtplib  # only sending needs it: builds start without
 
     class BoundedReplies(smtplib.SMTP_SSL if secure else smtplib.SMTP):
+        #: The message's last line is sent and the reply to it not read yet: if the exchange ends
+        #: now, the server may have taken the message (RFC 5321, 4.1.1.4).
+        reply_due = False
+
+        def send(self, s):
+            super().send(s)
+            self.reply_due = isinstance(s, bytes) and s.endswith(b"\r\n.\r\n")
+
         def getreply(self):
             if self.file is None and self.sock is not None:
                 self.file = _CountedLines(self.sock.makefile("rb"))
             if isinstance(self.file, _CountedLines):
                 self.file.lines = 0
-            return super().getreply()
+            reply = super().getreply()
+            self.reply_due = False
+            return reply
 
     return BoundedReplies
 
@@ -338,6 +351,24 @@ def dated_for_sending(message: bytes, now: dt.datetime) -> bytes:
     return head[:found.start(1)] + sent.encode("ascii") + head[found.end(1):] + blank + body
 
 
+@contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM (what cron and CI time limits send) stops the sending as Ctrl-C does, so that those
+    the e-mail went to are told; it ended digest without a word."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    before = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
 def send_message(message: bytes, recipients: Sequence[str], mail: EmailConfig,
                  environ: Mapping[str, str] = os.environ) -> None:
     """Deliver the message as it is to ``recipients`` through the configured SMTP server.
@@ -348,10 +379,15 @@ def send_message(message: bytes, recipients: Sequence[str], mail: EmailConfig,
     delivered: list[str] = []
     refused: dict = {}
     try:
-        _explained_exchange(message, recipients, mail, sender, user, password, delivered, refused)
+        with _terminate_as_interrupt():
+            _explained_exchange(message, recipients, mail, sender, user, password, delivered, refused)
     except DigestError as error:
         if delivered:  # say so, or a second try would send it to them again
             raise PartlySent(f"{error.message}; the e-mail had already gone to {', '.join(delivered)}") from None
+        raise
+    except KeyboardInterrupt:  # Ctrl-C, or SIGTERM (a cron or CI time limit)
+        if delivered:
+            raise PartlySent(f"interrupted; the e-mail had already gone to {', '.join(delivered)}") from None
         raise
     if refused:
         who = ", ".join(f"{address} ({code} {_text(reason)})".rstrip() for address, (code, reason) in refused.items())
@@ -417,6 +453,26 @@ def _explained_exchange(message: bytes, recipients: Sequence[str], mail: EmailCo
                           f"holds characters SMTP cannot carry here (non-ASCII)") from None
 
 
+def _maybe_sent(error: BaseException, batch: list[str], mail: EmailConfig) -> PartlySent:
+    """The exchange ended once the server had the whole message and before it said whether it
+    took it: it may have gone to ``batch``, which a second try must leave out (a duplicate is
+    the lesser harm, RFC 5321, 6.1)."""
+    import smtplib
+
+    server = _server(mail)
+    if isinstance(error, KeyboardInterrupt):
+        what = f"interrupted once the SMTP server {server} had the message, before it said whether it took it"
+    elif isinstance(error, smtplib.SMTPServerDisconnected):
+        what = f"the SMTP server {server} closed the connection once it had the message, before saying whether it " \
+               f"took it"
+    elif isinstance(error, (Overrun, socket.timeout, TimeoutError)):
+        what = f"the SMTP server {server} did not say within {mail.smtp_timeout:g} s whether it took the message"
+    else:
+        what = f"the exchange with the SMTP server {server} failed ({type(error).__name__}) once it had the " \
+               f"message, before it said whether it took it"
+    return PartlySent(f"{what}: the e-mail may have gone to {', '.join(batch)}")
+
+
 #: Recipients of one message transaction: RFC 5321 has servers take at least 100, and many
 #: refuse more (452); more recipients are sent the message again, 100 at a time.
 RECIPIENTS_PER_TRANSACTION = 100
@@ -452,6 +508,10 @@ def _exchange(message: bytes, recipients: Sequence[str], mail: EmailConfig, send
                                       f"({code} {_text(reason)}) at the recipient {address}; the e-mail went to "
                                       f"none of {_addresses(recipients[first:])}") from None
                 continue
+            except (Exception, KeyboardInterrupt) as error:
+                if server.reply_due and not isinstance(error, DigestError):
+                    raise _maybe_sent(error, batch, mail) from None
+                raise
             refused.update(not_taken)
             delivered += [address for address in batch if address not in not_taken]
     except BaseException:

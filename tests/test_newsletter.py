@@ -11,6 +11,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -29,7 +30,7 @@ from bs4 import BeautifulSoup
 from conftest import ARTIFACTS, BUNDLED, CONTENT, FIXTURES, lengthen_first_abstract, run_cli
 from digest.build import load, template_environment
 from digest.config import EmailConfig
-from digest.errors import DigestError
+from digest.errors import DigestError, PartlySent
 from digest.config import recipients_of
 from digest.newsletter import render_newsletter, send_message
 
@@ -1000,7 +1001,9 @@ def _mail_to(port: int, **settings) -> EmailConfig:
 def test_the_time_limit_holds_for_the_whole_exchange_and_no_goodbye_waits_after_it():
     listener, thread = _hostile_smtp(_silent_after_the_message)
     started = time.monotonic()
-    with pytest.raises(DigestError, match="did not finish within 2 s"):
+    # Silent once it has the message: it may have delivered it, which a second try must not repeat.
+    with pytest.raises(PartlySent, match="did not say within 2 s whether it took the message: the e-mail may have "
+                                         "gone to b@example.org$"):
         send_message(b"Subject: x\r\n\r\nbody\r\n", ["b@example.org"], _mail_to(listener.getsockname()[1]),
                      environ={})
     took = time.monotonic() - started
@@ -1153,3 +1156,67 @@ def test_email_does_not_write_into_the_templates_folder(content_copy, tmp_path):
     result = run_cli("email", "latest", "--content", content_copy, "--templates", templates, "--out",
                      templates / ".mail", "-q")
     assert result.returncode == 0 and len(list((templates / ".mail").iterdir())) == 3, result.stderr
+
+
+def _scripted_smtp(stop_at: int, stalled: threading.Event | None = None) -> tuple[int, threading.Thread]:
+    """A server that takes every command, and at its ``stop_at``-th message, once it has all of it,
+    closes the connection without a reply, or with ``stalled`` sets it and waits without a reply."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def serve():
+        conn, _ = listener.accept()
+        lines = conn.makefile("rb")
+        conn.sendall(b"220 ready\r\n")
+        messages = 0
+        while line := lines.readline():
+            command = line[:4].upper()
+            if command == b"DATA":
+                conn.sendall(b"354 go on\r\n")
+                while lines.readline() not in (b".\r\n", b""):
+                    pass
+                messages += 1
+                if messages == stop_at:
+                    if stalled is not None:
+                        stalled.set()
+                        time.sleep(20)
+                    break
+            conn.sendall(b"221 bye\r\n" if command == b"QUIT" else b"250 ok\r\n")
+        conn.close()
+        listener.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return listener.getsockname()[1], thread
+
+
+def test_a_connection_closed_once_the_server_has_the_message_may_have_delivered_it(content_copy):
+    """RFC 5321's duplicate case: the message was told "closed before the message was sent" (exit 1),
+    and examples/daily.sh sent it to everyone again on its next run."""
+    port, thread = _scripted_smtp(stop_at=1)
+    use_server(content_copy, port)
+    result = run_cli("send", "--to", "a@example.net", "b@example.net", "--content", content_copy)
+    thread.join(5)
+    assert result.returncode == 3, result.stderr
+    assert result.stderr == (f"digest: error: the SMTP server 127.0.0.1:{port} closed the connection once it had the "
+                             f"message, before saying whether it took it: the e-mail may have gone to a@example.net, "
+                             f"b@example.net\n")
+
+
+def test_sigterm_while_sending_names_whom_the_email_went_to(content_copy):
+    """A cron or CI time limit (SIGTERM), or Ctrl-C, once a batch has gone: digest ended without a
+    word (or only "interrupted"), and the next try sent the first 100 the e-mail again."""
+    stalled = threading.Event()
+    port, thread = _scripted_smtp(stop_at=2, stalled=stalled)
+    use_server(content_copy, port)
+    recipients = [f"r{n}@example.net" for n in range(150)]
+    process = subprocess.Popen([sys.executable, "-m", "digest", "send", "--to", *recipients, "--content",
+                                str(content_copy)], stderr=subprocess.PIPE, text=True)
+    assert stalled.wait(60)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=30)
+    assert process.returncode == 3, stderr
+    assert stderr == (f"digest: error: interrupted once the SMTP server 127.0.0.1:{port} had the message, before it "
+                      f"said whether it took it: the e-mail may have gone to {', '.join(recipients[100:])}; the "
+                      f"e-mail had already gone to {', '.join(recipients[:100])}\n")
