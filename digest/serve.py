@@ -127,6 +127,9 @@ class Handler(http.server.SimpleHTTPRequestHandler):
     def _respond(self, body: bool) -> None:
         """GET (``body``) or HEAD: the same status and headers either way."""
         standard = super().do_GET if body else super().do_HEAD
+        if self.path[:8].lower().startswith(("http://", "https://")):  # the absolute form (RFC 9112, 3.2.2)
+            parts = urlsplit(self.path)
+            self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         asked, _, query = self.path.partition("?")
         if asked == STATE:
             return self._send(200, "application/json", self.state.as_json(), body)
@@ -164,6 +167,8 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         return self._send(404, "text/html; charset=utf-8", _with_reload_script(html), body)
 
     def _redirect(self, location: str, body: bool) -> None:
+        # A path on this server: browsers read "/\\evil.example/" and "//evil.example/" as another host's.
+        location = "/" + location.replace("\\", "%5C").lstrip("/")
         self._send(302, "text/plain; charset=utf-8", f"see {location}".encode("utf-8"), body, location)
 
     def _send(self, status: int, kind: str, data: bytes, body: bool = True, location: str = "") -> None:

@@ -417,6 +417,31 @@ def test_a_browser_that_drops_its_requests_prints_no_traceback_and_folders_keep_
     assert not [line for line in server.seen if "Traceback" in line or "Error" in line], server.seen
 
 
+def _raw_answer(server, target: str) -> bytes:
+    """The server's answer to a GET of ``target`` as sent, not as a client library would write it."""
+    import socket
+
+    host, port = re.match(r"http://([\d.]+):(\d+)/", server.url).groups()
+    with socket.create_connection((host, int(port))) as connection:
+        connection.sendall(f"GET {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_a_folder_redirect_stays_on_the_server_and_an_absolute_request_target_is_served(server):
+    """"/\\evil.example/../dates" was sent to "/\\evil.example/../dates/", which browsers read as
+    another host's address; and "GET http://host/index.html" (a form servers must take) was a 404."""
+    for target, location in (("/\\evil.example/../dates", b"/%5Cevil.example/../dates/"),
+                             ("//evil.example/../dates", b"/evil.example/../dates/")):
+        answer = _raw_answer(server, target)
+        assert answer.startswith(b"HTTP/1.0 302") and b"\r\nLocation: " + location + b"\r\n" in answer, answer[:300]
+    answer = _raw_answer(server, server.url + "dates?from=feed")
+    assert answer.startswith(b"HTTP/1.0 302") and b"\r\nLocation: /dates/?from=feed\r\n" in answer, answer[:300]
+    assert _raw_answer(server, server.url + "index.html").startswith(b"HTTP/1.0 200")
+
+
 def test_an_undone_edit_and_a_content_folder_made_anew_are_told_and_rebuilt(content_copy, tmp_path):
     running = Server(content_copy, tmp_path / "site")
     try:
