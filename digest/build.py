@@ -23,7 +23,7 @@ from pathlib import Path
 from jinja2 import Environment
 
 from digest import __version__, urls
-from digest.config import Config, load_config, setting_lines
+from digest.config import Config, add_setting_lines, load_config
 from digest.dates import after_today_warning, filename_date, resolve_snapshot_dates
 from digest.files import read_bounded
 from digest.errors import ConfigError, DigestError, strict_error
@@ -113,9 +113,9 @@ def topic_matcher(cache: BuildCache | None, jobs: int | None = None, *, look_up:
         except DigestError as error:
             if rules_file is None or error.path != RULES_FILE:
                 raise
-            key = getattr(error, "key", None)
-            raise ConfigError(error.message, rules_file, setting_lines(rules_file).get(key) if key else None,
-                              key=key) from None
+            located = ConfigError(error.message, rules_file, key=getattr(error, "key", None))
+            add_setting_lines([located], rules_file)  # a rule of an alias: the line of the alias
+            raise located from None
 
     def match_all(texts, topics):
         if cache is None:

@@ -1086,7 +1086,7 @@ def setting_lines(path: Path) -> dict[str, int]:
     return lines
 
 
-def _add_lines(errors: list[ConfigError], path: Path) -> None:
+def add_setting_lines(errors: list[ConfigError], path: Path) -> None:
     """Give the errors about settings of this file the line of their setting, or where a setting
     is missing, of the nearest mapping or list item around it that is written."""
     if not any(error.key for error in errors):
@@ -1127,7 +1127,7 @@ def _read_config(content_dir: Path) -> tuple[SiteConfig | None, tuple[TopicConfi
         except ConfigError as one:
             errors.append(one)
     for name in ("site.yaml", "topics.yaml"):
-        _add_lines([error for error in errors if error.path == str(content_dir / name)], content_dir / name)
+        add_setting_lines([error for error in errors if error.path == str(content_dir / name)], content_dir / name)
     # Each file's in the order of its lines (one without a line, a missing setting, first).
     errors.sort(key=lambda error: (error.path != str(content_dir / "site.yaml"), error.line or 0))
     return site, topics, email, errors

@@ -97,6 +97,24 @@ def test_a_runaway_regex_is_stopped_and_named(monkeypatch):
     assert [m.topic for m in match_topics("A paper on inference", "An abstract.", topics[:1])] == ["fast"]
 
 
+def test_many_rules_that_add_up_are_blamed_together_and_a_long_pattern_is_shortened(monkeypatch):
+    """5,000 rules of 4,000-character patterns, a few ms each, ran out of time together: the rule
+    at work then was blamed (another on each run), its whole pattern in the "one line"."""
+    monkeypatch.setattr(digest.topics, "MATCH_SECONDS", 0.3)
+    slow = r"\A.{0,100}.{0,100}.{0,100}[#@]"  # about 10 ms on 300 characters without "#" or "@"
+    topics = [TopicConfig(f"t{n}", "T", "", (TopicRule(f"/{slow}/", re.compile(slow)),)) for n in range(60)]
+    with pytest.raises(DigestError) as info:
+        match_topics("A paper on inference", "a" * 300, topics)
+    assert str(info.value) == ("topics.yaml: the 60 topic rules took more than 0.3 s together on the paper "
+                               "'A paper on inference'; simplify the patterns, or have fewer")
+    label = f"/{RUNAWAY}|{'z' * 100}/"
+    runaway = TopicRule(label, re.compile(f"{RUNAWAY}|{'z' * 100}"))
+    with pytest.raises(DigestError) as info:
+        match_topics("A paper on inference", "a" * 60, [TopicConfig("slow", "Slow", "", (runaway,))])
+    assert str(info.value) == (f"topics.yaml: topic 'slow', rule {label[:78]}…/: took more than 0.3 s on the "
+                               f"paper 'A paper on inference'; simplify the pattern")
+
+
 def test_a_slow_regex_under_the_limit_of_a_paper_is_stopped_by_the_budget_of_many(monkeypatch):
     """A regex that takes long on every paper, never long enough for MATCH_SECONDS, would take
     that long for every paper of the site."""
