@@ -439,13 +439,14 @@ def ascii_url(url: str) -> str:
     if url.isascii():
         return url
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    if not host.isascii():
-        host = ascii_host(host)
-    netloc = host if parts.port is None else f"{host}:{parts.port}"
-    beyond_ascii = re.compile(r"[^\x00-\x7f]+")
-    return urlunsplit((parts.scheme, netloc, *(beyond_ascii.sub(lambda found: quote(found[0]), part)
-                                               for part in (parts.path, parts.query, parts.fragment))))
+    netloc = parts.netloc
+    if not netloc.isascii():  # no IPv6 address: brackets and digits are ASCII
+        netloc = ascii_host(parts.hostname or "") + (f":{parts.port}" if parts.port is not None else "")
+    rest = url[len(parts.scheme) + 3 + len(parts.netloc):]  # after "scheme://netloc", as written
+    return f"{parts.scheme}://{netloc}" + _BEYOND_ASCII.sub(lambda found: quote(found[0]), rest)
+
+
+_BEYOND_ASCII = re.compile(r"[^\x00-\x7f]+")
 
 
 def site_address(url: str) -> str:
@@ -567,10 +568,18 @@ def is_one_address(value: str) -> bool:
         header = policy.SMTP.header_factory("To", value)
     except Exception:  # noqa: BLE001 - the header parser fails with IndexError and others on odd text
         return False
-    # A group ("Team: a@b;") is a list, in From no address at all (RFC 5322, 3.6.2).
     return not header.defects and len(header.addresses) == 1 and all(
-        address.username and address.domain for address in header.addresses) and all(
-        group.display_name is None for group in header.groups)
+        address.username and address.domain for address in header.addresses)
+
+
+def is_group(value: str) -> bool:
+    """Whether ``value`` is written as a group ("Team: a@b;"), which To and Reply-To may hold and
+    From may not (RFC 5322, 3.6.2)."""
+    try:
+        header = policy.SMTP.header_factory("To", value)
+    except Exception:  # noqa: BLE001 - as in is_one_address
+        return False
+    return any(group.display_name is not None for group in header.groups)
 
 
 def header_address(value: str) -> tuple[str, str | None]:
@@ -718,7 +727,10 @@ def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
             check.fail(f"email.{key}", f"{problem}: {show(value)}")
         elif not is_one_address(written):
             check.fail(f"email.{key}", f"is not one e-mail address (user@host or Name <user@host>; quote a name "
-                                       f"with a comma, colon, @ or <): {show(value)}")
+                                       f"with a comma, @ or <): {show(value)}")
+        elif key == "from" and is_group(written):
+            check.fail("email.from", f"is a group of addresses (Name: user@host;), which From cannot hold; quote a "
+                                     f"name with a colon: {show(value)}")
         elif key == "from" and (problem := _no_sender(written)):  # the address SMTP sends from, too
             check.fail("email.from", f"is no address to send from: {problem} (give user@host or Name <user@host>, "
                                      f"without quotes around the user)")

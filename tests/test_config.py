@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from digest.config import (SiteConfig, ascii_phrase_pattern, load_config, load_yaml, parse_email_config,
+from digest.config import (SiteConfig, ascii_phrase_pattern, ascii_url, load_config, load_yaml, parse_email_config,
                            parse_site_config, phrase_pattern, regex_needle)
 from digest.errors import ConfigError, ConfigErrors, DigestError
 
@@ -801,9 +801,7 @@ def test_the_default_sender_quotes_a_title_that_would_not_be_one_name(tmp_path, 
 
 
 @pytest.mark.parametrize("value", ["Papers, daily <d@example.org>", "a@example.org, b@example.org", "a@", "@b.org",
-                                   "Name <a@b.org", "a b@c.org", "Name <a@b.org> trailing", "plain",
-                                   # a group: a list of addresses, none in From (it was written into the header)
-                                   "Digest team: digest@example.org;"])
+                                   "Name <a@b.org", "a b@c.org", "Name <a@b.org> trailing", "plain"])
 def test_a_from_that_is_not_one_address_is_refused(tmp_path, value):
     error = only_problem(write(tmp_path, site=GOOD_SITE + f"email: {{from: '{value}', to: r@example.org}}\n"))
     assert error.message.startswith("email.from: is not one e-mail address") and value in error.message
@@ -1093,3 +1091,24 @@ def test_a_weight_too_large_for_a_float_is_refused_in_one_line(tmp_path):
                                               "1,329 bits is given)")
     weight = load_config(write(tmp_path / "ok", topics=topics.replace(big, "1" + "0" * 300))).topics[0].rules[0].weight
     assert float(weight) == 1e300
+
+
+def test_a_group_is_an_address_of_to_and_reply_to_but_not_of_from(tmp_path):
+    """A group ("Team: a@b;") was written into the From header, which cannot hold one (RFC 5322, 3.6.2);
+    To and Reply-To may."""
+    group = "Digest team: digest@example.org;"
+    error = only_problem(write(tmp_path, site=GOOD_SITE + f"email: {{from: '{group}', to: r@example.org}}\n"))
+    assert error.message == (f"email.from: is a group of addresses (Name: user@host;), which From cannot hold; "
+                             f"quote a name with a colon: '{group}'")
+    config = load_config(write(tmp_path / "ok", site=GOOD_SITE + f"email: {{to: '{group}', reply_to: '{group}', "
+                                                                 f"from: '\"Team: news\" <n@example.org>'}}\n"))
+    assert (config.email.to, config.email.reply_to) == (group, group)
+
+
+@pytest.mark.parametrize("url, sent", [
+    ("http://[::1]:8000/p\u00e4pers", "http://[::1]:8000/p%C3%A4pers"),  # the brackets kept
+    ("https://\u2603.example:8080/api?x=\u00e9#f", "https://xn--n3h.example:8080/api?x=%C3%A9#f"),
+    ("https://Example.org/a%20b?q=a+b&", "https://Example.org/a%20b?q=a+b&"),  # ASCII: as it is
+])
+def test_an_address_to_fetch_is_sent_in_ascii_and_otherwise_as_written(url, sent):
+    assert ascii_url(url) == sent
