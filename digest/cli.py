@@ -281,11 +281,12 @@ def cmd_email(args: argparse.Namespace) -> int:
 
     check_outside_content_folders(args.content, args.out)  # an e-mail's DATE.txt could replace a snapshot
     templates, out = resolved_folder(args.templates or default_templates_dir()), resolved_folder(args.out)
-    # Its DATE.html would be a template; not in a hidden folder there, which holds none.
-    if (templates == out or templates in out.parents) and not any(
-            part.startswith(".") for part in out.relative_to(templates).parts):
-        raise DigestError("cannot write into the templates folder, every file of which is read as a template; "
-                          "give --out another folder", args.out)
+    # Its DATE.html would be a template, or in assets/ a file of the site; not in a hidden folder
+    # elsewhere there, which holds neither.
+    inside = out.relative_to(templates).parts if templates == out or templates in out.parents else None
+    if inside is not None and (inside[:1] == ("assets",) or not any(part.startswith(".") for part in inside)):
+        raise DigestError("cannot write into the templates folder, whose files are templates (and those of assets/ "
+                          "files of the site); give --out another folder", args.out)
     _, newsletter = _newsletter(args)
     files = {args.out / Path(check_relative_path(path)).name: data for path, data in newsletter.files().items()}
     earlier = _earlier_export(next(t for t in files if t.suffix == ".eml"))

@@ -304,22 +304,24 @@ def _smtp_client(secure: bool):
     import smtplib  # only sending needs it: builds start without
 
     class BoundedReplies(smtplib.SMTP_SSL if secure else smtplib.SMTP):
-        #: The message's last line is sent and the reply to it not read yet: if the exchange ends
-        #: now, the server may have taken the message (RFC 5321, 4.1.1.4).
-        reply_due = False
+        #: The message of the transaction is sent (its last line too): should the exchange end
+        #: before a reply that says yes or no, the server may have taken it (RFC 5321, 4.1.1.4).
+        message_sent = False
+
+        def mail(self, *args, **kwargs):  # a transaction begins
+            self.message_sent = False
+            return super().mail(*args, **kwargs)
 
         def send(self, s):
             super().send(s)
-            self.reply_due = isinstance(s, bytes) and s.endswith(b"\r\n.\r\n")
+            self.message_sent = self.message_sent or (isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"))
 
         def getreply(self):
             if self.file is None and self.sock is not None:
                 self.file = _CountedLines(self.sock.makefile("rb"))
             if isinstance(self.file, _CountedLines):
                 self.file.lines = 0
-            reply = super().getreply()
-            self.reply_due = False
-            return reply
+            return super().getreply()
 
     return BoundedReplies
 
@@ -454,8 +456,8 @@ def _explained_exchange(message: bytes, recipients: Sequence[str], mail: EmailCo
 
 
 def _maybe_sent(error: BaseException, batch: list[str], mail: EmailConfig) -> PartlySent:
-    """The exchange ended once the server had the whole message and before it said whether it
-    took it: it may have gone to ``batch``, which a second try must leave out (a duplicate is
+    """The exchange ended once the server had the whole message, without a reply that says
+    whether it took it: it may have gone to ``batch``, which a second try must leave out (a duplicate is
     the lesser harm, RFC 5321, 6.1)."""
     import smtplib
 
@@ -467,6 +469,10 @@ def _maybe_sent(error: BaseException, batch: list[str], mail: EmailConfig) -> Pa
                f"took it"
     elif isinstance(error, (Overrun, socket.timeout, TimeoutError)):
         what = f"the SMTP server {server} did not say within {mail.smtp_timeout:g} s whether it took the message"
+    elif isinstance(error, _ReplyTooLong):
+        what = f"the SMTP server {server} answered the message with a reply of more than {MAX_REPLY_LINES} lines"
+    elif isinstance(error, smtplib.SMTPResponseException):  # code -1: smtplib's for a reply without one
+        what = f"the SMTP server {server} answered the message with something that is not SMTP"
     else:
         what = f"the exchange with the SMTP server {server} failed ({type(error).__name__}) once it had the " \
                f"message, before it said whether it took it"
@@ -509,7 +515,9 @@ def _exchange(message: bytes, recipients: Sequence[str], mail: EmailConfig, send
                                       f"none of {_addresses(recipients[first:])}") from None
                 continue
             except (Exception, KeyboardInterrupt) as error:
-                if server.reply_due and not isinstance(error, DigestError):
+                # A reply of an SMTP code (554, 451) says no; anything else once the message is sent, maybe.
+                said_no = isinstance(error, smtplib.SMTPResponseException) and error.smtp_code > 0
+                if server.message_sent and not said_no and not isinstance(error, DigestError):
                     raise _maybe_sent(error, batch, mail) from None
                 raise
             refused.update(not_taken)

@@ -1146,11 +1146,11 @@ def test_email_does_not_write_into_the_templates_folder(content_copy, tmp_path):
     templates = tmp_path / "templates"
     shutil.copytree(CONTENT.parent / "templates", templates)
     before = sorted(p.name for p in templates.rglob("*"))
-    for out in (templates, templates / "mail"):
+    for out in (templates, templates / "mail", templates / "assets" / ".mail"):  # assets/ goes into the site whole
         result = run_cli("email", "latest", "--content", content_copy, "--templates", templates, "--out", out)
         assert result.returncode == 1 and result.stderr == (
-            f"digest: error: {out}: cannot write into the templates folder, every file of which is read as a "
-            f"template; give --out another folder\n"), result.stderr
+            f"digest: error: {out}: cannot write into the templates folder, whose files are templates (and those "
+            f"of assets/ files of the site); give --out another folder\n"), result.stderr
     assert sorted(p.name for p in templates.rglob("*")) == before
     # A hidden folder there holds no template.
     result = run_cli("email", "latest", "--content", content_copy, "--templates", templates, "--out",
@@ -1158,9 +1158,11 @@ def test_email_does_not_write_into_the_templates_folder(content_copy, tmp_path):
     assert result.returncode == 0 and len(list((templates / ".mail").iterdir())) == 3, result.stderr
 
 
-def _scripted_smtp(stop_at: int, stalled: threading.Event | None = None) -> tuple[int, threading.Thread]:
+def _scripted_smtp(stop_at: int, stalled: threading.Event | None = None,
+                   reply: bytes = b"") -> tuple[int, threading.Thread]:
     """A server that takes every command, and at its ``stop_at``-th message, once it has all of it,
-    closes the connection without a reply, or with ``stalled`` sets it and waits without a reply."""
+    closes the connection after ``reply`` (none by default), or with ``stalled`` sets it and waits
+    without a reply."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(1)
@@ -1178,6 +1180,7 @@ def _scripted_smtp(stop_at: int, stalled: threading.Event | None = None) -> tupl
                     pass
                 messages += 1
                 if messages == stop_at:
+                    conn.sendall(reply)
                     if stalled is not None:
                         stalled.set()
                         time.sleep(20)
@@ -1202,6 +1205,19 @@ def test_a_connection_closed_once_the_server_has_the_message_may_have_delivered_
     assert result.stderr == (f"digest: error: the SMTP server 127.0.0.1:{port} closed the connection once it had the "
                              f"message, before saying whether it took it: the e-mail may have gone to a@example.net, "
                              f"b@example.net\n")
+
+
+@pytest.mark.parametrize("reply, what", [(b"Thank you\r\n", "answered the message with something that is not SMTP"),
+                                         (b"250-x\r\n" * 1001, "answered the message with a reply of more than "
+                                                                 "1000 lines")])
+def test_a_reply_to_the_message_that_says_neither_yes_nor_no_may_have_delivered_it(content_copy, reply, what):
+    port, thread = _scripted_smtp(stop_at=1, reply=reply)
+    use_server(content_copy, port)
+    result = run_cli("send", "--to", "a@example.net", "--content", content_copy)
+    thread.join(5)
+    assert result.returncode == 3 and result.stderr == (
+        f"digest: error: the SMTP server 127.0.0.1:{port} {what}: the e-mail may have gone to a@example.net\n"), \
+        result.stderr
 
 
 def test_sigterm_while_sending_names_whom_the_email_went_to(content_copy):
