@@ -128,7 +128,10 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         """GET (``body``) or HEAD: the same status and headers either way."""
         standard = super().do_GET if body else super().do_HEAD
         if self.path[:8].lower().startswith(("http://", "https://")):  # the absolute form (RFC 9112, 3.2.2)
-            parts = urlsplit(self.path)
+            try:
+                parts = urlsplit(self.path)
+            except ValueError:  # "http://[::1/": no URL
+                return self._not_found(body)
             self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         asked, _, query = self.path.partition("?")
         if asked == STATE:

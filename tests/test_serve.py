@@ -440,6 +440,8 @@ def test_a_folder_redirect_stays_on_the_server_and_an_absolute_request_target_is
     answer = _raw_answer(server, server.url + "dates?from=feed")
     assert answer.startswith(b"HTTP/1.0 302") and b"\r\nLocation: /dates/?from=feed\r\n" in answer, answer[:300]
     assert _raw_answer(server, server.url + "index.html").startswith(b"HTTP/1.0 200")
+    assert _raw_answer(server, "http://[::1/dates/").startswith(b"HTTP/1.0 404")  # no URL: no page, and no error
+    assert not [line for line in server.seen if "error" in line], server.seen
 
 
 def test_an_undone_edit_and_a_content_folder_made_anew_are_told_and_rebuilt(content_copy, tmp_path):
