@@ -304,24 +304,40 @@ def _smtp_client(secure: bool):
     import smtplib  # only sending needs it: builds start without
 
     class BoundedReplies(smtplib.SMTP_SSL if secure else smtplib.SMTP):
-        #: The message of the transaction is sent (its last line too): should the exchange end
-        #: before a reply that says yes or no, the server may have taken it (RFC 5321, 4.1.1.4).
+        #: The message of the transaction is sent (its last line too) and the reply to it not read:
+        #: should the exchange end now, the server may have taken it.
         message_sent = False
+        #: The code of the reply to the message (-1: a reply without one, which says neither yes nor no).
+        message_reply = 0
 
         def mail(self, *args, **kwargs):  # a transaction begins
-            self.message_sent = False
+            self.message_sent, self.message_reply = False, 0
             return super().mail(*args, **kwargs)
 
         def send(self, s):
-            super().send(s)
-            self.message_sent = self.message_sent or (isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"))
+            message = isinstance(s, bytes) and s.endswith(b"\r\n.\r\n")
+            # Set before: Ctrl-C may come as soon as the last byte is out, before the next line.
+            self.message_sent = self.message_sent or message
+            try:
+                super().send(s)
+            except (OSError, smtplib.SMTPException):  # not all of it sent: no message the server can take
+                self.message_sent = self.message_sent and not message
+                raise
 
         def getreply(self):
             if self.file is None and self.sock is not None:
                 self.file = _CountedLines(self.sock.makefile("rb"))
             if isinstance(self.file, _CountedLines):
                 self.file.lines = 0
-            return super().getreply()
+            reply = super().getreply()
+            if self.message_sent:  # the reply to the message
+                self.message_sent, self.message_reply = False, reply[0]
+            return reply
+
+        @property
+        def maybe_delivered(self) -> bool:
+            """Whether the server may have taken the message of this transaction without saying so."""
+            return self.message_sent or self.message_reply == -1
 
     return BoundedReplies
 
@@ -457,8 +473,8 @@ def _explained_exchange(message: bytes, recipients: Sequence[str], mail: EmailCo
 
 def _maybe_sent(error: BaseException, batch: list[str], mail: EmailConfig) -> PartlySent:
     """The exchange ended once the server had the whole message, without a reply that says
-    whether it took it: it may have gone to ``batch``, which a second try must leave out (a duplicate is
-    the lesser harm, RFC 5321, 6.1)."""
+    whether it took it: it may have gone to ``batch``, which the error names, so that whoever
+    tries again knows."""
     import smtplib
 
     server = _server(mail)
@@ -515,9 +531,7 @@ def _exchange(message: bytes, recipients: Sequence[str], mail: EmailConfig, send
                                       f"none of {_addresses(recipients[first:])}") from None
                 continue
             except (Exception, KeyboardInterrupt) as error:
-                # A reply of an SMTP code (554, 451) says no; anything else once the message is sent, maybe.
-                said_no = isinstance(error, smtplib.SMTPResponseException) and error.smtp_code > 0
-                if server.message_sent and not said_no and not isinstance(error, DigestError):
+                if server.maybe_delivered and not isinstance(error, DigestError):
                     raise _maybe_sent(error, batch, mail) from None
                 raise
             refused.update(not_taken)

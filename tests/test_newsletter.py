@@ -1145,13 +1145,16 @@ def test_email_does_not_write_into_the_templates_folder(content_copy, tmp_path):
     would be one (build refuses such an --out too)."""
     templates = tmp_path / "templates"
     shutil.copytree(CONTENT.parent / "templates", templates)
-    before = sorted(p.name for p in templates.rglob("*"))
-    for out in (templates, templates / "mail", templates / "assets" / ".mail"):  # assets/ goes into the site whole
+    shared = tmp_path / "shared-assets"  # assets/ as a link to a shared folder: where it leads
+    (templates / "assets").rename(shared)
+    (templates / "assets").symlink_to(shared)
+    before = sorted(p.name for folder in (templates, shared) for p in folder.rglob("*"))
+    for out in (templates, templates / "mail", templates / "assets" / ".mail", shared / ".mail"):  # assets/: the site's
         result = run_cli("email", "latest", "--content", content_copy, "--templates", templates, "--out", out)
         assert result.returncode == 1 and result.stderr == (
             f"digest: error: {out}: cannot write into the templates folder, whose files are templates (and those "
             f"of assets/ files of the site); give --out another folder\n"), result.stderr
-    assert sorted(p.name for p in templates.rglob("*")) == before
+    assert sorted(p.name for folder in (templates, shared) for p in folder.rglob("*")) == before
     # A hidden folder there holds no template.
     result = run_cli("email", "latest", "--content", content_copy, "--templates", templates, "--out",
                      templates / ".mail", "-q")
@@ -1181,6 +1184,10 @@ def _scripted_smtp(stop_at: int, stalled: threading.Event | None = None,
                 messages += 1
                 if messages == stop_at:
                     conn.sendall(reply)
+                    if reply.startswith(b"5"):  # a refusal: the client goes on (RSET), and gets no answer
+                        lines.readline()
+                        time.sleep(8)
+                        break
                     if stalled is not None:
                         stalled.set()
                         time.sleep(20)
@@ -1218,6 +1225,17 @@ def test_a_reply_to_the_message_that_says_neither_yes_nor_no_may_have_delivered_
     assert result.returncode == 3 and result.stderr == (
         f"digest: error: the SMTP server 127.0.0.1:{port} {what}: the e-mail may have gone to a@example.net\n"), \
         result.stderr
+
+
+def test_a_message_refused_is_not_one_that_may_have_gone_though_what_follows_fails(content_copy):
+    """After a 554 to the message, smtplib says RSET; a server silent then made the message one that
+    "may have gone" (exit 3), and a second try left out those who never got it."""
+    port, thread = _scripted_smtp(stop_at=1, reply=b"554 5.7.1 refused as spam\r\n")
+    use_server(content_copy, port)
+    result = run_cli("send", "--to", "a@example.net", "--content", content_copy)
+    thread.join(10)
+    assert result.returncode == 1 and "may have gone" not in result.stderr, result.stderr
+    assert result.stderr == f"digest: error: the SMTP server 127.0.0.1:{port} did not finish within 5 s\n"
 
 
 def test_sigterm_while_sending_names_whom_the_email_went_to(content_copy):
