@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import MISSING, dataclass, field, fields
 from email import policy
-from email.headerregistry import Address
+from email.headerregistry import Address, Group
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
 from typing import Any
@@ -440,9 +440,14 @@ def ascii_url(url: str) -> str:
         return url
     parts = urlsplit(url)
     netloc = parts.netloc
-    if not netloc.isascii():  # no IPv6 address: brackets and digits are ASCII
+    if not netloc:
+        raise ValueError("it names no host")
+    if not netloc.isascii():
+        if "[" in netloc:  # an IPv6 address whose zone is not ASCII
+            raise ValueError(f"{parts.hostname} is no IPv6 address a request can carry")
         netloc = ascii_host(parts.hostname or "") + (f":{parts.port}" if parts.port is not None else "")
-    rest = url[len(parts.scheme) + 3 + len(parts.netloc):]  # after "scheme://netloc", as written
+    # After "scheme://netloc", as written (urlsplit leaves out control characters before it).
+    rest = url[url.find(parts.netloc) + len(parts.netloc):]
     return f"{parts.scheme}://{netloc}" + _BEYOND_ASCII.sub(lambda found: quote(found[0]), rest)
 
 
@@ -598,7 +603,9 @@ def header_address(value: str) -> tuple[str, str | None]:
         domain = ascii_host(address.domain)
     except ValueError as error:
         return value, f"has a domain that is no host name ({error})"
-    return str(Address(address.display_name, address.username, domain)), None
+    written = Address(address.display_name, address.username, domain)
+    [group] = policy.SMTP.header_factory("To", value).groups
+    return str(Group(group.display_name, [written]) if group.display_name is not None else written), None
 
 
 def _comma_parts(value: str) -> list[str]:
@@ -728,7 +735,7 @@ def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
         elif not is_one_address(written):
             check.fail(f"email.{key}", f"is not one e-mail address (user@host or Name <user@host>; quote a name "
                                        f"with a comma, @ or <): {show(value)}")
-        elif key == "from" and is_group(written):
+        elif key == "from" and is_group(value):
             check.fail("email.from", f"is a group of addresses (Name: user@host;), which From cannot hold; quote a "
                                      f"name with a colon: {show(value)}")
         elif key == "from" and (problem := _no_sender(written)):  # the address SMTP sends from, too

@@ -1103,12 +1103,19 @@ def test_a_group_is_an_address_of_to_and_reply_to_but_not_of_from(tmp_path):
     config = load_config(write(tmp_path / "ok", site=GOOD_SITE + f"email: {{to: '{group}', reply_to: '{group}', "
                                                                  f"from: '\"Team: news\" <n@example.org>'}}\n"))
     assert (config.email.to, config.email.reply_to) == (group, group)
+    # With a domain beyond ASCII too: the group was lost (in From, let through; in To, its name dropped).
+    idn = "Readers: list@b\u00fccher.example;"
+    error = only_problem(write(tmp_path / "idn", site=GOOD_SITE + f"email: {{from: '{idn}', to: r@example.org}}\n"))
+    assert error.message.startswith("email.from: is a group of addresses")
+    config = load_config(write(tmp_path / "idn-ok", site=GOOD_SITE + f"email: {{to: '{idn}'}}\n"))
+    assert config.email.to == "Readers: list@xn--bcher-kva.example;"
 
 
 @pytest.mark.parametrize("url, sent", [
     ("http://[::1]:8000/p\u00e4pers", "http://[::1]:8000/p%C3%A4pers"),  # the brackets kept
     ("https://\u2603.example:8080/api?x=\u00e9#f", "https://xn--n3h.example:8080/api?x=%C3%A9#f"),
     ("https://Example.org/a%20b?q=a+b&", "https://Example.org/a%20b?q=a+b&"),  # ASCII: as it is
+    ("\x01http://b\u00fccher.example/api", "http://xn--bcher-kva.example/api"),  # not one letter of the host lost
 ])
 def test_an_address_to_fetch_is_sent_in_ascii_and_otherwise_as_written(url, sent):
     assert ascii_url(url) == sent
