@@ -438,7 +438,9 @@ def gather(content_dir: Path, *, templates_dir: Path | None = None, today: dt.da
             for path, placed in ordered_map(make.page, papers, jobs):
                 writer.adopt(path, placed)
             indexing, shard_keys = (search_shards(shards, library, config, reuse, carry,
-                                                  workers=jobs or available_cores()) if search else (None, {}))
+                                                  workers=jobs or available_cores(),
+                                                  own_paper_page=_own_template(env, "paper.html"))
+                                    if search else (None, {}))
             if indexing is not None:
                 background.enter_context(indexing)
             for path, placed in ordered_map(make.page, [job for job in pages if job.template != "paper.html"], jobs,
@@ -741,11 +743,23 @@ def shard_members(model: Model) -> dict[str, list[str]]:
             for month, members in sorted(months.items())}
 
 
+def _own_template(env, name: str) -> bool:
+    """Whether the template ``name`` is digest's own, byte for byte."""
+    own = default_templates_dir() / name
+    try:
+        return Path(env.get_template(name).filename).read_bytes() == own.read_bytes()
+    except OSError:
+        return False
+
+
 def search_shards(shards: dict[str, list[str]], library: Library, config: Config, reuse: _Reuse,
-                  carry: Changes | None, *, workers: int) -> tuple[SearchIndexing | None, dict[str, str]]:
+                  carry: Changes | None, *, workers: int,
+                  own_paper_page: bool = True) -> tuple[SearchIndexing | None, dict[str, str]]:
     """Place the search shards that can be reused; returns the indexing of the others (not yet
     started: enter it) and every shard's key.  A shard none of whose papers changed since the
-    last build (``carry``) is the last build's, its papers unseen."""
+    last build (``carry``) is the last build's, its papers unseen.  With digest's own paper.html
+    (``own_paper_page``) a paper page's indexed part is its title and abstract; with another, it
+    may be anything on the page."""
     cache, writer, key, reusable, outputs = reuse.cache, reuse.writer, reuse.key, reuse.reusable, reuse.previous_outputs
     previous_by_key: dict[str, list[str]] = {}
     for path, entry in outputs.items():
@@ -764,11 +778,13 @@ def search_shards(shards: dict[str, list[str]], library: Library, config: Config
                     writer.keep(path, outputs[path])
                 continue
         shard = [library.papers[k] for k in members]
-        # Keyed on what is indexed (a paper page's title and abstract), not on the whole page,
-        # so a paper trending again does not redo its month's shard.  The key includes the templates.
+        # Keyed on what is indexed (with digest's own paper.html, a paper page's title and abstract),
+        # not on the whole page, so a paper trending again does not redo its month's shard.  The key
+        # includes the templates.
         files = [urls.output_file(urls.paper_path(paper.slug)) for paper in shard]
-        shard_keys[bundle] = shard_key = key("search", bundle, config.site.language,
-                                             [(file, paper.title, paper.abstract) for file, paper in zip(files, shard)])
+        indexed = ([(file, paper.title, paper.abstract) for file, paper in zip(files, shard)] if own_paper_page
+                   else [(file, writer.files[file].sha256) for file in files])
+        shard_keys[bundle] = shard_key = key("search", bundle, config.site.language, indexed)
         previous = [p for p in previous_by_key.get(shard_key, []) if p.startswith(bundle)]
         if shard_key and previous and reusable(previous, shard_key):
             for path in previous:

@@ -988,3 +988,23 @@ def test_a_record_of_the_last_build_that_cannot_be_removed_stops_the_build_befor
     assert tree(out) == before
     # Nor are the Markdown pages it made left staged beside the user's (.2026-01-19.md.tmp).
     assert {folder: tree(content_copy / folder) for folder in ("dates", "topics")} == pages
+
+
+def test_a_days_search_index_with_paper_pages_of_ones_own_is_the_clean_builds(tmp_path):
+    """A month's search shard was reused while its papers' titles and abstracts were the same; with
+    a paper.html of one's own that indexes more (here the facts: trending days), the index kept
+    the last build's "Trending 3 days" where the page said 4."""
+    content = copy_content(tmp_path / "content")
+    templates = tmp_path / "templates"
+    shutil.copytree(default_templates_dir(), templates)
+    paper = templates / "paper.html"
+    paper.write_text(paper.read_text().replace('<dl class="facts" data-pagefind-ignore>', '<dl class="facts">'))
+    out = tmp_path / "site"
+    build(content, out, templates_dir=templates, today=TODAY)
+    # A new day on which the papers of 2025-11-03 trend again: their month's shard has no new paper.
+    november = (content / "snapshots" / "2025-11-03.txt").read_text()
+    assert "\nNov 3\n" in november
+    (content / "snapshots" / "2026-11-20.txt").write_text(november.replace("\nNov 3\n", "\nNov 20\n", 1))
+    build(content, out, templates_dir=templates, today=TODAY)
+    build(content, tmp_path / "clean", templates_dir=templates, today=TODAY, cached=False)
+    assert tree(out) == tree(tmp_path / "clean")
