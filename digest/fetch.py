@@ -45,8 +45,9 @@ def _caused_by(error: BaseException, kind: type) -> bool:
     return seen is not None
 
 
-def check_fetch_url(url: str) -> None:
-    """DigestError for a URL that cannot be fetched: not http(s), malformed, or with a user name."""
+def check_fetch_url(url: str) -> str:
+    """The URL as a request carries it (see api_request_url); DigestError for one that cannot be
+    fetched: not http(s), malformed, or with a user name."""
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number up to 65535
@@ -58,7 +59,7 @@ def check_fetch_url(url: str) -> None:
         raise DigestError("cannot fetch a URL with a user name or password in it (the hub's API needs none)")
     if problem := url_problem(url):
         raise DigestError(f"cannot fetch {url!r}: {problem}")
-    api_request_url(url, None)  # an address that can be written in ASCII
+    return api_request_url(url, None)  # an address that can be written in ASCII
 
 
 class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
@@ -71,11 +72,10 @@ class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):
         try:
-            check_fetch_url(newurl)
-            newurl = ascii_url(newurl)
-        except (DigestError, ValueError) as error:
-            problem = error.message if isinstance(error, DigestError) else str(error)
-            raise DigestError(f"{req.full_url} redirected to an address digest does not fetch: {problem}") from None
+            newurl = check_fetch_url(newurl)
+        except DigestError as error:
+            raise DigestError(f"{req.full_url} redirected to an address digest does not fetch: "
+                              f"{error.message}") from None
         self.last = newurl
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
