@@ -592,7 +592,9 @@ def header_address(value: str) -> tuple[str, str | None]:
     domain in its xn-- form (the email package would write it as an encoded word, which no
     address may hold, and SMTP carries the xn-- form); or why it cannot be carried."""
     try:
-        [address] = policy.SMTP.header_factory("To", value).addresses
+        header = policy.SMTP.header_factory("To", value)
+        [group] = header.groups
+        [address] = group.addresses
     except Exception:  # noqa: BLE001 - no address, or several: is_one_address says so
         return value, None
     if not address.username.isascii():
@@ -604,7 +606,6 @@ def header_address(value: str) -> tuple[str, str | None]:
     except ValueError as error:
         return value, f"has a domain that is no host name ({error})"
     written = Address(address.display_name, address.username, domain)
-    [group] = policy.SMTP.header_factory("To", value).groups
     return str(Group(group.display_name, [written]) if group.display_name is not None else written), None
 
 
