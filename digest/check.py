@@ -56,9 +56,8 @@ def _parsed_or_problems(path: Path) -> ParsedSnapshot | tuple[list[str], list[st
         return parse_snapshot(text, source)
     except DigestError as error:
         later = later_problems(text, source, error) if isinstance(error, SnapshotError) else []
-        problems = [problem for problem in later if not isinstance(problem, MoreProblems)]
-        return ([str(problem) for problem in sorted([error, *problems], key=lambda problem: problem.line or 0)],
-                [str(problem) for problem in later if isinstance(problem, MoreProblems)])
+        notes = [str(later.pop())] if later and isinstance(later[-1], MoreProblems) else []  # always the last
+        return [str(problem) for problem in sorted([error, *later], key=lambda problem: problem.line or 0)], notes
 
 
 def check_content(content_dir: Path, *, today: dt.date, templates_dir: Path | None = None,
