@@ -277,19 +277,11 @@ def _newsletter(args: argparse.Namespace):
 
 def cmd_email(args: argparse.Namespace) -> int:
     from digest.inputs import default_templates_dir
-    from digest.output import check_outside_content_folders, check_relative_path, resolved_folder, write_all_replacing
+    from digest.output import (check_outside_content_folders, check_outside_templates_folder, check_relative_path,
+                               write_all_replacing)
 
     check_outside_content_folders(args.content, args.out)  # an e-mail's DATE.txt could replace a snapshot
-    given = args.templates or default_templates_dir()
-    templates, out = resolved_folder(given), resolved_folder(args.out)
-    assets = resolved_folder(given / "assets")  # also where a link to a shared folder leads
-    # Its DATE.html would be a template, or in assets/ a file of the site; not in a hidden folder
-    # elsewhere there, which holds neither.
-    inside = out.relative_to(templates).parts if templates == out or templates in out.parents else None
-    if (assets == out or assets in out.parents
-            or inside is not None and not any(part.startswith(".") for part in inside)):
-        raise DigestError("cannot write into the templates folder, whose files are templates (and those of assets/ "
-                          "files of the site); give --out another folder", args.out)
+    check_outside_templates_folder(args.templates or default_templates_dir(), args.out)  # DATE.html: a template
     _, newsletter = _newsletter(args)
     files = {args.out / Path(check_relative_path(path)).name: data for path, data in newsletter.files().items()}
     earlier = _earlier_export(next(t for t in files if t.suffix == ".eml"))

@@ -826,6 +826,19 @@ def check_outside_content_folders(content_dir: Path, folder: Path) -> None:
                               f"{owned.parent} that digest reads or writes; choose another --out", folder)
 
 
+def check_outside_templates_folder(templates_dir: Path, folder: Path) -> None:
+    """Refuse a folder to write files into that is or lies in the templates folder, whose files
+    are templates, or in its assets/ (also where a link to a shared folder leads), whose files
+    are the site's.  A hidden folder elsewhere in the templates folder holds neither."""
+    templates, resolved = resolved_folder(templates_dir), resolved_folder(folder)
+    assets = resolved_folder(templates_dir / "assets")
+    inside = resolved.relative_to(templates).parts if templates == resolved or templates in resolved.parents else None
+    if (assets == resolved or assets in resolved.parents
+            or inside is not None and not any(part.startswith(".") for part in inside)):
+        raise DigestError("cannot write into the templates folder, whose files are templates (and those of assets/ "
+                          "files of the site); give --out another folder", folder)
+
+
 _CONTENT_FOLDERS = ("snapshots", "dates", "topics", "static")  # static/: its files are published
 
 
