@@ -158,16 +158,19 @@ def show_url(url: str) -> str:
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser where PyYAML has it
     """YAML's safe loader, refusing a key given twice in one mapping: YAML says keys are unique,
     and PyYAML would keep the last without a word, so a setting written twice (once forgotten
-    further down) would quietly lose the first."""
+    further down) would quietly lose the first.  A key is the text written (every key of digest's
+    settings is a word): ``yes:``, ``~:`` or ``1:`` is no True, None or 1, which a message about
+    an unknown key could not show as written, nor find the line of."""
 
     def construct_mapping(self, node, deep=False):
-        seen: set[tuple[str, str]] = set()
+        seen: set[str] = set()
         for key, _ in node.value:  # the keys as written: a merge (<<) may be overridden
             if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
-                if (key.tag, key.value) in seen:
+                key.tag = "tag:yaml.org,2002:str"
+                if key.value in seen:
                     raise yaml.constructor.ConstructorError(None, None, f"key {show(key.value)} is given twice",
                                                             key.start_mark)
-                seen.add((key.tag, key.value))
+                seen.add(key.value)
         return super().construct_mapping(node, deep)
 
     def construct_object(self, node, deep=False):
@@ -350,10 +353,10 @@ class _Checker:
         return value
 
     def unknown_keys(self, data: dict, allowed: set[str], where: str) -> None:
-        for key in sorted(set(map(written_text, data)) - allowed):
+        for key in sorted(set(map(str, data)) - allowed):  # keys are the text written (_Loader)
             # a key as written when it is a plain word, else shortened and quoted (it may be huge
             # or hold a line break, and a message is one line)
-            name = key if re.fullmatch(r"[\w.\-]{1,60}", key, re.ASCII) else show(key)
+            name = key if re.fullmatch(r"[\w.\-~]{1,60}", key, re.ASCII) else show(key)
             self.fail(f"{where}{name}", f"unknown key (expected one of: {', '.join(sorted(allowed))})")
 
 

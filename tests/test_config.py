@@ -1038,6 +1038,21 @@ def test_an_unknown_key_written_as_a_number_is_named_as_written(tmp_path):
     assert error.message.startswith("1.10: unknown key")
 
 
+@pytest.mark.parametrize("key", ["yes", "on", "~", "null", "2024-01-01"])
+def test_an_unknown_key_yaml_reads_as_another_type_is_named_as_written_at_its_line(tmp_path, key):
+    """YAML 1.1 reads these as True, None and a date; a key of settings is a word, as written."""
+    folder = write(tmp_path, site=GOOD_SITE + f"{key}: x\n")
+    error = only_problem(folder)
+    assert (error.line, error.message.split(":")[0]) == (GOOD_SITE.count("\n") + 1, key)
+    error = only_problem(write(tmp_path / "nested", site=GOOD_SITE + f"email:\n  {key}: x\n"))
+    assert (error.line, error.message.split(": ")[0]) == (GOOD_SITE.count("\n") + 2, f"email.{key}")
+
+
+def test_a_key_written_as_a_number_and_as_text_is_given_twice(tmp_path):
+    error = only_problem(write(tmp_path, site=GOOD_SITE + "1: x\n'1': y\n"))
+    assert (error.line, error.message) == (GOOD_SITE.count("\n") + 2, "invalid YAML: key '1' is given twice")
+
+
 @pytest.mark.parametrize("written, read", [("025", "21"), ("-025", "-21"), ("1:30", "90"),
                                            ("10:0:0:0", "2,160,000")])
 def test_a_number_setting_written_other_than_in_decimal_digits_is_refused_not_misread(tmp_path, written, read):
