@@ -313,6 +313,8 @@ def template_error(error: Exception, name: str, env: Environment) -> DigestError
         return error
     if isinstance(error, TemplateNotFound) and error.name is not None and hidden_template_name(error.name):
         message = error.message
+    elif isinstance(error, TemplateNotFound) and (target := _broken_link(env, error.name)) is not None:
+        message = f"{error.name!r} is a link to {target!r}, which is not there"
     elif isinstance(error, TemplateNotFound):
         message = (f"no template {error.name!r} in the templates folder" if error.name is not None
                    else "no template: its name is none (an empty value) or an empty list")
@@ -333,6 +335,19 @@ def template_error(error: Exception, name: str, env: Environment) -> DigestError
         filename, lineno = _template_frame(error) or (filename, None)
     folders = getattr(env.loader, "searchpath", None) or ["."]
     return DigestError(f"template error: {message}", filename or str(Path(folders[0], name)), lineno)
+
+
+def _broken_link(env: Environment, name: str | None) -> str | None:
+    """Where the templates folder's ``name`` leads, when it is a link to nothing (which Jinja2
+    takes for no template at all)."""
+    folders = getattr(env.loader, "searchpath", None)
+    if not name or not folders:
+        return None
+    try:
+        path = Path(folders[0], *split_template_path(name))
+        return None if path.exists() else os.readlink(path)
+    except (OSError, TemplateNotFound):  # not a link, or a name no file can have
+        return None
 
 
 #: How Python and Jinja2 name None in their errors ("'NoneType' object", "None has no element 0").

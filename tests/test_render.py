@@ -499,6 +499,25 @@ def test_a_pipe_in_the_templates_folder_is_told_as_no_file(tmp_path, content_cop
     assert str(caught.value) == f"{templates / 'fifo.html'}: not a file (a pipe or a device), so not a template"
 
 
+@pytest.mark.parametrize("name", ["day.html", "assets", "more/card.html"])
+def test_a_link_to_nothing_in_the_templates_folder_is_told_as_such(tmp_path, content_copy, name):
+    """It was "no template 'day.html' in the templates folder", where it is, as a broken link."""
+    import os
+    from digest.build import build
+    from digest.errors import DigestError
+    from digest.inputs import default_templates_dir
+
+    templates = tmp_path / "templates"
+    shutil.copytree(default_templates_dir(), templates)
+    link = templates / name
+    link.parent.mkdir(exist_ok=True)
+    shutil.rmtree(link) if link.is_dir() else link.unlink(missing_ok=True)
+    os.symlink(tmp_path / "gone", link)
+    with pytest.raises(DigestError) as caught:
+        build(content_copy, tmp_path / "site", templates_dir=templates, search=False)
+    assert str(caught.value) == f"{link}: template error: {name!r} is a link to {str(tmp_path / 'gone')!r}, which is not there"
+
+
 @pytest.mark.parametrize("kind", ["pipe", "device", "broken link"])
 def test_an_asset_that_is_no_file_is_an_error_not_left_out(tmp_path, content_copy, kind):
     import os
