@@ -349,15 +349,24 @@ DATE_SLACK = dt.timedelta(days=1)
 
 
 def published_after_notes(snapshot: Snapshot) -> list[str]:
-    """A warning for each card published more than a day after its list day: a paper is listed
+    """A warning of the cards published more than a day after their list day: a paper is listed
     after it appears, so one of the two dates is wrong (most likely a year mistyped, in the card
     or the file's name).  A year-less card date after the list day is an error (see
-    _after_the_list_day); one that carries its year is only unlikely."""
-    return [f"{snapshot.source}{f':{card.line}' if card.line else ''}: card '{card.title[:60]}' is dated "
-            f"{card.published.to_date().isoformat()}, after its list day {snapshot.date.isoformat()} "
-            f"(a paper is listed after it is published): is a year wrong?"
-            for card in snapshot.cards
+    _after_the_list_day); one that carries its year is only unlikely.  Many such cards (a file
+    named with the wrong year: all of them) are one warning, at the first."""
+    late = [card for card in snapshot.cards
             if card.published is not None and card.published.to_date() - snapshot.date > DATE_SLACK]
+    if not late:
+        return []
+    first, list_day = late[0], snapshot.date.isoformat()
+    where = f"{snapshot.source}{f':{first.line}' if first.line else ''}"
+    title, published = first.title[:60], first.published.to_date().isoformat()
+    if len(late) == 1:
+        return [f"{where}: card '{title}' is dated {published}, after its list day {list_day} (a paper is "
+                f"listed after it is published): is a year wrong?"]
+    return [f"{where}: {len(late)} cards are dated after their list day {list_day}, the first, '{title}', "
+            f"{published} (a paper is listed after it is published): is a year wrong, in the file's name or "
+            f"the cards?"]
 
 
 #: The earliest list day taken: feeds and e-mail headers write years of four digits, and a year

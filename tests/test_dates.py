@@ -420,6 +420,18 @@ def test_a_card_published_more_than_a_day_after_its_list_day_is_a_warning_naming
                         "(a paper is listed after it is published): is a year wrong?"]
 
 
+def test_many_cards_published_after_their_list_day_are_one_warning_at_the_first():
+    """A file named with the wrong year dates every card after its list day: one warning, not one a card."""
+    text = snapshot_text("Jan 20", card("Fine", "Jan 2, 2026"), card("Late", "Mar 10, 2027"),
+                         card("Later", "Apr 1, 2027"), card("Latest", "May 1, 2027"))
+    warnings = Warnings()
+    resolve_snapshot_dates([parse_text(text, "2026-01-20.txt")], today=TODAY, warn=warnings)
+    late_line = text.splitlines().index("Late") + 1
+    assert warnings == [f"2026-01-20.txt:{late_line}: 3 cards are dated after their list day 2026-01-20, the first, "
+                        "'Late', 2027-03-10 (a paper is listed after it is published): is a year wrong, in the "
+                        "file's name or the cards?"]
+
+
 def test_only_the_snapshot_being_added_is_warned_of_a_card_published_after_its_list_day():
     old = parse_text(snapshot_text("Jan 20", card("Late", "Mar 10, 2027")), "2026-01-20.txt")
     new = parse_text(snapshot_text("Jan 21", card("Other", "Jan 2, 2026")), "new.txt")
