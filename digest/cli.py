@@ -503,7 +503,9 @@ def main(argv: list[str] | None = None) -> int:
         if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--version"):
             _command_after_options(parser, argv)
             argv = ["build", *argv]
-        args = parser.parse_args(argv)
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:  # argparse would point at 'digest --help', which lists no command's options
+            raise UsageError(f"unrecognized arguments: {' '.join(unknown)} (see 'digest {args.command} --help')")
         content = getattr(args, "content", None)
         if content is not None and args.command not in ("add", "fetch") and not content.is_dir():
             # Else each file it should hold was missing, one line each (add and fetch say so themselves).

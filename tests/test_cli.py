@@ -656,7 +656,7 @@ def test_ctrl_c_while_a_class_is_made_is_an_interrupt_not_an_internal_error(monk
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["build", "x\ny"], "unrecognized arguments: x\\ny (see 'digest --help')"),
+    (["build", "x\ny"], "unrecognized arguments: x\\ny (see 'digest build --help')"),
     (["email", "foo\u2028bar"], "argument DATE: not a date in YYYY-MM-DD form, nor 'latest': 'foo\\u2028bar'"),
     (["send", "foo\rbar", "--dry-run", "--to", "a@example.net"],
      "argument DATE: not a date in YYYY-MM-DD form, nor 'latest': 'foo\\rbar'"),
@@ -740,6 +740,16 @@ def test_help_after_options_is_printed_once(argv):
 def test_help_asked_of_a_command_written_after_options_points_at_its_own_help(argv, command):
     result = run_cli(*argv)
     assert result.returncode == 2 and f"(see 'digest {command} -h')" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("argv, command, unknown", [
+    (["build", "--contnet", "x"], "build", "--contnet x"), (["--contnet", "x"], "build", "--contnet x"),
+    (["check", "--stirct"], "check", "--stirct"), (["parse", "--jsn", "f.txt"], "parse", "--jsn")])
+def test_an_unknown_option_of_a_command_points_at_that_commands_help(argv, command, unknown):
+    """'digest --help' lists the commands, not their options."""
+    result = run_cli(*argv)
+    assert (result.returncode, result.stderr) == (
+        2, f"digest: error: unrecognized arguments: {unknown} (see 'digest {command} --help')\n")
 
 
 def test_a_folder_named_like_a_command_is_still_an_options_value(tmp_path):
