@@ -451,7 +451,7 @@ class BuildCache:
     # --- parsed snapshots ------------------------------------------------------------------------
 
     def _parsed_name(self, data: bytes, source: str) -> str:
-        return hashlib.sha256(self.salt.encode() + source.encode() + b"\0" + data).hexdigest()
+        return hashlib.sha256(self.salt.encode() + source.encode("utf-8", "surrogateescape") + b"\0" + data).hexdigest()
 
     def parsed(self, data: bytes, source: str) -> Any | None:
         """The parsed snapshot of these bytes from an earlier build, or None."""

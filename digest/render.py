@@ -8,6 +8,7 @@ undefined variable is an error.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import os
 import re
@@ -100,6 +101,14 @@ class _CompiledTemplates(FileSystemBytecodeCache):
     """Jinja2's cache of compiled templates, in the build cache, each file sealed with its checksum
     (see digest.cache.SEAL).  Only a saving of work: a compiled template it cannot keep (a full
     disk) is compiled again next time, not the template's error."""
+
+    def get_cache_key(self, name: str, filename: str | None = None) -> str:
+        # As Jinja2's, for a templates folder whose path is no UTF-8 text too (Python holds its
+        # undecodable bytes as surrogates, which Jinja2's encode() refuses).
+        key = hashlib.sha1(name.encode("utf-8", "surrogateescape"))
+        if filename is not None:
+            key.update(f"|{filename}".encode("utf-8", "surrogateescape"))
+        return key.hexdigest()
 
     def dump_bytecode(self, bucket) -> None:
         path = Path(self._get_cache_filename(bucket))

@@ -216,6 +216,22 @@ def _executable() -> str:
     return str(binary)
 
 
+def _site_argument(pages: Path, folder: Path) -> str:
+    """The folder of pages as Pagefind, running in ``folder``, is given it: a path from there, or,
+    where that is no UTF-8 text (an output folder's name may be any bytes, and Pagefind refuses a
+    path it cannot read as text), a link in ``folder`` leading to it."""
+    relative = os.path.relpath(pages, folder)
+    try:
+        relative.encode("utf-8")
+    except UnicodeEncodeError:
+        link = folder / "pages-link"
+        if os.path.lexists(link):
+            remove_entry(link)
+        os.symlink(pages, link)
+        return link.name
+    return relative
+
+
 class SearchIndexing:
     """Pagefind over the given shards (bundle path -> site-relative pages under ``site``, with
     the sha256 of each), at most ``workers`` at a time, in the background while the build goes
@@ -303,7 +319,7 @@ class SearchIndexing:
                 if self._stopping:
                     raise DigestError("the search index was not built: the build stopped")
                 process = subprocess.Popen(
-                    [*command, "--site", str(pages), "--output-path", str(output), "--silent",
+                    [*command, "--site", _site_argument(pages, folder), "--output-path", output.name, "--silent",
                      "--force-language", self.language],
                     cwd=folder, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
                 self._running.add(process)

@@ -1008,3 +1008,24 @@ def test_a_days_search_index_with_paper_pages_of_ones_own_is_the_clean_builds(tm
     build(content, out, templates_dir=templates, today=TODAY)
     build(content, tmp_path / "clean", templates_dir=templates, today=TODAY, cached=False)
     assert tree(out) == tree(tmp_path / "clean")
+
+
+def test_folders_whose_names_are_no_utf8_text_build_as_any_other(tmp_path):
+    """Python holds such a name's bytes as surrogates, which UTF-8 cannot encode: the cache's
+    keys, compiled templates and Pagefind's command line (which takes UTF-8 only) stopped the
+    build with an internal error or a failed search index."""
+    odd = tmp_path / os.fsdecode(b"odd\xff")
+    content = copy_content(odd / "content")
+    templates = odd / "templates"
+    shutil.copytree(default_templates_dir(), templates)
+    held = sorted((content / "snapshots").iterdir())[-1]
+    held.rename(tmp_path / held.name)
+    options = ("--content", content, "--templates", templates, "-q")
+    first = run_cli("build", *options, "--out", odd / "site")
+    assert first.returncode == 0, first.stderr
+    (tmp_path / held.name).rename(held)
+    day = run_cli("build", *options, "--out", odd / "site")  # the search shards from the cache's copies
+    assert day.returncode == 0, day.stderr
+    clean = run_cli("build", *options, "--out", tmp_path / "clean", "--clean")
+    assert clean.returncode == 0, clean.stderr
+    assert tree(odd / "site") == tree(tmp_path / "clean")
