@@ -117,6 +117,19 @@ def test_many_rules_that_add_up_are_blamed_together_and_a_long_pattern_is_shorte
                                f"paper 'A paper on inference'; simplify the pattern")
 
 
+def test_many_rules_of_one_topic_that_add_up_are_blamed_on_the_topic_not_one_rule(monkeypatch):
+    """The rules of the test above in one topic: the rule at work when time ran out was named."""
+    monkeypatch.setattr(digest.topics, "MATCH_SECONDS", 0.3)
+    slow = r"\A.{0,100}.{0,100}.{0,100}[#@]"  # about 10 ms on 300 characters without "#" or "@"
+    rules = tuple(TopicRule(f"/{slow}{n}/", re.compile(f"{slow}{n}")) for n in range(60))
+    with pytest.raises(DigestError) as info:
+        match_topics("A paper on inference", "a" * 300, [TopicConfig("fast", "Fast", "", ()),
+                                                          TopicConfig("many", "Many", "", rules)])
+    assert (str(info.value), info.value.key) == (
+        "topics.yaml: topic 'many': its 60 rules took more than 0.3 s together on the paper 'A paper on "
+        "inference'; simplify its patterns, or have fewer", "topics[1]")
+
+
 def test_a_slow_regex_under_the_limit_of_a_paper_is_stopped_by_the_budget_of_many(monkeypatch):
     """A regex that takes long on every paper, never long enough for MATCH_SECONDS, would take
     that long for every paper of the site."""
