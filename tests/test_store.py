@@ -195,7 +195,8 @@ def test_add_a_json_snapshot_keeps_its_format(content_copy):
 
 #: Redirects of FixtureAPI: path -> Location.
 _REDIRECTS = {"/loop": "/loop", "/to-ftp": "ftp://127.0.0.1:9/daily_papers.json", "/to-closed": "http://127.0.0.1:9/x",
-              "/to-user": "http://user:secret@127.0.0.1:9/x", "/to-day": "/api/daily_papers"}
+              "/to-user": "http://user:secret@127.0.0.1:9/x", "/to-day": "/api/daily_papers",
+              "/to-zone": "http://[fe80::1%25\u00fc]/x"}  # written in UTF-8, as browsers read a Location
 
 
 class FixtureAPI(http.server.BaseHTTPRequestHandler):
@@ -222,7 +223,7 @@ class FixtureAPI(http.server.BaseHTTPRequestHandler):
             self._send(200, API_FIXTURE.read_bytes(), "application/json")
         elif parts.path in _REDIRECTS:  # /loop: a redirect to itself, without end
             self.send_response(302)
-            self.send_header("Location", _REDIRECTS[parts.path])
+            self.send_header("Location", _REDIRECTS[parts.path].encode().decode("latin-1"))  # sent as UTF-8
             self.send_header("Content-Length", "0")
             self.end_headers()
         else:
@@ -406,6 +407,9 @@ def test_an_old_list_saved_undated_whose_cards_point_to_a_year_to_come_is_refuse
                     "'ftp://127.0.0.1:9/daily_papers.json'"),
     ("/to-user", [], "/to-user redirected to an address digest does not fetch: cannot fetch a URL with a user name"),
     ("/to-closed", [], "cannot reach http://127.0.0.1:9/x (redirected from http://127.0.0.1:"),
+    # urllib's own error for an address that is no URL named the address given, not the redirect
+    ("/to-zone", [], "/to-zone redirected to an address digest does not fetch: cannot fetch "
+                     "'http://[fe80::1%25\u00fc]/x': fe80::1%25\u00fc is no IPv6 address a request can carry"),
 ])
 def test_fetch_failures_are_clear_and_store_nothing(content_copy, api, path, extra, message):
     before = snapshot_names(content_copy)
@@ -414,6 +418,31 @@ def test_fetch_failures_are_clear_and_store_nothing(content_copy, api, path, ext
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in result.stderr and "\\n" not in lines[0]
     assert snapshot_names(content_copy) == before
+
+
+def test_a_redirect_written_in_utf8_goes_to_its_host_in_ascii_as_fetch_url_does():
+    """http.client reads a Location as Latin-1 and urllib percent-encodes it: the host of
+    'http://b\u00fccher.example/x' became b%C3%BCcher.example, which no resolver knows."""
+    import http.client
+    import io
+    import urllib.request
+    from digest.fetch import _CheckedRedirects
+
+    opened = []
+
+    class Opener:
+        def open(self, request, timeout=None):
+            opened.append(request.full_url)
+
+    redirects = _CheckedRedirects()
+    redirects.parent = Opener()
+    for location in ("http://b\u00fccher.example/x?q=\u00e4", "/p\u00e4ge"):
+        headers = http.client.HTTPMessage()
+        headers["Location"] = location.encode().decode("latin-1")
+        request = urllib.request.Request("http://127.0.0.1:9/a")
+        request.timeout = 1
+        redirects.http_error_302(request, io.BytesIO(b""), 302, "Found", headers)
+    assert opened == ["http://xn--bcher-kva.example/x?q=%C3%A4", "http://127.0.0.1:9/p%C3%A4ge"]
 
 
 def test_fetch_from_a_closed_port_is_a_clear_error(content_copy):
