@@ -332,15 +332,15 @@ class _Checker:
         if isinstance(value, float) and not math.isfinite(value):
             self.fail(f"{where}{key}", f"must be a finite number, not {show(value)}")
             return default
-        if not integer and isinstance(value, int) and abs(value) > sys.float_info.max:  # reckoned with as a float
-            self.fail(f"{where}{key}", f"must be at most {sys.float_info.max:.3g} (a number of "
-                                       f"{value.bit_length():,} bits is given)")
-            return default
         if value < minimum:
             self.fail(f"{where}{key}", f"must be at least {minimum}, not {show(value)}")
             return default
         if maximum is not None and value > maximum:
             self.fail(f"{where}{key}", f"must be at most {maximum:,}, not {show(value)}")
+            return default
+        if not integer and isinstance(value, int) and value > sys.float_info.max:  # reckoned with as a float
+            self.fail(f"{where}{key}", f"must be at most {sys.float_info.max:.3g} (a number of "
+                                       f"{value.bit_length():,} bits is given)")
             return default
         return int(value) if isinstance(value, int) else float(value)  # a plain number, not the text it was
 

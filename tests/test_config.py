@@ -1106,6 +1106,11 @@ def test_a_weight_too_large_for_a_float_is_refused_in_one_line(tmp_path):
                                               "1,329 bits is given)")
     weight = load_config(write(tmp_path / "ok", topics=topics.replace(big, "1" + "0" * 300))).topics[0].rules[0].weight
     assert float(weight) == 1e300
+    # Below the minimum, or above a setting's own maximum, it is told by that bound, as a small one is.
+    error = only_problem(write(tmp_path / "negative", topics=topics.replace(big, f"-{big}")))
+    assert error.message.startswith("topics[0].rules[0].weight: must be at least 0, not -1000")
+    error = only_problem(write(tmp_path / "timeout", site=GOOD_SITE + f"fetch_timeout: {big}\n"))
+    assert error.message.startswith("fetch_timeout: must be at most 86,400, not 1000")
 
 
 def test_a_group_is_an_address_of_to_and_reply_to_but_not_of_from(tmp_path):
