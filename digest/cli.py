@@ -194,10 +194,14 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"digest: nothing changed since the last build of {result.out_dir}")
         return 0
     site = result.site
-    print(f"digest: built {plural(len(site.days), 'day')}, {plural(len(site.library.papers), 'paper')}, "
-          f"{plural(len(site.topics), 'topic')}: {len(site.files)} files in {result.out_dir} "
-          f"({len(result.written)} written), "
-          f"{len(site.markdown)} Markdown pages in {args.content}")
+    try:
+        print(f"digest: built {plural(len(site.days), 'day')}, {plural(len(site.library.papers), 'paper')}, "
+              f"{plural(len(site.topics), 'topic')}: {len(site.files)} files in {result.out_dir} "
+              f"({len(result.written)} written), "
+              f"{len(site.markdown)} Markdown pages in {args.content}")
+        sys.stdout.flush()
+    except DigestError as error:  # the site is in place: say so, or a script would take it for the old one
+        raise DigestError(f"{error.message} (the build itself succeeded: {result.out_dir} holds the new site)") from None
     return 0
 
 

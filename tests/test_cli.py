@@ -573,6 +573,19 @@ def test_a_full_disk_behind_standard_output_is_one_line_on_standard_error():
     assert result.stderr == "digest: error: cannot write to standard output: No space left on device\n"
 
 
+def test_a_full_disk_behind_standard_output_after_a_build_says_the_site_is_in_place(tmp_path):
+    """The summary is written once the new site is live: 'cannot write' alone read as a failed
+    build, which leaves the site as it was."""
+    content = copy_content(tmp_path / "content")
+    with open("/dev/full", "w") as full:
+        result = _digest("build", "--content", content, "--out", tmp_path / "site", "--no-search", stdout=full,
+                         stderr=subprocess.PIPE, text=True)
+    assert result.returncode == 1
+    assert result.stderr == (f"digest: error: cannot write to standard output: No space left on device (the build "
+                             f"itself succeeded: {tmp_path / 'site'} holds the new site)\n")
+    assert (tmp_path / "site" / "index.html").is_file()
+
+
 def test_a_closed_standard_output_or_error_takes_the_output_nowhere(tmp_path):
     content = copy_content(tmp_path / "content")
     for fd in (1, 2):
