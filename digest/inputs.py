@@ -26,7 +26,7 @@ from digest.output import LINKED_FOLDER, STAGED_ENDINGS, check_output_folder, le
 
 
 def build_date(environ=os.environ) -> dt.date:
-    """Today for the build: from SOURCE_DATE_EPOCH when set, so builds are reproducible."""
+    """Today for the build (in UTC): from SOURCE_DATE_EPOCH when set, so builds are reproducible."""
     epoch = environ.get("SOURCE_DATE_EPOCH")
     if epoch:
         # ASCII digits only, as the specification says (int() takes "０" and " 1_0 " too).
@@ -37,7 +37,8 @@ def build_date(environ=os.environ) -> dt.date:
         except (ValueError, OverflowError, OSError):
             raise DigestError(f"SOURCE_DATE_EPOCH is out of range: {epoch[:40]!r} is not a second between "
                               f"the years 1 and 9999") from None
-    return dt.date.today()
+    # The day in UTC, as SOURCE_DATE_EPOCH's: the site of one moment is the same in every time zone.
+    return dt.datetime.now(dt.timezone.utc).date()
 
 
 

@@ -329,11 +329,26 @@ def test_build_date_from_source_date_epoch():
     assert build_date({"SOURCE_DATE_EPOCH": "1768780799"}) == dt.date(2026, 1, 18)
 
 
-def test_build_date_without_epoch_is_today():
-    before = dt.date.today()
+def _utc_today() -> dt.date:
+    return dt.datetime.now(dt.timezone.utc).date()
+
+
+def test_build_date_without_epoch_is_today_in_utc_in_any_time_zone():
+    """As SOURCE_DATE_EPOCH's day: the site of one moment is the same in every time zone.  Local
+    days 26 hours apart (POSIX zones: no time zone data needed) always differ from one another."""
+    import os
+    import subprocess
+    import sys
+
+    before = _utc_today()
     value = build_date({})
-    assert before <= value <= dt.date.today()
-    assert build_date({"SOURCE_DATE_EPOCH": ""}) in (value, dt.date.today())
+    assert before <= value <= _utc_today()
+    assert build_date({"SOURCE_DATE_EPOCH": ""}) in (value, _utc_today())
+    for zone in ("EAST-14", "WEST+12"):
+        before = _utc_today()
+        shown = subprocess.run([sys.executable, "-c", "from digest.inputs import build_date; print(build_date({}))"],
+                               env={**os.environ, "TZ": zone}, capture_output=True, text=True, check=True).stdout
+        assert before <= dt.date.fromisoformat(shown.strip()) <= _utc_today(), zone
 
 
 @pytest.mark.parametrize("garbage", ["yesterday", "1.5", "2026-01-19", "\uff10", " 17", "1_700_000_000"])
