@@ -177,8 +177,9 @@ def _given_year(snapshot: ParsedSnapshot, option: dt.date | None, warn) -> Resol
     given = named or option
     if snapshot.list_day is None and given is None:
         named_so = f", and its name's {looks[0]} is no date" if looks else ""
-        raise SnapshotError(f"the snapshot shows no list day (a trending page has none){named_so}: name the "
-                            f"file by its capture date, YYYY-MM-DD, or give --date to digest add or parse",
+        how = ("give --date to digest fetch" if _fetched(snapshot.source) else
+               "name the file by its capture date, YYYY-MM-DD, or give --date to digest add or parse")
+        raise SnapshotError(f"the snapshot shows no list day (a trending page has none){named_so}: {how}",
                             snapshot.source, 1)
     if looks:
         warn(f"{snapshot.source}: the file name's {looks[0]} is no date, so it does not date the snapshot "
@@ -267,8 +268,7 @@ def _resolve_by_content(parsed: Sequence[ParsedSnapshot], constraints: dict[int,
             warn(f"{snapshot.source}:{snapshot.list_day_line}: took the list day {snapshot.list_day.text()} "
                  f"to be in {year}, the first year after its cards' dates (the latest is "
                  f"{rule.not_before.isoformat()}), though {', '.join(map(str, later))} "
-                 f"{'fits' if len(later) == 1 else 'fit'} too; name the file "
-                 f"{_dated_name(snapshot.source)} or give --date to digest add or parse")
+                 f"{'fits' if len(later) == 1 else 'fit'} too; {_how_to_date(snapshot.source)}")
 
 
 def _resolve_by_other_snapshots(parsed: Sequence[ParsedSnapshot], constraints: dict[int, YearConstraints],
@@ -314,11 +314,10 @@ def _assume_years(parsed: Sequence[ParsedSnapshot], constraints: dict[int, YearC
             # None before today fits (a build date of 1970 from SOURCE_DATE_EPOCH=0): the earliest after it.
             year = next((y for y in range(today.year, today.year + 9) if rule.fits(y)), None)
             if year is None:
-                raise SnapshotError(f"no year fits the list day '{snapshot.list_day.text()}': name the file "
-                                    f"{_dated_name(snapshot.source)} or give --date to digest add or parse",
-                                    snapshot.source, snapshot.list_day_line)
+                raise SnapshotError(f"no year fits the list day '{snapshot.list_day.text()}': "
+                                    f"{_how_to_date(snapshot.source)}", snapshot.source, snapshot.list_day_line)
         warn(f"{snapshot.source}:{snapshot.list_day_line}: assumed the list day {snapshot.list_day.text()} is in "
-             f"{year}; name the file {_dated_name(snapshot.source)} or give --date to digest add or parse")
+             f"{year}; {_how_to_date(snapshot.source)}")
         resolved[index] = Resolution(year, "assumed")
 
 
@@ -397,6 +396,19 @@ def _complete(snapshot: ParsedSnapshot, resolution: Resolution, given: dt.date |
         for card in snapshot.cards
     )
     return Snapshot(snapshot.source, snapshot.format, date, resolution.source, cards)
+
+
+def _fetched(source: str) -> bool:
+    """Whether a snapshot is one ``digest fetch`` downloaded, named by its address, not yet a file."""
+    return source.startswith(("http://", "https://"))
+
+
+def _how_to_date(source: str) -> str:
+    """How to give a snapshot its list day: by its file's name, or the --date of the command
+    that reads it."""
+    if _fetched(source):
+        return "give --date to digest fetch"
+    return f"name the file {_dated_name(source)} or give --date to digest add or parse"
 
 
 def _dated_name(source: str) -> str:

@@ -219,6 +219,10 @@ class FixtureAPI(http.server.BaseHTTPRequestHandler):
             self._send(200, b"[]", "application/json")
         elif parts.path == "/html":
             self._send(200, b"<p>maintenance</p>", "text/html")
+        elif parts.path == "/trending":  # an answer of the hub's other lists, which have no list day
+            self._send(200, json.dumps([{"paper": {"id": "2601.11111", "title": "Fast Things", "summary": "Fast.",
+                                                   "publishedAt": "2026-01-10T10:00:00.000Z"}}]).encode(),
+                       "application/json")
         elif parts.path == "/api/d%C3%A4ily_papers":  # an address of site.yaml beyond ASCII, as sent
             self._send(200, API_FIXTURE.read_bytes(), "application/json")
         elif parts.path in _REDIRECTS:  # /loop: a redirect to itself, without end
@@ -443,6 +447,15 @@ def test_a_redirect_written_in_utf8_goes_to_its_host_in_ascii_as_fetch_url_does(
         request.timeout = 1
         redirects.http_error_302(request, io.BytesIO(b""), 302, "Found", headers)
     assert opened == ["http://xn--bcher-kva.example/x?q=%C3%A4", "http://127.0.0.1:9/p%C3%A4ge"]
+
+
+def test_fetch_of_an_answer_without_a_list_day_says_to_give_fetch_its_date(content_copy, api):
+    """It said to name the file, or give --date to digest add or parse: fetch names no file."""
+    result = run_cli("fetch", "--url", f"{api}/trending", "--content", content_copy)
+    assert (result.returncode, result.stderr) == (1, f"digest: error: {api}/trending:1: the snapshot shows no list day "
+                                                     f"(a trending page has none): give --date to digest fetch\n")
+    result = run_cli("fetch", "--url", f"{api}/trending", "--date", "2026-01-10", "--content", content_copy)
+    assert result.returncode == 0 and (content_copy / "snapshots" / "2026-01-10.json").is_file(), result.stderr
 
 
 def test_fetch_from_a_closed_port_is_a_clear_error(content_copy):
