@@ -309,9 +309,11 @@ def _smtp_client(secure: bool):
         message_sent = False
         #: The code of the reply to the message (-1: a reply without one, which says neither yes nor no).
         message_reply = 0
+        #: The reply that refused the message (its code and text), else None.
+        message_refusal: tuple[int, bytes] | None = None
 
         def mail(self, *args, **kwargs):  # a transaction begins
-            self.message_sent, self.message_reply = False, 0
+            self.message_sent, self.message_reply, self.message_refusal = False, 0, None
             return super().mail(*args, **kwargs)
 
         def send(self, s):
@@ -332,6 +334,7 @@ def _smtp_client(secure: bool):
             reply = super().getreply()
             if self.message_sent:  # the reply to the message
                 self.message_sent, self.message_reply = False, reply[0]
+                self.message_refusal = reply if reply[0] >= 400 else None
             return reply
 
         @property
@@ -533,6 +536,10 @@ def _exchange(message: bytes, recipients: Sequence[str], mail: EmailConfig, send
             except (Exception, KeyboardInterrupt) as error:
                 if server.maybe_delivered and not isinstance(error, DigestError):
                     raise _maybe_sent(error, batch, mail) from None
+                if (server.message_refusal is not None and isinstance(error, Exception)
+                        and not isinstance(error, smtplib.SMTPResponseException)):
+                    # What failed after the refusal (the RSET smtplib says then, unanswered) would hide it.
+                    raise smtplib.SMTPDataError(*server.message_refusal) from None
                 raise
             refused.update(not_taken)
             delivered += [address for address in batch if address not in not_taken]
