@@ -5,7 +5,8 @@ OPML list of them all.
 A feed is first described as plain data (``Feed``), then serialised.  Every
 date is explicit (feedgen would otherwise stamp the current time), entries
 are appended in the order given (feedgen prepends by default), and ids are
-the entries' permanent page URLs, so feeds are reproducible.
+the entries' page URLs (which a day added later, older than the others, can
+move: see README), so feeds are reproducible.
 """
 
 from __future__ import annotations
