@@ -38,6 +38,23 @@ def _warn(message: str) -> None:
     print(f"digest: warning: {line}", file=sys.stderr)
 
 
+def _report_done(report: str, done: str) -> None:
+    """Print the report of work that is done (``done`` says what).  A standard output that cannot
+    take it (a full disk, a reader that stopped reading) is a warning, not an error: the exit
+    code tells scripts whether the work is done, and one that took it for undone would do it
+    again (send the e-mail twice)."""
+    try:
+        print(report)
+        sys.stdout.flush()
+    except (DigestError, BrokenPipeError) as error:
+        # What stays in the buffer goes nowhere: the last flush, on the way out, fails no more.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        if isinstance(error, DigestError):
+            _warn(f"{error.message}; {done}")
+
+
 def _error(message: str) -> None:
     """Each line of an error as a line of its own, terminal controls shown as escapes."""
     for line in message.splitlines() or [message]:
@@ -172,7 +189,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     if checked and checked.unchanged:
         repeat_warnings(checked.previous, _warn, args.strict)
         if not args.quiet:
-            print(f"digest: nothing changed since the last build of {args.out}")
+            _report_done(f"digest: nothing changed since the last build of {args.out}",
+                         f"the site in {args.out} is up to date")
         return 0
     from digest.build import build
     from digest.parallel import available_cores
@@ -191,17 +209,14 @@ def cmd_build(args: argparse.Namespace) -> int:
     if args.quiet:
         return 0
     if result.unchanged:
-        print(f"digest: nothing changed since the last build of {result.out_dir}")
+        _report_done(f"digest: nothing changed since the last build of {result.out_dir}",
+                     f"the site in {result.out_dir} is up to date")
         return 0
     site = result.site
-    try:
-        print(f"digest: built {plural(len(site.days), 'day')}, {plural(len(site.library.papers), 'paper')}, "
-              f"{plural(len(site.topics), 'topic')}: {len(site.files)} files in {result.out_dir} "
-              f"({len(result.written)} written), "
-              f"{len(site.markdown)} Markdown pages in {args.content}")
-        sys.stdout.flush()
-    except DigestError as error:  # the site is in place: say so, or a script would take it for the old one
-        raise DigestError(f"{error.message} (the build itself succeeded: {result.out_dir} holds the new site)") from None
+    _report_done(f"digest: built {plural(len(site.days), 'day')}, {plural(len(site.library.papers), 'paper')}, "
+                 f"{plural(len(site.topics), 'topic')}: {len(site.files)} files in {result.out_dir} "
+                 f"({len(result.written)} written), {len(site.markdown)} Markdown pages in {args.content}",
+                 f"the site is built: {result.out_dir} holds it")
     return 0
 
 
@@ -305,8 +320,7 @@ def cmd_email(args: argparse.Namespace) -> int:
     except OSError as error:
         raise DigestError(f"cannot write: {error.strerror}", error.filename or args.out) from None
     if not args.quiet:  # once all are written: a reader that stops reading (head) stops none of them
-        for target in files:
-            print(target)
+        _report_done("\n".join(map(str, files)), f"the e-mail's files are written into {args.out}")
     return 0
 
 
@@ -364,7 +378,8 @@ def cmd_send(args: argparse.Namespace) -> int:
         return 0
     send_message(dated_for_sending(newsletter.message, dt.datetime.now(dt.timezone.utc)), recipients, mail)
     if not args.quiet:
-        print(f"Sent '{newsletter.subject}' to {', '.join(recipients)}")
+        _report_done(f"Sent '{newsletter.subject}' to {', '.join(recipients)}",
+                     f"the e-mail is sent to {', '.join(recipients)}")
     return 0
 
 
@@ -374,7 +389,7 @@ def _report_stored(stored, quiet: bool) -> None:
     snapshot = stored.snapshot
     what = f"{snapshot.format} snapshot of {snapshot.date.isoformat()}, {plural(len(snapshot.cards), 'paper')}"
     done = "Replaced" if stored.replaced else "Added" if stored.changed else "Already there"
-    print(f"{done}: {stored.path} ({what})")
+    _report_done(f"{done}: {stored.path} ({what})", f"the snapshot is stored: {stored.path}")
 
 
 def cmd_add(args: argparse.Namespace) -> int:

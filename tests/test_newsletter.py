@@ -537,6 +537,19 @@ def test_send_delivers_the_eml_unchanged_to_a_real_smtp_server(tmp_path, content
     assert data == (tmp_path / "m" / "2026-01-07.eml").read_bytes()
 
 
+def test_standard_output_that_fails_once_the_email_is_sent_is_a_warning_not_a_failure(content_copy, smtp_server):
+    """It was an error, exit 1: a script trying again sent the e-mail twice."""
+    recorder = Recorder()
+    use_server(content_copy, smtp_server(recorder))
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "digest", "send", "2026-01-07", "--to", "alice@example.net",
+                                 "--content", str(content_copy)], stdout=full, stderr=subprocess.PIPE, text=True,
+                                timeout=60)
+    assert (result.returncode, result.stderr) == (0, "digest: warning: cannot write to standard output: No space "
+                                                     "left on device; the e-mail is sent to alice@example.net\n")
+    assert len(recorder.messages) == 1
+
+
 def test_a_day_sent_before_its_noon_is_dated_when_it_is_sent(tmp_path, content_copy, smtp_server):
     """The .eml of a list day is dated its noon (UTC), the same bytes every build; sent before
     then (a list of tomorrow's, as the hub's clock has it, is sent that early at least), it is
