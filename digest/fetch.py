@@ -73,36 +73,32 @@ class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
     def http_error_302(self, req, fp, code, msg, headers):
         # http.client reads a header as Latin-1, and urllib percent-encodes what is not ASCII of it,
         # so a Location written in UTF-8 (as browsers read it) would name a host no resolver knows.
-        # It is taken as UTF-8 and made ASCII as fetch's own address is (see check_fetch_url).
+        # It is taken as UTF-8, its host made ASCII as fetch's own address's is (see ascii_url).
         location = headers.get("location") or headers.get("uri")
         try:
             written = location.encode("latin-1").decode("utf-8") if location and not location.isascii() else None
         except UnicodeError:  # not UTF-8: urllib percent-encodes its bytes
             written = None
-        if written is not None:
-            for name in ("location", "uri"):
-                if name in headers:
-                    headers.replace_header(name, self._checked(req, urljoin(req.full_url, written)))
         try:
+            if written is not None:  # what else is not a URL's (a space) urllib percent-encodes, as before
+                for name in ("location", "uri"):
+                    if name in headers:
+                        headers.replace_header(name, ascii_url(urljoin(req.full_url, written)))
             return super().http_error_302(req, fp, code, msg, headers)
-        except ValueError as error:  # urllib's, for an address that is no URL
+        except ValueError as error:  # an address that is no URL (urllib's error, or ascii_url's)
             raise DigestError(f"{req.full_url} redirected to an address digest does not fetch: "
-                              f"{location!r} ({error})") from None
+                              f"{written or location!r} ({error})") from None
 
     http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):
-        self.last = self._checked(req, newurl)
-        return super().redirect_request(req, fp, code, msg, headers, self.last)
-
-    @staticmethod
-    def _checked(req, newurl: str) -> str:
-        """The address redirected to, as a request carries it (see check_fetch_url)."""
         try:
-            return check_fetch_url(newurl)
+            newurl = check_fetch_url(newurl)
         except DigestError as error:
             raise DigestError(f"{req.full_url} redirected to an address digest does not fetch: "
                               f"{error.message}") from None
+        self.last = newurl
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
 
     def shown(self, url: str) -> str:
         """The address the request went to last, as errors name it."""
