@@ -181,17 +181,19 @@ def _given_year(snapshot: ParsedSnapshot, option: dt.date | None, warn) -> Resol
                "name the file by its capture date, YYYY-MM-DD, or give --date to digest add or parse")
         raise SnapshotError(f"the snapshot shows no list day (a trending page has none){named_so}: {how}",
                             snapshot.source, 1)
+    # A snapshot being fetched is named by its address, whose last part may name its day too.
+    name, rename = (("the address", "give --url an address that names no day") if _fetched(snapshot.source) else
+                    ("the file name", "rename the file"))
     if looks:
-        warn(f"{snapshot.source}: the file name's {looks[0]} is no date, so it does not date the snapshot "
-             f"(rename the file)")
+        warn(f"{snapshot.source}: {name}'s {looks[0]} is no date, so it does not date the snapshot ({rename})")
     if named and option and named != option:
-        warn(f"{snapshot.source}: --date {option.isoformat()} is not used: the file name gives "
-             f"{named.isoformat()}, which comes first (rename the file to change it)")
+        warn(f"{snapshot.source}: --date {option.isoformat()} is not used: {name} gives "
+             f"{named.isoformat()}, which comes first ({rename} to change it)")
     if given is None:
         return None
     day = snapshot.list_day
     if day is not None and ((given.month, given.day) != (day.month, day.day) or day.year not in (None, given.year)):
-        what = "the file name" if named else "--date"
+        what = name if named else "--date"
         raise SnapshotError(f"list day '{day.text()}' contradicts the date {given.isoformat()} given by {what}",
                             snapshot.source, snapshot.list_day_line)
     return Resolution(given.year, "filename" if named else "option")

@@ -223,6 +223,8 @@ class FixtureAPI(http.server.BaseHTTPRequestHandler):
             self._send(200, json.dumps([{"paper": {"id": "2601.11111", "title": "Fast Things", "summary": "Fast.",
                                                    "publishedAt": "2026-01-10T10:00:00.000Z"}}]).encode(),
                        "application/json")
+        elif parts.path == "/days/2026-01-19.json":  # a mirror of the API whose addresses name their days
+            self._send(200, API_FIXTURE.read_bytes(), "application/json")
         elif parts.path == "/api/d%C3%A4ily_papers":  # an address of site.yaml beyond ASCII, as sent
             self._send(200, API_FIXTURE.read_bytes(), "application/json")
         elif parts.path in _REDIRECTS:  # /loop: a redirect to itself, without end
@@ -458,6 +460,15 @@ def test_fetch_of_an_answer_without_a_list_day_says_to_give_fetch_its_date(conte
                                                      f"(a trending page has none): give --date to digest fetch\n")
     result = run_cli("fetch", "--url", f"{api}/trending", "--date", "2026-01-10", "--content", content_copy)
     assert result.returncode == 0 and (content_copy / "snapshots" / "2026-01-10.json").is_file(), result.stderr
+
+
+def test_fetch_of_an_address_naming_its_day_tells_of_the_address_not_a_file(content_copy, api):
+    """It said to rename the file: a fetch names none."""
+    result = run_cli("fetch", "--url", f"{api}/days/2026-01-19.json", "--date", "2026-01-20", "--content", content_copy)
+    url = f"{api}/days/2026-01-19.json?date=2026-01-20"
+    assert result.returncode == 0 and result.stderr == (
+        f"digest: warning: {url}: --date 2026-01-20 is not used: the address gives 2026-01-19, which comes first "
+        f"(give --url an address that names no day to change it)\n"), result.stderr
 
 
 def test_fetch_from_a_closed_port_is_a_clear_error(content_copy):
