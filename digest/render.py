@@ -283,8 +283,12 @@ def check_linked_assets(env: Environment, search_page: bool) -> None:
         for constant, line in _paths_used(tree):
             if constant in wanted and not (folder / getattr(urls, constant)).is_file():
                 path = getattr(urls, constant)
-                raise DigestError(f"links {path}, which the templates folder does not have "
-                                  f"({folder / path} is missing)", folder / name, line)
+                target = folder / path
+                missing = (f"{target} is not a file" if target.exists() else
+                           f"{target} is a link to {os.readlink(target)!r}, which is not there" if target.is_symlink()
+                           else f"{target} is missing")
+                raise DigestError(f"links {path}, which the templates folder does not have ({missing})",
+                                  folder / name, line)
 
 
 def _paths_used(tree: nodes.Template) -> list[tuple[str, int]]:

@@ -260,26 +260,32 @@ def test_a_broken_template_fails_the_build_in_one_line_naming_it(site_with_own_t
         template.write_bytes(kept)
 
 
-@pytest.mark.parametrize("asset, line, as_folder", [("style.css", 23, False), ("favicon.svg", 22, False),
-                                                     ("style.css", 23, True)])
+@pytest.mark.parametrize("asset, line, kind", [("style.css", 23, "gone"), ("favicon.svg", 22, "gone"),
+                                               ("style.css", 23, "folder"), ("style.css", 23, "link")])
 def test_a_templates_folder_without_an_asset_its_pages_link_fails_the_build(site_with_own_templates, asset, line,
-                                                                            as_folder):
+                                                                            kind):
     root, before = site_with_own_templates
     path = root / "templates" / "assets" / asset
     kept = path.read_bytes()
     path.unlink()
-    if as_folder:
+    if kind == "folder":
         path.mkdir()
+    elif kind == "link":
+        path.symlink_to(root / "nowhere")
+    told = {"gone": f"{path} is missing", "folder": f"{path} is not a file",
+            "link": f"{path} is a link to {str(root / 'nowhere')!r}, which is not there"}[kind]
     try:
         result = run_cli("build", "--content", root / "content", "--out", root / "site", "--templates", root / "templates",
                          "--no-search", "-q", timeout=120)
         assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
         assert result.stderr == (f"digest: error: {root / 'templates' / 'base.html'}:{line}: links assets/{asset}, "
-                                 f"which the templates folder does not have ({path} is missing)\n")
+                                 f"which the templates folder does not have ({told})\n")
         assert tree(root / "site") == before
     finally:
-        if as_folder:
+        if kind == "folder":
             path.rmdir()
+        elif kind == "link":
+            path.unlink()
         path.write_bytes(kept)
 
 
