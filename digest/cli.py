@@ -524,7 +524,8 @@ def main(argv: list[str] | None = None) -> int:
             argv = ["build", *argv]
         args, unknown = parser.parse_known_args(argv)
         if unknown:  # argparse would point at 'digest --help', which lists no command's options
-            raise UsageError(f"unrecognized arguments: {' '.join(unknown)} (see 'digest {args.command} --help')")
+            shown = " ".join(unknown[1:] if unknown[0] == "--" else unknown)  # '--' ends the options: it is none
+            raise UsageError(f"unrecognized arguments: {shown} (see 'digest {args.command} --help')")
         content = getattr(args, "content", None)
         if content is not None and args.command not in ("add", "fetch") and not content.is_dir():
             # Else each file it should hold was missing, one line each (add and fetch say so themselves).

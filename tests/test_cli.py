@@ -769,7 +769,8 @@ def test_help_asked_of_a_command_written_after_options_points_at_its_own_help(ar
 
 @pytest.mark.parametrize("argv, command, unknown", [
     (["build", "--contnet", "x"], "build", "--contnet x"), (["--contnet", "x"], "build", "--contnet x"),
-    (["check", "--stirct"], "check", "--stirct"), (["parse", "--jsn", "f.txt"], "parse", "--jsn")])
+    (["check", "--stirct"], "check", "--stirct"), (["parse", "--jsn", "f.txt"], "parse", "--jsn"),
+    (["build", "--", "x"], "build", "x")])  # '--' ends the options: it is no argument of its own
 def test_an_unknown_option_of_a_command_points_at_that_commands_help(argv, command, unknown):
     """'digest --help' lists the commands, not their options."""
     result = run_cli(*argv)
