@@ -8,6 +8,7 @@ undefined variable is an error.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import io
 import os
@@ -284,9 +285,9 @@ def check_linked_assets(env: Environment, search_page: bool) -> None:
             if constant in wanted and not (folder / getattr(urls, constant)).is_file():
                 path = getattr(urls, constant)
                 target = folder / path
-                missing = (f"{target} is not a file" if target.exists() else
-                           f"{target} is a link to {os.readlink(target)!r}, which is not there" if target.is_symlink()
-                           else f"{target} is missing")
+                broken = link_to_nothing(target)
+                missing = (f"{target} is {broken}" if broken else
+                           f"{target} is not a file" if target.exists() else f"{target} is missing")
                 raise DigestError(f"links {path}, which the templates folder does not have ({missing})",
                                   folder / name, line)
 
@@ -326,8 +327,8 @@ def template_error(error: Exception, name: str, env: Environment) -> DigestError
         return error
     if isinstance(error, TemplateNotFound) and error.name is not None and hidden_template_name(error.name):
         message = error.message
-    elif isinstance(error, TemplateNotFound) and (target := _broken_link(env, error.name)) is not None:
-        message = f"{error.name!r} is a link to {target!r}, which is not there"
+    elif isinstance(error, TemplateNotFound) and (broken := _broken_link(env, error.name)) is not None:
+        message = f"{error.name!r} is {broken}"
     elif isinstance(error, TemplateNotFound):
         message = (f"no template {error.name!r} in the templates folder" if error.name is not None
                    else "no template: its name is none (an empty value) or an empty list")
@@ -351,16 +352,29 @@ def template_error(error: Exception, name: str, env: Environment) -> DigestError
 
 
 def _broken_link(env: Environment, name: str | None) -> str | None:
-    """Where the templates folder's ``name`` leads, when it is a link to nothing (which Jinja2
-    takes for no template at all)."""
+    """What the templates folder's ``name`` is, when it is a link to nothing (which Jinja2 takes
+    for no template at all); see ``link_to_nothing``."""
     folders = getattr(env.loader, "searchpath", None)
     if not name or not folders:
         return None
     try:
-        path = Path(folders[0], *split_template_path(name))
-        return None if path.exists() else os.readlink(path)
-    except (OSError, TemplateNotFound):  # not a link, or a name no file can have
+        return link_to_nothing(Path(folders[0], *split_template_path(name)))
+    except TemplateNotFound:  # a name no file can have
         return None
+
+
+def link_to_nothing(path: Path) -> str | None:
+    """"a link to 'WHERE', which is not there" (where its links lead in the end), or "a link in
+    a loop of links", when ``path`` is a link that leads to no file; else None."""
+    try:
+        os.stat(path)
+        return None
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            return "a link in a loop of links"
+        if not os.path.islink(path):
+            return None
+    return f"a link to {os.path.realpath(path)!r}, which is not there"
 
 
 #: How Python and Jinja2 name None in their errors ("'NoneType' object", "None has no element 0").

@@ -524,6 +524,31 @@ def test_a_link_to_nothing_in_the_templates_folder_is_told_as_such(tmp_path, con
     assert str(caught.value) == f"{link}: template error: {name!r} is a link to {str(tmp_path / 'gone')!r}, which is not there"
 
 
+@pytest.mark.parametrize("name", ["day.html", "assets/style.css"])
+def test_a_loop_or_chain_of_links_in_the_templates_folder_is_told_as_such(tmp_path, content_copy, name):
+    """A link to a link to nothing was told as a link to the second link, "which is not there"."""
+    import os
+    from digest.build import build
+    from digest.errors import DigestError
+    from digest.inputs import default_templates_dir
+
+    templates = tmp_path / "templates"
+    shutil.copytree(default_templates_dir(), templates)
+    link = templates / name
+    link.unlink()
+    os.symlink(link.name, link)  # to itself
+    with pytest.raises(DigestError) as caught:
+        build(content_copy, tmp_path / "site", templates_dir=templates, search=False)
+    told = "'day.html' is" if name == "day.html" else f"{link} is"
+    assert f"{told} a link in a loop of links" in str(caught.value), caught.value
+    link.unlink()
+    os.symlink(tmp_path / "next", link)
+    os.symlink(tmp_path / "gone", tmp_path / "next")
+    with pytest.raises(DigestError) as caught:
+        build(content_copy, tmp_path / "site", templates_dir=templates, search=False)
+    assert f"is a link to {str(tmp_path / 'gone')!r}, which is not there" in str(caught.value)
+
+
 @pytest.mark.parametrize("kind", ["pipe", "device", "broken link"])
 def test_an_asset_that_is_no_file_is_an_error_not_left_out(tmp_path, content_copy, kind):
     import os
