@@ -43,16 +43,19 @@ def _report_done(report: str, done: str) -> None:
     take it (a full disk, a reader that stopped reading) is a warning, not an error: the exit
     code tells scripts whether the work is done, and one that took it for undone would do it
     again (send the e-mail twice)."""
+    from digest.progress import silence
+
     try:
         print(report)
         sys.stdout.flush()
     except (DigestError, BrokenPipeError) as error:
-        # What stays in the buffer goes nowhere: the last flush, on the way out, fails no more.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
+        silence(sys.stdout)
         if isinstance(error, DigestError):
-            _warn(f"{error.message}; {done}")
+            try:
+                _warn(f"{error.message}; {done}")
+                sys.stderr.flush()
+            except (DigestError, BrokenPipeError):  # standard error fails too (both to one full disk)
+                silence(sys.stderr)
 
 
 def _error(message: str) -> None:
@@ -523,9 +526,9 @@ def main(argv: list[str] | None = None) -> int:
             _command_after_options(parser, argv)
             argv = ["build", *argv]
         args, unknown = parser.parse_known_args(argv)
+        unknown = [argument for argument in unknown if argument != "--"]  # '--' ends the options: no argument
         if unknown:  # argparse would point at 'digest --help', which lists no command's options
-            shown = " ".join(unknown[1:] if unknown[0] == "--" else unknown)  # '--' ends the options: it is none
-            raise UsageError(f"unrecognized arguments: {shown} (see 'digest {args.command} --help')")
+            raise UsageError(f"unrecognized arguments: {' '.join(unknown)} (see 'digest {args.command} --help')")
         content = getattr(args, "content", None)
         if content is not None and args.command not in ("add", "fetch") and not content.is_dir():
             # Else each file it should hold was missing, one line each (add and fetch say so themselves).

@@ -21,8 +21,23 @@ class Progress:
         pass
 
 
+def silence(stream: TextIO) -> None:
+    """Send what is still to go to ``stream``, and all that follows, nowhere: a report of work
+    must not turn the work into a failure (a reader that stopped reading, a full disk), nor
+    fail again when Python flushes the stream on the way out."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, stream.fileno())
+        finally:
+            os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # no file of its own (a StringIO)
+        pass
+
+
 class VerboseProgress(Progress):
-    """One line per stage with how long it took."""
+    """One line per stage with how long it took.  A stage line that cannot be written stops no
+    build: the rest of them go nowhere."""
 
     def __init__(self, stream: TextIO):
         self.stream = stream
@@ -31,7 +46,10 @@ class VerboseProgress(Progress):
     def stage(self, label: str) -> Iterator[None]:
         start = time.perf_counter()
         yield
-        print(f"digest: {label} ({time.perf_counter() - start:.2f} s)", file=self.stream, flush=True)
+        try:
+            print(f"digest: {label} ({time.perf_counter() - start:.2f} s)", file=self.stream, flush=True)
+        except Exception:  # noqa: BLE001 - OSError, or digest's error for it (see cli.StandardOutput)
+            silence(self.stream)
 
 
 class TerminalProgress(Progress):

@@ -598,6 +598,26 @@ def test_standard_output_that_fails_once_the_work_is_done_is_a_warning_naming_it
     assert again.wait(120) == 0 and again.stderr.read() == b""
 
 
+def test_a_build_whose_report_and_progress_cannot_be_written_at_all_is_still_a_build(tmp_path):
+    """Standard output and error on one full disk (a cron job's '>>log 2>&1'), or a reader of
+    '-v' that stops reading: the work went on, or was done, and exited 1 all the same."""
+    content = copy_content(tmp_path / "content")
+    with open("/dev/full", "w") as full:
+        result = _digest("build", "--content", content, "--out", tmp_path / "site", "--no-search", stdout=full,
+                         stderr=full)
+    assert result.returncode == 0 and (tmp_path / "site" / "index.html").is_file()
+    (content / "snapshots" / "2026-01-19.txt").unlink()
+    verbose = subprocess.Popen([sys.executable, "-m", "digest", "build", "--content", str(content), "--out",
+                                str(tmp_path / "site"), "--no-search", "-v"], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE)
+    verbose.stderr.close()  # the reader is gone before the first stage ends
+    assert verbose.wait(120) == 0
+    assert "2026-01-19" not in (tmp_path / "site" / "archive" / "index.html").read_text()
+    again = _digest("build", "--content", content, "--out", tmp_path / "site", "--no-search", capture_output=True,
+                    text=True)
+    assert again.stdout.startswith("digest: nothing changed"), again.stdout  # the cache was saved too
+
+
 def test_a_closed_standard_output_or_error_takes_the_output_nowhere(tmp_path):
     content = copy_content(tmp_path / "content")
     for fd in (1, 2):
@@ -770,12 +790,20 @@ def test_help_asked_of_a_command_written_after_options_points_at_its_own_help(ar
 @pytest.mark.parametrize("argv, command, unknown", [
     (["build", "--contnet", "x"], "build", "--contnet x"), (["--contnet", "x"], "build", "--contnet x"),
     (["check", "--stirct"], "check", "--stirct"), (["parse", "--jsn", "f.txt"], "parse", "--jsn"),
-    (["build", "--", "x"], "build", "x")])  # '--' ends the options: it is no argument of its own
+    (["build", "--", "x"], "build", "x"), (["build", "--bogus", "--", "x"], "build", "--bogus x")])
+    # '--' ends the options: it is no argument of its own, and a lone one is nothing to tell
 def test_an_unknown_option_of_a_command_points_at_that_commands_help(argv, command, unknown):
     """'digest --help' lists the commands, not their options."""
     result = run_cli(*argv)
     assert (result.returncode, result.stderr) == (
         2, f"digest: error: unrecognized arguments: {unknown} (see 'digest {command} --help')\n")
+
+
+def test_a_lone_double_dash_after_the_options_is_no_error(tmp_path):
+    """A wrapper's 'digest build ... -- "$@"' with no arguments."""
+    content = copy_content(tmp_path / "content")
+    result = run_cli("build", "--content", content, "--out", tmp_path / "site", "--no-search", "-q", "--")
+    assert result.returncode == 0 and result.stderr == "", result.stderr
 
 
 def test_a_folder_named_like_a_command_is_still_an_options_value(tmp_path):

@@ -548,6 +548,10 @@ def test_standard_output_that_fails_once_the_email_is_sent_is_a_warning_not_a_fa
     assert (result.returncode, result.stderr) == (0, "digest: warning: cannot write to standard output: No space "
                                                      "left on device; the e-mail is sent to alice@example.net\n")
     assert len(recorder.messages) == 1
+    with open("/dev/full", "w") as full:  # standard error on the full disk too: a cron job's '>>log 2>&1'
+        result = subprocess.run([sys.executable, "-m", "digest", "send", "2026-01-07", "--to", "alice@example.net",
+                                 "--content", str(content_copy)], stdout=full, stderr=full, timeout=60)
+    assert result.returncode == 0 and len(recorder.messages) == 2
 
 
 def test_a_day_sent_before_its_noon_is_dated_when_it_is_sent(tmp_path, content_copy, smtp_server):
