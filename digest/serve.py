@@ -253,6 +253,17 @@ def _earlier_site_path(out_dir: Path, content_dir: Path) -> str | None:
         return "/"
 
 
+def _files_under(folders: list[str], watched: Callable[[str], bool]) -> set[str]:
+    """The paths of the files and links under ``folders`` that ``watched`` keeps (not in folders
+    it leaves out), as the watcher names them."""
+    found: set[str] = set()
+    for top in folders:
+        for folder, subfolders, names in os.walk(top):
+            subfolders[:] = [name for name in subfolders if watched(os.path.join(folder, name))]
+            found.update(path for name in names if watched(path := os.path.join(folder, name)))
+    return found
+
+
 def _identity(folder: Path) -> tuple[int, int] | None:
     """Which folder is at this path now (device and inode), or None if there is none."""
     try:
@@ -336,6 +347,7 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
                 announce()
                 stop.wait(0.5)
                 continue
+            present = _files_under(watched, lambda path: not generated(Path(path), content_dir, out_dir))
             # Asked again every quarter second, changes or not: the first answer says the watcher runs.
             for changes in watch(*watched, stop_event=stop, debounce=300, step=100, rust_timeout=250,
                                  yield_on_timeout=True,
@@ -343,10 +355,13 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
                 announce()
                 replaced = [root for root, folder in zip(roots, folders) if _identity(root) != folder]
                 # A file made and removed since the last look (sed -i's, an editor's scratch file) is no
-                # change; one removed and made again (git checkout, an editor's save by rename) is.
+                # change; one removed and made again (git checkout, an editor's save by rename) is, and
+                # so is one that was there before, saved by rename and then removed.
                 passing = ({p for change, p in changes if change == Change.added}
                            & {p for change, p in changes if change == Change.deleted})
-                passing = {p for p in passing if not os.path.lexists(p)}
+                passing = {p for p in passing if not os.path.lexists(p) and p not in present}
+                for _, path in changes:
+                    (present.add if os.path.lexists(path) else present.discard)(path)
                 changes = {(change, p) for change, p in changes if p not in passing}
                 if changes or replaced:
                     names = sorted({Path(p).name for _, p in changes} | {root.name for root in replaced})

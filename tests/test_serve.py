@@ -502,6 +502,25 @@ def test_a_file_removed_and_made_again_between_two_looks_is_a_change(content_cop
         running.stop()
 
 
+def test_a_file_that_was_there_saved_by_rename_and_removed_in_one_look_is_a_change(content_copy, tmp_path):
+    """Made (by the rename) and removed in one look, it was taken for a scratch file, and the
+    day it held stayed on the site until some other edit."""
+    running = Server(content_copy, tmp_path / "site")
+    try:
+        del running.seen[:]  # the first build's lines
+        snapshot = content_copy / "snapshots" / "2026-01-07.txt"
+        saved = snapshot.with_name("2026-01-07.txt.tmp")
+        saved.write_text(snapshot.read_text())
+        os.replace(saved, snapshot)
+        snapshot.unlink()
+        changed = running.wait_for(r"digest: changed: (.*); rebuilding")
+        assert "2026-01-07.txt" in changed.group(1).split(", "), running.seen
+        running.wait_for(r"digest: built \d+ files", timeout=30)
+        assert not (tmp_path / "site" / "dates" / "2026-01-07").exists()
+    finally:
+        running.stop()
+
+
 @pytest.mark.parametrize("host", ["::1", "[::1]"])  # the address, or as URLs write it
 def test_an_ipv6_host_is_served_or_refused_in_one_line(content_copy, tmp_path, host):
     import socket
