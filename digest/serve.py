@@ -254,14 +254,32 @@ def _earlier_site_path(out_dir: Path, content_dir: Path) -> str | None:
 
 
 def _files_under(folders: list[str], watched: Callable[[str], bool]) -> set[str]:
-    """The paths of the files and links under ``folders`` that ``watched`` keeps (not in folders
-    it leaves out), as the watcher names them."""
+    """The files and links under ``folders`` that ``watched`` keeps (not in folders it leaves
+    out), each by its real path (see ``_real``): the watcher names them from the folders as
+    given, relative or through links, and follows links to folders, as this does."""
     found: set[str] = set()
+    entered: set[tuple[int, int]] = set()  # each folder once: links may lead in a loop
     for top in folders:
-        for folder, subfolders, names in os.walk(top):
+        for folder, subfolders, names in os.walk(os.path.abspath(top), followlinks=True):
+            try:
+                status = os.stat(folder)
+            except OSError:
+                subfolders[:] = []
+                continue
+            if (status.st_dev, status.st_ino) in entered:
+                subfolders[:] = []
+                continue
+            entered.add((status.st_dev, status.st_ino))
             subfolders[:] = [name for name in subfolders if watched(os.path.join(folder, name))]
-            found.update(path for name in names if watched(path := os.path.join(folder, name)))
+            found.update(_real(path) for name in names if watched(path := os.path.join(folder, name)))
     return found
+
+
+def _real(path: str) -> str:
+    """A path with its folders' links resolved, the same for a file that is gone as it was while
+    it was there (its own name, a link or not, is kept)."""
+    folder, name = os.path.split(os.path.abspath(path))
+    return os.path.join(os.path.realpath(folder), name)
 
 
 def _identity(folder: Path) -> tuple[int, int] | None:
@@ -359,9 +377,9 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
                 # so is one that was there before, saved by rename and then removed.
                 passing = ({p for change, p in changes if change == Change.added}
                            & {p for change, p in changes if change == Change.deleted})
-                passing = {p for p in passing if not os.path.lexists(p) and p not in present}
+                passing = {p for p in passing if not os.path.lexists(p) and _real(p) not in present}
                 for _, path in changes:
-                    (present.add if os.path.lexists(path) else present.discard)(path)
+                    (present.add if os.path.lexists(path) else present.discard)(_real(path))
                 changes = {(change, p) for change, p in changes if p not in passing}
                 if changes or replaced:
                     names = sorted({Path(p).name for _, p in changes} | {root.name for root in replaced})

@@ -28,11 +28,11 @@ NEW_TITLE = "Insights into DeepSeek-V3, Revised: Scaling Challenges and Reflecti
 class Server:
     """``digest serve`` in a subprocess; its stderr lines are collected as they come."""
 
-    def __init__(self, content: Path, out: Path):
+    def __init__(self, content: Path, out: Path, cwd: Path | None = None):
         self.process = subprocess.Popen(
             [sys.executable, "-m", "digest", "serve", "--content", str(content), "--out", str(out),
              "--port", "0", "--no-search"],
-            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, cwd=cwd,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
             # stop() presses Ctrl-C (SIGINT).  A shell ignores SIGINT in the commands it starts in
             # the background, and an ignored signal stays ignored in every child: the tests run so
@@ -502,10 +502,16 @@ def test_a_file_removed_and_made_again_between_two_looks_is_a_change(content_cop
         running.stop()
 
 
-def test_a_file_that_was_there_saved_by_rename_and_removed_in_one_look_is_a_change(content_copy, tmp_path):
+@pytest.mark.parametrize("given", ["absolute", "relative", "linked snapshots"])
+def test_a_file_that_was_there_saved_by_rename_and_removed_in_one_look_is_a_change(content_copy, tmp_path, given):
     """Made (by the rename) and removed in one look, it was taken for a scratch file, and the
-    day it held stayed on the site until some other edit."""
-    running = Server(content_copy, tmp_path / "site")
+    day it held stayed on the site until some other edit: also with --content given relative
+    to the working folder (as by default), or a snapshots folder that is a link."""
+    if given == "linked snapshots":
+        (content_copy / "snapshots").rename(tmp_path / "kept")
+        (content_copy / "snapshots").symlink_to(tmp_path / "kept")
+    running = (Server(Path(content_copy.name), tmp_path / "site", cwd=content_copy.parent) if given == "relative"
+               else Server(content_copy, tmp_path / "site"))
     try:
         del running.seen[:]  # the first build's lines
         snapshot = content_copy / "snapshots" / "2026-01-07.txt"
