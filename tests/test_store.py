@@ -7,6 +7,7 @@ import http.server
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -579,6 +580,124 @@ def test_the_daily_recipe_runs_end_to_end(tmp_path, content_copy, api, refused):
     assert (workdir / "site" / "papers" / "2411.19146" / "index.html").is_file()
     assert len(received) == 1 and received[0][0] == ["readers@example.net"]
     assert b"Subject: Trending papers" in received[0][1]
+
+
+class _DailyRun:
+    """examples/daily.sh against the fixture API and a local SMTP server that records what it
+    takes (``slow``: it takes a message only after that many seconds, once ``taking`` is set)."""
+
+    def __init__(self, content: Path, api: str, *, slow: float = 0):
+        import asyncio
+        from aiosmtpd.controller import Controller
+
+        self.received: list[bytes] = []
+        self.taking = threading.Event()
+        run = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                run.taking.set()
+                await asyncio.sleep(slow)
+                run.received.append(envelope.original_content)
+                return "250 OK"
+
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.content = content
+        data = yaml.safe_load((content / "site.yaml").read_text())
+        data["fetch_url"] = f"{api}/api/daily_papers"
+        data["email"].update({"smtp_host": "127.0.0.1", "smtp_port": self.port, "smtp_security": "none",
+                              "smtp_timeout": 20})
+        (content / "site.yaml").write_text(yaml.safe_dump(data))
+        self.env = {**os.environ, "DIGEST": f"{sys.executable} -m digest", "DIGEST_TO": "readers@example.net"}
+
+    def start(self, *arguments: str) -> subprocess.Popen:
+        script = Path(__file__).resolve().parent.parent / "examples" / "daily.sh"
+        return subprocess.Popen(["sh", str(script), *arguments], cwd=self.content.parent, env=self.env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+    def run(self, *arguments: str) -> subprocess.CompletedProcess:
+        process = self.start(*arguments)
+        stdout, stderr = process.communicate(timeout=180)
+        return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+    def subjects(self) -> list[str]:
+        import email
+        import email.policy
+
+        return [email.message_from_bytes(data, policy=email.policy.default)["Subject"] for data in self.received]
+
+
+def test_the_daily_recipe_sends_a_day_it_could_not_send_before_the_newer_ones(content_copy, api):
+    """A day whose e-mail failed (the SMTP server down) was never sent: the next run sent only
+    the newest day."""
+    daily = _DailyRun(content_copy, api)
+    (content_copy / ".newsletter-sent").write_text("2025-12-16\n")
+    down = daily.run("send")  # the SMTP server is not started yet: nothing taken
+    assert down.returncode == 1 and "cannot reach the SMTP server" in down.stderr, down.stderr
+    assert (content_copy / ".newsletter-sent").read_text() == "2025-12-16\n"
+    daily.controller.start()
+    try:
+        up = daily.run("send")
+    finally:
+        daily.controller.stop()
+    assert up.returncode == 0, up.stderr
+    subjects = daily.subjects()  # the day missed first, then the newest
+    assert len(subjects) == 2 and "7 Jan 2026" in subjects[0] and "19 Jan 2026" in subjects[1], subjects
+    assert (content_copy / ".newsletter-sent").read_text() == "2026-01-19\n"
+
+
+def test_the_daily_recipe_fetches_a_day_it_could_not_fetch_on_its_next_run(content_copy, api):
+    """A day the API was down on was lost from the site for good: no run asked for it again."""
+    daily = _DailyRun(content_copy, api)
+    daily.env.pop("DIGEST_TO")
+    point_at(content_copy, f"{api}/broken")
+    failed = daily.run("build")
+    today = dt.datetime.now(dt.timezone.utc).date().isoformat()
+    assert failed.returncode == 1 and f"the list of {today} is not fetched" in failed.stderr, failed.stderr
+    assert (content_copy / ".fetch-missed").read_text().split() in ([today], [(dt.date.fromisoformat(today)
+                                                                               - dt.timedelta(days=1)).isoformat()])
+    (content_copy / ".fetch-missed").write_text("2026-01-19\n")  # as if that had been the day missed
+    point_at(content_copy, f"{api}/api/daily_papers")
+    FixtureAPI.requests = []
+    caught_up = daily.run("build")
+    assert caught_up.returncode == 0, caught_up.stderr
+    assert FixtureAPI.requests[0] == "/api/daily_papers?date=2026-01-19"
+    assert not (content_copy / ".fetch-missed").exists()
+
+
+def test_two_daily_runs_at_once_send_the_day_once(content_copy, api):
+    daily = _DailyRun(content_copy, api, slow=3)
+    daily.controller.start()
+    try:
+        first = daily.start("send")
+        assert daily.taking.wait(60)
+        second = daily.run("send")  # waits for the first, then finds the day sent
+        first.communicate(timeout=60)
+    finally:
+        daily.controller.stop()
+    assert first.returncode == 0 and second.returncode == 0, second.stderr
+    assert len(daily.received) == 1 and "the e-mail of 2026-01-19 was sent before" in second.stderr
+
+
+def test_a_daily_run_stopped_while_sending_records_the_day_it_may_have_sent(content_copy, api):
+    """A time limit's SIGTERM stopped the script with digest: the day was not recorded, and the
+    next run sent it again."""
+    daily = _DailyRun(content_copy, api, slow=3)
+    daily.controller.start()
+    try:
+        run = daily.start("send")
+        assert daily.taking.wait(60)
+        os.killpg(run.pid, signal.SIGTERM)  # as a cron or CI time limit does: the whole group
+        _, stderr = run.communicate(timeout=60)
+        again = daily.run("send")
+    finally:
+        daily.controller.stop()
+    assert run.returncode == 143 and "may have gone to readers@example.net" in stderr, stderr
+    assert (content_copy / ".newsletter-sent").read_text() == "2026-01-19\n"
+    assert "was sent before" in again.stderr and len(daily.received) <= 1
 
 
 def test_the_example_workflow_runs_the_daily_recipe():
