@@ -364,8 +364,8 @@ def _broken_link(env: Environment, name: str | None) -> str | None:
 
 
 def link_to_nothing(path: Path) -> str | None:
-    """"a link to 'WHERE', which is not there" (where its links lead in the end), or "a link in
-    a loop of links", when ``path`` is a link that leads to no file; else None."""
+    """What ``path`` is when it is a link that leads to no file: a link to where its links lead in
+    the end, which is not there, or a link in a loop of links; else None."""
     try:
         os.stat(path)
         return None
