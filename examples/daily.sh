@@ -14,13 +14,18 @@
 # Each day's e-mail is sent once: the last day sent is kept in content/.newsletter-sent, so
 # that a run on a day the hub has no new list (a weekend), or a second run, sends nothing.
 # A day a run could not send (the SMTP server down) is sent by the next run, before the
-# newer ones; a day whose list could not be fetched (the hub's API down) is kept in
-# content/.fetch-missed and fetched by the next runs. Two runs at once take turns.
+# newer ones. A day whose list could not be fetched (the hub's API down) is kept in
+# content/.fetch-missed and asked for again by the next runs, a week of runs at most.
+# Two runs at once take turns.
+#
+# Every step's failure is checked by hand: `set -e` does not hold inside a function called
+# with `||`, as these are.
 set -eu
 DIGEST=${DIGEST:-digest}
 SENT=content/.newsletter-sent
 MISSED=content/.fetch-missed
 CATCH_UP=7  # unsent days sent at most in one run (a run down for months sends no pile of mail)
+TRIES=7     # runs that ask for a missed day's list before giving up on it (a day without one)
 
 if [ ! -f content/site.yaml ]; then
   echo "daily.sh: no content/site.yaml in $(pwd): run it in the folder that holds content/" >&2
@@ -31,8 +36,15 @@ mkdir -p content/snapshots
 # day sent. flock(1) is util-linux's; without it, runs do not wait for each other.
 if command -v flock >/dev/null 2>&1; then
   exec 9<content/snapshots
-  flock 9
+  if ! flock -w 3600 9; then
+    echo "daily.sh: another run has been at work for an hour; not starting" >&2
+    exit 1
+  fi
 fi
+
+is_day() {
+  case "$1" in [0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]) return 0 ;; *) return 1 ;; esac
+}
 
 # The days of the snapshots, oldest first (fetch and add name each by its day: YYYY-MM-DD.json, ...).
 snapshot_days() {
@@ -40,26 +52,47 @@ snapshot_days() {
 }
 
 fetch_and_build() {
-  status=0
-  # The days whose fetch failed before, asked for by their day: the API keeps past lists.
-  still_missed=""
-  for day in $(cat "$MISSED" 2>/dev/null || true); do
-    # --force: the hub's list for a day keeps changing (upvotes, comments); keep the newest capture.
-    $DIGEST fetch --force --date "$day" || { still_missed="$still_missed $day"; status=1; }
-  done
+  fetched=0
+  # The days whose list could not be fetched before, each with the runs that asked for it,
+  # asked for again by their day: the API keeps past lists.
+  missed=""
+  if [ -f "$MISSED" ]; then
+    while read -r day tries; do
+      [ -n "$day" ] || continue
+      if ! is_day "$day"; then
+        echo "daily.sh: $MISSED: '$day' is no day (YYYY-MM-DD); left out" >&2
+        continue
+      fi
+      # --force: the hub's list for a day keeps changing (upvotes, comments); keep the newest capture.
+      if $DIGEST fetch --force --date "$day" </dev/null; then  # the loop reads the file on standard input
+        continue
+      fi
+      tries=$(( ${tries:-1} + 1 ))
+      if [ "$tries" -gt "$TRIES" ]; then
+        echo "daily.sh: giving up on the list of $day after $TRIES runs; fetch it by hand with: $DIGEST fetch --date $day" >&2
+      else
+        missed="$missed$day $tries
+"
+      fi
+    done < "$MISSED"
+  fi
   if ! $DIGEST fetch --force; then
     today=$(date -u +%Y-%m-%d)
-    case " $still_missed " in *" $today "*) ;; *) still_missed="$still_missed $today" ;; esac
-    echo "daily.sh: the list of $today is not fetched; the next run tries again" >&2
-    status=1
+    case "$missed" in *"$today "*) ;; *) missed="$missed$today 1
+" ;; esac
+    echo "daily.sh: the list of $today is not fetched; the next run asks for it again" >&2
+    fetched=1
   fi
-  if [ -n "$still_missed" ]; then
-    echo $still_missed > "$MISSED"  # one line, the days apart
+  if [ -n "$missed" ]; then
+    printf '%s' "$missed" > "$MISSED" || return 1
   else
-    rm -f "$MISSED"
+    rm -f "$MISSED" || return 1
   fi
-  $DIGEST build --quiet
-  return "$status"
+  if ! $DIGEST build --quiet; then
+    build_failed=1
+    return 1
+  fi
+  return "$fetched"
 }
 
 send_new_days() {
@@ -72,6 +105,9 @@ send_new_days() {
   last=$(cat "$SENT" 2>/dev/null || true)
   if [ -z "$last" ]; then
     days=$newest  # the first run sends the newest day only, not the whole archive
+  elif ! is_day "$last"; then
+    echo "daily.sh: $SENT holds '$last', no day (YYYY-MM-DD): write the last day sent into it" >&2
+    return 1
   else
     days=$(snapshot_days | awk -v last="$last" '$0 > last')
   fi
@@ -89,16 +125,16 @@ send_new_days() {
   # day is recorded before this run stops, not sent again by the next.
   stopped=""
   trap 'stopped=1' INT TERM
-  status=0
+  sent=0
   for day in $days; do
     # shellcheck disable=SC2086 # one argument per recipient
-    $DIGEST send "$day" --to $DIGEST_TO || status=$?
+    $DIGEST send "$day" --to $DIGEST_TO || sent=$?
     # 3: it went to some recipients, not to others (digest names both): sending it again would
     # repeat it to the first, so it counts as sent, and the run fails for someone to look.
-    if [ "$status" -eq 0 ] || [ "$status" -eq 3 ]; then
-      echo "$day" > "$SENT"
+    if [ "$sent" -eq 0 ] || [ "$sent" -eq 3 ]; then
+      echo "$day" > "$SENT" || sent=1
     fi
-    if [ "$status" -ne 0 ] || [ -n "$stopped" ]; then
+    if [ "$sent" -ne 0 ] || [ -n "$stopped" ]; then
       break  # the days after it wait for the next run, in their order
     fi
   done
@@ -106,14 +142,23 @@ send_new_days() {
   if [ -n "$stopped" ]; then
     exit 143
   fi
-  return "$status"
+  return "$sent"
 }
 
-status=0
+build_status=0
+build_failed=""
+send_status=0
 case "${1:-all}" in
-  all) fetch_and_build || status=$?; send_new_days || status=$? ;;
-  build) fetch_and_build || status=$? ;;
-  send) send_new_days || status=$? ;;
+  all) fetch_and_build || build_status=$?
+       if [ -n "$build_failed" ]; then  # not only a fetch: no e-mail whose links lead to an old site
+         exit "$build_status"
+       fi
+       send_new_days || send_status=$? ;;
+  build) fetch_and_build || build_status=$? ;;
+  send) send_new_days || send_status=$? ;;
   *) echo "usage: sh daily.sh [all|build|send]" >&2; exit 2 ;;
 esac
-exit "$status"
+if [ "$send_status" -ne 0 ]; then
+  exit "$send_status"
+fi
+exit "$build_status"

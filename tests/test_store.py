@@ -657,15 +657,42 @@ def test_the_daily_recipe_fetches_a_day_it_could_not_fetch_on_its_next_run(conte
     failed = daily.run("build")
     today = dt.datetime.now(dt.timezone.utc).date().isoformat()
     assert failed.returncode == 1 and f"the list of {today} is not fetched" in failed.stderr, failed.stderr
-    assert (content_copy / ".fetch-missed").read_text().split() in ([today], [(dt.date.fromisoformat(today)
-                                                                               - dt.timedelta(days=1)).isoformat()])
-    (content_copy / ".fetch-missed").write_text("2026-01-19\n")  # as if that had been the day missed
+    assert (content_copy / ".fetch-missed").read_text() in (f"{today} 1\n", f"{dt.date.fromisoformat(today) - dt.timedelta(days=1)} 1\n")
+    # As if these had been the days missed: one the API has, one it has not (a day without a
+    # list), asked for a week of runs already, and junk.
+    (content_copy / ".fetch-missed").write_text("2026-01-19 2\n2026-01-18 7\nlatest\n")
     point_at(content_copy, f"{api}/api/daily_papers")
     FixtureAPI.requests = []
     caught_up = daily.run("build")
-    assert caught_up.returncode == 0, caught_up.stderr
-    assert FixtureAPI.requests[0] == "/api/daily_papers?date=2026-01-19"
+    assert caught_up.returncode == 0, caught_up.stderr  # what came of the days missed fails no run
+    assert FixtureAPI.requests[:2] == ["/api/daily_papers?date=2026-01-19", "/api/daily_papers?date=2026-01-18"]
+    assert "giving up on the list of 2026-01-18 after 7 runs" in caught_up.stderr
+    assert "'latest' is no day (YYYY-MM-DD); left out" in caught_up.stderr
     assert not (content_copy / ".fetch-missed").exists()
+
+
+def test_a_daily_run_whose_build_fails_fails_and_sends_nothing(content_copy, api, tmp_path):
+    """A failed build exited 0 (set -e holds not in a function called with ||), and the e-mail
+    went out with links to pages never built."""
+    daily = _DailyRun(content_copy, api)
+    (content_copy / ".newsletter-sent").write_text("2026-01-07\n")
+    (content_copy.parent / "site").write_text("not a site")  # the build refuses to replace it
+    daily.controller.start()
+    try:
+        result = daily.run()
+    finally:
+        daily.controller.stop()
+    assert result.returncode == 1 and "refusing to replace" in result.stderr, result.stderr
+    assert daily.received == [] and (content_copy / ".newsletter-sent").read_text() == "2026-01-07\n"
+
+
+def test_a_daily_run_with_no_day_in_its_record_of_days_sent_says_so(content_copy, api):
+    """'latest' there sorted after every day: nothing was sent ever again, without a word."""
+    daily = _DailyRun(content_copy, api)
+    (content_copy / ".newsletter-sent").write_text("latest\n")
+    result = daily.run("send")
+    assert result.returncode == 1 and result.stderr == (
+        "daily.sh: content/.newsletter-sent holds 'latest', no day (YYYY-MM-DD): write the last day sent into it\n")
 
 
 def test_two_daily_runs_at_once_send_the_day_once(content_copy, api):
