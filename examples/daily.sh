@@ -43,7 +43,15 @@ if command -v flock >/dev/null 2>&1; then
 fi
 
 is_day() {
-  case "$1" in [0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]) return 0 ;; *) return 1 ;; esac
+  case "$1" in
+    [0-9][0-9][0-9][0-9]-0[1-9]-[0-3][0-9] | [0-9][0-9][0-9][0-9]-1[0-2]-[0-3][0-9]) return 0 ;;
+    *) return 1 ;;
+  esac
+}
+
+# Whether day $1 comes before day $2 (days as YYYY-MM-DD sort as text).
+before() {
+  [ "$1" != "$2" ] && [ "$(printf '%s\n%s\n' "$1" "$2" | sort | head -n 1)" = "$1" ]
 }
 
 # The days of the snapshots, oldest first (fetch and add name each by its day: YYYY-MM-DD.json, ...).
@@ -53,21 +61,32 @@ snapshot_days() {
 
 fetch_and_build() {
   fetched=0
+  last=$(cat "$SENT" 2>/dev/null || true)
   # The days whose list could not be fetched before, each with the runs that asked for it,
   # asked for again by their day: the API keeps past lists.
   missed=""
+  cr=$(printf '\r')
   if [ -f "$MISSED" ]; then
-    while read -r day tries; do
-      [ -n "$day" ] || continue
+    while read -r line || [ -n "$line" ]; do  # also a last line without its line break
+      set -f  # the fields as they are: no file names made of a '*'
+      # shellcheck disable=SC2086 # the line's fields
+      set -- ${line%"$cr"}
+      set +f
+      [ $# -gt 0 ] || continue
+      day=$1 tries=${2:-1}
+      case "$tries" in *[!0-9]* | '') tries=1 ;; esac
       if ! is_day "$day"; then
         echo "daily.sh: $MISSED: '$day' is no day (YYYY-MM-DD); left out" >&2
         continue
       fi
       # --force: the hub's list for a day keeps changing (upvotes, comments); keep the newest capture.
       if $DIGEST fetch --force --date "$day" </dev/null; then  # the loop reads the file on standard input
+        if [ -n "$last" ] && before "$day" "$last"; then
+          echo "daily.sh: the list of $day came after the e-mail of $last went: its own is not sent; send it with: $DIGEST send $day --to ..." >&2
+        fi
         continue
       fi
-      tries=$(( ${tries:-1} + 1 ))
+      tries=$((tries + 1))
       if [ "$tries" -gt "$TRIES" ]; then
         echo "daily.sh: giving up on the list of $day after $TRIES runs; fetch it by hand with: $DIGEST fetch --date $day" >&2
       else
@@ -83,15 +102,15 @@ fetch_and_build() {
     echo "daily.sh: the list of $today is not fetched; the next run asks for it again" >&2
     fetched=1
   fi
+  # Anything failing from here on fails the build: no e-mail goes out after it.
+  build_failed=1
   if [ -n "$missed" ]; then
     printf '%s' "$missed" > "$MISSED" || return 1
   else
     rm -f "$MISSED" || return 1
   fi
-  if ! $DIGEST build --quiet; then
-    build_failed=1
-    return 1
-  fi
+  $DIGEST build --quiet || return 1
+  build_failed=""
   return "$fetched"
 }
 
@@ -107,6 +126,9 @@ send_new_days() {
     days=$newest  # the first run sends the newest day only, not the whole archive
   elif ! is_day "$last"; then
     echo "daily.sh: $SENT holds '$last', no day (YYYY-MM-DD): write the last day sent into it" >&2
+    return 1
+  elif before "$newest" "$last"; then
+    echo "daily.sh: $SENT holds $last, after the newest snapshot, $newest: write the last day sent into it" >&2
     return 1
   else
     days=$(snapshot_days | awk -v last="$last" '$0 > last')

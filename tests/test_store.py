@@ -660,15 +660,19 @@ def test_the_daily_recipe_fetches_a_day_it_could_not_fetch_on_its_next_run(conte
     assert (content_copy / ".fetch-missed").read_text() in (f"{today} 1\n", f"{dt.date.fromisoformat(today) - dt.timedelta(days=1)} 1\n")
     # As if these had been the days missed: one the API has, one it has not (a day without a
     # list), asked for a week of runs already, and junk.
-    (content_copy / ".fetch-missed").write_text("2026-01-19 2\n2026-01-18 7\nlatest\n")
+    # Written on Windows (CRLF), a count that is no number, no line break at the end.
+    (content_copy / ".fetch-missed").write_bytes(b"2026-01-19 2\r\n2026-01-18 7\r\nlatest\r\n2026-01-17 x")
     point_at(content_copy, f"{api}/api/daily_papers")
+    (content_copy / ".newsletter-sent").write_text("2026-01-20\n")  # a newer day's e-mail went meanwhile
     FixtureAPI.requests = []
     caught_up = daily.run("build")
     assert caught_up.returncode == 0, caught_up.stderr  # what came of the days missed fails no run
-    assert FixtureAPI.requests[:2] == ["/api/daily_papers?date=2026-01-19", "/api/daily_papers?date=2026-01-18"]
+    assert FixtureAPI.requests[:3] == ["/api/daily_papers?date=2026-01-19", "/api/daily_papers?date=2026-01-18",
+                                       "/api/daily_papers?date=2026-01-17"]
     assert "giving up on the list of 2026-01-18 after 7 runs" in caught_up.stderr
     assert "'latest' is no day (YYYY-MM-DD); left out" in caught_up.stderr
-    assert not (content_copy / ".fetch-missed").exists()
+    assert "the list of 2026-01-19 came after the e-mail of 2026-01-20 went: its own is not sent" in caught_up.stderr
+    assert (content_copy / ".fetch-missed").read_text() == "2026-01-17 2\n"  # asked for again next time
 
 
 def test_a_daily_run_whose_build_fails_fails_and_sends_nothing(content_copy, api, tmp_path):
@@ -686,13 +690,16 @@ def test_a_daily_run_whose_build_fails_fails_and_sends_nothing(content_copy, api
     assert daily.received == [] and (content_copy / ".newsletter-sent").read_text() == "2026-01-07\n"
 
 
-def test_a_daily_run_with_no_day_in_its_record_of_days_sent_says_so(content_copy, api):
-    """'latest' there sorted after every day: nothing was sent ever again, without a word."""
+@pytest.mark.parametrize("recorded, told", [
+    ("latest", "holds 'latest', no day (YYYY-MM-DD)"), ("2026-19-39", "holds '2026-19-39', no day (YYYY-MM-DD)"),
+    ("2062-01-19", "holds 2062-01-19, after the newest snapshot, 2026-01-19")])
+def test_a_daily_run_with_no_day_in_its_record_of_days_sent_says_so(content_copy, api, recorded, told):
+    """These sorted after every day: nothing was sent ever again, without a word."""
     daily = _DailyRun(content_copy, api)
-    (content_copy / ".newsletter-sent").write_text("latest\n")
+    (content_copy / ".newsletter-sent").write_text(f"{recorded}\n")
     result = daily.run("send")
     assert result.returncode == 1 and result.stderr == (
-        "daily.sh: content/.newsletter-sent holds 'latest', no day (YYYY-MM-DD): write the last day sent into it\n")
+        f"daily.sh: content/.newsletter-sent {told}: write the last day sent into it\n")
 
 
 def test_two_daily_runs_at_once_send_the_day_once(content_copy, api):
