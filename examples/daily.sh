@@ -74,7 +74,7 @@ fetch_and_build() {
       set +f
       [ $# -gt 0 ] || continue
       day=$1 tries=${2:-1}
-      case "$tries" in *[!0-9]* | '') tries=1 ;; esac
+      case "$tries" in *[!0-9]* | '' | 0* | ????*) tries=1 ;; esac  # shells take 08 for octal, and overflow
       if ! is_day "$day"; then
         echo "daily.sh: $MISSED: '$day' is no day (YYYY-MM-DD); left out" >&2
         continue
