@@ -730,8 +730,8 @@ def test_a_days_search_index_is_made_in_memory_and_is_the_clean_builds(tmp_path,
     popen = subprocess.Popen
 
     def spy(command, *args, **kwargs):
-        if "--output-path" in command:
-            outputs.append(command[command.index("--output-path") + 1])
+        if "--output-path" in command:  # named from the folder Pagefind runs in
+            outputs.append(os.path.join(kwargs.get("cwd", ""), command[command.index("--output-path") + 1]))
         return popen(command, *args, **kwargs)
 
     monkeypatch.setattr(digest.search.subprocess, "Popen", spy)
