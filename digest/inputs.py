@@ -37,7 +37,12 @@ def build_date(environ=os.environ) -> dt.date:
         except (ValueError, OverflowError, OSError):
             raise DigestError(f"SOURCE_DATE_EPOCH is out of range: {epoch[:40]!r} is not a second between "
                               f"the years 1 and 9999") from None
-    # The day in UTC, as SOURCE_DATE_EPOCH's: the site of one moment is the same in every time zone.
+    return utc_today()
+
+
+def utc_today() -> dt.date:
+    """The machine's day in UTC, as SOURCE_DATE_EPOCH's: the site of one moment is the same in
+    every time zone."""
     return dt.datetime.now(dt.timezone.utc).date()
 
 

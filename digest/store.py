@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 
 from digest.files import SNAPSHOT_SUFFIXES
-from digest.inputs import read_snapshot_file, snapshot_files
+from digest.inputs import read_snapshot_file, snapshot_files, utc_today
 from digest.output import pages_lock, write_replacing
 from digest.dates import after_today, after_today_warning, resolve_snapshot_dates
 from digest.errors import DigestError
@@ -109,7 +109,7 @@ def _store_snapshot(content_dir: Path, data: bytes, incoming: str, date_option: 
     snapshot, others = resolved[-1], resolved[:-1]
     # Filed under a day that has not come, it would head the site and send its e-mail now.  The
     # machine's clock decides too: SOURCE_DATE_EPOCH pins the output, not the day of the list.
-    late = after_today(snapshot.date, snapshot.date_source, max(today, clock or dt.datetime.now(dt.timezone.utc).date()))
+    late = after_today(snapshot.date, snapshot.date_source, max(today, clock or utc_today()))
     told = after_today_warning(incoming, snapshot.date, snapshot.date_source, today) if late else None
     for warning in warnings:
         if warning != told:  # the error below says it
