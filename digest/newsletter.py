@@ -307,13 +307,12 @@ def _smtp_client(secure: bool):
         #: The message of the transaction is sent (its last line too) and the reply to it not read:
         #: should the exchange end now, the server may have taken it.
         message_sent = False
-        #: The code of the reply to the message (-1: a reply without one, which says neither yes nor no).
-        message_reply = 0
-        #: The reply that refused the message (its code and text), else None.
-        message_refusal: tuple[int, bytes] | None = None
+        #: The reply to the message, its code and text (code -1: a reply without one, which says
+        #: neither yes nor no); None before it comes.
+        message_reply: tuple[int, bytes] | None = None
 
         def mail(self, *args, **kwargs):  # a transaction begins
-            self.message_sent, self.message_reply, self.message_refusal = False, 0, None
+            self.message_sent, self.message_reply = False, None
             return super().mail(*args, **kwargs)
 
         def send(self, s):
@@ -333,14 +332,18 @@ def _smtp_client(secure: bool):
                 self.file.lines = 0
             reply = super().getreply()
             if self.message_sent:  # the reply to the message
-                self.message_sent, self.message_reply = False, reply[0]
-                self.message_refusal = reply if reply[0] >= 400 else None
+                self.message_sent, self.message_reply = False, reply
             return reply
 
         @property
         def maybe_delivered(self) -> bool:
             """Whether the server may have taken the message of this transaction without saying so."""
-            return self.message_sent or self.message_reply == -1
+            return self.message_sent or self.message_reply is not None and self.message_reply[0] == -1
+
+        @property
+        def message_refusal(self) -> tuple[int, bytes] | None:
+            """The reply that refused the message of this transaction, if one did."""
+            return self.message_reply if self.message_reply is not None and self.message_reply[0] >= 400 else None
 
     return BoundedReplies
 
