@@ -77,7 +77,7 @@ def match_topics(title: str, abstract: str, topics: Sequence[TopicConfig],
     # which one set operation tells.
     words = (frozenset(f"{title_text.lower} {abstract_text.lower}".encode("ascii").translate(_NOT_WORD).split())
              if title_text.plain and abstract_text.plain else None)
-    topic = rule = None
+    topic = timed = None  # timed: the rule last begun, since ``tried``
     begun = tried = 0.0
     by_topic: dict[str, float] = {}
     try:
@@ -87,9 +87,9 @@ def match_topics(title: str, abstract: str, topics: Sequence[TopicConfig],
                 score = 0.0
                 terms: list[str] = []
                 for rule in topic.rules:
-                    tried = perf_counter()  # before anything of this rule: only its own time blames it
                     if words is not None and rule.words is not None and rule.words.isdisjoint(words):
                         continue
+                    timed, tried = rule, perf_counter()  # only its own time blames a rule
                     term = _found(rule, title_text)
                     factor = TITLE_FACTOR
                     if term is None:
@@ -109,9 +109,9 @@ def match_topics(title: str, abstract: str, topics: Sequence[TopicConfig],
         # topic only if its rules did (thousands of rules, each fast, add up too), by the clock the
         # limit keeps: on a busy machine a runaway rule gets little CPU time.
         now = perf_counter()
-        if topic is not None and rule in topic.rules and now - tried >= MATCH_SECONDS / 2:
-            key = f"topics[{order}].rules[{topic.rules.index(rule)}]"
-            label = rule.label if len(rule.label) <= 80 else f"{rule.label[:78]}…{rule.label[-1]}"
+        if topic is not None and timed in topic.rules and now - tried >= MATCH_SECONDS / 2:
+            key = f"topics[{order}].rules[{topic.rules.index(timed)}]"
+            label = timed.label if len(timed.label) <= 80 else f"{timed.label[:78]}…{timed.label[-1]}"
             raise ConfigError(f"topic '{topic.slug}', rule {label}: took more than {MATCH_SECONDS:g} s "
                               f"on the paper '{title[:60]}'; simplify the pattern", RULES_FILE, key=key) from None
         if topic is not None and now - begun >= MATCH_SECONDS / 2:
