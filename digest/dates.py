@@ -33,7 +33,7 @@ from digest.models import ParsedSnapshot, PartialDate, Snapshot, normalise_title
 def _file_name(source: str) -> str:
     """The name of the file a snapshot was read from; of a URL (``digest fetch``), the last part of
     its path: the ``?date=YYYY-MM-DD`` of its query is the day asked for with --date, no file's name."""
-    if "://" in source:
+    if _fetched(source):
         return PurePosixPath(urlsplit(source).path).name
     return PurePath(source).name
 
