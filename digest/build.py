@@ -48,8 +48,8 @@ from digest.progress import Progress
 from digest.pages import (DayPage, TopicPage, at_its_own_name, day_markdown, day_pages, slice_ranges, topic_markdown,
                           topic_pages, topic_slices)
 from digest.parse import parse_snapshot_bytes
-from digest.render import (PageJob, check_linked_assets, load_template, make_environment, render_template,
-                           site_page_jobs, template_names)
+from digest.render import (PageJob, check_linked_assets, link_to_nothing, load_template, make_environment,
+                           render_template, site_page_jobs, template_names)
 from digest.topics import RULES_FILE, MatchBudget, match_topics
 from digest.search import BUNDLE, SearchIndexing, bundle_path, check_indexable, prune_copies
 from digest.sitemap import robots_txt, sitemap_files
@@ -347,6 +347,9 @@ def read_asset(path: Path) -> bytes:
 def template_environment(templates_dir: Path | None, compiled: Path | None = None):
     templates = templates_dir or default_templates_dir()
     if not (templates / "base.html").is_file():
+        broken = templates.is_dir() and link_to_nothing(templates / "base.html")
+        if broken:
+            raise DigestError(f"template error: 'base.html' is {broken}", templates / "base.html")
         what = ("no such templates folder" if not templates.exists() and not templates.is_symlink()
                 else "not a folder" if not templates.is_dir() else "not a templates folder (no base.html)")
         raise DigestError(f"{what}: give --templates a folder that holds base.html, or leave it out for digest's own",

@@ -526,7 +526,8 @@ def main(argv: list[str] | None = None) -> int:
             _command_after_options(parser, argv)
             argv = ["build", *argv]
         args, unknown = parser.parse_known_args(argv)
-        unknown = [argument for argument in unknown if argument != "--"]  # '--' ends the options: no argument
+        if "--" in unknown:
+            unknown.remove("--")  # the first '--' ends the options: no argument (a second one is)
         if unknown:  # argparse would point at 'digest --help', which lists no command's options
             raise UsageError(f"unrecognized arguments: {' '.join(unknown)} (see 'digest {args.command} --help')")
         content = getattr(args, "content", None)

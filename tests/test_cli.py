@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import BUNDLED, CONTENT, FIXTURES, ORIGINAL_NAMES, copy_content, run_cli, tree
+from conftest import BUNDLED, CONTENT, FIXTURES, ORIGINAL_NAMES, REPO, copy_content, run_cli, tree
 
 PAPER_KEYS = {"rank", "title", "abstract", "organization", "authors", "published", "comments",
               "upvotes", "arxiv_id", "url", "author_names", "github", "keywords", "project_page", "thumbnail"}
@@ -790,8 +790,10 @@ def test_help_asked_of_a_command_written_after_options_points_at_its_own_help(ar
 @pytest.mark.parametrize("argv, command, unknown", [
     (["build", "--contnet", "x"], "build", "--contnet x"), (["--contnet", "x"], "build", "--contnet x"),
     (["check", "--stirct"], "check", "--stirct"), (["parse", "--jsn", "f.txt"], "parse", "--jsn"),
-    (["build", "--", "x"], "build", "x"), (["build", "--bogus", "--", "x"], "build", "--bogus x")])
-    # '--' ends the options: it is no argument of its own, and a lone one is nothing to tell
+    (["build", "--", "x"], "build", "x"), (["build", "--bogus", "--", "x"], "build", "--bogus x"),
+    (["topics", "--", "--"], "topics", "--"), (["topics", "--", "--", "--"], "topics", "-- --")])
+    # The first '--' ends the options: it is no argument of its own, and a lone one is nothing to
+    # tell; any later one is an argument.
 def test_an_unknown_option_of_a_command_points_at_that_commands_help(argv, command, unknown):
     """'digest --help' lists the commands, not their options."""
     result = run_cli(*argv)
@@ -878,6 +880,21 @@ def test_a_templates_folder_that_is_not_there_is_told_as_such(content_copy, tmp_
             assert result.returncode == 1 and (f"digest: error: {templates}: {problem}: give --templates a folder that "
                                                f"holds base.html, or leave it out for digest's own\n") in result.stderr, \
                 result.stderr
+
+
+@pytest.mark.parametrize("target, problem", [("nowhere/base.html", "a link to '{templates}/nowhere/base.html', "
+                                                                    "which is not there"),
+                                             ("base.html", "a link in a loop of links")])
+def test_a_base_template_that_is_a_link_to_nothing_is_told_as_such(content_copy, tmp_path, target, problem):
+    """Not as a folder with no base.html, which sends the user looking for a file that is there."""
+    templates = tmp_path / "templates"
+    shutil.copytree(REPO / "templates", templates)
+    (templates / "base.html").unlink()
+    (templates / "base.html").symlink_to(target)
+    for command in (["build", "--out", tmp_path / "site"], ["check"]):
+        result = run_cli(*command, "--content", content_copy, "--templates", templates)
+        assert (result.returncode, result.stderr) == (1, f"digest: error: {templates}/base.html: template error: "
+                                                         f"'base.html' is {problem.format(templates=templates)}\n")
 
 
 @pytest.mark.parametrize("argv", [["build", "--out", ""], ["build", "--content", " "], ["check", "--templates", ""],
