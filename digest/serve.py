@@ -299,7 +299,7 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
     from watchfiles import Change, watch
 
     state = BuildState()
-    announced = threading.Event()  # where the site is served has been said (see announce)
+    announced = threading.Event()  # where the site is served has been said (see watching)
 
     def build_now() -> None:
         try:
@@ -335,20 +335,29 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
     except OSError as error:
         raise DigestError(f"cannot serve on {shown_host}:{port}: {error.strerror}") from None
     address = f"http://{shown_host}:{server.server_address[1]}"  # the site's, with its base path after it
-    try:
-        build_now()
-        try:
-            out_dir.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise DigestError(f"cannot make the output folder: {error.strerror or error}", out_dir) from None
-    except BaseException:
-        server.server_close()
-        raise
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    serving: list[threading.Thread] = []
+    # A build waits for the watcher to run, so that an edit saved while it builds is the watcher's
+    # next answer: the first build, and the one after a watched folder was replaced.
+    pending = True
 
-    def announce() -> None:
-        """Say where the site is served, once the watcher runs: an edit made from then on is seen."""
+    def build_pending() -> None:
+        nonlocal pending
+        if not pending:
+            return
+        pending = False
+        build_now()
+        if not serving:  # the first build: the site is served from now on
+            try:
+                out_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise DigestError(f"cannot make the output folder: {error.strerror or error}", out_dir) from None
+            serving.append(threading.Thread(target=server.serve_forever, daemon=True))
+            serving[0].start()
+
+    def watching() -> None:
+        """Say where the site is served, once the watcher runs and the first build is over: an
+        edit made from then on is seen (and one made while it built too)."""
+        build_pending()
         if not announced.is_set():
             announced.set()
             ready(address + state.base_path)
@@ -362,7 +371,7 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
             folders = [_identity(root) for root in roots]
             watched = [str(root) for root, folder in zip(roots, folders) if folder is not None]
             if not watched:
-                announce()
+                watching()
                 stop.wait(0.5)
                 continue
             present = _files_under(watched, lambda path: not generated(Path(path), content_dir, out_dir))
@@ -370,7 +379,7 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
             for changes in watch(*watched, stop_event=stop, debounce=300, step=100, rust_timeout=250,
                                  yield_on_timeout=True,
                                  watch_filter=lambda change, path: not generated(Path(path), content_dir, out_dir)):
-                announce()
+                watching()
                 replaced = [root for root, folder in zip(roots, folders) if _identity(root) != folder]
                 # A file made and removed since the last look (sed -i's, an editor's scratch file) is no
                 # change; one removed and made again (git checkout, an editor's save by rename) is, and
@@ -385,9 +394,11 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
                     names = sorted({Path(p).name for _, p in changes} | {root.name for root in replaced})
                     report(shown(f"digest: changed: {', '.join(names[:5])}{' …' if len(names) > 5 else ''}; "
                                  f"rebuilding"))
+                    if replaced:  # built once the new folder is watched
+                        pending = True
+                        break
                     build_now()
-                if replaced:
-                    break
     finally:
-        server.shutdown()
+        if serving:
+            server.shutdown()
         server.server_close()

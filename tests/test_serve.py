@@ -581,3 +581,33 @@ def test_editors_leftovers_are_named_as_editors_name_them_and_no_real_file_is_on
              "notes~.txt", ".swp", "style.css"]
     assert [name for name in leftovers if not editor_leftover(name)] == []
     assert [name for name in files if editor_leftover(name)] == []
+
+
+def test_an_edit_saved_while_the_first_build_runs_is_built_once_it_is_over(tmp_path):
+    """The watcher runs before the first build begins: an edit it would have missed left the site
+    served without it until some other change."""
+    from digest.serve import serve
+
+    snapshot = tmp_path / "content" / "snapshots" / "2026-01-19.txt"
+    snapshot.parent.mkdir(parents=True)
+    snapshot.write_text("as the build began")
+    (tmp_path / "templates").mkdir()
+    stop, reported, builds = threading.Event(), [], []
+
+    def rebuild():
+        builds.append(snapshot.read_text())
+        if len(builds) == 1:
+            snapshot.write_text("saved while the first build ran")
+        else:
+            stop.set()
+        return "/"
+
+    running = threading.Thread(target=serve, args=(tmp_path / "content", tmp_path / "site", tmp_path / "templates"),
+                               kwargs={"host": "127.0.0.1", "port": 0, "rebuild": rebuild,
+                                       "report": reported.append, "stop": stop})
+    running.start()
+    running.join(timeout=20)
+    stop.set()
+    running.join()
+    assert builds == ["as the build began", "saved while the first build ran"]
+    assert reported == ["digest: changed: 2026-01-19.txt; rebuilding"]
