@@ -454,8 +454,8 @@ def make_parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--clean", action="store_true",
                            help="ignore what earlier builds left in the cache and redo everything")
     build_cmd.add_argument("-j", "--jobs", type=_positive_int, default=None,
-                           help="worker processes for rendering, at most one per core (default: one per core "
-                                "on large sites)")
+                           help="worker processes for parsing, topic matching and rendering, at most one per "
+                                "core (default: one per core on large sites)")
     build_cmd.set_defaults(func=cmd_build)
 
     check_cmd = commands.add_parser("check", help="check all content and list every problem; write nothing")

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from pathlib import PurePath, PurePosixPath
 from urllib.parse import urlsplit
 
-from digest.errors import SnapshotError
+from digest.errors import SnapshotError, shortened
 from digest.files import FILENAME_DATE_RE, SNAPSHOT_SUFFIXES
 from digest.models import ParsedSnapshot, PartialDate, Snapshot, normalise_title
 
@@ -108,7 +108,7 @@ def content_constraints(snapshot: ParsedSnapshot) -> YearConstraints:
 def _after_the_list_day(snapshot: ParsedSnapshot, card, list_day: str) -> SnapshotError:
     """A card printed without a year is in the list's year, so it cannot be dated after the list
     day (the page prints the year of an earlier year's date)."""
-    return SnapshotError(f"card '{card.title[:50]}' is dated {card.published.text()} without a year, "
+    return SnapshotError(f"card '{shortened(card.title)}' is dated {card.published.text()} without a year, "
                          f"which would be after the list day {list_day}", snapshot.source, card.line)
 
 
@@ -361,7 +361,7 @@ def published_after_notes(snapshot: Snapshot) -> list[str]:
         return []
     first, list_day = late[0], snapshot.date.isoformat()
     where = f"{snapshot.source}{f':{first.line}' if first.line else ''}"
-    title, published = first.title[:60], first.published.to_date().isoformat()
+    title, published = shortened(first.title), first.published.to_date().isoformat()
     if len(late) == 1:
         return [f"{where}: card '{title}' is dated {published}, after its list day {list_day} (a paper is "
                 f"listed after it is published): is a year wrong?"]
@@ -390,7 +390,7 @@ def _complete(snapshot: ParsedSnapshot, resolution: Resolution, given: dt.date |
     if not _is_leap(resolution.year):
         for card in snapshot.cards:
             if card.published and card.published.year is None and (card.published.month, card.published.day) == (2, 29):
-                raise SnapshotError(f"card '{card.title[:50]}' is dated Feb 29 without a year, but the list day is "
+                raise SnapshotError(f"card '{shortened(card.title)}' is dated Feb 29 without a year, but the list day is "
                                     f"in {resolution.year}, not a leap year", snapshot.source, card.line)
     cards = tuple(
         replace(card, published=card.published.with_year(resolution.year))

@@ -114,6 +114,11 @@ def unexpected_error_message(error: Exception) -> str:
 _TERMINAL_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
+def shortened(text: str, limit: int = 60) -> str:
+    """Text from a snapshot as a message quotes it: cut, where it is longer than ``limit``, with "…"."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def shown(message: str) -> str:
     """A message as a terminal may show it: what it would act on (see _TERMINAL_CONTROLS) as escapes."""
     if message.isprintable():

@@ -9,7 +9,7 @@ from time import perf_counter, thread_time
 
 from digest.config import TopicConfig, TopicRule
 from digest.deadline import Overrun, time_limit
-from digest.errors import ConfigError
+from digest.errors import ConfigError, shortened
 from digest.models import TopicMatch
 
 #: A rule found in the title counts this many times its weight; in the abstract, once.
@@ -113,14 +113,14 @@ def match_topics(title: str, abstract: str, topics: Sequence[TopicConfig],
             key = f"topics[{order}].rules[{topic.rules.index(timed)}]"
             label = timed.label if len(timed.label) <= 80 else f"{timed.label[:78]}…{timed.label[-1]}"
             raise ConfigError(f"topic '{topic.slug}', rule {label}: took more than {MATCH_SECONDS:g} s "
-                              f"on the paper '{title[:60]}'; simplify the pattern", RULES_FILE, key=key) from None
+                              f"on the paper '{shortened(title)}'; simplify the pattern", RULES_FILE, key=key) from None
         if topic is not None and now - begun >= MATCH_SECONDS / 2:
             raise ConfigError(f"topic '{topic.slug}': its {len(topic.rules):,} rules took more than "
-                              f"{MATCH_SECONDS:g} s together on the paper '{title[:60]}'; simplify its patterns, "
+                              f"{MATCH_SECONDS:g} s together on the paper '{shortened(title)}'; simplify its patterns, "
                               f"or have fewer", RULES_FILE, key=f"topics[{order}]") from None
         rules = sum(len(each.rules) for each in topics)
         raise ConfigError(f"the {rules:,} topic rules took more than {MATCH_SECONDS:g} s together on the paper "
-                          f"'{title[:60]}'; simplify the patterns, or have fewer", RULES_FILE) from None
+                          f"'{shortened(title)}'; simplify the patterns, or have fewer", RULES_FILE) from None
     if budget is not None:
         budget.charge(by_topic, topics, len(title) + len(abstract))
     return tuple(match for _, _, match in sorted(matches, key=lambda m: (m[0], m[1])))

@@ -186,15 +186,19 @@ def test_filename_wins_over_option_and_says_so():
     assert warnings == []
 
 
-def test_a_card_without_a_year_after_the_list_day_is_an_error_in_a_named_file_too():
-    text = "Daily Papers\n\nJan 5\n\n" + card("An early paper", "Jan 3") + card("A paper from the future", "Jan 9")
+@pytest.mark.parametrize("title, told", [
+    ("A paper from the future", "A paper from the future"),
+    # A long title is cut as every message cuts one: with "…", not as though it were all of it.
+    ("A paper from the future whose title goes on far longer than a message quotes of it",
+     "A paper from the future whose title goes on far longer than…")])
+def test_a_card_without_a_year_after_the_list_day_is_an_error_in_a_named_file_too(title, told):
+    text = "Daily Papers\n\nJan 5\n\n" + card("An early paper", "Jan 3") + card(title, "Jan 9")
     parsed = parse_text_snapshot(text, "2026-01-05.txt")
     for option in (None, dt.date(2026, 1, 5)):
         with pytest.raises(SnapshotError) as info:
             resolve_snapshot_dates([parsed], date_option=option, today=TODAY)
-        assert "'A paper from the future' is dated Jan 9 without a year, which would be after the list day" \
-            in info.value.message
-        assert info.value.line == text.splitlines().index("A paper from the future") + 1
+        assert f"card '{told}' is dated Jan 9 without a year, which would be after the list day" in info.value.message
+        assert info.value.line == text.splitlines().index(title) + 1
 
 
 # --------------------------------------------------------------------------

@@ -11,13 +11,13 @@ import json
 import re
 from dataclasses import fields, replace
 
-from digest.errors import SnapshotError
+from digest.errors import SnapshotError, shortened
 from digest.files import MAX_SNAPSHOT_BYTES
 from digest.models import Card, Organization, ParsedSnapshot, normalise_title
 from digest.parse.api import looks_like_json, parse_json_snapshot, read_json_leniently
 from digest.parse.crawl import looks_like_crawler_dump, parse_crawler_dump
 from digest.parse.html import looks_like_html, parse_html_snapshot
-from digest.parse.text import parse_text_snapshot, shortened, with_line_feeds, without_card_at
+from digest.parse.text import parse_text_snapshot, with_line_feeds, without_card_at
 from digest.text import DIRECTION_CONTROLS, UNFIT, invisible
 
 __all__ = ["decode_snapshot", "parse_snapshot", "parse_text_snapshot", "parse_json_snapshot"]
@@ -305,8 +305,8 @@ def merged_card_notes(cards: tuple[Card, ...], source: str) -> tuple[str, ...]:
                    else "they have the same title" if card.title == earlier.title
                    else "their titles differ only in case, accents or punctuation")
             where = f" at line {earlier.line}" if earlier.line else ""
-            notes.append(f"{source}{f':{card.line}' if card.line else ''}: the card '{card.title[:60]}' is taken "
-                         f"for the same paper as the card{where}, '{earlier.title[:60]}' ({why}), and shown with "
+            notes.append(f"{source}{f':{card.line}' if card.line else ''}: the card '{shortened(card.title)}' is taken "
+                         f"for the same paper as the card{where}, '{shortened(earlier.title)}' ({why}), and shown with "
                          f"that card's text")
     return tuple(notes)
 

@@ -32,7 +32,7 @@ import bisect
 import re
 from dataclasses import dataclass
 
-from digest.errors import SnapshotError
+from digest.errors import SnapshotError, shortened
 from digest.models import Card, Organization, ParsedSnapshot, PartialDate
 from digest.parse.api import ARXIV_ID_RE, HUB, unversioned
 from digest.parse.text import (
@@ -44,7 +44,6 @@ from digest.parse.text import (
     SUBMITTED_BY_RE,
     UPVOTE_COUNT_RE,
     Block,
-    shortened,
     clean_lines,
     parse_date_text,
     shown_count,

@@ -35,11 +35,11 @@ from typing import Any, Callable, Iterator
 # and API snapshots starts without it.
 BeautifulSoup = Comment = NavigableString = Tag = None
 
-from digest.errors import SnapshotError
+from digest.errors import SnapshotError, shortened
 from digest.models import Card, Organization, ParsedSnapshot, PartialDate
 from digest.parse.api import (ARXIV_ID_RE, GITHUB_RE, HUB, NotJSONConstant, json_limit, web_url, cards_from_items,
                               strict_decoder, unversioned)
-from digest.parse.text import DATE_PATTERN, ZERO_WIDTH, UPVOTE_COUNT_RE, parse_date_text, shortened, shown_count
+from digest.parse.text import DATE_PATTERN, ZERO_WIDTH, UPVOTE_COUNT_RE, parse_date_text, shown_count
 
 #: How much of the start of a file ``looks_like_html`` reads.
 _SNIFF = 65536

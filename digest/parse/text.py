@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from digest.errors import SnapshotError
+from digest.errors import SnapshotError, shortened
 from digest.models import MONTHS, Card, Organization, ParsedSnapshot, PartialDate
 
 _MONTH_NUMBERS = {name.lower(): i + 1 for i, name in enumerate(MONTHS)}
@@ -520,7 +520,3 @@ def without_card_at(text: str, line: int, opens_card: bool = False) -> str | Non
     if not any(raw[start:end + 1]):
         return None
     return "\n".join(raw[:start] + [""] * (end + 1 - start) + raw[end + 1:])
-
-
-def shortened(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
