@@ -1139,3 +1139,18 @@ def test_a_group_is_an_address_of_to_and_reply_to_but_not_of_from(tmp_path):
 ])
 def test_an_address_to_fetch_is_sent_in_ascii_and_otherwise_as_written(url, sent):
     assert ascii_url(url) == sent
+
+
+@pytest.mark.parametrize("extra, line, told", [
+    ("description: [a, b\n", 2, "(in the [ ] list begun at line 1)"),
+    ("description: \"unclosed\nauthor: Someone\n", 3, "(in the quoted text begun at line 1)"),
+    ("description: {a: 1\nauthor: Someone\n", 2, "(in the { } mapping begun at line 1)"),
+])
+def test_an_unclosed_bracket_or_quote_is_told_with_the_line_it_opens_at(tmp_path, extra, line, told):
+    """YAML finds it out at the end of the file, or at the next line that cannot be in it: that line
+    alone sends the user looking in the wrong place."""
+    folder = write(tmp_path, site=GOOD_SITE + extra)
+    error = only_problem(folder)
+    opened = GOOD_SITE.count("\n") + 1
+    assert error.line == opened + line - 1 and error.message.startswith("invalid YAML: "), one_line(error)
+    assert error.message.endswith(told.replace("line 1", f"line {opened}")), error.message
