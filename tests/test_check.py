@@ -8,6 +8,7 @@ import re
 import shutil
 
 from conftest import CONTENT, FIXTURES, ORIGINAL_NAMES, lengthen_first_abstract, run_cli, synthetic_corpus, tree
+from digest.errors import shortened
 
 
 def listing(folder):
@@ -455,8 +456,10 @@ def test_every_broken_entry_of_api_json_is_listed_at_its_line(content_copy):
 
     many = '"many"'
     assert told_by_check_and_build(content_copy, "2026-01-19.json") == [
-        f"digest: error: {path}:{line_of('../../etc')}: paper 2 has an id that is not an arXiv id: '../../etc'",
-        f"digest: error: {path}:{line_of(many)}: paper 4 has upvotes \"many\", which is not a count "
+        f"digest: error: {path}:{line_of('../../etc')}: card 2, '{shortened(items[1]['paper']['title'])}', has an id "
+        f"that is not an arXiv id: '../../etc'",
+        f"digest: error: {path}:{line_of(many)}: card 4, '{shortened(items[3]['paper']['title'])}', has upvotes "
+        f"\"many\", which is not a count "
         f"(a whole number from 0 to 999,999,999)",
         f"digest: error: {path}:{_item_line(text, 4)}: card 5 has a title of 1,500 "
         f"characters, where a paper's has a line or two (digest takes up to 1,000)"]
@@ -520,7 +523,7 @@ def test_check_lists_the_problems_before_the_builds_first_too_in_the_order_of_th
     result = run_cli("check", "--content", content_copy)
     told = [line for line in result.stderr.splitlines() if "2026-01-19.json" in line]
     assert len(told) == 2 and "card 1 is dated 1985-01-05, before arXiv's first paper (1991)" in told[0], told
-    assert "paper 3 has an id that is not an arXiv id: 'bogus'" in told[1]
+    assert f"card 3, '{shortened(items[2]['paper']['title'])}', has an id that is not an arXiv id: 'bogus'" in told[1]
     assert int(told[0].split(".json:")[1].split(":")[0]) < int(told[1].split(".json:")[1].split(":")[0])
     build = run_cli("build", "--content", content_copy, "--out", content_copy.parent / "site")
     assert build.returncode == 1 and build.stderr.splitlines() == [told[1]], build.stderr
@@ -541,3 +544,23 @@ def test_check_lists_the_problems_before_the_builds_first_too_in_the_order_of_th
     crawl.write_text(mended)
     build = run_cli("build", "--content", content_copy, "--out", content_copy.parent / "site")
     assert build.returncode == 1 and "card 3 is dated 1985-06-16" in build.stderr, build.stderr
+
+
+def test_the_problems_of_an_api_answer_on_one_line_are_told_in_the_order_of_its_entries_by_their_titles(
+        content_copy):
+    """An API answer is often one line: each problem is told at line 1, so its order and the
+    entry's title are what tell the entries apart."""
+    def entry(number, **fields):
+        return {"paper": {"id": f"2601.{number:05d}", "title": f"Paper {number}", "summary": "An abstract.",
+                          "publishedAt": "2026-01-10", **fields}}
+
+    path = content_copy / "snapshots" / "2026-01-20.json"
+    path.write_text(json.dumps([entry(1, title="T" * 1001), entry(2, upvotes=-1), entry(3, summary="\u200b")]))
+    result = run_cli("check", "--content", content_copy)
+    told = [line for line in result.stderr.splitlines() if "2026-01-20.json" in line]
+    assert told == [
+        f"digest: error: {path}:1: card 1 has a title of 1,001 characters, where a paper's has a line or two "
+        f"(digest takes up to 1,000)",
+        f"digest: error: {path}:1: card 2, 'Paper 2', has upvotes -1, which is not a count (a whole number from 0 "
+        f"to 999,999,999)",
+        f"digest: error: {path}:1: card 3 has an abstract of invisible characters only"], result.stderr

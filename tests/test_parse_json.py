@@ -126,7 +126,8 @@ def test_a_value_that_is_not_what_its_field_holds_is_refused_naming_its_paper(wh
               "numComments": 3}, bad]
     with pytest.raises(SnapshotError) as caught:
         parse_snapshot("[\n" + ",\n".join(json.dumps(item) for item in items) + "\n]", "x.json")
-    assert str(caught.value) == f"x.json:3: paper 2 has {what}"
+    named = "card 2" if field == "title" else "card 2, 'B',"  # by its title too, where it has one
+    assert str(caught.value) == f"x.json:3: {named} has {what}"
 
 
 def test_counts_and_dates_the_api_gives_are_read():
@@ -156,7 +157,7 @@ def test_a_value_nested_deep_in_a_field_is_refused_in_one_line():
         if "upvotes" in messages[-1]:
             break
     assert messages[0] == "x.json:1: invalid JSON: nested too deeply to be a list of papers"
-    assert messages[-1] == f"x.json:1: paper 1 has upvotes a list, {COUNT}"
+    assert messages[-1] == f"x.json:1: card 1, 'X', has upvotes a list, {COUNT}"
 
 @pytest.mark.parametrize("summary", ["\u200b", "\u200e\u3164", "\x00"])
 def test_an_abstract_of_invisible_characters_only_is_refused_naming_its_card(summary):
@@ -211,7 +212,7 @@ def test_saved_props_object_is_accepted():
 
 @pytest.mark.parametrize("text, line, message", [
     ('[\n  {"paper": {"id": "2411.19146", "title": "A"}},\n  {"paper": {"id": "2411.19147"', 3, "invalid JSON"),
-    ('[\n  {"paper": {"id": "2411.19146", "title": "A"}},\n  {"paper": {"id": "2411.19147"}}\n]', 3, "paper 2 has no title"),
+    ('[\n  {"paper": {"id": "2411.19146", "title": "A"}},\n  {"paper": {"id": "2411.19147"}}\n]', 3, "card 2 has no title"),
     ('[\n  {"paper": {"id": "../../etc/passwd", "title": "A"}}\n]', 2, "not an arXiv id"),
     ('[\n  {"paper": {"id": "2601.00001\\n", "title": "A"}}\n]', 2, "not an arXiv id"),  # ends in a line break
     ('[\n  {"paper": {"id": "\uff12\uff15\uff11\uff12.00001", "title": "A"}}\n]', 2, "not an arXiv id"),  # fullwidth
@@ -222,7 +223,7 @@ def test_saved_props_object_is_accepted():
     ('{"dateString": "2025-12-16",\n "dailyPapers": [\n  {"paper": {"id": "2411.19146", "title": "A"}},\n'
      '  {"paper": {"id": "x!", "title": "B"}}\n]}', 4, "not an arXiv id"),
     ('{"dailyPapers": [{"paper": {"id": "x!", "title": "A"}}],\n "dailyPapers":\n[\n'
-     '  {"paper": {"id": "2411.19146"}}]}', 4, "paper 1 has no title"),
+     '  {"paper": {"id": "2411.19146"}}]}', 4, "card 1 has no title"),
     ('{"daily\\u0050apers":\n[\n  {"paper": {"id": "x!", "title": "A"}}]}', 3, "not an arXiv id"),  # an escaped name
     ('{"dailyPapers": [{"paper": {"id": "2411.19146", "title": "A"}}]}\n}', 1, "expected '}' at the end"),
     ('{"dailyPapers": [{"paper": {"id": "2411.19146", "title": "A"}}],\n "x": [1, 2', 2, "invalid JSON"),
@@ -487,7 +488,7 @@ def test_a_time_whose_offset_moves_it_past_the_dates_python_holds_is_no_date(tim
             parse_snapshot(text, "2025-01-15.json")
         assert (caught.value.line, caught.value.message) == (
             text.split("\n").index(f'   "publishedAt": "{time}",') + 1,
-            f'paper 1 has publishedAt "{time}", which is not a date (YYYY-MM-DD)')
+            f'card 1, \'A\', has publishedAt "{time}", which is not a date (YYYY-MM-DD)')
     else:  # no list day: the snapshot is dated by its file name, as one without submittedOnDailyAt
         parsed = parse_snapshot(text, "2025-01-15.json")
         assert parsed.list_day is None and [card.title for card in parsed.cards] == ["A"]
@@ -539,5 +540,5 @@ def test_an_id_written_as_a_number_is_told_as_such():
     item = {"paper": {"id": 2411.1914, "title": "T", "summary": "A.", "submittedOnDailyAt": "2025-01-15T00:00:00Z"}}
     with pytest.raises(SnapshotError) as info:
         parse_json_snapshot(json.dumps([item]), "x.json")
-    assert info.value.message.startswith("paper 1 has an id that is a number, 2411.1914, not text: an arXiv id is "
+    assert info.value.message.startswith("card 1, 'T', has an id that is a number, 2411.1914, not text: an arXiv id is "
                                          "written in quotes"), info.value.message

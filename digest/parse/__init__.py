@@ -161,7 +161,7 @@ def later_problems(text: str, source: str, first: SnapshotError, most: int = 20)
 
 
 #: A message about a card that names it by its number ("card 3 has ...").
-_CARD_NUMBER_RE = re.compile(r"^card (\d+)\b")
+CARD_NUMBER_RE = re.compile(r"^card (\d+)\b")
 
 #: How much text digest check reads again, in all, looking past the broken cards of a text dump
 #: (once at least): each broken card costs a reading of the whole file, about a second for 20
@@ -185,7 +185,7 @@ def _later_text_problems(text: str, source: str, first: SnapshotError,
     def numbered(error: SnapshotError) -> SnapshotError:
         """The error with its card's number counting the cards set aside before it; without its
         traceback, whose frames hold a whole reading of the file (a large one's, hundreds of MB)."""
-        match = _CARD_NUMBER_RE.match(error.message)
+        match = CARD_NUMBER_RE.match(error.message)
         if match is None or error.line is None:
             return error.with_traceback(None)
         number = int(match[1]) + sum(1 for line in set_aside if line < error.line)
