@@ -608,6 +608,17 @@ def is_group(value: str) -> bool:
     return any(group.display_name is not None for group in header.groups)
 
 
+def is_empty_group(value: str) -> bool:
+    """Whether ``value`` is a group of no address ("undisclosed-recipients:;"), the To of a
+    message whose recipients are not shown to each other (RFC 5322, 3.6.3)."""
+    try:
+        header = policy.SMTP.header_factory("To", value)
+    except Exception:  # noqa: BLE001 - as in is_one_address
+        return False
+    return (not header.defects and len(header.groups) == 1 and header.groups[0].display_name is not None
+            and not header.groups[0].addresses)
+
+
 def header_address(value: str) -> tuple[str, str | None]:
     """One e-mail address (see is_one_address) as a mail header carries it: an internationalised
     domain in its xn-- form (the email package would write it as an encoded word, which no
@@ -754,9 +765,12 @@ def parse_email_config(data: Any, site: SiteConfig, path: Path) -> EmailConfig:
                                        f"line of its mail header")
         elif problem:
             check.fail(f"email.{key}", f"{problem}: {show(value)}")
-        elif not is_one_address(written):
-            check.fail(f"email.{key}", f"is not one e-mail address (user@host or Name <user@host>; quote a name "
-                                       f"with a comma, @ or <): {show(value)}")
+        elif not is_one_address(written) and not (key == "to" and is_empty_group(written)):
+            forms = {"to": "user@host, Name <user@host>, a group, 'Readers: user@host;', or a group of none, "
+                           "'undisclosed-recipients:;'",
+                     "reply_to": "user@host, Name <user@host> or a group, 'Readers: user@host;'"}
+            check.fail(f"email.{key}", f"is not one e-mail address ({forms.get(key, 'user@host or Name <user@host>')}; "
+                                       f"quote a name with a comma, @ or <): {show(value)}")
         elif key == "from" and is_group(value):
             check.fail("email.from", f"is a group of addresses (Name: user@host;), which From cannot hold; quote a "
                                      f"name with a colon: {show(value)}")

@@ -1129,6 +1129,12 @@ def test_a_group_is_an_address_of_to_and_reply_to_but_not_of_from(tmp_path):
     assert error.message.startswith("email.from: is a group of addresses")
     config = load_config(write(tmp_path / "idn-ok", site=GOOD_SITE + f"email: {{to: '{idn}'}}\n"))
     assert config.email.to == "Readers: list@xn--bcher-kva.example;"
+    # A group of none, as a newsletter's To that shows no recipient, is one of To's only.
+    config = load_config(write(tmp_path / "none", site=GOOD_SITE + "email: {to: 'undisclosed-recipients:;'}\n"))
+    assert config.email.to == "undisclosed-recipients:;"
+    error = only_problem(write(tmp_path / "none-reply", site=GOOD_SITE + "email: {reply_to: 'nobody:;'}\n"))
+    assert error.message == ("email.reply_to: is not one e-mail address (user@host, Name <user@host> or a group, "
+                             "'Readers: user@host;'; quote a name with a comma, @ or <): 'nobody:;'")
 
 
 @pytest.mark.parametrize("url, sent", [

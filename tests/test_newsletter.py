@@ -1274,3 +1274,21 @@ def test_sigterm_while_sending_names_whom_the_email_went_to(content_copy):
     assert stderr == (f"digest: error: interrupted once the SMTP server 127.0.0.1:{port} had the message, before it "
                       f"said whether it took it: the e-mail may have gone to {', '.join(recipients[100:])}; the "
                       f"e-mail had already gone to {', '.join(recipients[:100])}\n")
+
+
+def test_a_to_of_no_recipient_shown_is_written_and_the_message_sent_to_those_given(content_copy, smtp_server):
+    """``undisclosed-recipients:;``, the To of a newsletter whose readers do not see each other, was
+    refused as no address."""
+    recorder = Recorder()
+    use_server(content_copy, smtp_server(recorder))
+    site_yaml = content_copy / "site.yaml"
+    data = yaml.safe_load(site_yaml.read_text())
+    data["email"]["to"] = "undisclosed-recipients:;"
+    site_yaml.write_text(yaml.safe_dump(data))
+    result = run_cli("send", "2026-01-07", "--to", "alice@example.net", "bob@example.net", "--content", content_copy)
+    assert result.returncode == 0, result.stderr
+    [(_, recipients, sent)] = recorder.messages
+    assert recipients == ["alice@example.net", "bob@example.net"]
+    message = email.message_from_bytes(sent, policy=email.policy.default)
+    assert message["To"] == "undisclosed-recipients:;" and message["To"].addresses == ()
+    assert "alice" not in sent.decode("ascii")
