@@ -230,7 +230,7 @@ def _quoted_printable_part(subtype: str, body: str) -> bytes:
     # Line ends become LF first: binascii keeps a lone CR as it is, and answers CRLF with CRLF.
     lines = body.replace("\r\n", "\n").replace("\r", "\n")
     encoded = binascii.b2a_qp(lines.encode("utf-8"), istext=True).split(b"\n")
-    if max(map(len, encoded)) > QP_LINE:
+    if max(map(len, encoded)) > QP_LINE or any(line.startswith(FROM_LINE) for line in encoded):
         encoded = [_within_qp_line(line) for line in encoded]
     encoded = b"\r\n".join(encoded)
     return (f'Content-Type: text/{subtype}; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n'
@@ -240,13 +240,21 @@ def _quoted_printable_part(subtype: str, body: str) -> bytes:
 #: The longest line of quoted-printable text (RFC 2045).
 QP_LINE = 76
 
+#: What a line of a mailbox file must not start with: mbox takes it for the next message's
+#: start, and the mail programs that deliver into one write it ">From ", which readers see.
+FROM_LINE = b"From "
+
 
 def _within_qp_line(line: bytes) -> bytes:
     """A quoted-printable line cut by soft line breaks into lines of at most QP_LINE characters,
-    ended by CRLF as in the message.  binascii leaves a line of 77 or 78 when it must encode a
-    space that ends it (``=20``)."""
+    ended by CRLF as in the message, none of them starting "From " (written "=46rom " instead).
+    binascii leaves a line of 77 or 78 when it must encode a space that ends it (``=20``)."""
     parts = []
-    while len(line) > QP_LINE:
+    while True:
+        if line.startswith(FROM_LINE):
+            line = b"=46" + line[1:]
+        if len(line) <= QP_LINE:
+            break
         cut = QP_LINE - 1  # and a "=" after it
         if line[cut - 1:cut] == b"=":
             cut -= 1  # not inside an =XX escape

@@ -855,6 +855,8 @@ def bundled_config():
 @given(st.text(max_size=400), st.text(max_size=400), st.text(max_size=80))
 # binascii made this a line of 78 characters: it ends in a space, encoded as =20.
 @example(text="0000\x1f" + "\x80" * 12 + "\u0800" + "\U00010000" * 5 + " ", html="", subject="")
+# A line, or the part of one after a soft line break, that starts "From ".
+@example(text="From here on\n" + "a" * 75 + "From " * 30, html="b" * 72 + "From " * 30, subject="")
 def test_any_text_survives_the_message_exactly(text, html, subject):
     """Whatever the bodies hold (boundary look-alikes, lone CRs, long lines, any script), the
     message parses without defects into exactly those bodies (line ends aside), in lines SMTP accepts."""
@@ -873,7 +875,25 @@ def test_any_text_survives_the_message_exactly(text, html, subject):
     lines = raw.split(b"\r\n")
     assert b"\n" not in b"".join(lines) and max(map(len, lines)) <= 998
     body = raw.split(b"\r\n\r\n", 1)[1]
-    assert all(len(line) <= 76 for line in body.split(b"\r\n"))
+    assert all(len(line) <= 76 and not line.startswith(b"From ") for line in body.split(b"\r\n"))
+
+
+def test_a_mailbox_the_message_is_delivered_into_gives_it_back_unchanged(tmp_path):
+    """A line that starts "From " is the next message's start in an mbox file: mail programs deliver
+    it as ">From ", which readers then see in the text."""
+    import mailbox
+
+    from digest.newsletter import build_message
+
+    text = "From here on\n" + "a" * 75 + "From " * 30 + "\n"
+    html = "<p>" + "b" * 69 + "From " * 30 + "</p>\n"
+    raw = build_message(dt.date(2026, 1, 19), "Subject", text, html, bundled_config())
+    box = mailbox.mbox(tmp_path / "box")
+    box.add(raw)
+    box.close()
+    delivered = email.message_from_bytes(bytes(mailbox.mbox(tmp_path / "box")[0]), policy=email.policy.default)
+    plain, rich = parts_of(delivered)
+    assert (plain.replace("\r\n", "\n"), rich.replace("\r\n", "\n")) == (text, html)
 
 
 def test_recipients_are_addresses_and_nothing_else():
