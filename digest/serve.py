@@ -340,31 +340,35 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
     # next answer: the first build, and the one after a watched folder was replaced.
     pending = True
 
-    def build_pending() -> None:
+    def make_output_folder(folder: Path) -> None:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise DigestError(f"cannot make the output folder: {error.strerror or error}", out_dir) from None
+
+    def watching() -> bool:
+        """Once the watcher runs: make the build that waits for it, if one does, and say where the
+        site is served, once; whether it built.  An edit made from then on is seen (and one made
+        while it built too)."""
         nonlocal pending
-        if not pending:
-            return
-        pending = False
-        build_now()
-        if not serving:  # the first build: the site is served from now on
-            try:
-                out_dir.mkdir(parents=True, exist_ok=True)
-            except OSError as error:
-                raise DigestError(f"cannot make the output folder: {error.strerror or error}", out_dir) from None
+        built, pending = pending, False
+        if built:
+            build_now()
+        if not serving:  # the first build is over: the site is served from now on
+            make_output_folder(out_dir)
             serving.append(threading.Thread(target=server.serve_forever, daemon=True))
             serving[0].start()
-
-    def watching() -> None:
-        """Say where the site is served, once the watcher runs and the first build is over: an
-        edit made from then on is seen (and one made while it built too)."""
-        build_pending()
         if not announced.is_set():
             announced.set()
             ready(address + state.base_path)
+        return built
 
     stop = stop or threading.Event()
     roots = (content_dir, templates_dir)
     try:
+        # Made before the watcher runs: inside the content folder, a folder the build made on the
+        # way to the site would be a change.
+        make_output_folder(out_dir.parent)
         while not stop.is_set():
             # A folder watched is followed as it is on the disk: one moved away and made anew (an
             # editor, a checkout) is a new folder, watched anew, and one not there yet is waited for.
@@ -379,7 +383,7 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
             for changes in watch(*watched, stop_event=stop, debounce=300, step=100, rust_timeout=250,
                                  yield_on_timeout=True,
                                  watch_filter=lambda change, path: not generated(Path(path), content_dir, out_dir)):
-                watching()
+                built = watching()
                 replaced = [root for root, folder in zip(roots, folders) if _identity(root) != folder]
                 # A file made and removed since the last look (sed -i's, an editor's scratch file) is no
                 # change; one removed and made again (git checkout, an editor's save by rename) is, and
@@ -390,6 +394,8 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
                 for _, path in changes:
                     (present.add if os.path.lexists(path) else present.discard)(_real(path))
                 changes = {(change, p) for change, p in changes if p not in passing}
+                if built and not replaced:
+                    continue  # changes made before the build began: it has them
                 if changes or replaced:
                     names = sorted({Path(p).name for _, p in changes} | {root.name for root in replaced})
                     report(shown(f"digest: changed: {', '.join(names[:5])}{' …' if len(names) > 5 else ''}; "

@@ -611,3 +611,57 @@ def test_an_edit_saved_while_the_first_build_runs_is_built_once_it_is_over(tmp_p
     running.join()
     assert builds == ["as the build began", "saved while the first build ran"]
     assert reported == ["digest: changed: 2026-01-19.txt; rebuilding"]
+
+
+def run_serve_until(tmp_path, rebuild, out, *, seconds: float, after_start=None):
+    """serve() in a thread, with ``rebuild``, stopped ``seconds`` after it says where it serves;
+    ``after_start`` runs just after the thread starts.  Returns what serve reported."""
+    from digest.serve import serve
+
+    stop, reported = threading.Event(), []
+    running = threading.Thread(target=serve, args=(tmp_path / "content", out, tmp_path / "templates"),
+                               kwargs={"host": "127.0.0.1", "port": 0, "rebuild": rebuild,
+                                       "report": reported.append, "stop": stop,
+                                       "ready": lambda url: threading.Timer(seconds, stop.set).start()})
+    running.start()
+    if after_start:
+        after_start()
+    running.join(timeout=30)
+    stop.set()
+    running.join()
+    return reported
+
+
+def test_a_site_built_inside_the_content_folder_is_no_change_when_serve_starts(tmp_path):
+    """The folders on the way to the site, made by the first build, were a change once the watcher
+    ran before it: every start built twice."""
+    (tmp_path / "content").mkdir()
+    (tmp_path / "templates").mkdir()
+    out, builds = tmp_path / "content" / "build" / "site", []
+
+    def rebuild():
+        builds.append(1)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "index.html").write_text("the site")
+        return "/"
+
+    assert run_serve_until(tmp_path, rebuild, out, seconds=1.5) == [] and builds == [1]
+
+
+def test_an_edit_saved_as_serve_starts_is_built_once(tmp_path):
+    """The first build begins after the watcher's first answer: the changes in that answer are in it."""
+    (tmp_path / "content").mkdir()
+    (tmp_path / "templates").mkdir()
+    edited, builds = tmp_path / "content" / "a.txt", []
+
+    def rebuild():
+        builds.append(edited.exists())
+        return "/"
+
+    def edit():
+        time.sleep(0.05)
+        edited.write_text("saved")
+
+    reported = run_serve_until(tmp_path, rebuild, tmp_path / "site", seconds=1.5, after_start=edit)
+    # Built again only where the first build began before the edit.
+    assert builds in ([True], [False, True]), (builds, reported)
