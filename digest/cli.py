@@ -526,8 +526,10 @@ def main(argv: list[str] | None = None) -> int:
             _command_after_options(parser, argv)
             argv = ["build", *argv]
         args, unknown = parser.parse_known_args(argv)
-        if "--" in unknown:
-            unknown.remove("--")  # the first '--' ends the options: no argument (a second one is)
+        if unknown.count("--") == argv.count("--") > 0:
+            # The first '--' ends the options: no argument (a second one is).  argparse leaves it
+            # over where no argument takes what follows it (where one does, it removes it there).
+            unknown.remove("--")
         if unknown:  # argparse would point at 'digest --help', which lists no command's options
             raise UsageError(f"unrecognized arguments: {' '.join(unknown)} (see 'digest {args.command} --help')")
         content = getattr(args, "content", None)

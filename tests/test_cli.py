@@ -791,12 +791,15 @@ def test_help_asked_of_a_command_written_after_options_points_at_its_own_help(ar
     (["build", "--contnet", "x"], "build", "--contnet x"), (["--contnet", "x"], "build", "--contnet x"),
     (["check", "--stirct"], "check", "--stirct"), (["parse", "--jsn", "f.txt"], "parse", "--jsn"),
     (["build", "--", "x"], "build", "x"), (["build", "--bogus", "--", "x"], "build", "--bogus x"),
-    (["topics", "--", "--"], "topics", "--"), (["topics", "--", "--", "--"], "topics", "-- --")])
+    (["topics", "--", "--"], "topics", "--"), (["topics", "--", "--", "--"], "topics", "-- --"),
+    # Where an argument takes what follows the first '--', argparse takes that '--' away itself.
+    (["email", "--", "2026-01-19", "--"], "email", "--"), (["email", "2026-01-19", "--", "--"], "email", "--"),
+    (["email", "--", "latest", "--", "extra"], "email", "-- extra")])
     # The first '--' ends the options: it is no argument of its own, and a lone one is nothing to
     # tell; any later one is an argument.
-def test_an_unknown_option_of_a_command_points_at_that_commands_help(argv, command, unknown):
+def test_an_unknown_option_of_a_command_points_at_that_commands_help(argv, command, unknown, tmp_path):
     """'digest --help' lists the commands, not their options."""
-    result = run_cli(*argv)
+    result = run_cli(*argv, cwd=tmp_path)  # where a command that ran anyway would write
     assert (result.returncode, result.stderr) == (
         2, f"digest: error: unrecognized arguments: {unknown} (see 'digest {command} --help')\n")
 
