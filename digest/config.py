@@ -231,21 +231,19 @@ def written_text(value: str | int | float) -> str:
     return getattr(value, "written", None) or str(value)
 
 
-#: What YAML was reading when it failed, as its errors name it ("while parsing a flow sequence").
-_YAML_CONTEXTS = {"a flow sequence": "the [ ] list", "a flow mapping": "the { } mapping",
-                  "a quoted scalar": "the quoted text", "a block mapping": "the mapping",
-                  "a block collection": "the list", "a block scalar": "the text block"}
+#: What YAML was reading when it failed, as its errors name it, for the parts that a closing
+#: quote or bracket ends: one left unclosed is found out lines later.
+_UNCLOSED = {"while parsing a flow sequence": "the [ ] list", "while parsing a flow mapping": "the { } mapping",
+             "while scanning a quoted scalar": "the quoted text"}
 
 
 def _yaml_context(error: yaml.YAMLError) -> str:
-    """Where the part that YAML could not read began, when that is on another line than where
-    it found out: an unclosed quote or bracket is told at the end of the file, or at the next
-    line that cannot be in it."""
+    """Where an unclosed quote or bracket opens, when YAML found out on another line (at the end
+    of the file, or at the next line that cannot be in it)."""
     context, begun, found = (getattr(error, name, None) for name in ("context", "context_mark", "problem_mark"))
-    if not context or begun is None or found is None or begun.line == found.line:
+    if context not in _UNCLOSED or begun is None or found is None or begun.line == found.line:
         return ""
-    what = context.removeprefix("while parsing ").removeprefix("while scanning ")
-    return f" (in {_YAML_CONTEXTS.get(what, what)} begun at line {begun.line + 1})"
+    return f" (in {_UNCLOSED[context]} begun at line {begun.line + 1})"
 
 
 def _reason(error: ValueError) -> str:
@@ -279,6 +277,8 @@ def load_yaml(path: Path) -> Any:
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        if problem.startswith("but ") and getattr(error, "context", None):  # "but found another document"
+            problem = f"{error.context}, {problem}"
         raise ConfigError(f"invalid YAML: {problem}{_yaml_context(error)}", path,
                           mark.line + 1 if mark else None) from None
     except ValueError as error:  # where _Loader.construct_object could not tell the value's line

@@ -1151,8 +1151,13 @@ def test_an_address_to_fetch_is_sent_in_ascii_and_otherwise_as_written(url, sent
     ("description: [a, b\n", 2, "(in the [ ] list begun at line 1)"),
     ("description: \"unclosed\nauthor: Someone\n", 3, "(in the quoted text begun at line 1)"),
     ("description: {a: 1\nauthor: Someone\n", 2, "(in the { } mapping begun at line 1)"),
+    # What YAML was reading is told of an unclosed quote or bracket only: else it reads as nonsense.
+    ("---\nauthor: Someone\n", 1, "invalid YAML: expected a single document in the stream, but found another "
+                                   "document"),
+    ("author\ndescription: x\n", 2, "invalid YAML: could not find expected ':'"),
 ])
-def test_an_unclosed_bracket_or_quote_is_told_with_the_line_it_opens_at(tmp_path, extra, line, told):
+def test_an_unclosed_bracket_or_quote_is_told_with_the_line_it_opens_at_and_no_other_yaml_error_is(
+        tmp_path, extra, line, told):
     """YAML finds it out at the end of the file, or at the next line that cannot be in it: that line
     alone sends the user looking in the wrong place."""
     folder = write(tmp_path, site=GOOD_SITE + extra)
