@@ -15,7 +15,7 @@ from digest.dates import filename_date, resolve_snapshot_dates
 from digest.errors import DigestError, SnapshotError
 from digest.models import ParsedSnapshot
 from digest.output import pages_in_the_way
-from digest.parse import CARD_NUMBER_RE, MoreProblems, decode_snapshot, later_problems, parse_snapshot
+from digest.parse import MoreProblems, decode_snapshot, later_problems, parse_snapshot, problem_place
 from digest.parallel import ordered_map
 
 
@@ -57,14 +57,7 @@ def _parsed_or_problems(path: Path) -> ParsedSnapshot | tuple[list[str], list[st
     except DigestError as error:
         later = later_problems(text, source, error) if isinstance(error, SnapshotError) else []
         notes = [str(later.pop())] if later and isinstance(later[-1], MoreProblems) else []  # always the last
-        return [str(problem) for problem in sorted([error, *later], key=_place)], notes
-
-
-def _place(problem: SnapshotError) -> tuple[int, int]:
-    """Where a problem is in its file: its line, then its card's number (the entries of an API
-    answer written on one line share it)."""
-    number = CARD_NUMBER_RE.match(problem.message)
-    return problem.line or 0, int(number[1]) if number else 0
+        return [str(problem) for problem in sorted([error, *later], key=problem_place)], notes
 
 
 def check_content(content_dir: Path, *, today: dt.date, templates_dir: Path | None = None,

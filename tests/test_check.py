@@ -522,7 +522,8 @@ def test_check_lists_the_problems_before_the_builds_first_too_in_the_order_of_th
     path.write_text(text)
     result = run_cli("check", "--content", content_copy)
     told = [line for line in result.stderr.splitlines() if "2026-01-19.json" in line]
-    assert len(told) == 2 and "card 1 is dated 1985-01-05, before arXiv's first paper (1991)" in told[0], told
+    assert len(told) == 2 and (f"card 1, '{shortened(items[0]['paper']['title'])}', is dated 1985-01-05, before "
+                               f"arXiv's first paper (1991)") in told[0], told
     assert f"card 3, '{shortened(items[2]['paper']['title'])}', has an id that is not an arXiv id: 'bogus'" in told[1]
     assert int(told[0].split(".json:")[1].split(":")[0]) < int(told[1].split(".json:")[1].split(":")[0])
     build = run_cli("build", "--content", content_copy, "--out", content_copy.parent / "site")
@@ -539,17 +540,18 @@ def test_check_lists_the_problems_before_the_builds_first_too_in_the_order_of_th
     result = run_cli("check", "--content", content_copy)
     told = [line for line in result.stderr.splitlines() if "2025-12-16.md" in line]
     assert len(told) == 2 and "the heading of paper 2501.03847 has no title text" in told[0], told
-    assert "card 3 is dated 1985-06-16, before arXiv's first paper (1991)" in told[1], told
+    assert re.search(r"card 3, '.+', is dated 1985-06-16, before arXiv's first paper \(1991\)", told[1]), told
     mended = dump.replace("[](https://huggingface.co/papers/2501.03847)", "[Diffusion as Shader](/papers/2501.03847)")
     crawl.write_text(mended)
     build = run_cli("build", "--content", content_copy, "--out", content_copy.parent / "site")
-    assert build.returncode == 1 and "card 3 is dated 1985-06-16" in build.stderr, build.stderr
+    assert build.returncode == 1 and "is dated 1985-06-16" in build.stderr, build.stderr
 
 
 def test_the_problems_of_an_api_answer_on_one_line_are_told_in_the_order_of_its_entries_by_their_titles(
         content_copy):
     """An API answer is often one line: each problem is told at line 1, so its order and the
-    entry's title are what tell the entries apart."""
+    entry's title are what tell the entries apart: all its problems, the entries' and the cards',
+    in one order before they are cut to those check tells."""
     def entry(number, **fields):
         return {"paper": {"id": f"2601.{number:05d}", "title": f"Paper {number}", "summary": "An abstract.",
                           "publishedAt": "2026-01-10", **fields}}
@@ -563,4 +565,19 @@ def test_the_problems_of_an_api_answer_on_one_line_are_told_in_the_order_of_its_
         f"(digest takes up to 1,000)",
         f"digest: error: {path}:1: card 2, 'Paper 2', has upvotes -1, which is not a count (a whole number from 0 "
         f"to 999,999,999)",
-        f"digest: error: {path}:1: card 3 has an abstract of invisible characters only"], result.stderr
+        f"digest: error: {path}:1: card 3, 'Paper 3', has an abstract of invisible characters only"], result.stderr
+
+
+def test_of_an_api_answer_on_one_line_with_more_problems_than_told_the_first_cards_are_told(content_copy):
+    """The entries' problems came first, and were cut to those told before the cards' were placed
+    among them: card 1's, a date before arXiv's, was never told."""
+    items = [{"paper": {"id": f"2601.{number:05d}", "title": f"Paper {number}", "summary": "An abstract.",
+                        "publishedAt": "2026-01-10"}} for number in range(1, 31)]
+    items[0]["paper"]["publishedAt"] = "1970-01-01"
+    for item in items[1:27]:
+        item["paper"]["id"] = "bogus"
+    (content_copy / "snapshots" / "2026-01-20.json").write_text(json.dumps(items))
+    result = run_cli("check", "--content", content_copy)
+    told = [line for line in result.stderr.splitlines() if "2026-01-20.json:1: card" in line]
+    assert [line.split(": card ")[1].split(",")[0] for line in told] == [str(n) for n in range(1, 22)], result.stderr
+    assert "card 1, 'Paper 1', is dated 1970-01-01" in told[0]

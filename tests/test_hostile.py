@@ -240,7 +240,7 @@ BAD_SNAPSHOTS = {
     "a title of a megabyte": ("2026-01-21.json", json.dumps([{"paper": {"id": "2601.00004", "title": "T" * 1_000_000}}])
                               .encode(), ":1: card 1 has a title of 1,000,000 characters"),
     "an abstract of 40 MB": ("2026-01-21.txt", b"Daily Papers\n\nJan 21\n\nA title\n\n" + b"word " * 8_000_000,
-                             ":5: card 1 has an abstract of 39,999,999 characters"),
+                             ":5: card 1, 'A title', has an abstract of 39,999,999 characters"),
     "a year-less Feb 29 in a common year": ("2026-03-01.txt", b"Daily Papers\n\nMar 1\n\nA title\n\nAn abstract\n\n"
                                             b"\xe2\x80\xa2 3 authors\n\xc2\xb7\nFeb 29 2\n", ":5: card 'A title' is dated Feb 29"),
     "no year fits before 10000": ("notes.txt", b"Daily Papers\n\nDec 16\n\nA title\n\nAn abstract\n\n"

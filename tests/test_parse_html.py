@@ -691,7 +691,7 @@ def test_deeply_nested_text_takes_time_in_proportion():
     [card] = parse_html_snapshot(page, "2026-01-21.html").cards  # the page parser alone: no length limit
     assert time.perf_counter() - start < 4
     assert card.title == "A title" and card.abstract == words.strip()
-    with pytest.raises(SnapshotError, match="card 1 has an abstract of 1,999,999 characters"):
+    with pytest.raises(SnapshotError, match="card 1, 'A title', has an abstract of 1,999,999 characters"):
         parse_snapshot(page, "2026-01-21.html")
 
 

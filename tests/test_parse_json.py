@@ -94,7 +94,8 @@ def test_a_name_or_link_longer_than_any_papers_is_refused_naming_its_card(field,
     items = [{"paper": {"id": "2512.00001", "title": "A"}}, {"paper": {"id": "2512.00002", "title": "B", field: value}}]
     with pytest.raises(SnapshotError) as caught:
         parse_snapshot("[\n" + ",\n".join(json.dumps(item) for item in items) + "\n]", "x.json")
-    assert str(caught.value) == f"x.json:3: card 2 has {what} (digest takes up to {'2,000' if 'link' in what else '1,000'})"
+    assert str(caught.value) == (f"x.json:3: card 2, 'B', has {what} (digest takes up to "
+                                 f"{'2,000' if 'link' in what else '1,000'})")
 
 
 
@@ -165,7 +166,7 @@ def test_an_abstract_of_invisible_characters_only_is_refused_naming_its_card(sum
              {"paper": {"id": "2512.00002", "title": "B", "summary": summary}}]
     with pytest.raises(SnapshotError) as caught:
         parse_snapshot("[\n" + ",\n".join(json.dumps(item) for item in items) + "\n]", "x.json")
-    assert str(caught.value) == "x.json:3: card 2 has an abstract of invisible characters only"
+    assert str(caught.value) == "x.json:3: card 2, 'B', has an abstract of invisible characters only"
 
 
 def test_an_empty_abstract_is_a_paper_without_one():

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from digest.errors import DigestError, SnapshotError
+from digest.errors import DigestError, SnapshotError, shortened
 from digest.models import Card, Organization, PartialDate
 from digest.parse import decode_snapshot, later_problems, parse_snapshot, parse_text_snapshot
 from digest.parse.text import clean_lines
@@ -556,7 +556,8 @@ def test_an_abstract_of_invisible_characters_only_is_told_as_such_not_as_missing
     text = "Daily Papers\n\nJan 20\n\nFirst\n\nAbs one\n\nSecond\n\n" + abstract + "\n\n" + meta
     with pytest.raises(SnapshotError) as info:
         parse_snapshot(text.replace("\n", line_end), "bad.txt")
-    assert (info.value.line, info.value.message) == (line, "card 2 has an abstract of invisible characters only")
+    assert (info.value.line, info.value.message) == (line, "card 2, 'Second', has an abstract of invisible characters "
+                                                           "only")
 
 def test_invalid_card_date_feb_30():
     text = seed_text("2025-11-03.txt").replace("\nMay 14 5\n", "\nFeb 30 5\n")
@@ -973,7 +974,8 @@ def test_a_cards_own_problem_before_a_broken_card_later_in_the_file_is_told_and_
     assert caught.value.line == dates[-1]
     later = later_problems(broken, "x.txt", caught.value)
     assert [(e.line, e.message) for e in later] == [
-        (cards[n].line, f"card {n + 1} is dated 0001-05-14, before arXiv's first paper (1991): is the year mistyped?")
+        (cards[n].line, f"card {n + 1}, '{shortened(cards[n].title)}', is dated 0001-05-14, before arXiv's first "
+                        f"paper (1991): is the year mistyped?")
         for n in (0, 1)]
 
 

@@ -161,7 +161,14 @@ def later_problems(text: str, source: str, first: SnapshotError, most: int = 20)
 
 
 #: A message about a card that names it by its number ("card 3 has ...").
-CARD_NUMBER_RE = re.compile(r"^card (\d+)\b")
+_CARD_NUMBER_RE = re.compile(r"^card (\d+)\b")
+
+
+def problem_place(problem: SnapshotError) -> tuple[int, int]:
+    """Where a problem is in its file: its line, then its card's number (the entries of an API
+    answer written on one line share it)."""
+    number = _CARD_NUMBER_RE.match(problem.message)
+    return problem.line or 0, int(number[1]) if number else 0
 
 #: How much text digest check reads again, in all, looking past the broken cards of a text dump
 #: (once at least): each broken card costs a reading of the whole file, about a second for 20
@@ -185,7 +192,7 @@ def _later_text_problems(text: str, source: str, first: SnapshotError,
     def numbered(error: SnapshotError) -> SnapshotError:
         """The error with its card's number counting the cards set aside before it; without its
         traceback, whose frames hold a whole reading of the file (a large one's, hundreds of MB)."""
-        match = CARD_NUMBER_RE.match(error.message)
+        match = _CARD_NUMBER_RE.match(error.message)
         if match is None or error.line is None:
             return error.with_traceback(None)
         number = int(match[1]) + sum(1 for line in set_aside if line < error.line)
@@ -242,7 +249,7 @@ def _later_card_problems(name: str, text: str, source: str, first: SnapshotError
             _fit_card(card, source)
         except SnapshotError as error:
             problems.append(error)
-    problems = sorted(problems, key=lambda problem: problem.line or 0) + whole_file
+    problems = sorted(problems, key=problem_place) + whole_file
     told = [str(problem) for problem in problems]
     # All but the first, also those before it: the build meets the entries' problems before the
     # cards' (JSON), and the headings' before the cards' (crawler dumps).
@@ -390,14 +397,17 @@ def _fit_card(card: Card, source: str) -> Card:
     """The card with every text fit for output (see ``_fit``); a title of nothing else is an error,
     as is a title or abstract far longer than any paper's (see MAX_TITLE, MAX_ABSTRACT).  Each
     error names the card's title line, where it starts (check looks past that card alone)."""
-    def problem(message: str) -> SnapshotError:
-        return SnapshotError(f"card {card.rank} {message}", source, card.line or None, opens_card=True)
+    def problem(message: str, *, titled: bool = True) -> SnapshotError:
+        # By its title too, but where that is what is wrong: the entries of an API answer written
+        # on one line share their line.
+        card_name = f"card {card.rank}, '{shortened(card.title)}'," if titled else f"card {card.rank}"
+        return SnapshotError(f"{card_name} {message}", source, card.line or None, opens_card=True)
 
     for name, text, limit, usual in (("a title", card.title, MAX_TITLE, "a line or two"),
                                      ("an abstract", card.abstract, MAX_ABSTRACT, "at most a few thousand characters")):
         if len(text) > limit:
             raise problem(f"has {name} of {len(text):,} characters, where a paper's has {usual} (digest takes up "
-                          f"to {limit:,})")
+                          f"to {limit:,})", titled=name != "a title")
     if card.published is not None and card.published.year is not None and card.published.year < FIRST_ARXIV_YEAR:
         raise problem(f"is dated {card.published.to_date().isoformat()}, before arXiv's first paper "
                       f"({FIRST_ARXIV_YEAR}): is the year mistyped?")
@@ -407,7 +417,7 @@ def _fit_card(card: Card, source: str) -> Card:
         raise problem(f"has {what} of {length:,} characters (digest takes up to {limit:,})")
     # Zero-width spaces, direction marks, control characters: a link or an abstract no reader could see.
     if invisible(card.title):
-        raise problem("has a title of invisible characters only")
+        raise problem("has a title of invisible characters only", titled=False)
     if card.abstract and invisible(card.abstract):  # an empty one is a paper's without an abstract
         raise problem("has an abstract of invisible characters only")
     changed = {}

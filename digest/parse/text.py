@@ -441,8 +441,8 @@ def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
             before = blocks[index + 1].line - 1 if index + 1 < len(blocks) else None  # None: to the end
             hidden = invisible_line(text, title_block.line_of(len(title_block.lines) - 1) + 1, before)
             if hidden is not None:
-                raise SnapshotError(f"card {len(cards) + 1} has an abstract of invisible characters only", source,
-                                    hidden)
+                raise SnapshotError(f"card {len(cards) + 1}, '{shortened(title_block.text)}', has an abstract of "
+                                    f"invisible characters only", source, hidden)
             raise SnapshotError(f"card '{shortened(title_block.text)}' has a title but no abstract",
                                 source, title_block.line)
         abstract_block = blocks[index + 1]
