@@ -347,9 +347,10 @@ def read_asset(path: Path) -> bytes:
 def template_environment(templates_dir: Path | None, compiled: Path | None = None):
     templates = templates_dir or default_templates_dir()
     if not (templates / "base.html").is_file():
-        broken = templates.is_dir() and link_to_nothing(templates / "base.html")
+        base = templates / "base.html"
+        broken = templates.is_dir() and (link_to_nothing(base) or ("not a file" if base.exists() else None))
         if broken:
-            raise DigestError(f"template error: 'base.html' is {broken}", templates / "base.html")
+            raise DigestError(f"template error: 'base.html' is {broken}", base)
         what = ("no such templates folder" if not templates.exists() and not templates.is_symlink()
                 else "not a folder" if not templates.is_dir() else "not a templates folder (no base.html)")
         raise DigestError(f"{what}: give --templates a folder that holds base.html, or leave it out for digest's own",

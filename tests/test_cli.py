@@ -887,13 +887,17 @@ def test_a_templates_folder_that_is_not_there_is_told_as_such(content_copy, tmp_
 
 @pytest.mark.parametrize("target, problem", [("nowhere/base.html", "a link to '{templates}/nowhere/base.html', "
                                                                     "which is not there"),
-                                             ("base.html", "a link in a loop of links")])
+                                             ("base.html", "a link in a loop of links"),
+                                             ("assets", "not a file"), (None, "not a file")])
 def test_a_base_template_that_is_a_link_to_nothing_is_told_as_such(content_copy, tmp_path, target, problem):
     """Not as a folder with no base.html, which sends the user looking for a file that is there."""
     templates = tmp_path / "templates"
     shutil.copytree(REPO / "templates", templates)
     (templates / "base.html").unlink()
-    (templates / "base.html").symlink_to(target)
+    if target is None:
+        (templates / "base.html").mkdir()
+    else:
+        (templates / "base.html").symlink_to(target)
     for command in (["build", "--out", tmp_path / "site"], ["check"]):
         result = run_cli(*command, "--content", content_copy, "--templates", templates)
         assert (result.returncode, result.stderr) == (1, f"digest: error: {templates}/base.html: template error: "
