@@ -335,7 +335,7 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
     except OSError as error:
         raise DigestError(f"cannot serve on {shown_host}:{port}: {error.strerror}") from None
     address = f"http://{shown_host}:{server.server_address[1]}"  # the site's, with its base path after it
-    serving: list[threading.Thread] = []
+    serving = threading.Thread(target=server.serve_forever, daemon=True)  # started once the first build is over
     # A build waits for the watcher to run, so that an edit saved while it builds is the watcher's
     # next answer: the first build, and the one after a watched folder was replaced.
     pending = True
@@ -354,10 +354,9 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
         built, pending = pending, False
         if built:
             build_now()
-        if not serving:  # the first build is over: the site is served from now on
+        if serving.ident is None:  # the first build is over: the site is served from now on
             make_output_folder(out_dir)
-            serving.append(threading.Thread(target=server.serve_forever, daemon=True))
-            serving[0].start()
+            serving.start()
         if not announced.is_set():
             announced.set()
             ready(address + state.base_path)
@@ -365,19 +364,24 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
 
     stop = stop or threading.Event()
     roots = (content_dir, templates_dir)
+    gone = False  # no folder to watch was there at the last look, and the build then was made
     try:
-        # Made before the watcher runs: inside the content folder, a folder the build made on the
-        # way to the site would be a change.
-        make_output_folder(out_dir.parent)
         while not stop.is_set():
+            # Made before the watcher runs: inside the content folder, a folder the build made on
+            # the way to the site would be a change.
+            make_output_folder(out_dir.parent)
             # A folder watched is followed as it is on the disk: one moved away and made anew (an
             # editor, a checkout) is a new folder, watched anew, and one not there yet is waited for.
             folders = [_identity(root) for root in roots]
             watched = [str(root) for root, folder in zip(roots, folders) if folder is not None]
             if not watched:
-                watching()
+                if not gone:  # the build that tells what is missing, once
+                    watching()
+                    gone = True
+                pending = True  # and the one once a folder is back
                 stop.wait(0.5)
                 continue
+            gone = False
             present = _files_under(watched, lambda path: not generated(Path(path), content_dir, out_dir))
             # Asked again every quarter second, changes or not: the first answer says the watcher runs.
             for changes in watch(*watched, stop_event=stop, debounce=300, step=100, rust_timeout=250,
@@ -405,6 +409,6 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
                         break
                     build_now()
     finally:
-        if serving:
+        if serving.ident is not None:  # started (else shutdown() would wait for it without end)
             server.shutdown()
         server.server_close()

@@ -543,3 +543,12 @@ def test_an_id_written_as_a_number_is_told_as_such():
         parse_json_snapshot(json.dumps([item]), "x.json")
     assert info.value.message.startswith("card 1, 'T', has an id that is a number, 2411.1914, not text: an arXiv id is "
                                          "written in quotes"), info.value.message
+
+
+def test_a_card_whose_title_no_reader_sees_is_not_named_by_it():
+    """Its other problem was told as "card 2, '', is dated ...", the title's own never."""
+    items = [{"paper": {"id": "2512.00001", "title": "A", "summary": "Seen."}},
+             {"paper": {"id": "2512.00002", "title": "\u200b\u200b", "summary": "Seen.", "publishedAt": "1985-01-01"}}]
+    with pytest.raises(SnapshotError) as caught:
+        parse_snapshot("[\n" + ",\n".join(json.dumps(item) for item in items) + "\n]", "x.json")
+    assert str(caught.value).startswith("x.json:3: card 2 is dated 1985-01-01, before arXiv's first paper")

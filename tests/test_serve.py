@@ -665,3 +665,82 @@ def test_an_edit_saved_as_serve_starts_is_built_once(tmp_path):
     reported = run_serve_until(tmp_path, rebuild, tmp_path / "site", seconds=1.5, after_start=edit)
     # Built again only where the first build began before the edit.
     assert builds in ([True], [False, True]), (builds, reported)
+
+
+def test_a_content_folder_replaced_with_the_site_inside_it_is_built_once(tmp_path):
+    """The folders on the way to the site are made before each watcher runs, not only the first."""
+    (tmp_path / "content").mkdir()
+    (tmp_path / "templates").mkdir()
+    out, builds = tmp_path / "content" / "build" / "site", []
+
+    def rebuild():
+        builds.append(1)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "index.html").write_text("the site")
+        return "/"
+
+    def replace_content():
+        time.sleep(1.5)
+        (tmp_path / "content").rename(tmp_path / "content-old")
+        (tmp_path / "content").mkdir()
+
+    reported = run_serve_until(tmp_path, rebuild, out, seconds=4, after_start=replace_content)
+    assert (reported, builds) == (["digest: changed: content; rebuilding"], [1, 1])
+
+
+def test_content_and_templates_moved_away_and_back_are_built_again(tmp_path):
+    """While nothing was there to watch the build failed, and once both were back none was made:
+    the error stayed on the page."""
+    from digest.errors import DigestError
+
+    (tmp_path / "content").mkdir()
+    (tmp_path / "templates").mkdir()
+    builds = []
+
+    def rebuild():
+        there = (tmp_path / "content").is_dir() and (tmp_path / "templates").is_dir()
+        builds.append(there)
+        if not there:
+            raise DigestError("no content folder")
+        return "/"
+
+    def move_away_and_back():
+        time.sleep(1.5)
+        for name in ("content", "templates"):
+            (tmp_path / name).rename(tmp_path / f"{name}-away")
+        time.sleep(1.5)
+        for name in ("content", "templates"):
+            (tmp_path / f"{name}-away").rename(tmp_path / name)
+
+    reported = run_serve_until(tmp_path, rebuild, tmp_path / "site", seconds=6, after_start=move_away_and_back)
+    assert builds == [True, False, True], (builds, reported)
+    assert "digest: error: no content folder" in reported
+
+
+def test_ctrl_c_as_the_server_starts_stops_serve(tmp_path, monkeypatch):
+    """An interrupt before the server's thread ran left serve waiting for that thread to stop."""
+    from digest.serve import serve
+
+    (tmp_path / "content").mkdir()
+    (tmp_path / "templates").mkdir()
+    start = threading.Thread.start
+
+    def interrupted(thread):
+        if getattr(thread, "_target", None) is not None and thread._target.__name__ == "serve_forever":
+            raise KeyboardInterrupt
+        return start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", interrupted)
+    outcome = []
+
+    def run():
+        try:
+            serve(tmp_path / "content", tmp_path / "site", tmp_path / "templates", host="127.0.0.1", port=0,
+                  rebuild=lambda: "/", report=lambda line: None)
+        except KeyboardInterrupt:
+            outcome.append("stopped")
+
+    running = threading.Thread(target=run, daemon=True)
+    start(running)
+    running.join(timeout=20)
+    assert outcome == ["stopped"]

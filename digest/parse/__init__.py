@@ -400,6 +400,7 @@ def _fit_card(card: Card, source: str) -> Card:
     def problem(message: str, *, titled: bool = True) -> SnapshotError:
         # By its title too, but where that is what is wrong: the entries of an API answer written
         # on one line share their line.
+        titled = titled and not invisible(card.title)  # a title no reader sees names no card
         card_name = f"card {card.rank}, '{shortened(card.title)}'," if titled else f"card {card.rank}"
         return SnapshotError(f"{card_name} {message}", source, card.line or None, opens_card=True)
 
