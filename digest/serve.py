@@ -226,11 +226,16 @@ def generated(path: Path, content_dir: Path, out_dir: Path | None = None) -> boo
     and the site it writes (``out_dir``), wherever that is: inside the content folder, say; also
     what no build reads: hidden files (but in static/, which is published whole), an editor's
     leftovers (see ``editor_leftover``), and in the content folder what is in hidden folders (the
-    build cache beside a site written there)."""
-    if out_dir is not None and path.resolve().is_relative_to(out_dir.resolve()):
-        return True
+    build cache beside a site written there) and the folders on the way to a site there, which the
+    build makes."""
+    resolved, content = path.resolve(), content_dir.resolve()
+    if out_dir is not None:
+        out = out_dir.resolve()
+        if resolved.is_relative_to(out) or (out.is_relative_to(resolved) and resolved != content
+                                            and resolved.is_relative_to(content)):
+            return True
     try:
-        relative = path.resolve().relative_to(content_dir.resolve())
+        relative = resolved.relative_to(content)
     except ValueError:
         relative = None
     if relative is not None and relative.parts[:1] == (STATIC,):
@@ -340,12 +345,6 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
     # next answer: the first build, and the one after a watched folder was replaced.
     pending = True
 
-    def make_output_folder(folder: Path) -> None:
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as error:
-            raise DigestError(f"cannot make the output folder: {error.strerror or error}", out_dir) from None
-
     def watching() -> bool:
         """Once the watcher runs: make the build that waits for it, if one does, and say where the
         site is served, once; whether it built.  An edit made from then on is seen (and one made
@@ -355,7 +354,10 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
         if built:
             build_now()
         if serving.ident is None:  # the first build is over: the site is served from now on
-            make_output_folder(out_dir)
+            try:
+                out_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise DigestError(f"cannot make the output folder: {error.strerror or error}", out_dir) from None
             serving.start()
         if not announced.is_set():
             announced.set()
@@ -367,9 +369,6 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
     gone = False  # no folder to watch was there at the last look, and the build then was made
     try:
         while not stop.is_set():
-            # Made before the watcher runs: inside the content folder, a folder the build made on
-            # the way to the site would be a change.
-            make_output_folder(out_dir.parent)
             # A folder watched is followed as it is on the disk: one moved away and made anew (an
             # editor, a checkout) is a new folder, watched anew, and one not there yet is waited for.
             folders = [_identity(root) for root in roots]

@@ -744,3 +744,27 @@ def test_ctrl_c_as_the_server_starts_stops_serve(tmp_path, monkeypatch):
     start(running)
     running.join(timeout=20)
     assert outcome == ["stopped"]
+
+
+def test_a_content_folder_moved_away_with_the_site_inside_it_is_not_made_again(tmp_path):
+    """A content folder made anew by serve, for the site's folders, is in the way of the one that
+    comes back (a checkout, an ``mv``)."""
+    from digest.errors import DigestError
+
+    (tmp_path / "content").mkdir()
+    (tmp_path / "templates").mkdir()
+    out = tmp_path / "content" / "build" / "site"
+
+    def rebuild():
+        if not (tmp_path / "content").is_dir():
+            raise DigestError("no content folder")
+        out.mkdir(parents=True, exist_ok=True)
+        return "/"
+
+    def move_away():
+        time.sleep(1.5)
+        (tmp_path / "content").rename(tmp_path / "content-away")
+
+    reported = run_serve_until(tmp_path, rebuild, out, seconds=4, after_start=move_away)
+    assert not (tmp_path / "content").exists(), reported
+    assert reported == ["digest: changed: content; rebuilding", "digest: error: no content folder"]
