@@ -387,7 +387,11 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
                                  yield_on_timeout=True,
                                  watch_filter=lambda change, path: not generated(Path(path), content_dir, out_dir)):
                 built = watching()
-                replaced = [root for root, folder in zip(roots, folders) if _identity(root) != folder]
+                # A folder removed and made anew may have the same inode number (ext4 gives it back
+                # at once): its removal, which the watcher tells, says it was replaced too.
+                removed = {_real(p) for change, p in changes if change == Change.deleted}
+                replaced = [root for root, folder in zip(roots, folders)
+                            if _identity(root) != folder or _real(str(root)) in removed]
                 # A file made and removed since the last look (sed -i's, an editor's scratch file) is no
                 # change; one removed and made again (git checkout, an editor's save by rename) is, and
                 # so is one that was there before, saved by rename and then removed.

@@ -768,3 +768,27 @@ def test_a_content_folder_moved_away_with_the_site_inside_it_is_not_made_again(t
     reported = run_serve_until(tmp_path, rebuild, out, seconds=4, after_start=move_away)
     assert not (tmp_path / "content").exists(), reported
     assert reported == ["digest: changed: content; rebuilding", "digest: error: no content folder"]
+
+
+def test_a_content_folder_removed_and_made_anew_at_once_is_watched_anew(tmp_path):
+    """ext4 gives the new folder the old one's inode number at once: taken for the same folder, it
+    was never watched, and no later edit was built."""
+    (tmp_path / "content").mkdir()
+    (tmp_path / "templates").mkdir()
+    snapshot, builds = tmp_path / "content" / "a.txt", []
+    snapshot.write_text("first")
+
+    def rebuild():
+        builds.append(snapshot.read_text() if snapshot.exists() else None)
+        return "/"
+
+    def remove_make_anew_and_edit():
+        time.sleep(1.5)
+        shutil.rmtree(tmp_path / "content")
+        (tmp_path / "content").mkdir()
+        snapshot.write_text("made anew")
+        time.sleep(2)
+        snapshot.write_text("edited")
+
+    reported = run_serve_until(tmp_path, rebuild, tmp_path / "site", seconds=6, after_start=remove_make_anew_and_edit)
+    assert builds[0] == "first" and builds[-1] == "edited", (builds, reported)
