@@ -587,36 +587,35 @@ def mail_domain(base_url: str) -> str:
     return "localhost"
 
 
+def _address_header(value: str):
+    """``value`` as the email package reads a To header, or None where it cannot."""
+    try:
+        return policy.SMTP.header_factory("To", value)
+    except Exception:  # noqa: BLE001 - the header parser fails with IndexError and others on odd text
+        return None
+
+
 def is_one_address(value: str) -> bool:
     """Whether ``value`` is one e-mail address, ``user@host`` or ``Name <user@host>``, as the
     email package reads it (a name with a comma in it, unquoted, makes two)."""
-    try:
-        header = policy.SMTP.header_factory("To", value)
-    except Exception:  # noqa: BLE001 - the header parser fails with IndexError and others on odd text
-        return False
-    return not header.defects and len(header.addresses) == 1 and all(
+    header = _address_header(value)
+    return header is not None and not header.defects and len(header.addresses) == 1 and all(
         address.username and address.domain for address in header.addresses)
 
 
 def is_group(value: str) -> bool:
     """Whether ``value`` is written as a group ("Team: a@b;"), which To and Reply-To may hold and
     From may not (RFC 5322, 3.6.2)."""
-    try:
-        header = policy.SMTP.header_factory("To", value)
-    except Exception:  # noqa: BLE001 - as in is_one_address
-        return False
-    return any(group.display_name is not None for group in header.groups)
+    header = _address_header(value)
+    return header is not None and any(group.display_name is not None for group in header.groups)
 
 
 def is_empty_group(value: str) -> bool:
     """Whether ``value`` is a group of no address ("undisclosed-recipients:;"), the To of a
     message whose recipients are not shown to each other (RFC 5322, 3.6.3)."""
-    try:
-        header = policy.SMTP.header_factory("To", value)
-    except Exception:  # noqa: BLE001 - as in is_one_address
-        return False
-    return (not header.defects and len(header.groups) == 1 and header.groups[0].display_name is not None
-            and not header.groups[0].addresses)
+    header = _address_header(value)
+    return (header is not None and not header.defects and len(header.groups) == 1
+            and header.groups[0].display_name is not None and not header.groups[0].addresses)
 
 
 def header_address(value: str) -> tuple[str, str | None]:
