@@ -383,9 +383,12 @@ def serve(content_dir: Path, out_dir: Path, templates_dir: Path, *, host: str, p
             gone = False
             present = _files_under(watched, lambda path: not generated(Path(path), content_dir, out_dir))
             # Asked again every quarter second, changes or not: the first answer says the watcher runs.
+            # A root's own changes pass, also under a hidden name (.content): its removal says it was replaced.
+            root_paths = {_real(str(root)) for root in roots}
             for changes in watch(*watched, stop_event=stop, debounce=300, step=100, rust_timeout=250,
                                  yield_on_timeout=True,
-                                 watch_filter=lambda change, path: not generated(Path(path), content_dir, out_dir)):
+                                 watch_filter=lambda change, path: (_real(path) in root_paths
+                                                                    or not generated(Path(path), content_dir, out_dir))):
                 built = watching()
                 # A folder removed and made anew may have the same inode number (ext4 gives it back
                 # at once): its removal, which the watcher tells, says it was replaced too.

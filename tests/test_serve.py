@@ -613,13 +613,13 @@ def test_an_edit_saved_while_the_first_build_runs_is_built_once_it_is_over(tmp_p
     assert reported == ["digest: changed: 2026-01-19.txt; rebuilding"]
 
 
-def run_serve_until(tmp_path, rebuild, out, *, seconds: float, after_start=None):
+def run_serve_until(tmp_path, rebuild, out, *, seconds: float, after_start=None, content=None):
     """serve() in a thread, with ``rebuild``, stopped ``seconds`` after it says where it serves;
     ``after_start`` runs just after the thread starts.  Returns what serve reported."""
     from digest.serve import serve
 
     stop, reported = threading.Event(), []
-    running = threading.Thread(target=serve, args=(tmp_path / "content", out, tmp_path / "templates"),
+    running = threading.Thread(target=serve, args=(content or tmp_path / "content", out, tmp_path / "templates"),
                                kwargs={"host": "127.0.0.1", "port": 0, "rebuild": rebuild,
                                        "report": reported.append, "stop": stop,
                                        "ready": lambda url: threading.Timer(seconds, stop.set).start()})
@@ -755,12 +755,13 @@ def test_a_content_folder_moved_away_with_the_site_inside_it_is_not_made_again(t
     assert reported == ["digest: changed: content; rebuilding", "digest: error: no content folder"]
 
 
-def test_a_content_folder_removed_and_made_anew_at_once_is_watched_anew(tmp_path):
+@pytest.mark.parametrize("name", ["content", ".content"])  # a hidden name too, whose changes are no build's else
+def test_a_content_folder_removed_and_made_anew_at_once_is_watched_anew(tmp_path, name):
     """ext4 gives the new folder the old one's inode number at once: taken for the same folder, it
     was never watched, and no later edit was built."""
-    (tmp_path / "content").mkdir()
+    (tmp_path / name).mkdir()
     (tmp_path / "templates").mkdir()
-    snapshot, builds = tmp_path / "content" / "a.txt", []
+    snapshot, builds = tmp_path / name / "a.txt", []
     snapshot.write_text("first")
 
     def rebuild():
@@ -769,11 +770,12 @@ def test_a_content_folder_removed_and_made_anew_at_once_is_watched_anew(tmp_path
 
     def remove_make_anew_and_edit():
         time.sleep(1.5)
-        shutil.rmtree(tmp_path / "content")
-        (tmp_path / "content").mkdir()
+        shutil.rmtree(tmp_path / name)
+        (tmp_path / name).mkdir()
         snapshot.write_text("made anew")
         time.sleep(2)
         snapshot.write_text("edited")
 
-    reported = run_serve_until(tmp_path, rebuild, tmp_path / "site", seconds=6, after_start=remove_make_anew_and_edit)
+    reported = run_serve_until(tmp_path, rebuild, tmp_path / "site", seconds=6, after_start=remove_make_anew_and_edit,
+                               content=tmp_path / name)
     assert builds[0] == "first" and builds[-1] == "edited", (builds, reported)
