@@ -111,7 +111,7 @@ def match_topics(title: str, abstract: str, topics: Sequence[TopicConfig],
         now = perf_counter()
         if topic is not None and timed in topic.rules and now - tried >= MATCH_SECONDS / 2:
             key = f"topics[{order}].rules[{topic.rules.index(timed)}]"
-            label = timed.label if len(timed.label) <= 80 else f"{timed.label[:78]}…{timed.label[-1]}"
+            label = shortened(timed.label[:-1], 79) + timed.label[-1]  # a regex's closing / kept
             raise ConfigError(f"topic '{topic.slug}', rule {label}: took more than {MATCH_SECONDS:g} s "
                               f"on the paper '{shortened(title)}'; simplify the pattern", RULES_FILE, key=key) from None
         if topic is not None and now - begun >= MATCH_SECONDS / 2:
