@@ -119,6 +119,12 @@ def shortened(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def card_named(number: int, title: str | None = None) -> str:
+    """How a message names a card of a list: by its number, and by its title where one is given
+    ("card 2, 'A title',")."""
+    return f"card {number}" if title is None else f"card {number}, '{shortened(title)}',"
+
+
 def shown(message: str) -> str:
     """A message as a terminal may show it: what it would act on (see _TERMINAL_CONTROLS) as escapes."""
     if message.isprintable():

@@ -11,7 +11,7 @@ import json
 import re
 from dataclasses import fields, replace
 
-from digest.errors import SnapshotError, shortened
+from digest.errors import SnapshotError, card_named, shortened
 from digest.files import MAX_SNAPSHOT_BYTES
 from digest.models import Card, Organization, ParsedSnapshot, normalise_title
 from digest.parse.api import looks_like_json, parse_json_snapshot, read_json_leniently
@@ -160,7 +160,7 @@ def later_problems(text: str, source: str, first: SnapshotError, most: int = 20)
     return [*told, MoreProblems(stopped, source, last or None)]
 
 
-#: A message about a card that names it by its number ("card 3 has ...").
+#: A message about a card that names it by its number ("card 3 has ...", see digest.errors.card_named).
 _CARD_NUMBER_RE = re.compile(r"^card (\d+)\b")
 
 
@@ -196,7 +196,7 @@ def _later_text_problems(text: str, source: str, first: SnapshotError,
         if match is None or error.line is None:
             return error.with_traceback(None)
         number = int(match[1]) + sum(1 for line in set_aside if line < error.line)
-        return SnapshotError(f"card {number}{error.message[match.end():]}", error.path, error.line,
+        return SnapshotError(f"{card_named(number)}{error.message[match.end():]}", error.path, error.line,
                              opens_card=error.opens_card)
 
     problem = first
@@ -401,8 +401,8 @@ def _fit_card(card: Card, source: str) -> Card:
         # By its title too, but where that is what is wrong: the entries of an API answer written
         # on one line share their line.
         titled = titled and not invisible(card.title)  # a title no reader sees names no card
-        card_name = f"card {card.rank}, '{shortened(card.title)}'," if titled else f"card {card.rank}"
-        return SnapshotError(f"{card_name} {message}", source, card.line or None, opens_card=True)
+        return SnapshotError(f"{card_named(card.rank, card.title if titled else None)} {message}", source,
+                             card.line or None, opens_card=True)
 
     for name, text, limit, usual in (("a title", card.title, MAX_TITLE, "a line or two"),
                                      ("an abstract", card.abstract, MAX_ABSTRACT, "at most a few thousand characters")):

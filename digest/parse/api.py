@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import Any
 
-from digest.errors import SnapshotError, shortened
+from digest.errors import SnapshotError, card_named
 from digest.models import Card, Organization, ParsedSnapshot, PartialDate
 from digest.urls import url_problem
 
@@ -285,7 +285,7 @@ def _published(value: Any, where: str, source: str, line: int) -> dt.date | None
 
 def card_from_item(item: Any, rank: int, source: str, line: int) -> Card:
     """One API item as a Card; raises SnapshotError naming the item for anything unusable."""
-    where = f"card {rank}"  # as the cards of the other formats are told
+    where = card_named(rank)  # as the cards of the other formats are told
     if not isinstance(item, dict):
         raise SnapshotError(f"{where} is not a JSON object", source, line)
     # Without a "paper" object (a list of the papers alone, as jq 'map(.paper)' makes), the item is the paper.
@@ -299,7 +299,7 @@ def card_from_item(item: Any, rank: int, source: str, line: int) -> Card:
                                "title", given)
         raise SnapshotError(f"{where} has no title", source, line)
     # By its title too: an API answer is often one line, which tells no entry from another.
-    where = f"{where}, '{shortened(title)}',"
+    where = card_named(rank, title)
     arxiv_id = paper.get("id")
     if arxiv_id is not None:
         if isinstance(arxiv_id, (int, float)) and not isinstance(arxiv_id, bool):  # 2411.19146 lost its quotes

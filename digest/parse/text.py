@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from digest.errors import SnapshotError, shortened
+from digest.errors import SnapshotError, card_named, shortened
 from digest.models import MONTHS, Card, Organization, ParsedSnapshot, PartialDate
 
 _MONTH_NUMBERS = {name.lower(): i + 1 for i, name in enumerate(MONTHS)}
@@ -441,8 +441,8 @@ def parse_text_snapshot(text: str, source: str) -> ParsedSnapshot:
             before = blocks[index + 1].line - 1 if index + 1 < len(blocks) else None  # None: to the end
             hidden = invisible_line(text, title_block.line_of(len(title_block.lines) - 1) + 1, before)
             if hidden is not None:
-                raise SnapshotError(f"card {len(cards) + 1}, '{shortened(title_block.text)}', has an abstract of "
-                                    f"invisible characters only", source, hidden)
+                raise SnapshotError(f"{card_named(len(cards) + 1, title_block.text)} has an abstract of invisible "
+                                    f"characters only", source, hidden)
             raise SnapshotError(f"card '{shortened(title_block.text)}' has a title but no abstract",
                                 source, title_block.line)
         abstract_block = blocks[index + 1]
